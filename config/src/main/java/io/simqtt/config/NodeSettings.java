@@ -1,0 +1,4 @@
+package io.simqtt.config;
+
+/** Everything one node needs to start. */
+public record NodeSettings(String nodeId, MqttSettings mqtt, ClusterSettings cluster) {}

@@ -1,0 +1,31 @@
+package io.simqtt.config;
+
+/**
+ * How sessions are kept.
+ *
+ * @param maxSessionExpiry cap on the Session Expiry Interval, seconds; 4294967295 = never expire
+ * @param maxQueuedMessages messages kept for one session beyond its in-flight window
+ * @param queueOverflow what happens when that queue is full
+ * @param maxInflight cap on the outbound in-flight window (the client's Receive Maximum applies
+ *     below it)
+ * @param sharedSubscriptionStrategy how one member of a shared group is picked per message
+ */
+public record SessionSettings(
+    long maxSessionExpiry,
+    int maxQueuedMessages,
+    QueueOverflow queueOverflow,
+    int maxInflight,
+    SharedStrategy sharedSubscriptionStrategy) {
+
+  /** Which message gives way when a session queue is full; either way the drop is counted. */
+  public enum QueueOverflow {
+    DROP_NEW,
+    DROP_OLDEST
+  }
+
+  /** How a shared subscription group spreads messages over its members. */
+  public enum SharedStrategy {
+    ROUND_ROBIN,
+    RANDOM
+  }
+}
