@@ -1,25 +1,89 @@
 package io.simqtt.core;
 
+import io.netty.channel.Channel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.simqtt.config.NodeSettings;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.protocol.MqttConnection;
+import io.simqtt.core.protocol.ProtocolContext;
+import io.simqtt.core.retain.MemoryRetainedStore;
+import io.simqtt.core.retain.RetainedStore;
+import io.simqtt.core.routing.MessageRouter;
+import io.simqtt.core.server.MqttServer;
+import io.simqtt.core.session.SessionRegistry;
+import io.simqtt.core.topic.SubscriptionTree;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /** A running MQTT broker node. */
 public final class Broker implements AutoCloseable {
+  private static final long SHUTDOWN_DRAIN_MILLIS = 2000;
 
   private final NodeSettings settings;
+  private final BrokerMetrics metrics = new BrokerMetrics();
+  private final SubscriptionTree subscriptions = new SubscriptionTree();
+  private final RetainedStore retained = new MemoryRetainedStore();
+  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final SessionRegistry sessions;
+  private final MessageRouter router;
+  private final MqttServer server;
+  private InetSocketAddress mqttAddress;
+  private boolean closed;
 
   public Broker(NodeSettings settings) {
     this.settings = settings;
+    var mqtt = settings.mqtt();
+    this.sessions =
+        new SessionRegistry(mqtt.sessions(), subscriptions, metrics, this::publishWill);
+    this.router =
+        new MessageRouter(
+            subscriptions,
+            retained,
+            sessions,
+            Cluster.SINGLE_NODE,
+            metrics,
+            mqtt.sessions().sharedSubscriptionStrategy());
+    this.server =
+        new MqttServer(new ProtocolContext(mqtt, sessions, router, retained, metrics, channels));
+  }
+
+  private void publishWill(Message will) {
+    router.publish(will);
   }
 
   /** Binds the listeners; returns once they accept connections. */
-  public void start() throws InterruptedException {
-    throw new UnsupportedOperationException("in progress");
+  public synchronized void start() throws InterruptedException {
+    mqttAddress = server.bind(settings.mqtt().tcp());
   }
 
   /** The bound MQTT TCP address (the real port when 0 was configured). */
   public InetSocketAddress mqttAddress() {
-    throw new UnsupportedOperationException("in progress");
+    return mqttAddress;
+  }
+
+  public NodeSettings settings() {
+    return settings;
+  }
+
+  public BrokerMetrics metrics() {
+    return metrics;
+  }
+
+  public SessionRegistry sessions() {
+    return sessions;
+  }
+
+  public RetainedStore retained() {
+    return retained;
+  }
+
+  public SubscriptionTree subscriptions() {
+    return subscriptions;
   }
 
   /**
@@ -27,5 +91,22 @@ public final class Broker implements AutoCloseable {
    * every connection and releases the threads. Idempotent.
    */
   @Override
-  public void close() {}
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    server.closeListener();
+    for (Channel ch : channels) {
+      MqttConnection conn = ch.pipeline().get(MqttConnection.class);
+      if (conn != null) {
+        conn.close(ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down");
+      } else {
+        ch.close();
+      }
+    }
+    channels.newCloseFuture().awaitUninterruptibly(SHUTDOWN_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+    channels.close().awaitUninterruptibly();
+    server.shutdown();
+  }
 }

@@ -1,0 +1,108 @@
+package io.simqtt.core.metrics;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Node-wide counters. LongAdders because every event loop bumps them; reads are rare (scrapes,
+ * tests) and may be slightly stale.
+ */
+public final class BrokerMetrics {
+  private final LongAdder connectionsOpened = new LongAdder();
+  private final LongAdder connectionsClosed = new LongAdder();
+  private final LongAdder connectsAccepted = new LongAdder();
+  private final Map<Integer, LongAdder> connectsRefused = new ConcurrentHashMap<>();
+  private final LongAdder[] messagesIn = newAdders(3);
+  private final LongAdder[] messagesOut = newAdders(3);
+  private final LongAdder bytesIn = new LongAdder();
+  private final LongAdder bytesOut = new LongAdder();
+  private final EnumMap<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
+  private final LongAdder protocolErrors = new LongAdder();
+
+  public BrokerMetrics() {
+    for (DropReason r : DropReason.values()) {
+      drops.put(r, new LongAdder());
+    }
+  }
+
+  private static LongAdder[] newAdders(int n) {
+    LongAdder[] a = new LongAdder[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = new LongAdder();
+    }
+    return a;
+  }
+
+  public void connectionOpened() {
+    connectionsOpened.increment();
+  }
+
+  public void connectionClosed() {
+    connectionsClosed.increment();
+  }
+
+  public void connectAccepted() {
+    connectsAccepted.increment();
+  }
+
+  public void connectRefused(int reasonCode) {
+    connectsRefused.computeIfAbsent(reasonCode, k -> new LongAdder()).increment();
+  }
+
+  public void messageIn(int qos, int bytes) {
+    messagesIn[qos].increment();
+    bytesIn.add(bytes);
+  }
+
+  public void messageOut(int qos, int bytes) {
+    messagesOut[qos].increment();
+    bytesOut.add(bytes);
+  }
+
+  public void dropped(DropReason reason) {
+    drops.get(reason).increment();
+  }
+
+  public void protocolError() {
+    protocolErrors.increment();
+  }
+
+  public long currentConnections() {
+    return connectionsOpened.sum() - connectionsClosed.sum();
+  }
+
+  public long connectsAccepted() {
+    return connectsAccepted.sum();
+  }
+
+  public long connectsRefused(int reasonCode) {
+    LongAdder a = connectsRefused.get(reasonCode);
+    return a == null ? 0 : a.sum();
+  }
+
+  public long messagesIn(int qos) {
+    return messagesIn[qos].sum();
+  }
+
+  public long messagesOut(int qos) {
+    return messagesOut[qos].sum();
+  }
+
+  public long bytesIn() {
+    return bytesIn.sum();
+  }
+
+  public long bytesOut() {
+    return bytesOut.sum();
+  }
+
+  public long drops(DropReason reason) {
+    return drops.get(reason).sum();
+  }
+
+  public long protocolErrors() {
+    return protocolErrors.sum();
+  }
+}

@@ -1,0 +1,29 @@
+package io.simqtt.core.protocol;
+
+/**
+ * What a CONNECT and the broker's limits settled on for one connection.
+ *
+ * @param clientId the client id in force (assigned when the client sent none)
+ * @param assignedClientId whether the broker chose it (sent as Assigned Client Identifier)
+ * @param keepAlive keep alive in seconds, 0 = none
+ * @param keepAliveLowered whether it differs from the client's (sent as Server Keep Alive)
+ * @param sessionExpiry the Session Expiry Interval in force
+ * @param sessionExpiryCapped whether it differs from the client's request
+ * @param receiveMaximum the client's Receive Maximum
+ * @param maximumPacketSize the client's Maximum Packet Size (Long.MAX_VALUE = none)
+ * @param topicAliasMaximum the client's Topic Alias Maximum
+ * @param problemInformation whether the client accepts Reason Strings on acks
+ * @param responseInformation whether the client asked for Response Information
+ */
+record ConnectTerms(
+    String clientId,
+    boolean assignedClientId,
+    int keepAlive,
+    boolean keepAliveLowered,
+    long sessionExpiry,
+    boolean sessionExpiryCapped,
+    int receiveMaximum,
+    long maximumPacketSize,
+    int topicAliasMaximum,
+    boolean problemInformation,
+    boolean responseInformation) {}

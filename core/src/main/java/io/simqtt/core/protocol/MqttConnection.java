@@ -1,0 +1,388 @@
+package io.simqtt.core.protocol;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.core.codec.DecodeFailure;
+import io.simqtt.core.codec.MqttDecoder;
+import io.simqtt.core.codec.MqttEncoder;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.Connect;
+import io.simqtt.core.codec.MqttPacket.ConnAck;
+import io.simqtt.core.codec.MqttPacket.Disconnect;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.session.ClientConnection;
+import io.simqtt.core.session.Session;
+import io.simqtt.core.session.SessionExpiry;
+import io.simqtt.core.session.Will;
+import io.simqtt.core.topic.Topics;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: the last inbound handler of its pipeline and the session's view of the
+ * socket. Before CONNECT it runs on the channel's event loop; after, every packet is a task of the
+ * session (see the package doc).
+ */
+public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
+  private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+
+  private final ProtocolContext context;
+  private final ConnectNegotiator negotiator;
+  private final MqttDecoder decoder;
+  private final MqttEncoder encoder;
+  private final AtomicBoolean closing = new AtomicBoolean();
+
+  private Channel channel;
+  private ScheduledFuture<?> connectTimeout;
+  private volatile MqttVersion version = MqttVersion.MQTT_3_1_1;
+  /** Set on the event loop when CONNECT is accepted; packets after that go to the session. */
+  private Session session;
+  private ConnectTerms terms;
+  private InboundTopicAliases aliases;
+  private SubscriptionRequests subscriptionRequests;
+  /** Cleared by DISCONNECT 0x00: the will is then discarded. */
+  private volatile boolean willOnClose = true;
+
+  public MqttConnection(ProtocolContext context, MqttDecoder decoder, MqttEncoder encoder) {
+    this.context = context;
+    this.negotiator = new ConnectNegotiator(context.settings());
+    this.decoder = decoder;
+    this.encoder = encoder;
+  }
+
+  // ---- ClientConnection ----
+
+  @Override
+  public MqttVersion version() {
+    return version;
+  }
+
+  @Override
+  public EventExecutor eventLoop() {
+    return channel.eventLoop();
+  }
+
+  @Override
+  public void send(MqttPacket packet) {
+    channel.writeAndFlush(packet, channel.voidPromise());
+  }
+
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  @Override
+  public int receiveMaximum() {
+    return terms.receiveMaximum();
+  }
+
+  @Override
+  public long maximumPacketSize() {
+    return terms.maximumPacketSize();
+  }
+
+  @Override
+  public boolean wantsProblemInformation() {
+    return terms.problemInformation();
+  }
+
+  @Override
+  public void close(int reasonCode, String reason) {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    if (version.isV5() && terms != null) {
+      MqttProperties p = MqttProperties.empty();
+      p.reasonString = reason;
+      channel
+          .writeAndFlush(new Disconnect(reasonCode, p))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      channel.close();
+    }
+  }
+
+  // ---- channel events ----
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    context.channels().add(channel);
+    context.metrics().connectionOpened();
+    connectTimeout =
+        ctx.executor()
+            .schedule(
+                () -> {
+                  if (session == null) {
+                    LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
+                    channel.close();
+                  }
+                },
+                context.settings().limits().connectTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    connectTimeout.cancel(false);
+    context.metrics().connectionClosed();
+    Session s = session;
+    if (s != null) {
+      boolean will = willOnClose;
+      s.execute(() -> s.detach(this, will));
+    }
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing.get()) {
+      return;
+    }
+    if (msg instanceof DecodeFailure failure) {
+      onDecodeFailure(failure);
+    } else if (session == null) {
+      onConnect((Connect) msg);
+    } else if (msg instanceof Connect) {
+      protocolError("a second CONNECT");
+    } else {
+      MqttPacket packet = (MqttPacket) msg;
+      Session s = session;
+      s.execute(() -> handle(packet));
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent) {
+      LOG.debug("{}: keep alive expired", terms.clientId());
+      close(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    LOG.debug("{}: connection error: {}", channel.remoteAddress(), cause.toString());
+    ctx.close();
+  }
+
+  // ---- CONNECT ----
+
+  private void onConnect(Connect connect) {
+    connectTimeout.cancel(false);
+    version = connect.version();
+    encoder.setVersion(version);
+    ConnectNegotiator.Outcome outcome = negotiator.negotiate(connect);
+    if (!outcome.accepted()) {
+      refuse(outcome.reasonCode(), outcome.reason());
+      return;
+    }
+    ConnectTerms t = outcome.terms();
+    terms = t;
+    decoder.setMaxPacketSize(context.settings().limits().maxPacketSize());
+    aliases = new InboundTopicAliases(context.settings().limits().topicAliasMaximum());
+    subscriptionRequests = new SubscriptionRequests(context, this);
+    if (t.keepAlive() > 0) {
+      long millis = t.keepAlive() * 1500L;
+      channel
+          .pipeline()
+          .addFirst("keepAlive", new IdleStateHandler(millis, 0, 0, TimeUnit.MILLISECONDS));
+    }
+    if (context.settings().features().outboundTopicAliasMaximum() > 0
+        && t.topicAliasMaximum() > 0) {
+      channel
+          .pipeline()
+          .addBefore(
+              "connection",
+              "outboundAliases",
+              new OutboundTopicAliases(
+                  Math.min(
+                      t.topicAliasMaximum(),
+                      context.settings().features().outboundTopicAliasMaximum())));
+    }
+    Will will = connect.will() == null ? null : WillMessages.of(connect.will(), t.clientId());
+    Session s = context.sessions().claim(t.clientId(), channel.eventLoop());
+    session = s;
+    s.execute(
+        () -> {
+          boolean present = s.attach(this, connect.cleanStart(), t.sessionExpiry(), will);
+          ConnAck ack = negotiator.accept(t, present, version.isV5());
+          send(ack);
+          context.metrics().connectAccepted();
+          s.resumeDelivery();
+        });
+  }
+
+  private void refuse(int reasonCode, String reason) {
+    context.metrics().connectRefused(reasonCode);
+    closing.set(true);
+    MqttProperties p = MqttProperties.empty();
+    p.reasonString = reason;
+    channel
+        .writeAndFlush(new ConnAck(false, reasonCode, p))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void onDecodeFailure(DecodeFailure failure) {
+    LOG.debug("{}: {}", channel.remoteAddress(), failure.message());
+    context.metrics().protocolError();
+    if (session != null) {
+      close(failure.reasonCode(), failure.message());
+      return;
+    }
+    MqttVersion known = decoder.version();
+    if (failure.reasonCode() == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
+      // Answered in 3.1.1 form: return code 1, unacceptable protocol version.
+      refuse(failure.reasonCode(), failure.message());
+    } else if (known != null && known.isV5()) {
+      version = known;
+      encoder.setVersion(known);
+      refuse(failure.reasonCode(), failure.message());
+    } else {
+      closing.set(true);
+      channel.close();
+    }
+  }
+
+  // ---- packets after CONNECT, as session tasks ----
+
+  private void handle(MqttPacket packet) {
+    if (closing.get()) {
+      return;
+    }
+    if (packet instanceof Publish p) {
+      onPublish(p);
+    } else if (packet instanceof PubResponse r) {
+      onPubResponse(r);
+    } else if (packet instanceof MqttPacket.Subscribe sub) {
+      subscriptionRequests.subscribe(session, sub);
+    } else if (packet instanceof MqttPacket.Unsubscribe unsub) {
+      subscriptionRequests.unsubscribe(session, unsub);
+    } else if (packet instanceof MqttPacket.PingReq) {
+      send(MqttPacket.PingResp.INSTANCE);
+    } else if (packet instanceof Disconnect d) {
+      onDisconnect(d);
+    } else if (packet instanceof MqttPacket.Auth) {
+      protocolError("AUTH without an authentication method");
+    } else {
+      protocolError(packet.type() + " is not sent by clients");
+    }
+  }
+
+  private void onPublish(Publish p) {
+    var features = context.settings().features();
+    if (p.qos() > features.maxQos()) {
+      close(ReasonCode.QOS_NOT_SUPPORTED, "QoS " + p.qos() + " is not supported");
+      return;
+    }
+    if (p.retain() && !features.retainAvailable()) {
+      close(ReasonCode.RETAIN_NOT_SUPPORTED, "retained messages are not supported");
+      return;
+    }
+    MqttProperties props = p.properties();
+    if (!props.subscriptionIdentifiers.isEmpty()) {
+      protocolError("PUBLISH from a client carries a Subscription Identifier");
+      return;
+    }
+    String topic = p.topic();
+    if (props.topicAlias != null) {
+      int alias = props.topicAlias;
+      if (!aliases.isValid(alias)) {
+        close(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " is out of range");
+        return;
+      }
+      if (topic.isEmpty()) {
+        topic = aliases.get(alias);
+        if (topic == null) {
+          protocolError("topic alias " + alias + " was never set");
+          return;
+        }
+      } else {
+        aliases.set(alias, topic);
+      }
+    }
+    if (!Topics.isValidTopicName(topic, context.settings().limits().maxTopicLevels())) {
+      close(ReasonCode.TOPIC_NAME_INVALID, "invalid topic name");
+      return;
+    }
+    if (p.qos() == 2) {
+      if (!session.receiveQos2(p.packetId())) {
+        // A resend of a QoS 2 message already accepted: answer again, deliver once.
+        sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
+        return;
+      }
+      if (session.inboundQos2Count() > context.settings().limits().receiveMaximum()) {
+        close(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
+        return;
+      }
+    }
+    context.metrics().messageIn(p.qos(), p.payload().length);
+    int receivers = context.router().publish(InboundMessages.of(p, topic, terms.clientId()));
+    int reason = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    if (p.qos() == 1) {
+      sendAck(PacketType.PUBACK, p.packetId(), reason);
+    } else if (p.qos() == 2) {
+      sendAck(PacketType.PUBREC, p.packetId(), reason);
+    }
+  }
+
+  private void onPubResponse(PubResponse r) {
+    switch (r.type()) {
+      case PUBACK -> session.onPubAck(r.packetId());
+      case PUBREC -> session.onPubRec(r.packetId(), r.reasonCode());
+      case PUBCOMP -> session.onPubComp(r.packetId());
+      case PUBREL -> {
+        boolean known = session.releaseQos2(r.packetId());
+        sendAck(
+            PacketType.PUBCOMP,
+            r.packetId(),
+            known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+      }
+      default -> protocolError("unexpected " + r.type());
+    }
+  }
+
+  private void onDisconnect(Disconnect d) {
+    Long expiry = d.properties().sessionExpiryInterval;
+    if (expiry != null) {
+      if (session.expiryInterval() == SessionExpiry.AT_DISCONNECT && expiry != 0) {
+        protocolError("Session Expiry Interval changed from 0 in DISCONNECT");
+        return;
+      }
+      session.setExpiryInterval(
+          Math.min(expiry, context.settings().sessions().maxSessionExpiry()));
+    }
+    willOnClose = d.reasonCode() != ReasonCode.NORMAL_DISCONNECTION;
+    closing.set(true);
+    channel.close();
+  }
+
+  void sendAck(PacketType type, int packetId, int reasonCode) {
+    send(new PubResponse(type, packetId, reasonCode, MqttProperties.empty()));
+  }
+
+  void protocolError(String reason) {
+    context.metrics().protocolError();
+    close(ReasonCode.PROTOCOL_ERROR, reason);
+  }
+
+  ConnectTerms terms() {
+    return terms;
+  }
+}

@@ -1,0 +1,14 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.message.Message;
+
+/**
+ * One message on its way to one session, in the form that session gets it.
+ *
+ * @param message the shared message
+ * @param qos the QoS of this delivery: the lower of the published QoS and the subscription's
+ * @param retain the RETAIN flag this delivery carries (Retain As Published, or a retained message
+ *     sent on subscribe)
+ * @param subscriptionIds every Subscription Identifier of the matching subscriptions (may be empty)
+ */
+public record Delivery(Message message, int qos, boolean retain, int[] subscriptionIds) {}

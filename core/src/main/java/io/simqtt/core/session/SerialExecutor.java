@@ -1,0 +1,97 @@
+package io.simqtt.core.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.internal.PlatformDependent;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one session's tasks one at a time, in order, on the session's home event loop.
+ *
+ * <p>The home is the event loop of the session's current connection, so a connected session's
+ * work shares a thread with its socket and needs no locks. A task submitted from the home loop
+ * while nothing else runs is executed inline (the common case: publisher and subscriber on one
+ * loop). When the home moves (a reconnect on another loop), the drain loop notices and continues
+ * on the new home, so tasks never run on two threads at once and never overtake each other.
+ */
+final class SerialExecutor {
+  private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
+  /** Tasks drained per turn before yielding the loop to other channels. */
+  private static final int BATCH = 256;
+
+  private final Queue<Runnable> inbox = PlatformDependent.newMpscQueue();
+  private final AtomicBoolean running = new AtomicBoolean();
+  private volatile EventExecutor home;
+
+  SerialExecutor(EventExecutor home) {
+    this.home = home;
+  }
+
+  EventExecutor home() {
+    return home;
+  }
+
+  /** Moves future work to another loop; call only from a task of this executor. */
+  void moveTo(EventExecutor newHome) {
+    this.home = newHome;
+  }
+
+  void execute(Runnable task) {
+    EventExecutor h = home;
+    if (h.inEventLoop() && inbox.isEmpty() && running.compareAndSet(false, true)) {
+      try {
+        runSafely(task);
+      } finally {
+        finishTurn();
+      }
+      return;
+    }
+    inbox.offer(task);
+    if (running.compareAndSet(false, true)) {
+      h.execute(this::drain);
+    }
+  }
+
+  private void drain() {
+    EventExecutor h = home;
+    if (!h.inEventLoop()) {
+      h.execute(this::drain);
+      return;
+    }
+    for (int i = 0; i < BATCH; i++) {
+      Runnable task = inbox.poll();
+      if (task == null) {
+        break;
+      }
+      runSafely(task);
+      if (home != h) {
+        home.execute(this::drain);
+        return;
+      }
+    }
+    finishTurn();
+  }
+
+  private void finishTurn() {
+    if (home.inEventLoop() && inbox.isEmpty()) {
+      running.set(false);
+      // A task may have been offered after the isEmpty check but before the flag was cleared.
+      if (!inbox.isEmpty() && running.compareAndSet(false, true)) {
+        home.execute(this::drain);
+      }
+      return;
+    }
+    home.execute(this::drain);
+  }
+
+  /** A failing task must not wedge the session: it is logged and the next one runs. */
+  private static void runSafely(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException | Error e) {
+      LOG.error("session task failed", e);
+    }
+  }
+}

@@ -1,0 +1,400 @@
+package io.simqtt.core.session;
+
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.core.codec.MqttEncoder;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The MQTT session of one client id. Every method except {@link #execute} must run as a task of
+ * this session (see {@link SerialExecutor}); the state below needs no locks for that reason.
+ */
+public final class Session {
+  private static final int MAX_PACKET_ID = 0xFFFF;
+
+  private final String clientId;
+  private final SessionRegistry registry;
+  private final SerialExecutor executor;
+  /** CONNECTs that found this session in the registry and have not attached yet. */
+  final AtomicInteger pendingAttaches = new AtomicInteger();
+
+  private ClientConnection connection;
+  /** Readable from any thread: the router prefers connected members of a shared group. */
+  private volatile boolean connected;
+  /** True once CONNACK is out: from then on deliveries go to the wire. */
+  private boolean online;
+  /** No connection has attached yet: CONNACK says no session present. */
+  private boolean fresh = true;
+  private boolean ended;
+  private long expiryInterval;
+  private Will will;
+  private ScheduledFuture<?> willTimer;
+  private ScheduledFuture<?> expiryTimer;
+  /** Bumped on every attach and detach so a timer set for an earlier connection does nothing. */
+  private long epoch;
+
+  private final Map<String, SubscriptionOptions> subscriptions = new HashMap<>();
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final LinkedHashMap<Integer, InflightMessage> inflight = new LinkedHashMap<>();
+  /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
+  private final Set<Integer> inboundQos2 = new HashSet<>();
+  private int lastPacketId;
+
+  Session(String clientId, SessionRegistry registry, EventExecutor home) {
+    this.clientId = clientId;
+    this.registry = registry;
+    this.executor = new SerialExecutor(home);
+  }
+
+  public String clientId() {
+    return clientId;
+  }
+
+  /** Runs a task with this session's state, in submission order, never concurrently. */
+  public void execute(Runnable task) {
+    executor.execute(task);
+  }
+
+  // ---- connection lifecycle ----
+
+  /**
+   * Binds a new connection, taking over any current one. Returns whether earlier session state
+   * was kept (CONNACK Session Present). The caller sends CONNACK and then calls {@link
+   * #resumeDelivery()} in the same task.
+   */
+  public boolean attach(ClientConnection conn, boolean cleanStart, long expiry, Will newWill) {
+    pendingAttaches.decrementAndGet();
+    epoch++;
+    cancelTimers();
+    if (connection != null) {
+      ClientConnection old = connection;
+      connection = null;
+      online = false;
+      old.close(ReasonCode.SESSION_TAKEN_OVER, "another connection took over the session");
+    }
+    boolean present = !ended && !fresh;
+    fresh = false;
+    if (cleanStart) {
+      // The old session ends here; a will still waiting for its delay goes out now.
+      publishWill();
+      clearState();
+      present = false;
+    } else {
+      // A new connection inside the will delay cancels the old will.
+      will = null;
+    }
+    ended = false;
+    connection = conn;
+    connected = true;
+    expiryInterval = expiry;
+    will = newWill;
+    executor.moveTo(conn.eventLoop());
+    return present;
+  }
+
+  /** After CONNACK: resends unacknowledged packets, then drains the queue. */
+  public void resumeDelivery() {
+    online = true;
+    for (InflightMessage f : inflight.values()) {
+      if (f.released()) {
+        connection.send(
+            new MqttPacket.PubResponse(
+                PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.empty()));
+      } else {
+        write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now()));
+      }
+    }
+    drainQueue();
+  }
+
+  /**
+   * The connection closed. {@code willApplies} is false after DISCONNECT 0x00. Does nothing when
+   * {@code conn} is no longer this session's connection (it was taken over).
+   */
+  public void detach(ClientConnection conn, boolean willApplies) {
+    if (connection != conn) {
+      return;
+    }
+    connection = null;
+    connected = false;
+    online = false;
+    epoch++;
+    if (!willApplies) {
+      will = null;
+    }
+    if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
+      end();
+      return;
+    }
+    if (will != null) {
+      long delay = Math.min(will.delaySeconds(), expiryInterval);
+      if (delay == 0) {
+        publishWill();
+      } else {
+        long at = epoch;
+        willTimer = schedule(() -> {
+          if (epoch == at) {
+            publishWill();
+          }
+        }, delay);
+      }
+    }
+    if (expiryInterval != SessionExpiry.NEVER) {
+      long at = epoch;
+      expiryTimer = schedule(() -> {
+        if (epoch == at && connection == null) {
+          end();
+        }
+      }, expiryInterval);
+    }
+  }
+
+  /** Safe from any thread; may be stale by the time the caller acts on it. */
+  public boolean isConnected() {
+    return connected;
+  }
+
+  /** Session Expiry Interval changed by DISCONNECT. */
+  public void setExpiryInterval(long seconds) {
+    expiryInterval = seconds;
+  }
+
+  public long expiryInterval() {
+    return expiryInterval;
+  }
+
+  // ---- outbound messages ----
+
+  /** Sends or queues one delivery. */
+  public void deliver(Delivery d) {
+    if (ended) {
+      return;
+    }
+    if (d.message().isExpired(now())) {
+      registry.metrics().dropped(DropReason.EXPIRED);
+      return;
+    }
+    if (d.qos() == 0) {
+      if (online && connection.isWritable()) {
+        write(OutboundPublish.of(d, 0, false, isV5(), now()));
+      } else {
+        registry.metrics().dropped(DropReason.QOS0_NOT_DELIVERABLE);
+      }
+      return;
+    }
+    if (online && queue.isEmpty() && inflight.size() < window()) {
+      sendNew(d);
+    } else {
+      enqueue(d);
+    }
+  }
+
+  public void onPubAck(int packetId) {
+    InflightMessage f = inflight.get(packetId);
+    if (f != null && f.delivery().qos() == 1) {
+      inflight.remove(packetId);
+      drainQueue();
+    }
+  }
+
+  public void onPubRec(int packetId, int reasonCode) {
+    InflightMessage f = inflight.get(packetId);
+    if (f == null || f.delivery().qos() != 2) {
+      sendAck(PacketType.PUBREL, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+      return;
+    }
+    if (ReasonCode.isError(reasonCode)) {
+      // The receiver refused the message: the exchange ends here.
+      inflight.remove(packetId);
+      drainQueue();
+      return;
+    }
+    inflight.put(packetId, f.release());
+    sendAck(PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+  }
+
+  public void onPubComp(int packetId) {
+    InflightMessage f = inflight.get(packetId);
+    if (f != null && f.released()) {
+      inflight.remove(packetId);
+      drainQueue();
+    }
+  }
+
+  public int queuedCount() {
+    return queue.size();
+  }
+
+  public int inflightCount() {
+    return inflight.size();
+  }
+
+  // ---- inbound QoS 2 ----
+
+  /** Records an inbound QoS 2 packet id; false when it is a resend still awaiting PUBREL. */
+  public boolean receiveQos2(int packetId) {
+    return inboundQos2.add(packetId);
+  }
+
+  /** PUBREL arrived; false when the id was unknown. */
+  public boolean releaseQos2(int packetId) {
+    return inboundQos2.remove(packetId);
+  }
+
+  public int inboundQos2Count() {
+    return inboundQos2.size();
+  }
+
+  // ---- subscriptions ----
+
+  /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
+  public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
+    subscriptions.put(filter, options);
+    return registry.subscriptions().subscribe(clientId, filter, options);
+  }
+
+  public boolean unsubscribe(String filter) {
+    subscriptions.remove(filter);
+    return registry.subscriptions().unsubscribe(clientId, filter);
+  }
+
+  public Map<String, SubscriptionOptions> subscriptions() {
+    return Collections.unmodifiableMap(subscriptions);
+  }
+
+  // ---- internals ----
+
+  private boolean isV5() {
+    return connection != null && connection.version().isV5();
+  }
+
+  private int window() {
+    return Math.min(connection.receiveMaximum(), registry.settings().maxInflight());
+  }
+
+  private void sendNew(Delivery d) {
+    int id = nextPacketId();
+    Publish p = OutboundPublish.of(d, id, false, isV5(), now());
+    if (write(p)) {
+      inflight.put(id, new InflightMessage(id, d, false));
+    }
+  }
+
+  /** Writes a PUBLISH unless it is too large for the client; returns whether it was written. */
+  private boolean write(Publish p) {
+    long max = connection.maximumPacketSize();
+    if (max != Long.MAX_VALUE && MqttEncoder.encodedSize(p, connection.version()) > max) {
+      registry.metrics().dropped(DropReason.TOO_LARGE);
+      return false;
+    }
+    registry.metrics().messageOut(p.qos(), p.payload().length);
+    connection.send(p);
+    return true;
+  }
+
+  private void sendAck(PacketType type, int packetId, int reasonCode) {
+    if (connection != null) {
+      connection.send(
+          new MqttPacket.PubResponse(type, packetId, reasonCode, MqttProperties.empty()));
+    }
+  }
+
+  private void enqueue(Delivery d) {
+    if (queue.size() >= registry.settings().maxQueuedMessages()) {
+      registry.metrics().dropped(DropReason.QUEUE_FULL);
+      if (registry.dropOldestOnOverflow()) {
+        queue.pollFirst();
+      } else {
+        return;
+      }
+    }
+    queue.addLast(d);
+  }
+
+  private void drainQueue() {
+    if (!online) {
+      return;
+    }
+    long now = now();
+    int window = window();
+    while (inflight.size() < window && !queue.isEmpty()) {
+      Delivery d = queue.pollFirst();
+      if (d.message().isExpired(now)) {
+        registry.metrics().dropped(DropReason.EXPIRED);
+        continue;
+      }
+      sendNew(d);
+    }
+  }
+
+  private int nextPacketId() {
+    // inflight is bounded by the window (<= 65535), so a free id always exists.
+    int id = lastPacketId;
+    do {
+      id = id == MAX_PACKET_ID ? 1 : id + 1;
+    } while (inflight.containsKey(id));
+    lastPacketId = id;
+    return id;
+  }
+
+  private void publishWill() {
+    Will w = will;
+    will = null;
+    if (w != null) {
+      registry.publishWill(w.publishedAt(now()));
+    }
+  }
+
+  /** The session is over: its will goes out, its subscriptions and messages are dropped. */
+  private void end() {
+    cancelTimers();
+    publishWill();
+    clearState();
+    ended = true;
+    registry.remove(this);
+  }
+
+  private void clearState() {
+    for (String filter : subscriptions.keySet()) {
+      registry.subscriptions().unsubscribe(clientId, filter);
+    }
+    subscriptions.clear();
+    queue.clear();
+    inflight.clear();
+    inboundQos2.clear();
+  }
+
+  private void cancelTimers() {
+    if (willTimer != null) {
+      willTimer.cancel(false);
+      willTimer = null;
+    }
+    if (expiryTimer != null) {
+      expiryTimer.cancel(false);
+      expiryTimer = null;
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, long seconds) {
+    return executor.home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
+  }
+
+  private long now() {
+    return System.currentTimeMillis();
+  }
+}
