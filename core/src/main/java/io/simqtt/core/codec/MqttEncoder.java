@@ -8,10 +8,20 @@ import io.netty.handler.codec.MessageToByteEncoder;
 /**
  * {@link MqttPacket}s to bytes for one channel. The version is per channel and set once CONNECT
  * is read; until then 3.1.1 framing is used (a CONNACK refusing an unknown version).
+ *
+ * <p>CONNECT is written in the version its record names. Packets that cannot be represented
+ * (AUTH before MQTT 5, strings over 65535 bytes, packets over 256 MB) are rejected with {@link
+ * IllegalArgumentException}: they are the broker's bugs, not the peer's.
  */
 public final class MqttEncoder extends MessageToByteEncoder<MqttPacket> {
 
   private volatile MqttVersion version = MqttVersion.MQTT_3_1_1;
+
+  // allocateBuffer sizes the packet and encode runs right after it on the same thread; keeping
+  // the result saves sizing every outbound packet twice.
+  private MqttPacket sizedPacket;
+  private MqttVersion sizedVersion;
+  private int sizedRemainingLength;
 
   public void setVersion(MqttVersion version) {
     this.version = version;
@@ -23,16 +33,43 @@ public final class MqttEncoder extends MessageToByteEncoder<MqttPacket> {
 
   /** Encodes one packet for {@code version} into a new buffer from {@code alloc}. */
   public static ByteBuf encode(ByteBufAllocator alloc, MqttPacket packet, MqttVersion version) {
-    throw new UnsupportedOperationException("codec in progress");
+    int remainingLength = PacketBodyEncoder.remainingLength(packet, version);
+    ByteBuf buf = alloc.buffer(wholeSize(remainingLength));
+    try {
+      PacketBodyEncoder.write(buf, packet, version, remainingLength);
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+    return buf;
   }
 
   /** The size of the whole encoded packet, fixed header included, without encoding it. */
   public static int encodedSize(MqttPacket packet, MqttVersion version) {
-    throw new UnsupportedOperationException("codec in progress");
+    return wholeSize(PacketBodyEncoder.remainingLength(packet, version));
+  }
+
+  private static int wholeSize(int remainingLength) {
+    return 1 + VariableByteInteger.size(remainingLength) + remainingLength;
+  }
+
+  @Override
+  protected ByteBuf allocateBuffer(
+      ChannelHandlerContext ctx, MqttPacket msg, boolean preferDirect) {
+    MqttVersion v = version;
+    sizedRemainingLength = PacketBodyEncoder.remainingLength(msg, v);
+    sizedPacket = msg;
+    sizedVersion = v;
+    int size = wholeSize(sizedRemainingLength);
+    return preferDirect ? ctx.alloc().ioBuffer(size) : ctx.alloc().heapBuffer(size);
   }
 
   @Override
   protected void encode(ChannelHandlerContext ctx, MqttPacket msg, ByteBuf out) {
-    throw new UnsupportedOperationException("codec in progress");
+    MqttVersion v = sizedPacket == msg ? sizedVersion : version;
+    int remainingLength =
+        sizedPacket == msg ? sizedRemainingLength : PacketBodyEncoder.remainingLength(msg, v);
+    sizedPacket = null;
+    PacketBodyEncoder.write(out, msg, v, remainingLength);
   }
 }

@@ -1,0 +1,50 @@
+package io.simqtt.config;
+
+import io.simqtt.config.ClusterSettings.PeerAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Reads the cluster section and checks what only makes sense across peers. */
+final class ClusterBinder {
+
+  /** Short secrets can be guessed offline from a captured handshake. */
+  static final int MIN_SECRET_LENGTH = 16;
+
+  private ClusterBinder() {}
+
+  static ClusterSettings bind(ConfigReader r, String nodeId, ListenerSettings mqttTcp) {
+    String name = r.nonEmpty("cluster.name");
+    String secret = r.string("cluster.secret");
+    ListenerSettings listen = SettingsBinder.listener(r, "cluster.listen");
+    List<PeerAddress> peers = peers(r, nodeId);
+    if (!peers.isEmpty()) {
+      if (secret.length() < MIN_SECRET_LENGTH) {
+        throw r.hidden("cluster.secret", (secret.isEmpty() ? "is empty" : "is too short")
+            + " but cluster.peers is not: set at least " + MIN_SECRET_LENGTH
+            + " characters, the same on every node (e.g. SIMQTT_CLUSTER_SECRET)");
+      }
+      if (listen.port() != 0 && listen.port() == mqttTcp.port()) {
+        throw r.conflict("cluster.listen.port", "is also mqtt.tcp.port: use two different ports");
+      }
+    }
+    return new ClusterSettings(name, secret, listen, peers);
+  }
+
+  private static List<PeerAddress> peers(ConfigReader r, String nodeId) {
+    List<PeerAddress> peers = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (ConfigReader peer : r.objects("cluster.peers")) {
+      String id = peer.matching("id", SettingsBinder.ID_PATTERN, SettingsBinder.ID_RULE);
+      if (id.equals(nodeId)) {
+        throw peer.conflict("id", "is this node's own node.id: list only the other members");
+      }
+      if (!ids.add(id)) {
+        throw peer.conflict("id", "appears twice in cluster.peers: peer ids must be unique");
+      }
+      peers.add(new PeerAddress(id, peer.nonEmpty("host"), peer.intIn("port", 1, 65535)));
+    }
+    return peers;
+  }
+}

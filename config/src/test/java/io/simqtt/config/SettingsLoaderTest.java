@@ -1,0 +1,160 @@
+package io.simqtt.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.config.SessionSettings.QueueOverflow;
+import io.simqtt.config.SessionSettings.SharedStrategy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsLoaderTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void defaultsMatchReferenceConf() {
+    NodeSettings s = SettingsLoader.defaults();
+    assertEquals("n1", s.nodeId());
+    assertEquals(new ListenerSettings("0.0.0.0", 1883), s.mqtt().tcp());
+    LimitSettings l = s.mqtt().limits();
+    assertEquals(1024 * 1024, l.maxPacketSize());
+    assertEquals(64 * 1024, l.maxConnectPacketSize());
+    assertEquals(Duration.ofSeconds(10), l.connectTimeout());
+    assertEquals(1024, l.receiveMaximum());
+    assertEquals(0, l.maxKeepAlive());
+    assertEquals(64, l.topicAliasMaximum());
+    assertEquals(1024, l.maxClientIdLength());
+    assertEquals(128, l.maxTopicLevels());
+    assertEquals(1000, l.maxSubscriptionsPerClient());
+    SessionSettings ss = s.mqtt().sessions();
+    assertEquals(4_294_967_295L, ss.maxSessionExpiry());
+    assertEquals(1000, ss.maxQueuedMessages());
+    assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
+    assertEquals(65535, ss.maxInflight());
+    assertEquals(SharedStrategy.ROUND_ROBIN, ss.sharedSubscriptionStrategy());
+    assertEquals(
+        new FeatureSettings(2, true, true, true, true, 0, "", true), s.mqtt().features());
+    ClusterSettings c = s.cluster();
+    assertEquals("simqtt", c.name());
+    assertEquals("", c.secret());
+    assertEquals(new ListenerSettings("0.0.0.0", 7946), c.listen());
+    assertTrue(c.isSingleNode());
+  }
+
+  @Test
+  void loadWithNothingGivenIsTheDefaults() {
+    assertEquals(
+        SettingsLoader.defaults(), SettingsLoader.load(new String[0], Map.of(), new Properties()));
+  }
+
+  @Test
+  void fromStringOverridesOnlyWhatItNames() {
+    NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
+    assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
+    assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
+  }
+
+  @Test
+  void sizesAndDurationsAcceptUnitsAndPlainNumbers() {
+    NodeSettings s = SettingsLoader.fromString(
+        "mqtt.limits { max-packet-size = 256KiB, max-connect-packet-size = 4096,"
+            + " connect-timeout = 1500ms }");
+    assertEquals(256 * 1024, s.mqtt().limits().maxPacketSize());
+    assertEquals(4096, s.mqtt().limits().maxConnectPacketSize());
+    assertEquals(Duration.ofMillis(1500), s.mqtt().limits().connectTimeout());
+
+    NodeSettings max = SettingsLoader.fromString(
+        "mqtt.limits.max-packet-size = 268435455, mqtt.limits.connect-timeout = 1h");
+    assertEquals(268_435_455, max.mqtt().limits().maxPacketSize());
+    assertEquals(Duration.ofHours(1), max.mqtt().limits().connectTimeout());
+  }
+
+  @Test
+  void enumsAreKebabCase() {
+    NodeSettings s = SettingsLoader.fromString(
+        "mqtt.sessions { queue-overflow = drop-oldest, shared-subscription-strategy = random }");
+    assertEquals(QueueOverflow.DROP_OLDEST, s.mqtt().sessions().queueOverflow());
+    assertEquals(SharedStrategy.RANDOM, s.mqtt().sessions().sharedSubscriptionStrategy());
+  }
+
+  @Test
+  void peersAreRead() {
+    NodeSettings s = SettingsLoader.fromString(
+        "node.id = n1, cluster.secret = \"0123456789abcdef\", cluster.peers = ["
+            + "{ id = n2, host = 10.0.0.2, port = 7946 }, { id = n3, host = h3, port = 7947 }]");
+    assertFalse(s.cluster().isSingleNode());
+    assertEquals(new ClusterSettings.PeerAddress("n3", "h3", 7947), s.cluster().peers().get(1));
+  }
+
+  @Test
+  void layersFileThenEnvironmentThenSystemProperties() throws IOException {
+    Path file = write("node.conf", """
+        node.id = from-file
+        mqtt.tcp.port = 2001
+        mqtt.limits.receive-maximum = 10
+        mqtt.features.max-qos = 1
+        """);
+    Map<String, String> env = Map.of(
+        "SIMQTT_MQTT__TCP__PORT", "2002",
+        "SIMQTT_MQTT_LIMITS_RECEIVE_MAXIMUM", "20");
+    Properties sys = new Properties();
+    sys.setProperty("mqtt.tcp.port", "2003");
+    sys.setProperty("java.vendor", "ignored: not one of our roots");
+
+    NodeSettings s = SettingsLoader.load(new String[] {"--config", file.toString()}, env, sys);
+
+    assertEquals("from-file", s.nodeId());
+    assertEquals(1, s.mqtt().features().maxQos());
+    assertEquals(20, s.mqtt().limits().receiveMaximum());
+    assertEquals(2003, s.mqtt().tcp().port());
+  }
+
+  @Test
+  void fileFromEnvironmentWhenNoOption() throws IOException {
+    Path file = write("env.conf", "node.id = via-env-path");
+    NodeSettings s = SettingsLoader.load(
+        new String[0], Map.of("SI_CFG_PATH", file.toString()), new Properties());
+    assertEquals("via-env-path", s.nodeId());
+  }
+
+  @Test
+  void optionWinsOverEnvironmentPathAndAcceptsEqualsForm() throws IOException {
+    Path a = write("a.conf", "node.id = a");
+    Path b = write("b.conf", "node.id = b");
+    NodeSettings s = SettingsLoader.load(
+        new String[] {"--other", "--config=" + a}, Map.of("SI_CFG_PATH", b.toString()),
+        new Properties());
+    assertEquals("a", s.nodeId());
+  }
+
+  @Test
+  void fileSubstitutionsReadTheGivenEnvironment() throws IOException {
+    Path file = write("subst.conf", "node.id = ${?NODE_NAME}\n");
+    NodeSettings s = SettingsLoader.load(
+        new String[] {"--config", file.toString()}, Map.of("NODE_NAME", "n7"), new Properties());
+    assertEquals("n7", s.nodeId());
+  }
+
+  @Test
+  void exampleFileIsValid() throws Exception {
+    Path file = dir.resolve("single-node.conf");
+    try (var in = SettingsLoader.class.getResourceAsStream("/examples/single-node.conf")) {
+      Files.copy(in, file);
+    }
+    NodeSettings s = SettingsLoader.load(
+        new String[] {"--config", file.toString()}, Map.of(), new Properties());
+    assertEquals(1883, s.mqtt().tcp().port());
+  }
+
+  private Path write(String name, String text) throws IOException {
+    return Files.writeString(dir.resolve(name), text);
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * Retained messages: the {@link io.simqtt.core.retain.RetainedStore} contract and its in-memory
+ * implementation, which indexes topics in the same {@link io.simqtt.core.topic.LevelTrie} as the
+ * subscriptions so a filter with a literal prefix only walks that part of the tree.
+ */
+package io.simqtt.core.retain;
