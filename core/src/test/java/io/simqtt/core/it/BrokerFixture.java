@@ -1,0 +1,51 @@
+package io.simqtt.core.it;
+
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.Broker;
+
+/** A real broker on 127.0.0.1 and an OS-chosen port, for tests. */
+public final class BrokerFixture implements AutoCloseable {
+  private final Broker broker;
+
+  private BrokerFixture(Broker broker) {
+    this.broker = broker;
+  }
+
+  /** Starts a broker with the defaults plus {@code hocon} (may be empty). */
+  public static BrokerFixture start(String hocon) {
+    String conf = "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
+    Broker b = new Broker(SettingsLoader.fromString(conf));
+    try {
+      b.start();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    return new BrokerFixture(b);
+  }
+
+  public static BrokerFixture start() {
+    return start("");
+  }
+
+  public Broker broker() {
+    return broker;
+  }
+
+  public String host() {
+    return "127.0.0.1";
+  }
+
+  public int port() {
+    return broker.mqttAddress().getPort();
+  }
+
+  public String uri() {
+    return "tcp://127.0.0.1:" + port();
+  }
+
+  @Override
+  public void close() {
+    broker.close();
+  }
+}
