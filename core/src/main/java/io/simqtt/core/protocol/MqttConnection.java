@@ -108,9 +108,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     if (version.isV5() && terms != null) {
       MqttProperties p = MqttProperties.empty();
       p.reasonString = reason;
-      channel
-          .writeAndFlush(new Disconnect(reasonCode, p))
-          .addListener(ChannelFutureListener.CLOSE);
+      Disconnect d = new Disconnect(reasonCode, p);
+      if (MqttEncoder.encodedSize(d, version) > terms.maximumPacketSize()) {
+        // The Reason String is optional; the client's size limit is not.
+        d = new Disconnect(reasonCode, MqttProperties.empty());
+      }
+      channel.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
     } else {
       channel.close();
     }
