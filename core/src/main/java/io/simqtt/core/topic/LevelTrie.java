@@ -31,6 +31,11 @@ public final class LevelTrie<V> {
 
   private final Node<V> root = new Node<>(null, "");
   private final AtomicInteger nodes = new AtomicInteger();
+  /**
+   * Tests only: runs before a writer locks a node it found without a lock, to force the prune
+   * race deterministically. One volatile read per write; never set in production.
+   */
+  volatile Consumer<Node<?>> beforeLock;
 
   /** One level. Value writes must happen inside {@link #update}, which holds the node's lock. */
   public static final class Node<V> {
@@ -242,6 +247,7 @@ public final class LevelTrie<V> {
       }
       R result;
       boolean empty;
+      hook(n);
       synchronized (n) {
         if (n.dead) {
           continue;
@@ -274,6 +280,7 @@ public final class LevelTrie<V> {
 
   /** null when parent is dead: the caller starts over. */
   private Node<V> childOrCreate(Node<V> parent, String level) {
+    hook(parent);
     synchronized (parent) {
       if (parent.dead) {
         return null;
@@ -285,6 +292,13 @@ public final class LevelTrie<V> {
         nodes.incrementAndGet();
       }
       return c;
+    }
+  }
+
+  private void hook(Node<V> n) {
+    Consumer<Node<?>> h = beforeLock;
+    if (h != null) {
+      h.accept(n);
     }
   }
 
