@@ -41,6 +41,8 @@ public final class LevelTrie<V> {
   public static final class Node<V> {
     final Node<V> parent;
     final String level;
+    /** Cached so a probe that misses does not touch the String. */
+    final int levelHash;
     private volatile V value;
     /** Literal children by level, open addressing with linear probing; never full. */
     private volatile Node<V>[] table;
@@ -56,6 +58,7 @@ public final class LevelTrie<V> {
     Node(Node<V> parent, String level) {
       this.parent = parent;
       this.level = level;
+      this.levelHash = level.hashCode();
     }
 
     public V value() {
@@ -103,8 +106,8 @@ public final class LevelTrie<V> {
           return null;
         }
         if (c != TOMBSTONE
+            && c.levelHash == h
             && c.level.length() == len
-            && c.level.hashCode() == h
             && c.level.regionMatches(0, s, from, len)) {
           return c;
         }
@@ -129,7 +132,7 @@ public final class LevelTrie<V> {
         t = rehash(size + 1);
       }
       int mask = t.length - 1;
-      int i = slot(c.level.hashCode(), t.length);
+      int i = slot(c.levelHash, t.length);
       while (true) {
         Object o = t[i];
         if (o == null || o == TOMBSTONE) {
@@ -155,7 +158,7 @@ public final class LevelTrie<V> {
       }
       Node<V>[] t = table;
       int mask = t.length - 1;
-      for (int i = slot(c.level.hashCode(), t.length); ; i = (i + 1) & mask) {
+      for (int i = slot(c.levelHash, t.length); ; i = (i + 1) & mask) {
         if (t[i] == c) {
           SLOT.setRelease(t, i, TOMBSTONE);
           break;
@@ -182,7 +185,7 @@ public final class LevelTrie<V> {
       if (old != null) {
         for (Node<V> c : old) {
           if (c != null && c != TOMBSTONE) {
-            int i = slot(c.level.hashCode(), n);
+            int i = slot(c.levelHash, n);
             while (nt[i] != null) {
               i = (i + 1) & (n - 1);
             }
