@@ -31,11 +31,18 @@ public final class LevelTrie<V> {
 
   private final Node<V> root = new Node<>(null, "");
   private final AtomicInteger nodes = new AtomicInteger();
+  /**
+   * Tests only: runs before a writer locks a node it found without a lock, to force the prune
+   * race deterministically. One volatile read per write; never set in production.
+   */
+  volatile Consumer<Node<?>> beforeLock;
 
   /** One level. Value writes must happen inside {@link #update}, which holds the node's lock. */
   public static final class Node<V> {
     final Node<V> parent;
     final String level;
+    /** Cached so a probe that misses does not touch the String. */
+    final int levelHash;
     private volatile V value;
     /** Literal children by level, open addressing with linear probing; never full. */
     private volatile Node<V>[] table;
@@ -51,6 +58,7 @@ public final class LevelTrie<V> {
     Node(Node<V> parent, String level) {
       this.parent = parent;
       this.level = level;
+      this.levelHash = level.hashCode();
     }
 
     public V value() {
@@ -98,8 +106,8 @@ public final class LevelTrie<V> {
           return null;
         }
         if (c != TOMBSTONE
+            && c.levelHash == h
             && c.level.length() == len
-            && c.level.hashCode() == h
             && c.level.regionMatches(0, s, from, len)) {
           return c;
         }
@@ -124,7 +132,7 @@ public final class LevelTrie<V> {
         t = rehash(size + 1);
       }
       int mask = t.length - 1;
-      int i = slot(c.level.hashCode(), t.length);
+      int i = slot(c.levelHash, t.length);
       while (true) {
         Object o = t[i];
         if (o == null || o == TOMBSTONE) {
@@ -150,7 +158,7 @@ public final class LevelTrie<V> {
       }
       Node<V>[] t = table;
       int mask = t.length - 1;
-      for (int i = slot(c.level.hashCode(), t.length); ; i = (i + 1) & mask) {
+      for (int i = slot(c.levelHash, t.length); ; i = (i + 1) & mask) {
         if (t[i] == c) {
           SLOT.setRelease(t, i, TOMBSTONE);
           break;
@@ -177,7 +185,7 @@ public final class LevelTrie<V> {
       if (old != null) {
         for (Node<V> c : old) {
           if (c != null && c != TOMBSTONE) {
-            int i = slot(c.level.hashCode(), n);
+            int i = slot(c.levelHash, n);
             while (nt[i] != null) {
               i = (i + 1) & (n - 1);
             }
@@ -242,6 +250,7 @@ public final class LevelTrie<V> {
       }
       R result;
       boolean empty;
+      hook(n);
       synchronized (n) {
         if (n.dead) {
           continue;
@@ -274,6 +283,7 @@ public final class LevelTrie<V> {
 
   /** null when parent is dead: the caller starts over. */
   private Node<V> childOrCreate(Node<V> parent, String level) {
+    hook(parent);
     synchronized (parent) {
       if (parent.dead) {
         return null;
@@ -285,6 +295,13 @@ public final class LevelTrie<V> {
         nodes.incrementAndGet();
       }
       return c;
+    }
+  }
+
+  private void hook(Node<V> n) {
+    Consumer<Node<?>> h = beforeLock;
+    if (h != null) {
+      h.accept(n);
     }
   }
 

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  * are stored under their inner filter, one {@link SharedGroup} per group.
  */
 public final class SubscriptionTree {
-  private final LevelTrie<Subscribers> trie = new LevelTrie<>();
+  final LevelTrie<Subscribers> trie = new LevelTrie<>();
   private final AtomicInteger subscriptions = new AtomicInteger();
   private final AtomicInteger filters = new AtomicInteger();
 
