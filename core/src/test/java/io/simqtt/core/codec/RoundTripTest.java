@@ -51,7 +51,7 @@ class RoundTripTest {
     for (MqttPacket p : packets) {
       stream = Wire.concat(stream, Wire.encode(p, v));
     }
-    for (int split = 1; split < stream.length; split += split < 64 ? 1 : 11) {
+    for (int split = 1; split < stream.length; split += split < 64 ? 1 : 29) {
       byte[] a = java.util.Arrays.copyOfRange(stream, 0, split);
       byte[] b = java.util.Arrays.copyOfRange(stream, split, stream.length);
       List<Object> out = Wire.feed(MqttDecoder.forClient(v, MAX), split % 2 == 0, a, b);
