@@ -191,7 +191,16 @@ final class PacketBodyDecoder {
   private SubAck subAck(boolean v5) {
     int packetId = packetId();
     MqttProperties properties = properties(v5, PacketType.SUBACK);
-    return new SubAck(packetId, reasonCodes(), properties);
+    List<Integer> codes = reasonCodes();
+    if (!v5) {
+      for (int code : codes) {
+        // 3.1.1 reserves every return code but granted QoS 0-2 and failure 0x80.
+        if (code > 2 && code != ReasonCode.V3_SUBACK_FAILURE) {
+          throw DecodeException.malformed("SUBACK return code " + code);
+        }
+      }
+    }
+    return new SubAck(packetId, codes, properties);
   }
 
   private Unsubscribe unsubscribe(boolean v5) {
