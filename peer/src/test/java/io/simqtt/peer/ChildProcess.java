@@ -86,9 +86,12 @@ final class ChildProcess implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** SIGTERM on Linux and macOS. */
+  /**
+   * SIGTERM on Linux and macOS. Through the handle: {@code Process.destroy()} also closes our
+   * ends of the pipes, so whatever the process logs while stopping would be lost.
+   */
   void terminate() {
-    process.destroy();
+    process.toHandle().destroy();
   }
 
   /** Complete once {@link #awaitExit} returned. */
