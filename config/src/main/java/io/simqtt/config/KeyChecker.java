@@ -69,7 +69,8 @@ final class KeyChecker {
     String hint = closest(key, siblings)
         .map(s -> " (did you mean " + s + "?)")
         .orElse(" (expected one of: " + String.join(", ", new TreeSet<>(siblings)) + ")");
-    return new SettingsException(path, "unknown key " + path + hint + Sources.suffix(value.origin()));
+    return new SettingsException(
+        path, "unknown key " + path + hint + Sources.suffix(value.origin()));
   }
 
   static Optional<String> closest(String key, Collection<String> candidates) {
