@@ -183,7 +183,8 @@ final class ConfigReader {
 
   private SettingsException bad(String path, ConfigValue value, String problem) {
     return new SettingsException(
-        key(path), key(path) + " = " + render(value) + " " + problem + Sources.suffix(value.origin()));
+        key(path),
+        key(path) + " = " + render(value) + " " + problem + Sources.suffix(value.origin()));
   }
 
   /** Strings as the operator typed them (2h, not "2h"); quoted only when that would hide text. */

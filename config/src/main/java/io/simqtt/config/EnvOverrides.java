@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Turns {@code SIMQTT_*} environment variables into config overrides.
@@ -61,7 +62,9 @@ final class EnvOverrides {
       if (key == null) {
         String firstWord = rest.split("_", 2)[0];
         if (roots.contains(firstWord)) {
-          String guess = KeyChecker.closest(rest, strict.keySet())
+          Set<String> names = new TreeSet<>(strict.keySet());
+          names.addAll(loose.keySet());
+          String guess = KeyChecker.closest(rest, names)
               .map(s -> " (did you mean " + PREFIX + s.toUpperCase(Locale.ROOT) + "?)")
               .orElse("");
           throw new SettingsException(name, "environment variable " + name

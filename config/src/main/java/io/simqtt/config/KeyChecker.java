@@ -69,7 +69,8 @@ final class KeyChecker {
     String hint = closest(key, siblings)
         .map(s -> " (did you mean " + s + "?)")
         .orElse(" (expected one of: " + String.join(", ", new TreeSet<>(siblings)) + ")");
-    return new SettingsException(path, "unknown key " + path + hint + Sources.suffix(value.origin()));
+    return new SettingsException(
+        path, "unknown key " + path + hint + Sources.suffix(value.origin()));
   }
 
   static Optional<String> closest(String key, Collection<String> candidates) {
@@ -88,24 +89,29 @@ final class KeyChecker {
     return bestDistance <= allowed ? Optional.of(best) : Optional.empty();
   }
 
-  /** Levenshtein distance; the key sets are tiny so the quadratic table is fine. */
+  /**
+   * Edit distance counting a swap of neighbours as one edit (optimal string alignment), since
+   * "prot" for "port" is the commonest typo; the key sets are tiny so the table is fine.
+   */
   static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
     for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
+      d[0][j] = j;
     }
     for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
       }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
     }
-    return previous[b.length()];
+    return d[a.length()][b.length()];
   }
 
   /** Every leaf path of reference.conf, for mapping environment variables onto keys. */

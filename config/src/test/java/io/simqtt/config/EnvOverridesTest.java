@@ -62,6 +62,13 @@ class EnvOverridesTest {
   }
 
   @Test
+  void shorthandTypoGetsAShorthandSuggestion() {
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> load(Map.of("SIMQTT_MQTT_TCP_PROT", "1")));
+    assertTrue(e.getMessage().endsWith("(did you mean SIMQTT_MQTT_TCP_PORT?)"), e.getMessage());
+  }
+
+  @Test
   void badValueNamesKeyAndVariable() {
     SettingsException e = assertThrows(SettingsException.class,
         () -> load(Map.of("SIMQTT_MQTT__TCP__PORT", "99999")));

@@ -1,0 +1,50 @@
+package io.simqtt.peer;
+
+import io.simqtt.config.NodeSettings;
+import io.simqtt.config.SettingsException;
+import io.simqtt.config.SettingsLoader;
+
+/**
+ * Entry point of one si-mqtt node. Exit codes: 0 after --help, --version or a clean stop
+ * (SIGTERM, Ctrl-C); 1 when the broker fails to start; 2 for bad arguments or settings, which are
+ * reported before any port is opened.
+ */
+public final class NodeMain {
+
+  static final int EXIT_OK = 0;
+  static final int EXIT_START_FAILED = 1;
+  static final int EXIT_USAGE = 2;
+
+  private NodeMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    Arguments arguments;
+    NodeSettings settings;
+    try {
+      arguments = Arguments.parse(args);
+      if (arguments.help()) {
+        System.out.println(Arguments.USAGE);
+        return EXIT_OK;
+      }
+      if (arguments.version()) {
+        System.out.println("si-mqtt " + version());
+        return EXIT_OK;
+      }
+      settings = SettingsLoader.load(args);
+    } catch (Arguments.UsageException | SettingsException e) {
+      System.err.println("si-mqtt: " + e.getMessage());
+      return EXIT_USAGE;
+    }
+    return new NodeRunner(settings, version()).runUntilStopped();
+  }
+
+  /** From the jar manifest; "dev" when run from classes (IDE, tests). */
+  static String version() {
+    String v = NodeMain.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

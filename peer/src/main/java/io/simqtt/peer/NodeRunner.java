@@ -1,0 +1,70 @@
+package io.simqtt.peer;
+
+import io.simqtt.config.NodeSettings;
+import io.simqtt.core.Broker;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Runs one started node until a stop signal, then closes it exactly once. */
+final class NodeRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRunner.class);
+
+  private final NodeSettings settings;
+  private final String version;
+  private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final AtomicBoolean stopped = new AtomicBoolean();
+
+  NodeRunner(NodeSettings settings, String version) {
+    this.settings = settings;
+    this.version = version;
+  }
+
+  int runUntilStopped() {
+    Broker broker = new Broker(settings);
+    StopSignals.install(stopRequested::countDown);
+    // Covers exits the signal handlers do not see (System.exit elsewhere, SIGHUP, -Xrs).
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "simqtt-shutdown"));
+    try {
+      broker.start();
+    } catch (Exception | LinkageError e) {
+      String line = "si-mqtt " + version + " node " + settings.nodeId() + " failed to start: " + e;
+      if (e instanceof IOException) {
+        LOG.error(line); // "address already in use" and friends: the stack adds nothing
+      } else {
+        LOG.error(line, e);
+      }
+      stop(broker);
+      return NodeMain.EXIT_START_FAILED;
+    }
+    LOG.info("si-mqtt {} node {} started: mqtt {}",
+        version, settings.nodeId(), tcpUrl(broker.mqttAddress()));
+    try {
+      stopRequested.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stop(broker);
+    return NodeMain.EXIT_OK;
+  }
+
+  private void stop(Broker broker) {
+    if (stopped.compareAndSet(false, true)) {
+      broker.close();
+      LOG.info("si-mqtt node {} stopped", settings.nodeId());
+    }
+  }
+
+  /** tcp://host:port with IPv6 literals bracketed, so the line can be pasted into a client. */
+  static String tcpUrl(InetSocketAddress address) {
+    String host = address.getHostString();
+    if (host.indexOf(':') >= 0) {
+      host = "[" + host + "]";
+    }
+    return "tcp://" + host + ":" + address.getPort();
+  }
+}
