@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,7 +96,7 @@ class StartNodeScriptTest {
 
   @Test
   void sigtermStopsWithExitCode0() throws Exception {
-    // The signal wiring on its own, until the broker can start (see the disabled test below).
+    // The signal wiring on its own, apart from the broker.
     try (ChildProcess probe = ChildProcess.java(Map.of(), StopSignalsProbe.class.getName())) {
       probe.awaitLine(Pattern.compile("^ready$"), 30);
       probe.terminate();
@@ -106,7 +105,6 @@ class StartNodeScriptTest {
   }
 
   @Test
-  @Disabled("Broker.start in progress")
   void startsAcceptsAConnectionAndExits0OnSigterm() throws Exception {
     Path conf = Files.writeString(dir.resolve("node.conf"),
         "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n");
