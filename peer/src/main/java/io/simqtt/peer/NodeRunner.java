@@ -3,7 +3,6 @@ package io.simqtt.peer;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.Broker;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -42,7 +41,9 @@ final class NodeRunner {
       return NodeMain.EXIT_START_FAILED;
     }
     LOG.info("si-mqtt {} node {} started: mqtt {}",
-        version, settings.nodeId(), tcpUrl(broker.mqttAddress()));
+        version,
+        settings.nodeId(),
+        tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort()));
     try {
       stopRequested.await();
     } catch (InterruptedException e) {
@@ -59,12 +60,11 @@ final class NodeRunner {
     }
   }
 
-  /** tcp://host:port with IPv6 literals bracketed, so the line can be pasted into a client. */
-  static String tcpUrl(InetSocketAddress address) {
-    String host = address.getHostString();
-    if (host.indexOf(':') >= 0) {
-      host = "[" + host + "]";
-    }
-    return "tcp://" + host + ":" + address.getPort();
+  /**
+   * tcp://host:port as configured (0.0.0.0 stays readable) with the bound port, IPv6 literals
+   * bracketed, so the line can be pasted into a client.
+   */
+  static String tcpUrl(String host, int port) {
+    return "tcp://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 }

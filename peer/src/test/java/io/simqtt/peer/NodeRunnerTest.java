@@ -1,19 +1,15 @@
 package io.simqtt.peer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
 class NodeRunnerTest {
 
   @Test
   void urlsCanBePastedIntoAClient() {
-    assertEquals("tcp://0.0.0.0:1883",
-        NodeRunner.tcpUrl(InetSocketAddress.createUnresolved("0.0.0.0", 1883)));
-    String v6 = NodeRunner.tcpUrl(new InetSocketAddress("::1", 1884));
-    assertTrue(v6.startsWith("tcp://[") && v6.endsWith("]:1884"), v6);
+    assertEquals("tcp://0.0.0.0:1883", NodeRunner.tcpUrl("0.0.0.0", 1883));
+    assertEquals("tcp://[::1]:1884", NodeRunner.tcpUrl("::1", 1884));
   }
 
   @Test
