@@ -262,6 +262,59 @@ class HostileInputTest {
     }
   }
 
+  @Test
+  void pipelinedConnectAndBadPacketGetConnAckThenDisconnect() throws IOException {
+    // Both in one write: the CONNACK must still come first, then the DISCONNECT.
+    byte[] connect = connectV5(0x02, new byte[0], "pipelined");
+    try (Wire w = wire(V5)) {
+      w.send(bytes(connect, connect));
+      List<Object> got = w.readUntilClosed(Duration.ofSeconds(5));
+      assertEquals(2, got.size(), () -> "got " + got);
+      assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
+      assertEquals(
+          hex(ReasonCode.PROTOCOL_ERROR),
+          hex(assertInstanceOf(MqttPacket.Disconnect.class, got.get(1)).reasonCode()));
+    }
+    try (Wire w = wire(V5)) {
+      w.send(bytes(connect, 0x36, 0x00));
+      List<Object> got = w.readUntilClosed(Duration.ofSeconds(5));
+      assertEquals(2, got.size(), () -> "got " + got);
+      assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
+      assertEquals(
+          hex(ReasonCode.MALFORMED_PACKET),
+          hex(assertInstanceOf(MqttPacket.Disconnect.class, got.get(1)).reasonCode()));
+    }
+  }
+
+  @Test
+  void takeoverFollowedByBadPacketGetsConnAckThenDisconnect() throws IOException {
+    // The session already lives on some event loop; the new connection's CONNACK is sent by a
+    // session task, which must not be overtaken by the DISCONNECT for the bad packet after it.
+    for (int i = 0; i < 8; i++) {
+      byte[] connect = connectV5(0x00, bytes(0x11, 0, 0, 0, 60), "takeover");
+      try (Wire first = wire(V5)) {
+        first.send(connect);
+        assertInstanceOf(MqttPacket.ConnAck.class, first.read(AT_ONCE));
+        try (Wire second = wire(V5)) {
+          second.send(bytes(connect, 0x36, 0x00));
+          List<Object> got = second.readUntilClosed(Duration.ofSeconds(5));
+          assertEquals(2, got.size(), () -> "got " + got);
+          assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
+          assertEquals(
+              hex(ReasonCode.MALFORMED_PACKET),
+              hex(assertInstanceOf(MqttPacket.Disconnect.class, got.get(1)).reasonCode()));
+        }
+      }
+    }
+    // Clean up the persistent session.
+    try (Wire w = wire(V5)) {
+      w.send(connectV5(0x02, new byte[0], "takeover"));
+      assertInstanceOf(MqttPacket.ConnAck.class, w.read(AT_ONCE));
+      w.send(bytes(0xE0, 0x00));
+      w.readUntilClosed(AT_ONCE);
+    }
+  }
+
   // ---------------------------------------------------------------- framing after CONNECT
 
   @Test
