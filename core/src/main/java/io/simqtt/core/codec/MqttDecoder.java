@@ -45,7 +45,10 @@ public final class MqttDecoder extends ByteToMessageDecoder {
     this.maxPacketSize = maxPacketSize;
   }
 
-  /** The version learned from CONNECT (or given to a client decoder); null before. */
+  /**
+   * The version learned from CONNECT (or given to a client decoder); null before. A CONNECT that
+   * fails after its protocol level was read still sets it, so its refusal can be in that version.
+   */
   public MqttVersion version() {
     return version;
   }
@@ -110,6 +113,9 @@ public final class MqttDecoder extends ByteToMessageDecoder {
 
   private void fail(ByteBuf in, List<Object> out, DecodeFailure failure) {
     failed = true;
+    if (server && version == null) {
+      version = bodyDecoder.connectVersion();
+    }
     in.skipBytes(in.readableBytes());
     out.add(failure);
   }

@@ -12,6 +12,8 @@ import java.util.List;
  */
 final class PacketBodyDecoder {
   private final FieldReader r = new FieldReader();
+  /** The version of the last CONNECT whose protocol name and level were readable, else null. */
+  private MqttVersion connectVersion;
 
   /**
    * Decodes the body in {@code buf} from its reader index to {@code end}; on success the reader
@@ -48,10 +50,20 @@ final class PacketBodyDecoder {
     }
   }
 
+  /**
+   * The version named by the last CONNECT decoded, even one that failed later on: the server
+   * refuses a broken MQTT 5 CONNECT with a CONNACK in MQTT 5 form (spec 4.13.1).
+   */
+  MqttVersion connectVersion() {
+    return connectVersion;
+  }
+
   private Connect connect() {
+    connectVersion = null;
     String name = r.readString("protocol name");
     int level = r.readByte("protocol level");
     MqttVersion version = MqttVersion.of(name, level);
+    connectVersion = version;
     if (version == null) {
       throw new DecodeException(
           ReasonCode.UNSUPPORTED_PROTOCOL_VERSION,

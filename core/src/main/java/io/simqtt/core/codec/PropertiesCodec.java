@@ -93,7 +93,8 @@ final class PropertiesCodec {
         throw DecodeException.malformed(String.format("unknown property identifier 0x%02X", id));
       }
       if ((ALLOWED[id] & place) == 0) {
-        throw DecodeException.protocolError(
+        // 2.2.2.2: an identifier not valid for its packet type makes a Malformed Packet.
+        throw DecodeException.malformed(
             String.format("property 0x%02X not allowed in %s", id, placeName(place)));
       }
       boolean repeatable =

@@ -161,7 +161,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     } else if (session == null) {
       onConnect((Connect) msg);
     } else if (msg instanceof Connect) {
-      protocolError("a second CONNECT");
+      Session s = session;
+      s.execute(() -> protocolError("a second CONNECT"));
     } else {
       MqttPacket packet = (MqttPacket) msg;
       Session s = session;
@@ -246,7 +247,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     LOG.debug("{}: {}", channel.remoteAddress(), failure.message());
     context.metrics().protocolError();
     if (session != null) {
-      close(failure.reasonCode(), failure.message());
+      // As a session task, so the DISCONNECT cannot overtake the CONNACK, which the session
+      // sends once it has attached this connection (later than now when it was taken over).
+      Session s = session;
+      s.execute(() -> close(failure.reasonCode(), failure.message()));
       return;
     }
     MqttVersion known = decoder.version();
