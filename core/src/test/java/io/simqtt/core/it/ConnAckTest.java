@@ -192,4 +192,38 @@ class ConnAckTest {
       pahoNamed.close();
     }
   }
+
+  @Test
+  void willsTheServerCannotHonourAreRefused() {
+    try (BrokerFixture f =
+        BrokerFixture.start(
+            "mqtt.features { max-qos = 1, retain-available = false }\n"
+                + "mqtt.limits.max-client-id-length = 23")) {
+      assertEquals(
+          ReasonCode.RETAIN_NOT_SUPPORTED, refusal(f, "w-retain", "w/t", 0, true));
+      assertEquals(ReasonCode.QOS_NOT_SUPPORTED, refusal(f, "w-qos", "w/t", 2, false));
+      assertEquals(ReasonCode.TOPIC_NAME_INVALID, refusal(f, "w-topic", "w/+", 0, false));
+      assertEquals(
+          ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+          refusal(f, "x".repeat(24), "w/t", 0, false));
+      assertEquals(ReasonCode.SUCCESS, refusal(f, "x".repeat(23), "w/t", 1, false));
+    }
+  }
+
+  /** Connects over a raw v5 socket with a will; returns the CONNACK reason code. */
+  private static int refusal(BrokerFixture f, String id, String topic, int qos, boolean retain) {
+    try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+      ConnAck ack =
+          raw.connect(
+              RawClient.withWill(
+                  RawClient.connectPacket(MqttVersion.MQTT_5, id, true, 30, null),
+                  new io.simqtt.core.codec.MqttPacket.Will(
+                      topic, new byte[] {1}, qos, retain, MqttProperties.empty())));
+      if (ack.reasonCode() != ReasonCode.SUCCESS) {
+        assertFalse(ack.sessionPresent());
+        assertTrue(raw.closedWithin(Duration.ofSeconds(3)), "refused connection is closed");
+      }
+      return ack.reasonCode();
+    }
+  }
 }

@@ -226,6 +226,37 @@ class SessionPresenceTest {
     }
   }
 
+  /**
+   * The Protocol Error is about the CONNECT's own Session Expiry Interval being 0 (spec 3.14.2.2.2):
+   * a client that asked for 60 and was capped to 0 by the server may send a non-zero value.
+   */
+  @Test
+  void disconnectExpiryAfterServerCapToZeroIsNotAProtocolError() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-session-expiry = 0")) {
+      Mqtt5BlockingClient watcher = hiveBlocking(f, "watcher");
+      watcher.connect();
+      try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL);
+          RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+        watcher.subscribeWith().topicFilter("will/capped").qos(MqttQos.AT_LEAST_ONCE).send();
+        MqttPacket.ConnAck ack =
+            raw.connect(
+                RawClient.withWill(
+                    RawClient.connectPacket(
+                        MqttVersion.MQTT_5, "capped", true, 30, RawClient.sessionExpiry(60)),
+                    new MqttPacket.Will("will/capped", bytes("must-not-be-sent"), 1, false,
+                        io.simqtt.core.codec.MqttProperties.empty())));
+        assertEquals(0L, ack.properties().sessionExpiryInterval);
+        raw.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(60));
+        assertTrue(raw.closedWithin(Duration.ofSeconds(3)));
+        assertEquals(List.of(), raw.pending(), "no DISCONNECT 0x82 for a valid DISCONNECT");
+        assertEquals(List.of(), drain(publishes, QUIET), "normal DISCONNECT: no will");
+        // The cap still holds: the session ends with the connection.
+        await(Duration.ofSeconds(3), () -> f.broker().sessions().get("capped") == null, "end");
+      }
+      watcher.disconnect();
+    }
+  }
+
   @Test
   void disconnectSettingExpiryAfterZeroIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
