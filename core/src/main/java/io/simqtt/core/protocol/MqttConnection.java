@@ -368,7 +368,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private void onDisconnect(Disconnect d) {
     Long expiry = d.properties().sessionExpiryInterval;
     if (expiry != null) {
-      if (session.expiryInterval() == SessionExpiry.AT_DISCONNECT && expiry != 0) {
+      // The rule (spec 3.14.2.2.2) is about the value the CONNECT asked for, not the one the
+      // server capped it to: a client capped to 0 may still send a non-zero value here.
+      boolean connectAskedZero =
+          terms.sessionExpiry() == SessionExpiry.AT_DISCONNECT && !terms.sessionExpiryCapped();
+      if (connectAskedZero && expiry != 0) {
         protocolError("Session Expiry Interval changed from 0 in DISCONNECT");
         return;
       }

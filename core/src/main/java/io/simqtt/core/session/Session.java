@@ -51,6 +51,11 @@ public final class Session {
   private final Map<String, SubscriptionOptions> subscriptions = new HashMap<>();
   private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
   private final LinkedHashMap<Integer, InflightMessage> inflight = new LinkedHashMap<>();
+  /**
+   * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
+   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9).
+   */
+  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>();
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int lastPacketId;
@@ -107,16 +112,20 @@ public final class Session {
     return present;
   }
 
-  /** After CONNACK: resends unacknowledged packets, then drains the queue. */
+  /**
+   * After CONNACK: resends PUBRELs and, within the new connection's window, unacknowledged
+   * PUBLISHes (the rest as acknowledgements free the window), then drains the queue.
+   */
   public void resumeDelivery() {
     online = true;
+    resendPending.clear();
     for (InflightMessage f : inflight.values()) {
       if (f.released()) {
         connection.send(
             new MqttPacket.PubResponse(
                 PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.empty()));
       } else {
-        write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now()));
+        resendPending.addLast(f.packetId());
       }
     }
     drainQueue();
@@ -197,7 +206,7 @@ public final class Session {
       }
       return;
     }
-    if (online && queue.isEmpty() && inflight.size() < window()) {
+    if (online && queue.isEmpty() && resendPending.isEmpty() && inflight.size() < window()) {
       sendNew(d);
     } else {
       enqueue(d);
@@ -332,7 +341,14 @@ public final class Session {
     }
     long now = now();
     int window = window();
-    while (inflight.size() < window && !queue.isEmpty()) {
+    // Resends first, in their original order; released entries are already on the wire.
+    while (!resendPending.isEmpty() && inflight.size() - resendPending.size() < window) {
+      InflightMessage f = inflight.get(resendPending.pollFirst());
+      if (f != null && !f.released()) {
+        write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now));
+      }
+    }
+    while (resendPending.isEmpty() && inflight.size() < window && !queue.isEmpty()) {
       Delivery d = queue.pollFirst();
       if (d.message().isExpired(now)) {
         registry.metrics().dropped(DropReason.EXPIRED);
@@ -376,6 +392,7 @@ public final class Session {
     subscriptions.clear();
     queue.clear();
     inflight.clear();
+    resendPending.clear();
     inboundQos2.clear();
   }
 

@@ -1,0 +1,229 @@
+package io.simqtt.core.it;
+
+import static io.simqtt.core.it.SessionItSupport.hive;
+import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5ConnAckException;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckReasonCode;
+import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAckRestrictions;
+import io.simqtt.core.codec.MqttPacket.ConnAck;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.ReasonCode;
+import java.time.Duration;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.Test;
+
+/** CONNECT negotiation: the CONNACK a client gets, its properties and refusals. */
+class ConnAckTest {
+
+  @Test
+  void defaultConnAckAnnouncesLimitsAndNothingUnasked() {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      Mqtt5BlockingClient c = hiveBlocking(f, "defaults");
+      Mqtt5ConnAck ack = c.connectWith().keepAlive(30).sessionExpiryInterval(60).send();
+      assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
+      assertFalse(ack.isSessionPresent());
+      Mqtt5ConnAckRestrictions r = ack.getRestrictions();
+      assertEquals(1024 * 1024, r.getMaximumPacketSize());
+      assertEquals(1024, r.getReceiveMaximum());
+      assertEquals(64, r.getTopicAliasMaximum());
+      assertEquals(MqttQos.EXACTLY_ONCE, r.getMaximumQos());
+      assertTrue(r.isRetainAvailable());
+      assertTrue(r.isWildcardSubscriptionAvailable());
+      assertTrue(r.areSubscriptionIdentifiersAvailable());
+      assertTrue(r.isSharedSubscriptionAvailable());
+      assertTrue(ack.getServerKeepAlive().isEmpty(), "keep alive was not lowered");
+      assertTrue(ack.getSessionExpiryInterval().isEmpty(), "expiry was not capped");
+      assertTrue(ack.getAssignedClientIdentifier().isEmpty(), "the client chose its id");
+      assertTrue(ack.getResponseInformation().isEmpty(), "not requested");
+      c.disconnect();
+    }
+  }
+
+  @Test
+  void configuredRestrictionsAreAnnounced() {
+    String conf =
+        """
+        mqtt.limits { receive-maximum = 5, max-packet-size = 64KiB, topic-alias-maximum = 7,
+                      max-keep-alive = 10 }
+        mqtt.sessions.max-session-expiry = 30
+        mqtt.features { max-qos = 1, retain-available = false, wildcard-subscriptions = false,
+                        subscription-identifiers = false, shared-subscriptions = false,
+                        response-information = "resp/for/you" }
+        """;
+    try (BrokerFixture f = BrokerFixture.start(conf)) {
+      Mqtt5BlockingClient c = hiveBlocking(f, "restricted");
+      Mqtt5ConnAck ack =
+          c.connectWith()
+              .keepAlive(60)
+              .sessionExpiryInterval(100)
+              .restrictions()
+              .requestResponseInformation(true)
+              .applyRestrictions()
+              .send();
+      assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
+      Mqtt5ConnAckRestrictions r = ack.getRestrictions();
+      assertEquals(5, r.getReceiveMaximum());
+      assertEquals(64 * 1024, r.getMaximumPacketSize());
+      assertEquals(7, r.getTopicAliasMaximum());
+      assertEquals(MqttQos.AT_LEAST_ONCE, r.getMaximumQos());
+      assertFalse(r.isRetainAvailable());
+      assertFalse(r.isWildcardSubscriptionAvailable());
+      assertFalse(r.areSubscriptionIdentifiersAvailable());
+      assertFalse(r.isSharedSubscriptionAvailable());
+      assertEquals(10, ack.getServerKeepAlive().orElse(-1));
+      assertEquals(30, ack.getSessionExpiryInterval().orElse(-1));
+      assertEquals(
+          "resp/for/you",
+          ack.getResponseInformation().map(Object::toString).orElse(null));
+      c.disconnect();
+
+      // Values inside the limits are not echoed; response information only on request.
+      Mqtt5BlockingClient d = hiveBlocking(f, "within");
+      Mqtt5ConnAck ack2 = d.connectWith().keepAlive(5).sessionExpiryInterval(20).send();
+      assertTrue(ack2.getServerKeepAlive().isEmpty());
+      assertTrue(ack2.getSessionExpiryInterval().isEmpty());
+      assertTrue(ack2.getResponseInformation().isEmpty());
+      d.disconnect();
+    }
+  }
+
+  @Test
+  void keepAliveZeroIsRaisedToTheServerMaximum() {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.limits.max-keep-alive = 10");
+        RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+      ConnAck ack = raw.connect("ka0", true, 0, null);
+      assertEquals(10, ack.properties().serverKeepAlive);
+    }
+  }
+
+  @Test
+  void emptyClientIdGetsAnAssignedIdentifierOnV5() {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      Mqtt5BlockingClient c = hive(f, null).buildBlocking();
+      Mqtt5ConnAck ack = c.connect();
+      String assigned =
+          ack.getAssignedClientIdentifier().map(Object::toString).orElseThrow();
+      assertFalse(assigned.isEmpty());
+      assertNotNull(f.broker().sessions().get(assigned), "session stored under the assigned id");
+
+      try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+        ConnAck rawAck = raw.connect("", true, 30, null);
+        assertNotNull(rawAck.properties().assignedClientIdentifier);
+        assertNotEquals(assigned, rawAck.properties().assignedClientIdentifier);
+      }
+      c.disconnect();
+    }
+  }
+
+  @Test
+  void emptyClientIdOnV311NeedsCleanSession() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      MqttClient paho = new MqttClient(f.uri(), "", new MemoryPersistence());
+      MqttConnectOptions o = new MqttConnectOptions();
+      o.setCleanSession(true);
+      paho.connect(o);
+      assertTrue(paho.isConnected());
+      paho.disconnect();
+      paho.close();
+
+      try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_3_1_1)) {
+        ConnAck ack =
+            raw.connect(RawClient.connectPacket(MqttVersion.MQTT_3_1_1, "", false, 30, null));
+        // Decoded back from the 3.1.1 return code 2 (identifier rejected).
+        assertEquals(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, ack.reasonCode());
+        assertFalse(ack.sessionPresent());
+        assertTrue(raw.closedWithin(Duration.ofSeconds(3)), "refused connection is closed");
+      }
+    }
+  }
+
+  @Test
+  void authenticationMethodIsRefusedWithBadAuthenticationMethod() {
+    try (BrokerFixture f = BrokerFixture.start();
+        RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+      MqttProperties p = MqttProperties.empty();
+      p.authenticationMethod = "SCRAM-SHA-1";
+      ConnAck ack = raw.connect(RawClient.connectPacket(MqttVersion.MQTT_5, "auth", true, 30, p));
+      assertEquals(ReasonCode.BAD_AUTHENTICATION_METHOD, ack.reasonCode());
+      assertFalse(ack.sessionPresent());
+      assertTrue(raw.closedWithin(Duration.ofSeconds(3)));
+      assertNull(f.broker().sessions().get("auth"), "no session for a refused client");
+    }
+  }
+
+  @Test
+  void anonymousClientsAreRefusedWhenNotAllowed() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.features.allow-anonymous = false")) {
+      Mqtt5BlockingClient anon = hiveBlocking(f, "anon");
+      Mqtt5ConnAckException e = assertThrows(Mqtt5ConnAckException.class, anon::connect);
+      assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, e.getMqttMessage().getReasonCode());
+
+      Mqtt5BlockingClient named = hiveBlocking(f, "named");
+      Mqtt5ConnAck ack = named.connectWith().simpleAuth().username("alice").applySimpleAuth().send();
+      assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
+      named.disconnect();
+
+      MqttClient paho = new MqttClient(f.uri(), "anon311", new MemoryPersistence());
+      MqttException pe = assertThrows(MqttException.class, paho::connect);
+      assertEquals(5, pe.getReasonCode(), "3.1.1 return code 5: not authorized");
+      paho.close();
+
+      MqttClient pahoNamed = new MqttClient(f.uri(), "named311", new MemoryPersistence());
+      MqttConnectOptions o = new MqttConnectOptions();
+      o.setUserName("bob");
+      pahoNamed.connect(o);
+      assertTrue(pahoNamed.isConnected());
+      pahoNamed.disconnect();
+      pahoNamed.close();
+    }
+  }
+
+  @Test
+  void willsTheServerCannotHonourAreRefused() {
+    try (BrokerFixture f =
+        BrokerFixture.start(
+            "mqtt.features { max-qos = 1, retain-available = false }\n"
+                + "mqtt.limits.max-client-id-length = 23")) {
+      assertEquals(
+          ReasonCode.RETAIN_NOT_SUPPORTED, refusal(f, "w-retain", "w/t", 0, true));
+      assertEquals(ReasonCode.QOS_NOT_SUPPORTED, refusal(f, "w-qos", "w/t", 2, false));
+      assertEquals(ReasonCode.TOPIC_NAME_INVALID, refusal(f, "w-topic", "w/+", 0, false));
+      assertEquals(
+          ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+          refusal(f, "x".repeat(24), "w/t", 0, false));
+      assertEquals(ReasonCode.SUCCESS, refusal(f, "x".repeat(23), "w/t", 1, false));
+    }
+  }
+
+  /** Connects over a raw v5 socket with a will; returns the CONNACK reason code. */
+  private static int refusal(BrokerFixture f, String id, String topic, int qos, boolean retain) {
+    try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+      ConnAck ack =
+          raw.connect(
+              RawClient.withWill(
+                  RawClient.connectPacket(MqttVersion.MQTT_5, id, true, 30, null),
+                  new io.simqtt.core.codec.MqttPacket.Will(
+                      topic, new byte[] {1}, qos, retain, MqttProperties.empty())));
+      if (ack.reasonCode() != ReasonCode.SUCCESS) {
+        assertFalse(ack.sessionPresent());
+        assertTrue(raw.closedWithin(Duration.ofSeconds(3)), "refused connection is closed");
+      }
+      return ack.reasonCode();
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.simqtt.core.it;
+
+import static io.simqtt.core.it.SessionItSupport.await;
+import static io.simqtt.core.it.SessionItSupport.bytes;
+import static io.simqtt.core.it.SessionItSupport.drain;
+import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
+import static io.simqtt.core.it.SessionItSupport.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.metrics.DropReason;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The bound on messages kept for a session (mqtt.sessions.max-queued-messages) and its policy. */
+class OfflineQueueTest {
+  private static final Duration QUIET = Duration.ofMillis(300);
+
+  private static BrokerFixture broker(String policy) {
+    return BrokerFixture.start(
+        "mqtt.sessions { max-queued-messages = 3, queue-overflow = " + policy + " }");
+  }
+
+  private static List<String> expected(String policy, String... all) {
+    // Six messages into a bound of three: drop-new keeps the first three, drop-oldest the last.
+    return policy.equals("drop-new")
+        ? List.of(all[0], all[1], all[2])
+        : List.of(all[3], all[4], all[5]);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"drop-new", "drop-oldest"})
+  void offlineSessionKeepsOnlyTheBound(String policy) throws Exception {
+    try (BrokerFixture f = broker(policy)) {
+      Mqtt5BlockingClient sub = hiveBlocking(f, "offline");
+      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+      sub.subscribeWith().topicFilter("q/t").qos(MqttQos.AT_LEAST_ONCE).send();
+      sub.disconnect();
+
+      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      pub.connect();
+      for (int i = 1; i <= 6; i++) {
+        pub.publishWith().topic("q/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m" + i)).send();
+      }
+      await(
+          Duration.ofSeconds(3),
+          () -> f.broker().metrics().drops(DropReason.QUEUE_FULL) == 3,
+          "three QUEUE_FULL drops");
+
+      Mqtt5BlockingClient back = hiveBlocking(f, "offline");
+      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
+        assertTrue(
+            back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
+        assertEquals(expected(policy, "m1", "m2", "m3", "m4", "m5", "m6"), drain(publishes, QUIET));
+      }
+      assertEquals(3, f.broker().metrics().drops(DropReason.QUEUE_FULL));
+      back.disconnect();
+      pub.disconnect();
+    }
+  }
+
+  /** Online but slow: the in-flight window (Receive Maximum 2) is full, the queue holds 3 more. */
+  @ParameterizedTest
+  @ValueSource(strings = {"drop-new", "drop-oldest"})
+  void queueBeyondTheInflightWindowIsBoundedToo(String policy) throws Exception {
+    try (BrokerFixture f = broker(policy);
+        RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+      MqttProperties p = MqttProperties.empty();
+      p.receiveMaximum = 2;
+      raw.connect("slow", true, 60, p);
+      raw.subscribe("slow/t", 1);
+
+      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      pub.connect();
+      for (int i = 1; i <= 8; i++) {
+        pub.publishWith().topic("slow/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("s" + i)).send();
+      }
+      // Two in flight (s1, s2), three queued, three dropped.
+      Publish first = raw.expect(Publish.class, RawClient.WAIT);
+      Publish second = raw.expect(Publish.class, RawClient.WAIT);
+      assertEquals("s1", text(first.payload()));
+      assertEquals("s2", text(second.payload()));
+      assertNull(raw.read(QUIET), "window of 2 is full");
+      await(
+          Duration.ofSeconds(3),
+          () -> f.broker().metrics().drops(DropReason.QUEUE_FULL) == 3,
+          "three QUEUE_FULL drops");
+
+      List<String> rest = new ArrayList<>();
+      raw.puback(first.packetId());
+      raw.puback(second.packetId());
+      Publish next;
+      while ((next = (Publish) raw.read(QUIET)) != null) {
+        rest.add(text(next.payload()));
+        raw.puback(next.packetId());
+      }
+      assertEquals(expected(policy, "s3", "s4", "s5", "s6", "s7", "s8"), rest);
+      pub.disconnect();
+    }
+  }
+}

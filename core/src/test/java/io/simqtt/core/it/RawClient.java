@@ -1,0 +1,281 @@
+package io.simqtt.core.it;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.simqtt.core.codec.DecodeFailure;
+import io.simqtt.core.codec.MqttDecoder;
+import io.simqtt.core.codec.MqttEncoder;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.ConnAck;
+import io.simqtt.core.codec.MqttPacket.Connect;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Subscribe;
+import io.simqtt.core.codec.MqttPacket.Subscription;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * A blocking MQTT client over a plain socket, for the details real client libraries hide: exact
+ * packets, never acknowledging, going silent, closing without DISCONNECT, raw bytes. Uses the
+ * project's codec both ways. Not thread-safe: one test thread drives it.
+ */
+public final class RawClient implements AutoCloseable {
+  /** Default wait for an expected packet. */
+  public static final Duration WAIT = Duration.ofSeconds(5);
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+  private final MqttVersion version;
+  private final EmbeddedChannel decoder;
+  private final ArrayDeque<MqttPacket> received = new ArrayDeque<>();
+  private final byte[] buffer = new byte[8192];
+  private boolean eof;
+  private int nextPacketId = 1;
+
+  private RawClient(Socket socket, MqttVersion version) throws IOException {
+    this.socket = socket;
+    this.in = socket.getInputStream();
+    this.out = socket.getOutputStream();
+    this.version = version;
+    this.decoder = new EmbeddedChannel(MqttDecoder.forClient(version, 268_435_460));
+  }
+
+  /** Opens a TCP connection; nothing is sent yet. */
+  public static RawClient open(String host, int port, MqttVersion version) {
+    try {
+      Socket s = new Socket(host, port);
+      s.setTcpNoDelay(true);
+      return new RawClient(s, version);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static RawClient open(BrokerFixture f, MqttVersion version) {
+    return open(f.host(), f.port(), version);
+  }
+
+  public MqttVersion version() {
+    return version;
+  }
+
+  // ---- packet builders ----
+
+  /** A CONNECT without will or credentials; {@code properties} may be null (none). */
+  public static Connect connectPacket(
+      MqttVersion version,
+      String clientId,
+      boolean cleanStart,
+      int keepAlive,
+      MqttProperties properties) {
+    return new Connect(
+        version,
+        cleanStart,
+        keepAlive,
+        clientId,
+        null,
+        null,
+        null,
+        properties == null ? MqttProperties.empty() : properties);
+  }
+
+  /** The same CONNECT with a will. */
+  public static Connect withWill(Connect c, MqttPacket.Will will) {
+    return new Connect(
+        c.version(), c.cleanStart(), c.keepAlive(), c.clientId(), will, c.userName(),
+        c.password(), c.properties());
+  }
+
+  /** MQTT 5 properties holding just a Session Expiry Interval. */
+  public static MqttProperties sessionExpiry(long seconds) {
+    MqttProperties p = MqttProperties.empty();
+    p.sessionExpiryInterval = seconds;
+    return p;
+  }
+
+  // ---- sending ----
+
+  /** Sends CONNECT and returns the CONNACK (fails if none arrives in {@link #WAIT}). */
+  public ConnAck connect(Connect connect) {
+    send(connect);
+    return expect(ConnAck.class, WAIT);
+  }
+
+  /** Connects with the given client id, clean start and keep alive; fails unless accepted. */
+  public ConnAck connect(String clientId, boolean cleanStart, int keepAlive, MqttProperties p) {
+    ConnAck ack = connect(connectPacket(version, clientId, cleanStart, keepAlive, p));
+    if (ack.reasonCode() != ReasonCode.SUCCESS) {
+      throw new AssertionError("CONNECT refused: 0x" + Integer.toHexString(ack.reasonCode()));
+    }
+    return ack;
+  }
+
+  /** Subscribes to one filter and waits for the SUBACK; returns its reason codes. */
+  public List<Integer> subscribe(String filter, int qos) {
+    int id = nextPacketId();
+    send(
+        new Subscribe(
+            id, List.of(new Subscription(filter, qos, false, false, 0)), MqttProperties.empty()));
+    MqttPacket.SubAck ack = expect(MqttPacket.SubAck.class, WAIT);
+    if (ack.packetId() != id) {
+      throw new AssertionError("SUBACK for " + ack.packetId() + ", expected " + id);
+    }
+    return ack.reasonCodes();
+  }
+
+  /** Sends a PUBLISH (packet id chosen here for QoS > 0) without waiting for acknowledgement. */
+  public int publish(String topic, int qos, boolean retain, byte[] payload) {
+    int id = qos == 0 ? 0 : nextPacketId();
+    send(new MqttPacket.Publish(topic, qos, retain, false, id, payload, MqttProperties.empty()));
+    return id;
+  }
+
+  /** Acknowledges a QoS 1 PUBLISH. */
+  public void puback(int packetId) {
+    send(new PubResponse(PacketType.PUBACK, packetId, ReasonCode.SUCCESS, MqttProperties.empty()));
+  }
+
+  public void disconnect(int reasonCode, MqttProperties properties) {
+    send(
+        new MqttPacket.Disconnect(
+            reasonCode, properties == null ? MqttProperties.empty() : properties));
+  }
+
+  /** Encodes and sends one packet in this client's version. */
+  public void send(MqttPacket packet) {
+    ByteBuf buf = MqttEncoder.encode(ByteBufAllocator.DEFAULT, packet, version);
+    try {
+      byte[] bytes = new byte[buf.readableBytes()];
+      buf.readBytes(bytes);
+      sendRaw(bytes);
+    } finally {
+      buf.release();
+    }
+  }
+
+  /** Sends bytes as they are. */
+  public void sendRaw(byte[] bytes) {
+    try {
+      out.write(bytes);
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  // ---- receiving ----
+
+  /**
+   * The next packet from the server, or null when none arrives within {@code timeout} or the
+   * connection is closed (see {@link #isClosed()}).
+   */
+  public MqttPacket read(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (received.isEmpty() && !eof) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !fill(left)) {
+        break;
+      }
+    }
+    return received.pollFirst();
+  }
+
+  /** The next packet, which must be of {@code type} and arrive within {@code timeout}. */
+  public <T extends MqttPacket> T expect(Class<T> type, Duration timeout) {
+    MqttPacket p = read(timeout);
+    if (p == null) {
+      throw new AssertionError(
+          "expected " + type.getSimpleName() + " within " + timeout + (eof ? ", got EOF" : ""));
+    }
+    if (!type.isInstance(p)) {
+      throw new AssertionError("expected " + type.getSimpleName() + ", got " + p);
+    }
+    return type.cast(p);
+  }
+
+  /**
+   * Whether the server closes the connection within {@code timeout}. Packets read meanwhile are
+   * kept for {@link #read}.
+   */
+  public boolean closedWithin(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!eof) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !fill(left)) {
+        break;
+      }
+    }
+    return eof;
+  }
+
+  /** Whether end of stream (or a reset) was seen. */
+  public boolean isClosed() {
+    return eof;
+  }
+
+  /** Packets read but not yet returned by {@link #read}. */
+  public List<MqttPacket> pending() {
+    return List.copyOf(received);
+  }
+
+  /** Reads once, up to {@code nanos}; false on timeout. Decoded packets go to {@code received}. */
+  private boolean fill(long nanos) {
+    try {
+      socket.setSoTimeout((int) Math.max(1, nanos / 1_000_000));
+      int n = in.read(buffer);
+      if (n < 0) {
+        eof = true;
+        return true;
+      }
+      decoder.writeInbound(Unpooled.copiedBuffer(buffer, 0, n));
+      Object o;
+      while ((o = decoder.readInbound()) != null) {
+        if (o instanceof DecodeFailure f) {
+          throw new AssertionError("undecodable packet from the server: " + f.message());
+        }
+        received.addLast((MqttPacket) o);
+      }
+      return true;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (SocketException e) {
+      // Connection reset counts as closed.
+      eof = true;
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private int nextPacketId() {
+    int id = nextPacketId;
+    nextPacketId = id == 0xFFFF ? 1 : id + 1;
+    return id;
+  }
+
+  /** Closes the socket without DISCONNECT. */
+  @Override
+  public void close() {
+    try {
+      socket.close();
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    decoder.finishAndReleaseAll();
+  }
+}

@@ -1,0 +1,68 @@
+package io.simqtt.core.it;
+
+import static io.simqtt.core.it.SessionItSupport.hive;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.hivemq.client.mqtt.lifecycle.MqttDisconnectSource;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.exceptions.Mqtt5DisconnectException;
+import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode;
+import io.simqtt.core.codec.MqttPacket.Disconnect;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.ReasonCode;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Closing the broker tells MQTT 5 clients why. */
+class ShutdownTest {
+
+  @Test
+  void connectedClientsAreToldTheServerIsShuttingDown() throws Exception {
+    BrokerFixture f = BrokerFixture.start();
+    CompletableFuture<Throwable> cause = new CompletableFuture<>();
+    CompletableFuture<MqttDisconnectSource> source = new CompletableFuture<>();
+    Mqtt5BlockingClient hive =
+        hive(f, "hive")
+            .addDisconnectedListener(
+                ctx -> {
+                  source.complete(ctx.getSource());
+                  cause.complete(ctx.getCause());
+                })
+            .buildBlocking();
+    try (RawClient v5 = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient v311 = RawClient.open(f, MqttVersion.MQTT_3_1_1);
+        RawClient notConnected = RawClient.open(f, MqttVersion.MQTT_5)) {
+      hive.connect();
+      v5.connect("raw5", true, 30, null);
+      v311.connect("raw311", true, 30, null);
+
+      long start = System.nanoTime();
+      f.close();
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(millis < 2500, "close took " + millis + " ms");
+
+      Disconnect d = v5.expect(Disconnect.class, RawClient.WAIT);
+      assertEquals(ReasonCode.SERVER_SHUTTING_DOWN, d.reasonCode());
+      assertTrue(v5.closedWithin(Duration.ofSeconds(2)));
+
+      assertTrue(v311.closedWithin(Duration.ofSeconds(2)));
+      assertEquals(List.of(), v311.pending(), "3.1.1 has no server DISCONNECT");
+
+      assertTrue(notConnected.closedWithin(Duration.ofSeconds(2)));
+      assertEquals(List.of(), notConnected.pending(), "no DISCONNECT before CONNACK");
+
+      Mqtt5DisconnectException e =
+          assertInstanceOf(Mqtt5DisconnectException.class, cause.get(5, TimeUnit.SECONDS));
+      assertEquals(MqttDisconnectSource.SERVER, source.get());
+      assertEquals(
+          Mqtt5DisconnectReasonCode.SERVER_SHUTTING_DOWN, e.getMqttMessage().getReasonCode());
+    } finally {
+      f.close();
+    }
+  }
+}
