@@ -345,6 +345,124 @@ class PubSubRawProtocolTest {
     }
   }
 
+  // ---- QoS 2 exactly once at the protocol level ----
+
+  @Test
+  void resentQos2PublishBeforePubRelIsDeliveredOnce() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start();
+        Raw sub = Raw.open(f, MqttVersion.MQTT_5);
+        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      sub.connect("dup-sub");
+      sub.subscribe(1, 0, new Subscription("dup/#", 0, false, false, 0));
+      c.connect("dup-pub");
+      c.send(publish("dup/t", 2, false, 7, "first"));
+      assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
+      Publish resend =
+          new Publish("dup/t", 2, false, true, 7, "first".getBytes(StandardCharsets.UTF_8),
+              MqttProperties.empty());
+      c.send(resend);
+      PubResponse again = c.expect(PubResponse.class);
+      assertEquals(PacketType.PUBREC, again.type());
+      assertEquals(7, again.packetId());
+      c.send(pubResponse(PacketType.PUBREL, 7));
+      PubResponse comp = c.expect(PubResponse.class);
+      assertEquals(PacketType.PUBCOMP, comp.type());
+      assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
+      // After PUBCOMP the id is free: the same id is a new message.
+      c.send(publish("dup/t", 2, false, 7, "second"));
+      assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
+      c.send(pubResponse(PacketType.PUBREL, 7));
+      assertEquals(PacketType.PUBCOMP, c.expect(PubResponse.class).type());
+      assertEquals("first", text(sub.expect(Publish.class)));
+      assertEquals("second", text(sub.expect(Publish.class)));
+      assertNull(sub.poll(200), "the resend must not be delivered again");
+      // PUBREL for an unknown id: PUBCOMP 0x92.
+      c.send(pubResponse(PacketType.PUBREL, 99));
+      PubResponse unknown = c.expect(PubResponse.class);
+      assertEquals(PacketType.PUBCOMP, unknown.type());
+      assertEquals(ReasonCode.PACKET_IDENTIFIER_NOT_FOUND, unknown.reasonCode());
+    }
+  }
+
+  // ---- features and limits ----
+
+  @Test
+  void maxQosOneDowngradesSubscriptionsAndRefusesQos2Publish() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.features.max-qos = 1");
+        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      ConnAck ack = c.connect("maxqos");
+      assertEquals(1, ack.properties().maximumQos);
+      assertEquals(
+          List.of(0x01),
+          c.subscribe(1, 0, new Subscription("mq/t", 2, false, false, 0)).reasonCodes());
+      c.send(publish("mq/t", 2, false, 1, "too high"));
+      assertEquals(ReasonCode.QOS_NOT_SUPPORTED, c.expectDisconnect());
+    }
+  }
+
+  @Test
+  void subscriptionIdentifiersDisabledDisconnectWith0xA1() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.features.subscription-identifiers = false");
+        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      ConnAck ack = c.connect("noids");
+      assertEquals(0, ack.properties().subscriptionIdentifierAvailable);
+      MqttProperties props = MqttProperties.empty();
+      props.subscriptionIdentifiers.add(3);
+      c.send(new Subscribe(1, List.of(new Subscription("x", 0, false, false, 0)), props));
+      assertEquals(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, c.expectDisconnect());
+    }
+  }
+
+  @Test
+  void publishFromClientWithSubscriptionIdentifierIsAProtocolError() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start();
+        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      c.connect("pubid");
+      MqttProperties props = MqttProperties.empty();
+      props.subscriptionIdentifiers.add(5);
+      c.send(new Publish("p/t", 0, false, false, 0, new byte[] {1}, props));
+      assertEquals(ReasonCode.PROTOCOL_ERROR, c.expectDisconnect());
+    }
+  }
+
+  @Test
+  void v311SubAckFailureIs0x80() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.features.wildcard-subscriptions = false");
+        Raw c = Raw.open(f, MqttVersion.MQTT_3_1_1)) {
+      c.connect("suback3");
+      SubAck ack =
+          c.subscribe(
+              1,
+              0,
+              new Subscription("ok/t", 2, false, false, 0),
+              new Subscription("a/#/b", 1, false, false, 0),
+              new Subscription("w/+", 1, false, false, 0));
+      assertEquals(List.of(0x02, 0x80, 0x80), ack.reasonCodes());
+    }
+  }
+
+  @Test
+  void noLocalExcludesOnlyTheNoLocalSubscriptionOfAnOverlap() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start();
+        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      c.connect("nl-overlap");
+      c.subscribe(1, 1, new Subscription("nlo/#", 2, true, false, 0));
+      c.subscribe(2, 2, new Subscription("nlo/t", 0, false, false, 0));
+      c.send(publish("nlo/t", 2, false, 1, "own"));
+      // The PUBREC and the delivery may come in either order.
+      Publish own = null;
+      for (int i = 0; i < 2; i++) {
+        MqttPacket p = c.next();
+        if (p instanceof Publish pp) {
+          own = pp;
+        }
+      }
+      assertTrue(own != null, "the subscription without No Local still matches");
+      assertEquals(0, own.qos(), "only the QoS of the subscription without No Local counts");
+      assertEquals(List.of(2), own.properties().subscriptionIdentifiers);
+    }
+  }
+
   // ---- helpers ----
 
   private static Publish publish(String topic, int qos, boolean retain, int id, String payload) {

@@ -158,4 +158,25 @@ class SharedSubscriptionTest {
     ca.disconnect();
     cb.disconnect();
   }
+
+  @Test
+  void unsubscribedMemberGetsNothingMore() throws Exception {
+    List<String> a = new CopyOnWriteArrayList<>();
+    List<String> b = new CopyOnWriteArrayList<>();
+    Mqtt5BlockingClient ca = member("sh-un-a", a);
+    Mqtt5BlockingClient cb = member("sh-un-b", b);
+    publishRange("sh/un", 0, 10);
+    await("10", () -> a.size() + b.size() >= 10);
+    assertEquals(5, a.size());
+    var ack = cb.unsubscribeWith().topicFilter("$share/g/sh/#").send();
+    assertEquals(
+        List.of(com.hivemq.client.mqtt.mqtt5.message.unsubscribe.unsuback.Mqtt5UnsubAckReasonCode.SUCCESS),
+        ack.getReasonCodes());
+    publishRange("sh/un", 10, 30);
+    await("30", () -> a.size() + b.size() >= 30);
+    assertEquals(5, b.size(), "nothing after UNSUBACK");
+    assertExactlyOnce(List.of(a, b), 0, 30);
+    ca.disconnect();
+    cb.disconnect();
+  }
 }
