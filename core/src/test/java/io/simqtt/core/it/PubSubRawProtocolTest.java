@@ -384,6 +384,105 @@ class PubSubRawProtocolTest {
     }
   }
 
+  @Test
+  void qos2ExchangeSurvivesAPublisherReconnect() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start();
+        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+      sub.connect("eo-rc-sub");
+      sub.subscribe(1, 0, new Subscription("eorc/#", 2, false, false, 0));
+      MqttProperties keep = MqttProperties.empty();
+      keep.sessionExpiryInterval = 60L;
+      try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        c.connect("eo-rc-pub", true, keep);
+        c.send(publish("eorc/t", 2, false, 3, "once"));
+        assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
+      }
+      Publish delivered = sub.expect(Publish.class);
+      assertEquals("once", text(delivered));
+      try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(c.connect("eo-rc-pub", false, keep).sessionPresent());
+        // The publisher did not see the PUBREC (as far as it knows) and resends with DUP.
+        c.send(
+            new Publish("eorc/t", 2, false, true, 3, "once".getBytes(StandardCharsets.UTF_8),
+                MqttProperties.empty()));
+        assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
+        c.send(pubResponse(PacketType.PUBREL, 3));
+        PubResponse comp = c.expect(PubResponse.class);
+        assertEquals(PacketType.PUBCOMP, comp.type());
+        assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
+      }
+      sub.send(pubResponse(PacketType.PUBREC, delivered.packetId()));
+      assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
+      sub.send(pubResponse(PacketType.PUBCOMP, delivered.packetId()));
+      assertNull(sub.poll(200), "delivered exactly once");
+    }
+  }
+
+  @Test
+  void outboundQos2ResumesAtTheRightStepAfterSubscriberReconnect() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start();
+        Raw pub = Raw.open(f, MqttVersion.MQTT_5)) {
+      pub.connect("eo-out-pub");
+      MqttProperties keep = MqttProperties.empty();
+      keep.sessionExpiryInterval = 60L;
+      int firstId;
+      int secondId;
+      try (Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        sub.connect("eo-out-sub", true, keep);
+        sub.subscribe(1, 0, new Subscription("eoo/#", 2, false, false, 0));
+        for (int i = 1; i <= 2; i++) {
+          pub.send(publish("eoo/t", 2, false, i, "m" + i));
+          assertEquals(PacketType.PUBREC, pub.expect(PubResponse.class).type());
+          pub.send(pubResponse(PacketType.PUBREL, i));
+          assertEquals(PacketType.PUBCOMP, pub.expect(PubResponse.class).type());
+        }
+        Publish a = sub.expect(Publish.class);
+        Publish b = sub.expect(Publish.class);
+        assertEquals("m1", text(a));
+        assertEquals("m2", text(b));
+        firstId = a.packetId();
+        secondId = b.packetId();
+        // m1 gets as far as PUBREL; m2 is not answered at all.
+        sub.send(pubResponse(PacketType.PUBREC, firstId));
+        assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
+      }
+      await(() -> f.broker().sessions().get("eo-out-sub") != null
+          && !f.broker().sessions().get("eo-out-sub").isConnected());
+      try (Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(sub.connect("eo-out-sub", false, keep).sessionPresent());
+        List<MqttPacket> resent = List.of(sub.next(), sub.next());
+        PubResponse rel = null;
+        Publish again = null;
+        for (MqttPacket p : resent) {
+          if (p instanceof PubResponse r) {
+            rel = r;
+          } else {
+            again = (Publish) p;
+          }
+        }
+        assertTrue(rel != null && again != null, "resent " + resent);
+        assertEquals(PacketType.PUBREL, rel.type());
+        assertEquals(firstId, rel.packetId(), "m1 resumes with PUBREL, not a second PUBLISH");
+        assertEquals(secondId, again.packetId());
+        assertEquals("m2", text(again));
+        assertTrue(again.dup(), "a resent PUBLISH has DUP=1");
+        sub.send(pubResponse(PacketType.PUBCOMP, firstId));
+        sub.send(pubResponse(PacketType.PUBREC, secondId));
+        assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
+        sub.send(pubResponse(PacketType.PUBCOMP, secondId));
+        assertNull(sub.poll(200));
+      }
+    }
+  }
+
+  private static void await(java.util.function.BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "condition not met in 5 s");
+      Thread.sleep(5);
+    }
+  }
+
   // ---- features and limits ----
 
   @Test
@@ -541,7 +640,12 @@ class PubSubRawProtocolTest {
 
     ConnAck connect(String clientId, MqttProperties props)
         throws IOException, InterruptedException {
-      send(new Connect(version, true, 0, clientId, null, null, null, props));
+      return connect(clientId, true, props);
+    }
+
+    ConnAck connect(String clientId, boolean cleanStart, MqttProperties props)
+        throws IOException, InterruptedException {
+      send(new Connect(version, cleanStart, 0, clientId, null, null, null, props));
       ConnAck ack = expect(ConnAck.class);
       assertEquals(ReasonCode.SUCCESS, ack.reasonCode(), "CONNACK");
       return ack;
