@@ -162,6 +162,40 @@ class FlowControlTest {
     }
   }
 
+  @Test
+  void queueBeyondTheWindowIsBoundedDropNewOrOldest() throws Exception {
+    for (String policy : new String[] {"drop-new", "drop-oldest"}) {
+      try (BrokerFixture f =
+              BrokerFixture.start(
+                  "mqtt.sessions { max-queued-messages = 3, queue-overflow = " + policy + " }");
+          Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        MqttProperties props = MqttProperties.empty();
+        props.receiveMaximum = 1;
+        sub.connect("fc-q-" + policy, props);
+        sub.subscribe(1, 0, new Subscription("fcq/#", 1, false, false, 0));
+        Mqtt5AsyncClient pub = hive(f, "fc-q-pub").toAsync();
+        CompletableFuture.allOf(
+                publishMany(pub, "fcq/t", 10, MqttQos.AT_LEAST_ONCE)
+                    .toArray(new CompletableFuture[0]))
+            .get(10, TimeUnit.SECONDS);
+        // 1 in flight + 3 queued; 6 dropped.
+        List<String> got = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+          Publish p = sub.expect(Publish.class);
+          got.add(str(p));
+          sub.send(ack(PacketType.PUBACK, p.packetId()));
+        }
+        assertNull(sub.poll(200), policy);
+        List<String> want =
+            policy.equals("drop-new") ? List.of("0", "1", "2", "3") : List.of("0", "7", "8", "9");
+        assertEquals(want, got, policy);
+        assertEquals(
+            6, f.broker().metrics().drops(io.simqtt.core.metrics.DropReason.QUEUE_FULL), policy);
+        pub.disconnect().get(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
   private static PubResponse ack(PacketType type, int id) {
     return new PubResponse(type, id, 0, MqttProperties.empty());
   }

@@ -228,6 +228,16 @@ class PubSubQosTest {
     pub.disconnect();
   }
 
+  @Test
+  void v311PublishWithoutSubscribersIsAcknowledged() throws Exception {
+    MqttClient pub = paho3("v3-nosub", null);
+    for (int q = 1; q < 3; q++) {
+      pub.publish("nobody/listens", new byte[] {1}, q, false); // blocks until PUBACK / PUBCOMP
+    }
+    pub.disconnect();
+    pub.close();
+  }
+
   // ---- helpers ----
 
   static Mqtt5BlockingClient hive(String id) {
