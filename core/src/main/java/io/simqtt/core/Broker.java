@@ -6,6 +6,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
@@ -14,6 +15,7 @@ import io.simqtt.core.protocol.ProtocolContext;
 import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.routing.MessageRouter;
+import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.topic.SubscriptionTree;
@@ -29,27 +31,43 @@ public final class Broker implements AutoCloseable {
   private final SubscriptionTree subscriptions = new SubscriptionTree();
   private final RetainedStore retained = new MemoryRetainedStore();
   private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final HybridClock clock = new HybridClock();
+  private final Cluster cluster;
+  private final BrokerNode node;
   private final SessionRegistry sessions;
   private final MessageRouter router;
   private final MqttServer server;
   private InetSocketAddress mqttAddress;
   private boolean closed;
 
+  /** A single node. */
   public Broker(NodeSettings settings) {
+    this(settings, Cluster.SINGLE_NODE);
+  }
+
+  /** A member of {@code cluster}, which the broker starts and stops with itself. */
+  public Broker(NodeSettings settings, Cluster cluster) {
     this.settings = settings;
+    this.cluster = cluster;
     var mqtt = settings.mqtt();
     this.sessions =
-        new SessionRegistry(mqtt.sessions(), subscriptions, metrics, this::publishWill);
+        new SessionRegistry(mqtt.sessions(), subscriptions, metrics, this::publishWill, cluster);
     this.router =
         new MessageRouter(
+            settings.nodeId(),
             subscriptions,
             retained,
             sessions,
-            Cluster.SINGLE_NODE,
+            cluster,
+            clock,
             metrics,
             mqtt.sessions().sharedSubscriptionStrategy());
+    this.node =
+        new BrokerNode(
+            settings.nodeId(), clock, router, new RemoteRoutes(subscriptions), sessions, retained);
     this.server =
-        new MqttServer(new ProtocolContext(mqtt, sessions, router, retained, metrics, channels));
+        new MqttServer(
+            new ProtocolContext(mqtt, sessions, router, retained, metrics, channels, cluster));
   }
 
   private void publishWill(Message will) {
@@ -58,6 +76,7 @@ public final class Broker implements AutoCloseable {
 
   /** Binds the listeners; returns once they accept connections. */
   public synchronized void start() throws InterruptedException {
+    cluster.start(node);
     mqttAddress = server.bind(settings.mqtt().tcp());
   }
 
@@ -86,6 +105,10 @@ public final class Broker implements AutoCloseable {
     return subscriptions;
   }
 
+  public MessageRouter router() {
+    return router;
+  }
+
   /**
    * Stops accepting, sends DISCONNECT 0x8B (Server shutting down) to every MQTT 5 client, closes
    * every connection and releases the threads. Idempotent.
@@ -107,6 +130,7 @@ public final class Broker implements AutoCloseable {
     }
     channels.newCloseFuture().awaitUninterruptibly(SHUTDOWN_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
     channels.close().awaitUninterruptibly();
+    cluster.stop();
     server.shutdown();
   }
 }

@@ -1,16 +1,46 @@
 package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
-/** What the broker tells the rest of the cluster. */
+/**
+ * What the broker tells the rest of the cluster. The broker calls these from its event loops:
+ * implementations must be thread-safe and must not block.
+ */
 public interface Cluster {
 
-  /** A single node: nothing to tell anyone. */
-  Cluster SINGLE_NODE = message -> 0;
+  /** A single node: nobody to tell. */
+  Cluster SINGLE_NODE = new SingleNodeCluster();
+
+  /** Called once by the broker before its listeners open; {@code node} is the inbound side. */
+  void start(LocalNode node);
+
+  /** Called once when the broker closes. */
+  void stop();
+
+  /** A local subscription to {@code filter} ("$share/g/f" for a shared one) was added. */
+  void subscriptionAdded(String filter);
+
+  /** A local subscription to {@code filter} was removed. */
+  void subscriptionRemoved(String filter);
 
   /**
-   * Forwards a message accepted on this node to every other node with a matching subscription,
-   * once per node. Returns how many nodes it was sent to.
+   * Sends a message accepted on this node to one remote node, once, whatever number of its
+   * filters matched.
+   *
+   * @param direct deliver to the node's ordinary matching subscriptions
+   * @param shared shared subscriptions ("$share/g/f") for which this node chose that node
    */
-  int forward(Message message);
+  void forward(String nodeId, Message message, boolean direct, List<String> shared);
+
+  /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
+  void retainedChanged(String topic, Message message, RetainedStamp stamp);
+
+  /**
+   * A client is connecting here: whoever else holds its session disconnects it and, unless
+   * {@code cleanStart}, hands the session over. Never completes exceptionally; peers that do not
+   * answer in time are passed over. May complete on any thread.
+   */
+  CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart);
 }

@@ -8,6 +8,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.codec.DecodeFailure;
 import io.simqtt.core.codec.MqttDecoder;
 import io.simqtt.core.codec.MqttEncoder;
@@ -26,6 +27,9 @@ import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionExpiry;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.topic.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -53,6 +57,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private ConnectTerms terms;
   private InboundTopicAliases aliases;
   private SubscriptionRequests subscriptionRequests;
+  /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
+  private List<Object> heldDuringClaim;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
 
@@ -156,7 +162,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     if (closing.get()) {
       return;
     }
-    if (msg instanceof DecodeFailure failure) {
+    if (heldDuringClaim != null) {
+      heldDuringClaim.add(msg);
+    } else if (msg instanceof DecodeFailure failure) {
       onDecodeFailure(failure);
     } else if (session == null) {
       onConnect((Connect) msg);
@@ -221,16 +229,51 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
                       context.settings().features().outboundTopicAliasMaximum())));
     }
     Will will = connect.will() == null ? null : WillMessages.of(connect.will(), t.clientId());
+    CompletableFuture<ClaimResult> claim =
+        context.cluster().claim(t.clientId(), connect.cleanStart());
+    if (claim.isDone()) {
+      attach(connect, will, claim.join());
+      return;
+    }
+    // Until the other nodes answer, reads pause and what was already read waits its turn.
+    heldDuringClaim = new ArrayList<>();
+    channel.config().setAutoRead(false);
+    claim.thenAccept(
+        result -> channel.eventLoop().execute(() -> attach(connect, will, result)));
+  }
+
+  /** Binds the session once the cluster has answered the claim, then sends CONNACK. */
+  private void attach(Connect connect, Will will, ClaimResult claimed) {
+    List<Object> held = heldDuringClaim;
+    heldDuringClaim = null;
+    channel.config().setAutoRead(true);
+    if (claimed.outcome() == ClaimResult.Outcome.REFUSED) {
+      refuse(ReasonCode.SERVER_BUSY, "a concurrent connection for this client id won");
+      return;
+    }
+    ConnectTerms t = terms;
     Session s = context.sessions().claim(t.clientId(), channel.eventLoop());
     session = s;
     s.execute(
         () -> {
-          boolean present = s.attach(this, connect.cleanStart(), t.sessionExpiry(), will);
+          boolean present =
+              s.attach(this, connect.cleanStart(), t.sessionExpiry(), will, claimed.state());
           ConnAck ack = negotiator.accept(t, present, version.isV5());
           send(ack);
           context.metrics().connectAccepted();
           s.resumeDelivery();
         });
+    if (!channel.isActive()) {
+      // Closed while the claim was out: the session (maybe handed over) stays, the client goes.
+      boolean willApplies = willOnClose;
+      s.execute(() -> s.detach(this, willApplies));
+      return;
+    }
+    if (held != null) {
+      for (Object msg : held) {
+        channelRead(channel.pipeline().context(this), msg);
+      }
+    }
   }
 
   private void refuse(int reasonCode, String reason) {

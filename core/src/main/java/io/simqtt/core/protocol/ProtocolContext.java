@@ -2,6 +2,7 @@ package io.simqtt.core.protocol;
 
 import io.netty.channel.group.ChannelGroup;
 import io.simqtt.config.MqttSettings;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.routing.MessageRouter;
@@ -14,4 +15,5 @@ public record ProtocolContext(
     MessageRouter router,
     RetainedStore retained,
     BrokerMetrics metrics,
-    ChannelGroup channels) {}
+    ChannelGroup channels,
+    Cluster cluster) {}

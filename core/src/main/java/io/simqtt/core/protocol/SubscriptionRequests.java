@@ -104,11 +104,25 @@ final class SubscriptionRequests {
   void unsubscribe(Session session, Unsubscribe request) {
     List<Integer> codes = new ArrayList<>(request.filters().size());
     for (String filter : request.filters()) {
-      codes.add(
-          session.unsubscribe(filter)
-              ? ReasonCode.SUCCESS
-              : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+      if (!isValid(filter)) {
+        codes.add(ReasonCode.TOPIC_FILTER_INVALID);
+      } else if (session.unsubscribe(filter)) {
+        codes.add(ReasonCode.SUCCESS);
+      } else {
+        codes.add(ReasonCode.NO_SUBSCRIPTION_EXISTED);
+      }
     }
     connection.send(new UnsubAck(request.packetId(), codes, MqttProperties.empty()));
+  }
+
+  /** A filter, plain or shared, that follows the topic filter rules. */
+  private boolean isValid(String filter) {
+    try {
+      SharedFilter shared = Topics.parseShared(filter);
+      String plain = shared == null ? filter : shared.filter();
+      return Topics.isValidFilter(plain, context.settings().limits().maxTopicLevels());
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 }

@@ -2,6 +2,8 @@ package io.simqtt.core.routing;
 
 import io.simqtt.config.SessionSettings.SharedStrategy;
 import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.HybridClock;
+import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
@@ -13,73 +15,115 @@ import io.simqtt.core.topic.Matches;
 import io.simqtt.core.topic.SharedGroup;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** Routes accepted messages to sessions on this node and to the cluster. Thread-safe. */
+/** Routes accepted messages to sessions on this node and to other nodes. Thread-safe. */
 public final class MessageRouter {
+  private final String nodeId;
   private final SubscriptionTree tree;
   private final RetainedStore retained;
   private final SessionRegistry sessions;
   private final Cluster cluster;
+  private final HybridClock clock;
   private final BrokerMetrics metrics;
   private final SharedStrategy sharedStrategy;
 
   public MessageRouter(
+      String nodeId,
       SubscriptionTree tree,
       RetainedStore retained,
       SessionRegistry sessions,
       Cluster cluster,
+      HybridClock clock,
       BrokerMetrics metrics,
       SharedStrategy sharedStrategy) {
+    this.nodeId = nodeId;
     this.tree = tree;
     this.retained = retained;
     this.sessions = sessions;
     this.cluster = cluster;
+    this.clock = clock;
     this.metrics = metrics;
     this.sharedStrategy = sharedStrategy;
   }
 
   /**
    * Publishes a message accepted on this node: updates the retained store when RETAIN is set,
-   * delivers locally and forwards to the cluster. Returns how many receivers (local sessions and
+   * delivers locally and forwards to other nodes. Returns how many receivers (local sessions and
    * remote nodes) it went to.
    */
   public int publish(Message message) {
     if (message.retain()) {
-      if (message.payload().length == 0) {
-        retained.remove(message.topic());
-      } else {
-        retained.put(message);
-      }
+      setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }
-    int receivers = deliverLocally(message) + cluster.forward(message);
+    int receivers = route(message, null);
     if (receivers == 0) {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
     return receivers;
   }
 
-  /** Delivers to the matching sessions of this node only; returns how many got it. */
-  public int deliverLocally(Message message) {
+  /** Sets ({@code message} non-null) or clears a retained message here and on every node. */
+  public void setRetained(String topic, Message message) {
+    RetainedStamp stamp = new RetainedStamp(clock.now(), nodeId);
+    if (retained.apply(topic, message, stamp)) {
+      cluster.retainedChanged(topic, message, stamp);
+    }
+  }
+
+  /**
+   * Delivers a message another node forwarded, to local sessions only: ordinary subscriptions
+   * when {@code direct}, and one local member of each shared subscription in {@code shared}.
+   */
+  public int deliverForwarded(Message message, boolean direct, List<String> shared) {
+    return route(message, new Forwarded(direct, shared));
+  }
+
+  /** What a forwarded message may reach here; null for a message accepted on this node. */
+  private record Forwarded(boolean direct, List<String> shared) {}
+
+  private int route(Message message, Forwarded forwarded) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
       return 0;
     }
-    int count = deliverDirect(message, matches.direct());
+    Map<String, RemoteCopy> remote = forwarded == null ? new LinkedHashMap<>(0) : null;
+    int count = 0;
+    if (forwarded == null || forwarded.direct()) {
+      count += deliverDirect(message, matches.direct(), remote);
+    }
     for (SharedGroup group : matches.shared()) {
-      if (deliverShared(message, group)) {
-        count++;
+      if (forwarded == null || forwarded.shared().contains(group.shareName())) {
+        if (deliverShared(message, group, remote)) {
+          count++;
+        }
       }
+    }
+    if (remote != null) {
+      for (Map.Entry<String, RemoteCopy> e : remote.entrySet()) {
+        RemoteCopy copy = e.getValue();
+        cluster.forward(e.getKey(), message, copy.direct, copy.shared);
+      }
+      count += remote.size();
     }
     return count;
   }
 
-  private int deliverDirect(Message message, List<Matches.Entry> direct) {
+  /** Local subscribers get their deliveries; remote ones are collected into {@code remote}. */
+  private int deliverDirect(
+      Message message, List<Matches.Entry> direct, Map<String, RemoteCopy> remote) {
     if (direct.size() == 1) {
       Matches.Entry e = direct.get(0);
+      if (RemoteRoutes.isRemote(e.clientId())) {
+        if (remote != null) {
+          remoteCopy(remote, e.clientId()).direct = true;
+        }
+        return 0;
+      }
       if (excludedByNoLocal(e.clientId(), e.options(), message)) {
         return 0;
       }
@@ -88,7 +132,11 @@ public final class MessageRouter {
     // One client with overlapping filters gets one copy at the highest QoS with every id.
     Map<String, DeliveryFold> byClient = new LinkedHashMap<>();
     for (Matches.Entry e : direct) {
-      if (!excludedByNoLocal(e.clientId(), e.options(), message)) {
+      if (RemoteRoutes.isRemote(e.clientId())) {
+        if (remote != null) {
+          remoteCopy(remote, e.clientId()).direct = true;
+        }
+      } else if (!excludedByNoLocal(e.clientId(), e.options(), message)) {
         byClient.computeIfAbsent(e.clientId(), id -> new DeliveryFold(message)).add(e.options());
       }
     }
@@ -101,8 +149,13 @@ public final class MessageRouter {
     return count;
   }
 
-  /** Exactly one member of the group gets the message; connected members are preferred. */
-  private boolean deliverShared(Message message, SharedGroup group) {
+  /**
+   * Exactly one member of the group gets the message: a connected local member or a remote node
+   * (its routes exist only while its link is up) first, an offline local member otherwise. A
+   * forwarded message ({@code remote} null) only goes to local members.
+   */
+  private boolean deliverShared(
+      Message message, SharedGroup group, Map<String, RemoteCopy> remote) {
     List<SharedGroup.Member> members = group.members();
     int n = members.size();
     if (n == 0) {
@@ -112,41 +165,50 @@ public final class MessageRouter {
         sharedStrategy == SharedStrategy.RANDOM
             ? ThreadLocalRandom.current().nextInt(n)
             : group.nextIndex(n);
-    SharedGroup.Member chosen = null;
-    Session chosenSession = null;
+    SharedGroup.Member fallback = null;
     for (int i = 0; i < n; i++) {
       SharedGroup.Member m = members.get((start + i) % n);
+      if (RemoteRoutes.isRemote(m.clientId())) {
+        if (remote != null) {
+          remoteCopy(remote, m.clientId()).shared.add(group.shareName());
+          return true;
+        }
+        continue;
+      }
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
-        chosen = m;
-        chosenSession = s;
-        break;
+        return deliverTo(s, DeliveryFold.single(message, m.options()));
+      }
+      if (fallback == null && s != null) {
+        fallback = m;
       }
     }
-    if (chosen == null) {
-      chosen = members.get(start % n);
-      chosenSession = sessions.get(chosen.clientId());
-      if (chosenSession == null) {
-        return false;
-      }
-    }
-    Delivery d = DeliveryFold.single(message, chosen.options());
-    Session target = chosenSession;
-    target.execute(() -> target.deliver(d));
-    return true;
+    return fallback != null
+        && deliverTo(fallback.clientId(), DeliveryFold.single(message, fallback.options()));
   }
 
   private boolean deliverTo(String clientId, Delivery d) {
     Session s = sessions.get(clientId);
-    if (s == null) {
-      return false;
-    }
+    return s != null && deliverTo(s, d);
+  }
+
+  private static boolean deliverTo(Session s, Delivery d) {
     s.execute(() -> s.deliver(d));
     return true;
+  }
+
+  private static RemoteCopy remoteCopy(Map<String, RemoteCopy> remote, String subscriberId) {
+    return remote.computeIfAbsent(RemoteRoutes.nodeOf(subscriberId), n -> new RemoteCopy());
   }
 
   private static boolean excludedByNoLocal(
       String clientId, SubscriptionOptions options, Message message) {
     return options.noLocal() && clientId.equals(message.publisherId());
+  }
+
+  /** What one remote node is sent for one message. */
+  private static final class RemoteCopy {
+    boolean direct;
+    final List<String> shared = new ArrayList<>(1);
   }
 }

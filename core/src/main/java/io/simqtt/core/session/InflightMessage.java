@@ -5,7 +5,7 @@ package io.simqtt.core.session;
  *
  * @param released for QoS 2: PUBREC arrived and PUBREL was sent, PUBCOMP is awaited
  */
-record InflightMessage(int packetId, Delivery delivery, boolean released) {
+public record InflightMessage(int packetId, Delivery delivery, boolean released) {
   InflightMessage release() {
     return new InflightMessage(packetId, delivery, true);
   }

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +84,16 @@ public final class Session {
    * #resumeDelivery()} in the same task.
    */
   public boolean attach(ClientConnection conn, boolean cleanStart, long expiry, Will newWill) {
+    return attach(conn, cleanStart, expiry, newWill, null);
+  }
+
+  /**
+   * As {@link #attach(ClientConnection, boolean, long, Will)}, taking over {@code handedOver}, the
+   * state another node handed over, in place of whatever this node held.
+   */
+  public boolean attach(
+      ClientConnection conn, boolean cleanStart, long expiry, Will newWill,
+      SessionSnapshot handedOver) {
     pendingAttaches.decrementAndGet();
     epoch++;
     cancelTimers();
@@ -102,6 +113,11 @@ public final class Session {
     } else {
       // A new connection inside the will delay cancels the old will.
       will = null;
+    }
+    if (handedOver != null) {
+      clearState();
+      restore(handedOver);
+      present = true;
     }
     ended = false;
     connection = conn;
@@ -174,6 +190,52 @@ public final class Session {
   }
 
   /** Safe from any thread; may be stale by the time the caller acts on it. */
+  /**
+   * Another node took the client: the connection here (if any) gets DISCONNECT 0x8E and the
+   * session ends here without its will, unless {@code cleanStart} ended it (then the will goes
+   * out). Returns the state to hand over, or null for clean start or an already ended session.
+   */
+  public SessionSnapshot handOver(boolean cleanStart) {
+    if (ended) {
+      return null;
+    }
+    epoch++;
+    cancelTimers();
+    if (connection != null) {
+      ClientConnection old = connection;
+      connection = null;
+      connected = false;
+      online = false;
+      old.close(ReasonCode.SESSION_TAKEN_OVER, "the client connected to another node");
+    }
+    SessionSnapshot snapshot = cleanStart ? null : snapshot();
+    if (!cleanStart) {
+      will = null;
+    }
+    end();
+    return snapshot;
+  }
+
+  private SessionSnapshot snapshot() {
+    return new SessionSnapshot(
+        Map.copyOf(subscriptions),
+        List.copyOf(inflight.values()),
+        List.copyOf(queue),
+        Set.copyOf(inboundQos2),
+        expiryInterval,
+        lastPacketId);
+  }
+
+  private void restore(SessionSnapshot s) {
+    s.subscriptions().forEach(this::subscribe);
+    for (InflightMessage f : s.inflight()) {
+      inflight.put(f.packetId(), f);
+    }
+    queue.addAll(s.queued());
+    inboundQos2.addAll(s.inboundQos2());
+    lastPacketId = s.lastPacketId();
+  }
+
   public boolean isConnected() {
     return connected;
   }
@@ -274,12 +336,24 @@ public final class Session {
   /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
     subscriptions.put(filter, options);
-    return registry.subscriptions().subscribe(clientId, filter, options);
+    SubscriptionOptions previous = registry.subscriptions().subscribe(clientId, filter, options);
+    if (previous == null) {
+      registry.cluster().subscriptionAdded(filter);
+    }
+    return previous;
   }
 
   public boolean unsubscribe(String filter) {
     subscriptions.remove(filter);
-    return registry.subscriptions().unsubscribe(clientId, filter);
+    return removeFromTree(filter);
+  }
+
+  private boolean removeFromTree(String filter) {
+    boolean removed = registry.subscriptions().unsubscribe(clientId, filter);
+    if (removed) {
+      registry.cluster().subscriptionRemoved(filter);
+    }
+    return removed;
   }
 
   public Map<String, SubscriptionOptions> subscriptions() {
@@ -387,7 +461,7 @@ public final class Session {
 
   private void clearState() {
     for (String filter : subscriptions.keySet()) {
-      registry.subscriptions().unsubscribe(clientId, filter);
+      removeFromTree(filter);
     }
     subscriptions.clear();
     queue.clear();

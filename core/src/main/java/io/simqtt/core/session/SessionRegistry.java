@@ -2,6 +2,7 @@ package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.config.SessionSettings;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
@@ -16,6 +17,7 @@ public final class SessionRegistry {
   private final SubscriptionTree subscriptions;
   private final BrokerMetrics metrics;
   private final Consumer<Message> willPublisher;
+  private final Cluster cluster;
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
@@ -25,8 +27,10 @@ public final class SessionRegistry {
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
-      Consumer<Message> willPublisher) {
+      Consumer<Message> willPublisher,
+      Cluster cluster) {
     this.settings = settings;
+    this.cluster = cluster;
     this.subscriptions = subscriptions;
     this.metrics = metrics;
     this.willPublisher = willPublisher;
@@ -72,6 +76,10 @@ public final class SessionRegistry {
 
   SessionSettings settings() {
     return settings;
+  }
+
+  Cluster cluster() {
+    return cluster;
   }
 
   SubscriptionTree subscriptions() {

@@ -281,6 +281,11 @@ public final class LevelTrie<V> {
     walkFilter(root, filter, 0, true, visitor);
   }
 
+  /** Visits every value, '$' keys included. */
+  public void forEach(Consumer<? super V> visitor) {
+    visitSubtree(root, false, visitor);
+  }
+
   /** null when parent is dead: the caller starts over. */
   private Node<V> childOrCreate(Node<V> parent, String level) {
     hook(parent);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.topic.Topics;
@@ -16,6 +17,17 @@ import org.junit.jupiter.api.Test;
 
 class MemoryRetainedStoreTest {
   final MemoryRetainedStore store = new MemoryRetainedStore();
+  long clock;
+
+  void put(Message m) {
+    assertTrue(store.apply(m.topic(), m, new RetainedStamp(++clock, "n1")));
+  }
+
+  boolean remove(String topic) {
+    boolean had = store.get(topic) != null;
+    store.apply(topic, null, new RetainedStamp(++clock, "n1"));
+    return had;
+  }
 
   static Message msg(String topic, long expiresAt) {
     return new Message(topic, new byte[] {1}, 1, true, MqttProperties.empty(), expiresAt, "p");
@@ -33,26 +45,52 @@ class MemoryRetainedStoreTest {
   @Test
   void putReplaceRemove() {
     Message a = msg("a/b", 0);
-    store.put(a);
+    put(a);
     assertSame(a, store.get("a/b"));
     assertNull(store.get("a"));
     assertNull(store.get("a/b/c"));
     Message a2 = msg("a/b", 0);
-    store.put(a2);
+    put(a2);
     assertSame(a2, store.get("a/b"));
     assertEquals(1, store.size());
-    assertTrue(store.remove("a/b"));
-    assertFalse(store.remove("a/b"));
-    assertFalse(store.remove("nope/x"));
+    assertTrue(remove("a/b"));
+    assertFalse(remove("a/b"));
+    assertFalse(remove("nope/x"));
     assertNull(store.get("a/b"));
     assertEquals(0, store.size());
-    assertEquals(0, store.nodeCount());
+  }
+
+  @Test
+  void lastWriterWinsWhateverTheOrderOfArrival() {
+    Message older = msg("t", 0);
+    Message newer = msg("t", 0);
+    assertTrue(store.apply("t", newer, new RetainedStamp(20, "n1")));
+    assertFalse(store.apply("t", older, new RetainedStamp(10, "n2")), "an older write loses");
+    assertSame(newer, store.get("t"));
+    assertFalse(store.apply("t", older, new RetainedStamp(20, "n0")), "same clock: node id decides");
+    assertTrue(store.apply("t", older, new RetainedStamp(20, "n2")));
+    assertSame(older, store.get("t"));
+    assertTrue(store.apply("t", null, new RetainedStamp(30, "n1")));
+    assertFalse(store.apply("t", newer, new RetainedStamp(25, "n3")), "a clear is remembered");
+    assertNull(store.get("t"));
+    assertEquals(0, store.size());
+    List<RetainedEntry> entries = store.entries();
+    assertEquals(1, entries.size());
+    assertTrue(entries.get(0).isClear());
+    assertEquals(new RetainedStamp(30, "n1"), entries.get(0).stamp());
+  }
+
+  @Test
+  void entriesIncludeDollarTopics() {
+    put(msg("$SYS/x", 0));
+    put(msg("a", 0));
+    assertEquals(2, store.entries().size());
   }
 
   @Test
   void wildcardMatch() {
     for (String t : List.of("sport", "sport/tennis", "sport/tennis/p1", "sport/golf/p1", "/finance", "x")) {
-      store.put(msg(t, 0));
+      put(msg(t, 0));
     }
     assertEquals(List.of("sport/tennis/p1"), topics("sport/tennis/p1", 0));
     assertEquals(List.of("sport", "sport/golf/p1", "sport/tennis", "sport/tennis/p1"), topics("sport/#", 0));
@@ -66,8 +104,8 @@ class MemoryRetainedStoreTest {
 
   @Test
   void dollarTopicsOnlyForExplicitFilters() {
-    store.put(msg("$SYS/monitor/Clients", 0));
-    store.put(msg("a/monitor/Clients", 0));
+    put(msg("$SYS/monitor/Clients", 0));
+    put(msg("a/monitor/Clients", 0));
     assertEquals(List.of("a/monitor/Clients"), topics("#", 0));
     assertEquals(List.of("a/monitor/Clients"), topics("+/monitor/Clients", 0));
     assertEquals(List.of("$SYS/monitor/Clients"), topics("$SYS/#", 0));
@@ -76,9 +114,9 @@ class MemoryRetainedStoreTest {
 
   @Test
   void expiredAreSkippedAndDropped() {
-    store.put(msg("e/old", 1_000));
-    store.put(msg("e/live", 5_000));
-    store.put(msg("e/forever", 0));
+    put(msg("e/old", 1_000));
+    put(msg("e/live", 5_000));
+    put(msg("e/forever", 0));
     assertEquals(List.of("e/forever", "e/live", "e/old"), topics("e/#", 999));
     assertEquals(List.of("e/forever", "e/live"), topics("e/#", 1_000));
     assertNull(store.get("e/old"));
@@ -99,7 +137,7 @@ class MemoryRetainedStoreTest {
         t.append('/').append(words[r.nextInt(3)]);
       }
       if (t.length() > 0 && store.get(t.toString()) == null) {
-        store.put(msg(t.toString(), 0));
+        put(msg(t.toString(), 0));
         all.add(t.toString());
       }
     }
@@ -115,8 +153,8 @@ class MemoryRetainedStoreTest {
       assertEquals(expected, topics(f, 0), f);
     }
     for (String t : all) {
-      assertTrue(store.remove(t));
+      assertTrue(remove(t));
     }
-    assertEquals(0, store.nodeCount());
+    assertEquals(0, store.size());
   }
 }

@@ -1,0 +1,93 @@
+package io.simqtt.core;
+
+import io.simqtt.core.cluster.HybridClock;
+import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.core.retain.RetainedStore;
+import io.simqtt.core.routing.MessageRouter;
+import io.simqtt.core.routing.RemoteRoutes;
+import io.simqtt.core.session.Session;
+import io.simqtt.core.session.SessionRegistry;
+import io.simqtt.core.session.SessionSnapshot;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** This broker as the cluster sees it: the inbound side of the peer protocol. */
+final class BrokerNode implements LocalNode {
+  private final String nodeId;
+  private final HybridClock clock;
+  private final MessageRouter router;
+  private final RemoteRoutes remoteRoutes;
+  private final SessionRegistry sessions;
+  private final RetainedStore retained;
+
+  BrokerNode(
+      String nodeId,
+      HybridClock clock,
+      MessageRouter router,
+      RemoteRoutes remoteRoutes,
+      SessionRegistry sessions,
+      RetainedStore retained) {
+    this.nodeId = nodeId;
+    this.clock = clock;
+    this.router = router;
+    this.remoteRoutes = remoteRoutes;
+    this.sessions = sessions;
+    this.retained = retained;
+  }
+
+  @Override
+  public String nodeId() {
+    return nodeId;
+  }
+
+  @Override
+  public HybridClock clock() {
+    return clock;
+  }
+
+  @Override
+  public void deliverForwarded(Message message, boolean direct, List<String> shared) {
+    router.deliverForwarded(message, direct, shared);
+  }
+
+  @Override
+  public void replaceRemoteRoutes(String peerId, Map<String, Integer> routes) {
+    remoteRoutes.replace(peerId, routes);
+  }
+
+  @Override
+  public void updateRemoteRoute(String peerId, String filter, int count) {
+    remoteRoutes.update(peerId, filter, count);
+  }
+
+  @Override
+  public void dropRemoteRoutes(String peerId) {
+    remoteRoutes.drop(peerId);
+  }
+
+  @Override
+  public CompletableFuture<SessionSnapshot> handOver(String clientId, boolean cleanStart) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<SessionSnapshot> handed = new CompletableFuture<>();
+    s.execute(() -> handed.complete(s.handOver(cleanStart)));
+    return handed;
+  }
+
+  @Override
+  public void applyRetained(String topic, Message message, RetainedStamp stamp) {
+    clock.observe(stamp.hlc());
+    retained.apply(topic, message, stamp);
+  }
+
+  @Override
+  public List<RetainedEntry> retainedEntries() {
+    return retained.entries();
+  }
+}

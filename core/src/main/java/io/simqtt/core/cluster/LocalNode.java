@@ -1,0 +1,47 @@
+package io.simqtt.core.cluster;
+
+import io.simqtt.core.message.Message;
+import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.core.session.SessionSnapshot;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** What the cluster may ask of this node: the inbound side of {@link Cluster}. Thread-safe. */
+public interface LocalNode {
+
+  String nodeId();
+
+  /** The clock that stamps this node's retained writes; peers' stamps are observed into it. */
+  HybridClock clock();
+
+  /**
+   * Delivers a message a peer forwarded to this node's own sessions; it is never forwarded again.
+   *
+   * @param direct to the ordinary matching subscriptions
+   * @param shared shared subscriptions ("$share/g/f") to give to one local member each
+   */
+  void deliverForwarded(Message message, boolean direct, List<String> shared);
+
+  /** Replaces everything known of a peer's routes (filter to subscription count). */
+  void replaceRemoteRoutes(String nodeId, Map<String, Integer> routes);
+
+  /** One route of a peer changed; count 0 removes it. */
+  void updateRemoteRoute(String nodeId, String filter, int count);
+
+  /** Forgets a peer's routes (its link is down): nothing is forwarded to it any more. */
+  void dropRemoteRoutes(String nodeId);
+
+  /**
+   * A peer accepted a CONNECT for {@code clientId}: the client is disconnected here (0x8E) and
+   * its session ends here. Completes with the session's state, or null when there was no session
+   * or {@code cleanStart} (then the old session's will goes out, as its session ended).
+   */
+  CompletableFuture<SessionSnapshot> handOver(String clientId, boolean cleanStart);
+
+  /** A retained set (message non-null) or clear from a peer; applied only if newer. */
+  void applyRetained(String topic, Message message, RetainedStamp stamp);
+
+  /** Every retained entry with its stamp, clears included, to reconcile a new link. */
+  List<RetainedEntry> retainedEntries();
+}

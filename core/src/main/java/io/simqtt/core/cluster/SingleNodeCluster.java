@@ -1,0 +1,34 @@
+package io.simqtt.core.cluster;
+
+import io.simqtt.core.message.Message;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** The cluster of one: every call is a no-op and every claim finds nobody else. */
+final class SingleNodeCluster implements Cluster {
+  private static final CompletableFuture<ClaimResult> NOBODY =
+      CompletableFuture.completedFuture(ClaimResult.NONE);
+
+  @Override
+  public void start(LocalNode node) {}
+
+  @Override
+  public void stop() {}
+
+  @Override
+  public void subscriptionAdded(String filter) {}
+
+  @Override
+  public void subscriptionRemoved(String filter) {}
+
+  @Override
+  public void forward(String nodeId, Message message, boolean direct, List<String> shared) {}
+
+  @Override
+  public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
+
+  @Override
+  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+    return NOBODY;
+  }
+}
