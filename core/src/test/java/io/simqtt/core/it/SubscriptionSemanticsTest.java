@@ -17,6 +17,8 @@ import com.hivemq.client.mqtt.mqtt5.message.unsubscribe.unsuback.Mqtt5UnsubAckRe
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttPacket.Subscription;
+import io.simqtt.core.codec.MqttPacket.UnsubAck;
+import io.simqtt.core.codec.MqttPacket.Unsubscribe;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
@@ -162,6 +164,56 @@ class SubscriptionSemanticsTest {
     assertEquals("two", new String(two.getPayload(), StandardCharsets.UTF_8));
     assertEquals(1, two.getQos());
     assertNull(got.poll(200, TimeUnit.MILLISECONDS), "one delivery per message");
+    c.disconnect();
+    c.close();
+  }
+
+  @Test
+  void unsubscribeOfAnInvalidFilterIsTopicFilterInvalid() throws Exception {
+    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+      c.connect("subs-unsub-bad");
+      c.send(new Unsubscribe(7, List.of("a/#/b", "$share//x", "fine/+"), MqttProperties.empty()));
+      UnsubAck ack = c.expect(UnsubAck.class);
+      assertEquals(7, ack.packetId());
+      assertEquals(
+          List.of(
+              ReasonCode.TOPIC_FILTER_INVALID,
+              ReasonCode.TOPIC_FILTER_INVALID,
+              ReasonCode.NO_SUBSCRIPTION_EXISTED),
+          ack.reasonCodes());
+    }
+  }
+
+  @Test
+  void mqtt31ClientsPublishAndSubscribe() throws Exception {
+    BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
+    MqttClient c = new MqttClient(f.uri(), "subs-v31", new MemoryPersistence());
+    c.setCallback(
+        new MqttCallback() {
+          @Override
+          public void connectionLost(Throwable cause) {}
+
+          @Override
+          public void messageArrived(String topic, MqttMessage message) {
+            got.add(message);
+          }
+
+          @Override
+          public void deliveryComplete(IMqttDeliveryToken token) {}
+        });
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1);
+    c.connect(o);
+    c.subscribe("v31/#", 2);
+    c.publish("v31/own", "from 3.1".getBytes(StandardCharsets.UTF_8), 2, false);
+    send("v31/other", MqttQos.AT_LEAST_ONCE, "from 5");
+    List<String> payloads = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      MqttMessage m = got.poll(5, TimeUnit.SECONDS);
+      payloads.add(new String(m.getPayload(), StandardCharsets.UTF_8));
+    }
+    payloads.sort(null);
+    assertEquals(List.of("from 3.1", "from 5"), payloads);
     c.disconnect();
     c.close();
   }
