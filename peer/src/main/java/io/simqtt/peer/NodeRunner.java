@@ -24,7 +24,9 @@ final class NodeRunner {
   }
 
   int runUntilStopped() {
-    Broker broker = new Broker(settings);
+    PeerCluster cluster =
+        settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
+    Broker broker = cluster == null ? new Broker(settings) : new Broker(settings, cluster);
     StopSignals.install(stopRequested::countDown);
     // Covers exits the signal handlers do not see (System.exit elsewhere, SIGHUP, -Xrs).
     Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "simqtt-shutdown"));
@@ -40,10 +42,15 @@ final class NodeRunner {
       stop(broker);
       return NodeMain.EXIT_START_FAILED;
     }
-    LOG.info("si-mqtt {} node {} started: mqtt {}",
-        version,
-        settings.nodeId(),
-        tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort()));
+    String listeners = "mqtt " + tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort());
+    if (cluster != null) {
+      listeners +=
+          ", cluster "
+              + tcpUrl(settings.cluster().listen().host(), cluster.listenAddress().getPort())
+              + " with peers "
+              + String.join(",", cluster.linkStates().keySet());
+    }
+    LOG.info("si-mqtt {} node {} started: {}", version, settings.nodeId(), listeners);
     try {
       stopRequested.await();
     } catch (InterruptedException e) {

@@ -1,0 +1,350 @@
+package io.simqtt.peer;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Server;
+import io.grpc.netty.NettyServerBuilder;
+import io.simqtt.config.ClusterSettings;
+import io.simqtt.config.ClusterSettings.PeerAddress;
+import io.simqtt.config.NodeSettings;
+import io.simqtt.core.cluster.ClaimResult;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.proto.peer.Hello;
+import io.simqtt.proto.peer.PeerFrame;
+import io.simqtt.proto.peer.RetainedUpdate;
+import io.simqtt.proto.peer.Route;
+import io.simqtt.proto.peer.RouteSnapshot;
+import io.simqtt.proto.peer.RouteUpdate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node as a member of the static peer cluster: the gRPC listener peers dial, one {@link
+ * PeerLink} to each peer, the routes this node advertises, and the session claims.
+ */
+public final class PeerCluster implements Cluster {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerCluster.class);
+  static final int PROTOCOL_VERSION = 1;
+  private static final String SHARE_PREFIX = "$share/";
+
+  private final NodeSettings settings;
+  private final ClusterSettings config;
+  private final long incarnation = new SecureRandom().nextLong();
+  private final HelloProof proof;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "simqtt-peer-timer");
+            t.setDaemon(true);
+            return t;
+          });
+  private final Map<String, PeerLink> links = new LinkedHashMap<>();
+  /** Local subscriptions per filter; guarded by itself, which also orders route frames. */
+  private final Map<String, Integer> localRoutes = new HashMap<>();
+  /** What each peer advertises, mirrored so its shared routes can be withdrawn when it drops. */
+  private final Map<String, Map<String, Integer>> peerRoutes = new ConcurrentHashMap<>();
+  private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
+  /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
+  private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
+  private LocalNode node;
+  private ClaimBook claims;
+  private Server server;
+
+  public PeerCluster(NodeSettings settings) {
+    this.settings = settings;
+    this.config = settings.cluster();
+    this.proof = new HelloProof(config.secret());
+  }
+
+  // ---- Cluster ----
+
+  @Override
+  public void start(LocalNode localNode) {
+    this.node = localNode;
+    this.claims = new ClaimBook(this, localNode.clock(), timer);
+    try {
+      server =
+          NettyServerBuilder.forAddress(
+                  new InetSocketAddress(config.listen().host(), config.listen().port()))
+              .directExecutor()
+              .addService(new PeerService(this, timer))
+              .build()
+              .start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot listen for peers on " + config.listen().host() + ":" + config.listen().port(),
+          e);
+    }
+    for (PeerAddress p : config.peers()) {
+      links.put(p.id(), new PeerLink(p, this, timer));
+    }
+    links.values().forEach(PeerLink::start);
+  }
+
+  @Override
+  public void stop() {
+    links.values().forEach(PeerLink::stop);
+    if (server != null) {
+      server.shutdownNow();
+      try {
+        server.awaitTermination(2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    timer.shutdownNow();
+  }
+
+  @Override
+  public void subscriptionAdded(String filter) {
+    synchronized (localRoutes) {
+      announce(filter, localRoutes.merge(filter, 1, Integer::sum));
+    }
+  }
+
+  @Override
+  public void subscriptionRemoved(String filter) {
+    synchronized (localRoutes) {
+      Integer left = localRoutes.computeIfPresent(filter, (f, n) -> n > 1 ? n - 1 : null);
+      announce(filter, left == null ? 0 : left);
+    }
+  }
+
+  private void announce(String filter, int count) {
+    PeerFrame frame =
+        PeerFrame.newBuilder()
+            .setRouteUpdate(RouteUpdate.newBuilder().setRoute(route(filter, count)))
+            .build();
+    for (PeerLink l : links.values()) {
+      l.sendControl(frame);
+    }
+  }
+
+  @Override
+  public void forward(String nodeId, Message message, boolean direct, List<String> shared) {
+    PeerLink l = links.get(nodeId);
+    if (l != null) {
+      l.forward(message, direct, shared);
+    }
+  }
+
+  @Override
+  public void retainedChanged(String topic, Message message, RetainedStamp stamp) {
+    PeerFrame frame = retainedFrame(topic, message, stamp, false);
+    for (PeerLink l : links.values()) {
+      l.sendControl(frame);
+    }
+  }
+
+  @Override
+  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+    return claims.claim(clientId, cleanStart);
+  }
+
+  // ---- status ----
+
+  /** The bound peer listener address (the real port when 0 was configured). */
+  public InetSocketAddress listenAddress() {
+    return (InetSocketAddress) server.getListenSockets().get(0);
+  }
+
+  /**
+   * Per peer: "UP" when both streams (ours to it and its to us) are open, else "CONNECTING" or
+   * "DOWN" for our stream, or "HALF" when only ours is up.
+   */
+  public Map<String, String> linkStates() {
+    Map<String, String> states = new LinkedHashMap<>();
+    for (PeerLink l : links.values()) {
+      PeerLink.State s = l.state();
+      String state =
+          s != PeerLink.State.UP ? s.name() : inbound.containsKey(l.peerId()) ? "UP" : "HALF";
+      states.put(l.peerId(), state);
+    }
+    return states;
+  }
+
+  public boolean allLinksUp() {
+    return linkStates().values().stream().allMatch("UP"::equals);
+  }
+
+  public long incarnation() {
+    return incarnation;
+  }
+
+  // ---- for links ----
+
+  String nodeId() {
+    return settings.nodeId();
+  }
+
+  LocalNode node() {
+    return node;
+  }
+
+  ClaimBook claims() {
+    return claims;
+  }
+
+  List<PeerLink> upLinks() {
+    List<PeerLink> up = new ArrayList<>();
+    for (PeerLink l : links.values()) {
+      if (l.state() == PeerLink.State.UP) {
+        up.add(l);
+      }
+    }
+    return up;
+  }
+
+  Hello hello(String target) {
+    Hello unsigned =
+        Hello.newBuilder()
+            .setClusterName(config.name())
+            .setNodeId(settings.nodeId())
+            .setIncarnation(incarnation)
+            .setProtocolVersion(PROTOCOL_VERSION)
+            .setTargetNodeId(target)
+            .build();
+    return unsigned.toBuilder().setProof(ByteString.copyFrom(proof.sign(unsigned))).build();
+  }
+
+  /** Runs on the link's thread as it comes up: full routes and retained state go first. */
+  void onLinkUp(PeerLink link) {
+    synchronized (localRoutes) {
+      RouteSnapshot.Builder snapshot = RouteSnapshot.newBuilder();
+      localRoutes.forEach((f, n) -> snapshot.addRoutes(route(f, n)));
+      link.sendOnLinkThread(PeerFrame.newBuilder().setRouteSnapshot(snapshot).build());
+    }
+    for (RetainedEntry e : node.retainedEntries()) {
+      link.sendOnLinkThread(retainedFrame(e.topic(), e.message(), e.stamp(), true));
+    }
+  }
+
+  void onLinkDown(String peerId) {
+    claims.onLinkDown(peerId);
+  }
+
+  // ---- for inbound streams ----
+
+  /** Why a Hello is refused, or null to accept it. */
+  String checkHello(Hello h) {
+    if (!config.name().equals(h.getClusterName())) {
+      return "cluster name '" + h.getClusterName() + "' is not '" + config.name() + "'";
+    }
+    if (h.getProtocolVersion() != PROTOCOL_VERSION) {
+      return "protocol version " + h.getProtocolVersion() + " (this node speaks " + PROTOCOL_VERSION + ")";
+    }
+    if (!links.containsKey(h.getNodeId())) {
+      return "node id '" + h.getNodeId() + "' is not in this node's peer list";
+    }
+    if (!settings.nodeId().equals(h.getTargetNodeId())) {
+      return "the link is meant for '" + h.getTargetNodeId() + "'";
+    }
+    if (!proof.verify(h)) {
+      return "wrong cluster secret";
+    }
+    return null;
+  }
+
+  void inboundUp(String peerId, long peerIncarnation, InboundLink link) {
+    InboundLink previous = inbound.put(peerId, link);
+    if (previous != null && previous != link) {
+      previous.close();
+    }
+    long[] seen = forwardsSeen.get(peerId);
+    if (seen == null || seen[0] != peerIncarnation) {
+      if (seen != null) {
+        LOG.info("peer {} restarted: its old routes are replaced", peerId);
+      }
+      forwardsSeen.put(peerId, new long[] {peerIncarnation, 0});
+    }
+  }
+
+  void inboundDown(String peerId, InboundLink link) {
+    if (!inbound.remove(peerId, link)) {
+      return;
+    }
+    // Shared groups must stop choosing this node at once. Its ordinary routes stay, so QoS 1/2
+    // forwards wait for it (bounded) instead of being lost in a short link flap.
+    Map<String, Integer> routes = peerRoutes.getOrDefault(peerId, Map.of());
+    synchronized (routes) {
+      for (String f : List.copyOf(routes.keySet())) {
+        if (f.startsWith(SHARE_PREFIX)) {
+          routes.remove(f);
+          node.updateRemoteRoute(peerId, f, 0);
+        }
+      }
+    }
+  }
+
+  /** Whether a forward from a peer is new (not a re-send of one already handled). */
+  boolean acceptForward(String peerId, long seq) {
+    long[] seen = forwardsSeen.get(peerId);
+    synchronized (seen) {
+      if (seq <= seen[1]) {
+        return false;
+      }
+      seen[1] = seq;
+      return true;
+    }
+  }
+
+  void peerRoutesReplaced(String peerId, Map<String, Integer> routes) {
+    Map<String, Integer> mirror = peerRoutes.computeIfAbsent(peerId, p -> new HashMap<>());
+    synchronized (mirror) {
+      mirror.clear();
+      routes.forEach((f, n) -> {
+        if (n > 0) {
+          mirror.put(f, n);
+        }
+      });
+      node.replaceRemoteRoutes(peerId, mirror);
+    }
+  }
+
+  void peerRouteUpdated(String peerId, String filter, int count) {
+    Map<String, Integer> mirror = peerRoutes.computeIfAbsent(peerId, p -> new HashMap<>());
+    synchronized (mirror) {
+      if (count > 0) {
+        mirror.put(filter, count);
+      } else {
+        mirror.remove(filter);
+      }
+      node.updateRemoteRoute(peerId, filter, count);
+    }
+  }
+
+  private static Route route(String filter, int count) {
+    return Route.newBuilder().setFilter(filter).setCount(count).build();
+  }
+
+  private PeerFrame retainedFrame(
+      String topic, Message message, RetainedStamp stamp, boolean snapshot) {
+    RetainedUpdate.Builder b =
+        RetainedUpdate.newBuilder()
+            .setTopic(topic)
+            .setHlc(stamp.hlc())
+            .setOriginNode(stamp.nodeId())
+            .setSnapshot(snapshot);
+    if (message != null) {
+      b.setMessage(ProtoConvert.toProto(message));
+    }
+    return PeerFrame.newBuilder().setRetained(b).build();
+  }
+}

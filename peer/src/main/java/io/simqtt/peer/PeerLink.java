@@ -1,0 +1,280 @@
+package io.simqtt.peer;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.simqtt.config.ClusterSettings.PeerAddress;
+import io.simqtt.core.message.Message;
+import io.simqtt.proto.peer.Forward;
+import io.simqtt.proto.peer.PeerFrame;
+import io.simqtt.proto.peer.PeerReply;
+import io.simqtt.proto.peer.PeerServiceGrpc;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's stream to one peer: it dials, says Hello, sends its events and reconnects with
+ * capped backoff. All state is confined to one thread of its own, so frames go out in the order
+ * they were handed in and the stream observer (not thread-safe) is only touched there.
+ *
+ * <p>QoS 1/2 forwards are numbered and kept until the peer acknowledges them, and re-sent in order
+ * after a reconnect; the peer drops the numbers it has already seen. QoS 0 forwards are sent when
+ * the link is up and dropped (and counted) otherwise.
+ */
+final class PeerLink {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+  /** Unacknowledged QoS 1/2 forwards kept for one peer; beyond this new ones are dropped. */
+  static final int MAX_UNACKED = 100_000;
+  /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
+  static final int MAX_PENDING = 10_000;
+  private static final long MIN_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+  enum State {
+    CONNECTING,
+    UP,
+    DOWN
+  }
+
+  private final PeerAddress peer;
+  private final PeerCluster cluster;
+  private final ManagedChannel channel;
+  private final PeerServiceGrpc.PeerServiceStub stub;
+  private final ExecutorService executor;
+  private final ScheduledExecutorService timer;
+
+  final LongAdder forwardsSent = new LongAdder();
+  final LongAdder forwardsResent = new LongAdder();
+  final LongAdder forwardsDroppedLinkDown = new LongAdder();
+  final LongAdder forwardsDroppedQueueFull = new LongAdder();
+
+  private volatile State state = State.DOWN;
+  // Confined to executor:
+  private ClientCallStreamObserver<PeerFrame> out;
+  private final ArrayDeque<PeerFrame> pending = new ArrayDeque<>();
+  private final TreeMap<Long, PeerFrame> unacked = new TreeMap<>();
+  private long nextSeq = 1;
+  private int attempt;
+  /** Identifies the current stream; callbacks of an older one are ignored. */
+  private long generation;
+  private boolean stopped;
+
+  PeerLink(PeerAddress peer, PeerCluster cluster, ScheduledExecutorService timer) {
+    this.peer = peer;
+    this.cluster = cluster;
+    this.timer = timer;
+    this.channel =
+        NettyChannelBuilder.forAddress(peer.host(), peer.port())
+            .usePlaintext()
+            .directExecutor()
+            .build();
+    this.stub = PeerServiceGrpc.newStub(channel);
+    this.executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "simqtt-peer-" + peer.id());
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  String peerId() {
+    return peer.id();
+  }
+
+  State state() {
+    return state;
+  }
+
+  void start() {
+    executor.execute(this::connect);
+  }
+
+  void stop() {
+    executor.execute(
+        () -> {
+          stopped = true;
+          if (out != null) {
+            out.onCompleted();
+          }
+        });
+    executor.shutdown();
+    channel.shutdownNow();
+  }
+
+  /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
+  void forward(Message message, boolean direct, List<String> shared) {
+    executor.execute(
+        () -> {
+          long seq = nextSeq++;
+          PeerFrame frame =
+              PeerFrame.newBuilder()
+                  .setForward(
+                      Forward.newBuilder()
+                          .setSeq(seq)
+                          .setMessage(ProtoConvert.toProto(message))
+                          .setDirect(direct)
+                          .addAllShared(shared))
+                  .build();
+          if (message.qos() > 0) {
+            if (unacked.size() >= MAX_UNACKED) {
+              forwardsDroppedQueueFull.increment();
+              return;
+            }
+            unacked.put(seq, frame);
+          }
+          if (state == State.UP) {
+            if (message.qos() == 0 && pending.size() >= MAX_PENDING) {
+              forwardsDroppedQueueFull.increment();
+              return;
+            }
+            forwardsSent.increment();
+            send(frame);
+          } else if (message.qos() == 0) {
+            forwardsDroppedLinkDown.increment();
+          }
+        });
+  }
+
+  /**
+   * Sends a control frame (routes, retained, claims) if the link is up; a link coming up sends
+   * full snapshots, so nothing is lost by dropping these while it is down.
+   */
+  void sendControl(PeerFrame frame) {
+    executor.execute(
+        () -> {
+          if (state == State.UP) {
+            send(frame);
+          }
+        });
+  }
+
+  /** Sends now; only from this link's own thread (the link-up callback). */
+  void sendOnLinkThread(PeerFrame frame) {
+    send(frame);
+  }
+
+  /** Unacknowledged forwards, for status. */
+  int unackedCount() {
+    return unacked.size();
+  }
+
+  private void connect() {
+    if (stopped) {
+      return;
+    }
+    state = State.CONNECTING;
+    long g = ++generation;
+    ClientResponseObserver<PeerFrame, PeerReply> responses =
+        new ClientResponseObserver<>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<PeerFrame> requests) {
+            requests.setOnReadyHandler(() -> executor.execute(() -> pump(g)));
+          }
+
+          @Override
+          public void onNext(PeerReply reply) {
+            executor.execute(() -> onReply(g, reply));
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            executor.execute(() -> onClosed(g, t));
+          }
+
+          @Override
+          public void onCompleted() {
+            executor.execute(() -> onClosed(g, null));
+          }
+        };
+    try {
+      out = (ClientCallStreamObserver<PeerFrame>) stub.link(responses);
+      out.onNext(PeerFrame.newBuilder().setHello(cluster.hello(peer.id())).build());
+    } catch (RuntimeException e) {
+      onClosed(g, e);
+    }
+  }
+
+  private void onReply(long g, PeerReply reply) {
+    if (g != generation) {
+      return;
+    }
+    switch (reply.getBodyCase()) {
+      case HELLO_ACCEPTED -> linkUp();
+      case FORWARD_ACK -> unacked.headMap(reply.getForwardAck().getSeq(), true).clear();
+      case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
+      default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
+    }
+  }
+
+  private void linkUp() {
+    state = State.UP;
+    attempt = 0;
+    LOG.info("cluster link to {} up", peer.id());
+    cluster.onLinkUp(this);
+    for (PeerFrame f : unacked.values()) {
+      forwardsResent.increment();
+      send(f);
+    }
+  }
+
+  private void onClosed(long g, Throwable t) {
+    if (g != generation) {
+      return;
+    }
+    generation++;
+    boolean wasUp = state == State.UP;
+    state = State.DOWN;
+    out = null;
+    pending.clear();
+    cluster.onLinkDown(peer.id());
+    if (stopped) {
+      return;
+    }
+    if (wasUp) {
+      LOG.warn("cluster link to {} down: {}", peer.id(), t == null ? "closed" : t.getMessage());
+    } else {
+      LOG.debug("cluster link to {} not established: {}", peer.id(), t);
+    }
+    long delay = Math.min(MAX_BACKOFF_MILLIS, MIN_BACKOFF_MILLIS << Math.min(attempt, 6));
+    attempt++;
+    delay += ThreadLocalRandom.current().nextLong(delay / 4 + 1);
+    timer.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void reconnect() {
+    if (!executor.isShutdown()) {
+      executor.execute(this::connect);
+    }
+  }
+
+  private void send(PeerFrame frame) {
+    if (out == null) {
+      return;
+    }
+    if (pending.isEmpty() && out.isReady()) {
+      out.onNext(frame);
+    } else {
+      pending.add(frame);
+    }
+  }
+
+  private void pump(long g) {
+    if (g != generation || out == null) {
+      return;
+    }
+    while (!pending.isEmpty() && out.isReady()) {
+      out.onNext(pending.poll());
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package io.simqtt.peer;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.simqtt.proto.peer.PeerFrame;
+import io.simqtt.proto.peer.PeerReply;
+import io.simqtt.proto.peer.PeerServiceGrpc;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** The gRPC service peers dial: one {@link InboundLink} per stream. */
+final class PeerService extends PeerServiceGrpc.PeerServiceImplBase {
+  private final PeerCluster cluster;
+  private final ScheduledExecutorService timer;
+
+  PeerService(PeerCluster cluster, ScheduledExecutorService timer) {
+    this.cluster = cluster;
+    this.timer = timer;
+  }
+
+  @Override
+  public StreamObserver<PeerFrame> link(StreamObserver<PeerReply> replies) {
+    return new InboundLink(cluster, (ServerCallStreamObserver<PeerReply>) replies, timer);
+  }
+}
