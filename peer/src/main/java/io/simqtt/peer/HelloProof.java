@@ -15,10 +15,18 @@ final class HelloProof {
   private final SecretKeySpec key;
 
   HelloProof(String secret) {
-    this.key = new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
+    // A node without peers may have no secret (the config allows ""), and a JCE key cannot be
+    // empty: such a node proves nothing and accepts no proof.
+    this.key =
+        secret.isEmpty()
+            ? null
+            : new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256");
   }
 
   byte[] sign(Hello h) {
+    if (key == null) {
+      return new byte[0];
+    }
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
@@ -37,6 +45,6 @@ final class HelloProof {
   }
 
   boolean verify(Hello h) {
-    return MessageDigest.isEqual(sign(h), h.getProof().toByteArray());
+    return key != null && MessageDigest.isEqual(sign(h), h.getProof().toByteArray());
   }
 }
