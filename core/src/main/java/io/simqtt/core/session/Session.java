@@ -11,9 +11,11 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,6 +110,7 @@ public final class Session {
     if (cleanStart) {
       // The old session ends here; a will still waiting for its delay goes out now.
       publishWill();
+      releaseShared();
       clearState();
       present = false;
     } else {
@@ -159,6 +162,7 @@ public final class Session {
     connected = false;
     online = false;
     epoch++;
+    releaseShared();
     if (!willApplies) {
       will = null;
     }
@@ -183,6 +187,7 @@ public final class Session {
       long at = epoch;
       expiryTimer = schedule(() -> {
         if (epoch == at && connection == null) {
+          releaseShared();
           end();
         }
       }, expiryInterval);
@@ -209,7 +214,9 @@ public final class Session {
       old.close(ReasonCode.SESSION_TAKEN_OVER, "the client connected to another node");
     }
     SessionSnapshot snapshot = cleanStart ? null : snapshot();
-    if (!cleanStart) {
+    if (cleanStart) {
+      releaseShared();
+    } else {
       will = null;
     }
     end();
@@ -457,6 +464,35 @@ public final class Session {
     clearState();
     ended = true;
     registry.remove(this);
+  }
+
+  /**
+   * Gives every shared-subscription message this session has not finished to another member of
+   * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
+   * PUBREC arrived stays: the client has it.
+   */
+  private void releaseShared() {
+    List<Delivery> moved = new ArrayList<>();
+    Iterator<InflightMessage> it = inflight.values().iterator();
+    while (it.hasNext()) {
+      InflightMessage f = it.next();
+      if (f.delivery().sharedGroup() != null && !f.released()) {
+        moved.add(f.delivery());
+        resendPending.remove(f.packetId());
+        it.remove();
+      }
+    }
+    queue.removeIf(
+        d -> {
+          if (d.sharedGroup() == null) {
+            return false;
+          }
+          moved.add(d);
+          return true;
+        });
+    for (Delivery d : moved) {
+      registry.redeliverShared(d, clientId);
+    }
   }
 
   private void clearState() {
