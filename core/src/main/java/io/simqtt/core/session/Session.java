@@ -10,6 +10,7 @@ import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.Topics;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,6 +40,8 @@ public final class Session {
   private ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
   private volatile boolean connected;
+  /** Whether this session's shared subscriptions are advertised to the cluster right now. */
+  private boolean sharedAdvertised;
   /** True once CONNACK is out: from then on deliveries go to the wire. */
   private boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
@@ -125,6 +128,7 @@ public final class Session {
     ended = false;
     connection = conn;
     connected = true;
+    advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
     executor.moveTo(conn.eventLoop());
@@ -162,6 +166,7 @@ public final class Session {
     connected = false;
     online = false;
     epoch++;
+    advertiseShared(false);
     releaseShared();
     if (!willApplies) {
       will = null;
@@ -344,7 +349,7 @@ public final class Session {
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
     subscriptions.put(filter, options);
     SubscriptionOptions previous = registry.subscriptions().subscribe(clientId, filter, options);
-    if (previous == null) {
+    if (previous == null && isAdvertised(filter)) {
       registry.cluster().subscriptionAdded(filter);
     }
     return previous;
@@ -357,10 +362,35 @@ public final class Session {
 
   private boolean removeFromTree(String filter) {
     boolean removed = registry.subscriptions().unsubscribe(clientId, filter);
-    if (removed) {
+    if (removed && isAdvertised(filter)) {
       registry.cluster().subscriptionRemoved(filter);
     }
     return removed;
+  }
+
+  /**
+   * Ordinary subscriptions are advertised to the cluster while they exist; shared ones only
+   * while the client is connected, so other nodes stop choosing this node for a group the moment
+   * its member here goes away (MQTT 5, 4.8.2: another member takes over).
+   */
+  private boolean isAdvertised(String filter) {
+    return !filter.startsWith(Topics.SHARE_PREFIX) || sharedAdvertised;
+  }
+
+  private void advertiseShared(boolean on) {
+    if (sharedAdvertised == on) {
+      return;
+    }
+    sharedAdvertised = on;
+    for (String filter : subscriptions.keySet()) {
+      if (filter.startsWith(Topics.SHARE_PREFIX)) {
+        if (on) {
+          registry.cluster().subscriptionAdded(filter);
+        } else {
+          registry.cluster().subscriptionRemoved(filter);
+        }
+      }
+    }
   }
 
   public Map<String, SubscriptionOptions> subscriptions() {
