@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -114,7 +115,7 @@ final class PeerLink {
 
   /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
   void forward(Message message, boolean direct, List<String> shared) {
-    executor.execute(
+    onLinkThread(
         () -> {
           long seq = nextSeq++;
           PeerFrame frame =
@@ -151,7 +152,7 @@ final class PeerLink {
    * full snapshots, so nothing is lost by dropping these while it is down.
    */
   void sendControl(PeerFrame frame) {
-    executor.execute(
+    onLinkThread(
         () -> {
           if (state == State.UP) {
             send(frame);
@@ -179,22 +180,22 @@ final class PeerLink {
         new ClientResponseObserver<>() {
           @Override
           public void beforeStart(ClientCallStreamObserver<PeerFrame> requests) {
-            requests.setOnReadyHandler(() -> executor.execute(() -> pump(g)));
+            requests.setOnReadyHandler(() -> onLinkThread(() -> pump(g)));
           }
 
           @Override
           public void onNext(PeerReply reply) {
-            executor.execute(() -> onReply(g, reply));
+            onLinkThread(() -> onReply(g, reply));
           }
 
           @Override
           public void onError(Throwable t) {
-            executor.execute(() -> onClosed(g, t));
+            onLinkThread(() -> onClosed(g, t));
           }
 
           @Override
           public void onCompleted() {
-            executor.execute(() -> onClosed(g, null));
+            onLinkThread(() -> onClosed(g, null));
           }
         };
     try {
@@ -253,8 +254,15 @@ final class PeerLink {
   }
 
   private void reconnect() {
-    if (!executor.isShutdown()) {
-      executor.execute(this::connect);
+    onLinkThread(this::connect);
+  }
+
+  /** Runs a task on the link's thread; after stop() there is nothing left to do. */
+  private void onLinkThread(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException stopped) {
+      // The link was stopped: late gRPC callbacks and timers have nothing to act on.
     }
   }
 
