@@ -26,9 +26,11 @@ final class SerialExecutor {
    * slots cost ~5 KB per connection.
    */
   private static final int INBOX_CHUNK = 16;
+  /** The largest capacity the queue supports; what a session holds is bounded elsewhere. */
+  private static final int MAX_INBOX = 1 << 30;
 
   private final Queue<Runnable> inbox =
-      PlatformDependent.newMpscQueue(INBOX_CHUNK, Integer.MAX_VALUE);
+      PlatformDependent.newMpscQueue(INBOX_CHUNK, MAX_INBOX);
   private final AtomicBoolean running = new AtomicBoolean();
   private volatile EventExecutor home;
 
