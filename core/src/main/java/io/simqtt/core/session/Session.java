@@ -55,13 +55,13 @@ public final class Session {
   private long epoch;
 
   private final Map<String, SubscriptionOptions> subscriptions = new HashMap<>();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2);
   private final LinkedHashMap<Integer, InflightMessage> inflight = new LinkedHashMap<>();
   /**
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
    * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9).
    */
-  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>();
+  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>(2);
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int lastPacketId;
