@@ -50,8 +50,13 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public void deliverForwarded(Message message, boolean direct, List<String> shared) {
-    router.deliverForwarded(message, direct, shared);
+  public List<String> deliverForwarded(Message message, boolean direct, List<String> shared) {
+    return router.deliverForwarded(message, direct, shared);
+  }
+
+  @Override
+  public void returnShared(Message message, List<String> shared, String fromNodeId) {
+    router.returnShared(message, shared, fromNodeId);
   }
 
   @Override

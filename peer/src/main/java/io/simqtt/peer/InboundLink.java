@@ -12,7 +12,9 @@ import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.Route;
+import io.simqtt.proto.peer.SharedReturn;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -109,10 +111,18 @@ final class InboundLink implements StreamObserver<PeerFrame> {
 
   private void onForward(Forward f) {
     if (cluster.acceptForward(peerId, f.getSeq())) {
-      cluster
-          .node()
-          .deliverForwarded(
-              ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
+      List<String> unserved =
+          cluster
+              .node()
+              .deliverForwarded(
+                  ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
+      if (!unserved.isEmpty()) {
+        reply(
+            PeerReply.newBuilder()
+                .setSharedReturn(
+                    SharedReturn.newBuilder().setMessage(f.getMessage()).addAllShared(unserved))
+                .build());
+      }
     }
     boolean ackNow;
     synchronized (this) {

@@ -214,6 +214,13 @@ final class PeerLink {
       case HELLO_ACCEPTED -> linkUp();
       case FORWARD_ACK -> unacked.headMap(reply.getForwardAck().getSeq(), true).clear();
       case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
+      case SHARED_RETURN ->
+          cluster
+              .node()
+              .returnShared(
+                  ProtoConvert.fromProto(reply.getSharedReturn().getMessage()),
+                  reply.getSharedReturn().getSharedList(),
+                  peer.id());
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
     }
   }

@@ -20,8 +20,15 @@ public interface LocalNode {
    *
    * @param direct to the ordinary matching subscriptions
    * @param shared shared subscriptions ("$share/g/f") to give to one local member each
+   * @return the shared subscriptions with no member here any more, for the sender to re-route
    */
-  void deliverForwarded(Message message, boolean direct, List<String> shared);
+  List<String> deliverForwarded(Message message, boolean direct, List<String> shared);
+
+  /**
+   * A peer returned a message this node chose it for in {@code shared}: it has no member of those
+   * groups any more, so another member gets it.
+   */
+  void returnShared(Message message, List<String> shared, String fromNodeId);
 
   /** Replaces everything known of a peer's routes (filter to subscription count). */
   void replaceRemoteRoutes(String nodeId, Map<String, Integer> routes);

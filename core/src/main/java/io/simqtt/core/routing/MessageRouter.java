@@ -60,7 +60,7 @@ public final class MessageRouter {
     if (message.retain()) {
       setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }
-    int receivers = route(message, null);
+    int receivers = route(message);
     if (receivers == 0) {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -78,36 +78,58 @@ public final class MessageRouter {
   /**
    * Delivers a message another node forwarded, to local sessions only: ordinary subscriptions
    * when {@code direct}, and one local member of each shared subscription in {@code shared}.
+   * Returns the shared subscriptions that have no member here any more (the sender chose this
+   * node just as its last member left): the sender gives those to another node.
    */
-  public int deliverForwarded(Message message, boolean direct, List<String> shared) {
-    return route(message, new Forwarded(direct, shared));
+  public List<String> deliverForwarded(Message message, boolean direct, List<String> shared) {
+    Matches matches = tree.match(message.topic());
+    if (direct) {
+      deliverDirect(message, matches.direct(), null);
+    }
+    if (shared.isEmpty()) {
+      return List.of();
+    }
+    List<String> unserved = new ArrayList<>(shared);
+    for (SharedGroup group : matches.shared()) {
+      if (unserved.contains(group.shareName()) && chooseMember(message, group, null, null)) {
+        unserved.remove(group.shareName());
+      }
+    }
+    return unserved;
   }
 
-  /** What a forwarded message may reach here; null for a message accepted on this node. */
-  private record Forwarded(boolean direct, List<String> shared) {}
+  /**
+   * A node returned a message it was chosen for in {@code shared} but has no member of any more:
+   * another member, on this node or a third one, gets it.
+   */
+  public void returnShared(Message message, List<String> shared, String fromNodeId) {
+    String excluded = RemoteRoutes.idOf(fromNodeId);
+    for (SharedGroup group : tree.match(message.topic()).shared()) {
+      if (shared.contains(group.shareName())) {
+        Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+        if (chooseMember(message, group, remote, excluded)) {
+          forwardAll(message, remote);
+        } else {
+          metrics.dropped(DropReason.NO_SUBSCRIBERS);
+        }
+      }
+    }
+  }
 
-  private int route(Message message, Forwarded forwarded) {
+  private int route(Message message) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
       return 0;
     }
-    Map<String, RemoteCopy> remote = forwarded == null ? new LinkedHashMap<>(0) : null;
-    int count = 0;
-    if (forwarded == null || forwarded.direct()) {
-      count += deliverDirect(message, matches.direct(), remote);
-    }
+    Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+    int count = deliverDirect(message, matches.direct(), remote);
     for (SharedGroup group : matches.shared()) {
-      if (forwarded == null || forwarded.shared().contains(group.shareName())) {
-        if (deliverShared(message, group, remote)) {
-          count++;
-        }
+      if (chooseMember(message, group, remote, null)) {
+        count++;
       }
     }
-    if (remote != null) {
-      forwardAll(message, remote);
-      count += remote.size();
-    }
-    return count;
+    forwardAll(message, remote);
+    return count + remote.size();
   }
 
   private void forwardAll(Message message, Map<String, RemoteCopy> remote) {
@@ -154,16 +176,6 @@ public final class MessageRouter {
   }
 
   /**
-   * Exactly one member of the group gets the message: a connected local member or a remote node
-   * (its routes exist only while its link is up) first, an offline local member otherwise. A
-   * forwarded message ({@code remote} null) only goes to local members.
-   */
-  private boolean deliverShared(
-      Message message, SharedGroup group, Map<String, RemoteCopy> remote) {
-    return chooseMember(message, group, remote, null);
-  }
-
-  /**
    * A member of a shared subscription disconnected before acknowledging {@code d}: another
    * member gets it. With no other member it goes back to the same session, to wait for it.
    */
@@ -178,9 +190,20 @@ public final class MessageRouter {
         }
       }
     }
-    deliverTo(leavingClientId, d);
+    Session leaving = sessions.get(leavingClientId);
+    if (leaving != null && !leaving.isEnded()) {
+      deliverTo(leaving, d);
+    } else {
+      metrics.dropped(DropReason.NO_SUBSCRIBERS);
+    }
   }
 
+  /**
+   * Exactly one member of the group gets the message: a connected local member or a remote node
+   * (its shared routes exist only while its member there is connected) first, an offline local
+   * member otherwise. With {@code remote} null (a forwarded message) only local members count;
+   * {@code excluded} is a member that must not be chosen.
+   */
   private boolean chooseMember(
       Message message, SharedGroup group, Map<String, RemoteCopy> remote, String excluded) {
     List<SharedGroup.Member> members = group.members();

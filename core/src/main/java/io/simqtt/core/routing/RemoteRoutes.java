@@ -34,7 +34,7 @@ public final class RemoteRoutes {
     return subscriberId.substring(1);
   }
 
-  private static String idOf(String nodeId) {
+  static String idOf(String nodeId) {
     return MARK + nodeId;
   }
 

@@ -46,7 +46,8 @@ public final class Session {
   private boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
   private boolean fresh = true;
-  private boolean ended;
+  /** Volatile: the router reads it from other threads as a hint. */
+  private volatile boolean ended;
   private long expiryInterval;
   private Will will;
   private ScheduledFuture<?> willTimer;
@@ -248,6 +249,12 @@ public final class Session {
     lastPacketId = s.lastPacketId();
   }
 
+  /** Safe from any thread; may be stale by the time the caller acts on it. */
+  public boolean isEnded() {
+    return ended;
+  }
+
+  /** Safe from any thread; may be stale by the time the caller acts on it. */
   public boolean isConnected() {
     return connected;
   }
@@ -266,6 +273,10 @@ public final class Session {
   /** Sends or queues one delivery. */
   public void deliver(Delivery d) {
     if (ended) {
+      if (d.sharedGroup() != null) {
+        // Chosen just as this member left: another member takes it.
+        registry.redeliverShared(d, clientId);
+      }
       return;
     }
     if (d.message().isExpired(now())) {
