@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import io.netty.util.ResourceLeakDetector;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsException;
 import io.simqtt.config.SettingsLoader;
@@ -18,8 +19,15 @@ public final class NodeMain {
   private NodeMain() {}
 
   public static void main(String[] args) {
+    if (System.getProperty(LEAK_DETECTION) == null) {
+      // Sampling buffers for leaks costs a stack capture each; tests keep it on, nodes off
+      // unless asked for with -Dio.netty.leakDetection.level.
+      ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
     System.exit(run(args));
   }
+
+  private static final String LEAK_DETECTION = "io.netty.leakDetection.level";
 
   static int run(String[] args) {
     Arguments arguments;

@@ -98,7 +98,7 @@ final class PacketBodyDecoder {
     Will will = null;
     if (willFlag) {
       MqttProperties willProperties =
-          v5 ? PropertiesCodec.read(r, PropertiesCodec.WILL) : MqttProperties.empty();
+          v5 ? PropertiesCodec.read(r, PropertiesCodec.WILL) : MqttProperties.NONE;
       String topic = r.readString("will topic");
       byte[] payload = r.readBinary("will payload");
       will = new Will(topic, payload, willQos, willRetain, willProperties);
@@ -159,7 +159,7 @@ final class PacketBodyDecoder {
       reason = r.readByte("reason code");
       properties = optionalProperties(type);
     } else {
-      properties = MqttProperties.empty();
+      properties = MqttProperties.NONE;
     }
     r.expectEnd();
     return new PubResponse(type, packetId, reason, properties);
@@ -232,7 +232,7 @@ final class PacketBodyDecoder {
     int packetId = packetId();
     if (!v5) {
       r.expectEnd();
-      return new UnsubAck(packetId, List.of(), MqttProperties.empty());
+      return new UnsubAck(packetId, List.of(), MqttProperties.NONE);
     }
     MqttProperties properties = PropertiesCodec.read(r, PropertiesCodec.bit(PacketType.UNSUBACK));
     return new UnsubAck(packetId, reasonCodes(), properties);
@@ -241,7 +241,7 @@ final class PacketBodyDecoder {
   private Disconnect disconnect(boolean v5) {
     if (!v5) {
       r.expectEnd();
-      return new Disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
+      return new Disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.NONE);
     }
     int reason = r.remaining() > 0 ? r.readByte("reason code") : ReasonCode.NORMAL_DISCONNECTION;
     MqttProperties properties = optionalProperties(PacketType.DISCONNECT);
@@ -257,14 +257,14 @@ final class PacketBodyDecoder {
   }
 
   private MqttProperties properties(boolean v5, PacketType type) {
-    return v5 ? PropertiesCodec.read(r, PropertiesCodec.bit(type)) : MqttProperties.empty();
+    return v5 ? PropertiesCodec.read(r, PropertiesCodec.bit(type)) : MqttProperties.NONE;
   }
 
   /** The short forms of MQTT 5 acks, DISCONNECT and AUTH may stop before the property length. */
   private MqttProperties optionalProperties(PacketType type) {
     return r.remaining() > 0
         ? PropertiesCodec.read(r, PropertiesCodec.bit(type))
-        : MqttProperties.empty();
+        : MqttProperties.NONE;
   }
 
   private List<Integer> reasonCodes() {

@@ -81,10 +81,10 @@ final class PropertiesCodec {
   /** Reads a property section for {@code place}; an empty section gives empty properties. */
   static MqttProperties read(FieldReader r, int place) {
     int length = r.readVariableByteInteger("property length");
-    MqttProperties p = new MqttProperties();
     if (length == 0) {
-      return p;
+      return MqttProperties.NONE;
     }
+    MqttProperties p = new MqttProperties();
     int outer = r.push(length, "property section");
     long seen = 0;
     while (r.remaining() > 0) {

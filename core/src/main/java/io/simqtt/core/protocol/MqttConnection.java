@@ -117,7 +117,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       Disconnect d = new Disconnect(reasonCode, p);
       if (MqttEncoder.encodedSize(d, version) > terms.maximumPacketSize()) {
         // The Reason String is optional; the client's size limit is not.
-        d = new Disconnect(reasonCode, MqttProperties.empty());
+        d = new Disconnect(reasonCode, MqttProperties.NONE);
       }
       channel.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
     } else {
@@ -428,7 +428,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   }
 
   void sendAck(PacketType type, int packetId, int reasonCode) {
-    send(new PubResponse(type, packetId, reasonCode, MqttProperties.empty()));
+    send(new PubResponse(type, packetId, reasonCode, MqttProperties.NONE));
   }
 
   void protocolError(String reason) {

@@ -51,7 +51,7 @@ final class SubscriptionRequests {
       int code = subscribeOne(session, sub, subscriptionId, retainedToSend);
       codes.add(code);
     }
-    connection.send(new SubAck(request.packetId(), codes, MqttProperties.empty()));
+    connection.send(new SubAck(request.packetId(), codes, MqttProperties.NONE));
     for (Delivery d : retainedToSend) {
       session.deliver(d);
     }
@@ -112,7 +112,7 @@ final class SubscriptionRequests {
         codes.add(ReasonCode.NO_SUBSCRIPTION_EXISTED);
       }
     }
-    connection.send(new UnsubAck(request.packetId(), codes, MqttProperties.empty()));
+    connection.send(new UnsubAck(request.packetId(), codes, MqttProperties.NONE));
   }
 
   /** A filter, plain or shared, that follows the topic filter rules. */

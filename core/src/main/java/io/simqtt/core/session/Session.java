@@ -147,7 +147,7 @@ public final class Session {
       if (f.released()) {
         connection.send(
             new MqttPacket.PubResponse(
-                PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.empty()));
+                PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.NONE));
       } else {
         resendPending.addLast(f.packetId());
       }
@@ -441,7 +441,7 @@ public final class Session {
   private void sendAck(PacketType type, int packetId, int reasonCode) {
     if (connection != null) {
       connection.send(
-          new MqttPacket.PubResponse(type, packetId, reasonCode, MqttProperties.empty()));
+          new MqttPacket.PubResponse(type, packetId, reasonCode, MqttProperties.NONE));
     }
   }
 
