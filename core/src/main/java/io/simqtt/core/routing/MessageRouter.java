@@ -67,6 +67,18 @@ public final class MessageRouter {
     return receivers;
   }
 
+  /**
+   * Publishes a message about this node only ($SYS figures): retained here without telling other
+   * nodes, delivered to local sessions (shared groups included), never forwarded.
+   */
+  public int publishLocal(Message message) {
+    if (message.retain()) {
+      Message kept = message.payload().length == 0 ? null : message;
+      retained.apply(message.topic(), kept, new RetainedStamp(clock.now(), nodeId));
+    }
+    return route(message, LOCAL_ONLY);
+  }
+
   /** Sets ({@code message} non-null) or clears a retained message here and on every node. */
   public void setRetained(String topic, Message message) {
     RetainedStamp stamp = new RetainedStamp(clock.now(), nodeId);
@@ -86,6 +98,9 @@ public final class MessageRouter {
   /** What a forwarded message may reach here; null for a message accepted on this node. */
   private record Forwarded(boolean direct, List<String> shared) {}
 
+  /** Compared by identity: every local subscription, no remote node. */
+  private static final Forwarded LOCAL_ONLY = new Forwarded(true, List.of());
+
   private int route(Message message, Forwarded forwarded) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
@@ -97,7 +112,9 @@ public final class MessageRouter {
       count += deliverDirect(message, matches.direct(), remote);
     }
     for (SharedGroup group : matches.shared()) {
-      if (forwarded == null || forwarded.shared().contains(group.shareName())) {
+      if (forwarded == null
+          || forwarded == LOCAL_ONLY
+          || forwarded.shared().contains(group.shareName())) {
         if (deliverShared(message, group, remote)) {
           count++;
         }

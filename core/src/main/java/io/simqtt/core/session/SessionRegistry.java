@@ -7,6 +7,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
@@ -53,6 +54,31 @@ public final class SessionRegistry {
   /** The session of a client id, or null. */
   public Session get(String clientId) {
     return sessions.get(clientId);
+  }
+
+  /** What operators see of a client's session; completes with null when there is none. */
+  public CompletableFuture<ClientInfo> info(String clientId) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<ClientInfo> info = new CompletableFuture<>();
+    s.execute(() -> info.complete(s.info()));
+    return info;
+  }
+
+  /**
+   * Kicks a client (see {@link Session#kick}); completes with null when there is no session, else
+   * with whether a connection was closed.
+   */
+  public CompletableFuture<Boolean> kick(String clientId, boolean discardSession) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Boolean> kicked = new CompletableFuture<>();
+    s.execute(() -> kicked.complete(s.kick(discardSession)));
+    return kicked;
   }
 
   public int size() {
