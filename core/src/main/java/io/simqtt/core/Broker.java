@@ -105,11 +105,6 @@ public final class Broker implements AutoCloseable {
     return subscriptions.subscriptionCount() - remoteRoutes.totalRouteCount();
   }
 
-  /** Filters other nodes advertise to this one, per node id. */
-  public int remoteRouteCount(String nodeId) {
-    return remoteRoutes.routeCount(nodeId);
-  }
-
   /** The bound MQTT TCP address (the real port when 0 was configured). */
   public InetSocketAddress mqttAddress() {
     return mqttAddress;
