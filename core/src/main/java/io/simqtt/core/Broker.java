@@ -17,6 +17,7 @@ import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttServer;
+import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
@@ -55,7 +56,13 @@ public final class Broker implements AutoCloseable {
     this.cluster = cluster;
     var mqtt = settings.mqtt();
     this.sessions =
-        new SessionRegistry(mqtt.sessions(), subscriptions, metrics, this::publishWill, cluster);
+        new SessionRegistry(
+            mqtt.sessions(),
+            subscriptions,
+            metrics,
+            this::publishWill,
+            this::redeliverShared,
+            cluster);
     this.router =
         new MessageRouter(
             settings.nodeId(),
@@ -76,6 +83,10 @@ public final class Broker implements AutoCloseable {
 
   private void publishWill(Message will) {
     router.publish(will);
+  }
+
+  private void redeliverShared(Delivery delivery, String leavingClientId) {
+    router.redeliverShared(delivery, leavingClientId);
   }
 
   /** Binds the listeners; returns once they accept connections. */

@@ -119,6 +119,9 @@ final class ProtoConvert {
     for (int id : d.subscriptionIds()) {
       b.addSubscriptionIds(id);
     }
+    if (d.sharedGroup() != null) {
+      b.setSharedGroup(d.sharedGroup());
+    }
     return b;
   }
 
@@ -149,6 +152,7 @@ final class ProtoConvert {
 
   private static Delivery fromProto(DeliveryState d) {
     int[] ids = d.getSubscriptionIdsList().stream().mapToInt(Integer::intValue).toArray();
-    return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids);
+    String group = d.getSharedGroup().isEmpty() ? null : d.getSharedGroup();
+    return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group);
   }
 }

@@ -2,9 +2,7 @@ package io.simqtt.peer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
@@ -19,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The node as operators run it: a separate JVM, its exit code and its output. The node's main is
  * started with this JVM's classpath, because during {@code mvn verify} the jar that
- * bin/start-node.sh runs is only built after the tests.
+ * bin/start-node.sh runs is only built after the tests; {@link StartNodeScriptIT} runs the script.
  */
 class StartNodeScriptTest {
 
@@ -119,31 +117,5 @@ class StartNodeScriptTest {
       assertEquals(0, node.awaitExit(10));
       node.awaitLine(Pattern.compile("node n1 stopped$"), 5);
     }
-  }
-
-  @Test
-  void scriptReportsBadConfigWhenTheNodeIsBuilt() throws Exception {
-    // Runs bin/start-node.sh itself, but only when a previous package left the jar: the script
-    // would otherwise start a nested Maven build from inside this one.
-    Path root = repoRoot();
-    assumeTrue(Files.isRegularFile(root.resolve("peer/target/simqtt-node.jar"))
-        && Files.isDirectory(root.resolve("peer/target/lib")), "node not packaged yet");
-    Path conf = Files.writeString(dir.resolve("bad.conf"), "mqtt.sessions.max-inflight = 0\n");
-    try (ChildProcess node = ChildProcess.start(
-        List.of("bash", root.resolve("bin/start-node.sh").toString(), "--config", conf.toString()),
-        Map.of())) {
-      assertEquals(2, node.awaitExit(30));
-      assertTrue(node.stderr().startsWith(
-          "si-mqtt: config error: mqtt.sessions.max-inflight = 0"), node.stderr());
-    }
-  }
-
-  private static Path repoRoot() throws IOException {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("bin/start-node.sh"))) {
-        return p;
-      }
-    }
-    throw new IOException("bin/start-node.sh not found above " + Path.of("").toAbsolutePath());
   }
 }

@@ -19,11 +19,17 @@ final class DeliveryFold {
   }
 
   static Delivery single(Message message, SubscriptionOptions o) {
+    return shared(message, o, null);
+  }
+
+  /** The delivery for the member a shared subscription chose ({@code group} null: not shared). */
+  static Delivery shared(Message message, SubscriptionOptions o, String group) {
     return new Delivery(
         message,
         Math.min(message.qos(), o.qos()),
         o.retainAsPublished() && message.retain(),
-        o.subscriptionId() == 0 ? NO_IDS : new int[] {o.subscriptionId()});
+        o.subscriptionId() == 0 ? NO_IDS : new int[] {o.subscriptionId()},
+        group);
   }
 
   void add(SubscriptionOptions o) {

@@ -121,13 +121,17 @@ public final class MessageRouter {
       }
     }
     if (remote != null) {
-      for (Map.Entry<String, RemoteCopy> e : remote.entrySet()) {
-        RemoteCopy copy = e.getValue();
-        cluster.forward(e.getKey(), message, copy.direct, copy.shared);
-      }
+      forwardAll(message, remote);
       count += remote.size();
     }
     return count;
+  }
+
+  private void forwardAll(Message message, Map<String, RemoteCopy> remote) {
+    for (Map.Entry<String, RemoteCopy> e : remote.entrySet()) {
+      RemoteCopy copy = e.getValue();
+      cluster.forward(e.getKey(), message, copy.direct, copy.shared);
+    }
   }
 
   /** Local subscribers get their deliveries; remote ones are collected into {@code remote}. */
@@ -173,6 +177,29 @@ public final class MessageRouter {
    */
   private boolean deliverShared(
       Message message, SharedGroup group, Map<String, RemoteCopy> remote) {
+    return chooseMember(message, group, remote, null);
+  }
+
+  /**
+   * A member of a shared subscription disconnected before acknowledging {@code d}: another
+   * member gets it. With no other member it goes back to the same session, to wait for it.
+   */
+  public void redeliverShared(Delivery d, String leavingClientId) {
+    Message message = d.message();
+    for (SharedGroup group : tree.match(message.topic()).shared()) {
+      if (group.shareName().equals(d.sharedGroup())) {
+        Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+        if (chooseMember(message, group, remote, leavingClientId)) {
+          forwardAll(message, remote);
+          return;
+        }
+      }
+    }
+    deliverTo(leavingClientId, d);
+  }
+
+  private boolean chooseMember(
+      Message message, SharedGroup group, Map<String, RemoteCopy> remote, String excluded) {
     List<SharedGroup.Member> members = group.members();
     int n = members.size();
     if (n == 0) {
@@ -185,6 +212,9 @@ public final class MessageRouter {
     SharedGroup.Member fallback = null;
     for (int i = 0; i < n; i++) {
       SharedGroup.Member m = members.get((start + i) % n);
+      if (m.clientId().equals(excluded)) {
+        continue;
+      }
       if (RemoteRoutes.isRemote(m.clientId())) {
         if (remote != null) {
           remoteCopy(remote, m.clientId()).shared.add(group.shareName());
@@ -194,14 +224,16 @@ public final class MessageRouter {
       }
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
-        return deliverTo(s, DeliveryFold.single(message, m.options()));
+        return deliverTo(s, DeliveryFold.shared(message, m.options(), group.shareName()));
       }
       if (fallback == null && s != null) {
         fallback = m;
       }
     }
     return fallback != null
-        && deliverTo(fallback.clientId(), DeliveryFold.single(message, fallback.options()));
+        && deliverTo(
+            fallback.clientId(),
+            DeliveryFold.shared(message, fallback.options(), group.shareName()));
   }
 
   private boolean deliverTo(String clientId, Delivery d) {

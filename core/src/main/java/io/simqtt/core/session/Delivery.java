@@ -10,5 +10,14 @@ import io.simqtt.core.message.Message;
  * @param retain the RETAIN flag this delivery carries (Retain As Published, or a retained message
  *     sent on subscribe)
  * @param subscriptionIds every Subscription Identifier of the matching subscriptions (may be empty)
+ * @param sharedGroup the shared subscription ("$share/g/f") that chose this session, or null; such
+ *     a delivery goes to another member if this one disconnects before acknowledging it
  */
-public record Delivery(Message message, int qos, boolean retain, int[] subscriptionIds) {}
+public record Delivery(
+    Message message, int qos, boolean retain, int[] subscriptionIds, String sharedGroup) {
+
+  /** A delivery for an ordinary subscription. */
+  public Delivery(Message message, int qos, boolean retain, int[] subscriptionIds) {
+    this(message, qos, retain, subscriptionIds, null);
+  }
+}

@@ -21,7 +21,16 @@ final class SerialExecutor {
   /** Tasks drained per turn before yielding the loop to other channels. */
   private static final int BATCH = 256;
 
-  private final Queue<Runnable> inbox = PlatformDependent.newMpscQueue();
+  /**
+   * Small chunks: most sessions sit idle with an empty inbox, and Netty's default chunk of 1024
+   * slots cost ~5 KB per connection.
+   */
+  private static final int INBOX_CHUNK = 16;
+  /** The largest capacity the queue supports; what a session holds is bounded elsewhere. */
+  private static final int MAX_INBOX = 1 << 30;
+
+  private final Queue<Runnable> inbox =
+      PlatformDependent.newMpscQueue(INBOX_CHUNK, MAX_INBOX);
   private final AtomicBoolean running = new AtomicBoolean();
   private volatile EventExecutor home;
 

@@ -10,10 +10,13 @@ import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.Topics;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +40,8 @@ public final class Session {
   private ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
   private volatile boolean connected;
+  /** Whether this session's shared subscriptions are advertised to the cluster right now. */
+  private boolean sharedAdvertised;
   /** True once CONNACK is out: from then on deliveries go to the wire. */
   private boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
@@ -50,13 +55,13 @@ public final class Session {
   private long epoch;
 
   private final Map<String, SubscriptionOptions> subscriptions = new HashMap<>();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>();
+  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2);
   private final LinkedHashMap<Integer, InflightMessage> inflight = new LinkedHashMap<>();
   /**
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
    * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9).
    */
-  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>();
+  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>(2);
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
   private final Set<Integer> inboundQos2 = new HashSet<>();
   private int lastPacketId;
@@ -108,6 +113,7 @@ public final class Session {
     if (cleanStart) {
       // The old session ends here; a will still waiting for its delay goes out now.
       publishWill();
+      releaseShared();
       clearState();
       present = false;
     } else {
@@ -122,6 +128,7 @@ public final class Session {
     ended = false;
     connection = conn;
     connected = true;
+    advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
     executor.moveTo(conn.eventLoop());
@@ -159,6 +166,8 @@ public final class Session {
     connected = false;
     online = false;
     epoch++;
+    advertiseShared(false);
+    releaseShared();
     if (!willApplies) {
       will = null;
     }
@@ -183,6 +192,7 @@ public final class Session {
       long at = epoch;
       expiryTimer = schedule(() -> {
         if (epoch == at && connection == null) {
+          releaseShared();
           end();
         }
       }, expiryInterval);
@@ -249,7 +259,9 @@ public final class Session {
       old.close(ReasonCode.SESSION_TAKEN_OVER, "the client connected to another node");
     }
     SessionSnapshot snapshot = cleanStart ? null : snapshot();
-    if (!cleanStart) {
+    if (cleanStart) {
+      releaseShared();
+    } else {
       will = null;
     }
     end();
@@ -377,7 +389,7 @@ public final class Session {
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
     subscriptions.put(filter, options);
     SubscriptionOptions previous = registry.subscriptions().subscribe(clientId, filter, options);
-    if (previous == null) {
+    if (previous == null && isAdvertised(filter)) {
       registry.cluster().subscriptionAdded(filter);
     }
     return previous;
@@ -390,10 +402,35 @@ public final class Session {
 
   private boolean removeFromTree(String filter) {
     boolean removed = registry.subscriptions().unsubscribe(clientId, filter);
-    if (removed) {
+    if (removed && isAdvertised(filter)) {
       registry.cluster().subscriptionRemoved(filter);
     }
     return removed;
+  }
+
+  /**
+   * Ordinary subscriptions are advertised to the cluster while they exist; shared ones only
+   * while the client is connected, so other nodes stop choosing this node for a group the moment
+   * its member here goes away (MQTT 5, 4.8.2: another member takes over).
+   */
+  private boolean isAdvertised(String filter) {
+    return !filter.startsWith(Topics.SHARE_PREFIX) || sharedAdvertised;
+  }
+
+  private void advertiseShared(boolean on) {
+    if (sharedAdvertised == on) {
+      return;
+    }
+    sharedAdvertised = on;
+    for (String filter : subscriptions.keySet()) {
+      if (filter.startsWith(Topics.SHARE_PREFIX)) {
+        if (on) {
+          registry.cluster().subscriptionAdded(filter);
+        } else {
+          registry.cluster().subscriptionRemoved(filter);
+        }
+      }
+    }
   }
 
   public Map<String, SubscriptionOptions> subscriptions() {
@@ -497,6 +534,35 @@ public final class Session {
     clearState();
     ended = true;
     registry.remove(this);
+  }
+
+  /**
+   * Gives every shared-subscription message this session has not finished to another member of
+   * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
+   * PUBREC arrived stays: the client has it.
+   */
+  private void releaseShared() {
+    List<Delivery> moved = new ArrayList<>();
+    Iterator<InflightMessage> it = inflight.values().iterator();
+    while (it.hasNext()) {
+      InflightMessage f = it.next();
+      if (f.delivery().sharedGroup() != null && !f.released()) {
+        moved.add(f.delivery());
+        resendPending.remove(f.packetId());
+        it.remove();
+      }
+    }
+    queue.removeIf(
+        d -> {
+          if (d.sharedGroup() == null) {
+            return false;
+          }
+          moved.add(d);
+          return true;
+        });
+    for (Delivery d : moved) {
+      registry.redeliverShared(d, clientId);
+    }
   }
 
   private void clearState() {

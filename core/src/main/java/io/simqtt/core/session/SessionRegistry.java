@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /** Client id to session, for this node. */
@@ -21,18 +22,23 @@ public final class SessionRegistry {
   private final SubscriptionTree subscriptions;
   private final BrokerMetrics metrics;
   private final Consumer<Message> willPublisher;
+  private final BiConsumer<Delivery, String> sharedRedelivery;
   private final Cluster cluster;
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
    *     registry, so it is passed in)
+   * @param sharedRedelivery gives a shared-subscription delivery another member when the client
+   *     that had it leaves (delivery, leaving client id)
    */
   public SessionRegistry(
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
       Consumer<Message> willPublisher,
+      BiConsumer<Delivery, String> sharedRedelivery,
       Cluster cluster) {
+    this.sharedRedelivery = sharedRedelivery;
     this.settings = settings;
     this.cluster = cluster;
     this.subscriptions = subscriptions;
@@ -112,6 +118,10 @@ public final class SessionRegistry {
     sessions.computeIfPresent(
         session.clientId(),
         (id, current) -> current == session && session.pendingAttaches.get() == 0 ? null : current);
+  }
+
+  void redeliverShared(Delivery d, String leavingClientId) {
+    sharedRedelivery.accept(d, leavingClientId);
   }
 
   void publishWill(Message will) {

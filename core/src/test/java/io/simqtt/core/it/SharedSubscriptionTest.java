@@ -16,6 +16,11 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -126,6 +131,37 @@ class SharedSubscriptionTest {
     assertTrue(sinks.get(0).size() > 30 && sinks.get(1).size() > 30, "both remaining share");
     members.get(0).disconnect();
     members.get(1).disconnect();
+  }
+
+  @Test
+  void unacknowledgedMessagesOfALeavingMemberGoToAnotherMember() throws Exception {
+    Mqtt5BlockingClient steady = hive(f, "sh-steady");
+    BlockingQueue<Mqtt5Publish> steadyIn = inbox(steady);
+    steady.subscribeWith().topicFilter("$share/rd/rd/t").qos(MqttQos.AT_LEAST_ONCE).send();
+    RawClient silent = RawClient.open(f, MqttVersion.MQTT_5);
+    silent.connect("sh-silent", true, 60, MqttProperties.empty());
+    silent.subscribe("$share/rd/rd/t", 1);
+    // Round robin gives the silent member some of these; it never acknowledges them.
+    publishRange("rd/t", 0, 10);
+    List<String> held = new ArrayList<>();
+    MqttPacket p;
+    while ((p = silent.read(Duration.ofMillis(300))) != null) {
+      if (p instanceof MqttPacket.Publish pub) {
+        held.add(new String(pub.payload(), StandardCharsets.UTF_8));
+      }
+    }
+    assertTrue(!held.isEmpty(), "the silent member was chosen for some messages");
+    Set<String> got = ConcurrentHashMap.newKeySet();
+    for (int i = 0; i < 10 - held.size(); i++) {
+      got.add(text(take(steadyIn)));
+    }
+    silent.close();
+    for (int i = 0; i < held.size(); i++) {
+      got.add(text(take(steadyIn)));
+    }
+    assertEquals(10, got.size(), "every message reached the group: " + got);
+    assertNull(steadyIn.poll(200, TimeUnit.MILLISECONDS), "and only once");
+    steady.disconnect();
   }
 
   @Test
