@@ -12,6 +12,8 @@
 #   SIMQTT_CLUSTER_SECRET   the shared cluster secret (default: a fixed local-only value)
 #   SIMQTT_BASE_MQTT_PORT   MQTT port of n1; n2 and n3 take the next two (default 1883)
 #   SIMQTT_BASE_PEER_PORT   peer port of n1; n2 and n3 take the next two (default 7946)
+#   SIMQTT_BASE_ADMIN_PORT  admin API port of n1 (bin/admin.sh --node); next two (default 9090)
+#   SIMQTT_BASE_METRICS_PORT  metrics port of n1; n2 and n3 take the next two (default 9464)
 #   SIMQTT_START_TIMEOUT    seconds start waits for all links (default 60)
 #   JAVA_OPTS               passed to each node's java (bin/start-node.sh)
 # Builds the node once (mvn -DskipTests package) when peer/target has no jar yet.
@@ -24,6 +26,8 @@ CONF_DIR="$ROOT/config/src/main/resources/examples/cluster-local"
 RUN_DIR="${SIMQTT_RUN_DIR:-$ROOT/run/cluster-local}"
 BASE_MQTT="${SIMQTT_BASE_MQTT_PORT:-1883}"
 BASE_PEER="${SIMQTT_BASE_PEER_PORT:-7946}"
+BASE_ADMIN="${SIMQTT_BASE_ADMIN_PORT:-9090}"
+BASE_METRICS="${SIMQTT_BASE_METRICS_PORT:-9464}"
 START_TIMEOUT="${SIMQTT_START_TIMEOUT:-60}"
 STOP_TIMEOUT=20
 NODES=(n1 n2 n3)
@@ -32,7 +36,7 @@ NODES=(n1 n2 n3)
 export SIMQTT_CLUSTER_SECRET="${SIMQTT_CLUSTER_SECRET:-cluster-local-dev-secret-not-for-production}"
 
 usage() {
-  sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -48,6 +52,8 @@ index_of() {
 
 mqtt_port() { echo $((BASE_MQTT + $(index_of "$1"))); }
 peer_port() { echo $((BASE_PEER + $(index_of "$1"))); }
+admin_port() { echo $((BASE_ADMIN + $(index_of "$1"))); }
+metrics_port() { echo $((BASE_METRICS + $(index_of "$1"))); }
 
 pid_file() { echo "$RUN_DIR/$1.pid"; }
 log_file() { echo "$RUN_DIR/$1.log"; }
@@ -152,6 +158,8 @@ cmd_start() {
     local upper="${n^^}"
     env_ports+=("CLUSTER_LOCAL_MQTT_PORT_$upper=$(mqtt_port "$n")")
     env_ports+=("CLUSTER_LOCAL_PEER_PORT_$upper=$(peer_port "$n")")
+    env_ports+=("CLUSTER_LOCAL_ADMIN_PORT_$upper=$(admin_port "$n")")
+    env_ports+=("CLUSTER_LOCAL_METRICS_PORT_$upper=$(metrics_port "$n")")
   done
   for n in "${NODES[@]}"; do
     rm -f "$(pid_file "$n")"

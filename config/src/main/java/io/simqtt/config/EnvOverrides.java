@@ -26,7 +26,8 @@ import java.util.TreeSet;
  * SIMQTT_MQTT_TCP_PORT}, {@code SIMQTT_CLUSTER_SECRET}. The strict rule alone would read the latter
  * as a key "cluster-secret", so the shorthand is what makes the documented secret variable work.
  *
- * <p>A variable whose first word is node, mqtt or cluster but names no key is an error (typo
+ * <p>A variable whose first word is a root (node, mqtt, cluster, admin, metrics) but names no key
+ * is an error (typo
  * protection); any other {@code SIMQTT_} variable (such as {@code SIMQTT_LOG_LEVEL}) belongs to
  * someone else and is ignored. Values are strings, which typesafe-config converts on read; list
  * keys ({@code cluster.peers}) take HOCON list text.

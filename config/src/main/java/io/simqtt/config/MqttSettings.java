@@ -5,4 +5,15 @@ public record MqttSettings(
     ListenerSettings tcp,
     LimitSettings limits,
     SessionSettings sessions,
-    FeatureSettings features) {}
+    FeatureSettings features,
+    SysSettings sys) {
+
+  /** Without $SYS topics, for settings built in code. */
+  public MqttSettings(
+      ListenerSettings tcp,
+      LimitSettings limits,
+      SessionSettings sessions,
+      FeatureSettings features) {
+    this(tcp, limits, sessions, features, SysSettings.OFF);
+  }
+}

@@ -21,10 +21,12 @@ final class SettingsBinder {
   static NodeSettings bind(Config config) {
     ConfigReader r = new ConfigReader(config);
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
-    MqttSettings mqtt =
-        new MqttSettings(listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r));
+    MqttSettings mqtt = new MqttSettings(
+        listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
-    return new NodeSettings(nodeId, mqtt, cluster);
+    AdminSettings admin = OperationsBinder.admin(r, mqtt);
+    return new NodeSettings(
+        nodeId, mqtt, cluster, admin, OperationsBinder.metrics(r, mqtt, admin));
   }
 
   static ListenerSettings listener(ConfigReader r, String path) {

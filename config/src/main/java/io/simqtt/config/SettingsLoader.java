@@ -18,7 +18,8 @@ import java.util.Set;
  *   <li>the file from {@code --config FILE} / {@code --config=FILE}, else the variable {@code
  *       SI_CFG_PATH}, else none;
  *   <li>{@code SIMQTT_*} environment variables (see {@link EnvOverrides} for the scheme);
- *   <li>Java system properties under node, mqtt and cluster ({@code -Dmqtt.tcp.port=1884}).
+ *   <li>Java system properties under node, mqtt, cluster, admin and metrics ({@code
+ *       -Dmqtt.tcp.port=1884}).
  * </ol>
  *
  * <p>System properties sit above the environment because they are written on this very command
@@ -32,7 +33,7 @@ public final class SettingsLoader {
   public static final String CONFIG_PATH_ENV = "SI_CFG_PATH";
 
   /** The top-level sections this node owns; keys under them are checked strictly. */
-  static final Set<String> ROOTS = Set.of("node", "mqtt", "cluster");
+  static final Set<String> ROOTS = Set.of("node", "mqtt", "cluster", "admin", "metrics");
 
   private static final Config REFERENCE =
       ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
@@ -79,7 +80,7 @@ public final class SettingsLoader {
     return build(text, Map.of());
   }
 
-  /** The keys reference.conf defines under node, mqtt and cluster (for docs and tests). */
+  /** The keys reference.conf defines under its roots (for docs and tests). */
   public static Set<String> knownKeys() {
     return KNOWN_KEYS;
   }

@@ -19,6 +19,7 @@ import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionRegistry;
+import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -38,6 +39,9 @@ public final class Broker implements AutoCloseable {
   private final SessionRegistry sessions;
   private final MessageRouter router;
   private final MqttServer server;
+  private final RemoteRoutes remoteRoutes;
+  private SysTopicsPublisher sysTopics;
+  private volatile long startedAtMillis;
   private InetSocketAddress mqttAddress;
   private boolean closed;
 
@@ -69,9 +73,9 @@ public final class Broker implements AutoCloseable {
             clock,
             metrics,
             mqtt.sessions().sharedSubscriptionStrategy());
+    this.remoteRoutes = new RemoteRoutes(subscriptions);
     this.node =
-        new BrokerNode(
-            settings.nodeId(), clock, router, new RemoteRoutes(subscriptions), sessions, retained);
+        new BrokerNode(settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
     this.server =
         new MqttServer(
             new ProtocolContext(mqtt, sessions, router, retained, metrics, channels, cluster));
@@ -87,8 +91,29 @@ public final class Broker implements AutoCloseable {
 
   /** Binds the listeners; returns once they accept connections. */
   public synchronized void start() throws InterruptedException {
+    startedAtMillis = System.currentTimeMillis();
     cluster.start(node);
     mqttAddress = server.bind(settings.mqtt().tcp());
+    if (settings.mqtt().sys().enabled()) {
+      sysTopics = new SysTopicsPublisher(this, version());
+      sysTopics.start(settings.mqtt().sys().interval());
+    }
+  }
+
+  /** From the jar manifest; "dev" when run from classes (IDE, tests). */
+  public static String version() {
+    String v = Broker.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** Wall-clock time of {@link #start}, 0 before. */
+  public long startedAtMillis() {
+    return startedAtMillis;
+  }
+
+  /** Subscriptions of this node's sessions (the tree also holds the routes of other nodes). */
+  public int localSubscriptionCount() {
+    return subscriptions.subscriptionCount() - remoteRoutes.totalRouteCount();
   }
 
   /** The bound MQTT TCP address (the real port when 0 was configured). */
@@ -130,6 +155,9 @@ public final class Broker implements AutoCloseable {
       return;
     }
     closed = true;
+    if (sysTopics != null) {
+      sysTopics.close();
+    }
     server.closeListener();
     for (Channel ch : channels) {
       MqttConnection conn = ch.pipeline().get(MqttConnection.class);

@@ -11,6 +11,7 @@ import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.session.SessionSnapshot;
+import io.simqtt.core.sys.SysTopics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -88,11 +89,15 @@ final class BrokerNode implements LocalNode {
   @Override
   public void applyRetained(String topic, Message message, RetainedStamp stamp) {
     clock.observe(stamp.hlc());
+    if (SysTopics.isSys(topic)) {
+      return; // another node's own figures; ours are kept here
+    }
     retained.apply(topic, message, stamp);
   }
 
   @Override
   public List<RetainedEntry> retainedEntries() {
-    return retained.entries();
+    // $SYS entries are this node's own figures and never leave it.
+    return retained.entries().stream().filter(e -> !SysTopics.isSys(e.topic())).toList();
   }
 }

@@ -2,6 +2,8 @@ package io.simqtt.peer;
 
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.Broker;
+import io.simqtt.peer.admin.AdminServer;
+import io.simqtt.peer.metrics.MetricsServer;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,11 +29,28 @@ final class NodeRunner {
     PeerCluster cluster =
         settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
     Broker broker = cluster == null ? new Broker(settings) : new Broker(settings, cluster);
+    // Created before the broker starts: it adds its node-to-node service to the peer port.
+    AdminServer admin =
+        settings.admin().enabled() ? AdminServer.create(broker, cluster, version) : null;
+    MetricsServer metrics =
+        settings.metrics().enabled() ? new MetricsServer(broker, cluster) : null;
     StopSignals.install(stopRequested::countDown);
     // Covers exits the signal handlers do not see (System.exit elsewhere, SIGHUP, -Xrs).
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(broker), "simqtt-shutdown"));
+    Runtime.getRuntime().addShutdownHook(
+        new Thread(() -> stop(broker, admin, metrics), "simqtt-shutdown"));
     try {
       broker.start();
+      if (admin != null) {
+        admin.start();
+        LOG.info("admin API on {} ({})",
+            tcpUrl(settings.admin().listen().host(), admin.address().getPort()),
+            settings.admin().token().isEmpty() ? "no token: loopback only" : "bearer token");
+      }
+      if (metrics != null) {
+        metrics.start(settings.metrics().listen());
+        LOG.info("metrics on http://{}:{}/metrics",
+            settings.metrics().listen().host(), metrics.port());
+      }
     } catch (Exception | LinkageError e) {
       String line = "si-mqtt " + version + " node " + settings.nodeId() + " failed to start: " + e;
       if (e instanceof IOException) {
@@ -39,7 +58,7 @@ final class NodeRunner {
       } else {
         LOG.error(line, e);
       }
-      stop(broker);
+      stop(broker, admin, metrics);
       return NodeMain.EXIT_START_FAILED;
     }
     String listeners = "mqtt " + tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort());
@@ -56,12 +75,18 @@ final class NodeRunner {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    stop(broker);
+    stop(broker, admin, metrics);
     return NodeMain.EXIT_OK;
   }
 
-  private void stop(Broker broker) {
+  private void stop(Broker broker, AdminServer admin, MetricsServer metrics) {
     if (stopped.compareAndSet(false, true)) {
+      if (admin != null) {
+        admin.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
       broker.close();
       LOG.info("si-mqtt node {} stopped", settings.nodeId());
     }

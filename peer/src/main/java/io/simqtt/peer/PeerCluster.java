@@ -2,6 +2,7 @@ package io.simqtt.peer;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
@@ -66,11 +67,21 @@ public final class PeerCluster implements Cluster {
   private LocalNode node;
   private ClaimBook claims;
   private Server server;
+  /** Other services on the peer port (the node-to-node admin service); fixed at start. */
+  private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
 
   public PeerCluster(NodeSettings settings) {
     this.settings = settings;
     this.config = settings.cluster();
     this.proof = new HelloProof(config.secret());
+  }
+
+  /** Serves {@code service} on the peer port too; call before the broker starts. */
+  public synchronized void addService(ServerServiceDefinition service) {
+    if (server != null) {
+      throw new IllegalStateException("the peer listener is already running");
+    }
+    extraServices.add(service);
   }
 
   // ---- Cluster ----
@@ -80,13 +91,15 @@ public final class PeerCluster implements Cluster {
     this.node = localNode;
     this.claims = new ClaimBook(this, localNode.clock(), timer);
     try {
-      server =
+      NettyServerBuilder builder =
           NettyServerBuilder.forAddress(
                   new InetSocketAddress(config.listen().host(), config.listen().port()))
               .directExecutor()
-              .addService(new PeerService(this, timer))
-              .build()
-              .start();
+              .addService(new PeerService(this, timer));
+      synchronized (this) {
+        extraServices.forEach(builder::addService);
+        server = builder.build().start();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot listen for peers on " + config.listen().host() + ":" + config.listen().port(),
@@ -178,6 +191,29 @@ public final class PeerCluster implements Cluster {
       states.put(l.peerId(), state);
     }
     return states;
+  }
+
+  /** Per peer link: state and forward counters, for status and metrics. */
+  public List<PeerLinkStats> linkStats() {
+    Map<String, String> states = linkStates();
+    List<PeerLinkStats> stats = new ArrayList<>();
+    for (PeerLink l : links.values()) {
+      Map<String, Integer> routes = peerRoutes.getOrDefault(l.peerId(), Map.of());
+      int routeCount;
+      synchronized (routes) {
+        routeCount = routes.size();
+      }
+      stats.add(new PeerLinkStats(
+          l.peerId(),
+          states.get(l.peerId()),
+          l.unackedCount(),
+          l.forwardsSent.sum(),
+          l.forwardsResent.sum(),
+          l.forwardsDroppedLinkDown.sum(),
+          l.forwardsDroppedQueueFull.sum(),
+          routeCount));
+    }
+    return stats;
   }
 
   public boolean allLinksUp() {

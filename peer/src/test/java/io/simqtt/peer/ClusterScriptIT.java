@@ -47,6 +47,8 @@ class ClusterScriptIT {
         "SIMQTT_RUN_DIR", runDir.toString(),
         "SIMQTT_BASE_MQTT_PORT", Integer.toString(mqttBase),
         "SIMQTT_BASE_PEER_PORT", Integer.toString(peerBase),
+        "SIMQTT_BASE_ADMIN_PORT", Integer.toString(freeBase()),
+        "SIMQTT_BASE_METRICS_PORT", Integer.toString(freeBase()),
         "SIMQTT_CLUSTER_SECRET", "cluster-script-it-secret-0123456789");
 
     Script start = run("start", 150);

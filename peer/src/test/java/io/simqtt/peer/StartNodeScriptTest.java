@@ -105,7 +105,7 @@ class StartNodeScriptTest {
   @Test
   void startsAcceptsAConnectionAndExits0OnSigterm() throws Exception {
     Path conf = Files.writeString(dir.resolve("node.conf"),
-        "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n");
+        "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
     try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--config", conf.toString())) {
       Matcher started = node.awaitLine(STARTED, 30);
       int port = Integer.parseInt(started.group(1));

@@ -82,6 +82,13 @@ public final class BrokerMetrics {
     return a == null ? 0 : a.sum();
   }
 
+  /** Refused CONNECTs so far, by reason code. */
+  public Map<Integer, Long> connectsRefused() {
+    Map<Integer, Long> copy = new java.util.TreeMap<>();
+    connectsRefused.forEach((code, n) -> copy.put(code, n.sum()));
+    return copy;
+  }
+
   public long messagesIn(int qos) {
     return messagesIn[qos].sum();
   }

@@ -26,6 +26,7 @@ import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionExpiry;
 import io.simqtt.core.session.Will;
+import io.simqtt.core.sys.SysTopics;
 import io.simqtt.core.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +105,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   @Override
   public boolean wantsProblemInformation() {
     return terms.problemInformation();
+  }
+
+  @Override
+  public String remoteAddress() {
+    return channel.remoteAddress() instanceof java.net.InetSocketAddress a
+        ? a.getHostString() + ":" + a.getPort()
+        : String.valueOf(channel.remoteAddress());
+  }
+
+  @Override
+  public int keepAlive() {
+    return terms.keepAlive();
   }
 
   @Override
@@ -369,6 +382,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
     if (!Topics.isValidTopicName(topic, context.settings().limits().maxTopicLevels())) {
       close(ReasonCode.TOPIC_NAME_INVALID, "invalid topic name");
+      return;
+    }
+    if (SysTopics.isSys(topic)) {
+      // $SYS/ belongs to the broker: a client must not fake its figures. MQTT 5 publishers of
+      // QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack is plain and the
+      // message is dropped silently, as Mosquitto does.
+      LOG.debug("{}: PUBLISH to {} refused", terms.clientId(), topic);
+      if (p.qos() == 1) {
+        sendAck(PacketType.PUBACK, p.packetId(), ReasonCode.NOT_AUTHORIZED);
+      } else if (p.qos() == 2) {
+        sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.NOT_AUTHORIZED);
+      }
       return;
     }
     if (p.qos() == 2) {

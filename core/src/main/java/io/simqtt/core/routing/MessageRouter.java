@@ -60,11 +60,23 @@ public final class MessageRouter {
     if (message.retain()) {
       setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }
-    int receivers = route(message);
+    int receivers = route(message, true);
     if (receivers == 0) {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
     return receivers;
+  }
+
+  /**
+   * Publishes a message about this node only ($SYS figures): retained here without telling other
+   * nodes, delivered to local sessions (shared groups included), never forwarded.
+   */
+  public int publishLocal(Message message) {
+    if (message.retain()) {
+      Message kept = message.payload().length == 0 ? null : message;
+      retained.apply(message.topic(), kept, new RetainedStamp(clock.now(), nodeId));
+    }
+    return route(message, false);
   }
 
   /** Sets ({@code message} non-null) or clears a retained message here and on every node. */
@@ -116,20 +128,24 @@ public final class MessageRouter {
     }
   }
 
-  private int route(Message message) {
+  /** Delivers a message accepted here; {@code toCluster} false keeps it on this node. */
+  private int route(Message message, boolean toCluster) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
       return 0;
     }
-    Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+    Map<String, RemoteCopy> remote = toCluster ? new LinkedHashMap<>(0) : null;
     int count = deliverDirect(message, matches.direct(), remote);
     for (SharedGroup group : matches.shared()) {
       if (chooseMember(message, group, remote, null)) {
         count++;
       }
     }
-    forwardAll(message, remote);
-    return count + remote.size();
+    if (remote != null) {
+      forwardAll(message, remote);
+      count += remote.size();
+    }
+    return count;
   }
 
   private void forwardAll(Message message, Map<String, RemoteCopy> remote) {

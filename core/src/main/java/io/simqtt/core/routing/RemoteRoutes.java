@@ -77,6 +77,15 @@ public final class RemoteRoutes {
     return s == null ? 0 : s.size();
   }
 
+  /** Filters all nodes advertise: the part of the subscription tree that is not local. */
+  public synchronized int totalRouteCount() {
+    int n = 0;
+    for (Set<String> s : filtersByNode.values()) {
+      n += s.size();
+    }
+    return n;
+  }
+
   private void remove(String nodeId, Set<String> current, String filter) {
     if (current.remove(filter)) {
       tree.unsubscribe(idOf(nodeId), filter);

@@ -28,4 +28,14 @@ public interface ClientConnection {
 
   /** Sends DISCONNECT with the reason code (MQTT 5 only) and closes; no will handling here. */
   void close(int reasonCode, String reason);
+
+  /** The client's address as host:port, for operators ("" when unknown). */
+  default String remoteAddress() {
+    return "";
+  }
+
+  /** The keep alive in force, seconds (0 = none). */
+  default int keepAlive() {
+    return 0;
+  }
 }

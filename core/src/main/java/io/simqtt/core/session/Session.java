@@ -201,6 +201,46 @@ public final class Session {
   }
 
   /** Safe from any thread; may be stale by the time the caller acts on it. */
+
+  /** A copy of what operators see of this session. */
+  public ClientInfo info() {
+    ClientConnection c = connection;
+    return new ClientInfo(
+        clientId,
+        c != null,
+        c == null ? "" : c.remoteAddress(),
+        c == null ? null : c.version(),
+        c == null ? 0 : c.keepAlive(),
+        expiryInterval,
+        Map.copyOf(subscriptions),
+        queue.size(),
+        inflight.size());
+  }
+
+  /**
+   * An administrator disconnects the client: DISCONNECT 0x98 (Administrative action) on MQTT 5.
+   * Without {@code discardSession} the session lives on as after any connection loss (will,
+   * expiry); with it the session ends now, as if it expired. Returns whether a connection was
+   * closed.
+   */
+  public boolean kick(boolean discardSession) {
+    ClientConnection c = connection;
+    if (c != null && discardSession) {
+      // Detached here, so the coming connection-closed event finds nothing left to do.
+      connection = null;
+      connected = false;
+      online = false;
+      epoch++;
+    }
+    if (c != null) {
+      c.close(ReasonCode.ADMINISTRATIVE_ACTION, "disconnected by an administrator");
+    }
+    if (discardSession && !ended) {
+      end();
+    }
+    return c != null;
+  }
+
   /**
    * Another node took the client: the connection here (if any) gets DISCONNECT 0x8E and the
    * session ends here without its will, unless {@code cleanStart} ended it (then the will goes

@@ -6,7 +6,11 @@ import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
+import java.util.function.Function;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -59,6 +63,46 @@ public final class SessionRegistry {
   /** The session of a client id, or null. */
   public Session get(String clientId) {
     return sessions.get(clientId);
+  }
+
+  /** What operators see of a client's session; completes with null when there is none. */
+  public CompletableFuture<ClientInfo> info(String clientId) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<ClientInfo> info = new CompletableFuture<>();
+    s.execute(() -> info.complete(s.info()));
+    return info;
+  }
+
+  /**
+   * Kicks a client (see {@link Session#kick}); completes with null when there is no session, else
+   * with whether a connection was closed.
+   */
+  public CompletableFuture<Boolean> kick(String clientId, boolean discardSession) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Boolean> kicked = new CompletableFuture<>();
+    s.execute(() -> kicked.complete(s.kick(discardSession)));
+    return kicked;
+  }
+
+  /**
+   * Reads something from every session, each read as a task of its session (so never racing
+   * with it); completes when all have answered. For operators' views, not the hot path.
+   */
+  public <T> CompletableFuture<List<T>> readEach(Function<Session, T> read) {
+    List<CompletableFuture<T>> reads = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      CompletableFuture<T> r = new CompletableFuture<>();
+      s.execute(() -> r.complete(read.apply(s)));
+      reads.add(r);
+    }
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
   }
 
   public int size() {

@@ -242,15 +242,15 @@ class SubscriptionSemanticsTest {
 
   @Test
   void wildcardMatchingThroughTheBroker() throws Exception {
-    String[] filters = {"w/+/c", "w/#", "#", "+/x", "+", "$SYS/#", "+/+", "w/b/c"};
-    String[] topics = {"w/b/c", "w", "w/b", "a/x", "$SYS/x", "x", "w/b/c/d", "/x"};
+    String[] filters = {"w/+/c", "w/#", "#", "+/x", "+", "$app/#", "+/+", "w/b/c"};
+    String[] topics = {"w/b/c", "w", "w/b", "a/x", "$app/x", "x", "w/b/c/d", "/x"};
     Map<String, List<String>> expected = new TreeMap<>();
     expected.put("w/+/c", List.of("w/b/c"));
     expected.put("w/#", List.of("w/b/c", "w", "w/b", "w/b/c/d"));
     expected.put("#", List.of("w/b/c", "w", "w/b", "a/x", "x", "w/b/c/d", "/x"));
     expected.put("+/x", List.of("a/x", "/x"));
     expected.put("+", List.of("w", "x"));
-    expected.put("$SYS/#", List.of("$SYS/x"));
+    expected.put("$app/#", List.of("$app/x"));
     expected.put("+/+", List.of("w/b", "a/x", "/x"));
     expected.put("w/b/c", List.of("w/b/c"));
     List<Mqtt5BlockingClient> clients = new ArrayList<>();

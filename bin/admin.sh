@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Operates a running si-mqtt node (and its cluster) over the gRPC admin API.
+#
+#   bin/admin.sh COMMAND [--node host:port] [--token T] [--json] [ARGS]
+#   bin/admin.sh --help            # every command: status, clients, client, kick, subscriptions,
+#                                  # retained, retained-get, retained-delete, publish, metrics
+#
+# --node defaults to 127.0.0.1:9090; the token defaults to $SIMQTT_ADMIN_TOKEN. Exit status:
+# 0 ok, 1 the call failed (one line "si-mqtt-admin: CODE: reason" on stderr), 2 bad usage.
+# Builds the node first when peer/target has no jar yet.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JAR="$ROOT/peer/target/simqtt-node.jar"
+LIB="$ROOT/peer/target/lib"
+
+if [[ ! -f "$JAR" || ! -d "$LIB" ]]; then
+  echo "si-mqtt-admin: no build found, building with Maven (mvn -DskipTests package) ..." >&2
+  (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
+fi
+
+JAVA="java"
+if [[ -n "${JAVA_HOME:-}" ]]; then
+  JAVA="$JAVA_HOME/bin/java"
+fi
+
+exec "$JAVA" -cp "$JAR:$LIB/*" io.simqtt.peer.admin.AdminCli "$@"

@@ -1,0 +1,15 @@
+package io.simqtt.config;
+
+/**
+ * The gRPC admin API of a node.
+ *
+ * @param enabled whether the node serves it
+ * @param listen where it listens (loopback by default: it can kick clients and delete data)
+ * @param token bearer token every call must carry; "" only on a loopback host (no check then)
+ */
+public record AdminSettings(boolean enabled, ListenerSettings listen, String token) {
+
+  /** Off: for settings built in code, which should not open ports nobody asked for. */
+  public static final AdminSettings OFF =
+      new AdminSettings(false, new ListenerSettings("127.0.0.1", 0), "");
+}

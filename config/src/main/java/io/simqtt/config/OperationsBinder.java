@@ -1,0 +1,53 @@
+package io.simqtt.config;
+
+import java.time.Duration;
+import java.util.Locale;
+
+/** Reads the admin and metrics sections: the ways operators reach a running node. */
+final class OperationsBinder {
+
+  private OperationsBinder() {}
+
+  static AdminSettings admin(ConfigReader r, MqttSettings mqtt) {
+    boolean enabled = r.bool("admin.enabled");
+    ListenerSettings listen = SettingsBinder.listener(r, "admin");
+    String token = r.string("admin.token");
+    if (enabled && token.isEmpty() && !isLoopback(listen.host())) {
+      // The API kicks clients and deletes retained messages: never open to a network unguarded.
+      throw r.hidden("admin.token", "is empty but admin.host = " + listen.host()
+          + " is not a loopback address: set a token (e.g. SIMQTT_ADMIN_TOKEN)"
+          + " or bind admin.host to 127.0.0.1");
+    }
+    if (enabled && listen.port() != 0 && listen.port() == mqtt.tcp().port()) {
+      throw r.conflict("admin.port", "is also mqtt.tcp.port: use two different ports");
+    }
+    return new AdminSettings(enabled, listen, token);
+  }
+
+  static MetricsSettings metrics(ConfigReader r, MqttSettings mqtt, AdminSettings admin) {
+    boolean enabled = r.bool("metrics.enabled");
+    ListenerSettings listen = SettingsBinder.listener(r, "metrics");
+    if (enabled && listen.port() != 0
+        && (listen.port() == mqtt.tcp().port()
+            || admin.enabled() && listen.port() == admin.listen().port())) {
+      throw r.conflict("metrics.port",
+          "is also mqtt.tcp.port or admin.port: use different ports");
+    }
+    return new MetricsSettings(enabled, listen);
+  }
+
+  static SysSettings sys(ConfigReader r) {
+    Duration interval = r.durationIn("mqtt.sys.interval", Duration.ZERO, Duration.ofDays(1));
+    if (!interval.isZero() && interval.toMillis() < 100) {
+      throw r.conflict("mqtt.sys.interval", "is below 100ms: use 0 to turn $SYS off");
+    }
+    return new SysSettings(interval);
+  }
+
+  /** By name only: resolving a host name here could block on DNS before anything starts. */
+  static boolean isLoopback(String host) {
+    String h = host.toLowerCase(Locale.ROOT);
+    return h.equals("localhost") || h.equals("::1") || h.equals("[::1]")
+        || h.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+  }
+}

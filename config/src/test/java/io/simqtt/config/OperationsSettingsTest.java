@@ -1,0 +1,61 @@
+package io.simqtt.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+/** admin, metrics and mqtt.sys: defaults, the token rule and the environment names. */
+class OperationsSettingsTest {
+
+  private static SettingsException fails(String hocon) {
+    return assertThrows(SettingsException.class, () -> SettingsLoader.fromString(hocon));
+  }
+
+  @Test
+  void defaultsAreOnAndLoopback() {
+    NodeSettings s = SettingsLoader.defaults();
+    assertEquals(new AdminSettings(true, new ListenerSettings("127.0.0.1", 9090), ""), s.admin());
+    assertEquals(new MetricsSettings(true, new ListenerSettings("127.0.0.1", 9464)), s.metrics());
+    assertEquals(Duration.ofSeconds(10), s.mqtt().sys().interval());
+    assertTrue(s.mqtt().sys().enabled());
+  }
+
+  @Test
+  void emptyTokenOnlyOnLoopback() {
+    SettingsException e = fails("admin.host = 0.0.0.0");
+    assertEquals("admin.token", e.key());
+    assertTrue(e.getMessage().contains("not a loopback address"), e.getMessage());
+    assertEquals("10.0.0.1", SettingsLoader.fromString(
+        "admin { host = 10.0.0.1, token = s3cret }").admin().listen().host());
+    assertEquals("localhost",
+        SettingsLoader.fromString("admin.host = localhost").admin().listen().host());
+    // Off: no rule to enforce.
+    assertFalse(SettingsLoader.fromString("admin { enabled = false, host = 0.0.0.0 }")
+        .admin().enabled());
+  }
+
+  @Test
+  void rangesAndConflictsNameTheKey() {
+    assertEquals("admin.port", fails("admin.port = 70000").key());
+    assertEquals("admin.port", fails("admin.port = 1883").key());
+    assertEquals("metrics.port", fails("metrics.port = 9090").key());
+    assertEquals("metrics.enabled", fails("metrics.enabled = maybe").key());
+    assertEquals("mqtt.sys.interval", fails("mqtt.sys.interval = 5ms").key());
+    assertEquals("mqtt.sys.interval", fails("mqtt.sys.interval = -1s").key());
+    assertEquals("admin.tokn", fails("admin.tokn = x").key());
+    assertFalse(SettingsLoader.fromString("mqtt.sys.interval = 0").mqtt().sys().enabled());
+  }
+
+  @Test
+  void tokenFromTheSameVariableTheCliReads() {
+    NodeSettings s = SettingsLoader.load(
+        new String[0], Map.of("SIMQTT_ADMIN_TOKEN", "abc"), new Properties());
+    assertEquals("abc", s.admin().token());
+  }
+}

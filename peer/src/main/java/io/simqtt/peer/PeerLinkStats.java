@@ -1,0 +1,23 @@
+package io.simqtt.peer;
+
+/**
+ * One peer link as operators see it (admin status, metrics).
+ *
+ * @param peerId the peer
+ * @param state UP, HALF, CONNECTING or DOWN (see {@link PeerCluster#linkStates})
+ * @param unacked QoS 1/2 forwards waiting for the peer's ack
+ * @param sent forwards sent
+ * @param resent forwards re-sent after a reconnect
+ * @param droppedLinkDown QoS 0 forwards dropped while the link was down
+ * @param droppedQueueFull forwards dropped because a bound was reached
+ * @param remoteRoutes filters the peer advertises to this node
+ */
+public record PeerLinkStats(
+    String peerId,
+    String state,
+    long unacked,
+    long sent,
+    long resent,
+    long droppedLinkDown,
+    long droppedQueueFull,
+    long remoteRoutes) {}

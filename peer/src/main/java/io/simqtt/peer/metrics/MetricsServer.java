@@ -1,0 +1,163 @@
+package io.simqtt.peer.metrics;
+
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.simqtt.config.ListenerSettings;
+import io.simqtt.core.Broker;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.peer.PeerCluster;
+import io.simqtt.peer.PeerLinkStats;
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
+
+/**
+ * Serves {@code GET /metrics} (Prometheus text) for one node. Each node has its own registry, not
+ * the library's global one, so several nodes in one JVM (tests) do not mix their figures.
+ */
+public final class MetricsServer implements AutoCloseable {
+  /** A scrape waits this long for the sessions' queue depths; a stuck session reads as -1. */
+  private static final long DEPTH_WAIT_MILLIS = 1_000;
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private HTTPServer http;
+
+  /** {@code cluster} is null for a single node. */
+  public MetricsServer(Broker broker, PeerCluster cluster) {
+    registerBroker(broker);
+    if (cluster != null) {
+      registerPeers(cluster);
+    }
+    JvmMetrics.builder().register(registry);
+  }
+
+  public void start(ListenerSettings listen) throws IOException {
+    http = HTTPServer.builder()
+        .hostname(listen.host())
+        .port(listen.port())
+        .registry(registry)
+        .buildAndStart();
+  }
+
+  public int port() {
+    return http.getPort();
+  }
+
+  private void registerBroker(Broker broker) {
+    BrokerMetrics m = broker.metrics();
+    gauge("simqtt_connections", "Open MQTT connections", c -> c.call(m.currentConnections()));
+    counter("simqtt_connections_accepted", "CONNECTs answered with success",
+        c -> c.call(m.connectsAccepted()));
+    counter("simqtt_connections_refused", "CONNECTs refused, by CONNACK reason code",
+        c -> m.connectsRefused().forEach(
+            (code, n) -> c.call(n, String.format("0x%02X", code))), "reason");
+    counter("simqtt_messages_received", "PUBLISH packets accepted from clients, by QoS",
+        c -> forQos(q -> c.call(m.messagesIn(q), Integer.toString(q))), "qos");
+    counter("simqtt_messages_sent", "PUBLISH packets delivered to clients, by QoS",
+        c -> forQos(q -> c.call(m.messagesOut(q), Integer.toString(q))), "qos");
+    counter("simqtt_bytes_received", "Payload bytes of accepted PUBLISH packets",
+        c -> c.call(m.bytesIn()));
+    counter("simqtt_bytes_sent", "Payload bytes of delivered PUBLISH packets",
+        c -> c.call(m.bytesOut()));
+    counter("simqtt_messages_dropped", "Messages not delivered to a subscriber, by reason",
+        c -> {
+          for (DropReason r : DropReason.values()) {
+            c.call(m.drops(r), r.name().toLowerCase(Locale.ROOT));
+          }
+        }, "reason");
+    counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
+        c -> c.call(m.protocolErrors()));
+    gauge("simqtt_sessions", "Sessions held (connected or not)",
+        c -> c.call(broker.sessions().size()));
+    gauge("simqtt_subscriptions", "Subscriptions of this node's sessions",
+        c -> c.call(broker.localSubscriptionCount()));
+    gauge("simqtt_retained_messages", "Retained messages held",
+        c -> c.call(broker.retained().size()));
+    gauge("simqtt_session_messages", "Messages held by sessions: queued or in flight",
+        c -> {
+          long[] depth = depths(broker);
+          c.call(depth[0], "queued");
+          c.call(depth[1], "inflight");
+        }, "state");
+  }
+
+  private void registerPeers(PeerCluster cluster) {
+    gauge("simqtt_peer_link_up", "1 when both streams to the peer are up, by peer and state",
+        c -> cluster.linkStats().forEach(
+            l -> c.call("UP".equals(l.state()) ? 1 : 0, l.peerId(), l.state())),
+        "peer", "state");
+    gauge("simqtt_peer_forwards_unacked", "Forwards the peer has not acknowledged yet (lag)",
+        perPeer(cluster, PeerLinkStats::unacked), "peer");
+    counter("simqtt_peer_forwards_sent", "Forwards sent to the peer",
+        perPeer(cluster, PeerLinkStats::sent), "peer");
+    counter("simqtt_peer_forwards_resent", "Forwards re-sent after a reconnect",
+        perPeer(cluster, PeerLinkStats::resent), "peer");
+    counter("simqtt_peer_forwards_dropped", "Forwards dropped, by peer and reason",
+        c -> cluster.linkStats().forEach(l -> {
+          c.call(l.droppedLinkDown(), l.peerId(), "link_down");
+          c.call(l.droppedQueueFull(), l.peerId(), "queue_full");
+        }), "peer", "reason");
+    gauge("simqtt_peer_remote_routes", "Filters the peer advertises to this node",
+        perPeer(cluster, PeerLinkStats::remoteRoutes), "peer");
+  }
+
+  /** Read as session tasks (never racing the sessions), waited for briefly. */
+  private static long[] depths(Broker broker) {
+    try {
+      List<int[]> all = broker.sessions()
+          .readEach(s -> new int[] {s.queuedCount(), s.inflightCount()})
+          .get(DEPTH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      long[] sum = new long[2];
+      for (int[] d : all) {
+        sum[0] += d[0];
+        sum[1] += d[1];
+      }
+      return sum;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new long[] {-1, -1};
+    } catch (Exception e) {
+      return new long[] {-1, -1};
+    }
+  }
+
+  private static Consumer<Callback> perPeer(
+      PeerCluster cluster, ToLongFunction<PeerLinkStats> value) {
+    return c -> cluster.linkStats().forEach(l -> c.call(value.applyAsLong(l), l.peerId()));
+  }
+
+  private static void forQos(java.util.function.IntConsumer each) {
+    for (int q = 0; q <= 2; q++) {
+      each.accept(q);
+    }
+  }
+
+  /** The two callback types of the library share this shape. */
+  private interface Callback {
+    void call(double value, String... labels);
+  }
+
+  private void gauge(String name, String help, Consumer<Callback> read, String... labels) {
+    GaugeWithCallback.builder().name(name).help(help).labelNames(labels)
+        .callback(c -> read.accept(c::call)).register(registry);
+  }
+
+  private void counter(String name, String help, Consumer<Callback> read, String... labels) {
+    CounterWithCallback.builder().name(name).help(help).labelNames(labels)
+        .callback(c -> read.accept(c::call)).register(registry);
+  }
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.close();
+    }
+  }
+}
