@@ -299,6 +299,7 @@ public final class PeerCluster implements Cluster {
   }
 
   void inboundUp(String peerId, long peerIncarnation, InboundLink link) {
+    links.get(peerId).peerIsListening();
     InboundLink previous = inbound.put(peerId, link);
     if (previous != null && previous != link) {
       previous.close();
