@@ -6,6 +6,7 @@ import io.simqtt.core.session.SessionSnapshot;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.SessionClaim;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -28,11 +29,10 @@ final class ClaimBook {
   /** Peers that have not answered by then are passed over. */
   static final long ANSWER_TIMEOUT_MILLIS = 3_000;
   /**
-   * A finished local claim is remembered this long: a losing connect may still be between its
-   * claim and its attach, and a winning claim arriving then must reach it.
+   * A finished local claim is remembered until its connection is attached, and at most this
+   * long (a connection that never attaches must not hold claims back for ever).
    */
-  private static final long SETTLE_MILLIS = 2_000;
-  private static final long LATE_KICK_DELAY_MILLIS = 300;
+  private static final long SETTLE_MILLIS = 5_000;
 
   private final PeerCluster cluster;
   private final HybridClock clock;
@@ -57,6 +57,10 @@ final class ClaimBook {
     SessionSnapshot state;
     boolean refused;
     boolean done;
+    /** The connection is attached: a remote claim can take it over like any session. */
+    boolean attached;
+    /** Hand-overs asked for by peers while this claim was done but not yet attached. */
+    final List<Runnable> afterAttach = new ArrayList<>(0);
 
     LocalClaim(long id, String clientId, long hlc, Set<String> awaiting) {
       this.id = id;
@@ -134,34 +138,34 @@ final class ClaimBook {
   /** A peer announces a connect for {@code claim.clientId}: refuse it or hand the session over. */
   CompletableFuture<ClaimReply> onRemoteClaim(String peerId, SessionClaim claim) {
     clock.observe(claim.getHlc());
-    boolean lateKick;
+    CompletableFuture<ClaimReply> answer = new CompletableFuture<>();
+    Runnable handOver =
+        () ->
+            cluster
+                .node()
+                .handOver(claim.getClientId(), claim.getCleanStart())
+                .thenAccept(
+                    state ->
+                        answer.complete(
+                            state == null
+                                ? reply(claim, ClaimReply.Outcome.NONE, null)
+                                : reply(claim, ClaimReply.Outcome.HANDED_OVER, state)));
     synchronized (this) {
       LocalClaim local = byClient.get(claim.getClientId());
       if (local != null && !local.refused && wins(local, peerId, claim)) {
         return CompletableFuture.completedFuture(reply(claim, ClaimReply.Outcome.REFUSED, null));
       }
-      lateKick = local != null && local.done && !local.refused;
       if (local != null && !local.done) {
         local.refused = true;
         finish(local);
+      } else if (local != null && !local.refused && !local.attached) {
+        // Our connect won its claim but is not attached yet: take it over once it is.
+        local.afterAttach.add(handOver);
+        return answer;
       }
     }
-    String clientId = claim.getClientId();
-    if (lateKick) {
-      // The local connect that lost may attach just after this hand-over: take it again then.
-      timer.schedule(
-          () -> cluster.node().handOver(clientId, false),
-          LATE_KICK_DELAY_MILLIS,
-          TimeUnit.MILLISECONDS);
-    }
-    return cluster
-        .node()
-        .handOver(clientId, claim.getCleanStart())
-        .thenApply(
-            state ->
-                state == null
-                    ? reply(claim, ClaimReply.Outcome.NONE, null)
-                    : reply(claim, ClaimReply.Outcome.HANDED_OVER, state));
+    handOver.run();
+    return answer;
   }
 
   /** Whether our claim orders after theirs: higher clock, then higher node id. */
@@ -198,17 +202,33 @@ final class ClaimBook {
     ClaimResult result;
     if (c.refused) {
       result = new ClaimResult(ClaimResult.Outcome.REFUSED, null);
-    } else if (c.state != null) {
-      result = new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state);
     } else {
-      result = ClaimResult.NONE;
+      result =
+          new ClaimResult(
+              c.state != null ? ClaimResult.Outcome.HANDED_OVER : ClaimResult.Outcome.NONE,
+              c.state,
+              () -> attached(c));
     }
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.
     c.result.complete(result);
   }
 
-  private synchronized void forget(LocalClaim c) {
-    byClient.remove(c.clientId, c);
+  /** The connection of a local claim is attached; hand-overs waiting for it go ahead. */
+  private void attached(LocalClaim c) {
+    List<Runnable> waiting;
+    synchronized (this) {
+      c.attached = true;
+      waiting = List.copyOf(c.afterAttach);
+      c.afterAttach.clear();
+    }
+    waiting.forEach(Runnable::run);
+  }
+
+  private void forget(LocalClaim c) {
+    synchronized (this) {
+      byClient.remove(c.clientId, c);
+    }
+    attached(c);
   }
 }

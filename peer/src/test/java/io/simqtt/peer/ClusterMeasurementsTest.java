@@ -32,17 +32,21 @@ import org.junit.jupiter.api.Test;
 class ClusterMeasurementsTest {
   private static final int MESSAGES = 20_000;
   private static final int WINDOW = 200;
+  private static final int STEADY_RATE = 2_000;
 
   @Test
   void measure() throws Exception {
     try (ClusterFixture f = ClusterFixture.start(3)) {
       f.awaitLinksUp(ClusterFixture.WAIT);
-      Result warm = flow(f, 0, 1, "warm", MESSAGES / 4);
-      Result same = flow(f, 0, 0, "same", MESSAGES);
-      Result cross = flow(f, 0, 1, "cross", MESSAGES);
+      flow(f, 0, 1, "warm", MESSAGES / 4, 0);
+      Result same = flow(f, 0, 0, "same", MESSAGES, 0);
+      Result cross = flow(f, 0, 1, "cross", MESSAGES, 0);
+      Result sameSteady = flow(f, 0, 0, "same-steady", STEADY_RATE * 5, STEADY_RATE);
+      Result crossSteady = flow(f, 0, 1, "cross-steady", STEADY_RATE * 5, STEADY_RATE);
       System.out.printf(
-          "cluster-measure same-node : %s%ncluster-measure cross-node: %s%n(warm-up %s)%n",
-          same, cross, warm);
+          "cluster-measure saturated QoS 1, window %d: same-node %s | cross-node %s%n"
+              + "cluster-measure steady %d QoS 1 msg/s: same-node %s | cross-node %s%n",
+          WINDOW, same, cross, STEADY_RATE, sameSteady, crossSteady);
 
       long convergeMs = routeConvergenceAfterRestart(f);
       System.out.printf("cluster-measure route convergence after restart: %d ms%n", convergeMs);
@@ -61,8 +65,11 @@ class ClusterMeasurementsTest {
     }
   }
 
-  /** QoS 1 from a publisher on node {@code from} to a subscriber on node {@code to}. */
-  private static Result flow(ClusterFixture f, int from, int to, String tag, int count)
+  /**
+   * QoS 1 from a publisher on node {@code from} to a subscriber on node {@code to}, as fast as
+   * the in-flight window allows ({@code rate} 0) or paced at {@code rate} messages per second.
+   */
+  private static Result flow(ClusterFixture f, int from, int to, String tag, int count, int rate)
       throws Exception {
     String topic = "m/" + tag;
     Mqtt5BlockingClient sub = f.hive(to, "m-sub-" + tag).buildBlocking();
@@ -88,6 +95,12 @@ class ClusterMeasurementsTest {
     Semaphore window = new Semaphore(WINDOW);
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
+      if (rate > 0) {
+        long due = start + i * 1_000_000_000L / rate;
+        while (System.nanoTime() < due) {
+          Thread.onSpinWait();
+        }
+      }
       window.acquire();
       byte[] payload = ByteBuffer.allocate(64).putLong(System.nanoTime()).array();
       CompletableFuture<Mqtt5PublishResult> ack =

@@ -7,9 +7,18 @@ import io.simqtt.core.session.SessionSnapshot;
  *
  * @param outcome what the other nodes did
  * @param state the session handed over, or null (none existed, or clean start)
+ * @param attached the broker runs this once the connection is attached to its session (as a task
+ *     of the session): until then a later claim from another node must wait, or it would find no
+ *     connection to take over
  */
-public record ClaimResult(Outcome outcome, SessionSnapshot state) {
-  public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null);
+public record ClaimResult(Outcome outcome, SessionSnapshot state, Runnable attached) {
+  private static final Runnable NOTHING = () -> {};
+
+  public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null, NOTHING);
+
+  public ClaimResult(Outcome outcome, SessionSnapshot state) {
+    this(outcome, state, NOTHING);
+  }
 
   /** What the other nodes did with the claim. */
   public enum Outcome {

@@ -271,6 +271,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         () -> {
           boolean present =
               s.attach(this, connect.cleanStart(), t.sessionExpiry(), will, claimed.state());
+          claimed.attached().run();
           ConnAck ack = negotiator.accept(t, present, version.isV5());
           send(ack);
           context.metrics().connectAccepted();
