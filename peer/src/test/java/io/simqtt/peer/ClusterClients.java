@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import static io.simqtt.core.it.RawClient.ack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -9,9 +10,7 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
-import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.PacketType;
-import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.RawClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -129,10 +128,6 @@ final class ClusterClients {
       }
     }
     return got;
-  }
-
-  static PubResponse ack(PacketType type, int packetId) {
-    return new PubResponse(type, packetId, ReasonCode.SUCCESS, MqttProperties.empty());
   }
 
   static List<String> payloads(List<Publish> publishes) {

@@ -1,6 +1,7 @@
 package io.simqtt.core.it;
 
 import static io.simqtt.core.it.PubSubClients.await;
+import static io.simqtt.core.it.RawClient.ack;
 import static io.simqtt.core.it.PubSubClients.bytes;
 import static io.simqtt.core.it.PubSubClients.hive;
 import static io.simqtt.core.it.PubSubClients.text;
@@ -21,7 +22,6 @@ import io.simqtt.core.codec.MqttPacket.Subscription;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
-import io.simqtt.core.it.PubSubRawProtocolTest.Raw;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,10 +107,10 @@ class FlowControlTest {
   @Test
   void rawSubscriberGetsExactlyTheWindowUntilItAcks() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       MqttProperties props = MqttProperties.empty();
       props.receiveMaximum = 2;
-      sub.connect("fc-raw", props);
+      sub.connect("fc-raw", true, 0, props);
       sub.subscribe(1, 0, new Subscription("fcr/#", 2, false, false, 0));
       Mqtt5AsyncClient pub = hive(f, "fc-raw-pub").toAsync();
       List<CompletableFuture<Mqtt5PublishResult>> acks = new ArrayList<>();
@@ -145,7 +145,7 @@ class FlowControlTest {
   @Test
   void brokerMaxInflightCapsBelowTheClientsReceiveMaximum() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1");
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       sub.connect("fc-cap");
       sub.subscribe(1, 0, new Subscription("fcc/#", 1, false, false, 0));
       Mqtt5AsyncClient pub = hive(f, "fc-cap-pub").toAsync();
@@ -168,10 +168,10 @@ class FlowControlTest {
       try (BrokerFixture f =
               BrokerFixture.start(
                   "mqtt.sessions { max-queued-messages = 3, queue-overflow = " + policy + " }");
-          Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+          RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
         MqttProperties props = MqttProperties.empty();
         props.receiveMaximum = 1;
-        sub.connect("fc-q-" + policy, props);
+        sub.connect("fc-q-" + policy, true, 0, props);
         sub.subscribe(1, 0, new Subscription("fcq/#", 1, false, false, 0));
         Mqtt5AsyncClient pub = hive(f, "fc-q-pub").toAsync();
         CompletableFuture.allOf(
@@ -194,10 +194,6 @@ class FlowControlTest {
         pub.disconnect().get(5, TimeUnit.SECONDS);
       }
     }
-  }
-
-  private static PubResponse ack(PacketType type, int id) {
-    return new PubResponse(type, id, 0, MqttProperties.empty());
   }
 
   private static String str(Publish p) {

@@ -5,6 +5,7 @@ import static io.simqtt.core.it.PubSubClients.hive;
 import static io.simqtt.core.it.PubSubClients.inbox;
 import static io.simqtt.core.it.PubSubClients.take;
 import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.RawClient.ack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +24,6 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.it.PubSubRawProtocolTest.Raw;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,7 +82,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void subscriptionIdentifiersAndOverlapV5() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-ids");
       c.subscribe(1, 11, new Subscription("ov/#", 0, false, false, 0));
       c.subscribe(2, 22, new Subscription("ov/+/x", 2, false, false, 0));
@@ -108,21 +108,21 @@ class SubscriptionSemanticsTest {
       send("other/z", MqttQos.AT_LEAST_ONCE, "other");
       Publish r = c.expect(Publish.class);
       assertEquals(List.of(44), r.properties().subscriptionIdentifiers);
-      c.send(new PubResponse(PacketType.PUBACK, r.packetId(), 0, MqttProperties.empty()));
+      c.send(ack(PacketType.PUBACK, r.packetId()));
       assertNull(c.poll(200), "one delivery per message, not one per subscription");
     }
   }
 
-  private static void completeQos2(Raw c, int packetId) throws Exception {
-    c.send(new PubResponse(PacketType.PUBREC, packetId, 0, MqttProperties.empty()));
+  private static void completeQos2(RawClient c, int packetId) throws Exception {
+    c.send(ack(PacketType.PUBREC, packetId));
     PubResponse rel = c.expect(PubResponse.class);
     assertEquals(PacketType.PUBREL, rel.type());
-    c.send(new PubResponse(PacketType.PUBCOMP, packetId, 0, MqttProperties.empty()));
+    c.send(ack(PacketType.PUBCOMP, packetId));
   }
 
   @Test
   void resubscribeReplacesTheSubscriptionIdentifier() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-reid");
       c.subscribe(1, 5, new Subscription("reid/t", 0, false, false, 0));
       c.subscribe(2, 6, new Subscription("reid/t", 0, false, false, 0));
@@ -170,7 +170,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void unsubscribeOfAnInvalidFilterIsTopicFilterInvalid() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-unsub-bad");
       c.send(new Unsubscribe(7, List.of("a/#/b", "$share//x", "fine/+"), MqttProperties.empty()));
       UnsubAck ack = c.expect(UnsubAck.class);
