@@ -1,7 +1,7 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.awaitValue;
 import static io.simqtt.core.it.HostileWire.assertServesRealClient;
-import static io.simqtt.core.it.HostileWire.awaitValue;
 import static io.simqtt.core.it.RawClient.encode;
 import static io.simqtt.core.it.RawClient.hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,14 +1,16 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.awaitValue;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static io.simqtt.core.it.HostileWire.assertServesRealClient;
-import static io.simqtt.core.it.HostileWire.awaitValue;
 import static io.simqtt.core.it.HostileWire.bytes;
 import static io.simqtt.core.it.HostileWire.connectV311;
 import static io.simqtt.core.it.HostileWire.connectV5;
 import static io.simqtt.core.it.HostileWire.header;
-import static io.simqtt.core.it.RawClient.hex;
 import static io.simqtt.core.it.HostileWire.packet;
 import static io.simqtt.core.it.HostileWire.vbi;
+import static io.simqtt.core.it.RawClient.hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +18,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttVersion;
@@ -489,11 +490,7 @@ class HostileInputTest {
   void clientVanishingMidPacketIsCleanedUpAndItsWillSent() throws Exception {
     String willTopic = "will/vanish";
     Mqtt5BlockingClient watcher =
-        Mqtt5Client.builder()
-            .identifier("watcher")
-            .serverHost(f.host())
-            .serverPort(f.port())
-            .buildBlocking();
+        hiveClient(f, "watcher");
     watcher.connect();
     try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
       watcher.subscribeWith().topicFilter(willTopic).qos(MqttQos.AT_LEAST_ONCE).send();
@@ -507,7 +504,7 @@ class HostileInputTest {
       }
       Optional<Mqtt5Publish> will = publishes.receive(5, TimeUnit.SECONDS);
       assertTrue(will.isPresent(), "will not published after the client vanished");
-      assertEquals("gone", new String(will.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+      assertEquals("gone", text(will.get()));
     } finally {
       watcher.disconnect();
     }

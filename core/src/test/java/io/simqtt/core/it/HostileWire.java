@@ -1,22 +1,20 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.core.codec.MqttVersion;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 
 /**
  * Helpers for the hostile-input tests: builders for hand-made (often malformed) bytes to send with
@@ -95,19 +93,6 @@ final class HostileWire {
     return bytes(header(firstByte, body.length), body);
   }
 
-  /** Waits until {@code value} reads {@code expected}, failing after {@code bound}. */
-  static void awaitValue(long expected, LongSupplier value, Duration bound, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + bound.toNanos();
-    long v;
-    while ((v = value.getAsLong()) != expected) {
-      if (System.nanoTime() > deadline) {
-        fail(what + ": expected " + expected + " but was " + v + " after " + bound);
-      }
-      Thread.sleep(10);
-    }
-  }
-
   /**
    * A fresh HiveMQ client connects, subscribes and gets its own QoS 1 publish back: the broker
    * still serves after whatever came before. Disconnects before returning.
@@ -115,7 +100,7 @@ final class HostileWire {
   static void assertServesRealClient(BrokerFixture f) {
     String id = "real-" + UUID.randomUUID();
     Mqtt5BlockingClient c =
-        Mqtt5Client.builder().identifier(id).serverHost(f.host()).serverPort(f.port()).buildBlocking();
+        hiveClient(f, id);
     c.connect();
     try (var publishes = c.publishes(MqttGlobalPublishFilter.ALL)) {
       String topic = "health/" + id;
@@ -123,7 +108,7 @@ final class HostileWire {
       c.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(id.getBytes()).send();
       Optional<Mqtt5Publish> m = publishes.receive(5, TimeUnit.SECONDS);
       assertTrue(m.isPresent(), "the real client got no message back");
-      assertEquals(id, new String(m.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+      assertEquals(id, text(m.get()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);

@@ -1,5 +1,7 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.text;
 import static io.simqtt.core.it.RawClient.ack;
 import static io.simqtt.core.it.RawClient.publishPacket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,7 +22,6 @@ import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -431,7 +432,7 @@ class PubSubRawProtocolTest {
         sub.send(ack(PacketType.PUBREC, firstId));
         assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
       }
-      await(() -> f.broker().sessions().get("eo-out-sub") != null
+      await("eo-out-sub offline", () -> f.broker().sessions().get("eo-out-sub") != null
           && !f.broker().sessions().get("eo-out-sub").isConnected());
       try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertTrue(sub.connect("eo-out-sub", false, 0, keep).sessionPresent());
@@ -457,14 +458,6 @@ class PubSubRawProtocolTest {
         sub.send(ack(PacketType.PUBCOMP, secondId));
         assertNull(sub.poll(200));
       }
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "condition not met in 5 s");
-      Thread.sleep(5);
     }
   }
 
@@ -553,9 +546,5 @@ class PubSubRawProtocolTest {
     MqttProperties p = MqttProperties.empty();
     p.topicAlias = alias;
     return new Publish(topic, 0, false, false, 0, payload.getBytes(StandardCharsets.UTF_8), p);
-  }
-
-  private static String text(Publish p) {
-    return new String(p.payload(), StandardCharsets.UTF_8);
   }
 }

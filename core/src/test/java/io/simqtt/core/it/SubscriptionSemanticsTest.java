@@ -1,10 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.PahoClients.collectInto;
 import static io.simqtt.core.it.RawClient.ack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -32,8 +33,6 @@ import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -53,7 +52,7 @@ class SubscriptionSemanticsTest {
   @BeforeAll
   static void start() {
     f = BrokerFixture.start();
-    pub = hive(f, "subs-pub");
+    pub = hiveConnected(f, "subs-pub");
   }
 
   @AfterAll
@@ -68,7 +67,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void noLocalSuppressesOwnMessagesOnly() throws Exception {
-    Mqtt5BlockingClient c = hive(f, "subs-nl");
+    Mqtt5BlockingClient c = hiveConnected(f, "subs-nl");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("nl/t").qos(MqttQos.AT_LEAST_ONCE).noLocal(true).send();
     c.subscribeWith().topicFilter("nl/echo").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -91,7 +90,7 @@ class SubscriptionSemanticsTest {
 
       send("ov/a/x", MqttQos.EXACTLY_ONCE, "all three");
       Publish p = c.expect(Publish.class);
-      assertEquals("all three", new String(p.payload(), StandardCharsets.UTF_8));
+      assertEquals("all three", text(p));
       assertEquals(2, p.qos(), "the highest granted QoS of the matching subscriptions");
       assertEquals(
           List.of(11, 22),
@@ -101,7 +100,7 @@ class SubscriptionSemanticsTest {
 
       send("ov/b", MqttQos.EXACTLY_ONCE, "only #");
       Publish q = c.expect(Publish.class);
-      assertEquals("only #", new String(q.payload(), StandardCharsets.UTF_8));
+      assertEquals("only #", text(q));
       assertEquals(0, q.qos());
       assertEquals(List.of(11), q.properties().subscriptionIdentifiers);
 
@@ -138,19 +137,7 @@ class SubscriptionSemanticsTest {
   void overlappingSubscriptionsV311GiveOneDeliveryAtHighestQos() throws Exception {
     BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
     MqttClient c = new MqttClient(f.uri(), "subs-ov3", new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            got.add(message);
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(got));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     c.connect(o);
@@ -158,10 +145,10 @@ class SubscriptionSemanticsTest {
     send("ov3/t", MqttQos.EXACTLY_ONCE, "one");
     send("ov3/u", MqttQos.EXACTLY_ONCE, "two");
     MqttMessage one = got.poll(5, TimeUnit.SECONDS);
-    assertEquals("one", new String(one.getPayload(), StandardCharsets.UTF_8));
+    assertEquals("one", text(one.getPayload()));
     assertEquals(2, one.getQos());
     MqttMessage two = got.poll(5, TimeUnit.SECONDS);
-    assertEquals("two", new String(two.getPayload(), StandardCharsets.UTF_8));
+    assertEquals("two", text(two.getPayload()));
     assertEquals(1, two.getQos());
     assertNull(got.poll(200, TimeUnit.MILLISECONDS), "one delivery per message");
     c.disconnect();
@@ -188,19 +175,7 @@ class SubscriptionSemanticsTest {
   void mqtt31ClientsPublishAndSubscribe() throws Exception {
     BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
     MqttClient c = new MqttClient(f.uri(), "subs-v31", new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            got.add(message);
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(got));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1);
     c.connect(o);
@@ -210,7 +185,7 @@ class SubscriptionSemanticsTest {
     List<String> payloads = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       MqttMessage m = got.poll(5, TimeUnit.SECONDS);
-      payloads.add(new String(m.getPayload(), StandardCharsets.UTF_8));
+      payloads.add(text(m.getPayload()));
     }
     payloads.sort(null);
     assertEquals(List.of("from 3.1", "from 5"), payloads);
@@ -220,7 +195,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void unsubscribeReasonCodesAndNothingAfter() throws Exception {
-    Mqtt5BlockingClient c = hive(f, "subs-unsub");
+    Mqtt5BlockingClient c = hiveConnected(f, "subs-unsub");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("un/a").qos(MqttQos.AT_LEAST_ONCE).send();
     c.subscribeWith().topicFilter("un/b").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -255,7 +230,7 @@ class SubscriptionSemanticsTest {
     List<Mqtt5BlockingClient> clients = new ArrayList<>();
     Map<String, BlockingQueue<Mqtt5Publish>> inboxes = new TreeMap<>();
     for (int i = 0; i < filters.length; i++) {
-      Mqtt5BlockingClient c = hive(f, "subs-w" + i);
+      Mqtt5BlockingClient c = hiveConnected(f, "subs-w" + i);
       inboxes.put(filters[i], inbox(c));
       c.subscribeWith().topicFilter(filters[i]).qos(MqttQos.AT_LEAST_ONCE).send();
       clients.add(c);
