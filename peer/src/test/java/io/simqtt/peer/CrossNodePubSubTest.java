@@ -27,8 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,25 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Publish on one node, receive on others: every QoS, overlapping filters, no loops. */
 @Timeout(60)
-class CrossNodePubSubTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class CrossNodePubSubTest extends SharedClusterTest {
   @ParameterizedTest(name = "QoS {0}")
   @ValueSource(ints = {0, 1, 2})
   void subscribeOnAPublishOnB(int qos) throws Exception {

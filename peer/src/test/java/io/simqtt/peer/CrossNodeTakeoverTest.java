@@ -33,32 +33,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A client's session moving between nodes, and two nodes racing for one client id. */
 @Timeout(90)
-class CrossNodeTakeoverTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
+class CrossNodeTakeoverTest extends SharedClusterTest {
   private static final Duration QUIET = Duration.ofMillis(700);
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   @Test
   void offlineSessionMovesToBWithSubscriptionsAndQueuedQos1And2ExactlyOnce() throws Exception {

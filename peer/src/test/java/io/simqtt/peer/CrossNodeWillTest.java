@@ -20,32 +20,12 @@ import io.simqtt.core.it.RawClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Wills of clients on one node reach subscribers on others; a takeover elsewhere cancels one. */
 @Timeout(60)
-class CrossNodeWillTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class CrossNodeWillTest extends SharedClusterTest {
   @Test
   void willOfAClientOnAReachesASubscriberOnC() throws Exception {
     Mqtt5BlockingClient watcher = connect(cluster, C, "will-watch");
