@@ -1,8 +1,8 @@
 package io.simqtt.peer;
 
-import static org.junit.jupiter.api.Assertions.fail;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.hiveBuilder;
 
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsLoader;
@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 /**
  * N in-process cluster nodes on 127.0.0.1, each a real {@link Broker} with a real {@link
@@ -227,7 +225,7 @@ final class ClusterFixture implements AutoCloseable {
 
   /** A HiveMQ MQTT 5 client builder aimed at node {@code i}. */
   Mqtt5ClientBuilder hive(int i, String clientId) {
-    return Mqtt5Client.builder().identifier(clientId).serverHost(HOST).serverPort(mqttPort(i));
+    return hiveBuilder(HOST, mqttPort(i), clientId);
   }
 
   /** A raw MQTT client connected (TCP only) to node {@code i}. */
@@ -247,22 +245,6 @@ final class ClusterFixture implements AutoCloseable {
     }
     if (!failures.isEmpty()) {
       throw failures.get(0);
-    }
-  }
-
-  /** Polls {@code condition} every 10 ms until it holds; fails after {@code timeout}. */
-  static void await(Duration timeout, BooleanSupplier condition, Supplier<String> what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("timed out after " + timeout + " waiting for " + what.get());
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        fail("interrupted waiting for " + what.get());
-      }
     }
   }
 

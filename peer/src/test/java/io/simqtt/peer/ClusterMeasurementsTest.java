@@ -9,6 +9,7 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
+import io.simqtt.core.it.Clients;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -154,7 +155,7 @@ class ClusterMeasurementsTest {
       micros.add((System.nanoTime() - start) / 1000);
       assertTrue(ack.isSessionPresent(), "the session moved");
       second.disconnect();
-      ClusterClients.disconnectQuietly(first);
+      Clients.disconnectQuietly(first);
       Thread.sleep(Duration.ofMillis(50).toMillis());
     }
     long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();

@@ -1,5 +1,7 @@
 package io.simqtt.peer;
 
+import static io.simqtt.core.it.Clients.hiveBuilder;
+import static io.simqtt.core.it.Clients.hiveConnected;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -99,12 +100,8 @@ class ClusterScriptIT {
   }
 
   private static void publishOnN1ReceiveOnN3(int mqttBase) throws InterruptedException {
-    Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("it-sub").serverHost("127.0.0.1")
-        .serverPort(mqttBase + 2).buildBlocking();
-    Mqtt5BlockingClient pub = Mqtt5Client.builder().identifier("it-pub").serverHost("127.0.0.1")
-        .serverPort(mqttBase).buildBlocking();
-    sub.connect();
-    pub.connect();
+    Mqtt5BlockingClient sub = hiveConnected(hiveBuilder("127.0.0.1", mqttBase + 2, "it-sub"));
+    Mqtt5BlockingClient pub = hiveConnected(hiveBuilder("127.0.0.1", mqttBase, "it-pub"));
     try (Mqtt5BlockingClient.Mqtt5Publishes in = sub.publishes(MqttGlobalPublishFilter.ALL)) {
       sub.subscribeWith().topicFilter("it/#").qos(MqttQos.AT_LEAST_ONCE).send();
       // The subscription reaches n1 as a route a moment later: publish until one arrives.

@@ -1,14 +1,18 @@
 package io.simqtt.peer;
 
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.disconnectQuietly;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveBuilder;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.takeN;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.peer.ClusterClients.QUIET;
 import static io.simqtt.peer.ClusterClients.assertNoDuplicates;
-import static io.simqtt.peer.ClusterClients.bytes;
 import static io.simqtt.peer.ClusterClients.connect;
-import static io.simqtt.peer.ClusterClients.drain;
-import static io.simqtt.peer.ClusterClients.inbox;
 import static io.simqtt.peer.ClusterClients.numbered;
-import static io.simqtt.peer.ClusterClients.take;
-import static io.simqtt.peer.ClusterClients.takeN;
-import static io.simqtt.peer.ClusterClients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,12 +22,11 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
+import io.simqtt.core.it.Clients;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,25 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Publish on one node, receive on others: every QoS, overlapping filters, no loops. */
 @Timeout(60)
-class CrossNodePubSubTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class CrossNodePubSubTest extends SharedClusterTest {
   @ParameterizedTest(name = "QoS {0}")
   @ValueSource(ints = {0, 1, 2})
   void subscribeOnAPublishOnB(int qos) throws Exception {
@@ -67,10 +52,10 @@ class CrossNodePubSubTest {
       }
       List<String> got = takeN(in, sent.size(), ClusterFixture.WAIT);
       assertEquals(sent, got, "every message once, in the publisher's order");
-      assertEquals(List.of(), drain(in), "nothing more");
+      assertEquals(List.of(), drain(in, QUIET), "nothing more");
     } finally {
-      ClusterClients.disconnectQuietly(sub);
-      ClusterClients.disconnectQuietly(pub);
+      disconnectQuietly(sub);
+      disconnectQuietly(pub);
     }
   }
 
@@ -91,8 +76,8 @@ class CrossNodePubSubTest {
       assertEquals("zero", text(zero));
       assertEquals(MqttQos.AT_MOST_ONCE, zero.getQos());
     } finally {
-      ClusterClients.disconnectQuietly(sub);
-      ClusterClients.disconnectQuietly(pub);
+      disconnectQuietly(sub);
+      disconnectQuietly(pub);
     }
   }
 
@@ -129,7 +114,7 @@ class CrossNodePubSubTest {
       assertEquals(expected, drainAtLeast(inC1, 2), "c1 (3 overlapping filters)");
     } finally {
       for (Mqtt5BlockingClient c : List.of(a1, a2, c1, pubB, pubA)) {
-        ClusterClients.disconnectQuietly(c);
+        disconnectQuietly(c);
       }
     }
   }
@@ -170,7 +155,7 @@ class CrossNodePubSubTest {
       }
       for (int n = 0; n < 3; n++) {
         List<String> got = takeN(inboxes.get(n), sent.size(), ClusterFixture.WAIT);
-        got.addAll(drain(inboxes.get(n)));
+        got.addAll(drain(inboxes.get(n), QUIET));
         assertNoDuplicates(got, "subscriber on n" + (n + 1));
         assertEquals(new java.util.HashSet<>(sent), new java.util.HashSet<>(got));
         // Per-publisher order survives the hop.
@@ -188,8 +173,8 @@ class CrossNodePubSubTest {
             "QoS 1 publishes accepted from clients on n" + (n + 1));
       }
     } finally {
-      subs.forEach(ClusterClients::disconnectQuietly);
-      pubs.forEach(ClusterClients::disconnectQuietly);
+      subs.forEach(Clients::disconnectQuietly);
+      pubs.forEach(Clients::disconnectQuietly);
     }
   }
 
@@ -204,10 +189,10 @@ class CrossNodePubSubTest {
       sub.unsubscribeWith().topicFilter("uns/#").send();
       cluster.awaitNoRoute(B, "uns/x", A);
       pub.publishWith().topic("uns/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("no")).send();
-      assertEquals(List.of(), drain(in));
+      assertEquals(List.of(), drain(in, QUIET));
     } finally {
-      ClusterClients.disconnectQuietly(sub);
-      ClusterClients.disconnectQuietly(pub);
+      disconnectQuietly(sub);
+      disconnectQuietly(pub);
     }
   }
 
@@ -221,10 +206,8 @@ class CrossNodePubSubTest {
       broker.start();
       assertEquals(Map.of(), alone.linkStates());
       assertTrue(alone.allLinksUp(), "no links: all (none) up");
-      Mqtt5BlockingClient c = com.hivemq.client.mqtt.mqtt5.Mqtt5Client.builder()
-          .identifier("solo-client").serverHost("127.0.0.1")
-          .serverPort(broker.mqttAddress().getPort()).buildBlocking();
-      c.connect();
+      Mqtt5BlockingClient c =
+          hiveConnected(hiveBuilder("127.0.0.1", broker.mqttAddress().getPort(), "solo-client"));
       BlockingQueue<Mqtt5Publish> in = inbox(c);
       c.subscribeWith().topicFilter("solo/#").qos(MqttQos.AT_LEAST_ONCE).send();
       c.publishWith().topic("solo/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("hi")).send();
@@ -237,7 +220,7 @@ class CrossNodePubSubTest {
   private static List<String> drainAtLeast(BlockingQueue<Mqtt5Publish> q, int n)
       throws InterruptedException {
     List<String> got = takeN(q, n, ClusterFixture.WAIT);
-    got.addAll(drain(q));
+    got.addAll(drain(q, QUIET));
     got.sort(null);
     return got;
   }

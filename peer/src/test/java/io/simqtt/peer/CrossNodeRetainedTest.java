@@ -1,17 +1,20 @@
 package io.simqtt.peer;
 
-import static io.simqtt.peer.ClusterClients.bytes;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.peer.ClusterClients.QUIET;
 import static io.simqtt.peer.ClusterClients.connect;
-import static io.simqtt.peer.ClusterClients.drain;
-import static io.simqtt.peer.ClusterClients.inbox;
-import static io.simqtt.peer.ClusterClients.take;
-import static io.simqtt.peer.ClusterClients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import io.simqtt.core.it.Clients;
 import io.simqtt.core.message.Message;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,7 +74,8 @@ class CrossNodeRetainedTest {
       Mqtt5BlockingClient late = connect(cluster, n, "ret-late-" + n);
       BlockingQueue<Mqtt5Publish> in = inbox(late);
       late.subscribeWith().topicFilter("ret/#").qos(MqttQos.AT_LEAST_ONCE).send();
-      assertEquals(List.of(), drain(in), "cleared on n2, so nothing retained on n" + (n + 1));
+      assertEquals(
+          List.of(), drain(in, QUIET), "cleared on n2, so nothing retained on n" + (n + 1));
       late.disconnect();
     }
     onA.disconnect();
@@ -100,7 +104,7 @@ class CrossNodeRetainedTest {
         for (Future<?> w : writes) {
           w.get(10, TimeUnit.SECONDS);
         }
-        ClusterFixture.await(ClusterFixture.WAIT, () -> sameEverywhere(topic),
+        await(ClusterFixture.WAIT, () -> sameEverywhere(topic),
             () -> topic + " the same on every node: " + values(topic));
       }
     } finally {
@@ -129,14 +133,14 @@ class CrossNodeRetainedTest {
     BlockingQueue<Mqtt5Publish> in = inbox(onC);
     onC.subscribeWith().topicFilter("cu/#").qos(MqttQos.AT_LEAST_ONCE).send();
     List<String> got = new ArrayList<>(List.of(text(take(in, ClusterFixture.WAIT))));
-    got.addAll(drain(in));
+    got.addAll(drain(in, QUIET));
     got.sort(null);
     assertEquals(List.of("before", "while-down"), got);
     onC.disconnect();
   }
 
   private void awaitRetained(int node, String topic, String payload) {
-    ClusterFixture.await(ClusterFixture.WAIT, () -> {
+    await(ClusterFixture.WAIT, () -> {
       String v = value(node, topic);
       return payload == null ? v == null : payload.equals(v);
     }, () -> "n" + (node + 1) + " retains " + payload + " on " + topic + ", has "
@@ -145,7 +149,7 @@ class CrossNodeRetainedTest {
 
   private String value(int node, String topic) {
     Message m = cluster.broker(node).retained().get(topic);
-    return m == null ? null : ClusterClients.text(m.payload());
+    return m == null ? null : Clients.text(m.payload());
   }
 
   private List<String> values(String topic) {

@@ -1,16 +1,20 @@
 package io.simqtt.peer;
 
-import static io.simqtt.peer.ClusterClients.bytes;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.disconnectQuietly;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.peer.ClusterClients.QUIET;
 import static io.simqtt.peer.ClusterClients.connect;
-import static io.simqtt.peer.ClusterClients.inbox;
 import static io.simqtt.peer.ClusterClients.numbered;
-import static io.simqtt.peer.ClusterClients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import io.simqtt.core.it.Clients;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -58,8 +62,8 @@ class CrossNodeSharedSubscriptionTest {
 
   @AfterEach
   void stop() {
-    members.forEach(ClusterClients::disconnectQuietly);
-    ClusterClients.disconnectQuietly(publisher);
+    members.forEach(Clients::disconnectQuietly);
+    disconnectQuietly(publisher);
     cluster.close();
   }
 
@@ -101,8 +105,8 @@ class CrossNodeSharedSubscriptionTest {
         }
       }
     }
-    rest.addAll(ClusterClients.drain(inboxes.get(A)));
-    rest.addAll(ClusterClients.drain(inboxes.get(B)));
+    rest.addAll(drain(inboxes.get(A), QUIET));
+    rest.addAll(drain(inboxes.get(B), QUIET));
     Set<String> missing = new HashSet<>(after);
     missing.removeAll(rest);
     assertEquals(Set.of(), missing, "published after n3 stopped, received by nobody");
@@ -135,7 +139,7 @@ class CrossNodeSharedSubscriptionTest {
       }
     }
     for (int n = 0; n < 3; n++) {
-      got.get(n).addAll(ClusterClients.drain(inboxes.get(n)));
+      got.get(n).addAll(drain(inboxes.get(n), QUIET));
     }
     Set<String> missing = new HashSet<>(expected);
     missing.removeAll(union);

@@ -1,6 +1,8 @@
 package io.simqtt.peer;
 
-import static io.simqtt.peer.ClusterClients.bytes;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.disconnectQuietly;
 import static io.simqtt.peer.ClusterClients.connect;
 import static io.simqtt.peer.ClusterClients.payloads;
 import static io.simqtt.peer.ClusterClients.receiveAndAck;
@@ -12,12 +14,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.ConnAck;
 import io.simqtt.core.codec.MqttPacket.Disconnect;
 import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.it.Clients;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.session.Session;
 import java.time.Duration;
@@ -30,32 +33,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A client's session moving between nodes, and two nodes racing for one client id. */
 @Timeout(90)
-class CrossNodeTakeoverTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
+class CrossNodeTakeoverTest extends SharedClusterTest {
   private static final Duration QUIET = Duration.ofMillis(700);
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
 
   @Test
   void offlineSessionMovesToBWithSubscriptionsAndQueuedQos1And2ExactlyOnce() throws Exception {
@@ -79,7 +63,7 @@ class CrossNodeTakeoverTest {
         queued.add("q1-" + i);
         queued.add("q2-" + i);
       }
-      ClusterFixture.await(ClusterFixture.WAIT,
+      await(ClusterFixture.WAIT,
           () -> queuedAt(A, "tk-x") == queued.size(),
           () -> "10 messages queued for tk-x on n1, have " + queuedAt(A, "tk-x"));
 
@@ -92,7 +76,7 @@ class CrossNodeTakeoverTest {
         for (Publish p : got) {
           assertEquals(p.topic().startsWith("tk/one") ? 1 : 2, p.qos(), "QoS kept for " + p.topic());
         }
-        ClusterFixture.await(ClusterFixture.WAIT, () -> sessionAt(A, "tk-x") == null,
+        await(ClusterFixture.WAIT, () -> sessionAt(A, "tk-x") == null,
             () -> "the session left n1");
 
         // The subscriptions now live on B: a publish on A and on C reaches X there, once.
@@ -107,7 +91,7 @@ class CrossNodeTakeoverTest {
         assertEquals(List.of("after-c", "after-a"), payloads(receiveAndAck(x, QUIET)));
       }
     } finally {
-      ClusterClients.disconnectQuietly(pub);
+      disconnectQuietly(pub);
     }
   }
 
@@ -149,12 +133,12 @@ class CrossNodeTakeoverTest {
         Publish again = onB.expect(Publish.class, RawClient.WAIT);
         assertTrue(again.dup(), "a redelivery carries DUP");
         assertEquals(original.packetId(), again.packetId());
-        assertEquals("one", ClusterClients.text(again.payload()));
+        assertEquals("one", Clients.text(again.payload()));
         onB.puback(again.packetId());
         assertNull(onB.read(QUIET), "once");
       }
     } finally {
-      ClusterClients.disconnectQuietly(pub);
+      disconnectQuietly(pub);
     }
   }
 
@@ -190,7 +174,7 @@ class CrossNodeTakeoverTest {
       int winnerNode = aGone ? B : A;
       int loserNode = aGone ? A : B;
       assertNotNull(sessionAt(winnerNode, clientId), seen);
-      ClusterFixture.await(ClusterFixture.WAIT, () -> !connectedAt(loserNode, clientId),
+      await(ClusterFixture.WAIT, () -> !connectedAt(loserNode, clientId),
           () -> "no connected session for " + clientId + " on the loser; " + seen);
 
       winner.subscribe("race/" + clientId, 1);

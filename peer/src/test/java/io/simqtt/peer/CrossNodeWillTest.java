@@ -1,11 +1,12 @@
 package io.simqtt.peer;
 
-import static io.simqtt.peer.ClusterClients.bytes;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.peer.ClusterClients.QUIET;
 import static io.simqtt.peer.ClusterClients.connect;
-import static io.simqtt.peer.ClusterClients.drain;
-import static io.simqtt.peer.ClusterClients.inbox;
-import static io.simqtt.peer.ClusterClients.take;
-import static io.simqtt.peer.ClusterClients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,32 +20,12 @@ import io.simqtt.core.it.RawClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Wills of clients on one node reach subscribers on others; a takeover elsewhere cancels one. */
 @Timeout(60)
-class CrossNodeWillTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private static ClusterFixture cluster;
-
-  @BeforeAll
-  static void startCluster() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
+class CrossNodeWillTest extends SharedClusterTest {
   @Test
   void willOfAClientOnAReachesASubscriberOnC() throws Exception {
     Mqtt5BlockingClient watcher = connect(cluster, C, "will-watch");
@@ -59,7 +40,7 @@ class CrossNodeWillTest {
     Mqtt5Publish will = take(in, ClusterFixture.WAIT);
     assertEquals("will/dying", will.getTopic().toString());
     assertEquals("gone", text(will));
-    assertEquals(List.of(), drain(in), "once");
+    assertEquals(List.of(), drain(in, QUIET), "once");
     watcher.disconnect();
   }
 
@@ -80,7 +61,7 @@ class CrossNodeWillTest {
     try (RawClient onB = cluster.raw(B, MqttVersion.MQTT_5)) {
       assertTrue(onB.connect("wd-x", false, 60, RawClient.sessionExpiry(300)).sessionPresent());
       Thread.sleep(3000); // past the will delay
-      assertEquals(List.of(), drain(in), "the resumed session cancelled the delayed will");
+      assertEquals(List.of(), drain(in, QUIET), "the resumed session cancelled the delayed will");
     }
     watcher.disconnect();
   }
@@ -102,7 +83,7 @@ class CrossNodeWillTest {
       onB.connect("wc-x", true, 60, null);
       assertTrue(onA.closedWithin(Duration.ofSeconds(5)));
       assertEquals("old-will", text(take(in, ClusterFixture.WAIT)));
-      assertEquals(List.of(), drain(in), "once");
+      assertEquals(List.of(), drain(in, QUIET), "once");
     }
     watcher.disconnect();
   }

@@ -1,13 +1,15 @@
 package io.simqtt.peer;
 
-import static io.simqtt.peer.ClusterClients.bytes;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.takeN;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.peer.ClusterClients.QUIET;
 import static io.simqtt.peer.ClusterClients.connect;
-import static io.simqtt.peer.ClusterClients.drain;
-import static io.simqtt.peer.ClusterClients.inbox;
 import static io.simqtt.peer.ClusterClients.numbered;
-import static io.simqtt.peer.ClusterClients.take;
-import static io.simqtt.peer.ClusterClients.takeN;
-import static io.simqtt.peer.ClusterClients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -72,16 +74,16 @@ class LinkFailureTest {
       }
     });
 
-    ClusterFixture.await(ClusterFixture.WAIT, () -> published.get() >= 100, () -> "flow started");
+    await(ClusterFixture.WAIT, () -> published.get() >= 100, () -> "flow started");
     cluster.stop(C);
-    ClusterFixture.await(ClusterFixture.WAIT, () -> published.get() >= 250,
+    await(ClusterFixture.WAIT, () -> published.get() >= 250,
         () -> "flow goes on while n3 is down");
     cluster.restart(C);
     cluster.awaitLinksUp(ClusterFixture.WAIT);
     flow.get(30, TimeUnit.SECONDS);
 
     List<String> got = takeN(inB, total, ClusterFixture.WAIT);
-    got.addAll(drain(inB));
+    got.addAll(drain(inB, QUIET));
     assertEquals(numbered("f", 0, total), got, "every QoS 1 message once, in order");
 
     // The restarted node's old routes are gone (replaced, not merged) ...
@@ -95,7 +97,7 @@ class LinkFailureTest {
     pub.publishWith().topic("lf/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("again")).send();
     assertEquals("again", text(take(inC, ClusterFixture.WAIT)));
     assertEquals("again", text(take(inB, ClusterFixture.WAIT)));
-    assertEquals(List.of(), drain(inC));
+    assertEquals(List.of(), drain(inC, QUIET));
     pub.disconnect();
     sub.disconnect();
     newOnC.disconnect();
@@ -131,7 +133,7 @@ class LinkFailureTest {
     Mqtt5BlockingClient onB = connect(cluster, B, "rr-b");
     onB.publishWith().topic("rr/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("hello")).send();
     assertEquals("hello", text(take(inA, ClusterFixture.WAIT)));
-    List<String> rest = new ArrayList<>(drain(inA));
+    List<String> rest = new ArrayList<>(drain(inA, QUIET));
     assertEquals(List.of(), rest);
     onA.disconnect();
     onB.disconnect();

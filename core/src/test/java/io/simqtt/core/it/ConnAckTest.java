@@ -1,7 +1,7 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.hive;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
+import static io.simqtt.core.it.Clients.hiveBuilder;
+import static io.simqtt.core.it.Clients.hiveClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -33,7 +33,7 @@ class ConnAckTest {
   @Test
   void defaultConnAckAnnouncesLimitsAndNothingUnasked() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "defaults");
+      Mqtt5BlockingClient c = hiveClient(f, "defaults");
       Mqtt5ConnAck ack = c.connectWith().keepAlive(30).sessionExpiryInterval(60).send();
       assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
       assertFalse(ack.isSessionPresent());
@@ -66,7 +66,7 @@ class ConnAckTest {
                         response-information = "resp/for/you" }
         """;
     try (BrokerFixture f = BrokerFixture.start(conf)) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "restricted");
+      Mqtt5BlockingClient c = hiveClient(f, "restricted");
       Mqtt5ConnAck ack =
           c.connectWith()
               .keepAlive(60)
@@ -93,7 +93,7 @@ class ConnAckTest {
       c.disconnect();
 
       // Values inside the limits are not echoed; response information only on request.
-      Mqtt5BlockingClient d = hiveBlocking(f, "within");
+      Mqtt5BlockingClient d = hiveClient(f, "within");
       Mqtt5ConnAck ack2 = d.connectWith().keepAlive(5).sessionExpiryInterval(20).send();
       assertTrue(ack2.getServerKeepAlive().isEmpty());
       assertTrue(ack2.getSessionExpiryInterval().isEmpty());
@@ -114,7 +114,7 @@ class ConnAckTest {
   @Test
   void emptyClientIdGetsAnAssignedIdentifierOnV5() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hive(f, null).buildBlocking();
+      Mqtt5BlockingClient c = hiveBuilder(f, null).buildBlocking();
       Mqtt5ConnAck ack = c.connect();
       String assigned =
           ack.getAssignedClientIdentifier().map(Object::toString).orElseThrow();
@@ -169,11 +169,11 @@ class ConnAckTest {
   @Test
   void anonymousClientsAreRefusedWhenNotAllowed() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.features.allow-anonymous = false")) {
-      Mqtt5BlockingClient anon = hiveBlocking(f, "anon");
+      Mqtt5BlockingClient anon = hiveClient(f, "anon");
       Mqtt5ConnAckException e = assertThrows(Mqtt5ConnAckException.class, anon::connect);
       assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, e.getMqttMessage().getReasonCode());
 
-      Mqtt5BlockingClient named = hiveBlocking(f, "named");
+      Mqtt5BlockingClient named = hiveClient(f, "named");
       Mqtt5ConnAck ack = named.connectWith().simpleAuth().username("alice").applySimpleAuth().send();
       assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
       named.disconnect();

@@ -1,9 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.await;
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.RawClient.ack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,7 +14,6 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
@@ -21,8 +22,6 @@ import io.simqtt.core.codec.MqttPacket.Subscription;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
-import io.simqtt.core.it.PubSubRawProtocolTest.Raw;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -50,11 +49,7 @@ class FlowControlTest {
     int n = 60;
     try (BrokerFixture f = BrokerFixture.start()) {
       Mqtt5BlockingClient sub =
-          Mqtt5Client.builder()
-              .identifier("fc-sub")
-              .serverHost(f.host())
-              .serverPort(f.port())
-              .buildBlocking();
+          hiveClient(f, "fc-sub");
       sub.connectWith().restrictions().receiveMaximum(window).applyRestrictions().send();
       AtomicInteger inFlight = new AtomicInteger();
       AtomicInteger maxInFlight = new AtomicInteger();
@@ -73,7 +68,7 @@ class FlowControlTest {
               },
               true);
       sub.subscribeWith().topicFilter("fc/t").qos(MqttQos.AT_LEAST_ONCE).send();
-      Mqtt5AsyncClient pub = hive(f, "fc-pub").toAsync();
+      Mqtt5AsyncClient pub = hiveConnected(f, "fc-pub").toAsync();
       List<CompletableFuture<Mqtt5PublishResult>> acks =
           publishMany(pub, "fc/t", n, MqttQos.AT_LEAST_ONCE);
       CompletableFuture.allOf(acks.toArray(new CompletableFuture[0])).get(10, TimeUnit.SECONDS);
@@ -107,12 +102,12 @@ class FlowControlTest {
   @Test
   void rawSubscriberGetsExactlyTheWindowUntilItAcks() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       MqttProperties props = MqttProperties.empty();
       props.receiveMaximum = 2;
-      sub.connect("fc-raw", props);
+      sub.connect("fc-raw", true, 0, props);
       sub.subscribe(1, 0, new Subscription("fcr/#", 2, false, false, 0));
-      Mqtt5AsyncClient pub = hive(f, "fc-raw-pub").toAsync();
+      Mqtt5AsyncClient pub = hiveConnected(f, "fc-raw-pub").toAsync();
       List<CompletableFuture<Mqtt5PublishResult>> acks = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         acks.add(
@@ -125,11 +120,11 @@ class FlowControlTest {
       CompletableFuture.allOf(acks.toArray(new CompletableFuture[0])).get(10, TimeUnit.SECONDS);
       Publish p0 = sub.expect(Publish.class);
       Publish p1 = sub.expect(Publish.class);
-      assertEquals(List.of("0", "1"), List.of(str(p0), str(p1)));
+      assertEquals(List.of("0", "1"), List.of(text(p0), text(p1)));
       assertNull(sub.poll(300), "a third message while two are unacknowledged");
       sub.send(ack(PacketType.PUBACK, p0.packetId()));
       Publish p2 = sub.expect(Publish.class);
-      assertEquals("2", str(p2));
+      assertEquals("2", text(p2));
       assertNull(sub.poll(200));
       // PUBREC does not free the slot of a QoS 2 message; PUBCOMP does.
       sub.send(ack(PacketType.PUBREC, p1.packetId()));
@@ -137,7 +132,7 @@ class FlowControlTest {
       assertNull(sub.poll(200), "QoS 2 message still in flight until PUBCOMP");
       sub.send(ack(PacketType.PUBCOMP, p1.packetId()));
       Publish p3 = sub.expect(Publish.class);
-      assertEquals("3", str(p3));
+      assertEquals("3", text(p3));
       pub.disconnect().get(5, TimeUnit.SECONDS);
     }
   }
@@ -145,16 +140,16 @@ class FlowControlTest {
   @Test
   void brokerMaxInflightCapsBelowTheClientsReceiveMaximum() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1");
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       sub.connect("fc-cap");
       sub.subscribe(1, 0, new Subscription("fcc/#", 1, false, false, 0));
-      Mqtt5AsyncClient pub = hive(f, "fc-cap-pub").toAsync();
+      Mqtt5AsyncClient pub = hiveConnected(f, "fc-cap-pub").toAsync();
       CompletableFuture.allOf(
               publishMany(pub, "fcc/t", 5, MqttQos.AT_LEAST_ONCE).toArray(new CompletableFuture[0]))
           .get(10, TimeUnit.SECONDS);
       for (int i = 0; i < 5; i++) {
         Publish p = sub.expect(Publish.class);
-        assertEquals(String.valueOf(i), str(p));
+        assertEquals(String.valueOf(i), text(p));
         assertNull(sub.poll(i == 0 ? 300 : 50), "only one in flight");
         sub.send(ack(PacketType.PUBACK, p.packetId()));
       }
@@ -168,12 +163,12 @@ class FlowControlTest {
       try (BrokerFixture f =
               BrokerFixture.start(
                   "mqtt.sessions { max-queued-messages = 3, queue-overflow = " + policy + " }");
-          Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+          RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
         MqttProperties props = MqttProperties.empty();
         props.receiveMaximum = 1;
-        sub.connect("fc-q-" + policy, props);
+        sub.connect("fc-q-" + policy, true, 0, props);
         sub.subscribe(1, 0, new Subscription("fcq/#", 1, false, false, 0));
-        Mqtt5AsyncClient pub = hive(f, "fc-q-pub").toAsync();
+        Mqtt5AsyncClient pub = hiveConnected(f, "fc-q-pub").toAsync();
         CompletableFuture.allOf(
                 publishMany(pub, "fcq/t", 10, MqttQos.AT_LEAST_ONCE)
                     .toArray(new CompletableFuture[0]))
@@ -182,7 +177,7 @@ class FlowControlTest {
         List<String> got = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
           Publish p = sub.expect(Publish.class);
-          got.add(str(p));
+          got.add(text(p));
           sub.send(ack(PacketType.PUBACK, p.packetId()));
         }
         assertNull(sub.poll(200), policy);
@@ -196,11 +191,4 @@ class FlowControlTest {
     }
   }
 
-  private static PubResponse ack(PacketType type, int id) {
-    return new PubResponse(type, id, 0, MqttProperties.empty());
-  }
-
-  private static String str(Publish p) {
-    return new String(p.payload(), StandardCharsets.UTF_8);
-  }
 }

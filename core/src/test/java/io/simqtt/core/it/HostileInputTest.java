@@ -1,14 +1,16 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.awaitValue;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static io.simqtt.core.it.HostileWire.assertServesRealClient;
-import static io.simqtt.core.it.HostileWire.awaitValue;
 import static io.simqtt.core.it.HostileWire.bytes;
 import static io.simqtt.core.it.HostileWire.connectV311;
 import static io.simqtt.core.it.HostileWire.connectV5;
 import static io.simqtt.core.it.HostileWire.header;
-import static io.simqtt.core.it.HostileWire.hex;
 import static io.simqtt.core.it.HostileWire.packet;
 import static io.simqtt.core.it.HostileWire.vbi;
+import static io.simqtt.core.it.RawClient.hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,13 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.it.HostileWire.Wire;
-import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -75,65 +74,70 @@ class HostileInputTest {
         0, f.broker().metrics()::currentConnections, Duration.ofSeconds(5), "current connections");
   }
 
-  private static Wire wire(MqttVersion v) throws IOException {
-    return new Wire(f.port(), v);
+  private static RawClient wire(MqttVersion v) {
+    return RawClient.open(f, v);
+  }
+
+  /** A raw connection that has sent a CONNECT with a fresh client id and got a success. */
+  private static RawClient connected(MqttVersion v, int keepAlive) {
+    return HostileWire.connected(f.host(), f.port(), v, keepAlive);
   }
 
   // ---------------------------------------------------------------- before CONNECT
 
   @Test
-  void randomBytesBeforeConnectAreClosed() throws IOException {
+  void randomBytesBeforeConnectAreClosed() {
     byte[] junk = new byte[256];
     new Random(20240601L).nextBytes(junk);
     junk[0] = (byte) 0xA7; // not a CONNECT, so no CONNACK may come back
-    try (Wire w = wire(V5)) {
-      w.send(junk);
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(junk);
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void httpRequestIsClosed() throws IOException {
-    try (Wire w = wire(V311)) {
-      w.send("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+  void httpRequestIsClosed() {
+    try (RawClient w = wire(V311)) {
+      w.sendRaw("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void pingReqAsFirstPacketIsClosed() throws IOException {
-    try (Wire w = wire(V311)) {
-      w.send(bytes(0xC0, 0x00));
+  void pingReqAsFirstPacketIsClosed() {
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(bytes(0xC0, 0x00));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void publishAsFirstPacketIsClosed() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(packet(0x30, bytes("a/b", 0, "hi".getBytes())));
+  void publishAsFirstPacketIsClosed() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(packet(0x30, bytes("a/b", 0, "hi".getBytes())));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void fiveByteRemainingLengthBeforeConnectIsClosed() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(bytes(0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F));
+  void fiveByteRemainingLengthBeforeConnectIsClosed() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(bytes(0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void connectAnnouncing200MegabytesIsClosedWithoutWaitingForTheBody() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(bytes(header(0x10, 200_000_000), 0, 4, 'M', 'Q', 'T', 'T', 5));
+  void connectAnnouncing200MegabytesIsClosedWithoutWaitingForTheBody() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(bytes(header(0x10, 200_000_000), 0, 4, 'M', 'Q', 'T', 'T', 5));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void wholeConnectLargerThanMaxConnectPacketSizeIsRefused() throws IOException {
+  void wholeConnectLargerThanMaxConnectPacketSizeIsRefused() {
     // Default max-connect-packet-size is 64 KiB; will payload and password add up to more.
     byte[] willPayload = new byte[65_000];
     byte[] password = new byte[1_000];
@@ -142,18 +146,18 @@ class HostileInputTest {
             0xC6, "big", "will/big", bytes(0xFD, 0xE8), willPayload, "u", bytes(0x03, 0xE8),
             password);
     assertTrue(connect.length > 64 * 1024);
-    try (Wire w = wire(V311)) {
-      w.send(connect);
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(connect);
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void halfOpenConnectIsClosedByTheConnectTimeout() throws IOException {
-    try (Wire w = wire(V5)) {
+  void halfOpenConnectIsClosedByTheConnectTimeout() {
+    try (RawClient w = wire(V5)) {
       long t0 = System.nanoTime();
       // Announces 100 bytes, sends 10, then goes quiet.
-      w.send(bytes(header(0x10, 100), "MQTT", 5, 0x02, 0, 60));
+      w.sendRaw(bytes(header(0x10, 100), "MQTT", 5, 0x02, 0, 60));
       w.expectSilentClose(CONNECT_TIMEOUT.plusSeconds(3));
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       assertTrue(ms >= CONNECT_TIMEOUT.toMillis() - 200, "closed after " + ms + " ms");
@@ -163,28 +167,28 @@ class HostileInputTest {
   // ---------------------------------------------------------------- bad CONNECT
 
   @Test
-  void receiveMaximumZeroIsRefusedWithProtocolError() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x02, bytes(0x21, 0, 0), "rm0"));
+  void receiveMaximumZeroIsRefusedWithProtocolError() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x02, bytes(0x21, 0, 0), "rm0"));
       w.expectConnAck(ReasonCode.PROTOCOL_ERROR);
     }
   }
 
   @Test
-  void unknownProtocolLevelIsRefusedInMqtt311Form() throws IOException {
+  void unknownProtocolLevelIsRefusedInMqtt311Form() {
     // A 3.1.1 decoder reads this CONNACK: it must be 2 bytes long with return code 1 (which the
     // decoder reports as 0x84), not the MQTT 5 form.
-    try (Wire w = wire(V311)) {
-      w.send(packet(0x10, bytes("MQTT", 6, 0x02, 0, 60, 0, "lvl6")));
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(packet(0x10, bytes("MQTT", 6, 0x02, 0, 60, 0, "lvl6")));
       w.expectConnAck(ReasonCode.UNSUPPORTED_PROTOCOL_VERSION);
     }
   }
 
   @Test
-  void unknownProtocolNameIsRefused() throws IOException {
-    try (Wire w = wire(V311)) {
-      w.send(packet(0x10, bytes("MQTX", 4, 0x02, 0, 60, "mqtx")));
-      List<Object> got = w.readUntilClosed(AT_ONCE);
+  void unknownProtocolNameIsRefused() {
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(packet(0x10, bytes("MQTX", 4, 0x02, 0, 60, "mqtx")));
+      List<MqttPacket> got = w.expectClosed(AT_ONCE);
       // The spec lets the server just close; if it answers, only "unacceptable protocol version".
       assertTrue(got.size() <= 1, () -> "got " + got);
       if (!got.isEmpty()) {
@@ -195,89 +199,89 @@ class HostileInputTest {
   }
 
   @Test
-  void connectReservedFlagIsMalformed() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x03, new byte[0], "reserved5"));
+  void connectReservedFlagIsMalformed() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x03, new byte[0], "reserved5"));
       w.expectConnAck(ReasonCode.MALFORMED_PACKET);
     }
-    try (Wire w = wire(V311)) {
-      w.send(connectV311(0x03, "reserved311"));
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(connectV311(0x03, "reserved311"));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void willQosWithoutWillFlagIsRefused() throws IOException {
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x0A, new byte[0], "willqos5"));
-      List<Object> got = w.readUntilClosed(AT_ONCE);
+  void willQosWithoutWillFlagIsRefused() {
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x0A, new byte[0], "willqos5"));
+      List<MqttPacket> got = w.expectClosed(AT_ONCE);
       assertEquals(1, got.size(), () -> "got " + got);
       int code = assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode();
       assertTrue(
           Set.of(ReasonCode.MALFORMED_PACKET, ReasonCode.PROTOCOL_ERROR).contains(code),
           "CONNACK " + hex(code));
     }
-    try (Wire w = wire(V311)) {
-      w.send(connectV311(0x0A, "willqos311"));
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(connectV311(0x0A, "willqos311"));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void passwordWithoutUserNameIsRefusedIn311ButAllowedIn5() throws IOException {
-    try (Wire w = wire(V311)) {
-      w.send(connectV311(0x42, "pw311", bytes(0, 2, 's', 'x')));
+  void passwordWithoutUserNameIsRefusedIn311ButAllowedIn5() {
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(connectV311(0x42, "pw311", bytes(0, 2, 's', 'x')));
       w.expectSilentClose(AT_ONCE);
     }
     // MQTT 5 (3.1.2.9) allows a password without a user name.
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x42, new byte[0], "pw5", bytes(0, 2, 's', 'x')));
-      MqttPacket.ConnAck a = assertInstanceOf(MqttPacket.ConnAck.class, w.read(AT_ONCE));
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x42, new byte[0], "pw5", bytes(0, 2, 's', 'x')));
+      MqttPacket.ConnAck a = w.expect(MqttPacket.ConnAck.class, AT_ONCE);
       assertEquals(hex(ReasonCode.SUCCESS), hex(a.reasonCode()));
     }
   }
 
   @Test
-  void invalidUtf8ClientIdIsMalformed() throws IOException {
+  void invalidUtf8ClientIdIsMalformed() {
     byte[] badId = bytes(0, 3, 'a', 0xC0, 0x80); // overlong encoding of U+0000
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x02, new byte[0], badId));
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x02, new byte[0], badId));
       w.expectConnAck(ReasonCode.MALFORMED_PACKET);
     }
-    try (Wire w = wire(V311)) {
-      w.send(connectV311(0x02, badId));
+    try (RawClient w = wire(V311)) {
+      w.sendRaw(connectV311(0x02, badId));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void secondConnectIsAProtocolError() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(connectV5(0x02, new byte[0], "again"));
+  void secondConnectIsAProtocolError() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(connectV5(0x02, new byte[0], "again"));
       w.expectDisconnect(ReasonCode.PROTOCOL_ERROR);
     }
-    try (Wire w = wire(V311).connect(60)) {
-      w.send(connectV311(0x02, "again311"));
+    try (RawClient w = connected(V311, 60)) {
+      w.sendRaw(connectV311(0x02, "again311"));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void pipelinedConnectAndBadPacketGetConnAckThenDisconnect() throws IOException {
+  void pipelinedConnectAndBadPacketGetConnAckThenDisconnect() {
     // Both in one write: the CONNACK must still come first, then the DISCONNECT.
     byte[] connect = connectV5(0x02, new byte[0], "pipelined");
-    try (Wire w = wire(V5)) {
-      w.send(bytes(connect, connect));
-      List<Object> got = w.readUntilClosed(Duration.ofSeconds(5));
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(bytes(connect, connect));
+      List<MqttPacket> got = w.expectClosed(Duration.ofSeconds(5));
       assertEquals(2, got.size(), () -> "got " + got);
       assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
       assertEquals(
           hex(ReasonCode.PROTOCOL_ERROR),
           hex(assertInstanceOf(MqttPacket.Disconnect.class, got.get(1)).reasonCode()));
     }
-    try (Wire w = wire(V5)) {
-      w.send(bytes(connect, 0x36, 0x00));
-      List<Object> got = w.readUntilClosed(Duration.ofSeconds(5));
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(bytes(connect, 0x36, 0x00));
+      List<MqttPacket> got = w.expectClosed(Duration.ofSeconds(5));
       assertEquals(2, got.size(), () -> "got " + got);
       assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
       assertEquals(
@@ -287,17 +291,17 @@ class HostileInputTest {
   }
 
   @Test
-  void takeoverFollowedByBadPacketGetsConnAckThenDisconnect() throws IOException {
+  void takeoverFollowedByBadPacketGetsConnAckThenDisconnect() {
     // The session already lives on some event loop; the new connection's CONNACK is sent by a
     // session task, which must not be overtaken by the DISCONNECT for the bad packet after it.
     for (int i = 0; i < 8; i++) {
       byte[] connect = connectV5(0x00, bytes(0x11, 0, 0, 0, 60), "takeover");
-      try (Wire first = wire(V5)) {
-        first.send(connect);
-        assertInstanceOf(MqttPacket.ConnAck.class, first.read(AT_ONCE));
-        try (Wire second = wire(V5)) {
-          second.send(bytes(connect, 0x36, 0x00));
-          List<Object> got = second.readUntilClosed(Duration.ofSeconds(5));
+      try (RawClient first = wire(V5)) {
+        first.sendRaw(connect);
+        first.expect(MqttPacket.ConnAck.class, AT_ONCE);
+        try (RawClient second = wire(V5)) {
+          second.sendRaw(bytes(connect, 0x36, 0x00));
+          List<MqttPacket> got = second.expectClosed(Duration.ofSeconds(5));
           assertEquals(2, got.size(), () -> "got " + got);
           assertEquals(0, assertInstanceOf(MqttPacket.ConnAck.class, got.get(0)).reasonCode());
           assertEquals(
@@ -307,29 +311,29 @@ class HostileInputTest {
       }
     }
     // Clean up the persistent session.
-    try (Wire w = wire(V5)) {
-      w.send(connectV5(0x02, new byte[0], "takeover"));
-      assertInstanceOf(MqttPacket.ConnAck.class, w.read(AT_ONCE));
-      w.send(bytes(0xE0, 0x00));
-      w.readUntilClosed(AT_ONCE);
+    try (RawClient w = wire(V5)) {
+      w.sendRaw(connectV5(0x02, new byte[0], "takeover"));
+      w.expect(MqttPacket.ConnAck.class, AT_ONCE);
+      w.sendRaw(bytes(0xE0, 0x00));
+      w.expectClosed(AT_ONCE);
     }
   }
 
   // ---------------------------------------------------------------- framing after CONNECT
 
   @Test
-  void fiveByteRemainingLengthIsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(bytes(0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F));
+  void fiveByteRemainingLengthIsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(bytes(0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void publishAnnouncing200MegabytesIsTooLargeAtOnce() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
+  void publishAnnouncing200MegabytesIsTooLargeAtOnce() {
+    try (RawClient w = connected(V5, 60)) {
       long t0 = System.nanoTime();
-      w.send(bytes(header(0x30, 200_000_000), "a/b", 0));
+      w.sendRaw(bytes(header(0x30, 200_000_000), "a/b", 0));
       w.expectDisconnect(ReasonCode.PACKET_TOO_LARGE);
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       assertTrue(ms < AT_ONCE.toMillis(), "took " + ms + " ms");
@@ -337,10 +341,10 @@ class HostileInputTest {
   }
 
   @Test
-  void halfOpenPublishIsClosedByKeepAlive() throws IOException {
-    try (Wire w = wire(V5).connect(1)) {
+  void halfOpenPublishIsClosedByKeepAlive() {
+    try (RawClient w = connected(V5, 1)) {
       long t0 = System.nanoTime();
-      w.send(bytes(header(0x30, 100), "a/b", 0, 'x', 'y', 'z'));
+      w.sendRaw(bytes(header(0x30, 100), "a/b", 0, 'x', 'y', 'z'));
       w.expectDisconnect(ReasonCode.KEEP_ALIVE_TIMEOUT);
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       // 1.5 x the keep alive of 1 s, give or take the timer's tick.
@@ -351,33 +355,33 @@ class HostileInputTest {
   // ---------------------------------------------------------------- fixed header flags
 
   @Test
-  void subscribeWithFlagsZeroIsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x80, bytes(0, 1, 0, "a/b", 0x01)));
+  void subscribeWithFlagsZeroIsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x80, bytes(0, 1, 0, "a/b", 0x01)));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void publishQos3IsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x36, bytes("a/b", 0, 1, 0, "x".getBytes())));
+  void publishQos3IsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x36, bytes("a/b", 0, 1, 0, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void qos0WithDupIsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x38, bytes("a/b", 0, "x".getBytes())));
+  void qos0WithDupIsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x38, bytes("a/b", 0, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void flagErrorOn311IsAPlainClose() throws IOException {
-    try (Wire w = wire(V311).connect(60)) {
-      w.send(packet(0x36, bytes("a/b", 0, 1, "x".getBytes())));
+  void flagErrorOn311IsAPlainClose() {
+    try (RawClient w = connected(V311, 60)) {
+      w.sendRaw(packet(0x36, bytes("a/b", 0, 1, "x".getBytes())));
       w.expectSilentClose(AT_ONCE);
     }
   }
@@ -385,41 +389,41 @@ class HostileInputTest {
   // ---------------------------------------------------------------- bad fields
 
   @Test
-  void invalidUtf8TopicIsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
+  void invalidUtf8TopicIsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
       // ED A0 80 encodes the surrogate U+D800, which MQTT-1.5.4-1 forbids.
-      w.send(packet(0x30, bytes(0, 4, 'a', 0xED, 0xA0, 0x80, 0, "x".getBytes())));
+      w.sendRaw(packet(0x30, bytes(0, 4, 'a', 0xED, 0xA0, 0x80, 0, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void nullCharacterInTopicIsMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x30, bytes(0, 3, 'a', 0, 'b', 0, "x".getBytes())));
+  void nullCharacterInTopicIsMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x30, bytes(0, 3, 'a', 0, 'b', 0, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void wildcardInPublishTopicIsTopicNameInvalid() throws IOException {
+  void wildcardInPublishTopicIsTopicNameInvalid() {
     for (String topic : List.of("a/+", "a/#", "#")) {
-      try (Wire w = wire(V5).connect(60)) {
-        w.send(packet(0x30, bytes(topic, 0, "x".getBytes())));
+      try (RawClient w = connected(V5, 60)) {
+        w.sendRaw(packet(0x30, bytes(topic, 0, "x".getBytes())));
         w.expectDisconnect(ReasonCode.TOPIC_NAME_INVALID);
       }
     }
-    try (Wire w = wire(V311).connect(60)) {
-      w.send(packet(0x30, bytes("a/+", "x".getBytes())));
+    try (RawClient w = connected(V311, 60)) {
+      w.sendRaw(packet(0x30, bytes("a/+", "x".getBytes())));
       w.expectSilentClose(AT_ONCE);
     }
   }
 
   @Test
-  void packetIdZeroForQos1IsRefused() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x32, bytes("a/b", 0, 0, 0, "x".getBytes())));
-      List<Object> got = w.readUntilClosed(Duration.ofSeconds(5));
+  void packetIdZeroForQos1IsRefused() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x32, bytes("a/b", 0, 0, 0, "x".getBytes())));
+      List<MqttPacket> got = w.expectClosed(Duration.ofSeconds(5));
       assertEquals(1, got.size(), () -> "got " + got);
       // MQTT-2.2.1-3 does not name the code; either of the two error codes is right.
       int code = assertInstanceOf(MqttPacket.Disconnect.class, got.get(0)).reasonCode();
@@ -430,51 +434,51 @@ class HostileInputTest {
   }
 
   @Test
-  void subscribeWithoutFiltersIsAProtocolError() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x82, bytes(0, 7, 0)));
+  void subscribeWithoutFiltersIsAProtocolError() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x82, bytes(0, 7, 0)));
       w.expectDisconnect(ReasonCode.PROTOCOL_ERROR);
     }
   }
 
   @Test
-  void subscriptionOptionsReservedBitsAreMalformed() throws IOException {
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x82, bytes(0, 7, 0, "a/b", 0xC1)));
+  void subscriptionOptionsReservedBitsAreMalformed() {
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x82, bytes(0, 7, 0, "a/b", 0xC1)));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
     // Retain Handling 3 is called a Protocol Error by 3.8.3.1.
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x82, bytes(0, 7, 0, "a/b", 0x31)));
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x82, bytes(0, 7, 0, "a/b", 0x31)));
       w.expectDisconnect(ReasonCode.PROTOCOL_ERROR);
     }
   }
 
   @Test
-  void duplicatedPropertyIsAProtocolError() throws IOException {
+  void duplicatedPropertyIsAProtocolError() {
     byte[] twoExpiries = bytes(0x02, 0, 0, 0, 10, 0x02, 0, 0, 0, 20);
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x30, bytes("a/b", vbi(twoExpiries.length), twoExpiries, "x".getBytes())));
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x30, bytes("a/b", vbi(twoExpiries.length), twoExpiries, "x".getBytes())));
       w.expectDisconnect(ReasonCode.PROTOCOL_ERROR);
     }
   }
 
   @Test
-  void unknownPropertyIsMalformed() throws IOException {
+  void unknownPropertyIsMalformed() {
     byte[] unknown = bytes(0x7F, 0x01);
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(packet(0x30, bytes("a/b", vbi(unknown.length), unknown, "x".getBytes())));
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(packet(0x30, bytes("a/b", vbi(unknown.length), unknown, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
   }
 
   @Test
-  void propertyNotAllowedInThePacketIsMalformed() throws IOException {
+  void propertyNotAllowedInThePacketIsMalformed() {
     // Session Expiry Interval belongs to CONNECT, CONNACK and DISCONNECT; 2.2.2.2 calls an
     // identifier that is not valid for its packet type a Malformed Packet.
     byte[] sessionExpiry = bytes(0x11, 0, 0, 0, 10);
-    try (Wire w = wire(V5).connect(60)) {
-      w.send(
+    try (RawClient w = connected(V5, 60)) {
+      w.sendRaw(
           packet(0x30, bytes("a/b", vbi(sessionExpiry.length), sessionExpiry, "x".getBytes())));
       w.expectDisconnect(ReasonCode.MALFORMED_PACKET);
     }
@@ -486,25 +490,21 @@ class HostileInputTest {
   void clientVanishingMidPacketIsCleanedUpAndItsWillSent() throws Exception {
     String willTopic = "will/vanish";
     Mqtt5BlockingClient watcher =
-        Mqtt5Client.builder()
-            .identifier("watcher")
-            .serverHost(f.host())
-            .serverPort(f.port())
-            .buildBlocking();
+        hiveClient(f, "watcher");
     watcher.connect();
     try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL)) {
       watcher.subscribeWith().topicFilter(willTopic).qos(MqttQos.AT_LEAST_ONCE).send();
-      try (Wire w = wire(V5)) {
+      try (RawClient w = wire(V5)) {
         // Will flag, will QoS 1, clean start; will properties empty.
-        w.send(connectV5(0x0E, new byte[0], "vanisher", 0, willTopic, bytes(0, 4, "gone".getBytes())));
-        MqttPacket.ConnAck a = assertInstanceOf(MqttPacket.ConnAck.class, w.read(AT_ONCE));
+        w.sendRaw(connectV5(0x0E, new byte[0], "vanisher", 0, willTopic, bytes(0, 4, "gone".getBytes())));
+        MqttPacket.ConnAck a = w.expect(MqttPacket.ConnAck.class, AT_ONCE);
         assertEquals(0, a.reasonCode());
-        w.send(bytes(header(0x32, 500), "a/b", 0, 1, 0, 'p', 'a', 'r', 't'));
+        w.sendRaw(bytes(header(0x32, 500), "a/b", 0, 1, 0, 'p', 'a', 'r', 't'));
         w.abort();
       }
       Optional<Mqtt5Publish> will = publishes.receive(5, TimeUnit.SECONDS);
       assertTrue(will.isPresent(), "will not published after the client vanished");
-      assertEquals("gone", new String(will.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+      assertEquals("gone", text(will.get()));
     } finally {
       watcher.disconnect();
     }

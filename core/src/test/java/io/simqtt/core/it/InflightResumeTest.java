@@ -1,9 +1,9 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.bytes;
-import static io.simqtt.core.it.SessionItSupport.drain;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
-import static io.simqtt.core.it.SessionItSupport.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -30,7 +30,7 @@ class InflightResumeTest {
   @Test
   void inboundQos2IsExactlyOnceAcrossReconnect() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient sub = hiveBlocking(f, "sub");
+      Mqtt5BlockingClient sub = hiveClient(f, "sub");
       sub.connect();
       try (var publishes = sub.publishes(MqttGlobalPublishFilter.ALL)) {
         sub.subscribeWith().topicFilter("eo/t").qos(MqttQos.EXACTLY_ONCE).send();
@@ -87,7 +87,7 @@ class InflightResumeTest {
   @Test
   void redeliveryRespectsTheNewReceiveMaximum() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       List<Integer> firstIds = new ArrayList<>();
       try (RawClient first = RawClient.open(f, MqttVersion.MQTT_5)) {

@@ -1,6 +1,8 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.HostileWire.awaitValue;
+import static io.simqtt.core.it.Clients.awaitValue;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -8,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import java.io.File;
 import java.io.IOException;
@@ -168,11 +169,7 @@ class MosquittoInteropTest {
   @Test
   void mosquittoAndHiveMqClientsTalkBothWays() throws Exception {
     Mqtt5BlockingClient hive =
-        Mqtt5Client.builder()
-            .identifier("hive-interop")
-            .serverHost(f.host())
-            .serverPort(f.port())
-            .buildBlocking();
+        hiveClient(f, "hive-interop");
     hive.connect();
     try (var publishes = hive.publishes(MqttGlobalPublishFilter.ALL)) {
       hive.subscribeWith().topicFilter("interop/to-hive/#").qos(MqttQos.EXACTLY_ONCE).send();
@@ -181,7 +178,7 @@ class MosquittoInteropTest {
             .finish(5);
         Optional<Mqtt5Publish> m = publishes.receive(5, TimeUnit.SECONDS);
         assertTrue(m.isPresent(), "HiveMQ client got nothing from mosquitto_pub " + v);
-        assertEquals("from " + v, new String(m.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+        assertEquals("from " + v, text(m.get()));
         assertEquals(MqttQos.EXACTLY_ONCE, m.get().getQos());
       }
       for (String v : VERSIONS) {

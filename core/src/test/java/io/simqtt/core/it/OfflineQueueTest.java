@@ -1,10 +1,10 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.await;
-import static io.simqtt.core.it.SessionItSupport.bytes;
-import static io.simqtt.core.it.SessionItSupport.drain;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
-import static io.simqtt.core.it.SessionItSupport.text;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,12 +42,12 @@ class OfflineQueueTest {
   @ValueSource(strings = {"drop-new", "drop-oldest"})
   void offlineSessionKeepsOnlyTheBound(String policy) throws Exception {
     try (BrokerFixture f = broker(policy)) {
-      Mqtt5BlockingClient sub = hiveBlocking(f, "offline");
+      Mqtt5BlockingClient sub = hiveClient(f, "offline");
       sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
       sub.subscribeWith().topicFilter("q/t").qos(MqttQos.AT_LEAST_ONCE).send();
       sub.disconnect();
 
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       for (int i = 1; i <= 6; i++) {
         pub.publishWith().topic("q/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m" + i)).send();
@@ -57,7 +57,7 @@ class OfflineQueueTest {
           () -> f.broker().metrics().drops(DropReason.QUEUE_FULL) == 3,
           "three QUEUE_FULL drops");
 
-      Mqtt5BlockingClient back = hiveBlocking(f, "offline");
+      Mqtt5BlockingClient back = hiveClient(f, "offline");
       try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
         assertTrue(
             back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
@@ -80,7 +80,7 @@ class OfflineQueueTest {
       raw.connect("slow", true, 60, p);
       raw.subscribe("slow/t", 1);
 
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       for (int i = 1; i <= 8; i++) {
         pub.publishWith().topic("slow/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("s" + i)).send();

@@ -1,5 +1,8 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.PahoClients.collectInto;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -9,7 +12,6 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult.Mqtt5Qos1Result;
@@ -23,8 +25,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -57,8 +57,8 @@ class PubSubQosTest {
 
   @Test
   void v5QosIsTheMinimumOfPublishAndSubscription() throws Exception {
-    Mqtt5BlockingClient sub = hive("v5-matrix-sub");
-    Mqtt5BlockingClient pub = hive("v5-matrix-pub");
+    Mqtt5BlockingClient sub = hiveConnected(f, "v5-matrix-sub");
+    Mqtt5BlockingClient pub = hiveConnected(f, "v5-matrix-pub");
     try (var publishes = sub.publishes(MqttGlobalPublishFilter.ALL)) {
       for (int s = 0; s < 3; s++) {
         sub.subscribeWith().topicFilter("mx5/" + s).qos(MqttQos.fromCode(s)).send();
@@ -93,7 +93,7 @@ class PubSubQosTest {
       for (int p = 0; p < 3; p++) {
         pub.publish("mx3/" + s, (s + "" + p).getBytes(StandardCharsets.UTF_8), p, false);
         MqttMessage m = got.poll(WAIT_S, TimeUnit.SECONDS);
-        assertEquals(s + "" + p, new String(m.getPayload(), StandardCharsets.UTF_8));
+        assertEquals(s + "" + p, text(m.getPayload()));
         assertEquals(Math.min(s, p), m.getQos(), "sub " + s + " pub " + p);
         assertFalse(m.isDuplicate());
       }
@@ -119,10 +119,10 @@ class PubSubQosTest {
     }
     for (int q = 0; q < 3; q++) {
       MqttMessage a = v3Got.poll(WAIT_S, TimeUnit.SECONDS);
-      assertEquals("a" + q, new String(a.getPayload(), StandardCharsets.UTF_8));
+      assertEquals("a" + q, text(a.getPayload()));
       assertEquals(q, a.getQos());
       org.eclipse.paho.mqttv5.common.MqttMessage b = v5Got.poll(WAIT_S, TimeUnit.SECONDS);
-      assertEquals("b" + q, new String(b.getPayload(), StandardCharsets.UTF_8));
+      assertEquals("b" + q, text(b.getPayload()));
       assertEquals(q, b.getQos());
     }
     v3.disconnect();
@@ -145,8 +145,8 @@ class PubSubQosTest {
 
   private void checkExactlyOnceAndOrderV5(int qos, int n) throws Exception {
     String topic = "eo5/q" + qos;
-    Mqtt5BlockingClient sub = hive("eo5-sub-" + qos);
-    Mqtt5AsyncClient pub = hive("eo5-pub-" + qos).toAsync();
+    Mqtt5BlockingClient sub = hiveConnected(f, "eo5-sub-" + qos);
+    Mqtt5AsyncClient pub = hiveConnected(f, "eo5-pub-" + qos).toAsync();
     BlockingQueue<Mqtt5Publish> got = new LinkedBlockingQueue<>();
     sub.toAsync().publishes(MqttGlobalPublishFilter.ALL, got::add);
     sub.subscribeWith().topicFilter(topic).qos(MqttQos.EXACTLY_ONCE).send();
@@ -185,7 +185,7 @@ class PubSubQosTest {
     for (int i = 0; i < n; i++) {
       MqttMessage m = got.poll(WAIT_S, TimeUnit.SECONDS);
       assertTrue(m != null, "missing message " + i + " of " + n);
-      assertEquals(String.valueOf(i), new String(m.getPayload(), StandardCharsets.UTF_8));
+      assertEquals(String.valueOf(i), text(m.getPayload()));
       assertEquals(2, m.getQos());
     }
     assertEquals(null, got.poll(300, TimeUnit.MILLISECONDS));
@@ -199,7 +199,7 @@ class PubSubQosTest {
 
   @Test
   void pubAckAndPubRecSayNoMatchingSubscribers() throws Exception {
-    Mqtt5BlockingClient pub = hive("nms-pub");
+    Mqtt5BlockingClient pub = hiveConnected(f, "nms-pub");
     Mqtt5PublishResult r1 =
         pub.publishWith().topic("nms/none").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[] {1}).send();
     assertEquals(
@@ -212,7 +212,7 @@ class PubSubQosTest {
         assertInstanceOf(Mqtt5Qos2Result.class, r2).getPubRec().getReasonCode());
     assertTrue(r2.getError().isEmpty());
 
-    Mqtt5BlockingClient sub = hive("nms-sub");
+    Mqtt5BlockingClient sub = hiveConnected(f, "nms-sub");
     sub.subscribeWith().topicFilter("nms/+").qos(MqttQos.AT_MOST_ONCE).send();
     Mqtt5PublishResult r3 =
         pub.publishWith().topic("nms/none").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[] {3}).send();
@@ -240,38 +240,9 @@ class PubSubQosTest {
 
   // ---- helpers ----
 
-  static Mqtt5BlockingClient hive(String id) {
-    Mqtt5BlockingClient c =
-        Mqtt5Client.builder()
-            .identifier(id)
-            .serverHost(f.host())
-            .serverPort(f.port())
-            .buildBlocking();
-    c.connect();
-    return c;
-  }
-
-  private static String text(Mqtt5Publish m) {
-    return new String(m.getPayloadAsBytes(), StandardCharsets.UTF_8);
-  }
-
   private static MqttClient paho3(String id, BlockingQueue<MqttMessage> sink) throws Exception {
     MqttClient c = new MqttClient(f.uri(), id, new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            if (sink != null) {
-              sink.add(message);
-            }
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(sink));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setCleanSession(true);
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);

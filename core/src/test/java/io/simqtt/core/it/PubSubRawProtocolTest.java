@@ -1,22 +1,16 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.RawClient.ack;
+import static io.simqtt.core.it.RawClient.publishPacket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.embedded.EmbeddedChannel;
-import io.simqtt.core.codec.MqttDecoder;
-import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.ConnAck;
-import io.simqtt.core.codec.MqttPacket.Connect;
-import io.simqtt.core.codec.MqttPacket.Disconnect;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttPacket.SubAck;
@@ -26,16 +20,8 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,17 +35,17 @@ class PubSubRawProtocolTest {
   @Test
   void qos2PublishesBeyondReceiveMaximumDisconnectWith0x93() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.receive-maximum = 5");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack = c.connect("quota");
       assertEquals(5, ack.properties().receiveMaximum);
       for (int id = 1; id <= 5; id++) {
-        c.send(publish("q/t", 2, false, id, "m" + id));
+        c.send(publishPacket("q/t", 2, false, id, "m" + id));
         PubResponse rec = c.expect(PubResponse.class);
         assertEquals(PacketType.PUBREC, rec.type());
         assertEquals(id, rec.packetId());
       }
       // Five QoS 2 exchanges are open (no PUBREL sent); the sixth exceeds the quota.
-      c.send(publish("q/t", 2, false, 6, "m6"));
+      c.send(publishPacket("q/t", 2, false, 6, "m6"));
       assertEquals(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, c.expectDisconnect());
     }
   }
@@ -67,12 +53,12 @@ class PubSubRawProtocolTest {
   @Test
   void completedQos2ExchangesFreeTheQuota() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.receive-maximum = 2");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("quota-ok");
       for (int id = 1; id <= 10; id++) {
-        c.send(publish("q/t", 2, false, id, "m"));
+        c.send(publishPacket("q/t", 2, false, id, "m"));
         assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
-        c.send(pubResponse(PacketType.PUBREL, id));
+        c.send(ack(PacketType.PUBREL, id));
         PubResponse comp = c.expect(PubResponse.class);
         assertEquals(PacketType.PUBCOMP, comp.type());
         assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
@@ -87,12 +73,12 @@ class PubSubRawProtocolTest {
   @Test
   void retainedPublishWhenRetainIsUnavailableDisconnectsWith0x9A() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.features.retain-available = false");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack = c.connect("noretain");
       assertEquals(0, ack.properties().retainAvailable);
-      c.send(publish("r/t", 1, false, 1, "plain"));
+      c.send(publishPacket("r/t", 1, false, 1, "plain"));
       assertEquals(PacketType.PUBACK, c.expect(PubResponse.class).type());
-      c.send(publish("r/t", 0, true, 0, "kept?"));
+      c.send(publishPacket("r/t", 0, true, 0, "kept?"));
       assertEquals(ReasonCode.RETAIN_NOT_SUPPORTED, c.expectDisconnect());
     }
   }
@@ -102,15 +88,15 @@ class PubSubRawProtocolTest {
   @Test
   void wildcardInTopicNameDisconnectsV5With0x90() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("badtopic5");
-      c.send(publish("a/+/c", 1, false, 1, "x"));
+      c.send(publishPacket("a/+/c", 1, false, 1, "x"));
       assertEquals(ReasonCode.TOPIC_NAME_INVALID, c.expectDisconnect());
     }
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("badtopic5b");
-      c.send(publish("a/#", 0, false, 0, "x"));
+      c.send(publishPacket("a/#", 0, false, 0, "x"));
       assertEquals(ReasonCode.TOPIC_NAME_INVALID, c.expectDisconnect());
     }
   }
@@ -118,12 +104,12 @@ class PubSubRawProtocolTest {
   @Test
   void wildcardInTopicNameClosesV311Connection() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_3_1_1);
-        Raw c = Raw.open(f, MqttVersion.MQTT_3_1_1)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_3_1_1);
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_3_1_1)) {
       sub.connect("watch3");
       sub.subscribe(1, 0, new Subscription("#", 1, false, false, 0));
       c.connect("badtopic3");
-      c.send(publish("a/+", 1, false, 1, "x"));
+      c.send(publishPacket("a/+", 1, false, 1, "x"));
       List<MqttPacket> before = c.expectClosed();
       assertTrue(before.isEmpty(), "no PUBACK or DISCONNECT on 3.1.1, got " + before);
       assertNull(sub.poll(200), "the invalid message must not be routed");
@@ -135,7 +121,7 @@ class PubSubRawProtocolTest {
   @Test
   void subAckCarriesOneReasonCodePerFilter() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("suback");
       SubAck ack =
           c.subscribe(
@@ -157,7 +143,7 @@ class PubSubRawProtocolTest {
     try (BrokerFixture f =
             BrokerFixture.start(
                 "mqtt.features { wildcard-subscriptions = false, shared-subscriptions = false }");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck connAck = c.connect("features");
       assertEquals(0, connAck.properties().wildcardSubscriptionAvailable);
       assertEquals(0, connAck.properties().sharedSubscriptionAvailable);
@@ -176,8 +162,8 @@ class PubSubRawProtocolTest {
   @Test
   void subscriptionsBeyondTheLimitGet0x97() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.max-subscriptions-per-client = 2");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5);
-        Raw pub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("limit");
       SubAck ack =
           c.subscribe(
@@ -191,8 +177,8 @@ class PubSubRawProtocolTest {
       assertEquals(
           List.of(0x00), c.subscribe(2, 0, new Subscription("l/1", 0, false, false, 0)).reasonCodes());
       pub.connect("limit-pub");
-      pub.send(publish("l/3", 0, false, 0, "refused filter"));
-      pub.send(publish("l/2", 0, false, 0, "granted filter"));
+      pub.send(publishPacket("l/3", 0, false, 0, "refused filter"));
+      pub.send(publishPacket("l/2", 0, false, 0, "granted filter"));
       Publish got = c.expect(Publish.class);
       assertEquals("l/2", got.topic());
       assertNull(c.poll(200));
@@ -202,7 +188,7 @@ class PubSubRawProtocolTest {
   @Test
   void noLocalOnASharedSubscriptionIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("sharednl");
       c.send(
           new Subscribe(
@@ -218,8 +204,8 @@ class PubSubRawProtocolTest {
   @Test
   void inboundTopicAliasesResolveToTheFullTopic() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.topic-alias-maximum = 4");
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5);
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       sub.connect("alias-sub");
       sub.subscribe(1, 0, new Subscription("al/#", 0, false, false, 0));
       ConnAck ack = c.connect("alias-pub");
@@ -242,7 +228,7 @@ class PubSubRawProtocolTest {
   void topicAliasZeroOrAboveMaximumDisconnectsWith0x94() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.topic-alias-maximum = 4")) {
       for (int alias : new int[] {0, 5}) {
-        try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
           c.connect("alias-bad-" + alias);
           c.send(aliased("al/x", alias, "x"));
           assertEquals(ReasonCode.TOPIC_ALIAS_INVALID, c.expectDisconnect(), "alias " + alias);
@@ -254,7 +240,7 @@ class PubSubRawProtocolTest {
   @Test
   void unknownAliasWithEmptyTopicIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("alias-unset");
       c.send(aliased("al/x", 1, "sets 1"));
       c.send(aliased("", 2, "2 never set"));
@@ -265,9 +251,9 @@ class PubSubRawProtocolTest {
   @Test
   void emptyTopicWithoutAliasIsRefused() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("empty-topic");
-      c.send(publish("", 0, false, 0, "x"));
+      c.send(publishPacket("", 0, false, 0, "x"));
       int reason = c.expectDisconnect();
       assertTrue(
           reason == ReasonCode.PROTOCOL_ERROR || reason == ReasonCode.TOPIC_NAME_INVALID,
@@ -280,15 +266,15 @@ class PubSubRawProtocolTest {
   @Test
   void outboundAliasesAreOffByDefault() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5);
-        Raw pub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
       MqttProperties props = MqttProperties.empty();
       props.topicAliasMaximum = 10;
-      sub.connect("oa-off", props);
+      sub.connect("oa-off", true, 0, props);
       sub.subscribe(1, 0, new Subscription("oa/#", 1, false, false, 0));
       pub.connect("oa-off-pub");
       for (int i = 0; i < 3; i++) {
-        pub.send(publish("oa/t", 0, false, 0, "m" + i));
+        pub.send(publishPacket("oa/t", 0, false, 0, "m" + i));
       }
       for (int i = 0; i < 3; i++) {
         Publish p = sub.expect(Publish.class);
@@ -302,18 +288,18 @@ class PubSubRawProtocolTest {
   void outboundAliasesWhenEnabled() throws Exception {
     try (BrokerFixture f =
             BrokerFixture.start("mqtt.features.outbound-topic-alias-maximum = 10");
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5);
-        Raw noAlias = Raw.open(f, MqttVersion.MQTT_5);
-        Raw pub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient noAlias = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
       MqttProperties props = MqttProperties.empty();
       props.topicAliasMaximum = 10;
-      sub.connect("oa-on", props);
+      sub.connect("oa-on", true, 0, props);
       sub.subscribe(1, 0, new Subscription("oa/#", 1, false, false, 0));
       noAlias.connect("oa-none"); // announces no Topic Alias Maximum: must never get aliases
       noAlias.subscribe(1, 0, new Subscription("oa/#", 1, false, false, 0));
       pub.connect("oa-on-pub");
-      pub.send(publish("oa/t", 0, false, 0, "1"));
-      pub.send(publish("oa/t", 0, false, 0, "2"));
+      pub.send(publishPacket("oa/t", 0, false, 0, "1"));
+      pub.send(publishPacket("oa/t", 0, false, 0, "2"));
       Publish first = sub.expect(Publish.class);
       assertEquals("oa/t", first.topic());
       Integer alias = first.properties().topicAlias;
@@ -335,12 +321,12 @@ class PubSubRawProtocolTest {
   @Test
   void inboundPacketAboveMaxPacketSizeDisconnectsWith0x95() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.max-packet-size = 1KiB");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack = c.connect("big");
       assertEquals(1024L, ack.properties().maximumPacketSize);
-      c.send(publish("big/t", 1, false, 1, "x".repeat(900)));
+      c.send(publishPacket("big/t", 1, false, 1, "x".repeat(900)));
       assertEquals(PacketType.PUBACK, c.expect(PubResponse.class).type());
-      c.send(publish("big/t", 1, false, 2, "x".repeat(2000)));
+      c.send(publishPacket("big/t", 1, false, 2, "x".repeat(2000)));
       assertEquals(ReasonCode.PACKET_TOO_LARGE, c.expectDisconnect());
     }
   }
@@ -350,12 +336,12 @@ class PubSubRawProtocolTest {
   @Test
   void resentQos2PublishBeforePubRelIsDeliveredOnce() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5);
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       sub.connect("dup-sub");
       sub.subscribe(1, 0, new Subscription("dup/#", 0, false, false, 0));
       c.connect("dup-pub");
-      c.send(publish("dup/t", 2, false, 7, "first"));
+      c.send(publishPacket("dup/t", 2, false, 7, "first"));
       assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
       Publish resend =
           new Publish("dup/t", 2, false, true, 7, "first".getBytes(StandardCharsets.UTF_8),
@@ -364,20 +350,20 @@ class PubSubRawProtocolTest {
       PubResponse again = c.expect(PubResponse.class);
       assertEquals(PacketType.PUBREC, again.type());
       assertEquals(7, again.packetId());
-      c.send(pubResponse(PacketType.PUBREL, 7));
+      c.send(ack(PacketType.PUBREL, 7));
       PubResponse comp = c.expect(PubResponse.class);
       assertEquals(PacketType.PUBCOMP, comp.type());
       assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
       // After PUBCOMP the id is free: the same id is a new message.
-      c.send(publish("dup/t", 2, false, 7, "second"));
+      c.send(publishPacket("dup/t", 2, false, 7, "second"));
       assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
-      c.send(pubResponse(PacketType.PUBREL, 7));
+      c.send(ack(PacketType.PUBREL, 7));
       assertEquals(PacketType.PUBCOMP, c.expect(PubResponse.class).type());
       assertEquals("first", text(sub.expect(Publish.class)));
       assertEquals("second", text(sub.expect(Publish.class)));
       assertNull(sub.poll(200), "the resend must not be delivered again");
       // PUBREL for an unknown id: PUBCOMP 0x92.
-      c.send(pubResponse(PacketType.PUBREL, 99));
+      c.send(ack(PacketType.PUBREL, 99));
       PubResponse unknown = c.expect(PubResponse.class);
       assertEquals(PacketType.PUBCOMP, unknown.type());
       assertEquals(ReasonCode.PACKET_IDENTIFIER_NOT_FOUND, unknown.reasonCode());
@@ -387,33 +373,33 @@ class PubSubRawProtocolTest {
   @Test
   void qos2ExchangeSurvivesAPublisherReconnect() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       sub.connect("eo-rc-sub");
       sub.subscribe(1, 0, new Subscription("eorc/#", 2, false, false, 0));
       MqttProperties keep = MqttProperties.empty();
       keep.sessionExpiryInterval = 60L;
-      try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
-        c.connect("eo-rc-pub", true, keep);
-        c.send(publish("eorc/t", 2, false, 3, "once"));
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        c.connect("eo-rc-pub", true, 0, keep);
+        c.send(publishPacket("eorc/t", 2, false, 3, "once"));
         assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
       }
       Publish delivered = sub.expect(Publish.class);
       assertEquals("once", text(delivered));
-      try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
-        assertTrue(c.connect("eo-rc-pub", false, keep).sessionPresent());
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(c.connect("eo-rc-pub", false, 0, keep).sessionPresent());
         // The publisher did not see the PUBREC (as far as it knows) and resends with DUP.
         c.send(
             new Publish("eorc/t", 2, false, true, 3, "once".getBytes(StandardCharsets.UTF_8),
                 MqttProperties.empty()));
         assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
-        c.send(pubResponse(PacketType.PUBREL, 3));
+        c.send(ack(PacketType.PUBREL, 3));
         PubResponse comp = c.expect(PubResponse.class);
         assertEquals(PacketType.PUBCOMP, comp.type());
         assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
       }
-      sub.send(pubResponse(PacketType.PUBREC, delivered.packetId()));
+      sub.send(ack(PacketType.PUBREC, delivered.packetId()));
       assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
-      sub.send(pubResponse(PacketType.PUBCOMP, delivered.packetId()));
+      sub.send(ack(PacketType.PUBCOMP, delivered.packetId()));
       assertNull(sub.poll(200), "delivered exactly once");
     }
   }
@@ -421,19 +407,19 @@ class PubSubRawProtocolTest {
   @Test
   void outboundQos2ResumesAtTheRightStepAfterSubscriberReconnect() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw pub = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
       pub.connect("eo-out-pub");
       MqttProperties keep = MqttProperties.empty();
       keep.sessionExpiryInterval = 60L;
       int firstId;
       int secondId;
-      try (Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
-        sub.connect("eo-out-sub", true, keep);
+      try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        sub.connect("eo-out-sub", true, 0, keep);
         sub.subscribe(1, 0, new Subscription("eoo/#", 2, false, false, 0));
         for (int i = 1; i <= 2; i++) {
-          pub.send(publish("eoo/t", 2, false, i, "m" + i));
+          pub.send(publishPacket("eoo/t", 2, false, i, "m" + i));
           assertEquals(PacketType.PUBREC, pub.expect(PubResponse.class).type());
-          pub.send(pubResponse(PacketType.PUBREL, i));
+          pub.send(ack(PacketType.PUBREL, i));
           assertEquals(PacketType.PUBCOMP, pub.expect(PubResponse.class).type());
         }
         Publish a = sub.expect(Publish.class);
@@ -443,13 +429,13 @@ class PubSubRawProtocolTest {
         firstId = a.packetId();
         secondId = b.packetId();
         // m1 gets as far as PUBREL; m2 is not answered at all.
-        sub.send(pubResponse(PacketType.PUBREC, firstId));
+        sub.send(ack(PacketType.PUBREC, firstId));
         assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
       }
-      await(() -> f.broker().sessions().get("eo-out-sub") != null
+      await("eo-out-sub offline", () -> f.broker().sessions().get("eo-out-sub") != null
           && !f.broker().sessions().get("eo-out-sub").isConnected());
-      try (Raw sub = Raw.open(f, MqttVersion.MQTT_5)) {
-        assertTrue(sub.connect("eo-out-sub", false, keep).sessionPresent());
+      try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(sub.connect("eo-out-sub", false, 0, keep).sessionPresent());
         List<MqttPacket> resent = List.of(sub.next(), sub.next());
         PubResponse rel = null;
         Publish again = null;
@@ -466,20 +452,12 @@ class PubSubRawProtocolTest {
         assertEquals(secondId, again.packetId());
         assertEquals("m2", text(again));
         assertTrue(again.dup(), "a resent PUBLISH has DUP=1");
-        sub.send(pubResponse(PacketType.PUBCOMP, firstId));
-        sub.send(pubResponse(PacketType.PUBREC, secondId));
+        sub.send(ack(PacketType.PUBCOMP, firstId));
+        sub.send(ack(PacketType.PUBREC, secondId));
         assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
-        sub.send(pubResponse(PacketType.PUBCOMP, secondId));
+        sub.send(ack(PacketType.PUBCOMP, secondId));
         assertNull(sub.poll(200));
       }
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "condition not met in 5 s");
-      Thread.sleep(5);
     }
   }
 
@@ -488,13 +466,13 @@ class PubSubRawProtocolTest {
   @Test
   void maxQosOneDowngradesSubscriptionsAndRefusesQos2Publish() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.features.max-qos = 1");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack = c.connect("maxqos");
       assertEquals(1, ack.properties().maximumQos);
       assertEquals(
           List.of(0x01),
           c.subscribe(1, 0, new Subscription("mq/t", 2, false, false, 0)).reasonCodes());
-      c.send(publish("mq/t", 2, false, 1, "too high"));
+      c.send(publishPacket("mq/t", 2, false, 1, "too high"));
       assertEquals(ReasonCode.QOS_NOT_SUPPORTED, c.expectDisconnect());
     }
   }
@@ -502,7 +480,7 @@ class PubSubRawProtocolTest {
   @Test
   void subscriptionIdentifiersDisabledDisconnectWith0xA1() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.features.subscription-identifiers = false");
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack = c.connect("noids");
       assertEquals(0, ack.properties().subscriptionIdentifierAvailable);
       MqttProperties props = MqttProperties.empty();
@@ -515,7 +493,7 @@ class PubSubRawProtocolTest {
   @Test
   void publishFromClientWithSubscriptionIdentifierIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("pubid");
       MqttProperties props = MqttProperties.empty();
       props.subscriptionIdentifiers.add(5);
@@ -527,7 +505,7 @@ class PubSubRawProtocolTest {
   @Test
   void v311SubAckFailureIs0x80() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.features.wildcard-subscriptions = false");
-        Raw c = Raw.open(f, MqttVersion.MQTT_3_1_1)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_3_1_1)) {
       c.connect("suback3");
       SubAck ack =
           c.subscribe(
@@ -543,11 +521,11 @@ class PubSubRawProtocolTest {
   @Test
   void noLocalExcludesOnlyTheNoLocalSubscriptionOfAnOverlap() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
-        Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+        RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("nl-overlap");
       c.subscribe(1, 1, new Subscription("nlo/#", 2, true, false, 0));
       c.subscribe(2, 2, new Subscription("nlo/t", 0, false, false, 0));
-      c.send(publish("nlo/t", 2, false, 1, "own"));
+      c.send(publishPacket("nlo/t", 2, false, 1, "own"));
       // The PUBREC and the delivery may come in either order.
       Publish own = null;
       for (int i = 0; i < 2; i++) {
@@ -564,169 +542,9 @@ class PubSubRawProtocolTest {
 
   // ---- helpers ----
 
-  private static Publish publish(String topic, int qos, boolean retain, int id, String payload) {
-    return new Publish(
-        topic,
-        qos,
-        retain,
-        false,
-        id,
-        payload.getBytes(StandardCharsets.UTF_8),
-        MqttProperties.empty());
-  }
-
   private static Publish aliased(String topic, int alias, String payload) {
     MqttProperties p = MqttProperties.empty();
     p.topicAlias = alias;
     return new Publish(topic, 0, false, false, 0, payload.getBytes(StandardCharsets.UTF_8), p);
-  }
-
-  private static PubResponse pubResponse(PacketType type, int id) {
-    return new PubResponse(type, id, ReasonCode.SUCCESS, MqttProperties.empty());
-  }
-
-  private static String text(Publish p) {
-    return new String(p.payload(), StandardCharsets.UTF_8);
-  }
-
-  /** A blocking MQTT client on a plain socket; packets are read by a daemon thread. */
-  static final class Raw implements AutoCloseable {
-    private static final Object EOF = new Object();
-    private static final long TIMEOUT_MS = 5000;
-
-    private final Socket socket;
-    private final MqttVersion version;
-    private final BlockingQueue<Object> in = new LinkedBlockingQueue<>();
-
-    private Raw(Socket socket, MqttVersion version) {
-      this.socket = socket;
-      this.version = version;
-      Thread reader = new Thread(this::readLoop, "raw-mqtt-reader");
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static Raw open(BrokerFixture f, MqttVersion version) throws IOException {
-      Socket s = new Socket(f.host(), f.port());
-      s.setTcpNoDelay(true);
-      return new Raw(s, version);
-    }
-
-    private void readLoop() {
-      EmbeddedChannel decoder =
-          new EmbeddedChannel(MqttDecoder.forClient(version, 268_435_455));
-      byte[] buf = new byte[16384];
-      try {
-        InputStream is = socket.getInputStream();
-        int n;
-        while ((n = is.read(buf)) > 0) {
-          decoder.writeInbound(Unpooled.copiedBuffer(buf, 0, n));
-          Object o;
-          while ((o = decoder.readInbound()) != null) {
-            in.add(o);
-          }
-        }
-      } catch (IOException e) {
-        // connection reset counts as closed
-      } finally {
-        decoder.finishAndReleaseAll();
-        in.add(EOF);
-      }
-    }
-
-    ConnAck connect(String clientId) throws IOException, InterruptedException {
-      return connect(clientId, MqttProperties.empty());
-    }
-
-    ConnAck connect(String clientId, MqttProperties props)
-        throws IOException, InterruptedException {
-      return connect(clientId, true, props);
-    }
-
-    ConnAck connect(String clientId, boolean cleanStart, MqttProperties props)
-        throws IOException, InterruptedException {
-      send(new Connect(version, cleanStart, 0, clientId, null, null, null, props));
-      ConnAck ack = expect(ConnAck.class);
-      assertEquals(ReasonCode.SUCCESS, ack.reasonCode(), "CONNACK");
-      return ack;
-    }
-
-    SubAck subscribe(int packetId, int subscriptionId, Subscription... subs)
-        throws IOException, InterruptedException {
-      MqttProperties props = MqttProperties.empty();
-      if (subscriptionId != 0) {
-        props.subscriptionIdentifiers.add(subscriptionId);
-      }
-      send(new Subscribe(packetId, List.of(subs), props));
-      SubAck ack = expect(SubAck.class);
-      assertEquals(packetId, ack.packetId());
-      return ack;
-    }
-
-    void send(MqttPacket p) throws IOException {
-      ByteBuf b = MqttEncoder.encode(ByteBufAllocator.DEFAULT, p, version);
-      try {
-        byte[] bytes = new byte[b.readableBytes()];
-        b.readBytes(bytes);
-        OutputStream os = socket.getOutputStream();
-        os.write(bytes);
-        os.flush();
-      } finally {
-        b.release();
-      }
-    }
-
-    /** The next packet, or null when none arrives within {@code millis}; fails on close. */
-    MqttPacket poll(long millis) throws InterruptedException {
-      Object o = in.poll(millis, TimeUnit.MILLISECONDS);
-      if (o == EOF) {
-        in.add(EOF);
-        fail("connection closed");
-      }
-      return (MqttPacket) o;
-    }
-
-    MqttPacket next() throws InterruptedException {
-      MqttPacket p = poll(TIMEOUT_MS);
-      if (p == null) {
-        fail("no packet within " + TIMEOUT_MS + " ms");
-      }
-      return p;
-    }
-
-    <T extends MqttPacket> T expect(Class<T> type) throws InterruptedException {
-      return assertInstanceOf(type, next());
-    }
-
-    /** Expects DISCONNECT followed by the socket closing; returns its reason code. */
-    int expectDisconnect() throws InterruptedException {
-      List<MqttPacket> packets = expectClosed();
-      assertFalse(packets.isEmpty(), "closed without DISCONNECT");
-      MqttPacket last = packets.get(packets.size() - 1);
-      return assertInstanceOf(Disconnect.class, last, "last packet " + packets).reasonCode();
-    }
-
-    /** Waits for the broker to close the connection; returns the packets read before. */
-    List<MqttPacket> expectClosed() throws InterruptedException {
-      List<MqttPacket> seen = new ArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
-      while (true) {
-        long left = deadline - System.nanoTime();
-        Object o = in.poll(Math.max(0, left), TimeUnit.NANOSECONDS);
-        if (o == null) {
-          fail("connection still open after " + TIMEOUT_MS + " ms; read " + seen);
-        }
-        if (o == EOF) {
-          in.add(EOF);
-          return seen;
-        }
-        seen.add((MqttPacket) o);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      socket.close();
-    }
   }
 }

@@ -1,11 +1,12 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.await;
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperties;
 import com.hivemq.client.mqtt.mqtt5.datatypes.Mqtt5UserProperty;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator;
@@ -35,11 +35,7 @@ class PublishPropertiesTest {
   void messageExpiresWhileQueuedForAnOfflineSession() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
       Mqtt5BlockingClient sub =
-          Mqtt5Client.builder()
-              .identifier("exp-sub")
-              .serverHost(f.host())
-              .serverPort(f.port())
-              .buildBlocking();
+          hiveClient(f, "exp-sub");
       sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
       sub.subscribeWith().topicFilter("exp/t").qos(MqttQos.AT_LEAST_ONCE).send();
       sub.disconnect();
@@ -47,7 +43,7 @@ class PublishPropertiesTest {
         Session s = f.broker().sessions().get("exp-sub");
         return s != null && !s.isConnected();
       });
-      Mqtt5BlockingClient pub = hive(f, "exp-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "exp-pub");
       long expiredBefore = f.broker().metrics().drops(DropReason.EXPIRED);
       pub.publishWith().topic("exp/t").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(1)
           .payload(bytes("short")).send();
@@ -62,11 +58,7 @@ class PublishPropertiesTest {
       }
 
       Mqtt5BlockingClient back =
-          Mqtt5Client.builder()
-              .identifier("exp-sub")
-              .serverHost(f.host())
-              .serverPort(f.port())
-              .buildBlocking();
+          hiveClient(f, "exp-sub");
       BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
       back.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
       assertTrue(back.connectWith().cleanStart(false).send().isSessionPresent());
@@ -88,10 +80,10 @@ class PublishPropertiesTest {
   @Test
   void propertiesPassThroughUntouched() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient sub = hive(f, "props-sub");
+      Mqtt5BlockingClient sub = hiveConnected(f, "props-sub");
       BlockingQueue<Mqtt5Publish> in = inbox(sub);
       sub.subscribeWith().topicFilter("props/#").qos(MqttQos.EXACTLY_ONCE).send();
-      Mqtt5BlockingClient pub = hive(f, "props-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "props-pub");
       Mqtt5UserProperties user =
           Mqtt5UserProperties.of(
               Mqtt5UserProperty.of("k", "1"),
@@ -115,7 +107,7 @@ class PublishPropertiesTest {
         assertProperties(take(in), user, correlation, "live qos " + qos);
       }
       // The retained copy keeps them too.
-      Mqtt5BlockingClient late = hive(f, "props-late");
+      Mqtt5BlockingClient late = hiveConnected(f, "props-late");
       BlockingQueue<Mqtt5Publish> lateIn = inbox(late);
       late.subscribeWith().topicFilter("props/t").qos(MqttQos.AT_LEAST_ONCE).send();
       Mqtt5Publish retained = take(lateIn);
@@ -147,15 +139,15 @@ class PublishPropertiesTest {
   void subscriberMaximumPacketSizeDropsOnlyForThatSubscriber() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
       Mqtt5BlockingClient small =
-          hive(f, "mps-small", b -> b);
+          hiveConnected(f, "mps-small", b -> b);
       small.disconnect();
       small.connectWith().restrictions().maximumPacketSize(256).applyRestrictions().send();
       BlockingQueue<Mqtt5Publish> smallIn = inbox(small);
       small.subscribeWith().topicFilter("mps/#").qos(MqttQos.AT_LEAST_ONCE).send();
-      Mqtt5BlockingClient big = hive(f, "mps-big");
+      Mqtt5BlockingClient big = hiveConnected(f, "mps-big");
       BlockingQueue<Mqtt5Publish> bigIn = inbox(big);
       big.subscribeWith().topicFilter("mps/#").qos(MqttQos.AT_LEAST_ONCE).send();
-      Mqtt5BlockingClient pub = hive(f, "mps-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "mps-pub");
       long before = f.broker().metrics().drops(DropReason.TOO_LARGE);
       for (int qos = 0; qos < 3; qos++) {
         pub.publishWith().topic("mps/big").qos(MqttQos.fromCode(qos))
@@ -183,10 +175,10 @@ class PublishPropertiesTest {
   @Test
   void clientTopicAliasesArriveWithTheFullTopic() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.topic-alias-maximum = 2")) {
-      Mqtt5BlockingClient sub = hive(f, "ta-sub");
+      Mqtt5BlockingClient sub = hiveConnected(f, "ta-sub");
       BlockingQueue<Mqtt5Publish> in = inbox(sub);
       sub.subscribeWith().topicFilter("ta/#").send();
-      Mqtt5BlockingClient pub = hive(f, "ta-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "ta-pub");
       assertEquals(
           2, pub.getConfig().getConnectionConfig().orElseThrow()
               .getRestrictionsForClient().getSendTopicAliasMaximum());
@@ -211,15 +203,11 @@ class PublishPropertiesTest {
     try (BrokerFixture f =
         BrokerFixture.start("mqtt.features.outbound-topic-alias-maximum = 2")) {
       Mqtt5BlockingClient sub =
-          Mqtt5Client.builder()
-              .identifier("ota-sub")
-              .serverHost(f.host())
-              .serverPort(f.port())
-              .buildBlocking();
+          hiveClient(f, "ota-sub");
       sub.connectWith().restrictions().topicAliasMaximum(10).applyRestrictions().send();
       BlockingQueue<Mqtt5Publish> in = inbox(sub);
       sub.subscribeWith().topicFilter("ota/#").qos(MqttQos.AT_LEAST_ONCE).send();
-      Mqtt5BlockingClient pub = hive(f, "ota-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "ota-pub");
       List<String> topics = List.of("ota/a", "ota/b", "ota/c", "ota/d");
       for (int round = 0; round < 3; round++) {
         for (String t : topics) {

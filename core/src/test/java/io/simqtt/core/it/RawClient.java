@@ -11,6 +11,8 @@ import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.ConnAck;
 import io.simqtt.core.codec.MqttPacket.Connect;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttPacket.SubAck;
 import io.simqtt.core.codec.MqttPacket.Subscribe;
 import io.simqtt.core.codec.MqttPacket.Subscription;
 import io.simqtt.core.codec.MqttProperties;
@@ -24,14 +26,18 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A blocking MQTT client over a plain socket, for the details real client libraries hide: exact
- * packets, never acknowledging, going silent, closing without DISCONNECT, raw bytes. Uses the
- * project's codec both ways. Not thread-safe: one test thread drives it.
+ * packets, never acknowledging, going silent, closing without DISCONNECT, hand-made (malformed)
+ * bytes. Uses the project's codec both ways; a packet from the server that does not decode fails
+ * the read. Reads block with a timeout (no background reader). Not thread-safe: one test thread
+ * drives it.
  */
 public final class RawClient implements AutoCloseable {
   /** Default wait for an expected packet. */
@@ -108,6 +114,36 @@ public final class RawClient implements AutoCloseable {
     return p;
   }
 
+  /** A PUBLISH with a UTF-8 payload and no properties. */
+  public static Publish publishPacket(
+      String topic, int qos, boolean retain, int packetId, String payload) {
+    return new Publish(
+        topic,
+        qos,
+        retain,
+        false,
+        packetId,
+        payload.getBytes(StandardCharsets.UTF_8),
+        MqttProperties.empty());
+  }
+
+  /** A PUBACK, PUBREC, PUBREL or PUBCOMP with reason Success and no properties. */
+  public static PubResponse ack(PacketType type, int packetId) {
+    return new PubResponse(type, packetId, ReasonCode.SUCCESS, MqttProperties.empty());
+  }
+
+  /** The bytes of {@code packet} encoded in {@code version}. */
+  public static byte[] encode(MqttPacket packet, MqttVersion version) {
+    ByteBuf buf = MqttEncoder.encode(ByteBufAllocator.DEFAULT, packet, version);
+    try {
+      byte[] bytes = new byte[buf.readableBytes()];
+      buf.readBytes(bytes);
+      return bytes;
+    } finally {
+      buf.release();
+    }
+  }
+
   // ---- sending ----
 
   /** Sends CONNECT and returns the CONNACK (fails if none arrives in {@link #WAIT}). */
@@ -125,23 +161,41 @@ public final class RawClient implements AutoCloseable {
     return ack;
   }
 
+  /**
+   * Connects with clean start, keep alive 0 and no properties; fails unless accepted. For tests
+   * that do not care about the session.
+   */
+  public ConnAck connect(String clientId) {
+    return connect(clientId, true, 0, null);
+  }
+
   /** Subscribes to one filter and waits for the SUBACK; returns its reason codes. */
   public List<Integer> subscribe(String filter, int qos) {
-    int id = nextPacketId();
-    send(
-        new Subscribe(
-            id, List.of(new Subscription(filter, qos, false, false, 0)), MqttProperties.empty()));
-    MqttPacket.SubAck ack = expect(MqttPacket.SubAck.class, WAIT);
-    if (ack.packetId() != id) {
-      throw new AssertionError("SUBACK for " + ack.packetId() + ", expected " + id);
+    return subscribe(nextPacketId(), 0, new Subscription(filter, qos, false, false, 0))
+        .reasonCodes();
+  }
+
+  /**
+   * Sends one SUBSCRIBE with {@code subscriptionId} (0: none) and waits for its SUBACK, which
+   * must carry {@code packetId}.
+   */
+  public SubAck subscribe(int packetId, int subscriptionId, Subscription... subscriptions) {
+    MqttProperties props = MqttProperties.empty();
+    if (subscriptionId != 0) {
+      props.subscriptionIdentifiers.add(subscriptionId);
     }
-    return ack.reasonCodes();
+    send(new Subscribe(packetId, List.of(subscriptions), props));
+    SubAck ack = expect(SubAck.class, WAIT);
+    if (ack.packetId() != packetId) {
+      throw new AssertionError("SUBACK for " + ack.packetId() + ", expected " + packetId);
+    }
+    return ack;
   }
 
   /** Sends a PUBLISH (packet id chosen here for QoS > 0) without waiting for acknowledgement. */
   public int publish(String topic, int qos, boolean retain, byte[] payload) {
     int id = qos == 0 ? 0 : nextPacketId();
-    send(new MqttPacket.Publish(topic, qos, retain, false, id, payload, MqttProperties.empty()));
+    send(new Publish(topic, qos, retain, false, id, payload, MqttProperties.empty()));
     return id;
   }
 
@@ -158,14 +212,7 @@ public final class RawClient implements AutoCloseable {
 
   /** Encodes and sends one packet in this client's version. */
   public void send(MqttPacket packet) {
-    ByteBuf buf = MqttEncoder.encode(ByteBufAllocator.DEFAULT, packet, version);
-    try {
-      byte[] bytes = new byte[buf.readableBytes()];
-      buf.readBytes(bytes);
-      sendRaw(bytes);
-    } finally {
-      buf.release();
-    }
+    sendRaw(encode(packet, version));
   }
 
   /** Sends bytes as they are. */
@@ -223,6 +270,114 @@ public final class RawClient implements AutoCloseable {
     return eof;
   }
 
+  /** {@link #expect(Class, Duration)} with {@link #WAIT}. */
+  public <T extends MqttPacket> T expect(Class<T> type) {
+    return expect(type, WAIT);
+  }
+
+  /** The next packet, whatever it is; fails if none arrives within {@link #WAIT}. */
+  public MqttPacket next() {
+    return expect(MqttPacket.class, WAIT);
+  }
+
+  /**
+   * The next packet, or null when none arrives within {@code timeout}; unlike {@link #read}, fails
+   * if the connection is closed instead (for "nothing more arrives, and still connected").
+   */
+  public MqttPacket poll(Duration timeout) {
+    MqttPacket p = read(timeout);
+    if (p == null && eof) {
+      throw new AssertionError("connection closed");
+    }
+    return p;
+  }
+
+  /** {@link #poll(Duration)} in milliseconds. */
+  public MqttPacket poll(long millis) {
+    return poll(Duration.ofMillis(millis));
+  }
+
+  /**
+   * Reads until the server closes the connection, which must happen within {@code bound};
+   * returns the packets read before the close (including any not yet returned by {@link #read}).
+   */
+  public List<MqttPacket> expectClosed(Duration bound) {
+    long deadline = System.nanoTime() + bound.toNanos();
+    List<MqttPacket> got = new ArrayList<>();
+    while (true) {
+      MqttPacket p;
+      while ((p = received.pollFirst()) != null) {
+        got.add(p);
+      }
+      if (eof) {
+        return got;
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError("connection not closed within " + bound + "; got " + got);
+      }
+      fill(left);
+    }
+  }
+
+  /** {@link #expectClosed(Duration)} with {@link #WAIT}. */
+  public List<MqttPacket> expectClosed() {
+    return expectClosed(WAIT);
+  }
+
+  /** Asserts the server closes within {@code bound} without sending any packet. */
+  public void expectSilentClose(Duration bound) {
+    List<MqttPacket> got = expectClosed(bound);
+    if (!got.isEmpty()) {
+      throw new AssertionError("expected a close without any packet, got " + got);
+    }
+  }
+
+  /**
+   * Asserts the server sends exactly one packet, a DISCONNECT, and closes within {@link #WAIT};
+   * returns its reason code.
+   */
+  public int expectDisconnect() {
+    List<MqttPacket> got = expectClosed(WAIT);
+    if (got.size() != 1 || !(got.get(0) instanceof MqttPacket.Disconnect d)) {
+      throw new AssertionError("expected one DISCONNECT, then the close; got " + got);
+    }
+    return d.reasonCode();
+  }
+
+  /** {@link #expectDisconnect()} with reason code {@code reasonCode}. */
+  public void expectDisconnect(int reasonCode) {
+    List<MqttPacket> got = expectClosed(WAIT);
+    if (got.size() != 1 || !(got.get(0) instanceof MqttPacket.Disconnect d)) {
+      throw new AssertionError("expected one DISCONNECT, then the close; got " + got);
+    }
+    if (d.reasonCode() != reasonCode) {
+      throw new AssertionError(
+          "DISCONNECT reason code: expected " + hex(reasonCode) + " but was "
+              + hex(d.reasonCode()) + " (reason string: " + d.properties().reasonString + ")");
+    }
+  }
+
+  /**
+   * Asserts the server answers with exactly one CONNACK carrying {@code reasonCode} and closes
+   * within {@link #WAIT} (a refused CONNECT).
+   */
+  public void expectConnAck(int reasonCode) {
+    List<MqttPacket> got = expectClosed(WAIT);
+    if (got.size() != 1 || !(got.get(0) instanceof ConnAck a)) {
+      throw new AssertionError("expected one CONNACK, then the close; got " + got);
+    }
+    if (a.reasonCode() != reasonCode) {
+      throw new AssertionError(
+          "CONNACK reason code: expected " + hex(reasonCode) + " but was " + hex(a.reasonCode()));
+    }
+  }
+
+  /** A reason code as the spec writes it, e.g. 0x81. */
+  public static String hex(int code) {
+    return String.format("0x%02X", code);
+  }
+
   /** Whether end of stream (or a reset) was seen. */
   public boolean isClosed() {
     return eof;
@@ -266,6 +421,25 @@ public final class RawClient implements AutoCloseable {
     int id = nextPacketId;
     nextPacketId = id == 0xFFFF ? 1 : id + 1;
     return id;
+  }
+
+  /** Half-closes: no more bytes from this side (FIN), reading goes on. */
+  public void shutdownOutput() {
+    try {
+      socket.shutdownOutput();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Closes with a RST instead of a FIN, like a crashed or unplugged client. */
+  public void abort() {
+    try {
+      socket.setSoLinger(true, 0);
+    } catch (IOException ignored) {
+      // closing anyway
+    }
+    close();
   }
 
   /** Closes the socket without DISCONNECT. */

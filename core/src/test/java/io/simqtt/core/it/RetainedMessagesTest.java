@@ -1,10 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.PahoClients.collectInto;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,12 +14,9 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.subscribe.Mqtt5RetainHandling;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -40,7 +38,7 @@ class RetainedMessagesTest {
   @BeforeAll
   static void start() {
     f = BrokerFixture.start();
-    pub = hive(f, "ret-pub");
+    pub = hiveConnected(f, "ret-pub");
   }
 
   @AfterAll
@@ -73,7 +71,7 @@ class RetainedMessagesTest {
     retain("rt/a", "v1");
     retain("rt/a", "v2");
     retain("rt/b", "b1");
-    Mqtt5BlockingClient s1 = hive(f, "ret-s1");
+    Mqtt5BlockingClient s1 = hiveConnected(f, "ret-s1");
     BlockingQueue<Mqtt5Publish> in1 = inbox(s1);
     s1.subscribeWith().topicFilter("rt/a").qos(MqttQos.AT_LEAST_ONCE).send();
     Mqtt5Publish got = take(in1);
@@ -89,7 +87,7 @@ class RetainedMessagesTest {
     assertEquals(0, clear.getPayloadAsBytes().length);
     s1.disconnect();
 
-    Mqtt5BlockingClient s2 = hive(f, "ret-s2");
+    Mqtt5BlockingClient s2 = hiveConnected(f, "ret-s2");
     BlockingQueue<Mqtt5Publish> in2 = inbox(s2);
     s2.subscribeWith().topicFilter("rt/+").qos(MqttQos.AT_LEAST_ONCE).send();
     Mqtt5Publish b = take(in2);
@@ -101,8 +99,8 @@ class RetainedMessagesTest {
 
   @Test
   void retainAsPublishedForLiveMessages() throws Exception {
-    Mqtt5BlockingClient plain = hive(f, "ret-rap0");
-    Mqtt5BlockingClient rap = hive(f, "ret-rap1");
+    Mqtt5BlockingClient plain = hiveConnected(f, "ret-rap0");
+    Mqtt5BlockingClient rap = hiveConnected(f, "ret-rap1");
     BlockingQueue<Mqtt5Publish> inPlain = inbox(plain);
     BlockingQueue<Mqtt5Publish> inRap = inbox(rap);
     plain.subscribeWith().topicFilter("rap/t").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -128,7 +126,7 @@ class RetainedMessagesTest {
   void retainHandlingZeroOneTwo() throws Exception {
     retain("rh/t", "kept");
     // 0: on every subscribe, also a re-subscribe.
-    Mqtt5BlockingClient c0 = hive(f, "ret-rh0");
+    Mqtt5BlockingClient c0 = hiveConnected(f, "ret-rh0");
     BlockingQueue<Mqtt5Publish> in0 = inbox(c0);
     for (int i = 0; i < 2; i++) {
       c0.subscribeWith().topicFilter("rh/t").retainHandling(Mqtt5RetainHandling.SEND).send();
@@ -137,7 +135,7 @@ class RetainedMessagesTest {
       assertTrue(m.isRetain());
     }
     // 1: only when the subscription is new.
-    Mqtt5BlockingClient c1 = hive(f, "ret-rh1");
+    Mqtt5BlockingClient c1 = hiveConnected(f, "ret-rh1");
     BlockingQueue<Mqtt5Publish> in1 = inbox(c1);
     c1.subscribeWith()
         .topicFilter("rh/t")
@@ -149,7 +147,7 @@ class RetainedMessagesTest {
         .retainHandling(Mqtt5RetainHandling.SEND_IF_SUBSCRIPTION_DOES_NOT_EXIST)
         .send();
     // 2: never.
-    Mqtt5BlockingClient c2 = hive(f, "ret-rh2");
+    Mqtt5BlockingClient c2 = hiveConnected(f, "ret-rh2");
     BlockingQueue<Mqtt5Publish> in2 = inbox(c2);
     c2.subscribeWith().topicFilter("rh/t").retainHandling(Mqtt5RetainHandling.DO_NOT_SEND).send();
     marker("rh/t");
@@ -172,7 +170,7 @@ class RetainedMessagesTest {
         .payload(bytes("short-lived"))
         .send();
     long publishedAt = System.nanoTime();
-    Mqtt5BlockingClient early = hive(f, "ret-exp-early");
+    Mqtt5BlockingClient early = hiveConnected(f, "ret-exp-early");
     BlockingQueue<Mqtt5Publish> inEarly = inbox(early);
     early.subscribeWith().topicFilter("rx/t").send();
     Mqtt5Publish m = take(inEarly);
@@ -186,7 +184,7 @@ class RetainedMessagesTest {
     if (waitMs > 0) {
       Thread.sleep(waitMs);
     }
-    Mqtt5BlockingClient late = hive(f, "ret-exp-late");
+    Mqtt5BlockingClient late = hiveConnected(f, "ret-exp-late");
     BlockingQueue<Mqtt5Publish> inLate = inbox(late);
     late.subscribeWith().topicFilter("rx/t").send();
     marker("rx/t");
@@ -197,7 +195,7 @@ class RetainedMessagesTest {
   @Test
   void sharedSubscriptionGetsNoRetainedMessages() throws Exception {
     retain("rsh/t", "kept");
-    Mqtt5BlockingClient c = hive(f, "ret-shared");
+    Mqtt5BlockingClient c = hiveConnected(f, "ret-shared");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("$share/g/rsh/t").send();
     marker("rsh/t");
@@ -211,29 +209,17 @@ class RetainedMessagesTest {
     retain("r3/t", "kept");
     BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
     MqttClient c = new MqttClient(f.uri(), "ret-v3", new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            got.add(message);
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(got));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     c.connect(o);
     c.subscribe("r3/t", 1);
     MqttMessage first = got.poll(5, TimeUnit.SECONDS);
-    assertEquals("kept", new String(first.getPayload(), StandardCharsets.UTF_8));
+    assertEquals("kept", text(first.getPayload()));
     assertTrue(first.isRetained());
     retain("r3/t", "live");
     MqttMessage live = got.poll(5, TimeUnit.SECONDS);
-    assertEquals("live", new String(live.getPayload(), StandardCharsets.UTF_8));
+    assertEquals("live", text(live.getPayload()));
     assertFalse(live.isRetained(), "3.1.1: RETAIN=0 on messages to established subscriptions");
     retain("r3/t", "");
     c.disconnect();

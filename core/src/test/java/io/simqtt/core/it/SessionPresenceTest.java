@@ -1,11 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.await;
-import static io.simqtt.core.it.SessionItSupport.bytes;
-import static io.simqtt.core.it.SessionItSupport.drain;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
-import static io.simqtt.core.it.SessionItSupport.receive;
-import static io.simqtt.core.it.SessionItSupport.text;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.receive;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -37,12 +37,12 @@ class SessionPresenceTest {
   @Test
   void cleanStartNeverFindsASession() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "clean");
+      Mqtt5BlockingClient c = hiveClient(f, "clean");
       assertFalse(c.connectWith().cleanStart(true).sessionExpiryInterval(60).send().isSessionPresent());
       c.disconnect();
       // A session exists now (expiry 60), but clean start discards it.
       assertNotNull(f.broker().sessions().get("clean"));
-      Mqtt5BlockingClient again = hiveBlocking(f, "clean");
+      Mqtt5BlockingClient again = hiveClient(f, "clean");
       assertFalse(
           again.connectWith().cleanStart(true).sessionExpiryInterval(60).send().isSessionPresent());
       again.disconnect();
@@ -52,18 +52,18 @@ class SessionPresenceTest {
   @Test
   void resumedSessionKeepsSubscriptionsAndOfflineQos1And2Messages() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient sub = hiveBlocking(f, "resumer");
+      Mqtt5BlockingClient sub = hiveClient(f, "resumer");
       assertFalse(sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send().isSessionPresent());
       sub.subscribeWith().topicFilter("off/#").qos(MqttQos.EXACTLY_ONCE).send();
       sub.disconnect();
 
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       for (int q = 0; q < 3; q++) {
         pub.publishWith().topic("off/" + q).qos(MqttQos.fromCode(q)).payload(bytes("m" + q)).send();
       }
 
-      Mqtt5BlockingClient back = hiveBlocking(f, "resumer");
+      Mqtt5BlockingClient back = hiveClient(f, "resumer");
       try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
         assertTrue(
             back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
@@ -96,7 +96,7 @@ class SessionPresenceTest {
       first.disconnect();
       first.close();
 
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub311");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub311");
       pub.connect();
       pub.publishWith().topic("p311/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("while-away")).send();
 
@@ -139,17 +139,17 @@ class SessionPresenceTest {
   @Test
   void expiryZeroEndsTheSessionWithTheConnection() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "ephemeral");
+      Mqtt5BlockingClient c = hiveClient(f, "ephemeral");
       c.connectWith().cleanStart(true).sessionExpiryInterval(0).send();
       c.subscribeWith().topicFilter("eph/t").qos(MqttQos.AT_LEAST_ONCE).send();
       c.disconnect();
       await(Duration.ofSeconds(3), () -> f.broker().sessions().get("ephemeral") == null, "session end");
 
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub0");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub0");
       pub.connect();
       pub.publishWith().topic("eph/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("lost")).send();
 
-      Mqtt5BlockingClient back = hiveBlocking(f, "ephemeral");
+      Mqtt5BlockingClient back = hiveClient(f, "ephemeral");
       try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
         assertFalse(
             back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
@@ -164,7 +164,7 @@ class SessionPresenceTest {
   @Test
   void shortExpiryEndsTheSessionAfterItPasses() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "short");
+      Mqtt5BlockingClient c = hiveClient(f, "short");
       c.connectWith().cleanStart(true).sessionExpiryInterval(1).send();
       c.subscribeWith().topicFilter("short/t").send();
       long disconnectedAt = System.nanoTime();
@@ -174,7 +174,7 @@ class SessionPresenceTest {
       long millis = (System.nanoTime() - disconnectedAt) / 1_000_000;
       assertTrue(millis >= 900, "ended after " + millis + " ms, expiry was 1 s");
 
-      Mqtt5BlockingClient back = hiveBlocking(f, "short");
+      Mqtt5BlockingClient back = hiveClient(f, "short");
       assertFalse(
           back.connectWith().cleanStart(false).sessionExpiryInterval(1).send().isSessionPresent());
       back.disconnect();
@@ -184,10 +184,10 @@ class SessionPresenceTest {
   @Test
   void shortExpiryStillResumesInsideTheInterval() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "short2");
+      Mqtt5BlockingClient c = hiveClient(f, "short2");
       c.connectWith().cleanStart(true).sessionExpiryInterval(2).send();
       c.disconnect();
-      Mqtt5BlockingClient back = hiveBlocking(f, "short2");
+      Mqtt5BlockingClient back = hiveClient(f, "short2");
       assertTrue(
           back.connectWith().cleanStart(false).sessionExpiryInterval(2).send().isSessionPresent());
       back.disconnect();
@@ -197,11 +197,11 @@ class SessionPresenceTest {
   @Test
   void disconnectCanShortenTheSessionExpiry() {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient c = hiveBlocking(f, "shorten");
+      Mqtt5BlockingClient c = hiveClient(f, "shorten");
       c.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
       c.disconnectWith().sessionExpiryInterval(0).send();
       await(Duration.ofSeconds(3), () -> f.broker().sessions().get("shorten") == null, "end at 0");
-      Mqtt5BlockingClient back = hiveBlocking(f, "shorten");
+      Mqtt5BlockingClient back = hiveClient(f, "shorten");
       assertFalse(
           back.connectWith().cleanStart(false).sessionExpiryInterval(300).send().isSessionPresent());
       back.disconnectWith().sessionExpiryInterval(1).send();
@@ -233,7 +233,7 @@ class SessionPresenceTest {
   @Test
   void disconnectExpiryAfterServerCapToZeroIsNotAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-session-expiry = 0")) {
-      Mqtt5BlockingClient watcher = hiveBlocking(f, "watcher");
+      Mqtt5BlockingClient watcher = hiveClient(f, "watcher");
       watcher.connect();
       try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL);
           RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
@@ -260,7 +260,7 @@ class SessionPresenceTest {
   @Test
   void disconnectSettingExpiryAfterZeroIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
-      Mqtt5BlockingClient watcher = hiveBlocking(f, "watcher");
+      Mqtt5BlockingClient watcher = hiveClient(f, "watcher");
       watcher.connect();
       try (var publishes = watcher.publishes(MqttGlobalPublishFilter.ALL);
           RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {

@@ -1,11 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.await;
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,7 +19,6 @@ import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +40,7 @@ class SharedSubscriptionTest {
   @BeforeAll
   static void start() {
     f = BrokerFixture.start();
-    pub = hive(f, "sh-pub").toAsync();
+    pub = hiveConnected(f, "sh-pub").toAsync();
   }
 
   @AfterAll
@@ -65,7 +64,7 @@ class SharedSubscriptionTest {
   }
 
   private static Mqtt5BlockingClient member(String id, List<String> sink) {
-    Mqtt5BlockingClient c = hive(f, id);
+    Mqtt5BlockingClient c = hiveConnected(f, id);
     c.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> sink.add(text(p)));
     c.subscribeWith().topicFilter("$share/g/sh/#").qos(MqttQos.AT_LEAST_ONCE).send();
     return c;
@@ -135,7 +134,7 @@ class SharedSubscriptionTest {
 
   @Test
   void unacknowledgedMessagesOfALeavingMemberGoToAnotherMember() throws Exception {
-    Mqtt5BlockingClient steady = hive(f, "sh-steady");
+    Mqtt5BlockingClient steady = hiveConnected(f, "sh-steady");
     BlockingQueue<Mqtt5Publish> steadyIn = inbox(steady);
     steady.subscribeWith().topicFilter("$share/rd/rd/t").qos(MqttQos.AT_LEAST_ONCE).send();
     RawClient silent = RawClient.open(f, MqttVersion.MQTT_5);
@@ -147,7 +146,7 @@ class SharedSubscriptionTest {
     MqttPacket p;
     while ((p = silent.read(Duration.ofMillis(300))) != null) {
       if (p instanceof MqttPacket.Publish pub) {
-        held.add(new String(pub.payload(), StandardCharsets.UTF_8));
+        held.add(text(pub));
       }
     }
     assertTrue(!held.isEmpty(), "the silent member was chosen for some messages");
@@ -166,7 +165,7 @@ class SharedSubscriptionTest {
 
   @Test
   void sharedAndNormalSubscriptionOfOneClientGetBothCopies() throws Exception {
-    Mqtt5BlockingClient c = hive(f, "sh-both");
+    Mqtt5BlockingClient c = hiveConnected(f, "sh-both");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("$share/g2/both/t").qos(MqttQos.AT_LEAST_ONCE).send();
     c.subscribeWith().topicFilter("both/t").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -181,10 +180,10 @@ class SharedSubscriptionTest {
   void twoGroupsEachGetEveryMessage() throws Exception {
     List<String> a = new CopyOnWriteArrayList<>();
     List<String> b = new CopyOnWriteArrayList<>();
-    Mqtt5BlockingClient ca = hive(f, "sh-ga");
+    Mqtt5BlockingClient ca = hiveConnected(f, "sh-ga");
     ca.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> a.add(text(p)));
     ca.subscribeWith().topicFilter("$share/ga/grp/#").qos(MqttQos.AT_LEAST_ONCE).send();
-    Mqtt5BlockingClient cb = hive(f, "sh-gb");
+    Mqtt5BlockingClient cb = hiveConnected(f, "sh-gb");
     cb.toAsync().publishes(MqttGlobalPublishFilter.ALL, p -> b.add(text(p)));
     cb.subscribeWith().topicFilter("$share/gb/grp/+").qos(MqttQos.AT_LEAST_ONCE).send();
     publishRange("grp/t", 0, 20);

@@ -1,6 +1,6 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.hive;
+import static io.simqtt.core.it.Clients.hiveBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +27,7 @@ class ShutdownTest {
     CompletableFuture<Throwable> cause = new CompletableFuture<>();
     CompletableFuture<MqttDisconnectSource> source = new CompletableFuture<>();
     Mqtt5BlockingClient hive =
-        hive(f, "hive")
+        hiveBuilder(f, "hive")
             .addDisconnectedListener(
                 ctx -> {
                   source.complete(ctx.getSource());

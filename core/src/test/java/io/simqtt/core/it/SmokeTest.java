@@ -1,11 +1,11 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.hiveClient;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
-import com.hivemq.client.mqtt.mqtt5.Mqtt5Client;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -16,12 +16,12 @@ class SmokeTest {
   void publishReachesSubscriber() throws Exception {
     try (BrokerFixture f = BrokerFixture.start()) {
       Mqtt5BlockingClient sub =
-          Mqtt5Client.builder().identifier("sub").serverHost(f.host()).serverPort(f.port()).buildBlocking();
+          hiveClient(f, "sub");
       sub.connect();
       try (var publishes = sub.publishes(MqttGlobalPublishFilter.ALL)) {
         sub.subscribeWith().topicFilter("a/#").qos(MqttQos.EXACTLY_ONCE).send();
         Mqtt5BlockingClient pub =
-            Mqtt5Client.builder().identifier("pub").serverHost(f.host()).serverPort(f.port()).buildBlocking();
+            hiveClient(f, "pub");
         pub.connect();
         for (int q = 0; q < 3; q++) {
           pub.publishWith().topic("a/b").qos(MqttQos.fromCode(q)).payload(("m" + q).getBytes()).send();

@@ -1,10 +1,12 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.PahoClients.collectInto;
+import static io.simqtt.core.it.RawClient.ack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +25,6 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.it.PubSubRawProtocolTest.Raw;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +33,6 @@ import java.util.TreeMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
-import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -53,7 +52,7 @@ class SubscriptionSemanticsTest {
   @BeforeAll
   static void start() {
     f = BrokerFixture.start();
-    pub = hive(f, "subs-pub");
+    pub = hiveConnected(f, "subs-pub");
   }
 
   @AfterAll
@@ -68,7 +67,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void noLocalSuppressesOwnMessagesOnly() throws Exception {
-    Mqtt5BlockingClient c = hive(f, "subs-nl");
+    Mqtt5BlockingClient c = hiveConnected(f, "subs-nl");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("nl/t").qos(MqttQos.AT_LEAST_ONCE).noLocal(true).send();
     c.subscribeWith().topicFilter("nl/echo").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -82,7 +81,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void subscriptionIdentifiersAndOverlapV5() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-ids");
       c.subscribe(1, 11, new Subscription("ov/#", 0, false, false, 0));
       c.subscribe(2, 22, new Subscription("ov/+/x", 2, false, false, 0));
@@ -91,7 +90,7 @@ class SubscriptionSemanticsTest {
 
       send("ov/a/x", MqttQos.EXACTLY_ONCE, "all three");
       Publish p = c.expect(Publish.class);
-      assertEquals("all three", new String(p.payload(), StandardCharsets.UTF_8));
+      assertEquals("all three", text(p));
       assertEquals(2, p.qos(), "the highest granted QoS of the matching subscriptions");
       assertEquals(
           List.of(11, 22),
@@ -101,28 +100,28 @@ class SubscriptionSemanticsTest {
 
       send("ov/b", MqttQos.EXACTLY_ONCE, "only #");
       Publish q = c.expect(Publish.class);
-      assertEquals("only #", new String(q.payload(), StandardCharsets.UTF_8));
+      assertEquals("only #", text(q));
       assertEquals(0, q.qos());
       assertEquals(List.of(11), q.properties().subscriptionIdentifiers);
 
       send("other/z", MqttQos.AT_LEAST_ONCE, "other");
       Publish r = c.expect(Publish.class);
       assertEquals(List.of(44), r.properties().subscriptionIdentifiers);
-      c.send(new PubResponse(PacketType.PUBACK, r.packetId(), 0, MqttProperties.empty()));
+      c.send(ack(PacketType.PUBACK, r.packetId()));
       assertNull(c.poll(200), "one delivery per message, not one per subscription");
     }
   }
 
-  private static void completeQos2(Raw c, int packetId) throws Exception {
-    c.send(new PubResponse(PacketType.PUBREC, packetId, 0, MqttProperties.empty()));
+  private static void completeQos2(RawClient c, int packetId) throws Exception {
+    c.send(ack(PacketType.PUBREC, packetId));
     PubResponse rel = c.expect(PubResponse.class);
     assertEquals(PacketType.PUBREL, rel.type());
-    c.send(new PubResponse(PacketType.PUBCOMP, packetId, 0, MqttProperties.empty()));
+    c.send(ack(PacketType.PUBCOMP, packetId));
   }
 
   @Test
   void resubscribeReplacesTheSubscriptionIdentifier() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-reid");
       c.subscribe(1, 5, new Subscription("reid/t", 0, false, false, 0));
       c.subscribe(2, 6, new Subscription("reid/t", 0, false, false, 0));
@@ -138,19 +137,7 @@ class SubscriptionSemanticsTest {
   void overlappingSubscriptionsV311GiveOneDeliveryAtHighestQos() throws Exception {
     BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
     MqttClient c = new MqttClient(f.uri(), "subs-ov3", new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            got.add(message);
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(got));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
     c.connect(o);
@@ -161,7 +148,7 @@ class SubscriptionSemanticsTest {
     Map<String, Integer> qosByPayload = new TreeMap<>();
     for (int i = 0; i < 2; i++) {
       MqttMessage m = got.poll(5, TimeUnit.SECONDS);
-      qosByPayload.put(new String(m.getPayload(), StandardCharsets.UTF_8), m.getQos());
+      qosByPayload.put(text(m.getPayload()), m.getQos());
     }
     assertEquals(Map.of("one", 2, "two", 1), qosByPayload);
     assertNull(got.poll(200, TimeUnit.MILLISECONDS), "one delivery per message");
@@ -171,7 +158,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void unsubscribeOfAnInvalidFilterIsTopicFilterInvalid() throws Exception {
-    try (Raw c = Raw.open(f, MqttVersion.MQTT_5)) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
       c.connect("subs-unsub-bad");
       c.send(new Unsubscribe(7, List.of("a/#/b", "$share//x", "fine/+"), MqttProperties.empty()));
       UnsubAck ack = c.expect(UnsubAck.class);
@@ -189,19 +176,7 @@ class SubscriptionSemanticsTest {
   void mqtt31ClientsPublishAndSubscribe() throws Exception {
     BlockingQueue<MqttMessage> got = new LinkedBlockingQueue<>();
     MqttClient c = new MqttClient(f.uri(), "subs-v31", new MemoryPersistence());
-    c.setCallback(
-        new MqttCallback() {
-          @Override
-          public void connectionLost(Throwable cause) {}
-
-          @Override
-          public void messageArrived(String topic, MqttMessage message) {
-            got.add(message);
-          }
-
-          @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
-        });
+    c.setCallback(collectInto(got));
     MqttConnectOptions o = new MqttConnectOptions();
     o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1);
     c.connect(o);
@@ -211,7 +186,7 @@ class SubscriptionSemanticsTest {
     List<String> payloads = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       MqttMessage m = got.poll(5, TimeUnit.SECONDS);
-      payloads.add(new String(m.getPayload(), StandardCharsets.UTF_8));
+      payloads.add(text(m.getPayload()));
     }
     payloads.sort(null);
     assertEquals(List.of("from 3.1", "from 5"), payloads);
@@ -221,7 +196,7 @@ class SubscriptionSemanticsTest {
 
   @Test
   void unsubscribeReasonCodesAndNothingAfter() throws Exception {
-    Mqtt5BlockingClient c = hive(f, "subs-unsub");
+    Mqtt5BlockingClient c = hiveConnected(f, "subs-unsub");
     BlockingQueue<Mqtt5Publish> in = inbox(c);
     c.subscribeWith().topicFilter("un/a").qos(MqttQos.AT_LEAST_ONCE).send();
     c.subscribeWith().topicFilter("un/b").qos(MqttQos.AT_LEAST_ONCE).send();
@@ -256,7 +231,7 @@ class SubscriptionSemanticsTest {
     List<Mqtt5BlockingClient> clients = new ArrayList<>();
     Map<String, BlockingQueue<Mqtt5Publish>> inboxes = new TreeMap<>();
     for (int i = 0; i < filters.length; i++) {
-      Mqtt5BlockingClient c = hive(f, "subs-w" + i);
+      Mqtt5BlockingClient c = hiveConnected(f, "subs-w" + i);
       inboxes.put(filters[i], inbox(c));
       c.subscribeWith().topicFilter(filters[i]).qos(MqttQos.AT_LEAST_ONCE).send();
       clients.add(c);

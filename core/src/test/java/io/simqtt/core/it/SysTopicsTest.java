@@ -1,10 +1,10 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.PubSubClients.bytes;
-import static io.simqtt.core.it.PubSubClients.hive;
-import static io.simqtt.core.it.PubSubClients.inbox;
-import static io.simqtt.core.it.PubSubClients.take;
-import static io.simqtt.core.it.PubSubClients.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.hiveConnected;
+import static io.simqtt.core.it.Clients.inbox;
+import static io.simqtt.core.it.Clients.take;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +26,7 @@ class SysTopicsTest {
   @Test
   void subscriberSeesMosquittoNamedFiguresThatMove() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sys.interval = 200ms")) {
-      Mqtt5BlockingClient sub = hive(f, "sys-sub");
+      Mqtt5BlockingClient sub = hiveConnected(f, "sys-sub");
       BlockingQueue<Mqtt5Publish> in = inbox(sub);
       sub.subscribeWith().topicFilter("$SYS/broker/#").send();
       Map<String, String> seen = new HashMap<>();
@@ -45,7 +45,7 @@ class SysTopicsTest {
       awaitValue(in, "$SYS/broker/subscriptions/count", "1");
 
       // Known traffic, then the next round shows it.
-      Mqtt5BlockingClient pub = hive(f, "sys-pub");
+      Mqtt5BlockingClient pub = hiveConnected(f, "sys-pub");
       for (int i = 0; i < 3; i++) {
         pub.publishWith().topic("t/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("hello")).send();
       }
@@ -60,9 +60,9 @@ class SysTopicsTest {
   @Test
   void aLateSubscriberGetsTheRetainedFiguresAndDollarRuleHolds() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sys.interval = 100ms")) {
-      PubSubClients.await("first round", () -> f.broker().retained().get(
+      Clients.await("first round", () -> f.broker().retained().get(
           "$SYS/broker/version") != null);
-      Mqtt5BlockingClient sub = hive(f, "sys-late");
+      Mqtt5BlockingClient sub = hiveConnected(f, "sys-late");
       BlockingQueue<Mqtt5Publish> in = inbox(sub);
       sub.subscribeWith().topicFilter("$SYS/broker/version").send();
       Mqtt5Publish p = take(in);
@@ -76,7 +76,7 @@ class SysTopicsTest {
   @Test
   void clientsCannotPublishUnderSys() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.sys.interval = 0")) {
-      Mqtt5BlockingClient pub = hive(f, "sys-faker");
+      Mqtt5BlockingClient pub = hiveConnected(f, "sys-faker");
       Executable fake = () -> pub.publishWith().topic("$SYS/broker/version").retain(true)
           .qos(MqttQos.AT_LEAST_ONCE).payload(bytes("fake")).send();
       Mqtt5PubAckException e =

@@ -1,11 +1,11 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.bytes;
-import static io.simqtt.core.it.SessionItSupport.drain;
-import static io.simqtt.core.it.SessionItSupport.hive;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
-import static io.simqtt.core.it.SessionItSupport.receive;
-import static io.simqtt.core.it.SessionItSupport.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveBuilder;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.receive;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -41,7 +41,7 @@ class TakeoverTest {
       CompletableFuture<Throwable> firstCause = new CompletableFuture<>();
       CompletableFuture<MqttDisconnectSource> firstSource = new CompletableFuture<>();
       Mqtt5BlockingClient first =
-          hive(f, "dup-id")
+          hiveBuilder(f, "dup-id")
               .addDisconnectedListener(
                   ctx -> {
                     firstSource.complete(ctx.getSource());
@@ -51,7 +51,7 @@ class TakeoverTest {
       first.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
       first.subscribeWith().topicFilter("to/#").qos(MqttQos.AT_LEAST_ONCE).send();
 
-      Mqtt5BlockingClient second = hiveBlocking(f, "dup-id");
+      Mqtt5BlockingClient second = hiveClient(f, "dup-id");
       try (var publishes = second.publishes(MqttGlobalPublishFilter.ALL)) {
         assertTrue(
             second.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
@@ -61,7 +61,7 @@ class TakeoverTest {
         assertEquals(
             Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER, e.getMqttMessage().getReasonCode());
 
-        Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+        Mqtt5BlockingClient pub = hiveClient(f, "pub");
         pub.connect();
         pub.publishWith().topic("to/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("after")).send();
         assertEquals("after", text(receive(publishes, RawClient.WAIT)));
@@ -76,13 +76,13 @@ class TakeoverTest {
     try (BrokerFixture f = BrokerFixture.start()) {
       CompletableFuture<Throwable> firstCause = new CompletableFuture<>();
       Mqtt5BlockingClient first =
-          hive(f, "dup-clean")
+          hiveBuilder(f, "dup-clean")
               .addDisconnectedListener(ctx -> firstCause.complete(ctx.getCause()))
               .buildBlocking();
       first.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
       first.subscribeWith().topicFilter("tc/#").qos(MqttQos.AT_LEAST_ONCE).send();
 
-      Mqtt5BlockingClient second = hiveBlocking(f, "dup-clean");
+      Mqtt5BlockingClient second = hiveClient(f, "dup-clean");
       try (var publishes = second.publishes(MqttGlobalPublishFilter.ALL)) {
         assertFalse(
             second.connectWith().cleanStart(true).sessionExpiryInterval(60).send().isSessionPresent());
@@ -91,7 +91,7 @@ class TakeoverTest {
         assertEquals(
             Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER, e.getMqttMessage().getReasonCode());
 
-        Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+        Mqtt5BlockingClient pub = hiveClient(f, "pub");
         pub.connect();
         pub.publishWith().topic("tc/x").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("gone")).send();
         assertEquals(List.of(), drain(publishes, QUIET), "the old subscription went with clean start");
@@ -107,7 +107,7 @@ class TakeoverTest {
         RawClient first = RawClient.open(f, MqttVersion.MQTT_5)) {
       first.connect("inflight", true, 60, RawClient.sessionExpiry(60));
       first.subscribe("if/t", 1);
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       pub.publishWith().topic("if/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("one")).send();
       Publish original = first.expect(Publish.class, RawClient.WAIT);
@@ -140,7 +140,7 @@ class TakeoverTest {
         RawClient first = RawClient.open(f, MqttVersion.MQTT_5)) {
       first.connect("inflight2", true, 60, RawClient.sessionExpiry(60));
       first.subscribe("if2/t", 2);
-      Mqtt5BlockingClient pub = hiveBlocking(f, "pub");
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
       pub.connect();
       pub.publishWith().topic("if2/t").qos(MqttQos.EXACTLY_ONCE).payload(bytes("a")).send();
       pub.publishWith().topic("if2/t").qos(MqttQos.EXACTLY_ONCE).payload(bytes("b")).send();

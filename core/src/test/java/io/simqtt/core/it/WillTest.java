@@ -1,10 +1,10 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.SessionItSupport.bytes;
-import static io.simqtt.core.it.SessionItSupport.drain;
-import static io.simqtt.core.it.SessionItSupport.hiveBlocking;
-import static io.simqtt.core.it.SessionItSupport.receive;
-import static io.simqtt.core.it.SessionItSupport.text;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.drain;
+import static io.simqtt.core.it.Clients.hiveClient;
+import static io.simqtt.core.it.Clients.receive;
+import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,7 +43,7 @@ class WillTest {
   @BeforeEach
   void start() {
     f = BrokerFixture.start();
-    watcher = hiveBlocking(f, "watcher");
+    watcher = hiveClient(f, "watcher");
     watcher.connect();
     wills = watcher.publishes(MqttGlobalPublishFilter.ALL);
     watcher.subscribeWith().topicFilter("will/#").qos(MqttQos.EXACTLY_ONCE).send();
@@ -103,7 +103,7 @@ class WillTest {
 
   @Test
   void sentAfterDisconnectWithWillMessage() throws Exception {
-    Mqtt5BlockingClient c = hiveBlocking(f, "dw");
+    Mqtt5BlockingClient c = hiveClient(f, "dw");
     c.connectWith()
         .willPublish().topic("will/dw").payload(bytes("asked")).qos(MqttQos.AT_LEAST_ONCE).applyWillPublish()
         .send();
@@ -113,7 +113,7 @@ class WillTest {
 
   @Test
   void notSentAfterNormalDisconnect() throws Exception {
-    Mqtt5BlockingClient c = hiveBlocking(f, "normal5");
+    Mqtt5BlockingClient c = hiveClient(f, "normal5");
     c.connectWith()
         .willPublish().topic("will/normal").payload(bytes("v5")).applyWillPublish()
         .send();
@@ -137,7 +137,7 @@ class WillTest {
 
   @Test
   void willQosRetainAndPropertiesReachTheSubscriber() throws Exception {
-    Mqtt5BlockingClient c = hiveBlocking(f, "props");
+    Mqtt5BlockingClient c = hiveClient(f, "props");
     c.connectWith()
         .willPublish()
         .topic("will/props")
@@ -178,7 +178,7 @@ class WillTest {
     assertEquals(List.of("k1=v1", "k2=v2"), props);
 
     // Retained: a later subscriber gets it with the retain flag.
-    Mqtt5BlockingClient late = hiveBlocking(f, "late");
+    Mqtt5BlockingClient late = hiveClient(f, "late");
     late.connect();
     try (var latePubs = late.publishes(MqttGlobalPublishFilter.ALL)) {
       late.subscribeWith().topicFilter("will/props").qos(MqttQos.EXACTLY_ONCE).send();
