@@ -34,6 +34,7 @@ public record LoadResult(
     long rssBeforeBytes,
     long rssAfterBytes,
     double rssBytesPerConnection,
+    double brokerCpuMicrosPerConnect,
     long failedConnections,
     String error) {
 
@@ -72,6 +73,7 @@ public record LoadResult(
     num(b, "rss_before_bytes", rssBeforeBytes).append(',');
     num(b, "rss_after_bytes", rssAfterBytes).append(',');
     dbl(b, "rss_bytes_per_conn", rssBytesPerConnection).append(',');
+    dbl(b, "broker_cpu_us_per_connect", brokerCpuMicrosPerConnect).append(',');
     num(b, "failed_connections", failedConnections);
     if (error != null) {
       b.append(',');

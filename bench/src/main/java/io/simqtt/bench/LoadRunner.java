@@ -343,7 +343,7 @@ public final class LoadRunner {
         expected, delivered, rate,
         none ? -1 : all.getValueAtPercentile(50), none ? -1 : all.getValueAtPercentile(99),
         none ? -1 : all.getValueAtPercentile(99.9), none ? -1 : all.getMaxValue(), lost, dup,
-        refused, cpuPerMsg, -1, -1, -1, -1, -1, -1, error);
+        refused, cpuPerMsg, -1, -1, -1, -1, -1, -1, -1, error);
   }
 
   // ---------------------------------------------------------------- conn-storm
@@ -399,8 +399,8 @@ public final class LoadRunner {
     return new LoadResult(
         o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", 0, 0, 0, 0,
         clients.size(), seconds, o.connectRate, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0,
-        cpuPerConnect, established, established / Math.max(seconds, 1e-9), rssBefore, rssAfter,
-        perConn, failed, error);
+        -1, established, established / Math.max(seconds, 1e-9), rssBefore, rssAfter,
+        perConn, cpuPerConnect, failed, error);
   }
 
   private static String firstFailure(List<CompletableFuture<BenchClient>> pending) {
@@ -517,7 +517,7 @@ public final class LoadRunner {
     return new LoadResult(
         o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos, o.payload,
         o.publisherCount(), o.subscriberCount(), clients.size(), 0, o.rate, 0, 0, 0, 0, -1, -1, -1,
-        -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, String.valueOf(t));
+        -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, String.valueOf(t));
   }
 
   private static void sleepUntil(long nanos, List<Publisher> pubs) throws InterruptedException {
