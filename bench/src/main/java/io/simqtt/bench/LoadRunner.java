@@ -291,15 +291,26 @@ public final class LoadRunner {
   private LoadResult messagingResult(
       long t0, long measureFrom, long expected, long cpuStart, long cpuEnd) {
     Histogram all = new Histogram(3_600_000_000L, 3);
+    Histogram warm = new Histogram(3_600_000_000L, 3);
     long delivered = 0;
     long measured = 0;
     long lastArrival = measureFrom;
+    long lastAny = t0;
     for (BenchClient s : subscribers) {
       Receiver r = s.receiver;
       all.add(r.latencyMicros);
+      warm.add(r.warmupLatencyMicros);
       delivered += r.received;
       measured += r.measured;
       lastArrival = Math.max(lastArrival, r.lastArrivalNanos);
+      lastAny = Math.max(lastAny, r.lastAnyArrivalNanos);
+    }
+    if (measured == 0 && delivered > 0) {
+      // everything was sent during the warm-up (a small --count): report the whole run instead
+      all = warm;
+      measured = delivered;
+      measureFrom = t0;
+      lastArrival = lastAny;
     }
     long lost = 0;
     long dup = 0;

@@ -10,6 +10,8 @@ import org.HdrHistogram.Histogram;
 final class Receiver {
   /** Latencies in microseconds, up to one hour. */
   final Histogram latencyMicros = new Histogram(3_600_000_000L, 3);
+  /** Latencies of the messages sent during the warm-up (used when nothing was measured). */
+  final Histogram warmupLatencyMicros = new Histogram(3_600_000_000L, 3);
 
   private BitSet[] seen = new BitSet[8];
   long received;
@@ -17,6 +19,7 @@ final class Receiver {
   long malformed;
   long measured;
   long lastArrivalNanos;
+  long lastAnyArrivalNanos;
   /** Messages sent at or after this instant are measured (latency, rate). */
   volatile long measureFromNanos = Long.MAX_VALUE;
   /** {@link #received} + duplicates as of the last read batch, for the runner to watch. */
@@ -55,11 +58,14 @@ final class Receiver {
     } else {
       s.set(seq);
     }
+    long micros = Math.min(Math.max(0, (now - sent) / 1000), latencyMicros.getHighestTrackableValue());
+    lastAnyArrivalNanos = now;
     if (sent >= measureFromNanos) {
       measured++;
       lastArrivalNanos = now;
-      long micros = Math.max(0, (now - sent) / 1000);
-      latencyMicros.recordValue(Math.min(micros, latencyMicros.getHighestTrackableValue()));
+      latencyMicros.recordValue(micros);
+    } else {
+      warmupLatencyMicros.recordValue(micros);
     }
   }
 
