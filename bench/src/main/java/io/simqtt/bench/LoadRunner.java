@@ -190,6 +190,7 @@ public final class LoadRunner {
     for (BenchClient s : subscribers) {
       s.receiver.measureFromNanos = measureFrom;
     }
+    long cpuAtStart = ProcStats.cpuMicros(o.brokerPid);
     for (Publisher p : publishers) {
       p.start(runNanos);
     }
@@ -197,7 +198,7 @@ public final class LoadRunner {
     if (warmupNanos > 0) {
       sleepUntil(measureFrom, publishers);
     }
-    cpuStart = ProcStats.cpuMicros(o.brokerPid);
+    cpuStart = warmupNanos > 0 ? ProcStats.cpuMicros(o.brokerPid) : cpuAtStart;
 
     // publishing ends at the count or the deadline; then the drain, capped
     long drainNanos = (long) (o.drainSeconds * 1e9);
@@ -230,7 +231,7 @@ public final class LoadRunner {
     }
     long cpuEnd = ProcStats.cpuMicros(o.brokerPid);
     closeClients(); // after this every receiver's fields are safe to read here
-    return messagingResult(t0, measureFrom, expectedDeliveries(), cpuStart, cpuEnd);
+    return messagingResult(t0, measureFrom, expectedDeliveries(), cpuAtStart, cpuStart, cpuEnd);
   }
 
   private void wildcardSubscriptions(List<CompletableFuture<Void>> subAcks) {
@@ -289,7 +290,7 @@ public final class LoadRunner {
   }
 
   private LoadResult messagingResult(
-      long t0, long measureFrom, long expected, long cpuStart, long cpuEnd) {
+      long t0, long measureFrom, long expected, long cpuAtStart, long cpuStart, long cpuEnd) {
     Histogram all = new Histogram(3_600_000_000L, 3);
     Histogram warm = new Histogram(3_600_000_000L, 3);
     long delivered = 0;
@@ -311,6 +312,7 @@ public final class LoadRunner {
       measured = delivered;
       measureFrom = t0;
       lastArrival = lastAny;
+      cpuStart = cpuAtStart;
     }
     long lost = 0;
     long dup = 0;
