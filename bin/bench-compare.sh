@@ -55,6 +55,7 @@ if [[ $QUICK == 1 ]]; then
   SCENARIOS=(
     "fan-in-q0|-s fan-in -q 0 -P 8 --count 200000"
     "fan-in-q1|-s fan-in -q 1 -P 8 --count 100000"
+    "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1 --count 50000"
     "fan-out-q0|-s fan-out -q 0 -S 100 --count 5000"
     "fan-out-q1|-s fan-out -q 1 -S 100 --count 2000"
     "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"
@@ -67,6 +68,7 @@ else
   SCENARIOS=(
     "fan-in-q0|-s fan-in -q 0 -P 8"
     "fan-in-q1|-s fan-in -q 1 -P 8"
+    "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1"
     "fan-out-q0|-s fan-out -q 0 -S 100"
     "fan-out-q1|-s fan-out -q 1 -S 100"
     "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"

@@ -70,6 +70,9 @@ public final class LoadOptions {
   @Option(names = "--connect-rate", description = "conn-storm: new connections per second (default: ${DEFAULT-VALUE})")
   public int connectRate = 2_000;
 
+  @Option(names = "--hold", description = "conn-storm: seconds to keep the connections open after measuring, for inspecting the broker (jcmd, pmap; default: ${DEFAULT-VALUE})")
+  public double holdSeconds = 0;
+
   @Option(names = "--inflight", description = "QoS>=1: max unacknowledged publishes per publisher (capped by the broker's receive maximum; default: ${DEFAULT-VALUE})")
   public int inflight = 256;
 

@@ -399,6 +399,11 @@ public final class LoadRunner {
     Thread.sleep(1000); // let the broker settle before reading its RSS
     long rssAfter = ProcStats.rssBytes(o.brokerPid);
     long cpuAfter = ProcStats.cpuMicros(o.brokerPid);
+    if (o.holdSeconds > 0) {
+      System.err.printf(
+          "conn-storm: %d connections open, holding them %.0f s%n", established, o.holdSeconds);
+      Thread.sleep((long) (o.holdSeconds * 1000));
+    }
     double seconds = (lastConnack - t0) / 1e9;
     double perConn =
         rssBefore > 0 && rssAfter > 0 && established > 0
