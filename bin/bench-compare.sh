@@ -112,20 +112,18 @@ STARTED_PIDS=()
 cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
+    stop_pid "$pid"
   done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# below the ephemeral range, so no client socket (or its TIME_WAIT) can hold the port
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 free_port() {
   local p
   for _ in $(seq 1 200); do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 10000 + RANDOM % (EPHEMERAL_LOW - 10000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"; return 0
     fi
@@ -145,6 +143,8 @@ wait_listening() { # pid port name
 }
 
 MOSQ_PORT=$(free_port)
+SI_PORT=$(free_port)
+while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
 cat > "$OUT/mosquitto.conf" <<EOF
 # written by bin/bench-compare.sh
 listener $MOSQ_PORT 127.0.0.1
@@ -160,12 +160,6 @@ log_dest stderr
 log_type error
 log_type warning
 EOF
-"${PIN_BROKER[@]}" "$MOSQUITTO" -c "$OUT/mosquitto.conf" > "$OUT/mosquitto.log" 2>&1 &
-MOSQ_PID=$!
-STARTED_PIDS+=("$MOSQ_PID")
-
-SI_PORT=$(free_port)
-while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
 export SIMQTT_MQTT__TCP__HOST=127.0.0.1
 export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
 # like Mosquitto's config above: large queues, no small per-client subscription cap
@@ -174,18 +168,50 @@ export SIMQTT_MQTT__LIMITS__MAX_SUBSCRIPTIONS_PER_CLIENT=100000
 SI_OPTS="${SIMQTT_JAVA_OPTS:--XX:+UseG1GC}"
 if [[ -x "$ROOT/bin/start-node.sh" && -f "$ROOT/peer/target/simqtt-node.jar" ]]; then
   SI_HOW="bin/start-node.sh"
-  JAVA_OPTS="$SI_OPTS" "${PIN_BROKER[@]}" "$ROOT/bin/start-node.sh" > "$OUT/si-mqtt.log" 2>&1 &
 else
   # the node launcher is not built here: the same core broker through the bench module
   SI_HOW="io.simqtt.bench.BrokerMain"
-  # shellcheck disable=SC2086 # options are deliberately split
-  "${PIN_BROKER[@]}" "$JAVA" $SI_OPTS -cp "$CP" io.simqtt.bench.BrokerMain > "$OUT/si-mqtt.log" 2>&1 &
 fi
-SI_PID=$!
-STARTED_PIDS+=("$SI_PID")
 
-wait_listening "$MOSQ_PID" "$MOSQ_PORT" mosquitto
-wait_listening "$SI_PID" "$SI_PORT" si-mqtt
+stop_pid() {
+  if kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+  fi
+}
+
+start_brokers() { # logs are appended, one section per start
+  "${PIN_BROKER[@]}" "$MOSQUITTO" -c "$OUT/mosquitto.conf" >> "$OUT/mosquitto.log" 2>&1 &
+  MOSQ_PID=$!
+  STARTED_PIDS+=("$MOSQ_PID")
+  if [[ "$SI_HOW" == bin/start-node.sh ]]; then
+    JAVA_OPTS="$SI_OPTS" "${PIN_BROKER[@]}" "$ROOT/bin/start-node.sh" >> "$OUT/si-mqtt.log" 2>&1 &
+  else
+    # shellcheck disable=SC2086 # options are deliberately split
+    "${PIN_BROKER[@]}" "$JAVA" $SI_OPTS -cp "$CP" io.simqtt.bench.BrokerMain >> "$OUT/si-mqtt.log" 2>&1 &
+  fi
+  SI_PID=$!
+  STARTED_PIDS+=("$SI_PID")
+  wait_listening "$MOSQ_PID" "$MOSQ_PORT" mosquitto
+  wait_listening "$SI_PID" "$SI_PORT" si-mqtt
+}
+
+# fresh processes, so memory freed by earlier runs does not hide the connections' memory
+# (on new ports: the old ones may be held by TIME_WAIT connections)
+restart_brokers() {
+  stop_pid "$MOSQ_PID"
+  stop_pid "$SI_PID"
+  MOSQ_PORT=$(free_port)
+  SI_PORT=$(free_port)
+  while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+  sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
+  export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+  start_brokers
+  echo "restarted: mosquitto pid $MOSQ_PID port $MOSQ_PORT, si-mqtt pid $SI_PID port $SI_PORT" >&2
+}
+
+start_brokers
 
 {
   echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
@@ -223,11 +249,29 @@ jf() { # json-line field -> value (numbers and simple strings only)
   sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" <<<"$1" | tr -d '"'
 }
 
+# an untimed pass first, so the JVM's JIT is warm before the first measured scenario
+# (Mosquitto gets the same pass); its results are not kept
+warm_pass() {
+  local secs=5
+  [[ $QUICK == 1 ]] && secs=1
+  echo "== warm-up pass (${secs}s on each broker, not recorded)" >&2
+  for target in "$MOSQ_PORT" "$SI_PORT"; do
+    for q in 0 1; do
+      # shellcheck disable=SC2086
+      "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
+        --host 127.0.0.1 --port "$target" -s fan-in -q $q -P 8 --duration "$secs" --warmup 0 \
+        --json-only >/dev/null 2>>"$OUT/load.log" || true
+    done
+  done
+}
+warm_pass
+
 i=0
 for entry in "${SCENARIOS[@]}"; do
   name="${entry%%|*}"
   args="${entry#*|}"
   if [[ -n "$ONLY" && ",$ONLY," != *",$name,"* ]]; then continue; fi
+  if [[ "$name" == conn-storm && $i -gt 0 ]]; then restart_brokers; fi
   echo "== $name: $args" >&2
   # shellcheck disable=SC2086 # args are deliberately split
   if (( i % 2 == 0 )); then
