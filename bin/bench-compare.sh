@@ -231,6 +231,7 @@ run_one() { # name label port pid args...
   line=$("${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
       --host 127.0.0.1 --port "$port" --broker-pid "$pid" --label "$label" \
       --duration "$DURATION" --warmup "$WARMUP" --json-only "$@" 2>>"$OUT/load.log" | tail -1) || true
+  wait_idle "$pid" "$label"
   if [[ "$line" != \{* ]]; then
     echo "bench-compare: $name on $label produced no result (see $OUT/load.log)" >&2
     FAILED=1
@@ -243,6 +244,22 @@ run_one() { # name label port pid args...
     FAILED=1
   fi
   echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
+}
+
+cpu_ticks() { # utime + stime of a pid, in clock ticks
+  awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# A saturating run can leave a broker busy with a backlog (queued QoS 0 for subscribers that
+# are gone) after its clients left; wait until it is idle (< 5% of a core over 1 s, at most
+# 60 s) so it does not spill into the next run.
+wait_idle() { # pid label
+  local a b
+  for _ in $(seq 1 60); do
+    a=$(cpu_ticks "$1"); sleep 1; b=$(cpu_ticks "$1")
+    if (( (b - a) * 100 < 5 * $(getconf CLK_TCK) )); then return 0; fi
+  done
+  echo "bench-compare: $2 still busy 60 s after its run" >&2
 }
 
 jf() { # json-line field -> value (numbers and simple strings only)
