@@ -1,0 +1,165 @@
+package io.simqtt.bench;
+
+import io.simqtt.core.codec.MqttVersion;
+import picocli.CommandLine.Option;
+
+/**
+ * Everything one run needs. Picocli fills it from the command line; tests set the fields directly.
+ * Every run is bounded both in time ({@link #warmupSeconds} + {@link #durationSeconds} + drain)
+ * and in count ({@link #count}).
+ */
+public final class LoadOptions {
+
+  @Option(
+      names = {"-s", "--scenario"},
+      description = "fan-in, fan-out, pairs, shared, wildcard, conn-storm, cross-node (default: ${DEFAULT-VALUE})",
+      converter = ScenarioConverter.class)
+  public Scenario scenario = Scenario.FAN_IN;
+
+  @Option(names = "--host", description = "broker host (default: ${DEFAULT-VALUE})")
+  public String host = "127.0.0.1";
+
+  @Option(names = {"-p", "--port"}, description = "broker MQTT port (default: ${DEFAULT-VALUE})")
+  public int port = 1883;
+
+  @Option(names = "--sub-host", description = "cross-node: the subscribers' broker host (default: --host)")
+  public String subHost;
+
+  @Option(names = "--sub-port", description = "cross-node: the subscribers' broker port")
+  public int subPort;
+
+  @Option(names = "--label", description = "broker label in the output (default: ${DEFAULT-VALUE})")
+  public String label = "broker";
+
+  @Option(names = "--protocol", description = "5 or 3.1.1 (default: ${DEFAULT-VALUE})")
+  public String protocol = "5";
+
+  @Option(names = {"-q", "--qos"}, description = "0, 1 or 2 (default: ${DEFAULT-VALUE})")
+  public int qos = 0;
+
+  @Option(names = "--payload", description = "payload bytes, >= 16 (default: ${DEFAULT-VALUE})")
+  public int payload = 64;
+
+  @Option(names = "--rate", description = "total publish rate msgs/s, 0 = as fast as possible (default: ${DEFAULT-VALUE})")
+  public long rate = 0;
+
+  @Option(names = {"-d", "--duration"}, description = "measured seconds (default: ${DEFAULT-VALUE})")
+  public double durationSeconds = 10;
+
+  @Option(names = "--warmup", description = "seconds before measuring (default: ${DEFAULT-VALUE})")
+  public double warmupSeconds = 2;
+
+  @Option(names = "--count", description = "max messages published in total (default: ${DEFAULT-VALUE})")
+  public long count = 50_000_000L;
+
+  @Option(names = {"-P", "--publishers"}, description = "publishers (default: 8 fan-in/shared/cross-node, 1 fan-out, 4 wildcard)")
+  public int publishers = -1;
+
+  @Option(names = {"-S", "--subscribers"}, description = "subscribers (default: 100 fan-out/wildcard, 4 shared, 1 otherwise)")
+  public int subscribers = -1;
+
+  @Option(names = {"-N", "--pairs"}, description = "pairs scenario: pub/sub pairs (default: ${DEFAULT-VALUE})")
+  public int pairs = 10;
+
+  @Option(names = "--subscriptions", description = "wildcard scenario: subscriptions in total (default: ${DEFAULT-VALUE})")
+  public int subscriptions = 100_000;
+
+  @Option(names = "--connections", description = "conn-storm: connections to open, < 19000 (default: ${DEFAULT-VALUE})")
+  public int connections = 10_000;
+
+  @Option(names = "--connect-rate", description = "conn-storm: new connections per second (default: ${DEFAULT-VALUE})")
+  public int connectRate = 2_000;
+
+  @Option(names = "--hold", description = "conn-storm: seconds to keep the connections open after measuring, for inspecting the broker (jcmd, pmap; default: ${DEFAULT-VALUE})")
+  public double holdSeconds = 0;
+
+  @Option(names = "--inflight", description = "QoS>=1: max unacknowledged publishes per publisher (capped by the broker's receive maximum; default: ${DEFAULT-VALUE})")
+  public int inflight = 256;
+
+  @Option(names = "--drain", description = "max seconds to wait for deliveries after publishing stops (default: ${DEFAULT-VALUE})")
+  public double drainSeconds = 5;
+
+  @Option(names = "--settle", description = "seconds to wait after subscribing before publishing (cross-node route propagation; default: 0, 1 for cross-node)")
+  public double settleSeconds = -1;
+
+  @Option(names = "--broker-pid", description = "broker process id: report its CPU per delivered message and RSS")
+  public long brokerPid = 0;
+
+  @Option(names = "--threads", description = "client event loop threads (default: available processors)")
+  public int threads = 0;
+
+  public MqttVersion version() {
+    return switch (protocol) {
+      case "5", "5.0" -> MqttVersion.MQTT_5;
+      case "3.1.1", "311", "4" -> MqttVersion.MQTT_3_1_1;
+      default -> throw new IllegalArgumentException("--protocol must be 5 or 3.1.1, not " + protocol);
+    };
+  }
+
+  public int publisherCount() {
+    if (publishers > 0) {
+      return publishers;
+    }
+    return switch (scenario) {
+      case FAN_OUT -> 1;
+      case WILDCARD -> 4;
+      case PAIRS -> pairs;
+      case CONN_STORM -> 0;
+      default -> 8;
+    };
+  }
+
+  public int subscriberCount() {
+    if (scenario == Scenario.PAIRS) {
+      return pairs;
+    }
+    if (subscribers > 0) {
+      return subscribers;
+    }
+    return switch (scenario) {
+      case FAN_OUT, WILDCARD -> 100;
+      case SHARED -> 4;
+      case CONN_STORM -> 0;
+      default -> 1;
+    };
+  }
+
+  /** Checks the combination; throws IllegalArgumentException naming the option. */
+  public void validate() {
+    version();
+    if (qos < 0 || qos > 2) {
+      throw new IllegalArgumentException("--qos must be 0, 1 or 2");
+    }
+    if (payload < 16) {
+      throw new IllegalArgumentException("--payload must be >= 16 (timestamp, sequence, publisher)");
+    }
+    if (durationSeconds <= 0 || warmupSeconds < 0 || drainSeconds < 0) {
+      throw new IllegalArgumentException("--duration must be > 0, --warmup and --drain >= 0");
+    }
+    if (count <= 0 || rate < 0 || inflight < 1) {
+      throw new IllegalArgumentException("--count and --inflight must be > 0, --rate >= 0");
+    }
+    if (scenario == Scenario.CONN_STORM && (connections < 1 || connections >= 19_000)) {
+      throw new IllegalArgumentException(
+          "--connections must be 1..18999 (the per-process fd limit here is 20,000)");
+    }
+    if (scenario == Scenario.CONN_STORM && connectRate < 1) {
+      throw new IllegalArgumentException("--connect-rate must be > 0");
+    }
+    if (scenario == Scenario.CROSS_NODE && subPort <= 0) {
+      throw new IllegalArgumentException("cross-node needs --sub-port (the second node)");
+    }
+    if (scenario == Scenario.WILDCARD && subscriptions < subscriberCount()) {
+      throw new IllegalArgumentException("--subscriptions must be >= --subscribers");
+    }
+  }
+
+  /** Picocli converter for {@link Scenario}. */
+  public static final class ScenarioConverter
+      implements picocli.CommandLine.ITypeConverter<Scenario> {
+    @Override
+    public Scenario convert(String value) {
+      return Scenario.parse(value);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.simqtt.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Another process's CPU time and resident memory from /proc (Linux only). */
+final class ProcStats {
+  private static volatile long clockTicks;
+
+  private ProcStats() {}
+
+  /** utime + stime of {@code pid} in microseconds, or -1 when unreadable. */
+  static long cpuMicros(long pid) {
+    if (pid <= 0) {
+      return -1;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
+      // the command name (field 2) may contain spaces; fields after the last ')' are fixed
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" +");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 utime, 15 stime
+      return ticks * 1_000_000L / clockTicks();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** VmRSS of {@code pid} in bytes, or -1 when unreadable. */
+  static long rssBytes(long pid) {
+    if (pid <= 0) {
+      return -1;
+    }
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.substring(6).trim().split(" +")[0]) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  static long clockTicks() {
+    long t = clockTicks;
+    if (t == 0) {
+      t = 100;
+      try {
+        Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        if (p.waitFor() == 0) {
+          t = Long.parseLong(out);
+        }
+      } catch (IOException | RuntimeException e) {
+        // keep 100, the Linux default
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      clockTicks = t;
+    }
+    return t;
+  }
+}

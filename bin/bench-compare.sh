@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# Runs the same load scenarios against Mosquitto and si-mqtt in one run and prints a
+# side-by-side table with the ratio si-mqtt / Mosquitto.
+#
+#   bin/bench-compare.sh [--quick] [--duration S] [--warmup S] [--only a,b,...] [--out DIR]
+#
+#   --quick        a seconds-long smoke of every scenario (CI; no timing assertions)
+#   --duration S   measured seconds per run (default 10; quick: 1)
+#   --warmup S     warm-up seconds per run (default 3; quick: 0.5)
+#   --only LIST    comma-separated scenario names from the table below
+#   --out DIR      where results.jsonl, table.txt and the broker logs go
+#                  (default bench/target/compare-<timestamp>)
+#
+# Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (e.g. a JFR recording:
+#                                -XX:StartFlightRecording=filename=/tmp/si.jfr,settings=profile)
+#              LOAD_JAVA_OPTS    JVM options for the load generator
+#
+# Both brokers listen on 127.0.0.1 only, on free ports. With two or more cores the broker
+# runs pinned to core 0 and the load generator to core 1 (taskset). The script stops exactly
+# the broker processes it started (by PID, on EXIT). Exit code 1 when a run produced no
+# result or reported an error.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+QUICK=0
+DURATION=""
+WARMUP=""
+ONLY=""
+OUT=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) QUICK=1 ;;
+    --duration) DURATION="$2"; shift ;;
+    --warmup) WARMUP="$2"; shift ;;
+    --only) ONLY="$2"; shift ;;
+    --out) OUT="$2"; shift ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench-compare: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [[ $QUICK == 1 ]]; then
+  DURATION="${DURATION:-1}"; WARMUP="${WARMUP:-0.5}"
+else
+  DURATION="${DURATION:-10}"; WARMUP="${WARMUP:-3}"
+fi
+OUT="${OUT:-$ROOT/bench/target/compare-$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+
+# ---------------------------------------------------------------- scenarios
+# name | LoadMain arguments (the broker, port, pid, label, duration and warm-up are added)
+if [[ $QUICK == 1 ]]; then
+  SCENARIOS=(
+    "fan-in-q0|-s fan-in -q 0 -P 8 --count 200000"
+    "fan-in-q1|-s fan-in -q 1 -P 8 --count 100000"
+    "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1 --count 50000"
+    "fan-out-q0|-s fan-out -q 0 -S 100 --count 5000"
+    "fan-out-q1|-s fan-out -q 1 -S 100 --count 2000"
+    "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"
+    "pairs-q1|-s pairs -q 1 -N 10 --count 50000"
+    "shared-q1|-s shared -q 1 -P 8 -S 4 --count 50000"
+    "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 10000 --count 20000"
+    "conn-storm|-s conn-storm --connections 500 --connect-rate 2000"
+  )
+else
+  SCENARIOS=(
+    "fan-in-q0|-s fan-in -q 0 -P 8"
+    "fan-in-q1|-s fan-in -q 1 -P 8"
+    "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1"
+    "fan-out-q0|-s fan-out -q 0 -S 100"
+    "fan-out-q1|-s fan-out -q 1 -S 100"
+    "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"
+    "pairs-q1|-s pairs -q 1 -N 10"
+    "shared-q1|-s shared -q 1 -P 8 -S 4"
+    "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 100000"
+    "conn-storm|-s conn-storm --connections 18500 --connect-rate 5000 --drain 30"
+  )
+fi
+
+# ---------------------------------------------------------------- tools and build
+JAVA="java"
+[[ -n "${JAVA_HOME:-}" ]] && JAVA="$JAVA_HOME/bin/java"
+
+MOSQUITTO="$(command -v mosquitto || true)"
+[[ -z "$MOSQUITTO" && -x /usr/sbin/mosquitto ]] && MOSQUITTO=/usr/sbin/mosquitto
+if [[ -z "$MOSQUITTO" ]]; then
+  echo "bench-compare: installing mosquitto from Debian ..." >&2
+  apt-get update >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mosquitto >&2
+  MOSQUITTO="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
+fi
+
+BENCH_JAR="$ROOT/bench/target/simqtt-bench.jar"
+if [[ ! -f "$BENCH_JAR" || ! -d "$ROOT/bench/target/lib" ]]; then
+  echo "bench-compare: building the bench module ..." >&2
+  (cd "$ROOT" && { mvn -B -ntp -o -q -pl bench -am -DskipTests package \
+    || mvn -B -ntp -q -pl bench -am -DskipTests package; })
+fi
+CP="$BENCH_JAR:$ROOT/bench/target/lib/*"
+
+PIN_BROKER=()
+PIN_LOAD=()
+if command -v taskset >/dev/null 2>&1 && [[ "$(nproc)" -ge 2 ]]; then
+  PIN_BROKER=(taskset -c 0)
+  PIN_LOAD=(taskset -c 1)
+fi
+
+# ---------------------------------------------------------------- broker processes
+STARTED_PIDS=()
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    stop_pid "$pid"
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# below the ephemeral range, so no client socket (or its TIME_WAIT) can hold the port
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 10000 + RANDOM % (EPHEMERAL_LOW - 10000) ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  echo "bench-compare: no free port found" >&2; return 1
+}
+
+wait_listening() { # pid port name
+  for _ in $(seq 1 300); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      echo "bench-compare: $3 exited during start; see $OUT/$3.log" >&2; return 1
+    fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "bench-compare: $3 did not listen on 127.0.0.1:$2 within 30 s" >&2; return 1
+}
+
+MOSQ_PORT=$(free_port)
+SI_PORT=$(free_port)
+while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+cat > "$OUT/mosquitto.conf" <<EOF
+# written by bin/bench-compare.sh
+listener $MOSQ_PORT 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 1000000
+max_queued_bytes 0
+max_inflight_messages 0
+max_connections -1
+memory_limit 0
+set_tcp_nodelay true
+log_dest stderr
+log_type error
+log_type warning
+EOF
+export SIMQTT_MQTT__TCP__HOST=127.0.0.1
+export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+# like Mosquitto's config above: large queues, no small per-client subscription cap
+export SIMQTT_MQTT__SESSIONS__MAX_QUEUED_MESSAGES=1000000
+export SIMQTT_MQTT__LIMITS__MAX_SUBSCRIPTIONS_PER_CLIENT=100000
+SI_OPTS="${SIMQTT_JAVA_OPTS:--XX:+UseG1GC}"
+if [[ -x "$ROOT/bin/start-node.sh" && -f "$ROOT/peer/target/simqtt-node.jar" ]]; then
+  SI_HOW="bin/start-node.sh"
+else
+  # the node launcher is not built here: the same core broker through the bench module
+  SI_HOW="io.simqtt.bench.BrokerMain"
+fi
+
+stop_pid() {
+  if kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+    kill -KILL "$1" 2>/dev/null || true
+  fi
+}
+
+start_brokers() { # logs are appended, one section per start
+  "${PIN_BROKER[@]}" "$MOSQUITTO" -c "$OUT/mosquitto.conf" >> "$OUT/mosquitto.log" 2>&1 &
+  MOSQ_PID=$!
+  STARTED_PIDS+=("$MOSQ_PID")
+  if [[ "$SI_HOW" == bin/start-node.sh ]]; then
+    JAVA_OPTS="$SI_OPTS" "${PIN_BROKER[@]}" "$ROOT/bin/start-node.sh" >> "$OUT/si-mqtt.log" 2>&1 &
+  else
+    # shellcheck disable=SC2086 # options are deliberately split
+    "${PIN_BROKER[@]}" "$JAVA" $SI_OPTS -cp "$CP" io.simqtt.bench.BrokerMain >> "$OUT/si-mqtt.log" 2>&1 &
+  fi
+  SI_PID=$!
+  STARTED_PIDS+=("$SI_PID")
+  wait_listening "$MOSQ_PID" "$MOSQ_PORT" mosquitto
+  wait_listening "$SI_PID" "$SI_PORT" si-mqtt
+}
+
+# fresh processes, so memory freed by earlier runs does not hide the connections' memory
+# (on new ports: the old ones may be held by TIME_WAIT connections)
+restart_brokers() {
+  stop_pid "$MOSQ_PID"
+  stop_pid "$SI_PID"
+  MOSQ_PORT=$(free_port)
+  SI_PORT=$(free_port)
+  while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+  sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
+  export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+  start_brokers
+  echo "restarted: mosquitto pid $MOSQ_PID port $MOSQ_PORT, si-mqtt pid $SI_PID port $SI_PORT" >&2
+}
+
+start_brokers
+
+{
+  echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  echo "kernel: $(uname -r); java: $("$JAVA" -version 2>&1 | head -1)"
+  echo "mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1) pid $MOSQ_PID port $MOSQ_PORT"
+  echo "si-mqtt: $SI_HOW pid $SI_PID port $SI_PORT opts $SI_OPTS"
+  echo "pinning: broker ${PIN_BROKER[*]:-none}, load ${PIN_LOAD[*]:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick')"
+} | tee "$OUT/machine.txt" >&2
+
+# ---------------------------------------------------------------- runs
+FAILED=0
+run_one() { # name label port pid args...
+  local name="$1" label="$2" port="$3" pid="$4"; shift 4
+  local line
+  # shellcheck disable=SC2086 # LOAD_JAVA_OPTS is deliberately split
+  line=$("${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
+      --host 127.0.0.1 --port "$port" --broker-pid "$pid" --label "$label" \
+      --duration "$DURATION" --warmup "$WARMUP" --json-only "$@" 2>>"$OUT/load.log" | tail -1) || true
+  wait_idle "$pid" "$label"
+  if [[ "$line" != \{* ]]; then
+    echo "bench-compare: $name on $label produced no result (see $OUT/load.log)" >&2
+    FAILED=1
+    return
+  fi
+  line="{\"run\":\"$name\",${line#\{}"
+  echo "$line" >> "$RESULTS"
+  if [[ "$line" == *'"error":'* ]]; then
+    echo "bench-compare: $name on $label reported an error: $(jf "$line" error)" >&2
+    FAILED=1
+  fi
+  echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
+}
+
+cpu_ticks() { # utime + stime of a pid, in clock ticks
+  awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# A saturating run can leave a broker busy with a backlog (queued QoS 0 for subscribers that
+# are gone) after its clients left; wait until it is idle (< 5% of a core over 1 s, at most
+# 60 s) so it does not spill into the next run.
+wait_idle() { # pid label
+  local a b
+  for _ in $(seq 1 60); do
+    a=$(cpu_ticks "$1"); sleep 1; b=$(cpu_ticks "$1")
+    if (( (b - a) * 100 < 5 * $(getconf CLK_TCK) )); then return 0; fi
+  done
+  echo "bench-compare: $2 still busy 60 s after its run" >&2
+}
+
+jf() { # json-line field -> value (numbers and simple strings only)
+  sed -n "s/.*\"$2\":\(\"[^\"]*\"\|[^,}]*\).*/\1/p" <<<"$1" | tr -d '"'
+}
+
+# an untimed pass first, so the JVM's JIT is warm before the first measured scenario
+# (Mosquitto gets the same pass); its results are not kept
+warm_pass() {
+  local secs=5
+  [[ $QUICK == 1 ]] && secs=1
+  echo "== warm-up pass (${secs}s on each broker, not recorded)" >&2
+  for target in "$MOSQ_PORT" "$SI_PORT"; do
+    for q in 0 1; do
+      # shellcheck disable=SC2086
+      "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
+        --host 127.0.0.1 --port "$target" -s fan-in -q $q -P 8 --duration "$secs" --warmup 0 \
+        --json-only >/dev/null 2>>"$OUT/load.log" || true
+    done
+  done
+}
+warm_pass
+
+i=0
+for entry in "${SCENARIOS[@]}"; do
+  name="${entry%%|*}"
+  args="${entry#*|}"
+  if [[ -n "$ONLY" && ",$ONLY," != *",$name,"* ]]; then continue; fi
+  if [[ "$name" == conn-storm && $i -gt 0 ]]; then restart_brokers; fi
+  echo "== $name: $args" >&2
+  # shellcheck disable=SC2086 # args are deliberately split
+  if (( i % 2 == 0 )); then
+    run_one "$name" mosquitto "$MOSQ_PORT" "$MOSQ_PID" $args
+    run_one "$name" si-mqtt "$SI_PORT" "$SI_PID" $args
+  else
+    run_one "$name" si-mqtt "$SI_PORT" "$SI_PID" $args
+    run_one "$name" mosquitto "$MOSQ_PORT" "$MOSQ_PID" $args
+  fi
+  i=$((i + 1))
+done
+
+# ---------------------------------------------------------------- table
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 <= 0 || a + 0 < 0) print "-"; else printf "%.2f", a / b }'; }
+fmt() { awk -v v="$1" 'BEGIN { if (v == "" || v + 0 < 0) print "-"; else if (v + 0 >= 100) printf "%.0f", v; else printf "%.2f", v }'; }
+{
+  printf '%-16s %-22s %14s %14s %9s\n' scenario metric mosquitto si-mqtt si/mosq
+  for entry in "${SCENARIOS[@]}"; do
+    name="${entry%%|*}"
+    m=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"mosquitto\"" "$RESULTS" | tail -1 || true)
+    s=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"si-mqtt\"" "$RESULTS" | tail -1 || true)
+    [[ -z "$m$s" ]] && continue
+    if [[ "$name" == conn-storm ]]; then
+      metrics=(connections connects_per_s rss_bytes_per_conn failed_connections)
+    else
+      metrics=(msgs_per_s p50_us p99_us p999_us broker_cpu_us_per_msg lost dup)
+    fi
+    for k in "${metrics[@]}"; do
+      mv=$(jf "$m" "$k"); sv=$(jf "$s" "$k")
+      printf '%-16s %-22s %14s %14s %9s\n' "$name" "$k" "$(fmt "$mv")" "$(fmt "$sv")" "$(ratio "$sv" "$mv")"
+    done
+  done
+} | tee "$OUT/table.txt"
+echo "results: $RESULTS; table: $OUT/table.txt" >&2
+exit "$FAILED"
