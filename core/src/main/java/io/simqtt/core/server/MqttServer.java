@@ -8,6 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.util.NettyRuntime;
 import io.simqtt.config.ListenerSettings;
 import io.simqtt.core.codec.MqttDecoder;
 import io.simqtt.core.codec.MqttEncoder;
@@ -30,7 +31,10 @@ public final class MqttServer {
   public MqttServer(ProtocolContext context) {
     this.context = context;
     this.bossGroup = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
-    this.workerGroup = new MultiThreadIoEventLoopGroup(0, transport.ioHandlerFactory());
+    // One event loop per core: Netty's default of two per core only adds hand-offs here.
+    this.workerGroup =
+        new MultiThreadIoEventLoopGroup(
+            NettyRuntime.availableProcessors(), transport.ioHandlerFactory());
   }
 
   /** Binds the listener; returns the bound address. */
