@@ -76,7 +76,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
         Route r = frame.getRouteUpdate().getRoute();
         cluster.peerRouteUpdated(peerId, r.getFilter(), r.getCount());
       }
-      case FORWARD -> onForward(frame.getForward());
+      case FORWARDS -> frame.getForwards().getForwardsList().forEach(this::onForward);
       case RETAINED -> onRetained(frame.getRetained());
       case CLAIM ->
           cluster

@@ -7,10 +7,12 @@ import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.message.Message;
 import io.simqtt.proto.peer.Forward;
+import io.simqtt.proto.peer.ForwardBatch;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
@@ -38,6 +40,9 @@ final class PeerLink {
   static final int MAX_UNACKED = 100_000;
   /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
   static final int MAX_PENDING = 10_000;
+  /** A batch of forwards goes out at this many messages or bytes of payload and topic. */
+  private static final int MAX_BATCH = 256;
+  private static final int MAX_BATCH_BYTES = 64 * 1024;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
 
@@ -63,7 +68,10 @@ final class PeerLink {
   // Confined to executor:
   private ClientCallStreamObserver<PeerFrame> out;
   private final ArrayDeque<PeerFrame> pending = new ArrayDeque<>();
-  private final TreeMap<Long, PeerFrame> unacked = new TreeMap<>();
+  private final TreeMap<Long, Forward> unacked = new TreeMap<>();
+  private final List<Forward> batch = new ArrayList<>();
+  private int batchBytes;
+  private boolean flushScheduled;
   private long nextSeq = 1;
   private int attempt;
   /** Identifies the current stream; callbacks of an older one are ignored. */
@@ -117,22 +125,19 @@ final class PeerLink {
   void forward(Message message, boolean direct, List<String> shared) {
     onLinkThread(
         () -> {
-          long seq = nextSeq++;
-          PeerFrame frame =
-              PeerFrame.newBuilder()
-                  .setForward(
-                      Forward.newBuilder()
-                          .setSeq(seq)
-                          .setMessage(ProtoConvert.toProto(message))
-                          .setDirect(direct)
-                          .addAllShared(shared))
+          Forward f =
+              Forward.newBuilder()
+                  .setSeq(nextSeq++)
+                  .setMessage(ProtoConvert.toProto(message))
+                  .setDirect(direct)
+                  .addAllShared(shared)
                   .build();
           if (message.qos() > 0) {
             if (unacked.size() >= MAX_UNACKED) {
               forwardsDroppedQueueFull.increment();
               return;
             }
-            unacked.put(seq, frame);
+            unacked.put(f.getSeq(), f);
           }
           if (state == State.UP) {
             if (message.qos() == 0 && pending.size() >= MAX_PENDING) {
@@ -140,7 +145,7 @@ final class PeerLink {
               return;
             }
             forwardsSent.increment();
-            send(frame);
+            batch(f);
           } else if (message.qos() == 0) {
             forwardsDroppedLinkDown.increment();
           }
@@ -148,12 +153,43 @@ final class PeerLink {
   }
 
   /**
+   * Adds a forward to the batch being built. The batch goes out when it is full or when the
+   * link's thread has run the tasks queued behind this one, so a burst travels in few frames
+   * and a lone message waits for nothing.
+   */
+  private void batch(Forward f) {
+    batch.add(f);
+    batchBytes += f.getMessage().getPayload().size() + f.getMessage().getTopic().length();
+    if (batch.size() >= MAX_BATCH || batchBytes >= MAX_BATCH_BYTES) {
+      flushBatch();
+    } else if (!flushScheduled) {
+      flushScheduled = true;
+      onLinkThread(this::flushBatch);
+    }
+  }
+
+  private void flushBatch() {
+    flushScheduled = false;
+    if (batch.isEmpty()) {
+      return;
+    }
+    if (state == State.UP) {
+      ForwardBatch forwards = ForwardBatch.newBuilder().addAllForwards(batch).build();
+      send(PeerFrame.newBuilder().setForwards(forwards).build());
+    }
+    batch.clear();
+    batchBytes = 0;
+  }
+
+  /**
    * Sends a control frame (routes, retained, claims) if the link is up; a link coming up sends
-   * full snapshots, so nothing is lost by dropping these while it is down.
+   * full snapshots, so nothing is lost by dropping these while it is down. Forwards batched
+   * before it go first.
    */
   void sendControl(PeerFrame frame) {
     onLinkThread(
         () -> {
+          flushBatch();
           if (state == State.UP) {
             send(frame);
           }
@@ -230,10 +266,11 @@ final class PeerLink {
     attempt = 0;
     LOG.info("cluster link to {} up", peer.id());
     cluster.onLinkUp(this);
-    for (PeerFrame f : unacked.values()) {
+    for (Forward f : unacked.values()) {
       forwardsResent.increment();
-      send(f);
+      batch(f);
     }
+    flushBatch();
   }
 
   private void onClosed(long g, Throwable t) {
@@ -245,6 +282,8 @@ final class PeerLink {
     state = State.DOWN;
     out = null;
     pending.clear();
+    batch.clear();
+    batchBytes = 0;
     cluster.onLinkDown(peer.id());
     if (stopped) {
       return;
