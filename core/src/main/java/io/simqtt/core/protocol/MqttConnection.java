@@ -161,7 +161,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    connectTimeout.cancel(false);
+    cancelConnectTimeout();
     context.metrics().connectionClosed();
     Session s = session;
     if (s != null) {
@@ -209,8 +209,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   // ---- CONNECT ----
 
+  /** Also drops the reference: an idle connection should not hold a spent timer. */
+  private void cancelConnectTimeout() {
+    if (connectTimeout != null) {
+      connectTimeout.cancel(false);
+      connectTimeout = null;
+    }
+  }
+
   private void onConnect(Connect connect) {
-    connectTimeout.cancel(false);
+    cancelConnectTimeout();
     version = connect.version();
     encoder.setVersion(version);
     ConnectNegotiator.Outcome outcome = negotiator.negotiate(connect);
