@@ -10,18 +10,8 @@
 # Builds the node first when peer/target has no jar yet.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/peer/target/simqtt-node.jar"
-LIB="$ROOT/peer/target/lib"
-
-if [[ ! -f "$JAR" || ! -d "$LIB" ]]; then
-  echo "si-mqtt-admin: no build found, building with Maven (mvn -DskipTests package) ..." >&2
-  (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
-fi
-
-JAVA="java"
-if [[ -n "${JAVA_HOME:-}" ]]; then
-  JAVA="$JAVA_HOME/bin/java"
-fi
+# shellcheck source=bin/node-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
+ensure_built si-mqtt-admin
 
 exec "$JAVA" -cp "$JAR:$LIB/*" io.simqtt.peer.admin.AdminCli "$@"

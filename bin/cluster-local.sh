@@ -19,9 +19,8 @@
 # Builds the node once (mvn -DskipTests package) when peer/target has no jar yet.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/peer/target/simqtt-node.jar"
-LIB="$ROOT/peer/target/lib"
+# shellcheck source=bin/node-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
 CONF_DIR="$ROOT/config/src/main/resources/examples/cluster-local"
 RUN_DIR="${SIMQTT_RUN_DIR:-$ROOT/run/cluster-local}"
 BASE_MQTT="${SIMQTT_BASE_MQTT_PORT:-1883}"
@@ -100,13 +99,6 @@ all_links_up() {
   done
 }
 
-build_if_needed() {
-  if [[ ! -f "$JAR" || ! -d "$LIB" ]]; then
-    echo "cluster-local: no build found, building with Maven (mvn -DskipTests package) ..." >&2
-    (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
-  fi
-}
-
 # SIGTERM to the given nodes, wait, report; removes their pid files. Returns 1 if one would
 # not stop and had to be killed.
 stop_nodes() {
@@ -151,7 +143,7 @@ cmd_start() {
   if ((${#running[@]} > 0)); then
     die "already running: ${running[*]}; run '$0 stop' first (run dir $RUN_DIR)"
   fi
-  build_if_needed
+  ensure_built cluster-local
   mkdir -p "$RUN_DIR"
   local -a env_ports=()
   for n in "${NODES[@]}"; do

@@ -7,20 +7,9 @@
 # (default: -XX:+UseG1GC); settings may also come from SIMQTT_* variables or SI_CFG_PATH.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/peer/target/simqtt-node.jar"
-LIB="$ROOT/peer/target/lib"
-
-if [[ ! -f "$JAR" || ! -d "$LIB" ]]; then
-  echo "si-mqtt: no build found, building with Maven (mvn -DskipTests package) ..." >&2
-  # In a subshell so relative paths in the arguments (--config FILE) keep meaning the caller's.
-  (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
-fi
-
-JAVA="java"
-if [[ -n "${JAVA_HOME:-}" ]]; then
-  JAVA="$JAVA_HOME/bin/java"
-fi
+# shellcheck source=bin/node-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
+ensure_built si-mqtt
 
 # exec: java becomes this process, so SIGTERM reaches it and its exit code is ours.
 # shellcheck disable=SC2086 # JAVA_OPTS is deliberately split into separate options
