@@ -21,6 +21,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +41,8 @@ final class PeerLink {
   static final int MAX_UNACKED = 100_000;
   /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
   static final int MAX_PENDING = 10_000;
+  /** Forwards waiting for the link's thread; beyond this new ones are dropped and counted. */
+  static final int MAX_HAND_OFF = 50_000;
   /** A batch of forwards goes out at this many messages or bytes of payload and topic. */
   private static final int MAX_BATCH = 256;
   private static final int MAX_BATCH_BYTES = 64 * 1024;
@@ -72,6 +75,8 @@ final class PeerLink {
   private final List<Forward> batch = new ArrayList<>();
   private int batchBytes;
   private boolean flushScheduled;
+  /** Forwards handed to the link's thread that it has not taken up yet. */
+  private final AtomicInteger forwardsInHandOff = new AtomicInteger();
   private long nextSeq = 1;
   private int attempt;
   /** Identifies the current stream; callbacks of an older one are ignored. */
@@ -123,8 +128,16 @@ final class PeerLink {
 
   /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
   void forward(Message message, boolean direct, List<String> shared) {
+    // Publishers on the event loops can outrun the link: the hand-off itself is bounded, or a
+    // slow peer would fill the heap with tasks before any other bound is reached.
+    if (forwardsInHandOff.incrementAndGet() > MAX_HAND_OFF) {
+      forwardsInHandOff.decrementAndGet();
+      forwardsDroppedQueueFull.increment();
+      return;
+    }
     onLinkThread(
         () -> {
+          forwardsInHandOff.decrementAndGet();
           Forward f =
               Forward.newBuilder()
                   .setSeq(nextSeq++)
