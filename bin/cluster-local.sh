@@ -64,9 +64,11 @@ live_pid() {
   [[ -f "$file" ]] || return 0
   pid="$(cat "$file")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-  # The pid must still be a si-mqtt node: pids are reused after a process exits.
+  # The pid must still be a si-mqtt node: pids are reused after a process exits. Just after
+  # start it may still be bin/start-node.sh, before that script execs java.
   if kill -0 "$pid" 2>/dev/null \
-      && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'io.simqtt.peer.NodeMain'; then
+      && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null \
+        | grep -qE 'io\.simqtt\.peer\.NodeMain|bin/start-node\.sh'; then
     echo "$pid"
   fi
 }
