@@ -8,7 +8,6 @@ import io.netty.buffer.ByteBuf;
  * the next packet.
  */
 final class FieldReader {
-  private final Utf8 utf8 = new Utf8();
   private ByteBuf buf;
   private int limit;
   private String packetName;
@@ -75,7 +74,7 @@ final class FieldReader {
   String readString(String what) {
     int length = readShort(what + " length");
     need(length, what);
-    String s = utf8.decode(buf, buf.readerIndex(), length, packetName + " " + what);
+    String s = Utf8.decode(buf, buf.readerIndex(), length, packetName + " " + what);
     buf.skipBytes(length);
     return s;
   }

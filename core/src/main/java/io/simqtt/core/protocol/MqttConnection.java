@@ -56,6 +56,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   /** Set on the event loop when CONNECT is accepted; packets after that go to the session. */
   private Session session;
   private ConnectTerms terms;
+  /** Created on first use, like the next one: an idle connection should cost little. */
   private InboundTopicAliases aliases;
   private SubscriptionRequests subscriptionRequests;
   /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
@@ -229,8 +230,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     ConnectTerms t = outcome.terms();
     terms = t;
     decoder.setMaxPacketSize(context.settings().limits().maxPacketSize());
-    aliases = new InboundTopicAliases(context.settings().limits().topicAliasMaximum());
-    subscriptionRequests = new SubscriptionRequests(context, this);
     if (t.keepAlive() > 0) {
       long millis = t.keepAlive() * 1500L;
       channel
@@ -343,9 +342,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     } else if (packet instanceof PubResponse r) {
       onPubResponse(r);
     } else if (packet instanceof MqttPacket.Subscribe sub) {
-      subscriptionRequests.subscribe(session, sub);
+      subscriptionRequests().subscribe(session, sub);
     } else if (packet instanceof MqttPacket.Unsubscribe unsub) {
-      subscriptionRequests.unsubscribe(session, unsub);
+      subscriptionRequests().unsubscribe(session, unsub);
     } else if (packet instanceof MqttPacket.PingReq) {
       send(MqttPacket.PingResp.INSTANCE);
     } else if (packet instanceof Disconnect d) {
@@ -375,6 +374,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     String topic = p.topic();
     if (props.topicAlias != null) {
       int alias = props.topicAlias;
+      if (aliases == null) {
+        aliases = new InboundTopicAliases(context.settings().limits().topicAliasMaximum());
+      }
       if (!aliases.isValid(alias)) {
         close(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " is out of range");
         return;
@@ -459,6 +461,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     willOnClose = d.reasonCode() != ReasonCode.NORMAL_DISCONNECTION;
     closing.set(true);
     channel.close();
+  }
+
+  private SubscriptionRequests subscriptionRequests() {
+    if (subscriptionRequests == null) {
+      subscriptionRequests = new SubscriptionRequests(context, this);
+    }
+    return subscriptionRequests;
   }
 
   void sendAck(PacketType type, int packetId, int reasonCode) {

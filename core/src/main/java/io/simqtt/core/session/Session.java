@@ -62,10 +62,12 @@ public final class Session {
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
    * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9).
    */
-  private final ArrayDeque<Integer> resendPending = new ArrayDeque<>(2);
+  private ArrayDeque<Integer> resendPending;
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
-  private final Set<Integer> inboundQos2 = new HashSet<>();
+  private Set<Integer> inboundQos2 = NO_IDS;
   private int lastPacketId;
+  /** Shared by sessions without inbound QoS 2 in progress: most never have any. */
+  private static final Set<Integer> NO_IDS = Set.of();
 
   Session(String clientId, SessionRegistry registry, EventExecutor home) {
     this.clientId = clientId;
@@ -142,13 +144,16 @@ public final class Session {
    */
   public void resumeDelivery() {
     online = true;
-    resendPending.clear();
+    resendPending = null;
     for (InflightMessage f : inflight.values()) {
       if (f.released()) {
         connection.send(
             new MqttPacket.PubResponse(
                 PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.NONE));
       } else {
+        if (resendPending == null) {
+          resendPending = new ArrayDeque<>();
+        }
         resendPending.addLast(f.packetId());
       }
     }
@@ -285,7 +290,9 @@ public final class Session {
       inflight.put(f.packetId(), f);
     }
     queue.addAll(s.queued());
-    inboundQos2.addAll(s.inboundQos2());
+    if (!s.inboundQos2().isEmpty()) {
+      inboundQos2 = new HashSet<>(s.inboundQos2());
+    }
     lastPacketId = s.lastPacketId();
   }
 
@@ -331,7 +338,7 @@ public final class Session {
       }
       return;
     }
-    if (online && queue.isEmpty() && resendPending.isEmpty() && inflight.size() < window()) {
+    if (online && queue.isEmpty() && noResends() && inflight.size() < window()) {
       sendNew(d);
     } else {
       enqueue(d);
@@ -382,12 +389,15 @@ public final class Session {
 
   /** Records an inbound QoS 2 packet id; false when it is a resend still awaiting PUBREL. */
   public boolean receiveQos2(int packetId) {
+    if (inboundQos2 == NO_IDS) {
+      inboundQos2 = new HashSet<>();
+    }
     return inboundQos2.add(packetId);
   }
 
   /** PUBREL arrived; false when the id was unknown. */
   public boolean releaseQos2(int packetId) {
-    return inboundQos2.remove(packetId);
+    return inboundQos2 != NO_IDS && inboundQos2.remove(packetId);
   }
 
   public int inboundQos2Count() {
@@ -504,13 +514,13 @@ public final class Session {
     long now = now();
     int window = window();
     // Resends first, in their original order; released entries are already on the wire.
-    while (!resendPending.isEmpty() && inflight.size() - resendPending.size() < window) {
+    while (!noResends() && inflight.size() - resendPending.size() < window) {
       InflightMessage f = inflight.get(resendPending.pollFirst());
       if (f != null && !f.released()) {
         write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now));
       }
     }
-    while (resendPending.isEmpty() && inflight.size() < window && !queue.isEmpty()) {
+    while (noResends() && inflight.size() < window && !queue.isEmpty()) {
       Delivery d = queue.pollFirst();
       if (d.message().isExpired(now)) {
         registry.metrics().dropped(DropReason.EXPIRED);
@@ -552,6 +562,11 @@ public final class Session {
    * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
    * PUBREC arrived stays: the client has it.
    */
+  /** No unacknowledged PUBLISH waiting to be re-sent after a resume. */
+  private boolean noResends() {
+    return resendPending == null || resendPending.isEmpty();
+  }
+
   private void releaseShared() {
     List<Delivery> moved = new ArrayList<>();
     Iterator<InflightMessage> it = inflight.values().iterator();
@@ -559,7 +574,9 @@ public final class Session {
       InflightMessage f = it.next();
       if (f.delivery().sharedGroup() != null && !f.released()) {
         moved.add(f.delivery());
-        resendPending.remove(f.packetId());
+        if (resendPending != null) {
+          resendPending.remove(f.packetId());
+        }
         it.remove();
       }
     }
@@ -583,8 +600,8 @@ public final class Session {
     subscriptions.clear();
     queue.clear();
     inflight.clear();
-    resendPending.clear();
-    inboundQos2.clear();
+    resendPending = null;
+    inboundQos2 = NO_IDS;
   }
 
   private void cancelTimers() {
