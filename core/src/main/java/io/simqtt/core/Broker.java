@@ -73,7 +73,7 @@ public final class Broker implements AutoCloseable {
             clock,
             metrics,
             mqtt.sessions().sharedSubscriptionStrategy());
-    this.remoteRoutes = new RemoteRoutes(subscriptions);
+    this.remoteRoutes = router.remoteRoutes();
     this.node =
         new BrokerNode(settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
     this.server =

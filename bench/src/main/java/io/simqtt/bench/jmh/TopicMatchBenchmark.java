@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * {@link SubscriptionTree#match} with 100k subscriptions: half exact filters, the rest with + and
  * # at different levels and a tenth in $share groups, plus "site/#" and "#" so every topic has
- * several matches. The same mix as core's SubscriptionTreeBenchmark test.
+ * several matches.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -37,10 +37,4 @@ public record Message(
     long left = expiresAtMillis - nowMillis;
     return Math.max(1, (left + 999) / 1000);
   }
-
-  public Message withRetain(boolean newRetain) {
-    return newRetain == retain
-        ? this
-        : new Message(topic, payload, qos, newRetain, properties, expiresAtMillis, publisherId);
-  }
 }

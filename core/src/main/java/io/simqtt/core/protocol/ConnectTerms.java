@@ -12,7 +12,6 @@ package io.simqtt.core.protocol;
  * @param receiveMaximum the client's Receive Maximum
  * @param maximumPacketSize the client's Maximum Packet Size (Long.MAX_VALUE = none)
  * @param topicAliasMaximum the client's Topic Alias Maximum
- * @param problemInformation whether the client accepts Reason Strings on acks
  * @param responseInformation whether the client asked for Response Information
  */
 record ConnectTerms(
@@ -25,5 +24,4 @@ record ConnectTerms(
     int receiveMaximum,
     long maximumPacketSize,
     int topicAliasMaximum,
-    boolean problemInformation,
     boolean responseInformation) {}

@@ -104,11 +104,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   }
 
   @Override
-  public boolean wantsProblemInformation() {
-    return terms.problemInformation();
-  }
-
-  @Override
   public String remoteAddress() {
     return channel.remoteAddress() instanceof java.net.InetSocketAddress a
         ? a.getHostString() + ":" + a.getPort()
@@ -400,11 +395,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       // QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack is plain and the
       // message is dropped silently, as Mosquitto does.
       LOG.debug("{}: PUBLISH to {} refused", terms.clientId(), topic);
-      if (p.qos() == 1) {
-        sendAck(PacketType.PUBACK, p.packetId(), ReasonCode.NOT_AUTHORIZED);
-      } else if (p.qos() == 2) {
-        sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.NOT_AUTHORIZED);
-      }
+      acknowledge(p, ReasonCode.NOT_AUTHORIZED);
       return;
     }
     if (p.qos() == 2) {
@@ -420,11 +411,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
     int receivers = context.router().publish(InboundMessages.of(p, topic, terms.clientId()));
-    int reason = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    acknowledge(p, receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+  }
+
+  /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0. */
+  private void acknowledge(Publish p, int reasonCode) {
     if (p.qos() == 1) {
-      sendAck(PacketType.PUBACK, p.packetId(), reason);
+      sendAck(PacketType.PUBACK, p.packetId(), reasonCode);
     } else if (p.qos() == 2) {
-      sendAck(PacketType.PUBREC, p.packetId(), reason);
+      sendAck(PacketType.PUBREC, p.packetId(), reasonCode);
     }
   }
 

@@ -31,6 +31,7 @@ public final class MessageRouter {
   private final HybridClock clock;
   private final BrokerMetrics metrics;
   private final SharedStrategy sharedStrategy;
+  private final RemoteRoutes remoteRoutes;
 
   public MessageRouter(
       String nodeId,
@@ -49,6 +50,12 @@ public final class MessageRouter {
     this.clock = clock;
     this.metrics = metrics;
     this.sharedStrategy = sharedStrategy;
+    this.remoteRoutes = new RemoteRoutes(tree);
+  }
+
+  /** Where the routes of other nodes are kept, in this router's tree. */
+  public RemoteRoutes remoteRoutes() {
+    return remoteRoutes;
   }
 
   /**
@@ -134,7 +141,10 @@ public final class MessageRouter {
     if (matches.isEmpty()) {
       return 0;
     }
-    Map<String, RemoteCopy> remote = toCluster ? new LinkedHashMap<>(0) : null;
+    // Collecting copies for other nodes only when some node has routes: a single node
+    // allocates nothing for the cluster on its per-message path.
+    Map<String, RemoteCopy> remote =
+        toCluster && !remoteRoutes.isEmpty() ? new LinkedHashMap<>(2) : null;
     int count = deliverDirect(message, matches.direct(), remote);
     for (SharedGroup group : matches.shared()) {
       if (chooseMember(message, group, remote, null)) {

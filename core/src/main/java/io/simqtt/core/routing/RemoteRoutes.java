@@ -21,8 +21,10 @@ public final class RemoteRoutes {
   private final SubscriptionTree tree;
   /** Per node, the filters in the tree for it. Guarded by this; writes are rare. */
   private final Map<String, Set<String>> filtersByNode = new HashMap<>();
+  /** Routes in the tree for all nodes; written under the lock. */
+  private volatile int total;
 
-  public RemoteRoutes(SubscriptionTree tree) {
+  RemoteRoutes(SubscriptionTree tree) {
     this.tree = tree;
   }
 
@@ -47,8 +49,8 @@ public final class RemoteRoutes {
       }
     }
     routes.forEach((filter, count) -> {
-      if (count > 0 && current.add(filter)) {
-        tree.subscribe(idOf(nodeId), filter, ROUTE);
+      if (count > 0) {
+        add(nodeId, current, filter);
       }
     });
   }
@@ -57,9 +59,7 @@ public final class RemoteRoutes {
   public synchronized void update(String nodeId, String filter, int count) {
     Set<String> current = filtersByNode.computeIfAbsent(nodeId, n -> new HashSet<>());
     if (count > 0) {
-      if (current.add(filter)) {
-        tree.subscribe(idOf(nodeId), filter, ROUTE);
-      }
+      add(nodeId, current, filter);
     } else {
       remove(nodeId, current, filter);
     }
@@ -71,24 +71,27 @@ public final class RemoteRoutes {
     filtersByNode.remove(nodeId);
   }
 
-  /** Filters a node advertises, for status and tests. */
-  public synchronized int routeCount(String nodeId) {
-    Set<String> s = filtersByNode.get(nodeId);
-    return s == null ? 0 : s.size();
+  /** Filters all nodes advertise: the part of the subscription tree that is not local. */
+  public int totalRouteCount() {
+    return total;
   }
 
-  /** Filters all nodes advertise: the part of the subscription tree that is not local. */
-  public synchronized int totalRouteCount() {
-    int n = 0;
-    for (Set<String> s : filtersByNode.values()) {
-      n += s.size();
+  /** Read on every publish, without the lock: no remote route means nothing to forward. */
+  boolean isEmpty() {
+    return total == 0;
+  }
+
+  private void add(String nodeId, Set<String> current, String filter) {
+    if (current.add(filter)) {
+      tree.subscribe(idOf(nodeId), filter, ROUTE);
+      total++;
     }
-    return n;
   }
 
   private void remove(String nodeId, Set<String> current, String filter) {
     if (current.remove(filter)) {
       tree.unsubscribe(idOf(nodeId), filter);
+      total--;
     }
   }
 }

@@ -23,9 +23,6 @@ public interface ClientConnection {
   /** The client's Maximum Packet Size, or Long.MAX_VALUE when it set none. */
   long maximumPacketSize();
 
-  /** Whether the client allows Reason Strings and User Properties on acks (Request Problem Information). */
-  boolean wantsProblemInformation();
-
   /** Sends DISCONNECT with the reason code (MQTT 5 only) and closes; no will handling here. */
   void close(int reasonCode, String reason);
 
