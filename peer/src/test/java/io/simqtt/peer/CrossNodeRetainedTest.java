@@ -24,30 +24,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Retained messages set or cleared on any node are the same on every node. */
 @Timeout(90)
-class CrossNodeRetainedTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private ClusterFixture cluster;
-
-  @BeforeEach
-  void start() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterEach
-  void stop() {
-    cluster.close();
-  }
-
+class CrossNodeRetainedTest extends FreshClusterTest {
   @Test
   void setOnASeenOnCClearedOnBGoneEverywhere() throws Exception {
     Mqtt5BlockingClient onA = connect(cluster, A, "ret-a");

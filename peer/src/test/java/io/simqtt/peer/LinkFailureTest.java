@@ -22,30 +22,12 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** A node stopped and restarted while QoS 1 traffic flows between the other two. */
 @Timeout(90)
-class LinkFailureTest {
-  private static final int A = 0;
-  private static final int B = 1;
-  private static final int C = 2;
-
-  private ClusterFixture cluster;
-
-  @BeforeEach
-  void start() {
-    cluster = ClusterFixture.start(3);
-  }
-
-  @AfterEach
-  void stop() {
-    cluster.close();
-  }
-
+class LinkFailureTest extends FreshClusterTest {
   @Test
   void qos1FlowBetweenSurvivorsLosesNothingAndRoutesConvergeAfterRestart() throws Exception {
     Mqtt5BlockingClient sub = connect(cluster, B, "lf-sub");
