@@ -9,10 +9,12 @@ import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.ForwardCopy;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.Hello;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.RetainedUpdate;
@@ -151,10 +153,14 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public void forward(String nodeId, Message message, boolean direct, List<String> shared) {
-    PeerLink l = links.get(nodeId);
-    if (l != null) {
-      l.forward(message, direct, shared);
+  public void forward(Message message, List<ForwardCopy> copies) {
+    // Converted once here, on the publisher's event loop, whatever number of nodes get it.
+    AppMessage proto = ProtoConvert.toProto(message);
+    for (ForwardCopy copy : copies) {
+      PeerLink l = links.get(copy.nodeId());
+      if (l != null) {
+        l.forward(proto, copy.direct(), copy.shared());
+      }
     }
   }
 

@@ -5,7 +5,7 @@ import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings.PeerAddress;
-import io.simqtt.core.message.Message;
+import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
 import io.simqtt.proto.peer.PeerFrame;
@@ -127,7 +127,7 @@ final class PeerLink {
   }
 
   /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
-  void forward(Message message, boolean direct, List<String> shared) {
+  void forward(AppMessage message, boolean direct, List<String> shared) {
     // Publishers on the event loops can outrun the link: the hand-off itself is bounded, or a
     // slow peer would fill the heap with tasks before any other bound is reached.
     if (forwardsInHandOff.incrementAndGet() > MAX_HAND_OFF) {
@@ -141,11 +141,11 @@ final class PeerLink {
           Forward f =
               Forward.newBuilder()
                   .setSeq(nextSeq++)
-                  .setMessage(ProtoConvert.toProto(message))
+                  .setMessage(message)
                   .setDirect(direct)
                   .addAllShared(shared)
                   .build();
-          if (message.qos() > 0) {
+          if (message.getQos() > 0) {
             if (unacked.size() >= MAX_UNACKED) {
               forwardsDroppedQueueFull.increment();
               return;
@@ -153,13 +153,13 @@ final class PeerLink {
             unacked.put(f.getSeq(), f);
           }
           if (state == State.UP) {
-            if (message.qos() == 0 && pending.size() >= MAX_PENDING) {
+            if (message.getQos() == 0 && pending.size() >= MAX_PENDING) {
               forwardsDroppedQueueFull.increment();
               return;
             }
             forwardsSent.increment();
             batch(f);
-          } else if (message.qos() == 0) {
+          } else if (message.getQos() == 0) {
             forwardsDroppedLinkDown.increment();
           }
         });

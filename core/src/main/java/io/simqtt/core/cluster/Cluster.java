@@ -26,13 +26,11 @@ public interface Cluster {
   void subscriptionRemoved(String filter);
 
   /**
-   * Sends a message accepted on this node to one remote node, once, whatever number of its
-   * filters matched.
-   *
-   * @param direct deliver to the node's ordinary matching subscriptions
-   * @param shared shared subscriptions ("$share/g/f") for which this node chose that node
+   * Sends a message accepted on this node to other nodes: one copy per node, whatever number of
+   * its filters matched. All copies are handed over in one call so the message is prepared for
+   * the wire once.
    */
-  void forward(String nodeId, Message message, boolean direct, List<String> shared);
+  void forward(Message message, List<ForwardCopy> copies);
 
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);

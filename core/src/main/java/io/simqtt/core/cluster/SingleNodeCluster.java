@@ -22,7 +22,7 @@ final class SingleNodeCluster implements Cluster {
   public void subscriptionRemoved(String filter) {}
 
   @Override
-  public void forward(String nodeId, Message message, boolean direct, List<String> shared) {}
+  public void forward(Message message, List<ForwardCopy> copies) {}
 
   @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}

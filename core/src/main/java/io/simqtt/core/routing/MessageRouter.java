@@ -2,6 +2,7 @@ package io.simqtt.core.routing;
 
 import io.simqtt.config.SessionSettings.SharedStrategy;
 import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.ForwardCopy;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
@@ -159,10 +160,12 @@ public final class MessageRouter {
   }
 
   private void forwardAll(Message message, Map<String, RemoteCopy> remote) {
-    for (Map.Entry<String, RemoteCopy> e : remote.entrySet()) {
-      RemoteCopy copy = e.getValue();
-      cluster.forward(e.getKey(), message, copy.direct, copy.shared);
+    if (remote.isEmpty()) {
+      return;
     }
+    List<ForwardCopy> copies = new ArrayList<>(remote.size());
+    remote.forEach((node, copy) -> copies.add(new ForwardCopy(node, copy.direct, copy.shared)));
+    cluster.forward(message, copies);
   }
 
   /** Local subscribers get their deliveries; remote ones are collected into {@code remote}. */
