@@ -1,16 +1,11 @@
 package io.simqtt.core;
 
-import io.netty.channel.Channel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
-import io.simqtt.core.protocol.MqttConnection;
 import io.simqtt.core.protocol.ProtocolContext;
 import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
@@ -22,7 +17,6 @@ import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 
 /** A running MQTT broker node. */
 public final class Broker implements AutoCloseable {
@@ -32,7 +26,6 @@ public final class Broker implements AutoCloseable {
   private final BrokerMetrics metrics = new BrokerMetrics();
   private final SubscriptionTree subscriptions = new SubscriptionTree();
   private final RetainedStore retained = new MemoryRetainedStore();
-  private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final HybridClock clock = new HybridClock();
   private final Cluster cluster;
   private final BrokerNode node;
@@ -78,7 +71,7 @@ public final class Broker implements AutoCloseable {
         new BrokerNode(settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
     this.server =
         new MqttServer(
-            new ProtocolContext(mqtt, sessions, router, retained, metrics, channels, cluster));
+            new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster));
   }
 
   private void publishWill(Message will) {
@@ -159,16 +152,8 @@ public final class Broker implements AutoCloseable {
       sysTopics.close();
     }
     server.closeListener();
-    for (Channel ch : channels) {
-      MqttConnection conn = ch.pipeline().get(MqttConnection.class);
-      if (conn != null) {
-        conn.close(ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down");
-      } else {
-        ch.close();
-      }
-    }
-    channels.newCloseFuture().awaitUninterruptibly(SHUTDOWN_DRAIN_MILLIS, TimeUnit.MILLISECONDS);
-    channels.close().awaitUninterruptibly();
+    server.closeConnections(
+        ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down", SHUTDOWN_DRAIN_MILLIS);
     cluster.stop();
     server.shutdown();
   }

@@ -6,8 +6,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToByteEncoder;
 
 /**
- * {@link MqttPacket}s to bytes for one channel. The version is per channel and set once CONNECT
- * is read; until then 3.1.1 framing is used (a CONNACK refusing an unknown version).
+ * {@link MqttPacket}s to bytes: {@link #encode} for the broker's connections, which write buffers
+ * themselves, and a pipeline handler for clients (tests, the load tool), whose version is set once
+ * chosen; until then 3.1.1 framing is used.
  *
  * <p>CONNECT is written in the version its record names. Packets that cannot be represented
  * (AUTH before MQTT 5, strings over 65535 bytes, packets over 256 MB) are rejected with {@link

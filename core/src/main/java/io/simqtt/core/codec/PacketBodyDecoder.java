@@ -1,6 +1,7 @@
 package io.simqtt.core.codec;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.simqtt.core.codec.MqttPacket.*;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +12,18 @@ import java.util.List;
  * packets with a fixed structure must end exactly after their last field.
  */
 final class PacketBodyDecoder {
+  /**
+   * One per thread, not per connection: decoding state lives only for one call, and an idle
+   * connection should not carry a decoder it is not using.
+   */
+  private static final FastThreadLocal<PacketBodyDecoder> PER_THREAD =
+      new FastThreadLocal<>() {
+        @Override
+        protected PacketBodyDecoder initialValue() {
+          return new PacketBodyDecoder();
+        }
+      };
+
   private final FieldReader r = new FieldReader();
   /** The version of the last CONNECT whose protocol name and level were readable, else null. */
   private MqttVersion connectVersion;
@@ -21,7 +34,12 @@ final class PacketBodyDecoder {
    *
    * @param version the connection's version; ignored for CONNECT, which carries its own
    */
+  static PacketBodyDecoder forThisThread() {
+    return PER_THREAD.get();
+  }
+
   MqttPacket decode(ByteBuf buf, int end, PacketType type, int flags, MqttVersion version) {
+    connectVersion = null;
     r.reset(buf, end, type.name());
     try {
       boolean v5 = version != null && version.isV5();
@@ -51,8 +69,9 @@ final class PacketBodyDecoder {
   }
 
   /**
-   * The version named by the last CONNECT decoded, even one that failed later on: the server
-   * refuses a broken MQTT 5 CONNECT with a CONNACK in MQTT 5 form (spec 4.13.1).
+   * The version named by the CONNECT of the last {@link #decode} call, even one that failed later
+   * on (null if that packet was no CONNECT or failed before its level): the server refuses a
+   * broken MQTT 5 CONNECT with a CONNACK in MQTT 5 form (spec 4.13.1).
    */
   MqttVersion connectVersion() {
     return connectVersion;

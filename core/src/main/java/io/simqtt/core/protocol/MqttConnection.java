@@ -1,16 +1,15 @@
 package io.simqtt.core.protocol;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.codec.DecodeFailure;
-import io.simqtt.core.codec.MqttDecoder;
 import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Connect;
@@ -20,6 +19,7 @@ import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketFramer;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.session.ClientConnection;
@@ -31,27 +31,34 @@ import io.simqtt.core.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: the last inbound handler of its pipeline and the session's view of the
- * socket. Before CONNECT it runs on the channel's event loop; after, every packet is a task of the
- * session (see the package doc).
+ * One client connection: the only handler of its channel's pipeline, and the session's view of the
+ * socket. It frames inbound bytes into packets and encodes outbound packets itself, leaving
+ * flushing and deadlines to its loop's {@link LoopConnections}: one handler per channel keeps an
+ * idle connection small. Before CONNECT it runs on the channel's event loop; after, every packet is
+ * a task of the session (see the package doc).
  */
 public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
+  /** Writes buffered before a flush even while a read batch or loop turn goes on. */
+  private static final int FLUSH_EVERY = 256;
 
+  private static final AtomicIntegerFieldUpdater<MqttConnection> CLOSING =
+      AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
+
+  private final LoopConnections loop;
   private final ProtocolContext context;
-  private final ConnectNegotiator negotiator;
-  private final MqttDecoder decoder;
-  private final MqttEncoder encoder;
-  private final AtomicBoolean closing = new AtomicBoolean();
+  private final PacketFramer framer;
+  /** Bytes of an incomplete packet, between reads; null when none. */
+  private ByteBuf partial;
+  /** 1 once closing has begun: later input is ignored, later closes are no-ops. */
+  private volatile int closing;
 
   private Channel channel;
-  private ScheduledFuture<?> connectTimeout;
   private volatile MqttVersion version = MqttVersion.MQTT_3_1_1;
   /** Set on the event loop when CONNECT is accepted; packets after that go to the session. */
   private Session session;
@@ -61,14 +68,23 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private SubscriptionRequests subscriptionRequests;
   /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
   private List<Object> heldDuringClaim;
+  private OutboundTopicAliases outboundAliases;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
 
-  public MqttConnection(ProtocolContext context, MqttDecoder decoder, MqttEncoder encoder) {
-    this.context = context;
-    this.negotiator = new ConnectNegotiator(context.settings());
-    this.decoder = decoder;
-    this.encoder = encoder;
+  // Loop-confined bookkeeping for LoopConnections.
+  /** Before the session is bound, when the socket opened; after, when input was last seen. */
+  private long deadlineBase;
+  /** Input arrived since the last sweep. */
+  private boolean heard;
+  private boolean flushPending;
+  private int unflushed;
+  int rosterIndex = -1;
+
+  public MqttConnection(LoopConnections loop) {
+    this.loop = loop;
+    this.context = loop.context();
+    this.framer = PacketFramer.forServer(context.settings().limits().maxConnectPacketSize());
   }
 
   // ---- ClientConnection ----
@@ -85,7 +101,34 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void send(MqttPacket packet) {
-    channel.writeAndFlush(packet, channel.voidPromise());
+    EventLoop l = loop.loop();
+    if (!l.inEventLoop()) {
+      l.execute(() -> send(packet));
+      return;
+    }
+    MqttPacket wire =
+        outboundAliases != null && packet instanceof Publish p
+            ? outboundAliases.withAlias(p)
+            : packet;
+    channel.write(encode(wire), channel.voidPromise());
+    if (++unflushed >= FLUSH_EVERY) {
+      unflushed = 0;
+      channel.flush();
+    } else if (!flushPending) {
+      flushPending = true;
+      loop.flushLater(this);
+    }
+  }
+
+  /** Called by the loop once its turn is over, for connections {@link #send} wrote to. */
+  void flushNow() {
+    flushPending = false;
+    unflushed = 0;
+    channel.flush();
+  }
+
+  private ByteBuf encode(MqttPacket packet) {
+    return MqttEncoder.encode(channel.alloc(), packet, version);
   }
 
   @Override
@@ -117,9 +160,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void close(int reasonCode, String reason) {
-    if (!closing.compareAndSet(false, true)) {
+    if (!CLOSING.compareAndSet(this, 0, 1)) {
       return;
     }
+    EventLoop l = loop.loop();
+    if (l.inEventLoop()) {
+      sendDisconnectAndClose(reasonCode, reason);
+    } else {
+      l.execute(() -> sendDisconnectAndClose(reasonCode, reason));
+    }
+  }
+
+  /** Closes the socket now, without a DISCONNECT (server shutdown after its grace period). */
+  void abort() {
+    closing = 1;
+    channel.close();
+  }
+
+  private void sendDisconnectAndClose(int reasonCode, String reason) {
     if (version.isV5() && terms != null) {
       MqttProperties p = MqttProperties.empty();
       p.reasonString = reason;
@@ -128,9 +186,36 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         // The Reason String is optional; the client's size limit is not.
         d = new Disconnect(reasonCode, MqttProperties.NONE);
       }
-      channel.writeAndFlush(d).addListener(ChannelFutureListener.CLOSE);
+      channel.writeAndFlush(encode(d)).addListener(ChannelFutureListener.CLOSE);
     } else {
       channel.close();
+    }
+  }
+
+  /**
+   * Called by the loop's sweep: closes a socket that sent no CONNECT in time, or a client silent
+   * for longer than one and a half times its keep alive (spec 3.1.2.10).
+   */
+  void checkDeadline(long now) {
+    if (session == null) {
+      if (now - deadlineBase > loop.connectTimeoutNanos()) {
+        LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
+        closing = 1;
+        channel.close();
+      }
+      return;
+    }
+    int keepAlive = terms.keepAlive();
+    if (keepAlive == 0 || closing != 0) {
+      return;
+    }
+    if (heard) {
+      // The sweep's clock, not the read's: later than the input, so never closes early.
+      heard = false;
+      deadlineBase = now;
+    } else if (now - deadlineBase > keepAlive * 1_500_000_000L) {
+      LOG.debug("{}: keep alive expired", terms.clientId());
+      close(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
     }
   }
 
@@ -139,25 +224,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    context.channels().add(channel);
+    deadlineBase = System.nanoTime();
+    loop.add(this);
     context.metrics().connectionOpened();
-    connectTimeout =
-        ctx.executor()
-            .schedule(
-                () -> {
-                  if (session == null) {
-                    LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
-                    channel.close();
-                  }
-                },
-                context.settings().limits().connectTimeout().toMillis(),
-                TimeUnit.MILLISECONDS);
-    ctx.fireChannelActive();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    cancelConnectTimeout();
+    loop.remove(this);
+    releasePartial();
     context.metrics().connectionClosed();
     Session s = session;
     if (s != null) {
@@ -168,9 +243,40 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (closing.get()) {
+    ByteBuf in = (ByteBuf) msg;
+    heard = true;
+    if (closing != 0) {
+      in.release();
       return;
     }
+    ByteBuf buf =
+        partial == null
+            ? in
+            : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), partial, in);
+    partial = null;
+    try {
+      Object packet;
+      while (closing == 0 && (packet = framer.next(buf)) != null) {
+        onPacket(packet);
+      }
+    } finally {
+      if (buf.isReadable() && closing == 0 && channel.isActive()) {
+        buf.discardSomeReadBytes();
+        partial = buf;
+      } else {
+        buf.release();
+      }
+    }
+  }
+
+  private void releasePartial() {
+    if (partial != null) {
+      partial.release();
+      partial = null;
+    }
+  }
+
+  private void onPacket(Object msg) {
     if (heldDuringClaim != null) {
       heldDuringClaim.add(msg);
     } else if (msg instanceof DecodeFailure failure) {
@@ -188,16 +294,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent) {
-      LOG.debug("{}: keep alive expired", terms.clientId());
-      close(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
-    } else {
-      ctx.fireUserEventTriggered(evt);
-    }
-  }
-
-  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.debug("{}: connection error: {}", channel.remoteAddress(), cause.toString());
     ctx.close();
@@ -205,43 +301,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   // ---- CONNECT ----
 
-  /** Also drops the reference: an idle connection should not hold a spent timer. */
-  private void cancelConnectTimeout() {
-    if (connectTimeout != null) {
-      connectTimeout.cancel(false);
-      connectTimeout = null;
-    }
-  }
-
   private void onConnect(Connect connect) {
-    cancelConnectTimeout();
     version = connect.version();
-    encoder.setVersion(version);
-    ConnectNegotiator.Outcome outcome = negotiator.negotiate(connect);
+    ConnectNegotiator.Outcome outcome = loop.negotiator().negotiate(connect);
     if (!outcome.accepted()) {
       refuse(outcome.reasonCode(), outcome.reason());
       return;
     }
     ConnectTerms t = outcome.terms();
     terms = t;
-    decoder.setMaxPacketSize(context.settings().limits().maxPacketSize());
-    if (t.keepAlive() > 0) {
-      long millis = t.keepAlive() * 1500L;
-      channel
-          .pipeline()
-          .addFirst("keepAlive", new IdleStateHandler(millis, 0, 0, TimeUnit.MILLISECONDS));
-    }
-    if (context.settings().features().outboundTopicAliasMaximum() > 0
-        && t.topicAliasMaximum() > 0) {
-      channel
-          .pipeline()
-          .addBefore(
-              "connection",
-              "outboundAliases",
-              new OutboundTopicAliases(
-                  Math.min(
-                      t.topicAliasMaximum(),
-                      context.settings().features().outboundTopicAliasMaximum())));
+    framer.setMaxPacketSize(context.settings().limits().maxPacketSize());
+    int aliasMaximum =
+        Math.min(t.topicAliasMaximum(), context.settings().features().outboundTopicAliasMaximum());
+    if (aliasMaximum > 0) {
+      outboundAliases = new OutboundTopicAliases(aliasMaximum);
     }
     Will will = connect.will() == null ? null : WillMessages.of(connect.will(), t.clientId());
     CompletableFuture<ClaimResult> claim =
@@ -253,8 +326,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     // Until the other nodes answer, reads pause and what was already read waits its turn.
     heldDuringClaim = new ArrayList<>();
     channel.config().setAutoRead(false);
-    claim.thenAccept(
-        result -> channel.eventLoop().execute(() -> attach(connect, will, result)));
+    claim.thenAccept(result -> loop.loop().execute(() -> attach(connect, will, result)));
   }
 
   /** Binds the session once the cluster has answered the claim, then sends CONNACK. */
@@ -267,14 +339,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     ConnectTerms t = terms;
-    Session s = context.sessions().claim(t.clientId(), channel.eventLoop());
+    Session s = context.sessions().claim(t.clientId(), loop.loop());
     session = s;
+    deadlineBase = System.nanoTime();
     s.execute(
         () -> {
           boolean present =
               s.attach(this, connect.cleanStart(), t.sessionExpiry(), will, claimed.state());
           claimed.attached().run();
-          ConnAck ack = negotiator.accept(t, present, version.isV5());
+          ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
           send(ack);
           context.metrics().connectAccepted();
           s.resumeDelivery();
@@ -287,18 +360,21 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
     if (held != null) {
       for (Object msg : held) {
-        channelRead(channel.pipeline().context(this), msg);
+        if (closing != 0) {
+          break;
+        }
+        onPacket(msg);
       }
     }
   }
 
   private void refuse(int reasonCode, String reason) {
     context.metrics().connectRefused(reasonCode);
-    closing.set(true);
+    closing = 1;
     MqttProperties p = MqttProperties.empty();
     p.reasonString = reason;
     channel
-        .writeAndFlush(new ConnAck(false, reasonCode, p))
+        .writeAndFlush(encode(new ConnAck(false, reasonCode, p)))
         .addListener(ChannelFutureListener.CLOSE);
   }
 
@@ -312,16 +388,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       s.execute(() -> close(failure.reasonCode(), failure.message()));
       return;
     }
-    MqttVersion known = decoder.version();
+    MqttVersion known = framer.version();
     if (failure.reasonCode() == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION) {
       // Answered in 3.1.1 form: return code 1, unacceptable protocol version.
       refuse(failure.reasonCode(), failure.message());
     } else if (known != null && known.isV5()) {
       version = known;
-      encoder.setVersion(known);
       refuse(failure.reasonCode(), failure.message());
     } else {
-      closing.set(true);
+      closing = 1;
       channel.close();
     }
   }
@@ -329,7 +404,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   // ---- packets after CONNECT, as session tasks ----
 
   private void handle(MqttPacket packet) {
-    if (closing.get()) {
+    if (closing != 0) {
       return;
     }
     if (packet instanceof Publish p) {
@@ -454,7 +529,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
           Math.min(expiry, context.settings().sessions().maxSessionExpiry()));
     }
     willOnClose = d.reasonCode() != ReasonCode.NORMAL_DISCONNECTION;
-    closing.set(true);
+    closing = 1;
     channel.close();
   }
 

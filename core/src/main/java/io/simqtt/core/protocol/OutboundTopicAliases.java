@@ -1,19 +1,16 @@
 package io.simqtt.core.protocol;
 
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.ChannelPromise;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Replaces repeated topics of outbound PUBLISH packets by Topic Aliases (MQTT 5). It sits in the
- * pipeline so aliases are assigned in wire order on the channel's thread. The first {@code
- * maximum} distinct topics get an alias for the life of the connection; later ones go in full.
- * Off by default: some clients announce a Topic Alias Maximum but fail on server-sent aliases.
+ * Replaces repeated topics of outbound PUBLISH packets by Topic Aliases (MQTT 5). The connection
+ * applies it as it writes, on the channel's thread, so aliases are assigned in wire order. The
+ * first {@code maximum} distinct topics get an alias for the life of the connection; later ones
+ * go in full. Off by default: some clients announce a Topic Alias Maximum but fail on server-sent aliases.
  */
-final class OutboundTopicAliases extends ChannelOutboundHandlerAdapter {
+final class OutboundTopicAliases {
   private final int maximum;
   private final Map<String, Integer> aliases = new HashMap<>();
 
@@ -21,15 +18,8 @@ final class OutboundTopicAliases extends ChannelOutboundHandlerAdapter {
     this.maximum = maximum;
   }
 
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (msg instanceof Publish p) {
-      msg = withAlias(p);
-    }
-    ctx.write(msg, promise);
-  }
-
-  private Publish withAlias(Publish p) {
+  /** The packet to write in place of {@code p}: with an alias (and maybe no topic), or as is. */
+  Publish withAlias(Publish p) {
     Integer alias = aliases.get(p.topic());
     if (alias != null) {
       return withTopic(p, "", alias);

@@ -1,6 +1,5 @@
 package io.simqtt.core.protocol;
 
-import io.netty.channel.group.ChannelGroup;
 import io.simqtt.config.MqttSettings;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.metrics.BrokerMetrics;
@@ -15,5 +14,4 @@ public record ProtocolContext(
     MessageRouter router,
     RetainedStore retained,
     BrokerMetrics metrics,
-    ChannelGroup channels,
     Cluster cluster) {}

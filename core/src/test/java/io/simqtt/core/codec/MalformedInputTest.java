@@ -181,22 +181,19 @@ class MalformedInputTest {
 
   @Test
   void limitChangesAfterConnect() {
-    MqttDecoder d = MqttDecoder.forServer(64);
+    PacketFramer f = PacketFramer.forServer(64);
     byte[] connect = Wire.encode(new Connect(MQTT_5, true, 60, "c", null, null, null, null), MQTT_5);
     byte[] publish = Wire.encode(new Publish("t", 0, false, false, 0, new byte[100], null), MQTT_5);
-    io.netty.channel.embedded.EmbeddedChannel ch = new io.netty.channel.embedded.EmbeddedChannel(d);
-    ch.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(connect));
-    assertInstanceOf(Connect.class, ch.readInbound());
-    d.setMaxPacketSize(1000);
-    ch.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(publish));
-    assertInstanceOf(Publish.class, ch.readInbound());
-    d.setMaxPacketSize(50);
-    ch.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(publish));
-    DecodeFailure f = assertInstanceOf(DecodeFailure.class, ch.readInbound());
-    assertEquals(PACKET_TOO_LARGE, f.reasonCode());
-    ch.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(Wire.hex(PINGREQ)));
-    assertEquals(null, (Object) ch.readInbound());
-    ch.finishAndReleaseAll();
+    assertInstanceOf(Connect.class, f.next(io.netty.buffer.Unpooled.wrappedBuffer(connect)));
+    f.setMaxPacketSize(1000);
+    assertInstanceOf(Publish.class, f.next(io.netty.buffer.Unpooled.wrappedBuffer(publish)));
+    f.setMaxPacketSize(50);
+    DecodeFailure failure =
+        assertInstanceOf(DecodeFailure.class, f.next(io.netty.buffer.Unpooled.wrappedBuffer(publish)));
+    assertEquals(PACKET_TOO_LARGE, failure.reasonCode());
+    io.netty.buffer.ByteBuf ping = io.netty.buffer.Unpooled.wrappedBuffer(Wire.hex(PINGREQ));
+    assertEquals(null, f.next(ping), "input after a failure is discarded");
+    assertEquals(0, ping.readableBytes());
   }
 
   @Test
