@@ -243,7 +243,11 @@ run_one() { # name label port pid args...
     echo "bench-compare: $name on $label reported an error: $(jf "$line" error)" >&2
     FAILED=1
   fi
-  echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
+  if [[ "$name" == conn-storm ]]; then
+    echo "  $name $label: $(jf "$line" connections) connections, $(jf "$line" connects_per_s) connects/s, RSS $(jf "$line" rss_bytes_per_conn) B/conn, marginal $(jf "$line" rss_marginal_bytes_per_conn) B/conn, failed $(jf "$line" failed_connections)" >&2
+  else
+    echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
+  fi
 }
 
 cpu_ticks() { # utime + stime of a pid, in clock ticks
@@ -305,20 +309,20 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 <= 0 || a + 0 < 0) print "-"; else printf "%.2f", a / b }'; }
 fmt() { awk -v v="$1" 'BEGIN { if (v == "" || v + 0 < 0) print "-"; else if (v + 0 >= 100) printf "%.0f", v; else printf "%.2f", v }'; }
 {
-  printf '%-16s %-22s %14s %14s %9s\n' scenario metric mosquitto si-mqtt si/mosq
+  printf '%-16s %-28s %14s %14s %9s\n' scenario metric mosquitto si-mqtt si/mosq
   for entry in "${SCENARIOS[@]}"; do
     name="${entry%%|*}"
     m=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"mosquitto\"" "$RESULTS" | tail -1 || true)
     s=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"si-mqtt\"" "$RESULTS" | tail -1 || true)
     [[ -z "$m$s" ]] && continue
     if [[ "$name" == conn-storm ]]; then
-      metrics=(connections connects_per_s rss_bytes_per_conn failed_connections)
+      metrics=(connections connects_per_s rss_bytes_per_conn rss_marginal_bytes_per_conn failed_connections)
     else
       metrics=(msgs_per_s p50_us p99_us p999_us broker_cpu_us_per_msg lost dup)
     fi
     for k in "${metrics[@]}"; do
       mv=$(jf "$m" "$k"); sv=$(jf "$s" "$k")
-      printf '%-16s %-22s %14s %14s %9s\n' "$name" "$k" "$(fmt "$mv")" "$(fmt "$sv")" "$(ratio "$sv" "$mv")"
+      printf '%-16s %-28s %14s %14s %9s\n' "$name" "$k" "$(fmt "$mv")" "$(fmt "$sv")" "$(ratio "$sv" "$mv")"
     done
   done
 } | tee "$OUT/table.txt"

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One MQTT client connection of the load tool: CONNECT/CONNACK, SUBSCRIBE/SUBACK, the QoS 1 and 2
  * acknowledgement flows in both directions. A connection can publish ({@link #publisher}),
- * receive ({@link #receiver}) or just sit idle (conn-storm).
+ * receive ({@link #receiver}) or just sit idle (conn-storm), kept alive by a {@link
+ * KeepAlivePinger} when its keep alive is not 0. PINGRESP is counted and otherwise ignored.
  */
 final class BenchClient extends ChannelInboundHandlerAdapter {
   final String clientId;
@@ -36,6 +37,16 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
 
   Receiver receiver;
   Publisher publisher;
+  /** Pings this connection after its CONNACK when set and the keep alive is not 0. */
+  KeepAlivePinger pinger;
+  /** The keep alive asked for in CONNECT, seconds. */
+  private int keepAliveSeconds;
+  /** The keep alive in force (the broker's Server Keep Alive if it sent one), seconds. */
+  volatile int effectiveKeepAliveSeconds;
+  // KeepAlivePinger's state for this connection, touched only on its event loop
+  KeepAlivePinger.Loop pingLoop;
+  long pingIntervalNanos;
+  long nextPingNanos;
   private boolean wrote;
 
   BenchClient(String clientId, MqttVersion version) {
@@ -44,6 +55,7 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
   }
 
   MqttPacket.Connect connectPacket(int keepAliveSeconds) {
+    this.keepAliveSeconds = keepAliveSeconds;
     MqttProperties props = MqttProperties.empty();
     if (version.isV5()) {
       props.receiveMaximum = 65535;
@@ -118,6 +130,12 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
         if (c.properties().receiveMaximum != null) {
           serverReceiveMaximum = c.properties().receiveMaximum;
         }
+        int keepAlive =
+            c.properties().serverKeepAlive != null ? c.properties().serverKeepAlive : keepAliveSeconds;
+        effectiveKeepAliveSeconds = keepAlive;
+        if (pinger != null && keepAlive > 0) {
+          pinger.add(this, keepAlive);
+        }
         connected.complete(this);
       } else {
         connected.completeExceptionally(
@@ -133,6 +151,10 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
           f.completeExceptionally(
               new IllegalStateException(clientId + ": SUBACK refused " + s.reasonCodes()));
         }
+      }
+    } else if (msg instanceof MqttPacket.PingResp) {
+      if (pingLoop != null) {
+        pingLoop.onPingResp();
       }
     } else if (msg instanceof MqttPacket.Disconnect d) {
       disconnectReason = d.reasonCode();

@@ -14,6 +14,8 @@ import picocli.CommandLine.Option;
  * <pre>
  * java -cp 'bench/target/simqtt-bench.jar:bench/target/lib/*' io.simqtt.bench.LoadMain \
  *     --scenario fan-in --qos 1 --port 1883 --duration 10 --broker-pid $PID --label si-mqtt
+ * java ... io.simqtt.bench.LoadMain -s conn-storm --connections 19000 --connect-rate 5000 \
+ *     --keep-alive 60 --broker-pid $PID --hold 5
  * </pre>
  */
 @Command(

@@ -64,8 +64,14 @@ public final class LoadOptions {
   @Option(names = "--subscriptions", description = "wildcard scenario: subscriptions in total (default: ${DEFAULT-VALUE})")
   public int subscriptions = 100_000;
 
-  @Option(names = "--connections", description = "conn-storm: connections to open, < 19000 (default: ${DEFAULT-VALUE})")
+  /** The most connections conn-storm opens: one fd each, under the 20,000 per-process limit here. */
+  public static final int MAX_CONNECTIONS = 19_500;
+
+  @Option(names = "--connections", description = "conn-storm: connections to open, 1.." + MAX_CONNECTIONS + "; opening stops after the later of warm-up + duration + drain and connections / connect-rate + 60 s (default: ${DEFAULT-VALUE})")
   public int connections = 10_000;
+
+  @Option(names = "--keep-alive", description = "conn-storm: keep alive in the CONNECTs, seconds, 0 = none; the tool sends PINGREQ at this interval (default: ${DEFAULT-VALUE})")
+  public int keepAliveSeconds = 60;
 
   @Option(names = "--connect-rate", description = "conn-storm: new connections per second (default: ${DEFAULT-VALUE})")
   public int connectRate = 2_000;
@@ -139,9 +145,13 @@ public final class LoadOptions {
     if (count <= 0 || rate < 0 || inflight < 1) {
       throw new IllegalArgumentException("--count and --inflight must be > 0, --rate >= 0");
     }
-    if (scenario == Scenario.CONN_STORM && (connections < 1 || connections >= 19_000)) {
+    if (scenario == Scenario.CONN_STORM && (connections < 1 || connections > MAX_CONNECTIONS)) {
       throw new IllegalArgumentException(
-          "--connections must be 1..18999 (the per-process fd limit here is 20,000)");
+          "--connections must be 1.." + MAX_CONNECTIONS + ", not " + connections
+              + " (one fd per connection, and the per-process fd limit here is 20,000)");
+    }
+    if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
+      throw new IllegalArgumentException("--keep-alive must be 0..65535 seconds");
     }
     if (scenario == Scenario.CONN_STORM && connectRate < 1) {
       throw new IllegalArgumentException("--connect-rate must be > 0");

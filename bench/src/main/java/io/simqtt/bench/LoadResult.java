@@ -5,6 +5,12 @@ import java.util.Locale;
 /**
  * The figures of one run. Rates and latencies cover the measured window (messages sent after the
  * warm-up); sent, delivered, lost and dup cover the whole run. Values that do not apply are -1.
+ *
+ * <p>conn-storm: {@code rssBytesPerConnection} is (RSS after - RSS before) / connections and
+ * includes the broker's fixed costs of the first connections (the JVM touching its young
+ * generation for the first time, lazily created pools); {@code rssMarginalBytesPerConnection} is
+ * (RSS after - RSS at half) / (connections - connections at half), the cost of one more
+ * connection once those are paid, which is what scales to a million connections.
  */
 public record LoadResult(
     String scenario,
@@ -36,6 +42,12 @@ public record LoadResult(
     double rssBytesPerConnection,
     double brokerCpuMicrosPerConnect,
     long failedConnections,
+    int keepAliveSeconds,
+    long connectionsAtHalf,
+    long rssHalfBytes,
+    double rssMarginalBytesPerConnection,
+    long pingsSent,
+    long pongsReceived,
     String error) {
 
   /** Losses are meaningful for QoS >= 1, or QoS 0 when the rate was bounded. */
@@ -74,7 +86,13 @@ public record LoadResult(
     num(b, "rss_after_bytes", rssAfterBytes).append(',');
     dbl(b, "rss_bytes_per_conn", rssBytesPerConnection).append(',');
     dbl(b, "broker_cpu_us_per_connect", brokerCpuMicrosPerConnect).append(',');
-    num(b, "failed_connections", failedConnections);
+    num(b, "failed_connections", failedConnections).append(',');
+    num(b, "keep_alive_s", keepAliveSeconds).append(',');
+    num(b, "connections_half", connectionsAtHalf).append(',');
+    num(b, "rss_half_bytes", rssHalfBytes).append(',');
+    dbl(b, "rss_marginal_bytes_per_conn", rssMarginalBytesPerConnection).append(',');
+    num(b, "pings", pingsSent).append(',');
+    num(b, "pongs", pongsReceived);
     if (error != null) {
       b.append(',');
       str(b, "error", error);
@@ -87,11 +105,13 @@ public record LoadResult(
     if ("conn-storm".equals(scenario)) {
       return String.format(
           Locale.ROOT,
-          "%s conn-storm on %s: %d connections (%d failed) at %.0f connects/s; broker RSS %s -> %s = %s/connection%s",
-          broker, protocol, connections, failedConnections, connectsPerSecond, kb(rssBeforeBytes),
-          kb(rssAfterBytes),
-          rssBytesPerConnection < 0 ? "n/a" : String.format(Locale.ROOT, "%.0f B", rssBytesPerConnection),
-          error == null ? "" : " ERROR " + error);
+          "%s conn-storm on %s, keep alive %d s: %d connections (%d failed) at %.0f connects/s;"
+              + " broker RSS %s -> %s = %s/connection, marginal %s/connection (%s at %d connections);"
+              + " %d PINGREQ, %d PINGRESP%s",
+          broker, protocol, keepAliveSeconds, connections, failedConnections, connectsPerSecond,
+          kb(rssBeforeBytes), kb(rssAfterBytes), bytes(rssBytesPerConnection),
+          bytes(rssMarginalBytesPerConnection), kb(rssHalfBytes), connectionsAtHalf, pingsSent,
+          pongsReceived, error == null ? "" : " ERROR " + error);
     }
     return String.format(
         Locale.ROOT,
@@ -103,6 +123,10 @@ public record LoadResult(
         refused > 0 ? " refused " + refused : "",
         brokerCpuMicrosPerMsg < 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", brokerCpuMicrosPerMsg),
         error == null ? "" : " ERROR " + error);
+  }
+
+  private static String bytes(double b) {
+    return b == -1 || Double.isNaN(b) ? "n/a" : String.format(Locale.ROOT, "%.0f B", b);
   }
 
   private static String kb(long bytes) {

@@ -23,6 +23,7 @@ import io.simqtt.core.codec.MqttVersion;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -37,6 +38,8 @@ import org.HdrHistogram.Histogram;
 public final class LoadRunner {
   private static final long CONNECT_TIMEOUT_MS = 30_000;
   private static final int FILTERS_PER_SUBSCRIBE = 200;
+  /** conn-storm: seconds beyond connections / connect-rate before opening stops. */
+  private static final double SLOW_BROKER_SECONDS = 60;
 
   private final LoadOptions o;
   private final MqttVersion version;
@@ -48,6 +51,8 @@ public final class LoadRunner {
   private final List<Group> groups = new ArrayList<>();
   private EventLoopGroup loops;
   private Bootstrap bootstrap;
+  /** conn-storm's PINGREQ sender, null when the keep alive is 0 or in other scenarios. */
+  private KeepAlivePinger pinger;
 
   private record Group(List<Receiver> members, int[] publishers) {}
 
@@ -356,22 +361,54 @@ public final class LoadRunner {
         expected, delivered, rate,
         none ? -1 : all.getValueAtPercentile(50), none ? -1 : all.getValueAtPercentile(99),
         none ? -1 : all.getValueAtPercentile(99.9), none ? -1 : all.getMaxValue(), lost, dup,
-        refused, cpuPerMsg, -1, -1, -1, -1, -1, -1, -1, error);
+        refused, cpuPerMsg, -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1, -1, error);
   }
 
   // ---------------------------------------------------------------- conn-storm
 
+  /**
+   * Opens {@code --connections} idle connections at {@code --connect-rate} with keep alive {@code
+   * --keep-alive} (kept alive by a {@link KeepAlivePinger}) and reads the broker's RSS before the
+   * first, at half (opening paused until those are established and 1 s passed) and 1 s after the
+   * last CONNACK. Fails early when this process cannot open that many sockets. Opening stops at
+   * the later of warm-up + duration + drain and connections / connect-rate + 60 s, which is an
+   * error when not all were opened.
+   */
   private LoadResult connStorm() throws Exception {
+    checkFileDescriptors(o.connections);
+    pinger = o.keepAliveSeconds > 0 ? new KeepAlivePinger() : null;
+    boolean measureHalf = o.brokerPid > 0 && o.connections >= 2;
+    int half = measureHalf ? o.connections / 2 : -1;
     long rssBefore = ProcStats.rssBytes(o.brokerPid);
     long cpuBefore = ProcStats.cpuMicros(o.brokerPid);
-    long deadline =
-        System.nanoTime() + (long) ((o.warmupSeconds + o.durationSeconds + o.drainSeconds) * 1e9);
+    // bounded, with room for a broker that accepts slower than --connect-rate
+    double window =
+        Math.max(
+            o.warmupSeconds + o.durationSeconds + o.drainSeconds,
+            (double) o.connections / o.connectRate + SLOW_BROKER_SECONDS);
+    long deadline = System.nanoTime() + (long) (window * 1e9);
     Semaphore inFlight = new Semaphore(512);
     List<CompletableFuture<BenchClient>> pending = new ArrayList<>();
     long t0 = System.nanoTime();
+    long scheduleFrom = t0;
+    long pausedNanos = 0;
+    long rssHalf = -1;
+    long establishedAtHalf = -1;
     double nanosPerConnect = 1e9 / o.connectRate;
     for (int i = 0; i < o.connections && System.nanoTime() < deadline; i++) {
-      long due = t0 + (long) (i * nanosPerConnect);
+      if (i == half) {
+        // pause: everything so far established, 1 s to settle, then the broker's RSS
+        long pauseStart = System.nanoTime();
+        awaitAll(pending, deadline);
+        Thread.sleep(1000);
+        rssHalf = ProcStats.rssBytes(o.brokerPid);
+        establishedAtHalf = pending.stream().filter(LoadRunner::succeeded).count();
+        long paused = System.nanoTime() - pauseStart;
+        pausedNanos += paused;
+        scheduleFrom += paused; // no catch-up burst after the pause
+        deadline += paused;
+      }
+      long due = scheduleFrom + (long) (i * nanosPerConnect);
       long wait = due - System.nanoTime();
       if (wait > 0) {
         TimeUnit.NANOSECONDS.sleep(wait);
@@ -379,23 +416,16 @@ public final class LoadRunner {
       if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         break;
       }
-      CompletableFuture<BenchClient> f =
-          connect(new BenchClient("b" + runId + "-c" + i, version), o.host, o.port, 0);
-      f.whenComplete((c, e) -> inFlight.release());
+      BenchClient c = new BenchClient("b" + runId + "-c" + i, version);
+      c.pinger = pinger;
+      CompletableFuture<BenchClient> f = connect(c, o.host, o.port, o.keepAliveSeconds);
+      f.whenComplete((x, e) -> inFlight.release());
       pending.add(f);
     }
-    long established = 0;
-    long failed = 0;
-    long lastConnack = t0;
-    for (CompletableFuture<BenchClient> f : pending) {
-      try {
-        f.get(Math.max(1, deadline + CONNECT_TIMEOUT_MS * 1_000_000 - System.nanoTime()), TimeUnit.NANOSECONDS);
-        established++;
-      } catch (Exception e) {
-        failed++;
-      }
-    }
-    lastConnack = System.nanoTime();
+    awaitAll(pending, deadline);
+    long established = pending.stream().filter(LoadRunner::succeeded).count();
+    long failed = pending.size() - established;
+    long lastConnack = System.nanoTime();
     Thread.sleep(1000); // let the broker settle before reading its RSS
     long rssAfter = ProcStats.rssBytes(o.brokerPid);
     long cpuAfter = ProcStats.cpuMicros(o.brokerPid);
@@ -404,21 +434,81 @@ public final class LoadRunner {
           "conn-storm: %d connections open, holding them %.0f s%n", established, o.holdSeconds);
       Thread.sleep((long) (o.holdSeconds * 1000));
     }
-    double seconds = (lastConnack - t0) / 1e9;
+    // every established connection should still be open (e.g. not closed for a missed ping)
+    long lost = 0;
+    for (CompletableFuture<BenchClient> f : pending) {
+      if (succeeded(f)) {
+        Channel ch = f.join().channel;
+        if (ch == null || !ch.isActive()) {
+          lost++;
+        }
+      }
+    }
+    double seconds = (lastConnack - t0 - pausedNanos) / 1e9;
     double perConn =
         rssBefore > 0 && rssAfter > 0 && established > 0
             ? (double) (rssAfter - rssBefore) / established
+            : -1;
+    double marginal =
+        rssHalf > 0 && rssAfter > 0 && established > establishedAtHalf
+            ? (double) (rssAfter - rssHalf) / (established - establishedAtHalf)
             : -1;
     double cpuPerConnect =
         cpuBefore >= 0 && cpuAfter >= 0 && established > 0
             ? (double) (cpuAfter - cpuBefore) / established
             : -1;
-    String error = failed > 0 ? failed + " connections failed; first: " + firstFailure(pending) : null;
+    String error = null;
+    if (pending.size() < o.connections) {
+      error = String.format(
+          Locale.ROOT,
+          "opened only %d of %d connections in %.0f s (broker too slow for the deadline)",
+          pending.size(), o.connections, window);
+    } else if (failed > 0) {
+      error = failed + " connections failed; first: " + firstFailure(pending);
+    } else if (lost > 0) {
+      String why = clientErrors();
+      error = lost + " of " + established + " connections closed before the end"
+          + (why == null ? "" : "; " + why);
+    }
     return new LoadResult(
         o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", 0, 0, 0, 0,
         clients.size(), seconds, o.connectRate, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0,
         -1, established, established / Math.max(seconds, 1e-9), rssBefore, rssAfter,
-        perConn, cpuPerConnect, failed, error);
+        perConn, cpuPerConnect, failed, o.keepAliveSeconds, establishedAtHalf, rssHalf, marginal,
+        pinger == null ? 0 : pinger.pingsSent(), pinger == null ? 0 : pinger.pongsReceived(),
+        error);
+  }
+
+  /** Waits until every one is complete, up to the deadline plus the connect timeout. */
+  private static void awaitAll(List<CompletableFuture<BenchClient>> pending, long deadline) {
+    long until = deadline + CONNECT_TIMEOUT_MS * 1_000_000;
+    for (CompletableFuture<BenchClient> f : pending) {
+      try {
+        f.get(Math.max(1, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (Exception e) {
+        // counted by the caller
+      }
+    }
+  }
+
+  private static boolean succeeded(CompletableFuture<BenchClient> f) {
+    return f.isDone() && !f.isCompletedExceptionally();
+  }
+
+  /**
+   * Fails with a clear message, instead of "Too many open files" half way through, when this
+   * process cannot hold {@code connections} more sockets (one fd each, plus a few for the JDK).
+   */
+  private static void checkFileDescriptors(int connections) {
+    long limit = ProcStats.openFileLimit();
+    long open = ProcStats.openFileCount();
+    long spare = 64;
+    if (limit > 0 && open >= 0 && open + connections + spare > limit) {
+      throw new IllegalStateException(
+          "--connections " + connections + " needs " + connections + " sockets, but this process"
+              + " has " + open + " files open and may open " + limit + " (ulimit -n); at most "
+              + Math.max(0, limit - open - spare) + " connections fit");
+    }
   }
 
   private static String firstFailure(List<CompletableFuture<BenchClient>> pending) {
@@ -507,6 +597,9 @@ public final class LoadRunner {
   }
 
   private void closeAll() throws InterruptedException {
+    if (pinger != null) {
+      pinger.stop();
+    }
     closeClients();
     if (loops != null) {
       loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS);
@@ -535,7 +628,9 @@ public final class LoadRunner {
     return new LoadResult(
         o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos, o.payload,
         o.publisherCount(), o.subscriberCount(), clients.size(), 0, o.rate, 0, 0, 0, 0, -1, -1, -1,
-        -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1, String.valueOf(t));
+        -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1,
+        o.scenario == Scenario.CONN_STORM ? o.keepAliveSeconds : 0, -1, -1, -1, -1, -1,
+        String.valueOf(t));
   }
 
   private static void sleepUntil(long nanos, List<Publisher> pubs) throws InterruptedException {

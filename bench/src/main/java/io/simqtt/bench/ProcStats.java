@@ -5,7 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Another process's CPU time and resident memory from /proc (Linux only). */
+/**
+ * Another process's CPU time and resident memory, and this process's file descriptors, from
+ * /proc (Linux only).
+ */
 final class ProcStats {
   private static volatile long clockTicks;
 
@@ -42,6 +45,30 @@ final class ProcStats {
       return -1;
     }
     return -1;
+  }
+
+  /** This process's soft limit on open files, or -1 when unknown or unlimited. */
+  static long openFileLimit() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String soft = line.substring("Max open files".length()).trim().split(" +")[0];
+          return "unlimited".equals(soft) ? -1 : Long.parseLong(soft);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  /** The file descriptors this process has open now, or -1 when unreadable. */
+  static long openFileCount() {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count() - 1; // the listing's own
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   static long clockTicks() {

@@ -12,7 +12,10 @@ public enum Scenario {
   SHARED("shared"),
   /** 100k wildcard subscriptions spread over S clients; each publish matches exactly one. */
   WILDCARD("wildcard"),
-  /** Open many idle connections at a bounded rate; connects/s and broker RSS per connection. */
+  /**
+   * Open many idle connections (kept alive with PINGREQ) at a bounded rate; connects/s, broker
+   * RSS per connection and the marginal RSS per connection of the second half.
+   */
   CONN_STORM("conn-storm"),
   /** Publishers on --port, subscribers on --sub-host/--sub-port (another cluster node). */
   CROSS_NODE("cross-node");

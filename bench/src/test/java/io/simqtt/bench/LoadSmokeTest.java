@@ -2,6 +2,7 @@ package io.simqtt.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.SettingsLoader;
@@ -71,6 +72,45 @@ class LoadSmokeTest {
     LoadResult r = LoadRunner.run(o);
     assertClean(r);
     assertEquals(r.sent() * 10, r.delivered());
+  }
+
+  @Test
+  void connStormKeepsItsConnectionsAliveAndMeasuresTheMarginalCost() throws InterruptedException {
+    LoadOptions o = options(Scenario.CONN_STORM);
+    o.connections = 200;
+    o.connectRate = 2_000;
+    // the broker closes a connection after 1.5 x keep alive without a packet: the 2 s hold
+    // fails unless the tool pings
+    o.keepAliveSeconds = 1;
+    o.holdSeconds = 2;
+    o.brokerPid = ProcessHandle.current().pid(); // the in-process broker: exercises the RSS reads
+    LoadResult r = LoadRunner.run(o);
+    String json = r.toJson();
+    System.out.println(json);
+    System.out.println(r.summary());
+    assertNull(r.error(), r.error());
+    assertEquals(200, r.connections());
+    assertEquals(0, r.failedConnections());
+    assertEquals(100, r.connectionsAtHalf());
+    assertTrue(r.rssHalfBytes() > 0, "rss at half");
+    assertTrue(r.pingsSent() >= 200, "pings " + r.pingsSent());
+    assertTrue(r.pongsReceived() > 0, "pongs " + r.pongsReceived());
+    for (String k :
+        new String[] {"connections", "connects_per_s", "rss_before_bytes", "rss_after_bytes",
+            "rss_bytes_per_conn", "failed_connections", "keep_alive_s", "rss_half_bytes",
+            "rss_marginal_bytes_per_conn"}) {
+      assertTrue(json.contains("\"" + k + "\":"), k + " missing in " + json);
+    }
+  }
+
+  @Test
+  void connectionsAboveTheLimitAreRefused() {
+    LoadOptions o = options(Scenario.CONN_STORM);
+    o.connections = LoadOptions.MAX_CONNECTIONS;
+    o.validate();
+    o.connections = LoadOptions.MAX_CONNECTIONS + 1;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, o::validate);
+    assertTrue(e.getMessage().contains("--connections"), e.getMessage());
   }
 
   @Test
