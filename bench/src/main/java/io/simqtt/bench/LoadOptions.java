@@ -91,6 +91,22 @@ public final class LoadOptions {
   @Option(names = "--broker-pid", description = "broker process id: report its CPU per delivered message and RSS")
   public long brokerPid = 0;
 
+  @Option(
+      names = "--warmup-connections",
+      description =
+          "conn-storm: open and close this many connections before the first RSS reading, so the"
+              + " baseline is a broker past its first connections (code compiled, heap in use),"
+              + " as a running node is (default: ${DEFAULT-VALUE})")
+  public int warmupConnections = 0;
+
+  @Option(
+      names = "--broker-gc",
+      description =
+          "conn-storm, JVM brokers: a full GC (jcmd <pid> GC.run) before each RSS reading, so the"
+              + " connections' state has left the young generation and the figure is the steady"
+              + " state, not what one young collection happened to leave behind")
+  public boolean brokerGc;
+
   @Option(names = "--threads", description = "client event loop threads (default: available processors)")
   public int threads = 0;
 
@@ -149,6 +165,10 @@ public final class LoadOptions {
       throw new IllegalArgumentException(
           "--connections must be 1.." + MAX_CONNECTIONS + ", not " + connections
               + " (one fd per connection, and the per-process fd limit here is 20,000)");
+    }
+    if (warmupConnections < 0 || warmupConnections > MAX_CONNECTIONS) {
+      throw new IllegalArgumentException(
+          "--warmup-connections must be 0.." + MAX_CONNECTIONS + ", not " + warmupConnections);
     }
     if (keepAliveSeconds < 0 || keepAliveSeconds > 65_535) {
       throw new IllegalArgumentException("--keep-alive must be 0..65535 seconds");

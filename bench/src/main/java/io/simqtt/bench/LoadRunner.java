@@ -377,9 +377,10 @@ public final class LoadRunner {
   private LoadResult connStorm() throws Exception {
     checkFileDescriptors(o.connections);
     pinger = o.keepAliveSeconds > 0 ? new KeepAlivePinger() : null;
+    warmUpConnections();
     boolean measureHalf = o.brokerPid > 0 && o.connections >= 2;
     int half = measureHalf ? o.connections / 2 : -1;
-    long rssBefore = ProcStats.rssBytes(o.brokerPid);
+    long rssBefore = brokerRss();
     long cpuBefore = ProcStats.cpuMicros(o.brokerPid);
     // bounded, with room for a broker that accepts slower than --connect-rate
     double window =
@@ -401,7 +402,7 @@ public final class LoadRunner {
         long pauseStart = System.nanoTime();
         awaitAll(pending, deadline);
         Thread.sleep(1000);
-        rssHalf = ProcStats.rssBytes(o.brokerPid);
+        rssHalf = brokerRss();
         establishedAtHalf = pending.stream().filter(LoadRunner::succeeded).count();
         long paused = System.nanoTime() - pauseStart;
         pausedNanos += paused;
@@ -427,8 +428,8 @@ public final class LoadRunner {
     long failed = pending.size() - established;
     long lastConnack = System.nanoTime();
     Thread.sleep(1000); // let the broker settle before reading its RSS
-    long rssAfter = ProcStats.rssBytes(o.brokerPid);
     long cpuAfter = ProcStats.cpuMicros(o.brokerPid);
+    long rssAfter = brokerRss();
     if (o.holdSeconds > 0) {
       System.err.printf(
           "conn-storm: %d connections open, holding them %.0f s%n", established, o.holdSeconds);
@@ -480,6 +481,31 @@ public final class LoadRunner {
   }
 
   /** Waits until every one is complete, up to the deadline plus the connect timeout. */
+  /** Opens and closes {@code --warmup-connections} connections, all at once, then waits 1 s. */
+  private void warmUpConnections() throws InterruptedException {
+    if (o.warmupConnections <= 0) {
+      return;
+    }
+    long deadline = System.nanoTime() + (long) (SLOW_BROKER_SECONDS * 1e9);
+    List<CompletableFuture<BenchClient>> warm = new ArrayList<>();
+    Semaphore inFlight = new Semaphore(512);
+    for (int i = 0; i < o.warmupConnections; i++) {
+      if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        break;
+      }
+      CompletableFuture<BenchClient> f =
+          connect(new BenchClient("b" + runId + "-w" + i, version), o.host, o.port, 0);
+      f.whenComplete((x, e) -> inFlight.release());
+      warm.add(f);
+    }
+    awaitAll(warm, deadline);
+    closeClients();
+    synchronized (clients) {
+      clients.clear();
+    }
+    Thread.sleep(1000);
+  }
+
   private static void awaitAll(List<CompletableFuture<BenchClient>> pending, long deadline) {
     long until = deadline + CONNECT_TIMEOUT_MS * 1_000_000;
     for (CompletableFuture<BenchClient> f : pending) {
@@ -509,6 +535,14 @@ public final class LoadRunner {
               + " has " + open + " files open and may open " + limit + " (ulimit -n); at most "
               + Math.max(0, limit - open - spare) + " connections fit");
     }
+  }
+
+  /** The broker's RSS, after a full GC when {@code --broker-gc} asks for one. */
+  private long brokerRss() throws InterruptedException {
+    if (o.brokerGc && o.brokerPid > 0) {
+      ProcStats.requestJvmGc(o.brokerPid);
+    }
+    return ProcStats.rssBytes(o.brokerPid);
   }
 
   private static String firstFailure(List<CompletableFuture<BenchClient>> pending) {

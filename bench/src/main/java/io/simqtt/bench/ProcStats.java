@@ -30,6 +30,29 @@ final class ProcStats {
     }
   }
 
+  /**
+   * Asks the JVM {@code pid} for a full collection with {@code jcmd} and waits for it (at most 60
+   * s); fails when jcmd is missing or refuses.
+   */
+  static void requestJvmGc(long pid) throws InterruptedException {
+    try {
+      Process p =
+          new ProcessBuilder("jcmd", Long.toString(pid), "GC.run")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("jcmd " + pid + " GC.run did not finish in 60 s");
+      }
+      if (p.exitValue() != 0) {
+        throw new IllegalStateException("jcmd " + pid + " GC.run exited with " + p.exitValue());
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("--broker-gc needs jcmd on the PATH: " + e.getMessage());
+    }
+  }
+
   /** VmRSS of {@code pid} in bytes, or -1 when unreadable. */
   static long rssBytes(long pid) {
     if (pid <= 0) {
