@@ -26,9 +26,10 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The MQTT session of one client id. Every method except {@link #execute} must run as a task of
- * this session (see {@link SerialExecutor}); the state below needs no locks for that reason.
+ * this session (see {@link SerialExecutor}, which runs them in order on the session's home event
+ * loop); the state below needs no locks for that reason.
  */
-public final class Session {
+public final class Session extends SerialExecutor {
   private static final int MAX_PACKET_ID = 0xFFFF;
   /** Shared by sessions without subscriptions. */
   private static final Map<String, SubscriptionOptions> NO_SUBSCRIPTIONS = Map.of();
@@ -42,7 +43,6 @@ public final class Session {
 
   private final String clientId;
   private final SessionRegistry registry;
-  private final SerialExecutor executor;
   /**
    * CONNECTs that found this session in the registry and have not attached yet; changed only
    * through {@link #PENDING_ATTACHES} (a field updater: an AtomicInteger would be one more object
@@ -101,18 +101,13 @@ public final class Session {
   private int lastPacketId;
 
   Session(String clientId, SessionRegistry registry, EventExecutor home) {
+    super(home);
     this.clientId = clientId;
     this.registry = registry;
-    this.executor = new SerialExecutor(home);
   }
 
   public String clientId() {
     return clientId;
-  }
-
-  /** Runs a task with this session's state, in submission order, never concurrently. */
-  public void execute(Runnable task) {
-    executor.execute(task);
   }
 
   // ---- connection lifecycle ----
@@ -165,7 +160,7 @@ public final class Session {
     advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
-    executor.moveTo(conn.eventLoop());
+    moveTo(conn.eventLoop());
     return present;
   }
 
@@ -697,7 +692,7 @@ public final class Session {
   }
 
   private ScheduledFuture<?> schedule(Runnable task, long seconds) {
-    return executor.home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
+    return home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
   }
 
   private long now() {
