@@ -65,8 +65,12 @@ public final class Session extends SerialExecutor {
   private Will will;
   private ScheduledFuture<?> willTimer;
   private ScheduledFuture<?> expiryTimer;
-  /** Bumped on every attach and detach so a timer set for an earlier connection does nothing. */
-  private long epoch;
+  /**
+   * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
+   * compared for equality, and attach cancels the timers too, so wrapping around is harmless; an
+   * int rather than a long keeps Session at 96 bytes.
+   */
+  private int epoch;
 
   /*
    * The collections below exist only while they hold something: an idle connection should cost
@@ -212,7 +216,7 @@ public final class Session extends SerialExecutor {
       if (delay == 0) {
         publishWill();
       } else {
-        long at = epoch;
+        int at = epoch;
         willTimer = schedule(() -> {
           if (epoch == at) {
             publishWill();
@@ -221,7 +225,7 @@ public final class Session extends SerialExecutor {
       }
     }
     if (expiryInterval != SessionExpiry.NEVER) {
-      long at = epoch;
+      int at = epoch;
       expiryTimer = schedule(() -> {
         if (epoch == at && connection == null) {
           releaseShared();
