@@ -96,8 +96,8 @@ public final class Session extends SerialExecutor {
   private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
   /**
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
-   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Null
-   * when there is none.
+   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Made by
+   * a resume that has some, dropped once they are out; null otherwise.
    */
   private ArrayDeque<Integer> resendPending;
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
