@@ -11,13 +11,19 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one session's tasks one at a time, in order, on the session's home event loop.
  *
+ * <p>{@link Session} extends this class rather than holding an instance: the executor's three
+ * fields then live in the session object instead of a second object per session, which an idle
+ * connection would pay for too (docs/BENCHMARKS.md, "Memory per idle connection"). The two stay
+ * apart in code: everything here is about ordering tasks and knows nothing of MQTT, and its
+ * state is private to this class.
+ *
  * <p>The home is the event loop of the session's current connection, so a connected session's
  * work shares a thread with its socket and needs no locks. A task submitted from the home loop
  * while nothing else runs is executed inline (the common case: publisher and subscriber on one
  * loop). When the home moves (a reconnect on another loop), the drain loop notices and continues
  * on the new home, so tasks never run on two threads at once and never overtake each other.
  */
-final class SerialExecutor {
+abstract class SerialExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
   /** Tasks drained per turn before yielding the loop to other channels. */
   private static final int BATCH = 256;
@@ -46,16 +52,22 @@ final class SerialExecutor {
     this.home = home;
   }
 
-  EventExecutor home() {
+  /** The event loop the tasks run on. */
+  final EventExecutor home() {
     return home;
   }
 
   /** Moves future work to another loop; call only from a task of this executor. */
-  void moveTo(EventExecutor newHome) {
+  final void moveTo(EventExecutor newHome) {
     this.home = newHome;
   }
 
-  void execute(Runnable task) {
+  /**
+   * Runs a task in submission order, never concurrently with another task of this executor: inline
+   * when called on the home loop with nothing else queued, else on the home loop later. Safe from
+   * any thread.
+   */
+  public final void execute(Runnable task) {
     EventExecutor h = home;
     if (h.inEventLoop() && inboxIsEmpty() && RUNNING.compareAndSet(this, 0, 1)) {
       try {

@@ -22,20 +22,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The MQTT session of one client id. Every method except {@link #execute} must run as a task of
- * this session (see {@link SerialExecutor}); the state below needs no locks for that reason.
+ * this session (see {@link SerialExecutor}, which runs them in order on the session's home event
+ * loop); the state below needs no locks for that reason.
  */
-public final class Session {
+public final class Session extends SerialExecutor {
   private static final int MAX_PACKET_ID = 0xFFFF;
+  /** Shared by sessions without subscriptions. */
+  private static final Map<String, SubscriptionOptions> NO_SUBSCRIPTIONS = Map.of();
+  /** Shared by sessions with nothing in flight. */
+  private static final Map<Integer, InflightMessage> NO_INFLIGHT = Map.of();
+  /** Shared by sessions without inbound QoS 2 in progress: most never have any. */
+  private static final Set<Integer> NO_IDS = Set.of();
+
+  static final AtomicIntegerFieldUpdater<Session> PENDING_ATTACHES =
+      AtomicIntegerFieldUpdater.newUpdater(Session.class, "pendingAttaches");
 
   private final String clientId;
   private final SessionRegistry registry;
-  private final SerialExecutor executor;
-  /** CONNECTs that found this session in the registry and have not attached yet. */
-  final AtomicInteger pendingAttaches = new AtomicInteger();
+  /**
+   * CONNECTs that found this session in the registry and have not attached yet; changed only
+   * through {@link #PENDING_ATTACHES} (a field updater: an AtomicInteger would be one more object
+   * per session).
+   */
+  volatile int pendingAttaches;
 
   private ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
@@ -52,36 +65,53 @@ public final class Session {
   private Will will;
   private ScheduledFuture<?> willTimer;
   private ScheduledFuture<?> expiryTimer;
-  /** Bumped on every attach and detach so a timer set for an earlier connection does nothing. */
-  private long epoch;
+  /**
+   * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
+   * compared for equality, and attach cancels the timers too, so wrapping around is harmless; an
+   * int rather than a long keeps Session at 96 bytes.
+   */
+  private int epoch;
 
-  private final Map<String, SubscriptionOptions> subscriptions = new HashMap<>();
-  private final ArrayDeque<Delivery> queue = new ArrayDeque<>(2);
-  private final LinkedHashMap<Integer, InflightMessage> inflight = new LinkedHashMap<>();
+  /*
+   * The collections below exist only while they hold something: an idle connection should cost
+   * little (docs/BENCHMARKS.md, "Memory per idle connection"), and most sessions have no
+   * subscription or only a few, and nothing queued or in flight. An empty one is a shared
+   * immutable sentinel (or null for the deques) that reads see as empty; writes go through
+   * writableSubscriptions(), writableInflight() and writableQueue(), and whatever empties one
+   * drops it again. Nothing calls keySet()/values()/entrySet() on them without need: a map
+   * keeps such a view object for as long as it lives.
+   */
+
+  /** Filter to options; {@link #NO_SUBSCRIPTIONS} when there is none. */
+  private Map<String, SubscriptionOptions> subscriptions = NO_SUBSCRIPTIONS;
+  /**
+   * QoS 1/2 deliveries waiting beyond the in-flight window or for a connection; null when none
+   * (never empty).
+   */
+  private ArrayDeque<Delivery> queue;
+  /**
+   * Outbound QoS 1/2 publishes not yet acknowledged, by packet id, in the order they were sent (a
+   * LinkedHashMap: resends keep that order); {@link #NO_INFLIGHT} when there is none.
+   */
+  private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
   /**
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
-   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9).
+   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Made by
+   * a resume that has some, dropped once they are out; null otherwise.
    */
   private ArrayDeque<Integer> resendPending;
   /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
   private Set<Integer> inboundQos2 = NO_IDS;
   private int lastPacketId;
-  /** Shared by sessions without inbound QoS 2 in progress: most never have any. */
-  private static final Set<Integer> NO_IDS = Set.of();
 
   Session(String clientId, SessionRegistry registry, EventExecutor home) {
+    super(home);
     this.clientId = clientId;
     this.registry = registry;
-    this.executor = new SerialExecutor(home);
   }
 
   public String clientId() {
     return clientId;
-  }
-
-  /** Runs a task with this session's state, in submission order, never concurrently. */
-  public void execute(Runnable task) {
-    executor.execute(task);
   }
 
   // ---- connection lifecycle ----
@@ -102,7 +132,7 @@ public final class Session {
   public boolean attach(
       ClientConnection conn, boolean cleanStart, long expiry, Will newWill,
       SessionSnapshot handedOver) {
-    pendingAttaches.decrementAndGet();
+    PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
     if (connection != null) {
@@ -134,7 +164,7 @@ public final class Session {
     advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
-    executor.moveTo(conn.eventLoop());
+    moveTo(conn.eventLoop());
     return present;
   }
 
@@ -145,18 +175,18 @@ public final class Session {
   public void resumeDelivery() {
     online = true;
     resendPending = null;
-    for (InflightMessage f : inflight.values()) {
+    inflight.forEach((id, f) -> {
       if (f.released()) {
         connection.send(
             new MqttPacket.PubResponse(
-                PacketType.PUBREL, f.packetId(), ReasonCode.SUCCESS, MqttProperties.NONE));
+                PacketType.PUBREL, id, ReasonCode.SUCCESS, MqttProperties.NONE));
       } else {
         if (resendPending == null) {
           resendPending = new ArrayDeque<>();
         }
-        resendPending.addLast(f.packetId());
+        resendPending.addLast(id);
       }
-    }
+    });
     drainQueue();
   }
 
@@ -186,7 +216,7 @@ public final class Session {
       if (delay == 0) {
         publishWill();
       } else {
-        long at = epoch;
+        int at = epoch;
         willTimer = schedule(() -> {
           if (epoch == at) {
             publishWill();
@@ -195,7 +225,7 @@ public final class Session {
       }
     }
     if (expiryInterval != SessionExpiry.NEVER) {
-      long at = epoch;
+      int at = epoch;
       expiryTimer = schedule(() -> {
         if (epoch == at && connection == null) {
           releaseShared();
@@ -204,8 +234,6 @@ public final class Session {
       }, expiryInterval);
     }
   }
-
-  /** Safe from any thread; may be stale by the time the caller acts on it. */
 
   /** A copy of what operators see of this session. */
   public ClientInfo info() {
@@ -218,7 +246,7 @@ public final class Session {
         c == null ? 0 : c.keepAlive(),
         expiryInterval,
         Map.copyOf(subscriptions),
-        queue.size(),
+        queuedCount(),
         inflight.size());
   }
 
@@ -278,7 +306,7 @@ public final class Session {
     return new SessionSnapshot(
         Map.copyOf(subscriptions),
         List.copyOf(inflight.values()),
-        List.copyOf(queue),
+        queue == null ? List.of() : List.copyOf(queue),
         Set.copyOf(inboundQos2),
         expiryInterval,
         lastPacketId);
@@ -287,9 +315,11 @@ public final class Session {
   private void restore(SessionSnapshot s) {
     s.subscriptions().forEach(this::subscribe);
     for (InflightMessage f : s.inflight()) {
-      inflight.put(f.packetId(), f);
+      writableInflight().put(f.packetId(), f);
     }
-    queue.addAll(s.queued());
+    if (!s.queued().isEmpty()) {
+      writableQueue().addAll(s.queued());
+    }
     if (!s.inboundQos2().isEmpty()) {
       inboundQos2 = new HashSet<>(s.inboundQos2());
     }
@@ -338,7 +368,7 @@ public final class Session {
       }
       return;
     }
-    if (online && queue.isEmpty() && noResends() && inflight.size() < window()) {
+    if (online && queue == null && noResends() && inflight.size() < window()) {
       sendNew(d);
     } else {
       enqueue(d);
@@ -348,7 +378,7 @@ public final class Session {
   public void onPubAck(int packetId) {
     InflightMessage f = inflight.get(packetId);
     if (f != null && f.delivery().qos() == 1) {
-      inflight.remove(packetId);
+      removeInflight(packetId);
       drainQueue();
     }
   }
@@ -361,7 +391,7 @@ public final class Session {
     }
     if (ReasonCode.isError(reasonCode)) {
       // The receiver refused the message: the exchange ends here.
-      inflight.remove(packetId);
+      removeInflight(packetId);
       drainQueue();
       return;
     }
@@ -372,13 +402,13 @@ public final class Session {
   public void onPubComp(int packetId) {
     InflightMessage f = inflight.get(packetId);
     if (f != null && f.released()) {
-      inflight.remove(packetId);
+      removeInflight(packetId);
       drainQueue();
     }
   }
 
   public int queuedCount() {
-    return queue.size();
+    return queue == null ? 0 : queue.size();
   }
 
   public int inflightCount() {
@@ -408,7 +438,7 @@ public final class Session {
 
   /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
-    subscriptions.put(filter, options);
+    writableSubscriptions().put(filter, options);
     SubscriptionOptions previous = registry.subscriptions().subscribe(clientId, filter, options);
     if (previous == null && isAdvertised(filter)) {
       registry.cluster().subscriptionAdded(filter);
@@ -417,7 +447,12 @@ public final class Session {
   }
 
   public boolean unsubscribe(String filter) {
-    subscriptions.remove(filter);
+    if (subscriptions.containsKey(filter)) {
+      subscriptions.remove(filter);
+      if (subscriptions.isEmpty()) {
+        subscriptions = NO_SUBSCRIPTIONS;
+      }
+    }
     return removeFromTree(filter);
   }
 
@@ -443,7 +478,7 @@ public final class Session {
       return;
     }
     sharedAdvertised = on;
-    for (String filter : subscriptions.keySet()) {
+    subscriptions.forEach((filter, options) -> {
       if (filter.startsWith(Topics.SHARE_PREFIX)) {
         if (on) {
           registry.cluster().subscriptionAdded(filter);
@@ -451,7 +486,7 @@ public final class Session {
           registry.cluster().subscriptionRemoved(filter);
         }
       }
-    }
+    });
   }
 
   public Map<String, SubscriptionOptions> subscriptions() {
@@ -472,7 +507,7 @@ public final class Session {
     int id = nextPacketId();
     Publish p = OutboundPublish.of(d, id, false, isV5(), now());
     if (write(p)) {
-      inflight.put(id, new InflightMessage(id, d, false));
+      writableInflight().put(id, new InflightMessage(id, d, false));
     }
   }
 
@@ -496,15 +531,16 @@ public final class Session {
   }
 
   private void enqueue(Delivery d) {
-    if (queue.size() >= registry.settings().maxQueuedMessages()) {
+    if (queuedCount() >= registry.settings().maxQueuedMessages()) {
       registry.metrics().dropped(DropReason.QUEUE_FULL);
-      if (registry.dropOldestOnOverflow()) {
-        queue.pollFirst();
-      } else {
+      if (!registry.dropOldestOnOverflow()) {
         return;
       }
+      if (queue != null) {
+        queue.pollFirst();
+      }
     }
-    queue.addLast(d);
+    writableQueue().addLast(d);
   }
 
   private void drainQueue() {
@@ -520,8 +556,14 @@ public final class Session {
         write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now));
       }
     }
-    while (noResends() && inflight.size() < window && !queue.isEmpty()) {
+    if (resendPending != null && resendPending.isEmpty()) {
+      resendPending = null;
+    }
+    while (noResends() && inflight.size() < window && queue != null) {
       Delivery d = queue.pollFirst();
+      if (queue.isEmpty()) {
+        queue = null;
+      }
       if (d.message().isExpired(now)) {
         registry.metrics().dropped(DropReason.EXPIRED);
         continue;
@@ -557,17 +599,20 @@ public final class Session {
     registry.remove(this);
   }
 
-  /**
-   * Gives every shared-subscription message this session has not finished to another member of
-   * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
-   * PUBREC arrived stays: the client has it.
-   */
   /** No unacknowledged PUBLISH waiting to be re-sent after a resume. */
   private boolean noResends() {
     return resendPending == null || resendPending.isEmpty();
   }
 
+  /**
+   * Gives every shared-subscription message this session has not finished to another member of
+   * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
+   * PUBREC arrived stays: the client has it.
+   */
   private void releaseShared() {
+    if (inflight.isEmpty() && queue == null) {
+      return;
+    }
     List<Delivery> moved = new ArrayList<>();
     Iterator<InflightMessage> it = inflight.values().iterator();
     while (it.hasNext()) {
@@ -580,28 +625,63 @@ public final class Session {
         it.remove();
       }
     }
-    queue.removeIf(
-        d -> {
-          if (d.sharedGroup() == null) {
-            return false;
-          }
-          moved.add(d);
-          return true;
-        });
+    if (inflight.isEmpty()) {
+      inflight = NO_INFLIGHT;
+    }
+    if (queue != null) {
+      queue.removeIf(
+          d -> {
+            if (d.sharedGroup() == null) {
+              return false;
+            }
+            moved.add(d);
+            return true;
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
     for (Delivery d : moved) {
       registry.redeliverShared(d, clientId);
     }
   }
 
   private void clearState() {
-    for (String filter : subscriptions.keySet()) {
-      removeFromTree(filter);
-    }
-    subscriptions.clear();
-    queue.clear();
-    inflight.clear();
+    subscriptions.forEach((filter, options) -> removeFromTree(filter));
+    subscriptions = NO_SUBSCRIPTIONS;
+    queue = null;
+    inflight = NO_INFLIGHT;
     resendPending = null;
     inboundQos2 = NO_IDS;
+  }
+
+  private Map<String, SubscriptionOptions> writableSubscriptions() {
+    if (subscriptions == NO_SUBSCRIPTIONS) {
+      // Sized for the common one or two filters; it grows like any HashMap.
+      subscriptions = new HashMap<>(2);
+    }
+    return subscriptions;
+  }
+
+  private Map<Integer, InflightMessage> writableInflight() {
+    if (inflight == NO_INFLIGHT) {
+      inflight = new LinkedHashMap<>();
+    }
+    return inflight;
+  }
+
+  private void removeInflight(int packetId) {
+    inflight.remove(packetId);
+    if (inflight.isEmpty()) {
+      inflight = NO_INFLIGHT;
+    }
+  }
+
+  private ArrayDeque<Delivery> writableQueue() {
+    if (queue == null) {
+      queue = new ArrayDeque<>();
+    }
+    return queue;
   }
 
   private void cancelTimers() {
@@ -616,7 +696,7 @@ public final class Session {
   }
 
   private ScheduledFuture<?> schedule(Runnable task, long seconds) {
-    return executor.home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
+    return home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
   }
 
   private long now() {

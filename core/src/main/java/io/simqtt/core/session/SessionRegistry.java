@@ -55,7 +55,7 @@ public final class SessionRegistry {
         clientId,
         (id, existing) -> {
           Session s = existing != null ? existing : new Session(id, this, loop);
-          s.pendingAttaches.incrementAndGet();
+          Session.PENDING_ATTACHES.incrementAndGet(s);
           return s;
         });
   }
@@ -117,7 +117,7 @@ public final class SessionRegistry {
   void remove(Session session) {
     sessions.computeIfPresent(
         session.clientId(),
-        (id, current) -> current == session && session.pendingAttaches.get() == 0 ? null : current);
+        (id, current) -> current == session && session.pendingAttaches == 0 ? null : current);
   }
 
   void redeliverShared(Delivery d, String leavingClientId) {
