@@ -11,7 +11,8 @@
 #   --out DIR      where results.jsonl, table.txt and the broker logs go
 #                  (default bench/target/compare-<timestamp>)
 #
-# Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (e.g. a JFR recording:
+# Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (default: a node's, bin/node-env.sh;
+#                                e.g. a JFR recording:
 #                                -XX:StartFlightRecording=filename=/tmp/si.jfr,settings=profile)
 #              LOAD_JAVA_OPTS    JVM options for the load generator
 #
@@ -62,7 +63,7 @@ if [[ $QUICK == 1 ]]; then
     "pairs-q1|-s pairs -q 1 -N 10 --count 50000"
     "shared-q1|-s shared -q 1 -P 8 -S 4 --count 50000"
     "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 10000 --count 20000"
-    "conn-storm|-s conn-storm --connections 500 --connect-rate 2000"
+    "conn-storm|-s conn-storm --connections 500 --connect-rate 2000 --warmup-connections 500"
   )
 else
   SCENARIOS=(
@@ -75,13 +76,16 @@ else
     "pairs-q1|-s pairs -q 1 -N 10"
     "shared-q1|-s shared -q 1 -P 8 -S 4"
     "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 100000"
-    "conn-storm|-s conn-storm --connections 18500 --connect-rate 5000 --drain 30"
+    "conn-storm|-s conn-storm --connections 19000 --connect-rate 5000 --warmup-connections 10000 --drain 30"
   )
 fi
 
 # ---------------------------------------------------------------- tools and build
-JAVA="java"
-[[ -n "${JAVA_HOME:-}" ]] && JAVA="$JAVA_HOME/bin/java"
+# JAVA, and si-mqtt's JVM options: SIMQTT_JAVA_OPTS, else a node's default
+JAVA_OPTS="${SIMQTT_JAVA_OPTS:-}"
+# shellcheck source=bin/node-env.sh
+source "$ROOT/bin/node-env.sh"
+SI_OPTS="$NODE_JAVA_OPTS"
 
 MOSQUITTO="$(command -v mosquitto || true)"
 [[ -z "$MOSQUITTO" && -x /usr/sbin/mosquitto ]] && MOSQUITTO=/usr/sbin/mosquitto
@@ -165,7 +169,6 @@ export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
 # like Mosquitto's config above: large queues, no small per-client subscription cap
 export SIMQTT_MQTT__SESSIONS__MAX_QUEUED_MESSAGES=1000000
 export SIMQTT_MQTT__LIMITS__MAX_SUBSCRIPTIONS_PER_CLIENT=100000
-SI_OPTS="${SIMQTT_JAVA_OPTS:--XX:+UseG1GC}"
 if [[ -x "$ROOT/bin/start-node.sh" && -f "$ROOT/peer/target/simqtt-node.jar" ]]; then
   SI_HOW="bin/start-node.sh"
 else

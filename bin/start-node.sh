@@ -4,7 +4,8 @@
 #   bin/start-node.sh [--config FILE] [--help] [--version]
 #
 # Builds the node first when peer/target has no jar yet. JAVA_OPTS is passed to java
-# (default: -XX:+UseG1GC); settings may also come from SIMQTT_* variables or SI_CFG_PATH.
+# (default: -XX:+UseParallelGC -Xmn32m, see bin/node-env.sh); settings may also come from
+# SIMQTT_* variables or SI_CFG_PATH.
 set -euo pipefail
 
 # shellcheck source=bin/node-env.sh
@@ -12,5 +13,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
 ensure_built si-mqtt
 
 # exec: java becomes this process, so SIGTERM reaches it and its exit code is ours.
-# shellcheck disable=SC2086 # JAVA_OPTS is deliberately split into separate options
-exec "$JAVA" ${JAVA_OPTS:--XX:+UseG1GC} -cp "$JAR:$LIB/*" io.simqtt.peer.NodeMain "$@"
+# shellcheck disable=SC2086 # the options are deliberately split
+exec "$JAVA" $NODE_JAVA_OPTS -cp "$JAR:$LIB/*" io.simqtt.peer.NodeMain "$@"

@@ -374,6 +374,9 @@ public final class LoadRunner {
    * the later of warm-up + duration + drain and connections / connect-rate + 60 s, which is an
    * error when not all were opened.
    */
+  /** Connections open at once during the conn-storm warm-up. */
+  private static final int WARMUP_WAVE = 500;
+
   private LoadResult connStorm() throws Exception {
     checkFileDescriptors(o.connections);
     pinger = o.keepAliveSeconds > 0 ? new KeepAlivePinger() : null;
@@ -481,29 +484,29 @@ public final class LoadRunner {
   }
 
   /** Waits until every one is complete, up to the deadline plus the connect timeout. */
-  /** Opens and closes {@code --warmup-connections} connections, all at once, then waits 1 s. */
+  /**
+   * Opens and closes {@code --warmup-connections} connections in waves of at most {@value
+   * #WARMUP_WAVE}, then waits 1 s: the broker compiles its connect path and sizes its buffer pools,
+   * while holding few connections at a time, so the warm-up leaves little freed heap behind for
+   * the measured connections to reuse.
+   */
   private void warmUpConnections() throws InterruptedException {
-    if (o.warmupConnections <= 0) {
-      return;
-    }
     long deadline = System.nanoTime() + (long) (SLOW_BROKER_SECONDS * 1e9);
-    List<CompletableFuture<BenchClient>> warm = new ArrayList<>();
-    Semaphore inFlight = new Semaphore(512);
-    for (int i = 0; i < o.warmupConnections; i++) {
-      if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        break;
+    for (int opened = 0; opened < o.warmupConnections; ) {
+      int wave = Math.min(WARMUP_WAVE, o.warmupConnections - opened);
+      List<CompletableFuture<BenchClient>> warm = new ArrayList<>();
+      for (int i = 0; i < wave; i++, opened++) {
+        warm.add(connect(new BenchClient("b" + runId + "-w" + opened, version), o.host, o.port, 0));
       }
-      CompletableFuture<BenchClient> f =
-          connect(new BenchClient("b" + runId + "-w" + i, version), o.host, o.port, 0);
-      f.whenComplete((x, e) -> inFlight.release());
-      warm.add(f);
+      awaitAll(warm, deadline);
+      closeClients();
+      synchronized (clients) {
+        clients.clear();
+      }
     }
-    awaitAll(warm, deadline);
-    closeClients();
-    synchronized (clients) {
-      clients.clear();
+    if (o.warmupConnections > 0) {
+      Thread.sleep(1000);
     }
-    Thread.sleep(1000);
   }
 
   private static void awaitAll(List<CompletableFuture<BenchClient>> pending, long deadline) {
