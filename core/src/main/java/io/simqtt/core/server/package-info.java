@@ -1,2 +1,5 @@
-/** Netty listeners: event loop groups, transport choice, the per-connection pipeline. */
+/**
+ * Netty listeners: event loop groups, transport choice, and the connections of each event loop
+ * (a {@code LoopConnections} per loop, one {@code MqttConnection} handler per channel).
+ */
 package io.simqtt.core.server;
