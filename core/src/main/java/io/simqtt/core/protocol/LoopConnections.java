@@ -3,7 +3,6 @@ package io.simqtt.core.protocol;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import io.simqtt.config.MqttSettings;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -47,10 +46,6 @@ public final class LoopConnections {
 
   ProtocolContext context() {
     return context;
-  }
-
-  MqttSettings settings() {
-    return context.settings();
   }
 
   ConnectNegotiator negotiator() {

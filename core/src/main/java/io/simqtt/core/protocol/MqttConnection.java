@@ -96,7 +96,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   @Override
   public EventExecutor eventLoop() {
-    return channel.eventLoop();
+    return loop.loop();
   }
 
   @Override
