@@ -73,6 +73,11 @@ public final class BrokerMetrics {
     return connectionsOpened.sum() - connectionsClosed.sum();
   }
 
+  /** Connections (sockets) opened so far. */
+  public long connectionsOpened() {
+    return connectionsOpened.sum();
+  }
+
   public long connectsAccepted() {
     return connectsAccepted.sum();
   }

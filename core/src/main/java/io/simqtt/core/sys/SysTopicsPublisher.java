@@ -27,6 +27,17 @@ public final class SysTopicsPublisher implements AutoCloseable {
 
   private final Broker broker;
   private final String version;
+  // Used on the timer thread only (publishAll runs there), so it needs no locks.
+  private final LoadAverages load =
+      new LoadAverages(
+          "messages/received",
+          "messages/sent",
+          "publish/received",
+          "publish/sent",
+          "bytes/received",
+          "bytes/sent",
+          "connections",
+          "sockets");
   private final ScheduledExecutorService timer =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -55,8 +66,8 @@ public final class SysTopicsPublisher implements AutoCloseable {
     }
   }
 
-  /** One round of every figure. */
-  public void publishAll() {
+  /** One round of every figure; runs on the timer thread only. */
+  private void publishAll() {
     figures().forEach((name, value) -> broker.router().publishLocal(new Message(
         BROKER + name,
         value.getBytes(StandardCharsets.UTF_8),
@@ -67,8 +78,11 @@ public final class SysTopicsPublisher implements AutoCloseable {
         "")));
   }
 
-  /** Topic below $SYS/broker/ to value, in Mosquitto's names and units. */
-  Map<String, String> figures() {
+  /**
+   * Topic below $SYS/broker/ to value, in Mosquitto's names and units. Advances the load
+   * averages, so it runs on the timer thread only.
+   */
+  private Map<String, String> figures() {
     SessionRegistry sessions = broker.sessions();
     BrokerMetrics metrics = broker.metrics();
     long connected = sessions.all().stream().filter(Session::isConnected).count();
@@ -86,6 +100,18 @@ public final class SysTopicsPublisher implements AutoCloseable {
     f.put("bytes/sent", Long.toString(metrics.bytesOut()));
     f.put("subscriptions/count", Integer.toString(broker.localSubscriptionCount()));
     f.put("retained messages/count", Integer.toString(broker.retained().size()));
+    // Every message in or out is one PUBLISH packet here, so publish/... equals messages/....
+    load.update(
+            System.nanoTime(),
+            received,
+            sent,
+            received,
+            sent,
+            metrics.bytesIn(),
+            metrics.bytesOut(),
+            metrics.connectsAccepted(),
+            metrics.connectionsOpened())
+        .forEach((name, value) -> f.put("load/" + name, value));
     return f;
   }
 
