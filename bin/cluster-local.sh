@@ -155,12 +155,14 @@ cmd_start() {
     env_ports+=("CLUSTER_LOCAL_ADMIN_PORT_$upper=$(admin_port "$n")")
     env_ports+=("CLUSTER_LOCAL_METRICS_PORT_$upper=$(metrics_port "$n")")
   done
+  local -A started=()
   for n in "${NODES[@]}"; do
     rm -f "$(pid_file "$n")"
     # start-node.sh execs java, so $! is the node's own pid. stdin from /dev/null and output to
     # the log: the node does not hold on to this shell's terminal or pipes.
     env "${env_ports[@]}" nohup bash "$ROOT/bin/start-node.sh" --config "$CONF_DIR/$n.conf" \
       </dev/null >"$(log_file "$n")" 2>&1 &
+    started[$n]=$!
     echo "$!" >"$(pid_file "$n")"
   done
 
@@ -168,7 +170,9 @@ cmd_start() {
   while true; do
     ready=0
     for n in "${NODES[@]}"; do
-      if [[ -z "$(live_pid "$n")" ]]; then
+      # Our own child: alive is enough. (live_pid's command-line check is for pid files of
+      # earlier runs; just after the fork the child still shows this script's command line.)
+      if ! kill -0 "${started[$n]}" 2>/dev/null; then
         echo "cluster-local: $n exited during start; last lines of $(log_file "$n"):" >&2
         tail -n 20 "$(log_file "$n")" >&2 || true
         stop_nodes "${NODES[@]}" >&2 || true
