@@ -1,10 +1,10 @@
 package io.simqtt.core.protocol;
 
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The MQTT connections of one event loop and the work done for all of them at once: one timer
@@ -127,37 +127,31 @@ public final class LoopConnections {
 
   /** Closes every connection of this loop with {@code reasonCode}; returns when it has. */
   public void closeAll(int reasonCode, String reason) {
-    onLoop(
-        () -> {
-          for (MqttConnection c : Arrays.copyOf(members, size)) {
-            c.close(reasonCode, reason);
-          }
-        });
+    forEachOnLoop(c -> c.close(reasonCode, reason));
   }
 
   /** Closes every remaining socket of this loop at once, without a DISCONNECT. */
   public void abortAll() {
-    onLoop(
-        () -> {
-          for (MqttConnection c : Arrays.copyOf(members, size)) {
-            c.abort();
-          }
-        });
+    forEachOnLoop(MqttConnection::abort);
   }
 
   /** The number of connections on this loop now. */
   public int size() {
-    int[] n = new int[1];
-    onLoop(() -> n[0] = size);
-    return n[0];
+    return loop.inEventLoop() ? size : loop.submit(() -> size).syncUninterruptibly().getNow();
   }
 
-  private void onLoop(Runnable task) {
+  /** Runs {@code action} on the loop for each connection (a copy: closing one may remove it). */
+  private void forEachOnLoop(Consumer<MqttConnection> action) {
+    Runnable task =
+        () -> {
+          for (MqttConnection c : Arrays.copyOf(members, size)) {
+            action.accept(c);
+          }
+        };
     if (loop.inEventLoop()) {
       task.run();
-      return;
+    } else {
+      loop.submit(task).awaitUninterruptibly();
     }
-    Future<?> done = loop.submit(task);
-    done.awaitUninterruptibly();
   }
 }

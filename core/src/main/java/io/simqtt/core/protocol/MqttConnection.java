@@ -171,7 +171,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     }
   }
 
-  /** Closes the socket now, without a DISCONNECT (server shutdown after its grace period). */
+  /**
+   * Closes the socket now, without a DISCONNECT (no CONNECT yet, a 3.1.1 peer, a client's own
+   * DISCONNECT, or server shutdown after its grace period); input after this is ignored.
+   */
   void abort() {
     closing = 1;
     channel.close();
@@ -200,8 +203,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     if (session == null) {
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
         LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
-        closing = 1;
-        channel.close();
+        abort();
       }
       return;
     }
@@ -396,8 +398,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       version = known;
       refuse(failure.reasonCode(), failure.message());
     } else {
-      closing = 1;
-      channel.close();
+      abort();
     }
   }
 
@@ -529,8 +530,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
           Math.min(expiry, context.settings().sessions().maxSessionExpiry()));
     }
     willOnClose = d.reasonCode() != ReasonCode.NORMAL_DISCONNECTION;
-    closing = 1;
-    channel.close();
+    abort();
   }
 
   private SubscriptionRequests subscriptionRequests() {
