@@ -32,8 +32,6 @@ public final class SysTopicsPublisher implements AutoCloseable {
       new LoadAverages(
           "messages/received",
           "messages/sent",
-          "publish/received",
-          "publish/sent",
           "bytes/received",
           "bytes/sent",
           "connections",
@@ -100,11 +98,8 @@ public final class SysTopicsPublisher implements AutoCloseable {
     f.put("bytes/sent", Long.toString(metrics.bytesOut()));
     f.put("subscriptions/count", Integer.toString(broker.localSubscriptionCount()));
     f.put("retained messages/count", Integer.toString(broker.retained().size()));
-    // Every message in or out is one PUBLISH packet here, so publish/... equals messages/....
     load.update(
             System.nanoTime(),
-            received,
-            sent,
             received,
             sent,
             metrics.bytesIn(),
@@ -112,6 +107,11 @@ public final class SysTopicsPublisher implements AutoCloseable {
             metrics.connectsAccepted(),
             metrics.connectionsOpened())
         .forEach((name, value) -> f.put("load/" + name, value));
+    // Every message in or out is one PUBLISH packet here, so publish/... is messages/....
+    for (String window : LoadAverages.WINDOWS) {
+      f.put("load/publish/received/" + window, f.get("load/messages/received/" + window));
+      f.put("load/publish/sent/" + window, f.get("load/messages/sent/" + window));
+    }
     return f;
   }
 
