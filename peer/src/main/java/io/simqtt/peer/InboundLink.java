@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class InboundLink implements StreamObserver<PeerFrame> {
   private static final Logger LOG = LoggerFactory.getLogger(InboundLink.class);
-  /** Acknowledge after this many forwards, or after ACK_DELAY_MILLIS, whichever comes first. */
+  /** Acknowledge once this many forwards are handled (checked per batch), or after a delay. */
   private static final int ACK_EVERY = 64;
   private static final long ACK_DELAY_MILLIS = 5;
 
@@ -76,7 +76,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
         Route r = frame.getRouteUpdate().getRoute();
         cluster.peerRouteUpdated(peerId, r.getFilter(), r.getCount());
       }
-      case FORWARDS -> frame.getForwards().getForwardsList().forEach(this::onForward);
+      case FORWARDS -> onForwards(frame.getForwards().getForwardsList());
       case RETAINED -> onRetained(frame.getRetained());
       case CLAIM ->
           cluster
@@ -109,25 +109,18 @@ final class InboundLink implements StreamObserver<PeerFrame> {
             .build());
   }
 
-  private void onForward(Forward f) {
-    if (cluster.acceptForward(peerId, f.getSeq())) {
-      List<String> unserved =
-          cluster
-              .node()
-              .deliverForwarded(
-                  ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
-      if (!unserved.isEmpty()) {
-        reply(
-            PeerReply.newBuilder()
-                .setSharedReturn(
-                    SharedReturn.newBuilder().setMessage(f.getMessage()).addAllShared(unserved))
-                .build());
-      }
+  /** A batch of forwards, in order; acknowledged together (the ack covers up to the last). */
+  private void onForwards(List<Forward> forwards) {
+    if (forwards.isEmpty()) {
+      return;
+    }
+    for (Forward f : forwards) {
+      onForward(f);
     }
     boolean ackNow;
     synchronized (this) {
-      handledSeq = f.getSeq();
-      unackedForwards++;
+      handledSeq = forwards.get(forwards.size() - 1).getSeq();
+      unackedForwards += forwards.size();
       ackNow = unackedForwards >= ACK_EVERY;
       if (!ackNow && !ackScheduled) {
         ackScheduled = true;
@@ -136,6 +129,24 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     }
     if (ackNow) {
       sendAck();
+    }
+  }
+
+  private void onForward(Forward f) {
+    if (!cluster.acceptForward(peerId, f.getSeq())) {
+      return;
+    }
+    List<String> unserved =
+        cluster
+            .node()
+            .deliverForwarded(
+                ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
+    if (!unserved.isEmpty()) {
+      reply(
+          PeerReply.newBuilder()
+              .setSharedReturn(
+                  SharedReturn.newBuilder().setMessage(f.getMessage()).addAllShared(unserved))
+              .build());
     }
   }
 

@@ -191,17 +191,19 @@ public final class PeerCluster implements Cluster {
   public Map<String, String> linkStates() {
     Map<String, String> states = new LinkedHashMap<>();
     for (PeerLink l : links.values()) {
-      PeerLink.State s = l.state();
-      String state =
-          s != PeerLink.State.UP ? s.name() : inbound.containsKey(l.peerId()) ? "UP" : "HALF";
-      states.put(l.peerId(), state);
+      states.put(l.peerId(), linkState(l));
     }
     return states;
   }
 
+  /** One entry of {@link #linkStates}. */
+  private String linkState(PeerLink l) {
+    PeerLink.State s = l.state();
+    return s != PeerLink.State.UP ? s.name() : inbound.containsKey(l.peerId()) ? "UP" : "HALF";
+  }
+
   /** Per peer link: state and forward counters, for status and metrics. */
   public List<PeerLinkStats> linkStats() {
-    Map<String, String> states = linkStates();
     List<PeerLinkStats> stats = new ArrayList<>();
     for (PeerLink l : links.values()) {
       Map<String, Integer> routes = peerRoutes.getOrDefault(l.peerId(), Map.of());
@@ -211,7 +213,7 @@ public final class PeerCluster implements Cluster {
       }
       stats.add(new PeerLinkStats(
           l.peerId(),
-          states.get(l.peerId()),
+          linkState(l),
           l.unackedCount(),
           l.forwardsSent.sum(),
           l.forwardsResent.sum(),

@@ -102,7 +102,7 @@ final class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
       return gather.all(local.getClient(id), s -> s.getClient(r)).thenApply(a -> {
         for (GetClientResponse c : a.answers()) {
           if (c.getFound()) {
-            return c.toBuilder().setFound(true).addAllMissingNodes(a.missing()).build();
+            return c.toBuilder().addAllMissingNodes(a.missing()).build();
           }
         }
         throw Replies.notFound("no client '" + id + "'" + unanswered(a.missing()));
