@@ -366,6 +366,9 @@ public final class LoadRunner {
 
   // ---------------------------------------------------------------- conn-storm
 
+  /** Connections open at once during the conn-storm warm-up. */
+  private static final int WARMUP_WAVE = 500;
+
   /**
    * Opens {@code --connections} idle connections at {@code --connect-rate} with keep alive {@code
    * --keep-alive} (kept alive by a {@link KeepAlivePinger}) and reads the broker's RSS before the
@@ -374,9 +377,6 @@ public final class LoadRunner {
    * the later of warm-up + duration + drain and connections / connect-rate + 60 s, which is an
    * error when not all were opened.
    */
-  /** Connections open at once during the conn-storm warm-up. */
-  private static final int WARMUP_WAVE = 500;
-
   private LoadResult connStorm() throws Exception {
     checkFileDescriptors(o.connections);
     pinger = o.keepAliveSeconds > 0 ? new KeepAlivePinger() : null;
@@ -483,7 +483,6 @@ public final class LoadRunner {
         error);
   }
 
-  /** Waits until every one is complete, up to the deadline plus the connect timeout. */
   /**
    * Opens and closes {@code --warmup-connections} connections in waves of at most {@value
    * #WARMUP_WAVE}, then waits 1 s: the broker compiles its connect path and sizes its buffer pools,
@@ -509,6 +508,7 @@ public final class LoadRunner {
     }
   }
 
+  /** Waits until every one is complete, up to the deadline plus the connect timeout. */
   private static void awaitAll(List<CompletableFuture<BenchClient>> pending, long deadline) {
     long until = deadline + CONNECT_TIMEOUT_MS * 1_000_000;
     for (CompletableFuture<BenchClient> f : pending) {
