@@ -199,11 +199,11 @@ public final class LoadRunner {
     for (Publisher p : publishers) {
       p.start(runNanos);
     }
-    long cpuStart = -1;
+    long cpuStart = cpuAtStart;
     if (warmupNanos > 0) {
       sleepUntil(measureFrom, publishers);
+      cpuStart = ProcStats.cpuMicros(o.brokerPid);
     }
-    cpuStart = warmupNanos > 0 ? ProcStats.cpuMicros(o.brokerPid) : cpuAtStart;
 
     // publishing ends at the count or the deadline; then the drain, capped
     long drainNanos = (long) (o.drainSeconds * 1e9);
