@@ -104,15 +104,13 @@ public final class LoadRunner {
     int subPort = o.scenario == Scenario.CROSS_NODE ? o.subPort : o.port;
 
     // subscribers first, so nothing published is missed
-    List<CompletableFuture<BenchClient>> pending = new ArrayList<>();
+    List<BenchClient> subClients = new ArrayList<>();
     for (int i = 0; i < subs; i++) {
       BenchClient c = new BenchClient("b" + runId + "-s" + i, version);
       c.receiver = new Receiver();
-      pending.add(connect(c, subHost, subPort, 0));
+      subClients.add(c);
     }
-    for (CompletableFuture<BenchClient> f : pending) {
-      subscribers.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
-    }
+    subscribers.addAll(connectAll(subClients, subHost, subPort));
     List<CompletableFuture<Void>> subAcks = new ArrayList<>();
     int[] allPubs = range(pubs);
     PublishTemplate[][] templates = new PublishTemplate[pubs][];
@@ -170,14 +168,11 @@ public final class LoadRunner {
       Thread.sleep((long) (settle * 1000));
     }
 
-    pending.clear();
     List<BenchClient> pubClients = new ArrayList<>();
     for (int p = 0; p < pubs; p++) {
-      pending.add(connect(new BenchClient("b" + runId + "-p" + p, version), o.host, o.port, 0));
+      pubClients.add(new BenchClient("b" + runId + "-p" + p, version));
     }
-    for (CompletableFuture<BenchClient> f : pending) {
-      pubClients.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
-    }
+    pubClients = connectAll(pubClients, o.host, o.port);
     long perPublisher = Math.max(1, (o.count + pubs - 1) / pubs);
     double ratePerPublisher = o.rate > 0 ? (double) o.rate / pubs : 0;
     for (int p = 0; p < pubs; p++) {
@@ -594,6 +589,23 @@ public final class LoadRunner {
           }
         });
     return client.connected;
+  }
+
+  /**
+   * Connects all of them at once (keep alive 0) and waits for each CONNACK, up to the connect
+   * timeout each; returns them in order.
+   */
+  private List<BenchClient> connectAll(List<BenchClient> toConnect, String host, int port)
+      throws Exception {
+    List<CompletableFuture<BenchClient>> pending = new ArrayList<>();
+    for (BenchClient c : toConnect) {
+      pending.add(connect(c, host, port, 0));
+    }
+    List<BenchClient> connected = new ArrayList<>();
+    for (CompletableFuture<BenchClient> f : pending) {
+      connected.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
+    }
+    return connected;
   }
 
   private void closeClients() throws InterruptedException {
