@@ -351,7 +351,7 @@ public final class LoadRunner {
     String error = clientErrors();
     boolean none = all.getTotalCount() == 0;
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos,
+        o.scenario.label(), o.label, protocolLabel(), o.qos,
         o.payload, publishers.size(), subscribers.size(), clients.size(), window, o.rate, sent,
         expected, delivered, rate,
         none ? -1 : all.getValueAtPercentile(50), none ? -1 : all.getValueAtPercentile(99),
@@ -470,7 +470,7 @@ public final class LoadRunner {
           + (why == null ? "" : "; " + why);
     }
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", 0, 0, 0, 0,
+        o.scenario.label(), o.label, protocolLabel(), 0, 0, 0, 0,
         clients.size(), seconds, o.connectRate, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0,
         -1, established, established / Math.max(seconds, 1e-9), rssBefore, rssAfter,
         perConn, cpuPerConnect, failed, o.keepAliveSeconds, establishedAtHalf, rssHalf, marginal,
@@ -675,11 +675,16 @@ public final class LoadRunner {
   private LoadResult failed(Exception e) {
     Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos, o.payload,
+        o.scenario.label(), o.label, protocolLabel(), o.qos, o.payload,
         o.publisherCount(), o.subscriberCount(), clients.size(), 0, o.rate, 0, 0, 0, 0, -1, -1, -1,
         -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1,
         o.scenario == Scenario.CONN_STORM ? o.keepAliveSeconds : 0, -1, -1, -1, -1, -1,
         String.valueOf(t));
+  }
+
+  /** The protocol as the result names it: "5" or "3.1.1". */
+  private String protocolLabel() {
+    return version == MqttVersion.MQTT_5 ? "5" : "3.1.1";
   }
 
   private static void sleepUntil(long nanos, List<Publisher> pubs) throws InterruptedException {
