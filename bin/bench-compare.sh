@@ -146,9 +146,13 @@ wait_listening() { # pid port name
   echo "bench-compare: $3 did not listen on 127.0.0.1:$2 within 30 s" >&2; return 1
 }
 
-MOSQ_PORT=$(free_port)
-SI_PORT=$(free_port)
-while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+pick_ports() { # sets MOSQ_PORT and SI_PORT, two different free ports
+  MOSQ_PORT=$(free_port)
+  SI_PORT=$(free_port)
+  while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+}
+
+pick_ports
 cat > "$OUT/mosquitto.conf" <<EOF
 # written by bin/bench-compare.sh
 listener $MOSQ_PORT 127.0.0.1
@@ -205,9 +209,7 @@ start_brokers() { # logs are appended, one section per start
 restart_brokers() {
   stop_pid "$MOSQ_PID"
   stop_pid "$SI_PID"
-  MOSQ_PORT=$(free_port)
-  SI_PORT=$(free_port)
-  while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
+  pick_ports
   sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
   export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
   start_brokers

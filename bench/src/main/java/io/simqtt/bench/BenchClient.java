@@ -41,8 +41,6 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
   KeepAlivePinger pinger;
   /** The keep alive asked for in CONNECT, seconds. */
   private int keepAliveSeconds;
-  /** The keep alive in force (the broker's Server Keep Alive if it sent one), seconds. */
-  volatile int effectiveKeepAliveSeconds;
   // KeepAlivePinger's state for this connection, touched only on its event loop
   KeepAlivePinger.Loop pingLoop;
   long pingIntervalNanos;
@@ -132,7 +130,6 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
         }
         int keepAlive =
             c.properties().serverKeepAlive != null ? c.properties().serverKeepAlive : keepAliveSeconds;
-        effectiveKeepAliveSeconds = keepAlive;
         if (pinger != null && keepAlive > 0) {
           pinger.add(this, keepAlive);
         }

@@ -104,15 +104,13 @@ public final class LoadRunner {
     int subPort = o.scenario == Scenario.CROSS_NODE ? o.subPort : o.port;
 
     // subscribers first, so nothing published is missed
-    List<CompletableFuture<BenchClient>> pending = new ArrayList<>();
+    List<BenchClient> subClients = new ArrayList<>();
     for (int i = 0; i < subs; i++) {
       BenchClient c = new BenchClient("b" + runId + "-s" + i, version);
       c.receiver = new Receiver();
-      pending.add(connect(c, subHost, subPort, 0));
+      subClients.add(c);
     }
-    for (CompletableFuture<BenchClient> f : pending) {
-      subscribers.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
-    }
+    subscribers.addAll(connectAll(subClients, subHost, subPort));
     List<CompletableFuture<Void>> subAcks = new ArrayList<>();
     int[] allPubs = range(pubs);
     PublishTemplate[][] templates = new PublishTemplate[pubs][];
@@ -170,14 +168,11 @@ public final class LoadRunner {
       Thread.sleep((long) (settle * 1000));
     }
 
-    pending.clear();
     List<BenchClient> pubClients = new ArrayList<>();
     for (int p = 0; p < pubs; p++) {
-      pending.add(connect(new BenchClient("b" + runId + "-p" + p, version), o.host, o.port, 0));
+      pubClients.add(new BenchClient("b" + runId + "-p" + p, version));
     }
-    for (CompletableFuture<BenchClient> f : pending) {
-      pubClients.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
-    }
+    pubClients = connectAll(pubClients, o.host, o.port);
     long perPublisher = Math.max(1, (o.count + pubs - 1) / pubs);
     double ratePerPublisher = o.rate > 0 ? (double) o.rate / pubs : 0;
     for (int p = 0; p < pubs; p++) {
@@ -199,11 +194,11 @@ public final class LoadRunner {
     for (Publisher p : publishers) {
       p.start(runNanos);
     }
-    long cpuStart = -1;
+    long cpuStart = cpuAtStart;
     if (warmupNanos > 0) {
       sleepUntil(measureFrom, publishers);
+      cpuStart = ProcStats.cpuMicros(o.brokerPid);
     }
-    cpuStart = warmupNanos > 0 ? ProcStats.cpuMicros(o.brokerPid) : cpuAtStart;
 
     // publishing ends at the count or the deadline; then the drain, capped
     long drainNanos = (long) (o.drainSeconds * 1e9);
@@ -356,7 +351,7 @@ public final class LoadRunner {
     String error = clientErrors();
     boolean none = all.getTotalCount() == 0;
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos,
+        o.scenario.label(), o.label, protocolLabel(), o.qos,
         o.payload, publishers.size(), subscribers.size(), clients.size(), window, o.rate, sent,
         expected, delivered, rate,
         none ? -1 : all.getValueAtPercentile(50), none ? -1 : all.getValueAtPercentile(99),
@@ -366,6 +361,9 @@ public final class LoadRunner {
 
   // ---------------------------------------------------------------- conn-storm
 
+  /** Connections open at once during the conn-storm warm-up. */
+  private static final int WARMUP_WAVE = 500;
+
   /**
    * Opens {@code --connections} idle connections at {@code --connect-rate} with keep alive {@code
    * --keep-alive} (kept alive by a {@link KeepAlivePinger}) and reads the broker's RSS before the
@@ -374,9 +372,6 @@ public final class LoadRunner {
    * the later of warm-up + duration + drain and connections / connect-rate + 60 s, which is an
    * error when not all were opened.
    */
-  /** Connections open at once during the conn-storm warm-up. */
-  private static final int WARMUP_WAVE = 500;
-
   private LoadResult connStorm() throws Exception {
     checkFileDescriptors(o.connections);
     pinger = o.keepAliveSeconds > 0 ? new KeepAlivePinger() : null;
@@ -475,7 +470,7 @@ public final class LoadRunner {
           + (why == null ? "" : "; " + why);
     }
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", 0, 0, 0, 0,
+        o.scenario.label(), o.label, protocolLabel(), 0, 0, 0, 0,
         clients.size(), seconds, o.connectRate, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0,
         -1, established, established / Math.max(seconds, 1e-9), rssBefore, rssAfter,
         perConn, cpuPerConnect, failed, o.keepAliveSeconds, establishedAtHalf, rssHalf, marginal,
@@ -483,7 +478,6 @@ public final class LoadRunner {
         error);
   }
 
-  /** Waits until every one is complete, up to the deadline plus the connect timeout. */
   /**
    * Opens and closes {@code --warmup-connections} connections in waves of at most {@value
    * #WARMUP_WAVE}, then waits 1 s: the broker compiles its connect path and sizes its buffer pools,
@@ -509,6 +503,7 @@ public final class LoadRunner {
     }
   }
 
+  /** Waits until every one is complete, up to the deadline plus the connect timeout. */
   private static void awaitAll(List<CompletableFuture<BenchClient>> pending, long deadline) {
     long until = deadline + CONNECT_TIMEOUT_MS * 1_000_000;
     for (CompletableFuture<BenchClient> f : pending) {
@@ -596,6 +591,23 @@ public final class LoadRunner {
     return client.connected;
   }
 
+  /**
+   * Connects all of them at once (keep alive 0) and waits for each CONNACK, up to the connect
+   * timeout each; returns them in order.
+   */
+  private List<BenchClient> connectAll(List<BenchClient> toConnect, String host, int port)
+      throws Exception {
+    List<CompletableFuture<BenchClient>> pending = new ArrayList<>();
+    for (BenchClient c : toConnect) {
+      pending.add(connect(c, host, port, 0));
+    }
+    List<BenchClient> connected = new ArrayList<>();
+    for (CompletableFuture<BenchClient> f : pending) {
+      connected.add(f.get(CONNECT_TIMEOUT_MS, TimeUnit.MILLISECONDS));
+    }
+    return connected;
+  }
+
   private void closeClients() throws InterruptedException {
     List<BenchClient> all;
     synchronized (clients) {
@@ -663,11 +675,16 @@ public final class LoadRunner {
   private LoadResult failed(Exception e) {
     Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
     return new LoadResult(
-        o.scenario.label(), o.label, version == MqttVersion.MQTT_5 ? "5" : "3.1.1", o.qos, o.payload,
+        o.scenario.label(), o.label, protocolLabel(), o.qos, o.payload,
         o.publisherCount(), o.subscriberCount(), clients.size(), 0, o.rate, 0, 0, 0, 0, -1, -1, -1,
         -1, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1,
         o.scenario == Scenario.CONN_STORM ? o.keepAliveSeconds : 0, -1, -1, -1, -1, -1,
         String.valueOf(t));
+  }
+
+  /** The protocol as the result names it: "5" or "3.1.1". */
+  private String protocolLabel() {
+    return version == MqttVersion.MQTT_5 ? "5" : "3.1.1";
   }
 
   private static void sleepUntil(long nanos, List<Publisher> pubs) throws InterruptedException {

@@ -61,8 +61,4 @@ final class PublishTemplate {
     b.setInt(payloadOffset + 12, publisher);
     return b;
   }
-
-  int size() {
-    return bytes.length;
-  }
 }

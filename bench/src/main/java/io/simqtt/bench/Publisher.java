@@ -33,8 +33,6 @@ final class Publisher implements Runnable {
 
   /** Publishes written. */
   volatile long sent;
-  /** QoS >= 1: publishes acknowledged with a success code. */
-  volatile long acked;
   /** QoS >= 1: publishes the broker refused (reason code >= 0x80). */
   volatile long refused;
   final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -151,8 +149,6 @@ final class Publisher implements Runnable {
     inflight--;
     if (reasonCode >= 0x80) {
       refused++;
-    } else {
-      acked++;
     }
     if (stopped) {
       if (inflight == 0) {
@@ -176,9 +172,5 @@ final class Publisher implements Runnable {
   void onClosed() {
     stopped = true;
     done.complete(null);
-  }
-
-  long unacknowledged() {
-    return inflight;
   }
 }
