@@ -39,7 +39,11 @@ final class PeerLink {
   private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
   /** Unacknowledged QoS 1/2 forwards kept for one peer; beyond this new ones are dropped. */
   static final int MAX_UNACKED = 100_000;
-  /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
+  /**
+   * Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. A frame is a
+   * batch (up to {@link #MAX_BATCH} forwards, about {@link #MAX_BATCH_BYTES}), so this bounds
+   * the waiting bytes at about 640 MB, not 10,000 messages.
+   */
   static final int MAX_PENDING = 10_000;
   /** Forwards waiting for the link's thread; beyond this new ones are dropped and counted. */
   static final int MAX_HAND_OFF = 50_000;
