@@ -1,6 +1,7 @@
 package io.simqtt.config;
 
 import io.simqtt.config.ClusterSettings.PeerAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -29,7 +30,19 @@ final class ClusterBinder {
         throw r.conflict("cluster.listen.port", "is also mqtt.tcp.port: use two different ports");
       }
     }
-    return new ClusterSettings(name, secret, listen, peers);
+    return new ClusterSettings(name, secret, listen, peers, timing(r));
+  }
+
+  private static ClusterSettings.Timing timing(ConfigReader r) {
+    Duration min = Duration.ofMillis(100);
+    Duration hour = Duration.ofHours(1);
+    return new ClusterSettings.Timing(
+        r.durationIn("cluster.keep-alive-interval", min, Duration.ofMinutes(10)),
+        r.durationIn("cluster.keep-alive-timeout", min, Duration.ofMinutes(10)),
+        r.durationIn("cluster.claim-timeout", min, Duration.ofMinutes(1)),
+        r.durationIn("cluster.hand-over-timeout", min, Duration.ofMinutes(10)),
+        r.durationIn("cluster.redirect-time", Duration.ZERO, hour),
+        r.durationIn("cluster.route-hold-time", Duration.ZERO, Duration.ofDays(1)));
   }
 
   private static List<PeerAddress> peers(ConfigReader r, String nodeId) {

@@ -1,5 +1,6 @@
 package io.simqtt.config;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -9,12 +10,48 @@ import java.util.List;
  * @param secret shared secret peers prove in their Hello ("" only allowed without peers)
  * @param listen where this node accepts peer links
  * @param peers the other members
+ * @param timing how fast peers are judged and how long a moving session waits
  */
 public record ClusterSettings(
-    String name, String secret, ListenerSettings listen, List<PeerAddress> peers) {
+    String name,
+    String secret,
+    ListenerSettings listen,
+    List<PeerAddress> peers,
+    Timing timing) {
 
   public ClusterSettings {
     peers = List.copyOf(peers);
+  }
+
+  /**
+   * Time limits of the peer protocol.
+   *
+   * @param keepAliveInterval a link silent this long is probed with an HTTP/2 PING
+   * @param keepAliveTimeout a probe unanswered this long closes the link: the peer is down
+   * @param claimTimeout how long a connecting client waits for every linked peer to answer its
+   *     claim; past it, with no holder found, the CONNECT is refused with 0x88
+   * @param handOverTimeout how long a node that sent a session away waits for the new owner to
+   *     confirm it installed it; past it (or when the link drops) the session stays here
+   * @param redirectTime how long a node keeps redirecting messages that reach a session that has
+   *     moved away (forwards that raced the route update) to its new owner
+   * @param routeHoldTime how long a peer's ordinary routes are kept after its link went down,
+   *     so QoS 1/2 forwards wait for it across a short outage; past it they are withdrawn
+   */
+  public record Timing(
+      Duration keepAliveInterval,
+      Duration keepAliveTimeout,
+      Duration claimTimeout,
+      Duration handOverTimeout,
+      Duration redirectTime,
+      Duration routeHoldTime) {
+    public static final Timing DEFAULTS =
+        new Timing(
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(60));
   }
 
   /** One other member of the cluster. */

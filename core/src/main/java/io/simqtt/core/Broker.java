@@ -55,7 +55,8 @@ public final class Broker implements AutoCloseable {
             metrics,
             this::publishWill,
             this::redeliverShared,
-            cluster);
+            cluster,
+            settings.cluster().timing().redirectTime().toMillis());
     this.router =
         new MessageRouter(
             settings.nodeId(),
@@ -68,7 +69,8 @@ public final class Broker implements AutoCloseable {
             mqtt.sessions().sharedSubscriptionStrategy());
     this.remoteRoutes = router.remoteRoutes();
     this.node =
-        new BrokerNode(settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
+        new BrokerNode(
+            settings.nodeId(), clock, router, remoteRoutes, sessions, retained, metrics);
     this.server =
         new MqttServer(
             new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster));

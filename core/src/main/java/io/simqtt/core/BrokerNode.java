@@ -10,7 +10,10 @@ import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRegistry;
-import io.simqtt.core.session.SessionSnapshot;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.HandOver;
 import io.simqtt.core.sys.SysTopics;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +27,7 @@ final class BrokerNode implements LocalNode {
   private final RemoteRoutes remoteRoutes;
   private final SessionRegistry sessions;
   private final RetainedStore retained;
+  private final BrokerMetrics metrics;
 
   BrokerNode(
       String nodeId,
@@ -31,7 +35,9 @@ final class BrokerNode implements LocalNode {
       MessageRouter router,
       RemoteRoutes remoteRoutes,
       SessionRegistry sessions,
-      RetainedStore retained) {
+      RetainedStore retained,
+      BrokerMetrics metrics) {
+    this.metrics = metrics;
     this.nodeId = nodeId;
     this.clock = clock;
     this.router = router;
@@ -76,14 +82,24 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public CompletableFuture<SessionSnapshot> handOver(String clientId, boolean cleanStart) {
+  public CompletableFuture<HandOver> handOver(String clientId, boolean cleanStart) {
     Session s = sessions.get(clientId);
     if (s == null) {
       return CompletableFuture.completedFuture(null);
     }
-    CompletableFuture<SessionSnapshot> handed = new CompletableFuture<>();
-    s.execute(() -> handed.complete(s.handOver(cleanStart)));
+    CompletableFuture<HandOver> handed = new CompletableFuture<>();
+    s.execute(() -> s.handOver(cleanStart, handed));
     return handed;
+  }
+
+  @Override
+  public void deliverRedirected(String clientId, Delivery delivery, int hops) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      metrics.dropped(DropReason.SESSION_GONE);
+      return;
+    }
+    s.execute(() -> s.deliverRedirected(delivery, hops));
   }
 
   @Override

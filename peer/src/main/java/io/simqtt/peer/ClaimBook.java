@@ -1,11 +1,17 @@
 package io.simqtt.peer;
 
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.HybridClock;
+import io.simqtt.core.session.HandOver;
 import io.simqtt.core.session.SessionSnapshot;
 import io.simqtt.proto.peer.ClaimReply;
+import io.simqtt.proto.peer.ClaimSettled;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.SessionClaim;
+import io.simqtt.proto.peer.SessionState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -19,15 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Session claims: a client connecting here is announced to every linked peer, and whoever held it
- * hands the session over. Concurrent connects for one client id on two nodes are ordered by
- * (hybrid clock, node id): the higher claim wins on both nodes, the lower one is refused, so
- * exactly one connection survives.
+ * Session claims, the claiming side: a client connecting here is announced to every linked peer,
+ * and whoever holds its session sends the state (in parts) and keeps it frozen until this node
+ * settles the claim: installed once the connection is attached, not installed when the connect
+ * was refused. Concurrent connects for one client id on two nodes are ordered by (hybrid clock,
+ * node id): the higher claim wins on both nodes and the lower one is refused, and state a refused
+ * claim received goes back to its holder.
  */
 final class ClaimBook {
   private static final Logger LOG = LoggerFactory.getLogger(ClaimBook.class);
-  /** Peers that have not answered by then are passed over. */
-  static final long ANSWER_TIMEOUT_MILLIS = 3_000;
   /**
    * A finished local claim is remembered until its connection is attached, and at most this
    * long (a connection that never attaches must not hold claims back for ever).
@@ -37,15 +43,25 @@ final class ClaimBook {
   private final PeerCluster cluster;
   private final HybridClock clock;
   private final ScheduledExecutorService timer;
+  private final long answerTimeoutMillis;
+  /** Extra wait for a state still arriving in parts; well inside the holder's own timeout. */
+  private final long transferGraceMillis;
   // Guarded by this:
   private final Map<String, LocalClaim> byClient = new HashMap<>();
   private final Map<Long, LocalClaim> byId = new HashMap<>();
   private long nextId = 1;
 
-  ClaimBook(PeerCluster cluster, HybridClock clock, ScheduledExecutorService timer) {
+  ClaimBook(
+      PeerCluster cluster,
+      HybridClock clock,
+      ScheduledExecutorService timer,
+      Duration answerTimeout,
+      Duration handOverTimeout) {
     this.cluster = cluster;
     this.clock = clock;
     this.timer = timer;
+    this.answerTimeoutMillis = answerTimeout.toMillis();
+    this.transferGraceMillis = handOverTimeout.toMillis() / 2;
   }
 
   private static final class LocalClaim {
@@ -54,9 +70,15 @@ final class ClaimBook {
     final long hlc;
     final Set<String> awaiting;
     final CompletableFuture<ClaimResult> result = new CompletableFuture<>();
+    /** Parts of state received so far, per peer sending some. */
+    final Map<String, ByteString> parts = new HashMap<>(1);
     SessionSnapshot state;
+    /** The peer that sent {@link #state} and waits for this claim to be settled. */
+    String holder;
     boolean refused;
     boolean done;
+    /** The answer timeout was extended once for a state arriving in parts. */
+    boolean extended;
     /** The connection is attached: a remote claim can take it over like any session. */
     boolean attached;
     /** Hand-overs asked for by peers while this claim was done but not yet attached. */
@@ -70,12 +92,18 @@ final class ClaimBook {
     }
   }
 
+  /** What this node answers a peer's claim: an outcome, and with HANDED_OVER the frozen session. */
+  record Answer(ClaimReply.Outcome outcome, HandOver handOver) {
+    static final Answer NONE = new Answer(ClaimReply.Outcome.NONE, null);
+    static final Answer REFUSED = new Answer(ClaimReply.Outcome.REFUSED, null);
+  }
+
   CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
-    List<PeerLink> up = cluster.upLinks();
+    List<OutboundLink> up = cluster.upLinks();
     LocalClaim c;
     synchronized (this) {
       c = new LocalClaim(nextId++, clientId, clock.now(), new HashSet<>());
-      for (PeerLink l : up) {
+      for (OutboundLink l : up) {
         c.awaiting.add(l.peerId());
       }
       LocalClaim previous = byClient.put(clientId, c);
@@ -98,62 +126,95 @@ final class ClaimBook {
                     .setCleanStart(cleanStart)
                     .setHlc(c.hlc))
             .build();
-    for (PeerLink l : up) {
+    for (OutboundLink l : up) {
       l.sendControl(frame);
     }
     LocalClaim claim = c;
-    timer.schedule(() -> timeOut(claim), ANSWER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+    timer.schedule(() -> timeOut(claim), answerTimeoutMillis, TimeUnit.MILLISECONDS);
     return c.result;
   }
 
   synchronized void onReply(String peerId, ClaimReply reply) {
     LocalClaim c = byId.get(reply.getClaimId());
     if (c == null || c.done) {
+      if (reply.getOutcome() == ClaimReply.Outcome.HANDED_OVER && !reply.getMore()) {
+        // State for a claim that is over (timed out, refused): its holder takes it back.
+        settle(peerId, reply.getClaimId(), false);
+      }
       return;
     }
     switch (reply.getOutcome()) {
       case REFUSED -> c.refused = true;
       case HANDED_OVER -> {
-        if (reply.hasState()) {
-          c.state = ProtoConvert.fromProto(reply.getState());
+        ByteString got = c.parts.getOrDefault(peerId, ByteString.EMPTY).concat(reply.getStatePart());
+        if (reply.getMore()) {
+          c.parts.put(peerId, got);
+          return;
         }
+        c.parts.remove(peerId);
+        onState(c, peerId, got);
       }
       default -> {}
     }
     c.awaiting.remove(peerId);
-    if (c.awaiting.isEmpty()) {
+    // One holder's state is the session: other answers cannot add to it.
+    if (c.awaiting.isEmpty() || c.state != null) {
       finish(c);
     }
+  }
+
+  private void onState(LocalClaim c, String peerId, ByteString bytes) {
+    SessionSnapshot state;
+    try {
+      state = ProtoConvert.fromProto(SessionState.parseFrom(bytes));
+    } catch (InvalidProtocolBufferException e) {
+      LOG.error("session state for {} from {} is unreadable; it stays there", c.clientId, peerId, e);
+      settle(peerId, c.id, false);
+      c.refused = true;
+      return;
+    }
+    if (c.state != null) {
+      // Two nodes held the client (a partition that healed): the first answer is kept; the
+      // other keeps its copy.
+      settle(peerId, c.id, false);
+      return;
+    }
+    c.state = state;
+    c.holder = peerId;
   }
 
   /** A link went down: its peer will not answer the claims still waiting for it. */
   synchronized void onLinkDown(String peerId) {
     for (LocalClaim c : List.copyOf(byId.values())) {
+      c.parts.remove(peerId);
       if (c.awaiting.remove(peerId) && c.awaiting.isEmpty()) {
         finish(c);
       }
     }
   }
 
-  /** A peer announces a connect for {@code claim.clientId}: refuse it or hand the session over. */
-  CompletableFuture<ClaimReply> onRemoteClaim(String peerId, SessionClaim claim) {
+  /**
+   * A peer announces a connect for {@code claim.clientId}: refuse it (our own claim for the
+   * client wins) or hand the session over.
+   */
+  CompletableFuture<Answer> onRemoteClaim(String peerId, SessionClaim claim) {
     clock.observe(claim.getHlc());
-    CompletableFuture<ClaimReply> answer = new CompletableFuture<>();
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
     Runnable handOver =
         () ->
             cluster
                 .node()
                 .handOver(claim.getClientId(), claim.getCleanStart())
                 .thenAccept(
-                    state ->
+                    h ->
                         answer.complete(
-                            state == null
-                                ? reply(claim, ClaimReply.Outcome.NONE, null)
-                                : reply(claim, ClaimReply.Outcome.HANDED_OVER, state)));
+                            h == null
+                                ? Answer.NONE
+                                : new Answer(ClaimReply.Outcome.HANDED_OVER, h)));
     synchronized (this) {
       LocalClaim local = byClient.get(claim.getClientId());
       if (local != null && !local.refused && wins(local, peerId, claim)) {
-        return CompletableFuture.completedFuture(reply(claim, ClaimReply.Outcome.REFUSED, null));
+        return CompletableFuture.completedFuture(Answer.REFUSED);
       }
       if (local != null && !local.done) {
         local.refused = true;
@@ -176,20 +237,21 @@ final class ClaimBook {
     return cluster.nodeId().compareTo(peerId) > 0;
   }
 
-  private static ClaimReply reply(
-      SessionClaim claim, ClaimReply.Outcome outcome, SessionSnapshot state) {
-    ClaimReply.Builder b = ClaimReply.newBuilder().setClaimId(claim.getClaimId()).setOutcome(outcome);
-    if (state != null) {
-      b.setState(ProtoConvert.toProto(state));
-    }
-    return b.build();
-  }
-
   private synchronized void timeOut(LocalClaim c) {
-    if (!c.done) {
-      LOG.warn("claim for client {} unanswered by {}; going on", c.clientId, c.awaiting);
-      finish(c);
+    if (c.done) {
+      return;
     }
+    if (!c.parts.isEmpty() && !c.extended) {
+      // A large session is on its way: wait for it, but not as long as its holder waits for
+      // our answer, or it would resume the session while we install it.
+      c.extended = true;
+      timer.schedule(() -> timeOut(c), transferGraceMillis, TimeUnit.MILLISECONDS);
+      return;
+    }
+    LOG.warn("claim for client {} unanswered by {}", c.clientId, c.awaiting);
+    c.parts.keySet().forEach(holder -> settle(holder, c.id, false));
+    c.parts.clear();
+    finish(c);
   }
 
   /** Completes a claim; called with the lock held. */
@@ -201,34 +263,64 @@ final class ClaimBook {
     byId.remove(c.id);
     ClaimResult result;
     if (c.refused) {
-      result = new ClaimResult(ClaimResult.Outcome.REFUSED, null);
+      if (c.holder != null) {
+        settle(c.holder, c.id, false);
+      }
+      result = ClaimResult.REFUSED;
+    } else if (c.state != null) {
+      result = new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, () -> attached(c));
+    } else if (!c.awaiting.isEmpty()) {
+      // A silent peer may hold the session: a fresh one now could be a second copy of it.
+      result = ClaimResult.UNAVAILABLE;
     } else {
-      result =
-          new ClaimResult(
-              c.state != null ? ClaimResult.Outcome.HANDED_OVER : ClaimResult.Outcome.NONE,
-              c.state,
-              () -> attached(c));
+      result = new ClaimResult(ClaimResult.Outcome.NONE, null, () -> attached(c));
     }
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.
     c.result.complete(result);
   }
 
-  /** The connection of a local claim is attached; hand-overs waiting for it go ahead. */
+  /**
+   * The connection of a local claim is attached with the state its holder sent: the holder may
+   * let go, and hand-overs waiting for the attach go ahead.
+   */
   private void attached(LocalClaim c) {
+    synchronized (this) {
+      if (c.attached) {
+        return;
+      }
+      c.attached = true;
+      if (c.holder != null) {
+        settle(c.holder, c.id, true);
+      }
+    }
+    releaseWaiting(c);
+  }
+
+  private void releaseWaiting(LocalClaim c) {
     List<Runnable> waiting;
     synchronized (this) {
-      c.attached = true;
       waiting = List.copyOf(c.afterAttach);
       c.afterAttach.clear();
     }
     waiting.forEach(Runnable::run);
   }
 
+  /** Tells a holder whether the state it sent was installed here. */
+  private void settle(String holder, long claimId, boolean installed) {
+    cluster.send(
+        holder,
+        PeerFrame.newBuilder()
+            .setClaimSettled(
+                ClaimSettled.newBuilder().setClaimId(claimId).setInstalled(installed))
+            .build());
+  }
+
+  /** A connection that never attached must not hold other nodes' claims back for ever. */
   private void forget(LocalClaim c) {
     synchronized (this) {
       byClient.remove(c.clientId, c);
     }
-    attached(c);
+    releaseWaiting(c);
   }
 }

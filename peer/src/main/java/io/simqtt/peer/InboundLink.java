@@ -1,54 +1,93 @@
 package io.simqtt.peer;
 
+import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.proto.peer.Challenge;
+import io.simqtt.proto.peer.ClaimReply;
+import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardAck;
+import io.simqtt.proto.peer.Heartbeat;
 import io.simqtt.proto.peer.Hello;
-import io.simqtt.proto.peer.HelloAccepted;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.Route;
+import io.simqtt.proto.peer.RouteSnapshot;
+import io.simqtt.proto.peer.SessionClaim;
 import io.simqtt.proto.peer.SharedReturn;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One peer's stream into this node: its Hello is checked, then its routes, forwards, retained
- * writes and session claims are applied here. gRPC calls {@link #onNext} for one stream one at a
- * time; replies may be sent from other threads and are serialised on the response observer.
+ * One peer's stream into this node: it opens with a fresh challenge, checks the peer's Hello
+ * against it, then applies the peer's routes, forwards, retained writes and session claims here.
+ * gRPC calls {@link #onNext} for one stream one at a time; replies may be sent from other threads
+ * and are serialised on the response observer, waiting for gRPC flow control when the peer reads
+ * slowly (a large session's state goes out in many parts).
+ *
+ * <p>The dialer sends a heartbeat every keep-alive interval; a stream silent for longer than the
+ * interval plus the keep-alive timeout is closed here, so a frozen or unreachable peer stops
+ * being chosen for shared groups and its pending hand-overs resume here within seconds.
  */
 final class InboundLink implements StreamObserver<PeerFrame> {
   private static final Logger LOG = LoggerFactory.getLogger(InboundLink.class);
   /** Acknowledge once this many forwards are handled (checked per batch), or after a delay. */
   private static final int ACK_EVERY = 64;
   private static final long ACK_DELAY_MILLIS = 5;
+  private static final PeerReply HEARTBEAT =
+      PeerReply.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
 
   private final PeerCluster cluster;
   private final ServerCallStreamObserver<PeerReply> replies;
   private final ScheduledExecutorService timer;
+  private final byte[] challenge = PeerCluster.newChallenge();
+  private final long silenceNanos;
   private String peerId;
   private volatile boolean closed;
+  private volatile long lastHeardNanos = System.nanoTime();
+  private ScheduledFuture<?> watchdog;
+  /** Routes of a snapshot whose last part has not arrived yet; null otherwise. */
+  private Map<String, Integer> snapshotParts;
   // Guarded by this: the ack state is shared with the timer thread.
   private long handledSeq;
   private int unackedForwards;
   private boolean ackScheduled;
+  /** Replies waiting for gRPC flow control; guarded by {@link #replies}. */
+  private final ArrayDeque<PeerReply> waiting = new ArrayDeque<>();
 
   InboundLink(
       PeerCluster cluster,
       ServerCallStreamObserver<PeerReply> replies,
-      ScheduledExecutorService timer) {
+      ScheduledExecutorService timer,
+      long silenceNanos) {
     this.cluster = cluster;
     this.replies = replies;
     this.timer = timer;
+    this.silenceNanos = silenceNanos;
+    replies.setOnReadyHandler(this::drainReplies);
+  }
+
+  /** Sends the challenge the peer's Hello must prove the secret over, and starts watching. */
+  void open() {
+    reply(
+        PeerReply.newBuilder()
+            .setChallenge(Challenge.newBuilder().setNonce(ByteString.copyFrom(challenge)))
+            .build());
+    long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(silenceNanos) / 4);
+    synchronized (this) {
+      watchdog = timer.scheduleAtFixedRate(this::watch, period, period, TimeUnit.MILLISECONDS);
+    }
   }
 
   String peerId() {
@@ -57,6 +96,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
 
   @Override
   public void onNext(PeerFrame frame) {
+    lastHeardNanos = System.nanoTime();
     if (closed) {
       return;
     }
@@ -65,24 +105,22 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       return;
     }
     switch (frame.getBodyCase()) {
-      case ROUTE_SNAPSHOT -> {
-        Map<String, Integer> routes = new HashMap<>();
-        for (Route r : frame.getRouteSnapshot().getRoutesList()) {
-          routes.put(r.getFilter(), r.getCount());
-        }
-        cluster.peerRoutesReplaced(peerId, routes);
-      }
+      case ROUTE_SNAPSHOT -> onRouteSnapshot(frame.getRouteSnapshot());
       case ROUTE_UPDATE -> {
         Route r = frame.getRouteUpdate().getRoute();
         cluster.peerRouteUpdated(peerId, r.getFilter(), r.getCount());
       }
       case FORWARDS -> onForwards(frame.getForwards().getForwardsList());
       case RETAINED -> onRetained(frame.getRetained());
-      case CLAIM ->
+      case CLAIM -> onClaim(frame.getClaim());
+      case CLAIM_SETTLED ->
           cluster
-              .claims()
-              .onRemoteClaim(peerId, frame.getClaim())
-              .thenAccept(reply -> reply(PeerReply.newBuilder().setClaimReply(reply).build()));
+              .handOvers()
+              .settled(
+                  peerId,
+                  frame.getClaimSettled().getClaimId(),
+                  frame.getClaimSettled().getInstalled());
+      case HEARTBEAT -> reply(HEARTBEAT);
       default -> LOG.debug("peer {}: unexpected frame {}", peerId, frame.getBodyCase());
     }
   }
@@ -93,7 +131,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       return;
     }
     Hello hello = frame.getHello();
-    String refusal = cluster.checkHello(hello);
+    String refusal = cluster.checkHello(hello, challenge);
     if (refusal != null) {
       refuse("a caller calling itself '" + hello.getNodeId() + "'", refusal);
       return;
@@ -102,11 +140,43 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     cluster.inboundUp(peerId, hello.getIncarnation(), this);
     reply(
         PeerReply.newBuilder()
-            .setHelloAccepted(
-                HelloAccepted.newBuilder()
-                    .setNodeId(cluster.nodeId())
-                    .setIncarnation(cluster.incarnation()))
+            .setHelloAccepted(cluster.accepted(hello.getChallenge().toByteArray()))
             .build());
+  }
+
+  /** Parts are collected until the last one; then the whole snapshot replaces the peer's routes. */
+  private void onRouteSnapshot(RouteSnapshot part) {
+    if (snapshotParts == null) {
+      snapshotParts = new HashMap<>();
+    }
+    for (Route r : part.getRoutesList()) {
+      snapshotParts.put(r.getFilter(), r.getCount());
+    }
+    if (!part.getMore()) {
+      Map<String, Integer> routes = snapshotParts;
+      snapshotParts = null;
+      cluster.peerRoutesReplaced(peerId, routes);
+    }
+  }
+
+  private void onClaim(SessionClaim claim) {
+    cluster
+        .claims()
+        .onRemoteClaim(peerId, claim)
+        .thenAccept(
+            answer -> {
+              if (answer.handOver() != null) {
+                cluster.handOvers().send(peerId, claim.getClaimId(), answer.handOver(), this);
+              } else {
+                reply(
+                    PeerReply.newBuilder()
+                        .setClaimReply(
+                            ClaimReply.newBuilder()
+                                .setClaimId(claim.getClaimId())
+                                .setOutcome(answer.outcome()))
+                        .build());
+              }
+            });
   }
 
   /** A batch of forwards, in order; acknowledged together (the ack covers up to the last). */
@@ -134,6 +204,14 @@ final class InboundLink implements StreamObserver<PeerFrame> {
 
   private void onForward(Forward f) {
     if (!cluster.acceptForward(peerId, f.getSeq())) {
+      return;
+    }
+    if (f.hasRedirect()) {
+      DeliveryState d = f.getRedirect().getDelivery().toBuilder().setMessage(f.getMessage()).build();
+      cluster
+          .node()
+          .deliverRedirected(
+              f.getRedirect().getClientId(), ProtoConvert.fromProto(d), f.getRedirect().getHops());
       return;
     }
     List<String> unserved =
@@ -171,18 +249,53 @@ final class InboundLink implements StreamObserver<PeerFrame> {
             r.getTopic(), r.hasMessage() ? ProtoConvert.fromProto(r.getMessage()) : null, stamp);
   }
 
+  /** Closes a stream whose peer has been silent too long (frozen, partitioned, gone). */
+  private void watch() {
+    long silent = System.nanoTime() - lastHeardNanos;
+    if (silent <= silenceNanos || closed) {
+      return;
+    }
+    LOG.warn(
+        "peer link from {} closed: silent for {} ms",
+        peerId == null ? "an unnamed caller" : peerId,
+        TimeUnit.NANOSECONDS.toMillis(silent));
+    synchronized (replies) {
+      if (!closed) {
+        closed = true;
+        waiting.clear();
+        replies.onError(Status.UNAVAILABLE.withDescription("silent too long").asRuntimeException());
+      }
+    }
+    ended();
+  }
+
   private void refuse(String who, String why) {
-    closed = true;
     LOG.warn("refused a peer link from {}: {}", who, why);
     synchronized (replies) {
+      closed = true;
+      waiting.clear();
       replies.onError(Status.PERMISSION_DENIED.withDescription(why).asRuntimeException());
     }
+    ended();
   }
 
   void reply(PeerReply reply) {
     synchronized (replies) {
-      if (!closed && !replies.isCancelled()) {
+      if (closed || replies.isCancelled()) {
+        return;
+      }
+      if (waiting.isEmpty() && replies.isReady()) {
         replies.onNext(reply);
+      } else {
+        waiting.add(reply);
+      }
+    }
+  }
+
+  private void drainReplies() {
+    synchronized (replies) {
+      while (!waiting.isEmpty() && !closed && replies.isReady()) {
+        replies.onNext(waiting.poll());
       }
     }
   }
@@ -192,30 +305,38 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     synchronized (replies) {
       if (!closed) {
         closed = true;
+        waiting.clear();
         replies.onCompleted();
       }
     }
+    ended();
   }
 
   @Override
   public void onError(Throwable t) {
+    closed = true;
     ended();
   }
 
   @Override
   public void onCompleted() {
-    ended();
     synchronized (replies) {
       if (!closed) {
         closed = true;
+        waiting.clear();
         replies.onCompleted();
       }
     }
+    ended();
   }
 
-  private void ended() {
-    if (peerId != null) {
-      cluster.inboundDown(peerId, this);
+  /** Runs once per stream, whichever way it ended. */
+  private synchronized void ended() {
+    if (watchdog == null) {
+      return;
     }
+    watchdog.cancel(false);
+    watchdog = null;
+    cluster.inboundDown(peerId, this);
   }
 }

@@ -14,8 +14,10 @@ import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.core.session.Delivery;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.Hello;
+import io.simqtt.proto.peer.HelloAccepted;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.Route;
@@ -34,18 +36,29 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This node as a member of the static peer cluster: the gRPC listener peers dial, one {@link
- * PeerLink} to each peer, the routes this node advertises, and the session claims.
+ * OutboundLink} to each peer, the routes this node advertises, and the session claims.
  */
 public final class PeerCluster implements Cluster {
   private static final Logger LOG = LoggerFactory.getLogger(PeerCluster.class);
-  static final int PROTOCOL_VERSION = 1;
+  /** 2: challenge-based Hello, state and route snapshots in parts, redirects, heartbeats. */
+  static final int PROTOCOL_VERSION = 2;
   private static final String SHARE_PREFIX = "$share/";
+  /**
+   * Headroom over the largest MQTT packet for a frame: a forward batch tops up to 64 KiB before a
+   * large message joins it, and state parts are 256 KiB.
+   */
+  private static final int FRAME_HEADROOM = 1 << 20;
+  /** A route snapshot part closes at this many bytes of filters. */
+  private static final int ROUTE_PART_BYTES = 256 * 1024;
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final NodeSettings settings;
   private final ClusterSettings config;
@@ -58,7 +71,10 @@ public final class PeerCluster implements Cluster {
             t.setDaemon(true);
             return t;
           });
-  private final Map<String, PeerLink> links = new LinkedHashMap<>();
+  private final ClusterSettings.Timing timing;
+  /** The largest frame a link accepts; every frame sent is kept below it. */
+  private final int maxFrameBytes;
+  private final Map<String, OutboundLink> links = new LinkedHashMap<>();
   /** Local subscriptions per filter; guarded by itself, which also orders route frames. */
   private final Map<String, Integer> localRoutes = new HashMap<>();
   /** What each peer advertises, mirrored so its shared routes can be withdrawn when it drops. */
@@ -66,8 +82,11 @@ public final class PeerCluster implements Cluster {
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
   /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
   private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
+  /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
+  private final Map<String, ScheduledFuture<?>> routeWithdrawals = new ConcurrentHashMap<>();
   private LocalNode node;
   private ClaimBook claims;
+  private HandOvers handOvers;
   private Server server;
   /** Other services on the peer port (the node-to-node admin service); fixed at start. */
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
@@ -75,6 +94,8 @@ public final class PeerCluster implements Cluster {
   public PeerCluster(NodeSettings settings) {
     this.settings = settings;
     this.config = settings.cluster();
+    this.timing = config.timing();
+    this.maxFrameBytes = settings.mqtt().limits().maxPacketSize() + FRAME_HEADROOM;
     this.proof = new HelloProof(config.secret());
   }
 
@@ -91,13 +112,24 @@ public final class PeerCluster implements Cluster {
   @Override
   public void start(LocalNode localNode) {
     this.node = localNode;
-    this.claims = new ClaimBook(this, localNode.clock(), timer);
+    this.claims =
+        new ClaimBook(
+            this, localNode.clock(), timer, timing.claimTimeout(), timing.handOverTimeout());
+    this.handOvers = new HandOvers(timer, timing.handOverTimeout());
+    long silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     try {
       NettyServerBuilder builder =
           NettyServerBuilder.forAddress(
                   new InetSocketAddress(config.listen().host(), config.listen().port()))
               .directExecutor()
-              .addService(new PeerService(this, timer));
+              .maxInboundMessageSize(maxFrameBytes)
+              // A backstop for idle transports (gRPC raises it to 10 s at least); peers' own
+              // pings are allowed at that rate. Liveness itself is the links' heartbeats.
+              .keepAliveTime(timing.keepAliveInterval().toMillis(), TimeUnit.MILLISECONDS)
+              .keepAliveTimeout(timing.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+              .permitKeepAliveTime(5, TimeUnit.SECONDS)
+              .permitKeepAliveWithoutCalls(true)
+              .addService(new PeerService(this, timer, silenceNanos));
       synchronized (this) {
         extraServices.forEach(builder::addService);
         server = builder.build().start();
@@ -108,14 +140,14 @@ public final class PeerCluster implements Cluster {
           e);
     }
     for (PeerAddress p : config.peers()) {
-      links.put(p.id(), new PeerLink(p, this, timer));
+      links.put(p.id(), new OutboundLink(p, this, timer, timing, maxFrameBytes));
     }
-    links.values().forEach(PeerLink::start);
+    links.values().forEach(OutboundLink::start);
   }
 
   @Override
   public void stop() {
-    links.values().forEach(PeerLink::stop);
+    links.values().forEach(OutboundLink::stop);
     if (server != null) {
       server.shutdownNow();
       try {
@@ -147,7 +179,7 @@ public final class PeerCluster implements Cluster {
         PeerFrame.newBuilder()
             .setRouteUpdate(RouteUpdate.newBuilder().setRoute(route(filter, count)))
             .build();
-    for (PeerLink l : links.values()) {
+    for (OutboundLink l : links.values()) {
       l.sendControl(frame);
     }
   }
@@ -157,7 +189,7 @@ public final class PeerCluster implements Cluster {
     // Converted once here, on the publisher's event loop, whatever number of nodes get it.
     AppMessage proto = ProtoConvert.toProto(message);
     for (ForwardCopy copy : copies) {
-      PeerLink l = links.get(copy.nodeId());
+      OutboundLink l = links.get(copy.nodeId());
       if (l != null) {
         l.forward(proto, copy.direct(), copy.shared());
       }
@@ -165,9 +197,17 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
+  public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+    OutboundLink l = links.get(nodeId);
+    if (l != null) {
+      l.redirect(clientId, ProtoConvert.toProto(delivery).build(), hops);
+    }
+  }
+
+  @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {
     PeerFrame frame = retainedFrame(topic, message, stamp, false);
-    for (PeerLink l : links.values()) {
+    for (OutboundLink l : links.values()) {
       l.sendControl(frame);
     }
   }
@@ -190,22 +230,22 @@ public final class PeerCluster implements Cluster {
    */
   public Map<String, String> linkStates() {
     Map<String, String> states = new LinkedHashMap<>();
-    for (PeerLink l : links.values()) {
+    for (OutboundLink l : links.values()) {
       states.put(l.peerId(), linkState(l));
     }
     return states;
   }
 
   /** One entry of {@link #linkStates}. */
-  private String linkState(PeerLink l) {
-    PeerLink.State s = l.state();
-    return s != PeerLink.State.UP ? s.name() : inbound.containsKey(l.peerId()) ? "UP" : "HALF";
+  private String linkState(OutboundLink l) {
+    OutboundLink.State s = l.state();
+    return s != OutboundLink.State.UP ? s.name() : inbound.containsKey(l.peerId()) ? "UP" : "HALF";
   }
 
   /** Per peer link: state and forward counters, for status and metrics. */
   public List<PeerLinkStats> linkStats() {
     List<PeerLinkStats> stats = new ArrayList<>();
-    for (PeerLink l : links.values()) {
+    for (OutboundLink l : links.values()) {
       Map<String, Integer> routes = peerRoutes.getOrDefault(l.peerId(), Map.of());
       int routeCount;
       synchronized (routes) {
@@ -246,17 +286,36 @@ public final class PeerCluster implements Cluster {
     return claims;
   }
 
-  List<PeerLink> upLinks() {
-    List<PeerLink> up = new ArrayList<>();
-    for (PeerLink l : links.values()) {
-      if (l.state() == PeerLink.State.UP) {
+  HandOvers handOvers() {
+    return handOvers;
+  }
+
+  List<OutboundLink> upLinks() {
+    List<OutboundLink> up = new ArrayList<>();
+    for (OutboundLink l : links.values()) {
+      if (l.state() == OutboundLink.State.UP) {
         up.add(l);
       }
     }
     return up;
   }
 
-  Hello hello(String target) {
+  /** Sends a control frame to a peer if its link is up. */
+  void send(String peerId, PeerFrame frame) {
+    OutboundLink l = links.get(peerId);
+    if (l != null) {
+      l.sendControl(frame);
+    }
+  }
+
+  static byte[] newChallenge() {
+    byte[] b = new byte[16];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  /** Our Hello to {@code target}, proving the secret over its {@code nonce}. */
+  Hello hello(String target, ByteString nonce, byte[] ownChallenge) {
     Hello unsigned =
         Hello.newBuilder()
             .setClusterName(config.name())
@@ -264,16 +323,43 @@ public final class PeerCluster implements Cluster {
             .setIncarnation(incarnation)
             .setProtocolVersion(PROTOCOL_VERSION)
             .setTargetNodeId(target)
+            .setChallenge(ByteString.copyFrom(ownChallenge))
             .build();
-    return unsigned.toBuilder().setProof(ByteString.copyFrom(proof.sign(unsigned))).build();
+    byte[] signature = proof.sign(unsigned, nonce.toByteArray());
+    return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();
   }
 
-  /** Runs on the link's thread as it comes up: full routes and retained state go first. */
-  void onLinkUp(PeerLink link) {
+  /** Our acceptance of a Hello, proving the secret over the Hello's own challenge. */
+  HelloAccepted accepted(byte[] helloChallenge) {
+    HelloAccepted unsigned =
+        HelloAccepted.newBuilder().setNodeId(settings.nodeId()).setIncarnation(incarnation).build();
+    byte[] signature = proof.sign(unsigned, helloChallenge);
+    return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();
+  }
+
+  boolean verifyAccepted(HelloAccepted a, byte[] ownChallenge) {
+    return proof.verify(a, ownChallenge);
+  }
+
+  /**
+   * Runs on the link's thread as it comes up: full routes (in parts, each well below the frame
+   * limit whatever the number of filters) and retained state go first.
+   */
+  void onLinkUp(OutboundLink link) {
     synchronized (localRoutes) {
-      RouteSnapshot.Builder snapshot = RouteSnapshot.newBuilder();
-      localRoutes.forEach((f, n) -> snapshot.addRoutes(route(f, n)));
-      link.sendOnLinkThread(PeerFrame.newBuilder().setRouteSnapshot(snapshot).build());
+      RouteSnapshot.Builder part = RouteSnapshot.newBuilder();
+      int bytes = 0;
+      for (Map.Entry<String, Integer> e : localRoutes.entrySet()) {
+        if (bytes >= ROUTE_PART_BYTES) {
+          link.sendOnLinkThread(
+              PeerFrame.newBuilder().setRouteSnapshot(part.setMore(true)).build());
+          part = RouteSnapshot.newBuilder();
+          bytes = 0;
+        }
+        part.addRoutes(route(e.getKey(), e.getValue()));
+        bytes += e.getKey().length() + 8;
+      }
+      link.sendOnLinkThread(PeerFrame.newBuilder().setRouteSnapshot(part).build());
     }
     for (RetainedEntry e : node.retainedEntries()) {
       link.sendOnLinkThread(retainedFrame(e.topic(), e.message(), e.stamp(), true));
@@ -286,8 +372,8 @@ public final class PeerCluster implements Cluster {
 
   // ---- for inbound streams ----
 
-  /** Why a Hello is refused, or null to accept it. */
-  String checkHello(Hello h) {
+  /** Why a Hello is refused, or null to accept it; {@code challenge} is what we sent it. */
+  String checkHello(Hello h, byte[] challenge) {
     if (!config.name().equals(h.getClusterName())) {
       return "cluster name '" + h.getClusterName() + "' is not '" + config.name() + "'";
     }
@@ -300,13 +386,17 @@ public final class PeerCluster implements Cluster {
     if (!settings.nodeId().equals(h.getTargetNodeId())) {
       return "the link is meant for '" + h.getTargetNodeId() + "'";
     }
-    if (!proof.verify(h)) {
-      return "wrong cluster secret";
+    if (!proof.verify(h, challenge)) {
+      return "wrong cluster secret, or a replayed Hello";
     }
     return null;
   }
 
   void inboundUp(String peerId, long peerIncarnation, InboundLink link) {
+    ScheduledFuture<?> withdrawal = routeWithdrawals.remove(peerId);
+    if (withdrawal != null) {
+      withdrawal.cancel(false);
+    }
     links.get(peerId).peerIsListening();
     InboundLink previous = inbound.put(peerId, link);
     if (previous != null && previous != link) {
@@ -322,15 +412,32 @@ public final class PeerCluster implements Cluster {
   }
 
   void inboundDown(String peerId, InboundLink link) {
-    if (!inbound.remove(peerId, link)) {
+    handOvers.linkLost(link);
+    if (peerId == null || !inbound.remove(peerId, link)) {
       return;
     }
-    // Shared groups must stop choosing this node at once. Its ordinary routes stay, so QoS 1/2
-    // forwards wait for it (bounded) instead of being lost in a short link flap.
+    // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
+    // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.
+    withdrawRoutes(peerId, f -> f.startsWith(SHARE_PREFIX));
+    routeWithdrawals.put(
+        peerId,
+        timer.schedule(
+            () -> {
+              if (!inbound.containsKey(peerId)) {
+                LOG.info("peer {} down for {}: its routes are withdrawn", peerId,
+                    timing.routeHoldTime());
+                withdrawRoutes(peerId, f -> true);
+              }
+            },
+            timing.routeHoldTime().toMillis(),
+            TimeUnit.MILLISECONDS));
+  }
+
+  private void withdrawRoutes(String peerId, Predicate<String> which) {
     Map<String, Integer> routes = peerRoutes.getOrDefault(peerId, Map.of());
     synchronized (routes) {
       for (String f : List.copyOf(routes.keySet())) {
-        if (f.startsWith(SHARE_PREFIX)) {
+        if (which.test(f)) {
           routes.remove(f);
           node.updateRemoteRoute(peerId, f, 0);
         }

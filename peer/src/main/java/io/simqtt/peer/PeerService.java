@@ -11,14 +11,20 @@ import java.util.concurrent.ScheduledExecutorService;
 final class PeerService extends PeerServiceGrpc.PeerServiceImplBase {
   private final PeerCluster cluster;
   private final ScheduledExecutorService timer;
+  private final long silenceNanos;
 
-  PeerService(PeerCluster cluster, ScheduledExecutorService timer) {
+  PeerService(PeerCluster cluster, ScheduledExecutorService timer, long silenceNanos) {
     this.cluster = cluster;
     this.timer = timer;
+    this.silenceNanos = silenceNanos;
   }
 
   @Override
   public StreamObserver<PeerFrame> link(StreamObserver<PeerReply> replies) {
-    return new InboundLink(cluster, (ServerCallStreamObserver<PeerReply>) replies, timer);
+    InboundLink link =
+        new InboundLink(
+            cluster, (ServerCallStreamObserver<PeerReply>) replies, timer, silenceNanos);
+    link.open();
+    return link;
   }
 }

@@ -6,10 +6,12 @@ import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.InflightMessage;
+import io.simqtt.core.session.MessageKey;
 import io.simqtt.core.session.SessionSnapshot;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
+import io.simqtt.proto.peer.MessageId;
 import io.simqtt.proto.peer.MessageProperties;
 import io.simqtt.proto.peer.SessionState;
 import io.simqtt.proto.peer.SubscriptionState;
@@ -53,6 +55,8 @@ final class ProtoConvert {
         .setProperties(props)
         .setExpiresAtMillis(m.expiresAtMillis())
         .setPublisherId(m.publisherId())
+        .setOriginNode(m.origin())
+        .setOriginStamp(m.stamp())
         .build();
   }
 
@@ -81,7 +85,9 @@ final class ProtoConvert {
         a.getRetain(),
         p,
         a.getExpiresAtMillis(),
-        a.getPublisherId());
+        a.getPublisherId(),
+        a.getOriginNode(),
+        a.getOriginStamp());
   }
 
   static SessionState toProto(SessionSnapshot s) {
@@ -107,10 +113,13 @@ final class ProtoConvert {
     for (Delivery d : s.queued()) {
       b.addQueued(toProto(d));
     }
+    for (MessageKey k : s.seen()) {
+      b.addSeen(MessageId.newBuilder().setOriginNode(k.origin()).setStamp(k.stamp()));
+    }
     return b.build();
   }
 
-  private static DeliveryState.Builder toProto(Delivery d) {
+  static DeliveryState.Builder toProto(Delivery d) {
     DeliveryState.Builder b =
         DeliveryState.newBuilder()
             .setMessage(toProto(d.message()))
@@ -146,11 +155,15 @@ final class ProtoConvert {
       queued.add(fromProto(d));
     }
     Set<Integer> qos2 = new HashSet<>(s.getInboundQos2List());
+    List<MessageKey> seen = new ArrayList<>(s.getSeenCount());
+    for (MessageId id : s.getSeenList()) {
+      seen.add(new MessageKey(id.getOriginNode(), id.getStamp()));
+    }
     return new SessionSnapshot(
-        subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId());
+        subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId(), seen);
   }
 
-  private static Delivery fromProto(DeliveryState d) {
+  static Delivery fromProto(DeliveryState d) {
     int[] ids = d.getSubscriptionIdsList().stream().mapToInt(Integer::intValue).toArray();
     String group = d.getSharedGroup().isEmpty() ? null : d.getSharedGroup();
     return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group);

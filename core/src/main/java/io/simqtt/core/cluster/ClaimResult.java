@@ -15,6 +15,9 @@ public record ClaimResult(Outcome outcome, SessionSnapshot state, Runnable attac
   private static final Runnable NOTHING = () -> {};
 
   public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null, NOTHING);
+  public static final ClaimResult REFUSED = new ClaimResult(Outcome.REFUSED, null, NOTHING);
+  public static final ClaimResult UNAVAILABLE =
+      new ClaimResult(Outcome.UNAVAILABLE, null, NOTHING);
 
   public ClaimResult(Outcome outcome, SessionSnapshot state) {
     this(outcome, state, NOTHING);
@@ -27,6 +30,11 @@ public record ClaimResult(Outcome outcome, SessionSnapshot state, Runnable attac
     /** Another node disconnected the client; {@code state} holds its session unless clean start. */
     HANDED_OVER,
     /** A concurrent connect for the same client on another node wins: refuse this one. */
-    REFUSED
+    REFUSED,
+    /**
+     * A linked peer did not answer in time and nobody handed the session over: the silent peer
+     * may hold it, so the connect is refused (0x88) instead of starting a fresh session.
+     */
+    UNAVAILABLE
   }
 }

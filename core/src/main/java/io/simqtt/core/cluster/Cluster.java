@@ -1,6 +1,7 @@
 package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
+import io.simqtt.core.session.Delivery;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -31,6 +32,13 @@ public interface Cluster {
    * the wire once.
    */
   void forward(Message message, List<ForwardCopy> copies);
+
+  /**
+   * Sends a delivery for session {@code clientId}, which moved from this node to node {@code
+   * nodeId}, on to it ({@code hops} counts redirects including this one). Kept and re-sent like a
+   * forward until the node acknowledges it.
+   */
+  void redirect(String nodeId, String clientId, Delivery delivery, int hops);
 
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);

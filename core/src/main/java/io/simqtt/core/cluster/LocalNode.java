@@ -2,7 +2,8 @@ package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
 import io.simqtt.core.retain.RetainedEntry;
-import io.simqtt.core.session.SessionSnapshot;
+import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.HandOver;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -40,11 +41,18 @@ public interface LocalNode {
   void dropRemoteRoutes(String nodeId);
 
   /**
-   * A peer accepted a CONNECT for {@code clientId}: the client is disconnected here (0x8E) and
-   * its session ends here. Completes with the session's state, or null when there was no session
-   * or {@code cleanStart} (then the old session's will goes out, as its session ended).
+   * A peer accepted a CONNECT for {@code clientId}: the client is disconnected here (0x8E).
+   * Completes with the session frozen for the hand-over (its state inside; the caller must then
+   * confirm or abort it), or null when this node holds no such session or {@code cleanStart}
+   * (then the old session ends here and its will goes out).
    */
-  CompletableFuture<SessionSnapshot> handOver(String clientId, boolean cleanStart);
+  CompletableFuture<HandOver> handOver(String clientId, boolean cleanStart);
+
+  /**
+   * A delivery a peer redirected to this node's session {@code clientId}, which moved here from
+   * there; {@code hops} counts the redirects so far.
+   */
+  void deliverRedirected(String clientId, Delivery delivery, int hops);
 
   /** A retained set (message non-null) or clear from a peer; applied only if newer. */
   void applyRetained(String topic, Message message, RetainedStamp stamp);

@@ -1,6 +1,7 @@
 package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
+import io.simqtt.core.session.Delivery;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,6 +24,11 @@ final class SingleNodeCluster implements Cluster {
 
   @Override
   public void forward(Message message, List<ForwardCopy> copies) {}
+
+  @Override
+  public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+    throw new IllegalStateException("a single node has no other node to redirect to");
+  }
 
   @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}

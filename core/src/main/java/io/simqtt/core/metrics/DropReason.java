@@ -11,5 +11,16 @@ public enum DropReason {
   /** QoS 0 for a subscriber that is offline or whose socket buffer is full. */
   QOS0_NOT_DELIVERABLE,
   /** A message matched no subscription at all. */
-  NO_SUBSCRIBERS
+  NO_SUBSCRIBERS,
+  /** The session ended (expired, kicked, clean start elsewhere) just as the message reached it. */
+  SESSION_ENDED,
+  /**
+   * A second copy of a message that reached a session just after it moved between nodes, both
+   * directly and redirected from its old node; the first copy was delivered.
+   */
+  DUPLICATE,
+  /** Redirected between nodes more often than a session can move: the nodes disagree. */
+  REDIRECT_LOOP,
+  /** Redirected to a node that has no such session any more. */
+  SESSION_GONE
 }

@@ -340,6 +340,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       refuse(ReasonCode.SERVER_BUSY, "a concurrent connection for this client id won");
       return;
     }
+    if (claimed.outcome() == ClaimResult.Outcome.UNAVAILABLE) {
+      refuse(
+          ReasonCode.SERVER_UNAVAILABLE,
+          "a cluster node that may hold this session does not answer; try again");
+      return;
+    }
     ConnectTerms t = terms;
     Session s = context.sessions().claim(t.clientId(), loop.loop());
     session = s;

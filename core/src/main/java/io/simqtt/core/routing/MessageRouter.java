@@ -65,6 +65,10 @@ public final class MessageRouter {
    * remote nodes) it went to.
    */
   public int publish(Message message) {
+    if (cluster != Cluster.SINGLE_NODE) {
+      // Identified once here, so a session that moves between nodes can tell copies apart.
+      message = message.identified(nodeId, clock.now());
+    }
     if (message.retain()) {
       setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }

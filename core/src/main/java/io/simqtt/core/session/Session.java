@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
@@ -31,6 +32,11 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  */
 public final class Session extends SerialExecutor {
   private static final int MAX_PACKET_ID = 0xFFFF;
+  /**
+   * A message redirected this many times between nodes is dropped (counted): a session moves at
+   * most once per claim, so a longer chain means nodes disagree about its owner.
+   */
+  static final int MAX_REDIRECT_HOPS = 8;
   /** Shared by sessions without subscriptions. */
   private static final Map<String, SubscriptionOptions> NO_SUBSCRIPTIONS = Map.of();
   /** Shared by sessions with nothing in flight. */
@@ -61,6 +67,10 @@ public final class Session extends SerialExecutor {
   private boolean fresh = true;
   /** Volatile: the router reads it from other threads as a hint. */
   private volatile boolean ended;
+  /** Moved to another node; kept only to redirect late messages. Read by operators' views. */
+  private volatile boolean moved;
+  /** Null unless the session is moving, has moved or has just arrived (see {@link Migration}). */
+  private Migration migration;
   private long expiryInterval;
   private Will will;
   private ScheduledFuture<?> willTimer;
@@ -135,6 +145,7 @@ public final class Session extends SerialExecutor {
     PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
+    List<Migration.Request> waiting = settleMigrationForAttach(handedOver != null);
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -165,7 +176,39 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
+    // Other nodes' requests that waited for a hand-over of this session: the session is here now.
+    for (Migration.Request r : waiting) {
+      execute(() -> handOver(r.cleanStart(), r.result()));
+    }
     return present;
+  }
+
+  /**
+   * Before a connection attaches: a redirect left behind by an earlier move is no session (its
+   * state went away with it), and a session frozen for a hand-over either gets state back from
+   * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
+   * as this connection knows). Returns the waiting hand-over requests, to answer once attached.
+   */
+  private List<Migration.Request> settleMigrationForAttach(boolean stateArrives) {
+    if (migration == null) {
+      return List.of();
+    }
+    Migration m = migration;
+    if (m.movedTo != null) {
+      leaveRedirect();
+      clearState();
+      fresh = true;
+    }
+    if (m.pending != null && !stateArrives) {
+      restoreMessages(m.pending.state());
+    }
+    m.pending = null;
+    List<Migration.Request> waiting = List.copyOf(m.waiting);
+    m.waiting.clear();
+    if (m.isEmpty()) {
+      migration = null;
+    }
+    return waiting;
   }
 
   /**
@@ -224,6 +267,11 @@ public final class Session extends SerialExecutor {
         }, delay);
       }
     }
+    scheduleExpiry();
+  }
+
+  /** Without a connection the session ends when its expiry interval has passed. */
+  private void scheduleExpiry() {
     if (expiryInterval != SessionExpiry.NEVER) {
       int at = epoch;
       expiryTimer = schedule(() -> {
@@ -275,13 +323,21 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Another node took the client: the connection here (if any) gets DISCONNECT 0x8E and the
-   * session ends here without its will, unless {@code cleanStart} ended it (then the will goes
-   * out). Returns the state to hand over, or null for clean start or an already ended session.
+   * Another node took the client: the connection here (if any) gets DISCONNECT 0x8E. With {@code
+   * cleanStart} the session ends here (its will goes out) and {@code result} gets null. Otherwise
+   * the session freezes: {@code result} gets a {@link HandOver} with its state, and until it is
+   * confirmed or aborted the session stays here, queueing what arrives. A session that is not
+   * this node's (ended, moved away) answers null; one already frozen for another node's request
+   * answers once that one is settled.
    */
-  public SessionSnapshot handOver(boolean cleanStart) {
-    if (ended) {
-      return null;
+  public void handOver(boolean cleanStart, CompletableFuture<HandOver> result) {
+    if (ended || moved) {
+      result.complete(null);
+      return;
+    }
+    if (migration != null && migration.pending != null) {
+      migration.waiting.add(new Migration.Request(cleanStart, result));
+      return;
     }
     epoch++;
     cancelTimers();
@@ -290,26 +346,127 @@ public final class Session extends SerialExecutor {
       connection = null;
       connected = false;
       online = false;
+      advertiseShared(false);
       old.close(ReasonCode.SESSION_TAKEN_OVER, "the client connected to another node");
     }
-    SessionSnapshot snapshot = cleanStart ? null : snapshot();
     if (cleanStart) {
       releaseShared();
-    } else {
-      will = null;
+      end();
+      result.complete(null);
+      return;
     }
-    end();
-    return snapshot;
+    will = null;
+    SessionSnapshot snapshot = snapshot();
+    // What was sent belongs to the new owner once it confirms; what arrives from now on waits
+    // here in the queue and follows it.
+    inflight = NO_INFLIGHT;
+    queue = null;
+    resendPending = null;
+    inboundQos2 = NO_IDS;
+    HandOver h = new HandOver(this, snapshot);
+    migration().pending = h;
+    result.complete(h);
+  }
+
+  /** The new owner installed the state: what queued meanwhile follows, later arrivals too. */
+  void handOverConfirmed(HandOver h, String newOwner) {
+    if (migration == null || migration.pending != h) {
+      return;
+    }
+    Migration m = migration;
+    m.pending = null;
+    m.seen = null;
+    m.movedTo = newOwner;
+    moved = true;
+    registry.movedAway(this);
+    if (queue != null) {
+      for (Delivery d : queue) {
+        redirect(d, 0);
+      }
+      queue = null;
+    }
+    int at = ++epoch;
+    expiryTimer = scheduleMillis(() -> {
+      if (epoch == at && moved) {
+        end();
+      }
+    }, registry.redirectMillis());
+    answerWaiting(m);
+  }
+
+  /** The hand-over failed: the session resumes here, offline, with everything it held. */
+  void handOverAborted(HandOver h) {
+    if (migration == null || migration.pending != h) {
+      return;
+    }
+    Migration m = migration;
+    m.pending = null;
+    restoreMessages(h.state());
+    epoch++;
+    scheduleExpiry();
+    answerWaiting(m);
+  }
+
+  /** Hand-over requests that waited while the session was frozen are answered now. */
+  private void answerWaiting(Migration m) {
+    List<Migration.Request> waiting = List.copyOf(m.waiting);
+    m.waiting.clear();
+    if (m.isEmpty()) {
+      migration = null;
+    }
+    for (Migration.Request r : waiting) {
+      handOver(r.cleanStart(), r.result());
+    }
+  }
+
+  /** Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile. */
+  private void restoreMessages(SessionSnapshot s) {
+    if (!s.inflight().isEmpty()) {
+      Map<Integer, InflightMessage> back = new LinkedHashMap<>();
+      s.inflight().forEach(f -> back.put(f.packetId(), f));
+      back.putAll(inflight);
+      inflight = back;
+    }
+    if (!s.queued().isEmpty()) {
+      ArrayDeque<Delivery> back = new ArrayDeque<>(s.queued());
+      if (queue != null) {
+        back.addAll(queue);
+      }
+      queue = back;
+    }
+    if (!s.inboundQos2().isEmpty()) {
+      Set<Integer> ids = new HashSet<>(s.inboundQos2());
+      ids.addAll(inboundQos2);
+      inboundQos2 = ids;
+    }
+  }
+
+  /** A redirect is over, or a connection attaches to it: it is an ordinary session again. */
+  private void leaveRedirect() {
+    migration.movedTo = null;
+    if (moved) {
+      moved = false;
+      registry.movedBack(this);
+    }
+  }
+
+  private Migration migration() {
+    if (migration == null) {
+      migration = new Migration();
+    }
+    return migration;
   }
 
   private SessionSnapshot snapshot() {
+    SeenMessages seen = migration == null ? null : migration.seen;
     return new SessionSnapshot(
         Map.copyOf(subscriptions),
         List.copyOf(inflight.values()),
         queue == null ? List.of() : List.copyOf(queue),
         Set.copyOf(inboundQos2),
         expiryInterval,
-        lastPacketId);
+        lastPacketId,
+        seen == null || seen.isOver(now()) ? List.of() : seen.keys());
   }
 
   private void restore(SessionSnapshot s) {
@@ -324,11 +481,24 @@ public final class Session extends SerialExecutor {
       inboundQos2 = new HashSet<>(s.inboundQos2());
     }
     lastPacketId = s.lastPacketId();
+    // Messages sent to the old node before the routes moved may now come here twice.
+    List<MessageKey> known = new ArrayList<>(s.seen());
+    s.inflight().forEach(f -> known.add(MessageKey.of(f.delivery().message())));
+    s.queued().forEach(d -> known.add(MessageKey.of(d.message())));
+    migration().seen = new SeenMessages(known, now() + 2 * registry.redirectMillis());
   }
 
   /** Safe from any thread; may be stale by the time the caller acts on it. */
   public boolean isEnded() {
     return ended;
+  }
+
+  /**
+   * Whether the session moved to another node and only redirects late messages there; such a
+   * session is not shown to operators. Safe from any thread; may be stale.
+   */
+  public boolean isMoved() {
+    return moved;
   }
 
   /** Safe from any thread; may be stale by the time the caller acts on it. */
@@ -347,13 +517,26 @@ public final class Session extends SerialExecutor {
 
   // ---- outbound messages ----
 
-  /** Sends or queues one delivery. */
+  /** Sends or queues one delivery routed on this node. */
   public void deliver(Delivery d) {
+    deliverRedirected(d, 0);
+  }
+
+  /**
+   * Sends or queues one delivery that was redirected {@code hops} times from nodes this session
+   * has left; a session that has itself moved on passes it further.
+   */
+  public void deliverRedirected(Delivery d, int hops) {
     if (ended) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it.
         registry.redeliverShared(d, clientId);
+      } else {
+        registry.metrics().dropped(DropReason.SESSION_ENDED);
       }
+      return;
+    }
+    if (migration != null && !admitWhileMigrating(d, hops)) {
       return;
     }
     if (d.message().isExpired(now())) {
@@ -373,6 +556,38 @@ public final class Session extends SerialExecutor {
     } else {
       enqueue(d);
     }
+  }
+
+  /** Whether a delivery is for this session here: not moved on, and not a second copy. */
+  private boolean admitWhileMigrating(Delivery d, int hops) {
+    Migration m = migration;
+    if (m.movedTo != null) {
+      redirect(d, hops);
+      return false;
+    }
+    if (m.seen == null) {
+      return true;
+    }
+    if (m.seen.isOver(now())) {
+      m.seen = null;
+      if (m.isEmpty()) {
+        migration = null;
+      }
+      return true;
+    }
+    if (!m.seen.firstTime(d.message())) {
+      registry.metrics().dropped(DropReason.DUPLICATE);
+      return false;
+    }
+    return true;
+  }
+
+  private void redirect(Delivery d, int hops) {
+    if (hops >= MAX_REDIRECT_HOPS) {
+      registry.metrics().dropped(DropReason.REDIRECT_LOOP);
+      return;
+    }
+    registry.cluster().redirect(migration.movedTo, clientId, d, hops + 1);
   }
 
   public void onPubAck(int packetId) {
@@ -595,6 +810,12 @@ public final class Session extends SerialExecutor {
     cancelTimers();
     publishWill();
     clearState();
+    if (migration != null) {
+      if (migration.movedTo != null) {
+        leaveRedirect();
+      }
+      migration = null;
+    }
     ended = true;
     registry.remove(this);
   }
@@ -697,6 +918,10 @@ public final class Session extends SerialExecutor {
 
   private ScheduledFuture<?> schedule(Runnable task, long seconds) {
     return home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
+  }
+
+  private ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {
+    return home().schedule(() -> execute(task), millis, TimeUnit.MILLISECONDS);
   }
 
   private long now() {

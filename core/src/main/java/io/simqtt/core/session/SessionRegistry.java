@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -24,12 +25,17 @@ public final class SessionRegistry {
   private final Consumer<Message> willPublisher;
   private final BiConsumer<Delivery, String> sharedRedelivery;
   private final Cluster cluster;
+  private final long redirectMillis;
+  /** Sessions in the map that moved to another node and only redirect (not shown). */
+  private final AtomicInteger moved = new AtomicInteger();
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
    *     registry, so it is passed in)
    * @param sharedRedelivery gives a shared-subscription delivery another member when the client
    *     that had it leaves (delivery, leaving client id)
+   * @param redirectMillis how long a session that moved to another node redirects what still
+   *     reaches it here
    */
   public SessionRegistry(
       SessionSettings settings,
@@ -37,7 +43,9 @@ public final class SessionRegistry {
       BrokerMetrics metrics,
       Consumer<Message> willPublisher,
       BiConsumer<Delivery, String> sharedRedelivery,
-      Cluster cluster) {
+      Cluster cluster,
+      long redirectMillis) {
+    this.redirectMillis = redirectMillis;
     this.sharedRedelivery = sharedRedelivery;
     this.settings = settings;
     this.cluster = cluster;
@@ -60,14 +68,23 @@ public final class SessionRegistry {
         });
   }
 
-  /** The session of a client id, or null. */
+  /**
+   * The session of a client id, or null; it may be one that moved to another node and only
+   * redirects ({@link Session#isMoved}).
+   */
   public Session get(String clientId) {
     return sessions.get(clientId);
   }
 
+  /** The session of a client id unless there is none or it moved to another node. */
+  private Session owned(String clientId) {
+    Session s = sessions.get(clientId);
+    return s == null || s.isMoved() ? null : s;
+  }
+
   /** What operators see of a client's session; completes with null when there is none. */
   public CompletableFuture<ClientInfo> info(String clientId) {
-    Session s = sessions.get(clientId);
+    Session s = owned(clientId);
     if (s == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -81,7 +98,7 @@ public final class SessionRegistry {
    * with whether a connection was closed.
    */
   public CompletableFuture<Boolean> kick(String clientId, boolean discardSession) {
-    Session s = sessions.get(clientId);
+    Session s = owned(clientId);
     if (s == null) {
       return CompletableFuture.completedFuture(null);
     }
@@ -96,7 +113,7 @@ public final class SessionRegistry {
    */
   public <T> CompletableFuture<List<T>> readEach(Function<Session, T> read) {
     List<CompletableFuture<T>> reads = new ArrayList<>();
-    for (Session s : sessions.values()) {
+    for (Session s : all()) {
       CompletableFuture<T> r = new CompletableFuture<>();
       s.execute(() -> r.complete(read.apply(s)));
       reads.add(r);
@@ -105,12 +122,28 @@ public final class SessionRegistry {
         .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
   }
 
+  /** Sessions this node holds (not counting those that moved away and only redirect). */
   public int size() {
-    return sessions.size();
+    return Math.max(0, sessions.size() - moved.get());
   }
 
+  /** Sessions this node holds (not those that moved away and only redirect). */
   public Collection<Session> all() {
-    return sessions.values();
+    return moved.get() == 0
+        ? sessions.values()
+        : sessions.values().stream().filter(s -> !s.isMoved()).toList();
+  }
+
+  void movedAway(Session s) {
+    moved.incrementAndGet();
+  }
+
+  void movedBack(Session s) {
+    moved.decrementAndGet();
+  }
+
+  long redirectMillis() {
+    return redirectMillis;
   }
 
   /** Drops an ended session unless a CONNECT is about to attach to it. */

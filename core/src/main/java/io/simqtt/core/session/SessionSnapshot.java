@@ -7,7 +7,9 @@ import java.util.Set;
 
 /**
  * Everything a session holds, taken when it moves to another node: subscriptions, unacknowledged
- * and queued messages in order, inbound QoS 2 ids awaiting PUBREL, expiry and the last packet id.
+ * and queued messages in order, inbound QoS 2 ids awaiting PUBREL, expiry and the last packet id;
+ * {@code seen} lists the messages it got while settling after an earlier move, so the next node
+ * goes on dropping their second copies.
  */
 public record SessionSnapshot(
     Map<String, SubscriptionOptions> subscriptions,
@@ -15,4 +17,5 @@ public record SessionSnapshot(
     List<Delivery> queued,
     Set<Integer> inboundQos2,
     long expiryInterval,
-    int lastPacketId) {}
+    int lastPacketId,
+    List<MessageKey> seen) {}

@@ -1,16 +1,21 @@
 package io.simqtt.peer;
 
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.proto.peer.AppMessage;
+import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
+import io.simqtt.proto.peer.Heartbeat;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
+import io.simqtt.proto.peer.Redirect;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,16 +33,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's stream to one peer: it dials, says Hello, sends its events and reconnects with
- * capped backoff. All state is confined to one thread of its own, so frames go out in the order
- * they were handed in and the stream observer (not thread-safe) is only touched there.
+ * This node's stream to one peer: it dials, answers the peer's challenge with Hello, sends its
+ * events and reconnects with capped backoff. All state is confined to one thread of its own, so
+ * frames go out in the order they were handed in and the stream observer (not thread-safe) is
+ * only touched there.
  *
- * <p>QoS 1/2 forwards are numbered and kept until the peer acknowledges them, and re-sent in order
- * after a reconnect; the peer drops the numbers it has already seen. QoS 0 forwards are sent when
- * the link is up and dropped (and counted) otherwise.
+ * <p>QoS 1/2 forwards (and redirects) are numbered and kept until the peer acknowledges them, and
+ * re-sent in order after a reconnect; the peer drops the numbers it has already seen. QoS 0
+ * forwards are sent when the link is up and dropped (and counted) otherwise.
+ *
+ * <p>A heartbeat goes out every keep-alive interval and the peer answers it; a peer heard from
+ * neither within the interval plus the keep-alive timeout (frozen, partitioned, gone without a
+ * reset) is treated as down: the stream is cancelled and redialled. gRPC's own keepalive cannot
+ * do this in seconds: it refuses intervals under 10 s.
  */
-final class PeerLink {
-  private static final Logger LOG = LoggerFactory.getLogger(PeerLink.class);
+final class OutboundLink {
+  private static final Logger LOG = LoggerFactory.getLogger(OutboundLink.class);
   /** Unacknowledged QoS 1/2 forwards kept for one peer; beyond this new ones are dropped. */
   static final int MAX_UNACKED = 100_000;
   /**
@@ -52,6 +64,8 @@ final class PeerLink {
   private static final int MAX_BATCH_BYTES = 64 * 1024;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
+  private static final PeerFrame HEARTBEAT =
+      PeerFrame.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
 
   enum State {
     CONNECTING,
@@ -65,6 +79,8 @@ final class PeerLink {
   private final PeerServiceGrpc.PeerServiceStub stub;
   private final ExecutorService executor;
   private final ScheduledExecutorService timer;
+  private final long silenceNanos;
+  private final long beatMillis;
 
   final LongAdder forwardsSent = new LongAdder();
   final LongAdder forwardsResent = new LongAdder();
@@ -86,15 +102,31 @@ final class PeerLink {
   /** Identifies the current stream; callbacks of an older one are ignored. */
   private long generation;
   private boolean stopped;
+  /** What our Hello asked the peer to prove the secret over. */
+  private byte[] challenge;
+  private long lastHeardNanos;
+  private ScheduledFuture<?> watchdog;
 
-  PeerLink(PeerAddress peer, PeerCluster cluster, ScheduledExecutorService timer) {
+  OutboundLink(
+      PeerAddress peer,
+      PeerCluster cluster,
+      ScheduledExecutorService timer,
+      ClusterSettings.Timing timing,
+      int maxFrameBytes) {
     this.peer = peer;
     this.cluster = cluster;
     this.timer = timer;
+    this.beatMillis = timing.keepAliveInterval().toMillis();
+    this.silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     this.channel =
         NettyChannelBuilder.forAddress(peer.host(), peer.port())
             .usePlaintext()
             .directExecutor()
+            .maxInboundMessageSize(maxFrameBytes)
+            // A backstop for idle transports; gRPC raises anything under 10 s to 10 s.
+            .keepAliveTime(timing.keepAliveInterval().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(timing.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveWithoutCalls(true)
             .build();
     this.stub = PeerServiceGrpc.newStub(channel);
     this.executor =
@@ -122,6 +154,7 @@ final class PeerLink {
     executor.execute(
         () -> {
           stopped = true;
+          cancelWatchdog();
           if (out != null) {
             out.onCompleted();
           }
@@ -132,6 +165,34 @@ final class PeerLink {
 
   /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
   void forward(AppMessage message, boolean direct, List<String> shared) {
+    handOff(
+        message.getQos(),
+        () ->
+            Forward.newBuilder()
+                .setMessage(message)
+                .setDirect(direct)
+                .addAllShared(shared));
+  }
+
+  /** Sends a delivery for a session that moved from this node to the peer; kept like a forward. */
+  void redirect(String clientId, DeliveryState delivery, int hops) {
+    handOff(
+        delivery.getQos(),
+        () ->
+            Forward.newBuilder()
+                .setMessage(delivery.getMessage())
+                .setRedirect(
+                    Redirect.newBuilder()
+                        .setClientId(clientId)
+                        .setDelivery(delivery.toBuilder().clearMessage())
+                        .setHops(hops)));
+  }
+
+  private interface ForwardBody {
+    Forward.Builder build();
+  }
+
+  private void handOff(int qos, ForwardBody body) {
     // Publishers on the event loops can outrun the link: the hand-off itself is bounded, or a
     // slow peer would fill the heap with tasks before any other bound is reached.
     if (forwardsInHandOff.incrementAndGet() > MAX_HAND_OFF) {
@@ -142,14 +203,8 @@ final class PeerLink {
     onLinkThread(
         () -> {
           forwardsInHandOff.decrementAndGet();
-          Forward f =
-              Forward.newBuilder()
-                  .setSeq(nextSeq++)
-                  .setMessage(message)
-                  .setDirect(direct)
-                  .addAllShared(shared)
-                  .build();
-          if (message.getQos() > 0) {
+          Forward f = body.build().setSeq(nextSeq++).build();
+          if (qos > 0) {
             if (unacked.size() >= MAX_UNACKED) {
               forwardsDroppedQueueFull.increment();
               return;
@@ -157,13 +212,13 @@ final class PeerLink {
             unacked.put(f.getSeq(), f);
           }
           if (state == State.UP) {
-            if (message.getQos() == 0 && pending.size() >= MAX_PENDING) {
+            if (qos == 0 && pending.size() >= MAX_PENDING) {
               forwardsDroppedQueueFull.increment();
               return;
             }
             forwardsSent.increment();
             batch(f);
-          } else if (message.getQos() == 0) {
+          } else if (qos == 0) {
             forwardsDroppedLinkDown.increment();
           }
         });
@@ -253,18 +308,38 @@ final class PeerLink {
         };
     try {
       out = (ClientCallStreamObserver<PeerFrame>) stub.link(responses);
-      out.onNext(PeerFrame.newBuilder().setHello(cluster.hello(peer.id())).build());
     } catch (RuntimeException e) {
       onClosed(g, e);
+      return;
     }
+    // The peer answers with its challenge; one that never does (a frozen process whose kernel
+    // still completes TCP handshakes) is given up on like a silent one.
+    lastHeardNanos = System.nanoTime();
+    watchdog =
+        timer.scheduleAtFixedRate(
+            () -> onLinkThread(() -> watch(g)), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
   }
 
   private void onReply(long g, PeerReply reply) {
     if (g != generation) {
       return;
     }
+    lastHeardNanos = System.nanoTime();
     switch (reply.getBodyCase()) {
-      case HELLO_ACCEPTED -> linkUp();
+      case CHALLENGE -> {
+        challenge = PeerCluster.newChallenge();
+        send(
+            PeerFrame.newBuilder()
+                .setHello(cluster.hello(peer.id(), reply.getChallenge().getNonce(), challenge))
+                .build());
+      }
+      case HELLO_ACCEPTED -> {
+        if (challenge != null && cluster.verifyAccepted(reply.getHelloAccepted(), challenge)) {
+          linkUp();
+        } else {
+          fail(g, "the peer's answer to our Hello does not prove the cluster secret");
+        }
+      }
       case FORWARD_ACK -> unacked.headMap(reply.getForwardAck().getSeq(), true).clear();
       case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
       case SHARED_RETURN ->
@@ -274,6 +349,7 @@ final class PeerLink {
                   ProtoConvert.fromProto(reply.getSharedReturn().getMessage()),
                   reply.getSharedReturn().getSharedList(),
                   peer.id());
+      case HEARTBEAT -> {}
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
     }
   }
@@ -290,14 +366,39 @@ final class PeerLink {
     flushBatch();
   }
 
+  /** Every keep-alive interval: give up on a silent peer, else ask it to answer. */
+  private void watch(long g) {
+    if (g != generation || out == null) {
+      return;
+    }
+    long silent = System.nanoTime() - lastHeardNanos;
+    if (silent > silenceNanos) {
+      fail(g, "no answer for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
+    } else if (state == State.UP) {
+      send(HEARTBEAT);
+    }
+  }
+
+  /** Ends the current stream from our side and redials. */
+  private void fail(long g, String why) {
+    ClientCallStreamObserver<PeerFrame> stream = out;
+    Status status = Status.UNAVAILABLE.withDescription(why);
+    onClosed(g, status.asRuntimeException());
+    if (stream != null) {
+      stream.onError(status.asRuntimeException());
+    }
+  }
+
   private void onClosed(long g, Throwable t) {
     if (g != generation) {
       return;
     }
     generation++;
+    cancelWatchdog();
     boolean wasUp = state == State.UP;
     state = State.DOWN;
     out = null;
+    challenge = null;
     pending.clear();
     batch.clear();
     batchBytes = 0;
@@ -314,6 +415,13 @@ final class PeerLink {
     attempt++;
     delay += ThreadLocalRandom.current().nextLong(delay / 4 + 1);
     timer.schedule(this::reconnect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void cancelWatchdog() {
+    if (watchdog != null) {
+      watchdog.cancel(false);
+      watchdog = null;
+    }
   }
 
   private void reconnect() {

@@ -1,0 +1,27 @@
+package io.simqtt.core.session;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A session's part in moving between nodes. A session holds one only while some of it applies,
+ * so a session that never moves pays a null field. Confined to the session's tasks.
+ */
+final class Migration {
+  /** The state was sent to another node and is not confirmed yet: the session is frozen. */
+  HandOver pending;
+  /** Other nodes' hand-over requests that arrived while frozen, answered once it thaws. */
+  final List<Request> waiting = new ArrayList<>(0);
+  /** The session lives on this node now; what reaches it here is redirected there. */
+  String movedTo;
+  /** Recently installed from another node: second copies of a message are dropped. */
+  SeenMessages seen;
+
+  boolean isEmpty() {
+    return pending == null && waiting.isEmpty() && movedTo == null && seen == null;
+  }
+
+  /** A hand-over request from another node. */
+  record Request(boolean cleanStart, CompletableFuture<HandOver> result) {}
+}

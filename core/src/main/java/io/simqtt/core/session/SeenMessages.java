@@ -1,0 +1,52 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.message.Message;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * The messages a session got while it settles on a new node, so a second copy is dropped. Right
+ * after a move a message can reach the session twice: directly (its new node already routes to
+ * it) and redirected from its old node (a forward sent there before the route moved). Kept only
+ * for a bounded time and count after a move; a session that never moves never has one.
+ */
+final class SeenMessages {
+  /** Past this many keys the oldest are forgotten (bounds memory at a few MB per session). */
+  static final int MAX_KEYS = 65_536;
+
+  private final LinkedHashSet<MessageKey> keys = new LinkedHashSet<>();
+  private final long untilMillis;
+
+  SeenMessages(Collection<MessageKey> known, long untilMillis) {
+    this.untilMillis = untilMillis;
+    known.forEach(this::add);
+  }
+
+  /** Whether the window has closed: no second copy can arrive any more. */
+  boolean isOver(long nowMillis) {
+    return nowMillis >= untilMillis;
+  }
+
+  /** Records a message; false when it was already seen (a second copy). */
+  boolean firstTime(Message m) {
+    return !m.isIdentified() || add(MessageKey.of(m));
+  }
+
+  private boolean add(MessageKey key) {
+    if (!keys.add(key)) {
+      return false;
+    }
+    if (keys.size() > MAX_KEYS) {
+      Iterator<MessageKey> oldest = keys.iterator();
+      oldest.next();
+      oldest.remove();
+    }
+    return true;
+  }
+
+  List<MessageKey> keys() {
+    return List.copyOf(keys);
+  }
+}

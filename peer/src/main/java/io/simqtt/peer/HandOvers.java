@@ -1,0 +1,100 @@
+package io.simqtt.peer;
+
+import com.google.protobuf.ByteString;
+import io.simqtt.core.session.HandOver;
+import io.simqtt.proto.peer.ClaimReply;
+import io.simqtt.proto.peer.PeerReply;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The holder's side of a session hand-over: sends the frozen session's state to the claiming
+ * peer in parts, then waits for the peer's {@code ClaimSettled}. Installed: the session here
+ * becomes a redirect to the peer. Not installed, no answer within the hand-over timeout, or the
+ * peer's stream lost: the session resumes here with everything it held. Either way the session
+ * has an owner at every moment; it is never deleted before the peer has it.
+ */
+final class HandOvers {
+  private static final Logger LOG = LoggerFactory.getLogger(HandOvers.class);
+
+  private record Key(String peerId, long claimId) {}
+
+  private record Pending(HandOver handOver, InboundLink link, ScheduledFuture<?> timeout) {}
+
+  private final ScheduledExecutorService timer;
+  private final long timeoutMillis;
+  private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
+
+  HandOvers(ScheduledExecutorService timer, Duration timeout) {
+    this.timer = timer;
+    this.timeoutMillis = timeout.toMillis();
+  }
+
+  /** Sends {@code h}'s state to the peer behind {@code link}, answering its claim. */
+  void send(String peerId, long claimId, HandOver h, InboundLink link) {
+    Key key = new Key(peerId, claimId);
+    ScheduledFuture<?> timeout =
+        timer.schedule(
+            () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
+            timeoutMillis,
+            TimeUnit.MILLISECONDS);
+    pending.put(key, new Pending(h, link, timeout));
+    ByteString state = ProtoConvert.toProto(h.state()).toByteString();
+    List<ByteString> parts = StateParts.split(state);
+    for (int i = 0; i < parts.size(); i++) {
+      link.reply(
+          PeerReply.newBuilder()
+              .setClaimReply(
+                  ClaimReply.newBuilder()
+                      .setClaimId(claimId)
+                      .setOutcome(ClaimReply.Outcome.HANDED_OVER)
+                      .setStatePart(parts.get(i))
+                      .setMore(i < parts.size() - 1))
+              .build());
+    }
+    LOG.debug(
+        "session {} sent to {} ({} bytes in {} parts)",
+        h.clientId(), peerId, state.size(), parts.size());
+  }
+
+  /** The peer's answer to a hand-over. */
+  void settled(String peerId, long claimId, boolean installed) {
+    Pending p = pending.remove(new Key(peerId, claimId));
+    if (p == null) {
+      return; // already aborted: the session resumed here
+    }
+    p.timeout.cancel(false);
+    if (installed) {
+      p.handOver.confirm(peerId);
+    } else {
+      p.handOver.abort();
+    }
+  }
+
+  /** The stream a hand-over's answer would come on is gone: those sessions resume here. */
+  void linkLost(InboundLink link) {
+    pending.forEach(
+        (key, p) -> {
+          if (p.link == link) {
+            abort(key, "the link to " + key.peerId + " was lost");
+          }
+        });
+  }
+
+  private void abort(Key key, String why) {
+    Pending p = pending.remove(key);
+    if (p != null) {
+      p.timeout.cancel(false);
+      LOG.warn("session {} stays here: hand-over to {} not confirmed ({})",
+          p.handOver.clientId(), key.peerId, why);
+      p.handOver.abort();
+    }
+  }
+}
