@@ -475,15 +475,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     if (p.qos() == 2) {
-      if (!session.receiveQos2(p.packetId())) {
+      if (session.isReceivingQos2(p.packetId())) {
         // A resend of a QoS 2 message already accepted: answer again, deliver once.
         sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
         return;
       }
-      if (session.inboundQos2Count() > context.settings().limits().receiveMaximum()) {
+      if (session.inboundQos2Count() >= context.settings().limits().receiveMaximum()) {
+        // Refused before it is recorded: the session must not take its resend for a duplicate.
         close(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
         return;
       }
+      session.receiveQos2(p.packetId());
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
     int receivers = context.router().publish(InboundMessages.of(p, topic, terms.clientId()));

@@ -418,12 +418,17 @@ public final class Session extends SerialExecutor {
 
   // ---- inbound QoS 2 ----
 
-  /** Records an inbound QoS 2 packet id; false when it is a resend still awaiting PUBREL. */
-  public boolean receiveQos2(int packetId) {
+  /** Whether an inbound QoS 2 packet id was accepted and its PUBREL has not arrived. */
+  public boolean isReceivingQos2(int packetId) {
+    return inboundQos2.contains(packetId);
+  }
+
+  /** Records an inbound QoS 2 packet id accepted (answered with PUBREC). */
+  public void receiveQos2(int packetId) {
     if (inboundQos2 == NO_IDS) {
       inboundQos2 = new HashSet<>();
     }
-    return inboundQos2.add(packetId);
+    inboundQos2.add(packetId);
   }
 
   /** PUBREL arrived; false when the id was unknown. */
