@@ -8,9 +8,9 @@ import java.util.function.Consumer;
 
 /**
  * The MQTT connections of one event loop and the work done for all of them at once: one timer
- * checks every connection's deadline (the CONNECT timeout, keep alive), and one task per loop turn
- * flushes every connection written to since the last. Confined to the loop's thread, except for
- * the methods that say otherwise.
+ * checks every connection's deadline (the CONNECT timeout, keep alive, the linger after the
+ * server's last packet), and one task per loop turn flushes every connection written to since the
+ * last. Confined to the loop's thread, except for the methods that say otherwise.
  *
  * <p>Why not Netty's per-channel handlers ({@code IdleStateHandler}, a scheduled timeout, {@code
  * FlushConsolidationHandler}): each costs a handler, its pipeline context and a timer task on every

@@ -2,10 +2,12 @@ package io.simqtt.core.protocol;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.core.cluster.ClaimResult;
@@ -31,6 +33,7 @@ import io.simqtt.core.topic.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   /** Writes buffered before a flush even while a read batch or loop turn goes on. */
   private static final int FLUSH_EVERY = 256;
+  /** How long a connection reads on after its last packet, waiting for the client to close. */
+  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   private static final AtomicIntegerFieldUpdater<MqttConnection> CLOSING =
       AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
@@ -71,9 +76,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private OutboundTopicAliases outboundAliases;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
+  /**
+   * The server's last packet (DISCONNECT, refusing CONNACK) is written: nothing more goes out, and
+   * input is read and dropped until the client closes or the linger ends (see {@link #closeAfter}).
+   */
+  private boolean lingering;
 
   // Loop-confined bookkeeping for LoopConnections.
-  /** Before the session is bound, when the socket opened; after, when input was last seen. */
+  /**
+   * Before the session is bound, when the socket opened; after, when input was last seen; once
+   * {@link #lingering}, when the last packet was written.
+   */
   private long deadlineBase;
   /** Input arrived since the last sweep. */
   private boolean heard;
@@ -104,6 +117,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     EventLoop l = loop.loop();
     if (!l.inEventLoop()) {
       l.execute(() -> send(packet));
+      return;
+    }
+    if (lingering) {
+      // After the last packet the output is shut down: a write would fail and reset the socket.
       return;
     }
     MqttPacket wire =
@@ -173,7 +190,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
 
   /**
    * Closes the socket now, without a DISCONNECT (no CONNECT yet, a 3.1.1 peer, a client's own
-   * DISCONNECT, or server shutdown after its grace period); input after this is ignored.
+   * DISCONNECT, a client still open when the linger after the server's last packet ends, or server
+   * shutdown after its grace period); input after this is ignored.
    */
   void abort() {
     closing = 1;
@@ -189,17 +207,59 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         // The Reason String is optional; the client's size limit is not.
         d = new Disconnect(reasonCode, MqttProperties.NONE);
       }
-      channel.writeAndFlush(encode(d)).addListener(ChannelFutureListener.CLOSE);
+      closeAfter(channel.writeAndFlush(encode(d)));
     } else {
       channel.close();
     }
   }
 
   /**
-   * Called by the loop's sweep: closes a socket that sent no CONNECT in time, or a client silent
-   * for longer than one and a half times its keep alive (spec 3.1.2.10).
+   * Ends the connection after {@code last}, the server's last packet, without losing that packet
+   * to a reset. Closing a socket while client input is still unread makes the kernel send a reset
+   * (RST) in place of a FIN: a client still writing gets an error, and may drop what it had not
+   * read yet, the DISCONNECT or CONNACK with the reason. So once {@code last} is written the output
+   * is shut down (FIN after it), and input is read and dropped until the client closes (Netty then
+   * closes the channel) or {@link #LINGER_NANOS} pass (the loop's sweep closes it). The session is
+   * told now: for MQTT the connection is over.
+   */
+  private void closeAfter(ChannelFuture last) {
+    lingering = true;
+    deadlineBase = System.nanoTime();
+    // Paused while a claim is out; the client's close is only seen while reading.
+    channel.config().setAutoRead(true);
+    last.addListener(
+        f -> {
+          if (f.isSuccess() && channel instanceof DuplexChannel duplex) {
+            duplex.shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+          } else {
+            channel.close();
+          }
+        });
+    detachSession();
+  }
+
+  /** Tells the session this connection is over; later calls find it detached and do nothing. */
+  private void detachSession() {
+    Session s = session;
+    if (s != null) {
+      boolean will = willOnClose;
+      s.execute(() -> s.detach(this, will));
+    }
+  }
+
+  /**
+   * Called by the loop's sweep: closes a socket that sent no CONNECT in time, a client silent for
+   * longer than one and a half times its keep alive (spec 3.1.2.10), or one still open when the
+   * linger after the server's last packet is over.
    */
   void checkDeadline(long now) {
+    if (lingering) {
+      if (now - deadlineBase > LINGER_NANOS) {
+        LOG.debug("{}: not closed by the client after the last packet", channel.remoteAddress());
+        abort();
+      }
+      return;
+    }
     if (session == null) {
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
         LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
@@ -236,11 +296,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     loop.remove(this);
     releasePartial();
     context.metrics().connectionClosed();
-    Session s = session;
-    if (s != null) {
-      boolean will = willOnClose;
-      s.execute(() -> s.detach(this, will));
-    }
+    detachSession();
   }
 
   @Override
@@ -362,8 +418,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
         });
     if (!channel.isActive()) {
       // Closed while the claim was out: the session (maybe handed over) stays, the client goes.
-      boolean willApplies = willOnClose;
-      s.execute(() -> s.detach(this, willApplies));
+      detachSession();
       return;
     }
     if (held != null) {
@@ -381,9 +436,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     closing = 1;
     MqttProperties p = MqttProperties.empty();
     p.reasonString = reason;
-    channel
-        .writeAndFlush(encode(new ConnAck(false, reasonCode, p)))
-        .addListener(ChannelFutureListener.CLOSE);
+    closeAfter(channel.writeAndFlush(encode(new ConnAck(false, reasonCode, p))));
   }
 
   private void onDecodeFailure(DecodeFailure failure) {
@@ -481,15 +534,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     if (p.qos() == 2) {
-      if (!session.receiveQos2(p.packetId())) {
+      if (session.isReceivingQos2(p.packetId())) {
         // A resend of a QoS 2 message already accepted: answer again, deliver once.
         sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
         return;
       }
-      if (session.inboundQos2Count() > context.settings().limits().receiveMaximum()) {
+      if (session.inboundQos2Count() >= context.settings().limits().receiveMaximum()) {
+        // Refused before it is recorded: the session must not take its resend for a duplicate.
         close(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
         return;
       }
+      session.receiveQos2(p.packetId());
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
     int receivers = context.router().publish(InboundMessages.of(p, topic, terms.clientId()));

@@ -209,8 +209,9 @@ public final class MessageRouter {
   }
 
   /**
-   * A member of a shared subscription disconnected before acknowledging {@code d}: another
-   * member gets it. With no other member it goes back to the same session, to wait for it.
+   * A member of a shared subscription left {@code d} unfinished (still queued when its connection
+   * ended, or unacknowledged when its session ended): another member gets it. With no other
+   * member it goes back to the same session, to wait for it if that session lives on.
    */
   public void redeliverShared(Delivery d, String leavingClientId) {
     Message message = d.message();

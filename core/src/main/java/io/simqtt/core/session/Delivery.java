@@ -11,7 +11,8 @@ import io.simqtt.core.message.Message;
  *     sent on subscribe)
  * @param subscriptionIds every Subscription Identifier of the matching subscriptions (may be empty)
  * @param sharedGroup the shared subscription ("$share/g/f") that chose this session, or null; such
- *     a delivery goes to another member if this one disconnects before acknowledging it
+ *     a delivery goes to another member if it is still queued when this one disconnects, or
+ *     unacknowledged when this one's session ends
  */
 public record Delivery(
     Message message, int qos, boolean retain, int[] subscriptionIds, String sharedGroup) {

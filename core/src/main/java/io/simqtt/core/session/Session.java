@@ -246,14 +246,15 @@ public final class Session extends SerialExecutor {
     online = false;
     epoch++;
     advertiseShared(false);
-    releaseShared();
     if (!willApplies) {
       will = null;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
+      releaseShared();
       end();
       return;
     }
+    releaseQueuedShared();
     if (will != null) {
       long delay = Math.min(will.delaySeconds(), expiryInterval);
       if (delay == 0) {
@@ -632,12 +633,17 @@ public final class Session extends SerialExecutor {
 
   // ---- inbound QoS 2 ----
 
-  /** Records an inbound QoS 2 packet id; false when it is a resend still awaiting PUBREL. */
-  public boolean receiveQos2(int packetId) {
+  /** Whether an inbound QoS 2 packet id was accepted and its PUBREL has not arrived. */
+  public boolean isReceivingQos2(int packetId) {
+    return inboundQos2.contains(packetId);
+  }
+
+  /** Records an inbound QoS 2 packet id accepted (answered with PUBREC). */
+  public void receiveQos2(int packetId) {
     if (inboundQos2 == NO_IDS) {
       inboundQos2 = new HashSet<>();
     }
-    return inboundQos2.add(packetId);
+    inboundQos2.add(packetId);
   }
 
   /** PUBREL arrived; false when the id was unknown. */
@@ -826,28 +832,44 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Gives every shared-subscription message this session has not finished to another member of
-   * its group: the client left, the others take over (MQTT 5, 4.8.2). A QoS 2 message whose
-   * PUBREC arrived stays: the client has it.
+   * The session ends: every shared-subscription message it has not finished goes to another
+   * member of its group (MQTT 5, 4.8.2), sent or not. A QoS 2 message whose PUBREC arrived stays
+   * (and ends with the session): the client has it.
    */
   private void releaseShared() {
-    if (inflight.isEmpty() && queue == null) {
+    releaseShared(true);
+  }
+
+  /**
+   * The connection ended and the session lives on: shared-subscription messages still queued go
+   * to another member of their group, while those already sent stay here, to be resent with the
+   * same packet id and DUP=1 when the client comes back (MQTT 5, 4.8.2 and 4.3.3: a QoS 2 message
+   * on the wire must never reach a second client under another id).
+   */
+  private void releaseQueuedShared() {
+    releaseShared(false);
+  }
+
+  private void releaseShared(boolean sentToo) {
+    if (queue == null && (!sentToo || inflight.isEmpty())) {
       return;
     }
     List<Delivery> moved = new ArrayList<>();
-    Iterator<InflightMessage> it = inflight.values().iterator();
-    while (it.hasNext()) {
-      InflightMessage f = it.next();
-      if (f.delivery().sharedGroup() != null && !f.released()) {
-        moved.add(f.delivery());
-        if (resendPending != null) {
-          resendPending.remove(f.packetId());
+    if (sentToo) {
+      Iterator<InflightMessage> it = inflight.values().iterator();
+      while (it.hasNext()) {
+        InflightMessage f = it.next();
+        if (f.delivery().sharedGroup() != null && !f.released()) {
+          moved.add(f.delivery());
+          if (resendPending != null) {
+            resendPending.remove(f.packetId());
+          }
+          it.remove();
         }
-        it.remove();
       }
-    }
-    if (inflight.isEmpty()) {
-      inflight = NO_INFLIGHT;
+      if (inflight.isEmpty()) {
+        inflight = NO_INFLIGHT;
+      }
     }
     if (queue != null) {
       queue.removeIf(

@@ -50,6 +50,49 @@ class PubSubRawProtocolTest {
     }
   }
 
+  /**
+   * The PUBLISH that overran the quota was refused, so it is not remembered: when the client
+   * resends it on the same session (DUP=1) it is a new message, delivered, not only PUBRECed.
+   */
+  @Test
+  void qos2PublishRefusedForTheQuotaIsDeliveredWhenResent() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.limits.receive-maximum = 2");
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      sub.connect("quota-sub");
+      sub.subscribe("q/t", 2);
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        c.connect("quota-resend", true, 0, RawClient.sessionExpiry(60));
+        for (int id = 1; id <= 2; id++) {
+          c.send(publishPacket("q/t", 2, false, id, "m" + id));
+          assertEquals(PacketType.PUBREC, c.expect(PubResponse.class).type());
+        }
+        c.send(publishPacket("q/t", 2, false, 3, "m3"));
+        c.expectDisconnect(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED);
+      }
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(
+            c.connect("quota-resend", false, 0, RawClient.sessionExpiry(0)).sessionPresent());
+        // As a client resumes (spec 4.4): PUBREL for the PUBRECed ones, then the unacknowledged.
+        for (int id = 1; id <= 2; id++) {
+          c.send(ack(PacketType.PUBREL, id));
+          PubResponse comp = c.expect(PubResponse.class);
+          assertEquals(PacketType.PUBCOMP, comp.type());
+          assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
+        }
+        c.send(
+            new Publish(
+                "q/t", 2, false, true, 3, "m3".getBytes(StandardCharsets.UTF_8),
+                MqttProperties.empty()));
+        PubResponse rec = c.expect(PubResponse.class);
+        assertEquals(PacketType.PUBREC, rec.type());
+        assertEquals(3, rec.packetId());
+      }
+      for (String want : List.of("m1", "m2", "m3")) {
+        assertEquals(want, text(sub.expect(Publish.class)));
+      }
+    }
+  }
+
   @Test
   void completedQos2ExchangesFreeTheQuota() throws Exception {
     try (BrokerFixture f = BrokerFixture.start("mqtt.limits.receive-maximum = 2");

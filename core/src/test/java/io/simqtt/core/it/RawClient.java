@@ -51,6 +51,7 @@ public final class RawClient implements AutoCloseable {
   private final ArrayDeque<MqttPacket> received = new ArrayDeque<>();
   private final byte[] buffer = new byte[8192];
   private boolean eof;
+  private boolean reset;
   private int nextPacketId = 1;
 
   private RawClient(Socket socket, MqttVersion version) throws IOException {
@@ -383,6 +384,11 @@ public final class RawClient implements AutoCloseable {
     return eof;
   }
 
+  /** Whether the connection ended with a reset (RST) rather than an end of stream (FIN). */
+  public boolean wasReset() {
+    return reset;
+  }
+
   /** Packets read but not yet returned by {@link #read}. */
   public List<MqttPacket> pending() {
     return List.copyOf(received);
@@ -409,8 +415,9 @@ public final class RawClient implements AutoCloseable {
     } catch (SocketTimeoutException e) {
       return false;
     } catch (SocketException e) {
-      // Connection reset counts as closed.
+      // Connection reset counts as closed; wasReset() tells the two apart.
       eof = true;
+      reset = true;
       return true;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -6,7 +6,11 @@ import static io.simqtt.core.it.Clients.hiveConnected;
 import static io.simqtt.core.it.Clients.inbox;
 import static io.simqtt.core.it.Clients.take;
 import static io.simqtt.core.it.Clients.text;
+import static io.simqtt.core.it.RawClient.ack;
+import static io.simqtt.core.it.RawClient.sessionExpiry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,8 +21,12 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** $share groups: one member per message, round robin, members leaving, mixed subscriptions. */
 class SharedSubscriptionTest {
@@ -213,5 +223,135 @@ class SharedSubscriptionTest {
     assertExactlyOnce(List.of(a, b), 0, 30);
     ca.disconnect();
     cb.disconnect();
+  }
+
+  // ---- a member whose connection ends while its session lives on (MQTT 5, 4.8.2) ----
+
+  /** A raw MQTT 5 member with Session Expiry 60 s and the given Receive Maximum (0: default). */
+  private static RawClient rawMember(String id, boolean cleanStart, int receiveMaximum) {
+    RawClient c = RawClient.open(f, MqttVersion.MQTT_5);
+    MqttProperties p = sessionExpiry(60);
+    if (receiveMaximum > 0) {
+      p.receiveMaximum = receiveMaximum;
+    }
+    c.connect(id, cleanStart, 0, p);
+    return c;
+  }
+
+  /** Completes the exchange of a PUBLISH sent to {@code c}. */
+  private static void acknowledge(RawClient c, Publish p) {
+    if (p.qos() == 1) {
+      c.puback(p.packetId());
+    } else {
+      c.send(ack(PacketType.PUBREC, p.packetId()));
+      assertEquals(PacketType.PUBREL, c.expect(PubResponse.class).type());
+      c.send(ack(PacketType.PUBCOMP, p.packetId()));
+    }
+  }
+
+  /**
+   * Nothing more is on its way to {@code c}: whatever the broker had already written for it
+   * arrives before the PINGRESP, so no timing is involved.
+   */
+  private static void assertNothingMoreFor(RawClient c) {
+    c.send(MqttPacket.PingReq.INSTANCE);
+    assertInstanceOf(MqttPacket.PingResp.class, c.next(), "nothing before the PINGRESP");
+  }
+
+  /** Ends the session of a raw member: DISCONNECT with Session Expiry 0. */
+  private static void endSession(RawClient c) {
+    c.disconnect(ReasonCode.NORMAL_DISCONNECTION, sessionExpiry(0));
+    c.expectClosed();
+    c.close();
+  }
+
+  /**
+   * A message already sent to a member that then loses its connection stays with that session
+   * (spec 4.8.2, 4.3.3): when the client comes back it gets the same packet id with DUP=1, once,
+   * and never a second copy under a new id.
+   */
+  @ParameterizedTest(name = "QoS {0}")
+  @ValueSource(ints = {1, 2})
+  void messageSentToAMemberIsResentToItWithDupAfterReconnect(int qos) throws Exception {
+    String id = "sh-back-" + qos;
+    String topic = "back/" + qos;
+    RawClient member = rawMember(id, true, 0);
+    member.subscribe("$share/back/" + topic, qos);
+    pub.publishWith()
+        .topic(topic)
+        .qos(MqttQos.fromCode(qos))
+        .payload(bytes("once"))
+        .send()
+        .get(5, TimeUnit.SECONDS);
+    Publish first = member.expect(Publish.class);
+    assertFalse(first.dup());
+    member.close(); // no PUBACK / PUBREC
+    await("the member's connection ended", () -> !f.broker().sessions().get(id).isConnected());
+
+    RawClient back = rawMember(id, false, 0);
+    Publish again = back.expect(Publish.class);
+    assertEquals("once", text(again));
+    assertEquals(first.packetId(), again.packetId(), "resent under its packet id");
+    assertTrue(again.dup(), "resent with DUP=1");
+    acknowledge(back, again);
+    assertNothingMoreFor(back);
+    endSession(back);
+  }
+
+  /**
+   * When a member's connection ends and its session lives on, what it was sent stays with it and
+   * what was still queued for it (never sent) goes to another member.
+   */
+  @Test
+  void queuedMessagesMoveToAnotherMemberWhileSentOnesStay() throws Exception {
+    // Receive Maximum 1: of two messages, "0" goes out and "1" waits in the queue.
+    RawClient a = rawMember("sh-mv-a", true, 1);
+    a.subscribe("$share/mv/mv/t", 1);
+    publishRange("mv/t", 0, 2);
+    Publish sent = a.expect(Publish.class);
+    assertEquals("0", text(sent));
+    try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+      b.connect("sh-mv-b");
+      b.subscribe("$share/mv/mv/t", 1);
+      a.close();
+      Publish moved = b.expect(Publish.class);
+      assertEquals("1", text(moved), "the queued message moved, the sent one did not");
+      b.puback(moved.packetId());
+
+      RawClient back = rawMember("sh-mv-a", false, 1);
+      Publish again = back.expect(Publish.class);
+      assertEquals("0", text(again));
+      assertEquals(sent.packetId(), again.packetId());
+      assertTrue(again.dup());
+      back.puback(again.packetId());
+      assertNothingMoreFor(back);
+      assertNothingMoreFor(b);
+      endSession(back);
+    }
+  }
+
+  /** A member whose session ends with its connection hands on everything unfinished. */
+  @Test
+  void sentAndQueuedMessagesMoveWhenTheSessionEnds() throws Exception {
+    RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+    MqttProperties p = MqttProperties.empty(); // Session Expiry 0
+    p.receiveMaximum = 1;
+    a.connect("sh-end-a", true, 0, p);
+    a.subscribe("$share/end/end/t", 1);
+    publishRange("end/t", 0, 2);
+    assertEquals("0", text(a.expect(Publish.class)));
+    try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+      b.connect("sh-end-b");
+      b.subscribe("$share/end/end/t", 1);
+      a.close();
+      List<String> got = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        Publish moved = b.expect(Publish.class);
+        got.add(text(moved));
+        b.puback(moved.packetId());
+      }
+      assertEquals(List.of("0", "1"), got);
+      assertNothingMoreFor(b);
+    }
   }
 }
