@@ -18,9 +18,13 @@ import io.simqtt.core.sys.SysTopics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** This broker as the cluster sees it: the inbound side of the peer protocol. */
 final class BrokerNode implements LocalNode {
+  private static final Logger LOG = LoggerFactory.getLogger(BrokerNode.class);
   private final String nodeId;
   private final HybridClock clock;
   private final MessageRouter router;
@@ -100,6 +104,30 @@ final class BrokerNode implements LocalNode {
       return;
     }
     s.execute(() -> s.deliverRedirected(delivery, hops));
+  }
+
+  @Override
+  public void forEachOwnedSession(BiConsumer<String, Long> owned) {
+    for (Session s : sessions.all()) {
+      if (!s.isEnded()) {
+        owned.accept(s.clientId(), s.ownedSince());
+      }
+    }
+  }
+
+  @Override
+  public void resolveOwner(String clientId, long theirStamp, String theirNode) {
+    Session s = sessions.get(clientId);
+    if (s == null || s.isMoved()) {
+      return;
+    }
+    s.execute(() -> {
+      if (!s.ownedLaterThan(theirStamp, theirNode, nodeId)) {
+        LOG.warn("client {} was taken by {} too while the nodes were apart; it goes there",
+            clientId, theirNode);
+        s.yieldTo(theirNode);
+      }
+    });
   }
 
   @Override

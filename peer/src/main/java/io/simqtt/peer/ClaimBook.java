@@ -268,12 +268,13 @@ final class ClaimBook {
       }
       result = ClaimResult.REFUSED;
     } else if (c.state != null) {
-      result = new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, () -> attached(c));
+      result =
+          new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, c.hlc, () -> attached(c));
     } else if (!c.awaiting.isEmpty()) {
       // A silent peer may hold the session: a fresh one now could be a second copy of it.
       result = ClaimResult.UNAVAILABLE;
     } else {
-      result = new ClaimResult(ClaimResult.Outcome.NONE, null, () -> attached(c));
+      result = new ClaimResult(ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c));
     }
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.

@@ -12,6 +12,7 @@ import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardAck;
 import io.simqtt.proto.peer.Heartbeat;
 import io.simqtt.proto.peer.Hello;
+import io.simqtt.proto.peer.OwnedSession;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.RetainedUpdate;
@@ -121,6 +122,11 @@ final class InboundLink implements StreamObserver<PeerFrame> {
                   frame.getClaimSettled().getClaimId(),
                   frame.getClaimSettled().getInstalled());
       case HEARTBEAT -> reply(HEARTBEAT);
+      case OWNED -> {
+        for (OwnedSession s : frame.getOwned().getSessionsList()) {
+          cluster.node().resolveOwner(s.getClientId(), s.getStamp(), peerId);
+        }
+      }
       default -> LOG.debug("peer {}: unexpected frame {}", peerId, frame.getBodyCase());
     }
   }

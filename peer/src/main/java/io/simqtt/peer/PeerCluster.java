@@ -18,6 +18,8 @@ import io.simqtt.core.session.Delivery;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.Hello;
 import io.simqtt.proto.peer.HelloAccepted;
+import io.simqtt.proto.peer.OwnedSession;
+import io.simqtt.proto.peer.OwnedSessions;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.Route;
@@ -205,6 +207,12 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
+  public boolean canReach(String nodeId) {
+    OutboundLink l = links.get(nodeId);
+    return l != null && l.state() == OutboundLink.State.UP && inbound.containsKey(nodeId);
+  }
+
+  @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {
     PeerFrame frame = retainedFrame(topic, message, stamp, false);
     for (OutboundLink l : links.values()) {
@@ -361,6 +369,7 @@ public final class PeerCluster implements Cluster {
       }
       link.sendOnLinkThread(PeerFrame.newBuilder().setRouteSnapshot(part).build());
     }
+    sendOwnedSessions(link);
     for (RetainedEntry e : node.retainedEntries()) {
       link.sendOnLinkThread(retainedFrame(e.topic(), e.message(), e.stamp(), true));
     }
@@ -368,6 +377,24 @@ public final class PeerCluster implements Cluster {
 
   void onLinkDown(String peerId) {
     claims.onLinkDown(peerId);
+  }
+
+  /** Which clients this node holds, for the peer to find any it took too during a partition. */
+  private void sendOwnedSessions(OutboundLink link) {
+    OwnedSessions.Builder[] part = {OwnedSessions.newBuilder()};
+    int[] bytes = {0};
+    node.forEachOwnedSession((clientId, stamp) -> {
+      if (bytes[0] >= ROUTE_PART_BYTES) {
+        link.sendOnLinkThread(PeerFrame.newBuilder().setOwned(part[0]).build());
+        part[0] = OwnedSessions.newBuilder();
+        bytes[0] = 0;
+      }
+      part[0].addSessions(OwnedSession.newBuilder().setClientId(clientId).setStamp(stamp));
+      bytes[0] += clientId.length() + 12;
+    });
+    if (part[0].getSessionsCount() > 0) {
+      link.sendOnLinkThread(PeerFrame.newBuilder().setOwned(part[0]).build());
+    }
   }
 
   // ---- for inbound streams ----

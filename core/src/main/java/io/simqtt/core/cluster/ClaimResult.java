@@ -7,21 +7,21 @@ import io.simqtt.core.session.SessionSnapshot;
  *
  * @param outcome what the other nodes did
  * @param state the session handed over, or null (none existed, or clean start)
+ * @param stamp when this node's ownership of the session begins (hybrid clock of the claim), 0 on
+ *     a single node: when a healed partition finds the client on two nodes, the later owner keeps
+ *     it
  * @param attached the broker runs this once the connection is attached to its session (as a task
  *     of the session): until then a later claim from another node must wait, or it would find no
  *     connection to take over
  */
-public record ClaimResult(Outcome outcome, SessionSnapshot state, Runnable attached) {
+public record ClaimResult(
+    Outcome outcome, SessionSnapshot state, long stamp, Runnable attached) {
   private static final Runnable NOTHING = () -> {};
 
-  public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null, NOTHING);
-  public static final ClaimResult REFUSED = new ClaimResult(Outcome.REFUSED, null, NOTHING);
+  public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null, 0, NOTHING);
+  public static final ClaimResult REFUSED = new ClaimResult(Outcome.REFUSED, null, 0, NOTHING);
   public static final ClaimResult UNAVAILABLE =
-      new ClaimResult(Outcome.UNAVAILABLE, null, NOTHING);
-
-  public ClaimResult(Outcome outcome, SessionSnapshot state) {
-    this(outcome, state, NOTHING);
-  }
+      new ClaimResult(Outcome.UNAVAILABLE, null, 0, NOTHING);
 
   /** What the other nodes did with the claim. */
   public enum Outcome {

@@ -40,6 +40,12 @@ public interface Cluster {
    */
   void redirect(String nodeId, String clientId, Delivery delivery, int hops);
 
+  /**
+   * Whether node {@code nodeId} is reachable right now (its links both ways are up): shared
+   * groups choose members on unreachable nodes only when no other member is left.
+   */
+  boolean canReach(String nodeId);
+
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);
 

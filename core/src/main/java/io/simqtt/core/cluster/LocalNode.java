@@ -7,6 +7,7 @@ import io.simqtt.core.session.HandOver;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 
 /** What the cluster may ask of this node: the inbound side of {@link Cluster}. Thread-safe. */
 public interface LocalNode {
@@ -53,6 +54,19 @@ public interface LocalNode {
    * there; {@code hops} counts the redirects so far.
    */
   void deliverRedirected(String clientId, Delivery delivery, int hops);
+
+  /**
+   * Lists the client ids whose sessions this node holds, each with when it got it ({@link
+   * ClaimResult#stamp}), to find clients two nodes took while a partition kept them apart.
+   */
+  void forEachOwnedSession(BiConsumer<String, Long> owned);
+
+  /**
+   * Node {@code theirNode} holds {@code clientId} too, since {@code theirStamp}: if this node's
+   * session is the older one it yields (its connection gets 0x8E and what it held goes to that
+   * node); otherwise nothing happens here (the other node yields when it hears of ours).
+   */
+  void resolveOwner(String clientId, long theirStamp, String theirNode);
 
   /** A retained set (message non-null) or clear from a peer; applied only if newer. */
   void applyRetained(String topic, Message message, RetainedStamp stamp);

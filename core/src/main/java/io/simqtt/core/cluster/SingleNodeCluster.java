@@ -31,6 +31,11 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
+  public boolean canReach(String nodeId) {
+    return false;
+  }
+
+  @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
   @Override

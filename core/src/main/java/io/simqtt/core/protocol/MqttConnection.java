@@ -409,7 +409,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     s.execute(
         () -> {
           boolean present =
-              s.attach(this, connect.cleanStart(), t.sessionExpiry(), will, claimed.state());
+              s.attach(
+                  this,
+                  connect.cleanStart(),
+                  t.sessionExpiry(),
+                  will,
+                  claimed.state(),
+                  claimed.stamp());
           claimed.attached().run();
           ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
           send(ack);

@@ -233,10 +233,11 @@ public final class MessageRouter {
   }
 
   /**
-   * Exactly one member of the group gets the message: a connected local member or a remote node
-   * (its shared routes exist only while its member there is connected) first, an offline local
-   * member otherwise. With {@code remote} null (a forwarded message) only local members count;
-   * {@code excluded} is a member that must not be chosen.
+   * Exactly one member of the group gets the message: a connected local member or a reachable
+   * remote node (its shared routes exist only while its member there is connected) first, an
+   * offline local member otherwise, and a node that cannot be reached right now (its forward
+   * waits for the link) only when nothing else is left. With {@code remote} null (a forwarded
+   * message) only local members count; {@code excluded} is a member that must not be chosen.
    */
   private boolean chooseMember(
       Message message, SharedGroup group, Map<String, RemoteCopy> remote, String excluded) {
@@ -250,15 +251,22 @@ public final class MessageRouter {
             ? ThreadLocalRandom.current().nextInt(n)
             : group.nextIndex(n);
     SharedGroup.Member fallback = null;
+    SharedGroup.Member unreachable = null;
     for (int i = 0; i < n; i++) {
       SharedGroup.Member m = members.get((start + i) % n);
       if (m.clientId().equals(excluded)) {
         continue;
       }
       if (RemoteRoutes.isRemote(m.clientId())) {
-        if (remote != null) {
+        if (remote == null) {
+          continue;
+        }
+        if (cluster.canReach(RemoteRoutes.nodeOf(m.clientId()))) {
           remoteCopy(remote, m.clientId()).shared.add(group.shareName());
           return true;
+        }
+        if (unreachable == null) {
+          unreachable = m;
         }
         continue;
       }
@@ -270,10 +278,15 @@ public final class MessageRouter {
         fallback = m;
       }
     }
-    return fallback != null
-        && deliverTo(
-            fallback.clientId(),
-            DeliveryFold.shared(message, fallback.options(), group.shareName()));
+    if (fallback != null) {
+      return deliverTo(
+          fallback.clientId(), DeliveryFold.shared(message, fallback.options(), group.shareName()));
+    }
+    if (unreachable != null) {
+      remoteCopy(remote, unreachable.clientId()).shared.add(group.shareName());
+      return true;
+    }
+    return false;
   }
 
   private boolean deliverTo(String clientId, Delivery d) {

@@ -71,6 +71,11 @@ public final class Session extends SerialExecutor {
   private volatile boolean moved;
   /** Null unless the session is moving, has moved or has just arrived (see {@link Migration}). */
   private Migration migration;
+  /**
+   * When the cluster gave this node the session (the claim's hybrid clock; 0 on a single node).
+   * Volatile: read when links come up, to find a client two nodes took during a partition.
+   */
+  private volatile long ownedSince;
   private long expiryInterval;
   private Will will;
   private ScheduledFuture<?> willTimer;
@@ -130,18 +135,18 @@ public final class Session extends SerialExecutor {
    * Binds a new connection, taking over any current one. Returns whether earlier session state
    * was kept (CONNACK Session Present). The caller sends CONNACK and then calls {@link
    * #resumeDelivery()} in the same task.
-   */
-  public boolean attach(ClientConnection conn, boolean cleanStart, long expiry, Will newWill) {
-    return attach(conn, cleanStart, expiry, newWill, null);
-  }
-
-  /**
-   * As {@link #attach(ClientConnection, boolean, long, Will)}, taking over {@code handedOver}, the
-   * state another node handed over, in place of whatever this node held.
+   *
+   * @param handedOver the state another node handed over, taking the place of whatever this node
+   *     held; null when none came
+   * @param claimStamp when the cluster gave this node the session (0 on a single node)
    */
   public boolean attach(
-      ClientConnection conn, boolean cleanStart, long expiry, Will newWill,
-      SessionSnapshot handedOver) {
+      ClientConnection conn,
+      boolean cleanStart,
+      long expiry,
+      Will newWill,
+      SessionSnapshot handedOver,
+      long claimStamp) {
     PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
@@ -170,6 +175,7 @@ public final class Session extends SerialExecutor {
       present = true;
     }
     ended = false;
+    ownedSince = claimStamp;
     connection = conn;
     connected = true;
     advertiseShared(true);
@@ -376,23 +382,80 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
-    m.seen = null;
-    m.movedTo = newOwner;
-    moved = true;
-    registry.movedAway(this);
+    becomeRedirect(newOwner);
     if (queue != null) {
       for (Delivery d : queue) {
         redirect(d, 0);
       }
       queue = null;
     }
+    answerWaiting(m);
+  }
+
+  /**
+   * A healed partition found this client on another node too, which got it later: the connection
+   * here (if any) gets DISCONNECT 0x8E, and what this session still holds (unacknowledged and
+   * queued messages) goes to that node, which keeps the client. This node then only redirects.
+   * A frozen, moved or ended session does nothing.
+   */
+  public void yieldTo(String newOwner) {
+    if (ended || moved || (migration != null && migration.pending != null)) {
+      return;
+    }
+    epoch++;
+    cancelTimers();
+    if (connection != null) {
+      ClientConnection old = connection;
+      connection = null;
+      connected = false;
+      online = false;
+      advertiseShared(false);
+      old.close(ReasonCode.SESSION_TAKEN_OVER, "the client is connected to another node");
+    }
+    will = null;
+    List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
+    // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
+    inflight.values().forEach(f -> {
+      if (!f.released()) {
+        left.add(f.delivery());
+      }
+    });
+    if (queue != null) {
+      left.addAll(queue);
+    }
+    inflight = NO_INFLIGHT;
+    resendPending = null;
+    queue = null;
+    inboundQos2 = NO_IDS;
+    becomeRedirect(newOwner);
+    for (Delivery d : left) {
+      redirect(d, 0);
+    }
+  }
+
+  /** Whether another node's ownership of this client began before this node's. */
+  public boolean ownedLaterThan(long theirStamp, String theirNode, String ourNode) {
+    return ownedSince != theirStamp ? ownedSince > theirStamp : ourNode.compareTo(theirNode) > 0;
+  }
+
+  /** When this node got the session (see {@link #attach}); 0 on a single node. */
+  public long ownedSince() {
+    return ownedSince;
+  }
+
+  /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
+  private void becomeRedirect(String newOwner) {
+    Migration m = migration();
+    m.seen = null;
+    m.movedTo = newOwner;
+    moved = true;
+    registry.movedAway(this);
     int at = ++epoch;
     expiryTimer = scheduleMillis(() -> {
       if (epoch == at && moved) {
         end();
       }
     }, registry.redirectMillis());
-    answerWaiting(m);
   }
 
   /** The hand-over failed: the session resumes here, offline, with everything it held. */
