@@ -30,7 +30,8 @@ final class ClusterBinder {
         throw r.conflict("cluster.listen.port", "is also mqtt.tcp.port: use two different ports");
       }
     }
-    return new ClusterSettings(name, secret, listen, peers, timing(r));
+    int backlog = r.bytesIn("cluster.max-link-backlog", 1 << 20, 1 << 30);
+    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog);
   }
 
   private static ClusterSettings.Timing timing(ConfigReader r) {

@@ -11,13 +11,17 @@ import java.util.List;
  * @param listen where this node accepts peer links
  * @param peers the other members
  * @param timing how fast peers are judged and how long a moving session waits
+ * @param maxLinkBacklog bytes of messages one peer link may hold (waiting to be sent, or sent
+ *     and not yet acknowledged) before QoS 1/2 publishers feeding it are slowed and QoS 0 is
+ *     dropped
  */
 public record ClusterSettings(
     String name,
     String secret,
     ListenerSettings listen,
     List<PeerAddress> peers,
-    Timing timing) {
+    Timing timing,
+    int maxLinkBacklog) {
 
   public ClusterSettings {
     peers = List.copyOf(peers);

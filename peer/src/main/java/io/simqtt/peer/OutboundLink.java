@@ -7,6 +7,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
+import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
@@ -19,7 +20,9 @@ import io.simqtt.proto.peer.Redirect;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -28,6 +31,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,23 +46,27 @@ import org.slf4j.LoggerFactory;
  * re-sent in order after a reconnect; the peer drops the numbers it has already seen. QoS 0
  * forwards are sent when the link is up and dropped (and counted) otherwise.
  *
+ * <p>What the link holds is bounded in bytes ({@code cluster.max-link-backlog}) and count ({@link
+ * #MAX_UNACKED}). Over either, a QoS 1/2 forward is still taken (it was accepted from its
+ * publisher) but the link reports {@link Backpressure} and the publisher stops being read until
+ * the link is back under half of both, or until the peer's routes are withdrawn after it stayed
+ * down (then no more forwards come for it); QoS 0 is dropped. So a PUBACKed message is never
+ * dropped for want of room, and the bound is exceeded by at most the messages publishers had in
+ * flight when they were stopped.
+ *
  * <p>A heartbeat goes out every keep-alive interval and the peer answers it; a peer heard from
  * neither within the interval plus the keep-alive timeout (frozen, partitioned, gone without a
  * reset) is treated as down: the stream is cancelled and redialled. gRPC's own keepalive cannot
  * do this in seconds: it refuses intervals under 10 s.
  */
-final class OutboundLink {
+final class OutboundLink implements Backpressure {
   private static final Logger LOG = LoggerFactory.getLogger(OutboundLink.class);
-  /** Unacknowledged QoS 1/2 forwards kept for one peer; beyond this new ones are dropped. */
+  /** Forwards held for one peer (queued or unacknowledged) before the link is over budget. */
   static final int MAX_UNACKED = 100_000;
-  /**
-   * Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. A frame is a
-   * batch (up to {@link #MAX_BATCH} forwards, about {@link #MAX_BATCH_BYTES}), so this bounds
-   * the waiting bytes at about 640 MB, not 10,000 messages.
-   */
+  /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
   static final int MAX_PENDING = 10_000;
-  /** Forwards waiting for the link's thread; beyond this new ones are dropped and counted. */
-  static final int MAX_HAND_OFF = 50_000;
+  /** Per forward, on top of payload and topic: the envelope, properties, bookkeeping. */
+  private static final int FORWARD_OVERHEAD = 96;
   /** A batch of forwards goes out at this many messages or bytes of payload and topic. */
   private static final int MAX_BATCH = 256;
   private static final int MAX_BATCH_BYTES = 64 * 1024;
@@ -81,6 +89,13 @@ final class OutboundLink {
   private final ScheduledExecutorService timer;
   private final long silenceNanos;
   private final long beatMillis;
+  private final long budgetBytes;
+  /** Bytes and count of the forwards this link holds, from hand-off until sent (QoS 0) or acked. */
+  private final AtomicLong heldBytes = new AtomicLong();
+  private final AtomicInteger heldCount = new AtomicInteger();
+  private volatile boolean overBudget;
+  /** Publishers waiting for {@link #overBudget} to clear. */
+  private final ConcurrentLinkedQueue<Runnable> relieved = new ConcurrentLinkedQueue<>();
 
   final LongAdder forwardsSent = new LongAdder();
   final LongAdder forwardsResent = new LongAdder();
@@ -95,8 +110,6 @@ final class OutboundLink {
   private final List<Forward> batch = new ArrayList<>();
   private int batchBytes;
   private boolean flushScheduled;
-  /** Forwards handed to the link's thread that it has not taken up yet. */
-  private final AtomicInteger forwardsInHandOff = new AtomicInteger();
   private long nextSeq = 1;
   private int attempt;
   /** Identifies the current stream; callbacks of an older one are ignored. */
@@ -112,8 +125,10 @@ final class OutboundLink {
       PeerCluster cluster,
       ScheduledExecutorService timer,
       ClusterSettings.Timing timing,
-      int maxFrameBytes) {
+      int maxFrameBytes,
+      long budgetBytes) {
     this.peer = peer;
+    this.budgetBytes = budgetBytes;
     this.cluster = cluster;
     this.timer = timer;
     this.beatMillis = timing.keepAliveInterval().toMillis();
@@ -163,10 +178,14 @@ final class OutboundLink {
     channel.shutdownNow();
   }
 
-  /** Sends a message to the peer (see the class comment for what is kept and re-sent). */
-  void forward(AppMessage message, boolean direct, List<String> shared) {
-    handOff(
+  /**
+   * Sends a message to the peer (see the class comment for what is kept and re-sent). Returns
+   * whether the link is over its budget now: the publisher should wait for {@link #whenRelieved}.
+   */
+  boolean forward(AppMessage message, boolean direct, List<String> shared) {
+    return handOff(
         message.getQos(),
+        size(message),
         () ->
             Forward.newBuilder()
                 .setMessage(message)
@@ -178,6 +197,7 @@ final class OutboundLink {
   void redirect(String clientId, DeliveryState delivery, int hops) {
     handOff(
         delivery.getQos(),
+        size(delivery.getMessage()),
         () ->
             Forward.newBuilder()
                 .setMessage(delivery.getMessage())
@@ -192,36 +212,81 @@ final class OutboundLink {
     Forward.Builder build();
   }
 
-  private void handOff(int qos, ForwardBody body) {
-    // Publishers on the event loops can outrun the link: the hand-off itself is bounded, or a
-    // slow peer would fill the heap with tasks before any other bound is reached.
-    if (forwardsInHandOff.incrementAndGet() > MAX_HAND_OFF) {
-      forwardsInHandOff.decrementAndGet();
-      forwardsDroppedQueueFull.increment();
-      return;
+  private static int size(AppMessage m) {
+    return m.getPayload().size() + m.getTopic().length() + FORWARD_OVERHEAD;
+  }
+
+  /**
+   * Takes a forward for the link's thread, within the budget (see the class comment). Counted
+   * from here, so a burst from the event loops cannot outrun the bound before the link's thread
+   * sees it.
+   */
+  private boolean handOff(int qos, int bytes, ForwardBody body) {
+    boolean full = heldBytes.get() >= budgetBytes || heldCount.get() >= MAX_UNACKED;
+    if (full && qos == 0) {
+      (state == State.UP ? forwardsDroppedQueueFull : forwardsDroppedLinkDown).increment();
+      return false;
     }
+    heldBytes.addAndGet(bytes);
+    heldCount.incrementAndGet();
     onLinkThread(
         () -> {
-          forwardsInHandOff.decrementAndGet();
           Forward f = body.build().setSeq(nextSeq++).build();
           if (qos > 0) {
-            if (unacked.size() >= MAX_UNACKED) {
-              forwardsDroppedQueueFull.increment();
-              return;
-            }
             unacked.put(f.getSeq(), f);
           }
           if (state == State.UP) {
             if (qos == 0 && pending.size() >= MAX_PENDING) {
               forwardsDroppedQueueFull.increment();
+              release(bytes, 1);
               return;
             }
             forwardsSent.increment();
             batch(f);
           } else if (qos == 0) {
             forwardsDroppedLinkDown.increment();
+            release(bytes, 1);
           }
         });
+    if (qos > 0 && (full || heldBytes.get() > budgetBytes || heldCount.get() > MAX_UNACKED)) {
+      overBudget = true;
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public void whenRelieved(Runnable resume) {
+    relieved.add(resume);
+    if (!overBudget) {
+      runRelieved();
+    }
+  }
+
+  /**
+   * The peer stayed down and its routes are withdrawn: nothing more is forwarded to it, so the
+   * publishers waiting for room go on. What the link holds stays for the peer's return.
+   */
+  void stopHoldingPublishers() {
+    overBudget = false;
+    runRelieved();
+  }
+
+  /** Forwards no longer held (sent QoS 0, acknowledged, dropped); may relieve publishers. */
+  private void release(long bytes, int count) {
+    long leftBytes = heldBytes.addAndGet(-bytes);
+    int leftCount = heldCount.addAndGet(-count);
+    if (overBudget && leftBytes <= budgetBytes / 2 && leftCount <= MAX_UNACKED / 2) {
+      overBudget = false;
+      runRelieved();
+    }
+  }
+
+  private void runRelieved() {
+    Runnable r;
+    while ((r = relieved.poll()) != null) {
+      r.run();
+    }
   }
 
   /**
@@ -248,6 +313,18 @@ final class OutboundLink {
     if (state == State.UP) {
       ForwardBatch forwards = ForwardBatch.newBuilder().addAllForwards(batch).build();
       send(PeerFrame.newBuilder().setForwards(forwards).build());
+    }
+    // QoS 0 is done with once sent (or lost with the stream); QoS 1/2 waits for its ack.
+    long bytes = 0;
+    int count = 0;
+    for (Forward f : batch) {
+      if (f.getMessage().getQos() == 0) {
+        bytes += size(f.getMessage());
+        count++;
+      }
+    }
+    if (count > 0) {
+      release(bytes, count);
     }
     batch.clear();
     batchBytes = 0;
@@ -340,7 +417,7 @@ final class OutboundLink {
           fail(g, "the peer's answer to our Hello does not prove the cluster secret");
         }
       }
-      case FORWARD_ACK -> unacked.headMap(reply.getForwardAck().getSeq(), true).clear();
+      case FORWARD_ACK -> onAck(reply.getForwardAck().getSeq());
       case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
       case SHARED_RETURN ->
           cluster
@@ -351,6 +428,20 @@ final class OutboundLink {
                   peer.id());
       case HEARTBEAT -> {}
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
+    }
+  }
+
+  /** Every forward numbered up to {@code seq} arrived: it is no longer held. */
+  private void onAck(long seq) {
+    Map<Long, Forward> done = unacked.headMap(seq, true);
+    long bytes = 0;
+    for (Forward f : done.values()) {
+      bytes += size(f.getMessage());
+    }
+    int count = done.size();
+    done.clear();
+    if (count > 0) {
+      release(bytes, count);
     }
   }
 
@@ -400,8 +491,7 @@ final class OutboundLink {
     out = null;
     challenge = null;
     pending.clear();
-    batch.clear();
-    batchBytes = 0;
+    flushBatch();
     cluster.onLinkDown(peer.id());
     if (stopped) {
       return;

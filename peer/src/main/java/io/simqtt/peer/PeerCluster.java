@@ -7,6 +7,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.config.NodeSettings;
+import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.ForwardCopy;
@@ -142,7 +143,9 @@ public final class PeerCluster implements Cluster {
           e);
     }
     for (PeerAddress p : config.peers()) {
-      links.put(p.id(), new OutboundLink(p, this, timer, timing, maxFrameBytes));
+      links.put(
+          p.id(),
+          new OutboundLink(p, this, timer, timing, maxFrameBytes, config.maxLinkBacklog()));
     }
     links.values().forEach(OutboundLink::start);
   }
@@ -187,15 +190,17 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public void forward(Message message, List<ForwardCopy> copies) {
+  public Backpressure forward(Message message, List<ForwardCopy> copies) {
     // Converted once here, on the publisher's event loop, whatever number of nodes get it.
     AppMessage proto = ProtoConvert.toProto(message);
+    Backpressure pressure = null;
     for (ForwardCopy copy : copies) {
       OutboundLink l = links.get(copy.nodeId());
-      if (l != null) {
-        l.forward(proto, copy.direct(), copy.shared());
+      if (l != null && l.forward(proto, copy.direct(), copy.shared())) {
+        pressure = l;
       }
     }
+    return pressure;
   }
 
   @Override
@@ -454,6 +459,7 @@ public final class PeerCluster implements Cluster {
                 LOG.info("peer {} down for {}: its routes are withdrawn", peerId,
                     timing.routeHoldTime());
                 withdrawRoutes(peerId, f -> true);
+                links.get(peerId).stopHoldingPublishers();
               }
             },
             timing.routeHoldTime().toMillis(),

@@ -29,9 +29,10 @@ public interface Cluster {
   /**
    * Sends a message accepted on this node to other nodes: one copy per node, whatever number of
    * its filters matched. All copies are handed over in one call so the message is prepared for
-   * the wire once.
+   * the wire once. Returns the pressure of a link the message filled beyond its budget (the
+   * publisher should wait for it), or null.
    */
-  void forward(Message message, List<ForwardCopy> copies);
+  Backpressure forward(Message message, List<ForwardCopy> copies);
 
   /**
    * Sends a delivery for session {@code clientId}, which moved from this node to node {@code

@@ -23,7 +23,9 @@ final class SingleNodeCluster implements Cluster {
   public void subscriptionRemoved(String filter) {}
 
   @Override
-  public void forward(Message message, List<ForwardCopy> copies) {}
+  public Backpressure forward(Message message, List<ForwardCopy> copies) {
+    return null;
+  }
 
   @Override
   public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {

@@ -20,6 +20,7 @@ public final class BrokerMetrics {
   private final LongAdder bytesOut = new LongAdder();
   private final EnumMap<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
   private final LongAdder protocolErrors = new LongAdder();
+  private final LongAdder publishersSlowed = new LongAdder();
 
   public BrokerMetrics() {
     for (DropReason r : DropReason.values()) {
@@ -69,6 +70,11 @@ public final class BrokerMetrics {
     protocolErrors.increment();
   }
 
+  /** A publisher's socket stopped being read because a peer link was over its budget. */
+  public void publisherSlowed() {
+    publishersSlowed.increment();
+  }
+
   public long currentConnections() {
     return connectionsOpened.sum() - connectionsClosed.sum();
   }
@@ -116,5 +122,9 @@ public final class BrokerMetrics {
 
   public long protocolErrors() {
     return protocolErrors.sum();
+  }
+
+  public long publishersSlowed() {
+    return publishersSlowed.sum();
   }
 }

@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.codec.DecodeFailure;
 import io.simqtt.core.codec.MqttEncoder;
@@ -24,6 +25,7 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketFramer;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionExpiry;
@@ -45,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * idle connection small. Before CONNECT it runs on the channel's event loop; after, every packet is
  * a task of the session (see the package doc).
  */
-public final class MqttConnection extends ChannelInboundHandlerAdapter implements ClientConnection {
+public final class MqttConnection extends ChannelInboundHandlerAdapter
+    implements ClientConnection, PublishPacer {
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   /** Writes buffered before a flush even while a read batch or loop turn goes on. */
   private static final int FLUSH_EVERY = 256;
@@ -76,6 +79,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
   private OutboundTopicAliases outboundAliases;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
+  /** Reading stopped until a peer link this client publishes into has room again. */
+  private boolean paced;
   /**
    * The server's last packet (DISCONNECT, refusing CONNACK) is written: nothing more goes out, and
    * input is read and dropped until the client closes or the linger ends (see {@link #closeAfter}).
@@ -553,8 +558,32 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       session.receiveQos2(p.packetId());
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
-    int receivers = context.router().publish(InboundMessages.of(p, topic, terms.clientId()));
+    int receivers =
+        context.router().publish(InboundMessages.of(p, topic, terms.clientId()), this);
     acknowledge(p, receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+  }
+
+  /**
+   * A message of this client filled a peer link beyond its budget: it is accepted (and
+   * acknowledged) like any other, but nothing more is read from the socket until the link has
+   * room, so the client's own window stops it. Runs as a session task, on this channel's loop.
+   */
+  @Override
+  public void slowDown(Backpressure pressure) {
+    if (paced) {
+      return;
+    }
+    paced = true;
+    context.metrics().publisherSlowed();
+    channel.config().setAutoRead(false);
+    pressure.whenRelieved(() -> loop.loop().execute(this::resumeReading));
+  }
+
+  private void resumeReading() {
+    paced = false;
+    if (heldDuringClaim == null) {
+      channel.config().setAutoRead(true);
+    }
   }
 
   /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0. */

@@ -1,6 +1,7 @@
 package io.simqtt.core.routing;
 
 import io.simqtt.config.SessionSettings.SharedStrategy;
+import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.ForwardCopy;
 import io.simqtt.core.cluster.HybridClock;
@@ -65,6 +66,14 @@ public final class MessageRouter {
    * remote nodes) it went to.
    */
   public int publish(Message message) {
+    return publish(message, null);
+  }
+
+  /**
+   * As {@link #publish(Message)}, slowing {@code pacer} (the publisher's connection, or null)
+   * when the message fills a peer link beyond its budget.
+   */
+  public int publish(Message message, PublishPacer pacer) {
     if (cluster != Cluster.SINGLE_NODE) {
       // Identified once here, so a session that moves between nodes can tell copies apart.
       message = message.identified(nodeId, clock.now());
@@ -72,7 +81,7 @@ public final class MessageRouter {
     if (message.retain()) {
       setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }
-    int receivers = route(message, true);
+    int receivers = route(message, true, pacer);
     if (receivers == 0) {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -88,7 +97,7 @@ public final class MessageRouter {
       Message kept = message.payload().length == 0 ? null : message;
       retained.apply(message.topic(), kept, new RetainedStamp(clock.now(), nodeId));
     }
-    return route(message, false);
+    return route(message, false, null);
   }
 
   /** Sets ({@code message} non-null) or clears a retained message here and on every node. */
@@ -132,7 +141,7 @@ public final class MessageRouter {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
         if (chooseMember(message, group, remote, excluded)) {
-          forwardAll(message, remote);
+          forwardAll(message, remote, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
         }
@@ -141,7 +150,7 @@ public final class MessageRouter {
   }
 
   /** Delivers a message accepted here; {@code toCluster} false keeps it on this node. */
-  private int route(Message message, boolean toCluster) {
+  private int route(Message message, boolean toCluster, PublishPacer pacer) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
       return 0;
@@ -157,19 +166,22 @@ public final class MessageRouter {
       }
     }
     if (remote != null) {
-      forwardAll(message, remote);
+      forwardAll(message, remote, pacer);
       count += remote.size();
     }
     return count;
   }
 
-  private void forwardAll(Message message, Map<String, RemoteCopy> remote) {
+  private void forwardAll(Message message, Map<String, RemoteCopy> remote, PublishPacer pacer) {
     if (remote.isEmpty()) {
       return;
     }
     List<ForwardCopy> copies = new ArrayList<>(remote.size());
     remote.forEach((node, copy) -> copies.add(new ForwardCopy(node, copy.direct, copy.shared)));
-    cluster.forward(message, copies);
+    Backpressure pressure = cluster.forward(message, copies);
+    if (pressure != null && pacer != null) {
+      pacer.slowDown(pressure);
+    }
   }
 
   /** Local subscribers get their deliveries; remote ones are collected into {@code remote}. */
@@ -219,7 +231,7 @@ public final class MessageRouter {
       if (group.shareName().equals(d.sharedGroup())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
         if (chooseMember(message, group, remote, leavingClientId)) {
-          forwardAll(message, remote);
+          forwardAll(message, remote, null);
           return;
         }
       }

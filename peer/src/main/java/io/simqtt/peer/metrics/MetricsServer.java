@@ -74,6 +74,9 @@ public final class MetricsServer implements AutoCloseable {
         }, "reason");
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));
+    counter("simqtt_publishers_slowed",
+        "Times a publisher's socket stopped being read because a peer link was over its budget",
+        c -> c.call(m.publishersSlowed()));
     gauge("simqtt_sessions", "Sessions held (connected or not)",
         c -> c.call(broker.sessions().size()));
     gauge("simqtt_subscriptions", "Subscriptions of this node's sessions",
