@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,11 +8,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
+import io.simqtt.proto.peer.Hello;
+import io.simqtt.proto.peer.PeerFrame;
+import io.simqtt.proto.peer.PeerReply;
+import io.simqtt.proto.peer.PeerServiceGrpc;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,6 +76,84 @@ class PeerAdmissionTest {
       assertFalse(rogue.cluster.allLinksUp(), "rogue links: " + rogue.cluster.linkStates());
       assertTrue(refusalLogged("n9"), "the refusal of n9 is logged; logged: " + lines());
       cluster.awaitLinksUp(ClusterFixture.WAIT); // the real members are undisturbed
+    }
+  }
+
+  @Test
+  void aRecordedHelloReplayedOnAnotherStreamIsRefused() throws Exception {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress(ClusterFixture.HOST, cluster.peerPort(0))
+            .usePlaintext()
+            .build();
+    try {
+      // What an eavesdropper holds: n2's valid Hello to n1 from an earlier stream.
+      Stream first = Stream.open(channel);
+      ByteString firstChallenge = first.next().getChallenge().getNonce();
+      Hello recorded =
+          cluster.cluster(1).hello("n1", firstChallenge, PeerCluster.newChallenge());
+      first.send(recorded);
+      assertTrue(first.next().hasHelloAccepted(), "the Hello is good on its own stream");
+      first.close();
+
+      Stream replay = Stream.open(channel);
+      assertTrue(replay.next().hasChallenge());
+      replay.send(recorded);
+      Throwable refused = replay.error();
+      assertEquals(Status.Code.PERMISSION_DENIED, Status.fromThrowable(refused).getCode(),
+          "replayed Hello: " + refused);
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** One Link stream opened by the test, as a peer would. */
+  private static final class Stream {
+    private final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+    private StreamObserver<PeerFrame> frames;
+
+    static Stream open(ManagedChannel channel) {
+      Stream s = new Stream();
+      s.frames = PeerServiceGrpc.newStub(channel).link(new StreamObserver<>() {
+        @Override
+        public void onNext(PeerReply r) {
+          s.replies.add(r);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          s.replies.add(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          s.replies.add(new IllegalStateException("completed"));
+        }
+      });
+      return s;
+    }
+
+    void send(Hello h) {
+      frames.onNext(PeerFrame.newBuilder().setHello(h).build());
+    }
+
+    PeerReply next() throws InterruptedException {
+      Object o = replies.poll(5, TimeUnit.SECONDS);
+      if (o instanceof PeerReply r) {
+        return r;
+      }
+      throw new AssertionError("expected a reply, got " + o);
+    }
+
+    Throwable error() throws InterruptedException {
+      Object o = replies.poll(5, TimeUnit.SECONDS);
+      if (o instanceof Throwable t) {
+        return t;
+      }
+      throw new AssertionError("expected the stream to fail, got " + o);
+    }
+
+    void close() {
+      frames.onCompleted();
     }
   }
 
