@@ -9,6 +9,7 @@ import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.it.RawClient;
+import io.simqtt.core.session.Session;
 import io.simqtt.core.topic.Matches;
 import io.simqtt.core.topic.SharedGroup;
 import java.io.IOException;
@@ -21,6 +22,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * N in-process cluster nodes on 127.0.0.1, each a real {@link Broker} with a real {@link
@@ -293,6 +296,21 @@ final class ClusterFixture implements AutoCloseable {
   void awaitNoRoute(int at, String topic, int to) {
     await(WAIT, () -> !routes(at, topic, to),
         () -> nodeId(at) + " stops routing " + topic + " to " + nodeId(to));
+  }
+
+  /**
+   * Messages queued (beyond the in-flight window) in {@code clientId}'s session on node {@code
+   * node}: -1 when there is no session there, -2 when the session did not answer in 5 s.
+   * Read on the session's own executor, where its state lives.
+   */
+  int queuedAt(int node, String clientId) {
+    Session s = running(node).sessions().get(clientId);
+    if (s == null) {
+      return -1;
+    }
+    CompletableFuture<Integer> n = new CompletableFuture<>();
+    s.execute(() -> n.complete(s.queuedCount()));
+    return n.completeOnTimeout(-2, 5, TimeUnit.SECONDS).join();
   }
 
   /** A HiveMQ MQTT 5 client builder aimed at node {@code i}. */
