@@ -129,6 +129,39 @@ final class ClusterFixture implements AutoCloseable {
     proxy(j, i).mode(FaultProxy.Mode.PASS);
   }
 
+  /**
+   * After {@link #heal} or {@link #rejoin}: waits until every link is UP again on connections made
+   * since. Healing resets the connections that lost bytes, but a node learns of that a moment
+   * later, so "all links UP" alone may still describe the dead connections; a proxy carrying a
+   * connection again means its dialer has noticed and dialled anew (or its connection was never
+   * broken).
+   */
+  void awaitHealed(Duration timeout) {
+    await(timeout, () -> {
+      for (int i = 0; i < size; i++) {
+        for (int j = 0; j < size; j++) {
+          if (i != j && isRunning(i) && isRunning(j) && proxy(i, j).connectionCount() == 0) {
+            return false;
+          }
+        }
+      }
+      return allRunningLinksUp();
+    }, () -> "links up on new connections; states " + linkStates() + ", proxies "
+        + proxyStates());
+  }
+
+  private List<String> proxyStates() {
+    List<String> out = new ArrayList<>();
+    for (FaultProxy[] row : proxies) {
+      for (FaultProxy p : row) {
+        if (p != null) {
+          out.add(p.toString());
+        }
+      }
+    }
+    return out;
+  }
+
   /** Partitions node {@code i} from every other node, as if it were SIGSTOPped. */
   void isolate(int i) {
     for (int j = 0; j < size; j++) {

@@ -129,7 +129,7 @@ class FaultProxyTest {
       assertFalse(f.routes(0, "fp/x", 1), "n1 cannot know of the route yet");
       // ... so healing resets that connection, n2 dials again and its snapshot brings it.
       f.heal(0, 1);
-      f.awaitLinksUp(ClusterFixture.WAIT);
+      f.awaitHealed(ClusterFixture.WAIT);
       f.awaitRoute(0, "fp/x", 1);
     }
   }
