@@ -28,7 +28,11 @@ final class Receipts {
   }
 
   boolean has(String publisher, int seq) {
-    return counts.containsKey(NumberedPublisher.payload(publisher, seq));
+    return has(NumberedPublisher.payload(publisher, seq));
+  }
+
+  boolean has(String payload) {
+    return counts.containsKey(payload);
   }
 
   /** The numbers in {@code acked} never received from {@code publisher}, ascending. */
