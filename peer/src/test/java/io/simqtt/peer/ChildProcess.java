@@ -35,8 +35,16 @@ final class ChildProcess implements AutoCloseable {
   /** java with this test JVM's classpath, so it runs the classes under test. */
   static ChildProcess java(Map<String, String> env, String mainClass, String... args)
       throws IOException {
+    return java(List.of(), env, mainClass, args);
+  }
+
+  /** {@link #java(Map, String, String...)} with JVM options (heap size and the like) first. */
+  static ChildProcess java(
+      List<String> jvmOptions, Map<String, String> env, String mainClass, String... args)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(jvmOptions);
     String logback = System.getProperty("logback.configurationFile");
     if (logback != null) {
       command.add("-Dlogback.configurationFile=" + logback);
@@ -92,6 +100,15 @@ final class ChildProcess implements AutoCloseable {
    */
   void terminate() {
     process.toHandle().destroy();
+  }
+
+  /** The operating system's process id, e.g. for kill -STOP. */
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Complete once {@link #awaitExit} returned. */

@@ -9,17 +9,21 @@ import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.it.RawClient;
+import io.simqtt.core.session.Session;
 import io.simqtt.core.topic.Matches;
 import io.simqtt.core.topic.SharedGroup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * N in-process cluster nodes on 127.0.0.1, each a real {@link Broker} with a real {@link
@@ -29,6 +33,11 @@ import java.util.Map;
  * <p>Peer ports are picked up front (a ServerSocket on port 0, closed again) because each node's
  * config must name the others'; MQTT binds port 0 on the first start and the port it got on
  * every restart, so clients can reconnect to "the same node".
+ *
+ * <p>{@link #startProxied} puts a {@link FaultProxy} on every link: node {@code i}'s config names,
+ * for each peer {@code j}, the port of proxy {@code (i, j)} instead of {@code j}'s peer port. Both
+ * directions of the stream {@code i} dials to {@code j} (its frames and {@code j}'s replies) go
+ * through that proxy; {@code j}'s own stream to {@code i} goes through proxy {@code (j, i)}.
  */
 final class ClusterFixture implements AutoCloseable {
 
@@ -43,14 +52,17 @@ final class ClusterFixture implements AutoCloseable {
   private final int[] mqttPorts;
   private final Broker[] brokers;
   private final PeerCluster[] clusters;
+  /** proxies[from][to], or null when the nodes dial each other directly. */
+  private final FaultProxy[][] proxies;
 
-  private ClusterFixture(int size, String extraHocon) {
+  private ClusterFixture(int size, String extraHocon, boolean proxied) {
     this.size = size;
     this.extraHocon = extraHocon;
     this.peerPorts = freePorts(size);
     this.mqttPorts = new int[size];
     this.brokers = new Broker[size];
     this.clusters = new PeerCluster[size];
+    this.proxies = proxied ? new FaultProxy[size][size] : null;
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -60,9 +72,23 @@ final class ClusterFixture implements AutoCloseable {
 
   /** Starts {@code size} nodes with {@code extraHocon} added to each config, links up. */
   static ClusterFixture start(int size, String extraHocon) {
-    ClusterFixture f = new ClusterFixture(size, extraHocon);
+    return start(new ClusterFixture(size, extraHocon, false));
+  }
+
+  /**
+   * Starts {@code size} nodes, each dialling each peer through a {@link FaultProxy} of its own
+   * (see {@link #proxy}), with {@code extraHocon} added to each config; links up.
+   */
+  static ClusterFixture startProxied(int size, String extraHocon) {
+    return start(new ClusterFixture(size, extraHocon, true));
+  }
+
+  private static ClusterFixture start(ClusterFixture f) {
     try {
-      for (int i = 0; i < size; i++) {
+      if (f.proxies != null) {
+        f.startProxies();
+      }
+      for (int i = 0; i < f.size; i++) {
         f.startNode(i);
       }
       f.awaitLinksUp(WAIT);
@@ -75,6 +101,83 @@ final class ClusterFixture implements AutoCloseable {
 
   int size() {
     return size;
+  }
+
+  /** The proxy carrying node {@code from}'s link to node {@code to}; only after startProxied. */
+  FaultProxy proxy(int from, int to) {
+    if (proxies == null) {
+      throw new IllegalStateException("not started with startProxied");
+    }
+    if (from == to) {
+      throw new IllegalArgumentException("no link from a node to itself");
+    }
+    return proxies[from][to];
+  }
+
+  /**
+   * Black-holes both links between {@code i} and {@code j} in both directions: each side keeps
+   * its TCP connections and hears nothing from the other, as in a network partition.
+   */
+  void partition(int i, int j) {
+    proxy(i, j).mode(FaultProxy.Mode.BLACK_HOLE);
+    proxy(j, i).mode(FaultProxy.Mode.BLACK_HOLE);
+  }
+
+  /** Undoes {@link #partition}: both links between {@code i} and {@code j} pass bytes again. */
+  void heal(int i, int j) {
+    proxy(i, j).mode(FaultProxy.Mode.PASS);
+    proxy(j, i).mode(FaultProxy.Mode.PASS);
+  }
+
+  /**
+   * After {@link #heal} or {@link #rejoin}: waits until every link is UP again on connections made
+   * since. Healing resets the connections that lost bytes, but a node learns of that a moment
+   * later, so "all links UP" alone may still describe the dead connections; a proxy carrying a
+   * connection again means its dialer has noticed and dialled anew (or its connection was never
+   * broken).
+   */
+  void awaitHealed(Duration timeout) {
+    await(timeout, () -> {
+      for (int i = 0; i < size; i++) {
+        for (int j = 0; j < size; j++) {
+          if (i != j && isRunning(i) && isRunning(j) && proxy(i, j).connectionCount() == 0) {
+            return false;
+          }
+        }
+      }
+      return allRunningLinksUp();
+    }, () -> "links up on new connections; states " + linkStates() + ", proxies "
+        + proxyStates());
+  }
+
+  private List<String> proxyStates() {
+    List<String> out = new ArrayList<>();
+    for (FaultProxy[] row : proxies) {
+      for (FaultProxy p : row) {
+        if (p != null) {
+          out.add(p.toString());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Partitions node {@code i} from every other node, as if it were SIGSTOPped. */
+  void isolate(int i) {
+    for (int j = 0; j < size; j++) {
+      if (j != i) {
+        partition(i, j);
+      }
+    }
+  }
+
+  /** Undoes {@link #isolate}. */
+  void rejoin(int i) {
+    for (int j = 0; j < size; j++) {
+      if (j != i) {
+        heal(i, j);
+      }
+    }
   }
 
   static String nodeId(int i) {
@@ -109,7 +212,7 @@ final class ClusterFixture implements AutoCloseable {
       if (j != i) {
         peers.append(peers.length() == 0 ? "" : ", ")
             .append("{ id = \"").append(nodeId(j)).append("\", host = \"").append(HOST)
-            .append("\", port = ").append(peerPorts[j]).append(" }");
+            .append("\", port = ").append(linkPort(i, j)).append(" }");
       }
     }
     return "node.id = \"" + nodeId(i) + "\"\n"
@@ -121,6 +224,11 @@ final class ClusterFixture implements AutoCloseable {
         + "  peers = [ " + peers + " ]\n"
         + "}\n"
         + extraHocon;
+  }
+
+  /** The port node {@code i} dials to reach node {@code j}: its proxy's, or j's own. */
+  private int linkPort(int i, int j) {
+    return proxies == null ? peerPorts[j] : proxies[i][j].port();
   }
 
   /** Waits until every running node reports every link up. */
@@ -223,6 +331,21 @@ final class ClusterFixture implements AutoCloseable {
         () -> nodeId(at) + " stops routing " + topic + " to " + nodeId(to));
   }
 
+  /**
+   * Messages queued (beyond the in-flight window) in {@code clientId}'s session on node {@code
+   * node}: -1 when there is no session there, -2 when the session did not answer in 5 s.
+   * Read on the session's own executor, where its state lives.
+   */
+  int queuedAt(int node, String clientId) {
+    Session s = running(node).sessions().get(clientId);
+    if (s == null) {
+      return -1;
+    }
+    CompletableFuture<Integer> n = new CompletableFuture<>();
+    s.execute(() -> n.complete(s.queuedCount()));
+    return n.completeOnTimeout(-2, 5, TimeUnit.SECONDS).join();
+  }
+
   /** A HiveMQ MQTT 5 client builder aimed at node {@code i}. */
   Mqtt5ClientBuilder hive(int i, String clientId) {
     return hiveBuilder(HOST, mqttPort(i), clientId);
@@ -243,8 +366,28 @@ final class ClusterFixture implements AutoCloseable {
         failures.add(e);
       }
     }
+    if (proxies != null) {
+      for (FaultProxy[] row : proxies) {
+        for (FaultProxy p : row) {
+          if (p != null) {
+            p.close();
+          }
+        }
+      }
+    }
     if (!failures.isEmpty()) {
       throw failures.get(0);
+    }
+  }
+
+  private void startProxies() {
+    for (int i = 0; i < size; i++) {
+      for (int j = 0; j < size; j++) {
+        if (i != j) {
+          proxies[i][j] = new FaultProxy(nodeId(i) + "-" + nodeId(j),
+              new InetSocketAddress(HOST, peerPorts[j]));
+        }
+      }
     }
   }
 

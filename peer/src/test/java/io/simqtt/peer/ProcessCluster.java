@@ -1,0 +1,196 @@
+package io.simqtt.peer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * N cluster nodes as real processes: {@link NodeMain} in child JVMs, one config file each in a
+ * directory, every address on 127.0.0.1. Node {@code i} is {@code n<i+1>}. A node can be frozen
+ * with SIGSTOP and thawed with SIGCONT, which is what a stalled host, a long GC pause or a
+ * stopped container looks like to its peers: open connections, no answers.
+ */
+final class ProcessCluster implements AutoCloseable {
+  private static final Pattern READY =
+      Pattern.compile("node (n\\d+) started|cluster link to (n\\d+) up");
+
+  private final int size;
+  private final int[] mqttPorts;
+  private final int[] peerPorts;
+  private final ChildProcess[] nodes;
+  private final boolean[] frozen;
+
+  private ProcessCluster(int size) {
+    this.size = size;
+    this.mqttPorts = ClusterFixture.freePorts(size);
+    this.peerPorts = ClusterFixture.freePorts(size);
+    this.nodes = new ChildProcess[size];
+    this.frozen = new boolean[size];
+  }
+
+  /**
+   * Writes a config per node into {@code dir} ({@code extraHocon} appended to each), starts the
+   * nodes and waits until each has started and has its links to all the others up.
+   */
+  static ProcessCluster start(int size, Path dir, String extraHocon, List<String> jvmOptions)
+      throws IOException, InterruptedException {
+    ProcessCluster c = new ProcessCluster(size);
+    try {
+      for (int i = 0; i < size; i++) {
+        Path conf = Files.writeString(dir.resolve(ClusterFixture.nodeId(i) + ".conf"),
+            c.hocon(i) + extraHocon);
+        c.nodes[i] = ChildProcess.java(jvmOptions, Map.of(), NodeMain.class.getName(),
+            "--config", conf.toString());
+      }
+      for (int i = 0; i < size; i++) {
+        c.awaitReady(i, 60);
+      }
+    } catch (IOException | InterruptedException | RuntimeException | Error e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  int size() {
+    return size;
+  }
+
+  int mqttPort(int i) {
+    return mqttPorts[i];
+  }
+
+  long pid(int i) {
+    return nodes[i].pid();
+  }
+
+  /** SIGSTOP: the node keeps its sockets and stops answering. */
+  synchronized void freeze(int i) {
+    signal(i, "-STOP");
+    frozen[i] = true;
+  }
+
+  /** SIGCONT: the node goes on where it stopped. */
+  synchronized void thaw(int i) {
+    signal(i, "-CONT");
+    frozen[i] = false;
+  }
+
+  synchronized boolean isFrozen(int i) {
+    return frozen[i];
+  }
+
+  /** Thaws every frozen node. */
+  synchronized void thawAll() {
+    for (int i = 0; i < size; i++) {
+      if (frozen[i]) {
+        thaw(i);
+      }
+    }
+  }
+
+  /** Whether every node process is still running (none crashed). */
+  boolean allAlive() {
+    for (ChildProcess n : nodes) {
+      if (n == null || !n.isAlive()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Writes each node's output so far to {@code dir}/n<i>.log, for a look after a failure. */
+  void saveLogs(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    for (int i = 0; i < size; i++) {
+      if (nodes[i] != null) {
+        Files.write(dir.resolve(ClusterFixture.nodeId(i) + ".log"), nodes[i].stdoutLines());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    thawAll(); // a stopped process does not act on SIGTERM until it is continued
+    for (ChildProcess n : nodes) {
+      if (n != null) {
+        n.terminate();
+      }
+    }
+    for (ChildProcess n : nodes) {
+      if (n != null) {
+        try {
+          n.awaitExit(20);
+        } catch (InterruptedException | AssertionError e) {
+          n.close(); // SIGKILL
+        }
+      }
+    }
+  }
+
+  private String hocon(int i) {
+    List<String> peers = new ArrayList<>();
+    for (int j = 0; j < size; j++) {
+      if (j != i) {
+        peers.add("{ id = \"" + ClusterFixture.nodeId(j) + "\", host = \"" + ClusterFixture.HOST
+            + "\", port = " + peerPorts[j] + " }");
+      }
+    }
+    return "node.id = \"" + ClusterFixture.nodeId(i) + "\"\n"
+        + "mqtt.tcp { host = \"" + ClusterFixture.HOST + "\", port = " + mqttPorts[i] + " }\n"
+        + "cluster {\n"
+        + "  name = \"processes\"\n"
+        + "  secret = \"" + ClusterFixture.SECRET + "\"\n"
+        + "  listen { host = \"" + ClusterFixture.HOST + "\", port = " + peerPorts[i] + " }\n"
+        + "  peers = [ " + String.join(", ", peers) + " ]\n"
+        + "}\n"
+        + "admin.enabled = false\n"
+        + "metrics.enabled = false\n";
+  }
+
+  /** Waits for node i's "started" line and a "link to X up" line for every peer. */
+  private void awaitReady(int i, long seconds) throws InterruptedException {
+    Set<String> waitingFor = new HashSet<>();
+    waitingFor.add("started");
+    for (int j = 0; j < size; j++) {
+      if (j != i) {
+        waitingFor.add(ClusterFixture.nodeId(j));
+      }
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!waitingFor.isEmpty()) {
+      long left = TimeUnit.NANOSECONDS.toSeconds(deadline - System.nanoTime());
+      if (left <= 0) {
+        throw new AssertionError(ClusterFixture.nodeId(i) + " not ready, waiting for "
+            + waitingFor + "; output " + nodes[i].stdoutLines());
+      }
+      Matcher m = nodes[i].awaitLine(READY, left);
+      waitingFor.remove(m.group(1) != null ? "started" : m.group(2));
+    }
+  }
+
+  private void signal(int i, String signal) {
+    try {
+      Process kill = new ProcessBuilder("kill", signal, Long.toString(nodes[i].pid()))
+          .redirectErrorStream(true).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill " + signal + " " + nodes[i].pid() + " failed: "
+            + new String(kill.getInputStream().readAllBytes()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted signalling " + ClusterFixture.nodeId(i), e);
+    }
+  }
+}
