@@ -338,7 +338,7 @@ final class ClusterFixture implements AutoCloseable {
    */
   int queuedAt(int node, String clientId) {
     Session s = running(node).sessions().get(clientId);
-    if (s == null) {
+    if (s == null || s.isMoved()) {
       return -1;
     }
     CompletableFuture<Integer> n = new CompletableFuture<>();
