@@ -43,14 +43,37 @@ final class ClusterFixture implements AutoCloseable {
   private final int[] mqttPorts;
   private final Broker[] brokers;
   private final PeerCluster[] clusters;
+  /** With {@link #startPartitionable}: node i dials node j through proxies[i][j]; else null. */
+  private final LinkProxy[][] proxies;
 
-  private ClusterFixture(int size, String extraHocon) {
+  private ClusterFixture(int size, String extraHocon, boolean partitionable) {
     this.size = size;
     this.extraHocon = extraHocon;
     this.peerPorts = freePorts(size);
     this.mqttPorts = new int[size];
     this.brokers = new Broker[size];
     this.clusters = new PeerCluster[size];
+    this.proxies = partitionable ? new LinkProxy[size][size] : null;
+    if (partitionable) {
+      for (int i = 0; i < size; i++) {
+        for (int j = 0; j < size; j++) {
+          if (i != j) {
+            proxies[i][j] = proxyTo(peerPorts[j]);
+          }
+        }
+      }
+    }
+  }
+
+  /** A proxy to {@code port} that did not get one of the peer ports the nodes are to bind. */
+  private LinkProxy proxyTo(int port) {
+    while (true) {
+      LinkProxy p = new LinkProxy(HOST, port);
+      if (java.util.Arrays.stream(peerPorts).noneMatch(q -> q == p.port())) {
+        return p;
+      }
+      p.close();
+    }
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -60,7 +83,19 @@ final class ClusterFixture implements AutoCloseable {
 
   /** Starts {@code size} nodes with {@code extraHocon} added to each config, links up. */
   static ClusterFixture start(int size, String extraHocon) {
-    ClusterFixture f = new ClusterFixture(size, extraHocon);
+    return start(new ClusterFixture(size, extraHocon, false));
+  }
+
+  /**
+   * Like {@link #start(int, String)}, but every node dials every other through a {@link
+   * LinkProxy}, so a test can {@link #isolate} a node that keeps running (and keeps its state).
+   */
+  static ClusterFixture startPartitionable(int size, String extraHocon) {
+    return start(new ClusterFixture(size, extraHocon, true));
+  }
+
+  private static ClusterFixture start(ClusterFixture f) {
+    int size = f.size;
     try {
       for (int i = 0; i < size; i++) {
         f.startNode(i);
@@ -109,7 +144,7 @@ final class ClusterFixture implements AutoCloseable {
       if (j != i) {
         peers.append(peers.length() == 0 ? "" : ", ")
             .append("{ id = \"").append(nodeId(j)).append("\", host = \"").append(HOST)
-            .append("\", port = ").append(peerPorts[j]).append(" }");
+            .append("\", port = ").append(dialPort(i, j)).append(" }");
       }
     }
     return "node.id = \"" + nodeId(i) + "\"\n"
@@ -121,6 +156,58 @@ final class ClusterFixture implements AutoCloseable {
         + "  peers = [ " + peers + " ]\n"
         + "}\n"
         + extraHocon;
+  }
+
+  /** The port node {@code i} dials to reach node {@code j}: its peer port, or the proxy's. */
+  private int dialPort(int i, int j) {
+    return proxies == null ? peerPorts[j] : proxies[i][j].port();
+  }
+
+  /**
+   * Cuts node {@code i} off from every other node (it keeps running, with its state): both
+   * directions of each of its links end and redials fail until {@link #heal}.
+   */
+  void isolate(int i) {
+    forEachProxyOf(i, LinkProxy::cut);
+  }
+
+  /** Lets node {@code i} reach the others again; its links come up at their next redial. */
+  void heal(int i) {
+    forEachProxyOf(i, LinkProxy::heal);
+  }
+
+  private void forEachProxyOf(int i, java.util.function.Consumer<LinkProxy> action) {
+    if (proxies == null) {
+      throw new IllegalStateException("start the fixture with startPartitionable");
+    }
+    for (int j = 0; j < size; j++) {
+      if (j != i) {
+        action.accept(proxies[i][j]);
+        action.accept(proxies[j][i]);
+      }
+    }
+  }
+
+  /** Waits until node {@code i} and every other running node see their link to each other down. */
+  void awaitIsolated(int i, Duration timeout) {
+    await(timeout, () -> {
+      for (int j = 0; j < size; j++) {
+        if (j == i || !isRunning(j)) {
+          continue;
+        }
+        String fromI = clusters[i].linkStates().get(nodeId(j));
+        String toI = clusters[j].linkStates().get(nodeId(i));
+        if (!down(fromI) || !down(toI)) {
+          return false;
+        }
+      }
+      return true;
+    }, () -> nodeId(i) + " cut off; states: " + linkStates());
+  }
+
+  /** Our stream to the peer is not up, so nothing we send reaches it. */
+  private static boolean down(String state) {
+    return "DOWN".equals(state) || "CONNECTING".equals(state);
   }
 
   /** Waits until every running node reports every link up. */
@@ -241,6 +328,15 @@ final class ClusterFixture implements AutoCloseable {
         stop(i);
       } catch (RuntimeException e) {
         failures.add(e);
+      }
+    }
+    if (proxies != null) {
+      for (LinkProxy[] row : proxies) {
+        for (LinkProxy p : row) {
+          if (p != null) {
+            p.close();
+          }
+        }
       }
     }
     if (!failures.isEmpty()) {

@@ -20,6 +20,7 @@ public final class BrokerMetrics {
   private final LongAdder bytesOut = new LongAdder();
   private final EnumMap<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
   private final LongAdder protocolErrors = new LongAdder();
+  private final LongAdder retainedTombstonesDropped = new LongAdder();
 
   public BrokerMetrics() {
     for (DropReason r : DropReason.values()) {
@@ -69,6 +70,14 @@ public final class BrokerMetrics {
     protocolErrors.increment();
   }
 
+  /**
+   * {@code count} tombstones of cleared or expired retained messages were forgotten before their
+   * retention because the bound on tombstones was reached.
+   */
+  public void retainedTombstonesDropped(int count) {
+    retainedTombstonesDropped.add(count);
+  }
+
   public long currentConnections() {
     return connectionsOpened.sum() - connectionsClosed.sum();
   }
@@ -116,5 +125,10 @@ public final class BrokerMetrics {
 
   public long protocolErrors() {
     return protocolErrors.sum();
+  }
+
+  /** Tombstones of retained messages forgotten early (the bound was reached) so far. */
+  public long retainedTombstonesDropped() {
+    return retainedTombstonesDropped.sum();
   }
 }
