@@ -6,14 +6,25 @@ public record MqttSettings(
     LimitSettings limits,
     SessionSettings sessions,
     FeatureSettings features,
-    SysSettings sys) {
+    SysSettings sys,
+    RetainedSettings retained) {
 
-  /** Without $SYS topics, for settings built in code. */
+  /** Without $SYS topics and with the default retained settings, for settings built in code. */
   public MqttSettings(
       ListenerSettings tcp,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features) {
-    this(tcp, limits, sessions, features, SysSettings.OFF);
+    this(tcp, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT);
+  }
+
+  /** With the default retained settings, for settings built in code. */
+  public MqttSettings(
+      ListenerSettings tcp,
+      LimitSettings limits,
+      SessionSettings sessions,
+      FeatureSettings features,
+      SysSettings sys) {
+    this(tcp, limits, sessions, features, sys, RetainedSettings.DEFAULT);
   }
 }

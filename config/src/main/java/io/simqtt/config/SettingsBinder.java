@@ -22,7 +22,8 @@ final class SettingsBinder {
     ConfigReader r = new ConfigReader(config);
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
     MqttSettings mqtt = new MqttSettings(
-        listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r));
+        listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
+        retained(r));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
     AdminSettings admin = OperationsBinder.admin(r, mqtt);
     return new NodeSettings(
@@ -55,6 +56,13 @@ final class SettingsBinder {
         r.oneOf(p + "queue-overflow", QueueOverflow.class),
         r.intIn(p + "max-inflight", 1, 65535),
         r.oneOf(p + "shared-subscription-strategy", SharedStrategy.class));
+  }
+
+  private static RetainedSettings retained(ConfigReader r) {
+    String p = "mqtt.retained.";
+    return new RetainedSettings(
+        r.durationIn(p + "tombstone-retention", Duration.ofMinutes(1), Duration.ofDays(30)),
+        r.intIn(p + "max-tombstones", 1, 100_000_000));
   }
 
   private static FeatureSettings features(ConfigReader r) {

@@ -42,9 +42,14 @@ class SettingsLoaderTest {
     assertEquals(SharedStrategy.ROUND_ROBIN, ss.sharedSubscriptionStrategy());
     assertEquals(
         new FeatureSettings(2, true, true, true, true, 0, "", true), s.mqtt().features());
+    assertEquals(
+        new RetainedSettings(Duration.ofHours(24), 100_000), s.mqtt().retained());
+    assertEquals(RetainedSettings.DEFAULT, s.mqtt().retained());
     ClusterSettings c = s.cluster();
     assertEquals("simqtt", c.name());
     assertEquals("", c.secret());
+    assertEquals(ClusterSettings.Timing.DEFAULTS, c.timing());
+    assertEquals(64 << 20, c.maxLinkBacklog());
     assertEquals(new ListenerSettings("0.0.0.0", 7946), c.listen());
     assertTrue(c.isSingleNode());
   }
@@ -60,6 +65,19 @@ class SettingsLoaderTest {
     NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
     assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
     assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
+  }
+
+  @Test
+  void retainedTombstoneSettingsAcceptTheirWholeRange() {
+    NodeSettings low = SettingsLoader.fromString(
+        "mqtt.retained { tombstone-retention = 1m, max-tombstones = 1 }");
+    assertEquals(new RetainedSettings(Duration.ofMinutes(1), 1), low.mqtt().retained());
+    NodeSettings high = SettingsLoader.fromString(
+        "mqtt.retained { tombstone-retention = 30d, max-tombstones = 100000000 }");
+    assertEquals(new RetainedSettings(Duration.ofDays(30), 100_000_000), high.mqtt().retained());
+    NodeSettings env = SettingsLoader.load(new String[0],
+        Map.of("SIMQTT_MQTT__RETAINED__MAX_TOMBSTONES", "10"), new Properties());
+    assertEquals(10, env.mqtt().retained().maxTombstones());
   }
 
   @Test

@@ -17,15 +17,23 @@ import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.net.InetSocketAddress;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A running MQTT broker node. */
 public final class Broker implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
   private static final long SHUTDOWN_DRAIN_MILLIS = 2000;
+  /** How often the retained store expires messages and forgets old tombstones. */
+  private static final long RETAINED_SWEEP_MILLIS = 1000;
 
   private final NodeSettings settings;
   private final BrokerMetrics metrics = new BrokerMetrics();
   private final SubscriptionTree subscriptions = new SubscriptionTree();
-  private final RetainedStore retained = new MemoryRetainedStore();
+  private final RetainedStore retained;
   private final HybridClock clock = new HybridClock();
   private final Cluster cluster;
   private final BrokerNode node;
@@ -34,6 +42,7 @@ public final class Broker implements AutoCloseable {
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;
   private SysTopicsPublisher sysTopics;
+  private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
   private InetSocketAddress mqttAddress;
   private boolean closed;
@@ -48,6 +57,7 @@ public final class Broker implements AutoCloseable {
     this.settings = settings;
     this.cluster = cluster;
     var mqtt = settings.mqtt();
+    this.retained = new MemoryRetainedStore(mqtt.retained(), System::currentTimeMillis, metrics);
     this.sessions =
         new SessionRegistry(
             mqtt.sessions(),
@@ -87,11 +97,29 @@ public final class Broker implements AutoCloseable {
   /** Binds the listeners; returns once they accept connections. */
   public synchronized void start() throws InterruptedException {
     startedAtMillis = System.currentTimeMillis();
+    retainedSweeper =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "simqtt-retained-" + settings.nodeId());
+              t.setDaemon(true);
+              return t;
+            });
+    retainedSweeper.scheduleWithFixedDelay(
+        this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     cluster.start(node);
     mqttAddress = server.bind(settings.mqtt().tcp());
     if (settings.mqtt().sys().enabled()) {
       sysTopics = new SysTopicsPublisher(this, version());
       sysTopics.start(settings.mqtt().sys().interval());
+    }
+  }
+
+  private void sweepRetained() {
+    try {
+      retained.sweep();
+    } catch (RuntimeException e) {
+      // A scheduled task that throws is never run again.
+      LOG.warn("retained message upkeep failed", e);
     }
   }
 
@@ -152,6 +180,9 @@ public final class Broker implements AutoCloseable {
     closed = true;
     if (sysTopics != null) {
       sysTopics.close();
+    }
+    if (retainedSweeper != null) {
+      retainedSweeper.shutdownNow();
     }
     server.closeListener();
     server.closeConnections(

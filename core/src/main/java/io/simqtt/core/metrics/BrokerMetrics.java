@@ -21,6 +21,7 @@ public final class BrokerMetrics {
   private final EnumMap<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
   private final LongAdder protocolErrors = new LongAdder();
   private final LongAdder publishersSlowed = new LongAdder();
+  private final LongAdder retainedTombstonesDropped = new LongAdder();
 
   public BrokerMetrics() {
     for (DropReason r : DropReason.values()) {
@@ -75,6 +76,14 @@ public final class BrokerMetrics {
     publishersSlowed.increment();
   }
 
+  /**
+   * {@code count} tombstones of cleared or expired retained messages were forgotten before their
+   * retention because the bound on tombstones was reached.
+   */
+  public void retainedTombstonesDropped(int count) {
+    retainedTombstonesDropped.add(count);
+  }
+
   public long currentConnections() {
     return connectionsOpened.sum() - connectionsClosed.sum();
   }
@@ -126,5 +135,10 @@ public final class BrokerMetrics {
 
   public long publishersSlowed() {
     return publishersSlowed.sum();
+  }
+
+  /** Tombstones of retained messages forgotten early (the bound was reached) so far. */
+  public long retainedTombstonesDropped() {
+    return retainedTombstonesDropped.sum();
   }
 }

@@ -83,6 +83,13 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(broker.localSubscriptionCount()));
     gauge("simqtt_retained_messages", "Retained messages held",
         c -> c.call(broker.retained().size()));
+    gauge("simqtt_retained_tombstones",
+        "Clears and expiries of retained messages remembered, so older writes cannot return",
+        c -> c.call(broker.retained().tombstoneCount()));
+    counter("simqtt_retained_tombstones_dropped",
+        "Tombstones forgotten before mqtt.retained.tombstone-retention because"
+            + " mqtt.retained.max-tombstones was reached",
+        c -> c.call(m.retainedTombstonesDropped()));
     gauge("simqtt_session_messages", "Messages held by sessions: queued or in flight",
         c -> {
           long[] depth = depths(broker);

@@ -77,4 +77,24 @@ class AdminMetricsEndpointTest {
       sub.disconnect();
     }
   }
+
+  @Test
+  void tombstonesDroppedForTheBoundAreCounted() throws Exception {
+    try (AdminTestNode node = new AdminTestNode("mqtt.retained.max-tombstones = 10")) {
+      Mqtt5BlockingClient pub = node.client("t-pub");
+      for (int i = 0; i < 20; i++) {
+        pub.publishWith().topic("tomb/" + i).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+            .payload(new byte[1]).send();
+      }
+      for (int i = 0; i < 20; i++) {
+        pub.publishWith().topic("tomb/" + i).qos(MqttQos.AT_LEAST_ONCE).retain(true)
+            .payload(new byte[0]).send();
+      }
+      String after = scrape(node);
+      assertEquals(10, value(after, "simqtt_retained_tombstones_dropped_total"));
+      assertEquals(10, value(after, "simqtt_retained_tombstones"));
+      assertEquals(0, value(after, "simqtt_retained_messages"));
+      pub.disconnect();
+    }
+  }
 }
