@@ -43,7 +43,7 @@ final class ClusterBinder {
         r.durationIn("cluster.claim-timeout", min, Duration.ofMinutes(1)),
         r.durationIn("cluster.hand-over-timeout", min, Duration.ofMinutes(10)),
         r.durationIn("cluster.redirect-time", Duration.ZERO, hour),
-        r.durationIn("cluster.route-hold-time", Duration.ZERO, Duration.ofDays(1)));
+        r.durationIn("cluster.dead-after", Duration.ZERO, Duration.ofDays(1)));
   }
 
   private static List<PeerAddress> peers(ConfigReader r, String nodeId) {

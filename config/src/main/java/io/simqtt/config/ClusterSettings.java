@@ -38,8 +38,11 @@ public record ClusterSettings(
    *     confirm it installed it; past it (or when the link drops) the session stays here
    * @param redirectTime how long a node keeps redirecting messages that reach a session that has
    *     moved away (forwards that raced the route update) to its new owner
-   * @param routeHoldTime how long a peer's ordinary routes are kept after its link went down,
-   *     so QoS 1/2 forwards wait for it across a short outage; past it they are withdrawn
+   * @param deadAfter how long a peer's link may be down before the peer is declared dead.
+   *     Until then it may be alive (frozen, partitioned) and hold sessions: a CONNECT with Clean
+   *     Start 0 whose session no reachable node holds is refused (0x88) rather than given a
+   *     fresh one, and its ordinary routes stay so QoS 1/2 forwards wait for it. After it, its
+   *     routes are withdrawn and connecting clients no longer wait for it
    */
   public record Timing(
       Duration keepAliveInterval,
@@ -47,7 +50,7 @@ public record ClusterSettings(
       Duration claimTimeout,
       Duration handOverTimeout,
       Duration redirectTime,
-      Duration routeHoldTime) {
+      Duration deadAfter) {
     public static final Timing DEFAULTS =
         new Timing(
             Duration.ofSeconds(2),
@@ -55,7 +58,7 @@ public record ClusterSettings(
             Duration.ofSeconds(3),
             Duration.ofSeconds(10),
             Duration.ofSeconds(10),
-            Duration.ofSeconds(60));
+            Duration.ofSeconds(30));
   }
 
   /** One other member of the cluster. */

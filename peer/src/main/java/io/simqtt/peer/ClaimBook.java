@@ -79,6 +79,11 @@ final class ClaimBook {
     boolean done;
     /** The answer timeout was extended once for a state arriving in parts. */
     boolean extended;
+    /**
+     * The client wants its session back (Clean Start 0) while a peer that may hold it is down
+     * but not declared dead: without a holder among the answers, no fresh session.
+     */
+    boolean holderMayBeDown;
     /** The connection is attached: a remote claim can take it over like any session. */
     boolean attached;
     /** Hand-overs asked for by peers while this claim was done but not yet attached. */
@@ -100,9 +105,11 @@ final class ClaimBook {
 
   CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
     List<OutboundLink> up = cluster.upLinks();
+    boolean holderMayBeDown = !cleanStart && cluster.hasSuspectPeers();
     LocalClaim c;
     synchronized (this) {
       c = new LocalClaim(nextId++, clientId, clock.now(), new HashSet<>());
+      c.holderMayBeDown = holderMayBeDown;
       for (OutboundLink l : up) {
         c.awaiting.add(l.peerId());
       }
@@ -270,8 +277,8 @@ final class ClaimBook {
     } else if (c.state != null) {
       result =
           new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, c.hlc, () -> attached(c));
-    } else if (!c.awaiting.isEmpty()) {
-      // A silent peer may hold the session: a fresh one now could be a second copy of it.
+    } else if (!c.awaiting.isEmpty() || c.holderMayBeDown) {
+      // A silent or down peer may hold the session: a fresh one now could be a second copy.
       result = ClaimResult.UNAVAILABLE;
     } else {
       result = new ClaimResult(ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c));

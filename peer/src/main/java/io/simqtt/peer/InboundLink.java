@@ -122,6 +122,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
                   frame.getClaimSettled().getClaimId(),
                   frame.getClaimSettled().getInstalled());
       case HEARTBEAT -> reply(HEARTBEAT);
+      case GOODBYE -> cluster.peerLeft(peerId);
       case OWNED -> {
         for (OwnedSession s : frame.getOwned().getSessionsList()) {
           cluster.node().resolveOwner(s.getClientId(), s.getStamp(), peerId);

@@ -12,6 +12,7 @@ import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
+import io.simqtt.proto.peer.Goodbye;
 import io.simqtt.proto.peer.Heartbeat;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
@@ -74,6 +75,8 @@ final class OutboundLink implements Backpressure {
   private static final long MAX_BACKOFF_MILLIS = 5_000;
   private static final PeerFrame HEARTBEAT =
       PeerFrame.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
+  private static final PeerFrame GOODBYE =
+      PeerFrame.newBuilder().setGoodbye(Goodbye.getDefaultInstance()).build();
 
   enum State {
     CONNECTING,
@@ -103,6 +106,10 @@ final class OutboundLink implements Backpressure {
   final LongAdder forwardsDroppedQueueFull = new LongAdder();
 
   private volatile State state = State.DOWN;
+  /** Since when the link has not been up (from the start until it first comes up). */
+  private volatile long downSinceNanos = System.nanoTime();
+  /** The peer said Goodbye; cleared when the link comes up again. */
+  private volatile boolean peerLeft;
   // Confined to executor:
   private ClientCallStreamObserver<PeerFrame> out;
   private final ArrayDeque<PeerFrame> pending = new ArrayDeque<>();
@@ -161,6 +168,19 @@ final class OutboundLink implements Backpressure {
     return state;
   }
 
+  /**
+   * Whether the peer is down but not yet declared dead: it may be alive (frozen, partitioned)
+   * and hold sessions nobody else can vouch for.
+   */
+  boolean isSuspect(long deadAfterNanos) {
+    return state != State.UP && !peerLeft && System.nanoTime() - downSinceNanos < deadAfterNanos;
+  }
+
+  /** The peer said it is stopping: until it is back, it holds nothing to wait for. */
+  void peerLeft() {
+    peerLeft = true;
+  }
+
   void start() {
     executor.execute(this::connect);
   }
@@ -168,6 +188,9 @@ final class OutboundLink implements Backpressure {
   void stop() {
     executor.execute(
         () -> {
+          if (state == State.UP) {
+            send(GOODBYE);
+          }
           stopped = true;
           cancelWatchdog();
           if (out != null) {
@@ -447,6 +470,7 @@ final class OutboundLink implements Backpressure {
 
   private void linkUp() {
     state = State.UP;
+    peerLeft = false;
     attempt = 0;
     LOG.info("cluster link to {} up", peer.id());
     cluster.onLinkUp(this);
@@ -487,6 +511,9 @@ final class OutboundLink implements Backpressure {
     generation++;
     cancelWatchdog();
     boolean wasUp = state == State.UP;
+    if (wasUp) {
+      downSinceNanos = System.nanoTime();
+    }
     state = State.DOWN;
     out = null;
     challenge = null;

@@ -313,6 +313,23 @@ public final class PeerCluster implements Cluster {
     return up;
   }
 
+  /** A peer is stopping on purpose: its sessions end with it, nobody need wait for them. */
+  void peerLeft(String peerId) {
+    LOG.info("peer {} is stopping", peerId);
+    links.get(peerId).peerLeft();
+  }
+
+  /** Whether some peer is down but not yet declared dead (see {@code cluster.dead-after}). */
+  boolean hasSuspectPeers() {
+    long deadAfter = timing.deadAfter().toNanos();
+    for (OutboundLink l : links.values()) {
+      if (l.isSuspect(deadAfter)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Sends a control frame to a peer if its link is up. */
   void send(String peerId, PeerFrame frame) {
     OutboundLink l = links.get(peerId);
@@ -457,12 +474,12 @@ public final class PeerCluster implements Cluster {
             () -> {
               if (!inbound.containsKey(peerId)) {
                 LOG.info("peer {} down for {}: its routes are withdrawn", peerId,
-                    timing.routeHoldTime());
+                    timing.deadAfter());
                 withdrawRoutes(peerId, f -> true);
                 links.get(peerId).stopHoldingPublishers();
               }
             },
-            timing.routeHoldTime().toMillis(),
+            timing.deadAfter().toMillis(),
             TimeUnit.MILLISECONDS));
   }
 

@@ -29,12 +29,14 @@ import org.opentest4j.AssertionFailedError;
  * still reaches both); the client connects to n2.
  *
  * <ul>
- *   <li>While n1 may still be alive (n2 has not found it dead yet), n2 must not quietly start a
- *       fresh session (CONNACK success with Session Present 0: the client would believe its
- *       subscriptions and messages gone while n1 keeps them): it refuses with 0x88 (Server
- *       unavailable), or hands out Session Present 1 with the messages.
- *   <li>Once n2 has found n1 dead (heartbeats), it is not waited for: the client gets a session
- *       on n2 and subscribes again, as a client told Session Present 0 does.
+ *   <li>While n1 may still be alive (silent, then found down by heartbeats, but not yet declared
+ *       dead), n2 must not quietly start a fresh session (CONNACK success with Session Present
+ *       0: the client would believe its subscriptions and messages gone while n1 keeps them): it
+ *       refuses with 0x88 (Server unavailable), or hands out Session Present 1 with the
+ *       messages.
+ *   <li>Once n1 is declared dead ({@code cluster.dead-after}, 8 s here) it is not waited for:
+ *       the client gets a session on n2 and subscribes again, as a client told Session Present
+ *       0 does.
  *   <li>After the heal n1 comes back holding the older session: it hands its queued messages to
  *       n2, which keeps the client, and holds no second copy. The client, back on n2, gets
  *       Session Present 1 and every message.
@@ -55,7 +57,7 @@ class PartitionedHolderTest {
 
   @BeforeEach
   void start() {
-    cluster = ClusterFixture.startProxied(3, "");
+    cluster = ClusterFixture.startProxied(3, "cluster.dead-after = 8s");
   }
 
   @AfterEach
@@ -69,22 +71,34 @@ class PartitionedHolderTest {
     List<String> problems = new ArrayList<>();
     List<String> seen = new ArrayList<>();
 
+    long partitioned = System.nanoTime();
     cluster.partition(A, B);
     // At once, while n2's link to n1 still looks UP: n1 may hold the session.
-    connectOnN2WhileN1MayBeAlive(seen, problems);
+    connectOnN2WhileN1MayBeAlive("right after the partition", seen, problems);
+    assertTrue(linkNotUp(B, A, Duration.ofSeconds(10)), "n2 finds n1 down within 10 s");
+    // Down is not dead: n1 may be frozen or cut off, with the session.
+    connectOnN2WhileN1MayBeAlive("n1 found down", seen, problems);
 
-    assertTrue(linkNotUp(B, A, Duration.ofSeconds(10)), "n2 finds n1 dead within 10 s");
-    try (RawClient x = cluster.raw(B, MqttVersion.MQTT_5)) {
-      ConnAck ack = x.connect(connectPacket());
-      seen.add("n1 found dead: CONNACK " + RawClient.hex(ack.reasonCode()) + " session present "
-          + ack.sessionPresent());
-      assertEquals(ReasonCode.SUCCESS, ack.reasonCode(), "n1 is not waited for once dead");
-      if (!ack.sessionPresent()) {
-        assertEquals(List.of(1), x.subscribe(TOPIC, 1));
+    // Declared dead after dead-after: then the client gets a session on n2 at last.
+    ConnAck fresh = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (fresh == null && System.nanoTime() < deadline) {
+      try (RawClient x = cluster.raw(B, MqttVersion.MQTT_5)) {
+        ConnAck ack = x.connect(connectPacket());
+        if (ack.reasonCode() == ReasonCode.SUCCESS) {
+          fresh = ack;
+          if (!ack.sessionPresent()) {
+            assertEquals(List.of(1), x.subscribe(TOPIC, 1));
+          }
+          x.disconnect(ReasonCode.NORMAL_DISCONNECTION, null);
+          assertTrue(x.closedWithin(Duration.ofSeconds(3)));
+        }
       }
-      x.disconnect(ReasonCode.NORMAL_DISCONNECTION, null);
-      assertTrue(x.closedWithin(Duration.ofSeconds(3)));
     }
+    long afterMillis = (System.nanoTime() - partitioned) / 1_000_000;
+    seen.add("n1 declared dead: a session on n2 after " + afterMillis + " ms");
+    assertTrue(fresh != null, "a session on n2 once n1 is declared dead");
+    assertTrue(afterMillis >= 8_000, "not before dead-after (8 s): " + afterMillis + " ms");
 
     cluster.heal(A, B);
     cluster.awaitHealed(ClusterFixture.WAIT);
@@ -129,8 +143,8 @@ class PartitionedHolderTest {
    * (0x88) is fine; Session Present 1 is fine if the messages come with it; success with Session
    * Present 0 is the bug. No CONNACK at all within {@link #CONNACK_WAIT} is a hang.
    */
-  private void connectOnN2WhileN1MayBeAlive(List<String> seen, List<String> problems) {
-    String when = "right after the partition";
+  private void connectOnN2WhileN1MayBeAlive(
+      String when, List<String> seen, List<String> problems) {
     try (RawClient x = cluster.raw(B, MqttVersion.MQTT_5)) {
       long t0 = System.nanoTime();
       x.send(connectPacket());
