@@ -299,6 +299,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
     detachSession();
   }
 
+  /**
+   * The outbound buffer crossed a water mark. QoS 1/2 publishes wait in the session while the
+   * channel is not writable; once it is again, the session sends what waited.
+   */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Session s = session;
+    if (s != null && closing == 0 && channel.isWritable()) {
+      s.execute(() -> s.onWritable(this));
+    }
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf in = (ByteBuf) msg;
