@@ -705,6 +705,32 @@ public final class Session extends SerialExecutor {
     return inflight.size();
   }
 
+  /**
+   * {@link #queuedCount()} read from any thread without a task, for gauges summed over every
+   * session ({@link SessionRegistry#heldMessages}): a racy read of a collection this session
+   * changes unlocked, so it may be stale, or off while the session changes it. Never negative;
+   * 0 if the read catches the collection half made (a racy read may see it before its
+   * constructor's writes on a weakly ordered CPU).
+   */
+  int queuedCountRacy() {
+    ArrayDeque<Delivery> q = queue;
+    try {
+      return q == null ? 0 : Math.max(0, q.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** {@link #inflightCount()} read from any thread; racy like {@link #queuedCountRacy()}. */
+  int inflightCountRacy() {
+    Map<Integer, InflightMessage> f = inflight;
+    try {
+      return Math.max(0, f.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
   // ---- inbound QoS 2 ----
 
   /** Whether an inbound QoS 2 packet id was accepted and its PUBREL has not arrived. */

@@ -109,7 +109,9 @@ public final class SessionRegistry {
 
   /**
    * Reads something from every session, each read as a task of its session (so never racing
-   * with it); completes when all have answered. For operators' views, not the hot path.
+   * with it); completes when all have answered. For operators' views, not the hot path, and not
+   * for figures read often: called from a thread other than the sessions' loops, it gives every
+   * session an inbox it keeps (see {@link #heldMessages}).
    */
   public <T> CompletableFuture<List<T>> readEach(Function<Session, T> read) {
     List<CompletableFuture<T>> reads = new ArrayList<>();
@@ -121,6 +123,36 @@ public final class SessionRegistry {
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
   }
+
+  /**
+   * Messages held by this node's sessions, queued and in flight, summed without running a task
+   * in any session: a task submitted from a thread other than a session's home loop creates that
+   * session's inbox (~600 bytes, see {@link SerialExecutor}), and a gauge read every scrape would
+   * so give every idle session one. The sizes are read racily, each as its session had it a
+   * moment ago, possibly off while that session changes it: right for gauges, not for decisions.
+   * Views that need each session's figures consistent read them with {@link #readEach} or {@link
+   * #info}.
+   */
+  public HeldMessages heldMessages() {
+    long queued = 0;
+    long inflight = 0;
+    for (Session s : sessions.values()) {
+      if (!s.isMoved()) {
+        queued += s.queuedCountRacy();
+        inflight += s.inflightCountRacy();
+      }
+    }
+    return new HeldMessages(queued, inflight);
+  }
+
+  /**
+   * Totals over this node's sessions, see {@link #heldMessages}.
+   *
+   * @param queued QoS 1/2 messages waiting in session queues (offline, slow, or beyond the
+   *     in-flight window)
+   * @param inflight outbound QoS 1/2 messages sent and not yet acknowledged
+   */
+  public record HeldMessages(long queued, long inflight) {}
 
   /** Sessions this node holds (not counting those that moved away and only redirect). */
   public int size() {
