@@ -51,6 +51,8 @@ class SettingsErrorTest {
     "mqtt.limits.max-topic-levels = 0                   | mqtt.limits.max-topic-levels",
     "mqtt.limits.max-subscriptions-per-client = 0       | mqtt.limits.max-subscriptions-per-client",
     "mqtt.sessions.max-session-expiry = 4294967296      | mqtt.sessions.max-session-expiry",
+    "mqtt.sessions.max-sessions = 0                     | mqtt.sessions.max-sessions",
+    "mqtt.sessions.max-sessions = 100000001             | mqtt.sessions.max-sessions",
     "mqtt.sessions.max-queued-messages = -1             | mqtt.sessions.max-queued-messages",
     "mqtt.sessions.max-inflight = 0                     | mqtt.sessions.max-inflight",
     "mqtt.features.max-qos = 3                          | mqtt.features.max-qos",

@@ -36,6 +36,7 @@ class SettingsLoaderTest {
     assertEquals(1000, l.maxSubscriptionsPerClient());
     SessionSettings ss = s.mqtt().sessions();
     assertEquals(4_294_967_295L, ss.maxSessionExpiry());
+    assertEquals(1_000_000, ss.maxSessions());
     assertEquals(1000, ss.maxQueuedMessages());
     assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
     assertEquals(65535, ss.maxInflight());

@@ -415,7 +415,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter implement
       return;
     }
     ConnectTerms t = terms;
-    Session s = context.sessions().claim(t.clientId(), loop.loop());
+    Session s = context.sessions().claim(t.clientId(), loop.loop(), claimed.state() != null);
+    if (s == null) {
+      // 0x97 on MQTT 5; the encoder answers 3.1.1 clients with 3 (Server unavailable).
+      refuse(
+          ReasonCode.QUOTA_EXCEEDED,
+          "this node holds mqtt.sessions.max-sessions sessions; try another node or later");
+      return;
+    }
     session = s;
     deadlineBase = System.nanoTime();
     s.execute(

@@ -28,6 +28,11 @@ public final class SessionRegistry {
   private final long redirectMillis;
   /** Sessions in the map that moved to another node and only redirect (not shown). */
   private final AtomicInteger moved = new AtomicInteger();
+  /**
+   * Entries in the map, counted as they are made and removed (inside the map's atomic updates),
+   * so the cap on sessions holds exactly even under a storm of CONNECTs.
+   */
+  private final AtomicInteger held = new AtomicInteger();
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
@@ -55,17 +60,42 @@ public final class SessionRegistry {
   }
 
   /**
-   * The session for a client id, created (homed on {@code loop}) when there is none. The caller
+   * The session for a client id, created (homed on {@code loop}) when there is none; null when
+   * there is none and this node already holds {@code mqtt.sessions.max-sessions} (the CONNECT is
+   * then refused). A session this node holds is always returned, whatever the count. The caller
    * must then run {@link Session#attach} as a task of it: until then the session is not removed.
+   *
+   * @param beyondCap create the session even at the cap: another node handed it over, so it
+   *     exists already and only changes node (a reconnect, which the cap never refuses)
    */
-  public Session claim(String clientId, EventExecutor loop) {
+  public Session claim(String clientId, EventExecutor loop, boolean beyondCap) {
     return sessions.compute(
         clientId,
         (id, existing) -> {
-          Session s = existing != null ? existing : new Session(id, this, loop);
+          Session s = existing;
+          if (s == null) {
+            if (!reserve(beyondCap)) {
+              return null;
+            }
+            s = new Session(id, this, loop);
+          }
           Session.PENDING_ATTACHES.incrementAndGet(s);
           return s;
         });
+  }
+
+  /** Counts one more session unless that would pass the cap; {@code force} passes it anyway. */
+  private boolean reserve(boolean force) {
+    int max = settings.maxSessions();
+    while (true) {
+      int n = held.get();
+      if (n >= max && !force) {
+        return false;
+      }
+      if (held.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
   }
 
   /**
@@ -182,7 +212,13 @@ public final class SessionRegistry {
   void remove(Session session) {
     sessions.computeIfPresent(
         session.clientId(),
-        (id, current) -> current == session && session.pendingAttaches == 0 ? null : current);
+        (id, current) -> {
+          if (current == session && session.pendingAttaches == 0) {
+            held.decrementAndGet();
+            return null;
+          }
+          return current;
+        });
   }
 
   void redeliverShared(Delivery d, String leavingClientId) {

@@ -109,7 +109,7 @@ class SessionWritabilityTest {
 
   private Session connect(FakeConnection c, boolean cleanStart) throws Exception {
     return onLoop(() -> {
-      Session s = registry.claim("c", loop);
+      Session s = registry.claim("c", loop, false);
       s.attach(c, cleanStart, SessionExpiry.NEVER, null, null, 0);
       s.resumeDelivery();
       return s;
