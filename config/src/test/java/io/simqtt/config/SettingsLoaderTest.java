@@ -37,6 +37,7 @@ class SettingsLoaderTest {
     SessionSettings ss = s.mqtt().sessions();
     assertEquals(4_294_967_295L, ss.maxSessionExpiry());
     assertEquals(1_000_000, ss.maxSessions());
+    assertEquals(7 * 24 * 3600, ss.maxSessionExpiryV3());
     assertEquals(1000, ss.maxQueuedMessages());
     assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
     assertEquals(65535, ss.maxInflight());
@@ -61,6 +62,21 @@ class SettingsLoaderTest {
     NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
     assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
     assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
+  }
+
+  @Test
+  void v3SessionExpiryTakesSecondsDurationsOrNever() {
+    String key = "mqtt.sessions.max-session-expiry-v3";
+    assertEquals(3600, v3Expiry(key + " = 3600"));
+    assertEquals(3600, v3Expiry(key + " = \"3600\""));
+    assertEquals(43_200, v3Expiry(key + " = 12h"));
+    assertEquals(0, v3Expiry(key + " = 0"));
+    assertEquals(4_294_967_295L, v3Expiry(key + " = never"));
+    assertEquals(4_294_967_295L, v3Expiry(key + " = 4294967295"));
+  }
+
+  private static long v3Expiry(String hocon) {
+    return SettingsLoader.fromString(hocon).mqtt().sessions().maxSessionExpiryV3();
   }
 
   @Test
