@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class SlowSubscriberTest {
   private static final int PAYLOAD = 64 * 1024;
-  private static final int MESSAGES = 600;
+  private static final int MESSAGES = 1000;
   private static final int QUEUE_BOUND = 100;
 
   private static byte[] payload(int index) {
@@ -73,8 +73,9 @@ class SlowSubscriberTest {
           () -> "every message sent, queued or dropped");
       ClientInfo held = info(f, "slow-reader");
       int inflight = held.inflight();
-      // What the kernel's socket buffers and Netty's high water mark (1 MiB) hold: a few dozen
-      // 64 KiB messages, not all of them.
+      // What Netty's high water mark (1 MiB) and the kernel's socket buffers hold, not all of
+      // them: measured 72-80 of 1000 here (tcp_wmem max 4 MiB); the bound leaves room for
+      // kernels that buffer up to ~15 MiB.
       assertTrue(inflight < MESSAGES / 4, "in flight on a socket not read: " + inflight);
       assertEquals(QUEUE_BOUND, held.queued());
       assertEquals(MESSAGES - inflight - QUEUE_BOUND, metrics.drops(DropReason.QUEUE_FULL));
