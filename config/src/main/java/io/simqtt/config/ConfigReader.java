@@ -82,6 +82,48 @@ final class ConfigReader {
     return d;
   }
 
+  /**
+   * A span of whole seconds, {@code min..max}: a plain number (seconds, as MQTT counts them), a
+   * duration with a unit (12h, 7d) or the word {@code never}, read as {@code max}.
+   */
+  long secondsOrNever(String path, long min, long max) {
+    ConfigValue value = value(path);
+    String expected =
+        " (expected " + min + ".." + max + " seconds, a duration such as 7d, or never)";
+    if (value.valueType() == ConfigValueType.NUMBER) {
+      return longIn(path, min, max);
+    }
+    if (value.valueType() != ConfigValueType.STRING) {
+      throw bad(path, value, "is not a number of seconds" + expected);
+    }
+    String s = ((String) value.unwrapped()).trim();
+    long seconds;
+    if (s.equalsIgnoreCase("never")) {
+      return max;
+    } else if (s.matches("[0-9]{1,19}")) {
+      try {
+        seconds = Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw bad(path, value, "is out of range" + expected);
+      }
+    } else {
+      Duration d;
+      try {
+        d = config.getDuration(path);
+      } catch (ConfigException e) {
+        throw bad(path, value, "is not a number of seconds" + expected);
+      }
+      if (d.getNano() != 0) {
+        throw bad(path, value, "is not a whole number of seconds" + expected);
+      }
+      seconds = d.getSeconds();
+    }
+    if (seconds < min || seconds > max) {
+      throw bad(path, value, "is out of range" + expected);
+    }
+    return seconds;
+  }
+
   boolean bool(String path) {
     ConfigValue value = value(path);
     try {

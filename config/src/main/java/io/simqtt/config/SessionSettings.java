@@ -4,6 +4,11 @@ package io.simqtt.config;
  * How sessions are kept.
  *
  * @param maxSessionExpiry cap on the Session Expiry Interval, seconds; 4294967295 = never expire
+ * @param maxSessionExpiryV3 the Session Expiry Interval of MQTT 3.1/3.1.1 sessions with clean
+ *     session 0 (which the spec never expires), seconds, before {@code maxSessionExpiry} caps it;
+ *     4294967295 = never expire, as the spec says
+ * @param maxSessions most sessions one node holds; a CONNECT that would create one more is
+ *     refused (a reconnect to a session the node holds never is)
  * @param maxQueuedMessages messages kept for one session beyond its in-flight window
  * @param queueOverflow what happens when that queue is full
  * @param maxInflight cap on the outbound in-flight window (the client's Receive Maximum applies
@@ -12,6 +17,8 @@ package io.simqtt.config;
  */
 public record SessionSettings(
     long maxSessionExpiry,
+    long maxSessionExpiryV3,
+    int maxSessions,
     int maxQueuedMessages,
     QueueOverflow queueOverflow,
     int maxInflight,

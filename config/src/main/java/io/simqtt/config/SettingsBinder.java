@@ -52,6 +52,8 @@ final class SettingsBinder {
     String p = "mqtt.sessions.";
     return new SessionSettings(
         r.longIn(p + "max-session-expiry", 0, 4_294_967_295L),
+        r.secondsOrNever(p + "max-session-expiry-v3", 0, 4_294_967_295L),
+        r.intIn(p + "max-sessions", 1, 100_000_000),
         r.intIn(p + "max-queued-messages", 0, 100_000_000),
         r.oneOf(p + "queue-overflow", QueueOverflow.class),
         r.intIn(p + "max-inflight", 1, 65535),

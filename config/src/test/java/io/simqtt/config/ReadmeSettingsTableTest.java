@@ -13,9 +13,13 @@ import org.junit.jupiter.api.Test;
 /** The README's settings table is what operators read first: it must name every key. */
 class ReadmeSettingsTableTest {
 
-  /** A table row's first cell: `a.b.c` or `a.b.c` / `.d` (a sibling of the previous key). */
-  private static final Pattern ROW = Pattern.compile("^\\| `([a-z.-]+)`((?: / `\\.[a-z-]+`)*) \\|");
-  private static final Pattern SIBLING = Pattern.compile("`\\.([a-z-]+)`");
+  /**
+   * A table row's first cell: `a.b.c` or `a.b.c` / `.d` (a sibling of the previous key); keys may
+   * hold digits (max-session-expiry-v3).
+   */
+  private static final Pattern ROW =
+      Pattern.compile("^\\| `([a-z0-9.-]+)`((?: / `\\.[a-z0-9-]+`)*) \\|");
+  private static final Pattern SIBLING = Pattern.compile("`\\.([a-z0-9-]+)`");
 
   @Test
   void everyKeyIsInTheReadmeTable() throws Exception {

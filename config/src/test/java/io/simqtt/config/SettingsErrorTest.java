@@ -51,6 +51,14 @@ class SettingsErrorTest {
     "mqtt.limits.max-topic-levels = 0                   | mqtt.limits.max-topic-levels",
     "mqtt.limits.max-subscriptions-per-client = 0       | mqtt.limits.max-subscriptions-per-client",
     "mqtt.sessions.max-session-expiry = 4294967296      | mqtt.sessions.max-session-expiry",
+    "mqtt.sessions.max-session-expiry-v3 = 4294967296   | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-session-expiry-v3 = -1           | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-session-expiry-v3 = 200000d      | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-session-expiry-v3 = 1500ms       | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-session-expiry-v3 = sometimes    | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-session-expiry-v3 = 1.5          | mqtt.sessions.max-session-expiry-v3",
+    "mqtt.sessions.max-sessions = 0                     | mqtt.sessions.max-sessions",
+    "mqtt.sessions.max-sessions = 100000001             | mqtt.sessions.max-sessions",
     "mqtt.sessions.max-queued-messages = -1             | mqtt.sessions.max-queued-messages",
     "mqtt.sessions.max-inflight = 0                     | mqtt.sessions.max-inflight",
     "mqtt.features.max-qos = 3                          | mqtt.features.max-qos",
@@ -88,6 +96,10 @@ class SettingsErrorTest {
         .startsWith("config error: mqtt.tcp = 5 must be an object with keys host, port"));
     assertEquals("mqtt.limits.receive-maximum",
         fails("mqtt.limits.receive-maximum = null").key());
+    assertEquals("config error: mqtt.sessions.max-session-expiry-v3 = soon is not a number of"
+            + " seconds (expected 0..4294967295 seconds, a duration such as 7d, or never)"
+            + " (set in config text line 1)",
+        fails("mqtt.sessions.max-session-expiry-v3 = soon").getMessage());
   }
 
   @Test

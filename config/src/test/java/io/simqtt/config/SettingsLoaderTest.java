@@ -36,6 +36,8 @@ class SettingsLoaderTest {
     assertEquals(1000, l.maxSubscriptionsPerClient());
     SessionSettings ss = s.mqtt().sessions();
     assertEquals(4_294_967_295L, ss.maxSessionExpiry());
+    assertEquals(1_000_000, ss.maxSessions());
+    assertEquals(7 * 24 * 3600, ss.maxSessionExpiryV3());
     assertEquals(1000, ss.maxQueuedMessages());
     assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
     assertEquals(65535, ss.maxInflight());
@@ -78,6 +80,21 @@ class SettingsLoaderTest {
     NodeSettings env = SettingsLoader.load(new String[0],
         Map.of("SIMQTT_MQTT__RETAINED__MAX_TOMBSTONES", "10"), new Properties());
     assertEquals(10, env.mqtt().retained().maxTombstones());
+  }
+
+  @Test
+  void v3SessionExpiryTakesSecondsDurationsOrNever() {
+    String key = "mqtt.sessions.max-session-expiry-v3";
+    assertEquals(3600, v3Expiry(key + " = 3600"));
+    assertEquals(3600, v3Expiry(key + " = \"3600\""));
+    assertEquals(43_200, v3Expiry(key + " = 12h"));
+    assertEquals(0, v3Expiry(key + " = 0"));
+    assertEquals(4_294_967_295L, v3Expiry(key + " = never"));
+    assertEquals(4_294_967_295L, v3Expiry(key + " = 4294967295"));
+  }
+
+  private static long v3Expiry(String hocon) {
+    return SettingsLoader.fromString(hocon).mqtt().sessions().maxSessionExpiryV3();
   }
 
   @Test

@@ -82,7 +82,12 @@ final class ConnectNegotiator {
     if (v5) {
       requestedExpiry = p.sessionExpiryInterval == null ? 0 : p.sessionExpiryInterval;
     } else {
-      requestedExpiry = c.cleanStart() ? SessionExpiry.AT_DISCONNECT : SessionExpiry.NEVER;
+      // 3.1.1 persistent sessions never expire by the spec; the broker gives them a configured
+      // expiry (mqtt.sessions.max-session-expiry-v3) so one-off client ids do not pile up.
+      requestedExpiry =
+          c.cleanStart()
+              ? SessionExpiry.AT_DISCONNECT
+              : settings.sessions().maxSessionExpiryV3();
     }
     long expiry = Math.min(requestedExpiry, settings.sessions().maxSessionExpiry());
     return new Outcome(

@@ -304,6 +304,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     detachSession();
   }
 
+  /**
+   * The outbound buffer crossed a water mark. QoS 1/2 publishes wait in the session while the
+   * channel is not writable; once it is again, the session sends what waited.
+   */
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    Session s = session;
+    if (s != null && closing == 0 && channel.isWritable()) {
+      s.execute(() -> s.onWritable(this));
+    }
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf in = (ByteBuf) msg;
@@ -408,7 +420,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       return;
     }
     ConnectTerms t = terms;
-    Session s = context.sessions().claim(t.clientId(), loop.loop());
+    Session s = context.sessions().claim(t.clientId(), loop.loop(), claimed.state() != null);
+    if (s == null) {
+      // 0x97 on MQTT 5; the encoder answers 3.1.1 clients with 3 (Server unavailable).
+      refuse(
+          ReasonCode.QUOTA_EXCEEDED,
+          "this node holds mqtt.sessions.max-sessions sessions; try another node or later");
+      return;
+    }
     session = s;
     deadlineBase = System.nanoTime();
     s.execute(

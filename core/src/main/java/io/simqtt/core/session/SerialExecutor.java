@@ -116,6 +116,11 @@ abstract class SerialExecutor {
     home.execute(this::drain);
   }
 
+  /** Whether the inbox exists (it is made on the first hand-off from another thread); tests. */
+  final boolean hasInbox() {
+    return inbox != null;
+  }
+
   private boolean inboxIsEmpty() {
     Queue<Runnable> q = inbox;
     return q == null || q.isEmpty();

@@ -615,10 +615,21 @@ public final class Session extends SerialExecutor {
       }
       return;
     }
-    if (online && queue == null && noResends() && inflight.size() < window()) {
+    if (online && queue == null && noResends() && inflight.size() < window() && writable()) {
       sendNew(d);
     } else {
       enqueue(d);
+    }
+  }
+
+  /**
+   * The connection's socket takes writes again (its outbound buffer fell below the low water
+   * mark): what waited for it goes out. Does nothing when {@code conn} is no longer this
+   * session's connection.
+   */
+  public void onWritable(ClientConnection conn) {
+    if (connection == conn) {
+      drainQueue();
     }
   }
 
@@ -692,6 +703,32 @@ public final class Session extends SerialExecutor {
 
   public int inflightCount() {
     return inflight.size();
+  }
+
+  /**
+   * {@link #queuedCount()} read from any thread without a task, for gauges summed over every
+   * session ({@link SessionRegistry#heldMessages}): a racy read of a collection this session
+   * changes unlocked, so it may be stale, or off while the session changes it. Never negative;
+   * 0 if the read catches the collection half made (a racy read may see it before its
+   * constructor's writes on a weakly ordered CPU).
+   */
+  int queuedCountRacy() {
+    ArrayDeque<Delivery> q = queue;
+    try {
+      return q == null ? 0 : Math.max(0, q.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** {@link #inflightCount()} read from any thread; racy like {@link #queuedCountRacy()}. */
+  int inflightCountRacy() {
+    Map<Integer, InflightMessage> f = inflight;
+    try {
+      return Math.max(0, f.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
   }
 
   // ---- inbound QoS 2 ----
@@ -787,6 +824,16 @@ public final class Session extends SerialExecutor {
     return Math.min(connection.receiveMaximum(), registry.settings().maxInflight());
   }
 
+  /**
+   * Whether the socket takes more QoS 1/2 publishes now. While it does not (a client that reads
+   * slowly or not at all), they wait in the session queue, which is bounded and counted, rather
+   * than in the socket's outbound buffer, which would hold up to a whole Receive Maximum of them;
+   * the connection calls {@link #onWritable} once it drains.
+   */
+  private boolean writable() {
+    return connection.isWritable();
+  }
+
   private void sendNew(Delivery d) {
     int id = nextPacketId();
     Publish p = OutboundPublish.of(d, id, false, isV5(), now());
@@ -833,8 +880,9 @@ public final class Session extends SerialExecutor {
     }
     long now = now();
     int window = window();
-    // Resends first, in their original order; released entries are already on the wire.
-    while (!noResends() && inflight.size() - resendPending.size() < window) {
+    // Resends first, in their original order; released entries are already on the wire. Both
+    // loops stop while the socket is not writable: onWritable() resumes them.
+    while (!noResends() && inflight.size() - resendPending.size() < window && writable()) {
       InflightMessage f = inflight.get(resendPending.pollFirst());
       if (f != null && !f.released()) {
         write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now));
@@ -843,7 +891,7 @@ public final class Session extends SerialExecutor {
     if (resendPending != null && resendPending.isEmpty()) {
       resendPending = null;
     }
-    while (noResends() && inflight.size() < window && queue != null) {
+    while (noResends() && inflight.size() < window && queue != null && writable()) {
       Delivery d = queue.pollFirst();
       if (queue.isEmpty()) {
         queue = null;

@@ -28,6 +28,11 @@ public final class SessionRegistry {
   private final long redirectMillis;
   /** Sessions in the map that moved to another node and only redirect (not shown). */
   private final AtomicInteger moved = new AtomicInteger();
+  /**
+   * Entries in the map, counted as they are made and removed (inside the map's atomic updates),
+   * so the cap on sessions holds exactly even under a storm of CONNECTs.
+   */
+  private final AtomicInteger held = new AtomicInteger();
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
@@ -55,17 +60,42 @@ public final class SessionRegistry {
   }
 
   /**
-   * The session for a client id, created (homed on {@code loop}) when there is none. The caller
+   * The session for a client id, created (homed on {@code loop}) when there is none; null when
+   * there is none and this node already holds {@code mqtt.sessions.max-sessions} (the CONNECT is
+   * then refused). A session this node holds is always returned, whatever the count. The caller
    * must then run {@link Session#attach} as a task of it: until then the session is not removed.
+   *
+   * @param beyondCap create the session even at the cap: another node handed it over, so it
+   *     exists already and only changes node (a reconnect, which the cap never refuses)
    */
-  public Session claim(String clientId, EventExecutor loop) {
+  public Session claim(String clientId, EventExecutor loop, boolean beyondCap) {
     return sessions.compute(
         clientId,
         (id, existing) -> {
-          Session s = existing != null ? existing : new Session(id, this, loop);
+          Session s = existing;
+          if (s == null) {
+            if (!reserve(beyondCap)) {
+              return null;
+            }
+            s = new Session(id, this, loop);
+          }
           Session.PENDING_ATTACHES.incrementAndGet(s);
           return s;
         });
+  }
+
+  /** Counts one more session unless that would pass the cap; {@code force} passes it anyway. */
+  private boolean reserve(boolean force) {
+    int max = settings.maxSessions();
+    while (true) {
+      int n = held.get();
+      if (n >= max && !force) {
+        return false;
+      }
+      if (held.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
   }
 
   /**
@@ -109,7 +139,9 @@ public final class SessionRegistry {
 
   /**
    * Reads something from every session, each read as a task of its session (so never racing
-   * with it); completes when all have answered. For operators' views, not the hot path.
+   * with it); completes when all have answered. For operators' views, not the hot path, and not
+   * for figures read often: called from a thread other than the sessions' loops, it gives every
+   * session an inbox it keeps (see {@link #heldMessages}).
    */
   public <T> CompletableFuture<List<T>> readEach(Function<Session, T> read) {
     List<CompletableFuture<T>> reads = new ArrayList<>();
@@ -121,6 +153,36 @@ public final class SessionRegistry {
     return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
         .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
   }
+
+  /**
+   * Messages held by this node's sessions, queued and in flight, summed without running a task
+   * in any session: a task submitted from a thread other than a session's home loop creates that
+   * session's inbox (~600 bytes, see {@link SerialExecutor}), and a gauge read every scrape would
+   * so give every idle session one. The sizes are read racily, each as its session had it a
+   * moment ago, possibly off while that session changes it: right for gauges, not for decisions.
+   * Views that need each session's figures consistent read them with {@link #readEach} or {@link
+   * #info}.
+   */
+  public HeldMessages heldMessages() {
+    long queued = 0;
+    long inflight = 0;
+    for (Session s : sessions.values()) {
+      if (!s.isMoved()) {
+        queued += s.queuedCountRacy();
+        inflight += s.inflightCountRacy();
+      }
+    }
+    return new HeldMessages(queued, inflight);
+  }
+
+  /**
+   * Totals over this node's sessions, see {@link #heldMessages}.
+   *
+   * @param queued QoS 1/2 messages waiting in session queues (offline, slow, or beyond the
+   *     in-flight window)
+   * @param inflight outbound QoS 1/2 messages sent and not yet acknowledged
+   */
+  public record HeldMessages(long queued, long inflight) {}
 
   /** Sessions this node holds (not counting those that moved away and only redirect). */
   public int size() {
@@ -150,7 +212,13 @@ public final class SessionRegistry {
   void remove(Session session) {
     sessions.computeIfPresent(
         session.clientId(),
-        (id, current) -> current == session && session.pendingAttaches == 0 ? null : current);
+        (id, current) -> {
+          if (current == session && session.pendingAttaches == 0) {
+            held.decrementAndGet();
+            return null;
+          }
+          return current;
+        });
   }
 
   void redeliverShared(Delivery d, String leavingClientId) {

@@ -9,12 +9,11 @@ import io.simqtt.config.ListenerSettings;
 import io.simqtt.core.Broker;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.peer.PeerCluster;
 import io.simqtt.peer.PeerLinkStats;
 import java.io.IOException;
-import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
@@ -23,9 +22,6 @@ import java.util.function.ToLongFunction;
  * the library's global one, so several nodes in one JVM (tests) do not mix their figures.
  */
 public final class MetricsServer implements AutoCloseable {
-  /** A scrape waits this long for the sessions' queue depths; a stuck session reads as -1. */
-  private static final long DEPTH_WAIT_MILLIS = 1_000;
-
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private HTTPServer http;
 
@@ -92,9 +88,10 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(m.retainedTombstonesDropped()));
     gauge("simqtt_session_messages", "Messages held by sessions: queued or in flight",
         c -> {
-          long[] depth = depths(broker);
-          c.call(depth[0], "queued");
-          c.call(depth[1], "inflight");
+          // Summed without a task per session (which would give every idle session an inbox).
+          SessionRegistry.HeldMessages held = broker.sessions().heldMessages();
+          c.call(held.queued(), "queued");
+          c.call(held.inflight(), "inflight");
         }, "state");
   }
 
@@ -116,26 +113,6 @@ public final class MetricsServer implements AutoCloseable {
         }), "peer", "reason");
     gauge("simqtt_peer_remote_routes", "Filters the peer advertises to this node",
         perPeer(cluster, PeerLinkStats::remoteRoutes), "peer");
-  }
-
-  /** Read as session tasks (never racing the sessions), waited for briefly. */
-  private static long[] depths(Broker broker) {
-    try {
-      List<int[]> all = broker.sessions()
-          .readEach(s -> new int[] {s.queuedCount(), s.inflightCount()})
-          .get(DEPTH_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-      long[] sum = new long[2];
-      for (int[] d : all) {
-        sum[0] += d[0];
-        sum[1] += d[1];
-      }
-      return sum;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new long[] {-1, -1};
-    } catch (Exception e) {
-      return new long[] {-1, -1};
-    }
   }
 
   private static Consumer<Callback> perPeer(

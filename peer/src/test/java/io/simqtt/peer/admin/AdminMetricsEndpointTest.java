@@ -5,10 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.it.RawClient;
+import io.simqtt.core.session.SessionInboxes;
+import io.simqtt.core.session.SessionRegistry;
+import io.simqtt.proto.admin.GetMetricsRequest;
+import io.simqtt.proto.admin.MetricsResponse;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -95,6 +103,45 @@ class AdminMetricsEndpointTest {
       assertEquals(10, value(after, "simqtt_retained_tombstones"));
       assertEquals(0, value(after, "simqtt_retained_messages"));
       pub.disconnect();
+    }
+  }
+
+  /**
+   * Reading the session totals must not touch every session: a task per session from the scrape
+   * thread would give each idle session an inbox (~600 bytes) it keeps for good.
+   */
+  @Test
+  void scrapesAndGetMetricsLeaveIdleSessionsAlone() throws Exception {
+    int idle = 30;
+    try (AdminTestNode node = new AdminTestNode("")) {
+      SessionRegistry sessions = node.broker.sessions();
+      List<RawClient> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < idle; i++) {
+          RawClient c =
+              RawClient.open("127.0.0.1", node.broker.mqttAddress().getPort(), MqttVersion.MQTT_5);
+          c.connect("idle-" + i, true, 0, RawClient.sessionExpiry(300));
+          c.subscribe("idle/" + i, 1);
+          if (i % 2 == 0) {
+            open.add(c);
+          } else {
+            c.close();
+          }
+        }
+        assertEquals(idle, sessions.size());
+        assertEquals(0, SessionInboxes.count(sessions), "idle sessions before any read");
+
+        String text = scrape(node);
+        assertEquals(0, value(text, "simqtt_session_messages{state=\"queued\"}"));
+        assertEquals(0, value(text, "simqtt_session_messages{state=\"inflight\"}"));
+        MetricsResponse m = node.stub().getMetrics(GetMetricsRequest.getDefaultInstance());
+        assertEquals(0, m.getNodes(0).getQueued());
+        assertEquals(idle, m.getNodes(0).getSessions());
+
+        assertEquals(0, SessionInboxes.count(sessions), "session inboxes made by the reads");
+      } finally {
+        open.forEach(RawClient::close);
+      }
     }
   }
 }
