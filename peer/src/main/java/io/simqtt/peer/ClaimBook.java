@@ -67,6 +67,7 @@ final class ClaimBook {
   private static final class LocalClaim {
     final long id;
     final String clientId;
+    final boolean cleanStart;
     final long hlc;
     final Set<String> awaiting;
     final CompletableFuture<ClaimResult> result = new CompletableFuture<>();
@@ -89,9 +90,10 @@ final class ClaimBook {
     /** Hand-overs asked for by peers while this claim was done but not yet attached. */
     final List<Runnable> afterAttach = new ArrayList<>(0);
 
-    LocalClaim(long id, String clientId, long hlc, Set<String> awaiting) {
+    LocalClaim(long id, String clientId, boolean cleanStart, long hlc, Set<String> awaiting) {
       this.id = id;
       this.clientId = clientId;
+      this.cleanStart = cleanStart;
       this.hlc = hlc;
       this.awaiting = awaiting;
     }
@@ -108,7 +110,7 @@ final class ClaimBook {
     boolean holderMayBeDown = !cleanStart && cluster.hasSuspectPeers();
     LocalClaim c;
     synchronized (this) {
-      c = new LocalClaim(nextId++, clientId, clock.now(), new HashSet<>());
+      c = new LocalClaim(nextId++, clientId, cleanStart, clock.now(), new HashSet<>());
       c.holderMayBeDown = holderMayBeDown;
       for (OutboundLink l : up) {
         c.awaiting.add(l.peerId());
@@ -190,12 +192,18 @@ final class ClaimBook {
     c.holder = peerId;
   }
 
-  /** A link went down: its peer will not answer the claims still waiting for it. */
+  /**
+   * A link went down: its peer will not answer the claims still waiting for it. It may still be
+   * alive (frozen, cut off) with the session, so those claims cannot end in a fresh session.
+   */
   synchronized void onLinkDown(String peerId) {
     for (LocalClaim c : List.copyOf(byId.values())) {
       c.parts.remove(peerId);
-      if (c.awaiting.remove(peerId) && c.awaiting.isEmpty()) {
-        finish(c);
+      if (c.awaiting.remove(peerId)) {
+        c.holderMayBeDown |= !c.cleanStart;
+        if (c.awaiting.isEmpty()) {
+          finish(c);
+        }
       }
     }
   }
@@ -206,18 +214,14 @@ final class ClaimBook {
    */
   CompletableFuture<Answer> onRemoteClaim(String peerId, SessionClaim claim) {
     clock.observe(claim.getHlc());
+    long arrived = System.nanoTime();
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     Runnable handOver =
         () ->
             cluster
                 .node()
                 .handOver(claim.getClientId(), claim.getCleanStart())
-                .thenAccept(
-                    h ->
-                        answer.complete(
-                            h == null
-                                ? Answer.NONE
-                                : new Answer(ClaimReply.Outcome.HANDED_OVER, h)));
+                .thenAccept(h -> answer.complete(answer(h, arrived)));
     synchronized (this) {
       LocalClaim local = byClient.get(claim.getClientId());
       if (local != null && !local.refused && wins(local, peerId, claim)) {
@@ -234,6 +238,22 @@ final class ClaimBook {
     }
     handOver.run();
     return answer;
+  }
+
+  /**
+   * The session, once it can go (it may have waited for an earlier hand-over to settle). Past the
+   * claimer's own timeout nobody waits for it any more: it stays here rather than freezing for a
+   * claim that is over.
+   */
+  private Answer answer(HandOver h, long arrivedNanos) {
+    if (h == null) {
+      return Answer.NONE;
+    }
+    if (System.nanoTime() - arrivedNanos > TimeUnit.MILLISECONDS.toNanos(answerTimeoutMillis)) {
+      h.abort();
+      return Answer.NONE;
+    }
+    return new Answer(ClaimReply.Outcome.HANDED_OVER, h);
   }
 
   /** Whether our claim orders after theirs: higher clock, then higher node id. */

@@ -39,6 +39,11 @@ final class HandOvers {
 
   /** Sends {@code h}'s state to the peer behind {@code link}, answering its claim. */
   void send(String peerId, long claimId, HandOver h, InboundLink link) {
+    if (!link.isOpen()) {
+      // The claim came on a stream that is gone: no answer could come back on it.
+      h.abort();
+      return;
+    }
     Key key = new Key(peerId, claimId);
     ScheduledFuture<?> timeout =
         timer.schedule(

@@ -91,8 +91,8 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     }
   }
 
-  String peerId() {
-    return peerId;
+  boolean isOpen() {
+    return !closed;
   }
 
   @Override

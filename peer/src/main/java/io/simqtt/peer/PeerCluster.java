@@ -62,6 +62,8 @@ public final class PeerCluster implements Cluster {
   /** A route snapshot part closes at this many bytes of filters. */
   private static final int ROUTE_PART_BYTES = 256 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
+  /** A peer's stream is trusted to have re-sent what it had after this long (see isSettled). */
+  private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final NodeSettings settings;
   private final ClusterSettings config;
@@ -83,6 +85,8 @@ public final class PeerCluster implements Cluster {
   /** What each peer advertises, mirrored so its shared routes can be withdrawn when it drops. */
   private final Map<String, Map<String, Integer>> peerRoutes = new ConcurrentHashMap<>();
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
+  /** Per peer, when its current stream into this node was accepted (nanoTime). */
+  private final Map<String, Long> inboundSince = new ConcurrentHashMap<>();
   /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
   private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
@@ -319,6 +323,23 @@ public final class PeerCluster implements Cluster {
     links.get(peerId).peerLeft();
   }
 
+  @Override
+  public boolean isSettled() {
+    long now = System.nanoTime();
+    long deadAfter = timing.deadAfter().toNanos();
+    for (OutboundLink l : links.values()) {
+      if (l.isSuspect(deadAfter)) {
+        return false;
+      }
+      Long since = inboundSince.get(l.peerId());
+      if (l.state() == OutboundLink.State.UP
+          && (!inbound.containsKey(l.peerId()) || since == null || now - since < SETTLE_NANOS)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Whether some peer is down but not yet declared dead (see {@code cluster.dead-after}). */
   boolean hasSuspectPeers() {
     long deadAfter = timing.deadAfter().toNanos();
@@ -447,6 +468,7 @@ public final class PeerCluster implements Cluster {
       withdrawal.cancel(false);
     }
     links.get(peerId).peerIsListening();
+    inboundSince.put(peerId, System.nanoTime());
     InboundLink previous = inbound.put(peerId, link);
     if (previous != null && previous != link) {
       previous.close();

@@ -47,6 +47,14 @@ public interface Cluster {
    */
   boolean canReach(String nodeId);
 
+  /**
+   * Whether no forward sent to this node before now can still be on its way: every peer is
+   * either declared dead or linked both ways for a while (a peer that comes back re-sends what
+   * it had not had acknowledged right after its link comes up). A session that moved away keeps
+   * redirecting until then.
+   */
+  boolean isSettled();
+
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);
 

@@ -38,6 +38,11 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
+  public boolean isSettled() {
+    return true;
+  }
+
+  @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
   @Override

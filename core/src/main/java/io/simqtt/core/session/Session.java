@@ -37,6 +37,7 @@ public final class Session extends SerialExecutor {
    * most once per claim, so a longer chain means nodes disagree about its owner.
    */
   static final int MAX_REDIRECT_HOPS = 8;
+  private static final long REDIRECT_RECHECK_MILLIS = 1000;
   /** Shared by sessions without subscriptions. */
   private static final Map<String, SubscriptionOptions> NO_SUBSCRIPTIONS = Map.of();
   /** Shared by sessions with nothing in flight. */
@@ -451,11 +452,22 @@ public final class Session extends SerialExecutor {
     moved = true;
     registry.movedAway(this);
     int at = ++epoch;
-    expiryTimer = scheduleMillis(() -> {
-      if (epoch == at && moved) {
-        end();
-      }
-    }, registry.redirectMillis());
+    expiryTimer = scheduleMillis(() -> endRedirect(at), registry.redirectMillis());
+  }
+
+  /**
+   * The redirect time is over: the redirect ends once no forward sent here before the move can
+   * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second.
+   */
+  private void endRedirect(int at) {
+    if (epoch != at || !moved) {
+      return;
+    }
+    if (registry.cluster().isSettled()) {
+      end();
+    } else {
+      expiryTimer = scheduleMillis(() -> endRedirect(at), REDIRECT_RECHECK_MILLIS);
+    }
   }
 
   /** The hand-over failed: the session resumes here, offline, with everything it held. */
