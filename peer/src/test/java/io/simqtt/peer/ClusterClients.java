@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Client-side helpers for the multi-node tests; the general ones (inboxes, take, drain, payload
@@ -67,6 +68,28 @@ final class ClusterClients {
         c.send(ack(PacketType.PUBCOMP, r.packetId()));
       } else {
         fail("unexpected " + p + " after " + got.size() + " publishes");
+      }
+    }
+    return got;
+  }
+
+  /**
+   * Reads and acknowledges messages numbered "{@code prefix}n" on a raw client until {@code
+   * expected} distinct numbers arrived, nothing came for {@code quiet}, or {@link
+   * ClusterFixture#WAIT} passed; returns the numbers.
+   */
+  static TreeSet<Integer> receiveNumbered(
+      RawClient c, String prefix, int expected, Duration quiet) {
+    TreeSet<Integer> got = new TreeSet<>();
+    long deadline = System.nanoTime() + ClusterFixture.WAIT.toNanos();
+    while (got.size() < expected && System.nanoTime() < deadline) {
+      MqttPacket p = c.read(quiet);
+      if (!(p instanceof Publish pub)) {
+        break;
+      }
+      got.add(Integer.parseInt(text(pub).substring(prefix.length())));
+      if (pub.qos() > 0) {
+        c.puback(pub.packetId());
       }
     }
     return got;

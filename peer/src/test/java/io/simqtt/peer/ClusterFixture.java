@@ -17,11 +17,14 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -45,6 +48,9 @@ final class ClusterFixture implements AutoCloseable {
   static final String HOST = "127.0.0.1";
   /** Default wait for links, routes and messages. */
   static final Duration WAIT = Duration.ofSeconds(10);
+  /** Ports for nodes are picked between this and the ephemeral range. */
+  private static final int PORT_FLOOR = 10_000;
+  private static final Random PORT_PICK = new Random();
 
   private final int size;
   private final String extraHocon;
@@ -420,29 +426,51 @@ final class ClusterFixture implements AutoCloseable {
     return b;
   }
 
-  /** Distinct ports that were free a moment ago on 127.0.0.1. */
+  /**
+   * Distinct ports that were free a moment ago on 127.0.0.1, picked below the kernel's ephemeral
+   * range: a port from that range, once closed again, can be handed to any outgoing connection
+   * (a proxy's, a client's) before the node that is to listen on it binds it.
+   */
   static int[] freePorts(int n) {
-    List<ServerSocket> open = new ArrayList<>();
-    try {
-      int[] ports = new int[n];
-      for (int i = 0; i < n; i++) {
-        // All open at once, so the OS cannot hand out the same port twice.
-        ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST));
-        s.setReuseAddress(true);
-        open.add(s);
-        ports[i] = s.getLocalPort();
-      }
-      return ports;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } finally {
-      for (ServerSocket s : open) {
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // best effort
+    int below = ephemeralLow();
+    for (int attempt = 0; ; attempt++) {
+      List<ServerSocket> open = new ArrayList<>();
+      try {
+        int[] ports = new int[n];
+        for (int i = 0; i < n; i++) {
+          // All open at once, so no port is handed out twice.
+          int port = PORT_FLOOR + PORT_PICK.nextInt(below - PORT_FLOOR);
+          ServerSocket s = new ServerSocket(port, 1, InetAddress.getByName(HOST));
+          open.add(s);
+          ports[i] = s.getLocalPort();
+        }
+        return ports;
+      } catch (IOException taken) {
+        if (attempt == 100) {
+          throw new UncheckedIOException("no free ports below " + below, taken);
+        }
+      } finally {
+        for (ServerSocket s : open) {
+          try {
+            s.close();
+          } catch (IOException ignored) {
+            // best effort
+          }
         }
       }
     }
   }
+
+  /** The lowest port the kernel hands to outgoing connections (32768 when it cannot be read). */
+  private static int ephemeralLow() {
+    try {
+      String range = Files.readString(
+          Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      int low = Integer.parseInt(range.split("\\s+")[0]);
+      return low > PORT_FLOOR + 1000 ? low : 32_768;
+    } catch (IOException | RuntimeException e) {
+      return 32_768;
+    }
+  }
+
 }

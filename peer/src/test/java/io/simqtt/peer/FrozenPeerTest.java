@@ -113,7 +113,8 @@ class FrozenPeerTest {
       }
       Clients.disconnectQuietly(pub);
 
-      TreeSet<Integer> got = receiveOn(onB, messages);
+      TreeSet<Integer> got =
+          ClusterClients.receiveNumbered(onB, "fz-", messages, Duration.ofSeconds(3));
       List<Integer> missing = new ArrayList<>(acked);
       missing.removeAll(got);
       String summary = "n3 reported not UP within " + DETECTION + ": " + detected
@@ -147,23 +148,6 @@ class FrozenPeerTest {
     } catch (AssertionFailedError e) {
       return false;
     }
-  }
-
-  /** Reads and acknowledges "fz-<n>" messages until {@code expected} arrived or 3 s of quiet. */
-  private static TreeSet<Integer> receiveOn(RawClient c, int expected) {
-    TreeSet<Integer> got = new TreeSet<>();
-    long deadline = System.nanoTime() + ClusterFixture.WAIT.toNanos();
-    while (got.size() < expected && System.nanoTime() < deadline) {
-      MqttPacket p = c.read(Duration.ofSeconds(3));
-      if (!(p instanceof Publish pub)) {
-        break;
-      }
-      got.add(Integer.parseInt(Clients.text(pub).substring(3)));
-      if (pub.qos() > 0) {
-        c.puback(pub.packetId());
-      }
-    }
-    return got;
   }
 
   private static long millisSince(long t0) {

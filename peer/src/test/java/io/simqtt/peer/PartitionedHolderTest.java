@@ -107,7 +107,9 @@ class PartitionedHolderTest {
             + cluster.queuedAt(A, CLIENT));
     try (RawClient x = cluster.raw(B, MqttVersion.MQTT_5)) {
       ConnAck ack = x.connect(connectPacket());
-      TreeSet<Integer> got = ack.reasonCode() == ReasonCode.SUCCESS ? receive(x) : new TreeSet<>();
+      TreeSet<Integer> got = ack.reasonCode() == ReasonCode.SUCCESS
+          ? ClusterClients.receiveNumbered(x, "ph-", QUEUED, Duration.ofSeconds(2))
+          : new TreeSet<>();
       seen.add("after heal: CONNACK " + RawClient.hex(ack.reasonCode()) + " session present "
           + ack.sessionPresent() + ", " + got.size() + " of " + QUEUED + " messages");
       if (ack.reasonCode() != ReasonCode.SUCCESS || !ack.sessionPresent()
@@ -165,7 +167,8 @@ class PartitionedHolderTest {
         seen.add(when + ": " + outcome);
         problems.add(when + ": a fresh session (" + outcome + ") while n1 may hold it");
       } else {
-        TreeSet<Integer> got = receive(x);
+        TreeSet<Integer> got =
+            ClusterClients.receiveNumbered(x, "ph-", QUEUED, Duration.ofSeconds(2));
         seen.add(when + ": " + outcome + ", " + got.size() + " of " + QUEUED + " messages");
         if (got.size() != QUEUED) {
           problems.add(when + ": Session Present 1 but " + got.size() + " of " + QUEUED
@@ -180,23 +183,6 @@ class PartitionedHolderTest {
   private static MqttPacket.Connect connectPacket() {
     return RawClient.connectPacket(
         MqttVersion.MQTT_5, CLIENT, false, 60, RawClient.sessionExpiry(SESSION_EXPIRY));
-  }
-
-  /** Reads and acknowledges "ph-<n>" messages until all arrived or 2 s of quiet. */
-  private static TreeSet<Integer> receive(RawClient x) {
-    TreeSet<Integer> got = new TreeSet<>();
-    long deadline = System.nanoTime() + ClusterFixture.WAIT.toNanos();
-    while (got.size() < QUEUED && System.nanoTime() < deadline) {
-      MqttPacket p = x.read(Duration.ofSeconds(2));
-      if (!(p instanceof Publish pub)) {
-        break;
-      }
-      got.add(Integer.parseInt(Clients.text(pub).substring(3)));
-      if (pub.qos() > 0) {
-        x.puback(pub.packetId());
-      }
-    }
-    return got;
   }
 
   /** Whether node {@code at} reports its link to {@code peer} not UP within {@code bound}. */

@@ -349,14 +349,7 @@ public final class Session extends SerialExecutor {
     }
     epoch++;
     cancelTimers();
-    if (connection != null) {
-      ClientConnection old = connection;
-      connection = null;
-      connected = false;
-      online = false;
-      advertiseShared(false);
-      old.close(ReasonCode.SESSION_TAKEN_OVER, "the client connected to another node");
-    }
+    closeTakenOver("the client connected to another node");
     if (cleanStart) {
       releaseShared();
       end();
@@ -405,14 +398,7 @@ public final class Session extends SerialExecutor {
     }
     epoch++;
     cancelTimers();
-    if (connection != null) {
-      ClientConnection old = connection;
-      connection = null;
-      connected = false;
-      online = false;
-      advertiseShared(false);
-      old.close(ReasonCode.SESSION_TAKEN_OVER, "the client is connected to another node");
-    }
+    closeTakenOver("the client is connected to another node");
     will = null;
     List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
     // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
@@ -434,7 +420,20 @@ public final class Session extends SerialExecutor {
     }
   }
 
-  /** Whether another node's ownership of this client began before this node's. */
+  /** The client is on another node now: its connection here, if any, gets DISCONNECT 0x8E. */
+  private void closeTakenOver(String reason) {
+    if (connection == null) {
+      return;
+    }
+    ClientConnection old = connection;
+    connection = null;
+    connected = false;
+    online = false;
+    advertiseShared(false);
+    old.close(ReasonCode.SESSION_TAKEN_OVER, reason);
+  }
+
+  /** Whether this node got the client later than {@code theirNode} did (ties: higher node id). */
   public boolean ownedLaterThan(long theirStamp, String theirNode, String ourNode) {
     return ownedSince != theirStamp ? ownedSince > theirStamp : ourNode.compareTo(theirNode) > 0;
   }
