@@ -148,7 +148,7 @@ final class ClaimBook {
     if (c == null || c.done) {
       if (reply.getOutcome() == ClaimReply.Outcome.HANDED_OVER && !reply.getMore()) {
         // State for a claim that is over (timed out, refused): its holder takes it back.
-        settle(peerId, reply.getClaimId(), false);
+        returnState(peerId, reply.getClaimId());
       }
       return;
     }
@@ -178,14 +178,14 @@ final class ClaimBook {
       state = ProtoConvert.fromProto(SessionState.parseFrom(bytes));
     } catch (InvalidProtocolBufferException e) {
       LOG.error("session state for {} from {} is unreadable; it stays there", c.clientId, peerId, e);
-      settle(peerId, c.id, false);
+      settle(peerId, c, false);
       c.refused = true;
       return;
     }
     if (c.state != null) {
       // Two nodes held the client (a partition that healed): the first answer is kept; the
       // other keeps its copy.
-      settle(peerId, c.id, false);
+      settle(peerId, c, false);
       return;
     }
     c.state = state;
@@ -276,7 +276,7 @@ final class ClaimBook {
       return;
     }
     LOG.warn("claim for client {} unanswered by {}", c.clientId, c.awaiting);
-    c.parts.keySet().forEach(holder -> settle(holder, c.id, false));
+    c.parts.keySet().forEach(holder -> settle(holder, c, false));
     c.parts.clear();
     finish(c);
   }
@@ -291,7 +291,7 @@ final class ClaimBook {
     ClaimResult result;
     if (c.refused) {
       if (c.holder != null) {
-        settle(c.holder, c.id, false);
+        settle(c.holder, c, false);
       }
       result = ClaimResult.REFUSED;
     } else if (c.state != null) {
@@ -299,6 +299,8 @@ final class ClaimBook {
           new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, c.hlc, () -> attached(c));
     } else if (!c.awaiting.isEmpty() || c.holderMayBeDown) {
       // A silent or down peer may hold the session: a fresh one now could be a second copy.
+      // This connect never attaches: other nodes' claims need not wait for it.
+      c.refused = true;
       result = ClaimResult.UNAVAILABLE;
     } else {
       result = new ClaimResult(ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c));
@@ -319,7 +321,7 @@ final class ClaimBook {
       }
       c.attached = true;
       if (c.holder != null) {
-        settle(c.holder, c.id, true);
+        settle(c.holder, c, true);
       }
     }
     releaseWaiting(c);
@@ -335,12 +337,24 @@ final class ClaimBook {
   }
 
   /** Tells a holder whether the state it sent was installed here. */
-  private void settle(String holder, long claimId, boolean installed) {
+  private void settle(String holder, LocalClaim c, boolean installed) {
+    ClaimSettled.Builder settled =
+        ClaimSettled.newBuilder()
+            .setClaimId(c.id)
+            .setInstalled(installed)
+            .setClientId(c.clientId)
+            .setHlc(c.hlc);
+    // Kept for the link's return if it is down: a holder that never hears of an installed
+    // session would keep a second copy of it.
+    cluster.sendWhenUp(holder, PeerFrame.newBuilder().setClaimSettled(settled).build());
+  }
+
+  /** Answers state for a claim this node no longer has: its holder takes it back. */
+  private void returnState(String holder, long claimId) {
     cluster.send(
         holder,
         PeerFrame.newBuilder()
-            .setClaimSettled(
-                ClaimSettled.newBuilder().setClaimId(claimId).setInstalled(installed))
+            .setClaimSettled(ClaimSettled.newBuilder().setClaimId(claimId).setInstalled(false))
             .build());
   }
 

@@ -1,7 +1,9 @@
 package io.simqtt.peer;
 
 import com.google.protobuf.ByteString;
+import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.session.HandOver;
+import io.simqtt.proto.peer.ClaimSettled;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.PeerReply;
 import java.time.Duration;
@@ -69,11 +71,19 @@ final class HandOvers {
         h.clientId(), peerId, state.size(), parts.size());
   }
 
-  /** The peer's answer to a hand-over. */
-  void settled(String peerId, long claimId, boolean installed) {
-    Pending p = pending.remove(new Key(peerId, claimId));
+  /**
+   * The peer's answer to a hand-over. An installed state whose hand-over was already aborted
+   * here (the answer came too late, or its stream broke) means two copies: the one here yields
+   * to the peer's, which is the later, as after a partition.
+   */
+  void settled(String peerId, ClaimSettled settled, LocalNode node) {
+    Pending p = pending.remove(new Key(peerId, settled.getClaimId()));
+    boolean installed = settled.getInstalled();
     if (p == null) {
-      return; // already aborted: the session resumed here
+      if (installed && !settled.getClientId().isEmpty()) {
+        node.resolveOwner(settled.getClientId(), settled.getHlc(), peerId);
+      }
+      return;
     }
     p.timeout.cancel(false);
     if (installed) {

@@ -55,6 +55,8 @@ final class InboundLink implements StreamObserver<PeerFrame> {
   private final byte[] challenge = PeerCluster.newChallenge();
   private final long silenceNanos;
   private String peerId;
+  /** The last forward number the peer said it re-sends first (its Hello); 0 = none. */
+  private long resendThrough;
   private volatile boolean closed;
   private volatile long lastHeardNanos = System.nanoTime();
   private ScheduledFuture<?> watchdog;
@@ -95,6 +97,11 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     return !closed;
   }
 
+  /** Whether the forwards the peer re-sends on this stream (see its Hello) are all handled. */
+  synchronized boolean caughtUp() {
+    return handledSeq >= resendThrough;
+  }
+
   @Override
   public void onNext(PeerFrame frame) {
     lastHeardNanos = System.nanoTime();
@@ -115,12 +122,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       case RETAINED -> onRetained(frame.getRetained());
       case CLAIM -> onClaim(frame.getClaim());
       case CLAIM_SETTLED ->
-          cluster
-              .handOvers()
-              .settled(
-                  peerId,
-                  frame.getClaimSettled().getClaimId(),
-                  frame.getClaimSettled().getInstalled());
+          cluster.handOvers().settled(peerId, frame.getClaimSettled(), cluster.node());
       case HEARTBEAT -> reply(HEARTBEAT);
       case GOODBYE -> cluster.peerLeft(peerId);
       case OWNED -> {
@@ -142,6 +144,9 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     if (refusal != null) {
       refuse("a caller calling itself '" + hello.getNodeId() + "'", refusal);
       return;
+    }
+    synchronized (this) {
+      resendThrough = hello.getResendThrough();
     }
     peerId = hello.getNodeId();
     cluster.inboundUp(peerId, hello.getIncarnation(), this);

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -31,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -66,6 +68,8 @@ final class OutboundLink implements Backpressure {
   static final int MAX_UNACKED = 100_000;
   /** Frames waiting for gRPC flow control; beyond this QoS 0 forwards are dropped. */
   static final int MAX_PENDING = 10_000;
+  /** Frames kept for the link's return (claim answers); beyond this they are dropped. */
+  static final int MAX_DEFERRED = 10_000;
   /** Per forward, on top of payload and topic: the envelope, properties, bookkeeping. */
   private static final int FORWARD_OVERHEAD = 96;
   /** A batch of forwards goes out at this many messages or bytes of payload and topic. */
@@ -73,6 +77,8 @@ final class OutboundLink implements Backpressure {
   private static final int MAX_BATCH_BYTES = 64 * 1024;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
+  /** How long stopping waits for the Goodbye and the stream's end to leave. */
+  private static final long STOP_WAIT_MILLIS = 1_000;
   private static final PeerFrame HEARTBEAT =
       PeerFrame.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
   private static final PeerFrame GOODBYE =
@@ -104,6 +110,8 @@ final class OutboundLink implements Backpressure {
   final LongAdder forwardsResent = new LongAdder();
   final LongAdder forwardsDroppedLinkDown = new LongAdder();
   final LongAdder forwardsDroppedQueueFull = new LongAdder();
+  final LongAdder forwardsDroppedPeerRestarted = new LongAdder();
+  final LongAdder controlDropped = new LongAdder();
 
   private volatile State state = State.DOWN;
   /** Since when the link has not been up (from the start until it first comes up). */
@@ -113,6 +121,10 @@ final class OutboundLink implements Backpressure {
   // Confined to executor:
   private ClientCallStreamObserver<PeerFrame> out;
   private final ArrayDeque<PeerFrame> pending = new ArrayDeque<>();
+  /** Frames that must reach the peer even if the link is down now; sent as it comes up. */
+  private final ArrayDeque<PeerFrame> deferred = new ArrayDeque<>();
+  /** The peer's incarnation at the last link-up; 0 before the first. */
+  private long peerIncarnation;
   private final TreeMap<Long, Forward> unacked = new TreeMap<>();
   private final List<Forward> batch = new ArrayList<>();
   private int batchBytes;
@@ -185,20 +197,38 @@ final class OutboundLink implements Backpressure {
     executor.execute(this::connect);
   }
 
+  /**
+   * Says Goodbye (the peer then knows this node's sessions end with it), ends the stream and
+   * waits a moment for both to leave before the channel is closed.
+   */
   void stop() {
-    executor.execute(
-        () -> {
-          if (state == State.UP) {
-            send(GOODBYE);
-          }
-          stopped = true;
-          cancelWatchdog();
-          if (out != null) {
-            out.onCompleted();
-          }
-        });
-    executor.shutdown();
-    channel.shutdownNow();
+    try {
+      executor
+          .submit(
+              () -> {
+                if (state == State.UP) {
+                  send(GOODBYE);
+                }
+                stopped = true;
+                cancelWatchdog();
+                if (out != null) {
+                  out.onCompleted();
+                }
+              })
+          .get(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      executor.shutdown();
+      channel.shutdown();
+      if (!channel.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+      channel.shutdownNow();
+    } finally {
+      executor.shutdown();
+    }
   }
 
   /**
@@ -281,9 +311,16 @@ final class OutboundLink implements Backpressure {
   @Override
   public void whenRelieved(Runnable resume) {
     relieved.add(resume);
-    if (!overBudget) {
+    // Checked again here: the link may have emptied between the publisher's hand-off and now,
+    // with nobody left to wake it.
+    if (!overBudget || underHalf(heldBytes.get(), heldCount.get())) {
+      overBudget = false;
       runRelieved();
     }
+  }
+
+  private boolean underHalf(long bytes, int count) {
+    return bytes <= budgetBytes / 2 && count <= MAX_UNACKED / 2;
   }
 
   /**
@@ -299,7 +336,7 @@ final class OutboundLink implements Backpressure {
   private void release(long bytes, int count) {
     long leftBytes = heldBytes.addAndGet(-bytes);
     int leftCount = heldCount.addAndGet(-count);
-    if (overBudget && leftBytes <= budgetBytes / 2 && leftCount <= MAX_UNACKED / 2) {
+    if (overBudget && underHalf(leftBytes, leftCount)) {
       overBudget = false;
       runRelieved();
     }
@@ -368,6 +405,24 @@ final class OutboundLink implements Backpressure {
         });
   }
 
+  /**
+   * Sends a frame that must reach the peer even across an outage (an answer about a session):
+   * now if the link is up, else when it comes up. Bounded; beyond it dropped and counted.
+   */
+  void sendWhenUp(PeerFrame frame) {
+    onLinkThread(
+        () -> {
+          flushBatch();
+          if (state == State.UP) {
+            send(frame);
+          } else if (deferred.size() < MAX_DEFERRED) {
+            deferred.add(frame);
+          } else {
+            controlDropped.increment();
+          }
+        });
+  }
+
   /** Sends now; only from this link's own thread (the link-up callback). */
   void sendOnLinkThread(PeerFrame frame) {
     send(frame);
@@ -428,13 +483,17 @@ final class OutboundLink implements Backpressure {
     switch (reply.getBodyCase()) {
       case CHALLENGE -> {
         challenge = PeerCluster.newChallenge();
+        long resendThrough = unacked.isEmpty() ? 0 : unacked.lastKey();
         send(
             PeerFrame.newBuilder()
-                .setHello(cluster.hello(peer.id(), reply.getChallenge().getNonce(), challenge))
+                .setHello(
+                    cluster.hello(
+                        peer.id(), reply.getChallenge().getNonce(), challenge, resendThrough))
                 .build());
       }
       case HELLO_ACCEPTED -> {
         if (challenge != null && cluster.verifyAccepted(reply.getHelloAccepted(), challenge)) {
+          forgetOtherIncarnation(reply.getHelloAccepted().getIncarnation());
           linkUp();
         } else {
           fail(g, "the peer's answer to our Hello does not prove the cluster secret");
@@ -474,11 +533,35 @@ final class OutboundLink implements Backpressure {
     attempt = 0;
     LOG.info("cluster link to {} up", peer.id());
     cluster.onLinkUp(this);
+    while (!deferred.isEmpty()) {
+      send(deferred.poll());
+    }
     for (Forward f : unacked.values()) {
       forwardsResent.increment();
       batch(f);
     }
     flushBatch();
+  }
+
+  /**
+   * A restarted peer (new incarnation) lost its sessions with its memory: forwards it had not
+   * acknowledged were for those, and would reach only subscriptions made after them. They are
+   * dropped, and counted.
+   */
+  private void forgetOtherIncarnation(long incarnation) {
+    if (peerIncarnation != 0 && incarnation != peerIncarnation && !unacked.isEmpty()) {
+      long bytes = 0;
+      for (Forward f : unacked.values()) {
+        bytes += size(f.getMessage());
+      }
+      int count = unacked.size();
+      unacked.clear();
+      forwardsDroppedPeerRestarted.add(count);
+      LOG.warn("peer {} restarted: {} forwards it had not acknowledged are dropped", peer.id(),
+          count);
+      release(bytes, count);
+    }
+    peerIncarnation = incarnation;
   }
 
   /** Every keep-alive interval: give up on a silent peer, else ask it to answer. */

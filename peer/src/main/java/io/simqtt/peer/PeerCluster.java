@@ -62,8 +62,6 @@ public final class PeerCluster implements Cluster {
   /** A route snapshot part closes at this many bytes of filters. */
   private static final int ROUTE_PART_BYTES = 256 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
-  /** A peer's stream is trusted to have re-sent what it had after this long (see isSettled). */
-  private static final long SETTLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final NodeSettings settings;
   private final ClusterSettings config;
@@ -85,8 +83,8 @@ public final class PeerCluster implements Cluster {
   /** What each peer advertises, mirrored so its shared routes can be withdrawn when it drops. */
   private final Map<String, Map<String, Integer>> peerRoutes = new ConcurrentHashMap<>();
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
-  /** Per peer, when its current stream into this node was accepted (nanoTime). */
-  private final Map<String, Long> inboundSince = new ConcurrentHashMap<>();
+  /** Per peer whose stream into this node is gone: since when (nanoTime). */
+  private final Map<String, Long> inboundDownSince = new ConcurrentHashMap<>();
   /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
   private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
@@ -146,6 +144,7 @@ public final class PeerCluster implements Cluster {
           "cannot listen for peers on " + config.listen().host() + ":" + config.listen().port(),
           e);
     }
+    timer.scheduleAtFixedRate(this::releaseDeadLinks, 1, 1, TimeUnit.SECONDS);
     for (PeerAddress p : config.peers()) {
       links.put(
           p.id(),
@@ -276,6 +275,8 @@ public final class PeerCluster implements Cluster {
           l.forwardsResent.sum(),
           l.forwardsDroppedLinkDown.sum(),
           l.forwardsDroppedQueueFull.sum(),
+          l.forwardsDroppedPeerRestarted.sum(),
+          l.controlDropped.sum(),
           routeCount));
     }
     return stats;
@@ -323,6 +324,11 @@ public final class PeerCluster implements Cluster {
     links.get(peerId).peerLeft();
   }
 
+  /**
+   * Every peer is dead, or both its streams are up and it has re-sent what it held (its stream
+   * into this node has handled the forwards its Hello said it would re-send). A peer whose
+   * stream into this node stays away longer than dead-after counts as dead here too.
+   */
   @Override
   public boolean isSettled() {
     long now = System.nanoTime();
@@ -331,13 +337,33 @@ public final class PeerCluster implements Cluster {
       if (l.isSuspect(deadAfter)) {
         return false;
       }
-      Long since = inboundSince.get(l.peerId());
-      if (l.state() == OutboundLink.State.UP
-          && (!inbound.containsKey(l.peerId()) || since == null || now - since < SETTLE_NANOS)) {
+      if (l.state() != OutboundLink.State.UP) {
+        continue; // dead, or said Goodbye
+      }
+      InboundLink in = inbound.get(l.peerId());
+      if (in == null) {
+        Long downSince = inboundDownSince.get(l.peerId());
+        if (downSince == null || now - downSince < deadAfter) {
+          return false;
+        }
+      } else if (!in.caughtUp()) {
         return false;
       }
     }
     return true;
+  }
+
+  /**
+   * Every second: publishers waiting for room on the link to a peer that is now dead go on (its
+   * stream into this node may still be up, so the route withdrawal alone would not do it).
+   */
+  private void releaseDeadLinks() {
+    long deadAfter = timing.deadAfter().toNanos();
+    for (OutboundLink l : links.values()) {
+      if (l.state() != OutboundLink.State.UP && !l.isSuspect(deadAfter)) {
+        l.stopHoldingPublishers();
+      }
+    }
   }
 
   /** Whether some peer is down but not yet declared dead (see {@code cluster.dead-after}). */
@@ -349,6 +375,14 @@ public final class PeerCluster implements Cluster {
       }
     }
     return false;
+  }
+
+  /** Sends a frame to a peer now, or when its link is back (see OutboundLink.sendWhenUp). */
+  void sendWhenUp(String peerId, PeerFrame frame) {
+    OutboundLink l = links.get(peerId);
+    if (l != null) {
+      l.sendWhenUp(frame);
+    }
   }
 
   /** Sends a control frame to a peer if its link is up. */
@@ -366,7 +400,7 @@ public final class PeerCluster implements Cluster {
   }
 
   /** Our Hello to {@code target}, proving the secret over its {@code nonce}. */
-  Hello hello(String target, ByteString nonce, byte[] ownChallenge) {
+  Hello hello(String target, ByteString nonce, byte[] ownChallenge, long resendThrough) {
     Hello unsigned =
         Hello.newBuilder()
             .setClusterName(config.name())
@@ -375,6 +409,7 @@ public final class PeerCluster implements Cluster {
             .setProtocolVersion(PROTOCOL_VERSION)
             .setTargetNodeId(target)
             .setChallenge(ByteString.copyFrom(ownChallenge))
+            .setResendThrough(resendThrough)
             .build();
     byte[] signature = proof.sign(unsigned, nonce.toByteArray());
     return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();
@@ -468,7 +503,7 @@ public final class PeerCluster implements Cluster {
       withdrawal.cancel(false);
     }
     links.get(peerId).peerIsListening();
-    inboundSince.put(peerId, System.nanoTime());
+    inboundDownSince.remove(peerId);
     InboundLink previous = inbound.put(peerId, link);
     if (previous != null && previous != link) {
       previous.close();
@@ -487,6 +522,7 @@ public final class PeerCluster implements Cluster {
     if (peerId == null || !inbound.remove(peerId, link)) {
       return;
     }
+    inboundDownSince.put(peerId, System.nanoTime());
     // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
     // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.
     withdrawRoutes(peerId, f -> f.startsWith(SHARE_PREFIX));

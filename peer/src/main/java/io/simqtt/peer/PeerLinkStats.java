@@ -10,6 +10,9 @@ package io.simqtt.peer;
  * @param resent forwards re-sent after a reconnect
  * @param droppedLinkDown QoS 0 forwards dropped while the link was down
  * @param droppedQueueFull forwards dropped because a bound was reached
+ * @param droppedPeerRestarted unacknowledged forwards dropped because the peer restarted (its
+ *     sessions were gone with its memory)
+ * @param controlDropped frames kept for the link's return (claim answers) dropped at the bound
  * @param remoteRoutes filters the peer advertises to this node
  */
 public record PeerLinkStats(
@@ -20,4 +23,6 @@ public record PeerLinkStats(
     long resent,
     long droppedLinkDown,
     long droppedQueueFull,
+    long droppedPeerRestarted,
+    long controlDropped,
     long remoteRoutes) {}

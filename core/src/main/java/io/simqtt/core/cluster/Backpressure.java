@@ -6,8 +6,8 @@ package io.simqtt.core.cluster;
  */
 public interface Backpressure {
   /**
-   * Runs {@code resume} once the link has room again, or once it is down (nothing waits for a
-   * dead peer). May run at once, and on any thread.
+   * Runs {@code resume} once the link has room again, or once its peer is declared dead (nothing
+   * waits for a dead peer). May run at once, and on any thread.
    */
   void whenRelieved(Runnable resume);
 }

@@ -276,7 +276,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (keepAlive == 0 || closing != 0) {
       return;
     }
-    if (heard) {
+    if (heard || paced) {
+      // While paced the broker is not reading: the client's silence is the broker's doing.
       // The sweep's clock, not the read's: later than the input, so never closes early.
       heard = false;
       deadlineBase = now;

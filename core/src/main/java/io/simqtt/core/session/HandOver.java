@@ -9,10 +9,17 @@ package io.simqtt.core.session;
 public final class HandOver {
   private final Session session;
   private final SessionSnapshot state;
+  /** The session's will, back in force if the hand-over is aborted. */
+  private final Will will;
 
-  HandOver(Session session, SessionSnapshot state) {
+  HandOver(Session session, SessionSnapshot state, Will will) {
     this.session = session;
     this.state = state;
+    this.will = will;
+  }
+
+  Will will() {
+    return will;
   }
 
   public String clientId() {

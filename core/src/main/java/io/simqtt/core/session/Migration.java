@@ -17,9 +17,23 @@ final class Migration {
   String movedTo;
   /** Recently installed from another node: second copies of a message are dropped. */
   SeenMessages seen;
+  /** A later owner found while frozen: the session yields to it if the hand-over is aborted. */
+  String yieldTo;
 
   boolean isEmpty() {
-    return pending == null && waiting.isEmpty() && movedTo == null && seen == null;
+    return pending == null
+        && waiting.isEmpty()
+        && movedTo == null
+        && seen == null
+        && yieldTo == null;
+  }
+
+  /** The waiting requests are answered "no session here" (their claims are over). */
+  void dismissWaiting() {
+    for (Request r : waiting) {
+      r.result().complete(null);
+    }
+    waiting.clear();
   }
 
   /** A hand-over request from another node. */

@@ -17,11 +17,16 @@ final class SeenMessages {
   static final int MAX_KEYS = 65_536;
 
   private final LinkedHashSet<MessageKey> keys = new LinkedHashSet<>();
-  private final long untilMillis;
+  private long untilMillis;
 
   SeenMessages(Collection<MessageKey> known, long untilMillis) {
     this.untilMillis = untilMillis;
     known.forEach(this::add);
+  }
+
+  /** Keeps the window open at least until {@code millis}: redirects still arrive. */
+  void extendTo(long millis) {
+    untilMillis = Math.max(untilMillis, millis);
   }
 
   /** Whether the window has closed: no second copy can arrive any more. */

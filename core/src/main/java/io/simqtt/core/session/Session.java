@@ -151,7 +151,10 @@ public final class Session extends SerialExecutor {
     PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
-    List<Migration.Request> waiting = settleMigrationForAttach(handedOver != null);
+    // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
+    ArrayDeque<Delivery> arrivedWhileFrozen =
+        handedOver != null && migration != null && migration.pending != null ? queue : null;
+    settleMigrationForAttach(handedOver != null);
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -173,6 +176,13 @@ public final class Session extends SerialExecutor {
     if (handedOver != null) {
       clearState();
       restore(handedOver);
+      if (arrivedWhileFrozen != null) {
+        for (Delivery d : arrivedWhileFrozen) {
+          if (migration.seen.firstTime(d.message())) {
+            writableQueue().addLast(d);
+          }
+        }
+      }
       present = true;
     }
     ended = false;
@@ -183,10 +193,6 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
-    // Other nodes' requests that waited for a hand-over of this session: the session is here now.
-    for (Migration.Request r : waiting) {
-      execute(() -> handOver(r.cleanStart(), r.result()));
-    }
     return present;
   }
 
@@ -194,11 +200,13 @@ public final class Session extends SerialExecutor {
    * Before a connection attaches: a redirect left behind by an earlier move is no session (its
    * state went away with it), and a session frozen for a hand-over either gets state back from
    * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
-   * as this connection knows). Returns the waiting hand-over requests, to answer once attached.
+   * as this connection knows). Other nodes' requests that waited for the freeze to end are
+   * answered "not here": this connect won against them (the claim order decided it), and their
+   * connects were refused.
    */
-  private List<Migration.Request> settleMigrationForAttach(boolean stateArrives) {
+  private void settleMigrationForAttach(boolean stateArrives) {
     if (migration == null) {
-      return List.of();
+      return;
     }
     Migration m = migration;
     if (m.movedTo != null) {
@@ -210,12 +218,11 @@ public final class Session extends SerialExecutor {
       restoreMessages(m.pending.state());
     }
     m.pending = null;
-    List<Migration.Request> waiting = List.copyOf(m.waiting);
-    m.waiting.clear();
+    m.yieldTo = null;
+    m.dismissWaiting();
     if (m.isEmpty()) {
       migration = null;
     }
-    return waiting;
   }
 
   /**
@@ -356,15 +363,16 @@ public final class Session extends SerialExecutor {
       result.complete(null);
       return;
     }
+    // The will waits with the state: a hand-over that does not happen leaves the session as it
+    // was, will included.
+    HandOver h = new HandOver(this, snapshot(), will);
     will = null;
-    SessionSnapshot snapshot = snapshot();
     // What was sent belongs to the new owner once it confirms; what arrives from now on waits
     // here in the queue and follows it.
     inflight = NO_INFLIGHT;
     queue = null;
     resendPending = null;
     inboundQos2 = NO_IDS;
-    HandOver h = new HandOver(this, snapshot);
     migration().pending = h;
     result.complete(h);
   }
@@ -393,7 +401,13 @@ public final class Session extends SerialExecutor {
    * A frozen, moved or ended session does nothing.
    */
   public void yieldTo(String newOwner) {
-    if (ended || moved || (migration != null && migration.pending != null)) {
+    if (ended || moved) {
+      return;
+    }
+    if (migration != null && migration.pending != null) {
+      // Frozen for a hand-over: if it goes ahead the session leaves anyway; if it is aborted,
+      // the session yields then.
+      migration.yieldTo = newOwner;
       return;
     }
     epoch++;
@@ -477,7 +491,17 @@ public final class Session extends SerialExecutor {
     Migration m = migration;
     m.pending = null;
     restoreMessages(h.state());
+    will = h.will();
     epoch++;
+    releaseQueuedShared();
+    String yieldTo = m.yieldTo;
+    m.yieldTo = null;
+    if (yieldTo != null) {
+      // A healed partition found the client on a later owner while this was frozen.
+      answerWaiting(m);
+      yieldTo(yieldTo);
+      return;
+    }
     scheduleExpiry();
     answerWaiting(m);
   }
@@ -653,6 +677,10 @@ public final class Session extends SerialExecutor {
     }
     if (m.seen == null) {
       return true;
+    }
+    if (hops > 0) {
+      // The old node still redirects (it waits for peers that were away): so may others.
+      m.seen.extendTo(now() + 2 * registry.redirectMillis());
     }
     if (m.seen.isOver(now())) {
       m.seen = null;
@@ -942,6 +970,7 @@ public final class Session extends SerialExecutor {
       if (migration.movedTo != null) {
         leaveRedirect();
       }
+      migration.dismissWaiting();
       migration = null;
     }
     ended = true;

@@ -110,7 +110,11 @@ public final class MetricsServer implements AutoCloseable {
         c -> cluster.linkStats().forEach(l -> {
           c.call(l.droppedLinkDown(), l.peerId(), "link_down");
           c.call(l.droppedQueueFull(), l.peerId(), "queue_full");
+          c.call(l.droppedPeerRestarted(), l.peerId(), "peer_restarted");
         }), "peer", "reason");
+    counter("simqtt_peer_control_dropped",
+        "Frames kept for a down link's return (claim answers) dropped at the bound, by peer",
+        perPeer(cluster, PeerLinkStats::controlDropped), "peer");
     gauge("simqtt_peer_remote_routes", "Filters the peer advertises to this node",
         perPeer(cluster, PeerLinkStats::remoteRoutes), "peer");
   }
