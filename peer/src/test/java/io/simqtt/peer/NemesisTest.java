@@ -42,13 +42,13 @@ import org.opentest4j.AssertionFailedError;
  * then a quiet period until deliveries stop) every subscriber must have every message the broker
  * acknowledged, and no reconnect may have been given a fresh session (Session Present 0).
  *
- * <p>{@code mvn -Pfaults -pl peer verify -Dtest=NemesisTest [-Dnemesis.minutes=30]
+ * <p>A 40 s run is part of every build; the long one needs the profile: {@code mvn -Pfaults -pl
+ * peer -am test -Dtest=NemesisTest#randomFreezesWhileSubscribersHop [-Dnemesis.minutes=30]
  * [-Dnemesis.seed=N]}. The seed (printed first) fixes the fault schedule and the subscribers'
  * choices; timing still varies from run to run. Node logs go to target/nemesis-SEED/.
  * {@code -Dnemesis.freeze=false} and {@code -Dnemesis.hop=false} turn either fault off: with
  * both off the run is a control that checks the checker (it must find nothing missing).
  */
-@Tag("faults")
 class NemesisTest {
   private static final int NODES = 3;
   private static final int PUBLISHERS = 3;
@@ -74,13 +74,24 @@ class NemesisTest {
   /** When anything was last delivered to any subscriber, for the quiet period. */
   private final AtomicLong lastDeliveryNanos = new AtomicLong(System.nanoTime());
 
+  /** The long run, {@code -Pfaults}: 2 minutes unless {@code -Dnemesis.minutes} says more. */
   @Test
+  @Tag("faults")
   void randomFreezesWhileSubscribersHop() throws Exception {
     double minutes = Double.parseDouble(System.getProperty("nemesis.minutes", "2"));
+    run(Duration.ofMillis((long) (minutes * 60_000)));
+  }
+
+  /** A short run in every build: a freeze or two and a dozen hops per subscriber. */
+  @Test
+  void aShortRunInEveryBuild() throws Exception {
+    run(Duration.ofSeconds(40));
+  }
+
+  private void run(Duration run) throws Exception {
     long seed = Long.getLong("nemesis.seed", new SecureRandom().nextLong());
     boolean freeze = Boolean.parseBoolean(System.getProperty("nemesis.freeze", "true"));
     boolean hop = Boolean.parseBoolean(System.getProperty("nemesis.hop", "true"));
-    Duration run = Duration.ofMillis((long) (minutes * 60_000));
     System.out.println("NemesisTest seed " + seed + " (rerun: -Dnemesis.seed=" + seed + "), "
         + run.toSeconds() + " s, freezes " + freeze + ", hops " + hop);
     Random random = new Random(seed);

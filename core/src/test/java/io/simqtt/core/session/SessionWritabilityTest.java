@@ -5,18 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
-import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionTree;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -46,57 +42,6 @@ class SessionWritabilityTest {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
-  /** A connection that records what is written and is writable when the test says so. */
-  private final class FakeConnection implements ClientConnection {
-    final List<MqttPacket> sent = new ArrayList<>();
-    boolean writable = true;
-    /** Writes after which the socket counts as full again. */
-    int room = Integer.MAX_VALUE;
-
-    @Override
-    public MqttVersion version() {
-      return MqttVersion.MQTT_5;
-    }
-
-    @Override
-    public EventExecutor eventLoop() {
-      return loop;
-    }
-
-    @Override
-    public void send(MqttPacket packet) {
-      sent.add(packet);
-      if (--room <= 0) {
-        writable = false;
-      }
-    }
-
-    @Override
-    public boolean isWritable() {
-      return writable;
-    }
-
-    @Override
-    public int receiveMaximum() {
-      return 100;
-    }
-
-    @Override
-    public long maximumPacketSize() {
-      return Long.MAX_VALUE;
-    }
-
-    @Override
-    public void close(int reasonCode, String reason) {}
-
-    List<Integer> publishedIds() {
-      return sent.stream()
-          .filter(p -> p instanceof Publish)
-          .map(p -> ((Publish) p).packetId())
-          .toList();
-    }
-  }
-
   private <T> T onLoop(Callable<T> task) throws Exception {
     return loop.submit(task).get(5, TimeUnit.SECONDS);
   }
@@ -118,7 +63,7 @@ class SessionWritabilityTest {
 
   @Test
   void newPublishesWaitInTheQueueWhileNotWritable() throws Exception {
-    FakeConnection c = new FakeConnection();
+    FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, true);
     onLoop(() -> {
       s.deliver(delivery(1));
@@ -138,7 +83,7 @@ class SessionWritabilityTest {
       c.writable = true;
       c.room = 2;
       c.sent.clear();
-      s.onWritable(new FakeConnection()); // not this session's connection: nothing happens
+      s.onWritable(new FakeConnection(loop)); // not this session's connection: nothing happens
       assertTrue(c.sent.isEmpty());
       s.onWritable(c);
       return null;
@@ -157,7 +102,7 @@ class SessionWritabilityTest {
 
   @Test
   void resendsAfterAResumeWaitForTheSocketToo() throws Exception {
-    FakeConnection first = new FakeConnection();
+    FakeConnection first = new FakeConnection(loop);
     Session s = connect(first, true);
     onLoop(() -> {
       for (int i = 1; i <= 4; i++) {
@@ -168,7 +113,7 @@ class SessionWritabilityTest {
     });
     assertEquals(4, onLoop(s::inflightCount));
 
-    FakeConnection second = new FakeConnection();
+    FakeConnection second = new FakeConnection(loop);
     second.writable = false;
     connect(second, false);
     assertTrue(onLoop(second::publishedIds).isEmpty(), "nothing resent to a full socket");

@@ -1,0 +1,290 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.cluster.Backpressure;
+import io.simqtt.core.cluster.ClaimResult;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.ForwardCopy;
+import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A session moving between nodes, its holder's side and its new owner's, on one event loop and
+ * a cluster that only records what it is asked: frozen until confirmed or aborted, nothing lost
+ * either way, second copies dropped after a move, waiting requests answered. Deterministic: no
+ * sockets, no timers reached.
+ */
+class SessionMigrationTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+
+  private final DefaultEventLoop loop = new DefaultEventLoop();
+  private final BrokerMetrics metrics = new BrokerMetrics();
+  private final RecordingCluster cluster = new RecordingCluster();
+  private final List<Message> wills = new ArrayList<>();
+  private final SessionRegistry registry =
+      new SessionRegistry(
+          SettingsLoader.fromString("").mqtt().sessions(),
+          new SubscriptionTree(),
+          metrics,
+          wills::add,
+          (d, id) -> {},
+          cluster,
+          10_000);
+
+  @AfterEach
+  void stop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aFrozenSessionKeepsWhatArrivesAndSendsItOnOnceConfirmed() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    deliver(s, 1, 2);
+    HandOver h = handOver(s);
+    assertEquals(List.of(1, 2), numbers(h.state()), "in flight when the client left");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), c.closes);
+
+    deliver(s, 3, 4);
+    assertTrue(cluster.redirects.isEmpty(), "frozen: kept here until the new owner confirms");
+    assertEquals(2, onLoop(s::queuedCount));
+
+    h.confirm("n2");
+    assertEquals(List.of("n2:3:1", "n2:4:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+    deliver(s, 5);
+    assertEquals("n2:5:1", onLoop(() -> cluster.redirects.get(2)), "late arrivals follow it");
+  }
+
+  @Test
+  void anAbortedHandOverLeavesTheSessionAsItWasWillIncluded() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c, null, will());
+    deliver(s, 1, 2);
+    HandOver h = handOver(s);
+    deliver(s, 3);
+    h.abort();
+    h.confirm("n2"); // too late: ignored
+    assertFalse(onLoop(s::isMoved));
+    assertEquals(2, onLoop(s::inflightCount));
+    assertEquals(1, onLoop(s::queuedCount));
+
+    FakeConnection again = new FakeConnection(loop);
+    connect(again);
+    assertEquals(List.of(1, 2, 3), onLoop(again::publishedNumbers), "in order, none lost");
+    assertTrue(wills.isEmpty());
+    onLoop(() -> s.kick(true));
+    assertTrue(wills.isEmpty(), "a new connection's CONNECT replaced the will");
+  }
+
+  @Test
+  void theWillSurvivesAnAbortedHandOverOfAnOfflineSession() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c, null, will());
+    onLoop(() -> {
+      s.detach(c, true);
+      return null;
+    });
+    HandOver h = handOver(s);
+    h.abort();
+    onLoop(() -> s.kick(true));
+    assertEquals(1, wills.size(), "the will came back with the session and went out as it ended");
+  }
+
+  @Test
+  void stateComingBackToAFrozenSessionKeepsWhatQueuedMeanwhile() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    deliver(s, 1);
+    HandOver h = handOver(s);
+    deliver(s, 2);
+    // The client went to n2 and is back here before n2's confirmation arrived: n2 hands the
+    // state it got back, and what queued here meanwhile goes after it.
+    FakeConnection back = new FakeConnection(loop);
+    connect(back, h.state(), null);
+    assertEquals(List.of(1, 2), onLoop(back::publishedNumbers));
+  }
+
+  @Test
+  void aSessionThatArrivedDropsSecondCopies() throws Exception {
+    Message first = message(1);
+    SessionSnapshot state =
+        new SessionSnapshot(
+            Map.of(),
+            List.of(),
+            List.of(new Delivery(first, 1, false, new int[0])),
+            Set.of(),
+            0,
+            0,
+            List.of());
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c, state, null);
+    onLoop(() -> {
+      s.deliver(new Delivery(first, 1, false, new int[0]));
+      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1);
+      s.deliver(new Delivery(message(2), 1, false, new int[0]));
+      return null;
+    });
+    assertEquals(List.of(1, 2), onLoop(c::publishedNumbers));
+    assertEquals(2, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  @Test
+  void aLaterOwnerFoundAfterAPartitionGetsWhatTheSessionHeld() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    deliver(s, 1, 2);
+    onLoop(() -> {
+      s.yieldTo("n3");
+      return null;
+    });
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), c.closes);
+    assertEquals(List.of("n3:1:1", "n3:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+  }
+
+  @Test
+  void aRequestThatWaitedForAFreezeIsAnsweredWhenItEnds() throws Exception {
+    Session s = connect(new FakeConnection(loop));
+    HandOver first = handOver(s);
+    CompletableFuture<HandOver> second = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, second);
+      return null;
+    });
+    assertFalse(second.isDone(), "one hand-over at a time");
+    first.abort();
+    HandOver next = second.get(5, TimeUnit.SECONDS);
+    assertNotNull(next, "once the first is aborted, the second gets the session");
+    next.confirm("n2");
+    CompletableFuture<HandOver> third = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, third);
+      return null;
+    });
+    assertNull(third.get(5, TimeUnit.SECONDS), "a moved session is not this node's to give");
+  }
+
+  // ---- helpers ----
+
+  private Session connect(FakeConnection c) throws Exception {
+    return connect(c, null, null);
+  }
+
+  private Session connect(FakeConnection c, SessionSnapshot handedOver, Will will)
+      throws Exception {
+    return onLoop(() -> {
+      Session s = registry.claim("c", loop, false);
+      s.attach(c, false, SessionExpiry.NEVER, will, handedOver, 1);
+      s.subscribe("t", QOS1);
+      s.resumeDelivery();
+      return s;
+    });
+  }
+
+  private HandOver handOver(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, h);
+      return null;
+    });
+    return h.get(5, TimeUnit.SECONDS);
+  }
+
+  private void deliver(Session s, int... numbers) throws Exception {
+    onLoop(() -> {
+      for (int n : numbers) {
+        s.deliver(new Delivery(message(n), 1, false, new int[0]));
+      }
+      return null;
+    });
+  }
+
+  private static Message message(int n) {
+    return new Message(
+        "t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "pub", "n1", 1000 + n);
+  }
+
+  private static Will will() {
+    return new Will(message(99), 0, 0);
+  }
+
+  private static List<Integer> numbers(SessionSnapshot s) {
+    List<Integer> n = new ArrayList<>();
+    s.inflight().forEach(f -> n.add((int) f.delivery().message().payload()[0]));
+    s.queued().forEach(d -> n.add((int) d.message().payload()[0]));
+    return n;
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  /** Records redirects as "node:number:hops"; the rest of the cluster does nothing. */
+  private static final class RecordingCluster implements Cluster {
+    final List<String> redirects = new ArrayList<>();
+
+    @Override
+    public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+      redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
+    }
+
+    @Override
+    public void start(LocalNode node) {}
+
+    @Override
+    public void stop() {}
+
+    @Override
+    public void subscriptionAdded(String filter) {}
+
+    @Override
+    public void subscriptionRemoved(String filter) {}
+
+    @Override
+    public Backpressure forward(Message message, List<ForwardCopy> copies) {
+      return null;
+    }
+
+    @Override
+    public boolean canReach(String nodeId) {
+      return true;
+    }
+
+    @Override
+    public boolean isSettled() {
+      return true;
+    }
+
+    @Override
+    public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
+
+    @Override
+    public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+      return CompletableFuture.completedFuture(ClaimResult.NONE);
+    }
+  }
+}
