@@ -175,7 +175,8 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     cluster
         .claims()
         .onRemoteClaim(peerId, claim)
-        .thenAccept(
+        // Not on the session's event loop: a large session takes a while to serialize.
+        .thenAcceptAsync(
             answer -> {
               if (answer.handOver() != null) {
                 cluster.handOvers().send(peerId, claim.getClaimId(), answer.handOver(), this);
