@@ -54,7 +54,7 @@ final class HandOvers {
             TimeUnit.MILLISECONDS);
     pending.put(key, new Pending(h, link, timeout));
     ByteString state = ProtoConvert.toProto(h.state()).toByteString();
-    List<ByteString> parts = StateParts.split(state);
+    List<ByteString> parts = FrameParts.split(state);
     for (int i = 0; i < parts.size(); i++) {
       link.reply(
           PeerReply.newBuilder()

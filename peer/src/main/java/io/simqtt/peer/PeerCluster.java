@@ -59,8 +59,6 @@ public final class PeerCluster implements Cluster {
    * large message joins it, and state parts are 256 KiB.
    */
   private static final int FRAME_HEADROOM = 1 << 20;
-  /** A route snapshot part closes at this many bytes of filters. */
-  private static final int ROUTE_PART_BYTES = 256 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final NodeSettings settings;
@@ -433,19 +431,12 @@ public final class PeerCluster implements Cluster {
    */
   void onLinkUp(OutboundLink link) {
     synchronized (localRoutes) {
-      RouteSnapshot.Builder part = RouteSnapshot.newBuilder();
-      int bytes = 0;
-      for (Map.Entry<String, Integer> e : localRoutes.entrySet()) {
-        if (bytes >= ROUTE_PART_BYTES) {
-          link.sendOnLinkThread(
-              PeerFrame.newBuilder().setRouteSnapshot(part.setMore(true)).build());
-          part = RouteSnapshot.newBuilder();
-          bytes = 0;
-        }
-        part.addRoutes(route(e.getKey(), e.getValue()));
-        bytes += e.getKey().length() + 8;
-      }
-      link.sendOnLinkThread(PeerFrame.newBuilder().setRouteSnapshot(part).build());
+      List<Route> routes = new ArrayList<>(localRoutes.size());
+      localRoutes.forEach((f, n) -> routes.add(route(f, n)));
+      FrameParts.inParts(routes, (part, more) -> link.sendOnLinkThread(
+          PeerFrame.newBuilder()
+              .setRouteSnapshot(RouteSnapshot.newBuilder().addAllRoutes(part).setMore(more))
+              .build()));
     }
     sendOwnedSessions(link);
     for (RetainedEntry e : node.retainedEntries()) {
@@ -459,19 +450,12 @@ public final class PeerCluster implements Cluster {
 
   /** Which clients this node holds, for the peer to find any it took too during a partition. */
   private void sendOwnedSessions(OutboundLink link) {
-    OwnedSessions.Builder[] part = {OwnedSessions.newBuilder()};
-    int[] bytes = {0};
-    node.forEachOwnedSession((clientId, stamp) -> {
-      if (bytes[0] >= ROUTE_PART_BYTES) {
-        link.sendOnLinkThread(PeerFrame.newBuilder().setOwned(part[0]).build());
-        part[0] = OwnedSessions.newBuilder();
-        bytes[0] = 0;
-      }
-      part[0].addSessions(OwnedSession.newBuilder().setClientId(clientId).setStamp(stamp));
-      bytes[0] += clientId.length() + 12;
-    });
-    if (part[0].getSessionsCount() > 0) {
-      link.sendOnLinkThread(PeerFrame.newBuilder().setOwned(part[0]).build());
+    List<OwnedSession> owned = new ArrayList<>();
+    node.forEachOwnedSession((clientId, stamp) ->
+        owned.add(OwnedSession.newBuilder().setClientId(clientId).setStamp(stamp).build()));
+    if (!owned.isEmpty()) {
+      FrameParts.inParts(owned, (part, more) -> link.sendOnLinkThread(
+          PeerFrame.newBuilder().setOwned(OwnedSessions.newBuilder().addAllSessions(part)).build()));
     }
   }
 

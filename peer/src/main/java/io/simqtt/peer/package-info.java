@@ -10,7 +10,7 @@
  * (heartbeats, numbered forwards kept until acknowledged, a budget that slows publishers),
  * {@code InboundLink} a peer's stream into this node. A session moves in two phases:
  * {@code ClaimBook} is the claiming side, {@code HandOvers} the holding side, and {@code
- * StateParts} cuts its state into frames a link accepts. See docs/ARCHITECTURE.md, "Peer
+ * FrameParts} cuts its state, like route snapshots, into frames a link accepts. See docs/ARCHITECTURE.md, "Peer
  * protocol".
  */
 package io.simqtt.peer;

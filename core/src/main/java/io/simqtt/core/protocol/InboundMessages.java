@@ -10,9 +10,10 @@ final class InboundMessages {
 
   /**
    * Strips what belongs to the hop (Topic Alias) and stamps the expiry deadline; the properties
-   * are only copied when something has to be removed.
+   * are only copied when something has to be removed. {@code origin} and {@code stamp} identify
+   * the message cluster-wide (stamp 0: a single node, no identity).
    */
-  static Message of(Publish p, String topic, String publisherId) {
+  static Message of(Publish p, String topic, String publisherId, String origin, long stamp) {
     MqttProperties props = p.properties();
     long expiresAt = 0;
     Long expiry = props.messageExpiryInterval;
@@ -25,6 +26,8 @@ final class InboundMessages {
         expiresAt = System.currentTimeMillis() + expiry * 1000;
       }
     }
-    return new Message(topic, p.payload(), p.qos(), p.retain(), props, expiresAt, publisherId);
+    return new Message(
+        topic, p.payload(), p.qos(), p.retain(), props, expiresAt, publisherId,
+        stamp == 0 ? "" : origin, stamp);
   }
 }

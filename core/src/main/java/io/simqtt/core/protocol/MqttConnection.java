@@ -25,6 +25,7 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketFramer;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
@@ -578,8 +579,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       session.receiveQos2(p.packetId());
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
-    int receivers =
-        context.router().publish(InboundMessages.of(p, topic, terms.clientId()), this);
+    var router = context.router();
+    Message message =
+        InboundMessages.of(p, topic, terms.clientId(), router.nodeId(), router.newStamp());
+    int receivers = router.publish(message, this);
     acknowledge(p, receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
   }
 

@@ -55,6 +55,18 @@ public final class MessageRouter {
     this.remoteRoutes = new RemoteRoutes(tree);
   }
 
+  /**
+   * The identity for a message accepted here now (see {@link Message#stamp}): this node's hybrid
+   * clock in a cluster, 0 on a single node, which never needs one.
+   */
+  public long newStamp() {
+    return cluster == Cluster.SINGLE_NODE ? 0 : clock.now();
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
   /** Where the routes of other nodes are kept, in this router's tree. */
   public RemoteRoutes remoteRoutes() {
     return remoteRoutes;
@@ -74,8 +86,8 @@ public final class MessageRouter {
    * when the message fills a peer link beyond its budget.
    */
   public int publish(Message message, PublishPacer pacer) {
-    if (cluster != Cluster.SINGLE_NODE) {
-      // Identified once here, so a session that moves between nodes can tell copies apart.
+    if (cluster != Cluster.SINGLE_NODE && !message.isIdentified()) {
+      // Wills and the broker's own publishes; clients' messages are built identified.
       message = message.identified(nodeId, clock.now());
     }
     if (message.retain()) {
