@@ -24,7 +24,8 @@ final class OperationsBinder {
     return new AdminSettings(enabled, listen, token);
   }
 
-  static MetricsSettings metrics(ConfigReader r, MqttSettings mqtt, AdminSettings admin) {
+  static MetricsSettings metrics(
+      ConfigReader r, MqttSettings mqtt, AdminSettings admin, ClusterSettings cluster) {
     boolean enabled = r.bool("metrics.enabled");
     ListenerSettings listen = SettingsBinder.listener(r, "metrics");
     if (enabled && listen.port() != 0
@@ -33,7 +34,13 @@ final class OperationsBinder {
       throw r.conflict("metrics.port",
           "is also mqtt.tcp.port or admin.port: use different ports");
     }
-    return new MetricsSettings(enabled, listen);
+    int peers = cluster.peers().size();
+    int readyMinPeers = r.intIn("metrics.ready-min-peers", 0, Integer.MAX_VALUE);
+    if (readyMinPeers > peers) {
+      throw r.conflict("metrics.ready-min-peers", "is " + readyMinPeers + " but the cluster has "
+          + peers + " peer" + (peers == 1 ? "" : "s") + ": the node could never be ready");
+    }
+    return new MetricsSettings(enabled, listen, readyMinPeers);
   }
 
   static SysSettings sys(ConfigReader r) {

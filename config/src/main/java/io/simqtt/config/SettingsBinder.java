@@ -27,7 +27,7 @@ final class SettingsBinder {
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
     AdminSettings admin = OperationsBinder.admin(r, mqtt);
     return new NodeSettings(
-        nodeId, mqtt, cluster, admin, OperationsBinder.metrics(r, mqtt, admin));
+        nodeId, mqtt, cluster, admin, OperationsBinder.metrics(r, mqtt, admin, cluster));
   }
 
   static ListenerSettings listener(ConfigReader r, String path) {

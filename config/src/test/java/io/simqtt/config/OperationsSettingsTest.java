@@ -21,7 +21,7 @@ class OperationsSettingsTest {
   void defaultsAreOnAndLoopback() {
     NodeSettings s = SettingsLoader.defaults();
     assertEquals(new AdminSettings(true, new ListenerSettings("127.0.0.1", 9090), ""), s.admin());
-    assertEquals(new MetricsSettings(true, new ListenerSettings("127.0.0.1", 9464)), s.metrics());
+    assertEquals(new MetricsSettings(true, new ListenerSettings("127.0.0.1", 9464), 0), s.metrics());
     assertEquals(Duration.ofSeconds(10), s.mqtt().sys().interval());
     assertTrue(s.mqtt().sys().enabled());
   }
@@ -50,6 +50,20 @@ class OperationsSettingsTest {
     assertEquals("mqtt.sys.interval", fails("mqtt.sys.interval = -1s").key());
     assertEquals("admin.tokn", fails("admin.tokn = x").key());
     assertFalse(SettingsLoader.fromString("mqtt.sys.interval = 0").mqtt().sys().enabled());
+  }
+
+  @Test
+  void readinessCannotAskForMorePeersThanTheClusterHas() {
+    SettingsException alone = fails("metrics.ready-min-peers = 1");
+    assertEquals("metrics.ready-min-peers", alone.key());
+    assertTrue(alone.getMessage().contains("0 peers"), alone.getMessage());
+    String twoPeers = "cluster { secret = \"0123456789abcdef\", peers = ["
+        + "{ id = n2, host = h, port = 7946 }, { id = n3, host = h, port = 7947 }] }\n";
+    assertEquals(2, SettingsLoader.fromString(twoPeers + "metrics.ready-min-peers = 2")
+        .metrics().readyMinPeers());
+    assertEquals("metrics.ready-min-peers",
+        fails(twoPeers + "metrics.ready-min-peers = 3").key());
+    assertEquals("metrics.ready-min-peers", fails("metrics.ready-min-peers = -1").key());
   }
 
   @Test

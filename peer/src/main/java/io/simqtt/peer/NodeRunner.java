@@ -33,7 +33,9 @@ final class NodeRunner {
     AdminServer admin =
         settings.admin().enabled() ? AdminServer.create(broker, cluster, version) : null;
     MetricsServer metrics =
-        settings.metrics().enabled() ? new MetricsServer(broker, cluster) : null;
+        settings.metrics().enabled()
+            ? new MetricsServer(broker, cluster, settings.metrics().readyMinPeers())
+            : null;
     StopSignals.install(stopRequested::countDown);
     // Covers exits the signal handlers do not see (System.exit elsewhere, SIGHUP, -Xrs).
     Runtime.getRuntime().addShutdownHook(
@@ -48,7 +50,7 @@ final class NodeRunner {
       }
       if (metrics != null) {
         metrics.start(settings.metrics().listen());
-        LOG.info("metrics on http://{}:{}/metrics",
+        LOG.info("metrics on http://{}:{}/metrics, probes on /health/live and /health/ready",
             settings.metrics().listen().host(), metrics.port());
       }
     } catch (Exception | LinkageError e) {
@@ -81,13 +83,18 @@ final class NodeRunner {
 
   private void stop(Broker broker, AdminServer admin, MetricsServer metrics) {
     if (stopped.compareAndSet(false, true)) {
+      // Not ready first and the probe answering to the end, so a load balancer sends no new
+      // clients to listeners about to close.
+      if (metrics != null) {
+        metrics.stopping();
+      }
       if (admin != null) {
         admin.close();
       }
+      broker.close();
       if (metrics != null) {
         metrics.close();
       }
-      broker.close();
       LOG.info("si-mqtt node {} stopped", settings.nodeId());
     }
   }

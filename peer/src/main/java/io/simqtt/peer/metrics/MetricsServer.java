@@ -18,15 +18,18 @@ import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 /**
- * Serves {@code GET /metrics} (Prometheus text) for one node. Each node has its own registry, not
- * the library's global one, so several nodes in one JVM (tests) do not mix their figures.
+ * Serves {@code GET /metrics} (Prometheus text) and the health probes ({@link HealthProbes}) for
+ * one node. Each node has its own registry, not the library's global one, so several nodes in one
+ * JVM (tests) do not mix their figures.
  */
 public final class MetricsServer implements AutoCloseable {
   private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final HealthProbes health;
   private HTTPServer http;
 
   /** {@code cluster} is null for a single node. */
-  public MetricsServer(Broker broker, PeerCluster cluster) {
+  public MetricsServer(Broker broker, PeerCluster cluster, int readyMinPeers) {
+    health = new HealthProbes(broker, cluster, readyMinPeers);
     registerBroker(broker);
     if (cluster != null) {
       registerPeers(cluster);
@@ -39,7 +42,14 @@ public final class MetricsServer implements AutoCloseable {
         .hostname(listen.host())
         .port(listen.port())
         .registry(registry)
+        .registerHealthHandler(false)
+        .defaultHandler(health)
         .buildAndStart();
+  }
+
+  /** From now on {@code /health/ready} answers 503: the node is about to close its listeners. */
+  public void stopping() {
+    health.stopping();
   }
 
   public int port() {

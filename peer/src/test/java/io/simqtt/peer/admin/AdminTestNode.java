@@ -27,7 +27,7 @@ final class AdminTestNode implements AutoCloseable {
             + "admin { port = 0, token = \"" + TOKEN + "\" }\n"
             + "metrics.port = 0\nmqtt.sys.interval = 0\n" + extraHocon));
     admin = AdminServer.create(broker, null, "test");
-    metrics = new MetricsServer(broker, null);
+    metrics = new MetricsServer(broker, null, 0);
     broker.start();
     admin.start();
     metrics.start(broker.settings().metrics().listen());

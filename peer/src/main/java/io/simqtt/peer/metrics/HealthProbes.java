@@ -1,0 +1,84 @@
+package io.simqtt.peer.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import io.simqtt.core.Broker;
+import io.simqtt.peer.PeerCluster;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * {@code GET /health/live} and {@code GET /health/ready} for load balancers and orchestrators.
+ * Live means the process answers at all. Ready means the node takes clients: its MQTT listener is
+ * open, it is not stopping, and at least {@code metrics.ready-min-peers} peer links are up. Not
+ * ready is 503 with the reason as text, so an operator reading the probe sees why.
+ */
+final class HealthProbes implements HttpHandler {
+  static final String LIVE = "/health/live";
+  static final String READY = "/health/ready";
+
+  private final Broker broker;
+  private final PeerCluster cluster;
+  private final int minPeersUp;
+  /** Set before listeners close, so a load balancer stops sending clients first. */
+  private volatile boolean stopping;
+
+  /** {@code cluster} is null for a single node. */
+  HealthProbes(Broker broker, PeerCluster cluster, int minPeersUp) {
+    this.broker = broker;
+    this.cluster = cluster;
+    this.minPeersUp = minPeersUp;
+  }
+
+  void stopping() {
+    stopping = true;
+  }
+
+  /** Null when ready, else why not. */
+  String notReadyReason() {
+    if (stopping) {
+      return "stopping";
+    }
+    if (broker.mqttAddress() == null) {
+      return "MQTT listener not open yet";
+    }
+    if (cluster != null && minPeersUp > 0) {
+      long up = cluster.linkStates().values().stream().filter("UP"::equals).count();
+      if (up < minPeersUp) {
+        return up + " of " + cluster.linkStates().size() + " peer links up, "
+            + minPeersUp + " needed (metrics.ready-min-peers)";
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
+        answer(exchange, 405, "only GET and HEAD\n");
+      } else if (LIVE.equals(path)) {
+        answer(exchange, 200, "live\n");
+      } else if (READY.equals(path)) {
+        String reason = notReadyReason();
+        answer(exchange, reason == null ? 200 : 503, reason == null ? "ready\n" : reason + "\n");
+      } else {
+        answer(exchange, 404, "not found: try /metrics, " + LIVE + " or " + READY + "\n");
+      }
+    }
+  }
+
+  private static void answer(HttpExchange exchange, int status, String text) throws IOException {
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    boolean head = "HEAD".equals(exchange.getRequestMethod());
+    exchange.sendResponseHeaders(status, head ? -1 : body.length);
+    if (!head) {
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+}
