@@ -123,8 +123,10 @@ final class BrokerNode implements LocalNode {
     }
     s.execute(() -> {
       if (!s.ownedLaterThan(theirStamp, theirNode, nodeId)) {
-        LOG.warn("client {} was taken by {} too while the nodes were apart; it goes there",
-            clientId, theirNode);
+        LOG.atWarn().addKeyValue("clientId", clientId).addKeyValue("peer", theirNode)
+            .addKeyValue("reason", "taken_over")
+            .log("client {} was taken by {} too while the nodes were apart; it goes there",
+                clientId, theirNode);
         s.yieldTo(theirNode);
       }
     });

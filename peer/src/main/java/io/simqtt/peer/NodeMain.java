@@ -19,6 +19,12 @@ public final class NodeMain {
   private NodeMain() {}
 
   public static void main(String[] args) {
+    // Before anything that logs (Netty's classes do): logback reads its configuration then.
+    String logProblem = LogSetup.checkFormat(System.getenv());
+    if (logProblem != null) {
+      System.err.println("si-mqtt: " + logProblem);
+      System.exit(EXIT_USAGE);
+    }
     if (System.getProperty(LEAK_DETECTION) == null) {
       // Sampling buffers for leaks costs a stack capture each; tests keep it on, nodes off
       // unless asked for with -Dio.netty.leakDetection.level.
@@ -47,6 +53,7 @@ public final class NodeMain {
       System.err.println("si-mqtt: " + e.getMessage());
       return EXIT_USAGE;
     }
+    LogSetup.nameNode(settings.nodeId());
     return new NodeRunner(settings, version()).runUntilStopped();
   }
 

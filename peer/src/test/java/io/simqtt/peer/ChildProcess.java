@@ -46,7 +46,8 @@ final class ChildProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     String logback = System.getProperty("logback.configurationFile");
-    if (logback != null) {
+    if (logback != null
+        && jvmOptions.stream().noneMatch(o -> o.startsWith("-Dlogback.configurationFile="))) {
       command.add("-Dlogback.configurationFile=" + logback);
     }
     command.add("-cp");

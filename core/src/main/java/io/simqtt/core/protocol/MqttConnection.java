@@ -283,7 +283,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       heard = false;
       deadlineBase = now;
     } else if (now - deadlineBase > keepAlive * 1_500_000_000L) {
-      LOG.debug("{}: keep alive expired", terms.clientId());
+      LOG.atDebug().addKeyValue("clientId", terms.clientId())
+          .addKeyValue("reason", "keep_alive_timeout")
+          .log("{}: keep alive expired", terms.clientId());
       close(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep alive timeout");
     }
   }
@@ -472,7 +474,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   private void onDecodeFailure(DecodeFailure failure) {
-    LOG.debug("{}: {}", channel.remoteAddress(), failure.message());
+    LOG.atDebug().addKeyValue("clientId", session == null ? null : terms.clientId())
+        .addKeyValue("reason", "protocol_error")
+        .log("{}: {}", channel.remoteAddress(), failure.message());
     context.metrics().protocolError();
     if (session != null) {
       // As a session task, so the DISCONNECT cannot overtake the CONNACK, which the session
@@ -561,7 +565,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       // $SYS/ belongs to the broker: a client must not fake its figures. MQTT 5 publishers of
       // QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack is plain and the
       // message is dropped silently, as Mosquitto does.
-      LOG.debug("{}: PUBLISH to {} refused", terms.clientId(), topic);
+      LOG.atDebug().addKeyValue("clientId", terms.clientId())
+          .addKeyValue("reason", "not_authorized")
+          .log("{}: PUBLISH to {} refused", terms.clientId(), topic);
       acknowledge(p, ReasonCode.NOT_AUTHORIZED);
       return;
     }
