@@ -7,7 +7,7 @@
 #
 # --node defaults to 127.0.0.1:9090; the token defaults to $SIMQTT_ADMIN_TOKEN. Exit status:
 # 0 ok, 1 the call failed (one line "si-mqtt-admin: CODE: reason" on stderr), 2 bad usage.
-# Builds the node first when peer/target has no jar yet.
+# From a source checkout, builds the node first when it is missing or older than the sources.
 set -euo pipefail
 
 # shellcheck source=bin/node-env.sh

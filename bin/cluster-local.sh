@@ -6,7 +6,8 @@
 #   bin/cluster-local.sh stop     SIGTERM to exactly the nodes start launched, wait, report
 #
 # MQTT on 127.0.0.1:1883/1884/1885, peer (gRPC) ports 7946/7947/7948, configs from
-# config/src/main/resources/examples/cluster-local/n{1,2,3}.conf. Logs (nX.log) and pid files
+# examples/cluster-local/n{1,2,3}.conf (under conf/ in a release, config/src/main/resources/ in a
+# checkout). Logs (nX.log) and pid files
 # (nX.pid) go to one folder. Environment:
 #   SIMQTT_RUN_DIR          that folder (default: run/cluster-local under the repo root)
 #   SIMQTT_CLUSTER_SECRET   the shared cluster secret (default: a fixed local-only value)
@@ -16,12 +17,13 @@
 #   SIMQTT_BASE_METRICS_PORT  metrics port of n1; n2 and n3 take the next two (default 9464)
 #   SIMQTT_START_TIMEOUT    seconds start waits for all links (default 60)
 #   JAVA_OPTS               passed to each node's java (bin/start-node.sh)
-# Builds the node once (mvn -DskipTests package) when peer/target has no jar yet.
+# From a source checkout, builds the node (mvn -DskipTests package) when it is missing or older
+# than the sources; an unpacked release runs as it is.
 set -euo pipefail
 
 # shellcheck source=bin/node-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/node-env.sh"
-CONF_DIR="$ROOT/config/src/main/resources/examples/cluster-local"
+CONF_DIR="$CONF/examples/cluster-local"
 RUN_DIR="${SIMQTT_RUN_DIR:-$ROOT/run/cluster-local}"
 BASE_MQTT="${SIMQTT_BASE_MQTT_PORT:-1883}"
 BASE_PEER="${SIMQTT_BASE_PEER_PORT:-7946}"
@@ -35,7 +37,7 @@ NODES=(n1 n2 n3)
 export SIMQTT_CLUSTER_SECRET="${SIMQTT_CLUSTER_SECRET:-cluster-local-dev-secret-not-for-production}"
 
 usage() {
-  sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {

@@ -1,10 +1,21 @@
-# Sourced by the scripts in bin/: where the built node lives, which java runs it and with
-# which options, and a build on first use. Sets ROOT, JAR, LIB, JAVA and NODE_JAVA_OPTS.
+# Sourced by the scripts in bin/: where the node's jars and configs live, which java runs it and
+# with which options. Sets ROOT, JAR, LIB, CONF, JAVA and NODE_JAVA_OPTS, and ensure_built.
+# Two layouts: an unpacked release (lib/simqtt-node.jar beside bin/: nothing to build) and a
+# source checkout (peer/target, built with Maven when missing or older than the sources).
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAR="$ROOT/peer/target/simqtt-node.jar"
-LIB="$ROOT/peer/target/lib"
+if [[ -f "$ROOT/lib/simqtt-node.jar" ]]; then
+  RELEASE=1
+  JAR="$ROOT/lib/simqtt-node.jar"
+  LIB="$ROOT/lib"
+  CONF="$ROOT/conf"
+else
+  RELEASE=0
+  JAR="$ROOT/peer/target/simqtt-node.jar"
+  LIB="$ROOT/peer/target/lib"
+  CONF="$ROOT/config/src/main/resources"
+fi
 
 JAVA="java"
 if [[ -n "${JAVA_HOME:-}" ]]; then
@@ -18,13 +29,32 @@ fi
 # heaps of several GB (hundreds of thousands of connections) G1 pauses less on full
 # collections: JAVA_OPTS="-XX:+UseG1GC".
 NODE_JAVA_OPTS="${JAVA_OPTS:--XX:+UseParallelGC -Xmn32m}"
+if ((RELEASE)) && [[ -f "$CONF/logback.xml" ]]; then
+  # The release's logging: stdout and a size-rotated file (conf/logback.xml).
+  NODE_JAVA_OPTS+=" -Dsimqtt.home=$ROOT -Dlogback.configurationFile=$CONF/logback.xml"
+fi
 
-# ensure_built NAME: builds the node with Maven when peer/target has no jar yet, saying so
-# on stderr as NAME. In a subshell so relative paths in the caller's arguments keep meaning
-# the caller's directory.
+# A source file or pom newer than the jar: the jar would run code older than the checkout.
+sources_newer_than_jar() {
+  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/proto" "$ROOT/config" "$ROOT/core" "$ROOT/peer" \
+    \( -path '*/target' -o -path '*/src/test' \) -prune -o -type f -newer "$JAR" -print \
+    -quit 2>/dev/null)" ]]
+}
+
+# ensure_built NAME: in a source checkout, builds the node with Maven when peer/target has no
+# jar yet or the sources changed since (a stale jar would otherwise run silently after git pull),
+# saying so on stderr as NAME. A release has nothing to build. In a subshell so relative paths in
+# the caller's arguments keep meaning the caller's directory.
 ensure_built() {
+  ((RELEASE)) && return 0
+  local why=""
   if [[ ! -f "$JAR" || ! -d "$LIB" ]]; then
-    echo "$1: no build found, building with Maven (mvn -DskipTests package) ..." >&2
+    why="no build found"
+  elif sources_newer_than_jar; then
+    why="sources changed since the last build"
+  fi
+  if [[ -n "$why" ]]; then
+    echo "$1: $why, building with Maven (mvn -DskipTests package) ..." >&2
     (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
   fi
 }

@@ -3,7 +3,8 @@
 #
 #   bin/start-node.sh [--config FILE] [--help] [--version]
 #
-# Builds the node first when peer/target has no jar yet. JAVA_OPTS is passed to java
+# From a source checkout, builds the node first when it is missing or older than the sources; an
+# unpacked release (si-mqtt-<version>.tar.gz) needs only a JRE 17+. JAVA_OPTS is passed to java
 # (default: -XX:+UseParallelGC -Xmn32m, see bin/node-env.sh); settings may also come from
 # SIMQTT_* variables or SI_CFG_PATH.
 set -euo pipefail

@@ -16,41 +16,48 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * bin/cluster-local.sh as a developer runs it: three real node processes, on ports of their own
- * (so a developer's cluster on 1883.. keeps running), a publish on n1 received on n3, status, and
- * a stop that leaves none of the three pids alive.
+ * bin/cluster-local.sh as a developer runs it from the checkout, and as an operator runs it from
+ * the unpacked release with no Maven to fall back on: three real node processes, on ports of their
+ * own (so a developer's cluster on 1883.. keeps running), a publish on n1 received on n3, status,
+ * and a stop that leaves none of the three pids alive.
  */
 @Timeout(240)
 class ClusterScriptIT {
   private static final List<String> NODES = List.of("n1", "n2", "n3");
 
   @TempDir Path runDir;
+  @TempDir Path releaseDir;
   private Path root;
   private Map<String, String> env;
 
-  @Test
-  void startPublishOnN1ReceiveOnN3StatusAndStop() throws Exception {
-    root = RepoRoot.packaged();
+  @ParameterizedTest(name = "from the {0}")
+  @ValueSource(strings = {"checkout", "release"})
+  void startPublishOnN1ReceiveOnN3StatusAndStop(String from) throws Exception {
+    boolean release = from.equals("release");
+    root = release ? ReleaseTarball.unpack(releaseDir) : RepoRoot.packaged();
     int mqttBase = freeBase();
     int peerBase = freeBase();
-    env = Map.of(
+    env = new HashMap<>(release ? ReleaseTarball.withoutMaven(releaseDir) : Map.of());
+    env.putAll(Map.of(
         "SIMQTT_RUN_DIR", runDir.toString(),
         "SIMQTT_BASE_MQTT_PORT", Integer.toString(mqttBase),
         "SIMQTT_BASE_PEER_PORT", Integer.toString(peerBase),
         "SIMQTT_BASE_ADMIN_PORT", Integer.toString(freeBase()),
         "SIMQTT_BASE_METRICS_PORT", Integer.toString(freeBase()),
-        "SIMQTT_CLUSTER_SECRET", "cluster-script-it-secret-0123456789");
+        "SIMQTT_CLUSTER_SECRET", "cluster-script-it-secret-0123456789"));
 
     Script start = run("start", 150);
     assertEquals(0, start.exit, "start failed: " + start);
@@ -97,6 +104,7 @@ class ClusterScriptIT {
     }
     Script after = run("status", 30);
     assertEquals(3, after.exit, "status of a stopped cluster: " + after);
+    assertFalse(ReleaseTarball.mavenCalled(releaseDir), "a release script tried to run Maven");
   }
 
   private static void publishOnN1ReceiveOnN3(int mqttBase) throws InterruptedException {

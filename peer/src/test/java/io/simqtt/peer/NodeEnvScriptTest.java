@@ -1,0 +1,94 @@
+package io.simqtt.peer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * bin/node-env.sh's build decision, in a scratch tree with a stand-in {@code mvn}: a checkout
+ * builds when the jar is missing or older than a source, a release never does.
+ */
+class NodeEnvScriptTest {
+  private static final Instant BUILT = Instant.parse("2026-01-02T00:00:00Z");
+
+  @TempDir Path root;
+
+  private void file(String path, Instant modified) throws Exception {
+    Path p = root.resolve(path);
+    Files.createDirectories(p.getParent());
+    Files.writeString(p, "x");
+    Files.setLastModifiedTime(p, FileTime.from(modified));
+  }
+
+  /** Runs ensure_built with mvn on the PATH as a script that only says it ran. */
+  private ChildProcess ensureBuilt() throws Exception {
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(RepoRoot.find().resolve("bin/node-env.sh"), bin.resolve("node-env.sh"),
+        StandardCopyOption.REPLACE_EXISTING);
+    Path fakeBin = Files.createDirectories(root.resolve("fake-bin"));
+    Files.writeString(fakeBin.resolve("mvn"), "#!/bin/sh\necho mvn-ran\n");
+    fakeBin.resolve("mvn").toFile().setExecutable(true);
+    ChildProcess p = ChildProcess.start(List.of("bash", "-c",
+            "source \"$1/bin/node-env.sh\" && ensure_built test-script", "sh", root.toString()),
+        Map.of("PATH", fakeBin + ":" + System.getenv("PATH")));
+    assertEquals(0, p.awaitExit(30), p.stderr());
+    return p;
+  }
+
+  private void checkoutBuiltAt(Instant when) throws Exception {
+    file("pom.xml", BUILT.minusSeconds(60));
+    file("core/src/main/java/A.java", BUILT.minusSeconds(60));
+    file("core/src/test/java/ATest.java", BUILT.plusSeconds(60)); // tests do not count
+    file("core/target/classes/A.class", BUILT.plusSeconds(60)); // nor build output
+    file("peer/target/simqtt-node.jar", when);
+    Files.createDirectories(root.resolve("peer/target/lib"));
+  }
+
+  @Test
+  void upToDateCheckoutIsNotRebuilt() throws Exception {
+    checkoutBuiltAt(BUILT);
+    try (ChildProcess p = ensureBuilt()) {
+      assertEquals(List.of(), p.stdoutLines());
+    }
+  }
+
+  @Test
+  void sourceNewerThanTheJarRebuilds() throws Exception {
+    checkoutBuiltAt(BUILT);
+    file("peer/src/main/java/B.java", BUILT.plusSeconds(1));
+    try (ChildProcess p = ensureBuilt()) {
+      assertEquals(List.of("mvn-ran"), p.stdoutLines());
+      assertTrue(p.stderr().contains("test-script: sources changed since the last build"),
+          p.stderr());
+    }
+  }
+
+  @Test
+  void missingJarBuilds() throws Exception {
+    file("pom.xml", BUILT);
+    try (ChildProcess p = ensureBuilt()) {
+      assertEquals(List.of("mvn-ran"), p.stdoutLines());
+      assertTrue(p.stderr().contains("test-script: no build found"), p.stderr());
+    }
+  }
+
+  @Test
+  void releaseNeverBuilds() throws Exception {
+    file("lib/simqtt-node.jar", BUILT);
+    file("pom.xml", BUILT.plusSeconds(60)); // even beside newer files
+    try (ChildProcess p = ensureBuilt()) {
+      assertEquals(List.of(), p.stdoutLines());
+      assertFalse(p.stderr().contains("building"), p.stderr());
+    }
+  }
+}
