@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
+# Debian packages (the mosquitto command-line clients, systemd-analyze, Node.js and npm) and
+# MQTT.js (npm ci in interop/mqttjs, pinned by its lock file). CI runs exactly this (.ci/run).
+#
+#   bin/test.sh [MAVEN ARGS]     e.g. bin/test.sh -Pfaults, bin/test.sh -pl core -am
+#
+# Packages are installed with apt-get as root, or through sudo when it needs no password;
+# otherwise the script names the missing packages and stops before building.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# command the tests run -> the Debian package that provides it
+declare -A NEEDED=(
+  [mosquitto_pub]=mosquitto-clients
+  [mosquitto_sub]=mosquitto-clients
+  [systemd-analyze]=systemd
+  [node]=nodejs
+  [npm]=npm
+)
+
+missing_packages() {
+  local cmd
+  for cmd in "${!NEEDED[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || echo "${NEEDED[$cmd]}"
+  done | sort -u
+}
+
+install_packages() {
+  local -a sudo=()
+  if ((EUID != 0)); then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo -n)
+    else
+      echo "test: missing packages: $*; install them (apt-get install $*) or run as root" >&2
+      exit 1
+    fi
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "test: missing packages: $*; this script installs with apt-get (Debian, Ubuntu)" >&2
+    exit 1
+  fi
+  echo "test: installing $*" >&2
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "$@"
+}
+
+mapfile -t packages < <(missing_packages)
+if ((${#packages[@]} > 0)); then
+  install_packages "${packages[@]}"
+fi
+
+npm ci --prefix interop/mqttjs --no-audit --no-fund
+
+exec mvn -B -ntp verify "$@"
