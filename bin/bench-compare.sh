@@ -99,8 +99,8 @@ fi
 BENCH_JAR="$ROOT/bench/target/simqtt-bench.jar"
 if [[ ! -f "$BENCH_JAR" || ! -d "$ROOT/bench/target/lib" ]]; then
   echo "bench-compare: building the bench module ..." >&2
-  (cd "$ROOT" && { mvn -B -ntp -o -q -pl bench -am -DskipTests package \
-    || mvn -B -ntp -q -pl bench -am -DskipTests package; })
+  (cd "$ROOT" && { ./mvnw -B -ntp -o -q -pl bench -am -DskipTests package \
+    || ./mvnw -B -ntp -q -pl bench -am -DskipTests package; })
 fi
 CP="$BENCH_JAR:$ROOT/bench/target/lib/*"
 
@@ -113,6 +113,7 @@ fi
 
 # ---------------------------------------------------------------- broker processes
 STARTED_PIDS=()
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   local pid
   for pid in "${STARTED_PIDS[@]}"; do
@@ -303,7 +304,7 @@ for entry in "${SCENARIOS[@]}"; do
   if [[ -n "$ONLY" && ",$ONLY," != *",$name,"* ]]; then continue; fi
   if [[ "$name" == conn-storm && $i -gt 0 ]]; then restart_brokers; fi
   echo "== $name: $args" >&2
-  # shellcheck disable=SC2086 # args are deliberately split
+  # shellcheck disable=SC2086,SC2046 # args and extras are deliberately split
   if (( i % 2 == 0 )); then
     run_one "$name" mosquitto "$MOSQ_PORT" "$MOSQ_PID" $args
     run_one "$name" si-mqtt "$SI_PORT" "$SI_PID" $args $(si_extra "$name")

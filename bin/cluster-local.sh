@@ -17,7 +17,7 @@
 #   SIMQTT_BASE_METRICS_PORT  metrics port of n1; n2 and n3 take the next two (default 9464)
 #   SIMQTT_START_TIMEOUT    seconds start waits for all links (default 60)
 #   JAVA_OPTS               passed to each node's java (bin/start-node.sh)
-# From a source checkout, builds the node (mvn -DskipTests package) when it is missing or older
+# From a source checkout, builds the node (./mvnw -DskipTests package) when it is missing or older
 # than the sources; an unpacked release runs as it is.
 set -euo pipefail
 

@@ -2,7 +2,7 @@
 # with which options. Sets ROOT, JAR, LIB, CONF, JAVA and NODE_JAVA_OPTS, and ensure_built.
 # Two layouts: an unpacked release (lib/simqtt-node.jar beside bin/: nothing to build) and a
 # source checkout (peer/target, built with Maven when missing or older than the sources).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # its variables are for the scripts that source it
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [[ -f "$ROOT/lib/simqtt-node.jar" ]]; then
@@ -54,7 +54,7 @@ ensure_built() {
     why="sources changed since the last build"
   fi
   if [[ -n "$why" ]]; then
-    echo "$1: $why, building with Maven (mvn -DskipTests package) ..." >&2
-    (cd "$ROOT" && mvn -B -ntp -q -DskipTests package)
+    echo "$1: $why, building with Maven (./mvnw -DskipTests package) ..." >&2
+    (cd "$ROOT" && ./mvnw -B -ntp -q -DskipTests package)
   fi
 }

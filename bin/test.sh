@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
-# Debian packages (the mosquitto command-line clients, systemd-analyze, Node.js and npm) and
-# MQTT.js (npm ci in interop/mqttjs, pinned by its lock file). CI runs exactly this (.ci/run).
+# Debian packages (the mosquitto command-line clients, systemd-analyze, shellcheck, Node.js and
+# npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its lock file). Checks the scripts with
+# shellcheck first. Maven comes from ./mvnw. CI runs exactly this (.ci/run).
 #
 #   bin/test.sh [MAVEN ARGS]     e.g. bin/test.sh -Pfaults, bin/test.sh -pl core -am
 #
@@ -17,6 +18,7 @@ declare -A NEEDED=(
   [mosquitto_pub]=mosquitto-clients
   [mosquitto_sub]=mosquitto-clients
   [systemd-analyze]=systemd
+  [shellcheck]=shellcheck
   [node]=nodejs
   [npm]=npm
 )
@@ -53,6 +55,7 @@ if ((${#packages[@]} > 0)); then
   install_packages "${packages[@]}"
 fi
 
+shellcheck bin/*.sh .ci/run
 npm ci --prefix interop/mqttjs --no-audit --no-fund
 
-exec mvn -B -ntp verify "$@"
+exec ./mvnw -B -ntp verify "$@"

@@ -30,17 +30,16 @@ class NodeEnvScriptTest {
     Files.setLastModifiedTime(p, FileTime.from(modified));
   }
 
-  /** Runs ensure_built with mvn on the PATH as a script that only says it ran. */
+  /** Runs ensure_built with a stand-in ./mvnw that only says it ran. */
   private ChildProcess ensureBuilt() throws Exception {
     Path bin = Files.createDirectories(root.resolve("bin"));
     Files.copy(RepoRoot.find().resolve("bin/node-env.sh"), bin.resolve("node-env.sh"),
         StandardCopyOption.REPLACE_EXISTING);
-    Path fakeBin = Files.createDirectories(root.resolve("fake-bin"));
-    Files.writeString(fakeBin.resolve("mvn"), "#!/bin/sh\necho mvn-ran\n");
-    fakeBin.resolve("mvn").toFile().setExecutable(true);
+    Files.writeString(root.resolve("mvnw"), "#!/bin/sh\necho mvn-ran\n");
+    root.resolve("mvnw").toFile().setExecutable(true);
     ChildProcess p = ChildProcess.start(List.of("bash", "-c",
             "source \"$1/bin/node-env.sh\" && ensure_built test-script", "sh", root.toString()),
-        Map.of("PATH", fakeBin + ":" + System.getenv("PATH")));
+        Map.of());
     assertEquals(0, p.awaitExit(30), p.stderr());
     return p;
   }
