@@ -28,7 +28,14 @@ final class HandOvers {
 
   private record Key(String peerId, long claimId) {}
 
-  private record Pending(HandOver handOver, InboundLink link, ScheduledFuture<?> timeout) {}
+  /** The stream a claim came on, where its answer goes back (a peer's stream into this node). */
+  interface ReplyStream {
+    boolean isOpen();
+
+    void reply(PeerReply reply);
+  }
+
+  private record Pending(HandOver handOver, ReplyStream link, ScheduledFuture<?> timeout) {}
 
   private final ScheduledExecutorService timer;
   private final long timeoutMillis;
@@ -40,7 +47,7 @@ final class HandOvers {
   }
 
   /** Sends {@code h}'s state to the peer behind {@code link}, answering its claim. */
-  void send(String peerId, long claimId, HandOver h, InboundLink link) {
+  void send(String peerId, long claimId, HandOver h, ReplyStream link) {
     if (!link.isOpen()) {
       // The claim came on a stream that is gone: no answer could come back on it.
       h.abort();
@@ -94,7 +101,7 @@ final class HandOvers {
   }
 
   /** The stream a hand-over's answer would come on is gone: those sessions resume here. */
-  void linkLost(InboundLink link) {
+  void linkLost(ReplyStream link) {
     pending.forEach(
         (key, p) -> {
           if (p.link == link) {

@@ -9,6 +9,7 @@ import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.proto.peer.AppMessage;
+import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
@@ -18,6 +19,7 @@ import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
 import io.simqtt.proto.peer.Redirect;
+import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,8 +92,22 @@ final class OutboundLink implements Backpressure {
     DOWN
   }
 
+  /** What the link tells the rest of the node. Called on the link's thread. */
+  interface Listener {
+    /** The link is up: frames sent now ({@link #sendOnLinkThread}) go before any other. */
+    void linkUp(OutboundLink link);
+
+    void linkDown(String peerId);
+
+    void claimReply(String peerId, ClaimReply reply);
+
+    /** The peer has no member left of the shared groups it was chosen for. */
+    void sharedReturned(String peerId, SharedReturn returned);
+  }
+
   private final PeerAddress peer;
-  private final PeerCluster cluster;
+  private final Handshake handshake;
+  private final Listener listener;
   private final ManagedChannel channel;
   private final PeerServiceGrpc.PeerServiceStub stub;
   private final ExecutorService executor;
@@ -141,14 +157,16 @@ final class OutboundLink implements Backpressure {
 
   OutboundLink(
       PeerAddress peer,
-      PeerCluster cluster,
+      Handshake handshake,
+      Listener listener,
       ScheduledExecutorService timer,
       ClusterSettings.Timing timing,
       int maxFrameBytes,
       long budgetBytes) {
     this.peer = peer;
     this.budgetBytes = budgetBytes;
-    this.cluster = cluster;
+    this.handshake = handshake;
+    this.listener = listener;
     this.timer = timer;
     this.beatMillis = timing.keepAliveInterval().toMillis();
     this.silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
@@ -482,17 +500,17 @@ final class OutboundLink implements Backpressure {
     lastHeardNanos = System.nanoTime();
     switch (reply.getBodyCase()) {
       case CHALLENGE -> {
-        challenge = PeerCluster.newChallenge();
+        challenge = Handshake.newChallenge();
         long resendThrough = unacked.isEmpty() ? 0 : unacked.lastKey();
         send(
             PeerFrame.newBuilder()
                 .setHello(
-                    cluster.hello(
+                    handshake.hello(
                         peer.id(), reply.getChallenge().getNonce(), challenge, resendThrough))
                 .build());
       }
       case HELLO_ACCEPTED -> {
-        if (challenge != null && cluster.verifyAccepted(reply.getHelloAccepted(), challenge)) {
+        if (challenge != null && handshake.verifyAccepted(reply.getHelloAccepted(), challenge)) {
           forgetOtherIncarnation(reply.getHelloAccepted().getIncarnation());
           linkUp();
         } else {
@@ -500,14 +518,8 @@ final class OutboundLink implements Backpressure {
         }
       }
       case FORWARD_ACK -> onAck(reply.getForwardAck().getSeq());
-      case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
-      case SHARED_RETURN ->
-          cluster
-              .node()
-              .returnShared(
-                  ProtoConvert.fromProto(reply.getSharedReturn().getMessage()),
-                  reply.getSharedReturn().getSharedList(),
-                  peer.id());
+      case CLAIM_REPLY -> listener.claimReply(peer.id(), reply.getClaimReply());
+      case SHARED_RETURN -> listener.sharedReturned(peer.id(), reply.getSharedReturn());
       case HEARTBEAT -> {}
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
     }
@@ -532,7 +544,7 @@ final class OutboundLink implements Backpressure {
     peerLeft = false;
     attempt = 0;
     LOG.info("cluster link to {} up", peer.id());
-    cluster.onLinkUp(this);
+    listener.linkUp(this);
     while (!deferred.isEmpty()) {
       send(deferred.poll());
     }
@@ -602,7 +614,7 @@ final class OutboundLink implements Backpressure {
     challenge = null;
     pending.clear();
     flushBatch();
-    cluster.onLinkDown(peer.id());
+    listener.linkDown(peer.id());
     if (stopped) {
       return;
     }
