@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +44,7 @@ final class ClaimBook {
   private final LocalNode node;
   private final LinkDirectory links;
   private final HybridClock clock;
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final long answerTimeoutMillis;
   /** Extra wait for a state still arriving in parts; well inside the holder's own timeout. */
   private final long transferGraceMillis;
@@ -57,7 +56,7 @@ final class ClaimBook {
   ClaimBook(
       LocalNode node,
       LinkDirectory links,
-      ScheduledExecutorService timer,
+      Scheduler timer,
       Duration answerTimeout,
       Duration handOverTimeout) {
     this.nodeId = node.nodeId();
@@ -217,7 +216,7 @@ final class ClaimBook {
    */
   CompletableFuture<Answer> onRemoteClaim(String peerId, SessionClaim claim) {
     clock.observe(claim.getHlc());
-    long arrived = System.nanoTime();
+    long arrived = timer.nanoTime();
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     Runnable handOver =
         () ->
@@ -251,7 +250,7 @@ final class ClaimBook {
     if (h == null) {
       return Answer.NONE;
     }
-    if (System.nanoTime() - arrivedNanos > TimeUnit.MILLISECONDS.toNanos(answerTimeoutMillis)) {
+    if (timer.nanoTime() - arrivedNanos > TimeUnit.MILLISECONDS.toNanos(answerTimeoutMillis)) {
       h.abort();
       return Answer.NONE;
     }

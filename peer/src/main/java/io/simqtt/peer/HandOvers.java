@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,13 +33,13 @@ final class HandOvers {
     void reply(PeerReply reply);
   }
 
-  private record Pending(HandOver handOver, ReplyStream link, ScheduledFuture<?> timeout) {}
+  private record Pending(HandOver handOver, ReplyStream link, Scheduler.Cancellable timeout) {}
 
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final long timeoutMillis;
   private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
 
-  HandOvers(ScheduledExecutorService timer, Duration timeout) {
+  HandOvers(Scheduler timer, Duration timeout) {
     this.timer = timer;
     this.timeoutMillis = timeout.toMillis();
   }
@@ -54,7 +52,7 @@ final class HandOvers {
       return;
     }
     Key key = new Key(peerId, claimId);
-    ScheduledFuture<?> timeout =
+    Scheduler.Cancellable timeout =
         timer.schedule(
             () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
             timeoutMillis,
@@ -92,7 +90,7 @@ final class HandOvers {
       }
       return;
     }
-    p.timeout.cancel(false);
+    p.timeout.cancel();
     if (installed) {
       p.handOver.confirm(peerId);
     } else {
@@ -113,7 +111,7 @@ final class HandOvers {
   private void abort(Key key, String why) {
     Pending p = pending.remove(key);
     if (p != null) {
-      p.timeout.cancel(false);
+      p.timeout.cancel();
       LOG.warn("session {} stays here: hand-over to {} not confirmed ({})",
           p.handOver.clientId(), key.peerId, why);
       p.handOver.abort();

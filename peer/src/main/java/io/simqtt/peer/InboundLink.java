@@ -25,8 +25,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +57,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       HandOvers handOvers,
       LocalNode node,
       OutboundLinks links,
-      ScheduledExecutorService timer,
+      Scheduler timer,
       long silenceNanos) {}
 
   private final Context cx;
@@ -69,8 +67,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   /** The last forward number the peer said it re-sends first (its Hello); 0 = none. */
   private long resendThrough;
   private volatile boolean closed;
-  private volatile long lastHeardNanos = System.nanoTime();
-  private ScheduledFuture<?> watchdog;
+  private volatile long lastHeardNanos;
+  private Scheduler.Cancellable watchdog;
   /** Routes of a snapshot whose last part has not arrived yet; null otherwise. */
   private Map<String, Integer> snapshotParts;
   // Guarded by this: the ack state is shared with the timer thread.
@@ -83,6 +81,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   InboundLink(Context cx, ServerCallStreamObserver<PeerReply> replies) {
     this.cx = cx;
     this.replies = replies;
+    this.lastHeardNanos = cx.timer().nanoTime();
     replies.setOnReadyHandler(this::drainReplies);
   }
 
@@ -94,7 +93,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
             .build());
     long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(cx.silenceNanos()) / 4);
     synchronized (this) {
-      watchdog = cx.timer().scheduleAtFixedRate(this::watch, period, period, TimeUnit.MILLISECONDS);
+      watchdog = cx.timer().scheduleRepeating(this::watch, period, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -110,7 +109,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
 
   @Override
   public void onNext(PeerFrame frame) {
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = cx.timer().nanoTime();
     if (closed) {
       return;
     }
@@ -268,7 +267,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
 
   /** Closes a stream whose peer has been silent too long (frozen, partitioned, gone). */
   private void watch() {
-    long silent = System.nanoTime() - lastHeardNanos;
+    long silent = cx.timer().nanoTime() - lastHeardNanos;
     if (silent <= cx.silenceNanos() || closed) {
       return;
     }
@@ -353,7 +352,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     if (watchdog == null) {
       return;
     }
-    watchdog.cancel(false);
+    watchdog.cancel();
     watchdog = null;
     cx.streams().down(peerId, this);
   }

@@ -3,8 +3,6 @@ package io.simqtt.peer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,21 +19,21 @@ final class InboundStreams {
   private final OutboundLinks links;
   private final RemoteRoutes routes;
   private final HandOvers handOvers;
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final Duration deadAfter;
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
-  /** Per peer whose stream into this node is gone: since when (nanoTime). */
+  /** Per peer whose stream into this node is gone: since when ({@link Scheduler#nanoTime}). */
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
   /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
   private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
-  private final Map<String, ScheduledFuture<?>> routeWithdrawals = new ConcurrentHashMap<>();
+  private final Map<String, Scheduler.Cancellable> routeWithdrawals = new ConcurrentHashMap<>();
 
   InboundStreams(
       OutboundLinks links,
       RemoteRoutes routes,
       HandOvers handOvers,
-      ScheduledExecutorService timer,
+      Scheduler timer,
       Duration deadAfter) {
     this.links = links;
     this.routes = routes;
@@ -59,13 +57,13 @@ final class InboundStreams {
       return in.caughtUp();
     }
     Long since = downSince.get(peerId);
-    return since != null && System.nanoTime() - since >= deadAfter.toNanos();
+    return since != null && timer.nanoTime() - since >= deadAfter.toNanos();
   }
 
   void up(String peerId, long peerIncarnation, InboundLink link) {
-    ScheduledFuture<?> withdrawal = routeWithdrawals.remove(peerId);
+    Scheduler.Cancellable withdrawal = routeWithdrawals.remove(peerId);
     if (withdrawal != null) {
-      withdrawal.cancel(false);
+      withdrawal.cancel();
     }
     links.get(peerId).peerIsListening();
     downSince.remove(peerId);
@@ -87,7 +85,7 @@ final class InboundStreams {
     if (peerId == null || !inbound.remove(peerId, link)) {
       return;
     }
-    downSince.put(peerId, System.nanoTime());
+    downSince.put(peerId, timer.nanoTime());
     // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
     // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.
     routes.withdraw(peerId, f -> f.startsWith(SHARE_PREFIX));

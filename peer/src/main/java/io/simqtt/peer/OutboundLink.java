@@ -30,8 +30,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -111,7 +109,7 @@ final class OutboundLink implements Backpressure {
   private final ManagedChannel channel;
   private final PeerServiceGrpc.PeerServiceStub stub;
   private final ExecutorService executor;
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final long silenceNanos;
   private final long beatMillis;
   private final long budgetBytes;
@@ -131,7 +129,7 @@ final class OutboundLink implements Backpressure {
 
   private volatile State state = State.DOWN;
   /** Since when the link has not been up (from the start until it first comes up). */
-  private volatile long downSinceNanos = System.nanoTime();
+  private volatile long downSinceNanos;
   /** The peer said Goodbye; cleared when the link comes up again. */
   private volatile boolean peerLeft;
   // Confined to executor:
@@ -153,13 +151,13 @@ final class OutboundLink implements Backpressure {
   /** What our Hello asked the peer to prove the secret over. */
   private byte[] challenge;
   private long lastHeardNanos;
-  private ScheduledFuture<?> watchdog;
+  private Scheduler.Cancellable watchdog;
 
   OutboundLink(
       PeerAddress peer,
       Handshake handshake,
       Listener listener,
-      ScheduledExecutorService timer,
+      Scheduler timer,
       ClusterSettings.Timing timing,
       int maxFrameBytes,
       long budgetBytes) {
@@ -168,6 +166,7 @@ final class OutboundLink implements Backpressure {
     this.handshake = handshake;
     this.listener = listener;
     this.timer = timer;
+    this.downSinceNanos = timer.nanoTime();
     this.beatMillis = timing.keepAliveInterval().toMillis();
     this.silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     this.channel =
@@ -203,7 +202,7 @@ final class OutboundLink implements Backpressure {
    * and hold sessions nobody else can vouch for.
    */
   boolean isSuspect(long deadAfterNanos) {
-    return state != State.UP && !peerLeft && System.nanoTime() - downSinceNanos < deadAfterNanos;
+    return state != State.UP && !peerLeft && timer.nanoTime() - downSinceNanos < deadAfterNanos;
   }
 
   /** The peer said it is stopping: until it is back, it holds nothing to wait for. */
@@ -487,17 +486,17 @@ final class OutboundLink implements Backpressure {
     }
     // The peer answers with its challenge; one that never does (a frozen process whose kernel
     // still completes TCP handshakes) is given up on like a silent one.
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = timer.nanoTime();
     watchdog =
-        timer.scheduleAtFixedRate(
-            () -> onLinkThread(() -> watch(g)), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        timer.scheduleRepeating(
+            () -> onLinkThread(() -> watch(g)), beatMillis, TimeUnit.MILLISECONDS);
   }
 
   private void onReply(long g, PeerReply reply) {
     if (g != generation) {
       return;
     }
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = timer.nanoTime();
     switch (reply.getBodyCase()) {
       case CHALLENGE -> {
         challenge = Handshake.newChallenge();
@@ -581,7 +580,7 @@ final class OutboundLink implements Backpressure {
     if (g != generation || out == null) {
       return;
     }
-    long silent = System.nanoTime() - lastHeardNanos;
+    long silent = timer.nanoTime() - lastHeardNanos;
     if (silent > silenceNanos) {
       fail(g, "no answer for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
     } else if (state == State.UP) {
@@ -607,7 +606,7 @@ final class OutboundLink implements Backpressure {
     cancelWatchdog();
     boolean wasUp = state == State.UP;
     if (wasUp) {
-      downSinceNanos = System.nanoTime();
+      downSinceNanos = timer.nanoTime();
     }
     state = State.DOWN;
     out = null;
@@ -631,7 +630,7 @@ final class OutboundLink implements Backpressure {
 
   private void cancelWatchdog() {
     if (watchdog != null) {
-      watchdog.cancel(false);
+      watchdog.cancel();
       watchdog = null;
     }
   }

@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -47,13 +45,7 @@ public final class PeerCluster implements Cluster {
   private final NodeSettings settings;
   private final ClusterSettings config;
   private final Handshake handshake;
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "simqtt-peer-timer");
-            t.setDaemon(true);
-            return t;
-          });
+  private final Scheduler timer;
   private final ClusterSettings.Timing timing;
   /** The largest frame a link accepts; every frame sent is kept below it. */
   private final int maxFrameBytes;
@@ -67,7 +59,13 @@ public final class PeerCluster implements Cluster {
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
 
   public PeerCluster(NodeSettings settings) {
+    this(settings, new SystemScheduler());
+  }
+
+  /** With {@code timer} for every timeout and timer of the cluster (tests: manual time). */
+  PeerCluster(NodeSettings settings, Scheduler timer) {
     this.settings = settings;
+    this.timer = timer;
     this.config = settings.cluster();
     this.timing = config.timing();
     this.maxFrameBytes = settings.mqtt().limits().maxPacketSize() + FRAME_HEADROOM;
@@ -122,7 +120,7 @@ public final class PeerCluster implements Cluster {
           "cannot listen for peers on " + config.listen().host() + ":" + config.listen().port(),
           e);
     }
-    timer.scheduleAtFixedRate(links::releaseDeadLinks, 1, 1, TimeUnit.SECONDS);
+    timer.scheduleRepeating(links::releaseDeadLinks, 1, TimeUnit.SECONDS);
     LinkEvents events = new LinkEvents(node, localRoutes, claims);
     for (PeerAddress p : config.peers()) {
       links.add(
@@ -143,7 +141,7 @@ public final class PeerCluster implements Cluster {
         Thread.currentThread().interrupt();
       }
     }
-    timer.shutdownNow();
+    timer.shutdown();
   }
 
   @Override
