@@ -2,7 +2,6 @@ package io.simqtt.peer;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings;
@@ -152,14 +151,17 @@ final class OutboundLink implements Backpressure {
   private byte[] challenge;
   private long lastHeardNanos;
   private Scheduler.Cancellable watchdog;
+  /** When the last keep-alive round fell due, and when a heartbeat was last answered. */
+  private volatile long beatDueNanos;
+  private volatile long beatAnsweredNanos;
 
   OutboundLink(
       PeerAddress peer,
+      ManagedChannel channel,
       Handshake handshake,
       Listener listener,
       Scheduler timer,
       ClusterSettings.Timing timing,
-      int maxFrameBytes,
       long budgetBytes) {
     this.peer = peer;
     this.budgetBytes = budgetBytes;
@@ -169,16 +171,7 @@ final class OutboundLink implements Backpressure {
     this.downSinceNanos = timer.nanoTime();
     this.beatMillis = timing.keepAliveInterval().toMillis();
     this.silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
-    this.channel =
-        NettyChannelBuilder.forAddress(peer.host(), peer.port())
-            .usePlaintext()
-            .directExecutor()
-            .maxInboundMessageSize(maxFrameBytes)
-            // A backstop for idle transports; gRPC raises anything under 10 s to 10 s.
-            .keepAliveTime(timing.keepAliveInterval().toMillis(), TimeUnit.MILLISECONDS)
-            .keepAliveTimeout(timing.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .keepAliveWithoutCalls(true)
-            .build();
+    this.channel = channel;
     this.stub = PeerServiceGrpc.newStub(channel);
     this.executor =
         Executors.newSingleThreadExecutor(
@@ -445,6 +438,15 @@ final class OutboundLink implements Backpressure {
     send(frame);
   }
 
+  /**
+   * Whether the heartbeat of the last keep-alive round (if any since the link came up) was
+   * answered: a test moving time by hand waits for this before moving it further, as real time
+   * would not outrun a healthy peer's answer.
+   */
+  boolean heartbeatAnswered() {
+    return beatAnsweredNanos >= beatDueNanos;
+  }
+
   /** Unacknowledged forwards, for status. */
   int unackedCount() {
     return unacked.size();
@@ -489,7 +491,12 @@ final class OutboundLink implements Backpressure {
     lastHeardNanos = timer.nanoTime();
     watchdog =
         timer.scheduleRepeating(
-            () -> onLinkThread(() -> watch(g)), beatMillis, TimeUnit.MILLISECONDS);
+            () -> {
+              beatDueNanos = timer.nanoTime();
+              onLinkThread(() -> watch(g));
+            },
+            beatMillis,
+            TimeUnit.MILLISECONDS);
   }
 
   private void onReply(long g, PeerReply reply) {
@@ -519,7 +526,7 @@ final class OutboundLink implements Backpressure {
       case FORWARD_ACK -> onAck(reply.getForwardAck().getSeq());
       case CLAIM_REPLY -> listener.claimReply(peer.id(), reply.getClaimReply());
       case SHARED_RETURN -> listener.sharedReturned(peer.id(), reply.getSharedReturn());
-      case HEARTBEAT -> {}
+      case HEARTBEAT -> beatAnsweredNanos = lastHeardNanos;
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
     }
   }
@@ -539,6 +546,8 @@ final class OutboundLink implements Backpressure {
   }
 
   private void linkUp() {
+    beatDueNanos = 0;
+    beatAnsweredNanos = 0;
     state = State.UP;
     peerLeft = false;
     attempt = 0;

@@ -2,7 +2,7 @@ package io.simqtt.peer;
 
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.netty.NettyServerBuilder;
+import io.grpc.ServerBuilder;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.config.NodeSettings;
@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
@@ -46,6 +47,7 @@ public final class PeerCluster implements Cluster {
   private final ClusterSettings config;
   private final Handshake handshake;
   private final Scheduler timer;
+  private final PeerTransport transport;
   private final ClusterSettings.Timing timing;
   /** The largest frame a link accepts; every frame sent is kept below it. */
   private final int maxFrameBytes;
@@ -59,12 +61,16 @@ public final class PeerCluster implements Cluster {
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
 
   public PeerCluster(NodeSettings settings) {
-    this(settings, new SystemScheduler());
+    this(settings, new NettyPeerTransport(settings.cluster()), new SystemScheduler());
   }
 
-  /** With {@code timer} for every timeout and timer of the cluster (tests: manual time). */
-  PeerCluster(NodeSettings settings, Scheduler timer) {
+  /**
+   * With {@code transport} for the peer listener and links, and {@code timer} for every timeout
+   * and timer of the cluster (tests: in-process links on manual time).
+   */
+  PeerCluster(NodeSettings settings, PeerTransport transport, Scheduler timer) {
     this.settings = settings;
+    this.transport = transport;
     this.timer = timer;
     this.config = settings.cluster();
     this.timing = config.timing();
@@ -99,18 +105,8 @@ public final class PeerCluster implements Cluster {
             handshake, inbound, remoteRoutes, claims, handOvers, node, links, timer,
             silenceNanos);
     try {
-      NettyServerBuilder builder =
-          NettyServerBuilder.forAddress(
-                  new InetSocketAddress(config.listen().host(), config.listen().port()))
-              .directExecutor()
-              .maxInboundMessageSize(maxFrameBytes)
-              // A backstop for idle transports (gRPC raises it to 10 s at least); peers' own
-              // pings are allowed at that rate. Liveness itself is the links' heartbeats.
-              .keepAliveTime(timing.keepAliveInterval().toMillis(), TimeUnit.MILLISECONDS)
-              .keepAliveTimeout(timing.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-              .permitKeepAliveTime(5, TimeUnit.SECONDS)
-              .permitKeepAliveWithoutCalls(true)
-              .addService(new PeerService(context));
+      ServerBuilder<?> builder =
+          transport.server(maxFrameBytes).addService(new PeerService(context));
       synchronized (this) {
         extraServices.forEach(builder::addService);
         server = builder.build().start();
@@ -125,7 +121,13 @@ public final class PeerCluster implements Cluster {
     for (PeerAddress p : config.peers()) {
       links.add(
           new OutboundLink(
-              p, handshake, events, timer, timing, maxFrameBytes, config.maxLinkBacklog()));
+              p,
+              transport.channel(p, maxFrameBytes),
+              handshake,
+              events,
+              timer,
+              timing,
+              config.maxLinkBacklog()));
     }
     links.all().forEach(OutboundLink::start);
   }
@@ -213,7 +215,7 @@ public final class PeerCluster implements Cluster {
 
   // ---- status ----
 
-  /** The bound peer listener address (the real port when 0 was configured). */
+  /** The bound peer listener address (the real port when 0 was configured); TCP links only. */
   public InetSocketAddress listenAddress() {
     return (InetSocketAddress) server.getListenSockets().get(0);
   }
@@ -261,6 +263,20 @@ public final class PeerCluster implements Cluster {
 
   public long incarnation() {
     return handshake.incarnation();
+  }
+
+  /**
+   * Whether every link that is up to a peer {@code reachable} accepts had the heartbeat of its
+   * last keep-alive round answered; for tests that move time by hand.
+   */
+  boolean heartbeatsAnswered(Predicate<String> reachable) {
+    for (OutboundLink l : links.all()) {
+      if (l.state() == OutboundLink.State.UP && reachable.test(l.peerId())
+          && !l.heartbeatAnswered()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** This node's Hello and its checks of peers', for tests of the handshake. */

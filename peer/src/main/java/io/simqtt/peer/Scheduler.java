@@ -19,11 +19,16 @@ interface Scheduler {
   /** Runs {@code task} every {@code period}, the first time one period from now. */
   Cancellable scheduleRepeating(Runnable task, long period, TimeUnit unit);
 
-  /** Drops every task not run yet; later ones are refused as a stopped executor refuses them. */
+  /**
+   * Drops every task not run yet, and any scheduled later: a stopping node's streams end on
+   * gRPC's threads and may still arm timers that have nothing left to act on.
+   */
   void shutdown();
 
   /** A scheduled task; cancelling one that ran or was cancelled already does nothing. */
   interface Cancellable {
+    Cancellable NONE = () -> {};
+
     void cancel();
   }
 }

@@ -1,6 +1,7 @@
 package io.simqtt.peer;
 
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -21,14 +22,22 @@ final class SystemScheduler implements Scheduler {
 
   @Override
   public Cancellable schedule(Runnable task, long delay, TimeUnit unit) {
-    var f = timer.schedule(task, delay, unit);
-    return () -> f.cancel(false);
+    try {
+      var f = timer.schedule(task, delay, unit);
+      return () -> f.cancel(false);
+    } catch (RejectedExecutionException shutDown) {
+      return Cancellable.NONE;
+    }
   }
 
   @Override
   public Cancellable scheduleRepeating(Runnable task, long period, TimeUnit unit) {
-    var f = timer.scheduleAtFixedRate(task, period, period, unit);
-    return () -> f.cancel(false);
+    try {
+      var f = timer.scheduleAtFixedRate(task, period, period, unit);
+      return () -> f.cancel(false);
+    } catch (RejectedExecutionException shutDown) {
+      return Cancellable.NONE;
+    }
   }
 
   @Override
