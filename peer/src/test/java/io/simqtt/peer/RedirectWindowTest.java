@@ -12,7 +12,6 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.Clients;
 import io.simqtt.core.it.RawClient;
-import java.time.Duration;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
