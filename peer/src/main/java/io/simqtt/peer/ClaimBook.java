@@ -179,7 +179,9 @@ final class ClaimBook {
     try {
       state = ProtoConvert.fromProto(SessionState.parseFrom(bytes));
     } catch (InvalidProtocolBufferException e) {
-      LOG.error("session state for {} from {} is unreadable; it stays there", c.clientId, peerId, e);
+      LOG.atError().addKeyValue("clientId", c.clientId).addKeyValue("peer", peerId)
+          .addKeyValue("reason", "state_unreadable").setCause(e)
+          .log("session state for {} from {} is unreadable; it stays there", c.clientId, peerId);
       settle(peerId, c, false);
       c.refused = true;
       return;
@@ -276,7 +278,9 @@ final class ClaimBook {
       timer.schedule(() -> timeOut(c), transferGraceMillis, TimeUnit.MILLISECONDS);
       return;
     }
-    LOG.warn("claim for client {} unanswered by {}", c.clientId, c.awaiting);
+    LOG.atWarn().addKeyValue("clientId", c.clientId).addKeyValue("peer", c.awaiting)
+        .addKeyValue("reason", "claim_timeout")
+        .log("claim for client {} unanswered by {}", c.clientId, c.awaiting);
     c.parts.keySet().forEach(holder -> settle(holder, c, false));
     c.parts.clear();
     finish(c);

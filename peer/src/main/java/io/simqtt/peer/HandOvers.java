@@ -112,8 +112,10 @@ final class HandOvers {
     Pending p = pending.remove(key);
     if (p != null) {
       p.timeout.cancel();
-      LOG.warn("session {} stays here: hand-over to {} not confirmed ({})",
-          p.handOver.clientId(), key.peerId, why);
+      LOG.atWarn().addKeyValue("clientId", p.handOver.clientId()).addKeyValue("peer", key.peerId)
+          .addKeyValue("reason", why)
+          .log("session {} stays here: hand-over to {} not confirmed ({})",
+              p.handOver.clientId(), key.peerId, why);
       p.handOver.abort();
     }
   }

@@ -627,7 +627,9 @@ final class OutboundLink implements Backpressure {
       return;
     }
     if (wasUp) {
-      LOG.warn("cluster link to {} down: {}", peer.id(), t == null ? "closed" : t.getMessage());
+      String reason = t == null ? "closed" : t.getMessage();
+      LOG.atWarn().addKeyValue("peer", peer.id()).addKeyValue("reason", reason)
+          .log("cluster link to {} down: {}", peer.id(), reason);
     } else {
       LOG.debug("cluster link to {} not established: {}", peer.id(), t);
     }
