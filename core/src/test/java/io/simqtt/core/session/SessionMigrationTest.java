@@ -8,12 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
-import io.simqtt.core.cluster.Backpressure;
-import io.simqtt.core.cluster.ClaimResult;
-import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.cluster.ForwardCopy;
-import io.simqtt.core.cluster.LocalNode;
-import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
@@ -241,50 +235,5 @@ class SessionMigrationTest {
 
   private <T> T onLoop(Callable<T> task) throws Exception {
     return loop.submit(task).get(5, TimeUnit.SECONDS);
-  }
-
-  /** Records redirects as "node:number:hops"; the rest of the cluster does nothing. */
-  private static final class RecordingCluster implements Cluster {
-    final List<String> redirects = new ArrayList<>();
-
-    @Override
-    public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
-      redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
-    }
-
-    @Override
-    public void start(LocalNode node) {}
-
-    @Override
-    public void stop() {}
-
-    @Override
-    public void subscriptionAdded(String filter) {}
-
-    @Override
-    public void subscriptionRemoved(String filter) {}
-
-    @Override
-    public Backpressure forward(Message message, List<ForwardCopy> copies) {
-      return null;
-    }
-
-    @Override
-    public boolean canReach(String nodeId) {
-      return true;
-    }
-
-    @Override
-    public boolean isSettled() {
-      return true;
-    }
-
-    @Override
-    public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
-
-    @Override
-    public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
-      return CompletableFuture.completedFuture(ClaimResult.NONE);
-    }
   }
 }
