@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
@@ -62,8 +62,12 @@ public final class Session extends SerialExecutor {
   private volatile long ownedSince;
   private long expiryInterval;
   private Will will;
-  private Future<?> willTimer;
-  private Future<?> expiryTimer;
+  private ScheduledFuture<?> willTimer;
+  /**
+   * While offline, the session ends when this fires: its deadline is the session's expiry (a
+   * hand-over reads it, so one that does not happen keeps it). A moved session's redirect time.
+   */
+  private ScheduledFuture<?> expiryTimer;
   /**
    * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
    * compared for equality, and attach cancels the timers too, so wrapping around is harmless; an
@@ -236,19 +240,30 @@ public final class Session extends SerialExecutor {
         }, delay);
       }
     }
-    scheduleExpiry();
+    scheduleExpiry(now() + TimeUnit.SECONDS.toMillis(expiryInterval));
   }
 
-  /** Without a connection the session ends when its expiry interval has passed. */
-  private void scheduleExpiry() {
+  /**
+   * When the session ends if no connection attaches: the deadline its expiry timer runs to while
+   * it is offline, else its expiry interval from now (its connection is about to go).
+   */
+  private long expiryDeadline() {
+    long now = now();
+    return connection == null && expiryTimer != null
+        ? now + expiryTimer.getDelay(TimeUnit.MILLISECONDS)
+        : now + TimeUnit.SECONDS.toMillis(expiryInterval);
+  }
+
+  /** Without a connection the session ends at {@code deadlineMillis} (wall clock). */
+  private void scheduleExpiry(long deadlineMillis) {
     if (expiryInterval != SessionExpiry.NEVER) {
       int at = epoch;
-      expiryTimer = schedule(() -> {
+      expiryTimer = scheduleMillis(() -> {
         if (epoch == at && connection == null) {
           releaseShared();
           end();
         }
-      }, expiryInterval);
+      }, Math.max(0, deadlineMillis - now()));
     }
   }
 
@@ -308,6 +323,7 @@ public final class Session extends SerialExecutor {
       migration.waiting.add(new Migration.Request(cleanStart, result));
       return;
     }
+    long expiresAt = expiryDeadline();
     epoch++;
     cancelTimers();
     closeTakenOver("the client connected to another node");
@@ -319,7 +335,7 @@ public final class Session extends SerialExecutor {
     }
     // The will waits with the state: a hand-over that does not happen leaves the session as it
     // was, will included.
-    HandOver h = new HandOver(this, snapshot(), will);
+    HandOver h = new HandOver(this, snapshot(), will, expiresAt);
     will = null;
     // What was sent belongs to the new owner once it confirms; what arrives from now on waits
     // here in the queue and follows it.
@@ -444,7 +460,8 @@ public final class Session extends SerialExecutor {
       yieldTo(yieldTo);
       return;
     }
-    scheduleExpiry();
+    // It expires when it would have had it never been frozen.
+    scheduleExpiry(h.expiresAtMillis());
     answerWaiting(m);
   }
 
@@ -795,11 +812,11 @@ public final class Session extends SerialExecutor {
     }
   }
 
-  private Future<?> schedule(Runnable task, long seconds) {
+  private ScheduledFuture<?> schedule(Runnable task, long seconds) {
     return scheduleMillis(task, TimeUnit.SECONDS.toMillis(seconds));
   }
 
-  private Future<?> scheduleMillis(Runnable task, long millis) {
+  private ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {
     return context.clock().schedule(home(), () -> execute(task), millis);
   }
 

@@ -1,7 +1,7 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,7 +20,7 @@ interface SessionClock {
         }
 
         @Override
-        public Future<?> schedule(EventExecutor loop, Runnable task, long delayMillis) {
+        public ScheduledFuture<?> schedule(EventExecutor loop, Runnable task, long delayMillis) {
           return loop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
         }
       };
@@ -28,6 +28,9 @@ interface SessionClock {
   /** Wall-clock milliseconds. */
   long millis();
 
-  /** Runs {@code task} after {@code delayMillis}; cancelling the result stops it. */
-  Future<?> schedule(EventExecutor loop, Runnable task, long delayMillis);
+  /**
+   * Runs {@code task} after {@code delayMillis}; cancelling the result stops it, and its delay
+   * is the time left.
+   */
+  ScheduledFuture<?> schedule(EventExecutor loop, Runnable task, long delayMillis);
 }

@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link SessionClock} that moves only when the test says so: {@link #advance} runs the timers
@@ -13,7 +15,26 @@ import java.util.concurrent.Future;
  * to the session, which runs it on its loop).
  */
 final class ManualClock implements SessionClock {
-  private record Timer(long dueMillis, Runnable task, CompletableFuture<Void> handle) {}
+  /** A timer is its own handle: cancelled by the session, its delay counted on this clock. */
+  private final class Timer extends CompletableFuture<Void> implements ScheduledFuture<Void> {
+    final long dueMillis;
+    final Runnable task;
+
+    Timer(long dueMillis, Runnable task) {
+      this.dueMillis = dueMillis;
+      this.task = task;
+    }
+
+    @Override
+    public long getDelay(TimeUnit unit) {
+      return unit.convert(dueMillis - millis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public int compareTo(Delayed other) {
+      return Long.compare(getDelay(TimeUnit.MILLISECONDS), other.getDelay(TimeUnit.MILLISECONDS));
+    }
+  }
 
   private final List<Timer> timers = new ArrayList<>();
   private long now;
@@ -28,10 +49,11 @@ final class ManualClock implements SessionClock {
   }
 
   @Override
-  public synchronized Future<?> schedule(EventExecutor loop, Runnable task, long delayMillis) {
-    CompletableFuture<Void> handle = new CompletableFuture<>();
-    timers.add(new Timer(now + delayMillis, task, handle));
-    return handle;
+  public synchronized ScheduledFuture<?> schedule(
+      EventExecutor loop, Runnable task, long delayMillis) {
+    Timer t = new Timer(now + delayMillis, task);
+    timers.add(t);
+    return t;
   }
 
   /** Moves the clock forward, running every timer due by then that was not cancelled. */
@@ -45,28 +67,19 @@ final class ManualClock implements SessionClock {
       synchronized (this) {
         next =
             timers.stream()
-                .filter(t -> t.dueMillis() <= until)
-                .min(Comparator.comparingLong(Timer::dueMillis))
+                .filter(t -> t.dueMillis <= until)
+                .min(Comparator.comparingLong((Timer t) -> t.dueMillis))
                 .orElse(null);
         if (next == null) {
           now = until;
           return;
         }
         timers.remove(next);
-        now = Math.max(now, next.dueMillis());
+        now = Math.max(now, next.dueMillis);
       }
-      if (!next.handle().isCancelled()) {
-        next.task().run();
+      if (!next.isCancelled()) {
+        next.task.run();
       }
     }
-  }
-
-  /** Deadlines of the timers not run and not cancelled yet, in milliseconds of this clock. */
-  synchronized List<Long> pendingDeadlines() {
-    return timers.stream()
-        .filter(t -> !t.handle().isCancelled())
-        .map(Timer::dueMillis)
-        .sorted()
-        .toList();
   }
 }
