@@ -424,6 +424,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     ConnectTerms t = terms;
     Session s = context.sessions().claim(t.clientId(), loop.loop(), claimed.state() != null);
     if (s == null) {
+      claimed.refused().run();
       // 0x97 on MQTT 5; the encoder answers 3.1.1 clients with 3 (Server unavailable).
       refuse(
           ReasonCode.QUOTA_EXCEEDED,
