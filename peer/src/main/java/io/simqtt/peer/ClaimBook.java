@@ -301,14 +301,21 @@ final class ClaimBook {
       result = ClaimResult.REFUSED;
     } else if (c.state != null) {
       result =
-          new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, c.hlc, () -> attached(c));
+          new ClaimResult(
+              ClaimResult.Outcome.HANDED_OVER,
+              c.state,
+              c.hlc,
+              () -> attached(c),
+              () -> refusedAfterAll(c));
     } else if (!c.awaiting.isEmpty() || c.holderMayBeDown) {
       // A silent or down peer may hold the session: a fresh one now could be a second copy.
       // This connect never attaches: other nodes' claims need not wait for it.
       c.refused = true;
       result = ClaimResult.UNAVAILABLE;
     } else {
-      result = new ClaimResult(ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c));
+      result =
+          new ClaimResult(
+              ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c), () -> refusedAfterAll(c));
     }
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.
@@ -327,6 +334,24 @@ final class ClaimBook {
       c.attached = true;
       if (c.holder != null) {
         settle(c.holder, c, true);
+      }
+    }
+    releaseWaiting(c);
+  }
+
+  /**
+   * The broker refused the connect of a claim that went through (its session cap): nothing will
+   * attach, so hand-overs waiting for the attach go ahead now (they find no session here) instead
+   * of when the claim is forgotten, and state a holder sent goes back to it.
+   */
+  private void refusedAfterAll(LocalClaim c) {
+    synchronized (this) {
+      if (c.attached || c.refused) {
+        return;
+      }
+      c.refused = true;
+      if (c.holder != null) {
+        settle(c.holder, c, false);
       }
     }
     releaseWaiting(c);
