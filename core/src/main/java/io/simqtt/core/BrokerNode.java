@@ -128,6 +128,8 @@ final class BrokerNode implements LocalNode {
             .log("client {} was taken by {} too while the nodes were apart; it goes there",
                 clientId, theirNode);
         s.yieldTo(theirNode);
+      } else {
+        s.expectRedirects(); // the other node yields and sends what it held here
       }
     });
   }

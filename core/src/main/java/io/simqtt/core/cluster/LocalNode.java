@@ -64,7 +64,8 @@ public interface LocalNode {
   /**
    * Node {@code theirNode} holds {@code clientId} too, since {@code theirStamp}: if this node's
    * session is the older one it yields (its connection gets 0x8E and what it held goes to that
-   * node); otherwise nothing happens here (the other node yields when it hears of ours).
+   * node); otherwise this node's session keeps the client and, for the redirect time, drops
+   * second copies of what the other node, yielding when it hears of ours, sends here.
    */
   void resolveOwner(String clientId, long theirStamp, String theirNode);
 

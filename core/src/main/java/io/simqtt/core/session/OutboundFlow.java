@@ -281,6 +281,16 @@ final class OutboundFlow {
     writableQueue().addLast(d);
   }
 
+  /** The identities of every message held: in flight (a QoS 2 one after PUBREC too) and queued. */
+  List<MessageKey> heldKeys() {
+    List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
+    inflight.values().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
+    if (queue != null) {
+      queue.forEach(d -> keys.add(MessageKey.of(d.message())));
+    }
+    return keys;
+  }
+
   /** This flow's part of the session's state. */
   OutboundState snapshot() {
     return new OutboundState(

@@ -392,6 +392,28 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /**
+   * The other side of {@link #yieldTo}: a healed partition found this client on {@code oldOwner}
+   * too, which got it earlier and now sends here what it held, while its node's router may still
+   * deliver new messages to it (redirected here) and forward them here by route. For the
+   * redirect time a message reaching this session a second time is dropped; what the session
+   * holds now counts as seen. A message the client already finished here before the heal is not
+   * known any more: the client had two connections during the partition, and each of those had
+   * its own copy.
+   */
+  public void expectRedirects() {
+    if (ended || moved) {
+      return;
+    }
+    Migration m = migration();
+    long until = now() + 2 * context.redirectMillis();
+    if (m.seen == null) {
+      m.seen = new SeenMessages(outbound == null ? List.of() : outbound.heldKeys(), until);
+    } else {
+      m.seen.extendTo(until);
+    }
+  }
+
   /** The client is on another node now: its connection here, if any, gets DISCONNECT 0x8E. */
   private void closeTakenOver(String reason) {
     if (connection == null) {
