@@ -8,6 +8,7 @@ import io.simqtt.proto.peer.OwnedSessions;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -33,9 +34,19 @@ final class LinkEvents implements OutboundLink.Listener {
   public void linkUp(OutboundLink link) {
     routes.sendSnapshot(link::sendOnLinkThread);
     sendOwnedSessions(link);
-    for (RetainedEntry e : node.retainedEntries()) {
-      link.sendOnLinkThread(ProtoConvert.retainedFrame(e.topic(), e.message(), e.stamp(), true));
-    }
+    Iterator<RetainedEntry> retained = node.retainedEntries().iterator();
+    link.sendLazilyOnLinkThread(new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return retained.hasNext();
+      }
+
+      @Override
+      public PeerFrame next() {
+        RetainedEntry e = retained.next();
+        return ProtoConvert.retainedFrame(e.topic(), e.message(), e.stamp(), true);
+      }
+    });
   }
 
   @Override

@@ -21,6 +21,7 @@ import io.simqtt.proto.peer.Redirect;
 import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,6 +56,11 @@ import org.slf4j.LoggerFactory;
  * down (then no more forwards come for it); QoS 0 is dropped. So a PUBACKed message is never
  * dropped for want of room, and the bound is exceeded by at most the messages publishers had in
  * flight when they were stopped.
+ *
+ * <p>Control frames (route updates, retained writes, claims) waiting for the peer's flow control
+ * are bounded by the same budget, in bytes: past it the link starts over rather than hold more
+ * or drop one (counted in {@link #resyncs}); a link coming up sends full route and retained
+ * snapshots, the retained one made frame by frame as the stream takes them.
  *
  * <p>A heartbeat goes out every keep-alive interval and the peer answers it; a peer heard from
  * neither within the interval plus the keep-alive timeout (frozen, partitioned, gone without a
@@ -125,6 +131,8 @@ final class OutboundLink implements Backpressure {
   final LongAdder forwardsDroppedQueueFull = new LongAdder();
   final LongAdder forwardsDroppedPeerRestarted = new LongAdder();
   final LongAdder controlDropped = new LongAdder();
+  /** Times the link was restarted because control frames waiting for the peer were over budget. */
+  final LongAdder resyncs = new LongAdder();
 
   private volatile State state = State.DOWN;
   /** Since when the link has not been up (from the start until it first comes up). */
@@ -134,6 +142,16 @@ final class OutboundLink implements Backpressure {
   // Confined to executor:
   private ClientCallStreamObserver<PeerFrame> out;
   private final ArrayDeque<PeerFrame> pending = new ArrayDeque<>();
+  /**
+   * Serialized bytes of the frames in {@link #pending} other than forwards (which the budget
+   * bounds as they are handed in): routes, retained writes, claims.
+   */
+  private long pendingControlBytes;
+  /**
+   * Frames made only as the stream takes them (the retained sync at link-up), after {@link
+   * #pending}: a large retained set is never copied into frames all at once.
+   */
+  private final ArrayDeque<Iterator<PeerFrame>> lazy = new ArrayDeque<>();
   /** Frames that must reach the peer even if the link is down now; sent as it comes up. */
   private final ArrayDeque<PeerFrame> deferred = new ArrayDeque<>();
   /** The peer's incarnation at the last link-up; 0 before the first. */
@@ -409,9 +427,18 @@ final class OutboundLink implements Backpressure {
     onLinkThread(
         () -> {
           flushBatch();
-          if (state == State.UP) {
-            send(frame);
+          if (state != State.UP) {
+            return;
           }
+          if (pendingControlBytes > budgetBytes) {
+            // The peer takes frames slower than they come: rather than hold them without bound
+            // (or drop one and let routes or retained messages drift apart), start the link
+            // over; it comes up with full snapshots, and forwards it has not acked go again.
+            resyncs.increment();
+            fail(generation, "control frames waiting over cluster.max-link-backlog");
+            return;
+          }
+          send(frame);
         });
   }
 
@@ -436,6 +463,17 @@ final class OutboundLink implements Backpressure {
   /** Sends now; only from this link's own thread (the link-up callback). */
   void sendOnLinkThread(PeerFrame frame) {
     send(frame);
+  }
+
+  /**
+   * Sends the frames of {@code frames} after everything queued, each made only when the stream
+   * takes it; only from this link's own thread (the link-up callback).
+   */
+  void sendLazilyOnLinkThread(Iterator<PeerFrame> frames) {
+    if (out != null && frames.hasNext()) {
+      lazy.add(frames);
+      pump(generation);
+    }
   }
 
   /**
@@ -621,6 +659,8 @@ final class OutboundLink implements Backpressure {
     out = null;
     challenge = null;
     pending.clear();
+    pendingControlBytes = 0;
+    lazy.clear();
     flushBatch();
     listener.linkDown(peer.id());
     if (stopped) {
@@ -676,11 +716,16 @@ final class OutboundLink implements Backpressure {
     if (out == null) {
       return;
     }
-    if (pending.isEmpty() && out.isReady()) {
+    if (pending.isEmpty() && lazy.isEmpty() && out.isReady()) {
       out.onNext(frame);
     } else {
       pending.add(frame);
+      pendingControlBytes += controlBytes(frame);
     }
+  }
+
+  private static long controlBytes(PeerFrame frame) {
+    return frame.hasForwards() ? 0 : frame.getSerializedSize();
   }
 
   private void pump(long g) {
@@ -688,7 +733,16 @@ final class OutboundLink implements Backpressure {
       return;
     }
     while (!pending.isEmpty() && out.isReady()) {
-      out.onNext(pending.poll());
+      PeerFrame frame = pending.poll();
+      pendingControlBytes -= controlBytes(frame);
+      out.onNext(frame);
+    }
+    while (pending.isEmpty() && !lazy.isEmpty() && out.isReady()) {
+      Iterator<PeerFrame> frames = lazy.peek();
+      out.onNext(frames.next());
+      if (!frames.hasNext()) {
+        lazy.poll();
+      }
     }
   }
 }

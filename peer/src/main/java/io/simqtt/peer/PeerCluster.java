@@ -252,6 +252,7 @@ public final class PeerCluster implements Cluster {
           l.forwardsDroppedQueueFull.sum(),
           l.forwardsDroppedPeerRestarted.sum(),
           l.controlDropped.sum(),
+          l.resyncs.sum(),
           remoteRoutes.count(l.peerId())));
     }
     return stats;

@@ -13,6 +13,8 @@ package io.simqtt.peer;
  * @param droppedPeerRestarted unacknowledged forwards dropped because the peer restarted (its
  *     sessions were gone with its memory)
  * @param controlDropped frames kept for the link's return (claim answers) dropped at the bound
+ * @param resyncs times the link started over because control frames waiting for the peer were
+ *     over {@code cluster.max-link-backlog}
  * @param remoteRoutes filters the peer advertises to this node
  */
 public record PeerLinkStats(
@@ -25,4 +27,5 @@ public record PeerLinkStats(
     long droppedQueueFull,
     long droppedPeerRestarted,
     long controlDropped,
+    long resyncs,
     long remoteRoutes) {}

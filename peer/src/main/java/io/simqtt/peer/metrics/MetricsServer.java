@@ -125,6 +125,10 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_peer_control_dropped",
         "Frames kept for a down link's return (claim answers) dropped at the bound, by peer",
         perPeer(cluster, PeerLinkStats::controlDropped), "peer");
+    counter("simqtt_peer_link_resyncs",
+        "Times the link started over (and re-sent full snapshots) because route and retained"
+            + " updates waiting for the peer were over cluster.max-link-backlog",
+        perPeer(cluster, PeerLinkStats::resyncs), "peer");
     gauge("simqtt_peer_remote_routes", "Filters the peer advertises to this node",
         perPeer(cluster, PeerLinkStats::remoteRoutes), "peer");
   }
