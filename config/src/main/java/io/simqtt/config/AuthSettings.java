@@ -4,9 +4,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Who may connect: where credentials are checked, and what a failed attempt costs.
+ * Who may connect and what clients may do: where credentials and access rules come from, and
+ * what a failed attempt costs.
  *
  * @param passwordFile a Mosquitto password file (mosquitto_passwd, bin/passwd.sh); null for none
+ * @param aclFile a Mosquitto ACL file; null for none (every client may do everything)
  * @param failureDelay how long a refused CONNECT from an address waits for its CONNACK the first
  *     time; it doubles with each further failure from that address
  * @param maxFailureDelay the most a refused CONNECT waits
@@ -15,6 +17,7 @@ import java.time.Duration;
  */
 public record AuthSettings(
     Path passwordFile,
+    Path aclFile,
     Duration failureDelay,
     Duration maxFailureDelay,
     int threads,
@@ -22,10 +25,10 @@ public record AuthSettings(
 
   /** The defaults of reference.conf: no password file. */
   public static final AuthSettings DEFAULT =
-      new AuthSettings(null, Duration.ofMillis(250), Duration.ofSeconds(10), 2, 10_000);
+      new AuthSettings(null, null, Duration.ofMillis(250), Duration.ofSeconds(10), 2, 10_000);
 
-  /** Whether any credential check is configured (else every CONNECT is decided on the spot). */
-  public boolean checksCredentials() {
-    return passwordFile != null;
+  /** Whether a file is configured (else every CONNECT is decided on the spot). */
+  public boolean checksClients() {
+    return passwordFile != null || aclFile != null;
   }
 }

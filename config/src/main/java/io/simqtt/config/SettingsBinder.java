@@ -76,6 +76,7 @@ final class SettingsBinder {
     }
     return new AuthSettings(
         r.readableFileOrNone(p + "password-file"),
+        r.readableFileOrNone(p + "acl-file"),
         delay,
         maxDelay,
         r.intIn(p + "threads", 1, 256),

@@ -1,9 +1,11 @@
 package io.simqtt.core;
 
 import io.simqtt.config.NodeSettings;
+import io.simqtt.core.auth.AclFile;
 import io.simqtt.core.auth.AuthFileException;
 import io.simqtt.core.auth.Authentication;
 import io.simqtt.core.auth.Authenticator;
+import io.simqtt.core.auth.Authorizer;
 import io.simqtt.core.auth.PasswordFile;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
@@ -105,12 +107,12 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
-   * Reads the credential files, binds the listeners; returns once they accept connections.
+   * Reads the password and ACL files, binds the listeners; returns once they accept connections.
    *
-   * @throws UncheckedIOException when a password file cannot be read or has a broken line
+   * @throws UncheckedIOException when one of those files cannot be read or has a broken line
    */
   public synchronized void start() throws InterruptedException {
-    auth.use(authenticators());
+    auth.use(authenticators(), authorizers());
     startedAtMillis = System.currentTimeMillis();
     retainedSweeper =
         Executors.newSingleThreadScheduledExecutor(
@@ -137,6 +139,20 @@ public final class Broker implements AutoCloseable {
     try {
       PasswordFile file = PasswordFile.load(passwords);
       LOG.info("{} users from password file {}", file.size(), passwords);
+      return List.of(file);
+    } catch (AuthFileException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
+  }
+
+  private List<Authorizer> authorizers() {
+    Path rules = settings.mqtt().auth().aclFile();
+    if (rules == null) {
+      return List.of();
+    }
+    try {
+      AclFile file = AclFile.load(rules);
+      LOG.info("{} rules from ACL file {}", file.ruleCount(), rules);
       return List.of(file);
     } catch (AuthFileException e) {
       throw new UncheckedIOException(e.getMessage(), e);

@@ -3,6 +3,7 @@ package io.simqtt.core.auth;
 import io.simqtt.config.AuthSettings;
 import io.simqtt.core.codec.ReasonCode;
 import java.net.InetAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -33,8 +34,10 @@ public final class Authentication implements AutoCloseable {
   private final boolean allowAnonymous;
   private final ThreadPoolExecutor pool;
   private final FailureDelays delays;
-  /** Replaced whole by {@link #use}; a check in progress finishes with the chain it started on. */
-  private volatile List<Authenticator> chain = List.of();
+  /** Replaced whole by {@link #use}; a check in progress finishes with what it started with. */
+  private volatile Chains chains = new Chains(List.of(), List.of());
+
+  private record Chains(List<Authenticator> authenticators, List<Authorizer> authorizers) {}
 
   /**
    * No authenticator until {@link #use}; the pool exists only when the settings configure a
@@ -45,7 +48,7 @@ public final class Authentication implements AutoCloseable {
     this.delays = new FailureDelays(settings.failureDelay().toMillis(),
         settings.maxFailureDelay().toMillis(), MAX_REMEMBERED_ADDRESSES, nanoTime);
     AtomicInteger threadNumber = new AtomicInteger();
-    this.pool = !settings.checksCredentials() ? null : new ThreadPoolExecutor(
+    this.pool = !settings.checksClients() ? null : new ThreadPoolExecutor(
         settings.threads(), settings.threads(), 0, TimeUnit.MILLISECONDS,
         new ArrayBlockingQueue<>(settings.maxPending()),
         r -> {
@@ -55,30 +58,48 @@ public final class Authentication implements AutoCloseable {
         });
   }
 
-  /** From now on CONNECTs are checked by {@code authenticators}, in order; the old ones close. */
-  public void use(List<Authenticator> authenticators) {
-    List<Authenticator> old = chain;
-    chain = List.copyOf(authenticators);
+  /**
+   * From now on CONNECTs are checked by {@code authenticators} and given the permissions of
+   * {@code authorizers}, each in order; the old ones close.
+   */
+  public void use(List<Authenticator> authenticators, List<Authorizer> authorizers) {
+    Chains old = chains;
+    chains = new Chains(List.copyOf(authenticators), List.copyOf(authorizers));
     closeAll(old);
   }
 
   /** Completes with the verdict: at once when no authenticator is configured. */
   public CompletableFuture<AuthVerdict> check(ConnectAttempt attempt) {
     if (pool == null) {
-      return CompletableFuture.completedFuture(verdict(attempt, decide(attempt)));
+      return CompletableFuture.completedFuture(verdict(attempt, chains));
     }
     CompletableFuture<AuthVerdict> result = new CompletableFuture<>();
+    Chains current = chains;
     try {
-      pool.execute(() -> result.complete(verdict(attempt, decide(attempt))));
+      pool.execute(() -> result.complete(verdict(attempt, current)));
     } catch (RejectedExecutionException e) {
-      result.complete(new AuthVerdict(false, ReasonCode.SERVER_BUSY,
+      result.complete(AuthVerdict.refused(ReasonCode.SERVER_BUSY,
           "more than mqtt.auth.max-pending CONNECTs wait for a credential check", 0));
     }
     return result;
   }
 
-  private AuthDecision decide(ConnectAttempt attempt) {
-    List<Authenticator> chain = this.chain;
+  /**
+   * A success does not reset the address's delay: with one account of their own, a guesser
+   * could otherwise clear it between guesses.
+   */
+  private AuthVerdict verdict(ConnectAttempt attempt, Chains current) {
+    AuthDecision d = decide(attempt, current.authenticators());
+    if (d.kind() == AuthDecision.Kind.ALLOW) {
+      return permissions(attempt, current.authorizers());
+    }
+    InetAddress from =
+        attempt.remoteAddress() == null ? null : attempt.remoteAddress().getAddress();
+    long delay = from == null ? 0 : delays.refused(from);
+    return AuthVerdict.refused(d.reasonCode(), d.reason(), delay);
+  }
+
+  private AuthDecision decide(ConnectAttempt attempt, List<Authenticator> chain) {
     for (Authenticator a : chain) {
       AuthDecision d;
       try {
@@ -102,18 +123,24 @@ public final class Authentication implements AutoCloseable {
         : AuthDecision.badCredentials("no authenticator knows user " + attempt.userName());
   }
 
-  /**
-   * A success does not reset the address's delay: with one account of their own, a guesser
-   * could otherwise clear it between guesses.
-   */
-  private AuthVerdict verdict(ConnectAttempt attempt, AuthDecision d) {
-    if (d.kind() == AuthDecision.Kind.ALLOW) {
-      return AuthVerdict.ALLOWED;
+  /** What the client may do, from each authorizer; a failing one refuses the CONNECT. */
+  private static AuthVerdict permissions(ConnectAttempt attempt, List<Authorizer> authorizers) {
+    if (authorizers.isEmpty()) {
+      return AuthVerdict.allowed(Permissions.ALL);
     }
-    InetAddress from =
-        attempt.remoteAddress() == null ? null : attempt.remoteAddress().getAddress();
-    long delay = from == null ? 0 : delays.refused(from);
-    return new AuthVerdict(false, d.reasonCode(), d.reason(), delay);
+    ClientIdentity who = new ClientIdentity(attempt.clientId(), attempt.userName(),
+        attempt.certificateIdentity(), attempt.listener(), attempt.remoteAddress());
+    List<ClientAccess> access = new ArrayList<>(authorizers.size());
+    for (Authorizer a : authorizers) {
+      try {
+        access.add(a.accessFor(who));
+      } catch (RuntimeException e) {
+        LOG.warn("authorizer {} failed for client {}", a.name(), attempt.clientId(), e);
+        return AuthVerdict.refused(
+            ReasonCode.NOT_AUTHORIZED, "authorizer " + a.name() + " failed", 0);
+      }
+    }
+    return AuthVerdict.allowed(Permissions.of(access));
   }
 
   /** Addresses whose refusals were forgotten early because the table was full. */
@@ -126,16 +153,23 @@ public final class Authentication implements AutoCloseable {
     if (pool != null) {
       pool.shutdownNow();
     }
-    closeAll(chain);
+    closeAll(chains);
   }
 
-  private static void closeAll(List<Authenticator> authenticators) {
-    for (Authenticator a : authenticators) {
-      try {
-        a.close();
-      } catch (RuntimeException e) {
-        LOG.warn("authenticator {} failed to close", a.name(), e);
-      }
+  private static void closeAll(Chains old) {
+    for (Authenticator a : old.authenticators()) {
+      closeQuietly(a.name(), a);
+    }
+    for (Authorizer a : old.authorizers()) {
+      closeQuietly(a.name(), a);
+    }
+  }
+
+  private static void closeQuietly(String name, AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      LOG.warn("{} failed to close", name, e);
     }
   }
 }

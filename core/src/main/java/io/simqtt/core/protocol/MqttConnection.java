@@ -10,8 +10,10 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.Action;
 import io.simqtt.core.auth.AuthVerdict;
 import io.simqtt.core.auth.ConnectAttempt;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.codec.DecodeFailure;
@@ -28,6 +30,7 @@ import io.simqtt.core.codec.PacketFramer;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
@@ -77,6 +80,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   /** Set on the event loop when CONNECT is accepted; packets after that go to the session. */
   private Session session;
   private ConnectTerms terms;
+  /** What this client may do; set when its CONNECT is accepted. */
+  private Permissions permissions = Permissions.ALL;
   /** Created on first use, like the next one: an idle connection should cost little. */
   private InboundTopicAliases aliases;
   private SubscriptionRequests subscriptionRequests;
@@ -411,6 +416,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     auth.thenAccept(verdict -> loop.loop().execute(() -> authenticated(connect, verdict)));
   }
 
+  /** What this client may do (everything until its CONNECT is accepted: it can do nothing yet). */
+  Permissions permissions() {
+    return permissions;
+  }
+
   /** Until the CONNECT is settled, reads pause and what was already read waits its turn. */
   private void holdInput() {
     if (heldDuringConnect == null) {
@@ -440,7 +450,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
           () -> refuse(verdict.reasonCode(), told), verdict.delayMillis(), TimeUnit.MILLISECONDS);
       return;
     }
-    Will will = connect.will() == null ? null : WillMessages.of(connect.will(), t.clientId());
+    var w = connect.will();
+    if (w != null
+        && !verdict.permissions().allows(Action.PUBLISH, w.topic(), w.qos(), w.retain())) {
+      refuse(ReasonCode.NOT_AUTHORIZED, "will topic not authorized");
+      return;
+    }
+    permissions = verdict.permissions();
+    Will will = w == null ? null : WillMessages.of(w, t.clientId());
     CompletableFuture<ClaimResult> claim =
         context.cluster().claim(t.clientId(), connect.cleanStart());
     if (claim.isDone()) {
@@ -604,13 +621,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       close(ReasonCode.TOPIC_NAME_INVALID, "invalid topic name");
       return;
     }
-    if (SysTopics.isSys(topic)) {
-      // $SYS/ belongs to the broker: a client must not fake its figures. MQTT 5 publishers of
-      // QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack is plain and the
-      // message is dropped silently, as Mosquitto does.
+    // $SYS/ belongs to the broker: a client must not fake its figures, whatever the rules say.
+    if (SysTopics.isSys(topic)
+        || !permissions.allows(Action.PUBLISH, topic, p.qos(), p.retain())) {
+      // MQTT 5 publishers of QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack
+      // is plain and the message is dropped silently, as Mosquitto does.
       LOG.atDebug().addKeyValue("clientId", terms.clientId())
           .addKeyValue("reason", "not_authorized")
           .log("{}: PUBLISH to {} refused", terms.clientId(), topic);
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       acknowledge(p, ReasonCode.NOT_AUTHORIZED);
       return;
     }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 /** The chain's rules, and what a full queue of credential checks does. */
 class AuthenticationTest {
   private static final AuthSettings NO_FILE =
-      new AuthSettings(null, Duration.ZERO, Duration.ZERO, 1, 1);
+      new AuthSettings(null, null, Duration.ZERO, Duration.ZERO, 1, 1);
   private static final AuthSettings CHECKED =
-      new AuthSettings(Path.of("x"), Duration.ZERO, Duration.ZERO, 1, 1);
+      new AuthSettings(Path.of("x"), null, Duration.ZERO, Duration.ZERO, 1, 1);
 
   private static ConnectAttempt as(String user, String password) {
     return new ConnectAttempt("c1", user, password == null ? null : password.getBytes(UTF_8),
@@ -64,12 +64,12 @@ class AuthenticationTest {
     try (Authentication a = new Authentication(true, CHECKED, System::nanoTime)) {
       a.use(List.of(fixed(AuthDecision.notMine()),
           fixed(AuthDecision.notAuthorized("second says no")),
-          fixed(AuthDecision.allow())));
+          fixed(AuthDecision.allow())), List.of());
       AuthVerdict v = check(a, as("u", "p"));
       assertFalse(v.allowed());
       assertEquals("second says no", v.reason());
 
-      a.use(List.of(fixed(AuthDecision.notMine())));
+      a.use(List.of(fixed(AuthDecision.notMine())), List.of());
       assertTrue(check(a, as(null, null)).allowed(), "anonymous, allowed");
       assertEquals(ReasonCode.BAD_USER_NAME_OR_PASSWORD, check(a, as("u", "p")).reasonCode(),
           "a name nobody vouches for");
@@ -84,7 +84,7 @@ class AuthenticationTest {
         public AuthDecision authenticate(ConnectAttempt attempt) {
           throw new IllegalStateException("directory down");
         }
-      }));
+      }), List.of());
       assertEquals(ReasonCode.NOT_AUTHORIZED, check(a, as("u", "p")).reasonCode(),
           "a failing check refuses");
     }
@@ -111,7 +111,7 @@ class AuthenticationTest {
           }
           return AuthDecision.allow();
         }
-      }));
+      }), List.of());
       CompletableFuture<AuthVerdict> running = a.check(as("u", "p"));
       assertTrue(entered.await(5, TimeUnit.SECONDS));
       CompletableFuture<AuthVerdict> queued = a.check(as("u", "p")); // the one pending place
