@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.HybridClock;
+import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.session.HandOver;
 import io.simqtt.core.session.SessionSnapshot;
 import io.simqtt.proto.peer.ClaimReply;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,9 +40,11 @@ final class ClaimBook {
    */
   private static final long SETTLE_MILLIS = 5_000;
 
-  private final PeerCluster cluster;
+  private final String nodeId;
+  private final LocalNode node;
+  private final LinkDirectory links;
   private final HybridClock clock;
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final long answerTimeoutMillis;
   /** Extra wait for a state still arriving in parts; well inside the holder's own timeout. */
   private final long transferGraceMillis;
@@ -52,13 +54,15 @@ final class ClaimBook {
   private long nextId = 1;
 
   ClaimBook(
-      PeerCluster cluster,
-      HybridClock clock,
-      ScheduledExecutorService timer,
+      LocalNode node,
+      LinkDirectory links,
+      Scheduler timer,
       Duration answerTimeout,
       Duration handOverTimeout) {
-    this.cluster = cluster;
-    this.clock = clock;
+    this.nodeId = node.nodeId();
+    this.node = node;
+    this.links = links;
+    this.clock = node.clock();
     this.timer = timer;
     this.answerTimeoutMillis = answerTimeout.toMillis();
     this.transferGraceMillis = handOverTimeout.toMillis() / 2;
@@ -106,15 +110,13 @@ final class ClaimBook {
   }
 
   CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
-    List<OutboundLink> up = cluster.upLinks();
-    boolean holderMayBeDown = !cleanStart && cluster.hasSuspectPeers();
+    List<String> up = links.upPeers();
+    boolean holderMayBeDown = !cleanStart && links.hasSuspectPeers();
     LocalClaim c;
     synchronized (this) {
       c = new LocalClaim(nextId++, clientId, cleanStart, clock.now(), new HashSet<>());
       c.holderMayBeDown = holderMayBeDown;
-      for (OutboundLink l : up) {
-        c.awaiting.add(l.peerId());
-      }
+      c.awaiting.addAll(up);
       LocalClaim previous = byClient.put(clientId, c);
       if (previous != null && !previous.done) {
         // A second connect here for the same client: the newer one goes on.
@@ -135,8 +137,8 @@ final class ClaimBook {
                     .setCleanStart(cleanStart)
                     .setHlc(c.hlc))
             .build();
-    for (OutboundLink l : up) {
-      l.sendControl(frame);
+    for (String peerId : up) {
+      links.send(peerId, frame);
     }
     LocalClaim claim = c;
     timer.schedule(() -> timeOut(claim), answerTimeoutMillis, TimeUnit.MILLISECONDS);
@@ -177,7 +179,9 @@ final class ClaimBook {
     try {
       state = ProtoConvert.fromProto(SessionState.parseFrom(bytes));
     } catch (InvalidProtocolBufferException e) {
-      LOG.error("session state for {} from {} is unreadable; it stays there", c.clientId, peerId, e);
+      LOG.atError().addKeyValue("clientId", c.clientId).addKeyValue("peer", peerId)
+          .addKeyValue("reason", "state_unreadable").setCause(e)
+          .log("session state for {} from {} is unreadable; it stays there", c.clientId, peerId);
       settle(peerId, c, false);
       c.refused = true;
       return;
@@ -214,12 +218,11 @@ final class ClaimBook {
    */
   CompletableFuture<Answer> onRemoteClaim(String peerId, SessionClaim claim) {
     clock.observe(claim.getHlc());
-    long arrived = System.nanoTime();
+    long arrived = timer.nanoTime();
     CompletableFuture<Answer> answer = new CompletableFuture<>();
     Runnable handOver =
         () ->
-            cluster
-                .node()
+            node
                 .handOver(claim.getClientId(), claim.getCleanStart())
                 .thenAccept(h -> answer.complete(answer(h, arrived)));
     synchronized (this) {
@@ -249,7 +252,7 @@ final class ClaimBook {
     if (h == null) {
       return Answer.NONE;
     }
-    if (System.nanoTime() - arrivedNanos > TimeUnit.MILLISECONDS.toNanos(answerTimeoutMillis)) {
+    if (timer.nanoTime() - arrivedNanos > TimeUnit.MILLISECONDS.toNanos(answerTimeoutMillis)) {
       h.abort();
       return Answer.NONE;
     }
@@ -261,7 +264,7 @@ final class ClaimBook {
     if (local.hlc != theirs.getHlc()) {
       return local.hlc > theirs.getHlc();
     }
-    return cluster.nodeId().compareTo(peerId) > 0;
+    return nodeId.compareTo(peerId) > 0;
   }
 
   private synchronized void timeOut(LocalClaim c) {
@@ -275,7 +278,9 @@ final class ClaimBook {
       timer.schedule(() -> timeOut(c), transferGraceMillis, TimeUnit.MILLISECONDS);
       return;
     }
-    LOG.warn("claim for client {} unanswered by {}", c.clientId, c.awaiting);
+    LOG.atWarn().addKeyValue("clientId", c.clientId).addKeyValue("peer", c.awaiting)
+        .addKeyValue("reason", "claim_timeout")
+        .log("claim for client {} unanswered by {}", c.clientId, c.awaiting);
     c.parts.keySet().forEach(holder -> settle(holder, c, false));
     c.parts.clear();
     finish(c);
@@ -296,14 +301,21 @@ final class ClaimBook {
       result = ClaimResult.REFUSED;
     } else if (c.state != null) {
       result =
-          new ClaimResult(ClaimResult.Outcome.HANDED_OVER, c.state, c.hlc, () -> attached(c));
+          new ClaimResult(
+              ClaimResult.Outcome.HANDED_OVER,
+              c.state,
+              c.hlc,
+              () -> attached(c),
+              () -> refusedAfterAll(c));
     } else if (!c.awaiting.isEmpty() || c.holderMayBeDown) {
       // A silent or down peer may hold the session: a fresh one now could be a second copy.
       // This connect never attaches: other nodes' claims need not wait for it.
       c.refused = true;
       result = ClaimResult.UNAVAILABLE;
     } else {
-      result = new ClaimResult(ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c));
+      result =
+          new ClaimResult(
+              ClaimResult.Outcome.NONE, null, c.hlc, () -> attached(c), () -> refusedAfterAll(c));
     }
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.
@@ -322,6 +334,24 @@ final class ClaimBook {
       c.attached = true;
       if (c.holder != null) {
         settle(c.holder, c, true);
+      }
+    }
+    releaseWaiting(c);
+  }
+
+  /**
+   * The broker refused the connect of a claim that went through (its session cap): nothing will
+   * attach, so hand-overs waiting for the attach go ahead now (they find no session here) instead
+   * of when the claim is forgotten, and state a holder sent goes back to it.
+   */
+  private void refusedAfterAll(LocalClaim c) {
+    synchronized (this) {
+      if (c.attached || c.refused) {
+        return;
+      }
+      c.refused = true;
+      if (c.holder != null) {
+        settle(c.holder, c, false);
       }
     }
     releaseWaiting(c);
@@ -346,12 +376,12 @@ final class ClaimBook {
             .setHlc(c.hlc);
     // Kept for the link's return if it is down: a holder that never hears of an installed
     // session would keep a second copy of it.
-    cluster.sendWhenUp(holder, PeerFrame.newBuilder().setClaimSettled(settled).build());
+    links.sendWhenUp(holder, PeerFrame.newBuilder().setClaimSettled(settled).build());
   }
 
   /** Answers state for a claim this node no longer has: its holder takes it back. */
   private void returnState(String holder, long claimId) {
-    cluster.send(
+    links.send(
         holder,
         PeerFrame.newBuilder()
             .setClaimSettled(ClaimSettled.newBuilder().setClaimId(claimId).setInstalled(false))

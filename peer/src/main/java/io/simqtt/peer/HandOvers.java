@@ -10,8 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,26 +26,33 @@ final class HandOvers {
 
   private record Key(String peerId, long claimId) {}
 
-  private record Pending(HandOver handOver, InboundLink link, ScheduledFuture<?> timeout) {}
+  /** The stream a claim came on, where its answer goes back (a peer's stream into this node). */
+  interface ReplyStream {
+    boolean isOpen();
 
-  private final ScheduledExecutorService timer;
+    void reply(PeerReply reply);
+  }
+
+  private record Pending(HandOver handOver, ReplyStream link, Scheduler.Cancellable timeout) {}
+
+  private final Scheduler timer;
   private final long timeoutMillis;
   private final Map<Key, Pending> pending = new ConcurrentHashMap<>();
 
-  HandOvers(ScheduledExecutorService timer, Duration timeout) {
+  HandOvers(Scheduler timer, Duration timeout) {
     this.timer = timer;
     this.timeoutMillis = timeout.toMillis();
   }
 
   /** Sends {@code h}'s state to the peer behind {@code link}, answering its claim. */
-  void send(String peerId, long claimId, HandOver h, InboundLink link) {
+  void send(String peerId, long claimId, HandOver h, ReplyStream link) {
     if (!link.isOpen()) {
       // The claim came on a stream that is gone: no answer could come back on it.
       h.abort();
       return;
     }
     Key key = new Key(peerId, claimId);
-    ScheduledFuture<?> timeout =
+    Scheduler.Cancellable timeout =
         timer.schedule(
             () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
             timeoutMillis,
@@ -85,7 +90,7 @@ final class HandOvers {
       }
       return;
     }
-    p.timeout.cancel(false);
+    p.timeout.cancel();
     if (installed) {
       p.handOver.confirm(peerId);
     } else {
@@ -94,7 +99,7 @@ final class HandOvers {
   }
 
   /** The stream a hand-over's answer would come on is gone: those sessions resume here. */
-  void linkLost(InboundLink link) {
+  void linkLost(ReplyStream link) {
     pending.forEach(
         (key, p) -> {
           if (p.link == link) {
@@ -106,9 +111,11 @@ final class HandOvers {
   private void abort(Key key, String why) {
     Pending p = pending.remove(key);
     if (p != null) {
-      p.timeout.cancel(false);
-      LOG.warn("session {} stays here: hand-over to {} not confirmed ({})",
-          p.handOver.clientId(), key.peerId, why);
+      p.timeout.cancel();
+      LOG.atWarn().addKeyValue("clientId", p.handOver.clientId()).addKeyValue("peer", key.peerId)
+          .addKeyValue("reason", why)
+          .log("session {} stays here: hand-over to {} not confirmed ({})",
+              p.handOver.clientId(), key.peerId, why);
       p.handOver.abort();
     }
   }

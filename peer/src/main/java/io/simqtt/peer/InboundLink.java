@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.proto.peer.Challenge;
 import io.simqtt.proto.peer.ClaimReply;
@@ -24,8 +25,6 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * interval plus the keep-alive timeout is closed here, so a frozen or unreachable peer stops
  * being chosen for shared groups and its pending hand-overs resume here within seconds.
  */
-final class InboundLink implements StreamObserver<PeerFrame> {
+final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStream {
   private static final Logger LOG = LoggerFactory.getLogger(InboundLink.class);
   /** Acknowledge once this many forwards are handled (checked per batch), or after a delay. */
   private static final int ACK_EVERY = 64;
@@ -49,17 +48,27 @@ final class InboundLink implements StreamObserver<PeerFrame> {
   private static final PeerReply HEARTBEAT =
       PeerReply.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
 
-  private final PeerCluster cluster;
+  /** What a stream into this node acts on; the same for every stream. */
+  record Context(
+      Handshake handshake,
+      InboundStreams streams,
+      RemoteRoutes routes,
+      ClaimBook claims,
+      HandOvers handOvers,
+      LocalNode node,
+      OutboundLinks links,
+      Scheduler timer,
+      long silenceNanos) {}
+
+  private final Context cx;
   private final ServerCallStreamObserver<PeerReply> replies;
-  private final ScheduledExecutorService timer;
-  private final byte[] challenge = PeerCluster.newChallenge();
-  private final long silenceNanos;
+  private final byte[] challenge = Handshake.newChallenge();
   private String peerId;
   /** The last forward number the peer said it re-sends first (its Hello); 0 = none. */
   private long resendThrough;
   private volatile boolean closed;
-  private volatile long lastHeardNanos = System.nanoTime();
-  private ScheduledFuture<?> watchdog;
+  private volatile long lastHeardNanos;
+  private Scheduler.Cancellable watchdog;
   /** Routes of a snapshot whose last part has not arrived yet; null otherwise. */
   private Map<String, Integer> snapshotParts;
   // Guarded by this: the ack state is shared with the timer thread.
@@ -69,15 +78,10 @@ final class InboundLink implements StreamObserver<PeerFrame> {
   /** Replies waiting for gRPC flow control; guarded by {@link #replies}. */
   private final ArrayDeque<PeerReply> waiting = new ArrayDeque<>();
 
-  InboundLink(
-      PeerCluster cluster,
-      ServerCallStreamObserver<PeerReply> replies,
-      ScheduledExecutorService timer,
-      long silenceNanos) {
-    this.cluster = cluster;
+  InboundLink(Context cx, ServerCallStreamObserver<PeerReply> replies) {
+    this.cx = cx;
     this.replies = replies;
-    this.timer = timer;
-    this.silenceNanos = silenceNanos;
+    this.lastHeardNanos = cx.timer().nanoTime();
     replies.setOnReadyHandler(this::drainReplies);
   }
 
@@ -87,13 +91,14 @@ final class InboundLink implements StreamObserver<PeerFrame> {
         PeerReply.newBuilder()
             .setChallenge(Challenge.newBuilder().setNonce(ByteString.copyFrom(challenge)))
             .build());
-    long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(silenceNanos) / 4);
+    long period = Math.max(1, TimeUnit.NANOSECONDS.toMillis(cx.silenceNanos()) / 4);
     synchronized (this) {
-      watchdog = timer.scheduleAtFixedRate(this::watch, period, period, TimeUnit.MILLISECONDS);
+      watchdog = cx.timer().scheduleRepeating(this::watch, period, TimeUnit.MILLISECONDS);
     }
   }
 
-  boolean isOpen() {
+  @Override
+  public boolean isOpen() {
     return !closed;
   }
 
@@ -104,7 +109,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
 
   @Override
   public void onNext(PeerFrame frame) {
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = cx.timer().nanoTime();
     if (closed) {
       return;
     }
@@ -116,18 +121,20 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       case ROUTE_SNAPSHOT -> onRouteSnapshot(frame.getRouteSnapshot());
       case ROUTE_UPDATE -> {
         Route r = frame.getRouteUpdate().getRoute();
-        cluster.peerRouteUpdated(peerId, r.getFilter(), r.getCount());
+        cx.routes().updated(peerId, r.getFilter(), r.getCount());
       }
       case FORWARDS -> onForwards(frame.getForwards().getForwardsList());
       case RETAINED -> onRetained(frame.getRetained());
       case CLAIM -> onClaim(frame.getClaim());
-      case CLAIM_SETTLED ->
-          cluster.handOvers().settled(peerId, frame.getClaimSettled(), cluster.node());
+      case CLAIM_SETTLED -> cx.handOvers().settled(peerId, frame.getClaimSettled(), cx.node());
       case HEARTBEAT -> reply(HEARTBEAT);
-      case GOODBYE -> cluster.peerLeft(peerId);
+      case GOODBYE -> {
+        LOG.info("peer {} is stopping", peerId);
+        cx.links().get(peerId).peerLeft();
+      }
       case OWNED -> {
         for (OwnedSession s : frame.getOwned().getSessionsList()) {
-          cluster.node().resolveOwner(s.getClientId(), s.getStamp(), peerId);
+          cx.node().resolveOwner(s.getClientId(), s.getStamp(), peerId);
         }
       }
       default -> LOG.debug("peer {}: unexpected frame {}", peerId, frame.getBodyCase());
@@ -140,7 +147,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       return;
     }
     Hello hello = frame.getHello();
-    String refusal = cluster.checkHello(hello, challenge);
+    String refusal = cx.handshake().checkHello(hello, challenge);
     if (refusal != null) {
       refuse("a caller calling itself '" + hello.getNodeId() + "'", refusal);
       return;
@@ -149,10 +156,10 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       resendThrough = hello.getResendThrough();
     }
     peerId = hello.getNodeId();
-    cluster.inboundUp(peerId, hello.getIncarnation(), this);
+    cx.streams().up(peerId, hello.getIncarnation(), this);
     reply(
         PeerReply.newBuilder()
-            .setHelloAccepted(cluster.accepted(hello.getChallenge().toByteArray()))
+            .setHelloAccepted(cx.handshake().accepted(hello.getChallenge().toByteArray()))
             .build());
   }
 
@@ -167,19 +174,18 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     if (!part.getMore()) {
       Map<String, Integer> routes = snapshotParts;
       snapshotParts = null;
-      cluster.peerRoutesReplaced(peerId, routes);
+      cx.routes().replaced(peerId, routes);
     }
   }
 
   private void onClaim(SessionClaim claim) {
-    cluster
-        .claims()
+    cx.claims()
         .onRemoteClaim(peerId, claim)
         // Not on the session's event loop: a large session takes a while to serialize.
         .thenAcceptAsync(
             answer -> {
               if (answer.handOver() != null) {
-                cluster.handOvers().send(peerId, claim.getClaimId(), answer.handOver(), this);
+                cx.handOvers().send(peerId, claim.getClaimId(), answer.handOver(), this);
               } else {
                 reply(
                     PeerReply.newBuilder()
@@ -207,7 +213,7 @@ final class InboundLink implements StreamObserver<PeerFrame> {
       ackNow = unackedForwards >= ACK_EVERY;
       if (!ackNow && !ackScheduled) {
         ackScheduled = true;
-        timer.schedule(this::sendAck, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+        cx.timer().schedule(this::sendAck, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
       }
     }
     if (ackNow) {
@@ -216,20 +222,18 @@ final class InboundLink implements StreamObserver<PeerFrame> {
   }
 
   private void onForward(Forward f) {
-    if (!cluster.acceptForward(peerId, f.getSeq())) {
+    if (!cx.streams().acceptForward(peerId, f.getSeq())) {
       return;
     }
     if (f.hasRedirect()) {
       DeliveryState d = f.getRedirect().getDelivery().toBuilder().setMessage(f.getMessage()).build();
-      cluster
-          .node()
+      cx.node()
           .deliverRedirected(
               f.getRedirect().getClientId(), ProtoConvert.fromProto(d), f.getRedirect().getHops());
       return;
     }
     List<String> unserved =
-        cluster
-            .node()
+        cx.node()
             .deliverForwarded(
                 ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
     if (!unserved.isEmpty()) {
@@ -256,16 +260,15 @@ final class InboundLink implements StreamObserver<PeerFrame> {
 
   private void onRetained(RetainedUpdate r) {
     RetainedStamp stamp = new RetainedStamp(r.getHlc(), r.getOriginNode());
-    cluster
-        .node()
+    cx.node()
         .applyRetained(
             r.getTopic(), r.hasMessage() ? ProtoConvert.fromProto(r.getMessage()) : null, stamp);
   }
 
   /** Closes a stream whose peer has been silent too long (frozen, partitioned, gone). */
   private void watch() {
-    long silent = System.nanoTime() - lastHeardNanos;
-    if (silent <= silenceNanos || closed) {
+    long silent = cx.timer().nanoTime() - lastHeardNanos;
+    if (silent <= cx.silenceNanos() || closed) {
       return;
     }
     LOG.warn(
@@ -292,7 +295,8 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     ended();
   }
 
-  void reply(PeerReply reply) {
+  @Override
+  public void reply(PeerReply reply) {
     synchronized (replies) {
       if (closed || replies.isCancelled()) {
         return;
@@ -348,8 +352,8 @@ final class InboundLink implements StreamObserver<PeerFrame> {
     if (watchdog == null) {
       return;
     }
-    watchdog.cancel(false);
+    watchdog.cancel();
     watchdog = null;
-    cluster.inboundDown(peerId, this);
+    cx.streams().down(peerId, this);
   }
 }

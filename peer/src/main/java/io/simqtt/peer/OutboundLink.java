@@ -2,13 +2,13 @@ package io.simqtt.peer;
 
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.proto.peer.AppMessage;
+import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
@@ -18,6 +18,7 @@ import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
 import io.simqtt.proto.peer.Redirect;
+import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +29,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -90,12 +89,26 @@ final class OutboundLink implements Backpressure {
     DOWN
   }
 
+  /** What the link tells the rest of the node. Called on the link's thread. */
+  interface Listener {
+    /** The link is up: frames sent now ({@link #sendOnLinkThread}) go before any other. */
+    void linkUp(OutboundLink link);
+
+    void linkDown(String peerId);
+
+    void claimReply(String peerId, ClaimReply reply);
+
+    /** The peer has no member left of the shared groups it was chosen for. */
+    void sharedReturned(String peerId, SharedReturn returned);
+  }
+
   private final PeerAddress peer;
-  private final PeerCluster cluster;
+  private final Handshake handshake;
+  private final Listener listener;
   private final ManagedChannel channel;
   private final PeerServiceGrpc.PeerServiceStub stub;
   private final ExecutorService executor;
-  private final ScheduledExecutorService timer;
+  private final Scheduler timer;
   private final long silenceNanos;
   private final long beatMillis;
   private final long budgetBytes;
@@ -115,7 +128,7 @@ final class OutboundLink implements Backpressure {
 
   private volatile State state = State.DOWN;
   /** Since when the link has not been up (from the start until it first comes up). */
-  private volatile long downSinceNanos = System.nanoTime();
+  private volatile long downSinceNanos;
   /** The peer said Goodbye; cleared when the link comes up again. */
   private volatile boolean peerLeft;
   // Confined to executor:
@@ -137,31 +150,28 @@ final class OutboundLink implements Backpressure {
   /** What our Hello asked the peer to prove the secret over. */
   private byte[] challenge;
   private long lastHeardNanos;
-  private ScheduledFuture<?> watchdog;
+  private Scheduler.Cancellable watchdog;
+  /** When the last keep-alive round fell due, and when a heartbeat was last answered. */
+  private volatile long beatDueNanos;
+  private volatile long beatAnsweredNanos;
 
   OutboundLink(
       PeerAddress peer,
-      PeerCluster cluster,
-      ScheduledExecutorService timer,
+      ManagedChannel channel,
+      Handshake handshake,
+      Listener listener,
+      Scheduler timer,
       ClusterSettings.Timing timing,
-      int maxFrameBytes,
       long budgetBytes) {
     this.peer = peer;
     this.budgetBytes = budgetBytes;
-    this.cluster = cluster;
+    this.handshake = handshake;
+    this.listener = listener;
     this.timer = timer;
+    this.downSinceNanos = timer.nanoTime();
     this.beatMillis = timing.keepAliveInterval().toMillis();
     this.silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
-    this.channel =
-        NettyChannelBuilder.forAddress(peer.host(), peer.port())
-            .usePlaintext()
-            .directExecutor()
-            .maxInboundMessageSize(maxFrameBytes)
-            // A backstop for idle transports; gRPC raises anything under 10 s to 10 s.
-            .keepAliveTime(timing.keepAliveInterval().toMillis(), TimeUnit.MILLISECONDS)
-            .keepAliveTimeout(timing.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .keepAliveWithoutCalls(true)
-            .build();
+    this.channel = channel;
     this.stub = PeerServiceGrpc.newStub(channel);
     this.executor =
         Executors.newSingleThreadExecutor(
@@ -185,7 +195,7 @@ final class OutboundLink implements Backpressure {
    * and hold sessions nobody else can vouch for.
    */
   boolean isSuspect(long deadAfterNanos) {
-    return state != State.UP && !peerLeft && System.nanoTime() - downSinceNanos < deadAfterNanos;
+    return state != State.UP && !peerLeft && timer.nanoTime() - downSinceNanos < deadAfterNanos;
   }
 
   /** The peer said it is stopping: until it is back, it holds nothing to wait for. */
@@ -428,6 +438,15 @@ final class OutboundLink implements Backpressure {
     send(frame);
   }
 
+  /**
+   * Whether the heartbeat of the last keep-alive round (if any since the link came up) was
+   * answered: a test moving time by hand waits for this before moving it further, as real time
+   * would not outrun a healthy peer's answer.
+   */
+  boolean heartbeatAnswered() {
+    return beatAnsweredNanos >= beatDueNanos;
+  }
+
   /** Unacknowledged forwards, for status. */
   int unackedCount() {
     return unacked.size();
@@ -469,30 +488,35 @@ final class OutboundLink implements Backpressure {
     }
     // The peer answers with its challenge; one that never does (a frozen process whose kernel
     // still completes TCP handshakes) is given up on like a silent one.
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = timer.nanoTime();
     watchdog =
-        timer.scheduleAtFixedRate(
-            () -> onLinkThread(() -> watch(g)), beatMillis, beatMillis, TimeUnit.MILLISECONDS);
+        timer.scheduleRepeating(
+            () -> {
+              beatDueNanos = timer.nanoTime();
+              onLinkThread(() -> watch(g));
+            },
+            beatMillis,
+            TimeUnit.MILLISECONDS);
   }
 
   private void onReply(long g, PeerReply reply) {
     if (g != generation) {
       return;
     }
-    lastHeardNanos = System.nanoTime();
+    lastHeardNanos = timer.nanoTime();
     switch (reply.getBodyCase()) {
       case CHALLENGE -> {
-        challenge = PeerCluster.newChallenge();
+        challenge = Handshake.newChallenge();
         long resendThrough = unacked.isEmpty() ? 0 : unacked.lastKey();
         send(
             PeerFrame.newBuilder()
                 .setHello(
-                    cluster.hello(
+                    handshake.hello(
                         peer.id(), reply.getChallenge().getNonce(), challenge, resendThrough))
                 .build());
       }
       case HELLO_ACCEPTED -> {
-        if (challenge != null && cluster.verifyAccepted(reply.getHelloAccepted(), challenge)) {
+        if (challenge != null && handshake.verifyAccepted(reply.getHelloAccepted(), challenge)) {
           forgetOtherIncarnation(reply.getHelloAccepted().getIncarnation());
           linkUp();
         } else {
@@ -500,15 +524,9 @@ final class OutboundLink implements Backpressure {
         }
       }
       case FORWARD_ACK -> onAck(reply.getForwardAck().getSeq());
-      case CLAIM_REPLY -> cluster.claims().onReply(peer.id(), reply.getClaimReply());
-      case SHARED_RETURN ->
-          cluster
-              .node()
-              .returnShared(
-                  ProtoConvert.fromProto(reply.getSharedReturn().getMessage()),
-                  reply.getSharedReturn().getSharedList(),
-                  peer.id());
-      case HEARTBEAT -> {}
+      case CLAIM_REPLY -> listener.claimReply(peer.id(), reply.getClaimReply());
+      case SHARED_RETURN -> listener.sharedReturned(peer.id(), reply.getSharedReturn());
+      case HEARTBEAT -> beatAnsweredNanos = lastHeardNanos;
       default -> LOG.debug("peer {}: unexpected reply {}", peer.id(), reply.getBodyCase());
     }
   }
@@ -528,11 +546,13 @@ final class OutboundLink implements Backpressure {
   }
 
   private void linkUp() {
+    beatDueNanos = 0;
+    beatAnsweredNanos = 0;
     state = State.UP;
     peerLeft = false;
     attempt = 0;
     LOG.info("cluster link to {} up", peer.id());
-    cluster.onLinkUp(this);
+    listener.linkUp(this);
     while (!deferred.isEmpty()) {
       send(deferred.poll());
     }
@@ -569,7 +589,7 @@ final class OutboundLink implements Backpressure {
     if (g != generation || out == null) {
       return;
     }
-    long silent = System.nanoTime() - lastHeardNanos;
+    long silent = timer.nanoTime() - lastHeardNanos;
     if (silent > silenceNanos) {
       fail(g, "no answer for " + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
     } else if (state == State.UP) {
@@ -595,19 +615,21 @@ final class OutboundLink implements Backpressure {
     cancelWatchdog();
     boolean wasUp = state == State.UP;
     if (wasUp) {
-      downSinceNanos = System.nanoTime();
+      downSinceNanos = timer.nanoTime();
     }
     state = State.DOWN;
     out = null;
     challenge = null;
     pending.clear();
     flushBatch();
-    cluster.onLinkDown(peer.id());
+    listener.linkDown(peer.id());
     if (stopped) {
       return;
     }
     if (wasUp) {
-      LOG.warn("cluster link to {} down: {}", peer.id(), t == null ? "closed" : t.getMessage());
+      String reason = t == null ? "closed" : t.getMessage();
+      LOG.atWarn().addKeyValue("peer", peer.id()).addKeyValue("reason", reason)
+          .log("cluster link to {} down: {}", peer.id(), reason);
     } else {
       LOG.debug("cluster link to {} not established: {}", peer.id(), t);
     }
@@ -619,7 +641,7 @@ final class OutboundLink implements Backpressure {
 
   private void cancelWatchdog() {
     if (watchdog != null) {
-      watchdog.cancel(false);
+      watchdog.cancel();
       watchdog = null;
     }
   }

@@ -1,6 +1,7 @@
 package io.simqtt.peer;
 
 import com.google.protobuf.ByteString;
+import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
@@ -13,6 +14,8 @@ import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.MessageId;
 import io.simqtt.proto.peer.MessageProperties;
+import io.simqtt.proto.peer.PeerFrame;
+import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.SessionState;
 import io.simqtt.proto.peer.SubscriptionState;
 import java.util.ArrayList;
@@ -167,5 +170,20 @@ final class ProtoConvert {
     int[] ids = d.getSubscriptionIdsList().stream().mapToInt(Integer::intValue).toArray();
     String group = d.getSharedGroup().isEmpty() ? null : d.getSharedGroup();
     return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group);
+  }
+
+  /** A retained set ({@code message} non-null) or clear for peers; a snapshot one at link-up. */
+  static PeerFrame retainedFrame(
+      String topic, Message message, RetainedStamp stamp, boolean snapshot) {
+    RetainedUpdate.Builder b =
+        RetainedUpdate.newBuilder()
+            .setTopic(topic)
+            .setHlc(stamp.hlc())
+            .setOriginNode(stamp.nodeId())
+            .setSnapshot(snapshot);
+    if (message != null) {
+      b.setMessage(toProto(message));
+    }
+    return PeerFrame.newBuilder().setRetained(b).build();
   }
 }

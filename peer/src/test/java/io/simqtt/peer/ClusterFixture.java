@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.opentest4j.AssertionFailedError;
 
 /**
  * N in-process cluster nodes on 127.0.0.1, each a real {@link Broker} with a real {@link
@@ -36,6 +38,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Peer ports are picked up front (a ServerSocket on port 0, closed again) because each node's
  * config must name the others'; MQTT binds port 0 on the first start and the port it got on
  * every restart, so clients can reconnect to "the same node".
+ *
+ * <p>{@link #startInProcess} runs the peer links over gRPC's in-process transport ({@link
+ * InProcessNetwork}) on manual time ({@link FakeTime}): nothing times out, heartbeats or
+ * reconnects until the test {@link #advance}s the clock, and {@link #partition} black-holes links
+ * without a proxy. MQTT stays on real sockets.
  *
  * <p>{@link #startProxied} puts a {@link FaultProxy} on every link: node {@code i}'s config names,
  * for each peer {@code j}, the port of proxy {@code (i, j)} instead of {@code j}'s peer port. Both
@@ -48,6 +55,12 @@ final class ClusterFixture implements AutoCloseable {
   static final String HOST = "127.0.0.1";
   /** Default wait for links, routes and messages. */
   static final Duration WAIT = Duration.ofSeconds(10);
+  /** In-process: the largest step manual time moves at once (well inside every timeout). */
+  static final Duration STEP = Duration.ofMillis(500);
+  /** In-process: how long what one step set off gets to show before the next step. */
+  private static final Duration STEP_SETTLE = Duration.ofMillis(200);
+  /** In-process: manual time for links to come back (the reconnect backoff is at most 6.25 s). */
+  static final Duration MAX_RECONNECT = Duration.ofSeconds(15);
   /** Ports for nodes are picked between this and the ephemeral range. */
   private static final int PORT_FLOOR = 10_000;
   private static final Random PORT_PICK = new Random();
@@ -60,8 +73,15 @@ final class ClusterFixture implements AutoCloseable {
   private final PeerCluster[] clusters;
   /** proxies[from][to], or null when the nodes dial each other directly. */
   private final FaultProxy[][] proxies;
+  /** The in-process links and the manual time, or null for links over TCP on real time. */
+  private final InProcessNetwork network;
+  private final FakeTime time;
 
   private ClusterFixture(int size, String extraHocon, boolean proxied) {
+    this(size, extraHocon, proxied, false);
+  }
+
+  private ClusterFixture(int size, String extraHocon, boolean proxied, boolean inProcess) {
     this.size = size;
     this.extraHocon = extraHocon;
     this.peerPorts = freePorts(size);
@@ -69,6 +89,8 @@ final class ClusterFixture implements AutoCloseable {
     this.brokers = new Broker[size];
     this.clusters = new PeerCluster[size];
     this.proxies = proxied ? new FaultProxy[size][size] : null;
+    this.network = inProcess ? new InProcessNetwork() : null;
+    this.time = inProcess ? new FakeTime() : null;
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -89,6 +111,15 @@ final class ClusterFixture implements AutoCloseable {
     return start(new ClusterFixture(size, extraHocon, true));
   }
 
+  /**
+   * Starts {@code size} nodes linked in-process on manual time, with {@code extraHocon} added to
+   * each config; links up (they come up without time passing: a node dialled by a peer redials
+   * it at once).
+   */
+  static ClusterFixture startInProcess(int size, String extraHocon) {
+    return start(new ClusterFixture(size, extraHocon, false, true));
+  }
+
   private static ClusterFixture start(ClusterFixture f) {
     try {
       if (f.proxies != null) {
@@ -96,6 +127,10 @@ final class ClusterFixture implements AutoCloseable {
       }
       for (int i = 0; i < f.size; i++) {
         f.startNode(i);
+      }
+      if (f.network != null) {
+        // A node that dialled a peer not listening yet redials after its backoff.
+        f.advanceUntil(f::allRunningLinksUp, MAX_RECONNECT, "all links up");
       }
       f.awaitLinksUp(WAIT);
     } catch (RuntimeException | Error e) {
@@ -125,12 +160,20 @@ final class ClusterFixture implements AutoCloseable {
    * its TCP connections and hears nothing from the other, as in a network partition.
    */
   void partition(int i, int j) {
+    if (network != null) {
+      network.blackHole(nodeId(i), nodeId(j));
+      return;
+    }
     proxy(i, j).mode(FaultProxy.Mode.BLACK_HOLE);
     proxy(j, i).mode(FaultProxy.Mode.BLACK_HOLE);
   }
 
   /** Undoes {@link #partition}: both links between {@code i} and {@code j} pass bytes again. */
   void heal(int i, int j) {
+    if (network != null) {
+      network.heal(nodeId(i), nodeId(j));
+      return;
+    }
     proxy(i, j).mode(FaultProxy.Mode.PASS);
     proxy(j, i).mode(FaultProxy.Mode.PASS);
   }
@@ -143,6 +186,10 @@ final class ClusterFixture implements AutoCloseable {
    * broken).
    */
   void awaitHealed(Duration timeout) {
+    if (network != null) {
+      advanceUntil(this::allRunningLinksUp, MAX_RECONNECT, "links up again");
+      return;
+    }
     await(timeout, () -> {
       for (int i = 0; i < size; i++) {
         for (int j = 0; j < size; j++) {
@@ -184,6 +231,63 @@ final class ClusterFixture implements AutoCloseable {
         heal(i, j);
       }
     }
+  }
+
+  /** The in-process links; only after startInProcess. */
+  InProcessNetwork network() {
+    if (network == null) {
+      throw new IllegalStateException("not started with startInProcess");
+    }
+    return network;
+  }
+
+  /**
+   * Moves manual time forward by {@code d} in steps of at most {@link #STEP}, and after each step
+   * waits until every link between nodes the network lets talk had its heartbeat answered: real
+   * time would not outrun a healthy peer either, so only silenced links ever look silent.
+   */
+  void advance(Duration d) {
+    network();
+    Duration left = d;
+    while (!left.isZero()) {
+      Duration step = left.compareTo(STEP) < 0 ? left : STEP;
+      time.advance(step);
+      left = left.minus(step);
+      awaitHeartbeats();
+    }
+  }
+
+  /**
+   * Advances manual time a step at a time until {@code done} holds (checked for a moment after
+   * each step, as what a step set off runs on other threads), at most {@code max} of it.
+   */
+  void advanceUntil(BooleanSupplier done, Duration max, String what) {
+    Duration passed = Duration.ZERO;
+    while (true) {
+      try {
+        await(STEP_SETTLE, done, () -> what);
+        return;
+      } catch (AssertionFailedError notYet) {
+        if (passed.compareTo(max) >= 0) {
+          throw new AssertionFailedError(
+              what + " within " + max + " of manual time; states " + linkStates());
+        }
+      }
+      advance(STEP);
+      passed = passed.plus(STEP);
+    }
+  }
+
+  private void awaitHeartbeats() {
+    await(WAIT, () -> {
+      for (int i = 0; i < size; i++) {
+        String from = nodeId(i);
+        if (isRunning(i) && !clusters[i].heartbeatsAnswered(to -> network.passes(from, to))) {
+          return false;
+        }
+      }
+      return true;
+    }, () -> "heartbeats answered on every link the network passes; states " + linkStates());
   }
 
   static String nodeId(int i) {
@@ -234,6 +338,9 @@ final class ClusterFixture implements AutoCloseable {
 
   /** The port node {@code i} dials to reach node {@code j}: its proxy's, or j's own. */
   private int linkPort(int i, int j) {
+    if (network != null) {
+      return 1; // never dialled: in-process links find peers by id
+    }
     return proxies == null ? peerPorts[j] : proxies[i][j].port();
   }
 
@@ -399,7 +506,9 @@ final class ClusterFixture implements AutoCloseable {
 
   private void startNode(int i) {
     NodeSettings settings = SettingsLoader.fromString(hocon(i));
-    PeerCluster cluster = new PeerCluster(settings);
+    PeerCluster cluster = network == null
+        ? new PeerCluster(settings)
+        : new PeerCluster(settings, network.transport(nodeId(i)), time.scheduler());
     Broker broker = new Broker(settings, cluster);
     try {
       broker.start();

@@ -90,7 +90,7 @@ class PeerAdmissionTest {
       Stream first = Stream.open(channel);
       ByteString firstChallenge = first.next().getChallenge().getNonce();
       Hello recorded =
-          cluster.cluster(1).hello("n1", firstChallenge, PeerCluster.newChallenge(), 0);
+          cluster.cluster(1).handshake().hello("n1", firstChallenge, Handshake.newChallenge(), 0);
       first.send(recorded);
       assertTrue(first.next().hasHelloAccepted(), "the Hello is good on its own stream");
       first.close();

@@ -13,15 +13,20 @@ import io.simqtt.core.session.SessionSnapshot;
  * @param attached the broker runs this once the connection is attached to its session (as a task
  *     of the session): until then a later claim from another node must wait, or it would find no
  *     connection to take over
+ * @param refused the broker runs this instead when it refuses the connect after all (this node
+ *     holds {@code mqtt.sessions.max-sessions}): nothing will attach, so later claims from other
+ *     nodes go ahead at once
  */
 public record ClaimResult(
-    Outcome outcome, SessionSnapshot state, long stamp, Runnable attached) {
+    Outcome outcome, SessionSnapshot state, long stamp, Runnable attached, Runnable refused) {
   private static final Runnable NOTHING = () -> {};
 
-  public static final ClaimResult NONE = new ClaimResult(Outcome.NONE, null, 0, NOTHING);
-  public static final ClaimResult REFUSED = new ClaimResult(Outcome.REFUSED, null, 0, NOTHING);
+  public static final ClaimResult NONE =
+      new ClaimResult(Outcome.NONE, null, 0, NOTHING, NOTHING);
+  public static final ClaimResult REFUSED =
+      new ClaimResult(Outcome.REFUSED, null, 0, NOTHING, NOTHING);
   public static final ClaimResult UNAVAILABLE =
-      new ClaimResult(Outcome.UNAVAILABLE, null, 0, NOTHING);
+      new ClaimResult(Outcome.UNAVAILABLE, null, 0, NOTHING, NOTHING);
 
   /** What the other nodes did with the claim. */
   public enum Outcome {

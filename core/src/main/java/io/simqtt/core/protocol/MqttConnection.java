@@ -486,6 +486,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     ConnectTerms t = terms;
     Session s = context.sessions().claim(t.clientId(), loop.loop(), claimed.state() != null);
     if (s == null) {
+      claimed.refused().run();
       // 0x97 on MQTT 5; the encoder answers 3.1.1 clients with 3 (Server unavailable).
       refuse(
           ReasonCode.QUOTA_EXCEEDED,
@@ -634,17 +635,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       return;
     }
     if (p.qos() == 2) {
-      if (session.isReceivingQos2(p.packetId())) {
-        // A resend of a QoS 2 message already accepted: answer again, deliver once.
-        sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
-        return;
+      switch (session.admitQos2(p.packetId(), context.settings().limits().receiveMaximum())) {
+        case RESEND -> {
+          // A QoS 2 message already accepted: answer again, deliver once.
+          sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
+          return;
+        }
+        case OVER_QUOTA -> {
+          close(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
+          return;
+        }
+        case NEW -> {}
       }
-      if (session.inboundQos2Count() >= context.settings().limits().receiveMaximum()) {
-        // Refused before it is recorded: the session must not take its resend for a duplicate.
-        close(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "receive maximum exceeded");
-        return;
-      }
-      session.receiveQos2(p.packetId());
     }
     context.metrics().messageIn(p.qos(), p.payload().length);
     var router = context.router();

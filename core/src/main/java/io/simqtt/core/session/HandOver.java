@@ -11,15 +11,22 @@ public final class HandOver {
   private final SessionSnapshot state;
   /** The session's will, back in force if the hand-over is aborted. */
   private final Will will;
+  /** When the session expires if the hand-over is aborted and no connection attaches. */
+  private final long expiresAtMillis;
 
-  HandOver(Session session, SessionSnapshot state, Will will) {
+  HandOver(Session session, SessionSnapshot state, Will will, long expiresAtMillis) {
     this.session = session;
     this.state = state;
     this.will = will;
+    this.expiresAtMillis = expiresAtMillis;
   }
 
   Will will() {
     return will;
+  }
+
+  long expiresAtMillis() {
+    return expiresAtMillis;
   }
 
   public String clientId() {

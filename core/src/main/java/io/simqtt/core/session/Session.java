@@ -1,55 +1,40 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
-import io.simqtt.core.codec.MqttEncoder;
-import io.simqtt.core.codec.MqttPacket;
-import io.simqtt.core.codec.MqttPacket.Publish;
-import io.simqtt.core.codec.MqttProperties;
-import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
-import io.simqtt.core.topic.Topics;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * The MQTT session of one client id. Every method except {@link #execute} must run as a task of
+ * The MQTT session of one client id: it binds connections (taking over, resuming, detaching),
+ * runs the session's side of a move between nodes, its will and its expiry, and holds the pieces
+ * that keep the rest: {@link Subscriptions}, the {@link OutboundFlow} to the client and the
+ * {@link InboundQos2} table from it. Every method except {@link #execute} must run as a task of
  * this session (see {@link SerialExecutor}, which runs them in order on the session's home event
- * loop); the state below needs no locks for that reason.
+ * loop); neither the session nor its pieces need locks for that reason.
  */
 public final class Session extends SerialExecutor {
-  private static final int MAX_PACKET_ID = 0xFFFF;
   /**
    * A message redirected this many times between nodes is dropped (counted): a session moves at
    * most once per claim, so a longer chain means nodes disagree about its owner.
    */
   static final int MAX_REDIRECT_HOPS = 8;
   private static final long REDIRECT_RECHECK_MILLIS = 1000;
-  /** Shared by sessions without subscriptions. */
-  private static final Map<String, SubscriptionOptions> NO_SUBSCRIPTIONS = Map.of();
-  /** Shared by sessions with nothing in flight. */
-  private static final Map<Integer, InflightMessage> NO_INFLIGHT = Map.of();
-  /** Shared by sessions without inbound QoS 2 in progress: most never have any. */
-  private static final Set<Integer> NO_IDS = Set.of();
 
   static final AtomicIntegerFieldUpdater<Session> PENDING_ATTACHES =
       AtomicIntegerFieldUpdater.newUpdater(Session.class, "pendingAttaches");
 
   private final String clientId;
-  private final SessionRegistry registry;
+  private final SessionContext context;
   /**
    * CONNECTs that found this session in the registry and have not attached yet; changed only
    * through {@link #PENDING_ATTACHES} (a field updater: an AtomicInteger would be one more object
@@ -60,8 +45,6 @@ public final class Session extends SerialExecutor {
   private ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
   private volatile boolean connected;
-  /** Whether this session's shared subscriptions are advertised to the cluster right now. */
-  private boolean sharedAdvertised;
   /** True once CONNACK is out: from then on deliveries go to the wire. */
   private boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
@@ -80,6 +63,10 @@ public final class Session extends SerialExecutor {
   private long expiryInterval;
   private Will will;
   private ScheduledFuture<?> willTimer;
+  /**
+   * While offline, the session ends when this fires: its deadline is the session's expiry (a
+   * hand-over reads it, so one that does not happen keeps it). A moved session's redirect time.
+   */
   private ScheduledFuture<?> expiryTimer;
   /**
    * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
@@ -89,41 +76,23 @@ public final class Session extends SerialExecutor {
   private int epoch;
 
   /*
-   * The collections below exist only while they hold something: an idle connection should cost
-   * little (docs/BENCHMARKS.md, "Memory per idle connection"), and most sessions have no
-   * subscription or only a few, and nothing queued or in flight. An empty one is a shared
-   * immutable sentinel (or null for the deques) that reads see as empty; writes go through
-   * writableSubscriptions(), writableInflight() and writableQueue(), and whatever empties one
-   * drops it again. Nothing calls keySet()/values()/entrySet() on them without need: a map
-   * keeps such a view object for as long as it lives.
+   * The pieces below exist only once they hold something: an idle connection should cost little
+   * (docs/BENCHMARKS.md, "Memory per idle connection"), and most sessions have no subscription
+   * or only a few, and nothing queued or in flight; the pieces' own collections are made on
+   * first use too.
    */
 
-  /** Filter to options; {@link #NO_SUBSCRIPTIONS} when there is none. */
-  private Map<String, SubscriptionOptions> subscriptions = NO_SUBSCRIPTIONS;
-  /**
-   * QoS 1/2 deliveries waiting beyond the in-flight window or for a connection; null when none
-   * (never empty).
-   */
-  private ArrayDeque<Delivery> queue;
-  /**
-   * Outbound QoS 1/2 publishes not yet acknowledged, by packet id, in the order they were sent (a
-   * LinkedHashMap: resends keep that order); {@link #NO_INFLIGHT} when there is none.
-   */
-  private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
-  /**
-   * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
-   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Made by
-   * a resume that has some, dropped once they are out; null otherwise.
-   */
-  private ArrayDeque<Integer> resendPending;
-  /** Inbound QoS 2 packet ids answered with PUBREC whose PUBREL has not arrived. */
-  private Set<Integer> inboundQos2 = NO_IDS;
-  private int lastPacketId;
+  /** Null while the session has no subscription. */
+  private Subscriptions subscriptions;
+  /** Made on the first delivery and kept: it holds the last packet id given out. */
+  private OutboundFlow outbound;
+  /** Made on the first inbound QoS 2 message. */
+  private InboundQos2 inboundQos2;
 
-  Session(String clientId, SessionRegistry registry, EventExecutor home) {
+  Session(String clientId, SessionContext context, EventExecutor home) {
     super(home);
     this.clientId = clientId;
-    this.registry = registry;
+    this.context = context;
   }
 
   public String clientId() {
@@ -152,8 +121,10 @@ public final class Session extends SerialExecutor {
     epoch++;
     cancelTimers();
     // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
-    ArrayDeque<Delivery> arrivedWhileFrozen =
-        handedOver != null && migration != null && migration.pending != null ? queue : null;
+    Collection<Delivery> arrivedWhileFrozen =
+        handedOver != null && migration != null && migration.pending != null && outbound != null
+            ? outbound.takeQueued()
+            : List.of();
     settleMigrationForAttach(handedOver != null);
     if (connection != null) {
       ClientConnection old = connection;
@@ -176,11 +147,9 @@ public final class Session extends SerialExecutor {
     if (handedOver != null) {
       clearState();
       restore(handedOver);
-      if (arrivedWhileFrozen != null) {
-        for (Delivery d : arrivedWhileFrozen) {
-          if (migration.seen.firstTime(d.message())) {
-            writableQueue().addLast(d);
-          }
+      for (Delivery d : arrivedWhileFrozen) {
+        if (migration.seen.firstTime(d.message())) {
+          outbound.requeue(d);
         }
       }
       present = true;
@@ -231,20 +200,9 @@ public final class Session extends SerialExecutor {
    */
   public void resumeDelivery() {
     online = true;
-    resendPending = null;
-    inflight.forEach((id, f) -> {
-      if (f.released()) {
-        connection.send(
-            new MqttPacket.PubResponse(
-                PacketType.PUBREL, id, ReasonCode.SUCCESS, MqttProperties.NONE));
-      } else {
-        if (resendPending == null) {
-          resendPending = new ArrayDeque<>();
-        }
-        resendPending.addLast(id);
-      }
-    });
-    drainQueue();
+    if (outbound != null) {
+      outbound.resume(connection);
+    }
   }
 
   /**
@@ -282,19 +240,30 @@ public final class Session extends SerialExecutor {
         }, delay);
       }
     }
-    scheduleExpiry();
+    scheduleExpiry(now() + TimeUnit.SECONDS.toMillis(expiryInterval));
   }
 
-  /** Without a connection the session ends when its expiry interval has passed. */
-  private void scheduleExpiry() {
+  /**
+   * When the session ends if no connection attaches: the deadline its expiry timer runs to while
+   * it is offline, else its expiry interval from now (its connection is about to go).
+   */
+  private long expiryDeadline() {
+    long now = now();
+    return connection == null && expiryTimer != null
+        ? now + expiryTimer.getDelay(TimeUnit.MILLISECONDS)
+        : now + TimeUnit.SECONDS.toMillis(expiryInterval);
+  }
+
+  /** Without a connection the session ends at {@code deadlineMillis} (wall clock). */
+  private void scheduleExpiry(long deadlineMillis) {
     if (expiryInterval != SessionExpiry.NEVER) {
       int at = epoch;
-      expiryTimer = schedule(() -> {
+      expiryTimer = scheduleMillis(() -> {
         if (epoch == at && connection == null) {
           releaseShared();
           end();
         }
-      }, expiryInterval);
+      }, Math.max(0, deadlineMillis - now()));
     }
   }
 
@@ -308,9 +277,9 @@ public final class Session extends SerialExecutor {
         c == null ? null : c.version(),
         c == null ? 0 : c.keepAlive(),
         expiryInterval,
-        Map.copyOf(subscriptions),
+        subscriptions == null ? Map.of() : subscriptions.snapshot(),
         queuedCount(),
-        inflight.size());
+        inflightCount());
   }
 
   /**
@@ -354,6 +323,7 @@ public final class Session extends SerialExecutor {
       migration.waiting.add(new Migration.Request(cleanStart, result));
       return;
     }
+    long expiresAt = expiryDeadline();
     epoch++;
     cancelTimers();
     closeTakenOver("the client connected to another node");
@@ -365,14 +335,14 @@ public final class Session extends SerialExecutor {
     }
     // The will waits with the state: a hand-over that does not happen leaves the session as it
     // was, will included.
-    HandOver h = new HandOver(this, snapshot(), will);
+    HandOver h = new HandOver(this, snapshot(), will, expiresAt);
     will = null;
     // What was sent belongs to the new owner once it confirms; what arrives from now on waits
     // here in the queue and follows it.
-    inflight = NO_INFLIGHT;
-    queue = null;
-    resendPending = null;
-    inboundQos2 = NO_IDS;
+    if (outbound != null) {
+      outbound.clear();
+    }
+    inboundQos2 = null;
     migration().pending = h;
     result.complete(h);
   }
@@ -385,11 +355,10 @@ public final class Session extends SerialExecutor {
     Migration m = migration;
     m.pending = null;
     becomeRedirect(newOwner);
-    if (queue != null) {
-      for (Delivery d : queue) {
+    if (outbound != null) {
+      for (Delivery d : outbound.takeQueued()) {
         redirect(d, 0);
       }
-      queue = null;
     }
     answerWaiting(m);
   }
@@ -414,20 +383,9 @@ public final class Session extends SerialExecutor {
     cancelTimers();
     closeTakenOver("the client is connected to another node");
     will = null;
-    List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
     // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
-    inflight.values().forEach(f -> {
-      if (!f.released()) {
-        left.add(f.delivery());
-      }
-    });
-    if (queue != null) {
-      left.addAll(queue);
-    }
-    inflight = NO_INFLIGHT;
-    resendPending = null;
-    queue = null;
-    inboundQos2 = NO_IDS;
+    List<Delivery> left = outbound == null ? List.of() : outbound.takeUnfinished();
+    inboundQos2 = null;
     becomeRedirect(newOwner);
     for (Delivery d : left) {
       redirect(d, 0);
@@ -463,9 +421,9 @@ public final class Session extends SerialExecutor {
     m.seen = null;
     m.movedTo = newOwner;
     moved = true;
-    registry.movedAway(this);
+    context.registry().movedAway(this);
     int at = ++epoch;
-    expiryTimer = scheduleMillis(() -> endRedirect(at), registry.redirectMillis());
+    expiryTimer = scheduleMillis(() -> endRedirect(at), context.redirectMillis());
   }
 
   /**
@@ -476,7 +434,7 @@ public final class Session extends SerialExecutor {
     if (epoch != at || !moved) {
       return;
     }
-    if (registry.cluster().isSettled()) {
+    if (context.cluster().isSettled()) {
       end();
     } else {
       expiryTimer = scheduleMillis(() -> endRedirect(at), REDIRECT_RECHECK_MILLIS);
@@ -502,7 +460,8 @@ public final class Session extends SerialExecutor {
       yieldTo(yieldTo);
       return;
     }
-    scheduleExpiry();
+    // It expires when it would have had it never been frozen.
+    scheduleExpiry(h.expiresAtMillis());
     answerWaiting(m);
   }
 
@@ -520,23 +479,11 @@ public final class Session extends SerialExecutor {
 
   /** Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile. */
   private void restoreMessages(SessionSnapshot s) {
-    if (!s.inflight().isEmpty()) {
-      Map<Integer, InflightMessage> back = new LinkedHashMap<>();
-      s.inflight().forEach(f -> back.put(f.packetId(), f));
-      back.putAll(inflight);
-      inflight = back;
-    }
-    if (!s.queued().isEmpty()) {
-      ArrayDeque<Delivery> back = new ArrayDeque<>(s.queued());
-      if (queue != null) {
-        back.addAll(queue);
-      }
-      queue = back;
+    if (!s.outbound().hasNoMessages()) {
+      outbound().restoreAhead(s.outbound());
     }
     if (!s.inboundQos2().isEmpty()) {
-      Set<Integer> ids = new HashSet<>(s.inboundQos2());
-      ids.addAll(inboundQos2);
-      inboundQos2 = ids;
+      inboundQos2().addAll(s.inboundQos2());
     }
   }
 
@@ -545,7 +492,7 @@ public final class Session extends SerialExecutor {
     migration.movedTo = null;
     if (moved) {
       moved = false;
-      registry.movedBack(this);
+      context.registry().movedBack(this);
     }
   }
 
@@ -556,35 +503,29 @@ public final class Session extends SerialExecutor {
     return migration;
   }
 
+  /** The session's state, each piece giving its part. */
   private SessionSnapshot snapshot() {
     SeenMessages seen = migration == null ? null : migration.seen;
     return new SessionSnapshot(
-        Map.copyOf(subscriptions),
-        List.copyOf(inflight.values()),
-        queue == null ? List.of() : List.copyOf(queue),
-        Set.copyOf(inboundQos2),
+        subscriptions == null ? Map.of() : subscriptions.snapshot(),
+        outbound == null ? OutboundState.EMPTY : outbound.snapshot(),
+        inboundQos2 == null ? Set.of() : inboundQos2.snapshot(),
         expiryInterval,
-        lastPacketId,
         seen == null || seen.isOver(now()) ? List.of() : seen.keys());
   }
 
+  /** Takes on the state another node handed over, each piece its part (the session is clear). */
   private void restore(SessionSnapshot s) {
     s.subscriptions().forEach(this::subscribe);
-    for (InflightMessage f : s.inflight()) {
-      writableInflight().put(f.packetId(), f);
-    }
-    if (!s.queued().isEmpty()) {
-      writableQueue().addAll(s.queued());
-    }
+    outbound().restore(s.outbound());
     if (!s.inboundQos2().isEmpty()) {
-      inboundQos2 = new HashSet<>(s.inboundQos2());
+      inboundQos2 = new InboundQos2(s.inboundQos2());
     }
-    lastPacketId = s.lastPacketId();
     // Messages sent to the old node before the routes moved may now come here twice.
     List<MessageKey> known = new ArrayList<>(s.seen());
     s.inflight().forEach(f -> known.add(MessageKey.of(f.delivery().message())));
     s.queued().forEach(d -> known.add(MessageKey.of(d.message())));
-    migration().seen = new SeenMessages(known, now() + 2 * registry.redirectMillis());
+    migration().seen = new SeenMessages(known, now() + 2 * context.redirectMillis());
   }
 
   /** Safe from any thread; may be stale by the time the caller acts on it. */
@@ -629,32 +570,16 @@ public final class Session extends SerialExecutor {
     if (ended) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it.
-        registry.redeliverShared(d, clientId);
+        context.sharedRedelivery().accept(d, clientId);
       } else {
-        registry.metrics().dropped(DropReason.SESSION_ENDED);
+        context.metrics().dropped(DropReason.SESSION_ENDED);
       }
       return;
     }
     if (migration != null && !admitWhileMigrating(d, hops)) {
       return;
     }
-    if (d.message().isExpired(now())) {
-      registry.metrics().dropped(DropReason.EXPIRED);
-      return;
-    }
-    if (d.qos() == 0) {
-      if (online && connection.isWritable()) {
-        write(OutboundPublish.of(d, 0, false, isV5(), now()));
-      } else {
-        registry.metrics().dropped(DropReason.QOS0_NOT_DELIVERABLE);
-      }
-      return;
-    }
-    if (online && queue == null && noResends() && inflight.size() < window() && writable()) {
-      sendNew(d);
-    } else {
-      enqueue(d);
-    }
+    outbound().deliver(d, out());
   }
 
   /**
@@ -663,8 +588,8 @@ public final class Session extends SerialExecutor {
    * session's connection.
    */
   public void onWritable(ClientConnection conn) {
-    if (connection == conn) {
-      drainQueue();
+    if (connection == conn && outbound != null) {
+      outbound.drain(out());
     }
   }
 
@@ -680,7 +605,7 @@ public final class Session extends SerialExecutor {
     }
     if (hops > 0) {
       // The old node still redirects (it waits for peers that were away): so may others.
-      m.seen.extendTo(now() + 2 * registry.redirectMillis());
+      m.seen.extendTo(now() + 2 * context.redirectMillis());
     }
     if (m.seen.isOver(now())) {
       m.seen = null;
@@ -690,7 +615,7 @@ public final class Session extends SerialExecutor {
       return true;
     }
     if (!m.seen.firstTime(d.message())) {
-      registry.metrics().dropped(DropReason.DUPLICATE);
+      context.metrics().dropped(DropReason.DUPLICATE);
       return false;
     }
     return true;
@@ -698,266 +623,112 @@ public final class Session extends SerialExecutor {
 
   private void redirect(Delivery d, int hops) {
     if (hops >= MAX_REDIRECT_HOPS) {
-      registry.metrics().dropped(DropReason.REDIRECT_LOOP);
+      context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    registry.cluster().redirect(migration.movedTo, clientId, d, hops + 1);
+    context.cluster().redirect(migration.movedTo, clientId, d, hops + 1);
   }
 
   public void onPubAck(int packetId) {
-    InflightMessage f = inflight.get(packetId);
-    if (f != null && f.delivery().qos() == 1) {
-      removeInflight(packetId);
-      drainQueue();
+    if (outbound != null) {
+      outbound.onPubAck(packetId, out());
     }
   }
 
   public void onPubRec(int packetId, int reasonCode) {
-    InflightMessage f = inflight.get(packetId);
-    if (f == null || f.delivery().qos() != 2) {
-      sendAck(PacketType.PUBREL, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
-      return;
-    }
-    if (ReasonCode.isError(reasonCode)) {
-      // The receiver refused the message: the exchange ends here.
-      removeInflight(packetId);
-      drainQueue();
-      return;
-    }
-    inflight.put(packetId, f.release());
-    sendAck(PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+    // Without a flow nothing is in flight: the flow answers that the id is unknown.
+    outbound().onPubRec(packetId, reasonCode, out());
   }
 
   public void onPubComp(int packetId) {
-    InflightMessage f = inflight.get(packetId);
-    if (f != null && f.released()) {
-      removeInflight(packetId);
-      drainQueue();
+    if (outbound != null) {
+      outbound.onPubComp(packetId, out());
     }
   }
 
   public int queuedCount() {
-    return queue == null ? 0 : queue.size();
+    return outbound == null ? 0 : outbound.queuedCount();
   }
 
   public int inflightCount() {
-    return inflight.size();
+    return outbound == null ? 0 : outbound.inflightCount();
   }
 
   /**
-   * {@link #queuedCount()} read from any thread without a task, for gauges summed over every
-   * session ({@link SessionRegistry#heldMessages}): a racy read of a collection this session
-   * changes unlocked, so it may be stale, or off while the session changes it. Never negative;
-   * 0 if the read catches the collection half made (a racy read may see it before its
-   * constructor's writes on a weakly ordered CPU).
+   * {@link #queuedCount()} read from any thread without a task (see {@link
+   * OutboundFlow#queuedCountRacy}); the flow itself may be read before it is fully made, which
+   * the flow's reads survive like any other.
    */
   int queuedCountRacy() {
-    ArrayDeque<Delivery> q = queue;
-    try {
-      return q == null ? 0 : Math.max(0, q.size());
-    } catch (RuntimeException e) {
-      return 0;
-    }
+    OutboundFlow f = outbound;
+    return f == null ? 0 : f.queuedCountRacy();
   }
 
   /** {@link #inflightCount()} read from any thread; racy like {@link #queuedCountRacy()}. */
   int inflightCountRacy() {
-    Map<Integer, InflightMessage> f = inflight;
-    try {
-      return Math.max(0, f.size());
-    } catch (RuntimeException e) {
-      return 0;
-    }
+    OutboundFlow f = outbound;
+    return f == null ? 0 : f.inflightCountRacy();
   }
 
   // ---- inbound QoS 2 ----
 
-  /** Whether an inbound QoS 2 packet id was accepted and its PUBREL has not arrived. */
-  public boolean isReceivingQos2(int packetId) {
-    return inboundQos2.contains(packetId);
-  }
-
-  /** Records an inbound QoS 2 packet id accepted (answered with PUBREC). */
-  public void receiveQos2(int packetId) {
-    if (inboundQos2 == NO_IDS) {
-      inboundQos2 = new HashSet<>();
-    }
-    inboundQos2.add(packetId);
+  /**
+   * An inbound QoS 2 PUBLISH: whether it is new (now recorded), a resend of one awaiting PUBREL,
+   * or beyond {@code receiveMaximum} open ones (see {@link InboundQos2#admit}).
+   */
+  public InboundQos2.Admission admitQos2(int packetId, int receiveMaximum) {
+    return inboundQos2().admit(packetId, receiveMaximum);
   }
 
   /** PUBREL arrived; false when the id was unknown. */
   public boolean releaseQos2(int packetId) {
-    return inboundQos2 != NO_IDS && inboundQos2.remove(packetId);
-  }
-
-  public int inboundQos2Count() {
-    return inboundQos2.size();
+    return inboundQos2 != null && inboundQos2.release(packetId);
   }
 
   // ---- subscriptions ----
 
   /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
-    writableSubscriptions().put(filter, options);
-    SubscriptionOptions previous = registry.subscriptions().subscribe(clientId, filter, options);
-    if (previous == null && isAdvertised(filter)) {
-      registry.cluster().subscriptionAdded(filter);
+    if (subscriptions == null) {
+      // Shared filters are advertised while the client is connected.
+      subscriptions = new Subscriptions(clientId, context, connected);
     }
-    return previous;
+    return subscriptions.add(filter, options);
   }
 
   public boolean unsubscribe(String filter) {
-    if (subscriptions.containsKey(filter)) {
-      subscriptions.remove(filter);
-      if (subscriptions.isEmpty()) {
-        subscriptions = NO_SUBSCRIPTIONS;
-      }
+    if (subscriptions == null) {
+      return false;
     }
-    return removeFromTree(filter);
-  }
-
-  private boolean removeFromTree(String filter) {
-    boolean removed = registry.subscriptions().unsubscribe(clientId, filter);
-    if (removed && isAdvertised(filter)) {
-      registry.cluster().subscriptionRemoved(filter);
+    boolean removed = subscriptions.remove(filter);
+    if (subscriptions.isEmpty()) {
+      subscriptions = null;
     }
     return removed;
   }
 
-  /**
-   * Ordinary subscriptions are advertised to the cluster while they exist; shared ones only
-   * while the client is connected, so other nodes stop choosing this node for a group the moment
-   * its member here goes away (MQTT 5, 4.8.2: another member takes over).
-   */
-  private boolean isAdvertised(String filter) {
-    return !filter.startsWith(Topics.SHARE_PREFIX) || sharedAdvertised;
-  }
-
-  private void advertiseShared(boolean on) {
-    if (sharedAdvertised == on) {
-      return;
-    }
-    sharedAdvertised = on;
-    subscriptions.forEach((filter, options) -> {
-      if (filter.startsWith(Topics.SHARE_PREFIX)) {
-        if (on) {
-          registry.cluster().subscriptionAdded(filter);
-        } else {
-          registry.cluster().subscriptionRemoved(filter);
-        }
-      }
-    });
-  }
-
   public Map<String, SubscriptionOptions> subscriptions() {
-    return Collections.unmodifiableMap(subscriptions);
+    return subscriptions == null ? Map.of() : subscriptions.view();
   }
 
   // ---- internals ----
 
-  private boolean isV5() {
-    return connection != null && connection.version().isV5();
+  /** The connection deliveries may go to: the current one once CONNACK is out, else null. */
+  private ClientConnection out() {
+    return online ? connection : null;
   }
 
-  private int window() {
-    return Math.min(connection.receiveMaximum(), registry.settings().maxInflight());
-  }
-
-  /**
-   * Whether the socket takes more QoS 1/2 publishes now. While it does not (a client that reads
-   * slowly or not at all), they wait in the session queue, which is bounded and counted, rather
-   * than in the socket's outbound buffer, which would hold up to a whole Receive Maximum of them;
-   * the connection calls {@link #onWritable} once it drains.
-   */
-  private boolean writable() {
-    return connection.isWritable();
-  }
-
-  private void sendNew(Delivery d) {
-    int id = nextPacketId();
-    Publish p = OutboundPublish.of(d, id, false, isV5(), now());
-    if (write(p)) {
-      writableInflight().put(id, new InflightMessage(id, d, false));
+  private void advertiseShared(boolean on) {
+    if (subscriptions != null) {
+      subscriptions.advertiseShared(on);
     }
-  }
-
-  /** Writes a PUBLISH unless it is too large for the client; returns whether it was written. */
-  private boolean write(Publish p) {
-    long max = connection.maximumPacketSize();
-    if (max != Long.MAX_VALUE && MqttEncoder.encodedSize(p, connection.version()) > max) {
-      registry.metrics().dropped(DropReason.TOO_LARGE);
-      return false;
-    }
-    registry.metrics().messageOut(p.qos(), p.payload().length);
-    connection.send(p);
-    return true;
-  }
-
-  private void sendAck(PacketType type, int packetId, int reasonCode) {
-    if (connection != null) {
-      connection.send(
-          new MqttPacket.PubResponse(type, packetId, reasonCode, MqttProperties.NONE));
-    }
-  }
-
-  private void enqueue(Delivery d) {
-    if (queuedCount() >= registry.settings().maxQueuedMessages()) {
-      registry.metrics().dropped(DropReason.QUEUE_FULL);
-      if (!registry.dropOldestOnOverflow()) {
-        return;
-      }
-      if (queue != null) {
-        queue.pollFirst();
-      }
-    }
-    writableQueue().addLast(d);
-  }
-
-  private void drainQueue() {
-    if (!online) {
-      return;
-    }
-    long now = now();
-    int window = window();
-    // Resends first, in their original order; released entries are already on the wire. Both
-    // loops stop while the socket is not writable: onWritable() resumes them.
-    while (!noResends() && inflight.size() - resendPending.size() < window && writable()) {
-      InflightMessage f = inflight.get(resendPending.pollFirst());
-      if (f != null && !f.released()) {
-        write(OutboundPublish.of(f.delivery(), f.packetId(), true, isV5(), now));
-      }
-    }
-    if (resendPending != null && resendPending.isEmpty()) {
-      resendPending = null;
-    }
-    while (noResends() && inflight.size() < window && queue != null && writable()) {
-      Delivery d = queue.pollFirst();
-      if (queue.isEmpty()) {
-        queue = null;
-      }
-      if (d.message().isExpired(now)) {
-        registry.metrics().dropped(DropReason.EXPIRED);
-        continue;
-      }
-      sendNew(d);
-    }
-  }
-
-  private int nextPacketId() {
-    // inflight is bounded by the window (<= 65535), so a free id always exists.
-    int id = lastPacketId;
-    do {
-      id = id == MAX_PACKET_ID ? 1 : id + 1;
-    } while (inflight.containsKey(id));
-    lastPacketId = id;
-    return id;
   }
 
   private void publishWill() {
     Will w = will;
     will = null;
     if (w != null) {
-      registry.publishWill(w.publishedAt(now()));
+      context.willPublisher().accept(w.publishedAt(now()));
     }
   }
 
@@ -974,12 +745,7 @@ public final class Session extends SerialExecutor {
       migration = null;
     }
     ended = true;
-    registry.remove(this);
-  }
-
-  /** No unacknowledged PUBLISH waiting to be re-sent after a resume. */
-  private boolean noResends() {
-    return resendPending == null || resendPending.isEmpty();
+    context.registry().remove(this);
   }
 
   /**
@@ -1002,80 +768,37 @@ public final class Session extends SerialExecutor {
   }
 
   private void releaseShared(boolean sentToo) {
-    if (queue == null && (!sentToo || inflight.isEmpty())) {
+    if (outbound == null) {
       return;
     }
-    List<Delivery> moved = new ArrayList<>();
-    if (sentToo) {
-      Iterator<InflightMessage> it = inflight.values().iterator();
-      while (it.hasNext()) {
-        InflightMessage f = it.next();
-        if (f.delivery().sharedGroup() != null && !f.released()) {
-          moved.add(f.delivery());
-          if (resendPending != null) {
-            resendPending.remove(f.packetId());
-          }
-          it.remove();
-        }
-      }
-      if (inflight.isEmpty()) {
-        inflight = NO_INFLIGHT;
-      }
-    }
-    if (queue != null) {
-      queue.removeIf(
-          d -> {
-            if (d.sharedGroup() == null) {
-              return false;
-            }
-            moved.add(d);
-            return true;
-          });
-      if (queue.isEmpty()) {
-        queue = null;
-      }
-    }
-    for (Delivery d : moved) {
-      registry.redeliverShared(d, clientId);
+    for (Delivery d : outbound.takeShared(sentToo)) {
+      context.sharedRedelivery().accept(d, clientId);
     }
   }
 
   private void clearState() {
-    subscriptions.forEach((filter, options) -> removeFromTree(filter));
-    subscriptions = NO_SUBSCRIPTIONS;
-    queue = null;
-    inflight = NO_INFLIGHT;
-    resendPending = null;
-    inboundQos2 = NO_IDS;
+    if (subscriptions != null) {
+      subscriptions.removeAll();
+      subscriptions = null;
+    }
+    if (outbound != null) {
+      outbound.clear();
+    }
+    inboundQos2 = null;
   }
 
-  private Map<String, SubscriptionOptions> writableSubscriptions() {
-    if (subscriptions == NO_SUBSCRIPTIONS) {
-      // Sized for the common one or two filters; it grows like any HashMap.
-      subscriptions = new HashMap<>(2);
+  private OutboundFlow outbound() {
+    if (outbound == null) {
+      outbound = new OutboundFlow(context);
     }
-    return subscriptions;
+    return outbound;
   }
 
-  private Map<Integer, InflightMessage> writableInflight() {
-    if (inflight == NO_INFLIGHT) {
-      inflight = new LinkedHashMap<>();
+  private InboundQos2 inboundQos2() {
+    if (inboundQos2 == null) {
+      inboundQos2 = new InboundQos2();
     }
-    return inflight;
-  }
-
-  private void removeInflight(int packetId) {
-    inflight.remove(packetId);
-    if (inflight.isEmpty()) {
-      inflight = NO_INFLIGHT;
-    }
-  }
-
-  private ArrayDeque<Delivery> writableQueue() {
-    if (queue == null) {
-      queue = new ArrayDeque<>();
-    }
-    return queue;
+    return inboundQos2;
   }
 
   private void cancelTimers() {
@@ -1090,14 +813,14 @@ public final class Session extends SerialExecutor {
   }
 
   private ScheduledFuture<?> schedule(Runnable task, long seconds) {
-    return home().schedule(() -> execute(task), seconds, TimeUnit.SECONDS);
+    return scheduleMillis(task, TimeUnit.SECONDS.toMillis(seconds));
   }
 
   private ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {
-    return home().schedule(() -> execute(task), millis, TimeUnit.MILLISECONDS);
+    return context.clock().schedule(home(), () -> execute(task), millis);
   }
 
   private long now() {
-    return System.currentTimeMillis();
+    return context.clock().millis();
   }
 }

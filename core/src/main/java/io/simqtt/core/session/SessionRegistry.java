@@ -20,12 +20,8 @@ import java.util.function.Consumer;
 public final class SessionRegistry {
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final SessionSettings settings;
-  private final SubscriptionTree subscriptions;
-  private final BrokerMetrics metrics;
-  private final Consumer<Message> willPublisher;
-  private final BiConsumer<Delivery, String> sharedRedelivery;
-  private final Cluster cluster;
-  private final long redirectMillis;
+  /** What every session of this node is given. */
+  private final SessionContext context;
   /** Sessions in the map that moved to another node and only redirect (not shown). */
   private final AtomicInteger moved = new AtomicInteger();
   /**
@@ -50,13 +46,39 @@ public final class SessionRegistry {
       BiConsumer<Delivery, String> sharedRedelivery,
       Cluster cluster,
       long redirectMillis) {
-    this.redirectMillis = redirectMillis;
-    this.sharedRedelivery = sharedRedelivery;
+    this(
+        settings,
+        subscriptions,
+        metrics,
+        willPublisher,
+        sharedRedelivery,
+        cluster,
+        redirectMillis,
+        SessionClock.SYSTEM);
+  }
+
+  /** As above, with the sessions' clock given (tests move it by hand). */
+  SessionRegistry(
+      SessionSettings settings,
+      SubscriptionTree subscriptions,
+      BrokerMetrics metrics,
+      Consumer<Message> willPublisher,
+      BiConsumer<Delivery, String> sharedRedelivery,
+      Cluster cluster,
+      long redirectMillis,
+      SessionClock clock) {
     this.settings = settings;
-    this.cluster = cluster;
-    this.subscriptions = subscriptions;
-    this.metrics = metrics;
-    this.willPublisher = willPublisher;
+    this.context =
+        new SessionContext(
+            settings,
+            subscriptions,
+            cluster,
+            metrics,
+            clock,
+            willPublisher,
+            sharedRedelivery,
+            redirectMillis,
+            this);
   }
 
   /**
@@ -77,7 +99,7 @@ public final class SessionRegistry {
             if (!reserve(beyondCap)) {
               return null;
             }
-            s = new Session(id, this, loop);
+            s = new Session(id, context, loop);
           }
           Session.PENDING_ATTACHES.incrementAndGet(s);
           return s;
@@ -204,10 +226,6 @@ public final class SessionRegistry {
     moved.decrementAndGet();
   }
 
-  long redirectMillis() {
-    return redirectMillis;
-  }
-
   /** Drops an ended session unless a CONNECT is about to attach to it. */
   void remove(Session session) {
     sessions.computeIfPresent(
@@ -219,33 +237,5 @@ public final class SessionRegistry {
           }
           return current;
         });
-  }
-
-  void redeliverShared(Delivery d, String leavingClientId) {
-    sharedRedelivery.accept(d, leavingClientId);
-  }
-
-  void publishWill(Message will) {
-    willPublisher.accept(will);
-  }
-
-  SessionSettings settings() {
-    return settings;
-  }
-
-  Cluster cluster() {
-    return cluster;
-  }
-
-  SubscriptionTree subscriptions() {
-    return subscriptions;
-  }
-
-  public BrokerMetrics metrics() {
-    return metrics;
-  }
-
-  boolean dropOldestOnOverflow() {
-    return settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
   }
 }

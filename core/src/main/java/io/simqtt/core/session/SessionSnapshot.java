@@ -6,16 +6,46 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Everything a session holds, taken when it moves to another node: subscriptions, unacknowledged
- * and queued messages in order, inbound QoS 2 ids awaiting PUBREL, expiry and the last packet id;
- * {@code seen} lists the messages it got while settling after an earlier move, so the next node
- * goes on dropping their second copies.
+ * Everything a session holds, the one state type it is moved (and, later, stored) as. Each piece
+ * of a session gives its own part: {@link Subscriptions} the filters, {@link OutboundFlow} the
+ * unacknowledged and queued messages in order with the last packet id, {@link InboundQos2} the
+ * inbound QoS 2 ids awaiting PUBREL; the session itself its expiry interval and, from its {@link
+ * Migration}, {@code seen}: the messages it got while settling after an earlier move, so the next
+ * node goes on dropping their second copies.
  */
 public record SessionSnapshot(
     Map<String, SubscriptionOptions> subscriptions,
-    List<InflightMessage> inflight,
-    List<Delivery> queued,
+    OutboundState outbound,
     Set<Integer> inboundQos2,
     long expiryInterval,
-    int lastPacketId,
-    List<MessageKey> seen) {}
+    List<MessageKey> seen) {
+
+  /** The state from its fields one by one (as the cluster's wire form carries them). */
+  public SessionSnapshot(
+      Map<String, SubscriptionOptions> subscriptions,
+      List<InflightMessage> inflight,
+      List<Delivery> queued,
+      Set<Integer> inboundQos2,
+      long expiryInterval,
+      int lastPacketId,
+      List<MessageKey> seen) {
+    this(
+        subscriptions,
+        new OutboundState(inflight, queued, lastPacketId),
+        inboundQos2,
+        expiryInterval,
+        seen);
+  }
+
+  public List<InflightMessage> inflight() {
+    return outbound.inflight();
+  }
+
+  public List<Delivery> queued() {
+    return outbound.queued();
+  }
+
+  public int lastPacketId() {
+    return outbound.lastPacketId();
+  }
+}

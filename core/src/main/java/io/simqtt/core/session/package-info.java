@@ -1,10 +1,18 @@
 /**
- * Sessions: the state MQTT keeps per client id (subscriptions, queued and in-flight messages,
- * packet identifiers, will, expiry) and the registry that maps client ids to them.
+ * Sessions: the state MQTT keeps per client id and the registry that maps client ids to them.
+ *
+ * <p>A {@code Session} binds connections (takeover, resume, detach), runs its will and expiry
+ * timers and its side of a move between nodes, and holds one piece per remaining job: {@code
+ * Subscriptions} (filters, the topic tree, the routes the cluster is told), {@code OutboundFlow}
+ * (the in-flight window, the bounded queue, resends, packet ids, the acknowledgements) and
+ * {@code InboundQos2} (ids awaiting PUBREL). Each piece gives its part of {@code
+ * SessionSnapshot}, the one state type a session is moved as, and restores from it. The pieces
+ * use the node only through {@code SessionContext}, so each is tested without sockets.
  *
  * <p>Each session's state is confined to its {@link io.simqtt.core.session.SerialExecutor} (the
- * class {@code Session} extends): every method that touches it runs as a task of that executor,
- * on the event loop of the session's current connection, so the hot path takes no locks.
+ * class {@code Session} extends): every method that touches it or its pieces runs as a task of
+ * that executor, on the event loop of the session's current connection, so the hot path takes no
+ * locks.
  *
  * <p>A session moving between nodes: {@code HandOver} is the holder's frozen session until the
  * new owner confirms, {@code Migration} what a session keeps only while it moves, has moved (it

@@ -17,6 +17,8 @@ final class FakeConnection implements ClientConnection {
   boolean writable = true;
   /** Writes after which the socket counts as full again. */
   int room = Integer.MAX_VALUE;
+  /** The client's Maximum Packet Size. */
+  long maximumPacketSize = Long.MAX_VALUE;
   private final EventExecutor loop;
 
   FakeConnection(EventExecutor loop) {
@@ -53,7 +55,7 @@ final class FakeConnection implements ClientConnection {
 
   @Override
   public long maximumPacketSize() {
-    return Long.MAX_VALUE;
+    return maximumPacketSize;
   }
 
   @Override

@@ -8,12 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
-import io.simqtt.core.cluster.Backpressure;
-import io.simqtt.core.cluster.ClaimResult;
-import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.cluster.ForwardCopy;
-import io.simqtt.core.cluster.LocalNode;
-import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
@@ -188,6 +182,55 @@ class SessionMigrationTest {
     assertNull(third.get(5, TimeUnit.SECONDS), "a moved session is not this node's to give");
   }
 
+  @Test
+  void everyPieceOfTheSessionMovesInItsStateAndGoesOnOnTheNewNode() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    onLoop(() -> {
+      s.subscribe("$share/g/x", QOS1);
+      s.admitQos2(7, 10);
+      return null;
+    });
+    deliver(s, 1, 2);
+    onLoop(() -> {
+      c.writable = false;
+      return null;
+    });
+    deliver(s, 3);
+    SessionSnapshot state = handOver(s).state();
+    assertEquals(Set.of("t", "$share/g/x"), state.subscriptions().keySet());
+    assertEquals(List.of(1, 2), state.inflight().stream().map(InflightMessage::packetId).toList());
+    assertEquals(List.of(1, 2, 3), numbers(state));
+    assertEquals(2, state.lastPacketId());
+    assertEquals(Set.of(7), state.inboundQos2());
+    assertEquals(SessionExpiry.NEVER, state.expiryInterval());
+
+    // The new owner: another node's registry, the same loop.
+    SessionRegistry n2 =
+        new SessionRegistry(
+            SettingsLoader.fromString("").mqtt().sessions(),
+            new SubscriptionTree(),
+            new BrokerMetrics(),
+            m -> {},
+            (d, id) -> {},
+            new RecordingCluster(),
+            10_000);
+    FakeConnection there = new FakeConnection(loop);
+    Session moved = onLoop(() -> {
+      Session m = n2.claim("c", loop, false);
+      assertTrue(m.attach(there, false, SessionExpiry.NEVER, null, state, 2));
+      m.resumeDelivery();
+      return m;
+    });
+    assertEquals(List.of(1, 2, 3), onLoop(there::publishedNumbers));
+    assertEquals(List.of(1, 2, 3), onLoop(there::publishedIds), "its packet ids go on");
+    assertEquals(state.subscriptions(), onLoop(moved::subscriptions));
+    assertEquals(
+        InboundQos2.Admission.RESEND,
+        onLoop(() -> moved.admitQos2(7, 10)),
+        "a QoS 2 message it had accepted is not routed twice");
+  }
+
   // ---- helpers ----
 
   private Session connect(FakeConnection c) throws Exception {
@@ -241,50 +284,5 @@ class SessionMigrationTest {
 
   private <T> T onLoop(Callable<T> task) throws Exception {
     return loop.submit(task).get(5, TimeUnit.SECONDS);
-  }
-
-  /** Records redirects as "node:number:hops"; the rest of the cluster does nothing. */
-  private static final class RecordingCluster implements Cluster {
-    final List<String> redirects = new ArrayList<>();
-
-    @Override
-    public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
-      redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
-    }
-
-    @Override
-    public void start(LocalNode node) {}
-
-    @Override
-    public void stop() {}
-
-    @Override
-    public void subscriptionAdded(String filter) {}
-
-    @Override
-    public void subscriptionRemoved(String filter) {}
-
-    @Override
-    public Backpressure forward(Message message, List<ForwardCopy> copies) {
-      return null;
-    }
-
-    @Override
-    public boolean canReach(String nodeId) {
-      return true;
-    }
-
-    @Override
-    public boolean isSettled() {
-      return true;
-    }
-
-    @Override
-    public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
-
-    @Override
-    public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
-      return CompletableFuture.completedFuture(ClaimResult.NONE);
-    }
   }
 }

@@ -1,0 +1,61 @@
+package io.simqtt.core.session;
+
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * The packet ids of inbound QoS 2 messages a session accepted (answered PUBREC) whose PUBREL has
+ * not arrived: a resend of one is answered again but not routed again, and at most the node's
+ * Receive Maximum of them are open at once. A session makes its table on the first inbound QoS 2
+ * message (most never get one) and keeps it. Confined to its session's tasks.
+ */
+public final class InboundQos2 {
+  /** What becomes of an inbound QoS 2 PUBLISH. */
+  public enum Admission {
+    /** A new id, recorded: route the message and answer PUBREC. */
+    NEW,
+    /** An id awaiting PUBREL: a resend of a message already routed, answer PUBREC again. */
+    RESEND,
+    /** As many ids as Receive Maximum allows are open: refuse (0x93), recording nothing. */
+    OVER_QUOTA
+  }
+
+  private final Set<Integer> ids = new HashSet<>();
+
+  InboundQos2() {}
+
+  InboundQos2(Collection<Integer> open) {
+    ids.addAll(open);
+  }
+
+  /**
+   * Records {@code packetId} unless it is open already or {@code receiveMaximum} ids are: a
+   * refused PUBLISH is not remembered, so its resend is not taken for a duplicate.
+   */
+  Admission admit(int packetId, int receiveMaximum) {
+    if (ids.contains(packetId)) {
+      return Admission.RESEND;
+    }
+    if (ids.size() >= receiveMaximum) {
+      return Admission.OVER_QUOTA;
+    }
+    ids.add(packetId);
+    return Admission.NEW;
+  }
+
+  /** PUBREL arrived; false when the id was not open. */
+  boolean release(int packetId) {
+    return ids.remove(packetId);
+  }
+
+  /** Adds ids that were open before (a hand-over that did not happen gives them back). */
+  void addAll(Collection<Integer> open) {
+    ids.addAll(open);
+  }
+
+  /** This table's part of the session's state. */
+  Set<Integer> snapshot() {
+    return Set.copyOf(ids);
+  }
+}

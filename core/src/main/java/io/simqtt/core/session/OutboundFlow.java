@@ -1,0 +1,409 @@
+package io.simqtt.core.session;
+
+import io.simqtt.config.SessionSettings;
+import io.simqtt.core.codec.MqttEncoder;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a session sends its client: the in-flight window of QoS 1/2 publishes keyed by packet id,
+ * the bounded queue behind it, resends after a resume, packet id allocation and the
+ * acknowledgements (PUBACK, PUBREC, PUBCOMP) that free the window.
+ *
+ * <p>A message goes to the wire only while the client's window (its Receive Maximum, capped by
+ * {@code mqtt.sessions.max-inflight}) has room and the socket is writable; otherwise it waits in
+ * the queue, which is bounded by {@code mqtt.sessions.max-queued-messages} and counts what it
+ * drops. Confined to its session's tasks like the rest of the session.
+ *
+ * <p>The flow holds no connection: the methods that may write are given the session's connection
+ * once CONNACK is out ({@code out}), or null while there is none, so the session stays the one
+ * place that binds connections. A session makes its flow on the first delivery and keeps it (it
+ * holds the last packet id); its collections exist only while they hold something, as an idle
+ * session should cost little (docs/BENCHMARKS.md, "Memory per idle connection"). Nothing calls
+ * keySet()/values()/entrySet() on them without need: a map keeps such a view for as long as it
+ * lives.
+ */
+final class OutboundFlow {
+  private static final int MAX_PACKET_ID = 0xFFFF;
+  /** Shared by flows with nothing in flight. */
+  private static final Map<Integer, InflightMessage> NO_INFLIGHT = Map.of();
+
+  private final SessionContext context;
+  /** QoS 1/2 deliveries waiting beyond the window or for a connection; null when none. */
+  private ArrayDeque<Delivery> queue;
+  /**
+   * Sent and not yet acknowledged, by packet id, in the order they were sent (a LinkedHashMap:
+   * resends keep that order); {@link #NO_INFLIGHT} when there is none.
+   */
+  private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
+  /**
+   * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
+   * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Made by
+   * a resume that has some, dropped once they are out; null otherwise.
+   */
+  private ArrayDeque<Integer> resendPending;
+  private int lastPacketId;
+
+  OutboundFlow(SessionContext context) {
+    this.context = context;
+  }
+
+  /** Sends or queues one delivery; {@code out} is null while no connection is online. */
+  void deliver(Delivery d, ClientConnection out) {
+    long now = context.clock().millis();
+    if (d.message().isExpired(now)) {
+      context.metrics().dropped(DropReason.EXPIRED);
+      return;
+    }
+    if (d.qos() == 0) {
+      if (out != null && out.isWritable()) {
+        write(out, OutboundPublish.of(d, 0, false, out.version().isV5(), now));
+      } else {
+        context.metrics().dropped(DropReason.QOS0_NOT_DELIVERABLE);
+      }
+      return;
+    }
+    if (out != null
+        && queue == null
+        && noResends()
+        && inflight.size() < window(out)
+        && out.isWritable()) {
+      sendNew(out, d, now);
+    } else {
+      enqueue(d);
+    }
+  }
+
+  /**
+   * A connection is online (CONNACK sent): PUBRELs go again, unacknowledged PUBLISHes (DUP=1)
+   * within its window and the rest as acknowledgements free it, then the queue drains.
+   */
+  void resume(ClientConnection out) {
+    resendPending = null;
+    inflight.forEach((id, f) -> {
+      if (f.released()) {
+        out.send(
+            new MqttPacket.PubResponse(
+                PacketType.PUBREL, id, ReasonCode.SUCCESS, MqttProperties.NONE));
+      } else {
+        if (resendPending == null) {
+          resendPending = new ArrayDeque<>();
+        }
+        resendPending.addLast(id);
+      }
+    });
+    drain(out);
+  }
+
+  /**
+   * Sends what the window and the socket take now: resends first, in their original order, then
+   * the queue. Both stop while the socket is not writable; the session calls this again once it
+   * is (a client that reads slowly holds at most the socket buffers' worth in flight, the rest
+   * waits here, bounded and counted, rather than in the socket's outbound buffer).
+   */
+  void drain(ClientConnection out) {
+    if (out == null) {
+      return;
+    }
+    long now = context.clock().millis();
+    int window = window(out);
+    boolean v5 = out.version().isV5();
+    // Released entries are already on the wire: only their PUBCOMP is awaited.
+    while (!noResends() && inflight.size() - resendPending.size() < window && out.isWritable()) {
+      InflightMessage f = inflight.get(resendPending.pollFirst());
+      if (f != null && !f.released()) {
+        write(out, OutboundPublish.of(f.delivery(), f.packetId(), true, v5, now));
+      }
+    }
+    if (resendPending != null && resendPending.isEmpty()) {
+      resendPending = null;
+    }
+    while (noResends() && inflight.size() < window && queue != null && out.isWritable()) {
+      Delivery d = queue.pollFirst();
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+      if (d.message().isExpired(now)) {
+        context.metrics().dropped(DropReason.EXPIRED);
+        continue;
+      }
+      sendNew(out, d, now);
+    }
+  }
+
+  void onPubAck(int packetId, ClientConnection out) {
+    InflightMessage f = inflight.get(packetId);
+    if (f != null && f.delivery().qos() == 1) {
+      removeInflight(packetId);
+      drain(out);
+    }
+  }
+
+  void onPubRec(int packetId, int reasonCode, ClientConnection out) {
+    InflightMessage f = inflight.get(packetId);
+    if (f == null || f.delivery().qos() != 2) {
+      sendAck(out, PacketType.PUBREL, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+      return;
+    }
+    if (ReasonCode.isError(reasonCode)) {
+      // The receiver refused the message: the exchange ends here.
+      removeInflight(packetId);
+      drain(out);
+      return;
+    }
+    inflight.put(packetId, f.release());
+    sendAck(out, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+  }
+
+  void onPubComp(int packetId, ClientConnection out) {
+    InflightMessage f = inflight.get(packetId);
+    if (f != null && f.released()) {
+      removeInflight(packetId);
+      drain(out);
+    }
+  }
+
+  int queuedCount() {
+    return queue == null ? 0 : queue.size();
+  }
+
+  int inflightCount() {
+    return inflight.size();
+  }
+
+  /**
+   * {@link #queuedCount()} read from any thread without a task, for gauges summed over every
+   * session ({@link SessionRegistry#heldMessages}): a racy read of a collection the session
+   * changes unlocked, so it may be stale, or off while the session changes it. Never negative; 0
+   * if the read catches the collection half made (a racy read may see it before its
+   * constructor's writes on a weakly ordered CPU).
+   */
+  int queuedCountRacy() {
+    ArrayDeque<Delivery> q = queue;
+    try {
+      return q == null ? 0 : Math.max(0, q.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /** {@link #inflightCount()} read from any thread; racy like {@link #queuedCountRacy()}. */
+  int inflightCountRacy() {
+    Map<Integer, InflightMessage> f = inflight;
+    try {
+      return Math.max(0, f.size());
+    } catch (RuntimeException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
+   * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
+   * message whose PUBREC arrived stays: the client has it.
+   */
+  List<Delivery> takeShared(boolean sentToo) {
+    if (queue == null && (!sentToo || inflight.isEmpty())) {
+      return List.of();
+    }
+    List<Delivery> taken = new ArrayList<>();
+    if (sentToo) {
+      Iterator<InflightMessage> it = inflight.values().iterator();
+      while (it.hasNext()) {
+        InflightMessage f = it.next();
+        if (f.delivery().sharedGroup() != null && !f.released()) {
+          taken.add(f.delivery());
+          if (resendPending != null) {
+            resendPending.remove(f.packetId());
+          }
+          it.remove();
+        }
+      }
+      if (inflight.isEmpty()) {
+        inflight = NO_INFLIGHT;
+      }
+    }
+    if (queue != null) {
+      queue.removeIf(
+          d -> {
+            if (d.sharedGroup() == null) {
+              return false;
+            }
+            taken.add(d);
+            return true;
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
+    return taken;
+  }
+
+  /**
+   * Takes every message the client has not finished, in order: sent and unacknowledged first
+   * (not a QoS 2 message whose PUBREC arrived: the client has it), then the queue. The flow is
+   * left empty.
+   */
+  List<Delivery> takeUnfinished() {
+    List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
+    inflight.values().forEach(f -> {
+      if (!f.released()) {
+        left.add(f.delivery());
+      }
+    });
+    if (queue != null) {
+      left.addAll(queue);
+    }
+    clear();
+    return left;
+  }
+
+  /** Takes the queue, in order, leaving what is in flight. */
+  Collection<Delivery> takeQueued() {
+    ArrayDeque<Delivery> taken = queue;
+    queue = null;
+    return taken == null ? List.of() : taken;
+  }
+
+  /** Appends a delivery this session had queued already: the bound applied then. */
+  void requeue(Delivery d) {
+    writableQueue().addLast(d);
+  }
+
+  /** This flow's part of the session's state. */
+  OutboundState snapshot() {
+    return new OutboundState(
+        List.copyOf(inflight.values()),
+        queue == null ? List.of() : List.copyOf(queue),
+        lastPacketId);
+  }
+
+  /** Takes on a state another node handed over, into an empty flow. */
+  void restore(OutboundState s) {
+    for (InflightMessage f : s.inflight()) {
+      writableInflight().put(f.packetId(), f);
+    }
+    if (!s.queued().isEmpty()) {
+      writableQueue().addAll(s.queued());
+    }
+    lastPacketId = s.lastPacketId();
+  }
+
+  /**
+   * Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile; the
+   * packet ids went on from where they were.
+   */
+  void restoreAhead(OutboundState s) {
+    if (!s.inflight().isEmpty()) {
+      Map<Integer, InflightMessage> back = new LinkedHashMap<>();
+      s.inflight().forEach(f -> back.put(f.packetId(), f));
+      back.putAll(inflight);
+      inflight = back;
+    }
+    if (!s.queued().isEmpty()) {
+      ArrayDeque<Delivery> back = new ArrayDeque<>(s.queued());
+      if (queue != null) {
+        back.addAll(queue);
+      }
+      queue = back;
+    }
+  }
+
+  /** Drops every message; packet ids go on from the last one given out. */
+  void clear() {
+    queue = null;
+    inflight = NO_INFLIGHT;
+    resendPending = null;
+  }
+
+  private int window(ClientConnection out) {
+    return Math.min(out.receiveMaximum(), context.settings().maxInflight());
+  }
+
+  private void sendNew(ClientConnection out, Delivery d, long now) {
+    int id = nextPacketId();
+    Publish p = OutboundPublish.of(d, id, false, out.version().isV5(), now);
+    if (write(out, p)) {
+      writableInflight().put(id, new InflightMessage(id, d, false));
+    }
+  }
+
+  /** Writes a PUBLISH unless it is too large for the client; returns whether it was written. */
+  private boolean write(ClientConnection out, Publish p) {
+    long max = out.maximumPacketSize();
+    if (max != Long.MAX_VALUE && MqttEncoder.encodedSize(p, out.version()) > max) {
+      context.metrics().dropped(DropReason.TOO_LARGE);
+      return false;
+    }
+    context.metrics().messageOut(p.qos(), p.payload().length);
+    out.send(p);
+    return true;
+  }
+
+  private static void sendAck(ClientConnection out, PacketType type, int packetId, int reason) {
+    if (out != null) {
+      out.send(new MqttPacket.PubResponse(type, packetId, reason, MqttProperties.NONE));
+    }
+  }
+
+  private void enqueue(Delivery d) {
+    SessionSettings settings = context.settings();
+    if (queuedCount() >= settings.maxQueuedMessages()) {
+      context.metrics().dropped(DropReason.QUEUE_FULL);
+      if (settings.queueOverflow() != SessionSettings.QueueOverflow.DROP_OLDEST) {
+        return;
+      }
+      if (queue != null) {
+        queue.pollFirst();
+      }
+    }
+    writableQueue().addLast(d);
+  }
+
+  private int nextPacketId() {
+    // inflight is bounded by the window (<= 65535), so a free id always exists.
+    int id = lastPacketId;
+    do {
+      id = id == MAX_PACKET_ID ? 1 : id + 1;
+    } while (inflight.containsKey(id));
+    lastPacketId = id;
+    return id;
+  }
+
+  /** No unacknowledged PUBLISH waiting to be resent after a resume. */
+  private boolean noResends() {
+    return resendPending == null || resendPending.isEmpty();
+  }
+
+  private Map<Integer, InflightMessage> writableInflight() {
+    if (inflight == NO_INFLIGHT) {
+      inflight = new LinkedHashMap<>();
+    }
+    return inflight;
+  }
+
+  private void removeInflight(int packetId) {
+    inflight.remove(packetId);
+    if (inflight.isEmpty()) {
+      inflight = NO_INFLIGHT;
+    }
+  }
+
+  private ArrayDeque<Delivery> writableQueue() {
+    if (queue == null) {
+      queue = new ArrayDeque<>();
+    }
+    return queue;
+  }
+}

@@ -1,0 +1,38 @@
+package io.simqtt.core.session;
+
+import io.simqtt.config.SessionSettings;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The node's services a session works with, and the settings it follows. One per node, shared by
+ * all its sessions (one field each): a session and its pieces reach nothing beyond this, so each
+ * piece can be built and tested with only what it uses.
+ *
+ * @param settings {@code mqtt.sessions}: queue bound and overflow, in-flight cap
+ * @param subscriptions the node's topic tree, which a session's subscriptions are entered in
+ * @param cluster told of subscriptions to advertise, and of messages to redirect after a move
+ * @param metrics message totals and drops by reason
+ * @param clock wall-clock time and the timers that re-enter a session
+ * @param willPublisher routes a will message like any publish (the router lives above sessions)
+ * @param sharedRedelivery gives a shared-subscription delivery another member of its group when
+ *     the session that had it lets it go (delivery, leaving client id)
+ * @param redirectMillis how long a session that moved to another node redirects what still
+ *     reaches it here
+ * @param registry where the session is listed: an ended session leaves it, a moved one is no
+ *     longer counted as held
+ */
+record SessionContext(
+    SessionSettings settings,
+    SubscriptionTree subscriptions,
+    Cluster cluster,
+    BrokerMetrics metrics,
+    SessionClock clock,
+    Consumer<Message> willPublisher,
+    BiConsumer<Delivery, String> sharedRedelivery,
+    long redirectMillis,
+    SessionRegistry registry) {}

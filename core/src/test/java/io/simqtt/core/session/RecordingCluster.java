@@ -1,0 +1,65 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.cluster.Backpressure;
+import io.simqtt.core.cluster.ClaimResult;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.ForwardCopy;
+import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.message.Message;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A cluster that records what sessions ask of it: redirects as "node:number:hops" (the number is
+ * the payload's first byte), route changes as "+filter" and "-filter"; the rest does nothing.
+ */
+final class RecordingCluster implements Cluster {
+  final List<String> redirects = new ArrayList<>();
+  final List<String> routes = new ArrayList<>();
+
+  @Override
+  public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+    redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
+  }
+
+  @Override
+  public void start(LocalNode node) {}
+
+  @Override
+  public void stop() {}
+
+  @Override
+  public void subscriptionAdded(String filter) {
+    routes.add("+" + filter);
+  }
+
+  @Override
+  public void subscriptionRemoved(String filter) {
+    routes.add("-" + filter);
+  }
+
+  @Override
+  public Backpressure forward(Message message, List<ForwardCopy> copies) {
+    return null;
+  }
+
+  @Override
+  public boolean canReach(String nodeId) {
+    return true;
+  }
+
+  @Override
+  public boolean isSettled() {
+    return true;
+  }
+
+  @Override
+  public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
+
+  @Override
+  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+    return CompletableFuture.completedFuture(ClaimResult.NONE);
+  }
+}

@@ -1,0 +1,117 @@
+package io.simqtt.peer;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The peers' streams into this node: which peer is linked to us, since when one is not, which
+ * forwards of each peer were handled already, and what a stream's end does to the peer's routes
+ * (shared ones withdrawn at once, the rest once it stays away for {@code cluster.dead-after}).
+ */
+final class InboundStreams {
+  private static final Logger LOG = LoggerFactory.getLogger(InboundStreams.class);
+  private static final String SHARE_PREFIX = "$share/";
+
+  private final OutboundLinks links;
+  private final RemoteRoutes routes;
+  private final HandOvers handOvers;
+  private final Scheduler timer;
+  private final Duration deadAfter;
+  private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
+  /** Per peer whose stream into this node is gone: since when ({@link Scheduler#nanoTime}). */
+  private final Map<String, Long> downSince = new ConcurrentHashMap<>();
+  /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
+  private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
+  /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
+  private final Map<String, Scheduler.Cancellable> routeWithdrawals = new ConcurrentHashMap<>();
+
+  InboundStreams(
+      OutboundLinks links,
+      RemoteRoutes routes,
+      HandOvers handOvers,
+      Scheduler timer,
+      Duration deadAfter) {
+    this.links = links;
+    this.routes = routes;
+    this.handOvers = handOvers;
+    this.timer = timer;
+    this.deadAfter = deadAfter;
+  }
+
+  /** Whether the peer's stream into this node is up. */
+  boolean isUp(String peerId) {
+    return inbound.containsKey(peerId);
+  }
+
+  /**
+   * Whether nothing the peer sent before now can still be on its way here: its stream is up and
+   * has handled what its Hello said it re-sends, or it has been away longer than dead-after.
+   */
+  boolean settled(String peerId) {
+    InboundLink in = inbound.get(peerId);
+    if (in != null) {
+      return in.caughtUp();
+    }
+    Long since = downSince.get(peerId);
+    return since != null && timer.nanoTime() - since >= deadAfter.toNanos();
+  }
+
+  void up(String peerId, long peerIncarnation, InboundLink link) {
+    Scheduler.Cancellable withdrawal = routeWithdrawals.remove(peerId);
+    if (withdrawal != null) {
+      withdrawal.cancel();
+    }
+    links.get(peerId).peerIsListening();
+    downSince.remove(peerId);
+    InboundLink previous = inbound.put(peerId, link);
+    if (previous != null && previous != link) {
+      previous.close();
+    }
+    long[] seen = forwardsSeen.get(peerId);
+    if (seen == null || seen[0] != peerIncarnation) {
+      if (seen != null) {
+        LOG.info("peer {} restarted: its old routes are replaced", peerId);
+      }
+      forwardsSeen.put(peerId, new long[] {peerIncarnation, 0});
+    }
+  }
+
+  void down(String peerId, InboundLink link) {
+    handOvers.linkLost(link);
+    if (peerId == null || !inbound.remove(peerId, link)) {
+      return;
+    }
+    downSince.put(peerId, timer.nanoTime());
+    // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
+    // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.
+    routes.withdraw(peerId, f -> f.startsWith(SHARE_PREFIX));
+    routeWithdrawals.put(
+        peerId,
+        timer.schedule(
+            () -> {
+              if (!inbound.containsKey(peerId)) {
+                LOG.info("peer {} down for {}: its routes are withdrawn", peerId, deadAfter);
+                routes.withdraw(peerId, f -> true);
+                links.get(peerId).stopHoldingPublishers();
+              }
+            },
+            deadAfter.toMillis(),
+            TimeUnit.MILLISECONDS));
+  }
+
+  /** Whether a forward from a peer is new (not a re-send of one already handled). */
+  boolean acceptForward(String peerId, long seq) {
+    long[] seen = forwardsSeen.get(peerId);
+    synchronized (seen) {
+      if (seq <= seen[1]) {
+        return false;
+      }
+      seen[1] = seq;
+      return true;
+    }
+  }
+}
