@@ -417,7 +417,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   /** What this client may do (everything until its CONNECT is accepted: it can do nothing yet). */
-  Permissions permissions() {
+  @Override
+  public Permissions permissions() {
     return permissions;
   }
 
