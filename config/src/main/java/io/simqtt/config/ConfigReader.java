@@ -6,6 +6,8 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -139,6 +141,22 @@ final class ConfigReader {
       throw bad(path, value, "is not a string");
     }
     return config.getString(path);
+  }
+
+  /** A file the node must read, or null for "" (none); a path that is not one is an error. */
+  Path readableFileOrNone(String path) {
+    String s = string(path);
+    if (s.isEmpty()) {
+      return null;
+    }
+    Path file = Path.of(s);
+    if (!Files.isRegularFile(file)) {
+      throw bad(path, value(path), "is not a file" + (Files.exists(file) ? "" : " (no such file)"));
+    }
+    if (!Files.isReadable(file)) {
+      throw bad(path, value(path), "cannot be read by this process");
+    }
+    return file;
   }
 
   String nonEmpty(String path) {

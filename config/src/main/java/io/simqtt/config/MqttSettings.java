@@ -7,24 +7,29 @@ public record MqttSettings(
     SessionSettings sessions,
     FeatureSettings features,
     SysSettings sys,
-    RetainedSettings retained) {
+    RetainedSettings retained,
+    AuthSettings auth) {
 
-  /** Without $SYS topics and with the default retained settings, for settings built in code. */
+  /**
+   * Without $SYS topics, with the default retained settings and no credential checks, for
+   * settings built in code.
+   */
   public MqttSettings(
       ListenerSettings tcp,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features) {
-    this(tcp, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT);
+    this(tcp, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT,
+        AuthSettings.DEFAULT);
   }
 
-  /** With the default retained settings, for settings built in code. */
+  /** With the default retained settings and no credential checks, for settings built in code. */
   public MqttSettings(
       ListenerSettings tcp,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features,
       SysSettings sys) {
-    this(tcp, limits, sessions, features, sys, RetainedSettings.DEFAULT);
+    this(tcp, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT);
   }
 }

@@ -23,7 +23,7 @@ final class SettingsBinder {
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
     MqttSettings mqtt = new MqttSettings(
         listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
-        retained(r));
+        retained(r), auth(r));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
     AdminSettings admin = OperationsBinder.admin(r, mqtt);
     return new NodeSettings(
@@ -65,6 +65,22 @@ final class SettingsBinder {
     return new RetainedSettings(
         r.durationIn(p + "tombstone-retention", Duration.ofMinutes(1), Duration.ofDays(30)),
         r.intIn(p + "max-tombstones", 1, 100_000_000));
+  }
+
+  private static AuthSettings auth(ConfigReader r) {
+    String p = "mqtt.auth.";
+    Duration delay = r.durationIn(p + "failure-delay", Duration.ZERO, Duration.ofMinutes(1));
+    Duration maxDelay = r.durationIn(p + "max-failure-delay", Duration.ZERO, Duration.ofMinutes(10));
+    if (maxDelay.compareTo(delay) < 0) {
+      throw r.conflict(p + "max-failure-delay", "is below mqtt.auth.failure-delay");
+    }
+    return new AuthSettings(
+        r.readableFileOrNone(p + "password-file"),
+        r.readableFileOrNone(p + "acl-file"),
+        delay,
+        maxDelay,
+        r.intIn(p + "threads", 1, 256),
+        r.intIn(p + "max-pending", 1, 1_000_000));
   }
 
   private static FeatureSettings features(ConfigReader r) {

@@ -1,6 +1,12 @@
 package io.simqtt.core;
 
 import io.simqtt.config.NodeSettings;
+import io.simqtt.core.auth.AclFile;
+import io.simqtt.core.auth.AuthFileException;
+import io.simqtt.core.auth.Authentication;
+import io.simqtt.core.auth.Authenticator;
+import io.simqtt.core.auth.Authorizer;
+import io.simqtt.core.auth.PasswordFile;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
@@ -16,7 +22,10 @@ import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +50,7 @@ public final class Broker implements AutoCloseable {
   private final MessageRouter router;
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;
+  private final Authentication auth;
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
@@ -81,9 +91,11 @@ public final class Broker implements AutoCloseable {
     this.node =
         new BrokerNode(
             settings.nodeId(), clock, router, remoteRoutes, sessions, retained, metrics);
+    this.auth = new Authentication(
+        mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
     this.server =
         new MqttServer(
-            new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster));
+            new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster, auth));
   }
 
   private void publishWill(Message will) {
@@ -94,8 +106,13 @@ public final class Broker implements AutoCloseable {
     router.redeliverShared(delivery, leavingClientId);
   }
 
-  /** Binds the listeners; returns once they accept connections. */
+  /**
+   * Reads the password and ACL files, binds the listeners; returns once they accept connections.
+   *
+   * @throws UncheckedIOException when one of those files cannot be read or has a broken line
+   */
   public synchronized void start() throws InterruptedException {
+    auth.use(authenticators(), authorizers());
     startedAtMillis = System.currentTimeMillis();
     retainedSweeper =
         Executors.newSingleThreadScheduledExecutor(
@@ -111,6 +128,34 @@ public final class Broker implements AutoCloseable {
     if (settings.mqtt().sys().enabled()) {
       sysTopics = new SysTopicsPublisher(this, version());
       sysTopics.start(settings.mqtt().sys().interval());
+    }
+  }
+
+  private List<Authenticator> authenticators() {
+    Path passwords = settings.mqtt().auth().passwordFile();
+    if (passwords == null) {
+      return List.of();
+    }
+    try {
+      PasswordFile file = PasswordFile.load(passwords);
+      LOG.info("{} users from password file {}", file.size(), passwords);
+      return List.of(file);
+    } catch (AuthFileException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
+  }
+
+  private List<Authorizer> authorizers() {
+    Path rules = settings.mqtt().auth().aclFile();
+    if (rules == null) {
+      return List.of();
+    }
+    try {
+      AclFile file = AclFile.load(rules);
+      LOG.info("{} rules from ACL file {}", file.ruleCount(), rules);
+      return List.of(file);
+    } catch (AuthFileException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
     }
   }
 
@@ -168,6 +213,10 @@ public final class Broker implements AutoCloseable {
     return router;
   }
 
+  public Authentication authentication() {
+    return auth;
+  }
+
   /**
    * Stops accepting, sends DISCONNECT 0x8B (Server shutting down) to every MQTT 5 client, closes
    * every connection and releases the threads. Idempotent.
@@ -189,5 +238,6 @@ public final class Broker implements AutoCloseable {
         ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down", SHUTDOWN_DRAIN_MILLIS);
     cluster.stop();
     server.shutdown();
+    auth.close();
   }
 }

@@ -5,6 +5,7 @@ import io.simqtt.core.Broker;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -54,8 +55,10 @@ final class NodeRunner {
             settings.metrics().listen().host(), metrics.port());
       }
     } catch (Exception | LinkageError e) {
-      String line = "si-mqtt " + version + " node " + settings.nodeId() + " failed to start: " + e;
-      if (e instanceof IOException) {
+      // A broken password file says file, line and problem: that is the whole message.
+      String line = "si-mqtt " + version + " node " + settings.nodeId() + " failed to start: "
+          + (e instanceof UncheckedIOException ? e.getMessage() : e.toString());
+      if (e instanceof IOException || e instanceof UncheckedIOException) {
         LOG.error(line); // "address already in use" and friends: the stack adds nothing
       } else {
         LOG.error(line, e);

@@ -22,5 +22,10 @@ public enum DropReason {
   /** Redirected between nodes more often than a session can move: the nodes disagree. */
   REDIRECT_LOOP,
   /** Redirected to a node that has no such session any more. */
-  SESSION_GONE
+  SESSION_GONE,
+  /**
+   * Not allowed by the access rules: a PUBLISH the client may not make (QoS 1/2 publishers are
+   * told with 0x87), or a delivery to a subscriber that may not read the topic.
+   */
+  NOT_AUTHORIZED
 }

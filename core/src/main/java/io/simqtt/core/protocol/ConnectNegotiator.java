@@ -56,9 +56,6 @@ final class ConnectNegotiator {
           ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
           "client id longer than " + settings.limits().maxClientIdLength());
     }
-    if (!settings.features().allowAnonymous() && c.userName() == null) {
-      return Outcome.refuse(ReasonCode.NOT_AUTHORIZED, "anonymous clients are not allowed");
-    }
     if (c.will() != null) {
       Outcome willRefusal = checkWill(c.will());
       if (willRefusal != null) {

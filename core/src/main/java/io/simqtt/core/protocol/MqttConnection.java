@@ -10,6 +10,10 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.Action;
+import io.simqtt.core.auth.AuthVerdict;
+import io.simqtt.core.auth.ConnectAttempt;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.codec.DecodeFailure;
@@ -26,6 +30,7 @@ import io.simqtt.core.codec.PacketFramer;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
@@ -33,6 +38,7 @@ import io.simqtt.core.session.SessionExpiry;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.sys.SysTopics;
 import io.simqtt.core.topic.Topics;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,6 +59,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   /** Writes buffered before a flush even while a read batch or loop turn goes on. */
   private static final int FLUSH_EVERY = 256;
+  /** The listener's name as authenticators see it; one plain TCP listener for now. */
+  private static final String LISTENER = "tcp";
   /** How long a connection reads on after its last packet, waiting for the client to close. */
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -72,11 +80,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   /** Set on the event loop when CONNECT is accepted; packets after that go to the session. */
   private Session session;
   private ConnectTerms terms;
+  /** What this client may do; set when its CONNECT is accepted. */
+  private Permissions permissions = Permissions.ALL;
   /** Created on first use, like the next one: an idle connection should cost little. */
   private InboundTopicAliases aliases;
   private SubscriptionRequests subscriptionRequests;
   /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
-  private List<Object> heldDuringClaim;
+  private List<Object> heldDuringConnect;
   private OutboundTopicAliases outboundAliases;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
@@ -171,7 +181,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public String remoteAddress() {
-    return channel.remoteAddress() instanceof java.net.InetSocketAddress a
+    return channel.remoteAddress() instanceof InetSocketAddress a
         ? a.getHostString() + ":" + a.getPort()
         : String.valueOf(channel.remoteAddress());
   }
@@ -356,8 +366,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   private void onPacket(Object msg) {
-    if (heldDuringClaim != null) {
-      heldDuringClaim.add(msg);
+    if (heldDuringConnect != null) {
+      heldDuringConnect.add(msg);
     } else if (msg instanceof DecodeFailure failure) {
       onDecodeFailure(failure);
     } else if (session == null) {
@@ -395,23 +405,74 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (aliasMaximum > 0) {
       outboundAliases = new OutboundTopicAliases(aliasMaximum);
     }
-    Will will = connect.will() == null ? null : WillMessages.of(connect.will(), t.clientId());
+    CompletableFuture<AuthVerdict> auth = context.auth().check(new ConnectAttempt(
+        t.clientId(), connect.userName(), connect.password(), null, LISTENER,
+        channel.remoteAddress() instanceof InetSocketAddress a ? a : null));
+    if (auth.isDone()) {
+      authenticated(connect, auth.join());
+      return;
+    }
+    holdInput();
+    auth.thenAccept(verdict -> loop.loop().execute(() -> authenticated(connect, verdict)));
+  }
+
+  /** What this client may do (everything until its CONNECT is accepted: it can do nothing yet). */
+  @Override
+  public Permissions permissions() {
+    return permissions;
+  }
+
+  /** Until the CONNECT is settled, reads pause and what was already read waits its turn. */
+  private void holdInput() {
+    if (heldDuringConnect == null) {
+      heldDuringConnect = new ArrayList<>();
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  /** The credentials were judged: claim the session, or refuse after the failure delay. */
+  private void authenticated(Connect connect, AuthVerdict verdict) {
+    ConnectTerms t = terms;
+    if (!verdict.allowed()) {
+      LOG.atDebug().addKeyValue("clientId", t.clientId()).addKeyValue("reason", "not_authorized")
+          .log("{}: CONNECT refused: {}", t.clientId(), verdict.reason());
+      // The client learns the code only: not whether the user exists or what was wrong.
+      String told = verdict.reasonCode() == ReasonCode.BAD_USER_NAME_OR_PASSWORD
+          ? "bad user name or password"
+          : verdict.reasonCode() == ReasonCode.SERVER_BUSY ? verdict.reason() : "not authorized";
+      if (verdict.delayMillis() == 0) {
+        refuse(verdict.reasonCode(), told);
+        return;
+      }
+      holdInput();
+      // The connect timeout counts from the answer, not from a wait the broker imposed.
+      deadlineBase = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(verdict.delayMillis());
+      loop.loop().schedule(
+          () -> refuse(verdict.reasonCode(), told), verdict.delayMillis(), TimeUnit.MILLISECONDS);
+      return;
+    }
+    var w = connect.will();
+    if (w != null
+        && !verdict.permissions().allows(Action.PUBLISH, w.topic(), w.qos(), w.retain())) {
+      refuse(ReasonCode.NOT_AUTHORIZED, "will topic not authorized");
+      return;
+    }
+    permissions = verdict.permissions();
+    Will will = w == null ? null : WillMessages.of(w, t.clientId());
     CompletableFuture<ClaimResult> claim =
         context.cluster().claim(t.clientId(), connect.cleanStart());
     if (claim.isDone()) {
       attach(connect, will, claim.join());
       return;
     }
-    // Until the other nodes answer, reads pause and what was already read waits its turn.
-    heldDuringClaim = new ArrayList<>();
-    channel.config().setAutoRead(false);
+    holdInput();
     claim.thenAccept(result -> loop.loop().execute(() -> attach(connect, will, result)));
   }
 
   /** Binds the session once the cluster has answered the claim, then sends CONNACK. */
   private void attach(Connect connect, Will will, ClaimResult claimed) {
-    List<Object> held = heldDuringClaim;
-    heldDuringClaim = null;
+    List<Object> held = heldDuringConnect;
+    heldDuringConnect = null;
     channel.config().setAutoRead(true);
     if (claimed.outcome() == ClaimResult.Outcome.REFUSED) {
       refuse(ReasonCode.SERVER_BUSY, "a concurrent connection for this client id won");
@@ -562,13 +623,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       close(ReasonCode.TOPIC_NAME_INVALID, "invalid topic name");
       return;
     }
-    if (SysTopics.isSys(topic)) {
-      // $SYS/ belongs to the broker: a client must not fake its figures. MQTT 5 publishers of
-      // QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack is plain and the
-      // message is dropped silently, as Mosquitto does.
+    // $SYS/ belongs to the broker: a client must not fake its figures, whatever the rules say.
+    if (SysTopics.isSys(topic)
+        || !permissions.allows(Action.PUBLISH, topic, p.qos(), p.retain())) {
+      // MQTT 5 publishers of QoS 1/2 learn why (0x87); 3.1.1 has no reason codes, so the ack
+      // is plain and the message is dropped silently, as Mosquitto does.
       LOG.atDebug().addKeyValue("clientId", terms.clientId())
           .addKeyValue("reason", "not_authorized")
           .log("{}: PUBLISH to {} refused", terms.clientId(), topic);
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       acknowledge(p, ReasonCode.NOT_AUTHORIZED);
       return;
     }
@@ -612,7 +675,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   private void resumeReading() {
     paced = false;
-    if (heldDuringClaim == null) {
+    if (heldDuringConnect == null) {
       channel.config().setAutoRead(true);
     }
   }

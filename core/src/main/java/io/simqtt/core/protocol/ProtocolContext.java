@@ -1,6 +1,7 @@
 package io.simqtt.core.protocol;
 
 import io.simqtt.config.MqttSettings;
+import io.simqtt.core.auth.Authentication;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.retain.RetainedStore;
@@ -14,4 +15,5 @@ public record ProtocolContext(
     MessageRouter router,
     RetainedStore retained,
     BrokerMetrics metrics,
-    Cluster cluster) {}
+    Cluster cluster,
+    Authentication auth) {}

@@ -1,5 +1,7 @@
 package io.simqtt.core.protocol;
 
+import io.simqtt.core.auth.Action;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttPacket.SubAck;
 import io.simqtt.core.codec.MqttPacket.Subscribe;
 import io.simqtt.core.codec.MqttPacket.Subscription;
@@ -8,6 +10,7 @@ import io.simqtt.core.codec.MqttPacket.Unsubscribe;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.topic.SharedFilter;
@@ -83,6 +86,11 @@ final class SubscriptionRequests {
       return ReasonCode.QUOTA_EXCEEDED;
     }
     int granted = Math.min(sub.qos(), features.maxQos());
+    Permissions permissions = connection.permissions();
+    // A shared subscription is judged by its filter: $share/group/ is not part of any topic.
+    if (!permissions.allows(Action.SUBSCRIBE, filter, granted, false)) {
+      return ReasonCode.NOT_AUTHORIZED;
+    }
     SubscriptionOptions options =
         new SubscriptionOptions(
             granted, sub.noLocal(), sub.retainAsPublished(), sub.retainHandling(), subscriptionId);
@@ -95,7 +103,12 @@ final class SubscriptionRequests {
     if (sendRetained) {
       int[] ids = subscriptionId == 0 ? new int[0] : new int[] {subscriptionId};
       for (Message m : context.retained().match(filter, System.currentTimeMillis())) {
-        retainedToSend.add(new Delivery(m, Math.min(m.qos(), granted), true, ids));
+        int qos = Math.min(m.qos(), granted);
+        if (permissions.mayReceive(m.topic(), qos)) {
+          retainedToSend.add(new Delivery(m, qos, true, ids));
+        } else {
+          context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+        }
       }
     }
     return granted;

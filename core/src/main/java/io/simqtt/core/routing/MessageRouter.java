@@ -318,7 +318,12 @@ public final class MessageRouter {
     return s != null && deliverTo(s, d);
   }
 
-  private static boolean deliverTo(Session s, Delivery d) {
+  /** False, counted, when the subscriber may not receive the message's topic. */
+  private boolean deliverTo(Session s, Delivery d) {
+    if (!s.permissions().mayReceive(d.message().topic(), d.qos())) {
+      metrics.dropped(DropReason.NOT_AUTHORIZED);
+      return false;
+    }
     s.execute(() -> s.deliver(d));
     return true;
   }

@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttVersion;
 
@@ -34,5 +35,10 @@ public interface ClientConnection {
   /** The keep alive in force, seconds (0 = none). */
   default int keepAlive() {
     return 0;
+  }
+
+  /** What the client may do, as its CONNECT was granted. */
+  default Permissions permissions() {
+    return Permissions.ALL;
   }
 }

@@ -1,7 +1,10 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.Action;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
@@ -45,6 +48,11 @@ public final class Session extends SerialExecutor {
   private ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
   private volatile boolean connected;
+  /**
+   * What the client may do, from its last CONNECT: read by the router on any thread to withhold
+   * messages the client may not receive, offline too.
+   */
+  private volatile Permissions permissions = Permissions.ALL;
   /** True once CONNACK is out: from then on deliveries go to the wire. */
   private boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
@@ -158,6 +166,7 @@ public final class Session extends SerialExecutor {
     ownedSince = claimStamp;
     connection = conn;
     connected = true;
+    permissions = conn.permissions();
     advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
@@ -749,9 +758,21 @@ public final class Session extends SerialExecutor {
   private void publishWill() {
     Will w = will;
     will = null;
-    if (w != null) {
-      context.willPublisher().accept(w.publishedAt(now()));
+    if (w == null) {
+      return;
     }
+    Message m = w.message();
+    // Allowed at CONNECT; checked again in case the client's rules have changed since.
+    if (!permissions.allows(Action.PUBLISH, m.topic(), m.qos(), m.retain())) {
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+      return;
+    }
+    context.willPublisher().accept(w.publishedAt(now()));
+  }
+
+  /** What the client may do; safe from any thread. */
+  public Permissions permissions() {
+    return permissions;
   }
 
   /** The session is over: its will goes out, its subscriptions and messages are dropped. */

@@ -167,16 +167,20 @@ class ConnAckTest {
   }
 
   @Test
-  void anonymousClientsAreRefusedWhenNotAllowed() throws Exception {
-    try (BrokerFixture f = BrokerFixture.start("mqtt.features.allow-anonymous = false")) {
+  void withoutAPasswordFileNotAllowingAnonymousRefusesEveryone() throws Exception {
+    try (BrokerFixture f = BrokerFixture.start(
+        "mqtt.features.allow-anonymous = false\nmqtt.auth.failure-delay = 0")) {
       Mqtt5BlockingClient anon = hiveClient(f, "anon");
       Mqtt5ConnAckException e = assertThrows(Mqtt5ConnAckException.class, anon::connect);
       assertEquals(Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, e.getMqttMessage().getReasonCode());
 
+      // Nothing can check a password, so no name is good enough.
       Mqtt5BlockingClient named = hiveClient(f, "named");
-      Mqtt5ConnAck ack = named.connectWith().simpleAuth().username("alice").applySimpleAuth().send();
-      assertEquals(Mqtt5ConnAckReasonCode.SUCCESS, ack.getReasonCode());
-      named.disconnect();
+      Mqtt5ConnAckException ne = assertThrows(Mqtt5ConnAckException.class, () -> named
+          .connectWith().simpleAuth().username("alice").password("pw".getBytes())
+          .applySimpleAuth().send());
+      assertEquals(Mqtt5ConnAckReasonCode.BAD_USER_NAME_OR_PASSWORD,
+          ne.getMqttMessage().getReasonCode());
 
       MqttClient paho = new MqttClient(f.uri(), "anon311", new MemoryPersistence());
       MqttException pe = assertThrows(MqttException.class, paho::connect);
@@ -186,9 +190,9 @@ class ConnAckTest {
       MqttClient pahoNamed = new MqttClient(f.uri(), "named311", new MemoryPersistence());
       MqttConnectOptions o = new MqttConnectOptions();
       o.setUserName("bob");
-      pahoNamed.connect(o);
-      assertTrue(pahoNamed.isConnected());
-      pahoNamed.disconnect();
+      o.setPassword("pw".toCharArray());
+      MqttException pne = assertThrows(MqttException.class, () -> pahoNamed.connect(o));
+      assertEquals(4, pne.getReasonCode(), "3.1.1 return code 4: bad user name or password");
       pahoNamed.close();
     }
   }

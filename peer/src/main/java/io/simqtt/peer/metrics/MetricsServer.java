@@ -78,6 +78,10 @@ public final class MetricsServer implements AutoCloseable {
             c.call(m.drops(r), r.name().toLowerCase(Locale.ROOT));
           }
         }, "reason");
+    counter("simqtt_auth_addresses_forgotten",
+        "Addresses whose refused CONNECTs were forgotten before mqtt.auth.max-failure-delay"
+            + " because 100,000 were remembered: their next refusal waits the shortest delay",
+        c -> c.call(broker.authentication().addressesForgotten()));
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));
     counter("simqtt_publishers_slowed",
