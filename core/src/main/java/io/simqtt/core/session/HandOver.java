@@ -11,18 +11,27 @@ public final class HandOver {
   private final SessionSnapshot state;
   /** The session's will, back in force if the hand-over is aborted. */
   private final Will will;
+  /** When that will goes out if the hand-over is aborted and no connection attaches. */
+  private final long willDueAtMillis;
   /** When the session expires if the hand-over is aborted and no connection attaches. */
   private final long expiresAtMillis;
 
-  HandOver(Session session, SessionSnapshot state, Will will, long expiresAtMillis) {
+  HandOver(
+      Session session, SessionSnapshot state, Will will, long willDueAtMillis,
+      long expiresAtMillis) {
     this.session = session;
     this.state = state;
     this.will = will;
+    this.willDueAtMillis = willDueAtMillis;
     this.expiresAtMillis = expiresAtMillis;
   }
 
   Will will() {
     return will;
+  }
+
+  long willDueAtMillis() {
+    return willDueAtMillis;
   }
 
   long expiresAtMillis() {

@@ -237,19 +237,43 @@ public final class Session extends SerialExecutor {
     }
     releaseQueuedShared();
     if (will != null) {
-      long delay = Math.min(will.delaySeconds(), expiryInterval);
-      if (delay == 0) {
-        publishWill();
-      } else {
-        int at = epoch;
-        willTimer = schedule(() -> {
-          if (epoch == at) {
-            publishWill();
-          }
-        }, delay);
-      }
+      scheduleWill(now() + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
     }
     scheduleExpiry(now() + TimeUnit.SECONDS.toMillis(expiryInterval));
+  }
+
+  /** The Will Delay Interval, cut to the session's expiry: the will goes out by then at last. */
+  private long willDelaySeconds() {
+    return Math.min(will.delaySeconds(), expiryInterval);
+  }
+
+  /** Without a connection the will goes out at {@code dueMillis} (wall clock); now if past. */
+  private void scheduleWill(long dueMillis) {
+    long delay = dueMillis - now();
+    if (delay <= 0) {
+      publishWill();
+      return;
+    }
+    int at = epoch;
+    willTimer = scheduleMillis(() -> {
+      if (epoch == at) {
+        publishWill();
+      }
+    }, delay);
+  }
+
+  /**
+   * When the will goes out if no connection attaches: the deadline its timer runs to while the
+   * session is offline, else its delay from now (its connection is about to go); 0 without one.
+   */
+  private long willDeadline() {
+    if (will == null) {
+      return 0;
+    }
+    long now = now();
+    return connection == null && willTimer != null
+        ? now + willTimer.getDelay(TimeUnit.MILLISECONDS)
+        : now + TimeUnit.SECONDS.toMillis(willDelaySeconds());
   }
 
   /**
@@ -333,6 +357,7 @@ public final class Session extends SerialExecutor {
       return;
     }
     long expiresAt = expiryDeadline();
+    long willDueAt = willDeadline();
     epoch++;
     cancelTimers();
     closeTakenOver("the client connected to another node");
@@ -344,7 +369,7 @@ public final class Session extends SerialExecutor {
     }
     // The will waits with the state: a hand-over that does not happen leaves the session as it
     // was, will included.
-    HandOver h = new HandOver(this, snapshot(), will, expiresAt);
+    HandOver h = new HandOver(this, snapshot(), will, willDueAt, expiresAt);
     will = null;
     // What was sent belongs to the new owner once it confirms; what arrives from now on waits
     // here in the queue and follows it.
@@ -491,7 +516,10 @@ public final class Session extends SerialExecutor {
       yieldTo(yieldTo);
       return;
     }
-    // It expires when it would have had it never been frozen.
+    // Its will goes out and it expires when they would have had it never been frozen.
+    if (will != null) {
+      scheduleWill(h.willDueAtMillis());
+    }
     scheduleExpiry(h.expiresAtMillis());
     answerWaiting(m);
   }
@@ -853,10 +881,6 @@ public final class Session extends SerialExecutor {
       expiryTimer.cancel(false);
       expiryTimer = null;
     }
-  }
-
-  private ScheduledFuture<?> schedule(Runnable task, long seconds) {
-    return scheduleMillis(task, TimeUnit.SECONDS.toMillis(seconds));
   }
 
   private ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {

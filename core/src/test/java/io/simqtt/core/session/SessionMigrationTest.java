@@ -76,7 +76,9 @@ class SessionMigrationTest {
   @Test
   void anAbortedHandOverLeavesTheSessionAsItWasWillIncluded() throws Exception {
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(c, null, will());
+    // With a delay: the takeover closed the connection, so after the abort the will waits for
+    // it as after any connection loss (a will without delay would go out at once).
+    Session s = connect(c, null, new Will(message(99), 60, 0));
     deliver(s, 1, 2);
     HandOver h = handOver(s);
     deliver(s, 3);
