@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
-# Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze,
-# shellcheck, Node.js and npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its lock file). Lints the scripts in
-# bin/ before building. Maven comes from ./mvnw. CI runs exactly this (.ci/run).
+# Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
+# shell script linter, Node.js and npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its
+# lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
+# exactly this (.ci/run).
 #
 #   bin/test.sh [MAVEN ARGS]     e.g. bin/test.sh -Pfaults, bin/test.sh -pl core -am
 #

@@ -8,6 +8,7 @@ import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -47,9 +48,15 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
   long nextPingNanos;
   private boolean wrote;
 
-  BenchClient(String clientId, MqttVersion version) {
+  private final String userName;
+  private final byte[] password;
+
+  /** {@code userName} and {@code password} go in the CONNECT; null: none. */
+  BenchClient(String clientId, MqttVersion version, String userName, String password) {
     this.clientId = clientId;
     this.version = version;
+    this.userName = userName;
+    this.password = password == null ? null : password.getBytes(StandardCharsets.UTF_8);
   }
 
   MqttPacket.Connect connectPacket(int keepAliveSeconds) {
@@ -59,7 +66,7 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
       props.receiveMaximum = 65535;
     }
     return new MqttPacket.Connect(
-        version, true, keepAliveSeconds, clientId, null, null, null, props);
+        version, true, keepAliveSeconds, clientId, null, userName, password, props);
   }
 
   /** Sends one SUBSCRIBE with these filters; completes on a SUBACK granting all of them. */

@@ -28,6 +28,13 @@ public final class LoadOptions {
   @Option(names = "--sub-port", description = "cross-node: the subscribers' broker port")
   public int subPort;
 
+  @Option(names = "--username", description = "user name in every CONNECT (default: none)")
+  public String username;
+
+  @Option(names = "--password", description = "password in every CONNECT, with --username (a"
+      + " benchmark account's; default: none)")
+  public String password;
+
   @Option(names = "--label", description = "broker label in the output (default: ${DEFAULT-VALUE})")
   public String label = "broker";
 

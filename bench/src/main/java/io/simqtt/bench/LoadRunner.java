@@ -106,7 +106,7 @@ public final class LoadRunner {
     // subscribers first, so nothing published is missed
     List<BenchClient> subClients = new ArrayList<>();
     for (int i = 0; i < subs; i++) {
-      BenchClient c = new BenchClient("b" + runId + "-s" + i, version);
+      BenchClient c = new BenchClient("b" + runId + "-s" + i, version, o.username, o.password);
       c.receiver = new Receiver();
       subClients.add(c);
     }
@@ -170,7 +170,7 @@ public final class LoadRunner {
 
     List<BenchClient> pubClients = new ArrayList<>();
     for (int p = 0; p < pubs; p++) {
-      pubClients.add(new BenchClient("b" + runId + "-p" + p, version));
+      pubClients.add(new BenchClient("b" + runId + "-p" + p, version, o.username, o.password));
     }
     pubClients = connectAll(pubClients, o.host, o.port);
     long perPublisher = Math.max(1, (o.count + pubs - 1) / pubs);
@@ -415,7 +415,7 @@ public final class LoadRunner {
       if (!inFlight.tryAcquire(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         break;
       }
-      BenchClient c = new BenchClient("b" + runId + "-c" + i, version);
+      BenchClient c = new BenchClient("b" + runId + "-c" + i, version, o.username, o.password);
       c.pinger = pinger;
       CompletableFuture<BenchClient> f = connect(c, o.host, o.port, o.keepAliveSeconds);
       f.whenComplete((x, e) -> inFlight.release());
@@ -490,7 +490,9 @@ public final class LoadRunner {
       int wave = Math.min(WARMUP_WAVE, o.warmupConnections - opened);
       List<CompletableFuture<BenchClient>> warm = new ArrayList<>();
       for (int i = 0; i < wave; i++, opened++) {
-        warm.add(connect(new BenchClient("b" + runId + "-w" + opened, version), o.host, o.port, 0));
+        BenchClient w =
+            new BenchClient("b" + runId + "-w" + opened, version, o.username, o.password);
+        warm.add(connect(w, o.host, o.port, 0));
       }
       awaitAll(warm, deadline);
       closeClients();
