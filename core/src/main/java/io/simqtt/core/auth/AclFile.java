@@ -1,9 +1,6 @@
 package io.simqtt.core.auth;
 
 import io.simqtt.core.topic.Topics;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -43,12 +40,7 @@ public final class AclFile implements Authorizer {
 
   /** Reads and checks the whole file; nothing of a broken file is used. */
   public static AclFile load(Path file) throws AuthFileException {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AuthFileException(file, 0, "cannot be read: " + e.getMessage());
-    }
+    List<String> lines = AuthFileException.readLines(file);
     AclTree anonymous = new AclTree();
     Map<String, AclTree> users = new HashMap<>();
     AclTree patterns = new AclTree();

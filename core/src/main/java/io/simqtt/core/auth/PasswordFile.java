@@ -1,8 +1,5 @@
 package io.simqtt.core.auth;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -32,12 +29,7 @@ public final class PasswordFile implements Authenticator {
 
   /** Reads and checks the whole file; nothing of a broken file is used. */
   public static PasswordFile load(Path file) throws AuthFileException {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AuthFileException(file, 0, "cannot be read: " + e.getMessage());
-    }
+    List<String> lines = AuthFileException.readLines(file);
     Map<String, PasswordHash> users = new HashMap<>();
     Map<String, Integer> firstLine = new HashMap<>();
     for (int i = 0; i < lines.size(); i++) {
