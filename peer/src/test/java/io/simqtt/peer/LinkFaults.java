@@ -68,6 +68,9 @@ final class LinkFaults implements AutoCloseable {
   private final String[] loaded;
   private final ChildProcess[] delayers;
   private final Netem[] delayerSetting;
+  /** Packets the rules dropped and queued for delay, counted before each reload resets them. */
+  private long dropped;
+  private long delayed;
 
   /** Faults between the nodes living in {@code namespaces}, node i at {@code addresses(i)}. */
   LinkFaults(NetworkNamespaces net, List<String> namespaces, List<String> addresses) {
@@ -150,6 +153,22 @@ final class LinkFaults implements AutoCloseable {
     return parts.isEmpty() ? "none" : String.join("; ", parts);
   }
 
+  /** Packets dropped by black holes and loss, and packets delayed, since the start. */
+  synchronized long[] packets() {
+    long[] now = {dropped, delayed};
+    for (String ns : namespaces) {
+      add(now, ns);
+    }
+    return now;
+  }
+
+  /** "dropped D packets, delayed Q, delay queue overflow O" since the start. */
+  String packetReport() {
+    long[] p = packets();
+    return "dropped " + p[0] + " packets, delayed " + p[1] + ", delay queue overflow "
+        + delayQueueDrops();
+  }
+
   /**
    * Packets the delay queues had no room for, over every node (the kernel's queue_dropped plus
    * user_dropped); they are lost, as beyond netem's limit.
@@ -191,8 +210,22 @@ final class LinkFaults implements AutoCloseable {
       setDelay(a);
       String rules = rules(a);
       if (!rules.equals(loaded[a])) {
+        long[] counted = {dropped, delayed};
+        add(counted, namespaces.get(a)); // the reload resets the counters
+        dropped = counted[0];
+        delayed = counted[1];
         net.inWithInput(namespaces.get(a), rules, "iptables-restore");
         loaded[a] = rules;
+      }
+    }
+  }
+
+  /** Adds namespace {@code ns}'s rule counters to {dropped, delayed}. */
+  private void add(long[] counts, String ns) {
+    for (String line : net.in(ns, "iptables-save", "-c", "-t", "filter").split("\n")) {
+      if (line.startsWith("[")) {
+        long packets = Long.parseLong(line.substring(1, line.indexOf(':')));
+        counts[line.contains("-j NFQUEUE") ? 1 : 0] += packets;
       }
     }
   }
