@@ -13,7 +13,9 @@ End of file (the test JVM closed the pipe or died) ends the process.
 Bounds: the kernel holds at most MAXLEN packets for this queue and drops (and counts, in
 /proc/net/netfilter/nfnetlink_queue: queue_dropped, user_dropped) beyond it, as netem's `limit`
 does; this process holds only what the kernel queued, so no more than MAXLEN either. It prints
-"delay D J" on every change and a "released N overflow N" line when it ends.
+"delay D J" on every change and a "released N overflow N gone N" line when it ends ("gone":
+packets the kernel dropped from the queue because the rule that queued them was replaced, as
+removing a netem qdisc drops what it holds).
 """
 import errno
 import heapq
@@ -74,7 +76,7 @@ def main():
     acks = 0
     held = []  # (release time, arrival order, packet id)
     delay = jitter = 0.0
-    arrivals = released = overflow = 0
+    arrivals = released = overflow = gone = 0
     while True:
         timeout = max(0.0, held[0][0] - time.monotonic()) if held else None
         ready, _, _ = select.select([sock, sys.stdin], [], [], timeout)
@@ -95,15 +97,20 @@ def main():
                 data = b""
             i = 0
             while i + 16 <= len(data):
-                size, kind = struct.unpack_from("=IHHII", data, i)[:2]
+                size, kind, _, seq = struct.unpack_from("=IHHI", data, i)
                 if kind == NLMSG_ERROR:
                     error = struct.unpack_from("=i", data, i + 16)[0]
-                    if error:
+                    if seq == 0:
+                        # A verdict (seq 0) for a packet the kernel no longer holds (ENOENT): its
+                        # rule was replaced meanwhile, which drops what the old rule had queued.
+                        gone += 1
+                    elif error:
                         print("nfqueue configuration failed: errno", -error, flush=True)
                         sys.exit(1)
-                    acks += 1
-                    if acks == 2:
-                        print("bound to queue", queue, flush=True)
+                    else:
+                        acks += 1
+                        if acks == 2:
+                            print("bound to queue", queue, flush=True)
                 elif kind == (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET:
                     packet_id = struct.unpack("!I", attributes(data[i + 20:i + size])[NFQA_PACKET_HDR][:4])[0]
                     arrivals += 1
@@ -116,7 +123,7 @@ def main():
             sock.send(message(NFQNL_MSG_VERDICT, queue,
                               [attr(NFQA_VERDICT_HDR, struct.pack("!II", NF_ACCEPT, packet_id))]))
             released += 1
-    print("released", released, "overflow", overflow, flush=True)
+    print("released", released, "overflow", overflow, "gone", gone, flush=True)
 
 
 if __name__ == "__main__":

@@ -273,6 +273,11 @@ final class LinkFaults implements AutoCloseable {
         delayers[a] = ChildProcess.startWithInput(command);
         delayers[a].awaitLine(BOUND, 10);
       }
+      if (!delayers[a].isAlive()) {
+        int exit = delayers[a].awaitExit(5);
+        throw new IllegalStateException(ClusterFixture.nodeId(a) + "'s delayer ended (exit "
+            + exit + "): " + delayers[a].stdoutLines() + " " + delayers[a].stderr());
+      }
       Netem had = delayerSetting[a];
       if (had == null || !had.delay().equals(want.delay()) || !had.jitter().equals(want.jitter())) {
         delayers[a].sendLine(want.delay().toMillis() + " " + want.jitter().toMillis());

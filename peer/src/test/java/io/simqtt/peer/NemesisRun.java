@@ -167,7 +167,12 @@ final class NemesisRun {
   void close() throws InterruptedException {
     if (nemesis != null) {
       nemesis.interrupt();
-      nemesis.heal();
+      try {
+        nemesis.heal();
+      } catch (RuntimeException e) {
+        // on the way out of a failure: that failure is the one to report
+        System.err.println(name + ": healing on the way out failed: " + e);
+      }
     }
     for (HoppingSubscriber s : subs) {
       s.finish();
@@ -286,6 +291,9 @@ final class NemesisRun {
     if (!settled) {
       problems.add("deliveries still arriving after " + SETTLE_MAX);
     }
+    if (nemesis != null && nemesis.failure != null) {
+      problems.add("faults stopped early: " + nemesis.failure);
+    }
     if (!allAlive.getAsBoolean()) {
       problems.add("a node process died");
     }
@@ -315,6 +323,7 @@ final class NemesisRun {
     private long t0;
     private long endNanos;
     final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    volatile RuntimeException failure;
 
     Nemesis(Faults faults, Random random, Duration run) {
       super("nemesis");
@@ -344,6 +353,9 @@ final class NemesisRun {
         }
       } catch (InterruptedException e) {
         // stopped early
+      } catch (RuntimeException e) {
+        failure = e;
+        events.add("the fault thread failed: " + e);
       } finally {
         heal();
       }
