@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
-# shell script linter, Node.js and npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its
+# shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its
 # lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
 #
@@ -21,6 +21,8 @@ declare -A NEEDED=(
   [mosquitto_passwd]=mosquitto
   [systemd-analyze]=systemd
   [shellcheck]=shellcheck
+  [iptables-restore]=iptables
+  [python3]=python3
   [node]=nodejs
   [npm]=npm
 )

@@ -5,6 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,6 +43,14 @@ final class ChildProcess implements AutoCloseable {
   static ChildProcess java(
       List<String> jvmOptions, Map<String, String> env, String mainClass, String... args)
       throws IOException {
+    return start(javaCommand(jvmOptions, mainClass, args), env);
+  }
+
+  /**
+   * The command line of {@link #java(List, Map, String, String...)}, for callers that run it
+   * under another command (such as {@code ip netns exec}).
+   */
+  static List<String> javaCommand(List<String> jvmOptions, String mainClass, String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
@@ -56,16 +65,38 @@ final class ChildProcess implements AutoCloseable {
         System.getProperty("java.class.path")));
     command.add(mainClass);
     command.addAll(List.of(args));
-    return start(command, env);
+    return command;
   }
 
   static ChildProcess start(List<String> command, Map<String, String> env) throws IOException {
+    return start(command, env, ProcessBuilder.Redirect.from(new File("/dev/null")));
+  }
+
+  /**
+   * {@link #start(List, Map)} with standard input a pipe from this JVM ({@link #sendLine}): the
+   * child reads end-of-file when this JVM closes it or exits, however it exits, so a child that
+   * stops on end-of-file never outlives the test.
+   */
+  static ChildProcess startWithInput(List<String> command) throws IOException {
+    return start(command, Map.of(), ProcessBuilder.Redirect.PIPE);
+  }
+
+  private static ChildProcess start(
+      List<String> command, Map<String, String> env, ProcessBuilder.Redirect stdin)
+      throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command);
     // The developer's own SIMQTT_* settings must not leak into what the test asserts.
     builder.environment().keySet().removeIf(k -> k.startsWith("SIMQTT_") || k.equals("SI_CFG_PATH"));
     builder.environment().putAll(env);
-    builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    builder.redirectInput(stdin);
     return new ChildProcess(builder.start());
+  }
+
+  /** Writes a line to the child's standard input (only after {@link #startWithInput}). */
+  void sendLine(String line) throws IOException {
+    OutputStream in = process.getOutputStream();
+    in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    in.flush();
   }
 
   /** Waits for a stdout line matching the pattern; fails with all output on timeout. */

@@ -15,43 +15,64 @@ import java.util.regex.Pattern;
 
 /**
  * N cluster nodes as real processes: {@link NodeMain} in child JVMs, one config file each in a
- * directory, every address on 127.0.0.1. Node {@code i} is {@code n<i+1>}. A node can be frozen
- * with SIGSTOP and thawed with SIGCONT, which is what a stalled host, a long GC pause or a
- * stopped container looks like to its peers: open connections, no answers.
+ * directory, every address on 127.0.0.1 unless a {@link Placement} says otherwise. Node {@code
+ * i} is {@code n<i+1>}. A node can be frozen with SIGSTOP and thawed with SIGCONT, which is what
+ * a stalled host, a long GC pause or a stopped container looks like to its peers: open
+ * connections, no answers.
  */
 final class ProcessCluster implements AutoCloseable {
   private static final Pattern READY =
       Pattern.compile("node (n\\d+) started|cluster link to (n\\d+) up");
 
+  /**
+   * Where one node runs: the address its MQTT and peer listeners bind (and its peers dial), their
+   * ports, and the command its JVM runs under (empty: none; {@code ip netns exec <ns>} puts it in
+   * a network namespace).
+   */
+  record Placement(String host, int mqttPort, int peerPort, List<String> launcher) {}
+
   private final int size;
-  private final int[] mqttPorts;
-  private final int[] peerPorts;
+  private final List<Placement> placements;
   private final ChildProcess[] nodes;
   private final boolean[] frozen;
 
-  private ProcessCluster(int size) {
-    this.size = size;
-    this.mqttPorts = ClusterFixture.freePorts(size);
-    this.peerPorts = ClusterFixture.freePorts(size);
+  private ProcessCluster(List<Placement> placements) {
+    this.size = placements.size();
+    this.placements = List.copyOf(placements);
     this.nodes = new ChildProcess[size];
     this.frozen = new boolean[size];
   }
 
   /**
    * Writes a config per node into {@code dir} ({@code extraHocon} appended to each), starts the
-   * nodes and waits until each has started and has its links to all the others up.
+   * nodes on 127.0.0.1 and waits until each has started and has its links to all the others up.
    */
   static ProcessCluster start(int size, Path dir, String extraHocon, List<String> jvmOptions)
       throws IOException, InterruptedException {
-    ProcessCluster c = new ProcessCluster(size);
+    int[] mqttPorts = ClusterFixture.freePorts(size);
+    int[] peerPorts = ClusterFixture.freePorts(size);
+    List<Placement> placements = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      placements.add(new Placement(ClusterFixture.HOST, mqttPorts[i], peerPorts[i], List.of()));
+    }
+    return start(placements, dir, extraHocon, jvmOptions);
+  }
+
+  /** {@link #start(int, Path, String, List)} with node {@code i} placed as placements(i) says. */
+  static ProcessCluster start(
+      List<Placement> placements, Path dir, String extraHocon, List<String> jvmOptions)
+      throws IOException, InterruptedException {
+    ProcessCluster c = new ProcessCluster(placements);
     try {
-      for (int i = 0; i < size; i++) {
+      for (int i = 0; i < c.size; i++) {
         Path conf = Files.writeString(dir.resolve(ClusterFixture.nodeId(i) + ".conf"),
             c.hocon(i) + extraHocon);
-        c.nodes[i] = ChildProcess.java(jvmOptions, Map.of(), NodeMain.class.getName(),
-            "--config", conf.toString());
+        List<String> command = new ArrayList<>(c.placements.get(i).launcher());
+        command.addAll(ChildProcess.javaCommand(
+            jvmOptions, NodeMain.class.getName(), "--config", conf.toString()));
+        c.nodes[i] = ChildProcess.start(command, Map.of());
       }
-      for (int i = 0; i < size; i++) {
+      for (int i = 0; i < c.size; i++) {
         c.awaitReady(i, 60);
       }
     } catch (IOException | InterruptedException | RuntimeException | Error e) {
@@ -65,8 +86,9 @@ final class ProcessCluster implements AutoCloseable {
     return size;
   }
 
+  /** The port node {@code i}'s MQTT listener bound, on its {@link Placement#host}. */
   int mqttPort(int i) {
-    return mqttPorts[i];
+    return placements.get(i).mqttPort();
   }
 
   long pid(int i) {
@@ -137,20 +159,30 @@ final class ProcessCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits for the next line of node {@code i}'s output matching {@code pattern} (lines before it
+   * are passed over); fails after {@code seconds}.
+   */
+  Matcher awaitLine(int i, Pattern pattern, long seconds) throws InterruptedException {
+    return nodes[i].awaitLine(pattern, seconds);
+  }
+
   private String hocon(int i) {
+    Placement me = placements.get(i);
     List<String> peers = new ArrayList<>();
     for (int j = 0; j < size; j++) {
       if (j != i) {
-        peers.add("{ id = \"" + ClusterFixture.nodeId(j) + "\", host = \"" + ClusterFixture.HOST
-            + "\", port = " + peerPorts[j] + " }");
+        Placement peer = placements.get(j);
+        peers.add("{ id = \"" + ClusterFixture.nodeId(j) + "\", host = \"" + peer.host()
+            + "\", port = " + peer.peerPort() + " }");
       }
     }
     return "node.id = \"" + ClusterFixture.nodeId(i) + "\"\n"
-        + "mqtt.tcp { host = \"" + ClusterFixture.HOST + "\", port = " + mqttPorts[i] + " }\n"
+        + "mqtt.tcp { host = \"" + me.host() + "\", port = " + me.mqttPort() + " }\n"
         + "cluster {\n"
         + "  name = \"processes\"\n"
         + "  secret = \"" + ClusterFixture.SECRET + "\"\n"
-        + "  listen { host = \"" + ClusterFixture.HOST + "\", port = " + peerPorts[i] + " }\n"
+        + "  listen { host = \"" + me.host() + "\", port = " + me.peerPort() + " }\n"
         + "  peers = [ " + String.join(", ", peers) + " ]\n"
         + "}\n"
         + "admin.enabled = false\n"
