@@ -22,13 +22,16 @@ import io.simqtt.proto.admin.ListClientsRequest;
 import io.simqtt.proto.admin.ListRetainedRequest;
 import io.simqtt.proto.admin.ListSubscriptionsRequest;
 import io.simqtt.proto.admin.MessageProperties;
+import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.PublishRequest;
+import io.simqtt.proto.admin.ReloadRequest;
 import io.simqtt.proto.admin.UserProperty;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,7 +51,7 @@ import picocli.CommandLine.Parameters;
       AdminCli.Status.class, AdminCli.Clients.class, AdminCli.ClientCmd.class,
       AdminCli.Kick.class, AdminCli.Subscriptions.class, AdminCli.Retained.class,
       AdminCli.RetainedGet.class, AdminCli.RetainedDelete.class, AdminCli.Publish.class,
-      AdminCli.Metrics.class
+      AdminCli.Metrics.class, AdminCli.Reload.class
     })
 public final class AdminCli {
   static final String NAME = "si-mqtt-admin";
@@ -93,6 +96,12 @@ public final class AdminCli {
     /** Calls the node, prints the answer as JSON or with {@code table}; returns the exit code. */
     <T extends MessageOrBuilder> int call(
         Function<AdminServiceBlockingStub, T> rpc, Function<T, String> table) throws Exception {
+      return call(rpc, table, answer -> 0);
+    }
+
+    /** {@link #call(Function, Function)} with the exit code read from the answer. */
+    <T extends MessageOrBuilder> int call(Function<AdminServiceBlockingStub, T> rpc,
+        Function<T, String> table, ToIntFunction<T> exitCode) throws Exception {
       int colon = node.lastIndexOf(':');
       if (colon <= 0) {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -113,7 +122,7 @@ public final class AdminCli {
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(answer) + "\n" : table.apply(answer));
         out.flush();
-        return 0;
+        return exitCode.applyAsInt(answer);
       } finally {
         ch.shutdownNow();
       }
@@ -285,6 +294,20 @@ public final class AdminCli {
     @Override
     public Integer call() throws Exception {
       return c.call(s -> s.getMetrics(GetMetricsRequest.getDefaultInstance()), Tables::metrics);
+    }
+  }
+
+  @Command(name = "reload",
+      description = "Every node re-reads its password and ACL files (as on SIGHUP); exit 1 when"
+          + " one kept its previous rules (broken file) or did not answer.")
+  static final class Reload implements Callable<Integer> {
+    @Mixin Connection c;
+
+    @Override
+    public Integer call() throws Exception {
+      return c.call(s -> s.reload(ReloadRequest.getDefaultInstance()), Tables::reload,
+          r -> r.getMissingNodesCount() == 0
+              && r.getNodesList().stream().allMatch(NodeReload::getReloaded) ? 0 : EXIT_FAILED);
     }
   }
 }
