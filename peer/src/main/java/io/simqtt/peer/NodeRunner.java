@@ -50,7 +50,9 @@ final class NodeRunner {
         admin.start();
         LOG.info("admin API on {} ({})",
             tcpUrl(settings.admin().listen().host(), admin.address().getPort()),
-            settings.admin().token().isEmpty() ? "no token: loopback only" : "bearer token");
+            settings.admin().token().isEmpty() ? "no token: loopback only"
+                : settings.admin().readOnlyToken().isEmpty() ? "bearer token"
+                : "admin and read-only bearer tokens");
       }
       if (metrics != null) {
         metrics.start(settings.metrics().listen());

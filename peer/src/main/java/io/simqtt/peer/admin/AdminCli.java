@@ -41,7 +41,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code bin/admin.sh}: one subcommand per AdminService call. Tables for people, {@code --json}
  * (protobuf's JSON mapping) for scripts. Exit 0 on success, 1 when the call fails (one line:
- * {@code si-mqtt-admin: CODE: message}), 2 for bad usage.
+ * {@code si-mqtt-admin: CODE: message}; PERMISSION_DENIED when a read-only token asked for a
+ * change), 2 for bad usage.
  */
 @Command(
     name = "admin.sh",
@@ -68,7 +69,9 @@ public final class AdminCli {
       if (e instanceof StatusRuntimeException s) {
         String desc = s.getStatus().getDescription();
         cmd.getErr().println(NAME + ": " + s.getStatus().getCode()
-            + (desc == null ? "" : ": " + desc));
+            + (desc == null ? "" : ": " + desc)
+            + (s.getStatus().getCode() == io.grpc.Status.Code.PERMISSION_DENIED
+                ? " (give the admin token: --token or SIMQTT_ADMIN_TOKEN)" : ""));
       } else {
         cmd.getErr().println(NAME + ": " + e.getMessage());
       }

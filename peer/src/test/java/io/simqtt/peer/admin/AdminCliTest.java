@@ -91,6 +91,13 @@ class AdminCliTest {
     assertEquals(1, noToken.exit());
     assertTrue(noToken.err().startsWith("si-mqtt-admin: UNAUTHENTICATED: "), noToken.err());
 
+    Result readOnly = cli(AdminTestNode.READ_ONLY_TOKEN, "kick", "cli-client");
+    assertEquals(1, readOnly.exit());
+    assertEquals("si-mqtt-admin: PERMISSION_DENIED: KickClient changes the broker and needs"
+        + " admin.token; this token is admin.read-only-token, which may only read (give the"
+        + " admin token: --token or SIMQTT_ADMIN_TOKEN)\n", readOnly.err());
+    assertEquals(0, cli(AdminTestNode.READ_ONLY_TOKEN, "clients").exit(), "reads are fine");
+
     Result usage = cli(AdminTestNode.TOKEN, "publish");
     assertEquals(2, usage.exit());
 
