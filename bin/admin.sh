@@ -3,7 +3,8 @@
 #
 #   bin/admin.sh COMMAND [--node host:port] [--token T] [--json] [ARGS]
 #   bin/admin.sh --help            # every command: status, clients, client, kick, subscriptions,
-#                                  # retained, retained-get, retained-delete, publish, metrics
+#                                  # retained, retained-get, retained-delete, publish, metrics,
+#                                  # reload (re-read the password and ACL files on every node)
 #
 # --node defaults to 127.0.0.1:9090; the token defaults to $SIMQTT_ADMIN_TOKEN. Exit status:
 # 0 ok, 1 the call failed (one line "si-mqtt-admin: CODE: reason" on stderr), 2 bad usage.

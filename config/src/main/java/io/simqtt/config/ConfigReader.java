@@ -159,6 +159,38 @@ final class ConfigReader {
     return file;
   }
 
+  /** A directory the node must read, or null for "" (none); a path that is not one is an error. */
+  Path readableDirectoryOrNone(String path) {
+    String s = string(path);
+    if (s.isEmpty()) {
+      return null;
+    }
+    Path dir = Path.of(s);
+    if (!Files.isDirectory(dir)) {
+      throw bad(path, value(path), "is not a directory" + (Files.exists(dir) ? "" : " (no such directory)"));
+    }
+    if (!Files.isReadable(dir) || !Files.isExecutable(dir)) {
+      throw bad(path, value(path), "cannot be read by this process");
+    }
+    return dir;
+  }
+
+  /** A list of strings. */
+  List<String> strings(String path) {
+    ConfigValue value = value(path);
+    if (value.valueType() != ConfigValueType.LIST) {
+      throw bad(path, value, "is not a list (expected [\"a\", \"b\"])");
+    }
+    List<String> strings = new ArrayList<>();
+    for (ConfigValue element : config.getList(path)) {
+      if (element.valueType() != ConfigValueType.STRING) {
+        throw bad(path, value, "holds " + render(element) + ", which is not a string");
+      }
+      strings.add((String) element.unwrapped());
+    }
+    return strings;
+  }
+
   String nonEmpty(String path) {
     String s = string(path);
     if (s.isBlank()) {

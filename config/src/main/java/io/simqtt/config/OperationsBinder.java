@@ -21,7 +21,16 @@ final class OperationsBinder {
     if (enabled && listen.port() != 0 && listen.port() == mqtt.tcp().port()) {
       throw r.conflict("admin.port", "is also mqtt.tcp.port: use two different ports");
     }
-    return new AdminSettings(enabled, listen, token);
+    String readOnlyToken = r.string("admin.read-only-token");
+    if (!readOnlyToken.isEmpty() && token.isEmpty()) {
+      // Without admin.token nothing is checked: a read-only token would restrict nobody.
+      throw r.hidden("admin.read-only-token", "is set but admin.token is empty: set admin.token"
+          + " too, or every caller may make every call");
+    }
+    if (!readOnlyToken.isEmpty() && readOnlyToken.equals(token)) {
+      throw r.hidden("admin.read-only-token", "is the same as admin.token: use two tokens");
+    }
+    return new AdminSettings(enabled, listen, token, readOnlyToken);
   }
 
   static MetricsSettings metrics(

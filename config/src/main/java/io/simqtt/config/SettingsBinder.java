@@ -3,7 +3,12 @@ package io.simqtt.config;
 import com.typesafe.config.Config;
 import io.simqtt.config.SessionSettings.QueueOverflow;
 import io.simqtt.config.SessionSettings.SharedStrategy;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** Reads a resolved, key-checked config into the settings records, checking every range. */
 final class SettingsBinder {
@@ -74,13 +79,60 @@ final class SettingsBinder {
     if (maxDelay.compareTo(delay) < 0) {
       throw r.conflict(p + "max-failure-delay", "is below mqtt.auth.failure-delay");
     }
+    Path passwords = r.readableFileOrNone(p + "password-file");
+    Path acl = r.readableFileOrNone(p + "acl-file");
+    Path pluginDir = r.readableDirectoryOrNone(p + "plugin-dir");
+    List<String> chain = chain(r, passwords, acl, pluginDir);
     return new AuthSettings(
-        r.readableFileOrNone(p + "password-file"),
-        r.readableFileOrNone(p + "acl-file"),
+        passwords,
+        acl,
         delay,
         maxDelay,
         r.intIn(p + "threads", 1, 256),
-        r.intIn(p + "max-pending", 1, 1_000_000));
+        r.intIn(p + "max-pending", 1, 1_000_000),
+        pluginDir,
+        chain,
+        r.bool(p + "reload-on-change"),
+        r.durationIn(p + "reload-delay", Duration.ofMillis(10), Duration.ofMinutes(1)));
+  }
+
+  /**
+   * Plug-in names are only known once their jars are loaded (the broker checks those); here: no
+   * name twice, a built-in only with its file, and every configured file asked somewhere.
+   */
+  private static List<String> chain(ConfigReader r, Path passwords, Path acl, Path pluginDir) {
+    String key = "mqtt.auth.chain";
+    List<String> chain = r.strings(key);
+    Set<String> seen = new HashSet<>();
+    for (String name : chain) {
+      if (name.isBlank()) {
+        throw r.conflict(key, "holds an empty name");
+      }
+      if (!seen.add(name)) {
+        throw r.conflict(key, "names " + name + " twice");
+      }
+      boolean passwordFile = name.equals(AuthSettings.PASSWORD_FILE);
+      boolean aclFile = name.equals(AuthSettings.ACL_FILE);
+      if (passwordFile && passwords == null || aclFile && acl == null) {
+        throw r.conflict(key, "names " + name + " but mqtt.auth." + name + " is empty");
+      }
+      if (!passwordFile && !aclFile && pluginDir == null) {
+        throw r.conflict(key, "names " + name + ", which is not built in ("
+            + AuthSettings.PASSWORD_FILE + ", " + AuthSettings.ACL_FILE
+            + "), and mqtt.auth.plugin-dir is empty");
+      }
+    }
+    if (!chain.isEmpty()) {
+      for (var builtIn : List.of(
+          Map.entry(AuthSettings.PASSWORD_FILE, passwords != null),
+          Map.entry(AuthSettings.ACL_FILE, acl != null))) {
+        if (builtIn.getValue() && !seen.contains(builtIn.getKey())) {
+          throw r.conflict(key, "leaves out " + builtIn.getKey() + " although mqtt.auth."
+              + builtIn.getKey() + " is set: name it where it is to be asked");
+        }
+      }
+    }
+    return chain;
   }
 
   private static FeatureSettings features(ConfigReader r) {

@@ -20,7 +20,7 @@ class OperationsSettingsTest {
   @Test
   void defaultsAreOnAndLoopback() {
     NodeSettings s = SettingsLoader.defaults();
-    assertEquals(new AdminSettings(true, new ListenerSettings("127.0.0.1", 9090), ""), s.admin());
+    assertEquals(new AdminSettings(true, new ListenerSettings("127.0.0.1", 9090), "", ""), s.admin());
     assertEquals(new MetricsSettings(true, new ListenerSettings("127.0.0.1", 9464), 0), s.metrics());
     assertEquals(Duration.ofSeconds(10), s.mqtt().sys().interval());
     assertTrue(s.mqtt().sys().enabled());
@@ -71,5 +71,19 @@ class OperationsSettingsTest {
     NodeSettings s = SettingsLoader.load(
         new String[0], Map.of("SIMQTT_ADMIN_TOKEN", "abc"), new Properties());
     assertEquals("abc", s.admin().token());
+  }
+
+  @Test
+  void readOnlyTokenNeedsAnAdminTokenOfItsOwn() {
+    NodeSettings s = SettingsLoader.load(new String[0],
+        Map.of("SIMQTT_ADMIN_TOKEN", "abc", "SIMQTT_ADMIN_READ_ONLY_TOKEN", "def"),
+        new Properties());
+    assertEquals("def", s.admin().readOnlyToken());
+    SettingsException alone = fails("admin.read-only-token = def");
+    assertEquals("admin.read-only-token", alone.key());
+    assertTrue(alone.getMessage().contains("admin.token is empty"), alone.getMessage());
+    SettingsException same = fails("admin { token = abc, read-only-token = abc }");
+    assertEquals("admin.read-only-token", same.key());
+    assertFalse(same.getMessage().contains("abc"), "tokens are never echoed: " + same.getMessage());
   }
 }

@@ -1,12 +1,11 @@
 package io.simqtt.core;
 
 import io.simqtt.config.NodeSettings;
-import io.simqtt.core.auth.AclFile;
 import io.simqtt.core.auth.AuthFileException;
+import io.simqtt.core.auth.AuthReload;
+import io.simqtt.core.auth.AuthReloader;
 import io.simqtt.core.auth.Authentication;
-import io.simqtt.core.auth.Authenticator;
-import io.simqtt.core.auth.Authorizer;
-import io.simqtt.core.auth.PasswordFile;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
@@ -19,13 +18,14 @@ import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.util.List;
+import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +51,7 @@ public final class Broker implements AutoCloseable {
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;
   private final Authentication auth;
+  private volatile AuthReloader authReloader;
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
@@ -107,12 +108,20 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
-   * Reads the password and ACL files, binds the listeners; returns once they accept connections.
+   * Loads the auth plug-ins, reads the password and ACL files, binds the listeners; returns once
+   * they accept connections.
    *
    * @throws UncheckedIOException when one of those files cannot be read or has a broken line
+   * @throws io.simqtt.config.SettingsException when a plug-in cannot be loaded or the chain names
+   *     one that does not exist
    */
   public synchronized void start() throws InterruptedException {
-    auth.use(authenticators(), authorizers());
+    try {
+      authReloader = AuthReloader.start(settings.mqtt().auth(), auth, this::sessionPermissions,
+          settings.nodeId());
+    } catch (AuthFileException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
     startedAtMillis = System.currentTimeMillis();
     retainedSweeper =
         Executors.newSingleThreadScheduledExecutor(
@@ -131,32 +140,20 @@ public final class Broker implements AutoCloseable {
     }
   }
 
-  private List<Authenticator> authenticators() {
-    Path passwords = settings.mqtt().auth().passwordFile();
-    if (passwords == null) {
-      return List.of();
-    }
-    try {
-      PasswordFile file = PasswordFile.load(passwords);
-      LOG.info("{} users from password file {}", file.size(), passwords);
-      return List.of(file);
-    } catch (AuthFileException e) {
-      throw new UncheckedIOException(e.getMessage(), e);
-    }
+  private Collection<Permissions> sessionPermissions() {
+    return sessions.all().stream().map(Session::permissions).toList();
   }
 
-  private List<Authorizer> authorizers() {
-    Path rules = settings.mqtt().auth().aclFile();
-    if (rules == null) {
-      return List.of();
-    }
-    try {
-      AclFile file = AclFile.load(rules);
-      LOG.info("{} rules from ACL file {}", file.ruleCount(), rules);
-      return List.of(file);
-    } catch (AuthFileException e) {
-      throw new UncheckedIOException(e.getMessage(), e);
-    }
+  /**
+   * Re-reads the password and ACL files: new CONNECTs and the sessions already here follow the
+   * new rules once the answer is there; a broken file keeps the rules in force and the answer
+   * says file, line and what is wrong. {@code trigger} names the cause in the log.
+   */
+  public CompletableFuture<AuthReload> reloadAuth(String trigger) {
+    AuthReloader r = authReloader;
+    return r == null
+        ? CompletableFuture.completedFuture(new AuthReload(false, "the node is not started", 0))
+        : r.reload(trigger);
   }
 
   private void sweepRetained() {
@@ -239,5 +236,8 @@ public final class Broker implements AutoCloseable {
     cluster.stop();
     server.shutdown();
     auth.close();
+    if (authReloader != null) {
+      authReloader.close();
+    }
   }
 }

@@ -1,6 +1,7 @@
 package io.simqtt.peer;
 
 import io.simqtt.config.NodeSettings;
+import io.simqtt.config.SettingsException;
 import io.simqtt.core.Broker;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
@@ -38,7 +39,9 @@ final class NodeRunner {
             ? new MetricsServer(broker, cluster, settings.metrics().readyMinPeers())
             : null;
     StopSignals.install(stopRequested::countDown);
-    // Covers exits the signal handlers do not see (System.exit elsewhere, SIGHUP, -Xrs).
+    // Hands off at once: the reload runs on the broker's reload thread and logs its outcome.
+    ReloadSignal.install(() -> broker.reloadAuth("SIGHUP"));
+    // Covers exits the signal handlers do not see (System.exit elsewhere, -Xrs).
     Runtime.getRuntime().addShutdownHook(
         new Thread(() -> stop(broker, admin, metrics), "simqtt-shutdown"));
     try {
@@ -47,13 +50,20 @@ final class NodeRunner {
         admin.start();
         LOG.info("admin API on {} ({})",
             tcpUrl(settings.admin().listen().host(), admin.address().getPort()),
-            settings.admin().token().isEmpty() ? "no token: loopback only" : "bearer token");
+            settings.admin().token().isEmpty() ? "no token: loopback only"
+                : settings.admin().readOnlyToken().isEmpty() ? "bearer token"
+                : "admin and read-only bearer tokens");
       }
       if (metrics != null) {
         metrics.start(settings.metrics().listen());
         LOG.info("metrics on http://{}:{}/metrics, probes on /health/live and /health/ready",
             settings.metrics().listen().host(), metrics.port());
       }
+    } catch (SettingsException e) {
+      // Found only once plug-ins are loaded (a chain name no plug-in has): a config error too.
+      System.err.println("si-mqtt: " + e.getMessage());
+      stop(broker, admin, metrics);
+      return NodeMain.EXIT_USAGE;
     } catch (Exception | LinkageError e) {
       // A broken password file says file, line and problem: that is the whole message.
       String line = "si-mqtt " + version + " node " + settings.nodeId() + " failed to start: "

@@ -3,7 +3,8 @@
  *
  * <p>{@link io.simqtt.peer.NodeMain} is the entry point {@code bin/start-node.sh} runs: it loads
  * and validates the settings before anything binds, starts the broker, and stops it cleanly on
- * SIGTERM or Ctrl-C.
+ * SIGTERM or Ctrl-C ({@code StopSignals}); SIGHUP re-reads the password and ACL files ({@code
+ * ReloadSignal}).
  *
  * <p>{@code PeerCluster} is this node's side of the cluster (core's {@code Cluster}): it wires the
  * parts below together and holds nothing else of its own. {@code Handshake} is this node's

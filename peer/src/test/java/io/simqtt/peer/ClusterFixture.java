@@ -12,6 +12,7 @@ import io.simqtt.core.it.RawClient;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.topic.Matches;
 import io.simqtt.core.topic.SharedGroup;
+import io.simqtt.peer.admin.AdminServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -76,12 +77,15 @@ final class ClusterFixture implements AutoCloseable {
   /** The in-process links and the manual time, or null for links over TCP on real time. */
   private final InProcessNetwork network;
   private final FakeTime time;
+  /** Each node's admin API, or null when started without one. */
+  private final AdminServer[] admins;
 
   private ClusterFixture(int size, String extraHocon, boolean proxied) {
-    this(size, extraHocon, proxied, false);
+    this(size, extraHocon, proxied, false, false);
   }
 
-  private ClusterFixture(int size, String extraHocon, boolean proxied, boolean inProcess) {
+  private ClusterFixture(
+      int size, String extraHocon, boolean proxied, boolean inProcess, boolean admin) {
     this.size = size;
     this.extraHocon = extraHocon;
     this.peerPorts = freePorts(size);
@@ -91,6 +95,7 @@ final class ClusterFixture implements AutoCloseable {
     this.proxies = proxied ? new FaultProxy[size][size] : null;
     this.network = inProcess ? new InProcessNetwork() : null;
     this.time = inProcess ? new FakeTime() : null;
+    this.admins = admin ? new AdminServer[size] : null;
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -117,7 +122,26 @@ final class ClusterFixture implements AutoCloseable {
    * it at once).
    */
   static ClusterFixture startInProcess(int size, String extraHocon) {
-    return start(new ClusterFixture(size, extraHocon, false, true));
+    return start(new ClusterFixture(size, extraHocon, false, true, false));
+  }
+
+  /**
+   * {@link #start(int, String)} with each node's admin API on 127.0.0.1 and a port of its own
+   * ({@link #adminPort}), bearer token {@link #ADMIN_TOKEN}, node-to-node admin calls on the peer
+   * ports as in production.
+   */
+  static ClusterFixture startWithAdmin(int size, String extraHocon) {
+    return start(new ClusterFixture(size,
+        "admin { port = 0, token = \"" + ADMIN_TOKEN + "\" }\n" + extraHocon, false, false,
+        true));
+  }
+
+  static final String ADMIN_TOKEN = "fixture-admin-token";
+
+  /** The admin API port of node {@code i}; only after startWithAdmin. */
+  int adminPort(int i) {
+    running(i);
+    return admins[i].address().getPort();
   }
 
   private static ClusterFixture start(ClusterFixture f) {
@@ -390,9 +414,20 @@ final class ClusterFixture implements AutoCloseable {
     Broker b = brokers[i];
     brokers[i] = null;
     clusters[i] = null;
-    if (b != null) {
-      b.close();
+    AdminServer admin = admins == null ? null : admins[i];
+    if (admins != null) {
+      admins[i] = null;
     }
+    if (b != null) {
+      closeNode(admin, b);
+    }
+  }
+
+  private static void closeNode(AdminServer admin, Broker broker) {
+    if (admin != null) {
+      admin.close();
+    }
+    broker.close();
   }
 
   /** Starts node {@code i} again on the same ports: a new incarnation with empty state. */
@@ -510,15 +545,21 @@ final class ClusterFixture implements AutoCloseable {
         ? new PeerCluster(settings)
         : new PeerCluster(settings, network.transport(nodeId(i)), time.scheduler());
     Broker broker = new Broker(settings, cluster);
+    // Before the broker starts: it adds its node-to-node service to the peer port.
+    AdminServer admin = admins == null ? null : AdminServer.create(broker, cluster, "test");
     try {
       broker.start();
+      if (admin != null) {
+        admin.start();
+        admins[i] = admin;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      broker.close();
+      closeNode(admin, broker);
       throw new IllegalStateException("interrupted starting " + nodeId(i), e);
-    } catch (RuntimeException e) {
-      broker.close();
-      throw e;
+    } catch (IOException | RuntimeException e) {
+      closeNode(admin, broker);
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
     if (mqttPorts[i] == 0) {
       mqttPorts[i] = broker.mqttAddress().getPort();

@@ -72,6 +72,19 @@ class StartNodeScriptTest {
   }
 
   @Test
+  void aChainNamingNoPluginExits2NamingTheKey() throws Exception {
+    Path plugins = Files.createDirectories(dir.resolve("plugins"));
+    Path conf = Files.writeString(dir.resolve("chain.conf"), "mqtt.tcp.port = 0\n"
+        + "admin.enabled = false\nmetrics.enabled = false\n"
+        + "mqtt.auth { plugin-dir = \"" + plugins + "\", chain = [ldap] }\n");
+    try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--config", conf.toString())) {
+      assertEquals(2, node.awaitExit(30));
+      assertEquals("si-mqtt: config error: mqtt.auth.chain names ldap, but no plug-in in "
+          + plugins + " has that name (found: none)\n", node.stderr());
+    }
+  }
+
+  @Test
   void unknownArgumentExits2() throws Exception {
     try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--port", "1")) {
       assertEquals(2, node.awaitExit(30));

@@ -4,13 +4,17 @@ import io.simqtt.config.AuthSettings;
 import io.simqtt.core.codec.ReasonCode;
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,10 +38,13 @@ public final class Authentication implements AutoCloseable {
   private final boolean allowAnonymous;
   private final ThreadPoolExecutor pool;
   private final FailureDelays delays;
+  private final LongAdder refreshesRefused = new LongAdder();
   /** Replaced whole by {@link #use}; a check in progress finishes with what it started with. */
-  private volatile Chains chains = new Chains(List.of(), List.of());
+  private volatile Chains chains = new Chains(List.of(), List.of(), 0);
 
-  private record Chains(List<Authenticator> authenticators, List<Authorizer> authorizers) {}
+  /** What is asked, and its generation: each {@link #use} makes the next one. */
+  private record Chains(
+      List<Authenticator> authenticators, List<Authorizer> authorizers, long generation) {}
 
   /**
    * No authenticator until {@link #use}; the pool exists only when the settings configure a
@@ -60,12 +67,57 @@ public final class Authentication implements AutoCloseable {
 
   /**
    * From now on CONNECTs are checked by {@code authenticators} and given the permissions of
-   * {@code authorizers}, each in order; the old ones close.
+   * {@code authorizers}, each in order; the old ones that are not used again close. Clients
+   * already connected keep what they had until {@link #refresh} gives them the new rules.
+   * Called by one thread at a time (start, then the reload thread).
    */
   public void use(List<Authenticator> authenticators, List<Authorizer> authorizers) {
     Chains old = chains;
-    chains = new Chains(List.copyOf(authenticators), List.copyOf(authorizers));
-    closeAll(old);
+    chains = new Chains(
+        List.copyOf(authenticators), List.copyOf(authorizers), old.generation() + 1);
+    closeUnused(old, chains);
+  }
+
+  /** Whether rules newer than the ones {@code p} was resolved from are in force. */
+  public boolean isStale(Permissions p) {
+    return p.client() != null && p.generation() < chains.generation();
+  }
+
+  /**
+   * Gives the client of {@code p} its permissions under the rules in force now, asking each
+   * authorizer again (so it may block: call it off the event loops). A client an authorizer
+   * fails for may do nothing until it connects again. Returns whether {@code p} changed.
+   */
+  public boolean refresh(Permissions p) {
+    Chains current = chains;
+    if (p.client() == null || p.generation() >= current.generation()) {
+      return false;
+    }
+    List<ClientAccess> access = resolve(p.client(), current.authorizers());
+    p.update(access == null ? List.of() : access, current.generation());
+    return true;
+  }
+
+  /**
+   * {@link #refresh} on an authentication thread, for a client that connected while the rules
+   * changed. With the queue full there is no thread to ask: the client may then do nothing
+   * until it connects again, rather than keep rules that were replaced (counted).
+   */
+  public void refreshLater(Permissions p) {
+    try {
+      pool.execute(() -> refresh(p));
+    } catch (RejectedExecutionException e) {
+      refreshesRefused.increment();
+      LOG.warn("client {} connected while the auth rules changed and no auth thread is free"
+          + " to resolve its permissions: it may do nothing until it reconnects",
+          p.client().clientId());
+      p.update(List.of(), chains.generation());
+    }
+  }
+
+  /** Clients left without permissions because {@link #refreshLater} found the queue full. */
+  public long refreshesRefused() {
+    return refreshesRefused.sum();
   }
 
   /** Completes with the verdict: at once when no authenticator is configured. */
@@ -91,7 +143,7 @@ public final class Authentication implements AutoCloseable {
   private AuthVerdict verdict(ConnectAttempt attempt, Chains current) {
     AuthDecision d = decide(attempt, current.authenticators());
     if (d.kind() == AuthDecision.Kind.ALLOW) {
-      return permissions(attempt, current.authorizers());
+      return permissions(attempt, current);
     }
     InetAddress from =
         attempt.remoteAddress() == null ? null : attempt.remoteAddress().getAddress();
@@ -124,23 +176,30 @@ public final class Authentication implements AutoCloseable {
   }
 
   /** What the client may do, from each authorizer; a failing one refuses the CONNECT. */
-  private static AuthVerdict permissions(ConnectAttempt attempt, List<Authorizer> authorizers) {
-    if (authorizers.isEmpty()) {
+  private static AuthVerdict permissions(ConnectAttempt attempt, Chains current) {
+    if (current.authorizers().isEmpty()) {
       return AuthVerdict.allowed(Permissions.ALL);
     }
     ClientIdentity who = new ClientIdentity(attempt.clientId(), attempt.userName(),
         attempt.certificateIdentity(), attempt.listener(), attempt.remoteAddress());
+    List<ClientAccess> access = resolve(who, current.authorizers());
+    return access == null
+        ? AuthVerdict.refused(ReasonCode.NOT_AUTHORIZED, "an authorizer failed", 0)
+        : AuthVerdict.allowed(Permissions.of(who, access, current.generation()));
+  }
+
+  /** Each authorizer's access for {@code who}; null when one fails (logged). */
+  private static List<ClientAccess> resolve(ClientIdentity who, List<Authorizer> authorizers) {
     List<ClientAccess> access = new ArrayList<>(authorizers.size());
     for (Authorizer a : authorizers) {
       try {
         access.add(a.accessFor(who));
       } catch (RuntimeException e) {
-        LOG.warn("authorizer {} failed for client {}", a.name(), attempt.clientId(), e);
-        return AuthVerdict.refused(
-            ReasonCode.NOT_AUTHORIZED, "authorizer " + a.name() + " failed", 0);
+        LOG.warn("authorizer {} failed for client {}", a.name(), who.clientId(), e);
+        return null;
       }
     }
-    return AuthVerdict.allowed(Permissions.of(access));
+    return access;
   }
 
   /** Addresses whose refusals were forgotten early because the table was full. */
@@ -153,15 +212,24 @@ public final class Authentication implements AutoCloseable {
     if (pool != null) {
       pool.shutdownNow();
     }
-    closeAll(chains);
+    closeUnused(chains, new Chains(List.of(), List.of(), 0));
   }
 
-  private static void closeAll(Chains old) {
+  /** Closes what {@code old} asked and {@code next} does not (plug-ins live on). */
+  private static void closeUnused(Chains old, Chains next) {
+    Set<Object> kept = Collections.newSetFromMap(new IdentityHashMap<>());
+    kept.addAll(next.authenticators());
+    kept.addAll(next.authorizers());
+    Set<Object> closed = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Authenticator a : old.authenticators()) {
-      closeQuietly(a.name(), a);
+      if (!kept.contains(a) && closed.add(a)) {
+        closeQuietly(a.name(), a);
+      }
     }
     for (Authorizer a : old.authorizers()) {
-      closeQuietly(a.name(), a);
+      if (!kept.contains(a) && closed.add(a)) {
+        closeQuietly(a.name(), a);
+      }
     }
   }
 

@@ -3,28 +3,38 @@ package io.simqtt.core.auth;
 import java.util.List;
 
 /**
- * What one connected client may do, from every authorizer: the first that answers decides, and
- * an action no authorizer answers is refused. {@link #ALL} when no authorizer is configured.
+ * What one client may do, from every authorizer: the first that answers decides, and an action
+ * no authorizer answers is refused. {@link #ALL} when no authorizer is configured.
+ *
+ * <p>One object per client for as long as its session lasts, shared by its connection and its
+ * session. When the rules are reloaded, {@link Authentication#refresh} swaps what it holds in
+ * place, so a connected client's next publish, subscription or delivery follows the new rules
+ * and a check costs one volatile read more than with fixed rules, nothing per message besides.
  */
 public final class Permissions {
   /** No authorizer configured: everything a client may do by the protocol. */
-  public static final Permissions ALL = new Permissions(List.of());
+  public static final Permissions ALL = new Permissions(null, List.of(), 0);
 
-  private final List<ClientAccess> chain;
+  private final ClientIdentity client;
+  private volatile Resolved resolved;
 
-  private Permissions(List<ClientAccess> chain) {
-    this.chain = chain;
+  /** The authorizers' answers for this client, from the rules of {@code generation}. */
+  private record Resolved(List<ClientAccess> chain, long generation) {}
+
+  private Permissions(ClientIdentity client, List<ClientAccess> chain, long generation) {
+    this.client = client;
+    this.resolved = new Resolved(chain, generation);
   }
 
-  static Permissions of(List<ClientAccess> chain) {
-    return new Permissions(List.copyOf(chain));
+  static Permissions of(ClientIdentity client, List<ClientAccess> chain, long generation) {
+    return new Permissions(client, List.copyOf(chain), generation);
   }
 
   public boolean allows(Action action, String topic, int qos, boolean retain) {
-    if (this == ALL) {
+    if (client == null) {
       return true;
     }
-    for (ClientAccess access : chain) {
+    for (ClientAccess access : resolved.chain()) {
       Access a = access.check(action, topic, qos, retain);
       if (a != Access.NOT_MINE) {
         return a == Access.ALLOW;
@@ -35,5 +45,25 @@ public final class Permissions {
 
   public boolean mayReceive(String topic, int qos) {
     return allows(Action.RECEIVE, topic, qos, false);
+  }
+
+  /** Who the rules were resolved for; null for {@link #ALL}. */
+  ClientIdentity client() {
+    return client;
+  }
+
+  /** The generation of the rules in force for this client. */
+  long generation() {
+    return resolved.generation();
+  }
+
+  /**
+   * From now on the client follows {@code chain}, unless rules newer than {@code generation} are
+   * already in place (two refreshes racing: the newer rules win, whichever finishes last).
+   */
+  synchronized void update(List<ClientAccess> chain, long generation) {
+    if (client != null && generation > resolved.generation()) {
+      resolved = new Resolved(List.copyOf(chain), generation);
+    }
   }
 }

@@ -507,6 +507,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
                   claimed.state(),
                   claimed.stamp());
           claimed.attached().run();
+          // The rules changed while this CONNECT was checked, after the reload had passed the
+          // session: it would keep the old ones (see Authentication.refresh).
+          if (context.auth().isStale(permissions)) {
+            context.auth().refreshLater(permissions);
+          }
           ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
           send(ack);
           context.metrics().connectAccepted();

@@ -19,9 +19,11 @@ import org.junit.jupiter.api.Test;
 /** The chain's rules, and what a full queue of credential checks does. */
 class AuthenticationTest {
   private static final AuthSettings NO_FILE =
-      new AuthSettings(null, null, Duration.ZERO, Duration.ZERO, 1, 1);
+      new AuthSettings(null, null, Duration.ZERO, Duration.ZERO, 1, 1,
+          null, List.of(), false, Duration.ZERO);
   private static final AuthSettings CHECKED =
-      new AuthSettings(Path.of("x"), null, Duration.ZERO, Duration.ZERO, 1, 1);
+      new AuthSettings(Path.of("x"), null, Duration.ZERO, Duration.ZERO, 1, 1,
+          null, List.of(), false, Duration.ZERO);
 
   private static ConnectAttempt as(String user, String password) {
     return new ConnectAttempt("c1", user, password == null ? null : password.getBytes(UTF_8),
@@ -120,6 +122,55 @@ class AuthenticationTest {
       release.countDown();
       assertTrue(running.get(5, TimeUnit.SECONDS).allowed());
       assertTrue(queued.get(5, TimeUnit.SECONDS).allowed());
+    }
+  }
+
+  private static Authorizer allowing(String prefix) {
+    return new Authorizer() {
+      @Override
+      public String name() {
+        return "allowing-" + prefix;
+      }
+
+      @Override
+      public ClientAccess accessFor(ClientIdentity client) {
+        return (action, topic, qos, retain) ->
+            topic.startsWith(prefix) ? Access.ALLOW : Access.NOT_MINE;
+      }
+    };
+  }
+
+  @Test
+  void permissionsOfAnEarlierChainAreStaleUntilRefreshed() throws Exception {
+    try (Authentication a = new Authentication(true, CHECKED, System::nanoTime)) {
+      a.use(List.of(), List.of(allowing("a/")));
+      Permissions p = check(a, as(null, null)).permissions();
+      assertTrue(p.allows(Action.PUBLISH, "a/1", 0, false));
+      assertFalse(a.isStale(p));
+
+      a.use(List.of(), List.of(allowing("b/")));
+      assertTrue(a.isStale(p));
+      assertTrue(p.allows(Action.PUBLISH, "a/1", 0, false), "kept until refreshed");
+      assertTrue(a.refresh(p));
+      assertFalse(a.isStale(p));
+      assertFalse(p.allows(Action.PUBLISH, "a/1", 0, false));
+      assertTrue(p.allows(Action.PUBLISH, "b/1", 0, false));
+      assertFalse(a.refresh(p), "already current");
+
+      a.use(List.of(), List.of(new Authorizer() {
+        @Override
+        public String name() {
+          return "broken";
+        }
+
+        @Override
+        public ClientAccess accessFor(ClientIdentity client) {
+          throw new IllegalStateException("directory down");
+        }
+      }));
+      assertTrue(a.refresh(p));
+      assertFalse(p.allows(Action.PUBLISH, "b/1", 0, false), "a failing authorizer: nothing");
+      assertFalse(a.isStale(Permissions.ALL));
     }
   }
 }

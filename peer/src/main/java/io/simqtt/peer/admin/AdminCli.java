@@ -22,13 +22,16 @@ import io.simqtt.proto.admin.ListClientsRequest;
 import io.simqtt.proto.admin.ListRetainedRequest;
 import io.simqtt.proto.admin.ListSubscriptionsRequest;
 import io.simqtt.proto.admin.MessageProperties;
+import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.PublishRequest;
+import io.simqtt.proto.admin.ReloadRequest;
 import io.simqtt.proto.admin.UserProperty;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,7 +41,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code bin/admin.sh}: one subcommand per AdminService call. Tables for people, {@code --json}
  * (protobuf's JSON mapping) for scripts. Exit 0 on success, 1 when the call fails (one line:
- * {@code si-mqtt-admin: CODE: message}), 2 for bad usage.
+ * {@code si-mqtt-admin: CODE: message}; PERMISSION_DENIED when a read-only token asked for a
+ * change), 2 for bad usage.
  */
 @Command(
     name = "admin.sh",
@@ -48,7 +52,7 @@ import picocli.CommandLine.Parameters;
       AdminCli.Status.class, AdminCli.Clients.class, AdminCli.ClientCmd.class,
       AdminCli.Kick.class, AdminCli.Subscriptions.class, AdminCli.Retained.class,
       AdminCli.RetainedGet.class, AdminCli.RetainedDelete.class, AdminCli.Publish.class,
-      AdminCli.Metrics.class
+      AdminCli.Metrics.class, AdminCli.Reload.class
     })
 public final class AdminCli {
   static final String NAME = "si-mqtt-admin";
@@ -65,7 +69,9 @@ public final class AdminCli {
       if (e instanceof StatusRuntimeException s) {
         String desc = s.getStatus().getDescription();
         cmd.getErr().println(NAME + ": " + s.getStatus().getCode()
-            + (desc == null ? "" : ": " + desc));
+            + (desc == null ? "" : ": " + desc)
+            + (s.getStatus().getCode() == io.grpc.Status.Code.PERMISSION_DENIED
+                ? " (give the admin token: --token or SIMQTT_ADMIN_TOKEN)" : ""));
       } else {
         cmd.getErr().println(NAME + ": " + e.getMessage());
       }
@@ -93,6 +99,12 @@ public final class AdminCli {
     /** Calls the node, prints the answer as JSON or with {@code table}; returns the exit code. */
     <T extends MessageOrBuilder> int call(
         Function<AdminServiceBlockingStub, T> rpc, Function<T, String> table) throws Exception {
+      return call(rpc, table, answer -> 0);
+    }
+
+    /** {@link #call(Function, Function)} with the exit code read from the answer. */
+    <T extends MessageOrBuilder> int call(Function<AdminServiceBlockingStub, T> rpc,
+        Function<T, String> table, ToIntFunction<T> exitCode) throws Exception {
       int colon = node.lastIndexOf(':');
       if (colon <= 0) {
         throw new CommandLine.ParameterException(spec.commandLine(),
@@ -113,7 +125,7 @@ public final class AdminCli {
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(answer) + "\n" : table.apply(answer));
         out.flush();
-        return 0;
+        return exitCode.applyAsInt(answer);
       } finally {
         ch.shutdownNow();
       }
@@ -285,6 +297,20 @@ public final class AdminCli {
     @Override
     public Integer call() throws Exception {
       return c.call(s -> s.getMetrics(GetMetricsRequest.getDefaultInstance()), Tables::metrics);
+    }
+  }
+
+  @Command(name = "reload",
+      description = "Every node re-reads its password and ACL files (as on SIGHUP); exit 1 when"
+          + " one kept its previous rules (broken file) or did not answer.")
+  static final class Reload implements Callable<Integer> {
+    @Mixin Connection c;
+
+    @Override
+    public Integer call() throws Exception {
+      return c.call(s -> s.reload(ReloadRequest.getDefaultInstance()), Tables::reload,
+          r -> r.getMissingNodesCount() == 0
+              && r.getNodesList().stream().allMatch(NodeReload::getReloaded) ? 0 : EXIT_FAILED);
     }
   }
 }

@@ -25,6 +25,8 @@ import io.simqtt.proto.admin.ListSubscriptionsResponse;
 import io.simqtt.proto.admin.MetricsResponse;
 import io.simqtt.proto.admin.PublishRequest;
 import io.simqtt.proto.admin.PublishResponse;
+import io.simqtt.proto.admin.ReloadRequest;
+import io.simqtt.proto.admin.ReloadResponse;
 import io.simqtt.proto.admin.RetainedMessage;
 import io.simqtt.proto.admin.Subscription;
 import java.util.ArrayList;
@@ -236,6 +238,16 @@ final class AdminEndpoint extends AdminServiceGrpc.AdminServiceImplBase {
         .thenApply(a -> MetricsResponse.newBuilder()
             .addAllNodes(a.answers())
             .setTotal(AdminMessages.sum(a.answers()))
+            .addAllMissingNodes(a.missing())
+            .build()));
+  }
+
+  @Override
+  public void reload(ReloadRequest r, StreamObserver<ReloadResponse> out) {
+    Replies.reply(out, () -> gather
+        .all(local.reload("admin API"), s -> s.reloadNode(r), Gather.RELOAD_DEADLINE_MILLIS)
+        .thenApply(a -> ReloadResponse.newBuilder()
+            .addAllNodes(a.answers())
             .addAllMissingNodes(a.missing())
             .build()));
   }

@@ -62,7 +62,8 @@ public final class AdminServer implements AutoCloseable {
         .addService(ProtoReflectionServiceV1.newInstance());
     builder.addService(settings.token().isEmpty()
         ? admin.bindService()
-        : ServerInterceptors.intercept(admin, new BearerToken(settings.token())));
+        : ServerInterceptors.intercept(
+            admin, new BearerToken(settings.token(), settings.readOnlyToken())));
     server = builder.build().start();
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(AdminServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);

@@ -27,6 +27,11 @@ import java.util.function.Predicate;
  */
 final class Gather implements AutoCloseable {
   static final long DEADLINE_MILLIS = 2_000;
+  /**
+   * A reload reads files and resolves every session's permissions again: longer than a read,
+   * and within the CLI's own 10 s.
+   */
+  static final long RELOAD_DEADLINE_MILLIS = 8_000;
   static final Comparator<Subscription> SUBSCRIPTION_ORDER =
       Comparator.comparing(Subscription::getClientId)
           .thenComparing(Subscription::getNodeId)
@@ -55,7 +60,14 @@ final class Gather implements AutoCloseable {
   /** Every node. */
   <T> CompletableFuture<Answers<T>> all(
       CompletableFuture<T> local, Function<PeerAdminServiceFutureStub, ListenableFuture<T>> ask) {
-    return nodes(id -> true, () -> local, ask);
+    return all(local, ask, DEADLINE_MILLIS);
+  }
+
+  /** Every node, each peer given {@code deadlineMillis} to answer. */
+  <T> CompletableFuture<Answers<T>> all(
+      CompletableFuture<T> local, Function<PeerAdminServiceFutureStub, ListenableFuture<T>> ask,
+      long deadlineMillis) {
+    return nodes(id -> true, () -> local, ask, deadlineMillis);
   }
 
   /** The nodes whose id passes {@code which}; {@code local} is only called when this one does. */
@@ -63,6 +75,14 @@ final class Gather implements AutoCloseable {
       Predicate<String> which,
       java.util.function.Supplier<CompletableFuture<T>> local,
       Function<PeerAdminServiceFutureStub, ListenableFuture<T>> ask) {
+    return nodes(which, local, ask, DEADLINE_MILLIS);
+  }
+
+  private <T> CompletableFuture<Answers<T>> nodes(
+      Predicate<String> which,
+      java.util.function.Supplier<CompletableFuture<T>> local,
+      Function<PeerAdminServiceFutureStub, ListenableFuture<T>> ask,
+      long deadlineMillis) {
     List<String> ids = new ArrayList<>();
     List<CompletableFuture<T>> calls = new ArrayList<>();
     if (which.test(nodeId)) {
@@ -73,7 +93,7 @@ final class Gather implements AutoCloseable {
       if (which.test(id)) {
         ids.add(id);
         calls.add(peerCall(ask.apply(
-            stub.withDeadlineAfter(DEADLINE_MILLIS, TimeUnit.MILLISECONDS))));
+            stub.withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS))));
       }
     });
     return CompletableFuture.allOf(calls.stream()

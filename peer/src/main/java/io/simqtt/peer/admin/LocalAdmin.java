@@ -23,6 +23,7 @@ import io.simqtt.proto.admin.ListClientsResponse;
 import io.simqtt.proto.admin.ListSubscriptionsRequest;
 import io.simqtt.proto.admin.ListSubscriptionsResponse;
 import io.simqtt.proto.admin.NodeMetrics;
+import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.NodeStatus;
 import io.simqtt.proto.admin.Subscription;
 import java.util.ArrayList;
@@ -125,6 +126,16 @@ final class LocalAdmin {
     return timed(broker.sessions().info(clientId)).thenApply(i -> i == null
         ? GetClientResponse.getDefaultInstance()
         : GetClientResponse.newBuilder().setFound(true).setClient(client(i)).build());
+  }
+
+  /** Re-reads this node's password and ACL files; {@code trigger} is for the log. */
+  CompletableFuture<NodeReload> reload(String trigger) {
+    return broker.reloadAuth(trigger).thenApply(r -> NodeReload.newBuilder()
+        .setNodeId(nodeId())
+        .setReloaded(r.reloaded())
+        .setMessage(r.message())
+        .setClientsUpdated(r.clientsUpdated())
+        .build());
   }
 
   CompletableFuture<KickClientResponse> kick(KickClientRequest r) {

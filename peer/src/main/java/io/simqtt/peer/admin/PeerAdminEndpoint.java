@@ -12,8 +12,10 @@ import io.simqtt.proto.admin.ListClientsResponse;
 import io.simqtt.proto.admin.ListSubscriptionsRequest;
 import io.simqtt.proto.admin.ListSubscriptionsResponse;
 import io.simqtt.proto.admin.NodeMetrics;
+import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.NodeStatus;
 import io.simqtt.proto.admin.PeerAdminServiceGrpc;
+import io.simqtt.proto.admin.ReloadRequest;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -56,5 +58,10 @@ final class PeerAdminEndpoint extends PeerAdminServiceGrpc.PeerAdminServiceImplB
   @Override
   public void getNodeMetrics(GetMetricsRequest r, StreamObserver<NodeMetrics> out) {
     Replies.reply(out, local::metrics);
+  }
+
+  @Override
+  public void reloadNode(ReloadRequest r, StreamObserver<NodeReload> out) {
+    Replies.reply(out, () -> local.reload("admin API, asked by another node"));
   }
 }

@@ -10,7 +10,9 @@ import io.simqtt.proto.admin.ListRetainedResponse;
 import io.simqtt.proto.admin.ListSubscriptionsResponse;
 import io.simqtt.proto.admin.MetricsResponse;
 import io.simqtt.proto.admin.NodeMetrics;
+import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.NodeStatus;
+import io.simqtt.proto.admin.ReloadResponse;
 import io.simqtt.proto.admin.RetainedMessage;
 import io.simqtt.proto.admin.Subscription;
 import java.nio.charset.StandardCharsets;
@@ -124,6 +126,15 @@ final class Tables {
     String s = new String(m.getPayload().toByteArray(), StandardCharsets.UTF_8)
         .replaceAll("\\p{Cntrl}", ".");
     return s.length() > 40 ? s.substring(0, 37) + "..." : s;
+  }
+
+  static String reload(ReloadResponse r) {
+    Table t = new Table("NODE", "RELOADED", "CLIENTS", "DETAILS");
+    for (NodeReload n : r.getNodesList()) {
+      t.row(n.getNodeId(), n.getReloaded() ? "yes" : "NO (previous rules stay)",
+          n.getClientsUpdated(), n.getMessage());
+    }
+    return t + missing(r.getMissingNodesList());
   }
 
   private static String dash(String s) {

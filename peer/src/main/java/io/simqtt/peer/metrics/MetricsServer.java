@@ -82,6 +82,10 @@ public final class MetricsServer implements AutoCloseable {
         "Addresses whose refused CONNECTs were forgotten before mqtt.auth.max-failure-delay"
             + " because 100,000 were remembered: their next refusal waits the shortest delay",
         c -> c.call(broker.authentication().addressesForgotten()));
+    counter("simqtt_auth_permissions_refused",
+        "Clients that connected while the auth rules were reloaded and found every auth thread"
+            + " busy: they may do nothing until they reconnect, rather than keep replaced rules",
+        c -> c.call(broker.authentication().refreshesRefused()));
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));
     counter("simqtt_publishers_slowed",

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +14,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI as a process (java -cp <test classpath> AdminCli ...) against a running node. */
 class AdminCliTest {
   private static AdminTestNode node;
+  @TempDir static Path dir;
+  private static Path acl;
 
   @BeforeAll
   static void start() throws Exception {
-    node = new AdminTestNode("");
+    acl = Files.writeString(dir.resolve("acl"), "topic readwrite #\n");
+    node = new AdminTestNode("mqtt.auth { acl-file = \"" + acl + "\", reload-on-change = false }");
   }
 
   @AfterAll
@@ -86,6 +91,13 @@ class AdminCliTest {
     assertEquals(1, noToken.exit());
     assertTrue(noToken.err().startsWith("si-mqtt-admin: UNAUTHENTICATED: "), noToken.err());
 
+    Result readOnly = cli(AdminTestNode.READ_ONLY_TOKEN, "kick", "cli-client");
+    assertEquals(1, readOnly.exit());
+    assertEquals("si-mqtt-admin: PERMISSION_DENIED: KickClient changes the broker and needs"
+        + " admin.token; this token is admin.read-only-token, which may only read (give the"
+        + " admin token: --token or SIMQTT_ADMIN_TOKEN)\n", readOnly.err());
+    assertEquals(0, cli(AdminTestNode.READ_ONLY_TOKEN, "clients").exit(), "reads are fine");
+
     Result usage = cli(AdminTestNode.TOKEN, "publish");
     assertEquals(2, usage.exit());
 
@@ -93,5 +105,24 @@ class AdminCliTest {
     assertEquals(0, status.exit(), status.err());
     assertTrue(status.out().contains("n1"), status.out());
     c.disconnect();
+  }
+
+  @Test
+  void reloadSaysPerNodeAndFailsWhenAFileIsBroken() throws Exception {
+    Result ok = cli(AdminTestNode.TOKEN, "reload");
+    assertEquals(0, ok.exit(), ok.err());
+    assertTrue(ok.out().startsWith("NODE"), ok.out());
+    assertTrue(ok.out().contains("n1    yes"), ok.out());
+    assertTrue(ok.out().contains("1 rules from " + acl), ok.out());
+
+    Files.writeString(acl, "topic readwrite #\nwhat\n");
+    try {
+      Result broken = cli(AdminTestNode.TOKEN, "reload", "--json");
+      assertEquals(1, broken.exit(), "a node kept its rules: " + broken.out());
+      assertTrue(broken.out().contains("\"reloaded\": false"), broken.out());
+      assertTrue(broken.out().contains(acl + " line 2: unknown keyword what"), broken.out());
+    } finally {
+      Files.writeString(acl, "topic readwrite #\n");
+    }
   }
 }

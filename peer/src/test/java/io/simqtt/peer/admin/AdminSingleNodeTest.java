@@ -36,6 +36,7 @@ import io.simqtt.proto.admin.ListSubscriptionsRequest;
 import io.simqtt.proto.admin.MessageProperties;
 import io.simqtt.proto.admin.MetricsResponse;
 import io.simqtt.proto.admin.PublishRequest;
+import io.simqtt.proto.admin.ReloadRequest;
 import io.simqtt.proto.admin.RetainedMessage;
 import io.simqtt.proto.admin.UserProperty;
 import java.nio.charset.StandardCharsets;
@@ -80,6 +81,51 @@ class AdminSingleNodeTest {
     HealthCheckResponse health = HealthGrpc.newBlockingStub(node.channel())
         .check(HealthCheckRequest.newBuilder().setService("simqtt.admin.v1.AdminService").build());
     assertEquals(HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+  }
+
+  @Test
+  void theReadOnlyTokenReadsButChangesNothing() throws Exception {
+    AdminServiceBlockingStub ro = node.stub(AdminTestNode.READ_ONLY_TOKEN);
+    Mqtt5BlockingClient c = node.client("ro-watched");
+    try (var publishes = c.publishes(MqttGlobalPublishFilter.ALL)) {
+      c.subscribeWith().topicFilter("ro/#").send();
+      c.publishWith().topic("ro/kept").retain(true).qos(MqttQos.AT_LEAST_ONCE)
+          .payload("v".getBytes(StandardCharsets.UTF_8)).send();
+      assertEquals("ro/kept", publishes.receive(5, TimeUnit.SECONDS).get().getTopic().toString());
+
+      assertEquals(1, ro.getStatus(GetStatusRequest.getDefaultInstance()).getNodesCount());
+      assertEquals("ro-watched", ro.getClient(GetClientRequest.newBuilder()
+          .setClientId("ro-watched").build()).getClient().getClientId());
+      assertTrue(ro.listClients(ListClientsRequest.getDefaultInstance()).getClientsCount() > 0);
+      assertEquals(1, ro.listSubscriptions(ListSubscriptionsRequest.newBuilder()
+          .setClientId("ro-watched").build()).getSubscriptionsCount());
+      assertEquals("v", ro.getRetained(GetRetainedRequest.newBuilder().setTopic("ro/kept")
+          .build()).getPayload().toStringUtf8());
+      assertTrue(ro.listRetained(ListRetainedRequest.newBuilder().setFilter("ro/#").build())
+          .getMessagesCount() > 0);
+      assertEquals(1, ro.getMetrics(GetMetricsRequest.getDefaultInstance()).getNodesCount());
+
+      List<Runnable> changes = List.of(
+          () -> ro.kickClient(KickClientRequest.newBuilder().setClientId("ro-watched").build()),
+          () -> ro.deleteRetained(DeleteRetainedRequest.newBuilder().setTopic("ro/kept").build()),
+          () -> ro.publish(PublishRequest.newBuilder().setTopic("ro/new").build()),
+          () -> ro.reload(ReloadRequest.getDefaultInstance()));
+      for (Runnable change : changes) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, change::run);
+        assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().contains("needs admin.token"),
+            e.getStatus().getDescription());
+      }
+      assertTrue(c.getState().isConnected(), "not kicked");
+      assertEquals("v", admin.getRetained(GetRetainedRequest.newBuilder().setTopic("ro/kept")
+          .build()).getPayload().toStringUtf8(), "not deleted");
+      admin.publish(PublishRequest.newBuilder().setTopic("ro/marker").build());
+      assertEquals("ro/marker", publishes.receive(5, TimeUnit.SECONDS).get().getTopic()
+          .toString(), "ro/new was never published: the admin token's marker comes first");
+    } finally {
+      admin.deleteRetained(DeleteRetainedRequest.newBuilder().setTopic("ro/kept").build());
+      c.disconnect();
+    }
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.simqtt.proto.admin.AdminServiceGrpc.AdminServiceBlockingStub;
 /** One node with its admin API and metrics endpoint on 127.0.0.1 and OS-chosen ports. */
 final class AdminTestNode implements AutoCloseable {
   static final String TOKEN = "test-token-0123";
+  static final String READ_ONLY_TOKEN = "test-read-only-4567";
 
   final Broker broker;
   final AdminServer admin;
@@ -24,7 +25,8 @@ final class AdminTestNode implements AutoCloseable {
   AdminTestNode(String extraHocon) throws Exception {
     broker = new Broker(SettingsLoader.fromString(
         "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
-            + "admin { port = 0, token = \"" + TOKEN + "\" }\n"
+            + "admin { port = 0, token = \"" + TOKEN + "\", read-only-token = \""
+            + READ_ONLY_TOKEN + "\" }\n"
             + "metrics.port = 0\nmqtt.sys.interval = 0\n" + extraHocon));
     admin = AdminServer.create(broker, null, "test");
     metrics = new MetricsServer(broker, null, 0);
