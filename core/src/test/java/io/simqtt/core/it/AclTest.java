@@ -9,7 +9,6 @@ import io.simqtt.core.auth.PasswordHash;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Connect;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
@@ -18,7 +17,6 @@ import io.simqtt.core.metrics.DropReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,20 +84,6 @@ class AclTest {
     return ack.reasonCode();
   }
 
-  private static List<String> topicsReceived(RawClient c) {
-    List<String> topics = new ArrayList<>();
-    MqttPacket p;
-    while ((p = c.poll(QUIET)) != null) {
-      if (p instanceof Publish pub) {
-        topics.add(pub.topic());
-        if (pub.qos() == 1) {
-          c.puback(pub.packetId());
-        }
-      }
-    }
-    return topics;
-  }
-
   @Test
   void subscriptionsNeedARuleCoveringTheirFilter() {
     try (RawClient bob = as(MqttVersion.MQTT_5, "bob-1", "bob");
@@ -124,14 +108,14 @@ class AclTest {
         RawClient bob = as(MqttVersion.MQTT_5, "bob-2", "bob");
         RawClient bob3 = as(MqttVersion.MQTT_3_1_1, "bob-23", "bob")) {
       assertEquals(List.of(1), alice.subscribe("home/#", 1));
-      topicsReceived(alice); // retained messages other tests left
+      alice.topicsUntilQuiet(QUIET); // retained messages other tests left
       long dropped = f.broker().metrics().drops(DropReason.NOT_AUTHORIZED);
       assertEquals(ReasonCode.NOT_AUTHORIZED, ackOf(bob, "home/hall/temp", 1), "read only");
       assertEquals(ReasonCode.NOT_AUTHORIZED, ackOf(bob, "home/hall/temp", 2));
       bob.publish("home/hall/temp", 0, false, "q0".getBytes(UTF_8));
       assertEquals(ReasonCode.SUCCESS, ackOf(bob3, "home/hall/temp", 1), "3.1.1: a plain ack");
       assertEquals(ReasonCode.NOT_AUTHORIZED, ackOf(alice, "home/secret/x", 1), "deny wins");
-      assertEquals(List.of(), topicsReceived(alice), "none of them was delivered");
+      assertEquals(List.of(), alice.topicsUntilQuiet(QUIET), "none of them was delivered");
       assertEquals(dropped + 5, f.broker().metrics().drops(DropReason.NOT_AUTHORIZED));
 
       assertEquals(ReasonCode.NO_MATCHING_SUBSCRIBERS, ackOf(bob, "devices/bob-2/state", 1),
@@ -149,10 +133,10 @@ class AclTest {
       carol.expect(PubResponse.class);
       try (RawClient alice = as(MqttVersion.MQTT_5, "alice-3", "alice")) {
         assertEquals(List.of(1), alice.subscribe("home/#", 1));
-        assertEquals(List.of("home/a/temp"), topicsReceived(alice), "retained, secret withheld");
+        assertEquals(List.of("home/a/temp"), alice.topicsUntilQuiet(QUIET), "retained, secret withheld");
         ackOf(carol, "home/secret/code2", 1);
         ackOf(carol, "home/b/temp", 1);
-        assertEquals(List.of("home/b/temp"), topicsReceived(alice));
+        assertEquals(List.of("home/b/temp"), alice.topicsUntilQuiet(QUIET));
       }
       carol.publish("home/a/temp", 1, true, new byte[0]);
       carol.expect(PubResponse.class);

@@ -293,6 +293,24 @@ public final class RawClient implements AutoCloseable {
     return p;
   }
 
+  /**
+   * Takes PUBLISHes (acknowledging QoS 1) until none has come for {@code quiet}; returns their
+   * topics in order. Fails if the connection closes meanwhile.
+   */
+  public List<String> topicsUntilQuiet(Duration quiet) {
+    List<String> topics = new ArrayList<>();
+    MqttPacket p;
+    while ((p = poll(quiet)) != null) {
+      if (p instanceof Publish pub) {
+        topics.add(pub.topic());
+        if (pub.qos() == 1) {
+          puback(pub.packetId());
+        }
+      }
+    }
+    return topics;
+  }
+
   /** {@link #poll(Duration)} in milliseconds. */
   public MqttPacket poll(long millis) {
     return poll(Duration.ofMillis(millis));
