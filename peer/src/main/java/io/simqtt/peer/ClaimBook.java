@@ -137,11 +137,13 @@ final class ClaimBook {
                     .setCleanStart(cleanStart)
                     .setHlc(c.hlc))
             .build();
+    // The deadline is armed before the claim goes out, so no answer (or a test moving time by
+    // hand as soon as it sees the claim answered) can come before the claim has its deadline.
+    LocalClaim claim = c;
+    timer.schedule(() -> timeOut(claim), answerTimeoutMillis, TimeUnit.MILLISECONDS);
     for (String peerId : up) {
       links.send(peerId, frame);
     }
-    LocalClaim claim = c;
-    timer.schedule(() -> timeOut(claim), answerTimeoutMillis, TimeUnit.MILLISECONDS);
     return c.result;
   }
 
