@@ -161,7 +161,7 @@ class ConnectionLimitsTest {
       assertTrue(accepted >= rate, "the burst gets in: " + accepted);
       assertTrue(accepted <= rate + rate * seconds + 1,
           accepted + " of " + attempts + " accepted in " + seconds + " s");
-      assertTrue(attempts > 4 * accepted, "it was a flood: " + attempts + " attempts");
+      assertTrue(attempts >= 2 * accepted, "it was a flood: " + attempts + " attempts");
       assertEquals(attempts - accepted, gate(f).rejected(Reason.ADDRESS_RATE),
           "every refusal counted, and none of the other address's");
       assertTrue(roundTrips >= 20 && neighbourConnects >= 2, "work went on during the flood: "
