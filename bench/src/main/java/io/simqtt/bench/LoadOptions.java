@@ -22,6 +22,9 @@ public final class LoadOptions {
   @Option(names = {"-p", "--port"}, description = "broker MQTT port (default: ${DEFAULT-VALUE})")
   public int port = 1883;
 
+  @Option(names = "--bind", description = "local address the tool's connections come from, e.g. 127.0.0.2 to be another source than other runs on 127.0.0.1 (default: the OS's choice)")
+  public String bindAddress;
+
   @Option(names = "--sub-host", description = "cross-node: the subscribers' broker host (default: --host)")
   public String subHost;
 

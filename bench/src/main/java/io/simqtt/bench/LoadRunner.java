@@ -20,6 +20,7 @@ import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -580,7 +581,9 @@ public final class LoadRunner {
                         .addLast("client", client);
                   }
                 });
-    ChannelFuture cf = b.connect(host, port);
+    ChannelFuture cf = o.bindAddress == null
+        ? b.connect(host, port)
+        : b.connect(new InetSocketAddress(host, port), new InetSocketAddress(o.bindAddress, 0));
     cf.addListener(
         f -> {
           if (f.isSuccess()) {

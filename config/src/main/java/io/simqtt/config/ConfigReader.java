@@ -54,6 +54,21 @@ final class ConfigReader {
     return (int) longIn(path, min, max);
   }
 
+  /** A fraction written as a number ({@code 0.9}), {@code min..max}. */
+  double fractionIn(String path, double min, double max) {
+    ConfigValue value = value(path);
+    double d;
+    try {
+      d = config.getDouble(path);
+    } catch (ConfigException e) {
+      throw bad(path, value, "is not a number (expected a fraction " + min + ".." + max + ")");
+    }
+    if (!(d >= min && d <= max)) {
+      throw bad(path, value, "is out of range (" + min + ".." + max + ")");
+    }
+    return d;
+  }
+
   /** A size in bytes: a plain number or a HOCON size string such as 64KiB. */
   int bytesIn(String path, long min, long max) {
     ConfigValue value = value(path);

@@ -16,6 +16,9 @@ import java.time.Duration;
  * @param maxClientIdLength longest client identifier accepted
  * @param maxTopicLevels most levels in a topic name or filter
  * @param maxSubscriptionsPerClient most subscriptions one session may hold
+ * @param maxMessagesPerSecond PUBLISH packets one client may send per second (one second's worth
+ *     at once); beyond it its socket is not read for a while; 0 = no limit
+ * @param maxBytesPerSecond bytes of packets one client may send per second, likewise; 0 = no limit
  */
 public record LimitSettings(
     int maxPacketSize,
@@ -26,4 +29,12 @@ public record LimitSettings(
     int topicAliasMaximum,
     int maxClientIdLength,
     int maxTopicLevels,
-    int maxSubscriptionsPerClient) {}
+    int maxSubscriptionsPerClient,
+    int maxMessagesPerSecond,
+    int maxBytesPerSecond) {
+
+  /** Whether a client's inbound rate is limited at all. */
+  public boolean limitsInboundRate() {
+    return maxMessagesPerSecond > 0 || maxBytesPerSecond > 0;
+  }
+}

@@ -28,7 +28,7 @@ final class SettingsBinder {
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
     MqttSettings mqtt = new MqttSettings(
         listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
-        retained(r), auth(r));
+        retained(r), auth(r), connectionLimits(r, "mqtt.tcp"), heapGuard(r));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
     AdminSettings admin = OperationsBinder.admin(r, mqtt);
     return new NodeSettings(
@@ -37,6 +37,26 @@ final class SettingsBinder {
 
   static ListenerSettings listener(ConfigReader r, String path) {
     return new ListenerSettings(r.nonEmpty(path + ".host"), r.intIn(path + ".port", 0, 65535));
+  }
+
+  /** The admission keys every MQTT listener section has. */
+  static ConnectionLimits connectionLimits(ConfigReader r, String path) {
+    String p = path + ".";
+    return new ConnectionLimits(
+        r.intIn(p + "max-connections", 0, 100_000_000),
+        r.intIn(p + "max-connection-rate", 0, 1_000_000),
+        r.intIn(p + "max-connection-rate-per-address", 0, 1_000_000));
+  }
+
+  private static HeapGuardSettings heapGuard(ConfigReader r) {
+    String p = "mqtt.heap-guard.";
+    double stop = r.fractionIn(p + "stop-above", 0.05, 1.0);
+    double resume = r.fractionIn(p + "resume-below", 0.01, 1.0);
+    if (resume >= stop) {
+      throw r.conflict(p + "resume-below", "is not below mqtt.heap-guard.stop-above (" + stop
+          + "): the guard would turn off while still above its mark");
+    }
+    return new HeapGuardSettings(r.bool(p + "enabled"), stop, resume);
   }
 
   private static LimitSettings limits(ConfigReader r) {
@@ -50,7 +70,9 @@ final class SettingsBinder {
         r.intIn(p + "topic-alias-maximum", 0, 65535),
         r.intIn(p + "max-client-id-length", 23, 65535),
         r.intIn(p + "max-topic-levels", 1, 32768),
-        r.intIn(p + "max-subscriptions-per-client", 1, 1_000_000));
+        r.intIn(p + "max-subscriptions-per-client", 1, 1_000_000),
+        r.intIn(p + "max-messages-per-second", 0, 100_000_000),
+        r.bytesIn(p + "max-bytes-per-second", 0, 1L << 30));
   }
 
   private static SessionSettings sessions(ConfigReader r) {

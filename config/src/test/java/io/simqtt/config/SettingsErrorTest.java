@@ -50,6 +50,14 @@ class SettingsErrorTest {
     "mqtt.limits.max-client-id-length = 22              | mqtt.limits.max-client-id-length",
     "mqtt.limits.max-topic-levels = 0                   | mqtt.limits.max-topic-levels",
     "mqtt.limits.max-subscriptions-per-client = 0       | mqtt.limits.max-subscriptions-per-client",
+    "mqtt.limits.max-messages-per-second = -1           | mqtt.limits.max-messages-per-second",
+    "mqtt.limits.max-bytes-per-second = 2GiB            | mqtt.limits.max-bytes-per-second",
+    "mqtt.tcp.max-connections = -1                      | mqtt.tcp.max-connections",
+    "mqtt.tcp.max-connection-rate = 1000001             | mqtt.tcp.max-connection-rate",
+    "mqtt.tcp.max-connection-rate-per-address = -1      | mqtt.tcp.max-connection-rate-per-address",
+    "mqtt.heap-guard.stop-above = 1.5                   | mqtt.heap-guard.stop-above",
+    "mqtt.heap-guard.stop-above = most                  | mqtt.heap-guard.stop-above",
+    "mqtt.heap-guard.resume-below = 0.9                 | mqtt.heap-guard.resume-below",
     "mqtt.sessions.max-session-expiry = 4294967296      | mqtt.sessions.max-session-expiry",
     "mqtt.sessions.max-session-expiry-v3 = 4294967296   | mqtt.sessions.max-session-expiry-v3",
     "mqtt.sessions.max-session-expiry-v3 = -1           | mqtt.sessions.max-session-expiry-v3",
@@ -93,7 +101,8 @@ class SettingsErrorTest {
             + " drop-new | drop-oldest (set in config text line 1)",
         fails("mqtt.sessions.queue-overflow = drop-all").getMessage());
     assertTrue(fails("mqtt.tcp = 5").getMessage()
-        .startsWith("config error: mqtt.tcp = 5 must be an object with keys host, port"));
+        .startsWith("config error: mqtt.tcp = 5 must be an object with keys host,"
+            + " max-connection-rate, max-connection-rate-per-address, max-connections, port"));
     assertEquals("mqtt.limits.receive-maximum",
         fails("mqtt.limits.receive-maximum = null").key());
     assertEquals("config error: mqtt.sessions.max-session-expiry-v3 = soon is not a number of"
@@ -113,7 +122,8 @@ class SettingsErrorTest {
   void unknownKeyWithoutCloseMatchListsTheKnownOnes() {
     SettingsException e = fails("mqtt.tcp.backlog = 10");
     assertEquals("mqtt.tcp.backlog", e.key());
-    assertTrue(e.getMessage().contains("(expected one of: host, port)"), e.getMessage());
+    assertTrue(e.getMessage().contains("(expected one of: host, max-connection-rate,"
+        + " max-connection-rate-per-address, max-connections, port)"), e.getMessage());
   }
 
   @Test

@@ -34,6 +34,11 @@ class SettingsLoaderTest {
     assertEquals(1024, l.maxClientIdLength());
     assertEquals(128, l.maxTopicLevels());
     assertEquals(1000, l.maxSubscriptionsPerClient());
+    assertEquals(0, l.maxMessagesPerSecond());
+    assertEquals(0, l.maxBytesPerSecond());
+    assertFalse(l.limitsInboundRate());
+    assertEquals(ConnectionLimits.NONE, s.mqtt().tcpLimits());
+    assertEquals(HeapGuardSettings.DEFAULT, s.mqtt().heapGuard());
     SessionSettings ss = s.mqtt().sessions();
     assertEquals(4_294_967_295L, ss.maxSessionExpiry());
     assertEquals(1_000_000, ss.maxSessions());
@@ -67,6 +72,21 @@ class SettingsLoaderTest {
     NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
     assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
     assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
+  }
+
+  @Test
+  void overloadLimitsAreRead() {
+    NodeSettings s = SettingsLoader.fromString("""
+        mqtt.tcp { max-connections = 5, max-connection-rate = 100,
+                   max-connection-rate-per-address = 10 }
+        mqtt.limits { max-messages-per-second = 100, max-bytes-per-second = 64KiB }
+        mqtt.heap-guard { enabled = false, stop-above = 0.75, resume-below = 0.5 }
+        """);
+    assertEquals(new ConnectionLimits(5, 100, 10), s.mqtt().tcpLimits());
+    assertEquals(100, s.mqtt().limits().maxMessagesPerSecond());
+    assertEquals(64 * 1024, s.mqtt().limits().maxBytesPerSecond());
+    assertTrue(s.mqtt().limits().limitsInboundRate());
+    assertEquals(new HeapGuardSettings(false, 0.75, 0.5), s.mqtt().heapGuard());
   }
 
   @Test

@@ -11,6 +11,8 @@ import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.overload.ConnectionGate;
+import io.simqtt.core.overload.HeapGuard;
 import io.simqtt.core.protocol.ProtocolContext;
 import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
@@ -25,6 +27,7 @@ import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -52,6 +55,7 @@ public final class Broker implements AutoCloseable {
   private final RemoteRoutes remoteRoutes;
   private final Authentication auth;
   private volatile AuthReloader authReloader;
+  private final HeapGuard heapGuard;
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
@@ -94,9 +98,11 @@ public final class Broker implements AutoCloseable {
             settings.nodeId(), clock, router, remoteRoutes, sessions, retained, metrics);
     this.auth = new Authentication(
         mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
+    this.heapGuard = new HeapGuard(mqtt.heapGuard(), System::nanoTime);
     this.server =
         new MqttServer(
-            new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster, auth));
+            new ProtocolContext(mqtt, sessions, router, retained, metrics, cluster, auth),
+            heapGuard);
   }
 
   private void publishWill(Message will) {
@@ -212,6 +218,16 @@ public final class Broker implements AutoCloseable {
 
   public Authentication authentication() {
     return auth;
+  }
+
+  /** On while the heap is nearly full: no new connections, no reading from clients. */
+  public HeapGuard heapGuard() {
+    return heapGuard;
+  }
+
+  /** What each bound MQTT listener admitted and refused. */
+  public List<ConnectionGate> listenerGates() {
+    return server.gates();
   }
 
   /**

@@ -21,6 +21,8 @@ public final class BrokerMetrics {
   private final EnumMap<DropReason, LongAdder> drops = new EnumMap<>(DropReason.class);
   private final LongAdder protocolErrors = new LongAdder();
   private final LongAdder publishersSlowed = new LongAdder();
+  private final LongAdder readsPausedForMessages = new LongAdder();
+  private final LongAdder readsPausedForBytes = new LongAdder();
   private final LongAdder retainedTombstonesDropped = new LongAdder();
 
   public BrokerMetrics() {
@@ -74,6 +76,14 @@ public final class BrokerMetrics {
   /** A publisher's socket stopped being read because a peer link was over its budget. */
   public void publisherSlowed() {
     publishersSlowed.increment();
+  }
+
+  /**
+   * A client went over mqtt.limits.max-messages-per-second ({@code forBytes} false) or
+   * max-bytes-per-second (true), and its socket stops being read for a while.
+   */
+  public void clientReadsPaused(boolean forBytes) {
+    (forBytes ? readsPausedForBytes : readsPausedForMessages).increment();
   }
 
   /**
@@ -135,6 +145,16 @@ public final class BrokerMetrics {
 
   public long publishersSlowed() {
     return publishersSlowed.sum();
+  }
+
+  /** Pauses in reading a client over its message rate so far. */
+  public long readsPausedForMessages() {
+    return readsPausedForMessages.sum();
+  }
+
+  /** Pauses in reading a client over its byte rate so far. */
+  public long readsPausedForBytes() {
+    return readsPausedForBytes.sum();
   }
 
   /** Tombstones of retained messages forgotten early (the bound was reached) so far. */

@@ -2,6 +2,7 @@ package io.simqtt.core.protocol;
 
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.core.overload.HeapGuard;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -27,6 +28,7 @@ public final class LoopConnections {
   private final ProtocolContext context;
   private final ConnectNegotiator negotiator;
   private final EventLoop loop;
+  private final HeapGuard heapGuard;
   private final long connectTimeoutNanos;
   private final Runnable flushTask = this::flushWritten;
 
@@ -37,10 +39,11 @@ public final class LoopConnections {
   private int writtenCount;
   private ScheduledFuture<?> sweeper;
 
-  public LoopConnections(ProtocolContext context, EventLoop loop) {
+  public LoopConnections(ProtocolContext context, EventLoop loop, HeapGuard heapGuard) {
     this.context = context;
     this.negotiator = new ConnectNegotiator(context.settings());
     this.loop = loop;
+    this.heapGuard = heapGuard;
     this.connectTimeoutNanos = context.settings().limits().connectTimeout().toNanos();
   }
 
@@ -58,6 +61,22 @@ public final class LoopConnections {
 
   long connectTimeoutNanos() {
     return connectTimeoutNanos;
+  }
+
+  /** Whether the heap guard wants every connection to stop reading. */
+  boolean heapGuardOn() {
+    return heapGuard.active();
+  }
+
+  /** The heap guard turned on or off: each connection of this loop stops or resumes reading. */
+  public void heapGuardChanged() {
+    loop.execute(() -> {
+      for (int i = size - 1; i >= 0; i--) {
+        if (i < size) {
+          members[i].updateReading();
+        }
+      }
+    });
   }
 
   // ---- membership ----

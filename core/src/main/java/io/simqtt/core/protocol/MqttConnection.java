@@ -3,6 +3,7 @@ package io.simqtt.core.protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -31,6 +32,7 @@ import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.overload.InboundRate;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
@@ -92,6 +94,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private volatile boolean willOnClose = true;
   /** Reading stopped until a peer link this client publishes into has room again. */
   private boolean paced;
+  /** The client's rate limits; null when none are set or before CONNECT is accepted. */
+  private InboundRate rate;
+  /**
+   * The client went over its rate: reading stops, and packets already read wait in {@link
+   * #partial}, until its pause ends.
+   */
+  private boolean throttled;
   /**
    * The server's last packet (DISCONNECT, refusing CONNACK) is written: nothing more goes out, and
    * input is read and dropped until the client closes or the linger ends (see {@link #closeAfter}).
@@ -287,8 +296,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (keepAlive == 0 || closing != 0) {
       return;
     }
-    if (heard || paced) {
-      // While paced the broker is not reading: the client's silence is the broker's doing.
+    if (heard || !channel.config().isAutoRead()) {
+      // While the broker is not reading (a full peer link, the client's rate, the heap guard),
+      // the client's silence is the broker's doing.
       // The sweep's clock, not the read's: later than the input, so never closes early.
       heard = false;
       deadlineBase = now;
@@ -308,6 +318,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     deadlineBase = System.nanoTime();
     loop.add(this);
     context.metrics().connectionOpened();
+    if (loop.heapGuardOn()) {
+      // Admitted just before the guard turned on; before the first read is asked for.
+      updateReading();
+    }
   }
 
   @Override
@@ -338,15 +352,39 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       in.release();
       return;
     }
-    ByteBuf buf =
+    partial =
         partial == null
             ? in
             : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), partial, in);
+    if (!throttled) {
+      readPackets();
+    }
+  }
+
+  /**
+   * Frames and handles the packets in {@link #partial} until they run out or the client goes over
+   * its rate; what is left stays there. A client over its rate is charged for the packet that
+   * took it over, so it waits for at most one packet's worth beyond its rate.
+   */
+  private void readPackets() {
+    ByteBuf buf = partial;
     partial = null;
+    InboundRate r = rate;
+    long now = r == null ? 0 : System.nanoTime();
     try {
       Object packet;
+      int start = buf.readerIndex();
       while (closing == 0 && (packet = framer.next(buf)) != null) {
         onPacket(packet);
+        if (r != null) {
+          int end = buf.readerIndex();
+          long pause = r.charge(packet instanceof Publish, end - start, now, context.metrics());
+          start = end;
+          if (pause > 0) {
+            pauseReading(pause);
+            break;
+          }
+        }
       }
     } finally {
       if (buf.isReadable() && closing == 0 && channel.isActive()) {
@@ -426,8 +464,41 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void holdInput() {
     if (heldDuringConnect == null) {
       heldDuringConnect = new ArrayList<>();
-      channel.config().setAutoRead(false);
+      updateReading();
     }
+  }
+
+  /**
+   * Reads from the socket exactly while nothing holds it back: a CONNECT being settled, a full
+   * peer link ({@link #paced}), the client's rate ({@link #throttled}), the heap guard. Not reading
+   * leaves what the client sends in the socket buffers, so TCP slows the client down. The one
+   * place that sets the channel's auto-read, but for the linger after the last packet, which
+   * reads on to see the client close.
+   */
+  void updateReading() {
+    if (lingering) {
+      return;
+    }
+    boolean read = heldDuringConnect == null && !paced && !throttled && !loop.heapGuardOn();
+    ChannelConfig config = channel.config();
+    if (config.isAutoRead() != read) {
+      config.setAutoRead(read);
+    }
+  }
+
+  /** The client went over its rate: nothing more is read or handled for {@code nanos}. */
+  private void pauseReading(long nanos) {
+    throttled = true;
+    updateReading();
+    loop.loop().schedule(this::endPause, nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void endPause() {
+    throttled = false;
+    if (closing == 0 && partial != null) {
+      readPackets(); // what was read before the pause; may pause again
+    }
+    updateReading();
   }
 
   /** The credentials were judged: claim the session, or refuse after the failure delay. */
@@ -473,7 +544,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void attach(Connect connect, Will will, ClaimResult claimed) {
     List<Object> held = heldDuringConnect;
     heldDuringConnect = null;
-    channel.config().setAutoRead(true);
+    updateReading();
     if (claimed.outcome() == ClaimResult.Outcome.REFUSED) {
       refuse(ReasonCode.SERVER_BUSY, "a concurrent connection for this client id won");
       return;
@@ -496,6 +567,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     session = s;
     deadlineBase = System.nanoTime();
+    rate = InboundRate.of(context.settings().limits(), deadlineBase);
     s.execute(
         () -> {
           boolean present =
@@ -674,15 +746,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     paced = true;
     context.metrics().publisherSlowed();
-    channel.config().setAutoRead(false);
+    updateReading();
     pressure.whenRelieved(() -> loop.loop().execute(this::resumeReading));
   }
 
   private void resumeReading() {
     paced = false;
-    if (heldDuringConnect == null) {
-      channel.config().setAutoRead(true);
-    }
+    updateReading();
   }
 
   /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0. */

@@ -11,8 +11,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * {@code GET /health/live} and {@code GET /health/ready} for load balancers and orchestrators.
  * Live means the process answers at all. Ready means the node takes clients: its MQTT listener is
- * open, it is not stopping, and at least {@code metrics.ready-min-peers} peer links are up. Not
- * ready is 503 with the reason as text, so an operator reading the probe sees why.
+ * open, it is not stopping, its heap guard is off, and at least {@code metrics.ready-min-peers}
+ * peer links are up. Not ready is 503 with the reason as text, so an operator reading the probe
+ * sees why.
  */
 final class HealthProbes implements HttpHandler {
   static final String LIVE = "/health/live";
@@ -42,6 +43,9 @@ final class HealthProbes implements HttpHandler {
     }
     if (broker.mqttAddress() == null) {
       return "MQTT listener not open yet";
+    }
+    if (broker.heapGuard().active()) {
+      return "heap guard on: heap nearly full, not accepting connections or reading from clients";
     }
     if (cluster != null && minPeersUp > 0) {
       long up = cluster.linkStates().values().stream().filter("UP"::equals).count();

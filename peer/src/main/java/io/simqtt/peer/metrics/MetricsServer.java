@@ -9,6 +9,7 @@ import io.simqtt.config.ListenerSettings;
 import io.simqtt.core.Broker;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.peer.PeerCluster;
 import io.simqtt.peer.PeerLinkStats;
@@ -91,6 +92,7 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_publishers_slowed",
         "Times a publisher's socket stopped being read because a peer link was over its budget",
         c -> c.call(m.publishersSlowed()));
+    registerOverload(broker);
     gauge("simqtt_sessions", "Sessions held (connected or not)",
         c -> c.call(broker.sessions().size()));
     gauge("simqtt_subscriptions", "Subscriptions of this node's sessions",
@@ -111,6 +113,40 @@ public final class MetricsServer implements AutoCloseable {
           c.call(held.queued(), "queued");
           c.call(held.inflight(), "inflight");
         }, "state");
+  }
+
+  private void registerOverload(Broker broker) {
+    BrokerMetrics m = broker.metrics();
+    gauge("simqtt_listener_connections", "Connections open on each MQTT listener",
+        c -> broker.listenerGates().forEach(g -> c.call(g.openConnections(), g.listener())),
+        "listener");
+    counter("simqtt_connections_rejected",
+        "Connections closed as they were accepted, before any byte was read, by listener and"
+            + " reason (heap_guard, max_connections, address_rate, listener_rate)",
+        c -> broker.listenerGates().forEach(g -> {
+          for (ConnectionGate.Reason r : ConnectionGate.Reason.values()) {
+            c.call(g.rejected(r), g.listener(), r.label());
+          }
+        }), "listener", "reason");
+    counter("simqtt_connection_addresses_forgotten",
+        "Source addresses whose connection rate was forgotten early because 100,000 were"
+            + " remembered: they start afresh",
+        c -> broker.listenerGates().forEach(g -> c.call(g.addressesForgotten(), g.listener())),
+        "listener");
+    counter("simqtt_client_reads_paused",
+        "Times a client over mqtt.limits.max-messages-per-second or max-bytes-per-second"
+            + " stopped being read for a while, by limit",
+        c -> {
+          c.call(m.readsPausedForMessages(), "messages");
+          c.call(m.readsPausedForBytes(), "bytes");
+        }, "limit");
+    gauge("simqtt_heap_guard_active",
+        "1 while the heap guard holds the node: no new connections, no reading from clients",
+        c -> c.call(broker.heapGuard().active() ? 1 : 0));
+    counter("simqtt_heap_guard_episodes",
+        "Times the heap guard turned on (old generation over mqtt.heap-guard.stop-above after"
+            + " a collection)",
+        c -> c.call(broker.heapGuard().episodes()));
   }
 
   private void registerPeers(PeerCluster cluster) {
