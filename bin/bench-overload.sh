@@ -71,35 +71,8 @@ if command -v taskset >/dev/null 2>&1 && [[ "$(nproc)" -ge 2 ]]; then
   PIN_NOISE=(nice -n 19 taskset -c 0)
 fi
 
-STARTED_PIDS=()
-stop_pid() {
-  if kill -0 "$1" 2>/dev/null; then
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$1" 2>/dev/null || true
-  fi
-}
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-  local pid
-  for pid in "${STARTED_PIDS[@]}"; do
-    stop_pid "$pid"
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$(( 10000 + RANDOM % (EPHEMERAL_LOW - 10000) ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"; return 0
-    fi
-  done
-  echo "bench-overload: no free port found" >&2; return 1
-}
+# shellcheck source=bin/bench-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 
 BROKER_PID=""
 PORT=""
