@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * subscriber, and no reconnect may get a fresh session.
  */
 @Timeout(120)
+@Tag("netns")
 class NetnsLossyLinksTest {
   private static final LinkFaults.Netem LOSSY =
       new LinkFaults.Netem(Duration.ofMillis(50), Duration.ofMillis(20), 0.08);

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Faults stay below {@code cluster.dead-after} (30 s): past it a node is dead by design and what
  * it held is lost, which this checker would count as missing.
  */
+@Tag("netns")
 class NetnsNemesisTest {
   private static final String HOCON = NemesisTest.NODE_HOCON
       + "cluster.keep-alive-interval = 1s\n"

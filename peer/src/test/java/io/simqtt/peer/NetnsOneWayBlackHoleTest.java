@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * after the heal every message the publishers had acknowledged reaches the subscriber on n2.
  */
 @Timeout(120)
+@Tag("netns")
 class NetnsOneWayBlackHoleTest {
   private static final int A = 0;
   private static final int B = 1;
