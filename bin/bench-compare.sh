@@ -169,8 +169,8 @@ log_dest stderr
 log_type error
 log_type warning
 EOF
-export SIMQTT_MQTT__TCP__HOST=127.0.0.1
-export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+export SIMQTT_MQTT__LISTENERS__TCP__HOST=127.0.0.1
+export SIMQTT_MQTT__LISTENERS__TCP__PORT="$SI_PORT"
 # like Mosquitto's config above: large queues, no small per-client subscription cap
 export SIMQTT_MQTT__SESSIONS__MAX_QUEUED_MESSAGES=1000000
 export SIMQTT_MQTT__LIMITS__MAX_SUBSCRIPTIONS_PER_CLIENT=100000
@@ -212,7 +212,7 @@ restart_brokers() {
   stop_pid "$SI_PID"
   pick_ports
   sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
-  export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+  export SIMQTT_MQTT__LISTENERS__TCP__PORT="$SI_PORT"
   start_brokers
   echo "restarted: mosquitto pid $MOSQ_PID port $MOSQ_PORT, si-mqtt pid $SI_PID port $SI_PORT" >&2
 }

@@ -15,7 +15,7 @@ final class ClusterBinder {
 
   private ClusterBinder() {}
 
-  static ClusterSettings bind(ConfigReader r, String nodeId, ListenerSettings mqttTcp) {
+  static ClusterSettings bind(ConfigReader r, String nodeId) {
     String name = r.nonEmpty("cluster.name");
     String secret = r.string("cluster.secret");
     ListenerSettings listen = SettingsBinder.listener(r, "cluster.listen");
@@ -25,9 +25,6 @@ final class ClusterBinder {
         throw r.hidden("cluster.secret", (secret.isEmpty() ? "is empty" : "is too short")
             + " but cluster.peers is not: set at least " + MIN_SECRET_LENGTH
             + " characters, the same on every node (e.g. SIMQTT_CLUSTER_SECRET)");
-      }
-      if (listen.port() != 0 && listen.port() == mqttTcp.port()) {
-        throw r.conflict("cluster.listen.port", "is also mqtt.tcp.port: use two different ports");
       }
     }
     int backlog = r.bytesIn("cluster.max-link-backlog", 1 << 20, 1 << 30);

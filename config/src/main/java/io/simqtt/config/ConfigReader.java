@@ -212,6 +212,10 @@ final class ConfigReader {
     return readers;
   }
 
+  Config config() {
+    return config;
+  }
+
   String key(String path) {
     return prefix + path;
   }

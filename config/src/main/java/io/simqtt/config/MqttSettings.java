@@ -1,8 +1,13 @@
 package io.simqtt.config;
 
-/** The MQTT side of a node: where it listens, what it accepts, how sessions behave. */
+import java.util.List;
+
+/**
+ * The MQTT side of a node: where it listens (the enabled listeners, possibly none), what it
+ * accepts, how sessions behave.
+ */
 public record MqttSettings(
-    ListenerSettings tcp,
+    List<MqttListenerSettings> listeners,
     LimitSettings limits,
     SessionSettings sessions,
     FeatureSettings features,
@@ -10,26 +15,30 @@ public record MqttSettings(
     RetainedSettings retained,
     AuthSettings auth) {
 
+  public MqttSettings {
+    listeners = List.copyOf(listeners);
+  }
+
   /**
    * Without $SYS topics, with the default retained settings and no credential checks, for
    * settings built in code.
    */
   public MqttSettings(
-      ListenerSettings tcp,
+      List<MqttListenerSettings> listeners,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features) {
-    this(tcp, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT,
+    this(listeners, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT,
         AuthSettings.DEFAULT);
   }
 
   /** With the default retained settings and no credential checks, for settings built in code. */
   public MqttSettings(
-      ListenerSettings tcp,
+      List<MqttListenerSettings> listeners,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features,
       SysSettings sys) {
-    this(tcp, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT);
+    this(listeners, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT);
   }
 }

@@ -8,7 +8,7 @@ final class OperationsBinder {
 
   private OperationsBinder() {}
 
-  static AdminSettings admin(ConfigReader r, MqttSettings mqtt) {
+  static AdminSettings admin(ConfigReader r) {
     boolean enabled = r.bool("admin.enabled");
     ListenerSettings listen = SettingsBinder.listener(r, "admin");
     String token = r.string("admin.token");
@@ -18,22 +18,12 @@ final class OperationsBinder {
           + " is not a loopback address: set a token (e.g. SIMQTT_ADMIN_TOKEN)"
           + " or bind admin.host to 127.0.0.1");
     }
-    if (enabled && listen.port() != 0 && listen.port() == mqtt.tcp().port()) {
-      throw r.conflict("admin.port", "is also mqtt.tcp.port: use two different ports");
-    }
     return new AdminSettings(enabled, listen, token);
   }
 
-  static MetricsSettings metrics(
-      ConfigReader r, MqttSettings mqtt, AdminSettings admin, ClusterSettings cluster) {
+  static MetricsSettings metrics(ConfigReader r, ClusterSettings cluster) {
     boolean enabled = r.bool("metrics.enabled");
     ListenerSettings listen = SettingsBinder.listener(r, "metrics");
-    if (enabled && listen.port() != 0
-        && (listen.port() == mqtt.tcp().port()
-            || admin.enabled() && listen.port() == admin.listen().port())) {
-      throw r.conflict("metrics.port",
-          "is also mqtt.tcp.port or admin.port: use different ports");
-    }
     int peers = cluster.peers().size();
     int readyMinPeers = r.intIn("metrics.ready-min-peers", 0, Integer.MAX_VALUE);
     if (readyMinPeers > peers) {

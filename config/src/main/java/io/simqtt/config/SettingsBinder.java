@@ -22,12 +22,13 @@ final class SettingsBinder {
     ConfigReader r = new ConfigReader(config);
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
     MqttSettings mqtt = new MqttSettings(
-        listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
+        ListenerBinder.bind(r), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
         retained(r), auth(r));
-    ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
-    AdminSettings admin = OperationsBinder.admin(r, mqtt);
-    return new NodeSettings(
-        nodeId, mqtt, cluster, admin, OperationsBinder.metrics(r, mqtt, admin, cluster));
+    ClusterSettings cluster = ClusterBinder.bind(r, nodeId);
+    AdminSettings admin = OperationsBinder.admin(r);
+    MetricsSettings metrics = OperationsBinder.metrics(r, cluster);
+    PortConflicts.check(r, mqtt, cluster, admin, metrics);
+    return new NodeSettings(nodeId, mqtt, cluster, admin, metrics);
   }
 
   static ListenerSettings listener(ConfigReader r, String path) {

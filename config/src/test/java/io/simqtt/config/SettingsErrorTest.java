@@ -37,9 +37,12 @@ class SettingsErrorTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
-    "mqtt.tcp.port = 65536                              | mqtt.tcp.port",
-    "mqtt.tcp.port = -1                                 | mqtt.tcp.port",
-    "mqtt.tcp.host = \"\"                               | mqtt.tcp.host",
+    "mqtt.listeners.tcp.port = 65536                    | mqtt.listeners.tcp.port",
+    "mqtt.listeners.tcp.port = -1                       | mqtt.listeners.tcp.port",
+    "mqtt.listeners.tcp.host = \"\"                     | mqtt.listeners.tcp.host",
+    "mqtt.listeners.tcp.type = udp                      | mqtt.listeners.tcp.type",
+    "mqtt.listeners.ws { enabled = true, path = mqtt }  | mqtt.listeners.ws.path",
+    "mqtt.listeners.tls { enabled = true, client-auth = maybe } | mqtt.listeners.tls.client-auth",
     "mqtt.limits.max-packet-size = 268435456            | mqtt.limits.max-packet-size",
     "mqtt.limits.max-packet-size = 1GiB                 | mqtt.limits.max-packet-size",
     "mqtt.limits.max-connect-packet-size = 8            | mqtt.limits.max-connect-packet-size",
@@ -80,9 +83,10 @@ class SettingsErrorTest {
 
   @Test
   void wrongTypesSayWhatWasExpected() {
-    assertTrue(fails("mqtt.tcp.port = abc").getMessage()
-        .startsWith("config error: mqtt.tcp.port = abc is not a number (expected 0..65535)"));
-    assertTrue(fails("mqtt.tcp.port = 1.5").getMessage().contains("is not a whole number"));
+    assertTrue(fails("mqtt.listeners.tcp.port = abc").getMessage().startsWith(
+        "config error: mqtt.listeners.tcp.port = abc is not a number (expected 0..65535)"));
+    assertTrue(
+        fails("mqtt.listeners.tcp.port = 1.5").getMessage().contains("is not a whole number"));
     assertTrue(fails("mqtt.limits.max-packet-size = lots").getMessage()
         .contains("mqtt.limits.max-packet-size = lots is not a size"));
     assertTrue(fails("mqtt.limits.connect-timeout = soon").getMessage()
@@ -92,8 +96,9 @@ class SettingsErrorTest {
     assertEquals("config error: mqtt.sessions.queue-overflow = drop-all is not one of"
             + " drop-new | drop-oldest (set in config text line 1)",
         fails("mqtt.sessions.queue-overflow = drop-all").getMessage());
-    assertTrue(fails("mqtt.tcp = 5").getMessage()
-        .startsWith("config error: mqtt.tcp = 5 must be an object with keys host, port"));
+    assertTrue(fails("mqtt.listeners.tcp = 5").getMessage().startsWith(
+        "config error: mqtt.listeners.tcp = 5 must be an object with keys enabled, host, port,"
+            + " proxy-protocol, type"));
     assertEquals("mqtt.limits.receive-maximum",
         fails("mqtt.limits.receive-maximum = null").key());
     assertEquals("config error: mqtt.sessions.max-session-expiry-v3 = soon is not a number of"
@@ -111,9 +116,10 @@ class SettingsErrorTest {
 
   @Test
   void unknownKeyWithoutCloseMatchListsTheKnownOnes() {
-    SettingsException e = fails("mqtt.tcp.backlog = 10");
-    assertEquals("mqtt.tcp.backlog", e.key());
-    assertTrue(e.getMessage().contains("(expected one of: host, port)"), e.getMessage());
+    SettingsException e = fails("mqtt.listeners.tcp.backlog = 10");
+    assertEquals("mqtt.listeners.tcp.backlog", e.key());
+    assertTrue(e.getMessage().contains("(expected one of: enabled, host, port, proxy-protocol,"
+        + " type)"), e.getMessage());
   }
 
   @Test
@@ -148,14 +154,15 @@ class SettingsErrorTest {
     assertEquals("cluster.peers[0].port",
         fails(secret + "cluster.peers = [{ id = n2, host = h }]").key());
     assertEquals("cluster.peers[0]", fails(secret + "cluster.peers = [ n2 ]").key());
-    assertEquals("cluster.listen.port", fails(secret + "mqtt.tcp.port = 7946, "
+    assertEquals("cluster.listen.port", fails(secret + "mqtt.listeners.tcp.port = 7946, "
         + "cluster.peers = [{ id = n2, host = h, port = 7946 }]").key());
   }
 
   @Test
   void portZeroIsAllowedForTests() {
-    NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, cluster.listen.port = 0");
-    assertEquals(0, s.mqtt().tcp().port());
+    NodeSettings s =
+        SettingsLoader.fromString("mqtt.listeners.tcp.port = 0, cluster.listen.port = 0");
+    assertEquals(0, s.mqtt().listeners().get(0).port());
   }
 
   @Test
@@ -180,7 +187,8 @@ class SettingsErrorTest {
 
   @Test
   void syntaxErrorNamesFileAndLine() throws IOException {
-    Path file = Files.writeString(dir.resolve("broken.conf"), "node.id = n1\nmqtt {\n  tcp.port = 1\n");
+    Path file = Files.writeString(
+        dir.resolve("broken.conf"), "node.id = n1\nmqtt {\n  listeners.tcp.port = 1\n");
     SettingsException e = assertThrows(SettingsException.class, () -> SettingsLoader.load(
         new String[] {"--config", file.toString()}, Map.of(), new Properties()));
     assertTrue(e.getMessage().startsWith("config error: syntax error in " + file + " line "),
@@ -201,10 +209,10 @@ class SettingsErrorTest {
   @Test
   void unknownSystemPropertyIsRefused() {
     Properties sys = new Properties();
-    sys.setProperty("mqtt.tcp.prot", "1");
+    sys.setProperty("mqtt.listeners.tcp.prot", "1");
     SettingsException e = assertThrows(SettingsException.class,
         () -> SettingsLoader.load(new String[0], Map.of(), sys));
-    assertEquals("mqtt.tcp.prot", e.key());
+    assertEquals("mqtt.listeners.tcp.prot", e.key());
     assertTrue(e.getMessage().contains("system properties"), e.getMessage());
   }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class SettingsLoaderTest {
   void defaultsMatchReferenceConf() {
     NodeSettings s = SettingsLoader.defaults();
     assertEquals("n1", s.nodeId());
-    assertEquals(new ListenerSettings("0.0.0.0", 1883), s.mqtt().tcp());
+    assertEquals(List.of(MqttListenerSettings.tcp("0.0.0.0", 1883)), s.mqtt().listeners());
     LimitSettings l = s.mqtt().limits();
     assertEquals(1024 * 1024, l.maxPacketSize());
     assertEquals(64 * 1024, l.maxConnectPacketSize());
@@ -64,8 +65,9 @@ class SettingsLoaderTest {
 
   @Test
   void fromStringOverridesOnlyWhatItNames() {
-    NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
-    assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
+    NodeSettings s = SettingsLoader.fromString(
+        "mqtt.listeners.tcp.port = 0, mqtt.listeners.tcp.host = 127.0.0.1");
+    assertEquals(List.of(MqttListenerSettings.tcp("127.0.0.1", 0)), s.mqtt().listeners());
     assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
   }
 
@@ -133,15 +135,15 @@ class SettingsLoaderTest {
   void layersFileThenEnvironmentThenSystemProperties() throws IOException {
     Path file = write("node.conf", """
         node.id = from-file
-        mqtt.tcp.port = 2001
+        mqtt.listeners.tcp.port = 2001
         mqtt.limits.receive-maximum = 10
         mqtt.features.max-qos = 1
         """);
     Map<String, String> env = Map.of(
-        "SIMQTT_MQTT__TCP__PORT", "2002",
+        "SIMQTT_MQTT__LISTENERS__TCP__PORT", "2002",
         "SIMQTT_MQTT_LIMITS_RECEIVE_MAXIMUM", "20");
     Properties sys = new Properties();
-    sys.setProperty("mqtt.tcp.port", "2003");
+    sys.setProperty("mqtt.listeners.tcp.port", "2003");
     sys.setProperty("java.vendor", "ignored: not one of our roots");
 
     NodeSettings s = SettingsLoader.load(new String[] {"--config", file.toString()}, env, sys);
@@ -149,7 +151,7 @@ class SettingsLoaderTest {
     assertEquals("from-file", s.nodeId());
     assertEquals(1, s.mqtt().features().maxQos());
     assertEquals(20, s.mqtt().limits().receiveMaximum());
-    assertEquals(2003, s.mqtt().tcp().port());
+    assertEquals(2003, s.mqtt().listeners().get(0).port());
   }
 
   @Test
@@ -186,7 +188,7 @@ class SettingsLoaderTest {
     }
     NodeSettings s = SettingsLoader.load(
         new String[] {"--config", file.toString()}, Map.of(), new Properties());
-    assertEquals(1883, s.mqtt().tcp().port());
+    assertEquals(1883, s.mqtt().listeners().get(0).port());
   }
 
   private Path write(String name, String text) throws IOException {

@@ -1,5 +1,6 @@
 package io.simqtt.core;
 
+import io.simqtt.config.MqttListenerSettings;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.auth.AclFile;
 import io.simqtt.core.auth.AuthFileException;
@@ -17,6 +18,7 @@ import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
+import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionRegistry;
@@ -54,7 +56,6 @@ public final class Broker implements AutoCloseable {
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
-  private InetSocketAddress mqttAddress;
   private boolean closed;
 
   /** A single node. */
@@ -124,7 +125,10 @@ public final class Broker implements AutoCloseable {
     retainedSweeper.scheduleWithFixedDelay(
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     cluster.start(node);
-    mqttAddress = server.bind(settings.mqtt().tcp());
+    for (MqttListenerSettings listener : settings.mqtt().listeners()) {
+      MqttListener bound = server.bind(listener);
+      LOG.info("listener {} on {}", listener.name(), bound.url());
+    }
     if (settings.mqtt().sys().enabled()) {
       sysTopics = new SysTopicsPublisher(this, version());
       sysTopics.start(settings.mqtt().sys().interval());
@@ -184,9 +188,24 @@ public final class Broker implements AutoCloseable {
     return subscriptions.subscriptionCount() - remoteRoutes.totalRouteCount();
   }
 
-  /** The bound MQTT TCP address (the real port when 0 was configured). */
+  /**
+   * The bound address of the first listener (the plain TCP one in the defaults; the real port
+   * when 0 was configured); null before {@link #start} or when no listener is enabled.
+   */
   public InetSocketAddress mqttAddress() {
-    return mqttAddress;
+    List<MqttListener> bound = server.listeners();
+    return bound.isEmpty() ? null : bound.get(0).address();
+  }
+
+  /** The bound listeners, in the order of {@code mqtt.listeners} (predefined ones first). */
+  public List<MqttListener> listeners() {
+    return server.listeners();
+  }
+
+  /** The bound listener named {@code name}. */
+  public MqttListener listener(String name) {
+    return server.listeners().stream().filter(l -> l.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no listener " + name));
   }
 
   public NodeSettings settings() {
@@ -233,7 +252,7 @@ public final class Broker implements AutoCloseable {
     if (retainedSweeper != null) {
       retainedSweeper.shutdownNow();
     }
-    server.closeListener();
+    server.closeListeners();
     server.closeConnections(
         ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down", SHUTDOWN_DRAIN_MILLIS);
     cluster.stop();

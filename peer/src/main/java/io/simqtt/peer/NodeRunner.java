@@ -2,6 +2,7 @@ package io.simqtt.peer;
 
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.Broker;
+import io.simqtt.core.server.MqttListener;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
 import java.io.IOException;
@@ -66,7 +67,8 @@ final class NodeRunner {
       stop(broker, admin, metrics);
       return NodeMain.EXIT_START_FAILED;
     }
-    String listeners = "mqtt " + tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort());
+    String listeners = "mqtt " + String.join(" ",
+        broker.listeners().stream().map(MqttListener::url).toList());
     if (cluster != null) {
       listeners +=
           ", cluster "

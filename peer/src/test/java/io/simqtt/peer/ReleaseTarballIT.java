@@ -47,7 +47,7 @@ class ReleaseTarballIT {
     assertTrue(Files.isExecutable(release.resolve("bin/start-node.sh")));
 
     Path conf = Files.writeString(dir.resolve("node.conf"), "node.id = rel-1\n"
-        + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
     Map<String, String> env = ReleaseTarball.withoutMaven(dir);
     try (ChildProcess node = ChildProcess.start(List.of(
         release.resolve("bin/start-node.sh").toString(), "--config", conf.toString()), env)) {

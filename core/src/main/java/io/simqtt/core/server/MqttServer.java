@@ -3,6 +3,7 @@ package io.simqtt.core.server;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -11,22 +12,25 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
-import io.simqtt.config.ListenerSettings;
+import io.simqtt.config.MqttListenerSettings;
 import io.simqtt.core.protocol.LoopConnections;
 import io.simqtt.core.protocol.MqttConnection;
 import io.simqtt.core.protocol.ProtocolContext;
-import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-/** The MQTT TCP listener, its event loops and the connections on each. */
+/** The MQTT listeners, the event loops they share and the connections on each loop. */
 public final class MqttServer {
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Map<EventLoop, LoopConnections> connections = new IdentityHashMap<>();
   private final Transport transport = Transport.best();
-  private Channel serverChannel;
+  private final List<MqttListener> listeners = new CopyOnWriteArrayList<>();
 
   public MqttServer(ProtocolContext context) {
     this.bossGroup = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
@@ -40,8 +44,17 @@ public final class MqttServer {
     }
   }
 
-  /** Binds the listener; returns the bound address. */
-  public InetSocketAddress bind(ListenerSettings listener) throws InterruptedException {
+  /**
+   * Binds a listener; returns it once it accepts connections.
+   *
+   * @throws UncheckedIOException when its port cannot be bound, naming the listener
+   */
+  public MqttListener bind(MqttListenerSettings settings) throws InterruptedException {
+    if (settings.type() != MqttListenerSettings.Type.TCP) {
+      throw new IllegalStateException("mqtt.listeners." + settings.name() + ": type "
+          + settings.type().word() + " is not supported yet");
+    }
+    MqttListener listener = new MqttListener(settings);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
@@ -59,18 +72,30 @@ public final class MqttServer {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new MqttConnection(connections.get(ch.eventLoop())));
+                    ch.pipeline().addLast(
+                        new MqttConnection(connections.get(ch.eventLoop()), listener));
                   }
                 });
-    serverChannel = b.bind(listener.host(), listener.port()).sync().channel();
-    return (InetSocketAddress) serverChannel.localAddress();
+    ChannelFuture bind = b.bind(settings.host(), settings.port()).await();
+    if (!bind.isSuccess()) {
+      Throwable cause = bind.cause();
+      throw new UncheckedIOException("mqtt.listeners." + settings.name() + " cannot listen on "
+          + settings.host() + ":" + settings.port() + ": " + cause.getMessage(),
+          cause instanceof IOException io ? io : new IOException(cause));
+    }
+    listener.bound(bind.channel());
+    listeners.add(listener);
+    return listener;
+  }
+
+  /** The bound listeners, in the order they were bound. */
+  public List<MqttListener> listeners() {
+    return List.copyOf(listeners);
   }
 
   /** Stops accepting new connections. */
-  public void closeListener() {
-    if (serverChannel != null) {
-      serverChannel.close().awaitUninterruptibly();
-    }
+  public void closeListeners() {
+    listeners.forEach(MqttListener::close);
   }
 
   /**

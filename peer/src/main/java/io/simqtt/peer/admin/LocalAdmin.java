@@ -60,14 +60,23 @@ final class LocalAdmin {
     return broker;
   }
 
+  /** host:port of the first listener as configured, with the bound port; "" when none. */
+  private String firstListener() {
+    var listeners = broker.listeners();
+    if (listeners.isEmpty()) {
+      return "";
+    }
+    var l = listeners.get(0);
+    return l.settings().host() + ":" + l.address().getPort();
+  }
+
   NodeStatus status() {
     NodeStatus.Builder b = NodeStatus.newBuilder()
         .setNodeId(nodeId())
         .setVersion(version)
         .setIncarnation(cluster == null ? 0 : cluster.incarnation())
         .setUptimeSeconds((System.currentTimeMillis() - broker.startedAtMillis()) / 1000)
-        .setMqttAddress(broker.settings().mqtt().tcp().host() + ":"
-            + broker.mqttAddress().getPort())
+        .setMqttAddress(firstListener())
         .setConnections(broker.metrics().currentConnections())
         .setSessions(broker.sessions().size())
         .setSubscriptions(broker.localSubscriptionCount())
