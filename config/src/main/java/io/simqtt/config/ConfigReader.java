@@ -189,6 +189,25 @@ final class ConfigReader {
     throw bad(path, value(path), "is not one of " + String.join(" | ", allowed));
   }
 
+  /** A list of strings; a single string is read as a list of one. */
+  List<String> strings(String path) {
+    ConfigValue value = value(path);
+    if (value.valueType() == ConfigValueType.STRING) {
+      return List.of((String) value.unwrapped());
+    }
+    if (value.valueType() != ConfigValueType.LIST) {
+      throw bad(path, value, "is not a list of strings");
+    }
+    List<String> result = new ArrayList<>();
+    for (ConfigValue element : config.getList(path)) {
+      if (element.valueType() != ConfigValueType.STRING) {
+        throw bad(path, value, "is not a list of strings");
+      }
+      result.add((String) element.unwrapped());
+    }
+    return result;
+  }
+
   /** Readers over each element of a list of objects, keyed "path[i]" in messages. */
   List<ConfigReader> objects(String path) {
     ConfigValue value = value(path);

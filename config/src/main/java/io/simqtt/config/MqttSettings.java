@@ -13,7 +13,8 @@ public record MqttSettings(
     FeatureSettings features,
     SysSettings sys,
     RetainedSettings retained,
-    AuthSettings auth) {
+    AuthSettings auth,
+    TlsSettings tls) {
 
   public MqttSettings {
     listeners = List.copyOf(listeners);
@@ -29,7 +30,7 @@ public record MqttSettings(
       SessionSettings sessions,
       FeatureSettings features) {
     this(listeners, limits, sessions, features, SysSettings.OFF, RetainedSettings.DEFAULT,
-        AuthSettings.DEFAULT);
+        AuthSettings.DEFAULT, TlsSettings.NONE);
   }
 
   /** With the default retained settings and no credential checks, for settings built in code. */
@@ -39,6 +40,7 @@ public record MqttSettings(
       SessionSettings sessions,
       FeatureSettings features,
       SysSettings sys) {
-    this(listeners, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT);
+    this(listeners, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT,
+        TlsSettings.NONE);
   }
 }

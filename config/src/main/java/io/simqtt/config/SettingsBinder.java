@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.simqtt.config.SessionSettings.QueueOverflow;
 import io.simqtt.config.SessionSettings.SharedStrategy;
 import java.time.Duration;
+import java.util.List;
 
 /** Reads a resolved, key-checked config into the settings records, checking every range. */
 final class SettingsBinder {
@@ -21,9 +22,10 @@ final class SettingsBinder {
   static NodeSettings bind(Config config) {
     ConfigReader r = new ConfigReader(config);
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
+    List<MqttListenerSettings> listeners = ListenerBinder.bind(r);
     MqttSettings mqtt = new MqttSettings(
-        ListenerBinder.bind(r), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
-        retained(r), auth(r));
+        listeners, limits(r), sessions(r), features(r), OperationsBinder.sys(r),
+        retained(r), auth(r), TlsBinder.bind(r, listeners));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId);
     AdminSettings admin = OperationsBinder.admin(r);
     MetricsSettings metrics = OperationsBinder.metrics(r, cluster);

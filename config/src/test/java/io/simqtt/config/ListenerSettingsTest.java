@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.MqttListenerSettings.ClientAuth;
 import io.simqtt.config.MqttListenerSettings.Type;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ListenerSettingsTest {
 
@@ -24,9 +28,11 @@ class ListenerSettingsTest {
   }
 
   @Test
-  void predefinedListenersAreEnabledByName() {
+  void predefinedListenersAreEnabledByName(@TempDir Path dir) throws IOException {
+    Path pem = Files.writeString(dir.resolve("x.pem"), "");
     List<MqttListenerSettings> l = SettingsLoader.fromString(
-        "mqtt.listeners { ws.enabled = true, wss { enabled = true, path = /ws },"
+        "mqtt.tls { cert-file = \"" + pem + "\", key-file = \"" + pem + "\" }\n"
+            + "mqtt.listeners { ws.enabled = true, wss { enabled = true, path = /ws },"
             + " tls.enabled = true }").mqtt().listeners();
     assertEquals(List.of("tcp", "tls", "ws", "wss"),
         l.stream().map(MqttListenerSettings::name).toList());
@@ -92,5 +98,21 @@ class ListenerSettingsTest {
         "SIMQTT_MQTT_LISTENERS_WS_ENABLED", "true", "SIMQTT_MQTT_LISTENERS_WS_PORT", "9083"),
         new Properties());
     assertEquals(9083, s.mqtt().listeners().get(1).port());
+  }
+
+  @Test
+  void tlsListenersNeedTheirFiles(@TempDir Path dir) throws IOException {
+    SettingsException e = fails("mqtt.listeners.tls.enabled = true");
+    assertEquals("mqtt.tls.cert-file", e.key());
+    assertTrue(e.getMessage().contains("is not set but mqtt.listeners.tls (type tls) is enabled"),
+        e.getMessage());
+    Path pem = Files.writeString(dir.resolve("x.pem"), "");
+    String files = "mqtt.tls { cert-file = \"" + pem + "\", key-file = \"" + pem + "\" }\n";
+    SettingsLoader.fromString(files + "mqtt.listeners.wss.enabled = true");
+    e = fails(files + "mqtt.listeners.wss { enabled = true, client-auth = required }");
+    assertEquals("mqtt.tls.ca-file", e.key());
+    assertEquals("mqtt.tls.protocols",
+        fails(files + "mqtt.tls.protocols = [TLSv1.1]").key());
+    assertEquals("mqtt.tls.cert-file", fails("mqtt.tls.cert-file = /no/such.pem").key());
   }
 }

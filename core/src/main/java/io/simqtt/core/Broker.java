@@ -7,6 +7,7 @@ import io.simqtt.core.auth.AuthFileException;
 import io.simqtt.core.auth.Authentication;
 import io.simqtt.core.auth.Authenticator;
 import io.simqtt.core.auth.Authorizer;
+import io.simqtt.core.auth.CertificateAuthenticator;
 import io.simqtt.core.auth.PasswordFile;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
@@ -27,6 +28,7 @@ import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -136,14 +138,19 @@ public final class Broker implements AutoCloseable {
   }
 
   private List<Authenticator> authenticators() {
+    List<Authenticator> chain = new ArrayList<>();
+    if (settings.mqtt().tls().identityAsUserName()) {
+      chain.add(new CertificateAuthenticator());
+    }
     Path passwords = settings.mqtt().auth().passwordFile();
     if (passwords == null) {
-      return List.of();
+      return chain;
     }
     try {
       PasswordFile file = PasswordFile.load(passwords);
       LOG.info("{} users from password file {}", file.size(), passwords);
-      return List.of(file);
+      chain.add(file);
+      return chain;
     } catch (AuthFileException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }

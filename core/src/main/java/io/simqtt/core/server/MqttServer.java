@@ -12,9 +12,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.simqtt.config.MqttListenerSettings;
+import io.simqtt.config.TlsSettings;
 import io.simqtt.core.protocol.LoopConnections;
-import io.simqtt.core.protocol.MqttConnection;
 import io.simqtt.core.protocol.ProtocolContext;
 import java.util.IdentityHashMap;
 import java.io.IOException;
@@ -23,16 +24,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The MQTT listeners, the event loops they share and the connections on each loop. */
 public final class MqttServer {
+  private static final Logger LOG = LoggerFactory.getLogger(MqttServer.class);
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Map<EventLoop, LoopConnections> connections = new IdentityHashMap<>();
   private final Transport transport = Transport.best();
   private final List<MqttListener> listeners = new CopyOnWriteArrayList<>();
+  private final TlsSettings tls;
+  private ScheduledFuture<?> tlsReloads;
 
   public MqttServer(ProtocolContext context) {
+    this.tls = context.settings().tls();
     this.bossGroup = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     // One event loop per core: Netty's default of two per core only adds hand-offs here.
     this.workerGroup =
@@ -50,11 +57,11 @@ public final class MqttServer {
    * @throws UncheckedIOException when its port cannot be bound, naming the listener
    */
   public MqttListener bind(MqttListenerSettings settings) throws InterruptedException {
-    if (settings.type() != MqttListenerSettings.Type.TCP) {
+    if (settings.type().webSocket()) {
       throw new IllegalStateException("mqtt.listeners." + settings.name() + ": type "
           + settings.type().word() + " is not supported yet");
     }
-    MqttListener listener = new MqttListener(settings);
+    MqttListener listener = new MqttListener(settings, tls);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
@@ -72,8 +79,7 @@ public final class MqttServer {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(
-                        new MqttConnection(connections.get(ch.eventLoop()), listener));
+                    listener.initChannel(ch, connections.get(ch.eventLoop()));
                   }
                 });
     ChannelFuture bind = b.bind(settings.host(), settings.port()).await();
@@ -85,7 +91,21 @@ public final class MqttServer {
     }
     listener.bound(bind.channel());
     listeners.add(listener);
+    if (settings.type().tls() && tlsReloads == null && !tls.reloadInterval().isZero()) {
+      long every = tls.reloadInterval().toMillis();
+      tlsReloads = bossGroup.scheduleWithFixedDelay(
+          this::reloadTls, every, every, TimeUnit.MILLISECONDS);
+    }
     return listener;
+  }
+
+  private void reloadTls() {
+    try {
+      listeners.forEach(MqttListener::reloadTlsIfChanged);
+    } catch (RuntimeException e) {
+      // A scheduled task that throws is never run again.
+      LOG.warn("checking the TLS files failed", e);
+    }
   }
 
   /** The bound listeners, in the order they were bound. */
@@ -95,6 +115,9 @@ public final class MqttServer {
 
   /** Stops accepting new connections. */
   public void closeListeners() {
+    if (tlsReloads != null) {
+      tlsReloads.cancel(false);
+    }
     listeners.forEach(MqttListener::close);
   }
 
