@@ -13,6 +13,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.config.LimitSettings;
 import io.simqtt.config.MqttListenerSettings;
 import io.simqtt.config.TlsSettings;
 import io.simqtt.core.protocol.LoopConnections;
@@ -36,10 +37,12 @@ public final class MqttServer {
   private final Transport transport = Transport.best();
   private final List<MqttListener> listeners = new CopyOnWriteArrayList<>();
   private final TlsSettings tls;
+  private final LimitSettings limits;
   private ScheduledFuture<?> tlsReloads;
 
   public MqttServer(ProtocolContext context) {
     this.tls = context.settings().tls();
+    this.limits = context.settings().limits();
     this.bossGroup = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     // One event loop per core: Netty's default of two per core only adds hand-offs here.
     this.workerGroup =
@@ -57,11 +60,7 @@ public final class MqttServer {
    * @throws UncheckedIOException when its port cannot be bound, naming the listener
    */
   public MqttListener bind(MqttListenerSettings settings) throws InterruptedException {
-    if (settings.type().webSocket()) {
-      throw new IllegalStateException("mqtt.listeners." + settings.name() + ": type "
-          + settings.type().word() + " is not supported yet");
-    }
-    MqttListener listener = new MqttListener(settings, tls);
+    MqttListener listener = new MqttListener(settings, tls, limits);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
