@@ -1,6 +1,7 @@
 package io.simqtt.config;
 
 import io.simqtt.config.ClusterSettings.PeerAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -28,7 +29,23 @@ final class ClusterBinder {
       }
     }
     int backlog = r.bytesIn("cluster.max-link-backlog", 1 << 20, 1 << 30);
-    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog);
+    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog, tls(r));
+  }
+
+  private static ClusterSettings.PeerTls tls(ConfigReader r) {
+    if (!r.bool("cluster.tls.enabled")) {
+      return null;
+    }
+    Path cert = r.readableFileOrNone("cluster.tls.cert-file");
+    Path key = r.readableFileOrNone("cluster.tls.key-file");
+    Path ca = r.readableFileOrNone("cluster.tls.ca-file");
+    for (var missing : new Object[][] {{cert, "cert-file"}, {key, "key-file"}, {ca, "ca-file"}}) {
+      if (missing[0] == null) {
+        throw r.conflict("cluster.tls." + missing[1], "is not set but cluster.tls.enabled = true:"
+            + " set cert-file, key-file and ca-file (bin/cluster-certs.sh makes them)");
+      }
+    }
+    return new ClusterSettings.PeerTls(cert, key, ca);
   }
 
   private static ClusterSettings.Timing timing(ConfigReader r) {

@@ -73,6 +73,7 @@ final class NodeRunner {
       listeners +=
           ", cluster "
               + tcpUrl(settings.cluster().listen().host(), cluster.listenAddress().getPort())
+              + (cluster.linkTls() != null ? " over mutual TLS" : "")
               + " with peers "
               + String.join(",", cluster.linkStates().keySet());
     }

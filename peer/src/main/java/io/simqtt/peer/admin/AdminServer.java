@@ -50,7 +50,8 @@ public final class AdminServer implements AutoCloseable {
       cluster.addService(ServerInterceptors.intercept(
           new PeerAdminEndpoint(local), auth.serverInterceptor()));
     }
-    return new AdminServer(node.admin(), local, new Gather(node.nodeId(), peers, auth));
+    return new AdminServer(node.admin(), local,
+        new Gather(node.nodeId(), peers, auth, cluster == null ? null : cluster.linkTls()));
   }
 
   /** Binds the admin port; call once the broker has started. */
