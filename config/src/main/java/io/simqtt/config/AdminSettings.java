@@ -6,8 +6,15 @@ package io.simqtt.config;
  * @param enabled whether the node serves it
  * @param listen where it listens (loopback by default: it can kick clients and delete data)
  * @param token bearer token every call must carry; "" only on a loopback host (no check then)
+ * @param tls the certificate the API presents, or null for plain gRPC
  */
-public record AdminSettings(boolean enabled, ListenerSettings listen, String token) {
+public record AdminSettings(
+    boolean enabled, ListenerSettings listen, String token, EndpointTls tls) {
+
+  /** Without TLS. */
+  public AdminSettings(boolean enabled, ListenerSettings listen, String token) {
+    this(enabled, listen, token, null);
+  }
 
   /** Off: for settings built in code, which should not open ports nobody asked for. */
   public static final AdminSettings OFF =

@@ -18,7 +18,7 @@ final class OperationsBinder {
           + " is not a loopback address: set a token (e.g. SIMQTT_ADMIN_TOKEN)"
           + " or bind admin.host to 127.0.0.1");
     }
-    return new AdminSettings(enabled, listen, token);
+    return new AdminSettings(enabled, listen, token, EndpointTls.read(r, "admin"));
   }
 
   static MetricsSettings metrics(ConfigReader r, ClusterSettings cluster) {
@@ -30,7 +30,7 @@ final class OperationsBinder {
       throw r.conflict("metrics.ready-min-peers", "is " + readyMinPeers + " but the cluster has "
           + peers + " peer" + (peers == 1 ? "" : "s") + ": the node could never be ready");
     }
-    return new MetricsSettings(enabled, listen, readyMinPeers);
+    return new MetricsSettings(enabled, listen, readyMinPeers, EndpointTls.read(r, "metrics"));
   }
 
   static SysSettings sys(ConfigReader r) {

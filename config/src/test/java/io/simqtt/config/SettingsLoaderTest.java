@@ -191,6 +191,24 @@ class SettingsLoaderTest {
     assertEquals(1883, s.mqtt().listeners().get(0).port());
   }
 
+  @Test
+  void theAllListenersExampleOpensAllFour() throws Exception {
+    Path file = dir.resolve("all-listeners.conf");
+    try (var in = SettingsLoader.class.getResourceAsStream("/examples/all-listeners.conf")) {
+      Files.copy(in, file);
+    }
+    Path tls = Files.createDirectories(dir.resolve("tls"));
+    write("tls/server.pem", "");
+    write("tls/server.key", "");
+    NodeSettings s = SettingsLoader.load(new String[] {"--config", file.toString()},
+        Map.of("SIMQTT_MQTT_TLS_CERT_FILE", tls.resolve("server.pem").toString(),
+            "SIMQTT_MQTT_TLS_KEY_FILE", tls.resolve("server.key").toString()), new Properties());
+    assertEquals(List.of("tcp://0.0.0.0:1883", "ssl://0.0.0.0:8883", "ws://0.0.0.0:8083/mqtt",
+            "wss://0.0.0.0:8084/mqtt"),
+        s.mqtt().listeners().stream().map(l -> l.url(l.host(), l.port())).toList());
+    assertEquals(tls.resolve("server.pem"), s.mqtt().tls().certFile());
+  }
+
   private Path write(String name, String text) throws IOException {
     return Files.writeString(dir.resolve(name), text);
   }

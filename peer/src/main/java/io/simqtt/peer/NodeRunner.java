@@ -46,13 +46,15 @@ final class NodeRunner {
       broker.start();
       if (admin != null) {
         admin.start();
-        LOG.info("admin API on {} ({})",
+        LOG.info("admin API on {} ({}{})",
             tcpUrl(settings.admin().listen().host(), admin.address().getPort()),
-            settings.admin().token().isEmpty() ? "no token: loopback only" : "bearer token");
+            settings.admin().token().isEmpty() ? "no token: loopback only" : "bearer token",
+            settings.admin().tls() == null ? "" : ", TLS");
       }
       if (metrics != null) {
-        metrics.start(settings.metrics().listen());
-        LOG.info("metrics on http://{}:{}/metrics, probes on /health/live and /health/ready",
+        metrics.start(settings.metrics().listen(), settings.metrics().tls());
+        LOG.info("metrics on {}://{}:{}/metrics, probes on /health/live and /health/ready",
+            settings.metrics().tls() == null ? "http" : "https",
             settings.metrics().listen().host(), metrics.port());
       }
     } catch (Exception | LinkageError e) {

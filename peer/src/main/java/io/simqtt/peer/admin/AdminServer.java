@@ -3,6 +3,7 @@ package io.simqtt.peer.admin;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -61,6 +62,10 @@ public final class AdminServer implements AutoCloseable {
             new InetSocketAddress(settings.listen().host(), settings.listen().port()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
+    if (settings.tls() != null) {
+      builder.sslContext(GrpcSslContexts.forServer(
+          settings.tls().certFile().toFile(), settings.tls().keyFile().toFile()).build());
+    }
     builder.addService(settings.token().isEmpty()
         ? admin.bindService()
         : ServerInterceptors.intercept(admin, new BearerToken(settings.token())));
