@@ -12,7 +12,8 @@
 #   --out DIR      where results.jsonl, table.txt and the broker logs go
 #                  (default bench/target/compare-<timestamp>)
 #   --transport T  how clients reach both brokers: tcp (default), tls (TLS 1.3 with an EC P-256
-#                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt)
+#                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt;
+#                  needs a Mosquitto whose websockets listener starts)
 #
 # Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (default: a node's, bin/node-env.sh;
 #                                e.g. a JFR recording:
@@ -169,6 +170,10 @@ SI_LISTENER=tcp
 case "$TRANSPORT" in
   tls)
     bash "$ROOT/bin/cluster-certs.sh" "$OUT/certs" server >/dev/null
+    # Mosquitto started as root reads its files as the user mosquitto: a throwaway key may be
+    # world-readable.
+    chmod 0755 "$OUT/certs"
+    chmod 0644 "$OUT/certs/server.pem" "$OUT/certs/server.key"
     MOSQ_TRANSPORT="certfile $OUT/certs/server.pem
 keyfile $OUT/certs/server.key"
     LOAD_TRANSPORT=(--ca "$OUT/certs/ca.pem")
