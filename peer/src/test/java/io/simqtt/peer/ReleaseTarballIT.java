@@ -40,6 +40,7 @@ class ReleaseTarballIT {
   void aNodeFromTheUnpackedReleaseServesClientsAndStopsCleanly() throws Exception {
     Path release = ReleaseTarball.unpack(dir);
     for (String f : List.of("bin/start-node.sh", "bin/admin.sh", "bin/cluster-local.sh",
+        "bin/cluster-certs.sh", "conf/examples/all-listeners.conf",
         "lib/simqtt-node.jar", "conf/reference.conf", "conf/logback.xml",
         "conf/examples/single-node.conf", "conf/examples/cluster-local/n1.conf", "README.md")) {
       assertTrue(Files.exists(release.resolve(f)), f + " in the release");
