@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Operates a running si-mqtt node (and its cluster) over the gRPC admin API.
 #
-#   bin/admin.sh COMMAND [--node host:port] [--token T] [--json] [ARGS]
+#   bin/admin.sh COMMAND [--node host:port] [--token T] [--tls | --ca FILE] [--json] [ARGS]
 #   bin/admin.sh --help            # every command: status, clients, client, kick, subscriptions,
 #                                  # retained, retained-get, retained-delete, publish, metrics,
 #                                  # reload (re-read the password and ACL files on every node)

@@ -3,6 +3,7 @@
 # side-by-side table with the ratio si-mqtt / Mosquitto.
 #
 #   bin/bench-compare.sh [--quick] [--duration S] [--warmup S] [--only a,b,...] [--out DIR]
+#                        [--transport tcp|tls|ws]
 #
 #   --quick        a seconds-long smoke of every scenario (CI; no timing assertions)
 #   --duration S   measured seconds per run (default 10; quick: 1)
@@ -10,6 +11,9 @@
 #   --only LIST    comma-separated scenario names from the table below
 #   --out DIR      where results.jsonl, table.txt and the broker logs go
 #                  (default bench/target/compare-<timestamp>)
+#   --transport T  how clients reach both brokers: tcp (default), tls (TLS 1.3 with an EC P-256
+#                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt;
+#                  needs a Mosquitto whose websockets listener starts)
 #
 # Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (default: a node's, bin/node-env.sh;
 #                                e.g. a JFR recording:
@@ -28,6 +32,7 @@ DURATION=""
 WARMUP=""
 ONLY=""
 OUT=""
+TRANSPORT=tcp
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -35,7 +40,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP="$2"; shift ;;
     --only) ONLY="$2"; shift ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --transport) TRANSPORT="$2"; shift ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -45,7 +51,11 @@ if [[ $QUICK == 1 ]]; then
 else
   DURATION="${DURATION:-10}"; WARMUP="${WARMUP:-3}"
 fi
-OUT="${OUT:-$ROOT/bench/target/compare-$(date +%Y%m%d-%H%M%S)}"
+case "$TRANSPORT" in
+  tcp | tls | ws) ;;
+  *) echo "bench-compare: --transport must be tcp, tls or ws, not $TRANSPORT" >&2; exit 2 ;;
+esac
+OUT="${OUT:-$ROOT/bench/target/compare-$TRANSPORT-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
@@ -132,10 +142,39 @@ pick_ports() { # sets MOSQ_PORT and SI_PORT, two different free ports
   while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
 }
 
+# what the transport adds: to Mosquitto's listener, to si-mqtt's settings, to every load run
+MOSQ_TRANSPORT=""
+LOAD_TRANSPORT=()
+SI_LISTENER=tcp
+case "$TRANSPORT" in
+  tls)
+    bash "$ROOT/bin/cluster-certs.sh" "$OUT/certs" server >/dev/null
+    # Mosquitto started as root reads its files as the user mosquitto: a throwaway key may be
+    # world-readable.
+    chmod 0755 "$OUT/certs"
+    chmod 0644 "$OUT/certs/server.pem" "$OUT/certs/server.key"
+    MOSQ_TRANSPORT="certfile $OUT/certs/server.pem
+keyfile $OUT/certs/server.key"
+    LOAD_TRANSPORT=(--ca "$OUT/certs/ca.pem")
+    SI_LISTENER=tls
+    export SIMQTT_MQTT__LISTENERS__TCP__ENABLED=false SIMQTT_MQTT__LISTENERS__TLS__ENABLED=true
+    export SIMQTT_MQTT__TLS__CERT_FILE="$OUT/certs/server.pem"
+    export SIMQTT_MQTT__TLS__KEY_FILE="$OUT/certs/server.key"
+    ;;
+  ws)
+    MOSQ_TRANSPORT="protocol websockets"
+    LOAD_TRANSPORT=(--ws /mqtt)
+    SI_LISTENER=ws
+    export SIMQTT_MQTT__LISTENERS__TCP__ENABLED=false SIMQTT_MQTT__LISTENERS__WS__ENABLED=true
+    ;;
+esac
+SI_LISTENER_ENV="SIMQTT_MQTT__LISTENERS__${SI_LISTENER^^}"
+
 pick_ports
 cat > "$OUT/mosquitto.conf" <<EOF
 # written by bin/bench-compare.sh
 listener $MOSQ_PORT 127.0.0.1
+$MOSQ_TRANSPORT
 allow_anonymous true
 persistence false
 max_queued_messages 1000000
@@ -148,8 +187,8 @@ log_dest stderr
 log_type error
 log_type warning
 EOF
-export SIMQTT_MQTT__TCP__HOST=127.0.0.1
-export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+export "${SI_LISTENER_ENV}__HOST=127.0.0.1"
+export "${SI_LISTENER_ENV}__PORT=$SI_PORT"
 # like Mosquitto's config above: large queues, no small per-client subscription cap
 export SIMQTT_MQTT__SESSIONS__MAX_QUEUED_MESSAGES=1000000
 export SIMQTT_MQTT__LIMITS__MAX_SUBSCRIPTIONS_PER_CLIENT=100000
@@ -183,7 +222,7 @@ restart_brokers() {
   stop_pid "$SI_PID"
   pick_ports
   sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
-  export SIMQTT_MQTT__TCP__PORT="$SI_PORT"
+  export "${SI_LISTENER_ENV}__PORT=$SI_PORT"
   start_brokers
   echo "restarted: mosquitto pid $MOSQ_PID port $MOSQ_PORT, si-mqtt pid $SI_PID port $SI_PORT" >&2
 }
@@ -196,7 +235,7 @@ start_brokers
   echo "mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1) pid $MOSQ_PID port $MOSQ_PORT"
   echo "si-mqtt: $SI_HOW pid $SI_PID port $SI_PORT opts $SI_OPTS"
   echo "pinning: broker ${PIN_BROKER[*]:-none}, load ${PIN_LOAD[*]:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick')"
+  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick'); transport $TRANSPORT"
 } | tee "$OUT/machine.txt" >&2
 
 # ---------------------------------------------------------------- runs
@@ -207,7 +246,8 @@ run_one() { # name label port pid args...
   # shellcheck disable=SC2086 # LOAD_JAVA_OPTS is deliberately split
   line=$("${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
       --host 127.0.0.1 --port "$port" --broker-pid "$pid" --label "$label" \
-      --duration "$DURATION" --warmup "$WARMUP" --json-only "$@" 2>>"$OUT/load.log" | tail -1) || true
+      --duration "$DURATION" --warmup "$WARMUP" --json-only "${LOAD_TRANSPORT[@]}" "$@" \
+      2>>"$OUT/load.log" | tail -1) || true
   wait_idle "$pid" "$label"
   if [[ "$line" != \{* ]]; then
     echo "bench-compare: $name on $label produced no result (see $OUT/load.log)" >&2
@@ -258,7 +298,7 @@ warm_pass() {
       # shellcheck disable=SC2086
       "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
         --host 127.0.0.1 --port "$target" -s fan-in -q $q -P 8 --duration "$secs" --warmup 0 \
-        --json-only >/dev/null 2>>"$OUT/load.log" || true
+        --json-only "${LOAD_TRANSPORT[@]}" >/dev/null 2>>"$OUT/load.log" || true
     done
   done
 }

@@ -20,8 +20,8 @@
 #              LOAD_JAVA_OPTS    JVM options for the load generators
 #
 # Limits of the limited runs: mqtt.limits.max-messages-per-second = 1000 per client,
-# mqtt.tcp.max-connection-rate-per-address = 100. The storm comes from 127.0.0.2 and the flood
-# from 127.0.0.3 (loopback addresses like 127.0.0.1), the measured clients from 127.0.0.1. The
+# mqtt.listeners.tcp.max-connection-rate-per-address = 100. The storm comes from 127.0.0.2, the
+# flood from 127.0.0.3 (loopback addresses like 127.0.0.1), the measured clients from 127.0.0.1. The
 # broker listens on 127.0.0.1, on a free port. With two or more cores the measured load
 # generator runs alone on core 1 and the broker on core 0, which it shares with the flood's and
 # the storm's generators at nice 19: in real life those are remote clients, whose own CPU should
@@ -80,7 +80,7 @@ start_broker() { # name, then KEY=VALUE settings for the environment
   local name="$1"; shift
   PORT=$(free_port)
   # shellcheck disable=SC2086 # options are deliberately split
-  env SIMQTT_MQTT__TCP__HOST=127.0.0.1 SIMQTT_MQTT__TCP__PORT="$PORT" \
+  env SIMQTT_MQTT__LISTENERS__TCP__HOST=127.0.0.1 SIMQTT_MQTT__LISTENERS__TCP__PORT="$PORT" \
     SIMQTT_MQTT__SYS__INTERVAL=0 "$@" \
     "${PIN_BROKER[@]}" "$JAVA" $SI_OPTS -cp "$CP" io.simqtt.bench.BrokerMain \
     >> "$OUT/si-mqtt-$name.log" 2>&1 &
@@ -127,7 +127,7 @@ run() { # name, then the broker's settings
 }
 
 LIMITS=(SIMQTT_MQTT__LIMITS__MAX_MESSAGES_PER_SECOND=1000
-        SIMQTT_MQTT__TCP__MAX_CONNECTION_RATE_PER_ADDRESS=100)
+        SIMQTT_MQTT__LISTENERS__TCP__MAX_CONNECTION_RATE_PER_ADDRESS=100)
 NAMES=()
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r of $ROUNDS; load average $(cut -d' ' -f1-3 /proc/loadavg)" \

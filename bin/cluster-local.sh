@@ -2,6 +2,8 @@
 # A three-node si-mqtt cluster on this machine, for development and demos.
 #
 #   bin/cluster-local.sh start    start n1, n2, n3; returns once every node has all its links up
+#   bin/cluster-local.sh start --tls   the same with mutual TLS on the peer links (certificates
+#                                 from bin/cluster-certs.sh in the run folder's certs/)
 #   bin/cluster-local.sh status   each node: pid alive?, MQTT port, its links (from its log)
 #   bin/cluster-local.sh stop     SIGTERM to exactly the nodes start launched, wait, report
 #
@@ -16,6 +18,7 @@
 #   SIMQTT_BASE_ADMIN_PORT  admin API port of n1 (bin/admin.sh --node); next two (default 9090)
 #   SIMQTT_BASE_METRICS_PORT  metrics port of n1; n2 and n3 take the next two (default 9464)
 #   SIMQTT_START_TIMEOUT    seconds start waits for all links (default 60)
+#   SIMQTT_CLUSTER_TLS      1: as start --tls
 #   JAVA_OPTS               passed to each node's java (bin/start-node.sh)
 # From a source checkout, builds the node (./mvnw -DskipTests package) when it is missing or older
 # than the sources; an unpacked release runs as it is.
@@ -37,7 +40,7 @@ NODES=(n1 n2 n3)
 export SIMQTT_CLUSTER_SECRET="${SIMQTT_CLUSTER_SECRET:-cluster-local-dev-secret-not-for-production}"
 
 usage() {
-  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -139,7 +142,8 @@ stop_nodes() {
 }
 
 cmd_start() {
-  local n pid running=()
+  local n pid running=() tls="${SIMQTT_CLUSTER_TLS:-0}"
+  [[ "${1:-}" == "--tls" ]] && tls=1
   for n in "${NODES[@]}"; do
     pid="$(live_pid "$n")"
     [[ -n "$pid" ]] && running+=("$n (pid $pid)")
@@ -157,13 +161,22 @@ cmd_start() {
     env_ports+=("CLUSTER_LOCAL_ADMIN_PORT_$upper=$(admin_port "$n")")
     env_ports+=("CLUSTER_LOCAL_METRICS_PORT_$upper=$(metrics_port "$n")")
   done
+  local certs="$RUN_DIR/certs"
+  if ((tls == 1)); then
+    bash "$ROOT/bin/cluster-certs.sh" "$certs" "${NODES[@]}" >/dev/null
+  fi
   local -A started=()
   for n in "${NODES[@]}"; do
     rm -f "$(pid_file "$n")"
+    local -a env_tls=()
+    if ((tls == 1)); then
+      env_tls=(SIMQTT_CLUSTER__TLS__ENABLED=true "SIMQTT_CLUSTER__TLS__CERT_FILE=$certs/$n.pem"
+        "SIMQTT_CLUSTER__TLS__KEY_FILE=$certs/$n.key" "SIMQTT_CLUSTER__TLS__CA_FILE=$certs/ca.pem")
+    fi
     # start-node.sh execs java, so $! is the node's own pid. stdin from /dev/null and output to
     # the log: the node does not hold on to this shell's terminal or pipes.
-    env "${env_ports[@]}" nohup bash "$ROOT/bin/start-node.sh" --config "$CONF_DIR/$n.conf" \
-      </dev/null >"$(log_file "$n")" 2>&1 &
+    env "${env_ports[@]}" "${env_tls[@]}" nohup bash "$ROOT/bin/start-node.sh" \
+      --config "$CONF_DIR/$n.conf" </dev/null >"$(log_file "$n")" 2>&1 &
     started[$n]=$!
     echo "$!" >"$(pid_file "$n")"
   done
@@ -194,7 +207,8 @@ cmd_start() {
     fi
     sleep 0.2
   done
-  echo "cluster-local: 3 nodes up, all links up (logs and pids in $RUN_DIR)"
+  echo "cluster-local: 3 nodes up, all links up$( ((tls == 1)) && echo " over mutual TLS")" \
+    "(logs and pids in $RUN_DIR)"
   cmd_status
 }
 
@@ -232,7 +246,7 @@ cmd_stop() {
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
+  start) cmd_start "${2:-}" ;;
   status) cmd_status ;;
   stop) cmd_stop ;;
   -h | --help | help) usage ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
-# shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm) and MQTT.js (npm ci in interop/mqttjs, pinned by its
+# shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm,
+# Chromium for the browser test, openssl for test certificates) and MQTT.js (npm ci in interop/mqttjs, pinned by its
 # lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
 #
@@ -25,6 +26,8 @@ declare -A NEEDED=(
   [python3]=python3
   [node]=nodejs
   [npm]=npm
+  [chromium]=chromium
+  [openssl]=openssl
 )
 
 missing_packages() {

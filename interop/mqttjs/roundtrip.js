@@ -1,19 +1,23 @@
 // One round trip through a broker with MQTT.js, the library inside MQTTX.
 //
-//   node roundtrip.js PORT PROTOCOL_VERSION     (4 = MQTT 3.1.1, 5 = MQTT 5)
+//   node roundtrip.js PORT|URL PROTOCOL_VERSION [CA_FILE]     (4 = MQTT 3.1.1, 5 = MQTT 5)
 //
-// A subscriber and a publisher connect to 127.0.0.1:PORT. The publisher sends QoS 0, 1 and 2,
+// PORT means mqtt://127.0.0.1:PORT; a URL may be ws://127.0.0.1:8083/mqtt or
+// wss://127.0.0.1:8084/mqtt, mqtts://..., whose server certificate must chain to CA_FILE (PEM).
+// A subscriber and a publisher connect there. The publisher sends QoS 0, 1 and 2,
 // a retained message and (MQTT 5) a message with user properties, content type and a topic
 // alias; the subscriber must get each exactly once, with its QoS and properties, and a second
 // subscriber must get the retained message. Prints one JSON line; exit 0 when all of it held.
 'use strict';
+const fs = require('fs');
 const mqtt = require('mqtt');
 
-const port = Number(process.argv[2]);
+const target = process.argv[2];
 const version = Number(process.argv[3] || 5);
+const ca = process.argv[4] ? fs.readFileSync(process.argv[4]) : undefined;
 const v5 = version === 5;
-const url = `mqtt://127.0.0.1:${port}`;
-const tag = `js${version}-${process.pid}`;
+const url = /^[0-9]+$/.test(target) ? `mqtt://127.0.0.1:${target}` : target;
+const tag = `js${version}-${url.split(':')[0]}-${process.pid}`;
 const failures = [];
 const deadline = setTimeout(() => finish('timed out'), 10000);
 
@@ -23,6 +27,7 @@ function client(id, extra) {
     protocolVersion: version,
     reconnectPeriod: 0,
     connectTimeout: 5000,
+    ...(ca ? { ca, rejectUnauthorized: true } : {}),
     ...extra,
   });
 }
@@ -39,7 +44,7 @@ function finish(error) {
     failures.push(error);
   }
   clearTimeout(deadline);
-  console.log(JSON.stringify({ version, ok: failures.length === 0, failures }));
+  console.log(JSON.stringify({ url, version, ok: failures.length === 0, failures }));
   process.exit(failures.length === 0 ? 0 : 1);
 }
 

@@ -8,7 +8,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * A single-node si-mqtt broker for benchmarks when the node launcher ({@code bin/start-node.sh})
  * is not available: the core {@link Broker} with settings from {@code --config}, {@code
- * SI_CFG_PATH} and the environment (for example {@code SIMQTT_MQTT__TCP__PORT}). Runs until
+ * SI_CFG_PATH} and the environment (for example {@code SIMQTT_MQTT__LISTENERS__TCP__PORT}). Runs until
  * SIGTERM/SIGINT.
  */
 public final class BrokerMain {

@@ -31,6 +31,18 @@ public final class LoadOptions {
   @Option(names = "--sub-port", description = "cross-node: the subscribers' broker port")
   public int subPort;
 
+  @Option(names = "--tls", description = "connect over TLS (any server certificate is accepted"
+      + " unless --ca is given)")
+  public boolean tls;
+
+  @Option(names = "--ca", description = "PEM CA the broker's certificate must chain to (implies"
+      + " --tls)")
+  public String ca;
+
+  @Option(names = "--ws", description = "connect over WebSocket at this path, e.g. /mqtt (with"
+      + " --tls: secure WebSocket)")
+  public String ws;
+
   @Option(names = "--username", description = "user name in every CONNECT (default: none)")
   public String username;
 

@@ -52,6 +52,7 @@ public final class LoadRunner {
   private final List<Group> groups = new ArrayList<>();
   private EventLoopGroup loops;
   private Bootstrap bootstrap;
+  private ClientTransport transport;
   /** conn-storm's PINGREQ sender, null when the keep alive is 0 or in other scenarios. */
   private KeepAlivePinger pinger;
 
@@ -70,6 +71,11 @@ public final class LoadRunner {
   }
 
   public LoadResult run() throws InterruptedException {
+    try {
+      transport = new ClientTransport(o.tls, o.ca, o.ws);
+    } catch (javax.net.ssl.SSLException e) {
+      return failed(e);
+    }
     int threads = o.threads > 0 ? o.threads : Runtime.getRuntime().availableProcessors();
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -575,6 +581,8 @@ public final class LoadRunner {
                   protected void initChannel(SocketChannel ch) {
                     MqttEncoder encoder = new MqttEncoder();
                     encoder.setVersion(version);
+                    transport.addTo(ch.pipeline(), host, port,
+                        () -> ch.writeAndFlush(client.connectPacket(keepAlive)));
                     ch.pipeline()
                         .addLast("decoder", MqttDecoder.forClient(version, 268_435_460))
                         .addLast("encoder", encoder)
@@ -587,7 +595,9 @@ public final class LoadRunner {
     cf.addListener(
         f -> {
           if (f.isSuccess()) {
-            cf.channel().writeAndFlush(client.connectPacket(keepAlive));
+            if (!transport.webSocket()) {
+              cf.channel().writeAndFlush(client.connectPacket(keepAlive));
+            }
           } else {
             client.connected.completeExceptionally(f.cause());
             client.closed.complete(null);

@@ -20,7 +20,7 @@ class LoadSmokeTest {
 
   @BeforeAll
   static void startBroker() throws InterruptedException {
-    broker = new Broker(SettingsLoader.fromString("mqtt.tcp { host = \"127.0.0.1\", port = 0 }"));
+    broker = new Broker(SettingsLoader.fromString("mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }"));
     broker.start();
   }
 

@@ -1,6 +1,7 @@
 package io.simqtt.config;
 
 import io.simqtt.config.ClusterSettings.PeerAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,7 +16,7 @@ final class ClusterBinder {
 
   private ClusterBinder() {}
 
-  static ClusterSettings bind(ConfigReader r, String nodeId, ListenerSettings mqttTcp) {
+  static ClusterSettings bind(ConfigReader r, String nodeId) {
     String name = r.nonEmpty("cluster.name");
     String secret = r.string("cluster.secret");
     ListenerSettings listen = SettingsBinder.listener(r, "cluster.listen");
@@ -26,12 +27,25 @@ final class ClusterBinder {
             + " but cluster.peers is not: set at least " + MIN_SECRET_LENGTH
             + " characters, the same on every node (e.g. SIMQTT_CLUSTER_SECRET)");
       }
-      if (listen.port() != 0 && listen.port() == mqttTcp.port()) {
-        throw r.conflict("cluster.listen.port", "is also mqtt.tcp.port: use two different ports");
-      }
     }
     int backlog = r.bytesIn("cluster.max-link-backlog", 1 << 20, 1 << 30);
-    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog);
+    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog, tls(r));
+  }
+
+  private static ClusterSettings.PeerTls tls(ConfigReader r) {
+    if (!r.bool("cluster.tls.enabled")) {
+      return null;
+    }
+    Path cert = r.readableFileOrNone("cluster.tls.cert-file");
+    Path key = r.readableFileOrNone("cluster.tls.key-file");
+    Path ca = r.readableFileOrNone("cluster.tls.ca-file");
+    for (var missing : new Object[][] {{cert, "cert-file"}, {key, "key-file"}, {ca, "ca-file"}}) {
+      if (missing[0] == null) {
+        throw r.conflict("cluster.tls." + missing[1], "is not set but cluster.tls.enabled = true:"
+            + " set cert-file, key-file and ca-file (bin/cluster-certs.sh makes them)");
+      }
+    }
+    return new ClusterSettings.PeerTls(cert, key, ca);
   }
 
   private static ClusterSettings.Timing timing(ConfigReader r) {

@@ -1,5 +1,6 @@
 package io.simqtt.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,6 +15,7 @@ import java.util.List;
  * @param maxLinkBacklog bytes of messages one peer link may hold (waiting to be sent, or sent
  *     and not yet acknowledged) before QoS 1/2 publishers feeding it are slowed and QoS 0 is
  *     dropped
+ * @param tls mutual TLS on peer links, or null for plain TCP
  */
 public record ClusterSettings(
     String name,
@@ -21,11 +23,28 @@ public record ClusterSettings(
     ListenerSettings listen,
     List<PeerAddress> peers,
     Timing timing,
-    int maxLinkBacklog) {
+    int maxLinkBacklog,
+    PeerTls tls) {
 
   public ClusterSettings {
     peers = List.copyOf(peers);
   }
+
+  /** Without TLS on the links, for settings built in code. */
+  public ClusterSettings(String name, String secret, ListenerSettings listen,
+      List<PeerAddress> peers, Timing timing, int maxLinkBacklog) {
+    this(name, secret, listen, peers, timing, maxLinkBacklog, null);
+  }
+
+  /**
+   * Mutual TLS between nodes: every node presents its certificate and accepts only peers whose
+   * certificate chains to the cluster CA.
+   *
+   * @param certFile this node's PEM certificate chain
+   * @param keyFile its PEM (PKCS#8) private key
+   * @param caFile the cluster CA's PEM certificate
+   */
+  public record PeerTls(Path certFile, Path keyFile, Path caFile) {}
 
   /**
    * Time limits of the peer protocol.

@@ -193,6 +193,9 @@ final class ConfigReader {
   /** A list of strings. */
   List<String> strings(String path) {
     ConfigValue value = value(path);
+    if (value.valueType() == ConfigValueType.STRING) {
+      return List.of((String) value.unwrapped()); // one string is a list of one
+    }
     if (value.valueType() != ConfigValueType.LIST) {
       throw bad(path, value, "is not a list (expected [\"a\", \"b\"])");
     }
@@ -257,6 +260,10 @@ final class ConfigReader {
       i++;
     }
     return readers;
+  }
+
+  Config config() {
+    return config;
   }
 
   String key(String path) {

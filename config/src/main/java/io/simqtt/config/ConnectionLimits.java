@@ -1,9 +1,9 @@
 package io.simqtt.config;
 
 /**
- * What one MQTT listener admits: read from the listener's own section ({@code mqtt.tcp} today),
- * so each listener added later carries the same three keys. A connection beyond any of them is
- * closed as it is accepted, before a byte of it is read.
+ * What one MQTT listener admits, from its own section under {@code mqtt.listeners}: every
+ * listener carries the same three keys. A connection beyond any of them is closed as it is
+ * accepted, before a byte of it is read.
  *
  * @param maxConnections connections open on the listener at once; 0 = no limit
  * @param maxConnectionRate new connections per second on the listener (one second's worth may

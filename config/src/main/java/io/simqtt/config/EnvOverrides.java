@@ -62,6 +62,15 @@ final class EnvOverrides {
       }
       if (key == null) {
         String firstWord = rest.split("_", 2)[0];
+        for (Map.Entry<String, String> moved : KeyChecker.MOVED.entrySet()) {
+          String old = moved.getKey().replace('.', '_').replace('-', '_');
+          if (rest.replace("__", "_").startsWith(old + "_")) {
+            String now = PREFIX + (moved.getValue().replace('.', '_').replace('-', '_')
+                + rest.replace("__", "_").substring(old.length())).toUpperCase(Locale.ROOT);
+            throw new SettingsException(name, "environment variable " + name + " names "
+                + moved.getKey() + ", which is now " + moved.getValue() + ": use " + now);
+          }
+        }
         if (roots.contains(firstWord)) {
           Set<String> names = new TreeSet<>(strict.keySet());
           names.addAll(loose.keySet());

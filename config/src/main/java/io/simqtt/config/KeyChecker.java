@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -20,6 +22,9 @@ final class KeyChecker {
 
   private static final String PEERS = "cluster.peers";
 
+  /** Keys that moved, old to new, so an old config gets a pointer instead of a guess. */
+  static final Map<String, String> MOVED = Map.of(ListenerBinder.MOVED_FROM, ListenerBinder.MOVED_TO);
+
   private KeyChecker() {}
 
   static void check(ConfigObject actual, ConfigObject reference) {
@@ -31,6 +36,16 @@ final class KeyChecker {
       String path = prefix + key;
       ConfigValue value = actual.get(key);
       ConfigValue known = reference.get(key);
+      if (known == null && prefix.equals(ListenerBinder.PATH + ".")
+          && value.valueType() == ConfigValueType.OBJECT) {
+        known = ListenerBinder.referenceFor(key, (ConfigObject) value, reference);
+      }
+      if (known == null && MOVED.containsKey(path)) {
+        throw new SettingsException(path, path + " is now " + MOVED.get(path) + " (same keys): "
+            + "write " + MOVED.get(path) + ".port, or in the environment "
+            + EnvOverrides.PREFIX + MOVED.get(path).replace('.', '_').toUpperCase(Locale.ROOT)
+            + "_PORT" + Sources.suffix(value.origin()));
+      }
       if (known == null) {
         throw unknown(path, key, reference.keySet(), value);
       }

@@ -7,8 +7,15 @@ package io.simqtt.config;
  * @param enabled whether the node serves it
  * @param listen where it listens
  * @param readyMinPeers how many peer links must be up for the node to report ready
+ * @param tls the certificate the endpoint presents (HTTPS), or null for plain HTTP
  */
-public record MetricsSettings(boolean enabled, ListenerSettings listen, int readyMinPeers) {
+public record MetricsSettings(
+    boolean enabled, ListenerSettings listen, int readyMinPeers, EndpointTls tls) {
+
+  /** Over plain HTTP. */
+  public MetricsSettings(boolean enabled, ListenerSettings listen, int readyMinPeers) {
+    this(enabled, listen, readyMinPeers, null);
+  }
 
   /** Off: for settings built in code, which should not open ports nobody asked for. */
   public static final MetricsSettings OFF =

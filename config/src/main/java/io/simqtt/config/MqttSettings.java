@@ -1,27 +1,36 @@
 package io.simqtt.config;
 
-/** The MQTT side of a node: where it listens, what it accepts, how sessions behave. */
+import java.util.List;
+
+/**
+ * The MQTT side of a node: where it listens (the enabled listeners, possibly none), what it
+ * accepts, how sessions behave.
+ */
 public record MqttSettings(
-    ListenerSettings tcp,
+    List<MqttListenerSettings> listeners,
     LimitSettings limits,
     SessionSettings sessions,
     FeatureSettings features,
     SysSettings sys,
     RetainedSettings retained,
     AuthSettings auth,
-    ConnectionLimits tcpLimits,
+    TlsSettings tls,
     HeapGuardSettings heapGuard) {
+
+  public MqttSettings {
+    listeners = List.copyOf(listeners);
+  }
 
   /**
    * Without $SYS topics, with the default retained settings and no credential checks, for
    * settings built in code.
    */
   public MqttSettings(
-      ListenerSettings tcp,
+      List<MqttListenerSettings> listeners,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features) {
-    this(tcp, limits, sessions, features, SysSettings.OFF);
+    this(listeners, limits, sessions, features, SysSettings.OFF);
   }
 
   /**
@@ -29,12 +38,12 @@ public record MqttSettings(
    * default heap guard, for settings built in code.
    */
   public MqttSettings(
-      ListenerSettings tcp,
+      List<MqttListenerSettings> listeners,
       LimitSettings limits,
       SessionSettings sessions,
       FeatureSettings features,
       SysSettings sys) {
-    this(tcp, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT,
-        ConnectionLimits.NONE, HeapGuardSettings.DEFAULT);
+    this(listeners, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT,
+        TlsSettings.NONE, HeapGuardSettings.DEFAULT);
   }
 }

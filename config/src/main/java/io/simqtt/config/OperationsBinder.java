@@ -8,7 +8,7 @@ final class OperationsBinder {
 
   private OperationsBinder() {}
 
-  static AdminSettings admin(ConfigReader r, MqttSettings mqtt) {
+  static AdminSettings admin(ConfigReader r) {
     boolean enabled = r.bool("admin.enabled");
     ListenerSettings listen = SettingsBinder.listener(r, "admin");
     String token = r.string("admin.token");
@@ -17,9 +17,6 @@ final class OperationsBinder {
       throw r.hidden("admin.token", "is empty but admin.host = " + listen.host()
           + " is not a loopback address: set a token (e.g. SIMQTT_ADMIN_TOKEN)"
           + " or bind admin.host to 127.0.0.1");
-    }
-    if (enabled && listen.port() != 0 && listen.port() == mqtt.tcp().port()) {
-      throw r.conflict("admin.port", "is also mqtt.tcp.port: use two different ports");
     }
     String readOnlyToken = r.string("admin.read-only-token");
     if (!readOnlyToken.isEmpty() && token.isEmpty()) {
@@ -30,26 +27,20 @@ final class OperationsBinder {
     if (!readOnlyToken.isEmpty() && readOnlyToken.equals(token)) {
       throw r.hidden("admin.read-only-token", "is the same as admin.token: use two tokens");
     }
-    return new AdminSettings(enabled, listen, token, readOnlyToken);
+    return new AdminSettings(
+        enabled, listen, token, readOnlyToken, EndpointTls.read(r, "admin"));
   }
 
-  static MetricsSettings metrics(
-      ConfigReader r, MqttSettings mqtt, AdminSettings admin, ClusterSettings cluster) {
+  static MetricsSettings metrics(ConfigReader r, ClusterSettings cluster) {
     boolean enabled = r.bool("metrics.enabled");
     ListenerSettings listen = SettingsBinder.listener(r, "metrics");
-    if (enabled && listen.port() != 0
-        && (listen.port() == mqtt.tcp().port()
-            || admin.enabled() && listen.port() == admin.listen().port())) {
-      throw r.conflict("metrics.port",
-          "is also mqtt.tcp.port or admin.port: use different ports");
-    }
     int peers = cluster.peers().size();
     int readyMinPeers = r.intIn("metrics.ready-min-peers", 0, Integer.MAX_VALUE);
     if (readyMinPeers > peers) {
       throw r.conflict("metrics.ready-min-peers", "is " + readyMinPeers + " but the cluster has "
           + peers + " peer" + (peers == 1 ? "" : "s") + ": the node could never be ready");
     }
-    return new MetricsSettings(enabled, listen, readyMinPeers);
+    return new MetricsSettings(enabled, listen, readyMinPeers, EndpointTls.read(r, "metrics"));
   }
 
   static SysSettings sys(ConfigReader r) {

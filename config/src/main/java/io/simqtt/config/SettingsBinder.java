@@ -26,13 +26,15 @@ final class SettingsBinder {
   static NodeSettings bind(Config config) {
     ConfigReader r = new ConfigReader(config);
     String nodeId = r.matching("node.id", ID_PATTERN, ID_RULE);
+    List<MqttListenerSettings> listeners = ListenerBinder.bind(r);
     MqttSettings mqtt = new MqttSettings(
-        listener(r, "mqtt.tcp"), limits(r), sessions(r), features(r), OperationsBinder.sys(r),
-        retained(r), auth(r), connectionLimits(r, "mqtt.tcp"), heapGuard(r));
-    ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.tcp());
-    AdminSettings admin = OperationsBinder.admin(r, mqtt);
-    return new NodeSettings(
-        nodeId, mqtt, cluster, admin, OperationsBinder.metrics(r, mqtt, admin, cluster));
+        listeners, limits(r), sessions(r), features(r), OperationsBinder.sys(r),
+        retained(r), auth(r), TlsBinder.bind(r, listeners), heapGuard(r));
+    ClusterSettings cluster = ClusterBinder.bind(r, nodeId);
+    AdminSettings admin = OperationsBinder.admin(r);
+    MetricsSettings metrics = OperationsBinder.metrics(r, cluster);
+    PortConflicts.check(r, mqtt, cluster, admin, metrics);
+    return new NodeSettings(nodeId, mqtt, cluster, admin, metrics);
   }
 
   static ListenerSettings listener(ConfigReader r, String path) {

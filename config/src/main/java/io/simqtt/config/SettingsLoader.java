@@ -19,7 +19,7 @@ import java.util.Set;
  *       SI_CFG_PATH}, else none;
  *   <li>{@code SIMQTT_*} environment variables (see {@link EnvOverrides} for the scheme);
  *   <li>Java system properties under node, mqtt, cluster, admin and metrics ({@code
- *       -Dmqtt.tcp.port=1884}).
+ *       -Dmqtt.listeners.tcp.port=1884}).
  * </ol>
  *
  * <p>System properties sit above the environment because they are written on this very command
@@ -66,8 +66,8 @@ public final class SettingsLoader {
 
   /**
    * HOCON text over the defaults, validated; the environment and system properties are ignored
-   * so tests stay deterministic. Example: {@code fromString("mqtt.tcp { host = 127.0.0.1, port
-   * = 0 }")}.
+   * so tests stay deterministic. Example: {@code fromString("mqtt.listeners.tcp { host = 127.0.0.1,
+   * port = 0 }")}.
    */
   public static NodeSettings fromString(String hocon) {
     Config text;
@@ -108,7 +108,7 @@ public final class SettingsLoader {
       }
     }
     KeyChecker.check(root, REFERENCE.root());
-    return SettingsBinder.bind(merged);
+    return SettingsBinder.bind(ListenerBinder.withTypeDefaults(merged, REFERENCE.root()));
   }
 
   private static Config systemProperties(Properties props) {

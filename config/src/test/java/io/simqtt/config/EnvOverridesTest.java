@@ -54,26 +54,26 @@ class EnvOverridesTest {
   @Test
   void unknownVariableUnderOurRootsIsAnError() {
     SettingsException e = assertThrows(SettingsException.class,
-        () -> load(Map.of("SIMQTT_MQTT__TCP__PROT", "1")));
+        () -> load(Map.of("SIMQTT_MQTT__LISTENERS__TCP__PROT", "1")));
     assertEquals(
-        "config error: environment variable SIMQTT_MQTT__TCP__PROT names no setting"
-            + " (did you mean SIMQTT_MQTT__TCP__PORT?)",
+        "config error: environment variable SIMQTT_MQTT__LISTENERS__TCP__PROT names no setting"
+            + " (did you mean SIMQTT_MQTT__LISTENERS__TCP__PORT?)",
         e.getMessage());
   }
 
   @Test
   void shorthandTypoGetsAShorthandSuggestion() {
     SettingsException e = assertThrows(SettingsException.class,
-        () -> load(Map.of("SIMQTT_MQTT_TCP_PROT", "1")));
-    assertTrue(e.getMessage().endsWith("(did you mean SIMQTT_MQTT_TCP_PORT?)"), e.getMessage());
+        () -> load(Map.of("SIMQTT_MQTT_LISTENERS_TCP_PROT", "1")));
+    assertTrue(e.getMessage().endsWith("(did you mean SIMQTT_MQTT_LISTENERS_TCP_PORT?)"), e.getMessage());
   }
 
   @Test
   void badValueNamesKeyAndVariable() {
     SettingsException e = assertThrows(SettingsException.class,
-        () -> load(Map.of("SIMQTT_MQTT__TCP__PORT", "99999")));
-    assertEquals("mqtt.tcp.port", e.key());
-    assertTrue(e.getMessage().contains("environment variable SIMQTT_MQTT__TCP__PORT"),
+        () -> load(Map.of("SIMQTT_MQTT__LISTENERS__TCP__PORT", "99999")));
+    assertEquals("mqtt.listeners.tcp.port", e.key());
+    assertTrue(e.getMessage().contains("environment variable SIMQTT_MQTT__LISTENERS__TCP__PORT"),
         e.getMessage());
   }
 

@@ -37,9 +37,12 @@ class SettingsErrorTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
-    "mqtt.tcp.port = 65536                              | mqtt.tcp.port",
-    "mqtt.tcp.port = -1                                 | mqtt.tcp.port",
-    "mqtt.tcp.host = \"\"                               | mqtt.tcp.host",
+    "mqtt.listeners.tcp.port = 65536                    | mqtt.listeners.tcp.port",
+    "mqtt.listeners.tcp.port = -1                       | mqtt.listeners.tcp.port",
+    "mqtt.listeners.tcp.host = \"\"                     | mqtt.listeners.tcp.host",
+    "mqtt.listeners.tcp.type = udp                      | mqtt.listeners.tcp.type",
+    "mqtt.listeners.ws { enabled = true, path = mqtt }  | mqtt.listeners.ws.path",
+    "mqtt.listeners.tls { enabled = true, client-auth = maybe } | mqtt.listeners.tls.client-auth",
     "mqtt.limits.max-packet-size = 268435456            | mqtt.limits.max-packet-size",
     "mqtt.limits.max-packet-size = 1GiB                 | mqtt.limits.max-packet-size",
     "mqtt.limits.max-connect-packet-size = 8            | mqtt.limits.max-connect-packet-size",
@@ -52,9 +55,10 @@ class SettingsErrorTest {
     "mqtt.limits.max-subscriptions-per-client = 0       | mqtt.limits.max-subscriptions-per-client",
     "mqtt.limits.max-messages-per-second = -1           | mqtt.limits.max-messages-per-second",
     "mqtt.limits.max-bytes-per-second = 2GiB            | mqtt.limits.max-bytes-per-second",
-    "mqtt.tcp.max-connections = -1                      | mqtt.tcp.max-connections",
-    "mqtt.tcp.max-connection-rate = 1000001             | mqtt.tcp.max-connection-rate",
-    "mqtt.tcp.max-connection-rate-per-address = -1      | mqtt.tcp.max-connection-rate-per-address",
+    "mqtt.listeners.tcp.max-connections = -1      | mqtt.listeners.tcp.max-connections",
+    "mqtt.listeners.tcp.max-connection-rate = 1000001 | mqtt.listeners.tcp.max-connection-rate",
+    "mqtt.listeners.tcp.max-connection-rate-per-address = -1"
+        + " | mqtt.listeners.tcp.max-connection-rate-per-address",
     "mqtt.heap-guard.stop-above = 1.5                   | mqtt.heap-guard.stop-above",
     "mqtt.heap-guard.stop-above = most                  | mqtt.heap-guard.stop-above",
     "mqtt.heap-guard.resume-below = 0.9                 | mqtt.heap-guard.resume-below",
@@ -88,9 +92,10 @@ class SettingsErrorTest {
 
   @Test
   void wrongTypesSayWhatWasExpected() {
-    assertTrue(fails("mqtt.tcp.port = abc").getMessage()
-        .startsWith("config error: mqtt.tcp.port = abc is not a number (expected 0..65535)"));
-    assertTrue(fails("mqtt.tcp.port = 1.5").getMessage().contains("is not a whole number"));
+    assertTrue(fails("mqtt.listeners.tcp.port = abc").getMessage().startsWith(
+        "config error: mqtt.listeners.tcp.port = abc is not a number (expected 0..65535)"));
+    assertTrue(
+        fails("mqtt.listeners.tcp.port = 1.5").getMessage().contains("is not a whole number"));
     assertTrue(fails("mqtt.limits.max-packet-size = lots").getMessage()
         .contains("mqtt.limits.max-packet-size = lots is not a size"));
     assertTrue(fails("mqtt.limits.connect-timeout = soon").getMessage()
@@ -100,9 +105,10 @@ class SettingsErrorTest {
     assertEquals("config error: mqtt.sessions.queue-overflow = drop-all is not one of"
             + " drop-new | drop-oldest (set in config text line 1)",
         fails("mqtt.sessions.queue-overflow = drop-all").getMessage());
-    assertTrue(fails("mqtt.tcp = 5").getMessage()
-        .startsWith("config error: mqtt.tcp = 5 must be an object with keys host,"
-            + " max-connection-rate, max-connection-rate-per-address, max-connections, port"));
+    assertTrue(fails("mqtt.listeners.tcp = 5").getMessage().startsWith(
+        "config error: mqtt.listeners.tcp = 5 must be an object with keys enabled, host,"
+            + " max-connection-rate, max-connection-rate-per-address, max-connections, port,"
+            + " proxy-protocol, type"));
     assertEquals("mqtt.limits.receive-maximum",
         fails("mqtt.limits.receive-maximum = null").key());
     assertEquals("config error: mqtt.sessions.max-session-expiry-v3 = soon is not a number of"
@@ -120,10 +126,11 @@ class SettingsErrorTest {
 
   @Test
   void unknownKeyWithoutCloseMatchListsTheKnownOnes() {
-    SettingsException e = fails("mqtt.tcp.backlog = 10");
-    assertEquals("mqtt.tcp.backlog", e.key());
-    assertTrue(e.getMessage().contains("(expected one of: host, max-connection-rate,"
-        + " max-connection-rate-per-address, max-connections, port)"), e.getMessage());
+    SettingsException e = fails("mqtt.listeners.tcp.backlog = 10");
+    assertEquals("mqtt.listeners.tcp.backlog", e.key());
+    assertTrue(e.getMessage().contains("(expected one of: enabled, host, max-connection-rate,"
+        + " max-connection-rate-per-address, max-connections, port, proxy-protocol, type)"),
+        e.getMessage());
   }
 
   @Test
@@ -158,14 +165,15 @@ class SettingsErrorTest {
     assertEquals("cluster.peers[0].port",
         fails(secret + "cluster.peers = [{ id = n2, host = h }]").key());
     assertEquals("cluster.peers[0]", fails(secret + "cluster.peers = [ n2 ]").key());
-    assertEquals("cluster.listen.port", fails(secret + "mqtt.tcp.port = 7946, "
+    assertEquals("cluster.listen.port", fails(secret + "mqtt.listeners.tcp.port = 7946, "
         + "cluster.peers = [{ id = n2, host = h, port = 7946 }]").key());
   }
 
   @Test
   void portZeroIsAllowedForTests() {
-    NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, cluster.listen.port = 0");
-    assertEquals(0, s.mqtt().tcp().port());
+    NodeSettings s =
+        SettingsLoader.fromString("mqtt.listeners.tcp.port = 0, cluster.listen.port = 0");
+    assertEquals(0, s.mqtt().listeners().get(0).port());
   }
 
   @Test
@@ -190,7 +198,8 @@ class SettingsErrorTest {
 
   @Test
   void syntaxErrorNamesFileAndLine() throws IOException {
-    Path file = Files.writeString(dir.resolve("broken.conf"), "node.id = n1\nmqtt {\n  tcp.port = 1\n");
+    Path file = Files.writeString(
+        dir.resolve("broken.conf"), "node.id = n1\nmqtt {\n  listeners.tcp.port = 1\n");
     SettingsException e = assertThrows(SettingsException.class, () -> SettingsLoader.load(
         new String[] {"--config", file.toString()}, Map.of(), new Properties()));
     assertTrue(e.getMessage().startsWith("config error: syntax error in " + file + " line "),
@@ -211,10 +220,10 @@ class SettingsErrorTest {
   @Test
   void unknownSystemPropertyIsRefused() {
     Properties sys = new Properties();
-    sys.setProperty("mqtt.tcp.prot", "1");
+    sys.setProperty("mqtt.listeners.tcp.prot", "1");
     SettingsException e = assertThrows(SettingsException.class,
         () -> SettingsLoader.load(new String[0], Map.of(), sys));
-    assertEquals("mqtt.tcp.prot", e.key());
+    assertEquals("mqtt.listeners.tcp.prot", e.key());
     assertTrue(e.getMessage().contains("system properties"), e.getMessage());
   }
 

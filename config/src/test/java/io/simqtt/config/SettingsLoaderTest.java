@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class SettingsLoaderTest {
   void defaultsMatchReferenceConf() {
     NodeSettings s = SettingsLoader.defaults();
     assertEquals("n1", s.nodeId());
-    assertEquals(new ListenerSettings("0.0.0.0", 1883), s.mqtt().tcp());
+    assertEquals(List.of(MqttListenerSettings.tcp("0.0.0.0", 1883)), s.mqtt().listeners());
     LimitSettings l = s.mqtt().limits();
     assertEquals(1024 * 1024, l.maxPacketSize());
     assertEquals(64 * 1024, l.maxConnectPacketSize());
@@ -37,7 +38,7 @@ class SettingsLoaderTest {
     assertEquals(0, l.maxMessagesPerSecond());
     assertEquals(0, l.maxBytesPerSecond());
     assertFalse(l.limitsInboundRate());
-    assertEquals(ConnectionLimits.NONE, s.mqtt().tcpLimits());
+    assertEquals(ConnectionLimits.NONE, s.mqtt().listeners().get(0).admission());
     assertEquals(HeapGuardSettings.DEFAULT, s.mqtt().heapGuard());
     SessionSettings ss = s.mqtt().sessions();
     assertEquals(4_294_967_295L, ss.maxSessionExpiry());
@@ -69,20 +70,21 @@ class SettingsLoaderTest {
 
   @Test
   void fromStringOverridesOnlyWhatItNames() {
-    NodeSettings s = SettingsLoader.fromString("mqtt.tcp.port = 0, mqtt.tcp.host = 127.0.0.1");
-    assertEquals(new ListenerSettings("127.0.0.1", 0), s.mqtt().tcp());
+    NodeSettings s = SettingsLoader.fromString(
+        "mqtt.listeners.tcp.port = 0, mqtt.listeners.tcp.host = 127.0.0.1");
+    assertEquals(List.of(MqttListenerSettings.tcp("127.0.0.1", 0)), s.mqtt().listeners());
     assertEquals(SettingsLoader.defaults().mqtt().limits(), s.mqtt().limits());
   }
 
   @Test
   void overloadLimitsAreRead() {
     NodeSettings s = SettingsLoader.fromString("""
-        mqtt.tcp { max-connections = 5, max-connection-rate = 100,
+        mqtt.listeners.tcp { max-connections = 5, max-connection-rate = 100,
                    max-connection-rate-per-address = 10 }
         mqtt.limits { max-messages-per-second = 100, max-bytes-per-second = 64KiB }
         mqtt.heap-guard { enabled = false, stop-above = 0.75, resume-below = 0.5 }
         """);
-    assertEquals(new ConnectionLimits(5, 100, 10), s.mqtt().tcpLimits());
+    assertEquals(new ConnectionLimits(5, 100, 10), s.mqtt().listeners().get(0).admission());
     assertEquals(100, s.mqtt().limits().maxMessagesPerSecond());
     assertEquals(64 * 1024, s.mqtt().limits().maxBytesPerSecond());
     assertTrue(s.mqtt().limits().limitsInboundRate());
@@ -153,15 +155,15 @@ class SettingsLoaderTest {
   void layersFileThenEnvironmentThenSystemProperties() throws IOException {
     Path file = write("node.conf", """
         node.id = from-file
-        mqtt.tcp.port = 2001
+        mqtt.listeners.tcp.port = 2001
         mqtt.limits.receive-maximum = 10
         mqtt.features.max-qos = 1
         """);
     Map<String, String> env = Map.of(
-        "SIMQTT_MQTT__TCP__PORT", "2002",
+        "SIMQTT_MQTT__LISTENERS__TCP__PORT", "2002",
         "SIMQTT_MQTT_LIMITS_RECEIVE_MAXIMUM", "20");
     Properties sys = new Properties();
-    sys.setProperty("mqtt.tcp.port", "2003");
+    sys.setProperty("mqtt.listeners.tcp.port", "2003");
     sys.setProperty("java.vendor", "ignored: not one of our roots");
 
     NodeSettings s = SettingsLoader.load(new String[] {"--config", file.toString()}, env, sys);
@@ -169,7 +171,7 @@ class SettingsLoaderTest {
     assertEquals("from-file", s.nodeId());
     assertEquals(1, s.mqtt().features().maxQos());
     assertEquals(20, s.mqtt().limits().receiveMaximum());
-    assertEquals(2003, s.mqtt().tcp().port());
+    assertEquals(2003, s.mqtt().listeners().get(0).port());
   }
 
   @Test
@@ -206,7 +208,25 @@ class SettingsLoaderTest {
     }
     NodeSettings s = SettingsLoader.load(
         new String[] {"--config", file.toString()}, Map.of(), new Properties());
-    assertEquals(1883, s.mqtt().tcp().port());
+    assertEquals(1883, s.mqtt().listeners().get(0).port());
+  }
+
+  @Test
+  void theAllListenersExampleOpensAllFour() throws Exception {
+    Path file = dir.resolve("all-listeners.conf");
+    try (var in = SettingsLoader.class.getResourceAsStream("/examples/all-listeners.conf")) {
+      Files.copy(in, file);
+    }
+    Path tls = Files.createDirectories(dir.resolve("tls"));
+    write("tls/server.pem", "");
+    write("tls/server.key", "");
+    NodeSettings s = SettingsLoader.load(new String[] {"--config", file.toString()},
+        Map.of("SIMQTT_MQTT_TLS_CERT_FILE", tls.resolve("server.pem").toString(),
+            "SIMQTT_MQTT_TLS_KEY_FILE", tls.resolve("server.key").toString()), new Properties());
+    assertEquals(List.of("tcp://0.0.0.0:1883", "ssl://0.0.0.0:8883", "ws://0.0.0.0:8083/mqtt",
+            "wss://0.0.0.0:8084/mqtt"),
+        s.mqtt().listeners().stream().map(l -> l.url(l.host(), l.port())).toList());
+    assertEquals(tls.resolve("server.pem"), s.mqtt().tls().certFile());
   }
 
   private Path write(String name, String text) throws IOException {

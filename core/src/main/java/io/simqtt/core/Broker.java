@@ -1,5 +1,6 @@
 package io.simqtt.core;
 
+import io.simqtt.config.MqttListenerSettings;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.core.auth.AuthFileException;
 import io.simqtt.core.auth.AuthReload;
@@ -18,6 +19,7 @@ import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
+import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.Session;
@@ -59,7 +61,6 @@ public final class Broker implements AutoCloseable {
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
-  private InetSocketAddress mqttAddress;
   private boolean closed;
 
   /** A single node. */
@@ -123,7 +124,8 @@ public final class Broker implements AutoCloseable {
    */
   public synchronized void start() throws InterruptedException {
     try {
-      authReloader = AuthReloader.start(settings.mqtt().auth(), auth, this::sessionPermissions,
+      authReloader = AuthReloader.start(settings.mqtt().auth(),
+          settings.mqtt().tls().identityAsUserName(), auth, this::sessionPermissions,
           settings.nodeId());
     } catch (AuthFileException e) {
       throw new UncheckedIOException(e.getMessage(), e);
@@ -139,7 +141,10 @@ public final class Broker implements AutoCloseable {
     retainedSweeper.scheduleWithFixedDelay(
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     cluster.start(node);
-    mqttAddress = server.bind(settings.mqtt().tcp());
+    for (MqttListenerSettings listener : settings.mqtt().listeners()) {
+      MqttListener bound = server.bind(listener);
+      LOG.info("listener {} on {}", listener.name(), bound.url());
+    }
     if (settings.mqtt().sys().enabled()) {
       sysTopics = new SysTopicsPublisher(this, version());
       sysTopics.start(settings.mqtt().sys().interval());
@@ -187,9 +192,24 @@ public final class Broker implements AutoCloseable {
     return subscriptions.subscriptionCount() - remoteRoutes.totalRouteCount();
   }
 
-  /** The bound MQTT TCP address (the real port when 0 was configured). */
+  /**
+   * The bound address of the first listener (the plain TCP one in the defaults; the real port
+   * when 0 was configured); null before {@link #start} or when no listener is enabled.
+   */
   public InetSocketAddress mqttAddress() {
-    return mqttAddress;
+    List<MqttListener> bound = server.listeners();
+    return bound.isEmpty() ? null : bound.get(0).address();
+  }
+
+  /** The bound listeners, in the order of {@code mqtt.listeners} (predefined ones first). */
+  public List<MqttListener> listeners() {
+    return server.listeners();
+  }
+
+  /** The bound listener named {@code name}. */
+  public MqttListener listener(String name) {
+    return server.listeners().stream().filter(l -> l.name().equals(name)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no listener " + name));
   }
 
   public NodeSettings settings() {
@@ -246,7 +266,7 @@ public final class Broker implements AutoCloseable {
     if (retainedSweeper != null) {
       retainedSweeper.shutdownNow();
     }
-    server.closeListener();
+    server.closeListeners();
     server.closeConnections(
         ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down", SHUTDOWN_DRAIN_MILLIS);
     cluster.stop();

@@ -14,7 +14,7 @@ record Arguments(boolean help, boolean version) {
         --version       print the version
 
       Any setting can also come from the environment, SIMQTT_ + the key with "__" for "." and
-      "_" for "-" (SIMQTT_MQTT__TCP__PORT=1884), or from -Dmqtt.tcp.port=1884 in JAVA_OPTS.
+      "_" for "-" (SIMQTT_MQTT__LISTENERS__TCP__PORT=1884), or from -Dmqtt.listeners.tcp.port=1884 in JAVA_OPTS.
       Every key, its default and range: reference.conf in the simqtt-config jar.""";
 
   /** Thrown for an argument nobody understands; the message is one line. */

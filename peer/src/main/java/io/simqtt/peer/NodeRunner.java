@@ -3,6 +3,7 @@ package io.simqtt.peer;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsException;
 import io.simqtt.core.Broker;
+import io.simqtt.core.server.MqttListener;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
 import java.io.IOException;
@@ -48,15 +49,17 @@ final class NodeRunner {
       broker.start();
       if (admin != null) {
         admin.start();
-        LOG.info("admin API on {} ({})",
+        LOG.info("admin API on {} ({}{})",
             tcpUrl(settings.admin().listen().host(), admin.address().getPort()),
             settings.admin().token().isEmpty() ? "no token: loopback only"
                 : settings.admin().readOnlyToken().isEmpty() ? "bearer token"
-                : "admin and read-only bearer tokens");
+                : "admin and read-only bearer tokens",
+            settings.admin().tls() == null ? "" : ", TLS");
       }
       if (metrics != null) {
-        metrics.start(settings.metrics().listen());
-        LOG.info("metrics on http://{}:{}/metrics, probes on /health/live and /health/ready",
+        metrics.start(settings.metrics().listen(), settings.metrics().tls());
+        LOG.info("metrics on {}://{}:{}/metrics, probes on /health/live and /health/ready",
+            settings.metrics().tls() == null ? "http" : "https",
             settings.metrics().listen().host(), metrics.port());
       }
     } catch (SettingsException e) {
@@ -76,11 +79,13 @@ final class NodeRunner {
       stop(broker, admin, metrics);
       return NodeMain.EXIT_START_FAILED;
     }
-    String listeners = "mqtt " + tcpUrl(settings.mqtt().tcp().host(), broker.mqttAddress().getPort());
+    String listeners = "mqtt " + String.join(" ",
+        broker.listeners().stream().map(MqttListener::url).toList());
     if (cluster != null) {
       listeners +=
           ", cluster "
               + tcpUrl(settings.cluster().listen().host(), cluster.listenAddress().getPort())
+              + (cluster.linkTls() != null ? " over mutual TLS" : "")
               + " with peers "
               + String.join(",", cluster.linkStates().keySet());
     }

@@ -48,6 +48,7 @@ public final class PeerCluster implements Cluster {
   private final Handshake handshake;
   private final Scheduler timer;
   private final PeerTransport transport;
+  private LinkTls tls;
   private final ClusterSettings.Timing timing;
   /** The largest frame a link accepts; every frame sent is kept below it. */
   private final int maxFrameBytes;
@@ -61,7 +62,22 @@ public final class PeerCluster implements Cluster {
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
 
   public PeerCluster(NodeSettings settings) {
-    this(settings, new NettyPeerTransport(settings.cluster()), new SystemScheduler());
+    this(settings, linkTls(settings), new SystemScheduler());
+  }
+
+  private PeerCluster(NodeSettings settings, LinkTls tls, Scheduler timer) {
+    this(settings, new NettyPeerTransport(settings.cluster(), tls), timer);
+    this.tls = tls;
+  }
+
+  private static LinkTls linkTls(NodeSettings settings) {
+    var files = settings.cluster().tls();
+    return files == null ? null : new LinkTls(files);
+  }
+
+  /** Mutual TLS on the links, or null when they are plain TCP (and in-process tests). */
+  public LinkTls linkTls() {
+    return tls;
   }
 
   /**

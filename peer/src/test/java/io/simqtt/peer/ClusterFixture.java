@@ -350,7 +350,7 @@ final class ClusterFixture implements AutoCloseable {
       }
     }
     return "node.id = \"" + nodeId(i) + "\"\n"
-        + "mqtt.tcp { host = \"" + HOST + "\", port = " + mqttPorts[i] + " }\n"
+        + "mqtt.listeners.tcp { host = \"" + HOST + "\", port = " + mqttPorts[i] + " }\n"
         + "cluster {\n"
         + "  name = \"fixture\"\n"
         + "  secret = \"" + SECRET + "\"\n"

@@ -199,7 +199,7 @@ class CrossNodePubSubTest extends SharedClusterTest {
   @Test
   void aNodeWithNoPeersRunsAlone() throws Exception {
     NodeSettings settings = SettingsLoader.fromString(
-        "node.id = \"solo\"\nmqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
+        "node.id = \"solo\"\nmqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n"
             + "cluster.listen { host = \"127.0.0.1\", port = 0 }\n");
     PeerCluster alone = new PeerCluster(settings);
     try (Broker broker = new Broker(settings, alone)) {

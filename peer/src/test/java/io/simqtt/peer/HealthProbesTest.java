@@ -37,7 +37,7 @@ class HealthProbesTest {
   @Test
   void aStoppingNodeIsNotReadyWhileItsListenerStillAccepts() throws Exception {
     try (Broker broker = new Broker(SettingsLoader.fromString(
-            "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"));
+            "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"));
         MetricsServer metrics = new MetricsServer(broker, null, 0)) {
       metrics.start(ANY_PORT);
       HttpResponse<String> before = get(metrics, "/health/ready");

@@ -67,7 +67,7 @@ class HeapGuardProcessTest {
     int mqtt = ports[0];
     int http = ports[1];
     Path conf = Files.writeString(dir.resolve("node.conf"), ""
-        + "mqtt.tcp { host = \"127.0.0.1\", port = " + mqtt + " }\n"
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = " + mqtt + " }\n"
         + "mqtt.sessions.max-queued-messages = 1000000\n"
         + "mqtt.sys.interval = 0\n"
         // A 64 MiB heap has 6 MiB above the default 90%: less than what two event loops read

@@ -28,7 +28,7 @@ class LogFormatTest {
 
   private Path config() throws Exception {
     return Files.writeString(dir.resolve("node.conf"), "node.id = log-node\n"
-        + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
   }
 
   @Test

@@ -160,7 +160,7 @@ class PeerAdmissionTest {
   /** A config that lists n1 and n2 of the fixture as peers. */
   private String rogueConfig(String id, int peerPort, String secret) {
     return "node.id = \"" + id + "\"\n"
-        + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n"
         + "cluster {\n  name = \"fixture\"\n  secret = \"" + secret + "\"\n"
         + "  listen { host = \"127.0.0.1\", port = " + peerPort + " }\n"
         + "  peers = [ { id = \"n1\", host = \"127.0.0.1\", port = " + cluster.peerPort(0) + " },"

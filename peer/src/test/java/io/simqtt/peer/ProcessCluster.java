@@ -178,7 +178,7 @@ final class ProcessCluster implements AutoCloseable {
       }
     }
     return "node.id = \"" + ClusterFixture.nodeId(i) + "\"\n"
-        + "mqtt.tcp { host = \"" + me.host() + "\", port = " + me.mqttPort() + " }\n"
+        + "mqtt.listeners.tcp { host = \"" + me.host() + "\", port = " + me.mqttPort() + " }\n"
         + "cluster {\n"
         + "  name = \"processes\"\n"
         + "  secret = \"" + ClusterFixture.SECRET + "\"\n"

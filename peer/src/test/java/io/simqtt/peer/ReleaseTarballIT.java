@@ -40,6 +40,7 @@ class ReleaseTarballIT {
   void aNodeFromTheUnpackedReleaseServesClientsAndStopsCleanly() throws Exception {
     Path release = ReleaseTarball.unpack(dir);
     for (String f : List.of("bin/start-node.sh", "bin/admin.sh", "bin/cluster-local.sh",
+        "bin/cluster-certs.sh", "conf/examples/all-listeners.conf",
         "lib/simqtt-node.jar", "conf/reference.conf", "conf/logback.xml",
         "conf/examples/single-node.conf", "conf/examples/cluster-local/n1.conf", "README.md")) {
       assertTrue(Files.exists(release.resolve(f)), f + " in the release");
@@ -47,7 +48,7 @@ class ReleaseTarballIT {
     assertTrue(Files.isExecutable(release.resolve("bin/start-node.sh")));
 
     Path conf = Files.writeString(dir.resolve("node.conf"), "node.id = rel-1\n"
-        + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
     Map<String, String> env = ReleaseTarball.withoutMaven(dir);
     try (ChildProcess node = ChildProcess.start(List.of(
         release.resolve("bin/start-node.sh").toString(), "--config", conf.toString()), env)) {

@@ -56,7 +56,7 @@ class ReloadSignalTest {
     Path passwords = Files.writeString(dir.resolve("passwd"), user("alice", "pw1"));
     Path acl = Files.writeString(dir.resolve("acl"), "user alice\ntopic a/#\n");
     Path conf = Files.writeString(dir.resolve("node.conf"), "node.id = n1\n"
-        + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
+        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n"
         + "admin.enabled = false\nmetrics.enabled = false\nmqtt.sys.interval = 0\n"
         + "mqtt.features.allow-anonymous = false\n"
         + "mqtt.auth { password-file = \"" + passwords + "\", acl-file = \"" + acl + "\","

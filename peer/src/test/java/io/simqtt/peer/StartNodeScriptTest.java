@@ -42,11 +42,11 @@ class StartNodeScriptTest {
 
   @Test
   void typoInFileIsRefused() throws Exception {
-    Path conf = Files.writeString(dir.resolve("typo.conf"), "mqtt.tcp { prot = 1884 }\n");
+    Path conf = Files.writeString(dir.resolve("typo.conf"), "mqtt.listeners.tcp { prot = 1884 }\n");
     try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--config=" + conf)) {
       assertEquals(2, node.awaitExit(30));
       assertTrue(node.stderr().startsWith(
-          "si-mqtt: config error: unknown key mqtt.tcp.prot (did you mean port?)"), node.stderr());
+          "si-mqtt: config error: unknown key mqtt.listeners.tcp.prot (did you mean port?)"), node.stderr());
     }
   }
 
@@ -64,17 +64,17 @@ class StartNodeScriptTest {
   @Test
   void badEnvironmentOverrideNamesKeyAndVariable() throws Exception {
     try (ChildProcess node =
-        ChildProcess.java(Map.of("SIMQTT_MQTT__TCP__PORT", "99999"), MAIN)) {
+        ChildProcess.java(Map.of("SIMQTT_MQTT__LISTENERS__TCP__PORT", "99999"), MAIN)) {
       assertEquals(2, node.awaitExit(30));
-      assertEquals("si-mqtt: config error: mqtt.tcp.port = 99999 is out of range (0..65535)"
-          + " (set in environment variable SIMQTT_MQTT__TCP__PORT)\n", node.stderr());
+      assertEquals("si-mqtt: config error: mqtt.listeners.tcp.port = 99999 is out of range (0..65535)"
+          + " (set in environment variable SIMQTT_MQTT__LISTENERS__TCP__PORT)\n", node.stderr());
     }
   }
 
   @Test
   void aChainNamingNoPluginExits2NamingTheKey() throws Exception {
     Path plugins = Files.createDirectories(dir.resolve("plugins"));
-    Path conf = Files.writeString(dir.resolve("chain.conf"), "mqtt.tcp.port = 0\n"
+    Path conf = Files.writeString(dir.resolve("chain.conf"), "mqtt.listeners.tcp.port = 0\n"
         + "admin.enabled = false\nmetrics.enabled = false\n"
         + "mqtt.auth { plugin-dir = \"" + plugins + "\", chain = [ldap] }\n");
     try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--config", conf.toString())) {
@@ -118,7 +118,7 @@ class StartNodeScriptTest {
   @Test
   void startsAcceptsAConnectionAndExits0OnSigterm() throws Exception {
     Path conf = Files.writeString(dir.resolve("node.conf"),
-        "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
+        "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nadmin.port = 0\nmetrics.port = 0\n");
     try (ChildProcess node = ChildProcess.java(Map.of(), MAIN, "--config", conf.toString())) {
       Matcher started = node.awaitLine(STARTED, 30);
       int port = Integer.parseInt(started.group(1));

@@ -53,15 +53,17 @@ public final class AuthReloader implements AutoCloseable {
    * Loads the plug-ins, reads the files and puts them in force in {@code auth}, then watches the
    * files when {@code mqtt.auth.reload-on-change} says so.
    *
+   * @param certificateUsers whether a client's certificate names its user (mqtt.tls)
    * @param sessions the permissions of every session the node holds
    * @throws AuthFileException when a file cannot be read or has a broken line
    * @throws io.simqtt.config.SettingsException when a plug-in cannot be loaded or the chain names
    *     one that does not exist
    */
-  public static AuthReloader start(AuthSettings settings, Authentication auth,
-      Supplier<Collection<Permissions>> sessions, String nodeId) throws AuthFileException {
+  public static AuthReloader start(AuthSettings settings, boolean certificateUsers,
+      Authentication auth, Supplier<Collection<Permissions>> sessions, String nodeId)
+      throws AuthFileException {
     AuthPlugins plugins = AuthPlugins.load(settings);
-    AuthRules rules = new AuthRules(settings, plugins);
+    AuthRules rules = new AuthRules(settings, plugins, certificateUsers);
     byte[] loaded = rules.fingerprint();
     AuthRules.Chain chain;
     try {

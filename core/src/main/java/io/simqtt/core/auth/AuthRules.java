@@ -18,6 +18,7 @@ import java.util.stream.Stream;
  * the same objects take their places in every chain read.
  */
 public final class AuthRules {
+  private final boolean certificateUsers;
   private final AuthSettings settings;
   private final AuthPlugins plugins;
 
@@ -25,7 +26,9 @@ public final class AuthRules {
   public record Chain(
       List<Authenticator> authenticators, List<Authorizer> authorizers, String summary) {}
 
-  public AuthRules(AuthSettings settings, AuthPlugins plugins) {
+  /** {@code certificateUsers}: a client's certificate names its user (mqtt.tls). */
+  public AuthRules(AuthSettings settings, AuthPlugins plugins, boolean certificateUsers) {
+    this.certificateUsers = certificateUsers;
     this.settings = settings;
     this.plugins = plugins;
   }
@@ -49,6 +52,11 @@ public final class AuthRules {
     List<Authenticator> authenticators = new ArrayList<>();
     List<Authorizer> authorizers = new ArrayList<>();
     List<String> parts = new ArrayList<>();
+    if (certificateUsers) {
+      // First: a valid certificate decides who the client is before any password is asked.
+      authenticators.add(new CertificateAuthenticator());
+      parts.add("user names from client certificates");
+    }
     for (String name : settings.effectiveChain()) {
       switch (name) {
         case AuthSettings.PASSWORD_FILE -> {

@@ -170,7 +170,7 @@ public final class Authentication implements AutoCloseable {
           ? AuthDecision.allow()
           : AuthDecision.notAuthorized("anonymous clients are not allowed");
     }
-    return chain.isEmpty() && allowAnonymous
+    return chain.stream().noneMatch(Authenticator::checksPasswords) && allowAnonymous
         ? AuthDecision.allow()
         : AuthDecision.badCredentials("no authenticator knows user " + attempt.userName());
   }

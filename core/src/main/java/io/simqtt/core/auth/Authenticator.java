@@ -24,6 +24,14 @@ public interface Authenticator extends AutoCloseable {
   AuthDecision authenticate(ConnectAttempt attempt);
 
   /**
+   * Whether this authenticator checks user names and passwords. While none in the chain does, a
+   * user name the chain leaves undecided is let in with allow-anonymous, as without any check.
+   */
+  default boolean checksPasswords() {
+    return true;
+  }
+
+  /**
    * Releases what the authenticator holds; the broker calls it once, when it no longer asks it
    * (the node stops; for the built-in files also when a reload replaced them).
    */

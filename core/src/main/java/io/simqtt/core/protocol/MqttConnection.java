@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.core.auth.Action;
@@ -61,8 +60,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private static final Logger LOG = LoggerFactory.getLogger(MqttConnection.class);
   /** Writes buffered before a flush even while a read batch or loop turn goes on. */
   private static final int FLUSH_EVERY = 256;
-  /** The listener's name as authenticators see it; one plain TCP listener for now. */
-  private static final String LISTENER = "tcp";
   /** How long a connection reads on after its last packet, waiting for the client to close. */
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
 
@@ -70,6 +67,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
 
   private final LoopConnections loop;
+  private final Listener listener;
   private final ProtocolContext context;
   private final PacketFramer framer;
   /** Bytes of an incomplete packet, between reads; null when none. */
@@ -119,8 +117,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private int unflushed;
   int rosterIndex = -1;
 
-  public MqttConnection(LoopConnections loop) {
+  public MqttConnection(LoopConnections loop, Listener listener) {
     this.loop = loop;
+    this.listener = listener;
     this.context = loop.context();
     this.framer = PacketFramer.forServer(context.settings().limits().maxConnectPacketSize());
   }
@@ -190,9 +189,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public String remoteAddress() {
-    return channel.remoteAddress() instanceof InetSocketAddress a
-        ? a.getHostString() + ":" + a.getPort()
-        : String.valueOf(channel.remoteAddress());
+    return ClientAddress.text(channel);
   }
 
   @Override
@@ -254,8 +251,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     channel.config().setAutoRead(true);
     last.addListener(
         f -> {
-          if (f.isSuccess() && channel instanceof DuplexChannel duplex) {
-            duplex.shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+          if (f.isSuccess()) {
+            listener.endOutput(channel);
           } else {
             channel.close();
           }
@@ -280,14 +277,14 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   void checkDeadline(long now) {
     if (lingering) {
       if (now - deadlineBase > LINGER_NANOS) {
-        LOG.debug("{}: not closed by the client after the last packet", channel.remoteAddress());
+        LOG.debug("{}: not closed by the client after the last packet", remoteAddress());
         abort();
       }
       return;
     }
     if (session == null) {
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
-        LOG.debug("{}: no CONNECT in time", channel.remoteAddress());
+        LOG.debug("{}: no CONNECT in time", remoteAddress());
         abort();
       }
       return;
@@ -317,6 +314,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     channel = ctx.channel();
     deadlineBase = System.nanoTime();
     loop.add(this);
+    listener.connectionOpened();
     context.metrics().connectionOpened();
     if (loop.heapGuardOn()) {
       // Admitted just before the guard turned on; before the first read is asked for.
@@ -328,6 +326,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   public void channelInactive(ChannelHandlerContext ctx) {
     loop.remove(this);
     releasePartial();
+    listener.connectionClosed();
     context.metrics().connectionClosed();
     detachSession();
   }
@@ -422,7 +421,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    LOG.debug("{}: connection error: {}", channel.remoteAddress(), cause.toString());
+    LOG.debug("{}: connection error: {}", ClientAddress.text(channel), cause.toString());
     ctx.close();
   }
 
@@ -444,8 +443,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       outboundAliases = new OutboundTopicAliases(aliasMaximum);
     }
     CompletableFuture<AuthVerdict> auth = context.auth().check(new ConnectAttempt(
-        t.clientId(), connect.userName(), connect.password(), null, LISTENER,
-        channel.remoteAddress() instanceof InetSocketAddress a ? a : null));
+        t.clientId(), listener.userName(channel, connect.userName()), connect.password(),
+        listener.certificateIdentity(channel), listener.name(),
+        ClientAddress.of(channel) instanceof InetSocketAddress a ? a : null));
     if (auth.isDone()) {
       authenticated(connect, auth.join());
       return;
@@ -615,7 +615,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void onDecodeFailure(DecodeFailure failure) {
     LOG.atDebug().addKeyValue("clientId", session == null ? null : terms.clientId())
         .addKeyValue("reason", "protocol_error")
-        .log("{}: {}", channel.remoteAddress(), failure.message());
+        .log("{}: {}", remoteAddress(), failure.message());
     context.metrics().protocolError();
     if (session != null) {
       // As a session task, so the DISCONNECT cannot overtake the CONNACK, which the session

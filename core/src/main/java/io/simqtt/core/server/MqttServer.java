@@ -3,6 +3,7 @@ package io.simqtt.core.server;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -11,40 +12,48 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.EventExecutor;
-import io.simqtt.config.ConnectionLimits;
-import io.simqtt.config.ListenerSettings;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.simqtt.config.LimitSettings;
+import io.simqtt.config.MqttListenerSettings;
+import io.simqtt.config.TlsSettings;
 import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.overload.HeapGuard;
 import io.simqtt.core.protocol.LoopConnections;
-import io.simqtt.core.protocol.MqttConnection;
 import io.simqtt.core.protocol.ProtocolContext;
-import java.net.InetSocketAddress;
 import java.util.IdentityHashMap;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The MQTT TCP listener, its event loops and the connections on each, and what keeps them from
- * taking more than the node can hold: each listener's {@link ConnectionGate} and the node's
- * {@link HeapGuard}, which this server watches the JVM for while it runs.
+ * The MQTT listeners, the event loops they share and the connections on each loop, and what
+ * keeps them from taking more than the node can hold: each listener's {@link ConnectionGate} and
+ * the node's {@link HeapGuard}, which this server watches the JVM for while it runs.
  */
 public final class MqttServer {
-  private final ProtocolContext context;
+  private static final Logger LOG = LoggerFactory.getLogger(MqttServer.class);
   private final HeapGuard heapGuard;
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Map<EventLoop, LoopConnections> connections = new IdentityHashMap<>();
   private final Transport transport = Transport.best();
+  private final List<MqttListener> listeners = new CopyOnWriteArrayList<>();
   private final List<ConnectionGate> gates = new CopyOnWriteArrayList<>();
   /** Stops watching the heap; null before the first bind. */
   private Runnable heapWatch;
-  private Channel serverChannel;
+  private final TlsSettings tls;
+  private final LimitSettings limits;
+  private ScheduledFuture<?> tlsReloads;
 
   public MqttServer(ProtocolContext context, HeapGuard heapGuard) {
-    this.context = context;
     this.heapGuard = heapGuard;
+    this.tls = context.settings().tls();
+    this.limits = context.settings().limits();
     this.bossGroup = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
     // One event loop per core: Netty's default of two per core only adds hand-offs here.
     this.workerGroup =
@@ -58,22 +67,20 @@ public final class MqttServer {
     heapGuard.onChange(() -> connections.values().forEach(LoopConnections::heapGuardChanged));
   }
 
-  /** Binds the TCP listener ({@code mqtt.tcp}); returns the bound address. */
-  public InetSocketAddress bind(ListenerSettings listener) throws InterruptedException {
-    return bind("tcp", listener, context.settings().tcpLimits());
-  }
-
   /**
-   * Binds a listener named {@code name} (in metrics) that admits what {@code limits} allow;
-   * returns the bound address. The first bind starts watching the heap for the guard.
+   * Binds a listener, which admits what its settings allow; returns it once it accepts
+   * connections. The first bind starts watching the heap for the guard.
+   *
+   * @throws UncheckedIOException when its port cannot be bound, naming the listener
    */
-  public synchronized InetSocketAddress bind(
-      String name, ListenerSettings listener, ConnectionLimits limits)
+  public synchronized MqttListener bind(MqttListenerSettings settings)
       throws InterruptedException {
     if (heapWatch == null && heapGuard.settings().enabled()) {
       heapWatch = heapGuard.watchJvm();
     }
-    ConnectionGate gate = new ConnectionGate(name, limits, heapGuard, System::nanoTime);
+    ConnectionGate gate =
+        new ConnectionGate(settings.name(), settings.admission(), heapGuard, System::nanoTime);
+    MqttListener listener = new MqttListener(settings, tls, limits);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
@@ -92,12 +99,39 @@ public final class MqttServer {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new MqttConnection(connections.get(ch.eventLoop())));
+                    listener.initChannel(ch, connections.get(ch.eventLoop()));
                   }
                 });
-    serverChannel = b.bind(listener.host(), listener.port()).sync().channel();
+    ChannelFuture bind = b.bind(settings.host(), settings.port()).await();
+    if (!bind.isSuccess()) {
+      Throwable cause = bind.cause();
+      throw new UncheckedIOException("mqtt.listeners." + settings.name() + " cannot listen on "
+          + settings.host() + ":" + settings.port() + ": " + cause.getMessage(),
+          cause instanceof IOException io ? io : new IOException(cause));
+    }
+    listener.bound(bind.channel());
+    listeners.add(listener);
     gates.add(gate);
-    return (InetSocketAddress) serverChannel.localAddress();
+    if (settings.type().tls() && tlsReloads == null && !tls.reloadInterval().isZero()) {
+      long every = tls.reloadInterval().toMillis();
+      tlsReloads = bossGroup.scheduleWithFixedDelay(
+          this::reloadTls, every, every, TimeUnit.MILLISECONDS);
+    }
+    return listener;
+  }
+
+  private void reloadTls() {
+    try {
+      listeners.forEach(MqttListener::reloadTlsIfChanged);
+    } catch (RuntimeException e) {
+      // A scheduled task that throws is never run again.
+      LOG.warn("checking the TLS files failed", e);
+    }
+  }
+
+  /** The bound listeners, in the order they were bound. */
+  public List<MqttListener> listeners() {
+    return List.copyOf(listeners);
   }
 
   /** Each bound listener's admission figures. */
@@ -106,10 +140,11 @@ public final class MqttServer {
   }
 
   /** Stops accepting new connections. */
-  public void closeListener() {
-    if (serverChannel != null) {
-      serverChannel.close().awaitUninterruptibly();
+  public void closeListeners() {
+    if (tlsReloads != null) {
+      tlsReloads.cancel(false);
     }
+    listeners.forEach(MqttListener::close);
   }
 
   /**

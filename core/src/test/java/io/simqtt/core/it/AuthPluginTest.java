@@ -95,7 +95,7 @@ class AuthPluginTest {
   @Test
   void aNameNoPluginHasIsAConfigErrorNamingTheChain() {
     Broker b = new Broker(SettingsLoader.fromString(
-        "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
+        "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n"
             + config("[client-id-prefx, password-file]")));
     try {
       SettingsException e = assertThrows(SettingsException.class, b::start);

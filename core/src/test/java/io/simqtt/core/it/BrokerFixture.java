@@ -13,7 +13,7 @@ public final class BrokerFixture implements AutoCloseable {
 
   /** Starts a broker with the defaults plus {@code hocon} (may be empty). */
   public static BrokerFixture start(String hocon) {
-    String conf = "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
+    String conf = "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
     Broker b = new Broker(SettingsLoader.fromString(conf));
     try {
       b.start();

@@ -75,7 +75,7 @@ class ConnectionLimitsTest {
 
   @Test
   void connectionsBeyondTheListenersCapAreClosedAtOnceAndCounted() throws Exception {
-    try (BrokerFixture f = BrokerFixture.start("mqtt.tcp.max-connections = 3\n")) {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.listeners.tcp.max-connections = 3\n")) {
       List<Mqtt5BlockingClient> clients = new ArrayList<>();
       try {
         for (int i = 0; i < 3; i++) {
@@ -106,7 +106,7 @@ class ConnectionLimitsTest {
   void aFloodOfConnectsFromOneAddressIsHeldToItsRateWhileOthersKeepWorking() throws Exception {
     int rate = 20;
     try (BrokerFixture f = BrokerFixture.start(
-            "mqtt.tcp.max-connection-rate-per-address = " + rate + "\n")) {
+            "mqtt.listeners.tcp.max-connection-rate-per-address = " + rate + "\n")) {
       Mqtt5BlockingClient subscriber = hiveConnected(f, "sub");
       Mqtt5BlockingClient publisher = hiveConnected(f, "pub");
       BlockingQueue<Mqtt5Publish> received = inbox(subscriber);

@@ -5,16 +5,8 @@ import static io.simqtt.core.it.HostileWire.assertServesRealClient;
 import static io.simqtt.core.it.RawClient.encode;
 import static io.simqtt.core.it.RawClient.hex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.AppenderBase;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.ResourceLeakDetector;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
@@ -24,7 +16,6 @@ import io.simqtt.core.codec.UserProperty;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -36,7 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * Seeded random hostile traffic: every connection sends a valid CONNECT, then valid packets mixed
@@ -59,55 +49,16 @@ class HostileFuzzTest {
   /** Error DISCONNECTs seen, to show the mutations reach the broker's error paths at all. */
   private static final AtomicInteger errorDisconnects = new AtomicInteger();
 
-  private ResourceLeakDetector.Level previousLevel;
-  private LeakAppender leaks;
-  private Logger leakLogger;
+  private LeakWatch leaks;
 
   @BeforeEach
   void paranoidLeakDetection() throws InterruptedException {
-    assertInstanceOf(
-        LoggerContext.class,
-        LoggerFactory.getILoggerFactory(),
-        "leak reports are caught through logback");
-    previousLevel = ResourceLeakDetector.getLevel();
-    ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
-    leakLogger = (Logger) LoggerFactory.getLogger(ResourceLeakDetector.class);
-    leaks = new LeakAppender();
-    leaks.setContext(leakLogger.getLoggerContext());
-    leaks.start();
-    leakLogger.addAppender(leaks);
-    // Proves the detector reports here at all: leak one buffer on purpose and wait for it.
-    leakOneBuffer();
-    collectLeaks(Duration.ofSeconds(10), true);
-    assertTrue(!leaks.reports.isEmpty(), "the leak detector did not report a deliberate leak");
-    leaks.reports.clear();
+    leaks = LeakWatch.start();
   }
 
   @AfterEach
   void restore() {
-    leakLogger.detachAppender(leaks);
-    leaks.stop();
-    ResourceLeakDetector.setLevel(previousLevel);
-  }
-
-  private static void leakOneBuffer() {
-    ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(16);
-    b.writeInt(42);
-    // dropped without release
-  }
-
-  /** GC and allocate until a report arrives ({@code untilOne}) or {@code time} passes. */
-  private void collectLeaks(Duration time, boolean untilOne) throws InterruptedException {
-    long deadline = System.nanoTime() + time.toNanos();
-    while (System.nanoTime() < deadline && !(untilOne && !leaks.reports.isEmpty())) {
-      System.gc();
-      Thread.sleep(50);
-      // Leaks are reported when the detector tracks a new buffer.
-      for (int i = 0; i < 50; i++) {
-        ByteBufAllocator.DEFAULT.directBuffer(8).release();
-        ByteBufAllocator.DEFAULT.heapBuffer(8).release();
-      }
-    }
+    leaks.close();
   }
 
   @Test
@@ -147,9 +98,10 @@ class HostileFuzzTest {
           0, f.broker().metrics()::currentConnections, Duration.ofSeconds(10),
           "current connections");
     }
-    collectLeaks(Duration.ofSeconds(2), false);
+
     assertEquals(
-        List.of(), leaks.reports, "Netty reported leaks (seed " + randomSeed + ")");
+        List.of(), leaks.reports(Duration.ofSeconds(2)),
+        "Netty reported leaks (seed " + randomSeed + ")");
   }
 
   /** Runs one connection; returns a description of what went wrong, or null. */
@@ -277,18 +229,5 @@ class HostileFuzzTest {
       }
     }
     return m;
-  }
-
-  /** Collects Netty's leak reports (logged at ERROR by ResourceLeakDetector). */
-  private static final class LeakAppender extends AppenderBase<ILoggingEvent> {
-    final List<String> reports = Collections.synchronizedList(new ArrayList<>());
-
-    @Override
-    protected void append(ILoggingEvent e) {
-      String msg = e.getFormattedMessage();
-      if (msg != null && msg.contains("LEAK")) {
-        reports.add(msg.length() > 2000 ? msg.substring(0, 2000) : msg);
-      }
-    }
   }
 }

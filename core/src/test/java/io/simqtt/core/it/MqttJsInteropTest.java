@@ -13,17 +13,20 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * MQTT.js, the library inside MQTTX, against the broker: interop/mqttjs/roundtrip.js publishes
- * at every QoS, retained, with MQTT 5 properties and a client topic alias, and checks what its
- * subscribers get. Needs node and `npm ci --prefix interop/mqttjs` (`.ci/run` does it); without
+ * MQTT.js, the library inside MQTTX, against the broker over TCP, WebSocket and secure WebSocket
+ * (a CA made at test time): interop/mqttjs/roundtrip.js publishes at every QoS, retained, with
+ * MQTT 5 properties and a client topic alias, and checks what its subscribers get. Needs node and `npm ci --prefix interop/mqttjs` (`.ci/run` does it); without
  * them the class fails, unless SIMQTT_SKIP_MQTTJS=1 says to skip it.
  */
 class MqttJsInteropTest {
   private static BrokerFixture f;
   private static Path script;
+  private static TestPki.Ca ca;
+  @TempDir static Path certs;
 
   @BeforeAll
   static void start() throws IOException {
@@ -37,7 +40,13 @@ class MqttJsInteropTest {
           "MQTT.js is not installed: run `npm ci --prefix interop/mqttjs` (needs node and npm)"
               + " or set SIMQTT_SKIP_MQTTJS=1 to skip");
     }
-    f = BrokerFixture.start();
+    ca = new TestPki(certs).ca("mqttjs");
+    TestPki.Issued server = ca.server("broker");
+    f = BrokerFixture.start(
+        "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
+            + server.key() + "\" }\n");
   }
 
   @AfterAll
@@ -47,12 +56,18 @@ class MqttJsInteropTest {
     }
   }
 
-  @ParameterizedTest(name = "protocol version {0}")
-  @ValueSource(ints = {4, 5})
-  void roundTrip(int protocolVersion) throws Exception {
-    String port = Integer.toString(f.port());
+  @ParameterizedTest(name = "{0}, protocol version {1}")
+  @CsvSource({"tcp, 4", "tcp, 5", "ws, 4", "ws, 5", "wss, 4", "wss, 5"})
+  void roundTrip(String listener, int protocolVersion) throws Exception {
+    int port = f.broker().listener(listener).address().getPort();
+    String target = switch (listener) {
+      case "ws" -> "ws://127.0.0.1:" + port + "/mqtt";
+      case "wss" -> "wss://localhost:" + port + "/mqtt";
+      default -> Integer.toString(port);
+    };
     Process node =
-        new ProcessBuilder("node", script.toString(), port, Integer.toString(protocolVersion))
+        new ProcessBuilder("node", script.toString(), target, Integer.toString(protocolVersion),
+            ca.cert().toString())
             .redirectErrorStream(true)
             .start();
     assertTrue(node.waitFor(20, TimeUnit.SECONDS), "roundtrip.js finished");

@@ -7,6 +7,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.simqtt.proto.admin.AdminServiceGrpc;
@@ -93,6 +94,13 @@ public final class AdminCli {
     @Option(names = "--json", description = "print the answer as JSON")
     boolean json;
 
+    @Option(names = "--tls", description = "call over TLS, trusting the system's CAs")
+    boolean tls;
+
+    @Option(names = "--ca", paramLabel = "FILE",
+        description = "call over TLS, trusting the CA certificates in this PEM file")
+    java.io.File ca;
+
     @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
     CommandLine.Model.CommandSpec spec;
 
@@ -110,9 +118,15 @@ public final class AdminCli {
         throw new CommandLine.ParameterException(spec.commandLine(),
             "--node must be host:port, not '" + node + "'");
       }
-      ManagedChannel ch = NettyChannelBuilder
-          .forAddress(node.substring(0, colon), Integer.parseInt(node.substring(colon + 1)))
-          .usePlaintext().build();
+      NettyChannelBuilder b = NettyChannelBuilder
+          .forAddress(node.substring(0, colon), Integer.parseInt(node.substring(colon + 1)));
+      if (tls || ca != null) {
+        b.sslContext(ca == null ? GrpcSslContexts.forClient().build()
+            : GrpcSslContexts.forClient().trustManager(ca).build());
+      } else {
+        b.usePlaintext();
+      }
+      ManagedChannel ch = b.build();
       try {
         AdminServiceBlockingStub stub = AdminServiceGrpc.newBlockingStub(ch)
             .withDeadlineAfter(10, TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package io.simqtt.peer.admin;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -50,7 +51,8 @@ public final class AdminServer implements AutoCloseable {
       cluster.addService(ServerInterceptors.intercept(
           new PeerAdminEndpoint(local), auth.serverInterceptor()));
     }
-    return new AdminServer(node.admin(), local, new Gather(node.nodeId(), peers, auth));
+    return new AdminServer(node.admin(), local,
+        new Gather(node.nodeId(), peers, auth, cluster == null ? null : cluster.linkTls()));
   }
 
   /** Binds the admin port; call once the broker has started. */
@@ -60,6 +62,10 @@ public final class AdminServer implements AutoCloseable {
             new InetSocketAddress(settings.listen().host(), settings.listen().port()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance());
+    if (settings.tls() != null) {
+      builder.sslContext(GrpcSslContexts.forServer(
+          settings.tls().certFile().toFile(), settings.tls().keyFile().toFile()).build());
+    }
     builder.addService(settings.token().isEmpty()
         ? admin.bindService()
         : ServerInterceptors.intercept(

@@ -5,7 +5,7 @@ import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.NettyChannelBuilder;
+import io.simqtt.peer.LinkTls;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.proto.admin.PeerAdminServiceGrpc;
 import io.simqtt.proto.admin.PeerAdminServiceGrpc.PeerAdminServiceFutureStub;
@@ -44,12 +44,11 @@ final class Gather implements AutoCloseable {
   /** The answers of the nodes that answered, and the ids of those that did not. */
   record Answers<T>(List<T> answers, List<String> missing) {}
 
-  Gather(String nodeId, List<PeerAddress> peers, PeerAuth auth) {
+  Gather(String nodeId, List<PeerAddress> peers, PeerAuth auth, LinkTls tls) {
     this.nodeId = nodeId;
     for (PeerAddress p : peers) {
       // Channels connect lazily and reconnect by themselves: a peer down now may answer later.
-      ManagedChannel ch = NettyChannelBuilder.forAddress(p.host(), p.port())
-          .usePlaintext()
+      ManagedChannel ch = LinkTls.channel(p, tls)
           .intercept(auth.clientInterceptor())
           .build();
       channels.put(p.id(), ch);

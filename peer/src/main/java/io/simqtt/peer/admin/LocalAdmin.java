@@ -1,6 +1,7 @@
 package io.simqtt.peer.admin;
 
 import io.simqtt.core.Broker;
+import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
@@ -18,6 +19,7 @@ import io.simqtt.proto.admin.GetClientResponse;
 import io.simqtt.proto.admin.KickClientRequest;
 import io.simqtt.proto.admin.KickClientResponse;
 import io.simqtt.proto.admin.LinkStatus;
+import io.simqtt.proto.admin.ListenerStatus;
 import io.simqtt.proto.admin.ListClientsRequest;
 import io.simqtt.proto.admin.ListClientsResponse;
 import io.simqtt.proto.admin.ListSubscriptionsRequest;
@@ -61,23 +63,43 @@ final class LocalAdmin {
     return broker;
   }
 
+  /** host:port of the first listener as configured, with the bound port; "" when none. */
+  private String firstListener() {
+    var listeners = broker.listeners();
+    if (listeners.isEmpty()) {
+      return "";
+    }
+    var l = listeners.get(0);
+    return l.settings().host() + ":" + l.address().getPort();
+  }
+
   NodeStatus status() {
     NodeStatus.Builder b = NodeStatus.newBuilder()
         .setNodeId(nodeId())
         .setVersion(version)
         .setIncarnation(cluster == null ? 0 : cluster.incarnation())
         .setUptimeSeconds((System.currentTimeMillis() - broker.startedAtMillis()) / 1000)
-        .setMqttAddress(broker.settings().mqtt().tcp().host() + ":"
-            + broker.mqttAddress().getPort())
+        .setMqttAddress(firstListener())
         .setConnections(broker.metrics().currentConnections())
         .setSessions(broker.sessions().size())
         .setSubscriptions(broker.localSubscriptionCount())
         .setRetainedMessages(broker.retained().size());
+    for (MqttListener l : broker.listeners()) {
+      ListenerStatus.Builder ls = ListenerStatus.newBuilder()
+          .setName(l.name())
+          .setType(l.settings().type().word())
+          .setUrl(l.url())
+          .setConnections(l.connections())
+          .setConnectionsOpened(l.connectionsAccepted());
+      l.handshakeFailures().forEach((r, n) -> ls.putTlsHandshakeFailures(r.label(), n));
+      b.addListeners(ls);
+    }
     if (cluster != null) {
       for (PeerLinkStats l : cluster.linkStats()) {
         b.addLinks(LinkStatus.newBuilder()
             .setPeerId(l.peerId())
             .setState(l.state())
+            .setMutualTls(cluster.linkTls() != null)
             .setRemoteRoutes(l.remoteRoutes())
             .setForwardsUnacked(l.unacked())
             .setForwardsSent(l.sent())

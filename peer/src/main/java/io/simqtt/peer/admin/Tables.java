@@ -5,6 +5,7 @@ import io.simqtt.proto.admin.ClusterStatus;
 import io.simqtt.proto.admin.GetClientResponse;
 import io.simqtt.proto.admin.KickClientResponse;
 import io.simqtt.proto.admin.LinkStatus;
+import io.simqtt.proto.admin.ListenerStatus;
 import io.simqtt.proto.admin.ListClientsResponse;
 import io.simqtt.proto.admin.ListRetainedResponse;
 import io.simqtt.proto.admin.ListSubscriptionsResponse;
@@ -26,17 +27,26 @@ final class Tables {
   static String status(ClusterStatus s) {
     Table t = new Table("NODE", "VERSION", "UPTIME_S", "MQTT", "CONNS", "SESSIONS", "SUBS",
         "RETAINED", "LINKS");
+    Table listeners = new Table("NODE", "LISTENER", "TYPE", "URL", "CONNS", "OPENED",
+        "TLS_FAILURES");
     for (NodeStatus n : s.getNodesList()) {
       List<String> links = new ArrayList<>();
       for (LinkStatus l : n.getLinksList()) {
         links.add(l.getPeerId() + ":" + l.getState() + "(routes " + l.getRemoteRoutes()
-            + ", unacked " + l.getForwardsUnacked() + ")");
+            + ", unacked " + l.getForwardsUnacked() + (l.getMutualTls() ? ", mTLS" : "") + ")");
       }
       t.row(n.getNodeId(), n.getVersion(), n.getUptimeSeconds(), n.getMqttAddress(),
           n.getConnections(), n.getSessions(), n.getSubscriptions(), n.getRetainedMessages(),
           links.isEmpty() ? "-" : String.join(" ", links));
+      for (ListenerStatus l : n.getListenersList()) {
+        List<String> failures = new ArrayList<>();
+        new java.util.TreeMap<>(l.getTlsHandshakeFailuresMap())
+            .forEach((reason, count) -> failures.add(reason + "=" + count));
+        listeners.row(n.getNodeId(), l.getName(), l.getType(), l.getUrl(), l.getConnections(),
+            l.getConnectionsOpened(), failures.isEmpty() ? "-" : String.join(" ", failures));
+      }
     }
-    return t + missing(s.getMissingNodesList());
+    return t + "\n" + listeners + missing(s.getMissingNodesList());
   }
 
   static String clients(ListClientsResponse r) {

@@ -5,6 +5,12 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import com.sun.net.httpserver.HttpsConfigurator;
+import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.simqtt.config.EndpointTls;
 import io.simqtt.config.ListenerSettings;
 import io.simqtt.core.Broker;
 import io.simqtt.core.metrics.BrokerMetrics;
@@ -32,6 +38,7 @@ public final class MetricsServer implements AutoCloseable {
   public MetricsServer(Broker broker, PeerCluster cluster, int readyMinPeers) {
     health = new HealthProbes(broker, cluster, readyMinPeers);
     registerBroker(broker);
+    registerListeners(broker);
     if (cluster != null) {
       registerPeers(cluster);
     }
@@ -39,13 +46,25 @@ public final class MetricsServer implements AutoCloseable {
   }
 
   public void start(ListenerSettings listen) throws IOException {
-    http = HTTPServer.builder()
+    start(listen, null);
+  }
+
+  /** Serves over HTTPS with {@code tls}'s certificate, or plain HTTP when it is null. */
+  public void start(ListenerSettings listen, EndpointTls tls) throws IOException {
+    HTTPServer.Builder b = HTTPServer.builder()
         .hostname(listen.host())
         .port(listen.port())
         .registry(registry)
         .registerHealthHandler(false)
-        .defaultHandler(health)
-        .buildAndStart();
+        .defaultHandler(health);
+    if (tls != null) {
+      SslContext ctx = SslContextBuilder
+          .forServer(tls.certFile().toFile(), tls.keyFile().toFile())
+          .sslProvider(SslProvider.JDK)
+          .build();
+      b.httpsConfigurator(new HttpsConfigurator(((JdkSslContext) ctx).context()));
+    }
+    http = b.buildAndStart();
   }
 
   /** From now on {@code /health/ready} answers 503: the node is about to close its listeners. */
@@ -117,9 +136,6 @@ public final class MetricsServer implements AutoCloseable {
 
   private void registerOverload(Broker broker) {
     BrokerMetrics m = broker.metrics();
-    gauge("simqtt_listener_connections", "Connections open on each MQTT listener",
-        c -> broker.listenerGates().forEach(g -> c.call(g.openConnections(), g.listener())),
-        "listener");
     counter("simqtt_connections_rejected",
         "Connections closed as they were accepted, before any byte was read, by listener and"
             + " reason (heap_guard, max_connections, address_rate, listener_rate)",
@@ -149,7 +165,33 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(broker.heapGuard().episodes()));
   }
 
+  private void registerListeners(Broker broker) {
+    gauge("simqtt_listener_connections", "Open connections, by listener and its type",
+        c -> broker.listeners().forEach(l -> c.call(l.connections(), l.name(),
+            l.settings().type().word())), "listener", "type");
+    counter("simqtt_listener_connections_opened", "Connections a listener accepted, by listener",
+        c -> broker.listeners().forEach(l -> c.call(l.connectionsAccepted(), l.name())),
+        "listener");
+    counter("simqtt_tls_handshake_failures",
+        "TLS handshakes that failed on a listener, by listener and reason (not_tls,"
+            + " no_client_certificate, certificate_expired, unknown_ca, no_common_parameters,"
+            + " refused_by_client, timeout, other)",
+        c -> broker.listeners().forEach(l -> l.handshakeFailures().forEach(
+            (reason, n) -> c.call(n, l.name(), reason.label()))), "listener", "reason");
+    counter("simqtt_tls_reloads", "Times a listener's TLS files changed and were read again",
+        c -> broker.listeners().forEach(l -> {
+          if (l.settings().type().tls()) {
+            c.call(l.tlsReloads(), l.name());
+          }
+        }), "listener");
+  }
+
   private void registerPeers(PeerCluster cluster) {
+    if (cluster.linkTls() != null) {
+      counter("simqtt_peer_tls_refused",
+          "Peer certificates refused on links because they do not chain to the cluster CA",
+          c -> c.call(cluster.linkTls().refusedCertificates()));
+    }
     gauge("simqtt_peer_link_up", "1 when both streams to the peer are up, by peer and state",
         c -> cluster.linkStats().forEach(
             l -> c.call("UP".equals(l.state()) ? 1 : 0, l.peerId(), l.state())),

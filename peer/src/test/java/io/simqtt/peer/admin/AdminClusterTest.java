@@ -68,7 +68,7 @@ class AdminClusterTest {
         }
       }
       var settings = SettingsLoader.fromString("node.id = n" + (i + 1) + "\n"
-          + "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"
+          + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"
           + "admin { port = 0, token = t }\nmetrics.enabled = false\n"
           + "cluster { secret = \"" + SECRET + "\", listen { host = \"127.0.0.1\", port = "
           + peerPorts[i] + " }, peers = [" + peers + "] }");

@@ -24,7 +24,7 @@ final class AdminTestNode implements AutoCloseable {
 
   AdminTestNode(String extraHocon) throws Exception {
     broker = new Broker(SettingsLoader.fromString(
-        "mqtt.tcp { host = \"127.0.0.1\", port = 0 }\n"
+        "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n"
             + "admin { port = 0, token = \"" + TOKEN + "\", read-only-token = \""
             + READ_ONLY_TOKEN + "\" }\n"
             + "metrics.port = 0\nmqtt.sys.interval = 0\n" + extraHocon));

@@ -1,0 +1,84 @@
+package io.simqtt.core.server.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
+import io.netty.util.NetUtil;
+import io.simqtt.core.protocol.ClientAddress;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Between the WebSocket codec and the MQTT connection: the payload of each binary frame (and of
+ * its continuations) goes on as bytes, so an MQTT packet may span frames and a frame may hold
+ * several packets, just as on TCP; each buffer the connection writes leaves as one binary frame.
+ * A text frame is not MQTT (MQTT 5, 6.0.0-1): the connection is closed with 1003. With {@code
+ * forwardedFor}, the upgrade request's X-Forwarded-For header names the client's address.
+ */
+public final class WebSocketFrames extends ChannelDuplexHandler {
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketFrames.class);
+
+  private final boolean forwardedFor;
+
+  public WebSocketFrames(boolean forwardedFor) {
+    this.forwardedFor = forwardedFor;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof BinaryWebSocketFrame || msg instanceof ContinuationWebSocketFrame) {
+      ctx.fireChannelRead(((WebSocketFrame) msg).content());
+    } else if (msg instanceof WebSocketFrame frame) {
+      // Close, ping and pong are the protocol handler's; anything else here is a text frame.
+      frame.release();
+      LOG.debug("{}: a WebSocket text frame, closing", ClientAddress.text(ctx.channel()));
+      ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INVALID_MESSAGE_TYPE))
+          .addListener(ChannelFutureListener.CLOSE);
+    } else {
+      ctx.fireChannelRead(msg);
+    }
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    ctx.write(msg instanceof ByteBuf b ? new BinaryWebSocketFrame(b) : msg, promise);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof HandshakeComplete done) {
+      ctx.pipeline().remove(HttpRefusal.class);
+      if (forwardedFor) {
+        InetSocketAddress client = firstForwarded(done.requestHeaders().get("X-Forwarded-For"));
+        if (client != null) {
+          ctx.channel().attr(ClientAddress.KEY).set(client);
+        }
+      }
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  /** The first (the client's) entry of an X-Forwarded-For list, if it is an IP address. */
+  static InetSocketAddress firstForwarded(String header) {
+    if (header == null) {
+      return null;
+    }
+    String first = header.split(",", 2)[0].trim();
+    if (first.startsWith("[") && first.contains("]")) {
+      first = first.substring(1, first.indexOf(']'));
+    }
+    // Only literal addresses: a name here would be resolved, blocking the event loop.
+    InetAddress address = NetUtil.createInetAddressFromIpAddressString(first);
+    return address == null ? null : new InetSocketAddress(address, 0);
+  }
+}
