@@ -24,6 +24,15 @@ public final class BrokerFixture implements AutoCloseable {
     return new BrokerFixture(b);
   }
 
+  /** A broker with the ws and wss listeners on as well, wss presenting {@code server}. */
+  public static BrokerFixture startWithWebSockets(TestPki.Issued server) {
+    return start(
+        "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
+            + server.key() + "\" }\n");
+  }
+
   public static BrokerFixture start() {
     return start("");
   }

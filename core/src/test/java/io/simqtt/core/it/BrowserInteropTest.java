@@ -60,11 +60,7 @@ class BrowserInteropTest {
     }
     TestPki.Issued server = new TestPki(dir).ca("browser").server("broker");
     serverKeyPin = spkiSha256(server.cert());
-    f = BrokerFixture.start(
-        "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
-            + server.key() + "\" }\n");
+    f = BrokerFixture.startWithWebSockets(server);
   }
 
   @AfterAll

@@ -42,11 +42,7 @@ class MqttJsInteropTest {
     }
     ca = new TestPki(certs).ca("mqttjs");
     TestPki.Issued server = ca.server("broker");
-    f = BrokerFixture.start(
-        "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
-            + server.key() + "\" }\n");
+    f = BrokerFixture.startWithWebSockets(server);
   }
 
   @AfterAll
