@@ -123,8 +123,9 @@ public final class AclFile implements Authorizer {
     String userName = client.userName();
     return (action, topic, qos, retain) -> {
       boolean subscription = action == Action.SUBSCRIBE;
-      int bits = own.bits(topic, subscription, clientId, userName)
-          | patterns.bits(topic, subscription, clientId, userName);
+      String[] levels = topic.split("/", -1);
+      int bits = own.bits(levels, subscription, clientId, userName)
+          | patterns.bits(levels, subscription, clientId, userName);
       if ((bits & AclTree.DENY) != 0) {
         return Access.DENY;
       }

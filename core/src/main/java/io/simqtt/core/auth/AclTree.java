@@ -57,13 +57,14 @@ final class AclTree {
   }
 
   /**
-   * The bits of the rules that match {@code topic}; with {@code subscription}, of the rules
-   * that cover every topic the filter {@code topic} can match (rule {@code a/#} covers
-   * subscription {@code a/+/b}; rule {@code a/+} does not cover {@code a/#}).
+   * The bits of the rules that match the topic split into {@code levels} (split once by the
+   * caller for every tree it asks); with {@code subscription}, of the rules that cover every
+   * topic the filter can match (rule {@code a/#} covers subscription {@code a/+/b}; rule
+   * {@code a/+} does not cover {@code a/#}).
    */
-  int bits(String topic, boolean subscription, String clientId, String userName) {
-    String[] levels = topic.split("/", -1);
-    return match(root, levels, 0, subscription, topic.startsWith("$"), clientId, userName);
+  int bits(String[] levels, boolean subscription, String clientId, String userName) {
+    boolean dollar = !levels[0].isEmpty() && levels[0].charAt(0) == '$';
+    return match(root, levels, 0, subscription, dollar, clientId, userName);
   }
 
   private static int match(Node n, String[] levels, int i, boolean subscription,
