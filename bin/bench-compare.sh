@@ -3,7 +3,7 @@
 # side-by-side table with the ratio si-mqtt / Mosquitto.
 #
 #   bin/bench-compare.sh [--quick] [--duration S] [--warmup S] [--only a,b,...] [--out DIR]
-#                        [--transport tcp|tls|ws]
+#                        [--transport tcp|tls|ws] [--auth none|password|acl]
 #
 #   --quick        a seconds-long smoke of every scenario (CI; no timing assertions)
 #   --duration S   measured seconds per run (default 10; quick: 1)
@@ -14,6 +14,10 @@
 #   --transport T  how clients reach both brokers: tcp (default), tls (TLS 1.3 with an EC P-256
 #                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt;
 #                  needs a Mosquitto whose websockets listener starts)
+#   --auth A       what both brokers check: none (default; anonymous clients), password (a
+#                  password file made by mosquitto_passwd, anonymous refused; every client
+#                  logs in as one user) or acl (the same, and a 1,000-rule ACL file that both
+#                  brokers read, its one matching rule last)
 #
 # Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (default: a node's, bin/node-env.sh;
 #                                e.g. a JFR recording:
@@ -33,6 +37,7 @@ WARMUP=""
 ONLY=""
 OUT=""
 TRANSPORT=tcp
+AUTH=none
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -41,7 +46,8 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --transport) TRANSPORT="$2"; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --auth) AUTH="$2"; shift ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -55,7 +61,11 @@ case "$TRANSPORT" in
   tcp | tls | ws) ;;
   *) echo "bench-compare: --transport must be tcp, tls or ws, not $TRANSPORT" >&2; exit 2 ;;
 esac
-OUT="${OUT:-$ROOT/bench/target/compare-$TRANSPORT-$(date +%Y%m%d-%H%M%S)}"
+case "$AUTH" in
+  none | password | acl) ;;
+  *) echo "bench-compare: --auth must be none, password or acl, not $AUTH" >&2; exit 2 ;;
+esac
+OUT="${OUT:-$ROOT/bench/target/compare-$TRANSPORT-$AUTH-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
@@ -73,6 +83,7 @@ if [[ $QUICK == 1 ]]; then
     "pairs-q1|-s pairs -q 1 -N 10 --count 50000"
     "shared-q1|-s shared -q 1 -P 8 -S 4 --count 50000"
     "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 10000 --count 20000"
+    "conn-rate|-s conn-storm --connections 500 --connect-rate 100000 --keep-alive 60"
     "conn-storm|-s conn-storm --connections 500 --connect-rate 2000 --warmup-connections 500"
   )
 else
@@ -86,6 +97,7 @@ else
     "pairs-q1|-s pairs -q 1 -N 10"
     "shared-q1|-s shared -q 1 -P 8 -S 4"
     "wildcard-q1|-s wildcard -q 1 -P 4 -S 100 --subscriptions 100000"
+    "conn-rate|-s conn-storm --connections 10000 --connect-rate 100000 --keep-alive 60 --warmup-connections 5000"
     "conn-storm|-s conn-storm --connections 19000 --connect-rate 5000 --warmup-connections 10000 --drain 30"
   )
 fi
@@ -142,9 +154,11 @@ pick_ports() { # sets MOSQ_PORT and SI_PORT, two different free ports
   while [[ "$SI_PORT" == "$MOSQ_PORT" ]]; do SI_PORT=$(free_port); done
 }
 
-# what the transport adds: to Mosquitto's listener, to si-mqtt's settings, to every load run
+# what the transport and --auth add: to Mosquitto's config, to si-mqtt's settings, to every
+# load run
 MOSQ_TRANSPORT=""
-LOAD_TRANSPORT=()
+MOSQ_AUTH="allow_anonymous true"
+LOAD_EXTRA=()
 SI_LISTENER=tcp
 case "$TRANSPORT" in
   tls)
@@ -155,7 +169,7 @@ case "$TRANSPORT" in
     chmod 0644 "$OUT/certs/server.pem" "$OUT/certs/server.key"
     MOSQ_TRANSPORT="certfile $OUT/certs/server.pem
 keyfile $OUT/certs/server.key"
-    LOAD_TRANSPORT=(--ca "$OUT/certs/ca.pem")
+    LOAD_EXTRA=(--ca "$OUT/certs/ca.pem")
     SI_LISTENER=tls
     export SIMQTT_MQTT__LISTENERS__TCP__ENABLED=false SIMQTT_MQTT__LISTENERS__TLS__ENABLED=true
     export SIMQTT_MQTT__TLS__CERT_FILE="$OUT/certs/server.pem"
@@ -163,19 +177,56 @@ keyfile $OUT/certs/server.key"
     ;;
   ws)
     MOSQ_TRANSPORT="protocol websockets"
-    LOAD_TRANSPORT=(--ws /mqtt)
+    LOAD_EXTRA=(--ws /mqtt)
     SI_LISTENER=ws
     export SIMQTT_MQTT__LISTENERS__TCP__ENABLED=false SIMQTT_MQTT__LISTENERS__WS__ENABLED=true
     ;;
 esac
 SI_LISTENER_ENV="SIMQTT_MQTT__LISTENERS__${SI_LISTENER^^}"
+if [[ "$AUTH" != none ]]; then
+  mkdir -p "$OUT/auth"
+  chmod 0755 "$OUT/auth" # Mosquitto started as root reads its files as the user mosquitto
+  rm -f "$OUT/auth/passwd"
+  mosquitto_passwd -c -b "$OUT/auth/passwd" bench bench-secret
+  chmod 0644 "$OUT/auth/passwd"
+  MOSQ_AUTH="allow_anonymous false
+password_file $OUT/auth/passwd"
+  export SIMQTT_MQTT__FEATURES__ALLOW_ANONYMOUS=false
+  export SIMQTT_MQTT__AUTH__PASSWORD_FILE="$OUT/auth/passwd"
+  LOAD_EXTRA+=(--username bench --password bench-secret)
+fi
+if [[ "$AUTH" == acl ]]; then
+  # 1,000 rules: 700 of the user's own and 299 patterns that match none of the load's topics,
+  # then the one that does (bench/<run>/...), last, so a broker that scans its rules in order
+  # reads all of them for each check
+  {
+    echo "user bench"
+    for i in $(seq 0 699); do
+      case $((i % 4)) in
+        0) echo "topic readwrite fleet/$i/#" ;;
+        1) echo "topic read fleet/+/sensor/$i" ;;
+        2) echo "topic write site/$i/+/cmd" ;;
+        3) echo "topic deny fleet/$i/secret/#" ;;
+      esac
+    done
+    for i in $(seq 0 298); do
+      if (( i % 2 == 0 )); then echo "pattern readwrite devices/%c/$i/#"
+      else echo "pattern read users/%u/inbox/$i"; fi
+    done
+    echo "pattern readwrite bench/#"
+  } > "$OUT/auth/acl"
+  chmod 0644 "$OUT/auth/acl"
+  MOSQ_AUTH="$MOSQ_AUTH
+acl_file $OUT/auth/acl"
+  export SIMQTT_MQTT__AUTH__ACL_FILE="$OUT/auth/acl"
+fi
 
 pick_ports
 cat > "$OUT/mosquitto.conf" <<EOF
 # written by bin/bench-compare.sh
 listener $MOSQ_PORT 127.0.0.1
 $MOSQ_TRANSPORT
-allow_anonymous true
+$MOSQ_AUTH
 persistence false
 max_queued_messages 1000000
 max_queued_bytes 0
@@ -235,7 +286,7 @@ start_brokers
   echo "mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1) pid $MOSQ_PID port $MOSQ_PORT"
   echo "si-mqtt: $SI_HOW pid $SI_PID port $SI_PORT opts $SI_OPTS"
   echo "pinning: broker ${PIN_BROKER[*]:-none}, load ${PIN_LOAD[*]:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick'); transport $TRANSPORT"
+  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick'); transport $TRANSPORT, auth $AUTH"
 } | tee "$OUT/machine.txt" >&2
 
 # ---------------------------------------------------------------- runs
@@ -246,7 +297,7 @@ run_one() { # name label port pid args...
   # shellcheck disable=SC2086 # LOAD_JAVA_OPTS is deliberately split
   line=$("${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
       --host 127.0.0.1 --port "$port" --broker-pid "$pid" --label "$label" \
-      --duration "$DURATION" --warmup "$WARMUP" --json-only "${LOAD_TRANSPORT[@]}" "$@" \
+      --duration "$DURATION" --warmup "$WARMUP" --json-only "${LOAD_EXTRA[@]}" "$@" \
       2>>"$OUT/load.log" | tail -1) || true
   wait_idle "$pid" "$label"
   if [[ "$line" != \{* ]]; then
@@ -260,7 +311,7 @@ run_one() { # name label port pid args...
     echo "bench-compare: $name on $label reported an error: $(jf "$line" error)" >&2
     FAILED=1
   fi
-  if [[ "$name" == conn-storm ]]; then
+  if [[ "$name" == conn-* ]]; then
     echo "  $name $label: $(jf "$line" connections) connections, $(jf "$line" connects_per_s) connects/s, RSS $(jf "$line" rss_bytes_per_conn) B/conn, marginal $(jf "$line" rss_marginal_bytes_per_conn) B/conn, failed $(jf "$line" failed_connections)" >&2
   else
     echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
@@ -298,7 +349,7 @@ warm_pass() {
       # shellcheck disable=SC2086
       "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
         --host 127.0.0.1 --port "$target" -s fan-in -q $q -P 8 --duration "$secs" --warmup 0 \
-        --json-only "${LOAD_TRANSPORT[@]}" >/dev/null 2>>"$OUT/load.log" || true
+        --json-only "${LOAD_EXTRA[@]}" >/dev/null 2>>"$OUT/load.log" || true
     done
   done
 }
@@ -336,7 +387,9 @@ fmt() { awk -v v="$1" 'BEGIN { if (v == "" || v + 0 < 0) print "-"; else if (v +
     m=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"mosquitto\"" "$RESULTS" | tail -1 || true)
     s=$(grep "\"run\":\"$name\",\"scenario\":[^,]*,\"broker\":\"si-mqtt\"" "$RESULTS" | tail -1 || true)
     [[ -z "$m$s" ]] && continue
-    if [[ "$name" == conn-storm ]]; then
+    if [[ "$name" == conn-rate ]]; then
+      metrics=(connections connects_per_s broker_cpu_us_per_connect failed_connections)
+    elif [[ "$name" == conn-storm ]]; then
       metrics=(connections connects_per_s rss_bytes_per_conn rss_marginal_bytes_per_conn failed_connections)
     else
       metrics=(msgs_per_s p50_us p99_us p999_us broker_cpu_us_per_msg lost dup)

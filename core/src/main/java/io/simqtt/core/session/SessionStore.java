@@ -1,0 +1,107 @@
+package io.simqtt.core.session;
+
+import java.util.function.Consumer;
+
+/**
+ * Where the persistent sessions of a node are kept beyond its heap, beside {@link
+ * io.simqtt.core.retain.RetainedStore}. {@link #MEMORY} keeps nothing (the default: one node in
+ * memory); a durable implementation writes to disk so sessions survive a restart, a kill -9 and a
+ * power cut.
+ *
+ * <p>Only sessions that outlive their connection (Session Expiry Interval above 0) are kept. A
+ * session writes its own changes, as tasks of itself, so the calls for one client id come in the
+ * order the session made them; implementations apply them in that order. Each QoS 1/2 message a
+ * session holds (queued or in flight) is an entry under a sequence number the session gives it,
+ * rising per session, so the entries read back in the session's order.
+ *
+ * <p>Durability is asked for with {@link #afterDurable}: its action runs once every write made
+ * before the call, on any thread, is as durable as the store's sync mode promises. A publisher's
+ * PUBACK or PUBREC is sent that way, after the sessions the message was queued for have written
+ * their entries, and so is an outbound QoS 2 PUBLISH after its packet id is written (so a restart
+ * resends it under the same id). Writes themselves never block the caller; an implementation
+ * batches them (group commit).
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface SessionStore {
+  /** Keeps nothing; every action runs at once. */
+  SessionStore MEMORY = new SessionStore() {
+    @Override
+    public void saveSession(String clientId, StoredSession session) {}
+
+    @Override
+    public void deleteSession(String clientId) {}
+
+    @Override
+    public void addMessage(String clientId, long seq, Delivery delivery) {}
+
+    @Override
+    public void markSent(String clientId, long seq, int packetId, boolean released) {}
+
+    @Override
+    public void removeMessage(String clientId, long seq) {}
+
+    @Override
+    public void addInboundQos2(String clientId, int packetId) {}
+
+    @Override
+    public void removeInboundQos2(String clientId, int packetId) {}
+
+    @Override
+    public void afterDurable(Runnable action) {
+      action.run();
+    }
+
+    @Override
+    public boolean isDurable() {
+      return false;
+    }
+
+    @Override
+    public void load(Consumer<StoredSession> sessions, Consumer<StoredMessage> messages) {}
+  };
+
+  /**
+   * The session's own part changed (subscriptions, expiry interval, will, when it went offline):
+   * replaces what was kept for it. Its messages and inbound QoS 2 ids are kept apart and stay.
+   */
+  void saveSession(String clientId, StoredSession session);
+
+  /** The session ended (expired, clean start, moved to another node): it and all it held go. */
+  void deleteSession(String clientId);
+
+  /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
+  void addMessage(String clientId, long seq, Delivery delivery);
+
+  /**
+   * Entry {@code seq} went out under {@code packetId}; {@code released}: for QoS 2, PUBREC came and
+   * PUBREL went, only PUBCOMP is awaited.
+   */
+  void markSent(String clientId, long seq, int packetId, boolean released);
+
+  /** Entry {@code seq} is done: acknowledged, expired, dropped, or given to another member. */
+  void removeMessage(String clientId, long seq);
+
+  /** An inbound QoS 2 message was accepted under {@code packetId} (PUBREC to go out). */
+  void addInboundQos2(String clientId, int packetId);
+
+  /** PUBREL for {@code packetId} arrived. */
+  void removeInboundQos2(String clientId, int packetId);
+
+  /**
+   * Runs {@code action} (on a thread of the store's; the action hands its work to where it
+   * belongs) once every write made before this call is durable; at once when the store keeps
+   * nothing.
+   */
+  void afterDurable(Runnable action);
+
+  /** Whether writes reach disk (false for {@link #MEMORY}). */
+  boolean isDurable();
+
+  /**
+   * Everything kept, for recovery before the listeners open: each session, then each message
+   * entry in (client id, seq) order. The inbound QoS 2 ids and the entries' sent state come with
+   * them.
+   */
+  void load(Consumer<StoredSession> sessions, Consumer<StoredMessage> messages);
+}

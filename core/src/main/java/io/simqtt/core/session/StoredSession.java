@@ -1,0 +1,28 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A persistent session's own part as a {@link SessionStore} keeps it; its messages are {@link
+ * StoredMessage}s.
+ *
+ * @param clientId the client id
+ * @param subscriptions filter to options (subscription identifiers included)
+ * @param expiryInterval Session Expiry Interval in seconds
+ * @param will the will of the last connection, or null
+ * @param offlineSinceMillis wall-clock time the last connection ended, or 0 while one is attached
+ *     (a restart counts expiry and the will delay from this)
+ * @param lastPacketId the packet id last given out
+ * @param inboundQos2 inbound QoS 2 packet ids awaiting PUBREL (filled in by {@link
+ *     SessionStore#load}; ignored by {@link SessionStore#saveSession}, which keeps them apart)
+ */
+public record StoredSession(
+    String clientId,
+    Map<String, SubscriptionOptions> subscriptions,
+    long expiryInterval,
+    Will will,
+    long offlineSinceMillis,
+    int lastPacketId,
+    Set<Integer> inboundQos2) {}
