@@ -35,7 +35,8 @@ final class TlsBinder {
     }
     boolean asUser = r.bool(P + "identity-as-user-name");
     TlsSettings tls = new TlsSettings(cert, key, keyPassword.isEmpty() ? null : keyPassword, ca,
-        protocols, ciphers, r.oneOf(P + "identity", TlsSettings.Identity.class), asUser, reload);
+        protocols, ciphers, r.oneOf(P + "identity", TlsSettings.Identity.class), asUser, reload,
+        r.oneOf(P + "provider", TlsSettings.Provider.class));
     for (MqttListenerSettings l : listeners) {
       if (!l.type().tls()) {
         continue;

@@ -16,6 +16,7 @@ import java.util.List;
  * @param identity what names a client by its certificate
  * @param identityAsUserName a client with a valid certificate connects as that identity's user
  * @param reloadInterval how often the files are checked for changes; zero = never
+ * @param provider which TLS implementation encrypts
  */
 public record TlsSettings(
     Path certFile,
@@ -26,7 +27,8 @@ public record TlsSettings(
     List<String> ciphers,
     Identity identity,
     boolean identityAsUserName,
-    Duration reloadInterval) {
+    Duration reloadInterval,
+    Provider provider) {
 
   /** What names a client by its certificate. */
   public enum Identity {
@@ -36,9 +38,19 @@ public record TlsSettings(
     SAN
   }
 
+  /** Which TLS implementation encrypts. */
+  public enum Provider {
+    /** OpenSSL (BoringSSL, from netty-tcnative) when it loads on this machine, else the JDK's. */
+    AUTO,
+    /** The JDK's own (JSSE). */
+    JDK,
+    /** BoringSSL through netty-tcnative; the node does not start where it does not load. */
+    OPENSSL
+  }
+
   /** No TLS listener: nothing to present. */
   public static final TlsSettings NONE = new TlsSettings(null, null, null, null,
-      List.of("TLSv1.3", "TLSv1.2"), List.of(), Identity.CN, false, Duration.ZERO);
+      List.of("TLSv1.3", "TLSv1.2"), List.of(), Identity.CN, false, Duration.ZERO, Provider.AUTO);
 
   public TlsSettings {
     protocols = List.copyOf(protocols);

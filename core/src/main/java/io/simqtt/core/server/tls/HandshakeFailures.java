@@ -106,8 +106,10 @@ public final class HandshakeFailures extends ChannelInboundHandlerAdapter {
       }
       text += " " + String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
     }
+    // JSSE's messages and BoringSSL's error names (mqtt.tls.provider) both
     if (text.contains("empty client certificate chain") || text.contains("null cert chain")
-        || text.contains("certificate_required")) {
+        || text.contains("certificate_required")
+        || text.contains("peer_did_not_return_a_certificate")) {
       return Reason.NO_CLIENT_CERTIFICATE;
     }
     if (text.contains("unable to find valid certification path")
@@ -116,10 +118,12 @@ public final class HandshakeFailures extends ChannelInboundHandlerAdapter {
     }
     if (text.contains("no cipher suites in common") || text.contains("protocol_version")
         || text.contains("no appropriate protocol") || text.contains("handshake_failure")
-        || text.contains("unsupported protocol")) {
+        || text.contains("unsupported protocol") || text.contains("unsupported_protocol")
+        || text.contains("no_shared_cipher")) {
       return Reason.NO_COMMON_PARAMETERS;
     }
-    if (text.contains("received fatal alert") || text.contains("bad_certificate")
+    if (text.contains("received fatal alert") || text.contains("tlsv1_alert_")
+        || text.contains("bad_certificate")
         || text.contains("certificate_unknown")) {
       return Reason.REFUSED_BY_CLIENT;
     }

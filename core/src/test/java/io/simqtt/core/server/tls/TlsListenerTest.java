@@ -40,6 +40,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -47,21 +48,36 @@ import org.slf4j.LoggerFactory;
  * MQTT over TLS with a CA made at test time: HiveMQ and Paho connect; a client certificate's CN
  * becomes the user name; certificates from another CA, expired ones and none at all are refused
  * where the listener requires one, each with a log line naming why; a renewed certificate is
- * served without a restart.
+ * served without a restart. All of it with each TLS provider.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TlsListenerTest {
-  @TempDir static Path dir;
-  private static Ca ca;
-  private static Issued server;
-  private static Path serverCert;
-  private static Path serverKey;
-  private static BrokerFixture f;
+  private Path dir;
+  private Ca ca;
+  private Issued server;
+  private Path serverCert;
+  private Path serverKey;
+  private BrokerFixture f;
+
+  /** mqtt.tls.provider: OpenSSL (BoringSSL) where netty-tcnative loads, as where we build. */
+  String provider() {
+    return "auto";
+  }
+
+  /** The same tests with the JDK's TLS. */
+  static class WithJdkProvider extends TlsListenerTest {
+    @Override
+    String provider() {
+      return "jdk";
+    }
+  }
 
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private final Logger failureLog = (Logger) LoggerFactory.getLogger(HandshakeFailures.class);
 
   @BeforeAll
-  static void start() throws Exception {
+  void start(@TempDir Path tmp) throws Exception {
+    dir = tmp;
     TestPki pki = new TestPki(dir);
     ca = pki.ca("good");
     server = ca.server("broker");
@@ -76,14 +92,14 @@ class TlsListenerTest {
             + " client-auth = required }\n"
             + "mqtt.tls { cert-file = \"" + serverCert + "\", key-file = \"" + serverKey + "\","
             + " ca-file = \"" + ca.cert() + "\", identity-as-user-name = true,"
-            + " reload-interval = 100ms }\n"
+            + " reload-interval = 100ms, provider = " + provider() + " }\n"
             + "mqtt.auth { password-file = \"" + dir.resolve("passwd") + "\","
             + " acl-file = \"" + dir.resolve("acl") + "\", failure-delay = 0s }\n"
             + "mqtt.features.allow-anonymous = true\n");
   }
 
   @AfterAll
-  static void stop() {
+  void stop() {
     if (f != null) {
       f.close();
     }
@@ -100,11 +116,11 @@ class TlsListenerTest {
     failureLog.detachAppender(logs);
   }
 
-  private static int port(String listener) {
+  private int port(String listener) {
     return f.broker().listener(listener).address().getPort();
   }
 
-  private static Mqtt5BlockingClient hive(String listener, String id, Path trusted, Issued client)
+  private Mqtt5BlockingClient hive(String listener, String id, Path trusted, Issued client)
       throws Exception {
     MqttClientSslConfig ssl = MqttClientSslConfig.builder()
         .trustManagerFactory(TestPki.trust(trusted))
