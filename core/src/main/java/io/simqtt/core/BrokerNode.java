@@ -116,6 +116,15 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
+  public void expectRedirectsSince(long apartSince) {
+    for (Session s : sessions.all()) {
+      if (s.ownedSince() >= apartSince && !s.isEnded()) {
+        s.execute(s::expectRedirects);
+      }
+    }
+  }
+
+  @Override
   public void resolveOwner(String clientId, long theirStamp, String theirNode) {
     Session s = sessions.get(clientId);
     if (s == null || s.isMoved()) {

@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import io.simqtt.core.cluster.LocalNode;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,11 +20,14 @@ final class InboundStreams {
   private final OutboundLinks links;
   private final RemoteRoutes routes;
   private final HandOvers handOvers;
+  private final LocalNode node;
   private final Scheduler timer;
   private final Duration deadAfter;
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
   /** Per peer whose stream into this node is gone: since when ({@link Scheduler#nanoTime}). */
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
+  /** The same moments as stamps of the node's clock, which session claims are stamped by. */
+  private final Map<String, Long> apartSince = new ConcurrentHashMap<>();
   /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
   private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
@@ -33,11 +37,13 @@ final class InboundStreams {
       OutboundLinks links,
       RemoteRoutes routes,
       HandOvers handOvers,
+      LocalNode node,
       Scheduler timer,
       Duration deadAfter) {
     this.links = links;
     this.routes = routes;
     this.handOvers = handOvers;
+    this.node = node;
     this.timer = timer;
     this.deadAfter = deadAfter;
   }
@@ -67,6 +73,9 @@ final class InboundStreams {
     }
     links.get(peerId).peerIsListening();
     downSince.remove(peerId);
+    // Before the first frame of the stream is handled: the peer's copies arrive on it.
+    Long apart = apartSince.remove(peerId);
+    node.expectRedirectsSince(apart == null ? 0 : apart);
     InboundLink previous = inbound.put(peerId, link);
     if (previous != null && previous != link) {
       previous.close();
@@ -86,6 +95,7 @@ final class InboundStreams {
       return;
     }
     downSince.put(peerId, timer.nanoTime());
+    apartSince.put(peerId, node.clock().now());
     // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
     // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.
     routes.withdraw(peerId, f -> f.startsWith(SHARE_PREFIX));

@@ -114,7 +114,7 @@ public final class PeerCluster implements Cluster {
     claims = new ClaimBook(node, links, timer, timing.claimTimeout(), timing.handOverTimeout());
     HandOvers handOvers = new HandOvers(timer, timing.handOverTimeout());
     remoteRoutes = new RemoteRoutes(node);
-    inbound = new InboundStreams(links, remoteRoutes, handOvers, timer, timing.deadAfter());
+    inbound = new InboundStreams(links, remoteRoutes, handOvers, node, timer, timing.deadAfter());
     long silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     InboundLink.Context context =
         new InboundLink.Context(

@@ -62,6 +62,15 @@ public interface LocalNode {
   void forEachOwnedSession(BiConsumer<String, Long> owned);
 
   /**
+   * A peer is heard from again after being apart from this node since {@code apartSince} (a
+   * stamp of {@link #clock}; 0 when never heard from before): a session this node got since then
+   * may be held by that peer too, until the lists of owned sessions settle it, and the peer may
+   * send copies of one message both by route and by redirect. Each such session drops second
+   * copies for the redirect time, starting before anything the peer sends now is handled.
+   */
+  void expectRedirectsSince(long apartSince);
+
+  /**
    * Node {@code theirNode} holds {@code clientId} too, since {@code theirStamp}: if this node's
    * session is the older one it yields (its connection gets 0x8E and what it held goes to that
    * node); otherwise this node's session keeps the client and, for the redirect time, drops
