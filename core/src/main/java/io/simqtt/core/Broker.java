@@ -29,6 +29,7 @@ import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -160,6 +161,22 @@ public final class Broker implements AutoCloseable {
    * new rules once the answer is there; a broken file keeps the rules in force and the answer
    * says file, line and what is wrong. {@code trigger} names the cause in the log.
    */
+  /**
+   * Reads the TLS files of every TLS listener again (SIGHUP and the admin API's reload, beside
+   * {@link #reloadAuth}); returns, per listener whose files do not load, what is wrong (they keep
+   * their previous ones). Empty when all serve, or there is no TLS listener.
+   */
+  public List<String> reloadTls() {
+    List<String> problems = new ArrayList<>();
+    for (MqttListener l : listeners()) {
+      String problem = l.reloadTls();
+      if (problem != null) {
+        problems.add("listener " + l.name() + ": " + problem);
+      }
+    }
+    return problems;
+  }
+
   public CompletableFuture<AuthReload> reloadAuth(String trigger) {
     AuthReloader r = authReloader;
     return r == null

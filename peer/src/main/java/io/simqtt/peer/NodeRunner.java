@@ -40,8 +40,11 @@ final class NodeRunner {
             ? new MetricsServer(broker, cluster, settings.metrics().readyMinPeers())
             : null;
     StopSignals.install(stopRequested::countDown);
-    // Hands off at once: the reload runs on the broker's reload thread and logs its outcome.
-    ReloadSignal.install(() -> broker.reloadAuth("SIGHUP"));
+    // The auth reload runs on the broker's reload thread; both log their outcome.
+    ReloadSignal.install(() -> {
+      broker.reloadTls();
+      broker.reloadAuth("SIGHUP");
+    });
     // Covers exits the signal handlers do not see (System.exit elsewhere, -Xrs).
     Runtime.getRuntime().addShutdownHook(
         new Thread(() -> stop(broker, admin, metrics), "simqtt-shutdown"));

@@ -113,6 +113,14 @@ public final class MqttListener implements Listener {
     }
   }
 
+  /**
+   * Reads this listener's TLS files again, changed or not: null when they serve (or the listener
+   * has no TLS), else what is wrong (the previous ones stay).
+   */
+  public String reloadTls() {
+    return tls == null ? null : tls.reload();
+  }
+
   void bound(Channel serverChannel) {
     this.serverChannel = serverChannel;
   }

@@ -315,8 +315,9 @@ public final class AdminCli {
   }
 
   @Command(name = "reload",
-      description = "Every node re-reads its password and ACL files (as on SIGHUP); exit 1 when"
-          + " one kept its previous rules (broken file) or did not answer.")
+      description = "Every node re-reads its password and ACL files and its TLS certificate"
+          + " files (as on SIGHUP); exit 1 when one kept its previous rules or certificate (a"
+          + " broken file) or did not answer.")
   static final class Reload implements Callable<Integer> {
     @Mixin Connection c;
 
@@ -324,7 +325,9 @@ public final class AdminCli {
     public Integer call() throws Exception {
       return c.call(s -> s.reload(ReloadRequest.getDefaultInstance()), Tables::reload,
           r -> r.getMissingNodesCount() == 0
-              && r.getNodesList().stream().allMatch(NodeReload::getReloaded) ? 0 : EXIT_FAILED);
+              && r.getNodesList().stream()
+                  .allMatch(n -> n.getReloaded() && n.getTlsProblemsCount() == 0)
+              ? 0 : EXIT_FAILED);
     }
   }
 }

@@ -150,13 +150,18 @@ final class LocalAdmin {
         : GetClientResponse.newBuilder().setFound(true).setClient(client(i)).build());
   }
 
-  /** Re-reads this node's password and ACL files; {@code trigger} is for the log. */
+  /**
+   * Re-reads this node's password and ACL files and its listeners' TLS files; {@code trigger} is
+   * for the log.
+   */
   CompletableFuture<NodeReload> reload(String trigger) {
+    List<String> tlsProblems = broker.reloadTls();
     return broker.reloadAuth(trigger).thenApply(r -> NodeReload.newBuilder()
         .setNodeId(nodeId())
         .setReloaded(r.reloaded())
         .setMessage(r.message())
         .setClientsUpdated(r.clientsUpdated())
+        .addAllTlsProblems(tlsProblems)
         .build());
   }
 

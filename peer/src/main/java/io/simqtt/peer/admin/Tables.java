@@ -143,6 +143,9 @@ final class Tables {
     for (NodeReload n : r.getNodesList()) {
       t.row(n.getNodeId(), n.getReloaded() ? "yes" : "NO (previous rules stay)",
           n.getClientsUpdated(), n.getMessage());
+      for (String problem : n.getTlsProblemsList()) {
+        t.row(n.getNodeId(), "TLS: NO (previous certificate stays)", "", problem);
+      }
     }
     return t + missing(r.getMissingNodesList());
   }

@@ -37,7 +37,7 @@ public final class ServerTls {
   private final AtomicLong reloads = new AtomicLong();
   private final AtomicLong reloadFailures = new AtomicLong();
   private volatile SslContext context;
-  /** The files as last read (size and modification time each); touched by the checker only. */
+  /** The files as last read (size and modification time each); guarded by this. */
   private List<Object> stamp;
 
   /**
@@ -99,23 +99,40 @@ public final class ServerTls {
     return context.newHandler(alloc);
   }
 
-  /** Rebuilds the context if a file changed since the last look; returns whether it did. */
-  public boolean reloadIfChanged() {
+  /**
+   * Rebuilds the context if a file changed since the last look (the acceptor's periodic check);
+   * returns whether it did.
+   */
+  public synchronized boolean reloadIfChanged() {
     List<Object> now = stamp();
     if (now.equals(stamp)) {
       return false;
     }
     stamp = now;
+    return rebuild("changed") == null;
+  }
+
+  /**
+   * Reads the files again whether they changed or not (SIGHUP, the admin API's reload): null when
+   * new connections get them, else what is wrong, and the previous ones stay.
+   */
+  public synchronized String reload() {
+    stamp = stamp();
+    return rebuild("were read again");
+  }
+
+  private String rebuild(String what) {
     try {
       context = build();
       reloads.incrementAndGet();
-      LOG.info("listener {}: TLS certificate files changed, new connections use them", listener);
-      return true;
+      LOG.info("listener {}: TLS certificate files {}, new connections use them", listener, what);
+      return null;
     } catch (SSLException | RuntimeException e) {
       reloadFailures.incrementAndGet();
-      LOG.warn("listener {}: TLS certificate files changed but do not load, keeping the previous"
-          + " ones: {}", listener, rootMessage(e));
-      return false;
+      String problem = rootMessage(e);
+      LOG.warn("listener {}: TLS certificate files {} but do not load, keeping the previous"
+          + " ones: {}", listener, what, problem);
+      return problem;
     }
   }
 
