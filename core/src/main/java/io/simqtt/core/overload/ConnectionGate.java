@@ -8,6 +8,7 @@ import io.simqtt.config.ConnectionLimits;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;
 
@@ -43,6 +44,7 @@ public final class ConnectionGate extends ChannelInboundHandlerAdapter {
   private final TokenBucket listenerRate;
   private final AddressRates addressRates;
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicLong admitted = new AtomicLong();
   private final AtomicLongArray rejected = new AtomicLongArray(REASONS.length);
   /** One listener object for every connection's close: nothing allocated per connection. */
   private final ChannelFutureListener onClose = f -> open.decrementAndGet();
@@ -68,6 +70,7 @@ public final class ConnectionGate extends ChannelInboundHandlerAdapter {
     Reason refused = admit(child);
     if (refused == null) {
       open.incrementAndGet();
+      admitted.incrementAndGet();
       child.closeFuture().addListener(onClose);
       ctx.fireChannelRead(child);
     } else {
@@ -105,9 +108,14 @@ public final class ConnectionGate extends ChannelInboundHandlerAdapter {
     return listener;
   }
 
-  /** Connections open on this listener now. */
+  /** Connections open on this listener now: admitted and not closed yet. */
   public int openConnections() {
     return open.get();
+  }
+
+  /** Connections admitted since the start. */
+  public long admitted() {
+    return admitted.get();
   }
 
   /** Connections refused so far for {@code reason}. */

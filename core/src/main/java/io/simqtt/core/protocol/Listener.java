@@ -3,20 +3,14 @@ package io.simqtt.core.protocol;
 import io.netty.channel.Channel;
 
 /**
- * What a connection needs from the listener that accepted it: the name authenticators see, a
- * count of its connections, and the transport's way to end the output after the server's last
+ * What a connection needs from the listener that accepted it: the name authenticators see and
+ * the transport's way to end the output after the server's last
  * packet. One per listener, shared by its connections.
  */
 public interface Listener {
 
   /** The listener's name in the config (mqtt.listeners.NAME). */
   String name();
-
-  /** A connection of this listener opened; called once per connection on its event loop. */
-  void connectionOpened();
-
-  /** That connection closed. */
-  void connectionClosed();
 
   /**
    * Ends the output once the server's last packet is written, the way the transport closes (a

@@ -314,7 +314,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     channel = ctx.channel();
     deadlineBase = System.nanoTime();
     loop.add(this);
-    listener.connectionOpened();
     context.metrics().connectionOpened();
     if (loop.heapGuardOn()) {
       // Admitted just before the guard turned on; before the first read is asked for.
@@ -326,7 +325,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   public void channelInactive(ChannelHandlerContext ctx) {
     loop.remove(this);
     releasePartial();
-    listener.connectionClosed();
     context.metrics().connectionClosed();
     detachSession();
   }

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.simqtt.config.LimitSettings;
 import io.simqtt.config.MqttListenerSettings;
 import io.simqtt.config.TlsSettings;
+import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.protocol.Listener;
 import io.simqtt.core.protocol.LoopConnections;
 import io.simqtt.core.protocol.MqttConnection;
@@ -25,7 +26,6 @@ import io.simqtt.core.server.ws.HttpRefusal;
 import io.simqtt.core.server.ws.WebSocketFrames;
 import java.net.InetSocketAddress;
 import java.util.Map;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One bound MQTT listener: its settings, its server socket and the count of its connections.
@@ -45,8 +45,8 @@ public final class MqttListener implements Listener {
   private final HandshakeFailures handshakeFailures;
   /** Null unless the listener speaks WebSocket. */
   private final WebSocketServerProtocolConfig webSocket;
-  private final LongAdder opened = new LongAdder();
-  private final LongAdder closed = new LongAdder();
+  /** What admits this listener's connections, and counts them. */
+  private final ConnectionGate gate;
   private volatile Channel serverChannel;
 
   /**
@@ -54,7 +54,12 @@ public final class MqttListener implements Listener {
    *
    * @throws java.io.UncheckedIOException when they do not load
    */
-  MqttListener(MqttListenerSettings settings, TlsSettings tlsSettings, LimitSettings limits) {
+  MqttListener(
+      MqttListenerSettings settings,
+      TlsSettings tlsSettings,
+      LimitSettings limits,
+      ConnectionGate gate) {
+    this.gate = gate;
     this.settings = settings;
     this.tlsSettings = tlsSettings;
     this.tls = settings.type().tls() ? new ServerTls(settings, tlsSettings) : null;
@@ -148,22 +153,12 @@ public final class MqttListener implements Listener {
 
   /** Connections open on this listener now. */
   public long connections() {
-    return opened.sum() - closed.sum();
+    return gate.openConnections();
   }
 
   /** Connections this listener has accepted since the start. */
   public long connectionsAccepted() {
-    return opened.sum();
-  }
-
-  @Override
-  public void connectionOpened() {
-    opened.increment();
-  }
-
-  @Override
-  public void connectionClosed() {
-    closed.increment();
+    return gate.admitted();
   }
 
   /** TLS handshakes that failed, by reason; empty for a listener without TLS. */

@@ -80,7 +80,7 @@ public final class MqttServer {
     }
     ConnectionGate gate =
         new ConnectionGate(settings.name(), settings.admission(), heapGuard, System::nanoTime);
-    MqttListener listener = new MqttListener(settings, tls, limits);
+    MqttListener listener = new MqttListener(settings, tls, limits, gate);
     ServerBootstrap b =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
