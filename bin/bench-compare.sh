@@ -12,8 +12,7 @@
 #   --out DIR      where results.jsonl, table.txt and the broker logs go
 #                  (default bench/target/compare-<timestamp>)
 #   --transport T  how clients reach both brokers: tcp (default), tls (TLS 1.3 with an EC P-256
-#                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt;
-#                  needs a Mosquitto whose websockets listener starts)
+#                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt)
 #   --auth A       what both brokers check: none (default; anonymous clients), password (a
 #                  password file made by mosquitto_passwd, anonymous refused; every client
 #                  logs in as one user) or acl (the same, and a 1,000-rule ACL file that both
@@ -176,7 +175,10 @@ keyfile $OUT/certs/server.key"
     export SIMQTT_MQTT__TLS__KEY_FILE="$OUT/certs/server.key"
     ;;
   ws)
-    MOSQ_TRANSPORT="protocol websockets"
+    # Mosquitto 2.0.11 exits ("Unable to start any listening sockets") when its only listener is
+    # a websockets one: a plain listener beside it, which no client uses, lets it start.
+    MOSQ_TRANSPORT="protocol websockets
+listener $(free_port) 127.0.0.1"
     LOAD_EXTRA=(--ws /mqtt)
     SI_LISTENER=ws
     export SIMQTT_MQTT__LISTENERS__TCP__ENABLED=false SIMQTT_MQTT__LISTENERS__WS__ENABLED=true
@@ -272,7 +274,7 @@ restart_brokers() {
   stop_pid "$MOSQ_PID"
   stop_pid "$SI_PID"
   pick_ports
-  sed -i "s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
+  sed -i "0,/^listener /s/^listener .*/listener $MOSQ_PORT 127.0.0.1/" "$OUT/mosquitto.conf"
   export "${SI_LISTENER_ENV}__PORT=$SI_PORT"
   start_brokers
   echo "restarted: mosquitto pid $MOSQ_PID port $MOSQ_PORT, si-mqtt pid $SI_PID port $SI_PORT" >&2
