@@ -23,7 +23,9 @@ import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.Session;
+import io.simqtt.core.session.SessionRecovery;
 import io.simqtt.core.session.SessionRegistry;
+import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
@@ -59,6 +61,7 @@ public final class Broker implements AutoCloseable {
   private final Authentication auth;
   private volatile AuthReloader authReloader;
   private final HeapGuard heapGuard;
+  private final SessionStore sessionStore;
   private SysTopicsPublisher sysTopics;
   private ScheduledExecutorService retainedSweeper;
   private volatile long startedAtMillis;
@@ -71,8 +74,18 @@ public final class Broker implements AutoCloseable {
 
   /** A member of {@code cluster}, which the broker starts and stops with itself. */
   public Broker(NodeSettings settings, Cluster cluster) {
+    this(settings, cluster, SessionStore.MEMORY);
+  }
+
+  /**
+   * A member of {@code cluster} whose persistent sessions are kept in {@code sessionStore} too
+   * ({@link SessionStore#MEMORY}: only in the heap) and recovered from it at {@link #start}. The
+   * caller opens and closes the store.
+   */
+  public Broker(NodeSettings settings, Cluster cluster, SessionStore sessionStore) {
     this.settings = settings;
     this.cluster = cluster;
+    this.sessionStore = sessionStore;
     var mqtt = settings.mqtt();
     this.retained = new MemoryRetainedStore(mqtt.retained(), System::currentTimeMillis, metrics);
     this.sessions =
@@ -83,7 +96,8 @@ public final class Broker implements AutoCloseable {
             this::publishWill,
             this::redeliverShared,
             cluster,
-            settings.cluster().timing().redirectTime().toMillis());
+            settings.cluster().timing().redirectTime().toMillis(),
+            sessionStore);
     this.router =
         new MessageRouter(
             settings.nodeId(),
@@ -116,8 +130,8 @@ public final class Broker implements AutoCloseable {
   }
 
   /**
-   * Loads the auth plug-ins, reads the password and ACL files, binds the listeners; returns once
-   * they accept connections.
+   * Loads the auth plug-ins, reads the password and ACL files, recovers the sessions the store
+   * kept, starts the cluster, binds the listeners; returns once they accept connections.
    *
    * @throws UncheckedIOException when one of those files cannot be read or has a broken line
    * @throws io.simqtt.config.SettingsException when a plug-in cannot be loaded or the chain names
@@ -141,6 +155,10 @@ public final class Broker implements AutoCloseable {
             });
     retainedSweeper.scheduleWithFixedDelay(
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    if (sessionStore.isDurable()) {
+      // Before any peer or client can ask for a session that is not back yet.
+      SessionRecovery.run(sessionStore, sessions, server.loops());
+    }
     cluster.start(node);
     for (MqttListenerSettings listener : settings.mqtt().listeners()) {
       MqttListener bound = server.bind(listener);

@@ -32,6 +32,7 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.overload.InboundRate;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.Session;
@@ -92,6 +93,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private volatile boolean willOnClose = true;
   /** Reading stopped until a peer link this client publishes into has room again. */
   private boolean paced;
+  /**
+   * Durable mode only, made on the first QoS 1/2 publish: acknowledgements waiting for their
+   * messages to be durable, in publish order.
+   */
+  private PublishAcks acks;
+  /** Reading stopped: as many acknowledgements wait as the server's Receive Maximum allows. */
+  private boolean acksFull;
   /** The client's rate limits; null when none are set or before CONNECT is accepted. */
   private InboundRate rate;
   /**
@@ -477,7 +485,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (lingering) {
       return;
     }
-    boolean read = heldDuringConnect == null && !paced && !throttled && !loop.heapGuardOn();
+    boolean read =
+        heldDuringConnect == null && !paced && !acksFull && !throttled && !loop.heapGuardOn();
     ChannelConfig config = channel.config();
     if (config.isAutoRead() != read) {
       config.setAutoRead(read);
@@ -714,7 +723,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       switch (session.admitQos2(p.packetId(), context.settings().limits().receiveMaximum())) {
         case RESEND -> {
           // A QoS 2 message already accepted: answer again, deliver once.
-          sendAck(PacketType.PUBREC, p.packetId(), ReasonCode.SUCCESS);
+          acknowledge(p, ReasonCode.SUCCESS);
           return;
         }
         case OVER_QUOTA -> {
@@ -728,8 +737,67 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     var router = context.router();
     Message message =
         InboundMessages.of(p, topic, terms.clientId(), router.nodeId(), router.newStamp());
+    if (p.qos() > 0 && context.sessions().isDurable()) {
+      publishDurably(p, message);
+      return;
+    }
     int receivers = router.publish(message, this);
     acknowledge(p, receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS);
+  }
+
+  /**
+   * Durable mode, QoS 1/2: the PUBACK / PUBREC goes out once every session on this node the
+   * message was given to has taken it and, if a stored one was among them (so an entry was
+   * written), once the store says that is durable; then in publish order (see {@link
+   * PublishAcks}). For QoS 2 the publisher's session writes the packet id only then, after the
+   * message: after a restart, a resend of the PUBLISH is not routed again only if the message
+   * was kept. Copies forwarded to other nodes are not waited for.
+   */
+  private void publishDurably(Publish p, Message message) {
+    PublishAcks.Ack ack =
+        acks().hold(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p.packetId());
+    if (acks.isFull()) {
+      setAcksFull(true);
+    }
+    Session s = session;
+    Runnable answer = () -> {
+      if (p.qos() == 2) {
+        s.storeInboundQos2(p.packetId());
+      }
+      acks.release(ack);
+    };
+    DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
+      if (stored) {
+        context.sessions().store().afterDurable(() -> s.execute(answer));
+      } else {
+        s.execute(answer);
+      }
+    });
+    int receivers = context.router().publish(message, this, receipt);
+    ack.reasonCode = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    receipt.routed();
+  }
+
+  private PublishAcks acks() {
+    if (acks == null) {
+      acks = new PublishAcks(this, context.settings().limits().receiveMaximum());
+    }
+    return acks;
+  }
+
+  /** The acknowledgements waiting fell below the bound: reading resumes. */
+  void acksDrained() {
+    setAcksFull(false);
+  }
+
+  private void setAcksFull(boolean full) {
+    EventLoop l = loop.loop();
+    if (!l.inEventLoop()) {
+      l.execute(() -> setAcksFull(full));
+      return;
+    }
+    acksFull = full;
+    updateReading();
   }
 
   /**
@@ -753,12 +821,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     updateReading();
   }
 
-  /** PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0. */
+  /**
+   * PUBACK for QoS 1, PUBREC for QoS 2, nothing for QoS 0; behind those still waiting for
+   * durability, if any.
+   */
   private void acknowledge(Publish p, int reasonCode) {
-    if (p.qos() == 1) {
-      sendAck(PacketType.PUBACK, p.packetId(), reasonCode);
-    } else if (p.qos() == 2) {
-      sendAck(PacketType.PUBREC, p.packetId(), reasonCode);
+    if (p.qos() == 0) {
+      return;
+    }
+    PacketType type = p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC;
+    if (acks == null) {
+      sendAck(type, p.packetId(), reasonCode);
+    } else {
+      acks.send(type, p.packetId(), reasonCode);
     }
   }
 

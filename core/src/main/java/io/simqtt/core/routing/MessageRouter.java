@@ -86,6 +86,15 @@ public final class MessageRouter {
    * when the message fills a peer link beyond its budget.
    */
   public int publish(Message message, PublishPacer pacer) {
+    return publish(message, pacer, null);
+  }
+
+  /**
+   * As {@link #publish(Message, PublishPacer)}, counting each local session's delivery task on
+   * {@code receipt} (null: none is counted). Deliveries to other nodes are not counted: their
+   * durability there is not awaited (docs/FAULTS.md).
+   */
+  public int publish(Message message, PublishPacer pacer, DeliveryReceipt receipt) {
     if (cluster != Cluster.SINGLE_NODE && !message.isIdentified()) {
       // Wills and the broker's own publishes; clients' messages are built identified.
       message = message.identified(nodeId, clock.now());
@@ -93,7 +102,7 @@ public final class MessageRouter {
     if (message.retain()) {
       setRetained(message.topic(), message.payload().length == 0 ? null : message);
     }
-    int receivers = route(message, true, pacer);
+    int receivers = route(message, true, pacer, receipt);
     if (receivers == 0) {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -109,7 +118,7 @@ public final class MessageRouter {
       Message kept = message.payload().length == 0 ? null : message;
       retained.apply(message.topic(), kept, new RetainedStamp(clock.now(), nodeId));
     }
-    return route(message, false, null);
+    return route(message, false, null, null);
   }
 
   /** Sets ({@code message} non-null) or clears a retained message here and on every node. */
@@ -129,14 +138,15 @@ public final class MessageRouter {
   public List<String> deliverForwarded(Message message, boolean direct, List<String> shared) {
     Matches matches = tree.match(message.topic());
     if (direct) {
-      deliverDirect(message, matches.direct(), null);
+      deliverDirect(message, matches.direct(), null, null);
     }
     if (shared.isEmpty()) {
       return List.of();
     }
     List<String> unserved = new ArrayList<>(shared);
     for (SharedGroup group : matches.shared()) {
-      if (unserved.contains(group.shareName()) && chooseMember(message, group, null, null)) {
+      if (unserved.contains(group.shareName())
+          && chooseMember(message, group, null, null, null)) {
         unserved.remove(group.shareName());
       }
     }
@@ -152,7 +162,7 @@ public final class MessageRouter {
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, excluded)) {
+        if (chooseMember(message, group, remote, excluded, null)) {
           forwardAll(message, remote, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
@@ -162,7 +172,8 @@ public final class MessageRouter {
   }
 
   /** Delivers a message accepted here; {@code toCluster} false keeps it on this node. */
-  private int route(Message message, boolean toCluster, PublishPacer pacer) {
+  private int route(
+      Message message, boolean toCluster, PublishPacer pacer, DeliveryReceipt receipt) {
     Matches matches = tree.match(message.topic());
     if (matches.isEmpty()) {
       return 0;
@@ -171,9 +182,9 @@ public final class MessageRouter {
     // allocates nothing for the cluster on its per-message path.
     Map<String, RemoteCopy> remote =
         toCluster && !remoteRoutes.isEmpty() ? new LinkedHashMap<>(2) : null;
-    int count = deliverDirect(message, matches.direct(), remote);
+    int count = deliverDirect(message, matches.direct(), remote, receipt);
     for (SharedGroup group : matches.shared()) {
-      if (chooseMember(message, group, remote, null)) {
+      if (chooseMember(message, group, remote, null, receipt)) {
         count++;
       }
     }
@@ -198,7 +209,10 @@ public final class MessageRouter {
 
   /** Local subscribers get their deliveries; remote ones are collected into {@code remote}. */
   private int deliverDirect(
-      Message message, List<Matches.Entry> direct, Map<String, RemoteCopy> remote) {
+      Message message,
+      List<Matches.Entry> direct,
+      Map<String, RemoteCopy> remote,
+      DeliveryReceipt receipt) {
     if (direct.size() == 1) {
       Matches.Entry e = direct.get(0);
       if (RemoteRoutes.isRemote(e.clientId())) {
@@ -210,7 +224,7 @@ public final class MessageRouter {
       if (excludedByNoLocal(e.clientId(), e.options(), message)) {
         return 0;
       }
-      return deliverTo(e.clientId(), DeliveryFold.single(message, e.options())) ? 1 : 0;
+      return deliverTo(e.clientId(), DeliveryFold.single(message, e.options()), receipt) ? 1 : 0;
     }
     // One client with overlapping filters gets one copy at the highest QoS with every id.
     Map<String, DeliveryFold> byClient = new LinkedHashMap<>();
@@ -225,7 +239,7 @@ public final class MessageRouter {
     }
     int count = 0;
     for (Map.Entry<String, DeliveryFold> e : byClient.entrySet()) {
-      if (deliverTo(e.getKey(), e.getValue().toDelivery())) {
+      if (deliverTo(e.getKey(), e.getValue().toDelivery(), receipt)) {
         count++;
       }
     }
@@ -242,7 +256,7 @@ public final class MessageRouter {
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (group.shareName().equals(d.sharedGroup())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, leavingClientId)) {
+        if (chooseMember(message, group, remote, leavingClientId, null)) {
           forwardAll(message, remote, null);
           return;
         }
@@ -250,7 +264,7 @@ public final class MessageRouter {
     }
     Session leaving = sessions.get(leavingClientId);
     if (leaving != null && !leaving.isEnded()) {
-      deliverTo(leaving, d);
+      deliverTo(leaving, d, null);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -264,7 +278,11 @@ public final class MessageRouter {
    * message) only local members count; {@code excluded} is a member that must not be chosen.
    */
   private boolean chooseMember(
-      Message message, SharedGroup group, Map<String, RemoteCopy> remote, String excluded) {
+      Message message,
+      SharedGroup group,
+      Map<String, RemoteCopy> remote,
+      String excluded,
+      DeliveryReceipt receipt) {
     List<SharedGroup.Member> members = group.members();
     int n = members.size();
     if (n == 0) {
@@ -296,7 +314,8 @@ public final class MessageRouter {
       }
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
-        return deliverTo(s, DeliveryFold.shared(message, m.options(), group.shareName()));
+        return deliverTo(
+            s, DeliveryFold.shared(message, m.options(), group.shareName()), receipt);
       }
       if (fallback == null && s != null) {
         fallback = m;
@@ -304,7 +323,9 @@ public final class MessageRouter {
     }
     if (fallback != null) {
       return deliverTo(
-          fallback.clientId(), DeliveryFold.shared(message, fallback.options(), group.shareName()));
+          fallback.clientId(),
+          DeliveryFold.shared(message, fallback.options(), group.shareName()),
+          receipt);
     }
     if (unreachable != null) {
       remoteCopy(remote, unreachable.clientId()).shared.add(group.shareName());
@@ -313,18 +334,35 @@ public final class MessageRouter {
     return false;
   }
 
-  private boolean deliverTo(String clientId, Delivery d) {
+  private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
-    return s != null && deliverTo(s, d);
+    return s != null && deliverTo(s, d, receipt);
   }
 
-  /** False, counted, when the subscriber may not receive the message's topic. */
-  private boolean deliverTo(Session s, Delivery d) {
+  /**
+   * False, counted, when the subscriber may not receive the message's topic. With a receipt the
+   * session counts down once it has taken the delivery, whatever became of it.
+   */
+  private boolean deliverTo(Session s, Delivery d, DeliveryReceipt receipt) {
     if (!s.permissions().mayReceive(d.message().topic(), d.qos())) {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
-    s.execute(() -> s.deliver(d));
+    if (receipt == null) {
+      s.execute(() -> s.deliver(d));
+      return true;
+    }
+    receipt.expect();
+    s.execute(
+        () -> {
+          boolean stored = false;
+          try {
+            s.deliver(d);
+            stored = s.isStored();
+          } finally {
+            receipt.taken(stored);
+          }
+        });
     return true;
   }
 

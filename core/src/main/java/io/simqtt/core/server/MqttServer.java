@@ -20,6 +20,7 @@ import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.overload.HeapGuard;
 import io.simqtt.core.protocol.LoopConnections;
 import io.simqtt.core.protocol.ProtocolContext;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -127,6 +128,13 @@ public final class MqttServer {
       // A scheduled task that throws is never run again.
       LOG.warn("checking the TLS files failed", e);
     }
+  }
+
+  /** The event loops connections (and so sessions) run on. */
+  public List<EventExecutor> loops() {
+    List<EventExecutor> loops = new ArrayList<>();
+    workerGroup.forEach(loops::add);
+    return loops;
   }
 
   /** The bound listeners, in the order they were bound. */

@@ -44,6 +44,11 @@ public final class InboundQos2 {
     return Admission.NEW;
   }
 
+  /** Whether {@code packetId} awaits PUBREL. */
+  boolean contains(int packetId) {
+    return ids.contains(packetId);
+  }
+
   /** PUBREL arrived; false when the id was not open. */
   boolean release(int packetId) {
     return ids.remove(packetId);

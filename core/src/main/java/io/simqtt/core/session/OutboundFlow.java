@@ -33,6 +33,11 @@ import java.util.Map;
  * session should cost little (docs/BENCHMARKS.md, "Memory per idle connection"). Nothing calls
  * keySet()/values()/entrySet() on them without need: a map keeps such a view for as long as it
  * lives.
+ *
+ * <p>A stored session's flow has a {@link SessionJournal}: every message it takes, sends, sees
+ * acknowledged or lets go is written to the node's {@link SessionStore} as it happens, and an
+ * outbound QoS 2 PUBLISH goes to the wire only once its packet id is durable. Without one (memory
+ * mode, or a session that ends with its connection) nothing of that runs.
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -41,7 +46,7 @@ final class OutboundFlow {
 
   private final SessionContext context;
   /** QoS 1/2 deliveries waiting beyond the window or for a connection; null when none. */
-  private ArrayDeque<Delivery> queue;
+  private DeliveryQueue queue;
   /**
    * Sent and not yet acknowledged, by packet id, in the order they were sent (a LinkedHashMap:
    * resends keep that order); {@link #NO_INFLIGHT} when there is none.
@@ -54,6 +59,8 @@ final class OutboundFlow {
    */
   private ArrayDeque<Integer> resendPending;
   private int lastPacketId;
+  /** Null unless the session is stored: then what this flow holds is written there too. */
+  private SessionJournal journal;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -79,7 +86,7 @@ final class OutboundFlow {
         && noResends()
         && inflight.size() < window(out)
         && out.isWritable()) {
-      sendNew(out, d, now);
+      sendNew(out, d, journal == null ? 0 : journal.add(d), now);
     } else {
       enqueue(d);
     }
@@ -96,7 +103,8 @@ final class OutboundFlow {
         out.send(
             new MqttPacket.PubResponse(
                 PacketType.PUBREL, id, ReasonCode.SUCCESS, MqttProperties.NONE));
-      } else {
+      } else if (journal == null || !journal.awaitsDurable(id)) {
+        // One still waiting for its packet id to be durable was never sent: it goes out then.
         if (resendPending == null) {
           resendPending = new ArrayDeque<>();
         }
@@ -104,6 +112,23 @@ final class OutboundFlow {
       }
     });
     drain(out);
+  }
+
+  /**
+   * The packet id of a QoS 2 PUBLISH that {@code j} held back is durable: it goes out now if it
+   * still waits and a connection is online (else the next resume sends it).
+   */
+  void packetIdDurable(SessionJournal j, int packetId, ClientConnection out) {
+    if (j != journal || !j.durable(packetId) || out == null) {
+      return;
+    }
+    InflightMessage f = inflight.get(packetId);
+    if (f != null && !f.released()) {
+      write(
+          out,
+          OutboundPublish.of(
+              f.delivery(), packetId, false, out.version().isV5(), context.clock().millis()));
+    }
   }
 
   /**
@@ -130,22 +155,25 @@ final class OutboundFlow {
       resendPending = null;
     }
     while (noResends() && inflight.size() < window && queue != null && out.isWritable()) {
-      Delivery d = queue.pollFirst();
+      Delivery d = queue.first();
+      long seq = queue.firstSeq();
+      queue.removeFirst();
       if (queue.isEmpty()) {
         queue = null;
       }
       if (d.message().isExpired(now)) {
         context.metrics().dropped(DropReason.EXPIRED);
+        forget(seq);
         continue;
       }
-      sendNew(out, d, now);
+      sendNew(out, d, seq, now);
     }
   }
 
   void onPubAck(int packetId, ClientConnection out) {
     InflightMessage f = inflight.get(packetId);
     if (f != null && f.delivery().qos() == 1) {
-      removeInflight(packetId);
+      removeInflight(f);
       drain(out);
     }
   }
@@ -158,18 +186,23 @@ final class OutboundFlow {
     }
     if (ReasonCode.isError(reasonCode)) {
       // The receiver refused the message: the exchange ends here.
-      removeInflight(packetId);
+      removeInflight(f);
       drain(out);
       return;
     }
-    inflight.put(packetId, f.release());
+    if (!f.released()) {
+      inflight.put(packetId, f.release());
+      if (journal != null) {
+        journal.released(f.seq(), packetId);
+      }
+    }
     sendAck(out, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
   }
 
   void onPubComp(int packetId, ClientConnection out) {
     InflightMessage f = inflight.get(packetId);
     if (f != null && f.released()) {
-      removeInflight(packetId);
+      removeInflight(f);
       drain(out);
     }
   }
@@ -190,7 +223,7 @@ final class OutboundFlow {
    * constructor's writes on a weakly ordered CPU).
    */
   int queuedCountRacy() {
-    ArrayDeque<Delivery> q = queue;
+    DeliveryQueue q = queue;
     try {
       return q == null ? 0 : Math.max(0, q.size());
     } catch (RuntimeException e) {
@@ -228,6 +261,7 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           it.remove();
+          forget(f.seq());
         }
       }
       if (inflight.isEmpty()) {
@@ -236,12 +270,10 @@ final class OutboundFlow {
     }
     if (queue != null) {
       queue.removeIf(
-          d -> {
-            if (d.sharedGroup() == null) {
-              return false;
-            }
+          d -> d.sharedGroup() != null,
+          (d, seq) -> {
             taken.add(d);
-            return true;
+            forget(seq);
           });
       if (queue.isEmpty()) {
         queue = null;
@@ -263,7 +295,7 @@ final class OutboundFlow {
       }
     });
     if (queue != null) {
-      left.addAll(queue);
+      left.addAll(queue.deliveries());
     }
     clear();
     return left;
@@ -271,14 +303,17 @@ final class OutboundFlow {
 
   /** Takes the queue, in order, leaving what is in flight. */
   Collection<Delivery> takeQueued() {
-    ArrayDeque<Delivery> taken = queue;
+    DeliveryQueue taken = queue;
     queue = null;
-    return taken == null ? List.of() : taken;
+    return taken == null ? List.of() : taken.deliveries();
   }
 
-  /** Appends a delivery this session had queued already: the bound applied then. */
+  /**
+   * Appends a delivery this session had queued already: the bound applied then. Not written: the
+   * session writes its whole state afresh after this (see {@link #journalAll}).
+   */
   void requeue(Delivery d) {
-    writableQueue().addLast(d);
+    writableQueue().addLast(d, 0);
   }
 
   /** The identities of every message held: in flight (a QoS 2 one after PUBREC too) and queued. */
@@ -286,7 +321,7 @@ final class OutboundFlow {
     List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
     inflight.values().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
     if (queue != null) {
-      queue.forEach(d -> keys.add(MessageKey.of(d.message())));
+      queue.forEach((d, seq) -> keys.add(MessageKey.of(d.message())));
     }
     return keys;
   }
@@ -295,24 +330,28 @@ final class OutboundFlow {
   OutboundState snapshot() {
     return new OutboundState(
         List.copyOf(inflight.values()),
-        queue == null ? List.of() : List.copyOf(queue),
+        queue == null ? List.of() : queue.deliveries(),
         lastPacketId);
   }
 
-  /** Takes on a state another node handed over, into an empty flow. */
+  /**
+   * Takes on a state another node handed over, into an empty flow. Not written: the session
+   * writes its whole state afresh after this.
+   */
   void restore(OutboundState s) {
     for (InflightMessage f : s.inflight()) {
       writableInflight().put(f.packetId(), f);
     }
-    if (!s.queued().isEmpty()) {
-      writableQueue().addAll(s.queued());
+    for (Delivery d : s.queued()) {
+      writableQueue().addLast(d, 0);
     }
     lastPacketId = s.lastPacketId();
   }
 
   /**
    * Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile; the
-   * packet ids went on from where they were.
+   * packet ids went on from where they were. Not written: the session writes its whole state
+   * afresh after this.
    */
   void restoreAhead(OutboundState s) {
     if (!s.inflight().isEmpty()) {
@@ -322,11 +361,69 @@ final class OutboundFlow {
       inflight = back;
     }
     if (!s.queued().isEmpty()) {
-      ArrayDeque<Delivery> back = new ArrayDeque<>(s.queued());
+      DeliveryQueue back = new DeliveryQueue();
+      s.queued().forEach(d -> back.addLast(d, 0));
       if (queue != null) {
-        back.addAll(queue);
+        queue.forEach(back::addLast);
       }
       queue = back;
+    }
+  }
+
+  /** An entry the store kept, at recovery: in flight once it had a packet id, else queued. */
+  void recover(StoredMessage m) {
+    journal.recovered(m.seq());
+    int id = m.packetId();
+    if (id == 0) {
+      writableQueue().addLast(m.delivery(), m.seq());
+    } else {
+      writableInflight().put(id, new InflightMessage(id, m.delivery(), m.released(), m.seq()));
+    }
+  }
+
+  /** The packet id last given out. */
+  int lastPacketId() {
+    return lastPacketId;
+  }
+
+  /** At recovery: packet ids go on from the one the store kept (in-flight ones are skipped). */
+  void recoverLastPacketId(int id) {
+    lastPacketId = id;
+  }
+
+  /** The journal of a stored session, or null. */
+  SessionJournal journal() {
+    return journal;
+  }
+
+  /**
+   * The session is stored from now on ({@code j} non-null; its entries are written by {@link
+   * #journalAll}) or no longer (null).
+   */
+  void setJournal(SessionJournal j) {
+    journal = j;
+  }
+
+  /**
+   * Writes every message held, in order and numbered afresh: in flight with its packet id, then
+   * the queue. For a session that becomes stored, or whose entries are rewritten after its state
+   * was replaced as a whole (a hand-over).
+   */
+  void journalAll() {
+    if (!inflight.isEmpty()) {
+      inflight.replaceAll((id, f) -> f.renumbered(journal.nextSeq()));
+      inflight.forEach((id, f) -> {
+        journal.write(f.seq(), f.delivery());
+        if (f.released()) {
+          journal.released(f.seq(), id);
+        } else {
+          journal.sent(f.seq(), id);
+        }
+      });
+    }
+    if (queue != null) {
+      queue.renumber(journal::nextSeq);
+      queue.forEach((d, seq) -> journal.write(seq, d));
     }
   }
 
@@ -341,25 +438,55 @@ final class OutboundFlow {
     return Math.min(out.receiveMaximum(), context.settings().maxInflight());
   }
 
-  private void sendNew(ClientConnection out, Delivery d, long now) {
+  /**
+   * Sends a QoS 1/2 delivery under a new packet id; {@code seq} is its entry in the store (0 when
+   * the session is not stored). A stored session's QoS 2 PUBLISH waits for its packet id to be
+   * durable (see {@link #packetIdDurable}).
+   */
+  private void sendNew(ClientConnection out, Delivery d, long seq, long now) {
     int id = nextPacketId();
     Publish p = OutboundPublish.of(d, id, false, out.version().isV5(), now);
-    if (write(out, p)) {
-      writableInflight().put(id, new InflightMessage(id, d, false));
+    if (!fits(out, p)) {
+      forget(seq);
+      return;
+    }
+    writableInflight().put(id, new InflightMessage(id, d, false, seq));
+    if (journal == null) {
+      send(out, p);
+      return;
+    }
+    journal.sent(seq, id);
+    if (d.qos() == 2) {
+      journal.sendWhenDurable(id);
+    } else {
+      send(out, p);
     }
   }
 
   /** Writes a PUBLISH unless it is too large for the client; returns whether it was written. */
   private boolean write(ClientConnection out, Publish p) {
+    if (!fits(out, p)) {
+      return false;
+    }
+    send(out, p);
+    return true;
+  }
+
+  /** Whether the client takes a PUBLISH this large; one it does not is dropped and counted. */
+  private boolean fits(ClientConnection out, Publish p) {
     long max = out.maximumPacketSize();
     if (max != Long.MAX_VALUE && MqttEncoder.encodedSize(p, out.version()) > max) {
       context.metrics().dropped(DropReason.TOO_LARGE);
       return false;
     }
-    context.metrics().messageOut(p.qos(), p.payload().length);
-    out.send(p);
     return true;
   }
+
+  private void send(ClientConnection out, Publish p) {
+    context.metrics().messageOut(p.qos(), p.payload().length);
+    out.send(p);
+  }
+
 
   private static void sendAck(ClientConnection out, PacketType type, int packetId, int reason) {
     if (out != null) {
@@ -375,10 +502,18 @@ final class OutboundFlow {
         return;
       }
       if (queue != null) {
-        queue.pollFirst();
+        forget(queue.firstSeq());
+        queue.removeFirst();
       }
     }
-    writableQueue().addLast(d);
+    writableQueue().addLast(d, journal == null ? 0 : journal.add(d));
+  }
+
+  /** The entry {@code seq} is done with (a stored session's; nothing to do otherwise). */
+  private void forget(long seq) {
+    if (journal != null && seq != 0) {
+      journal.remove(seq);
+    }
   }
 
   private int nextPacketId() {
@@ -403,16 +538,17 @@ final class OutboundFlow {
     return inflight;
   }
 
-  private void removeInflight(int packetId) {
-    inflight.remove(packetId);
+  private void removeInflight(InflightMessage f) {
+    inflight.remove(f.packetId());
     if (inflight.isEmpty()) {
       inflight = NO_INFLIGHT;
     }
+    forget(f.seq());
   }
 
-  private ArrayDeque<Delivery> writableQueue() {
+  private DeliveryQueue writableQueue() {
     if (queue == null) {
-      queue = new ArrayDeque<>();
+      queue = new DeliveryQueue();
     }
     return queue;
   }

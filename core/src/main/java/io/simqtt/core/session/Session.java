@@ -24,6 +24,14 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * {@link InboundQos2} table from it. Every method except {@link #execute} must run as a task of
  * this session (see {@link SerialExecutor}, which runs them in order on the session's home event
  * loop); neither the session nor its pieces need locks for that reason.
+ *
+ * <p>A session with a Session Expiry Interval above 0 on a node with a durable {@link
+ * SessionStore} is <em>stored</em>: it writes its own part ({@link StoredSession}) when it
+ * attaches, subscribes, unsubscribes, detaches, or its expiry or will change, and its {@link
+ * OutboundFlow} writes each message it holds (see {@link SessionJournal}); the inbound QoS 2 ids
+ * are written by the connection's publish path (see {@link #storeInboundQos2}). A session that
+ * ends, moves to another node or whose expiry turns 0 is deleted from the store. After a restart,
+ * {@link SessionRecovery} rebuilds it from what was written.
  */
 public final class Session extends SerialExecutor {
   /**
@@ -171,6 +179,12 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
+    if (cleanStart || handedOver != null) {
+      // Its state was replaced as a whole: what the store held of it goes too.
+      rewrite();
+    } else {
+      persist();
+    }
     return present;
   }
 
@@ -240,6 +254,7 @@ public final class Session extends SerialExecutor {
       scheduleWill(now() + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
     }
     scheduleExpiry(now() + TimeUnit.SECONDS.toMillis(expiryInterval));
+    persist();
   }
 
   /** The Will Delay Interval, cut to the session's expiry: the will goes out by then at last. */
@@ -258,6 +273,7 @@ public final class Session extends SerialExecutor {
     willTimer = scheduleMillis(() -> {
       if (epoch == at) {
         publishWill();
+        persist();
       }
     }, delay);
   }
@@ -477,6 +493,7 @@ public final class Session extends SerialExecutor {
     m.seen = null;
     m.movedTo = newOwner;
     moved = true;
+    forget();
     context.registry().movedAway(this);
     int at = ++epoch;
     expiryTimer = scheduleMillis(() -> endRedirect(at), context.redirectMillis());
@@ -521,6 +538,8 @@ public final class Session extends SerialExecutor {
       scheduleWill(h.willDueAtMillis());
     }
     scheduleExpiry(h.expiresAtMillis());
+    // What came back went ahead of what queued meanwhile: the entries are written in that order.
+    rewrite();
     answerWaiting(m);
   }
 
@@ -575,7 +594,7 @@ public final class Session extends SerialExecutor {
 
   /** Takes on the state another node handed over, each piece its part (the session is clear). */
   private void restore(SessionSnapshot s) {
-    s.subscriptions().forEach(this::subscribe);
+    s.subscriptions().forEach(this::enterSubscription);
     outbound().restore(s.outbound());
     if (!s.inboundQos2().isEmpty()) {
       inboundQos2 = new InboundQos2(s.inboundQos2());
@@ -608,6 +627,7 @@ public final class Session extends SerialExecutor {
   /** Session Expiry Interval changed by DISCONNECT. */
   public void setExpiryInterval(long seconds) {
     expiryInterval = seconds;
+    persist();
   }
 
   public long expiryInterval() {
@@ -741,13 +761,40 @@ public final class Session extends SerialExecutor {
 
   /** PUBREL arrived; false when the id was unknown. */
   public boolean releaseQos2(int packetId) {
-    return inboundQos2 != null && inboundQos2.release(packetId);
+    if (inboundQos2 == null || !inboundQos2.release(packetId)) {
+      return false;
+    }
+    SessionJournal j = journal();
+    if (j != null) {
+      j.removeInboundQos2(packetId);
+    }
+    return true;
+  }
+
+  /**
+   * An inbound QoS 2 message admitted under {@code packetId} has been written for every stored
+   * session it was queued for, and is durable: a stored session writes the id now, so that after a
+   * restart a resend of the PUBLISH is answered without routing it again. Written only now, not
+   * at admission: an id durable before its message would turn that resend into a loss.
+   */
+  public void storeInboundQos2(int packetId) {
+    SessionJournal j = journal();
+    if (j != null && inboundQos2 != null && inboundQos2.contains(packetId)) {
+      j.addInboundQos2(packetId);
+    }
   }
 
   // ---- subscriptions ----
 
   /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
+    SubscriptionOptions previous = enterSubscription(filter, options);
+    persist();
+    return previous;
+  }
+
+  /** {@link #subscribe} without writing to the store (the caller writes the whole state). */
+  private SubscriptionOptions enterSubscription(String filter, SubscriptionOptions options) {
     if (subscriptions == null) {
       // Shared filters are advertised while the client is connected.
       subscriptions = new Subscriptions(clientId, context, connected);
@@ -763,11 +810,155 @@ public final class Session extends SerialExecutor {
     if (subscriptions.isEmpty()) {
       subscriptions = null;
     }
+    persist();
     return removed;
   }
 
   public Map<String, SubscriptionOptions> subscriptions() {
     return subscriptions == null ? Map.of() : subscriptions.view();
+  }
+
+  // ---- the store ----
+
+  /**
+   * Whether this session writes to the node's store (durable mode and Session Expiry Interval
+   * above 0). Read by the router from the session's own tasks.
+   */
+  public boolean isStored() {
+    return journal() != null;
+  }
+
+  private SessionJournal journal() {
+    return outbound == null ? null : outbound.journal();
+  }
+
+  /**
+   * Writes the session's own part, after a change of it. A session that should be stored and was
+   * not yet is written whole (it held messages already, or its expiry just turned above 0); one
+   * that should not be any more (expiry 0, ended, moved away) is deleted. Does nothing in memory
+   * mode.
+   */
+  private void persist() {
+    if (!context.registry().isDurable()) {
+      return;
+    }
+    if (expiryInterval == SessionExpiry.AT_DISCONNECT || ended || moved) {
+      forget();
+      return;
+    }
+    if (journal() != null) {
+      context.store().saveSession(clientId, stored());
+      return;
+    }
+    OutboundFlow flow = outbound();
+    flow.setJournal(new SessionJournal(context.store(), this));
+    context.store().saveSession(clientId, stored());
+    flow.journalAll();
+    if (inboundQos2 != null) {
+      inboundQos2.snapshot().forEach(flow.journal()::addInboundQos2);
+    }
+  }
+
+  /** Deletes what the store holds of this session and writes it again as it is now. */
+  private void rewrite() {
+    forget();
+    persist();
+  }
+
+  /** The session is no longer stored: the store deletes it and all it held. */
+  private void forget() {
+    if (journal() != null) {
+      outbound.setJournal(null);
+      context.store().deleteSession(clientId);
+    }
+  }
+
+  /** The session's own part as the store keeps it. */
+  private StoredSession stored() {
+    return new StoredSession(
+        clientId,
+        subscriptions == null ? Map.of() : subscriptions.snapshot(),
+        expiryInterval,
+        will,
+        offlineSinceMillis(),
+        outbound == null ? 0 : outbound.lastPacketId(),
+        Set.of());
+  }
+
+  /**
+   * When the last connection went (0 while one is attached), as the store keeps it: a restart
+   * counts the expiry and the will delay from it. Worked out from the expiry timer rather than
+   * kept in a field of every session.
+   */
+  private long offlineSinceMillis() {
+    if (connection != null) {
+      return 0;
+    }
+    if (expiryTimer != null && expiryInterval != SessionExpiry.NEVER) {
+      return expiryDeadline() - TimeUnit.SECONDS.toMillis(expiryInterval);
+    }
+    return now();
+  }
+
+  /**
+   * The packet id of a QoS 2 PUBLISH that {@code j} held back is durable: the PUBLISH goes out
+   * (see {@link SessionJournal#sendWhenDurable}).
+   */
+  void packetIdDurable(SessionJournal j, int packetId) {
+    if (outbound != null) {
+      outbound.packetIdDurable(j, packetId, out());
+    }
+  }
+
+  // ---- recovery (see SessionRecovery) ----
+
+  /**
+   * Takes on the session's own part as the store kept it, before the listeners open; its
+   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
+   */
+  void recover(StoredSession st) {
+    fresh = false;
+    expiryInterval = st.expiryInterval();
+    will = st.will();
+    st.subscriptions().forEach(this::enterSubscription);
+    if (!st.inboundQos2().isEmpty()) {
+      inboundQos2 = new InboundQos2(st.inboundQos2());
+    }
+    OutboundFlow flow = outbound();
+    flow.setJournal(new SessionJournal(context.store(), this));
+    flow.recoverLastPacketId(st.lastPacketId());
+  }
+
+  /** A message entry the store kept for this session, in the order the session wrote them. */
+  void recoverMessage(StoredMessage m) {
+    outbound().recover(m);
+  }
+
+  /**
+   * Goes on offline from where the store left the session: the will goes out and the session
+   * ends at the deadlines counted from {@code offlineSinceMillis}, at once when they are past.
+   * Returns whether the session lives on.
+   */
+  boolean resumeOffline(long offlineSinceMillis) {
+    epoch++;
+    long expiresAt =
+        expiryInterval == SessionExpiry.NEVER
+            ? Long.MAX_VALUE
+            : offlineSinceMillis + TimeUnit.SECONDS.toMillis(expiryInterval);
+    if (expiresAt <= now()) {
+      releaseShared();
+      end();
+      return false;
+    }
+    // The expiry timer first: the store's offline time is worked out from it.
+    scheduleExpiry(expiresAt);
+    if (will != null) {
+      scheduleWill(offlineSinceMillis + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
+      if (will == null) {
+        persist(); // its delay passed while the node was down: it went out now
+      }
+    }
+    return true;
   }
 
   // ---- internals ----
@@ -816,6 +1007,7 @@ public final class Session extends SerialExecutor {
       migration = null;
     }
     ended = true;
+    forget();
     context.registry().remove(this);
   }
 

@@ -25,6 +25,8 @@ import java.util.function.Consumer;
  *     reaches it here
  * @param registry where the session is listed: an ended session leaves it, a moved one is no
  *     longer counted as held
+ * @param store where stored sessions (Session Expiry Interval above 0) write their changes;
+ *     {@link SessionStore#MEMORY} keeps nothing
  */
 record SessionContext(
     SessionSettings settings,
@@ -35,4 +37,5 @@ record SessionContext(
     Consumer<Message> willPublisher,
     BiConsumer<Delivery, String> sharedRedelivery,
     long redirectMillis,
-    SessionRegistry registry) {}
+    SessionRegistry registry,
+    SessionStore store) {}

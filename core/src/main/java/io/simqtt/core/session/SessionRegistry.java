@@ -29,6 +29,8 @@ public final class SessionRegistry {
    * so the cap on sessions holds exactly even under a storm of CONNECTs.
    */
   private final AtomicInteger held = new AtomicInteger();
+  /** Whether the sessions' store writes to disk: read once, not per message. */
+  private final boolean durable;
 
   /**
    * @param willPublisher routes a will message like any publish (the router lives above the
@@ -54,7 +56,32 @@ public final class SessionRegistry {
         sharedRedelivery,
         cluster,
         redirectMillis,
-        SessionClock.SYSTEM);
+        SessionStore.MEMORY);
+  }
+
+  /**
+   * As above, with the store that sessions with Session Expiry Interval above 0 write to ({@link
+   * SessionStore#MEMORY} for none).
+   */
+  public SessionRegistry(
+      SessionSettings settings,
+      SubscriptionTree subscriptions,
+      BrokerMetrics metrics,
+      Consumer<Message> willPublisher,
+      BiConsumer<Delivery, String> sharedRedelivery,
+      Cluster cluster,
+      long redirectMillis,
+      SessionStore store) {
+    this(
+        settings,
+        subscriptions,
+        metrics,
+        willPublisher,
+        sharedRedelivery,
+        cluster,
+        redirectMillis,
+        SessionClock.SYSTEM,
+        store);
   }
 
   /** As above, with the sessions' clock given (tests move it by hand). */
@@ -66,8 +93,10 @@ public final class SessionRegistry {
       BiConsumer<Delivery, String> sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
-      SessionClock clock) {
+      SessionClock clock,
+      SessionStore store) {
     this.settings = settings;
+    this.durable = store.isDurable();
     this.context =
         new SessionContext(
             settings,
@@ -78,7 +107,21 @@ public final class SessionRegistry {
             willPublisher,
             sharedRedelivery,
             redirectMillis,
-            this);
+            this,
+            store);
+  }
+
+  /** The store sessions write to ({@link SessionStore#MEMORY} when none). */
+  public SessionStore store() {
+    return context.store();
+  }
+
+  /**
+   * Whether sessions are written to disk: then a publisher's PUBACK / PUBREC waits until the
+   * messages it was queued for are durable.
+   */
+  public boolean isDurable() {
+    return durable;
   }
 
   /**
@@ -104,6 +147,19 @@ public final class SessionRegistry {
           Session.PENDING_ATTACHES.incrementAndGet(s);
           return s;
         });
+  }
+
+  /**
+   * A session the store kept, at recovery (before the listeners open), homed on {@code loop}: it
+   * is listed at once, whatever the cap (it existed before the restart).
+   */
+  Session recovered(String clientId, EventExecutor loop) {
+    Session s = new Session(clientId, context, loop);
+    if (sessions.putIfAbsent(clientId, s) != null) {
+      throw new IllegalStateException("session " + clientId + " recovered twice");
+    }
+    reserve(true);
+    return s;
   }
 
   /** Counts one more session unless that would pass the cap; {@code force} passes it anyway. */

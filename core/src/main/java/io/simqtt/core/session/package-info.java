@@ -18,5 +18,11 @@
  * new owner confirms, {@code Migration} what a session keeps only while it moves, has moved (it
  * redirects) or has just arrived ({@code SeenMessages}, to drop second copies by {@code
  * MessageKey}).
+ *
+ * <p>Durable mode: {@code SessionStore} is the contract with a store that keeps sessions beyond
+ * the heap ({@code SessionStore.MEMORY}, the default, keeps nothing). A stored session (Session
+ * Expiry Interval above 0) writes its own part as {@code StoredSession}, and its {@code
+ * SessionJournal} writes each message it holds as a numbered entry ({@code StoredMessage});
+ * {@code SessionRecovery} rebuilds the sessions from the store before the listeners open.
  */
 package io.simqtt.core.session;

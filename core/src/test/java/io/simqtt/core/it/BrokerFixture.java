@@ -2,6 +2,8 @@ package io.simqtt.core.it;
 
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.session.SessionStore;
 
 /** A real broker on 127.0.0.1 and an OS-chosen port, for tests. */
 public final class BrokerFixture implements AutoCloseable {
@@ -13,8 +15,13 @@ public final class BrokerFixture implements AutoCloseable {
 
   /** Starts a broker with the defaults plus {@code hocon} (may be empty). */
   public static BrokerFixture start(String hocon) {
+    return start(hocon, SessionStore.MEMORY);
+  }
+
+  /** As {@link #start(String)}, its sessions kept in {@code store} too (and recovered from it). */
+  public static BrokerFixture start(String hocon, SessionStore store) {
     String conf = "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
-    Broker b = new Broker(SettingsLoader.fromString(conf));
+    Broker b = new Broker(SettingsLoader.fromString(conf), Cluster.SINGLE_NODE, store);
     try {
       b.start();
     } catch (InterruptedException e) {

@@ -43,7 +43,8 @@ class HandOverExpiryTest {
           (d, id) -> {},
           new RecordingCluster(),
           10_000,
-          clock);
+          clock,
+          SessionStore.MEMORY);
 
   @AfterEach
   void stop() {

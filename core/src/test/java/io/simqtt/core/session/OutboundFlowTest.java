@@ -37,7 +37,8 @@ class OutboundFlowTest {
             null,
             null,
             0,
-            null));
+            null,
+            SessionStore.MEMORY));
   }
 
   private OutboundFlow flow() {

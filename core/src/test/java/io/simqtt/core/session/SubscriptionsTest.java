@@ -25,7 +25,8 @@ class SubscriptionsTest {
   private Subscriptions subscriptions(boolean connected) {
     return new Subscriptions(
         "c",
-        new SessionContext(null, tree, cluster, null, null, null, null, 0, null),
+        new SessionContext(
+            null, tree, cluster, null, null, null, null, 0, null, SessionStore.MEMORY),
         connected);
   }
 

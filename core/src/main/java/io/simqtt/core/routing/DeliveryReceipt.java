@@ -1,0 +1,58 @@
+package io.simqtt.core.routing;
+
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Consumer;
+
+/**
+ * Counts one published message's local deliveries down as each target session has taken it, so
+ * the publisher learns when every entry it caused is written (durable mode: its PUBACK / PUBREC
+ * waits for that, then for the store's durability point).
+ *
+ * <p>The publisher holds one count itself until routing is over ({@link #routed}), so the
+ * receipt cannot complete while deliveries are still being handed out. A session counts down
+ * in its delivery task whatever it did with the delivery (queued, sent, dropped, expired,
+ * redirected, given to another member), so the receipt always completes. Thread-safe: sessions
+ * count down on their own loops.
+ */
+public final class DeliveryReceipt {
+  private static final AtomicIntegerFieldUpdater<DeliveryReceipt> PENDING =
+      AtomicIntegerFieldUpdater.newUpdater(DeliveryReceipt.class, "pending");
+
+  private volatile int pending = 1;
+  /** Set before the count that carries it goes down, so whoever completes the receipt sees it. */
+  private volatile boolean stored;
+  private final Consumer<Boolean> whenTaken;
+
+  /**
+   * @param whenTaken runs once every target session took the message, on the thread of the last
+   *     one (or the publisher's); given whether a stored session was among them (else nothing was
+   *     written and there is no durability to wait for)
+   */
+  public DeliveryReceipt(Consumer<Boolean> whenTaken) {
+    this.whenTaken = whenTaken;
+  }
+
+  /** One more session is to take the message. */
+  void expect() {
+    PENDING.incrementAndGet(this);
+  }
+
+  /** A session took the message; {@code byStoredSession}: one that writes to the store. */
+  void taken(boolean byStoredSession) {
+    if (byStoredSession) {
+      stored = true;
+    }
+    countDown();
+  }
+
+  /** Routing is over: the publisher's own count goes. */
+  public void routed() {
+    countDown();
+  }
+
+  private void countDown() {
+    if (PENDING.decrementAndGet(this) == 0) {
+      whenTaken.accept(stored);
+    }
+  }
+}

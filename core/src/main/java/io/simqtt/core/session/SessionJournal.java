@@ -1,0 +1,99 @@
+package io.simqtt.core.session;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * What a stored session (Session Expiry Interval above 0, on a node with a durable {@link
+ * SessionStore}) writes about the messages it holds: each QoS 1/2 delivery as an entry under a
+ * sequence number rising per session, its packet id once sent, its removal once done. Also
+ * holds back outbound QoS 2 PUBLISHes until their packet id is durable, so a restart resends them
+ * under the same id and the client's exactly-once holds.
+ *
+ * <p>Exists only while the session is stored: its {@link OutboundFlow} holds it, and a session
+ * with none writes nothing (memory mode costs one null field). Confined to its session's tasks;
+ * the calls reach the store in the order the session makes them.
+ */
+final class SessionJournal {
+  private final SessionStore store;
+  private final Session session;
+  private long lastSeq;
+  /** Outbound QoS 2 packet ids whose markSent is not durable yet: not on the wire yet. */
+  private Set<Integer> awaitingDurable;
+
+  SessionJournal(SessionStore store, Session session) {
+    this.store = store;
+    this.session = session;
+  }
+
+  /** A delivery the session now holds; returns its sequence number. */
+  long add(Delivery d) {
+    long seq = ++lastSeq;
+    store.addMessage(session.clientId(), seq, d);
+    return seq;
+  }
+
+  /** Writes a held delivery again under {@code seq} (from {@link #nextSeq}). */
+  void write(long seq, Delivery d) {
+    store.addMessage(session.clientId(), seq, d);
+  }
+
+  /** A recovered entry: new ones are numbered above it. */
+  void recovered(long seq) {
+    lastSeq = Math.max(lastSeq, seq);
+  }
+
+  /** The next sequence number, for entries written again in a new order. */
+  long nextSeq() {
+    return ++lastSeq;
+  }
+
+  void sent(long seq, int packetId) {
+    store.markSent(session.clientId(), seq, packetId, false);
+  }
+
+  void released(long seq, int packetId) {
+    store.markSent(session.clientId(), seq, packetId, true);
+  }
+
+  void remove(long seq) {
+    store.removeMessage(session.clientId(), seq);
+  }
+
+  void addInboundQos2(int packetId) {
+    store.addInboundQos2(session.clientId(), packetId);
+  }
+
+  void removeInboundQos2(int packetId) {
+    store.removeInboundQos2(session.clientId(), packetId);
+  }
+
+  /**
+   * An outbound QoS 2 PUBLISH just marked sent under {@code packetId}: it goes out once that is
+   * durable, as a task of the session ({@link Session#packetIdDurable}), unless this journal was
+   * replaced meanwhile (the session was written afresh: its entries were numbered again).
+   */
+  void sendWhenDurable(int packetId) {
+    if (awaitingDurable == null) {
+      awaitingDurable = new HashSet<>();
+    }
+    awaitingDurable.add(packetId);
+    store.afterDurable(() -> session.execute(() -> session.packetIdDurable(this, packetId)));
+  }
+
+  /** Whether the PUBLISH under {@code packetId} still waits for its packet id to be durable. */
+  boolean awaitsDurable(int packetId) {
+    return awaitingDurable != null && awaitingDurable.contains(packetId);
+  }
+
+  /** The packet id is durable: returns whether its PUBLISH waited for that (and now does not). */
+  boolean durable(int packetId) {
+    if (awaitingDurable == null || !awaitingDurable.remove(packetId)) {
+      return false;
+    }
+    if (awaitingDurable.isEmpty()) {
+      awaitingDurable = null;
+    }
+    return true;
+  }
+}

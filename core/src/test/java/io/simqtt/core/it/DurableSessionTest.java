@@ -1,0 +1,300 @@
+package io.simqtt.core.it;
+
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.Broker;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.session.RecordingSessionStore;
+import io.simqtt.core.session.SessionStore;
+import io.simqtt.core.session.StoredSession;
+import io.simqtt.core.session.Will;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Durable mode as clients see it, over real sockets, with a store whose durability point the test
+ * moves ({@link RecordingSessionStore}): when a publisher is acknowledged, what a client finds
+ * after the broker restarts from the store, and what never reaches the wire before it is durable.
+ */
+class DurableSessionTest {
+  /** How long nothing must arrive for "not sent". */
+  private static final Duration QUIET = Duration.ofMillis(300);
+  private static final long HOUR = 3600;
+
+  @Test
+  void aQos1PublishToAStoredOfflineSubscriberIsAckedOnlyOnceDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "d/t", 1);
+      store.hold();
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        int id = pub.publish("d/t", 1, false, bytes("m1"));
+        await("the entry written", () -> !store.calls("addMessage", "sub").isEmpty());
+        assertNull(pub.read(QUIET), "no PUBACK before the entry is durable");
+
+        store.makeDurable();
+        PubResponse ack = pub.expect(PubResponse.class);
+        assertEquals(PacketType.PUBACK, ack.type());
+        assertEquals(id, ack.packetId());
+        assertEquals(ReasonCode.SUCCESS, ack.reasonCode());
+
+        // Still holding: what writes nothing is not held.
+        int none = pub.publish("nobody/t", 1, false, bytes("x"));
+        PubResponse noMatch = pub.expect(PubResponse.class);
+        assertEquals(none, noMatch.packetId());
+        assertEquals(ReasonCode.NO_MATCHING_SUBSCRIBERS, noMatch.reasonCode());
+        pub.publish("d/t", 0, false, bytes("q0"));
+        pub.send(MqttPacket.PingReq.INSTANCE);
+        pub.expect(MqttPacket.PingResp.class);
+        assertEquals(0, store.waiting(), "a QoS 0 publish waits for nothing");
+      }
+    }
+  }
+
+  @Test
+  void acknowledgementsGoOutInPublishOrder() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "d/t", 1);
+      store.hold();
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        int held = pub.publish("d/t", 1, false, bytes("m1"));
+        int second = pub.publish("nobody/t", 1, false, bytes("m2"));
+        int third = pub.publish("nobody/t", 2, false, bytes("m3"));
+        assertNull(pub.read(QUIET), "nothing overtakes the acknowledgement that waits");
+
+        store.makeDurable();
+        List<String> acks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          PubResponse r = pub.expect(PubResponse.class);
+          acks.add(r.type() + " " + r.packetId());
+        }
+        assertEquals(
+            List.of("PUBACK " + held, "PUBACK " + second, "PUBREC " + third), acks);
+      }
+    }
+  }
+
+  @Test
+  void anOutboundQos2PublishWaitsUntilItsPacketIdIsDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store);
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      sub.connect("sub", true, 0, RawClient.sessionExpiry(HOUR));
+      sub.subscribe("q2/t", 2);
+      pub.connect("pub");
+      store.hold();
+      pub.publish("q2/t", 2, false, bytes("exactly"));
+      await("the packet id written", () -> !store.calls("markSent", "sub").isEmpty());
+      assertNull(sub.read(QUIET), "no PUBLISH before its packet id is durable");
+
+      store.makeDurable();
+      Publish p = sub.expect(Publish.class);
+      assertEquals("exactly", text(p.payload()));
+      assertFalse(p.dup());
+      String marked = store.calls("markSent", "sub").get(0).args();
+      assertEquals(" " + p.packetId() + " false", marked.substring(marked.indexOf(' ')));
+    }
+  }
+
+  @Test
+  void aRestartedBrokerGivesBackQueuedAndInflightMessagesInOrder() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    RecordingSessionStore afterCrash;
+    int m1Id;
+    int m2Id;
+    int m3Id;
+    try (BrokerFixture f = BrokerFixture.start("", store);
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      MqttProperties p = RawClient.sessionExpiry(HOUR);
+      p.receiveMaximum = 3;
+      sub.connect("sub", true, 0, p);
+      sub.subscribe("r/t", 2);
+      pub.connect("pub");
+      pub.publish("r/t", 1, false, bytes("m1"));
+      pub.publish("r/t", 2, false, bytes("m2"));
+      pub.publish("r/t", 2, false, bytes("m3"));
+      pub.publish("r/t", 1, false, bytes("m4"));
+      pub.publish("r/t", 1, false, bytes("m5"));
+      for (int i = 0; i < 5; i++) {
+        pub.expect(PubResponse.class);
+      }
+      Publish m1 = sub.expect(Publish.class);
+      Publish m2 = sub.expect(Publish.class);
+      Publish m3 = sub.expect(Publish.class);
+      assertEquals(List.of("m1", "m2", "m3"), List.of(text(m1), text(m2), text(m3)));
+      m1Id = m1.packetId();
+      m2Id = m2.packetId();
+      m3Id = m3.packetId();
+      // m2 gets PUBREC (so PUBREL goes out and only PUBCOMP is awaited); nothing else answered.
+      sub.send(RawClient.ack(PacketType.PUBREC, m2Id));
+      assertEquals(PacketType.PUBREL, sub.expect(PubResponse.class).type());
+      await("m2 stored as released",
+          () -> store.messages("sub").values().stream().anyMatch(m -> m.released()));
+      afterCrash = store.copy();
+    }
+
+    try (BrokerFixture f = BrokerFixture.start("", afterCrash);
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      assertTrue(
+          sub.connect("sub", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent(),
+          "the session is back after the restart");
+      List<String> publishes = new ArrayList<>();
+      List<Integer> pubrels = new ArrayList<>();
+      MqttPacket next;
+      while ((next = sub.read(QUIET)) != null) {
+        if (next instanceof Publish pp) {
+          publishes.add(text(pp) + (pp.dup() ? " dup " + pp.packetId() : ""));
+        } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
+          pubrels.add(r.packetId());
+        }
+      }
+      assertEquals(
+          List.of("m1 dup " + m1Id, "m3 dup " + m3Id, "m4", "m5"),
+          publishes,
+          "in flight again under their packet ids, then the queue in order; m2 not again");
+      assertEquals(List.of(m2Id), pubrels, "the released QoS 2 message gets its PUBREL only");
+    }
+  }
+
+  @Test
+  void aQos2MessageStaysExactlyOnceAcrossARestartMidHandshake() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    RecordingSessionStore afterCrash;
+    int id;
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "eo/t", 2);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub", true, 0, RawClient.sessionExpiry(HOUR));
+        id = pub.publish("eo/t", 2, false, bytes("once"));
+        assertEquals(PacketType.PUBREC, pub.expect(PubResponse.class).type());
+        assertEquals(Set.of(id), store.inboundQos2("pub"));
+        afterCrash = store.copy(); // PUBREC seen, PUBREL not sent yet
+      }
+    }
+    RecordingSessionStore restarted = afterCrash;
+    try (BrokerFixture f = BrokerFixture.start("", restarted)) {
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(pub.connect("pub", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent());
+        // The client did not see the PUBREC: it sends the PUBLISH again.
+        pub.send(new Publish("eo/t", 2, false, true, id, bytes("once"), MqttProperties.empty()));
+        PubResponse rec = pub.expect(PubResponse.class);
+        assertEquals(PacketType.PUBREC, rec.type());
+        pub.send(RawClient.ack(PacketType.PUBREL, id));
+        PubResponse comp = pub.expect(PubResponse.class);
+        assertEquals(PacketType.PUBCOMP, comp.type());
+        assertEquals(ReasonCode.SUCCESS, comp.reasonCode());
+        await("the id released in the store", () -> restarted.inboundQos2("pub").isEmpty());
+      }
+      try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(sub.connect("sub", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent());
+        List<String> got = new ArrayList<>();
+        MqttPacket next;
+        while ((next = sub.read(QUIET)) != null) {
+          if (next instanceof Publish p) {
+            got.add(text(p));
+            sub.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
+          }
+        }
+        assertEquals(List.of("once"), got, "queued before the restart, routed once");
+      }
+    }
+  }
+
+  @Test
+  void expiredSessionsAreNotRestoredAndDueWillsGoOutAtStart() {
+    long now = System.currentTimeMillis();
+    RecordingSessionStore store = new RecordingSessionStore();
+    SubscriptionOptions qos1 = new SubscriptionOptions(1, false, false, 0, 0);
+    store.put(stored("watcher", Map.of("will/#", qos1), HOUR, null, now - 1000));
+    store.put(stored("gone", Map.of(), 60, will("will/gone", 0), now - 120_000));
+    store.put(stored("late", Map.of(), HOUR, will("will/late", 30), now - 120_000));
+    store.put(stored("waiting", Map.of(), HOUR, will("will/waiting", 600), now - 120_000));
+
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      assertNull(store.session("gone"), "expired while the node was down: deleted at start");
+      assertNotNull(store.session("late"));
+      assertNull(store.session("late").will(), "its will went out: not kept any more");
+      assertNotNull(store.session("waiting").will(), "its delay has not passed");
+      assertEquals(3, f.broker().sessions().size(), "watcher, late, waiting");
+
+      try (RawClient watcher = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(
+            watcher.connect("watcher", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent());
+        List<String> topics = new ArrayList<>();
+        MqttPacket next;
+        while ((next = watcher.read(QUIET)) != null) {
+          if (next instanceof Publish p) {
+            topics.add(p.topic());
+            watcher.puback(p.packetId());
+          }
+        }
+        assertEquals(Set.of("will/gone", "will/late"), Set.copyOf(topics));
+        assertEquals(2, topics.size());
+      }
+      try (RawClient gone = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertFalse(
+            gone.connect("gone", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent(),
+            "an expired session is not restored");
+      }
+    }
+  }
+
+  @Test
+  void theDefaultBrokerKeepsSessionsInMemoryOnly() {
+    Broker b = new Broker(SettingsLoader.fromString("mqtt.listeners.tcp.enabled = false"));
+    try {
+      assertSame(SessionStore.MEMORY, b.sessions().store());
+      assertFalse(b.sessions().isDurable());
+    } finally {
+      b.close();
+    }
+  }
+
+  /** A client id with a stored session subscribed to {@code filter}, now offline. */
+  private static void storedSubscriber(
+      BrokerFixture f, RecordingSessionStore store, String id, String filter, int qos) {
+    try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      sub.connect(id, true, 0, RawClient.sessionExpiry(HOUR));
+      sub.subscribe(filter, qos);
+      sub.disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
+    }
+    await("the session stored offline",
+        () -> store.session(id) != null && store.session(id).offlineSinceMillis() != 0);
+  }
+
+  private static StoredSession stored(
+      String id, Map<String, SubscriptionOptions> subs, long expiry, Will will, long offline) {
+    return new StoredSession(id, subs, expiry, will, offline, 0, Set.of());
+  }
+
+  private static Will will(String topic, long delaySeconds) {
+    Message m = new Message(topic, bytes("bye"), 1, false, MqttProperties.empty(), 0, "");
+    return new Will(m, delaySeconds, 0);
+  }
+}

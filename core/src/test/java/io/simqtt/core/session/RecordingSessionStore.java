@@ -1,0 +1,198 @@
+package io.simqtt.core.session;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * A {@link SessionStore} for tests: keeps what it is given in memory, records every call in
+ * order, and, once told to {@link #hold}, runs {@link #afterDurable} actions only when the test
+ * calls {@link #makeDurable} (until then nothing counts as durable). {@link #copy} gives a new
+ * store with the same content, for a broker "restarted" from it. Thread-safe.
+ */
+public final class RecordingSessionStore implements SessionStore {
+  /** One call: its operation and arguments as text, e.g. {@code markSent sub 3 1 false}. */
+  public record Call(String op, String clientId, String args) {
+    @Override
+    public String toString() {
+      return op + " " + clientId + (args.isEmpty() ? "" : " " + args);
+    }
+  }
+
+  private final List<Call> calls = new ArrayList<>();
+  private final Map<String, StoredSession> sessions = new TreeMap<>();
+  private final Map<String, TreeMap<Long, StoredMessage>> messages = new TreeMap<>();
+  private final Map<String, Set<Integer>> inbound = new TreeMap<>();
+  private final List<Runnable> waiting = new ArrayList<>();
+  private boolean holding;
+
+  /** From now on, durability waits for {@link #makeDurable}. */
+  public synchronized void hold() {
+    holding = true;
+  }
+
+  /** Everything written so far is durable: the waiting actions run, on this thread. */
+  public void makeDurable() {
+    List<Runnable> due;
+    synchronized (this) {
+      due = List.copyOf(waiting);
+      waiting.clear();
+    }
+    due.forEach(Runnable::run);
+  }
+
+  /** Actions waiting for durability. */
+  public synchronized int waiting() {
+    return waiting.size();
+  }
+
+  /** Every call so far, in order. */
+  public synchronized List<Call> calls() {
+    return List.copyOf(calls);
+  }
+
+  /** The calls of operation {@code op} for {@code clientId}, in order. */
+  public synchronized List<Call> calls(String op, String clientId) {
+    return calls.stream().filter(c -> c.op().equals(op) && c.clientId().equals(clientId)).toList();
+  }
+
+  public synchronized StoredSession session(String clientId) {
+    return sessions.get(clientId);
+  }
+
+  /** The message entries kept for {@code clientId}, in seq order. */
+  public synchronized SortedMap<Long, StoredMessage> messages(String clientId) {
+    return Collections.unmodifiableSortedMap(
+        new TreeMap<>(messages.getOrDefault(clientId, new TreeMap<>())));
+  }
+
+  public synchronized Set<Integer> inboundQos2(String clientId) {
+    return Set.copyOf(inbound.getOrDefault(clientId, Set.of()));
+  }
+
+  /** A new store holding what this one holds now (not holding durability back). */
+  public synchronized RecordingSessionStore copy() {
+    RecordingSessionStore c = new RecordingSessionStore();
+    c.sessions.putAll(sessions);
+    messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
+    inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
+    return c;
+  }
+
+  /** Puts a session in as if an earlier run had written it. */
+  public synchronized void put(StoredSession s) {
+    sessions.put(s.clientId(), s);
+    if (!s.inboundQos2().isEmpty()) {
+      inbound.put(s.clientId(), new HashSet<>(s.inboundQos2()));
+    }
+  }
+
+  /** Puts a message entry in as if an earlier run had written it. */
+  public synchronized void put(StoredMessage m) {
+    messages.computeIfAbsent(m.clientId(), id -> new TreeMap<>()).put(m.seq(), m);
+  }
+
+  @Override
+  public synchronized void saveSession(String clientId, StoredSession session) {
+    record("saveSession", clientId, "");
+    sessions.put(clientId, session);
+  }
+
+  @Override
+  public synchronized void deleteSession(String clientId) {
+    record("deleteSession", clientId, "");
+    sessions.remove(clientId);
+    messages.remove(clientId);
+    inbound.remove(clientId);
+  }
+
+  @Override
+  public synchronized void addMessage(String clientId, long seq, Delivery delivery) {
+    record("addMessage", clientId, Long.toString(seq));
+    messages
+        .computeIfAbsent(clientId, id -> new TreeMap<>())
+        .put(seq, new StoredMessage(clientId, seq, delivery, 0, false));
+  }
+
+  @Override
+  public synchronized void markSent(String clientId, long seq, int packetId, boolean released) {
+    record("markSent", clientId, seq + " " + packetId + " " + released);
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    StoredMessage e = m == null ? null : m.get(seq);
+    if (e != null) {
+      m.put(seq, new StoredMessage(clientId, seq, e.delivery(), packetId, released));
+    }
+  }
+
+  @Override
+  public synchronized void removeMessage(String clientId, long seq) {
+    record("removeMessage", clientId, Long.toString(seq));
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m != null) {
+      m.remove(seq);
+    }
+  }
+
+  @Override
+  public synchronized void addInboundQos2(String clientId, int packetId) {
+    record("addInboundQos2", clientId, Integer.toString(packetId));
+    inbound.computeIfAbsent(clientId, id -> new HashSet<>()).add(packetId);
+  }
+
+  @Override
+  public synchronized void removeInboundQos2(String clientId, int packetId) {
+    record("removeInboundQos2", clientId, Integer.toString(packetId));
+    Set<Integer> ids = inbound.get(clientId);
+    if (ids != null) {
+      ids.remove(packetId);
+    }
+  }
+
+  @Override
+  public void afterDurable(Runnable action) {
+    synchronized (this) {
+      if (holding) {
+        waiting.add(action);
+        return;
+      }
+    }
+    action.run();
+  }
+
+  @Override
+  public boolean isDurable() {
+    return true;
+  }
+
+  @Override
+  public void load(Consumer<StoredSession> sessionSink, Consumer<StoredMessage> messageSink) {
+    List<StoredSession> ss = new ArrayList<>();
+    List<StoredMessage> ms = new ArrayList<>();
+    synchronized (this) {
+      sessions.forEach(
+          (id, s) ->
+              ss.add(
+                  new StoredSession(
+                      id,
+                      s.subscriptions(),
+                      s.expiryInterval(),
+                      s.will(),
+                      s.offlineSinceMillis(),
+                      s.lastPacketId(),
+                      Set.copyOf(inbound.getOrDefault(id, Set.of())))));
+      messages.values().forEach(m -> ms.addAll(m.values()));
+    }
+    ss.forEach(sessionSink);
+    ms.forEach(messageSink);
+  }
+
+  private void record(String op, String clientId, String args) {
+    calls.add(new Call(op, clientId, args));
+  }
+}

@@ -1,0 +1,190 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a stored session writes to its store, call by call, on one event loop without sockets:
+ * each message from the moment it is held until it is done with, whatever ends it, and the
+ * session deleted when it stops being one that is kept.
+ */
+class SessionJournalTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+
+  private final DefaultEventLoop loop = new DefaultEventLoop();
+  private final RecordingSessionStore store = new RecordingSessionStore();
+  private final ManualClock clock = new ManualClock(1_000_000);
+
+  @AfterEach
+  void stop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aMessageIsWrittenWhenHeldMarkedWhenSentAndRemovedWhenAcknowledged() throws Exception {
+    SessionRegistry registry = registry("");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 60);
+    onLoop(() -> {
+      s.deliver(delivery(1, 1));
+      s.onPubAck(c.publishedIds().get(0));
+      return null;
+    });
+    assertEquals(
+        List.of("addMessage c 1", "markSent c 1 1 false", "removeMessage c 1"),
+        messageCalls());
+  }
+
+  @Test
+  void theQueueBoundAndExpiryEachRemoveTheEntryTheyDrop() throws Exception {
+    SessionRegistry registry =
+        registry("mqtt.sessions { max-queued-messages = 2, queue-overflow = drop-oldest }");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 60);
+    onLoop(() -> {
+      s.detach(c, true);
+      s.deliver(delivery(1, 1));
+      s.deliver(delivery(2, 1));
+      s.deliver(delivery(3, 1)); // the oldest goes
+      return null;
+    });
+    assertEquals(List.of(2L, 3L), List.copyOf(store.messages("c").keySet()));
+
+    Message expiring = new Message(
+        "t", new byte[] {4}, 1, false, MqttProperties.NONE, clock.millis() + 1000, "p");
+    FakeConnection again = new FakeConnection(loop);
+    onLoop(() -> {
+      s.deliver(new Delivery(expiring, 1, false, new int[0])); // the oldest goes again
+      return null;
+    });
+    clock.advance(2000);
+    onLoop(() -> {
+      announceAttach(s);
+      s.attach(again, false, 60, null, null, 0);
+      s.resumeDelivery(); // 3 goes out, the expired one is dropped on the way
+      return null;
+    });
+    assertEquals(List.of(3L), List.copyOf(store.messages("c").keySet()));
+    assertEquals(1, store.messages("c").get(3L).packetId(), "in flight under its packet id");
+  }
+
+  @Test
+  void aSharedMessageGivenToAnotherMemberIsRemoved() throws Exception {
+    List<Delivery> redelivered = new ArrayList<>();
+    SessionRegistry registry = registry("", (d, id) -> redelivered.add(d));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 60);
+    c.writable = false; // it waits in the queue
+    onLoop(() -> {
+      s.deliver(new Delivery(delivery(1, 1).message(), 1, false, new int[0], "$share/g/t"));
+      s.detach(c, true); // a queued shared message goes to another member
+      return null;
+    });
+    assertEquals(1, redelivered.size());
+    assertEquals(List.of("addMessage c 1", "removeMessage c 1"), messageCalls());
+    assertTrue(store.messages("c").isEmpty());
+  }
+
+  @Test
+  void aSessionIsDeletedWhenItsExpiryTurnsZeroAndWrittenWholeWhenItTurnsBack() throws Exception {
+    SessionRegistry registry = registry("");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 60);
+    onLoop(() -> {
+      s.deliver(delivery(1, 1));
+      s.setExpiryInterval(0);
+      return null;
+    });
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty());
+
+    onLoop(() -> {
+      s.setExpiryInterval(30);
+      return null;
+    });
+    assertNotNull(store.session("c"));
+    assertEquals(30, store.session("c").expiryInterval());
+    assertEquals(1, store.messages("c").size(), "what it held written again");
+    assertEquals(1, store.messages("c").values().iterator().next().packetId());
+  }
+
+  @Test
+  void anEndedSessionIsDeleted() throws Exception {
+    SessionRegistry registry = registry("");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 60);
+    onLoop(() -> s.kick(true));
+    assertNull(store.session("c"));
+    assertEquals(List.of("deleteSession c"), store.calls("deleteSession", "c").stream()
+        .map(RecordingSessionStore.Call::toString).toList());
+  }
+
+  // ---- helpers ----
+
+  private SessionRegistry registry(String hocon) {
+    return registry(hocon, (d, id) -> {});
+  }
+
+  private SessionRegistry registry(String hocon, BiConsumer<Delivery, String> sharedRedelivery) {
+    return new SessionRegistry(
+        SettingsLoader.fromString(hocon).mqtt().sessions(),
+        new SubscriptionTree(),
+        new BrokerMetrics(),
+        m -> {},
+        sharedRedelivery,
+        new RecordingCluster(),
+        10_000,
+        clock,
+        store);
+  }
+
+  private Session connect(SessionRegistry registry, FakeConnection c, long expiry)
+      throws Exception {
+    return onLoop(() -> {
+      Session s = registry.claim("c", loop, false);
+      s.attach(c, false, expiry, null, null, 0);
+      s.subscribe("t", QOS1);
+      s.resumeDelivery();
+      return s;
+    });
+  }
+
+  /** A new attach is announced by a claim first, as the connection does. */
+  private static void announceAttach(Session s) {
+    Session.PENDING_ATTACHES.incrementAndGet(s);
+  }
+
+  private List<String> messageCalls() {
+    return store.calls().stream()
+        .filter(c -> !c.op().equals("saveSession"))
+        .map(RecordingSessionStore.Call::toString)
+        .toList();
+  }
+
+  private static Delivery delivery(int n, int qos) {
+    return new Delivery(
+        new Message("t", new byte[] {(byte) n}, qos, false, MqttProperties.NONE, 0, "p"),
+        qos, false, new int[0]);
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+}
