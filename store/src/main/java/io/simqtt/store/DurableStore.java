@@ -94,7 +94,13 @@ public final class DurableStore implements AutoCloseable {
       throw new StoreException(dir, "cannot be created: " + e, e);
     }
     refusePartial(dir);
-    RocksDB.loadLibrary();
+    try {
+      RocksDB.loadLibrary();
+    } catch (UnsatisfiedLinkError e) {
+      throw new StoreException(dir, "cannot be opened: RocksDB's native library does not load"
+          + " on this platform (" + e.getMessage() + "); the build carries the Linux x86-64 one"
+          + " (rocksdbjni, classifier linux64)", e);
+    }
     LRUCache cache = new LRUCache(settings.cacheSize());
     BloomFilter filter = new BloomFilter(10);
     DBOptions dbOptions =
