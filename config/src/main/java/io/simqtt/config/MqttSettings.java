@@ -15,7 +15,8 @@ public record MqttSettings(
     RetainedSettings retained,
     AuthSettings auth,
     TlsSettings tls,
-    HeapGuardSettings heapGuard) {
+    HeapGuardSettings heapGuard,
+    StorageSettings storage) {
 
   public MqttSettings {
     listeners = List.copyOf(listeners);
@@ -34,8 +35,8 @@ public record MqttSettings(
   }
 
   /**
-   * With the default retained settings, no credential checks, no connection limits and the
-   * default heap guard, for settings built in code.
+   * With the default retained settings, no credential checks, no connection limits, the
+   * default heap guard and everything in memory, for settings built in code.
    */
   public MqttSettings(
       List<MqttListenerSettings> listeners,
@@ -44,6 +45,6 @@ public record MqttSettings(
       FeatureSettings features,
       SysSettings sys) {
     this(listeners, limits, sessions, features, sys, RetainedSettings.DEFAULT, AuthSettings.DEFAULT,
-        TlsSettings.NONE, HeapGuardSettings.DEFAULT);
+        TlsSettings.NONE, HeapGuardSettings.DEFAULT, StorageSettings.MEMORY);
   }
 }

@@ -3,6 +3,7 @@ package io.simqtt.config;
 import com.typesafe.config.Config;
 import io.simqtt.config.SessionSettings.QueueOverflow;
 import io.simqtt.config.SessionSettings.SharedStrategy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -29,7 +30,7 @@ final class SettingsBinder {
     List<MqttListenerSettings> listeners = ListenerBinder.bind(r);
     MqttSettings mqtt = new MqttSettings(
         listeners, limits(r), sessions(r), features(r), OperationsBinder.sys(r),
-        retained(r), auth(r), TlsBinder.bind(r, listeners), heapGuard(r));
+        retained(r), auth(r), TlsBinder.bind(r, listeners), heapGuard(r), storage(r));
     ClusterSettings cluster = ClusterBinder.bind(r, nodeId);
     AdminSettings admin = OperationsBinder.admin(r);
     MetricsSettings metrics = OperationsBinder.metrics(r, cluster);
@@ -94,6 +95,25 @@ final class SettingsBinder {
     return new RetainedSettings(
         r.durationIn(p + "tombstone-retention", Duration.ofMinutes(1), Duration.ofDays(30)),
         r.intIn(p + "max-tombstones", 1, 100_000_000));
+  }
+
+  private static StorageSettings storage(ConfigReader r) {
+    String p = "mqtt.storage.";
+    String dir = r.string(p + "data-dir").trim();
+    Path dataDir = null;
+    if (!dir.isEmpty()) {
+      dataDir = Path.of(dir).toAbsolutePath().normalize();
+      if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+        throw r.conflict(p + "data-dir", "(" + dataDir + ") is a file, not a directory");
+      }
+    }
+    return new StorageSettings(
+        dataDir,
+        r.oneOf(p + "sync", StorageSettings.Sync.class),
+        r.durationIn(p + "sync-interval", Duration.ofMillis(1), Duration.ofSeconds(10)),
+        r.intIn(p + "max-pending-writes", 100, 100_000_000),
+        r.bytesIn(p + "max-pending-bytes", 1 << 20, 1L << 30),
+        r.bytesIn(p + "cache-size", 1 << 20, 1L << 30));
   }
 
   private static AuthSettings auth(ConfigReader r) {

@@ -80,6 +80,12 @@ class SettingsErrorTest {
     "mqtt.retained.max-tombstones = 0                   | mqtt.retained.max-tombstones",
     "mqtt.retained.max-tombstones = 100000001           | mqtt.retained.max-tombstones",
     "mqtt.features.outbound-topic-alias-maximum = 65536 | mqtt.features.outbound-topic-alias-maximum",
+    "mqtt.storage.sync = sometimes                      | mqtt.storage.sync",
+    "mqtt.storage.sync-interval = 0ms                   | mqtt.storage.sync-interval",
+    "mqtt.storage.sync-interval = 11s                   | mqtt.storage.sync-interval",
+    "mqtt.storage.max-pending-writes = 99               | mqtt.storage.max-pending-writes",
+    "mqtt.storage.max-pending-bytes = 2GiB              | mqtt.storage.max-pending-bytes",
+    "mqtt.storage.cache-size = 1KiB                     | mqtt.storage.cache-size",
     "cluster.listen.port = 70000                        | cluster.listen.port",
     "cluster.name = \"\"                                | cluster.name",
     "node.id = \"has space\"                            | node.id",
@@ -88,6 +94,14 @@ class SettingsErrorTest {
     SettingsException e = fails(hocon);
     assertEquals(key, e.key(), e.getMessage());
     assertTrue(e.getMessage().contains(key + " = "), e.getMessage());
+  }
+
+  @Test
+  void aDataDirThatIsAFileIsRefusedByName() throws IOException {
+    Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+    SettingsException e = fails("mqtt.storage.data-dir = \"" + file + "\"");
+    assertEquals("mqtt.storage.data-dir", e.key());
+    assertTrue(e.getMessage().contains("is a file, not a directory"), e.getMessage());
   }
 
   @Test

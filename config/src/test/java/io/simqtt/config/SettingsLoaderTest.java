@@ -105,6 +105,18 @@ class SettingsLoaderTest {
   }
 
   @Test
+  void storageIsInMemoryByDefaultAndDurableWithADataDir(@TempDir Path dir) {
+    assertEquals(StorageSettings.MEMORY, SettingsLoader.defaults().mqtt().storage());
+    assertFalse(SettingsLoader.defaults().mqtt().storage().durable());
+    NodeSettings s = SettingsLoader.fromString("mqtt.storage { data-dir = \"" + dir
+        + "/data\", sync = interval, sync-interval = 5ms, max-pending-writes = 1000,"
+        + " max-pending-bytes = 4MiB, cache-size = 8MiB }");
+    assertEquals(new StorageSettings(dir.resolve("data"), StorageSettings.Sync.INTERVAL,
+        Duration.ofMillis(5), 1000, 4 << 20, 8 << 20), s.mqtt().storage());
+    assertTrue(s.mqtt().storage().durable());
+  }
+
+  @Test
   void v3SessionExpiryTakesSecondsDurationsOrNever() {
     String key = "mqtt.sessions.max-session-expiry-v3";
     assertEquals(3600, v3Expiry(key + " = 3600"));

@@ -17,6 +17,7 @@ import io.simqtt.core.overload.HeapGuard;
 import io.simqtt.core.protocol.ProtocolContext;
 import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
+import io.simqtt.core.retain.RetainedStoreFactory;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttListener;
@@ -74,20 +75,25 @@ public final class Broker implements AutoCloseable {
 
   /** A member of {@code cluster}, which the broker starts and stops with itself. */
   public Broker(NodeSettings settings, Cluster cluster) {
-    this(settings, cluster, SessionStore.MEMORY);
+    this(settings, cluster, MemoryRetainedStore::new, SessionStore.MEMORY);
   }
 
   /**
-   * A member of {@code cluster} whose persistent sessions are kept in {@code sessionStore} too
-   * ({@link SessionStore#MEMORY}: only in the heap) and recovered from it at {@link #start}. The
-   * caller opens and closes the store.
+   * A member of {@code cluster} ({@link Cluster#SINGLE_NODE} alone) whose retained messages live
+   * in the store {@code retainedStore} makes (a disk store in durable mode, loaded here) and whose
+   * persistent sessions are kept in {@code sessionStore} too ({@link SessionStore#MEMORY}: only in
+   * the heap) and recovered from it at {@link #start}. The caller opens and closes the stores.
    */
-  public Broker(NodeSettings settings, Cluster cluster, SessionStore sessionStore) {
+  public Broker(
+      NodeSettings settings,
+      Cluster cluster,
+      RetainedStoreFactory retainedStore,
+      SessionStore sessionStore) {
     this.settings = settings;
     this.cluster = cluster;
     this.sessionStore = sessionStore;
     var mqtt = settings.mqtt();
-    this.retained = new MemoryRetainedStore(mqtt.retained(), System::currentTimeMillis, metrics);
+    this.retained = retainedStore.create(mqtt.retained(), System::currentTimeMillis, metrics);
     this.sessions =
         new SessionRegistry(
             mqtt.sessions(),

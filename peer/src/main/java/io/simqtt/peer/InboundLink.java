@@ -21,6 +21,7 @@ import io.simqtt.proto.peer.Route;
 import io.simqtt.proto.peer.RouteSnapshot;
 import io.simqtt.proto.peer.SessionClaim;
 import io.simqtt.proto.peer.SharedReturn;
+import io.simqtt.store.CoreProtos;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -229,13 +230,13 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       DeliveryState d = f.getRedirect().getDelivery().toBuilder().setMessage(f.getMessage()).build();
       cx.node()
           .deliverRedirected(
-              f.getRedirect().getClientId(), ProtoConvert.fromProto(d), f.getRedirect().getHops());
+              f.getRedirect().getClientId(), CoreProtos.fromProto(d), f.getRedirect().getHops());
       return;
     }
     List<String> unserved =
         cx.node()
             .deliverForwarded(
-                ProtoConvert.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
+                CoreProtos.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
     if (!unserved.isEmpty()) {
       reply(
           PeerReply.newBuilder()
@@ -262,7 +263,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     RetainedStamp stamp = new RetainedStamp(r.getHlc(), r.getOriginNode());
     cx.node()
         .applyRetained(
-            r.getTopic(), r.hasMessage() ? ProtoConvert.fromProto(r.getMessage()) : null, stamp);
+            r.getTopic(), r.hasMessage() ? CoreProtos.fromProto(r.getMessage()) : null, stamp);
   }
 
   /** Closes a stream whose peer has been silent too long (frozen, partitioned, gone). */

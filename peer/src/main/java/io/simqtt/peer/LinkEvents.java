@@ -7,6 +7,7 @@ import io.simqtt.proto.peer.OwnedSession;
 import io.simqtt.proto.peer.OwnedSessions;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.SharedReturn;
+import io.simqtt.store.CoreProtos;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -62,7 +63,7 @@ final class LinkEvents implements OutboundLink.Listener {
   @Override
   public void sharedReturned(String peerId, SharedReturn returned) {
     node.returnShared(
-        ProtoConvert.fromProto(returned.getMessage()), returned.getSharedList(), peerId);
+        CoreProtos.fromProto(returned.getMessage()), returned.getSharedList(), peerId);
   }
 
   /** Which clients this node holds, for the peer to find any it took too during a partition. */

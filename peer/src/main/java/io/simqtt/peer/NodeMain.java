@@ -7,8 +7,9 @@ import io.simqtt.config.SettingsLoader;
 
 /**
  * Entry point of one si-mqtt node. Exit codes: 0 after --help, --version or a clean stop
- * (SIGTERM, Ctrl-C); 1 when the broker fails to start; 2 for bad arguments or settings, which are
- * reported before any port is opened.
+ * (SIGTERM, Ctrl-C); 1 when the broker fails to start (a durable store that is damaged, partial or
+ * from a newer version included, before any port is opened); 2 for bad arguments or settings,
+ * which are reported before any port is opened.
  */
 public final class NodeMain {
 

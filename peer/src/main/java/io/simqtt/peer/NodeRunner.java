@@ -3,9 +3,14 @@ package io.simqtt.peer;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsException;
 import io.simqtt.core.Broker;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.server.MqttListener;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
+import io.simqtt.store.DiskRetainedStore;
+import io.simqtt.store.DiskSessionStore;
+import io.simqtt.store.DurableStore;
+import io.simqtt.store.StoreException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CountDownLatch;
@@ -22,6 +27,8 @@ final class NodeRunner {
   private final String version;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final AtomicBoolean stopped = new AtomicBoolean();
+  /** The durable store, or null in memory; closed last. */
+  private DurableStore store;
 
   NodeRunner(NodeSettings settings, String version) {
     this.settings = settings;
@@ -29,15 +36,29 @@ final class NodeRunner {
   }
 
   int runUntilStopped() {
-    PeerCluster cluster =
-        settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
-    Broker broker = cluster == null ? new Broker(settings) : new Broker(settings, cluster);
+    // Before anything opens a port: a store that cannot be used stops the node here.
+    Broker broker;
+    PeerCluster cluster;
+    try {
+      if (settings.mqtt().storage().durable()) {
+        store = DurableStore.open(settings.mqtt().storage());
+      }
+      cluster = settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
+      broker = newBroker(cluster, store);
+    } catch (StoreException e) {
+      LOG.error("si-mqtt {} node {} failed to start: {}", version, settings.nodeId(),
+          e.getMessage());
+      if (store != null) {
+        store.close();
+      }
+      return NodeMain.EXIT_START_FAILED;
+    }
     // Created before the broker starts: it adds its node-to-node service to the peer port.
     AdminServer admin =
-        settings.admin().enabled() ? AdminServer.create(broker, cluster, version) : null;
+        settings.admin().enabled() ? AdminServer.create(broker, cluster, version, store) : null;
     MetricsServer metrics =
         settings.metrics().enabled()
-            ? new MetricsServer(broker, cluster, settings.metrics().readyMinPeers())
+            ? new MetricsServer(broker, cluster, settings.metrics().readyMinPeers(), store)
             : null;
     StopSignals.install(stopRequested::countDown);
     // The auth reload runs on the broker's reload thread; both log their outcome.
@@ -116,8 +137,32 @@ final class NodeRunner {
       if (metrics != null) {
         metrics.close();
       }
+      if (store != null) {
+        store.close(); // after the broker: what its sessions wrote while closing is written
+      }
       LOG.info("si-mqtt node {} stopped", settings.nodeId());
     }
+  }
+
+  /**
+   * The broker, its retained messages loaded from {@code store} when there is one (before any
+   * listener opens), with the recovery logged; its sessions are recovered from the store when it
+   * starts.
+   */
+  private Broker newBroker(PeerCluster cluster, DurableStore store) {
+    Cluster members = cluster == null ? Cluster.SINGLE_NODE : cluster;
+    if (store == null) {
+      return new Broker(settings, members);
+    }
+    long start = System.nanoTime();
+    DiskRetainedStore[] retained = new DiskRetainedStore[1];
+    Broker broker = new Broker(settings, members,
+        (s, clock, metrics) -> retained[0] = DiskRetainedStore.open(store, s, clock, metrics),
+        new DiskSessionStore(store));
+    LOG.info("recovered {} retained messages and {} tombstones from {} in {} ms",
+        retained[0].loadedMessages(), retained[0].loadedTombstones(), store.dataDir(),
+        (System.nanoTime() - start) / 1_000_000);
+    return broker;
   }
 
   /**

@@ -15,6 +15,7 @@ import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.proto.peer.AppMessage;
+import io.simqtt.store.CoreProtos;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -175,7 +176,7 @@ public final class PeerCluster implements Cluster {
   @Override
   public Backpressure forward(Message message, List<ForwardCopy> copies) {
     // Converted once here, on the publisher's event loop, whatever number of nodes get it.
-    AppMessage proto = ProtoConvert.toProto(message);
+    AppMessage proto = CoreProtos.toProto(message);
     Backpressure pressure = null;
     for (ForwardCopy copy : copies) {
       OutboundLink l = links.get(copy.nodeId());
@@ -190,7 +191,7 @@ public final class PeerCluster implements Cluster {
   public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
     OutboundLink l = links.get(nodeId);
     if (l != null) {
-      l.redirect(clientId, ProtoConvert.toProto(delivery).build(), hops);
+      l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops);
     }
   }
 

@@ -50,6 +50,7 @@ public final class MemoryRetainedStore implements RetainedStore {
   private final int maxTombstones;
   private final LongSupplier clock;
   private final BrokerMetrics metrics;
+  private final RetainedChanges changes;
   /** Live messages with an expiry, soonest deadline first; changed under the topic's lock. */
   private final ConcurrentSkipListSet<RetainedEntry> expiring =
       new ConcurrentSkipListSet<>(BY_DEADLINE);
@@ -77,6 +78,19 @@ public final class MemoryRetainedStore implements RetainedStore {
    */
   public MemoryRetainedStore(
       RetainedSettings settings, LongSupplier clock, BrokerMetrics metrics) {
+    this(settings, clock, metrics, RetainedChanges.NONE);
+  }
+
+  /**
+   * As above, with {@code changes} told of every change of an entry under its topic's lock (a
+   * disk store writes them through).
+   */
+  public MemoryRetainedStore(
+      RetainedSettings settings,
+      LongSupplier clock,
+      BrokerMetrics metrics,
+      RetainedChanges changes) {
+    this.changes = changes;
     this.retentionMillis = settings.tombstoneRetention().toMillis();
     this.maxTombstones = settings.maxTombstones();
     this.clock = clock;
@@ -127,6 +141,7 @@ public final class MemoryRetainedStore implements RetainedStore {
       }
     }
     node.setValue(entry);
+    changes.changed(entry);
     if (!entry.isClear()) {
       size.incrementAndGet();
       if (entry.message().hasExpiry()) {
@@ -327,6 +342,7 @@ public final class MemoryRetainedStore implements RetainedStore {
                 size.decrementAndGet();
               }
               node.setValue(null);
+              changes.forgotten(expected.topic());
               return true;
             });
     return removed != null && removed;

@@ -3,6 +3,7 @@ package io.simqtt.core.it;
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
 import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.session.SessionStore;
 
 /** A real broker on 127.0.0.1 and an OS-chosen port, for tests. */
@@ -21,7 +22,8 @@ public final class BrokerFixture implements AutoCloseable {
   /** As {@link #start(String)}, its sessions kept in {@code store} too (and recovered from it). */
   public static BrokerFixture start(String hocon, SessionStore store) {
     String conf = "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
-    Broker b = new Broker(SettingsLoader.fromString(conf), Cluster.SINGLE_NODE, store);
+    Broker b = new Broker(SettingsLoader.fromString(conf), Cluster.SINGLE_NODE,
+        MemoryRetainedStore::new, store);
     try {
       b.start();
     } catch (InterruptedException e) {

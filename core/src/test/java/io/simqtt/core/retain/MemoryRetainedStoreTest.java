@@ -342,6 +342,70 @@ class MemoryRetainedStoreTest {
     assertEquals(entries.size() - clears, small.size());
   }
 
+  /** A copy kept from the reported changes alone, as a disk store keeps one. */
+  static final class FollowedCopy implements RetainedChanges {
+    final java.util.Map<String, RetainedEntry> entries =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void changed(RetainedEntry entry) {
+      entries.put(entry.topic(), entry);
+    }
+
+    @Override
+    public void forgotten(String topic) {
+      assertTrue(entries.remove(topic) != null, "forgotten only what was reported");
+    }
+  }
+
+  @Test
+  void aCopyFollowingTheReportedChangesEndsEqualUnderConcurrentWritesExpiriesAndForgetting()
+      throws Exception {
+    FollowedCopy copy = new FollowedCopy();
+    MemoryRetainedStore followed = new MemoryRetainedStore(
+        new RetainedSettings(RETENTION, 20), () -> now, metrics, copy);
+    int threads = 4;
+    AtomicLong hlc = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int seed = t;
+        done.add(pool.submit(() -> {
+          Random r = new Random(seed);
+          for (int i = 0; i < 20_000; i++) {
+            String topic = "c/" + r.nextInt(50);
+            RetainedStamp stamp = new RetainedStamp(hlc.incrementAndGet(), "n" + seed);
+            // Some expire at once (kept as tombstones), some later (swept below).
+            Message m = switch (r.nextInt(4)) {
+              case 0 -> null;
+              case 1 -> msg(topic, 1);
+              case 2 -> msg(topic, 1_000);
+              default -> msg(topic, 0);
+            };
+            followed.apply(topic, m, stamp);
+          }
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    now = 2_000;
+    followed.sweep(); // expires the rest, and drops tombstones over the bound
+    now += RETENTION.toMillis();
+    followed.sweep(); // forgets every tombstone
+
+    java.util.Map<String, RetainedEntry> expected = new java.util.HashMap<>();
+    for (RetainedEntry e : followed.entries()) {
+      expected.put(e.topic(), e);
+    }
+    assertEquals(expected, copy.entries);
+    assertEquals(0, followed.tombstoneCount());
+  }
+
   private static Logger logger() {
     return (Logger) LoggerFactory.getLogger(MemoryRetainedStore.class);
   }

@@ -11,6 +11,7 @@ import io.simqtt.config.AdminSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.Broker;
 import io.simqtt.peer.PeerCluster;
+import io.simqtt.store.DurableStore;
 import io.simqtt.proto.admin.AdminServiceGrpc;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,10 +41,16 @@ public final class AdminServer implements AutoCloseable {
     this.gather = gather;
   }
 
-  /** {@code cluster} is null for a single node. */
+  /** {@code cluster} is null for a single node; everything in memory. */
   public static AdminServer create(Broker broker, PeerCluster cluster, String version) {
+    return create(broker, cluster, version, null);
+  }
+
+  /** {@code cluster} is null for a single node, {@code store} in memory. */
+  public static AdminServer create(
+      Broker broker, PeerCluster cluster, String version, DurableStore store) {
     var node = broker.settings();
-    LocalAdmin local = new LocalAdmin(broker, cluster, version);
+    LocalAdmin local = new LocalAdmin(broker, cluster, version, store);
     List<PeerAddress> peers = cluster == null ? List.of() : node.cluster().peers();
     Set<String> peerIds = peers.stream().map(PeerAddress::id).collect(Collectors.toSet());
     PeerAuth auth = new PeerAuth(node.cluster().secret(), node.nodeId(), peerIds);

@@ -27,7 +27,9 @@ import io.simqtt.proto.admin.ListSubscriptionsResponse;
 import io.simqtt.proto.admin.NodeMetrics;
 import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.NodeStatus;
+import io.simqtt.proto.admin.StorageStatus;
 import io.simqtt.proto.admin.Subscription;
+import io.simqtt.store.DurableStore;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -47,12 +49,14 @@ final class LocalAdmin {
   private final Broker broker;
   private final PeerCluster cluster;
   private final String version;
+  private final DurableStore store;
 
-  /** {@code cluster} is null for a single node. */
-  LocalAdmin(Broker broker, PeerCluster cluster, String version) {
+  /** {@code cluster} is null for a single node, {@code store} in memory. */
+  LocalAdmin(Broker broker, PeerCluster cluster, String version, DurableStore store) {
     this.broker = broker;
     this.cluster = cluster;
     this.version = version;
+    this.store = store;
   }
 
   String nodeId() {
@@ -83,7 +87,8 @@ final class LocalAdmin {
         .setConnections(broker.metrics().currentConnections())
         .setSessions(broker.sessions().size())
         .setSubscriptions(broker.localSubscriptionCount())
-        .setRetainedMessages(broker.retained().size());
+        .setRetainedMessages(broker.retained().size())
+        .setStorage(storage());
     for (MqttListener l : broker.listeners()) {
       ListenerStatus.Builder ls = ListenerStatus.newBuilder()
           .setName(l.name())
@@ -109,6 +114,19 @@ final class LocalAdmin {
       }
     }
     return b.build();
+  }
+
+  private StorageStatus storage() {
+    if (store == null) {
+      return StorageStatus.newBuilder().setMode("memory").build();
+    }
+    return StorageStatus.newBuilder()
+        .setMode("durable")
+        .setDataDir(store.dataDir().toString())
+        .setDiskBytes(store.diskBytes())
+        .setSync(store.settings().sync().name().toLowerCase(Locale.ROOT))
+        .setPendingWrites(store.pendingWrites())
+        .build();
   }
 
   /** One page of this node's sessions after the request's token (see {@link PageToken}). */

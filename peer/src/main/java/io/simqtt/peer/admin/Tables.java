@@ -15,6 +15,7 @@ import io.simqtt.proto.admin.NodeReload;
 import io.simqtt.proto.admin.NodeStatus;
 import io.simqtt.proto.admin.ReloadResponse;
 import io.simqtt.proto.admin.RetainedMessage;
+import io.simqtt.proto.admin.StorageStatus;
 import io.simqtt.proto.admin.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,7 +30,12 @@ final class Tables {
         "RETAINED", "LINKS");
     Table listeners = new Table("NODE", "LISTENER", "TYPE", "URL", "CONNS", "OPENED",
         "TLS_FAILURES");
+    Table storage = new Table("NODE", "STORAGE", "DATA_DIR", "DISK_BYTES", "SYNC",
+        "PENDING_WRITES");
     for (NodeStatus n : s.getNodesList()) {
+      StorageStatus st = n.getStorage();
+      storage.row(n.getNodeId(), st.getMode().isEmpty() ? "-" : st.getMode(),
+          dash(st.getDataDir()), st.getDiskBytes(), dash(st.getSync()), st.getPendingWrites());
       List<String> links = new ArrayList<>();
       for (LinkStatus l : n.getLinksList()) {
         links.add(l.getPeerId() + ":" + l.getState() + "(routes " + l.getRemoteRoutes()
@@ -46,7 +52,7 @@ final class Tables {
             l.getConnectionsOpened(), failures.isEmpty() ? "-" : String.join(" ", failures));
       }
     }
-    return t + "\n" + listeners + missing(s.getMissingNodesList());
+    return t + "\n" + listeners + "\n" + storage + missing(s.getMissingNodesList());
   }
 
   static String clients(ListClientsResponse r) {

@@ -19,6 +19,7 @@ import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.peer.PeerCluster;
 import io.simqtt.peer.PeerLinkStats;
+import io.simqtt.store.DurableStore;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -34,13 +35,22 @@ public final class MetricsServer implements AutoCloseable {
   private final HealthProbes health;
   private HTTPServer http;
 
-  /** {@code cluster} is null for a single node. */
+  /** {@code cluster} is null for a single node; everything in memory. */
   public MetricsServer(Broker broker, PeerCluster cluster, int readyMinPeers) {
+    this(broker, cluster, readyMinPeers, null);
+  }
+
+  /** {@code cluster} is null for a single node, {@code store} in memory. */
+  public MetricsServer(
+      Broker broker, PeerCluster cluster, int readyMinPeers, DurableStore store) {
     health = new HealthProbes(broker, cluster, readyMinPeers);
     registerBroker(broker);
     registerListeners(broker);
     if (cluster != null) {
       registerPeers(cluster);
+    }
+    if (store != null) {
+      registerStore(store);
     }
     JvmMetrics.builder().register(registry);
   }
@@ -217,6 +227,45 @@ public final class MetricsServer implements AutoCloseable {
         perPeer(cluster, PeerLinkStats::resyncs), "peer");
     gauge("simqtt_peer_remote_routes", "Filters the peer advertises to this node",
         perPeer(cluster, PeerLinkStats::remoteRoutes), "peer");
+  }
+
+  private void registerStore(DurableStore store) {
+    gauge("simqtt_store_disk_bytes",
+        "Bytes of every file in the durable store's data directory (tables, write-ahead log)",
+        c -> c.call(store.diskBytes()));
+    gauge("simqtt_store_pending_writes", "Writes queued for the disk, not yet written",
+        c -> c.call(store.pendingWrites()));
+    gauge("simqtt_store_pending_bytes", "Bytes of the writes queued for the disk",
+        c -> c.call(store.pendingBytes()));
+    counter("simqtt_store_write_stalls",
+        "Times a thread found mqtt.storage.max-pending-writes or -bytes reached and waited for"
+            + " the disk (its clients slowed meanwhile; nothing is dropped)",
+        c -> c.call(store.writeStalls()));
+    counter("simqtt_store_write_stall_seconds", "Time threads waited for room in the queue",
+        c -> c.call(store.writeStallNanos() / 1e9));
+    counter("simqtt_store_commit_batches",
+        "Group commits: batches of queued writes written at once",
+        c -> c.call(store.commitBatches()));
+    counter("simqtt_store_committed_writes",
+        "Writes in all batches (divided by simqtt_store_commit_batches: the mean batch)",
+        c -> c.call(store.committedWrites()));
+    counter("simqtt_store_syncs",
+        "Disk syncs of the write-ahead log (per batch with sync = always, per interval else)",
+        c -> c.call(store.syncs()));
+    counter("simqtt_store_sync_seconds",
+        "Time the disk syncs took (divided by simqtt_store_syncs: the mean fsync latency)",
+        c -> c.call(store.syncNanos() / 1e9));
+    counter("simqtt_store_write_errors", "Writes and syncs the disk failed (each retried)",
+        c -> c.call(store.writeErrors()));
+    counter("simqtt_store_writes_refused",
+        "Writes that came after the store began to close, not written",
+        c -> c.call(store.writesRefusedAfterClose()));
+    gauge("simqtt_store_rocksdb_writes_stopped",
+        "1 while RocksDB stops writes until compaction catches up",
+        c -> c.call(store.rocksWritesStopped() ? 1 : 0));
+    gauge("simqtt_store_rocksdb_delayed_write_rate",
+        "Bytes per second RocksDB slows writes to while compaction is behind; 0 = not slowed",
+        c -> c.call(store.rocksDelayedWriteRate()));
   }
 
   private static Consumer<Callback> perPeer(

@@ -1,0 +1,27 @@
+package io.simqtt.store;
+
+import java.nio.charset.StandardCharsets;
+
+/** The store's column families: each kind of entry sorted and compacted apart. */
+enum Family {
+  /** The format version, and whatever else describes the store itself. */
+  META("meta"),
+  /** A persistent session's own part, by client id. */
+  SESSIONS("sessions"),
+  /** The QoS 1/2 messages sessions hold, by client id and the session's sequence number. */
+  MESSAGES("messages"),
+  /** Inbound QoS 2 packet ids awaiting PUBREL, by client id and packet id. */
+  INBOUND_QOS2("inbound-qos2"),
+  /** Retained messages and tombstones, by topic. */
+  RETAINED("retained");
+
+  private final byte[] name;
+
+  Family(String name) {
+    this.name = name.getBytes(StandardCharsets.UTF_8);
+  }
+
+  byte[] columnFamilyName() {
+    return name.clone();
+  }
+}

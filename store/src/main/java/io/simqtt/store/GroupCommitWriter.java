@@ -1,0 +1,412 @@
+package io.simqtt.store;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The store's one writer thread: group commit. Callers on any thread queue writes and actions;
+ * the thread takes everything queued (up to a batch's bound), writes it as one {@link
+ * WriteBatch}, synced to disk when every batch is to be, and only then runs the actions queued
+ * among those writes. So an action runs once every write queued before it is as durable as the
+ * sync mode promises, and one disk sync covers the writes of every connection that queued
+ * meanwhile.
+ *
+ * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
+ * operating system at once, which a process crash does not lose) and the log is synced every
+ * interval while something is unsynced.
+ *
+ * <p>The queue is bounded in writes and bytes. A caller that finds it full waits until the
+ * thread has written enough (counted as a stall); nothing is dropped. The bound is checked
+ * before a write is queued, so callers arriving together can pass it by one write each. A
+ * write that fails (a full or failing disk) is retried with growing pauses, its actions held,
+ * until it succeeds or the store closes.
+ */
+final class GroupCommitWriter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
+  /** A queued write costs this much besides its key and value (the queue node and record). */
+  private static final int OVERHEAD_BYTES = 64;
+  private static final int MAX_BATCH_WRITES = 10_000;
+  private static final long MAX_BATCH_BYTES = 16 << 20;
+  private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
+  private static final long CLOSE_WAIT_MILLIS = 30_000;
+
+  private sealed interface Op permits Put, Delete, DeleteRange, Action {
+    long bytes();
+  }
+
+  private record Put(Family family, byte[] key, byte[] value) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES + key.length + value.length;
+    }
+  }
+
+  private record Delete(Family family, byte[] key) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES + key.length;
+    }
+  }
+
+  private record DeleteRange(Family family, byte[] begin, byte[] end) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES + begin.length + end.length;
+    }
+  }
+
+  private record Action(Runnable action) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES;
+    }
+  }
+
+  private final RocksDB db;
+  private final Map<Family, ColumnFamilyHandle> families;
+  private final Path dataDir;
+  private final boolean syncEachBatch;
+  private final long syncIntervalNanos;
+  private final int maxPendingWrites;
+  private final long maxPendingBytes;
+  private final WriteOptions writeOptions;
+  private final Thread thread;
+
+  private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pendingWrites = new AtomicInteger();
+  private final AtomicLong pendingBytes = new AtomicLong();
+  /** Callers wait on it for room; the writer notifies it when it frees some and one waits. */
+  private final Object room = new Object();
+  /** Changed under {@link #room}; read by the writer without it. */
+  private volatile int waiters;
+  private volatile boolean parked;
+  private volatile boolean closing;
+  /** Set when close gave up waiting for a failing disk: the writer leaves what is queued. */
+  private volatile boolean abandon;
+
+  private final AtomicLong stalls = new AtomicLong();
+  private final AtomicLong stallNanos = new AtomicLong();
+  private final AtomicLong refusedAfterClose = new AtomicLong();
+  // Written by the writer thread only.
+  private volatile long batches;
+  private volatile long batchedWrites;
+  private volatile long syncs;
+  private volatile long syncNanos;
+  private volatile long writeErrors;
+  private long lastErrorLogNanos;
+
+  /**
+   * @param syncIntervalNanos 0: every batch is synced before its actions run; above 0: batches
+   *     are written unsynced and the log synced this often
+   */
+  GroupCommitWriter(
+      RocksDB db,
+      Map<Family, ColumnFamilyHandle> families,
+      Path dataDir,
+      long syncIntervalNanos,
+      int maxPendingWrites,
+      long maxPendingBytes) {
+    this.db = db;
+    this.families = families;
+    this.dataDir = dataDir;
+    this.syncEachBatch = syncIntervalNanos == 0;
+    this.syncIntervalNanos = syncIntervalNanos;
+    this.maxPendingWrites = maxPendingWrites;
+    this.maxPendingBytes = maxPendingBytes;
+    this.writeOptions = new WriteOptions().setSync(syncEachBatch);
+    this.thread = new Thread(this::run, "simqtt-store-writer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  void put(Family family, byte[] key, byte[] value) {
+    enqueue(new Put(family, key, value));
+  }
+
+  void delete(Family family, byte[] key) {
+    enqueue(new Delete(family, key));
+  }
+
+  /** Deletes the keys from {@code begin} (included) to {@code end} (excluded). */
+  void deleteRange(Family family, byte[] begin, byte[] end) {
+    enqueue(new DeleteRange(family, begin, end));
+  }
+
+  /** Runs {@code action} on the writer thread once every write queued before is durable. */
+  void afterDurable(Runnable action) {
+    enqueue(new Action(action));
+  }
+
+  private void enqueue(Op op) {
+    if (closing) {
+      // After the broker closed: nothing may still depend on it. An action is not run, since
+      // its writes may not be durable.
+      if (refusedAfterClose.getAndIncrement() == 0) {
+        LOG.warn("store in {}: a write came after the store began to close; not written"
+            + " (counted, logged once)", dataDir);
+      }
+      return;
+    }
+    long bytes = op.bytes();
+    waitForRoom();
+    pendingWrites.incrementAndGet();
+    pendingBytes.addAndGet(bytes);
+    queue.add(op);
+    if (parked) {
+      LockSupport.unpark(thread);
+    }
+  }
+
+  private boolean full() {
+    return pendingWrites.get() >= maxPendingWrites || pendingBytes.get() >= maxPendingBytes;
+  }
+
+  /**
+   * Back-pressure: waits while the queue is at its bound. Never on the writer thread itself (an
+   * action that writes), which would wait for itself.
+   */
+  private void waitForRoom() {
+    if (!full() || Thread.currentThread() == thread) {
+      return;
+    }
+    stalls.incrementAndGet();
+    long start = System.nanoTime();
+    synchronized (room) {
+      waiters++;
+      try {
+        while (full() && !closing) {
+          room.wait();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // queued anyway: dropping is not an option
+      } finally {
+        waiters--;
+      }
+    }
+    stallNanos.addAndGet(System.nanoTime() - start);
+  }
+
+  private void run() {
+    List<Runnable> actions = new ArrayList<>();
+    long lastSync = System.nanoTime();
+    boolean unsynced = false;
+    try (WriteBatch batch = new WriteBatch()) {
+      while (!abandon) {
+        Op op = queue.poll();
+        if (op == null) {
+          long now = System.nanoTime();
+          if (unsynced && now - lastSync >= syncIntervalNanos) {
+            unsynced = !syncLog();
+            lastSync = now;
+            continue;
+          }
+          if (closing) {
+            break;
+          }
+          parked = true;
+          if (queue.isEmpty() && !closing) {
+            LockSupport.parkNanos(
+                this, unsynced ? syncIntervalNanos - (now - lastSync) : IDLE_PARK_NANOS);
+          }
+          parked = false;
+          continue;
+        }
+        int taken = 0;
+        long bytes = 0;
+        do {
+          taken++;
+          bytes += op.bytes();
+          add(batch, actions, op);
+        } while (taken < MAX_BATCH_WRITES
+            && bytes < MAX_BATCH_BYTES
+            && (op = queue.poll()) != null);
+        if (batch.count() > 0 && !commit(batch)) {
+          return; // abandoned: its actions never run
+        }
+        batch.clear();
+        unsynced |= !syncEachBatch && taken > actions.size();
+        pendingWrites.addAndGet(-taken);
+        pendingBytes.addAndGet(-bytes);
+        if (waiters > 0) {
+          synchronized (room) {
+            room.notifyAll();
+          }
+        }
+        for (Runnable a : actions) {
+          runAction(a);
+        }
+        actions.clear();
+      }
+      if (unsynced) {
+        syncLog();
+      }
+    } finally {
+      synchronized (room) {
+        room.notifyAll(); // callers waiting for room see the close
+      }
+    }
+  }
+
+  private void add(WriteBatch batch, List<Runnable> actions, Op op) {
+    try {
+      if (op instanceof Put p) {
+        batch.put(families.get(p.family()), p.key(), p.value());
+      } else if (op instanceof Delete d) {
+        batch.delete(families.get(d.family()), d.key());
+      } else if (op instanceof DeleteRange r) {
+        batch.deleteRange(families.get(r.family()), r.begin(), r.end());
+      } else {
+        actions.add(((Action) op).action());
+      }
+    } catch (RocksDBException e) {
+      throw new IllegalStateException("a write batch refused an entry", e);
+    }
+  }
+
+  /** Writes the batch, retrying while the disk fails; false if the store closed meanwhile. */
+  private boolean commit(WriteBatch batch) {
+    long pause = TimeUnit.MILLISECONDS.toNanos(10);
+    while (true) {
+      try {
+        long start = System.nanoTime();
+        db.write(writeOptions, batch);
+        if (syncEachBatch) {
+          countSync(System.nanoTime() - start);
+        }
+        batches++;
+        batchedWrites += batch.count();
+        return true;
+      } catch (RocksDBException e) {
+        failed("writing " + batch.count() + " entries", e);
+        if (abandon) {
+          return false;
+        }
+        LockSupport.parkNanos(this, pause);
+        pause = Math.min(pause * 2, MAX_RETRY_PAUSE_NANOS);
+      }
+    }
+  }
+
+  /** Syncs the write-ahead log; false if that failed (tried again at the next interval). */
+  private boolean syncLog() {
+    try {
+      long start = System.nanoTime();
+      db.syncWal();
+      countSync(System.nanoTime() - start);
+      return true;
+    } catch (RocksDBException e) {
+      failed("syncing the write-ahead log", e);
+      return false;
+    }
+  }
+
+  private void countSync(long nanos) {
+    syncs++;
+    syncNanos += nanos;
+  }
+
+  private void failed(String what, RocksDBException e) {
+    writeErrors++;
+    long now = System.nanoTime();
+    if (writeErrors == 1 || now - lastErrorLogNanos >= ERROR_LOG_GAP_NANOS) {
+      lastErrorLogNanos = now;
+      LOG.error("store in {}: {} failed ({} failures so far), retrying; acknowledgements wait"
+          + " meanwhile: {}", dataDir, what, writeErrors, e.getMessage());
+    }
+  }
+
+  private void runAction(Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      LOG.error("store in {}: an action after a durable write failed", dataDir, e);
+    }
+  }
+
+  /** Writes what is queued (waiting for a failing disk at most 30 s), then stops the thread. */
+  @Override
+  public void close() {
+    closing = true;
+    LockSupport.unpark(thread);
+    synchronized (room) {
+      room.notifyAll();
+    }
+    try {
+      thread.join(CLOSE_WAIT_MILLIS);
+      if (thread.isAlive()) {
+        abandon = true;
+        LockSupport.unpark(thread);
+        thread.join();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    int left = pendingWrites.get();
+    if (left > 0) {
+      LOG.error("store in {}: closed with {} writes not written (the disk failed, or they came"
+          + " as it closed); their acknowledgements were never sent", dataDir, left);
+    }
+    writeOptions.close();
+  }
+
+  int pendingWrites() {
+    return pendingWrites.get();
+  }
+
+  long pendingBytes() {
+    return pendingBytes.get();
+  }
+
+  /** Times a caller found the queue full and waited. */
+  long stalls() {
+    return stalls.get();
+  }
+
+  long stallNanos() {
+    return stallNanos.get();
+  }
+
+  /** Batches written. */
+  long batches() {
+    return batches;
+  }
+
+  /** Entries written in all batches (divided by {@link #batches}: the mean batch). */
+  long batchedWrites() {
+    return batchedWrites;
+  }
+
+  /** Disk syncs: synced batches, or write-ahead log syncs every interval. */
+  long syncs() {
+    return syncs;
+  }
+
+  long syncNanos() {
+    return syncNanos;
+  }
+
+  long writeErrors() {
+    return writeErrors;
+  }
+
+  /** Writes that came after the store began to close, not written. */
+  long refusedAfterClose() {
+    return refusedAfterClose.get();
+  }
+}

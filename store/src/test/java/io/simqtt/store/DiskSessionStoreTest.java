@@ -1,0 +1,281 @@
+package io.simqtt.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.config.StorageSettings;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.UserProperty;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.StoredMessage;
+import io.simqtt.core.session.StoredSession;
+import io.simqtt.core.session.Will;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Sessions, their messages and inbound QoS 2 ids in a real RocksDB store in a temp directory. */
+class DiskSessionStoreTest {
+  @TempDir Path dir;
+
+  private record Load(List<StoredSession> sessions, List<StoredMessage> messages) {}
+
+  private static Load load(DiskSessionStore store) {
+    List<StoredSession> sessions = new ArrayList<>();
+    List<StoredMessage> messages = new ArrayList<>();
+    store.load(sessions::add, messages::add);
+    return new Load(sessions, messages);
+  }
+
+  private Load reopenAndLoad(StorageSettings settings) {
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      return load(new DiskSessionStore(reopened));
+    }
+  }
+
+  private static Message message(String topic, String payload) {
+    MqttProperties p = MqttProperties.empty();
+    p.contentType = "text/plain";
+    p.responseTopic = "replies/" + topic;
+    p.correlationData = new byte[] {1, 2, 3};
+    p.payloadFormatIndicator = 1;
+    p.userProperties.add(new UserProperty("k", "v"));
+    p.userProperties.add(new UserProperty("k", "v2"));
+    return new Message(topic, payload.getBytes(StandardCharsets.UTF_8), 2, false, p,
+        1_900_000_000_000L, "publisher", "n1", 42);
+  }
+
+  private static StoredSession session(String clientId) {
+    Map<String, SubscriptionOptions> subs = new LinkedHashMap<>();
+    subs.put("a/+", new SubscriptionOptions(1, true, false, 2, 7));
+    subs.put("b/#", new SubscriptionOptions(2, false, true, 0, 0));
+    Will will = new Will(message("will/" + clientId, "gone"), 30, 600);
+    return new StoredSession(clientId, subs, 3600, will, 1_700_000_000_000L, 17, Set.of());
+  }
+
+  private static void assertSameMessage(Message expected, Message actual) {
+    assertEquals(expected.topic(), actual.topic());
+    assertArrayEquals(expected.payload(), actual.payload());
+    assertEquals(expected.qos(), actual.qos());
+    assertEquals(expected.retain(), actual.retain());
+    assertEquals(expected.expiresAtMillis(), actual.expiresAtMillis());
+    assertEquals(expected.publisherId(), actual.publisherId());
+    assertEquals(expected.origin(), actual.origin());
+    assertEquals(expected.stamp(), actual.stamp());
+    MqttProperties e = expected.properties();
+    MqttProperties a = actual.properties();
+    assertEquals(e.contentType, a.contentType);
+    assertEquals(e.responseTopic, a.responseTopic);
+    assertArrayEquals(e.correlationData, a.correlationData);
+    assertEquals(e.payloadFormatIndicator, a.payloadFormatIndicator);
+    assertEquals(e.userProperties, a.userProperties);
+  }
+
+  @Test
+  void sessionsMessagesAndQos2IdsComeBackAfterReopenInSessionOrder() throws Exception {
+    StorageSettings settings = StoreDirs.always(dir);
+    // Ids of different lengths, one a prefix of another: each keeps only its own entries.
+    List<String> clients = List.of("b", "a", "ab", "a-much-longer-client-id");
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : clients) {
+        sessions.saveSession(c, session(c));
+        for (long seq = 1; seq <= 300; seq++) {
+          sessions.addMessage(c, seq, new Delivery(message("t/" + c, c + "-" + seq), 2,
+              seq % 2 == 0, new int[] {7, (int) seq}, seq == 3 ? "$share/g/t/#" : null));
+        }
+        sessions.markSent(c, 1, 101, false);
+        sessions.markSent(c, 2, 102, true);
+        sessions.addInboundQos2(c, 5);
+        sessions.addInboundQos2(c, 65_535);
+        sessions.addInboundQos2(c, 6);
+        sessions.removeInboundQos2(c, 6);
+      }
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(clients.size(), loaded.sessions().size());
+    for (StoredSession s : loaded.sessions()) {
+      StoredSession expected = session(s.clientId());
+      assertEquals(expected.subscriptions(), s.subscriptions());
+      assertEquals(3600, s.expiryInterval());
+      assertEquals(1_700_000_000_000L, s.offlineSinceMillis());
+      assertEquals(17, s.lastPacketId());
+      assertEquals(30, s.will().delaySeconds());
+      assertEquals(600, s.will().expirySeconds());
+      assertSameMessage(expected.will().message(), s.will().message());
+      assertEquals(Set.of(5, 65_535), s.inboundQos2());
+    }
+    assertEquals(clients.size() * 300, loaded.messages().size());
+    Map<String, List<StoredMessage>> byClient = new LinkedHashMap<>();
+    for (StoredMessage m : loaded.messages()) {
+      byClient.computeIfAbsent(m.clientId(), k -> new ArrayList<>()).add(m);
+    }
+    assertEquals(clients.size(), byClient.size(), "each client's entries lie together");
+    for (String c : clients) {
+      List<StoredMessage> mine = byClient.get(c);
+      for (int i = 0; i < 300; i++) {
+        StoredMessage m = mine.get(i);
+        long seq = i + 1;
+        assertEquals(seq, m.seq(), "in the session's order");
+        assertSameMessage(message("t/" + c, c + "-" + seq), m.delivery().message());
+        assertEquals(2, m.delivery().qos());
+        assertEquals(seq % 2 == 0, m.delivery().retain());
+        assertArrayEquals(new int[] {7, (int) seq}, m.delivery().subscriptionIds());
+        assertEquals(seq == 3 ? "$share/g/t/#" : null, m.delivery().sharedGroup());
+        assertEquals(seq == 1 ? 101 : seq == 2 ? 102 : 0, m.packetId());
+        assertEquals(seq == 2, m.released());
+      }
+    }
+  }
+
+  @Test
+  void aSessionWithoutWillOrSubscriptionsComesBackSo() {
+    StorageSettings settings = StoreDirs.always(dir);
+    try (DurableStore store = DurableStore.open(settings)) {
+      new DiskSessionStore(store).saveSession(
+          "bare", new StoredSession("bare", Map.of(), 60, null, 0, 0, Set.of()));
+    }
+    StoredSession s = reopenAndLoad(settings).sessions().get(0);
+    assertEquals("bare", s.clientId());
+    assertTrue(s.subscriptions().isEmpty());
+    assertNull(s.will());
+    assertEquals(Set.of(), s.inboundQos2());
+  }
+
+  @Test
+  void deleteRemovesEverythingOfThatClientAndNothingElse() {
+    StorageSettings settings = StoreDirs.always(dir);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : List.of("a", "ab", "b")) {
+        sessions.saveSession(c, session(c));
+        sessions.addMessage(c, 1, new Delivery(message("t", c), 1, false, new int[0]));
+        sessions.addMessage(c, 2, new Delivery(message("t", c), 1, false, new int[0]));
+        sessions.markSent(c, 1, 9, false);
+        sessions.addInboundQos2(c, 3);
+      }
+      sessions.deleteSession("a");
+      sessions.removeMessage("b", 1);
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(List.of("ab", "b"), loaded.sessions().stream().map(StoredSession::clientId)
+        .sorted().toList());
+    assertEquals(List.of("ab/1", "ab/2", "b/2"), loaded.messages().stream()
+        .map(m -> m.clientId() + "/" + m.seq()).sorted().toList());
+    StoredMessage b2 = loaded.messages().stream().filter(m -> m.clientId().equals("b"))
+        .findFirst().orElseThrow();
+    assertEquals(0, b2.packetId(), "entry 1's sent record went with it, not onto entry 2");
+  }
+
+  @Test
+  void afterDurableRunsOnlyOnceItsWritesAreSyncedToDisk() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      CompletableFuture<List<String>> seenByAction = new CompletableFuture<>();
+      AtomicBoolean syncedBefore = new AtomicBoolean();
+      sessions.addMessage("c", 1, new Delivery(message("t", "one"), 1, false, new int[0]));
+      sessions.addMessage("c", 2, new Delivery(message("t", "two"), 1, false, new int[0]));
+      sessions.afterDurable(() -> {
+        syncedBefore.set(store.syncs() > 0);
+        List<String> found = new ArrayList<>();
+        store.forEach(Family.MESSAGES, (k, v) -> found.add(Keys.clientIdOf(k) + "/"
+            + Keys.seqOf(k)));
+        seenByAction.complete(found);
+      });
+      assertEquals(List.of("c/1", "c/2"), seenByAction.get(10, TimeUnit.SECONDS),
+          "the action sees both writes in the database");
+      assertTrue(syncedBefore.get(), "and the batch holding them was synced first");
+    }
+  }
+
+  @Test
+  void manyThreadsWritingAtOnceThroughASmallQueueLoseNothing() throws Exception {
+    // 100 pending writes at most: the writers wait for the disk over and over.
+    StorageSettings settings = StoreDirs.settings(dir, StorageSettings.Sync.ALWAYS, 100);
+    int threads = 8;
+    int each = 2_000;
+    long stalls;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      CountDownLatch durable = new CountDownLatch(threads);
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        String client = "client-" + t;
+        done.add(pool.submit(() -> {
+          sessions.saveSession(client, session(client));
+          for (long seq = 1; seq <= each; seq++) {
+            sessions.addMessage(client, seq,
+                new Delivery(message("t", client + "-" + seq), 1, false, new int[0]));
+            assertTrue(store.pendingWrites() <= 100 + threads, "bounded");
+          }
+          sessions.afterDurable(durable::countDown);
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      assertTrue(durable.await(60, TimeUnit.SECONDS), "every writer's last write durable");
+      pool.shutdown();
+      stalls = store.writeStalls();
+      assertTrue(store.commitBatches() < store.committedWrites(), "writes were grouped");
+    }
+    assertTrue(stalls > 0, "the bound was reached and waited at");
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(threads, loaded.sessions().size());
+    assertEquals(threads * each, loaded.messages().size());
+    Map<String, Long> last = new LinkedHashMap<>();
+    for (StoredMessage m : loaded.messages()) {
+      long expected = last.getOrDefault(m.clientId(), 0L) + 1;
+      assertEquals(expected, m.seq(), "no gap, no reordering for " + m.clientId());
+      assertEquals(m.clientId() + "-" + m.seq(),
+          new String(m.delivery().message().payload(), StandardCharsets.UTF_8));
+      last.put(m.clientId(), m.seq());
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StorageSettings.Sync.class)
+  void bothSyncModesKeepWhatWasWritten(StorageSettings.Sync sync) throws Exception {
+    StorageSettings settings = StoreDirs.settings(dir, sync, 1_000);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      sessions.addMessage("c", 1, new Delivery(message("t", "x"), 1, false, new int[0]));
+      CountDownLatch durable = new CountDownLatch(1);
+      sessions.afterDurable(durable::countDown);
+      assertTrue(durable.await(10, TimeUnit.SECONDS));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (store.syncs() == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait(); // the interval sync follows within 5 ms
+      }
+      assertTrue(store.syncs() > 0, "the write-ahead log was synced");
+    }
+    assertEquals(1, reopenAndLoad(settings).messages().size());
+  }
+}
