@@ -39,29 +39,8 @@ public final class SessionRegistry {
    *     that had it leaves (delivery, leaving client id)
    * @param redirectMillis how long a session that moved to another node redirects what still
    *     reaches it here
-   */
-  public SessionRegistry(
-      SessionSettings settings,
-      SubscriptionTree subscriptions,
-      BrokerMetrics metrics,
-      Consumer<Message> willPublisher,
-      BiConsumer<Delivery, String> sharedRedelivery,
-      Cluster cluster,
-      long redirectMillis) {
-    this(
-        settings,
-        subscriptions,
-        metrics,
-        willPublisher,
-        sharedRedelivery,
-        cluster,
-        redirectMillis,
-        SessionStore.MEMORY);
-  }
-
-  /**
-   * As above, with the store that sessions with Session Expiry Interval above 0 write to ({@link
-   * SessionStore#MEMORY} for none).
+   * @param store where sessions with Session Expiry Interval above 0 write ({@link
+   *     SessionStore#MEMORY} for nowhere)
    */
   public SessionRegistry(
       SessionSettings settings,

@@ -46,7 +46,8 @@ class SessionMigrationTest {
           wills::add,
           (d, id) -> {},
           cluster,
-          10_000);
+          10_000,
+          SessionStore.MEMORY);
 
   @AfterEach
   void stop() {
@@ -216,7 +217,8 @@ class SessionMigrationTest {
             m -> {},
             (d, id) -> {},
             new RecordingCluster(),
-            10_000);
+            10_000,
+            SessionStore.MEMORY);
     FakeConnection there = new FakeConnection(loop);
     Session moved = onLoop(() -> {
       Session m = n2.claim("c", loop, false);

@@ -35,7 +35,8 @@ class SessionWritabilityTest {
           m -> {},
           (d, id) -> {},
           Cluster.SINGLE_NODE,
-          0);
+          0,
+          SessionStore.MEMORY);
 
   @AfterEach
   void stop() {
