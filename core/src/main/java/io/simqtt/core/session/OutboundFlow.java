@@ -49,7 +49,8 @@ final class OutboundFlow {
   private DeliveryQueue queue;
   /**
    * Sent and not yet acknowledged, by packet id, in the order they were sent (a LinkedHashMap:
-   * resends keep that order); {@link #NO_INFLIGHT} when there is none.
+   * resends keep that order); {@link #NO_INFLIGHT} when there is none and the client is offline
+   * (an emptied map is kept while it is online, see {@link #trim}).
    */
   private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
   /**
@@ -427,6 +428,13 @@ final class OutboundFlow {
     }
   }
 
+  /** The client went offline: an in-flight map kept empty while it was online is let go. */
+  void trim() {
+    if (inflight != NO_INFLIGHT && inflight.isEmpty()) {
+      inflight = NO_INFLIGHT;
+    }
+  }
+
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
     queue = null;
@@ -539,10 +547,10 @@ final class OutboundFlow {
   }
 
   private void removeInflight(InflightMessage f) {
+    // An emptied map is kept while the client is online (see trim): at a low rate every message
+    // would otherwise make a map, its table and entry anew, a tenth of what a broker allocated
+    // per message (docs/BENCHMARKS.md, "Where the tail comes from").
     inflight.remove(f.packetId());
-    if (inflight.isEmpty()) {
-      inflight = NO_INFLIGHT;
-    }
     forget(f.seq());
   }
 

@@ -250,6 +250,9 @@ public final class Session extends SerialExecutor {
       return;
     }
     releaseQueuedShared();
+    if (outbound != null) {
+      outbound.trim();
+    }
     if (will != null) {
       scheduleWill(now() + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
     }
