@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.Clients;
+import io.simqtt.core.it.RawClient;
 import io.simqtt.core.metrics.DropReason;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -99,6 +102,38 @@ class QueueBacklogTest {
     }
   }
 
+  @Test
+  void sharedDeliveriesOnlyOnDiskGoToAnotherMemberWhenTheirsLeaves() throws Exception {
+    RecordingSessionStore store = new RecordingSessionStore();
+    String conf = "mqtt.sessions { queue-memory-messages = 10 }\n";
+    try (BrokerFixture f = BrokerFixture.start(conf, store)) {
+      Session s;
+      try (RawClient a = RawClient.open(f, MqttVersion.MQTT_5)) {
+        MqttProperties p = RawClient.sessionExpiry(3600);
+        p.receiveMaximum = 1; // one in flight, never acknowledged: the rest queues
+        a.connect("a", true, 0, p);
+        a.subscribe("$share/g/s/t", 1);
+        publish(f, "s/t", 1, 100);
+        s = f.broker().sessions().get("a");
+        assertEquals(99, onSession(s, s::queuedCount));
+        assertEquals(10, onSession(s, s::queuedInMemory), "89 of them only on disk");
+
+        Mqtt5BlockingClient b = Clients.hiveConnected(f, "b");
+        BlockingQueue<Mqtt5Publish> inbox = Clients.inbox(b);
+        b.subscribeWith().topicFilter("$share/g/s/t").qos(MqttQos.AT_LEAST_ONCE).send();
+        try {
+          a.abort(); // its connection is lost: what it has queued goes to b
+          List<String> got = Clients.takeN(inbox, 99, Duration.ofSeconds(10));
+          assertEquals(numbers(2, 100), got, "every queued one, those on disk too, in order");
+        } finally {
+          Clients.disconnectQuietly(b);
+        }
+      }
+      await("only the one sent stays with a", () -> store.messages("a").size() == 1);
+      assertEquals(0, onSession(s, s::queuedCount));
+    }
+  }
+
   private static void offlineSubscriber(BrokerFixture f, String id) {
     Mqtt5BlockingClient sub = hiveBuilder(f, id).buildBlocking();
     sub.connectWith().cleanStart(true).sessionExpiryInterval(3600).send();
@@ -108,11 +143,15 @@ class QueueBacklogTest {
 
   /** Publishes {@code count} QoS 1 messages numbered from {@code first}, each acknowledged. */
   private static void publish(BrokerFixture f, int first, int count) {
+    publish(f, "q/t", first, count);
+  }
+
+  private static void publish(BrokerFixture f, String topic, int first, int count) {
     Mqtt5BlockingClient pub = Clients.hiveConnected(f, "pub-" + first);
     try {
       for (int n = first; n < first + count; n++) {
         pub.publishWith()
-            .topic("q/t")
+            .topic(topic)
             .qos(MqttQos.AT_LEAST_ONCE)
             .payload(Integer.toString(n).getBytes(StandardCharsets.UTF_8))
             .send();
