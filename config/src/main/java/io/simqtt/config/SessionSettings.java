@@ -9,11 +9,14 @@ package io.simqtt.config;
  *     4294967295 = never expire, as the spec says
  * @param maxSessions most sessions one node holds; a CONNECT that would create one more is
  *     refused (a reconnect to a session the node holds never is)
- * @param maxQueuedMessages messages kept for one session beyond its in-flight window
+ * @param maxQueuedMessages messages kept for one session beyond its in-flight window (in durable
+ *     mode those only on disk count too)
  * @param queueOverflow what happens when that queue is full
  * @param maxInflight cap on the outbound in-flight window (the client's Receive Maximum applies
  *     below it)
  * @param sharedSubscriptionStrategy how one member of a shared group is picked per message
+ * @param queueMemoryMessages in durable mode, queued messages of one stored session kept on the
+ *     heap; the rest of its queue is only on disk and read back in pages as the queue drains
  */
 public record SessionSettings(
     long maxSessionExpiry,
@@ -22,7 +25,8 @@ public record SessionSettings(
     int maxQueuedMessages,
     QueueOverflow queueOverflow,
     int maxInflight,
-    SharedStrategy sharedSubscriptionStrategy) {
+    SharedStrategy sharedSubscriptionStrategy,
+    int queueMemoryMessages) {
 
   /** Which message gives way when a session queue is full; either way the drop is counted. */
   public enum QueueOverflow {

@@ -87,7 +87,8 @@ final class SettingsBinder {
         r.intIn(p + "max-queued-messages", 0, 100_000_000),
         r.oneOf(p + "queue-overflow", QueueOverflow.class),
         r.intIn(p + "max-inflight", 1, 65535),
-        r.oneOf(p + "shared-subscription-strategy", SharedStrategy.class));
+        r.oneOf(p + "shared-subscription-strategy", SharedStrategy.class),
+        r.intIn(p + "queue-memory-messages", 1, 1_000_000));
   }
 
   private static RetainedSettings retained(ConfigReader r) {

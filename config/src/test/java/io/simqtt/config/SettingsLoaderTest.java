@@ -48,6 +48,7 @@ class SettingsLoaderTest {
     assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
     assertEquals(65535, ss.maxInflight());
     assertEquals(SharedStrategy.ROUND_ROBIN, ss.sharedSubscriptionStrategy());
+    assertEquals(1000, ss.queueMemoryMessages());
     assertEquals(
         new FeatureSettings(2, true, true, true, true, 0, "", true), s.mqtt().features());
     assertEquals(

@@ -3,6 +3,7 @@ package io.simqtt.store;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionStore;
+import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
@@ -12,20 +13,31 @@ import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.proto.store.SentRecord;
 import io.simqtt.proto.store.SessionRecord;
 import io.simqtt.proto.store.WillRecord;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
  * Persistent sessions on a {@link DurableStore}: each call becomes a write queued to its writer
  * thread, in the order the session made them (one session calls from one thread at a time), so
  * the disk ends as the session did. A message entry is its delivery, plus a small sent record
- * beside it once it went out, so marking it sent does not rewrite the message.
+ * beside it once it went out, so marking it sent does not rewrite the message. A page of a
+ * session's queue is read from its own key range, after the writes queued before the request are
+ * in the database.
  */
 public final class DiskSessionStore implements SessionStore {
+  /** How long a synchronous read waits for the writes before it (a disk that stalls). */
+  private static final long WRITES_WAIT_SECONDS = 30;
+
   private final DurableStore store;
   private final GroupCommitWriter writer;
   public DiskSessionStore(DurableStore store) {
@@ -90,14 +102,67 @@ public final class DiskSessionStore implements SessionStore {
   }
 
   /**
-   * Everything on disk, as the contract says: sessions (with their inbound QoS 2 ids), then
-   * message entries by client and seq. Expiry is not judged here: the broker, which knows the
-   * rules (a will may be due), decides what of it is still alive.
+   * Waits until the writes queued before are in the database, then reads the page.
+   *
+   * @throws StoreException when the writes do not get there in time or an entry is damaged
+   */
+  @Override
+  public List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
+    CompletableFuture<Void> written = new CompletableFuture<>();
+    writer.afterDurable(() -> written.complete(null));
+    try {
+      written.get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(store.dataDir(), "was not read: interrupted", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new StoreException(store.dataDir(), "was not read: the writes before the read of"
+          + " client " + clientId + "'s messages did not reach it in "
+          + WRITES_WAIT_SECONDS + " s", e);
+    }
+    return read(clientId, afterSeq, limit);
+  }
+
+  /** Read on the store's reader thread once the writes queued before are in the database. */
+  @Override
+  public void readMessages(
+      String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
+    writer.afterDurable(
+        () -> store.reader().execute(() -> page.accept(read(clientId, afterSeq, limit))));
+  }
+
+  private List<StoredMessage> read(String clientId, long afterSeq, int limit) {
+    List<StoredMessage> out = new ArrayList<>(Math.min(limit, 1024));
+    MessageJoin join = new MessageJoin(out::add);
+    store.forRange(
+        Family.MESSAGES,
+        Keys.message(clientId, afterSeq + 1, Keys.DELIVERY),
+        Keys.clientEnd(clientId),
+        (key, value) -> {
+          join.entry(key, value);
+          return out.size() < limit;
+        });
+    if (out.size() < limit) {
+      join.finish();
+    }
+    return out;
+  }
+
+  /**
+   * What the contract says, from disk: sessions (with their inbound QoS 2 ids), then message
+   * entries by client and seq, each client's queue cut after {@code queueWindow} queued entries
+   * (the rest counted in its backlog, decoded only to count the shared ones). Expiry is not
+   * judged here: the broker, which knows the rules (a will may be due), decides what of it is
+   * still alive.
    *
    * @throws StoreException when an entry cannot be read or decoded (a damaged store)
    */
   @Override
-  public void load(Consumer<StoredSession> sessions, Consumer<StoredMessage> messages) {
+  public void load(
+      int queueWindow,
+      Consumer<StoredSession> sessions,
+      Consumer<StoredMessage> messages,
+      Consumer<StoredBacklog> backlogs) {
     Map<String, Set<Integer>> inbound = new HashMap<>();
     store.forEach(Family.INBOUND_QOS2, (key, value) ->
         inbound.computeIfAbsent(Keys.clientIdOf(key), k -> new HashSet<>())
@@ -107,9 +172,63 @@ public final class DiskSessionStore implements SessionStore {
       SessionRecord r = parse(key, () -> SessionRecord.parseFrom(value));
       sessions.accept(decode(clientId, r, inbound.getOrDefault(clientId, Set.of())));
     });
-    MessageJoin join = new MessageJoin(messages);
+    QueueWindow window = new QueueWindow(queueWindow, messages, backlogs);
+    MessageJoin join = new MessageJoin(window::entry);
     store.forEach(Family.MESSAGES, join::entry);
     join.finish();
+    window.finish();
+  }
+
+  /**
+   * Splits each client's entries, in seq order, into those read onto the heap (every one that
+   * went out, and the first {@code size} queued) and its backlog.
+   */
+  private static final class QueueWindow {
+    private final int size;
+    private final Consumer<StoredMessage> messages;
+    private final Consumer<StoredBacklog> backlogs;
+    private String clientId;
+    private int queued;
+    private long count;
+    private long shared;
+    private long afterSeq;
+    private long lastSeq;
+
+    QueueWindow(int size, Consumer<StoredMessage> messages, Consumer<StoredBacklog> backlogs) {
+      this.size = size;
+      this.messages = messages;
+      this.backlogs = backlogs;
+    }
+
+    void entry(StoredMessage m) {
+      if (!m.clientId().equals(clientId)) {
+        finish();
+        clientId = m.clientId();
+        queued = 0;
+      }
+      if (m.packetId() != 0 || queued < size) {
+        messages.accept(m);
+        if (m.packetId() == 0) {
+          queued++;
+        }
+        if (count == 0) {
+          afterSeq = m.seq();
+        }
+        return;
+      }
+      count++;
+      shared += m.delivery().sharedGroup() == null ? 0 : 1;
+      lastSeq = m.seq();
+    }
+
+    /** The backlog of the client seen last, if it has one. */
+    void finish() {
+      if (count > 0) {
+        backlogs.accept(new StoredBacklog(clientId, count, shared, afterSeq, lastSeq));
+      }
+      count = 0;
+      shared = 0;
+    }
   }
 
   /**

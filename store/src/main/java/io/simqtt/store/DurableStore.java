@@ -11,6 +11,9 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.stream.Stream;
 import org.rocksdb.AbstractNativeReference;
 import org.rocksdb.BlockBasedTableConfig;
@@ -54,6 +57,17 @@ public final class DurableStore implements AutoCloseable {
   private final List<ColumnFamilyHandle> handles;
   private final Map<Family, ColumnFamilyHandle> families;
   private final GroupCommitWriter writer;
+  /**
+   * Reads sessions ask for off their event loops (pages of queues on disk): one thread, at most
+   * one read waiting per session.
+   */
+  private final ExecutorService reader =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "simqtt-store-reader");
+            t.setDaemon(true);
+            return t;
+          });
   private boolean closed;
 
   private DurableStore(
@@ -285,6 +299,48 @@ public final class DurableStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Visits the entries of {@code family} from {@code from} (included) to {@code end} (excluded)
+   * in key order, while {@code visitor} answers true; nothing once the store is closed.
+   *
+   * @throws StoreException when an entry cannot be read (a damaged file)
+   */
+  synchronized void forRange(Family family, byte[] from, byte[] end, RangeVisitor visitor) {
+    if (closed) {
+      return;
+    }
+    try (ReadOptions options = new ReadOptions();
+        RocksIterator it = db.newIterator(families.get(family), options)) {
+      for (it.seek(from); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        if (Arrays.compareUnsigned(key, end) >= 0) {
+          break;
+        }
+        if (!Keys.wellFormed(family, key)) {
+          throw new StoreException(dataDir, "is damaged: a key of "
+              + family.name().toLowerCase() + " has a length that fits no entry");
+        }
+        if (!visitor.visit(key, it.value())) {
+          break;
+        }
+      }
+      it.status();
+    } catch (RocksDBException e) {
+      throw unusable(dataDir, "cannot be read", e);
+    }
+  }
+
+  /** One entry as {@link #forRange} gives it; answers whether to go on. */
+  @FunctionalInterface
+  interface RangeVisitor {
+    boolean visit(byte[] key, byte[] value);
+  }
+
+  /** The thread that reads for sessions, off their event loops. */
+  Executor reader() {
+    return reader;
+  }
+
   /** One entry as {@link #forEach} gives it. */
   @FunctionalInterface
   interface EntryVisitor {
@@ -397,6 +453,7 @@ public final class DurableStore implements AutoCloseable {
       return;
     }
     writer.close();
+    reader.shutdownNow();
     closed = true;
     handles.forEach(ColumnFamilyHandle::close);
     db.close();

@@ -10,6 +10,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
@@ -42,7 +43,9 @@ class DiskSessionStoreTest {
   private static Load load(DiskSessionStore store) {
     List<StoredSession> sessions = new ArrayList<>();
     List<StoredMessage> messages = new ArrayList<>();
-    store.load(sessions::add, messages::add);
+    store.load(Integer.MAX_VALUE, sessions::add, messages::add, b -> {
+      throw new AssertionError("no backlog with an unbounded window: " + b);
+    });
     return new Load(sessions, messages);
   }
 
@@ -277,5 +280,92 @@ class DiskSessionStoreTest {
       assertTrue(store.syncs() > 0, "the write-ahead log was synced");
     }
     assertEquals(1, reopenAndLoad(settings).messages().size());
+  }
+
+  private static Delivery numbered(String clientId, long seq, String sharedGroup) {
+    return new Delivery(message("t/" + clientId, clientId + "-" + seq), 1, false, new int[0],
+        sharedGroup);
+  }
+
+  private static List<String> seqs(List<StoredMessage> page) {
+    return page.stream()
+        .map(m -> m.clientId() + "/" + m.seq() + (m.packetId() == 0 ? "" : " sent " + m.packetId()))
+        .toList();
+  }
+
+  @Test
+  void aPageComesInSeqOrderResumesAfterASeqAndStopsAtTheClientsRange() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      // "a" is a prefix of "ab": a page of "a" must not run on into "ab" (nor into "b").
+      for (String c : List.of("ab", "a", "b")) {
+        for (long seq = 1; seq <= 25; seq++) {
+          sessions.addMessage(c, seq, numbered(c, seq, null));
+        }
+      }
+      sessions.markSent("a", 2, 77, false);
+      sessions.removeMessage("a", 13);
+
+      // Read right after the writes were queued: the page sees them all.
+      assertEquals(List.of("a/1", "a/2 sent 77", "a/3", "a/4"), seqs(sessions.messages("a", 0, 4)));
+      assertEquals(
+          List.of("a/11", "a/12", "a/14", "a/15"), seqs(sessions.messages("a", 10, 4)),
+          "resumes after the seq given, over the removed entry");
+      assertEquals(
+          List.of("a/22", "a/23", "a/24", "a/25"), seqs(sessions.messages("a", 21, 100)),
+          "stops at the end of the client's range");
+      assertEquals(List.of(), sessions.messages("a", 25, 100));
+      assertEquals(List.of(), sessions.messages("nobody", 0, 100));
+      StoredMessage first = sessions.messages("ab", 0, 1).get(0);
+      assertEquals("ab-1", new String(first.delivery().message().payload(),
+          StandardCharsets.UTF_8));
+
+      sessions.addMessage("a", 26, numbered("a", 26, null));
+      CompletableFuture<String> thread = new CompletableFuture<>();
+      CompletableFuture<List<StoredMessage>> page = new CompletableFuture<>();
+      sessions.readMessages("a", 24, 10, p -> {
+        thread.complete(Thread.currentThread().getName());
+        page.complete(p);
+      });
+      assertEquals(List.of("a/25", "a/26"), seqs(page.get(10, TimeUnit.SECONDS)),
+          "read after the writes queued before it");
+      assertEquals("simqtt-store-reader", thread.get());
+    }
+  }
+
+  @Test
+  void loadReadsEachQueueUpToTheWindowAndCountsTheRestAsItsBacklog() {
+    StorageSettings settings = StoreDirs.always(dir);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : List.of("a", "b", "c")) {
+        sessions.saveSession(c, session(c));
+      }
+      for (long seq = 1; seq <= 10; seq++) {
+        sessions.addMessage("a", seq, numbered("a", seq, seq >= 8 ? "$share/g/t" : null));
+      }
+      sessions.markSent("a", 1, 5, false);
+      sessions.markSent("a", 2, 6, true);
+      sessions.addMessage("b", 1, numbered("b", 1, null));
+      sessions.addMessage("b", 2, numbered("b", 2, null));
+      sessions.addMessage("c", 1, numbered("c", 1, null));
+      sessions.addMessage("c", 2, numbered("c", 2, null));
+      sessions.addMessage("c", 3, numbered("c", 3, null));
+    }
+
+    List<StoredMessage> messages = new ArrayList<>();
+    List<StoredBacklog> backlogs = new ArrayList<>();
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      new DiskSessionStore(reopened).load(2, s -> { }, messages::add, backlogs::add);
+    }
+
+    assertEquals(
+        List.of("a/1 sent 5", "a/2 sent 6", "a/3", "a/4", "b/1", "b/2", "c/1", "c/2"),
+        seqs(messages),
+        "every entry that went out, then two queued per client");
+    assertEquals(
+        List.of(new StoredBacklog("a", 6, 3, 4, 10), new StoredBacklog("c", 1, 0, 2, 3)),
+        backlogs,
+        "the rest counted (shared ones too), with the range a page read starts from");
   }
 }

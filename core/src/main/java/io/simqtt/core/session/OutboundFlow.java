@@ -38,6 +38,14 @@ import java.util.Map;
  * acknowledged or lets go is written to the node's {@link SessionStore} as it happens, and an
  * outbound QoS 2 PUBLISH goes to the wire only once its packet id is durable. Without one (memory
  * mode, or a session that ends with its connection) nothing of that runs.
+ *
+ * <p>A stored session's queue keeps at most {@code mqtt.sessions.queue-memory-messages} entries
+ * on the heap; what is queued beyond them is on disk only (a {@link QueueBacklog}: its seq range
+ * and counts), and once the heap part is half drained the next page is read on a store thread and
+ * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
+ * it). What must have the whole queue at once (a move to another node, the session no longer
+ * stored, shared deliveries to hand on) reads the rest onto the heap first ({@link
+ * #materialize}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -62,6 +70,8 @@ final class OutboundFlow {
   private int lastPacketId;
   /** Null unless the session is stored: then what this flow holds is written there too. */
   private SessionJournal journal;
+  /** The queue's entries that are only on disk (a stored session's); null when none. */
+  private QueueBacklog backlog;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -84,6 +94,7 @@ final class OutboundFlow {
     }
     if (out != null
         && queue == null
+        && backlog == null
         && noResends()
         && inflight.size() < window(out)
         && out.isWritable()) {
@@ -169,6 +180,88 @@ final class OutboundFlow {
       }
       sendNew(out, d, seq, now);
     }
+    readBacklog();
+  }
+
+  /**
+   * Reads the next page of the backlog when the queue on the heap is half drained (so sending
+   * goes on while the page is read), on a store thread; it comes back through {@link
+   * #backlogRead}. Only while a connection is online (called from {@link #drain}).
+   */
+  private void readBacklog() {
+    QueueBacklog b = backlog;
+    int memory = context.settings().queueMemoryMessages();
+    if (b == null || b.reading || inMemory() * 2 > memory) {
+      return;
+    }
+    b.reading = true;
+    journal.readLater(b, b.afterSeq, memory - inMemory());
+  }
+
+  /**
+   * A page of backlog {@code b} was read: its entries join the queue (the owed drops go, counted
+   * already), behind what is on the heap and ahead of what is on disk still, then sending goes
+   * on. A page of a backlog that is gone (read whole or dropped meanwhile) is ignored.
+   */
+  void backlogRead(QueueBacklog b, List<StoredMessage> page, ClientConnection out) {
+    if (b != backlog) {
+      return;
+    }
+    b.reading = false;
+    for (StoredMessage m : page) {
+      takeFromBacklog(b, m);
+    }
+    if (page.isEmpty()) {
+      // The store holds none of it (it cannot be read back): nothing is left to wait for.
+      b.afterSeq = b.lastSeq;
+    }
+    if (b.isDone()) {
+      backlog = null;
+    }
+    drain(out);
+  }
+
+  /** One entry read back from the backlog, in seq order. */
+  private void takeFromBacklog(QueueBacklog b, StoredMessage m) {
+    if (m.seq() <= b.afterSeq) {
+      return;
+    }
+    b.afterSeq = m.seq();
+    if (m.packetId() != 0) {
+      return; // it went out before a restart: in flight already
+    }
+    Delivery d = m.delivery();
+    if (d.sharedGroup() != null) {
+      b.shared--;
+    }
+    if (b.owedDrops > 0) {
+      b.owedDrops--;
+      forget(m.seq());
+      return;
+    }
+    b.count = Math.max(0, b.count - 1);
+    writableQueue().addLast(d, m.seq());
+  }
+
+  /**
+   * Reads the whole backlog onto the heap, behind the queue there, for what needs every message
+   * at once: blocks on the store (a move to another node, a session no longer stored, shared
+   * deliveries to hand on). A page still being read is ignored when it comes.
+   */
+  void materialize() {
+    QueueBacklog b = backlog;
+    if (b == null) {
+      return;
+    }
+    backlog = null;
+    int pageSize = context.settings().queueMemoryMessages();
+    List<StoredMessage> page;
+    do {
+      page = journal.read(b.afterSeq, pageSize);
+      for (StoredMessage m : page) {
+        takeFromBacklog(b, m);
+      }
+    } while (page.size() == pageSize && b.afterSeq < b.lastSeq);
   }
 
   void onPubAck(int packetId, ClientConnection out) {
@@ -208,7 +301,13 @@ final class OutboundFlow {
     }
   }
 
+  /** Queued messages, on the heap and only on disk. */
   int queuedCount() {
+    return inMemory() + (backlog == null ? 0 : (int) backlog.count);
+  }
+
+  /** Queued messages on the heap. */
+  int inMemory() {
     return queue == null ? 0 : queue.size();
   }
 
@@ -225,8 +324,9 @@ final class OutboundFlow {
    */
   int queuedCountRacy() {
     DeliveryQueue q = queue;
+    QueueBacklog b = backlog;
     try {
-      return q == null ? 0 : Math.max(0, q.size());
+      return (q == null ? 0 : Math.max(0, q.size())) + (b == null ? 0 : (int) b.count);
     } catch (RuntimeException e) {
       return 0;
     }
@@ -248,6 +348,9 @@ final class OutboundFlow {
    * message whose PUBREC arrived stays: the client has it.
    */
   List<Delivery> takeShared(boolean sentToo) {
+    if (backlog != null && backlog.shared > 0) {
+      materialize();
+    }
     if (queue == null && (!sentToo || inflight.isEmpty())) {
       return List.of();
     }
@@ -289,6 +392,7 @@ final class OutboundFlow {
    * left empty.
    */
   List<Delivery> takeUnfinished() {
+    materialize();
     List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
     inflight.values().forEach(f -> {
       if (!f.released()) {
@@ -304,6 +408,7 @@ final class OutboundFlow {
 
   /** Takes the queue, in order, leaving what is in flight. */
   Collection<Delivery> takeQueued() {
+    materialize();
     DeliveryQueue taken = queue;
     queue = null;
     return taken == null ? List.of() : taken.deliveries();
@@ -319,6 +424,7 @@ final class OutboundFlow {
 
   /** The identities of every message held: in flight (a QoS 2 one after PUBREC too) and queued. */
   List<MessageKey> heldKeys() {
+    materialize();
     List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
     inflight.values().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
     if (queue != null) {
@@ -329,6 +435,7 @@ final class OutboundFlow {
 
   /** This flow's part of the session's state. */
   OutboundState snapshot() {
+    materialize();
     return new OutboundState(
         List.copyOf(inflight.values()),
         queue == null ? List.of() : queue.deliveries(),
@@ -380,6 +487,12 @@ final class OutboundFlow {
     } else {
       writableInflight().put(id, new InflightMessage(id, m.delivery(), m.released(), m.seq()));
     }
+  }
+
+  /** At recovery: the queued entries the store left on disk, behind those recovered. */
+  void recoverBacklog(StoredBacklog b) {
+    journal.recovered(b.lastSeq());
+    backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
   }
 
   /** The packet id last given out. */
@@ -438,6 +551,7 @@ final class OutboundFlow {
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
     queue = null;
+    backlog = null;
     inflight = NO_INFLIGHT;
     resendPending = null;
   }
@@ -509,12 +623,36 @@ final class OutboundFlow {
       if (settings.queueOverflow() != SessionSettings.QueueOverflow.DROP_OLDEST) {
         return;
       }
-      if (queue != null) {
-        forget(queue.firstSeq());
-        queue.removeFirst();
-      }
+      dropOldest();
     }
-    writableQueue().addLast(d, journal == null ? 0 : journal.add(d));
+    if (journal == null) {
+      writableQueue().addLast(d, 0);
+      return;
+    }
+    long seq = journal.add(d);
+    if (backlog == null && inMemory() < settings.queueMemoryMessages()) {
+      writableQueue().addLast(d, seq);
+      return;
+    }
+    if (backlog == null) {
+      backlog = new QueueBacklog(0, 0, seq - 1, seq);
+    }
+    backlog.spilled(d, seq);
+  }
+
+  /** The oldest queued message gives way (counted by the caller). */
+  private void dropOldest() {
+    if (queue != null) {
+      forget(queue.firstSeq());
+      queue.removeFirst();
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    } else if (backlog != null && backlog.count > 0) {
+      // The oldest is on disk and not read yet: it goes when it is.
+      backlog.count--;
+      backlog.owedDrops++;
+    }
   }
 
   /** The entry {@code seq} is done with (a stored session's; nothing to do otherwise). */

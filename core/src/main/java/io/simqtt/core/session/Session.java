@@ -736,6 +736,11 @@ public final class Session extends SerialExecutor {
     return outbound == null ? 0 : outbound.inflightCount();
   }
 
+  /** Queued messages on the heap: a stored session's queue beyond them is only on disk. */
+  int queuedInMemory() {
+    return outbound == null ? 0 : outbound.inMemory();
+  }
+
   /**
    * {@link #queuedCount()} read from any thread without a task (see {@link
    * OutboundFlow#queuedCountRacy}); the flow itself may be read before it is fully made, which
@@ -868,9 +873,13 @@ public final class Session extends SerialExecutor {
     persist();
   }
 
-  /** The session is no longer stored: the store deletes it and all it held. */
+  /**
+   * The session is no longer stored: the store deletes it and all it held, once what of its
+   * queue was only on disk is back on the heap.
+   */
   private void forget() {
     if (journal() != null) {
+      outbound.materialize();
       outbound.setJournal(null);
       context.store().deleteSession(clientId);
     }
@@ -913,6 +922,13 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /** A page of the queue's backlog that {@code j} read came back (see {@link OutboundFlow}). */
+  void backlogRead(SessionJournal j, QueueBacklog b, List<StoredMessage> page) {
+    if (outbound != null && outbound.journal() == j) {
+      outbound.backlogRead(b, page, out());
+    }
+  }
+
   // ---- recovery (see SessionRecovery) ----
 
   /**
@@ -935,6 +951,11 @@ public final class Session extends SerialExecutor {
   /** A message entry the store kept for this session, in the order the session wrote them. */
   void recoverMessage(StoredMessage m) {
     outbound().recover(m);
+  }
+
+  /** The queued entries the store left on disk, after {@link #recoverMessage}. */
+  void recoverBacklog(StoredBacklog b) {
+    outbound().recoverBacklog(b);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -58,6 +59,23 @@ final class SessionJournal {
 
   void remove(long seq) {
     store.removeMessage(session.clientId(), seq);
+  }
+
+  /** Up to {@code limit} of the session's entries above {@code afterSeq}; blocks on the store. */
+  List<StoredMessage> read(long afterSeq, int limit) {
+    return store.messages(session.clientId(), afterSeq, limit);
+  }
+
+  /**
+   * Reads a page of backlog {@code b} on a store thread and hands it back as a task of the session
+   * ({@link Session#backlogRead}), unless this journal was replaced meanwhile.
+   */
+  void readLater(QueueBacklog b, long afterSeq, int limit) {
+    store.readMessages(
+        session.clientId(),
+        afterSeq,
+        limit,
+        page -> session.execute(() -> session.backlogRead(this, b, page)));
   }
 
   void addInboundQos2(int packetId) {

@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Two passes. The first, on the calling thread, builds each session's state: subscriptions
  * entered in the topic tree (and so advertised to the cluster like any), inbound QoS 2 ids,
- * in-flight messages with their packet ids and released state, queued ones, in the order the
- * session wrote them. Nothing else can touch the sessions yet, and nothing leaves them. The
+ * in-flight messages with their packet ids and released state, and the first
+ * {@code mqtt.sessions.queue-memory-messages} queued ones, in the order the session wrote them;
+ * the rest of a queue stays on disk (the session keeps its range and reads it back in pages as the
+ * queue drains, see {@link OutboundFlow}). Nothing else can touch the sessions yet, and nothing leaves them. The
  * second runs on each event loop for the sessions homed there, each as a task of its session
  * started from its own loop (inline, so no session is given an inbox for it): the will is armed
  * for when the last connection ended + its delay and the expiry for that + the expiry interval;
@@ -36,10 +38,11 @@ public final class SessionRecovery {
    *
    * @param sessions sessions restored and kept
    * @param expired sessions past their expiry, ended at once
-   * @param messages message entries restored (queued and in flight)
+   * @param messages message entries restored onto the heap (queued and in flight)
+   * @param onDisk queued entries left on disk, read back as their queues drain
    * @param orphans message entries of no stored session, ignored
    */
-  public record Result(int sessions, int expired, long messages, long orphans) {}
+  public record Result(int sessions, int expired, long messages, long onDisk, long orphans) {}
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
@@ -50,8 +53,9 @@ public final class SessionRecovery {
     long started = System.nanoTime();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
-    long[] counts = new long[2]; // messages, orphans
+    long[] counts = new long[3]; // messages, orphans, on disk
     store.load(
+        registry.queueMemoryMessages(),
         st -> {
           EventExecutor loop = loops.get(Math.floorMod(st.clientId().hashCode(), loops.size()));
           Session s = registry.recovered(st.clientId(), loop);
@@ -67,6 +71,15 @@ public final class SessionRecovery {
           }
           s.recoverMessage(m);
           counts[0]++;
+        },
+        b -> {
+          Session s = registry.get(b.clientId());
+          if (s == null) {
+            counts[1] += b.count();
+            return;
+          }
+          s.recoverBacklog(b);
+          counts[2] += b.count();
         });
     AtomicInteger expired = new AtomicInteger();
     AtomicInteger remaining = new AtomicInteger(offlineSince.size());
@@ -99,15 +112,18 @@ public final class SessionRecovery {
                 }));
     resumed.join();
     int total = offlineSince.size();
-    Result r = new Result(total - expired.get(), expired.get(), counts[0], counts[1]);
+    Result r =
+        new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1]);
     long millis = (System.nanoTime() - started) / 1_000_000;
     LOG.atInfo()
         .addKeyValue("sessions", r.sessions())
         .addKeyValue("expired", r.expired())
         .addKeyValue("messages", r.messages())
+        .addKeyValue("onDisk", r.onDisk())
         .addKeyValue("millis", millis)
-        .log("recovered {} sessions ({} expired while down) and {} messages in {} ms",
-            r.sessions(), r.expired(), r.messages(), millis);
+        .log("recovered {} sessions ({} expired while down) and {} messages, {} more left on"
+                + " disk, in {} ms",
+            r.sessions(), r.expired(), r.messages(), r.onDisk(), millis);
     if (r.orphans() > 0) {
       LOG.warn("{} stored messages belong to no stored session; ignored", r.orphans());
     }

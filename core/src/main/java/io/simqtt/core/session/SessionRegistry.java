@@ -90,6 +90,11 @@ public final class SessionRegistry {
             store);
   }
 
+  /** Queued messages a stored session keeps on the heap (the rest is only on disk). */
+  int queueMemoryMessages() {
+    return settings.queueMemoryMessages();
+  }
+
   /** The store sessions write to ({@link SessionStore#MEMORY} when none). */
   public SessionStore store() {
     return context.store();

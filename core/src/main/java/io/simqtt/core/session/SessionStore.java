@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -58,7 +59,22 @@ public interface SessionStore {
     }
 
     @Override
-    public void load(Consumer<StoredSession> sessions, Consumer<StoredMessage> messages) {}
+    public List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
+      return List.of();
+    }
+
+    @Override
+    public void readMessages(
+        String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
+      page.accept(List.of());
+    }
+
+    @Override
+    public void load(
+        int queueWindow,
+        Consumer<StoredSession> sessions,
+        Consumer<StoredMessage> messages,
+        Consumer<StoredBacklog> backlogs) {}
   };
 
   /**
@@ -99,9 +115,30 @@ public interface SessionStore {
   boolean isDurable();
 
   /**
-   * Everything kept, for recovery before the listeners open: each session, then each message
-   * entry in (client id, seq) order. The inbound QoS 2 ids and the entries' sent state come with
-   * them.
+   * Up to {@code limit} message entries of {@code clientId} with a seq above {@code afterSeq}, in
+   * seq order, with their sent state: a page of a queue that lies on disk. Sees every write made
+   * before the call, so it may wait for the writes queued before it, then read the disk: call it
+   * off the event loops ({@link #readMessages}) except where a session must have its whole queue
+   * at once (a move to another node).
    */
-  void load(Consumer<StoredSession> sessions, Consumer<StoredMessage> messages);
+  List<StoredMessage> messages(String clientId, long afterSeq, int limit);
+
+  /**
+   * {@link #messages} read on a thread of the store's (never the caller's); {@code page} gets the
+   * result there and hands it on to where it belongs (a session task).
+   */
+  void readMessages(String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page);
+
+  /**
+   * What recovery before the listeners open reads onto the heap: each session, then in (client
+   * id, seq) order its message entries that went out (they have a packet id) and its first {@code
+   * queueWindow} queued ones; the queued entries beyond those stay on disk and are given as one
+   * {@link StoredBacklog} per session that has some, after its messages. The inbound QoS 2 ids
+   * and the entries' sent state come with them.
+   */
+  void load(
+      int queueWindow,
+      Consumer<StoredSession> sessions,
+      Consumer<StoredMessage> messages,
+      Consumer<StoredBacklog> backlogs);
 }

@@ -23,6 +23,8 @@
  * the heap ({@code SessionStore.MEMORY}, the default, keeps nothing). A stored session (Session
  * Expiry Interval above 0) writes its own part as {@code StoredSession}, and its {@code
  * SessionJournal} writes each message it holds as a numbered entry ({@code StoredMessage});
- * {@code SessionRecovery} rebuilds the sessions from the store before the listeners open.
+ * its queue beyond a heap window is only on disk ({@code QueueBacklog}, read back in pages);
+ * {@code SessionRecovery} rebuilds the sessions from the store before the listeners open, each
+ * queue up to that window ({@code StoredBacklog} for the rest).
  */
 package io.simqtt.core.session;

@@ -31,6 +31,7 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
   private final List<Runnable> waiting = new ArrayList<>();
   private boolean holding;
+  private int pageReads;
 
   /** From now on, durability waits for {@link #makeDurable}. */
   public synchronized void hold() {
@@ -170,10 +171,37 @@ public final class RecordingSessionStore implements SessionStore {
     return true;
   }
 
+  /** Page reads so far (synchronous and on the store's behalf alike). */
+  public synchronized int pageReads() {
+    return pageReads;
+  }
+
   @Override
-  public void load(Consumer<StoredSession> sessionSink, Consumer<StoredMessage> messageSink) {
+  public synchronized List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
+    pageReads++;
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m == null) {
+      return List.of();
+    }
+    return m.tailMap(afterSeq, false).values().stream().limit(limit).toList();
+  }
+
+  /** Read once earlier writes count as durable, on the thread that makes them so. */
+  @Override
+  public void readMessages(
+      String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
+    afterDurable(() -> page.accept(messages(clientId, afterSeq, limit)));
+  }
+
+  @Override
+  public void load(
+      int queueWindow,
+      Consumer<StoredSession> sessionSink,
+      Consumer<StoredMessage> messageSink,
+      Consumer<StoredBacklog> backlogSink) {
     List<StoredSession> ss = new ArrayList<>();
     List<StoredMessage> ms = new ArrayList<>();
+    List<StoredBacklog> bs = new ArrayList<>();
     synchronized (this) {
       sessions.forEach(
           (id, s) ->
@@ -186,10 +214,31 @@ public final class RecordingSessionStore implements SessionStore {
                       s.offlineSinceMillis(),
                       s.lastPacketId(),
                       Set.copyOf(inbound.getOrDefault(id, Set.of())))));
-      messages.values().forEach(m -> ms.addAll(m.values()));
+      messages.forEach((id, m) -> {
+        int queued = 0;
+        long count = 0;
+        long shared = 0;
+        long afterSeq = 0;
+        long lastSeq = 0;
+        for (StoredMessage e : m.values()) {
+          if (e.packetId() != 0 || queued < queueWindow) {
+            ms.add(e);
+            queued += e.packetId() == 0 ? 1 : 0;
+            afterSeq = count == 0 ? e.seq() : afterSeq;
+            continue;
+          }
+          count++;
+          shared += e.delivery().sharedGroup() == null ? 0 : 1;
+          lastSeq = e.seq();
+        }
+        if (count > 0) {
+          bs.add(new StoredBacklog(id, count, shared, afterSeq, lastSeq));
+        }
+      });
     }
     ss.forEach(sessionSink);
     ms.forEach(messageSink);
+    bs.forEach(backlogSink);
   }
 
   private void record(String op, String clientId, String args) {
