@@ -4,6 +4,7 @@
 #
 #   bin/bench-compare.sh [--quick] [--duration S] [--warmup S] [--only a,b,...] [--out DIR]
 #                        [--transport tcp|tls|ws] [--auth none|password|acl]
+#                        [--storage memory|always|interval]
 #
 #   --quick        a seconds-long smoke of every scenario (CI; no timing assertions)
 #   --duration S   measured seconds per run (default 10; quick: 1)
@@ -17,6 +18,9 @@
 #                  password file made by mosquitto_passwd, anonymous refused; every client
 #                  logs in as one user) or acl (the same, and a 1,000-rule ACL file that both
 #                  brokers read, its one matching rule last)
+#   --storage S    subscribers keep their sessions (Session Expiry Interval 300 s) and both
+#                  brokers are told where: memory (in the heap), always or interval (si-mqtt's
+#                  durable mode, mqtt.storage.sync; Mosquitto with persistence true)
 #
 # Environment: SIMQTT_JAVA_OPTS  JVM options for si-mqtt (default: a node's, bin/node-env.sh;
 #                                e.g. a JFR recording:
@@ -37,6 +41,7 @@ ONLY=""
 OUT=""
 TRANSPORT=tcp
 AUTH=none
+STORAGE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -46,7 +51,8 @@ while [[ $# -gt 0 ]]; do
     --out) OUT="$2"; shift ;;
     --transport) TRANSPORT="$2"; shift ;;
     --auth) AUTH="$2"; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --storage) STORAGE="$2"; shift ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -64,7 +70,11 @@ case "$AUTH" in
   none | password | acl) ;;
   *) echo "bench-compare: --auth must be none, password or acl, not $AUTH" >&2; exit 2 ;;
 esac
-OUT="${OUT:-$ROOT/bench/target/compare-$TRANSPORT-$AUTH-$(date +%Y%m%d-%H%M%S)}"
+case "$STORAGE" in
+  "" | memory | always | interval) ;;
+  *) echo "bench-compare: --storage must be memory, always or interval, not $STORAGE" >&2; exit 2 ;;
+esac
+OUT="${OUT:-$ROOT/bench/target/compare-$TRANSPORT-$AUTH${STORAGE:+-$STORAGE}-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
@@ -201,6 +211,18 @@ password_file $OUT/auth/passwd"
   export SIMQTT_MQTT__AUTH__PASSWORD_FILE="$OUT/auth/passwd"
   LOAD_EXTRA+=(--username bench --password bench-secret)
 fi
+MOSQ_STORAGE="persistence false"
+if [[ -n "$STORAGE" ]]; then
+  LOAD_EXTRA+=(--session-expiry 300)
+fi
+if [[ "$STORAGE" == always || "$STORAGE" == interval ]]; then
+  mkdir -p "$OUT/si-data" "$OUT/mosquitto-data"
+  chmod 0777 "$OUT/mosquitto-data" # Mosquitto started as root writes as the user mosquitto
+  MOSQ_STORAGE="persistence true
+persistence_location $OUT/mosquitto-data/"
+  export SIMQTT_MQTT__STORAGE__DATA_DIR="$OUT/si-data"
+  export SIMQTT_MQTT__STORAGE__SYNC="$STORAGE"
+fi
 if [[ "$AUTH" == acl ]]; then
   # 1,000 rules: 700 of the user's own and 299 patterns that match none of the load's topics,
   # then the one that does (bench/<run>/...), last, so a broker that scans its rules in order
@@ -233,7 +255,7 @@ cat > "$OUT/mosquitto.conf" <<EOF
 listener $MOSQ_PORT 127.0.0.1
 $MOSQ_TRANSPORT
 $MOSQ_AUTH
-persistence false
+$MOSQ_STORAGE
 max_queued_messages 1000000
 max_queued_bytes 0
 max_inflight_messages 0
@@ -292,7 +314,7 @@ start_brokers
   echo "mosquitto: $("$MOSQUITTO" -h 2>/dev/null | head -1) pid $MOSQ_PID port $MOSQ_PORT"
   echo "si-mqtt: $SI_HOW pid $SI_PID port $SI_PORT opts $SI_OPTS"
   echo "pinning: broker ${PIN_BROKER[*]:-none}, load ${PIN_LOAD[*]:-none}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick'); transport $TRANSPORT, auth $AUTH"
+  echo "runs: duration ${DURATION}s, warm-up ${WARMUP}s$([[ $QUICK == 1 ]] && echo ', quick'); transport $TRANSPORT, auth $AUTH, storage ${STORAGE:-memory, sessions end with their connections}"
 } | tee "$OUT/machine.txt" >&2
 
 # ---------------------------------------------------------------- runs

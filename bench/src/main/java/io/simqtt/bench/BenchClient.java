@@ -50,6 +50,8 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
 
   private final String userName;
   private final byte[] password;
+  /** Session Expiry Interval asked for (MQTT 5), or Clean Session 0 (3.1.1) when above 0. */
+  long sessionExpirySeconds;
 
   /** {@code userName} and {@code password} go in the CONNECT; null: none. */
   BenchClient(String clientId, MqttVersion version, String userName, String password) {
@@ -64,9 +66,15 @@ final class BenchClient extends ChannelInboundHandlerAdapter {
     MqttProperties props = MqttProperties.empty();
     if (version.isV5()) {
       props.receiveMaximum = 65535;
+      if (sessionExpirySeconds > 0) {
+        props.sessionExpiryInterval = sessionExpirySeconds;
+      }
     }
+    // Client ids are new every run: Clean Start 1 in MQTT 5, where the expiry keeps the session;
+    // in 3.1.1 only Clean Session 0 keeps one.
+    boolean cleanStart = version.isV5() || sessionExpirySeconds == 0;
     return new MqttPacket.Connect(
-        version, true, keepAliveSeconds, clientId, null, userName, password, props);
+        version, cleanStart, keepAliveSeconds, clientId, null, userName, password, props);
   }
 
   /** Sends one SUBSCRIBE with these filters; completes on a SUBACK granting all of them. */

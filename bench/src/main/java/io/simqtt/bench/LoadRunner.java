@@ -114,6 +114,7 @@ public final class LoadRunner {
     List<BenchClient> subClients = new ArrayList<>();
     for (int i = 0; i < subs; i++) {
       BenchClient c = new BenchClient("b" + runId + "-s" + i, version, o.username, o.password);
+      c.sessionExpirySeconds = o.sessionExpirySeconds;
       c.receiver = new Receiver();
       subClients.add(c);
     }
