@@ -10,14 +10,14 @@ import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import io.simqtt.config.StorageSettings;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.Clients;
+import io.simqtt.core.it.RawClient;
 import io.simqtt.peer.admin.AdminCli;
 import io.simqtt.store.DurableStore;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,65 +30,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Durable mode in real node processes: what a node wrote to its data directory is there after
- * kill -9 and a restart on the same directory, and a damaged store stops the node with a clear
- * error and a non-zero exit instead of being discarded.
+ * kill -9 and a restart on the same directory, what expired while it was down is gone (a will
+ * past its delay goes out at start), and a damaged store stops the node with a clear error and a
+ * non-zero exit instead of being discarded.
  */
 class DurableNodeProcessTest {
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final int TOPICS = 20;
 
   @TempDir Path dir;
 
-  private Path dataDir() {
-    return dir.resolve("data");
-  }
-
-  /**
-   * A config on fresh ports (a restart must not wait for the old ones): {mqtt, metrics, admin}.
-   */
-  private Path config(String name, int[] ports) throws IOException {
-    return Files.writeString(dir.resolve(name + ".conf"), ""
-        + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = " + ports[0] + " }\n"
-        + "mqtt.sys.interval = 0\n"
-        + "mqtt.storage.data-dir = \"" + dataDir() + "\"\n"
-        + "admin { host = \"127.0.0.1\", port = " + ports[2] + " }\n"
-        + "metrics { host = \"127.0.0.1\", port = " + ports[1] + " }\n");
-  }
-
-  private static ChildProcess node(Path conf) throws IOException {
-    return ChildProcess.java(Map.of(), NodeMain.class.getName(), "--config", conf.toString());
-  }
-
-  /** The value of an unlabelled metric on the node's /metrics. */
-  private static double metric(int port, String name) {
-    try {
-      String text = HTTP.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      Matcher m = Pattern.compile("(?m)^" + name + " (\\S+)$").matcher(text);
-      return m.find() ? Double.parseDouble(m.group(1)) : -1;
-    } catch (IOException e) {
-      return -1;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void kill9(ChildProcess node) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-9", Long.toString(node.pid())).start();
-    assertEquals(0, kill.waitFor());
-    assertEquals(137, node.awaitExit(30), "killed by SIGKILL");
-  }
-
   @Test
   void retainedMessagesAndClearsSurviveKill9AndARestartOnTheSameDirectory() throws Exception {
-    int[] first = ClusterFixture.freePorts(3);
     Map<String, String> expected = new TreeMap<>();
-    try (ChildProcess node = node(config("first", first))) {
-      node.awaitLine(Pattern.compile("node n1 started"), 60);
+    try (DurableNodeProcess node = new DurableNodeProcess(dir, "")) {
+      node.start();
       Mqtt5BlockingClient publisher =
-          Clients.hiveBuilder("127.0.0.1", first[0], "publisher").buildBlocking();
+          Clients.hiveBuilder("127.0.0.1", node.mqttPort(), "publisher").buildBlocking();
       publisher.connect();
       for (int i = 0; i < TOPICS; i++) {
         publish(publisher, "r/" + i, "v1-" + i);
@@ -100,24 +57,17 @@ class DurableNodeProcessTest {
       }
       publish(publisher, "r/5", "v2-5");
       expected.put("r/5", "v2-5");
-      // The PUBACKs above do not wait for the disk yet (core's part of durable mode): wait
-      // until the store has written all 26 changes, which is what this test is about.
-      await(Duration.ofSeconds(10), () -> metric(first[1], "simqtt_store_committed_writes_total")
-          >= 26 && metric(first[1], "simqtt_store_pending_writes") == 0, "the writes on disk");
-      kill9(node);
-    }
+      node.kill9(); // at once: a retained PUBACK waits for the store to have written it
 
-    int[] second = ClusterFixture.freePorts(3);
-    try (ChildProcess node = node(config("second", second))) {
-      Matcher recovered = node.awaitLine(Pattern.compile(
+      Matcher recovered = node.launch().awaitLine(Pattern.compile(
           "recovered (\\d+) retained messages and (\\d+) tombstones from (\\S+) in \\d+ ms"), 60);
       assertEquals(Integer.toString(expected.size()), recovered.group(1));
       assertEquals("5", recovered.group(2), "the clears are remembered as tombstones");
-      assertEquals(dataDir().toString(), recovered.group(3));
-      node.awaitLine(Pattern.compile("node n1 started"), 60);
+      assertEquals(node.dataDir().toString(), recovered.group(3));
+      node.process().awaitLine(Pattern.compile("node n1 started"), 60);
 
       Mqtt5BlockingClient subscriber =
-          Clients.hiveBuilder("127.0.0.1", second[0], "subscriber").buildBlocking();
+          Clients.hiveBuilder("127.0.0.1", node.mqttPort(), "subscriber").buildBlocking();
       subscriber.connect();
       Map<String, String> received = new TreeMap<>();
       try (Mqtt5BlockingClient.Mqtt5Publishes inbox =
@@ -139,12 +89,63 @@ class DurableNodeProcessTest {
       subscriber.disconnect();
 
       try (ChildProcess status = ChildProcess.java(Map.of(), AdminCli.class.getName(),
-          "status", "--node", "127.0.0.1:" + second[2])) {
+          "status", "--node", "127.0.0.1:" + node.adminPort())) {
         Matcher row = status.awaitLine(Pattern.compile("^n1 +durable +(\\S+) +(\\d+) +always "),
             30);
-        assertEquals(dataDir().toString(), row.group(1));
+        assertEquals(node.dataDir().toString(), row.group(1));
         assertTrue(Long.parseLong(row.group(2)) > 0, "the data directory's size");
         assertEquals(0, status.awaitExit(30));
+      }
+    }
+  }
+
+  @Test
+  void aRestartDropsSessionsThatExpiredWhileDownAndSendsTheirDueWills() throws Exception {
+    try (DurableNodeProcess node = new DurableNodeProcess(dir, "");
+        RawSessionSubscriber watcher = new RawSessionSubscriber("watcher", 10)) {
+      node.start();
+      watcher.connect(node.mqttPort(), true);
+      watcher.subscribe("will/#", 1);
+      watcher.disconnect();
+
+      double writes = node.metric("simqtt_store_committed_writes_total");
+      long offline;
+      try (RawClient brief = RawClient.open("127.0.0.1", node.mqttPort(), MqttVersion.MQTT_5)) {
+        MqttProperties willProps = MqttProperties.empty();
+        willProps.willDelayInterval = 1L;
+        MqttPacket.Connect connect = RawClient.withWill(RawClient.connectPacket(
+            MqttVersion.MQTT_5, "brief", true, 0, RawClient.sessionExpiry(1)),
+            new MqttPacket.Will("will/brief", Clients.bytes("bye"), 1, false, willProps));
+        assertEquals(ReasonCode.SUCCESS, brief.connect(connect).reasonCode());
+        brief.subscribe("brief/#", 1);
+        brief.abort(); // no DISCONNECT: the will stands, 1 s after going offline
+        offline = System.nanoTime();
+      }
+      // Its detach (the time it went offline) on disk, then the kill before the will is due.
+      await(Duration.ofSeconds(10), () -> node.metric("simqtt_store_committed_writes_total")
+          > writes + 1 && node.metric("simqtt_store_pending_writes") == 0, "the detach written");
+      node.kill9();
+      assertTrue(System.nanoTime() - offline < 1_000_000_000L,
+          "killed before the will was due (the machine was too slow to set this up)");
+      // The scenario is time passing while the node is down: past the session's expiry (1 s).
+      long down = offline + 1_500_000_000L - System.nanoTime();
+      if (down > 0) {
+        Thread.sleep(down / 1_000_000 + 1);
+      }
+
+      Matcher recovered = node.launch().awaitLine(Pattern.compile(
+          "recovered \\d+ sessions \\((\\d+) expired while down\\)"), 60);
+      assertEquals("1", recovered.group(1), recovered.group());
+      node.process().awaitLine(Pattern.compile("node n1 started"), 60);
+
+      assertTrue(watcher.connect(node.mqttPort(), false), "the watcher's session was kept");
+      watcher.readUntil(() -> watcher.receipts.has("bye"), Duration.ofSeconds(3),
+          Duration.ofSeconds(10));
+      assertEquals(1, watcher.receipts.total(), "the due will, once: " + watcher.log);
+      assertTrue(watcher.receipts.has("bye"));
+      try (RawClient brief = RawClient.open("127.0.0.1", node.mqttPort(), MqttVersion.MQTT_5)) {
+        assertFalse(brief.connect("brief", false, 0, RawClient.sessionExpiry(1)).sessionPresent(),
+            "the session that expired while the node was down is gone");
       }
     }
   }
@@ -156,19 +157,21 @@ class DurableNodeProcessTest {
 
   @Test
   void aDamagedStoreStopsTheNodeWithTheProblemAndItsPath() throws Exception {
-    StorageSettings settings = new StorageSettings(dataDir(), StorageSettings.Sync.ALWAYS,
-        Duration.ofMillis(10), 1000, 1 << 20, 1 << 20);
+    DurableNodeProcess damaged = new DurableNodeProcess(dir, "");
+    StorageSettings settings = new StorageSettings(damaged.dataDir(),
+        StorageSettings.Sync.ALWAYS, Duration.ofMillis(10), 1000, 1 << 20, 1 << 20);
     DurableStore.open(settings).close();
-    Files.write(dataDir().resolve("CURRENT"), new byte[0]);
+    Files.write(damaged.dataDir().resolve("CURRENT"), new byte[0]);
 
-    try (ChildProcess node = node(config("damaged", ClusterFixture.freePorts(3)))) {
+    try (damaged; ChildProcess node = damaged.launch()) {
       Matcher m = node.awaitLine(Pattern.compile(
           "node n1 failed to start: the store in (\\S+) is damaged \\((.*)\\)"), 60);
-      assertEquals(dataDir().toString(), m.group(1));
+      assertEquals(damaged.dataDir().toString(), m.group(1));
       assertEquals(1, node.awaitExit(30), "a non-zero exit");
       assertFalse(node.stdoutLines().stream().anyMatch(l -> l.contains("started:")),
           "no listener was opened");
     }
-    assertEquals(0, Files.size(dataDir().resolve("CURRENT")), "the store was left as it was");
+    assertEquals(0, Files.size(damaged.dataDir().resolve("CURRENT")),
+        "the store was left as it was");
   }
 }

@@ -17,11 +17,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A QoS 1 publisher of numbered messages ({@code "<name>-<seq>"}, seq from 0) at a paced rate,
+ * A QoS 1 (or QoS 2) publisher of numbered messages ({@code "<name>-<seq>"}, seq from 0) at a paced rate,
  * bounded in count, time and messages in flight. It records which numbers the broker
- * acknowledged: a PUBACK whose reason code is not an error (0x00, or 0x10 "no matching
- * subscribers", which still means the broker took the message). Those are the messages a
- * subscriber must get; the rest (errors, no answer) are not counted.
+ * acknowledged: a PUBACK (QoS 2: a PUBCOMP after a PUBREC) whose reason code is not an error (0x00,
+ * or 0x10 "no matching subscribers", which still means the broker took the message). Those are
+ * the messages a subscriber must get; the rest (errors, no answer) are not counted.
  */
 final class NumberedPublisher {
   /** Unacknowledged publishes at most; the loop waits (bounded) beyond it. */
@@ -30,6 +30,7 @@ final class NumberedPublisher {
   private final String name;
   private final String topic;
   private final Mqtt5AsyncClient client;
+  private final MqttQos qos;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final Set<Integer> acked = ConcurrentHashMap.newKeySet();
   private final Map<String, Integer> outcomes = new ConcurrentHashMap<>();
@@ -37,10 +38,11 @@ final class NumberedPublisher {
   private volatile boolean stop;
   private Thread loop;
 
-  private NumberedPublisher(String name, String topic, Mqtt5AsyncClient client) {
+  private NumberedPublisher(String name, String topic, Mqtt5AsyncClient client, MqttQos qos) {
     this.name = name;
     this.topic = topic;
     this.client = client;
+    this.qos = qos;
   }
 
   /**
@@ -48,10 +50,16 @@ final class NumberedPublisher {
    * {@code host:port} as client {@code name}.
    */
   static NumberedPublisher connect(String name, String host, int port, String topic) {
+    return connect(name, host, port, topic, MqttQos.AT_LEAST_ONCE);
+  }
+
+  /** {@link #connect(String, String, int, String)} publishing at {@code qos} (1 or 2). */
+  static NumberedPublisher connect(
+      String name, String host, int port, String topic, MqttQos qos) {
     Mqtt5AsyncClient c =
         Clients.hiveBuilder(host, port, name).automaticReconnectWithDefaultConfig().buildAsync();
     c.connect().orTimeout(10, TimeUnit.SECONDS).join();
-    return new NumberedPublisher(name, topic, c);
+    return new NumberedPublisher(name, topic, c, qos);
   }
 
   String name() {
@@ -94,7 +102,7 @@ final class NumberedPublisher {
 
   private void publish(int seq) {
     sent.incrementAndGet();
-    client.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(bytes(payload(name, seq)))
+    client.publishWith().topic(topic).qos(qos).payload(bytes(payload(name, seq)))
         .send()
         .whenComplete((result, error) -> {
           inFlight.release();
@@ -112,6 +120,9 @@ final class NumberedPublisher {
     if (result instanceof Mqtt5PublishResult.Mqtt5Qos1Result q1) {
       Mqtt5PubAckReasonCode rc = q1.getPubAck().getReasonCode();
       return "PUBACK 0x" + Integer.toHexString(rc.getCode()) + " " + rc;
+    }
+    if (result instanceof Mqtt5PublishResult.Mqtt5Qos2CompleteResult q2) {
+      return "PUBCOMP 0x" + Integer.toHexString(q2.getPubComp().getReasonCode().getCode());
     }
     return result.getError().map(t -> "error " + t.getClass().getSimpleName()).orElse("?");
   }

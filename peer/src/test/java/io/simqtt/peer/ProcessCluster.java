@@ -35,12 +35,26 @@ final class ProcessCluster implements AutoCloseable {
   private final List<Placement> placements;
   private final ChildProcess[] nodes;
   private final boolean[] frozen;
+  /** Each node's config file, for a restart. */
+  private final Path[] configs;
+  private List<String> jvmOptions = List.of();
 
   private ProcessCluster(List<Placement> placements) {
     this.size = placements.size();
     this.placements = List.copyOf(placements);
     this.nodes = new ChildProcess[size];
     this.frozen = new boolean[size];
+    this.configs = new Path[size];
+  }
+
+  /**
+   * {@link #start(int, Path, String, List)} in durable mode: node {@code i} keeps its store in
+   * {@code dir}/n<i+1>-data, so it can be killed ({@link #kill9}) and {@link #restart}ed.
+   */
+  static ProcessCluster startDurable(int size, Path dir, String extraHocon,
+      List<String> jvmOptions) throws IOException, InterruptedException {
+    return start(size, dir, "mqtt.storage.data-dir = \"" + dir.resolve("${NODE}-data") + "\"\n"
+        + extraHocon, jvmOptions);
   }
 
   /**
@@ -65,12 +79,10 @@ final class ProcessCluster implements AutoCloseable {
     ProcessCluster c = new ProcessCluster(placements);
     try {
       for (int i = 0; i < c.size; i++) {
-        Path conf = Files.writeString(dir.resolve(ClusterFixture.nodeId(i) + ".conf"),
-            c.hocon(i) + extraHocon);
-        List<String> command = new ArrayList<>(c.placements.get(i).launcher());
-        command.addAll(ChildProcess.javaCommand(
-            jvmOptions, NodeMain.class.getName(), "--config", conf.toString()));
-        c.nodes[i] = ChildProcess.start(command, Map.of());
+        c.configs[i] = Files.writeString(dir.resolve(ClusterFixture.nodeId(i) + ".conf"),
+            c.hocon(i) + extraHocon.replace("${NODE}", ClusterFixture.nodeId(i)));
+        c.jvmOptions = List.copyOf(jvmOptions);
+        c.launch(i);
       }
       for (int i = 0; i < c.size; i++) {
         c.awaitReady(i, 60);
@@ -93,6 +105,33 @@ final class ProcessCluster implements AutoCloseable {
 
   long pid(int i) {
     return nodes[i].pid();
+  }
+
+  private void launch(int i) throws IOException {
+    List<String> command = new ArrayList<>(placements.get(i).launcher());
+    command.addAll(ChildProcess.javaCommand(
+        jvmOptions, NodeMain.class.getName(), "--config", configs[i].toString()));
+    nodes[i] = ChildProcess.start(command, Map.of());
+  }
+
+  /** SIGKILL of node {@code i}'s process (by its pid); waits until it is gone. */
+  synchronized void kill9(int i) throws InterruptedException {
+    signal(i, "-KILL");
+    frozen[i] = false;
+    if (nodes[i].awaitExit(30) != 137) {
+      throw new AssertionError(ClusterFixture.nodeId(i) + " did not end by SIGKILL");
+    }
+  }
+
+  /**
+   * Starts node {@code i} again on its config (ports and, in durable mode, data directory), after
+   * {@link #kill9}; waits until it has started and has its links to all the others up.
+   */
+  void restart(int i) throws IOException, InterruptedException {
+    synchronized (this) {
+      launch(i);
+    }
+    awaitReady(i, 60);
   }
 
   /** SIGSTOP: the node keeps its sockets and stops answering. */

@@ -751,7 +751,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * written), once the store says that is durable; then in publish order (see {@link
    * PublishAcks}). For QoS 2 the publisher's session writes the packet id only then, after the
    * message: after a restart, a resend of the PUBLISH is not routed again only if the message
-   * was kept. Copies forwarded to other nodes are not waited for.
+   * was kept, and its PUBREC waits for that id to be durable too. A retained message waits for
+   * its retained write as well. Copies forwarded to other nodes are not waited for.
    */
   private void publishDurably(Publish p, Message message) {
     PublishAcks.Ack ack =
@@ -761,13 +762,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     Session s = session;
     Runnable answer = () -> {
-      if (p.qos() == 2) {
-        s.storeInboundQos2(p.packetId());
+      if (p.qos() == 2 && s.storeInboundQos2(p.packetId())) {
+        context.sessions().store().afterDurable(() -> s.execute(() -> acks.release(ack)));
+      } else {
+        acks.release(ack);
       }
-      acks.release(ack);
     };
+    // A retained message is written to the same store (in durable mode the retained store
+    // writes through to it), and its write was queued by the routing above: the answer waits
+    // for it too, or a kill right after the PUBACK would lose an acknowledged retained message.
+    boolean retainedWrite = p.retain();
     DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
-      if (stored) {
+      if (stored || retainedWrite) {
         context.sessions().store().afterDurable(() -> s.execute(answer));
       } else {
         s.execute(answer);

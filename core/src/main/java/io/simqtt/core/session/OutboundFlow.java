@@ -111,11 +111,15 @@ final class OutboundFlow {
   void resume(ClientConnection out) {
     resendPending = null;
     inflight.forEach((id, f) -> {
+      if (journal != null && journal.awaitsDurable(id)) {
+        // Its PUBLISH or PUBREL waits for the store: it goes out then (packetIdDurable).
+        return;
+      }
       if (f.released()) {
         out.send(
             new MqttPacket.PubResponse(
                 PacketType.PUBREL, id, ReasonCode.SUCCESS, MqttProperties.NONE));
-      } else if (journal == null || !journal.awaitsDurable(id)) {
+      } else {
         // One still waiting for its packet id to be durable was never sent: it goes out then.
         if (resendPending == null) {
           resendPending = new ArrayDeque<>();
@@ -127,15 +131,21 @@ final class OutboundFlow {
   }
 
   /**
-   * The packet id of a QoS 2 PUBLISH that {@code j} held back is durable: it goes out now if it
-   * still waits and a connection is online (else the next resume sends it).
+   * What {@code j} held back under {@code packetId} is durable: a QoS 2 PUBLISH (its packet id)
+   * or a PUBREL (its released mark) goes out now if a connection is online (else the next resume
+   * sends it).
    */
   void packetIdDurable(SessionJournal j, int packetId, ClientConnection out) {
     if (j != journal || !j.durable(packetId) || out == null) {
       return;
     }
     InflightMessage f = inflight.get(packetId);
-    if (f != null && !f.released()) {
+    if (f == null) {
+      return;
+    }
+    if (f.released()) {
+      sendAck(out, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+    } else {
       write(
           out,
           OutboundPublish.of(
@@ -287,10 +297,17 @@ final class OutboundFlow {
     if (!f.released()) {
       inflight.put(packetId, f.release());
       if (journal != null) {
+        // The PUBREL waits for the released mark: sent before it, a crash would bring the
+        // PUBLISH back under this id to a client that took the PUBREL as the end of it and
+        // reads the resend as a new message.
         journal.released(f.seq(), packetId);
+        journal.sendWhenDurable(packetId);
+        return;
       }
     }
-    sendAck(out, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+    if (journal == null || !journal.awaitsDurable(packetId)) {
+      sendAck(out, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+    }
   }
 
   void onPubComp(int packetId, ClientConnection out) {

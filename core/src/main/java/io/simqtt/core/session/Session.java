@@ -783,13 +783,17 @@ public final class Session extends SerialExecutor {
    * An inbound QoS 2 message admitted under {@code packetId} has been written for every stored
    * session it was queued for, and is durable: a stored session writes the id now, so that after a
    * restart a resend of the PUBLISH is answered without routing it again. Written only now, not
-   * at admission: an id durable before its message would turn that resend into a loss.
+   * at admission: an id durable before its message would turn that resend into a loss. Returns
+   * whether it was written: then the PUBREC waits until the id is durable too, or a client that
+   * lost the PUBREC in a crash would resend the PUBLISH to a node that routes it again.
    */
-  public void storeInboundQos2(int packetId) {
+  public boolean storeInboundQos2(int packetId) {
     SessionJournal j = journal();
     if (j != null && inboundQos2 != null && inboundQos2.contains(packetId)) {
       j.addInboundQos2(packetId);
+      return true;
     }
+    return false;
   }
 
   // ---- subscriptions ----

@@ -8,8 +8,9 @@ import java.util.Set;
  * What a stored session (Session Expiry Interval above 0, on a node with a durable {@link
  * SessionStore}) writes about the messages it holds: each QoS 1/2 delivery as an entry under a
  * sequence number rising per session, its packet id once sent, its removal once done. Also
- * holds back outbound QoS 2 PUBLISHes until their packet id is durable, so a restart resends them
- * under the same id and the client's exactly-once holds.
+ * holds back outbound QoS 2 PUBLISHes until their packet id is durable and PUBRELs until their
+ * released mark is, so a restart resends them under the same id and the client's exactly-once
+ * holds.
  *
  * <p>Exists only while the session is stored: its {@link OutboundFlow} holds it, and a session
  * with none writes nothing (memory mode costs one null field). Confined to its session's tasks;
@@ -19,7 +20,10 @@ final class SessionJournal {
   private final SessionStore store;
   private final Session session;
   private long lastSeq;
-  /** Outbound QoS 2 packet ids whose markSent is not durable yet: not on the wire yet. */
+  /**
+   * Outbound QoS 2 packet ids whose markSent (sent or released) is not durable yet: their PUBLISH
+   * or PUBREL is not on the wire yet.
+   */
   private Set<Integer> awaitingDurable;
 
   SessionJournal(SessionStore store, Session session) {
@@ -87,9 +91,10 @@ final class SessionJournal {
   }
 
   /**
-   * An outbound QoS 2 PUBLISH just marked sent under {@code packetId}: it goes out once that is
-   * durable, as a task of the session ({@link Session#packetIdDurable}), unless this journal was
-   * replaced meanwhile (the session was written afresh: its entries were numbered again).
+   * An outbound QoS 2 PUBLISH just marked sent under {@code packetId}, or its PUBREL just marked
+   * released: it goes out once that is durable, as a task of the session ({@link
+   * Session#packetIdDurable}), unless this journal was replaced meanwhile (the session was written
+   * afresh: its entries were numbered again).
    */
   void sendWhenDurable(int packetId) {
     if (awaitingDurable == null) {
@@ -99,7 +104,7 @@ final class SessionJournal {
     store.afterDurable(() -> session.execute(() -> session.packetIdDurable(this, packetId)));
   }
 
-  /** Whether the PUBLISH under {@code packetId} still waits for its packet id to be durable. */
+  /** Whether the PUBLISH or PUBREL under {@code packetId} still waits for the store. */
   boolean awaitsDurable(int packetId) {
     return awaitingDurable != null && awaitingDurable.contains(packetId);
   }

@@ -122,6 +122,74 @@ class DurableSessionTest {
   }
 
   @Test
+  void aPubrelWaitsUntilTheReleasedMarkIsDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store);
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      sub.connect("sub", true, 0, RawClient.sessionExpiry(HOUR));
+      sub.subscribe("q2/t", 2);
+      pub.connect("pub");
+      pub.publish("q2/t", 2, false, bytes("exactly"));
+      Publish p = sub.expect(Publish.class);
+      store.hold();
+      sub.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
+      await("the released mark written", () -> store.calls("markSent", "sub").stream()
+          .anyMatch(c -> c.args().endsWith(" true")));
+      // A client takes a PUBREL as the end of the message: were the mark lost in a crash, the
+      // PUBLISH would come back under this id and read as a new message.
+      assertNull(sub.read(QUIET), "no PUBREL before the released mark is durable");
+
+      store.makeDurable();
+      PubResponse rel = sub.expect(PubResponse.class);
+      assertEquals(PacketType.PUBREL, rel.type());
+      assertEquals(p.packetId(), rel.packetId());
+    }
+  }
+
+  @Test
+  void aQos2PubrecWaitsUntilThePacketIdIsDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "eo/t", 2);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub", true, 0, RawClient.sessionExpiry(HOUR));
+        store.hold();
+        int id = pub.publish("eo/t", 2, false, bytes("once"));
+        await("the entry written", () -> !store.calls("addMessage", "sub").isEmpty());
+        store.makeDurable(); // the message, not yet the publisher's packet id
+        await("the packet id written", () -> !store.calls("addInboundQos2", "pub").isEmpty());
+        // A client that lost this PUBREC in a crash resends the PUBLISH: only a durable id keeps
+        // the restarted node from routing it a second time.
+        assertNull(pub.read(QUIET), "no PUBREC before the packet id is durable");
+
+        store.makeDurable();
+        PubResponse rec = pub.expect(PubResponse.class);
+        assertEquals(PacketType.PUBREC, rec.type());
+        assertEquals(id, rec.packetId());
+      }
+    }
+  }
+
+  @Test
+  void aRetainedQos1PublishIsAckedOnlyOnceTheStoreHasWrittenIt() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      pub.connect("pub");
+      store.hold();
+      int id = pub.publish("nobody/r", 1, true, bytes("kept"));
+      await("the PUBACK waiting", () -> store.waiting() > 0);
+      assertNull(pub.read(QUIET), "no PUBACK before the store's writes are durable");
+
+      store.makeDurable();
+      PubResponse ack = pub.expect(PubResponse.class);
+      assertEquals(id, ack.packetId());
+      assertEquals(ReasonCode.NO_MATCHING_SUBSCRIBERS, ack.reasonCode());
+    }
+  }
+
+  @Test
   void aRestartedBrokerGivesBackQueuedAndInflightMessagesInOrder() {
     RecordingSessionStore store = new RecordingSessionStore();
     RecordingSessionStore afterCrash;
