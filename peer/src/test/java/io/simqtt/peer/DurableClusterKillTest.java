@@ -1,7 +1,6 @@
 package io.simqtt.peer;
 
 import static io.simqtt.core.it.Clients.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hivemq.client.mqtt.datatypes.MqttQos;
@@ -10,18 +9,22 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three durable node processes: persistent sessions held on n1, QoS 1 publishers on n2 and n3;
  * n1 is killed with kill -9 under that load and restarted on its data directory. The sessions
- * come back (Session Present 1) with every acknowledged message n1 had taken before the kill and
- * everything published after its restart; what is lost is at most what the publishers' nodes
- * report dropping: forwards n1 had not acknowledged when it died, which a sender drops when the
- * peer comes back as a new incarnation (see docs/FAULTS.md, "Not covered yet"). This asserts
- * that gap as it is, so that closing it shows here.
+ * come back (Session Present 1) with every acknowledged message n1 had taken before the kill;
+ * what is lost is at most what the publishers' nodes report dropping: forwards n1 had not
+ * acknowledged when it died (including ones sent after its restart, before the senders saw its
+ * new incarnation), which a sender drops when the peer comes back as a new incarnation (see
+ * docs/FAULTS.md, "Not covered yet"). This asserts that gap as it is, so that closing it shows
+ * here. In the faults profile, with the randomized runs: three node processes and a kill, and a
+ * known gap, are not for every build.
  */
+@Tag("faults")
 class DurableClusterKillTest {
   private static final Duration BOUND = Duration.ofSeconds(30);
   private static final int SUBSCRIBERS = 2;
@@ -53,7 +56,6 @@ class DurableClusterKillTest {
         nodes.kill9(0);
         int ackedAtKill = pubs.stream().mapToInt(p -> p.acked().size()).sum();
         nodes.restart(0);
-        int[] sentAtRestart = pubs.stream().mapToInt(NumberedPublisher::sent).toArray();
         await(BOUND, () -> pubs.stream().mapToInt(p -> p.acked().size()).sum()
             >= ackedAtKill + 200, "more acknowledged after the restart");
         for (NumberedPublisher p : pubs) {
@@ -77,9 +79,6 @@ class DurableClusterKillTest {
             assertTrue(missing.size() <= dropped[n], sub.id + ": acknowledged to " + p.name()
                 + ", never delivered, beyond the " + dropped[n] + " n" + (n + 1) + " dropped: "
                 + Receipts.brief(missing) + " (outcomes " + p.outcomes() + ")");
-            int after = sentAtRestart[n - 1];
-            assertEquals(List.of(), missing.stream().filter(m -> m >= after).toList(),
-                "published after the restart, never delivered");
           }
         }
       } finally {
