@@ -279,6 +279,15 @@ public final class PeerCluster implements Cluster {
     return linkStates().values().stream().allMatch("UP"::equals);
   }
 
+  /**
+   * Whether a peer is down but may be alive (not declared dead, no Goodbye heard): a claim now
+   * cannot end in a fresh session. For tests, which must not race the Goodbye: it comes on the
+   * peer's stream into this node, its end on this node's stream out.
+   */
+  boolean hasSuspectPeers() {
+    return links.hasSuspectPeers();
+  }
+
   public long incarnation() {
     return handshake.incarnation();
   }

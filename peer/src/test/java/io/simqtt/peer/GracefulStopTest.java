@@ -29,8 +29,10 @@ class GracefulStopTest extends FreshClusterTest {
       assertEquals(List.of(1), x.subscribe("gs/t", 1));
     }
     cluster.stop(C);
+    // Gone, and its Goodbye handled: the two come on different streams, in either order.
     await(ClusterFixture.WAIT,
-        () -> !"UP".equals(cluster.cluster(A).linkStates().get("n3")),
+        () -> !"UP".equals(cluster.cluster(A).linkStates().get("n3"))
+            && !cluster.cluster(A).hasSuspectPeers(),
         () -> "n1 sees n3 gone; " + cluster.linkStates());
 
     long t0 = System.nanoTime();
