@@ -849,11 +849,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       case PUBREC -> session.onPubRec(r.packetId(), r.reasonCode());
       case PUBCOMP -> session.onPubComp(r.packetId());
       case PUBREL -> {
-        boolean known = session.releaseQos2(r.packetId());
-        sendAck(
-            PacketType.PUBCOMP,
-            r.packetId(),
-            known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+        int id = r.packetId();
+        switch (session.releaseQos2(id)) {
+          case UNKNOWN -> sendAck(PacketType.PUBCOMP, id, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+          case RELEASED -> sendAck(PacketType.PUBCOMP, id, ReasonCode.SUCCESS);
+          case WRITTEN -> {
+            Session s = session;
+            context.sessions().store().afterDurable(() -> s.execute(
+                () -> sendAck(PacketType.PUBCOMP, id, ReasonCode.SUCCESS)));
+          }
+        }
       }
       default -> protocolError("unexpected " + r.type());
     }

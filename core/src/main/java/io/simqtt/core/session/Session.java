@@ -141,7 +141,7 @@ public final class Session extends SerialExecutor {
         handedOver != null && migration != null && migration.pending != null && outbound != null
             ? outbound.takeQueued()
             : List.of();
-    settleMigrationForAttach(handedOver != null);
+    boolean tookItsOwnBack = settleMigrationForAttach(handedOver != null);
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -179,8 +179,10 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
-    if (cleanStart || handedOver != null) {
-      // Its state was replaced as a whole: what the store held of it goes too.
+    if (cleanStart || handedOver != null || tookItsOwnBack) {
+      // Its state was replaced as a whole (or its messages put back from a hand-over that did
+      // not happen, without their entries): what the store held of it goes, and it is written
+      // again as it is.
       rewrite();
     } else {
       persist();
@@ -194,11 +196,11 @@ public final class Session extends SerialExecutor {
    * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
    * as this connection knows). Other nodes' requests that waited for the freeze to end are
    * answered "not here": this connect won against them (the claim order decided it), and their
-   * connects were refused.
+   * connects were refused. Returns whether the session took its own messages back.
    */
-  private void settleMigrationForAttach(boolean stateArrives) {
+  private boolean settleMigrationForAttach(boolean stateArrives) {
     if (migration == null) {
-      return;
+      return false;
     }
     Migration m = migration;
     if (m.movedTo != null) {
@@ -206,7 +208,8 @@ public final class Session extends SerialExecutor {
       clearState();
       fresh = true;
     }
-    if (m.pending != null && !stateArrives) {
+    boolean tookBack = m.pending != null && !stateArrives;
+    if (tookBack) {
       restoreMessages(m.pending.state());
     }
     m.pending = null;
@@ -215,6 +218,7 @@ public final class Session extends SerialExecutor {
     if (m.isEmpty()) {
       migration = null;
     }
+    return tookBack;
   }
 
   /**
@@ -767,16 +771,31 @@ public final class Session extends SerialExecutor {
     return inboundQos2().admit(packetId, receiveMaximum);
   }
 
-  /** PUBREL arrived; false when the id was unknown. */
-  public boolean releaseQos2(int packetId) {
+  /** PUBREL arrived: what became of the id. */
+  public Qos2Release releaseQos2(int packetId) {
     if (inboundQos2 == null || !inboundQos2.release(packetId)) {
-      return false;
+      return Qos2Release.UNKNOWN;
     }
     SessionJournal j = journal();
     if (j != null) {
       j.removeInboundQos2(packetId);
+      return Qos2Release.WRITTEN;
     }
-    return true;
+    return Qos2Release.RELEASED;
+  }
+
+  /** What a PUBREL did to the inbound QoS 2 ids. */
+  public enum Qos2Release {
+    /** The id was not open: PUBCOMP 0x92. */
+    UNKNOWN,
+    /** The id is released: PUBCOMP now. */
+    RELEASED,
+    /**
+     * The id is released and its removal written to the store: PUBCOMP once that is durable, or
+     * after a crash the client, done with the id, reuses it for a new message that the restarted
+     * node takes for a resend and drops.
+     */
+    WRITTEN
   }
 
   /**

@@ -361,6 +361,31 @@ class DurableSessionTest {
     return new StoredSession(id, subs, expiry, will, offline, 0, Set.of());
   }
 
+  /**
+   * A stored publisher's PUBCOMP waits for the removal of its packet id to be durable: a client
+   * done with the id may reuse it at once, and a restart that still had the id open would take the
+   * new message for a resend and drop it.
+   */
+  @Test
+  void aPubcompWaitsUntilTheIdsRemovalIsDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "eo/t", 1);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub", true, 0, RawClient.sessionExpiry(HOUR));
+        int id = pub.publish("eo/t", 2, false, bytes("first"));
+        assertEquals(PacketType.PUBREC, pub.expect(PubResponse.class).type());
+        store.hold();
+        pub.send(RawClient.ack(PacketType.PUBREL, id));
+        assertNull(pub.read(QUIET), "no PUBCOMP before the id's removal is durable");
+        store.makeDurable();
+        PubResponse comp = pub.expect(PubResponse.class);
+        assertEquals(PacketType.PUBCOMP, comp.type());
+        assertEquals(id, comp.packetId());
+      }
+    }
+  }
+
   private static Will will(String topic, long delaySeconds) {
     Message m = new Message(topic, bytes("bye"), 1, false, MqttProperties.empty(), 0, "");
     return new Will(m, delaySeconds, 0);

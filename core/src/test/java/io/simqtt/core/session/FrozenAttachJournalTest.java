@@ -1,0 +1,90 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A stored session frozen for a hand-over takes its own state back when its client attaches here
+ * again: it is written again whole, so its entries keep sequence numbers the store knows (before,
+ * they came back with seq 0: sent marks under an entry that does not exist, which the next start
+ * refuses as damage, and acknowledged entries that stayed on disk).
+ */
+class FrozenAttachJournalTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+  private final DefaultEventLoop loop = new DefaultEventLoop();
+  private final RecordingSessionStore store = new RecordingSessionStore();
+  private final ManualClock clock = new ManualClock(1_000_000);
+
+  @AfterEach
+  void stop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void acknowledgedMessagesLeaveTheDiskAfterAFrozenSessionTookItsStateBack() throws Exception {
+    SessionRegistry registry = new SessionRegistry(
+        SettingsLoader.fromString("").mqtt().sessions(), new SubscriptionTree(),
+        new BrokerMetrics(), m -> {}, (d, id) -> {}, new RecordingCluster(), 10_000, clock,
+        store);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(c, true);
+      x.deliver(delivery(1));
+      x.deliver(delivery(2));
+      return x;
+    });
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, h);
+      return null;
+    });
+    h.get(5, TimeUnit.SECONDS);
+    FakeConnection back = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    List<Integer> ids = onLoop(back::publishedIds);
+    assertEquals(2, ids.size(), "both queued messages went out again");
+    onLoop(() -> {
+      ids.forEach(s::onPubAck);
+      return null;
+    });
+    assertTrue(store.calls().stream().noneMatch(x -> x.op().equals("markSent")
+            && x.args().startsWith("0 ")),
+        "a sent record under seq 0 (no entry there; DiskSessionStore.load calls it damage): "
+            + store.calls());
+    assertEquals(0, store.messages("c").size(),
+        "acknowledged entries still on disk (a restart brings them back): " + store.messages("c"));
+  }
+
+  private static Delivery delivery(int n) {
+    return new Delivery(
+        new Message("t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "p"),
+        1, false, new int[0]);
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+}
