@@ -131,22 +131,6 @@ if [[ -z "$MOSQUITTO" ]]; then
   MOSQUITTO="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
 fi
 
-BENCH_JAR="$ROOT/bench/target/simqtt-bench.jar"
-if [[ ! -f "$BENCH_JAR" || ! -d "$ROOT/bench/target/lib" ]]; then
-  echo "bench-compare: building the bench module ..." >&2
-  (cd "$ROOT" && { ./mvnw -B -ntp -o -q -pl bench -am -DskipTests package \
-    || ./mvnw -B -ntp -q -pl bench -am -DskipTests package; })
-fi
-CP="$BENCH_JAR:$ROOT/bench/target/lib/*"
-
-PIN_BROKER=()
-PIN_LOAD=()
-if command -v taskset >/dev/null 2>&1 && [[ "$(nproc)" -ge 2 ]]; then
-  PIN_BROKER=(taskset -c 0)
-  PIN_LOAD=(taskset -c 1)
-fi
-
-# ---------------------------------------------------------------- broker processes
 # shellcheck source=bin/bench-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
 

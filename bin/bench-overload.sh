@@ -54,25 +54,13 @@ source "$ROOT/bin/node-env.sh"
 SI_OPTS="$NODE_JAVA_OPTS"
 LOAD_OPTS="${LOAD_JAVA_OPTS:-}"
 
-BENCH_JAR="$ROOT/bench/target/simqtt-bench.jar"
-if [[ ! -f "$BENCH_JAR" || ! -d "$ROOT/bench/target/lib" ]]; then
-  echo "bench-overload: building the bench module ..." >&2
-  (cd "$ROOT" && { ./mvnw -B -ntp -o -q -pl bench -am -DskipTests package \
-    || ./mvnw -B -ntp -q -pl bench -am -DskipTests package; })
-fi
-CP="$BENCH_JAR:$ROOT/bench/target/lib/*"
-
-PIN_BROKER=()
-PIN_LOAD=()
-PIN_NOISE=()
-if command -v taskset >/dev/null 2>&1 && [[ "$(nproc)" -ge 2 ]]; then
-  PIN_BROKER=(taskset -c 0)
-  PIN_LOAD=(taskset -c 1)
-  PIN_NOISE=(nice -n 19 taskset -c 0)
-fi
-
 # shellcheck source=bin/bench-env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-env.sh"
+# The flood's and the storm's generators share the broker's core at the lowest priority.
+PIN_NOISE=()
+if [[ ${#PIN_BROKER[@]} -gt 0 ]]; then
+  PIN_NOISE=(nice -n 19 "${PIN_BROKER[@]}")
+fi
 
 BROKER_PID=""
 PORT=""
