@@ -426,6 +426,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof TransportViolation violation) {
+      if (CLOSING.compareAndSet(this, 0, 1)) {
+        LOG.debug("{}: {}, closing", ClientAddress.text(channel), violation.what());
+        closeAfter(channel.newSucceededFuture());
+      }
+    } else {
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     LOG.debug("{}: connection error: {}", ClientAddress.text(channel), cause.toString());
     ctx.close();

@@ -22,6 +22,7 @@ import io.simqtt.core.protocol.MqttConnection;
 import io.simqtt.core.server.tls.CertificateIdentity;
 import io.simqtt.core.server.tls.HandshakeFailures;
 import io.simqtt.core.server.tls.ServerTls;
+import io.simqtt.core.server.ws.FrameViolations;
 import io.simqtt.core.server.ws.HttpRefusal;
 import io.simqtt.core.server.ws.WebSocketFrames;
 import java.net.InetSocketAddress;
@@ -86,7 +87,7 @@ public final class MqttListener implements Listener {
             .maxFramePayloadLength(limits.maxPacketSize() + MAX_FIXED_HEADER)
             .expectMaskedFrames(true)
             .allowMaskMismatch(false)
-            .closeOnProtocolViolation(true)
+            .closeOnProtocolViolation(false)
             .build())
         .build();
   }
@@ -102,7 +103,9 @@ public final class MqttListener implements Listener {
       p.addLast(handshakeFailures);
     }
     if (webSocket != null) {
+      // The frame decoder takes the HTTP codec's place, so FrameViolations follows it.
       p.addLast(new HttpServerCodec(MAX_HTTP_LINE, MAX_HTTP_HEADERS, MAX_HTTP_LINE),
+          FrameViolations.INSTANCE,
           new HttpObjectAggregator(0),
           new WebSocketServerProtocolHandler(webSocket),
           HttpRefusal.INSTANCE,

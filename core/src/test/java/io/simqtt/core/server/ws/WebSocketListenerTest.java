@@ -156,7 +156,10 @@ class WebSocketListenerTest {
     try (WsClient ws = open("wss")) {
       ws.frame(connectPacket(MqttVersion.MQTT_5, "big", true, 0, null));
       ws.expect(ConnAck.class, WAIT);
-      ws.frame(new byte[MAX_PACKET + 6], true);
+      // Far larger than the limit, so the client is still writing it when the server refuses
+      // it: the frame must still go out whole (read and dropped, not a reset) and the Close
+      // frame arrive after it.
+      ws.frame(new byte[64 * MAX_PACKET], true);
       assertEquals(1009, ws.closeCode(WAIT));
     }
   }
