@@ -117,7 +117,7 @@ public final class Broker implements AutoCloseable {
     this.remoteRoutes = router.remoteRoutes();
     this.node =
         new BrokerNode(
-            settings.nodeId(), clock, router, remoteRoutes, sessions, retained, metrics);
+            settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
     this.auth = new Authentication(
         mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
     this.heapGuard = new HeapGuard(mqtt.heapGuard(), System::nanoTime);

@@ -6,12 +6,11 @@ import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.retain.RetainedEntry;
 import io.simqtt.core.retain.RetainedStore;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRegistry;
-import io.simqtt.core.metrics.BrokerMetrics;
-import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
 import io.simqtt.core.sys.SysTopics;
@@ -31,7 +30,6 @@ final class BrokerNode implements LocalNode {
   private final RemoteRoutes remoteRoutes;
   private final SessionRegistry sessions;
   private final RetainedStore retained;
-  private final BrokerMetrics metrics;
 
   BrokerNode(
       String nodeId,
@@ -39,9 +37,7 @@ final class BrokerNode implements LocalNode {
       MessageRouter router,
       RemoteRoutes remoteRoutes,
       SessionRegistry sessions,
-      RetainedStore retained,
-      BrokerMetrics metrics) {
-    this.metrics = metrics;
+      RetainedStore retained) {
     this.nodeId = nodeId;
     this.clock = clock;
     this.router = router;
@@ -61,8 +57,9 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public List<String> deliverForwarded(Message message, boolean direct, List<String> shared) {
-    return router.deliverForwarded(message, direct, shared);
+  public List<String> deliverForwarded(
+      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
+    return router.deliverForwarded(message, direct, shared, receipt);
   }
 
   @Override
@@ -97,13 +94,19 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public void deliverRedirected(String clientId, Delivery delivery, int hops) {
-    Session s = sessions.get(clientId);
-    if (s == null) {
-      metrics.dropped(DropReason.SESSION_GONE);
-      return;
-    }
-    s.execute(() -> s.deliverRedirected(delivery, hops));
+  public void deliverRedirected(
+      String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+    router.deliverRedirected(clientId, delivery, hops, receipt);
+  }
+
+  @Override
+  public boolean keepsSessions() {
+    return sessions.store().isDurable();
+  }
+
+  @Override
+  public void afterDurable(Runnable action) {
+    sessions.store().afterDurable(action);
   }
 
   @Override

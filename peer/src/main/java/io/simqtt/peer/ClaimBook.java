@@ -329,14 +329,18 @@ final class ClaimBook {
    * let go, and hand-overs waiting for the attach go ahead.
    */
   private void attached(LocalClaim c) {
+    String holder;
     synchronized (this) {
       if (c.attached) {
         return;
       }
       c.attached = true;
-      if (c.holder != null) {
-        settle(c.holder, c, true);
-      }
+      holder = c.holder;
+    }
+    if (holder != null) {
+      // The holder deletes its copy once told: in durable mode only after ours (written by the
+      // attach, just before this) is durable, so a kill of this node right now loses nothing.
+      node.afterDurable(() -> settle(holder, c, true));
     }
     releaseWaiting(c);
   }

@@ -60,10 +60,17 @@ final class Handshake {
     return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();
   }
 
-  /** Our acceptance of a Hello, proving the secret over the Hello's own challenge. */
-  HelloAccepted accepted(byte[] helloChallenge) {
+  /**
+   * Our acceptance of a Hello, proving the secret over the Hello's own challenge; {@code
+   * sessionsKept}: this node keeps its sessions in a store, so a restart does not lose them.
+   */
+  HelloAccepted accepted(byte[] helloChallenge, boolean sessionsKept) {
     HelloAccepted unsigned =
-        HelloAccepted.newBuilder().setNodeId(nodeId).setIncarnation(incarnation).build();
+        HelloAccepted.newBuilder()
+            .setNodeId(nodeId)
+            .setIncarnation(incarnation)
+            .setSessionsKept(sessionsKept)
+            .build();
     byte[] signature = proof.sign(unsigned, helloChallenge);
     return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();
   }

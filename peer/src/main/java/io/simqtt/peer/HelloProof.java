@@ -49,7 +49,11 @@ final class HelloProof {
 
   private static String[] fields(HelloAccepted a, byte[] challenge) {
     return new String[] {
-      "accepted", a.getNodeId(), Long.toUnsignedString(a.getIncarnation()), base64(challenge)
+      "accepted",
+      a.getNodeId(),
+      Long.toUnsignedString(a.getIncarnation()),
+      Boolean.toString(a.getSessionsKept()),
+      base64(challenge)
     };
   }
 

@@ -6,6 +6,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.proto.peer.Challenge;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
@@ -43,9 +44,6 @@ import org.slf4j.LoggerFactory;
  */
 final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStream {
   private static final Logger LOG = LoggerFactory.getLogger(InboundLink.class);
-  /** Acknowledge once this many forwards are handled (checked per batch), or after a delay. */
-  private static final int ACK_EVERY = 64;
-  private static final long ACK_DELAY_MILLIS = 5;
   private static final PeerReply HEARTBEAT =
       PeerReply.newBuilder().setHeartbeat(Heartbeat.getDefaultInstance()).build();
 
@@ -72,10 +70,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   private Scheduler.Cancellable watchdog;
   /** Routes of a snapshot whose last part has not arrived yet; null otherwise. */
   private Map<String, Integer> snapshotParts;
-  // Guarded by this: the ack state is shared with the timer thread.
-  private long handledSeq;
-  private int unackedForwards;
-  private boolean ackScheduled;
+  /** The peer's incarnation's forwards; set with {@link #peerId}. */
+  private volatile PeerForwards forwards;
   /** Replies waiting for gRPC flow control; guarded by {@link #replies}. */
   private final ArrayDeque<PeerReply> waiting = new ArrayDeque<>();
 
@@ -104,8 +100,12 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   }
 
   /** Whether the forwards the peer re-sends on this stream (see its Hello) are all handled. */
-  synchronized boolean caughtUp() {
-    return handledSeq >= resendThrough;
+  boolean caughtUp() {
+    long through;
+    synchronized (this) {
+      through = resendThrough;
+    }
+    return forwards != null && forwards.handled() >= through;
   }
 
   @Override
@@ -156,11 +156,12 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     synchronized (this) {
       resendThrough = hello.getResendThrough();
     }
+    forwards = cx.streams().up(hello.getNodeId(), hello.getIncarnation(), this);
     peerId = hello.getNodeId();
-    cx.streams().up(peerId, hello.getIncarnation(), this);
     reply(
         PeerReply.newBuilder()
-            .setHelloAccepted(cx.handshake().accepted(hello.getChallenge().toByteArray()))
+            .setHelloAccepted(cx.handshake().accepted(
+                hello.getChallenge().toByteArray(), cx.node().keepsSessions()))
             .build());
   }
 
@@ -199,44 +200,47 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
             });
   }
 
-  /** A batch of forwards, in order; acknowledged together (the ack covers up to the last). */
-  private void onForwards(List<Forward> forwards) {
-    if (forwards.isEmpty()) {
+  /**
+   * A batch of forwards, in order. It is acknowledged (with every batch before it) once each
+   * local session took its copy and, in durable mode, that copy is durable: a forward the peer
+   * stops holding must not be lost to a kill of this node.
+   */
+  private void onForwards(List<Forward> frame) {
+    if (frame.isEmpty()) {
       return;
     }
-    for (Forward f : forwards) {
-      onForward(f);
-    }
-    boolean ackNow;
-    synchronized (this) {
-      handledSeq = forwards.get(forwards.size() - 1).getSeq();
-      unackedForwards += forwards.size();
-      ackNow = unackedForwards >= ACK_EVERY;
-      if (!ackNow && !ackScheduled) {
-        ackScheduled = true;
-        cx.timer().schedule(this::sendAck, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    PeerForwards seen = forwards;
+    PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
+    DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
+      if (stored) {
+        cx.node().afterDurable(() -> seen.handled(batch));
+      } else {
+        seen.handled(batch);
+      }
+    });
+    for (Forward f : frame) {
+      if (seen.accept(f.getSeq())) {
+        onForward(f, receipt);
       }
     }
-    if (ackNow) {
-      sendAck();
-    }
+    receipt.routed();
   }
 
-  private void onForward(Forward f) {
-    if (!cx.streams().acceptForward(peerId, f.getSeq())) {
-      return;
-    }
+  private void onForward(Forward f, DeliveryReceipt receipt) {
     if (f.hasRedirect()) {
       DeliveryState d = f.getRedirect().getDelivery().toBuilder().setMessage(f.getMessage()).build();
       cx.node()
           .deliverRedirected(
-              f.getRedirect().getClientId(), CoreProtos.fromProto(d), f.getRedirect().getHops());
+              f.getRedirect().getClientId(),
+              CoreProtos.fromProto(d),
+              f.getRedirect().getHops(),
+              receipt);
       return;
     }
     List<String> unserved =
         cx.node()
             .deliverForwarded(
-                CoreProtos.fromProto(f.getMessage()), f.getDirect(), f.getSharedList());
+                CoreProtos.fromProto(f.getMessage()), f.getDirect(), f.getSharedList(), receipt);
     if (!unserved.isEmpty()) {
       reply(
           PeerReply.newBuilder()
@@ -246,16 +250,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
   }
 
-  private void sendAck() {
-    long seq;
-    synchronized (this) {
-      ackScheduled = false;
-      if (unackedForwards == 0) {
-        return;
-      }
-      unackedForwards = 0;
-      seq = handledSeq;
-    }
+  /** Tells the peer every forward numbered up to {@code seq} is handled. */
+  void sendAck(long seq) {
     reply(PeerReply.newBuilder().setForwardAck(ForwardAck.newBuilder().setSeq(seq)).build());
   }
 
@@ -284,6 +280,9 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       }
     }
     ended();
+    if (peerId != null) {
+      cx.links().get(peerId).peerSilent();
+    }
   }
 
   private void refuse(String who, String why) {

@@ -28,8 +28,8 @@ final class InboundStreams {
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
   /** The same moments as stamps of the node's clock, which session claims are stamped by. */
   private final Map<String, Long> apartSince = new ConcurrentHashMap<>();
-  /** Per peer: the incarnation and highest forward number seen, to drop re-sent forwards. */
-  private final Map<String, long[]> forwardsSeen = new ConcurrentHashMap<>();
+  /** Per peer: its current incarnation's forwards, seen and handled. */
+  private final Map<String, PeerForwards> forwards = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
   private final Map<String, Scheduler.Cancellable> routeWithdrawals = new ConcurrentHashMap<>();
 
@@ -66,7 +66,11 @@ final class InboundStreams {
     return since != null && timer.nanoTime() - since >= deadAfter.toNanos();
   }
 
-  void up(String peerId, long peerIncarnation, InboundLink link) {
+  /**
+   * The peer's stream {@code link} is up (its Hello accepted): it replaces an older one. Returns
+   * the forwards of the peer's incarnation, which the stream delivers and acknowledges.
+   */
+  PeerForwards up(String peerId, long peerIncarnation, InboundLink link) {
     Scheduler.Cancellable withdrawal = routeWithdrawals.remove(peerId);
     if (withdrawal != null) {
       withdrawal.cancel();
@@ -80,19 +84,28 @@ final class InboundStreams {
     if (previous != null && previous != link) {
       previous.close();
     }
-    long[] seen = forwardsSeen.get(peerId);
-    if (seen == null || seen[0] != peerIncarnation) {
-      if (seen != null) {
+    PeerForwards f = forwards.get(peerId);
+    if (f == null || f.incarnation() != peerIncarnation) {
+      if (f != null) {
         LOG.info("peer {} restarted: its old routes are replaced", peerId);
+        // What the old incarnation's forwards finish is acknowledged to nobody: it is gone.
+        f.ackOn(null);
       }
-      forwardsSeen.put(peerId, new long[] {peerIncarnation, 0});
+      f = new PeerForwards(peerIncarnation, timer);
+      forwards.put(peerId, f);
     }
+    f.ackOn(link::sendAck);
+    return f;
   }
 
   void down(String peerId, InboundLink link) {
     handOvers.linkLost(link);
     if (peerId == null || !inbound.remove(peerId, link)) {
       return;
+    }
+    PeerForwards gone = forwards.get(peerId);
+    if (gone != null) {
+      gone.ackOn(null);
     }
     downSince.put(peerId, timer.nanoTime());
     apartSince.put(peerId, node.clock().now());
@@ -113,15 +126,4 @@ final class InboundStreams {
             TimeUnit.MILLISECONDS));
   }
 
-  /** Whether a forward from a peer is new (not a re-send of one already handled). */
-  boolean acceptForward(String peerId, long seq) {
-    long[] seen = forwardsSeen.get(peerId);
-    synchronized (seen) {
-      if (seq <= seen[1]) {
-        return false;
-      }
-      seen[1] = seq;
-      return true;
-    }
-  }
 }

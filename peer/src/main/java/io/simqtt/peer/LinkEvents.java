@@ -20,11 +20,13 @@ final class LinkEvents implements OutboundLink.Listener {
   private final LocalNode node;
   private final LocalRoutes routes;
   private final ClaimBook claims;
+  private final StartupRoutes startup;
 
-  LinkEvents(LocalNode node, LocalRoutes routes, ClaimBook claims) {
+  LinkEvents(LocalNode node, LocalRoutes routes, ClaimBook claims, StartupRoutes startup) {
     this.node = node;
     this.routes = routes;
     this.claims = claims;
+    this.startup = startup;
   }
 
   /**
@@ -53,6 +55,7 @@ final class LinkEvents implements OutboundLink.Listener {
   @Override
   public void linkDown(String peerId) {
     claims.onLinkDown(peerId);
+    startup.settled(peerId); // unreachable for now: its routes come whenever it is back
   }
 
   @Override

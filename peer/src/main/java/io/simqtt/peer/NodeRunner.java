@@ -7,6 +7,7 @@ import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.server.MqttListener;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
+import io.simqtt.store.DiskForwardJournal;
 import io.simqtt.store.DiskRetainedStore;
 import io.simqtt.store.DiskSessionStore;
 import io.simqtt.store.DurableStore;
@@ -44,6 +45,9 @@ final class NodeRunner {
         store = DurableStore.open(settings.mqtt().storage());
       }
       cluster = settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
+      if (cluster != null && store != null) {
+        cluster.keepForwardsIn(new DiskForwardJournal(store));
+      }
       broker = newBroker(cluster, store);
     } catch (StoreException e) {
       LOG.error("si-mqtt {} node {} failed to start: {}", version, settings.nodeId(),

@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -7,6 +8,8 @@ import io.grpc.stub.ClientResponseObserver;
 import io.simqtt.config.ClusterSettings;
 import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.cluster.Backpressure;
+import io.simqtt.core.cluster.ForwardJournal;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
@@ -14,6 +17,7 @@ import io.simqtt.proto.peer.Forward;
 import io.simqtt.proto.peer.ForwardBatch;
 import io.simqtt.proto.peer.Goodbye;
 import io.simqtt.proto.peer.Heartbeat;
+import io.simqtt.proto.peer.HelloAccepted;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
@@ -47,7 +51,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>QoS 1/2 forwards (and redirects) are numbered and kept until the peer acknowledges them, and
  * re-sent in order after a reconnect; the peer drops the numbers it has already seen. QoS 0
- * forwards are sent when the link is up and dropped (and counted) otherwise.
+ * forwards are sent when the link is up and dropped (and counted) otherwise. In durable mode the
+ * kept forwards are written to the node's {@link ForwardJournal} too, and a publisher's receipt
+ * waits for that write: a kill of this node does not lose what it acknowledged, and the next
+ * start sends them again, numbered on from where the journal left off.
  *
  * <p>What the link holds is bounded in bytes ({@code cluster.max-link-backlog}) and count ({@link
  * #MAX_UNACKED}). Over either, a QoS 1/2 forward is still taken (it was accepted from its
@@ -118,6 +125,7 @@ final class OutboundLink implements Backpressure {
   private final long silenceNanos;
   private final long beatMillis;
   private final long budgetBytes;
+  private final ForwardJournal journal;
   /** Bytes and count of the forwards this link holds, from hand-off until sent (QoS 0) or acked. */
   private final AtomicLong heldBytes = new AtomicLong();
   private final AtomicInteger heldCount = new AtomicInteger();
@@ -180,9 +188,11 @@ final class OutboundLink implements Backpressure {
       Listener listener,
       Scheduler timer,
       ClusterSettings.Timing timing,
-      long budgetBytes) {
+      long budgetBytes,
+      ForwardJournal journal) {
     this.peer = peer;
     this.budgetBytes = budgetBytes;
+    this.journal = journal;
     this.handshake = handshake;
     this.listener = listener;
     this.timer = timer;
@@ -216,9 +226,40 @@ final class OutboundLink implements Backpressure {
     return state != State.UP && !peerLeft && timer.nanoTime() - downSinceNanos < deadAfterNanos;
   }
 
+  /**
+   * The peer's stream into this node was closed as silent. If this stream has gone a keep-alive
+   * round unanswered too, the peer is gone (frozen, or cut off both ways, as any cut silences
+   * both streams): it is given up now rather than at this link's next check, up to a round
+   * later, so claims stop asking it as soon as either side knows.
+   */
+  void peerSilent() {
+    onLinkThread(
+        () -> {
+          long silent = timer.nanoTime() - lastHeardNanos;
+          if (state == State.UP && silent > TimeUnit.MILLISECONDS.toNanos(beatMillis)) {
+            fail(generation, "its stream into this node went silent, and no answer here for "
+                + TimeUnit.NANOSECONDS.toMillis(silent) + " ms");
+          }
+        });
+  }
+
   /** The peer said it is stopping: until it is back, it holds nothing to wait for. */
   void peerLeft() {
     peerLeft = true;
+  }
+
+  /**
+   * Takes back forward {@code seq} that the journal held when the node stopped; before {@link
+   * #start}. It is sent first once the link is up.
+   *
+   * @throws InvalidProtocolBufferException when the journal's bytes are not a forward
+   */
+  void restore(long seq, byte[] forward) throws InvalidProtocolBufferException {
+    Forward f = Forward.parseFrom(forward);
+    unacked.put(seq, f);
+    nextSeq = Math.max(nextSeq, seq + 1);
+    heldBytes.addAndGet(size(f.getMessage()));
+    heldCount.incrementAndGet();
   }
 
   void start() {
@@ -263,7 +304,8 @@ final class OutboundLink implements Backpressure {
    * Sends a message to the peer (see the class comment for what is kept and re-sent). Returns
    * whether the link is over its budget now: the publisher should wait for {@link #whenRelieved}.
    */
-  boolean forward(AppMessage message, boolean direct, List<String> shared) {
+  boolean forward(
+      AppMessage message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
     return handOff(
         message.getQos(),
         size(message),
@@ -271,7 +313,8 @@ final class OutboundLink implements Backpressure {
             Forward.newBuilder()
                 .setMessage(message)
                 .setDirect(direct)
-                .addAllShared(shared));
+                .addAllShared(shared),
+        receipt);
   }
 
   /** Sends a delivery for a session that moved from this node to the peer; kept like a forward. */
@@ -286,7 +329,8 @@ final class OutboundLink implements Backpressure {
                     Redirect.newBuilder()
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
-                        .setHops(hops)));
+                        .setHops(hops)),
+        null);
   }
 
   private interface ForwardBody {
@@ -300,9 +344,10 @@ final class OutboundLink implements Backpressure {
   /**
    * Takes a forward for the link's thread, within the budget (see the class comment). Counted
    * from here, so a burst from the event loops cannot outrun the bound before the link's thread
-   * sees it.
+   * sees it. A QoS 1/2 forward written to a durable journal counts on {@code receipt} (if any)
+   * until its write is queued, so the publisher's acknowledgement waits for that write.
    */
-  private boolean handOff(int qos, int bytes, ForwardBody body) {
+  private boolean handOff(int qos, int bytes, ForwardBody body, DeliveryReceipt receipt) {
     boolean full = heldBytes.get() >= budgetBytes || heldCount.get() >= MAX_UNACKED;
     if (full && qos == 0) {
       (state == State.UP ? forwardsDroppedQueueFull : forwardsDroppedLinkDown).increment();
@@ -310,11 +355,22 @@ final class OutboundLink implements Backpressure {
     }
     heldBytes.addAndGet(bytes);
     heldCount.incrementAndGet();
-    onLinkThread(
+    boolean journaled = qos > 0 && journal.isDurable();
+    DeliveryReceipt counted = journaled ? receipt : null;
+    if (counted != null) {
+      counted.expect();
+    }
+    boolean taken = onLinkThread(
         () -> {
           Forward f = body.build().setSeq(nextSeq++).build();
           if (qos > 0) {
             unacked.put(f.getSeq(), f);
+            if (journaled) {
+              journal.hold(peer.id(), f.getSeq(), f.toByteArray());
+            }
+          }
+          if (counted != null) {
+            counted.taken(true);
           }
           if (state == State.UP) {
             if (qos == 0 && pending.size() >= MAX_PENDING) {
@@ -329,6 +385,9 @@ final class OutboundLink implements Backpressure {
             release(bytes, 1);
           }
         });
+    if (!taken && counted != null) {
+      counted.taken(false); // the node is stopping: nothing is kept, nothing to wait for
+    }
     if (qos > 0 && (full || heldBytes.get() > budgetBytes || heldCount.get() > MAX_UNACKED)) {
       overBudget = true;
       return true;
@@ -555,7 +614,7 @@ final class OutboundLink implements Backpressure {
       }
       case HELLO_ACCEPTED -> {
         if (challenge != null && handshake.verifyAccepted(reply.getHelloAccepted(), challenge)) {
-          forgetOtherIncarnation(reply.getHelloAccepted().getIncarnation());
+          noteIncarnation(reply.getHelloAccepted());
           linkUp();
         } else {
           fail(g, "the peer's answer to our Hello does not prove the cluster secret");
@@ -579,6 +638,9 @@ final class OutboundLink implements Backpressure {
     int count = done.size();
     done.clear();
     if (count > 0) {
+      if (journal.isDurable()) {
+        journal.release(peer.id(), seq);
+      }
       release(bytes, count);
     }
   }
@@ -602,24 +664,37 @@ final class OutboundLink implements Backpressure {
   }
 
   /**
-   * A restarted peer (new incarnation) lost its sessions with its memory: forwards it had not
-   * acknowledged were for those, and would reach only subscriptions made after them. They are
-   * dropped, and counted.
+   * A restarted peer (new incarnation) without a store lost its sessions with its memory:
+   * forwards it had not acknowledged were for those, and would reach only subscriptions made
+   * after them. They are dropped, and counted. A peer that keeps its sessions in a store came
+   * back with them (and acknowledges a forward only once its sessions' copies are durable):
+   * those forwards are sent again, as after any reconnect.
    */
-  private void forgetOtherIncarnation(long incarnation) {
-    if (peerIncarnation != 0 && incarnation != peerIncarnation && !unacked.isEmpty()) {
+  private void noteIncarnation(HelloAccepted accepted) {
+    long incarnation = accepted.getIncarnation();
+    boolean restarted = peerIncarnation != 0 && incarnation != peerIncarnation;
+    peerIncarnation = incarnation;
+    if (!restarted || unacked.isEmpty()) {
+      return;
+    }
+    if (accepted.getSessionsKept()) {
+      LOG.info("peer {} restarted from its store: {} forwards it had not acknowledged go again",
+          peer.id(), unacked.size());
+    } else {
       long bytes = 0;
       for (Forward f : unacked.values()) {
         bytes += size(f.getMessage());
       }
       int count = unacked.size();
+      if (journal.isDurable()) {
+        journal.release(peer.id(), unacked.lastKey());
+      }
       unacked.clear();
       forwardsDroppedPeerRestarted.add(count);
       LOG.warn("peer {} restarted: {} forwards it had not acknowledged are dropped", peer.id(),
           count);
       release(bytes, count);
     }
-    peerIncarnation = incarnation;
   }
 
   /** Every keep-alive interval: give up on a silent peer, else ask it to answer. */
@@ -703,12 +778,17 @@ final class OutboundLink implements Backpressure {
     reconnect();
   }
 
-  /** Runs a task on the link's thread; after stop() there is nothing left to do. */
-  private void onLinkThread(Runnable task) {
+  /**
+   * Runs a task on the link's thread; after stop() there is nothing left to do (answers false:
+   * the task will not run).
+   */
+  private boolean onLinkThread(Runnable task) {
     try {
       executor.execute(task);
+      return true;
     } catch (RejectedExecutionException stopped) {
       // The link was stopped: late gRPC callbacks and timers have nothing to act on.
+      return false;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.simqtt.peer;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServerBuilder;
@@ -10,24 +11,30 @@ import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.ForwardCopy;
+import io.simqtt.core.cluster.ForwardJournal;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.store.CoreProtos;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * This node as a member of the static peer cluster: core's {@link Cluster} on top of the parts
@@ -38,6 +45,7 @@ import java.util.stream.Collectors;
  * HandOvers}).
  */
 public final class PeerCluster implements Cluster {
+  private static final Logger LOG = LoggerFactory.getLogger(PeerCluster.class);
   /**
    * Headroom over the largest MQTT packet for a frame: a forward batch tops up to 64 KiB before a
    * large message joins it, and state parts are 256 KiB.
@@ -61,6 +69,7 @@ public final class PeerCluster implements Cluster {
   private Server server;
   /** Other services on the peer port (the node-to-node admin service); fixed at start. */
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
+  private ForwardJournal journal = ForwardJournal.MEMORY;
 
   public PeerCluster(NodeSettings settings) {
     this(settings, linkTls(settings), new SystemScheduler());
@@ -100,6 +109,17 @@ public final class PeerCluster implements Cluster {
     this.localRoutes = new LocalRoutes(links);
   }
 
+  /**
+   * Keeps the forwards peers have not acknowledged in {@code journal} (durable mode) rather than
+   * only on the heap; call before the broker starts.
+   */
+  public void keepForwardsIn(ForwardJournal journal) {
+    if (server != null) {
+      throw new IllegalStateException("the cluster is already running");
+    }
+    this.journal = journal;
+  }
+
   /** Serves {@code service} on the peer port too; call before the broker starts. */
   public synchronized void addService(ServerServiceDefinition service) {
     if (server != null) {
@@ -114,7 +134,9 @@ public final class PeerCluster implements Cluster {
   public void start(LocalNode node) {
     claims = new ClaimBook(node, links, timer, timing.claimTimeout(), timing.handOverTimeout());
     HandOvers handOvers = new HandOvers(timer, timing.handOverTimeout());
-    remoteRoutes = new RemoteRoutes(node);
+    StartupRoutes startup =
+        new StartupRoutes(config.peers().stream().map(PeerAddress::id).toList());
+    remoteRoutes = new RemoteRoutes(node, startup);
     inbound = new InboundStreams(links, remoteRoutes, handOvers, node, timer, timing.deadAfter());
     long silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     InboundLink.Context context =
@@ -134,7 +156,7 @@ public final class PeerCluster implements Cluster {
           e);
     }
     timer.scheduleRepeating(links::releaseDeadLinks, 1, TimeUnit.SECONDS);
-    LinkEvents events = new LinkEvents(node, localRoutes, claims);
+    LinkEvents events = new LinkEvents(node, localRoutes, claims, startup);
     for (PeerAddress p : config.peers()) {
       links.add(
           new OutboundLink(
@@ -144,9 +166,65 @@ public final class PeerCluster implements Cluster {
               events,
               timer,
               timing,
-              config.maxLinkBacklog()));
+              config.maxLinkBacklog(),
+              journal));
     }
+    restoreForwards();
     links.all().forEach(OutboundLink::start);
+    awaitRoutes(startup);
+  }
+
+  /**
+   * Waits until every peer has sent its routes or proved unreachable (see {@link
+   * StartupRoutes}), at most one keep-alive interval past the links' silence timeout: a peer
+   * that accepts the dial but never answers (frozen) is given up on by then.
+   */
+  private void awaitRoutes(StartupRoutes startup) {
+    Duration bound = timing.keepAliveInterval().multipliedBy(2).plus(timing.keepAliveTimeout());
+    long started = System.nanoTime();
+    try {
+      List<String> silent = startup.await(bound);
+      long millis = (System.nanoTime() - started) / 1_000_000;
+      if (silent.isEmpty()) {
+        LOG.info("routes of every reachable peer in {} ms", millis);
+      } else {
+        LOG.warn("no routes from {} within {} ms: they come when the links do", silent, millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Gives each link the forwards the journal held for its peer when the node stopped. Those for
+   * a peer no longer configured are released, and logged: nothing would ever send them.
+   */
+  private void restoreForwards() {
+    Map<String, long[]> dropped = new TreeMap<>();
+    int[] restored = new int[1];
+    journal.load((peerId, seq, forward) -> {
+      OutboundLink l = links.get(peerId);
+      if (l == null) {
+        long[] d = dropped.computeIfAbsent(peerId, p -> new long[2]);
+        d[0]++;
+        d[1] = seq;
+        return;
+      }
+      try {
+        l.restore(seq, forward);
+        restored[0]++;
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("the store's forward " + seq + " to " + peerId
+            + " is damaged (" + e.getMessage() + "); left as it is", e);
+      }
+    });
+    dropped.forEach((peerId, d) -> {
+      LOG.warn("{} forwards kept for {}, which is no longer a peer, are dropped", d[0], peerId);
+      journal.release(peerId, d[1]);
+    });
+    if (restored[0] > 0) {
+      LOG.info("{} forwards peers had not acknowledged are back from the store", restored[0]);
+    }
   }
 
   @Override
@@ -174,13 +252,14 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public Backpressure forward(Message message, List<ForwardCopy> copies) {
+  public Backpressure forward(
+      Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
     // Converted once here, on the publisher's event loop, whatever number of nodes get it.
     AppMessage proto = CoreProtos.toProto(message);
     Backpressure pressure = null;
     for (ForwardCopy copy : copies) {
       OutboundLink l = links.get(copy.nodeId());
-      if (l != null && l.forward(proto, copy.direct(), copy.shared())) {
+      if (l != null && l.forward(proto, copy.direct(), copy.shared(), receipt)) {
         pressure = l;
       }
     }

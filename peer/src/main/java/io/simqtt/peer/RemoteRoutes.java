@@ -14,11 +14,13 @@ import java.util.function.Predicate;
  */
 final class RemoteRoutes {
   private final LocalNode node;
+  private final StartupRoutes startup;
   /** Per peer; each mirror guarded by itself, which also orders the node's updates. */
   private final Map<String, Map<String, Integer>> byPeer = new ConcurrentHashMap<>();
 
-  RemoteRoutes(LocalNode node) {
+  RemoteRoutes(LocalNode node, StartupRoutes startup) {
     this.node = node;
+    this.startup = startup;
   }
 
   /** A peer's snapshot replaces everything known of its routes. */
@@ -33,6 +35,7 @@ final class RemoteRoutes {
       });
       node.replaceRemoteRoutes(peerId, mirror);
     }
+    startup.settled(peerId);
   }
 
   /** One route of a peer changed; count 0 removes it. */

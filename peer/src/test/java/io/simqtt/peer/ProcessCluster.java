@@ -198,6 +198,11 @@ final class ProcessCluster implements AutoCloseable {
     }
   }
 
+  /** Node {@code i}'s output so far. */
+  List<String> log(int i) {
+    return nodes[i].stdoutLines();
+  }
+
   /**
    * Waits for the next line of node {@code i}'s output matching {@code pattern} (lines before it
    * are passed over); fails after {@code seconds}.

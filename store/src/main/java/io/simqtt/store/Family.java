@@ -13,7 +13,9 @@ enum Family {
   /** Inbound QoS 2 packet ids awaiting PUBREL, by client id and packet id. */
   INBOUND_QOS2("inbound-qos2"),
   /** Retained messages and tombstones, by topic. */
-  RETAINED("retained");
+  RETAINED("retained"),
+  /** Forwards peers have not acknowledged yet, by peer id and the link's number. */
+  FORWARDS("forwards");
 
   private final byte[] name;
 

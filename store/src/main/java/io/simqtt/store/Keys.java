@@ -15,9 +15,12 @@ import java.util.Arrays;
  *       the bytes sort as the numbers do), kind ({@link #DELIVERY} or {@link #SENT})
  *   <li>{@link Family#INBOUND_QOS2}: prefix, packet id (2 bytes)
  *   <li>{@link Family#RETAINED}: the topic's UTF-8 bytes
+ *   <li>{@link Family#FORWARDS}: the peer's id as a client's prefix, then the forward's number
+ *       (8 bytes, as a seq)
  * </ul>
  *
- * Clients sort by id length, then id bytes; a client's entries by seq.
+ * Clients sort by id length, then id bytes; a client's entries by seq; a peer's forwards by
+ * number.
  */
 final class Keys {
   /** A message entry's delivery. */
@@ -52,6 +55,11 @@ final class Keys {
         .putLong(seq ^ Long.MIN_VALUE)
         .put(kind)
         .array();
+  }
+
+  static byte[] forward(String peerId, long seq) {
+    byte[] prefix = client(peerId);
+    return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seq ^ Long.MIN_VALUE).array();
   }
 
   static byte[] inboundQos2(String clientId, int packetId) {
@@ -97,6 +105,7 @@ final class Keys {
       case SESSIONS -> rest == 0;
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;
+      case FORWARDS -> rest == 8;
       default -> true;
     };
   }

@@ -1,6 +1,7 @@
 package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,11 @@ public interface Cluster {
   /** A single node: nobody to tell. */
   Cluster SINGLE_NODE = new SingleNodeCluster();
 
-  /** Called once by the broker before its listeners open; {@code node} is the inbound side. */
+  /**
+   * Called once by the broker before its listeners open; {@code node} is the inbound side. May
+   * wait, bounded, for what other nodes must tell this one before clients are taken (their
+   * subscriptions).
+   */
   void start(LocalNode node);
 
   /** Called once when the broker closes. */
@@ -30,9 +35,10 @@ public interface Cluster {
    * Sends a message accepted on this node to other nodes: one copy per node, whatever number of
    * its filters matched. All copies are handed over in one call so the message is prepared for
    * the wire once. Returns the pressure of a link the message filled beyond its budget (the
-   * publisher should wait for it), or null.
+   * publisher should wait for it), or null. In durable mode a QoS 1/2 copy counts on {@code
+   * receipt} (null: none) until it is written to the node's {@link ForwardJournal}.
    */
-  Backpressure forward(Message message, List<ForwardCopy> copies);
+  Backpressure forward(Message message, List<ForwardCopy> copies, DeliveryReceipt receipt);
 
   /**
    * Sends a delivery for session {@code clientId}, which moved from this node to node {@code

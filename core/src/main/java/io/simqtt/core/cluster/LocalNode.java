@@ -2,6 +2,7 @@ package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
 import io.simqtt.core.retain.RetainedEntry;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
 import java.util.List;
@@ -22,9 +23,11 @@ public interface LocalNode {
    *
    * @param direct to the ordinary matching subscriptions
    * @param shared shared subscriptions ("$share/g/f") to give to one local member each
+   * @param receipt counts down as each local session takes its copy
    * @return the shared subscriptions with no member here any more, for the sender to re-route
    */
-  List<String> deliverForwarded(Message message, boolean direct, List<String> shared);
+  List<String> deliverForwarded(
+      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt);
 
   /**
    * A peer returned a message this node chose it for in {@code shared}: it has no member of those
@@ -51,9 +54,22 @@ public interface LocalNode {
 
   /**
    * A delivery a peer redirected to this node's session {@code clientId}, which moved here from
-   * there; {@code hops} counts the redirects so far.
+   * there; {@code hops} counts the redirects so far. {@code receipt} counts down once the session
+   * took it (or at once, when there is no such session).
    */
-  void deliverRedirected(String clientId, Delivery delivery, int hops);
+  void deliverRedirected(String clientId, Delivery delivery, int hops, DeliveryReceipt receipt);
+
+  /**
+   * Whether this node keeps its sessions in a store (durable mode): a restart brings them back,
+   * so what peers had not seen acknowledged is still wanted.
+   */
+  boolean keepsSessions();
+
+  /**
+   * Runs {@code action} once every session write made before the call is durable (at once
+   * without a store): a forward is acknowledged to its sender only then.
+   */
+  void afterDurable(Runnable action);
 
   /**
    * Lists the client ids whose sessions this node holds, each with when it got it ({@link

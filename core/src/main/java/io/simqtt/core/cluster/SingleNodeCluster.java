@@ -1,6 +1,7 @@
 package io.simqtt.core.cluster;
 
 import io.simqtt.core.message.Message;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +24,8 @@ final class SingleNodeCluster implements Cluster {
   public void subscriptionRemoved(String filter) {}
 
   @Override
-  public Backpressure forward(Message message, List<ForwardCopy> copies) {
+  public Backpressure forward(
+      Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
     return null;
   }
 

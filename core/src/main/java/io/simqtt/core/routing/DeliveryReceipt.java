@@ -4,7 +4,8 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 
 /**
- * Counts one published message's local deliveries down as each target session has taken it, so
+ * Counts one published message's local deliveries down as each target session has taken it (and,
+ * in durable mode, each forward to another node as the link has queued its journal write), so
  * the publisher learns when every entry it caused is written (durable mode: its PUBACK / PUBREC
  * waits for that, then for the store's durability point).
  *
@@ -32,13 +33,16 @@ public final class DeliveryReceipt {
     this.whenTaken = whenTaken;
   }
 
-  /** One more session is to take the message. */
-  void expect() {
+  /** One more session (or a node's forward journal) is to take the message. */
+  public void expect() {
     PENDING.incrementAndGet(this);
   }
 
-  /** A session took the message; {@code byStoredSession}: one that writes to the store. */
-  void taken(boolean byStoredSession) {
+  /**
+   * A session took the message; {@code byStoredSession}: one that writes to the store (or a
+   * forward journal that wrote it).
+   */
+  public void taken(boolean byStoredSession) {
     if (byStoredSession) {
       stored = true;
     }

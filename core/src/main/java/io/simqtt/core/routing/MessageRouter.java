@@ -91,8 +91,9 @@ public final class MessageRouter {
 
   /**
    * As {@link #publish(Message, PublishPacer)}, counting each local session's delivery task on
-   * {@code receipt} (null: none is counted). Deliveries to other nodes are not counted: their
-   * durability there is not awaited (docs/FAULTS.md).
+   * {@code receipt} (null: none is counted), and in durable mode each QoS 1/2 forward to another
+   * node until it is written to this node's forward journal (the other node's own durability is
+   * not awaited: this node keeps the forward until that node has it durably).
    */
   public int publish(Message message, PublishPacer pacer, DeliveryReceipt receipt) {
     if (cluster != Cluster.SINGLE_NODE && !message.isIdentified()) {
@@ -135,10 +136,11 @@ public final class MessageRouter {
    * Returns the shared subscriptions that have no member here any more (the sender chose this
    * node just as its last member left): the sender gives those to another node.
    */
-  public List<String> deliverForwarded(Message message, boolean direct, List<String> shared) {
+  public List<String> deliverForwarded(
+      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
     Matches matches = tree.match(message.topic());
     if (direct) {
-      deliverDirect(message, matches.direct(), null, null);
+      deliverDirect(message, matches.direct(), null, receipt);
     }
     if (shared.isEmpty()) {
       return List.of();
@@ -146,7 +148,7 @@ public final class MessageRouter {
     List<String> unserved = new ArrayList<>(shared);
     for (SharedGroup group : matches.shared()) {
       if (unserved.contains(group.shareName())
-          && chooseMember(message, group, null, null, null)) {
+          && chooseMember(message, group, null, null, receipt)) {
         unserved.remove(group.shareName());
       }
     }
@@ -163,7 +165,7 @@ public final class MessageRouter {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
         if (chooseMember(message, group, remote, excluded, null)) {
-          forwardAll(message, remote, null);
+          forwardAll(message, remote, null, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
         }
@@ -189,19 +191,23 @@ public final class MessageRouter {
       }
     }
     if (remote != null) {
-      forwardAll(message, remote, pacer);
+      forwardAll(message, remote, pacer, receipt);
       count += remote.size();
     }
     return count;
   }
 
-  private void forwardAll(Message message, Map<String, RemoteCopy> remote, PublishPacer pacer) {
+  private void forwardAll(
+      Message message,
+      Map<String, RemoteCopy> remote,
+      PublishPacer pacer,
+      DeliveryReceipt receipt) {
     if (remote.isEmpty()) {
       return;
     }
     List<ForwardCopy> copies = new ArrayList<>(remote.size());
     remote.forEach((node, copy) -> copies.add(new ForwardCopy(node, copy.direct, copy.shared)));
-    Backpressure pressure = cluster.forward(message, copies);
+    Backpressure pressure = cluster.forward(message, copies, receipt);
     if (pressure != null && pacer != null) {
       pacer.slowDown(pressure);
     }
@@ -257,7 +263,7 @@ public final class MessageRouter {
       if (group.shareName().equals(d.sharedGroup())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
         if (chooseMember(message, group, remote, leavingClientId, null)) {
-          forwardAll(message, remote, null);
+          forwardAll(message, remote, null, null);
           return;
         }
       }
@@ -334,6 +340,20 @@ public final class MessageRouter {
     return false;
   }
 
+  /**
+   * A delivery a peer redirected to session {@code clientId}, which moved here from there; counted
+   * on {@code receipt} like a routed one. Its subscriber was checked where it was routed.
+   */
+  public void deliverRedirected(
+      String clientId, Delivery d, int hops, DeliveryReceipt receipt) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      metrics.dropped(DropReason.SESSION_GONE);
+      return;
+    }
+    take(s, receipt, () -> s.deliverRedirected(d, hops));
+  }
+
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
     return s != null && deliverTo(s, d, receipt);
@@ -348,22 +368,27 @@ public final class MessageRouter {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
+    take(s, receipt, () -> s.deliver(d));
+    return true;
+  }
+
+  /** Runs {@code delivery} as a task of {@code s}, counted on {@code receipt} (if any). */
+  private static void take(Session s, DeliveryReceipt receipt, Runnable delivery) {
     if (receipt == null) {
-      s.execute(() -> s.deliver(d));
-      return true;
+      s.execute(delivery);
+      return;
     }
     receipt.expect();
     s.execute(
         () -> {
           boolean stored = false;
           try {
-            s.deliver(d);
+            delivery.run();
             stored = s.isStored();
           } finally {
             receipt.taken(stored);
           }
         });
-    return true;
   }
 
   private static RemoteCopy remoteCopy(Map<String, RemoteCopy> remote, String subscriberId) {

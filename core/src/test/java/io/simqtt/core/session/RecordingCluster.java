@@ -7,6 +7,7 @@ import io.simqtt.core.cluster.ForwardCopy;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.message.Message;
+import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +42,8 @@ final class RecordingCluster implements Cluster {
   }
 
   @Override
-  public Backpressure forward(Message message, List<ForwardCopy> copies) {
+  public Backpressure forward(
+      Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
     return null;
   }
 

@@ -1,0 +1,48 @@
+package io.simqtt.core.cluster;
+
+/**
+ * Where a node keeps the QoS 1/2 forwards (and redirects) its peers have not acknowledged yet,
+ * beyond its heap, so a kill of the node does not lose them: a publisher's PUBACK waits for the
+ * forwards its message caused to be written here, as it waits for its local sessions' entries
+ * (see {@link io.simqtt.core.session.SessionStore}, whose durability point this shares). On the
+ * next start the node sends them again. {@link #MEMORY} keeps nothing (the default).
+ *
+ * <p>Forwards are opaque bytes here (the peer protocol's own encoding), numbered per peer by the
+ * link that sends them, rising across restarts. Thread-safe.
+ */
+public interface ForwardJournal {
+  /** Keeps nothing. */
+  ForwardJournal MEMORY = new ForwardJournal() {
+    @Override
+    public boolean isDurable() {
+      return false;
+    }
+
+    @Override
+    public void hold(String peerId, long seq, byte[] forward) {}
+
+    @Override
+    public void release(String peerId, long throughSeq) {}
+
+    @Override
+    public void load(Held held) {}
+  };
+
+  /** Whether forwards reach disk (false for {@link #MEMORY}). */
+  boolean isDurable();
+
+  /** Forward {@code seq} to {@code peerId} is held until the peer acknowledges it. */
+  void hold(String peerId, long seq, byte[] forward);
+
+  /** Every forward to {@code peerId} numbered up to {@code throughSeq} is no longer held. */
+  void release(String peerId, long throughSeq);
+
+  /** What was held when the node stopped last, each peer's in number order. */
+  void load(Held held);
+
+  /** One forward {@link #load} found. */
+  @FunctionalInterface
+  interface Held {
+    void held(String peerId, long seq, byte[] forward);
+  }
+}
