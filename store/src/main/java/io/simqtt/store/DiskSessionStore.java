@@ -52,11 +52,39 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void deleteSession(String clientId) {
+    writer.write(deletion(clientId));
+  }
+
+  /** In one batch with what follows: a crash leaves the old state or the new one whole. */
+  @Override
+  public void writeSession(
+      StoredSession session, List<StoredMessage> messages, boolean replace) {
+    String clientId = session.clientId();
+    GroupCommitWriter.Writes w =
+        replace ? deletion(clientId) : new GroupCommitWriter.Writes();
+    w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
+    for (StoredMessage m : messages) {
+      w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
+          CoreProtos.toProto(m.delivery()).build().toByteArray());
+      if (m.packetId() != 0) {
+        w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.SENT),
+            sentRecord(m.packetId(), m.released()));
+      }
+    }
+    for (int packetId : session.inboundQos2()) {
+      w.put(Family.INBOUND_QOS2, Keys.inboundQos2(clientId, packetId), new byte[0]);
+    }
+    writer.write(w);
+  }
+
+  /** Everything of a client, in one range per family. */
+  private static GroupCommitWriter.Writes deletion(String clientId) {
     byte[] start = Keys.client(clientId);
     byte[] end = Keys.clientEnd(clientId);
-    writer.delete(Family.SESSIONS, start);
-    writer.deleteRange(Family.MESSAGES, start, end);
-    writer.deleteRange(Family.INBOUND_QOS2, start, end);
+    return new GroupCommitWriter.Writes()
+        .delete(Family.SESSIONS, start)
+        .deleteRange(Family.MESSAGES, start, end)
+        .deleteRange(Family.INBOUND_QOS2, start, end);
   }
 
   @Override
@@ -70,15 +98,23 @@ public final class DiskSessionStore implements SessionStore {
   @Override
   public void markSent(String clientId, long seq, int packetId, boolean released) {
     writer.put(
-        Family.MESSAGES,
-        Keys.message(clientId, seq, Keys.SENT),
-        SentRecord.newBuilder().setPacketId(packetId).setReleased(released).build().toByteArray());
+        Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT), sentRecord(packetId, released));
   }
 
+  private static byte[] sentRecord(int packetId, boolean released) {
+    return SentRecord.newBuilder().setPacketId(packetId).setReleased(released).build()
+        .toByteArray();
+  }
+
+  /**
+   * Both of the entry's keys in one batch: a sent record left without its delivery by a crash
+   * between them is what {@link #load} reports as a damaged store.
+   */
   @Override
   public void removeMessage(String clientId, long seq) {
-    writer.delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY));
-    writer.delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT));
+    writer.write(new GroupCommitWriter.Writes()
+        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY))
+        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT)));
   }
 
   @Override

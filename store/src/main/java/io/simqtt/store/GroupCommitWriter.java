@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * WriteBatch}, synced to disk when every batch is to be, and only then runs the actions queued
  * among those writes. So an action runs once every write queued before it is as durable as the
  * sync mode promises, and one disk sync covers the writes of every connection that queued
- * meanwhile.
+ * meanwhile. {@link Writes} that belong together (a session written whole, or deleted) go into
+ * one batch, past the batch's bounds if need be, so a crash leaves all of them or none: RocksDB
+ * applies a batch atomically, and a cut between them would leave a session half deleted.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -31,23 +33,29 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The queue is bounded in writes and bytes. A caller that finds it full waits until the
  * thread has written enough (counted as a stall); nothing is dropped. The bound is checked
- * before a write is queued, so callers arriving together can pass it by one write each. A
- * write that fails (a full or failing disk) is retried with growing pauses, its actions held,
- * until it succeeds or the store closes.
+ * before a write is queued, so callers arriving together can pass it by one write (or one
+ * group of {@link Writes}, bounded by what one session holds) each. A write that fails (a full
+ * or failing disk) is retried with growing pauses, its actions held, until it succeeds or the
+ * store closes.
  */
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
-  private static final int MAX_BATCH_WRITES = 10_000;
+  static final int MAX_BATCH_WRITES = 10_000;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long CLOSE_WAIT_MILLIS = 30_000;
 
-  private sealed interface Op permits Put, Delete, DeleteRange, Action {
+  private sealed interface Op permits Put, Delete, DeleteRange, Action, Writes {
     long bytes();
+
+    /** Queued writes it counts as, against the queue's bound and a batch's. */
+    default int count() {
+      return 1;
+    }
   }
 
   private record Put(Family family, byte[] key, byte[] value) implements Op {
@@ -75,6 +83,45 @@ final class GroupCommitWriter implements AutoCloseable {
     @Override
     public long bytes() {
       return OVERHEAD_BYTES;
+    }
+  }
+
+  /**
+   * Writes that reach the database together or not at all: the writer puts them into one {@link
+   * WriteBatch} whatever its bounds. Made by one thread and given to {@link #write}; each write
+   * counts against the queue's bound.
+   */
+  static final class Writes implements Op {
+    private final List<Op> ops = new ArrayList<>();
+    private long bytes;
+
+    Writes put(Family family, byte[] key, byte[] value) {
+      return add(new Put(family, key, value));
+    }
+
+    Writes delete(Family family, byte[] key) {
+      return add(new Delete(family, key));
+    }
+
+    /** Deletes the keys from {@code begin} (included) to {@code end} (excluded). */
+    Writes deleteRange(Family family, byte[] begin, byte[] end) {
+      return add(new DeleteRange(family, begin, end));
+    }
+
+    private Writes add(Op op) {
+      ops.add(op);
+      bytes += op.bytes();
+      return this;
+    }
+
+    @Override
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public int count() {
+      return ops.size();
     }
   }
 
@@ -143,9 +190,11 @@ final class GroupCommitWriter implements AutoCloseable {
     enqueue(new Delete(family, key));
   }
 
-  /** Deletes the keys from {@code begin} (included) to {@code end} (excluded). */
-  void deleteRange(Family family, byte[] begin, byte[] end) {
-    enqueue(new DeleteRange(family, begin, end));
+  /** Queues {@code writes} to reach the database together, in one batch. */
+  void write(Writes writes) {
+    if (writes.count() > 0) {
+      enqueue(writes);
+    }
   }
 
   /** Runs {@code action} on the writer thread once every write queued before is durable. */
@@ -163,10 +212,9 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       return;
     }
-    long bytes = op.bytes();
     waitForRoom();
-    pendingWrites.incrementAndGet();
-    pendingBytes.addAndGet(bytes);
+    pendingWrites.addAndGet(op.count());
+    pendingBytes.addAndGet(op.bytes());
     queue.add(op);
     if (parked) {
       LockSupport.unpark(thread);
@@ -230,7 +278,7 @@ final class GroupCommitWriter implements AutoCloseable {
         int taken = 0;
         long bytes = 0;
         do {
-          taken++;
+          taken += op.count();
           bytes += op.bytes();
           add(batch, actions, op);
         } while (taken < MAX_BATCH_WRITES
@@ -277,6 +325,10 @@ final class GroupCommitWriter implements AutoCloseable {
         batch.delete(families.get(d.family()), d.key());
       } else if (op instanceof DeleteRange r) {
         batch.deleteRange(families.get(r.family()), r.begin(), r.end());
+      } else if (op instanceof Writes w) {
+        for (Op each : w.ops) {
+          add(batch, actions, each);
+        }
       } else {
         actions.add(((Action) op).action());
       }

@@ -193,6 +193,79 @@ class DiskSessionStoreTest {
     assertEquals(0, b2.packetId(), "entry 1's sent record went with it, not onto entry 2");
   }
 
+  /**
+   * A session written whole after a clean start or a hand-over replaces everything the store
+   * held of it: a crash between the delete and the last put would lose its messages, so all of
+   * it goes into one batch (RocksDB applies a batch atomically), even one past the writer's
+   * batch bound.
+   */
+  @Test
+  void aSessionWrittenWholeReachesTheDiskInOneBatchEvenPastTheBatchBound() throws Exception {
+    StorageSettings settings = StoreDirs.always(dir);
+    int entries = GroupCommitWriter.MAX_BATCH_WRITES;
+    // Deletes of session, messages and ids; session; entries; two sent records; one id.
+    int unit = 3 + 1 + entries + 2 + 1;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      for (long seq = 1; seq <= 5; seq++) {
+        sessions.addMessage("c", seq, new Delivery(message("t", "old-" + seq), 1, false,
+            new int[0]));
+      }
+      sessions.markSent("c", 1, 77, false);
+      sessions.addInboundQos2("c", 4);
+      // The writer is held in an action, so everything below is queued before it takes any.
+      CountDownLatch holding = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      sessions.afterDurable(() -> {
+        holding.countDown();
+        awaitQuietly(release);
+      });
+      assertTrue(holding.await(10, TimeUnit.SECONDS));
+      long batchesBefore = store.commitBatches();
+      long writesBefore = store.committedWrites();
+
+      List<StoredMessage> whole = new ArrayList<>();
+      for (long seq = 1; seq <= entries; seq++) {
+        whole.add(new StoredMessage("c", seq, new Delivery(message("t", "new-" + seq), 2, false,
+            new int[0]), seq <= 2 ? (int) seq : 0, seq == 1));
+      }
+      StoredSession c = session("c");
+      sessions.writeSession(new StoredSession("c", c.subscriptions(), c.expiryInterval(),
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(9)), whole, true);
+      assertEquals(unit, store.pendingWrites(), "the queue's bound counts every write of it");
+
+      CompletableFuture<Void> written = new CompletableFuture<>();
+      sessions.afterDurable(() -> written.complete(null));
+      release.countDown();
+      written.get(30, TimeUnit.SECONDS);
+
+      assertEquals(1, store.commitBatches() - batchesBefore, "one batch, not cut at the bound");
+      assertEquals(unit, store.committedWrites() - writesBefore);
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(1, loaded.sessions().size());
+    assertEquals(Set.of(9), loaded.sessions().get(0).inboundQos2(), "the old ids replaced");
+    assertEquals(entries, loaded.messages().size(), "the old entries replaced");
+    StoredMessage first = loaded.messages().get(0);
+    assertEquals("new-1", new String(first.delivery().message().payload(),
+        StandardCharsets.UTF_8));
+    assertEquals(1, first.packetId());
+    assertTrue(first.released());
+    assertEquals(2, loaded.messages().get(1).packetId());
+    assertEquals(0, loaded.messages().get(2).packetId(), "entry 3's sent record is gone");
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Test
   void afterDurableRunsOnlyOnceItsWritesAreSyncedToDisk() throws Exception {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {

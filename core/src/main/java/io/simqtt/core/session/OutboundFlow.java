@@ -433,7 +433,7 @@ final class OutboundFlow {
 
   /**
    * Appends a delivery this session had queued already: the bound applied then. Not written: the
-   * session writes its whole state afresh after this (see {@link #journalAll}).
+   * session writes its whole state afresh after this (see {@link #renumberAll}).
    */
   void requeue(Delivery d) {
     writableQueue().addLast(d, 0);
@@ -528,34 +528,31 @@ final class OutboundFlow {
   }
 
   /**
-   * The session is stored from now on ({@code j} non-null; its entries are written by {@link
-   * #journalAll}) or no longer (null).
+   * The session is stored from now on ({@code j} non-null; its entries are written from {@link
+   * #renumberAll}) or no longer (null).
    */
   void setJournal(SessionJournal j) {
     journal = j;
   }
 
   /**
-   * Writes every message held, in order and numbered afresh: in flight with its packet id, then
-   * the queue. For a session that becomes stored, or whose entries are rewritten after its state
-   * was replaced as a whole (a hand-over).
+   * Every message held, in order and numbered afresh by the journal: in flight with its packet
+   * id, then the queue (none is only on disk: a session written whole read its backlog first).
+   * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
+   * writes them with its own part in one unit.
    */
-  void journalAll() {
+  List<StoredMessage> renumberAll(String clientId) {
+    List<StoredMessage> all = new ArrayList<>(inflight.size() + inMemory());
     if (!inflight.isEmpty()) {
       inflight.replaceAll((id, f) -> f.renumbered(journal.nextSeq()));
-      inflight.forEach((id, f) -> {
-        journal.write(f.seq(), f.delivery());
-        if (f.released()) {
-          journal.released(f.seq(), id);
-        } else {
-          journal.sent(f.seq(), id);
-        }
-      });
+      inflight.forEach((id, f) ->
+          all.add(new StoredMessage(clientId, f.seq(), f.delivery(), id, f.released())));
     }
     if (queue != null) {
       queue.renumber(journal::nextSeq);
-      queue.forEach((d, seq) -> journal.write(seq, d));
+      queue.forEach((d, seq) -> all.add(new StoredMessage(clientId, seq, d, 0, false)));
     }
+    return all;
   }
 
   /** The client went offline: an in-flight map kept empty while it was online is let go. */

@@ -870,6 +870,19 @@ public final class Session extends SerialExecutor {
    * mode.
    */
   private void persist() {
+    write(false);
+  }
+
+  /**
+   * What the store holds of this session is replaced by what it is now, in one atomic unit: its
+   * state was replaced as a whole (a clean start, a hand-over received or aborted), so its
+   * entries are numbered afresh.
+   */
+  private void rewrite() {
+    write(true);
+  }
+
+  private void write(boolean whole) {
     if (!context.registry().isDurable()) {
       return;
     }
@@ -877,23 +890,20 @@ public final class Session extends SerialExecutor {
       forget();
       return;
     }
-    if (journal() != null) {
-      context.store().saveSession(clientId, stored());
+    boolean replace = journal() != null;
+    if (replace && !whole) {
+      context.store().saveSession(clientId, stored(Set.of()));
       return;
+    }
+    if (replace) {
+      outbound.materialize();
     }
     OutboundFlow flow = outbound();
     flow.setJournal(new SessionJournal(context.store(), this));
-    context.store().saveSession(clientId, stored());
-    flow.journalAll();
-    if (inboundQos2 != null) {
-      inboundQos2.snapshot().forEach(flow.journal()::addInboundQos2);
-    }
-  }
-
-  /** Deletes what the store holds of this session and writes it again as it is now. */
-  private void rewrite() {
-    forget();
-    persist();
+    context.store().writeSession(
+        stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
+        flow.renumberAll(clientId),
+        replace);
   }
 
   /**
@@ -908,8 +918,11 @@ public final class Session extends SerialExecutor {
     }
   }
 
-  /** The session's own part as the store keeps it. */
-  private StoredSession stored() {
+  /**
+   * The session's own part as the store keeps it, with {@code inboundQos2} (which only a session
+   * written whole gives).
+   */
+  private StoredSession stored(Set<Integer> inboundQos2) {
     return new StoredSession(
         clientId,
         subscriptions == null ? Map.of() : subscriptions.snapshot(),
@@ -917,7 +930,7 @@ public final class Session extends SerialExecutor {
         will,
         offlineSinceMillis(),
         outbound == null ? 0 : outbound.lastPacketId(),
-        Set.of());
+        inboundQos2);
   }
 
   /**

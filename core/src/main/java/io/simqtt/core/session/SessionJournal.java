@@ -38,11 +38,6 @@ final class SessionJournal {
     return seq;
   }
 
-  /** Writes a held delivery again under {@code seq} (from {@link #nextSeq}). */
-  void write(long seq, Delivery d) {
-    store.addMessage(session.clientId(), seq, d);
-  }
-
   /** A recovered entry: new ones are numbered above it. */
   void recovered(long seq) {
     lastSeq = Math.max(lastSeq, seq);

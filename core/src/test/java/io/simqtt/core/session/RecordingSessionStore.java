@@ -113,6 +113,25 @@ public final class RecordingSessionStore implements SessionStore {
     inbound.remove(clientId);
   }
 
+  /** Recorded as one call: {@code writeSession c <replace> <entries>}. */
+  @Override
+  public synchronized void writeSession(
+      StoredSession session, List<StoredMessage> entries, boolean replace) {
+    String clientId = session.clientId();
+    record("writeSession", clientId, replace + " " + entries.size());
+    if (replace) {
+      messages.remove(clientId);
+      inbound.remove(clientId);
+    }
+    sessions.put(clientId, session);
+    for (StoredMessage m : entries) {
+      messages.computeIfAbsent(clientId, id -> new TreeMap<>()).put(m.seq(), m);
+    }
+    if (!session.inboundQos2().isEmpty()) {
+      inbound.put(clientId, new HashSet<>(session.inboundQos2()));
+    }
+  }
+
   @Override
   public synchronized void addMessage(String clientId, long seq, Delivery delivery) {
     record("addMessage", clientId, Long.toString(seq));
