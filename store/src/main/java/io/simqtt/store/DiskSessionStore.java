@@ -140,18 +140,21 @@ public final class DiskSessionStore implements SessionStore {
   /**
    * Waits until the writes queued before are in the database, then reads the page.
    *
-   * @throws StoreException when the writes do not get there in time or an entry is damaged
+   * @throws StoreException when the writes do not get there in time, the writer failed, or an
+   *     entry is damaged
    */
   @Override
   public List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
     CompletableFuture<Void> written = new CompletableFuture<>();
     writer.afterDurable(() -> written.complete(null));
     try {
-      written.get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
+      CompletableFuture.anyOf(written, writer.failed()).get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException(store.dataDir(), "was not read: interrupted", e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      throw new StoreException(store.dataDir(), "was not read: its writer failed", e.getCause());
+    } catch (TimeoutException e) {
       throw new StoreException(store.dataDir(), "was not read: the writes before the read of"
           + " client " + clientId + "'s messages did not reach it in "
           + WRITES_WAIT_SECONDS + " s", e);

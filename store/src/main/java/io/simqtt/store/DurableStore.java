@@ -418,9 +418,18 @@ public final class DurableStore implements AutoCloseable {
     return writer.writeErrors();
   }
 
-  /** Writes that came after the store began to close. */
-  public long writesRefusedAfterClose() {
-    return writer.refusedAfterClose();
+  /** Writes and actions refused: they came after the store began to close or its writer failed. */
+  public long writesRefused() {
+    return writer.refused();
+  }
+
+  /**
+   * What stopped the store's writer for good (an unexpected error, see {@link
+   * GroupCommitWriter}), or null while it works: nothing is written or acknowledged as durable
+   * any more, and the node needs a restart.
+   */
+  public Throwable failure() {
+    return writer.failure();
   }
 
   /**

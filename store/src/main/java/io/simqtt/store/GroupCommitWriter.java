@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,17 @@ import org.slf4j.LoggerFactory;
  * group of {@link Writes}, bounded by what one session holds) each. A write that fails (a full
  * or failing disk) is retried with growing pauses, its actions held, until it succeeds or the
  * store closes.
+ *
+ * <p>Any other error on the writer thread (an {@link Error} such as running out of memory, a bug
+ * in a write or an action) fails the store for good rather than being retried: the writer can
+ * no longer tell which writes of the batch it was making reached the database, and retrying or
+ * going on could run an action, a PUBACK, for a write that was never made. So it stops: it logs
+ * the error once with what it means, {@link #failure} reports it (the node's health probes and
+ * {@code simqtt_store_failed} show it, so an orchestrator restarts the node, which recovers what
+ * was durable), callers waiting at the bound are let go, and from then on every write and action
+ * is refused and counted: nothing is acknowledged as durable again. Left to die silently, the
+ * thread would hold every event loop that reaches the bound forever and leave every action
+ * unrun without a word.
  */
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
@@ -146,10 +158,15 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile boolean closing;
   /** Set when close gave up waiting for a failing disk: the writer leaves what is queued. */
   private volatile boolean abandon;
+  /**
+   * Completed exceptionally with what stopped the writer thread (see the class comment); a
+   * caller waiting for a write stops waiting then.
+   */
+  private final CompletableFuture<Void> failed = new CompletableFuture<>();
 
   private final AtomicLong stalls = new AtomicLong();
   private final AtomicLong stallNanos = new AtomicLong();
-  private final AtomicLong refusedAfterClose = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
   // Written by the writer thread only.
   private volatile long batches;
   private volatile long batchedWrites;
@@ -206,13 +223,18 @@ final class GroupCommitWriter implements AutoCloseable {
     if (closing) {
       // After the broker closed: nothing may still depend on it. An action is not run, since
       // its writes may not be durable.
-      if (refusedAfterClose.getAndIncrement() == 0) {
+      if (refused.getAndIncrement() == 0) {
         LOG.warn("store in {}: a write came after the store began to close; not written"
             + " (counted, logged once)", dataDir);
       }
       return;
     }
     waitForRoom();
+    if (failed.isDone()) {
+      // The writer stopped (logged then): nothing is written, and no action runs.
+      refused.incrementAndGet();
+      return;
+    }
     pendingWrites.addAndGet(op.count());
     pendingBytes.addAndGet(op.bytes());
     queue.add(op);
@@ -238,7 +260,7 @@ final class GroupCommitWriter implements AutoCloseable {
     synchronized (room) {
       waiters++;
       try {
-        while (full() && !closing) {
+        while (full() && !closing && !failed.isDone()) {
           room.wait();
         }
       } catch (InterruptedException e) {
@@ -251,6 +273,26 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   private void run() {
+    try {
+      writeUntilClosed();
+    } catch (Throwable t) {
+      fail(t);
+    } finally {
+      synchronized (room) {
+        room.notifyAll(); // callers waiting for room see the close or the failure
+      }
+    }
+  }
+
+  private void fail(Throwable t) {
+    failed.completeExceptionally(t);
+    LOG.error("store in {}: the writer thread failed on an unexpected error and stopped; from"
+        + " now on nothing is written and nothing waiting for a write (PUBACK, PUBREC, outbound"
+        + " QoS 2) is sent: restart the node, which recovers what was durable ({} writes"
+        + " queued are lost)", dataDir, pendingWrites.get(), t);
+  }
+
+  private void writeUntilClosed() {
     List<Runnable> actions = new ArrayList<>();
     long lastSync = System.nanoTime();
     boolean unsynced = false;
@@ -309,10 +351,6 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       if (unsynced) {
         syncLog();
-      }
-    } finally {
-      synchronized (room) {
-        room.notifyAll(); // callers waiting for room see the close
       }
     }
   }
@@ -389,6 +427,7 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /** An action's exception is its own bug, logged; an {@link Error} stops the writer. */
   private void runAction(Runnable action) {
     try {
       action.run();
@@ -417,8 +456,8 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     int left = pendingWrites.get();
     if (left > 0) {
-      LOG.error("store in {}: closed with {} writes not written (the disk failed, or they came"
-          + " as it closed); their acknowledgements were never sent", dataDir, left);
+      LOG.error("store in {}: closed with {} writes not written (the disk or the writer failed,"
+          + " or they came as it closed); their acknowledgements were never sent", dataDir, left);
     }
     writeOptions.close();
   }
@@ -463,8 +502,18 @@ final class GroupCommitWriter implements AutoCloseable {
     return writeErrors;
   }
 
-  /** Writes that came after the store began to close, not written. */
-  long refusedAfterClose() {
-    return refusedAfterClose.get();
+  /** Writes and actions not queued: they came after the store began to close or failed. */
+  long refused() {
+    return refused.get();
+  }
+
+  /** What stopped the writer for good (see the class comment), or null while it runs. */
+  Throwable failure() {
+    return failed.handle((ignored, t) -> t).getNow(null);
+  }
+
+  /** Completes exceptionally once the writer fails; never completes normally. */
+  CompletableFuture<Void> failed() {
+    return failed;
   }
 }

@@ -214,14 +214,8 @@ class DiskSessionStoreTest {
       }
       sessions.markSent("c", 1, 77, false);
       sessions.addInboundQos2("c", 4);
-      // The writer is held in an action, so everything below is queued before it takes any.
-      CountDownLatch holding = new CountDownLatch(1);
-      CountDownLatch release = new CountDownLatch(1);
-      sessions.afterDurable(() -> {
-        holding.countDown();
-        awaitQuietly(release);
-      });
-      assertTrue(holding.await(10, TimeUnit.SECONDS));
+      // Everything below is queued before the writer takes any of it.
+      WriterHold hold = WriterHold.on(sessions);
       long batchesBefore = store.commitBatches();
       long writesBefore = store.committedWrites();
 
@@ -237,7 +231,7 @@ class DiskSessionStoreTest {
 
       CompletableFuture<Void> written = new CompletableFuture<>();
       sessions.afterDurable(() -> written.complete(null));
-      release.countDown();
+      hold.release();
       written.get(30, TimeUnit.SECONDS);
 
       assertEquals(1, store.commitBatches() - batchesBefore, "one batch, not cut at the bound");
@@ -256,14 +250,6 @@ class DiskSessionStoreTest {
     assertTrue(first.released());
     assertEquals(2, loaded.messages().get(1).packetId());
     assertEquals(0, loaded.messages().get(2).packetId(), "entry 3's sent record is gone");
-  }
-
-  private static void awaitQuietly(CountDownLatch latch) {
-    try {
-      latch.await();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   @Test
