@@ -165,9 +165,22 @@ public final class DiskSessionStore implements SessionStore {
   /** Read on the store's reader thread once the writes queued before are in the database. */
   @Override
   public void readMessages(
-      String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
-    writer.afterDurable(
-        () -> store.reader().execute(() -> page.accept(read(clientId, afterSeq, limit))));
+      String clientId,
+      long afterSeq,
+      int limit,
+      Consumer<List<StoredMessage>> page,
+      Consumer<RuntimeException> failed) {
+    writer.afterDurable(() -> store.reader().execute(() -> {
+      List<StoredMessage> read;
+      try {
+        read = read(clientId, afterSeq, limit);
+      } catch (RuntimeException e) {
+        store.readFailed("reading a page of client " + clientId + "'s queue", e);
+        failed.accept(e);
+        return;
+      }
+      page.accept(read);
+    }));
   }
 
   private List<StoredMessage> read(String clientId, long afterSeq, int limit) {

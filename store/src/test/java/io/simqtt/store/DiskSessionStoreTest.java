@@ -385,10 +385,42 @@ class DiskSessionStoreTest {
       sessions.readMessages("a", 24, 10, p -> {
         thread.complete(Thread.currentThread().getName());
         page.complete(p);
-      });
+      }, page::completeExceptionally);
       assertEquals(List.of("a/25", "a/26"), seqs(page.get(10, TimeUnit.SECONDS)),
           "read after the writes queued before it");
       assertEquals("simqtt-store-reader", thread.get());
+    }
+  }
+
+  /**
+   * A page read on the reader thread that fails (here a damaged entry) is counted and handed to
+   * the caller's failure callback, so the session can ask again (before, the exception ended the
+   * task and the session waited for a page that never came); once the entry reads, so does the
+   * page.
+   */
+  @Test
+  void aPageReadThatFailsIsCountedAndReportedAndTheNextOneReads() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (long seq = 1; seq <= 3; seq++) {
+        sessions.addMessage("a", seq, numbered("a", seq, null));
+      }
+      byte[] key = Keys.message("a", 2, Keys.DELIVERY);
+      store.writer().put(Family.MESSAGES, key, new byte[] {0x0A, 0x7F}); // a truncated field
+
+      CompletableFuture<RuntimeException> failure = new CompletableFuture<>();
+      sessions.readMessages("a", 0, 10,
+          p -> failure.completeExceptionally(new AssertionError("read a damaged page: " + p)),
+          failure::complete);
+      RuntimeException e = failure.get(10, TimeUnit.SECONDS);
+      assertTrue(e.getMessage().contains("is damaged"), e.getMessage());
+      assertEquals(1, store.readErrors());
+
+      sessions.addMessage("a", 2, numbered("a", 2, null));
+      CompletableFuture<List<StoredMessage>> page = new CompletableFuture<>();
+      sessions.readMessages("a", 0, 10, page::complete, page::completeExceptionally);
+      assertEquals(List.of("a/1", "a/2", "a/3"), seqs(page.get(10, TimeUnit.SECONDS)));
+      assertEquals(1, store.readErrors());
     }
   }
 

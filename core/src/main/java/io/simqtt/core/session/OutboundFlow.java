@@ -218,6 +218,7 @@ final class OutboundFlow {
       return;
     }
     b.reading = false;
+    b.retryPauseMillis = 0;
     for (StoredMessage m : page) {
       takeFromBacklog(b, m);
     }
@@ -229,6 +230,24 @@ final class OutboundFlow {
       backlog = null;
     }
     drain(out);
+  }
+
+  /**
+   * A page read of backlog {@code b} failed: returns how long to pause before it is read again
+   * ({@link #retryBacklog}), longer after each failure in a row, or 0 if {@code b} is gone
+   * meanwhile. No other read starts before; what is on the heap goes on draining.
+   */
+  long backlogReadFailed(QueueBacklog b) {
+    return b == backlog ? b.nextRetryPause() : 0;
+  }
+
+  /** The pause after a failed page read of {@code b} is over: it is read again if still due. */
+  void retryBacklog(QueueBacklog b, ClientConnection out) {
+    if (b != backlog) {
+      return;
+    }
+    b.reading = false;
+    drain(out); // reads the page while a connection is online; else its resume does
   }
 
   /** One entry read back from the backlog, in seq order. */

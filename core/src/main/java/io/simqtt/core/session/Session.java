@@ -965,6 +965,25 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /**
+   * A page read of the backlog failed (the store logged and counted it): it is asked for again
+   * after a pause, and the session goes on meanwhile with what it has on the heap.
+   */
+  void backlogReadFailed(SessionJournal j, QueueBacklog b) {
+    if (outbound != null && outbound.journal() == j) {
+      long pause = outbound.backlogReadFailed(b);
+      if (pause > 0) {
+        scheduleMillis(() -> backlogRetry(j, b), pause);
+      }
+    }
+  }
+
+  private void backlogRetry(SessionJournal j, QueueBacklog b) {
+    if (outbound != null && outbound.journal() == j) {
+      outbound.retryBacklog(b, out());
+    }
+  }
+
   // ---- recovery (see SessionRecovery) ----
 
   /**

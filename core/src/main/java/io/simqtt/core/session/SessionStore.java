@@ -69,7 +69,11 @@ public interface SessionStore {
 
     @Override
     public void readMessages(
-        String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
+        String clientId,
+        long afterSeq,
+        int limit,
+        Consumer<List<StoredMessage>> page,
+        Consumer<RuntimeException> failed) {
       page.accept(List.of());
     }
 
@@ -145,9 +149,16 @@ public interface SessionStore {
 
   /**
    * {@link #messages} read on a thread of the store's (never the caller's); {@code page} gets the
-   * result there and hands it on to where it belongs (a session task).
+   * result there and hands it on to where it belongs (a session task). A read that fails (a disk
+   * error, a damaged entry) is logged and counted by the store and given to {@code failed}
+   * instead, on that thread: the caller asks again later, as it sees fit.
    */
-  void readMessages(String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page);
+  void readMessages(
+      String clientId,
+      long afterSeq,
+      int limit,
+      Consumer<List<StoredMessage>> page,
+      Consumer<RuntimeException> failed);
 
   /**
    * What recovery before the listeners open reads onto the heap: each session, then in (client

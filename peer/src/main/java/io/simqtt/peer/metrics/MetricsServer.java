@@ -257,6 +257,10 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(store.syncNanos() / 1e9));
     counter("simqtt_store_write_errors", "Writes and syncs the disk failed (each retried)",
         c -> c.call(store.writeErrors()));
+    counter("simqtt_store_read_errors",
+        "Reads of a queue's page on disk that failed (the session tries again, pausing longer"
+            + " each time up to 5 s, and meanwhile sends what it has on the heap)",
+        c -> c.call(store.readErrors()));
     counter("simqtt_store_writes_refused",
         "Writes not written: they came after the store began to close or its writer failed",
         c -> c.call(store.writesRefused()));
