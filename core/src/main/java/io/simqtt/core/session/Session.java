@@ -771,6 +771,27 @@ public final class Session extends SerialExecutor {
     return inboundQos2().admit(packetId, receiveMaximum);
   }
 
+  /**
+   * Durable mode: the QoS 2 message just admitted under {@code packetId} is not answered yet; the
+   * returned action, run as a task of this session once its PUBREC may go out, ends that, and
+   * resends answered meanwhile ({@link #whenQos2Settled}) go out then.
+   */
+  public Runnable unsettledQos2(int packetId) {
+    return inboundQos2().unsettle(packetId);
+  }
+
+  /**
+   * Runs {@code answer}, the PUBREC to a resend of an open QoS 2 id, once the first copy may be
+   * answered (at once unless the id is unsettled, see {@link #unsettledQos2}).
+   */
+  public void whenQos2Settled(int packetId, Runnable answer) {
+    if (inboundQos2 == null) {
+      answer.run();
+    } else {
+      inboundQos2.whenSettled(packetId, answer);
+    }
+  }
+
   /** PUBREL arrived: what became of the id. */
   public Qos2Release releaseQos2(int packetId) {
     if (inboundQos2 == null || !inboundQos2.release(packetId)) {
