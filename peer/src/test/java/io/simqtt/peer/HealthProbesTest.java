@@ -6,15 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.ListenerSettings;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.config.StorageSettings;
 import io.simqtt.core.Broker;
 import io.simqtt.peer.metrics.MetricsServer;
+import io.simqtt.store.DiskSessionStore;
+import io.simqtt.store.DurableStore;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** /health/live and /health/ready as a load balancer sees them, alone and in a cluster. */
 class HealthProbesTest {
@@ -58,6 +63,33 @@ class HealthProbesTest {
       try (Socket s = new Socket("127.0.0.1", broker.mqttAddress().getPort())) {
         assertTrue(s.isConnected(), "listener still open while not ready");
       }
+    }
+  }
+
+  @Test
+  void aNodeWhoseStoreWriterFailedIsNeitherLiveNorReady(@TempDir Path dir) throws Exception {
+    StorageSettings storage = new StorageSettings(
+        dir, StorageSettings.Sync.ALWAYS, Duration.ofMillis(5), 1000, 1 << 20, 8 << 20);
+    try (DurableStore store = DurableStore.open(storage);
+        Broker broker = new Broker(SettingsLoader.fromString(
+            "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"));
+        MetricsServer metrics = new MetricsServer(broker, null, 0, store)) {
+      metrics.start(ANY_PORT);
+      broker.start();
+      assertEquals(200, status(metrics, "/health/live"));
+      assertEquals(200, status(metrics, "/health/ready"));
+
+      new DiskSessionStore(store).afterDurable(() -> {
+        throw new InternalError("injected");
+      });
+      await("the store failed", () -> store.failure() != null);
+
+      HttpResponse<String> live = get(metrics, "/health/live");
+      assertEquals(503, live.statusCode(), "only a restart mends it: an orchestrator restarts");
+      assertTrue(live.body().startsWith("the durable store failed (java.lang.InternalError:"
+          + " injected)"), live.body());
+      assertEquals(503, status(metrics, "/health/ready"));
+      assertTrue(get(metrics, "/metrics").body().contains("simqtt_store_failed 1.0"));
     }
   }
 

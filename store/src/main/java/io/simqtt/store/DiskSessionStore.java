@@ -52,11 +52,39 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void deleteSession(String clientId) {
+    writer.write(deletion(clientId));
+  }
+
+  /** In one batch with what follows: a crash leaves the old state or the new one whole. */
+  @Override
+  public void writeSession(
+      StoredSession session, List<StoredMessage> messages, boolean replace) {
+    String clientId = session.clientId();
+    GroupCommitWriter.Writes w =
+        replace ? deletion(clientId) : new GroupCommitWriter.Writes();
+    w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
+    for (StoredMessage m : messages) {
+      w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
+          CoreProtos.toProto(m.delivery()).build().toByteArray());
+      if (m.packetId() != 0) {
+        w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.SENT),
+            sentRecord(m.packetId(), m.released()));
+      }
+    }
+    for (int packetId : session.inboundQos2()) {
+      w.put(Family.INBOUND_QOS2, Keys.inboundQos2(clientId, packetId), new byte[0]);
+    }
+    writer.write(w);
+  }
+
+  /** Everything of a client, in one range per family. */
+  private static GroupCommitWriter.Writes deletion(String clientId) {
     byte[] start = Keys.client(clientId);
     byte[] end = Keys.clientEnd(clientId);
-    writer.delete(Family.SESSIONS, start);
-    writer.deleteRange(Family.MESSAGES, start, end);
-    writer.deleteRange(Family.INBOUND_QOS2, start, end);
+    return new GroupCommitWriter.Writes()
+        .delete(Family.SESSIONS, start)
+        .deleteRange(Family.MESSAGES, start, end)
+        .deleteRange(Family.INBOUND_QOS2, start, end);
   }
 
   @Override
@@ -70,15 +98,23 @@ public final class DiskSessionStore implements SessionStore {
   @Override
   public void markSent(String clientId, long seq, int packetId, boolean released) {
     writer.put(
-        Family.MESSAGES,
-        Keys.message(clientId, seq, Keys.SENT),
-        SentRecord.newBuilder().setPacketId(packetId).setReleased(released).build().toByteArray());
+        Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT), sentRecord(packetId, released));
   }
 
+  private static byte[] sentRecord(int packetId, boolean released) {
+    return SentRecord.newBuilder().setPacketId(packetId).setReleased(released).build()
+        .toByteArray();
+  }
+
+  /**
+   * Both of the entry's keys in one batch: a sent record left without its delivery by a crash
+   * between them is what {@link #load} reports as a damaged store.
+   */
   @Override
   public void removeMessage(String clientId, long seq) {
-    writer.delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY));
-    writer.delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT));
+    writer.write(new GroupCommitWriter.Writes()
+        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY))
+        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT)));
   }
 
   @Override
@@ -104,18 +140,21 @@ public final class DiskSessionStore implements SessionStore {
   /**
    * Waits until the writes queued before are in the database, then reads the page.
    *
-   * @throws StoreException when the writes do not get there in time or an entry is damaged
+   * @throws StoreException when the writes do not get there in time, the writer failed, or an
+   *     entry is damaged
    */
   @Override
   public List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
     CompletableFuture<Void> written = new CompletableFuture<>();
     writer.afterDurable(() -> written.complete(null));
     try {
-      written.get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
+      CompletableFuture.anyOf(written, writer.failed()).get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StoreException(store.dataDir(), "was not read: interrupted", e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException e) {
+      throw new StoreException(store.dataDir(), "was not read: its writer failed", e.getCause());
+    } catch (TimeoutException e) {
       throw new StoreException(store.dataDir(), "was not read: the writes before the read of"
           + " client " + clientId + "'s messages did not reach it in "
           + WRITES_WAIT_SECONDS + " s", e);
@@ -126,9 +165,22 @@ public final class DiskSessionStore implements SessionStore {
   /** Read on the store's reader thread once the writes queued before are in the database. */
   @Override
   public void readMessages(
-      String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
-    writer.afterDurable(
-        () -> store.reader().execute(() -> page.accept(read(clientId, afterSeq, limit))));
+      String clientId,
+      long afterSeq,
+      int limit,
+      Consumer<List<StoredMessage>> page,
+      Consumer<RuntimeException> failed) {
+    writer.afterDurable(() -> store.reader().execute(() -> {
+      List<StoredMessage> read;
+      try {
+        read = read(clientId, afterSeq, limit);
+      } catch (RuntimeException e) {
+        store.readFailed("reading a page of client " + clientId + "'s queue", e);
+        failed.accept(e);
+        return;
+      }
+      page.accept(read);
+    }));
   }
 
   private List<StoredMessage> read(String clientId, long afterSeq, int limit) {

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.rocksdb.AbstractNativeReference;
 import org.rocksdb.BlockBasedTableConfig;
@@ -48,6 +50,7 @@ public final class DurableStore implements AutoCloseable {
   static final byte[] FORMAT_VERSION_KEY = "format-version".getBytes(StandardCharsets.UTF_8);
   private static final long MEMTABLE_BYTES = 8 << 20;
   private static final long MAX_WAL_BYTES = 256 << 20;
+  private static final long READ_ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final StorageSettings settings;
   private final Path dataDir;
@@ -68,6 +71,8 @@ public final class DurableStore implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
+  private final AtomicLong readErrors = new AtomicLong();
+  private volatile long lastReadErrorLogNanos;
   private boolean closed;
 
   private DurableStore(
@@ -341,6 +346,20 @@ public final class DurableStore implements AutoCloseable {
     return reader;
   }
 
+  /**
+   * A read for a session failed, which its caller tries again: counted, and logged at most every
+   * 10 s (a disk that keeps failing would fill the log).
+   */
+  void readFailed(String what, RuntimeException e) {
+    long n = readErrors.incrementAndGet();
+    long now = System.nanoTime();
+    if (n == 1 || now - lastReadErrorLogNanos >= READ_ERROR_LOG_GAP_NANOS) {
+      lastReadErrorLogNanos = now;
+      LOG.error("store in {}: {} failed ({} read failures so far), tried again later: {}",
+          dataDir, what, n, e.toString());
+    }
+  }
+
   /** One entry as {@link #forEach} gives it. */
   @FunctionalInterface
   interface EntryVisitor {
@@ -413,14 +432,28 @@ public final class DurableStore implements AutoCloseable {
     return writer.syncNanos();
   }
 
+  /** Reads for sessions that failed (each tried again). */
+  public long readErrors() {
+    return readErrors.get();
+  }
+
   /** Writes and syncs the disk refused (each retried). */
   public long writeErrors() {
     return writer.writeErrors();
   }
 
-  /** Writes that came after the store began to close. */
-  public long writesRefusedAfterClose() {
-    return writer.refusedAfterClose();
+  /** Writes and actions refused: they came after the store began to close or its writer failed. */
+  public long writesRefused() {
+    return writer.refused();
+  }
+
+  /**
+   * What stopped the store's writer for good (an unexpected error, see {@link
+   * GroupCommitWriter}), or null while it works: nothing is written or acknowledged as durable
+   * any more, and the node needs a restart.
+   */
+  public Throwable failure() {
+    return writer.failure();
   }
 
   /**

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * WriteBatch}, synced to disk when every batch is to be, and only then runs the actions queued
  * among those writes. So an action runs once every write queued before it is as durable as the
  * sync mode promises, and one disk sync covers the writes of every connection that queued
- * meanwhile.
+ * meanwhile. {@link Writes} that belong together (a session written whole, or deleted) go into
+ * one batch, past the batch's bounds if need be, so a crash leaves all of them or none: RocksDB
+ * applies a batch atomically, and a cut between them would leave a session half deleted.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -31,23 +34,40 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The queue is bounded in writes and bytes. A caller that finds it full waits until the
  * thread has written enough (counted as a stall); nothing is dropped. The bound is checked
- * before a write is queued, so callers arriving together can pass it by one write each. A
- * write that fails (a full or failing disk) is retried with growing pauses, its actions held,
- * until it succeeds or the store closes.
+ * before a write is queued, so callers arriving together can pass it by one write (or one
+ * group of {@link Writes}, bounded by what one session holds) each. A write that fails (a full
+ * or failing disk) is retried with growing pauses, its actions held, until it succeeds or the
+ * store closes.
+ *
+ * <p>Any other error on the writer thread (an {@link Error} such as running out of memory, a bug
+ * in a write or an action) fails the store for good rather than being retried: the writer can
+ * no longer tell which writes of the batch it was making reached the database, and retrying or
+ * going on could run an action, a PUBACK, for a write that was never made. So it stops: it logs
+ * the error once with what it means, {@link #failure} reports it (the node's health probes and
+ * {@code simqtt_store_failed} show it, so an orchestrator restarts the node, which recovers what
+ * was durable), callers waiting at the bound are let go, and from then on every write and action
+ * is refused and counted: nothing is acknowledged as durable again. Left to die silently, the
+ * thread would hold every event loop that reaches the bound forever and leave every action
+ * unrun without a word.
  */
 final class GroupCommitWriter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupCommitWriter.class);
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
-  private static final int MAX_BATCH_WRITES = 10_000;
+  static final int MAX_BATCH_WRITES = 10_000;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long CLOSE_WAIT_MILLIS = 30_000;
 
-  private sealed interface Op permits Put, Delete, DeleteRange, Action {
+  private sealed interface Op permits Put, Delete, DeleteRange, Action, Writes {
     long bytes();
+
+    /** Queued writes it counts as, against the queue's bound and a batch's. */
+    default int count() {
+      return 1;
+    }
   }
 
   private record Put(Family family, byte[] key, byte[] value) implements Op {
@@ -78,6 +98,45 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes that reach the database together or not at all: the writer puts them into one {@link
+   * WriteBatch} whatever its bounds. Made by one thread and given to {@link #write}; each write
+   * counts against the queue's bound.
+   */
+  static final class Writes implements Op {
+    private final List<Op> ops = new ArrayList<>();
+    private long bytes;
+
+    Writes put(Family family, byte[] key, byte[] value) {
+      return add(new Put(family, key, value));
+    }
+
+    Writes delete(Family family, byte[] key) {
+      return add(new Delete(family, key));
+    }
+
+    /** Deletes the keys from {@code begin} (included) to {@code end} (excluded). */
+    Writes deleteRange(Family family, byte[] begin, byte[] end) {
+      return add(new DeleteRange(family, begin, end));
+    }
+
+    private Writes add(Op op) {
+      ops.add(op);
+      bytes += op.bytes();
+      return this;
+    }
+
+    @Override
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public int count() {
+      return ops.size();
+    }
+  }
+
   private final RocksDB db;
   private final Map<Family, ColumnFamilyHandle> families;
   private final Path dataDir;
@@ -99,10 +158,15 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile boolean closing;
   /** Set when close gave up waiting for a failing disk: the writer leaves what is queued. */
   private volatile boolean abandon;
+  /**
+   * Completed exceptionally with what stopped the writer thread (see the class comment); a
+   * caller waiting for a write stops waiting then.
+   */
+  private final CompletableFuture<Void> failed = new CompletableFuture<>();
 
   private final AtomicLong stalls = new AtomicLong();
   private final AtomicLong stallNanos = new AtomicLong();
-  private final AtomicLong refusedAfterClose = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
   // Written by the writer thread only.
   private volatile long batches;
   private volatile long batchedWrites;
@@ -143,9 +207,11 @@ final class GroupCommitWriter implements AutoCloseable {
     enqueue(new Delete(family, key));
   }
 
-  /** Deletes the keys from {@code begin} (included) to {@code end} (excluded). */
-  void deleteRange(Family family, byte[] begin, byte[] end) {
-    enqueue(new DeleteRange(family, begin, end));
+  /** Queues {@code writes} to reach the database together, in one batch. */
+  void write(Writes writes) {
+    if (writes.count() > 0) {
+      enqueue(writes);
+    }
   }
 
   /** Runs {@code action} on the writer thread once every write queued before is durable. */
@@ -157,16 +223,20 @@ final class GroupCommitWriter implements AutoCloseable {
     if (closing) {
       // After the broker closed: nothing may still depend on it. An action is not run, since
       // its writes may not be durable.
-      if (refusedAfterClose.getAndIncrement() == 0) {
+      if (refused.getAndIncrement() == 0) {
         LOG.warn("store in {}: a write came after the store began to close; not written"
             + " (counted, logged once)", dataDir);
       }
       return;
     }
-    long bytes = op.bytes();
     waitForRoom();
-    pendingWrites.incrementAndGet();
-    pendingBytes.addAndGet(bytes);
+    if (failed.isDone()) {
+      // The writer stopped (logged then): nothing is written, and no action runs.
+      refused.incrementAndGet();
+      return;
+    }
+    pendingWrites.addAndGet(op.count());
+    pendingBytes.addAndGet(op.bytes());
     queue.add(op);
     if (parked) {
       LockSupport.unpark(thread);
@@ -190,7 +260,7 @@ final class GroupCommitWriter implements AutoCloseable {
     synchronized (room) {
       waiters++;
       try {
-        while (full() && !closing) {
+        while (full() && !closing && !failed.isDone()) {
           room.wait();
         }
       } catch (InterruptedException e) {
@@ -203,6 +273,26 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   private void run() {
+    try {
+      writeUntilClosed();
+    } catch (Throwable t) {
+      fail(t);
+    } finally {
+      synchronized (room) {
+        room.notifyAll(); // callers waiting for room see the close or the failure
+      }
+    }
+  }
+
+  private void fail(Throwable t) {
+    failed.completeExceptionally(t);
+    LOG.error("store in {}: the writer thread failed on an unexpected error and stopped; from"
+        + " now on nothing is written and nothing waiting for a write (PUBACK, PUBREC, outbound"
+        + " QoS 2) is sent: restart the node, which recovers what was durable ({} writes"
+        + " queued are lost)", dataDir, pendingWrites.get(), t);
+  }
+
+  private void writeUntilClosed() {
     List<Runnable> actions = new ArrayList<>();
     long lastSync = System.nanoTime();
     boolean unsynced = false;
@@ -230,7 +320,7 @@ final class GroupCommitWriter implements AutoCloseable {
         int taken = 0;
         long bytes = 0;
         do {
-          taken++;
+          taken += op.count();
           bytes += op.bytes();
           add(batch, actions, op);
         } while (taken < MAX_BATCH_WRITES
@@ -262,10 +352,6 @@ final class GroupCommitWriter implements AutoCloseable {
       if (unsynced) {
         syncLog();
       }
-    } finally {
-      synchronized (room) {
-        room.notifyAll(); // callers waiting for room see the close
-      }
     }
   }
 
@@ -277,6 +363,10 @@ final class GroupCommitWriter implements AutoCloseable {
         batch.delete(families.get(d.family()), d.key());
       } else if (op instanceof DeleteRange r) {
         batch.deleteRange(families.get(r.family()), r.begin(), r.end());
+      } else if (op instanceof Writes w) {
+        for (Op each : w.ops) {
+          add(batch, actions, each);
+        }
       } else {
         actions.add(((Action) op).action());
       }
@@ -337,6 +427,7 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /** An action's exception is its own bug, logged; an {@link Error} stops the writer. */
   private void runAction(Runnable action) {
     try {
       action.run();
@@ -365,8 +456,8 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     int left = pendingWrites.get();
     if (left > 0) {
-      LOG.error("store in {}: closed with {} writes not written (the disk failed, or they came"
-          + " as it closed); their acknowledgements were never sent", dataDir, left);
+      LOG.error("store in {}: closed with {} writes not written (the disk or the writer failed,"
+          + " or they came as it closed); their acknowledgements were never sent", dataDir, left);
     }
     writeOptions.close();
   }
@@ -411,8 +502,18 @@ final class GroupCommitWriter implements AutoCloseable {
     return writeErrors;
   }
 
-  /** Writes that came after the store began to close, not written. */
-  long refusedAfterClose() {
-    return refusedAfterClose.get();
+  /** Writes and actions not queued: they came after the store began to close or failed. */
+  long refused() {
+    return refused.get();
+  }
+
+  /** What stopped the writer for good (see the class comment), or null while it runs. */
+  Throwable failure() {
+    return failed.handle((ignored, t) -> t).getNow(null);
+  }
+
+  /** Completes exceptionally once the writer fails; never completes normally. */
+  CompletableFuture<Void> failed() {
+    return failed;
   }
 }

@@ -193,6 +193,65 @@ class DiskSessionStoreTest {
     assertEquals(0, b2.packetId(), "entry 1's sent record went with it, not onto entry 2");
   }
 
+  /**
+   * A session written whole after a clean start or a hand-over replaces everything the store
+   * held of it: a crash between the delete and the last put would lose its messages, so all of
+   * it goes into one batch (RocksDB applies a batch atomically), even one past the writer's
+   * batch bound.
+   */
+  @Test
+  void aSessionWrittenWholeReachesTheDiskInOneBatchEvenPastTheBatchBound() throws Exception {
+    StorageSettings settings = StoreDirs.always(dir);
+    int entries = GroupCommitWriter.MAX_BATCH_WRITES;
+    // Deletes of session, messages and ids; session; entries; two sent records; one id.
+    int unit = 3 + 1 + entries + 2 + 1;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      for (long seq = 1; seq <= 5; seq++) {
+        sessions.addMessage("c", seq, new Delivery(message("t", "old-" + seq), 1, false,
+            new int[0]));
+      }
+      sessions.markSent("c", 1, 77, false);
+      sessions.addInboundQos2("c", 4);
+      // Everything below is queued before the writer takes any of it.
+      WriterHold hold = WriterHold.on(sessions);
+      long batchesBefore = store.commitBatches();
+      long writesBefore = store.committedWrites();
+
+      List<StoredMessage> whole = new ArrayList<>();
+      for (long seq = 1; seq <= entries; seq++) {
+        whole.add(new StoredMessage("c", seq, new Delivery(message("t", "new-" + seq), 2, false,
+            new int[0]), seq <= 2 ? (int) seq : 0, seq == 1));
+      }
+      StoredSession c = session("c");
+      sessions.writeSession(new StoredSession("c", c.subscriptions(), c.expiryInterval(),
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(9)), whole, true);
+      assertEquals(unit, store.pendingWrites(), "the queue's bound counts every write of it");
+
+      CompletableFuture<Void> written = new CompletableFuture<>();
+      sessions.afterDurable(() -> written.complete(null));
+      hold.release();
+      written.get(30, TimeUnit.SECONDS);
+
+      assertEquals(1, store.commitBatches() - batchesBefore, "one batch, not cut at the bound");
+      assertEquals(unit, store.committedWrites() - writesBefore);
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(1, loaded.sessions().size());
+    assertEquals(Set.of(9), loaded.sessions().get(0).inboundQos2(), "the old ids replaced");
+    assertEquals(entries, loaded.messages().size(), "the old entries replaced");
+    StoredMessage first = loaded.messages().get(0);
+    assertEquals("new-1", new String(first.delivery().message().payload(),
+        StandardCharsets.UTF_8));
+    assertEquals(1, first.packetId());
+    assertTrue(first.released());
+    assertEquals(2, loaded.messages().get(1).packetId());
+    assertEquals(0, loaded.messages().get(2).packetId(), "entry 3's sent record is gone");
+  }
+
   @Test
   void afterDurableRunsOnlyOnceItsWritesAreSyncedToDisk() throws Exception {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
@@ -326,10 +385,42 @@ class DiskSessionStoreTest {
       sessions.readMessages("a", 24, 10, p -> {
         thread.complete(Thread.currentThread().getName());
         page.complete(p);
-      });
+      }, page::completeExceptionally);
       assertEquals(List.of("a/25", "a/26"), seqs(page.get(10, TimeUnit.SECONDS)),
           "read after the writes queued before it");
       assertEquals("simqtt-store-reader", thread.get());
+    }
+  }
+
+  /**
+   * A page read on the reader thread that fails (here a damaged entry) is counted and handed to
+   * the caller's failure callback, so the session can ask again (before, the exception ended the
+   * task and the session waited for a page that never came); once the entry reads, so does the
+   * page.
+   */
+  @Test
+  void aPageReadThatFailsIsCountedAndReportedAndTheNextOneReads() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (long seq = 1; seq <= 3; seq++) {
+        sessions.addMessage("a", seq, numbered("a", seq, null));
+      }
+      byte[] key = Keys.message("a", 2, Keys.DELIVERY);
+      store.writer().put(Family.MESSAGES, key, new byte[] {0x0A, 0x7F}); // a truncated field
+
+      CompletableFuture<RuntimeException> failure = new CompletableFuture<>();
+      sessions.readMessages("a", 0, 10,
+          p -> failure.completeExceptionally(new AssertionError("read a damaged page: " + p)),
+          failure::complete);
+      RuntimeException e = failure.get(10, TimeUnit.SECONDS);
+      assertTrue(e.getMessage().contains("is damaged"), e.getMessage());
+      assertEquals(1, store.readErrors());
+
+      sessions.addMessage("a", 2, numbered("a", 2, null));
+      CompletableFuture<List<StoredMessage>> page = new CompletableFuture<>();
+      sessions.readMessages("a", 0, 10, page::complete, page::completeExceptionally);
+      assertEquals(List.of("a/1", "a/2", "a/3"), seqs(page.get(10, TimeUnit.SECONDS)));
+      assertEquals(1, store.readErrors());
     }
   }
 

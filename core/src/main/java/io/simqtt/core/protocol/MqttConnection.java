@@ -735,7 +735,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       switch (session.admitQos2(p.packetId(), context.settings().limits().receiveMaximum())) {
         case RESEND -> {
           // A QoS 2 message already accepted: answer again, deliver once.
-          acknowledge(p, ReasonCode.SUCCESS);
+          acknowledgeResend(p);
           return;
         }
         case OVER_QUOTA -> {
@@ -767,17 +767,18 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * its retained write as well. Copies forwarded to other nodes are not waited for.
    */
   private void publishDurably(Publish p, Message message) {
-    PublishAcks.Ack ack =
-        acks().hold(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p.packetId());
-    if (acks.isFull()) {
-      setAcksFull(true);
-    }
+    PublishAcks.Ack ack = holdAck(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p);
     Session s = session;
+    Runnable settled = p.qos() == 2 ? s.unsettledQos2(p.packetId()) : () -> { };
+    Runnable release = () -> {
+      acks.release(ack);
+      settled.run();
+    };
     Runnable answer = () -> {
       if (p.qos() == 2 && s.storeInboundQos2(p.packetId())) {
-        context.sessions().store().afterDurable(() -> s.execute(() -> acks.release(ack)));
+        context.sessions().store().afterDurable(() -> s.execute(release));
       } else {
-        acks.release(ack);
+        release.run();
       }
     };
     // A retained message is written to the same store (in durable mode the retained store
@@ -794,6 +795,32 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     int receivers = context.router().publish(message, this, receipt);
     ack.reasonCode = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
     receipt.routed();
+  }
+
+  /**
+   * A QoS 2 PUBLISH resent under an id still open: answered again, not routed again. In durable
+   * mode not before the first copy's PUBREC may go out (its deliveries and id durable): were the
+   * resend on a new connection answered at once, the client could finish the message with PUBREL
+   * and PUBCOMP while a crash would still lose it. On the first copy's connection the order of
+   * {@link PublishAcks} keeps it behind that one anyway.
+   */
+  private void acknowledgeResend(Publish p) {
+    if (!context.sessions().isDurable()) {
+      acknowledge(p, ReasonCode.SUCCESS);
+      return;
+    }
+    PublishAcks.Ack ack = holdAck(PacketType.PUBREC, p);
+    ack.reasonCode = ReasonCode.SUCCESS;
+    session.whenQos2Settled(p.packetId(), () -> acks.release(ack));
+  }
+
+  /** An acknowledgement that waits, in publish order; reading stops while too many do. */
+  private PublishAcks.Ack holdAck(PacketType type, Publish p) {
+    PublishAcks.Ack ack = acks().hold(type, p.packetId());
+    if (acks.isFull()) {
+      setAcksFull(true);
+    }
+    return ack;
   }
 
   private PublishAcks acks() {

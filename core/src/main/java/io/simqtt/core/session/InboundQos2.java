@@ -1,7 +1,11 @@
 package io.simqtt.core.session;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -9,6 +13,11 @@ import java.util.Set;
  * not arrived: a resend of one is answered again but not routed again, and at most the node's
  * Receive Maximum of them are open at once. A session makes its table on the first inbound QoS 2
  * message (most never get one) and keeps it. Confined to its session's tasks.
+ *
+ * <p>In durable mode an id is <em>unsettled</em> from its admission until the first copy's
+ * PUBREC may go out (its deliveries and the id are durable): a resend meanwhile, on a new
+ * connection, is answered only then, or the client could finish the message with PUBREL and
+ * PUBCOMP while a crash would still lose it.
  */
 public final class InboundQos2 {
   /** What becomes of an inbound QoS 2 PUBLISH. */
@@ -22,6 +31,8 @@ public final class InboundQos2 {
   }
 
   private final Set<Integer> ids = new HashSet<>();
+  /** Unsettled ids, each with the answers to resends waiting for it; null when none. */
+  private Map<Integer, List<Runnable>> unsettled;
 
   InboundQos2() {}
 
@@ -52,6 +63,43 @@ public final class InboundQos2 {
   /** PUBREL arrived; false when the id was not open. */
   boolean release(int packetId) {
     return ids.remove(packetId);
+  }
+
+  /**
+   * {@code packetId}, just admitted, is unsettled until the returned action runs (as a session
+   * task, once its first copy may be answered); the action settles this admission only, not a
+   * later one of the same id.
+   */
+  Runnable unsettle(int packetId) {
+    if (unsettled == null) {
+      unsettled = new HashMap<>();
+    }
+    List<Runnable> waiting = new ArrayList<>(1);
+    unsettled.put(packetId, waiting);
+    return () -> settle(packetId, waiting);
+  }
+
+  private void settle(int packetId, List<Runnable> waiting) {
+    if (unsettled == null || !unsettled.remove(packetId, waiting)) {
+      return;
+    }
+    if (unsettled.isEmpty()) {
+      unsettled = null;
+    }
+    waiting.forEach(Runnable::run);
+  }
+
+  /**
+   * Runs {@code answer} (a resend's PUBREC) when {@code packetId} is settled: at once if it is,
+   * else when it becomes so.
+   */
+  void whenSettled(int packetId, Runnable answer) {
+    List<Runnable> waiting = unsettled == null ? null : unsettled.get(packetId);
+    if (waiting == null) {
+      answer.run();
+    } else {
+      waiting.add(answer);
+    }
   }
 
   /** Adds ids that were open before (a hand-over that did not happen gives them back). */

@@ -218,6 +218,7 @@ final class OutboundFlow {
       return;
     }
     b.reading = false;
+    b.retryPauseMillis = 0;
     for (StoredMessage m : page) {
       takeFromBacklog(b, m);
     }
@@ -229,6 +230,24 @@ final class OutboundFlow {
       backlog = null;
     }
     drain(out);
+  }
+
+  /**
+   * A page read of backlog {@code b} failed: returns how long to pause before it is read again
+   * ({@link #retryBacklog}), longer after each failure in a row, or 0 if {@code b} is gone
+   * meanwhile. No other read starts before; what is on the heap goes on draining.
+   */
+  long backlogReadFailed(QueueBacklog b) {
+    return b == backlog ? b.nextRetryPause() : 0;
+  }
+
+  /** The pause after a failed page read of {@code b} is over: it is read again if still due. */
+  void retryBacklog(QueueBacklog b, ClientConnection out) {
+    if (b != backlog) {
+      return;
+    }
+    b.reading = false;
+    drain(out); // reads the page while a connection is online; else its resume does
   }
 
   /** One entry read back from the backlog, in seq order. */
@@ -433,7 +452,7 @@ final class OutboundFlow {
 
   /**
    * Appends a delivery this session had queued already: the bound applied then. Not written: the
-   * session writes its whole state afresh after this (see {@link #journalAll}).
+   * session writes its whole state afresh after this (see {@link #renumberAll}).
    */
   void requeue(Delivery d) {
     writableQueue().addLast(d, 0);
@@ -528,34 +547,31 @@ final class OutboundFlow {
   }
 
   /**
-   * The session is stored from now on ({@code j} non-null; its entries are written by {@link
-   * #journalAll}) or no longer (null).
+   * The session is stored from now on ({@code j} non-null; its entries are written from {@link
+   * #renumberAll}) or no longer (null).
    */
   void setJournal(SessionJournal j) {
     journal = j;
   }
 
   /**
-   * Writes every message held, in order and numbered afresh: in flight with its packet id, then
-   * the queue. For a session that becomes stored, or whose entries are rewritten after its state
-   * was replaced as a whole (a hand-over).
+   * Every message held, in order and numbered afresh by the journal: in flight with its packet
+   * id, then the queue (none is only on disk: a session written whole read its backlog first).
+   * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
+   * writes them with its own part in one unit.
    */
-  void journalAll() {
+  List<StoredMessage> renumberAll(String clientId) {
+    List<StoredMessage> all = new ArrayList<>(inflight.size() + inMemory());
     if (!inflight.isEmpty()) {
       inflight.replaceAll((id, f) -> f.renumbered(journal.nextSeq()));
-      inflight.forEach((id, f) -> {
-        journal.write(f.seq(), f.delivery());
-        if (f.released()) {
-          journal.released(f.seq(), id);
-        } else {
-          journal.sent(f.seq(), id);
-        }
-      });
+      inflight.forEach((id, f) ->
+          all.add(new StoredMessage(clientId, f.seq(), f.delivery(), id, f.released())));
     }
     if (queue != null) {
       queue.renumber(journal::nextSeq);
-      queue.forEach((d, seq) -> journal.write(seq, d));
+      queue.forEach((d, seq) -> all.add(new StoredMessage(clientId, seq, d, 0, false)));
     }
+    return all;
   }
 
   /** The client went offline: an in-flight map kept empty while it was online is let go. */

@@ -9,6 +9,9 @@ package io.simqtt.core.session;
  * Confined to its session's tasks.
  */
 final class QueueBacklog {
+  static final long FIRST_RETRY_PAUSE_MILLIS = 10;
+  static final long MAX_RETRY_PAUSE_MILLIS = 5_000;
+
   /** Entries on disk not read back yet; they count against the queue bound. */
   long count;
   /** Shared-subscription deliveries among them (they must move when the session lets them go). */
@@ -22,8 +25,10 @@ final class QueueBacklog {
    * already counted and no longer in {@link #count}; they are removed from disk as they are read.
    */
   long owedDrops;
-  /** A page is being read; at most one at a time. */
+  /** A page is being read, or waits to be read again after a failure; at most one at a time. */
   boolean reading;
+  /** The pause before the last page read that failed is tried again; 0 after a success. */
+  long retryPauseMillis;
 
   QueueBacklog(long count, long shared, long afterSeq, long lastSeq) {
     this.count = count;
@@ -39,6 +44,14 @@ final class QueueBacklog {
       shared++;
     }
     lastSeq = seq;
+  }
+
+  /** After a failed page read: the pause before the next try, twice the last, up to the cap. */
+  long nextRetryPause() {
+    retryPauseMillis = retryPauseMillis == 0
+        ? FIRST_RETRY_PAUSE_MILLIS
+        : Math.min(retryPauseMillis * 2, MAX_RETRY_PAUSE_MILLIS);
+    return retryPauseMillis;
   }
 
   /** Whether nothing of it is left on disk to read. */

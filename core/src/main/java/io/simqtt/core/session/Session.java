@@ -771,6 +771,27 @@ public final class Session extends SerialExecutor {
     return inboundQos2().admit(packetId, receiveMaximum);
   }
 
+  /**
+   * Durable mode: the QoS 2 message just admitted under {@code packetId} is not answered yet; the
+   * returned action, run as a task of this session once its PUBREC may go out, ends that, and
+   * resends answered meanwhile ({@link #whenQos2Settled}) go out then.
+   */
+  public Runnable unsettledQos2(int packetId) {
+    return inboundQos2().unsettle(packetId);
+  }
+
+  /**
+   * Runs {@code answer}, the PUBREC to a resend of an open QoS 2 id, once the first copy may be
+   * answered (at once unless the id is unsettled, see {@link #unsettledQos2}).
+   */
+  public void whenQos2Settled(int packetId, Runnable answer) {
+    if (inboundQos2 == null) {
+      answer.run();
+    } else {
+      inboundQos2.whenSettled(packetId, answer);
+    }
+  }
+
   /** PUBREL arrived: what became of the id. */
   public Qos2Release releaseQos2(int packetId) {
     if (inboundQos2 == null || !inboundQos2.release(packetId)) {
@@ -870,6 +891,19 @@ public final class Session extends SerialExecutor {
    * mode.
    */
   private void persist() {
+    write(false);
+  }
+
+  /**
+   * What the store holds of this session is replaced by what it is now, in one atomic unit: its
+   * state was replaced as a whole (a clean start, a hand-over received or aborted), so its
+   * entries are numbered afresh.
+   */
+  private void rewrite() {
+    write(true);
+  }
+
+  private void write(boolean whole) {
     if (!context.registry().isDurable()) {
       return;
     }
@@ -877,23 +911,20 @@ public final class Session extends SerialExecutor {
       forget();
       return;
     }
-    if (journal() != null) {
-      context.store().saveSession(clientId, stored());
+    boolean replace = journal() != null;
+    if (replace && !whole) {
+      context.store().saveSession(clientId, stored(Set.of()));
       return;
+    }
+    if (replace) {
+      outbound.materialize();
     }
     OutboundFlow flow = outbound();
     flow.setJournal(new SessionJournal(context.store(), this));
-    context.store().saveSession(clientId, stored());
-    flow.journalAll();
-    if (inboundQos2 != null) {
-      inboundQos2.snapshot().forEach(flow.journal()::addInboundQos2);
-    }
-  }
-
-  /** Deletes what the store holds of this session and writes it again as it is now. */
-  private void rewrite() {
-    forget();
-    persist();
+    context.store().writeSession(
+        stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
+        flow.renumberAll(clientId),
+        replace);
   }
 
   /**
@@ -908,8 +939,11 @@ public final class Session extends SerialExecutor {
     }
   }
 
-  /** The session's own part as the store keeps it. */
-  private StoredSession stored() {
+  /**
+   * The session's own part as the store keeps it, with {@code inboundQos2} (which only a session
+   * written whole gives).
+   */
+  private StoredSession stored(Set<Integer> inboundQos2) {
     return new StoredSession(
         clientId,
         subscriptions == null ? Map.of() : subscriptions.snapshot(),
@@ -917,7 +951,7 @@ public final class Session extends SerialExecutor {
         will,
         offlineSinceMillis(),
         outbound == null ? 0 : outbound.lastPacketId(),
-        Set.of());
+        inboundQos2);
   }
 
   /**
@@ -949,6 +983,25 @@ public final class Session extends SerialExecutor {
   void backlogRead(SessionJournal j, QueueBacklog b, List<StoredMessage> page) {
     if (outbound != null && outbound.journal() == j) {
       outbound.backlogRead(b, page, out());
+    }
+  }
+
+  /**
+   * A page read of the backlog failed (the store logged and counted it): it is asked for again
+   * after a pause, and the session goes on meanwhile with what it has on the heap.
+   */
+  void backlogReadFailed(SessionJournal j, QueueBacklog b) {
+    if (outbound != null && outbound.journal() == j) {
+      long pause = outbound.backlogReadFailed(b);
+      if (pause > 0) {
+        scheduleMillis(() -> backlogRetry(j, b), pause);
+      }
+    }
+  }
+
+  private void backlogRetry(SessionJournal j, QueueBacklog b) {
+    if (outbound != null && outbound.journal() == j) {
+      outbound.retryBacklog(b, out());
     }
   }
 

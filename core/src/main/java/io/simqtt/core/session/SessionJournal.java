@@ -38,11 +38,6 @@ final class SessionJournal {
     return seq;
   }
 
-  /** Writes a held delivery again under {@code seq} (from {@link #nextSeq}). */
-  void write(long seq, Delivery d) {
-    store.addMessage(session.clientId(), seq, d);
-  }
-
   /** A recovered entry: new ones are numbered above it. */
   void recovered(long seq) {
     lastSeq = Math.max(lastSeq, seq);
@@ -72,14 +67,16 @@ final class SessionJournal {
 
   /**
    * Reads a page of backlog {@code b} on a store thread and hands it back as a task of the session
-   * ({@link Session#backlogRead}), unless this journal was replaced meanwhile.
+   * ({@link Session#backlogRead}), or that the read failed ({@link Session#backlogReadFailed}),
+   * unless this journal was replaced meanwhile.
    */
   void readLater(QueueBacklog b, long afterSeq, int limit) {
     store.readMessages(
         session.clientId(),
         afterSeq,
         limit,
-        page -> session.execute(() -> session.backlogRead(this, b, page)));
+        page -> session.execute(() -> session.backlogRead(this, b, page)),
+        e -> session.execute(() -> session.backlogReadFailed(this, b)));
   }
 
   void addInboundQos2(int packetId) {

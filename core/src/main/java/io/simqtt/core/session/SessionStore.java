@@ -34,6 +34,10 @@ public interface SessionStore {
     public void deleteSession(String clientId) {}
 
     @Override
+    public void writeSession(
+        StoredSession session, List<StoredMessage> messages, boolean replace) {}
+
+    @Override
     public void addMessage(String clientId, long seq, Delivery delivery) {}
 
     @Override
@@ -65,7 +69,11 @@ public interface SessionStore {
 
     @Override
     public void readMessages(
-        String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
+        String clientId,
+        long afterSeq,
+        int limit,
+        Consumer<List<StoredMessage>> page,
+        Consumer<RuntimeException> failed) {
       page.accept(List.of());
     }
 
@@ -83,8 +91,21 @@ public interface SessionStore {
    */
   void saveSession(String clientId, StoredSession session);
 
-  /** The session ended (expired, clean start, moved to another node): it and all it held go. */
+  /**
+   * The session ended (expired, clean start, moved to another node): it and all it held go, as
+   * one atomic unit.
+   */
   void deleteSession(String clientId);
+
+  /**
+   * The session written whole, as one atomic unit (after a crash the store holds all of it or
+   * what it held before, never a part): its own part with its inbound QoS 2 ids, and its
+   * message entries in seq order with their sent state. With {@code replace}, everything kept of
+   * it before goes first, in the same unit: its state was replaced as a whole (a clean start, a
+   * hand-over received or aborted). Without, the store holds nothing of it: it just became
+   * stored.
+   */
+  void writeSession(StoredSession session, List<StoredMessage> messages, boolean replace);
 
   /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
   void addMessage(String clientId, long seq, Delivery delivery);
@@ -95,7 +116,10 @@ public interface SessionStore {
    */
   void markSent(String clientId, long seq, int packetId, boolean released);
 
-  /** Entry {@code seq} is done: acknowledged, expired, dropped, or given to another member. */
+  /**
+   * Entry {@code seq} is done: acknowledged, expired, dropped, or given to another member; its
+   * sent state goes with it, in one atomic unit.
+   */
   void removeMessage(String clientId, long seq);
 
   /** An inbound QoS 2 message was accepted under {@code packetId} (PUBREC to go out). */
@@ -125,9 +149,16 @@ public interface SessionStore {
 
   /**
    * {@link #messages} read on a thread of the store's (never the caller's); {@code page} gets the
-   * result there and hands it on to where it belongs (a session task).
+   * result there and hands it on to where it belongs (a session task). A read that fails (a disk
+   * error, a damaged entry) is logged and counted by the store and given to {@code failed}
+   * instead, on that thread: the caller asks again later, as it sees fit.
    */
-  void readMessages(String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page);
+  void readMessages(
+      String clientId,
+      long afterSeq,
+      int limit,
+      Consumer<List<StoredMessage>> page,
+      Consumer<RuntimeException> failed);
 
   /**
    * What recovery before the listeners open reads onto the heap: each session, then in (client

@@ -16,7 +16,8 @@ import java.util.Set;
  *     (a restart counts expiry and the will delay from this)
  * @param lastPacketId the packet id last given out
  * @param inboundQos2 inbound QoS 2 packet ids awaiting PUBREL (filled in by {@link
- *     SessionStore#load}; ignored by {@link SessionStore#saveSession}, which keeps them apart)
+ *     SessionStore#load}, written by {@link SessionStore#writeSession}; ignored by {@link
+ *     SessionStore#saveSession}, which keeps them apart)
  */
 public record StoredSession(
     String clientId,

@@ -171,6 +171,47 @@ class DurableSessionTest {
     }
   }
 
+  /**
+   * A publisher whose connection dropped before its PUBREC resends the QoS 2 PUBLISH on a new
+   * connection while the first copy is not durable yet: the resend is not routed again, and its
+   * PUBREC waits for the first copy (before, it went out at once, so the client could finish the
+   * message with PUBREL / PUBCOMP while a kill would still lose it).
+   */
+  @Test
+  void aQos2ResendOnANewConnectionIsAnsweredOnlyOnceTheFirstCopyIsDurable() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "eo/t", 2);
+      store.hold();
+      int id;
+      try (RawClient first = RawClient.open(f, MqttVersion.MQTT_5)) {
+        first.connect("pub", true, 0, RawClient.sessionExpiry(HOUR));
+        id = first.publish("eo/t", 2, false, bytes("once"));
+        await("the entry written", () -> !store.calls("addMessage", "sub").isEmpty());
+        first.abort();
+      }
+      try (RawClient again = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(again.connect("pub", false, 0, RawClient.sessionExpiry(HOUR))
+            .sessionPresent());
+        again.send(new Publish("eo/t", 2, false, true, id, bytes("once"),
+            MqttProperties.empty()));
+        again.send(MqttPacket.PingReq.INSTANCE);
+        MqttPacket next = again.expect(MqttPacket.class);
+        assertTrue(next instanceof MqttPacket.PingResp,
+            "the resend is not answered at once (PINGRESP came first): " + next);
+
+        store.makeDurable(); // the message, not yet the publisher's packet id
+        await("the packet id written", () -> !store.calls("addInboundQos2", "pub").isEmpty());
+        assertNull(again.read(QUIET), "no PUBREC before the first copy's id is durable");
+        store.makeDurable();
+        PubResponse rec = again.expect(PubResponse.class);
+        assertEquals(PacketType.PUBREC, rec.type());
+        assertEquals(id, rec.packetId());
+        assertEquals(1, store.calls("addMessage", "sub").size(), "routed once");
+      }
+    }
+  }
+
   @Test
   void aRetainedQos1PublishIsAckedOnlyOnceTheStoreHasWrittenIt() {
     RecordingSessionStore store = new RecordingSessionStore();

@@ -66,6 +66,11 @@ class FrozenAttachJournalTest {
     });
     List<Integer> ids = onLoop(back::publishedIds);
     assertEquals(2, ids.size(), "both queued messages went out again");
+    assertEquals(List.of("writeSession c false 0", "writeSession c true 2"),
+        store.calls("writeSession", "c").stream().map(Object::toString).toList(),
+        "written whole in one atomic unit that replaces what was there, not a delete and puts"
+            + " a crash could split");
+    assertTrue(store.calls("deleteSession", "c").isEmpty());
     onLoop(() -> {
       ids.forEach(s::onPubAck);
       return null;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.core.session.InboundQos2.Admission;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -41,5 +42,31 @@ class InboundQos2Test {
     t.admit(3, 10);
     t.addAll(Set.of(2, 4));
     assertEquals(Set.of(1, 2, 3, 4), t.snapshot());
+  }
+
+  @Test
+  void resendAnswersWaitForTheFirstCopyToSettleAndOnlyItsOwnSettlementCounts() {
+    InboundQos2 t = new InboundQos2();
+    List<String> answered = new ArrayList<>();
+    t.admit(7, 10);
+    Runnable settle = t.unsettle(7);
+    t.whenSettled(7, () -> answered.add("resend 1"));
+    t.whenSettled(7, () -> answered.add("resend 2"));
+    t.whenSettled(8, () -> answered.add("other id"));
+    assertEquals(List.of("other id"), answered, "an id not unsettled is answered at once");
+
+    settle.run();
+    assertEquals(List.of("other id", "resend 1", "resend 2"), answered, "then, in order");
+    t.whenSettled(7, () -> answered.add("resend 3"));
+    assertEquals("resend 3", answered.get(3), "a settled id is answered at once");
+
+    t.release(7);
+    t.admit(7, 10);
+    Runnable later = t.unsettle(7);
+    settle.run(); // the first admission's settlement, run again late: not this one's
+    t.whenSettled(7, () -> answered.add("new message's resend"));
+    assertEquals(4, answered.size());
+    later.run();
+    assertEquals("new message's resend", answered.get(4));
   }
 }

@@ -32,6 +32,8 @@ public final class RecordingSessionStore implements SessionStore {
   private final List<Runnable> waiting = new ArrayList<>();
   private boolean holding;
   private int pageReads;
+  private int pageReadsToFail;
+  private int failedPageReads;
 
   /** From now on, durability waits for {@link #makeDurable}. */
   public synchronized void hold() {
@@ -113,6 +115,25 @@ public final class RecordingSessionStore implements SessionStore {
     inbound.remove(clientId);
   }
 
+  /** Recorded as one call: {@code writeSession c <replace> <entries>}. */
+  @Override
+  public synchronized void writeSession(
+      StoredSession session, List<StoredMessage> entries, boolean replace) {
+    String clientId = session.clientId();
+    record("writeSession", clientId, replace + " " + entries.size());
+    if (replace) {
+      messages.remove(clientId);
+      inbound.remove(clientId);
+    }
+    sessions.put(clientId, session);
+    for (StoredMessage m : entries) {
+      messages.computeIfAbsent(clientId, id -> new TreeMap<>()).put(m.seq(), m);
+    }
+    if (!session.inboundQos2().isEmpty()) {
+      inbound.put(clientId, new HashSet<>(session.inboundQos2()));
+    }
+  }
+
   @Override
   public synchronized void addMessage(String clientId, long seq, Delivery delivery) {
     record("addMessage", clientId, Long.toString(seq));
@@ -186,11 +207,42 @@ public final class RecordingSessionStore implements SessionStore {
     return m.tailMap(afterSeq, false).values().stream().limit(limit).toList();
   }
 
-  /** Read once earlier writes count as durable, on the thread that makes them so. */
+  /** The next {@code n} reads of {@link #readMessages} fail, as a disk error would. */
+  public synchronized void failPageReads(int n) {
+    pageReadsToFail = n;
+  }
+
+  /** Reads of {@link #readMessages} failed so far. */
+  public synchronized int failedPageReads() {
+    return failedPageReads;
+  }
+
+  /**
+   * Read once earlier writes count as durable, on the thread that makes them so; fails instead
+   * while {@link #failPageReads} says so.
+   */
   @Override
   public void readMessages(
-      String clientId, long afterSeq, int limit, Consumer<List<StoredMessage>> page) {
-    afterDurable(() -> page.accept(messages(clientId, afterSeq, limit)));
+      String clientId,
+      long afterSeq,
+      int limit,
+      Consumer<List<StoredMessage>> page,
+      Consumer<RuntimeException> failed) {
+    afterDurable(() -> {
+      boolean fail;
+      synchronized (this) {
+        fail = pageReadsToFail > 0;
+        if (fail) {
+          pageReadsToFail--;
+          failedPageReads++;
+        }
+      }
+      if (fail) {
+        failed.accept(new IllegalStateException("injected: the disk failed a read"));
+      } else {
+        page.accept(messages(clientId, afterSeq, limit));
+      }
+    });
   }
 
   @Override

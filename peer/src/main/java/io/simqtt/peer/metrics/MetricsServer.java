@@ -43,7 +43,7 @@ public final class MetricsServer implements AutoCloseable {
   /** {@code cluster} is null for a single node, {@code store} in memory. */
   public MetricsServer(
       Broker broker, PeerCluster cluster, int readyMinPeers, DurableStore store) {
-    health = new HealthProbes(broker, cluster, readyMinPeers);
+    health = new HealthProbes(broker, cluster, readyMinPeers, store);
     registerBroker(broker);
     registerListeners(broker);
     if (cluster != null) {
@@ -257,9 +257,17 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(store.syncNanos() / 1e9));
     counter("simqtt_store_write_errors", "Writes and syncs the disk failed (each retried)",
         c -> c.call(store.writeErrors()));
+    counter("simqtt_store_read_errors",
+        "Reads of a queue's page on disk that failed (the session tries again, pausing longer"
+            + " each time up to 5 s, and meanwhile sends what it has on the heap)",
+        c -> c.call(store.readErrors()));
     counter("simqtt_store_writes_refused",
-        "Writes that came after the store began to close, not written",
-        c -> c.call(store.writesRefusedAfterClose()));
+        "Writes not written: they came after the store began to close or its writer failed",
+        c -> c.call(store.writesRefused()));
+    gauge("simqtt_store_failed",
+        "1 once the store's writer stopped on an unexpected error: nothing is written or"
+            + " acknowledged as durable any more, the node needs a restart (see its log)",
+        c -> c.call(store.failure() == null ? 0 : 1));
     gauge("simqtt_store_rocksdb_writes_stopped",
         "1 while RocksDB stops writes until compaction catches up",
         c -> c.call(store.rocksWritesStopped() ? 1 : 0));

@@ -1,0 +1,114 @@
+package io.simqtt.core.session;
+
+import static io.simqtt.core.it.Clients.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A page of a queue on disk whose read fails is read again after a pause that grows with each
+ * failure in a row, on the session's clock (moved by hand here); meanwhile the session goes on
+ * with what it has on the heap, and once the store reads again the whole queue arrives in order.
+ * Before, a failed read left the backlog marked as being read: nothing more of it came until a
+ * restart.
+ */
+class BacklogReadRetryTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+  private static final int WINDOW = 4;
+  private static final int QUEUED = 20;
+
+  private final DefaultEventLoop loop = new DefaultEventLoop();
+  private final RecordingSessionStore store = new RecordingSessionStore();
+  private final ManualClock clock = new ManualClock(1_000_000);
+
+  @AfterEach
+  void stop() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aFailedPageReadIsTriedAgainAfterGrowingPausesAndTheQueueDrains() throws Exception {
+    SessionRegistry registry = new SessionRegistry(
+        SettingsLoader.fromString("mqtt.sessions.queue-memory-messages = " + WINDOW)
+            .mqtt().sessions(),
+        new SubscriptionTree(), new BrokerMetrics(), m -> { }, (d, id) -> { },
+        new RecordingCluster(), 10_000, clock, store);
+    FakeConnection first = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(first, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(first, true);
+      for (int n = 1; n <= QUEUED; n++) {
+        x.deliver(delivery(n));
+      }
+      return x;
+    });
+    assertEquals(WINDOW, onLoop(s::queuedInMemory), "the rest of the queue is on disk only");
+    store.failPageReads(3);
+
+    FakeConnection c = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(c, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    await("the first page read failed", () -> store.failedPageReads() == 1);
+    assertEquals(numbers(1, WINDOW), onLoop(c::publishedNumbers),
+        "the session went on with what it had on the heap");
+
+    long[] pauses = {10, 20, 40};
+    for (int i = 0; i < pauses.length; i++) {
+      int failedSoFar = i + 1;
+      clock.advance(pauses[i] - 1);
+      assertEquals(failedSoFar, store.failedPageReads(), "not read again before the pause ends");
+      clock.advance(1);
+      if (failedSoFar < 3) {
+        await("read again, failing", () -> store.failedPageReads() == failedSoFar + 1);
+        onLoop(() -> null); // the session has armed its next pause
+      }
+    }
+
+    await("the whole queue arrived once the store read again",
+        () -> onLoopQuietly(c::publishedNumbers).size() == QUEUED);
+    assertEquals(numbers(1, QUEUED), onLoop(c::publishedNumbers), "in order, once each");
+    assertEquals(3, store.failedPageReads());
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
+  private static Delivery delivery(int n) {
+    return new Delivery(
+        new Message("t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "p"),
+        1, false, new int[0]);
+  }
+
+  private static List<Integer> numbers(int from, int to) {
+    return IntStream.rangeClosed(from, to).boxed().toList();
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  private <T> T onLoopQuietly(Callable<T> task) {
+    try {
+      return onLoop(task);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+}
