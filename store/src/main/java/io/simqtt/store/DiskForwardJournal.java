@@ -28,8 +28,8 @@ public final class DiskForwardJournal implements ForwardJournal {
 
   @Override
   public void release(String peerId, long throughSeq) {
-    writer.deleteRange(
-        Family.FORWARDS, Keys.forward(peerId, Long.MIN_VALUE), Keys.forward(peerId, throughSeq + 1));
+    writer.write(new GroupCommitWriter.Writes().deleteRange(
+        Family.FORWARDS, Keys.forward(peerId, Long.MIN_VALUE), Keys.forward(peerId, throughSeq + 1)));
   }
 
   @Override
