@@ -555,6 +555,11 @@ final class OutboundLink implements Backpressure {
     }
     state = State.CONNECTING;
     long g = ++generation;
+    // This link paces its own redials (capped at MAX_BACKOFF_MILLIS, and at once when the peer
+    // dials us): gRPC's channel has a backoff of its own, growing to two minutes while the peer
+    // is down, during which every call fails at once; a restarted peer would not be reached
+    // until it ran out.
+    channel.resetConnectBackoff();
     ClientResponseObserver<PeerFrame, PeerReply> responses =
         new ClientResponseObserver<>() {
           @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
@@ -12,8 +13,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link NemesisTest}'s randomized run on three durable node processes, with kill -9 as the
- * fault: every 8-15 s one node is killed and restarted on its data directory 3-12 s later
- * (within {@code cluster.dead-after}, so no node gives a session up for lost meanwhile). Six
+ * fault: every 8-15 s one node is killed and restarted on its data directory 3-12 s later. A
+ * durable node comes back with its sessions, so the others must not give them up for lost while
+ * it restarts: {@code cluster.dead-after} is 2 minutes here, as an operator of a durable cluster
+ * would set it (with the default 30 s, a restart slowed past it on this shared machine made the
+ * other nodes start fresh sessions for clients whose sessions were on their way back). Six
  * persistent subscribers hop between nodes and three publishers send numbered QoS 1 messages
  * throughout; at the end every subscriber must have every message the broker acknowledged, and
  * no reconnect may have been given a fresh session.
@@ -24,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("faults")
 class DurableNemesisTest {
   private static final int NODES = 3;
+  private static final String DEAD_AFTER = "cluster.dead-after = 2m\n";
 
   @TempDir Path dir;
 
@@ -33,7 +38,8 @@ class DurableNemesisTest {
     Duration run = NemesisTest.minutes();
     System.out.println("DurableNemesisTest (rerun: -Dnemesis.seed=" + seed + ")");
     ProcessCluster nodes =
-        ProcessCluster.startDurable(NODES, dir, NemesisTest.NODE_HOCON, List.of("-Xmx512m"));
+        ProcessCluster.startDurable(NODES, dir, NemesisTest.NODE_HOCON + DEAD_AFTER,
+            List.of("-Xmx512m"));
     try {
       new NemesisRun("DurableNemesisTest", "dnem", seed, NODES, nodes::mqttPort, nodes::allAlive)
           .run(run, kills(nodes), true);
@@ -58,6 +64,7 @@ class DurableNemesisTest {
           throw new IllegalStateException(e);
         }
         killed = n;
+        System.out.println(Instant.now() + " DurableNemesisTest: killed " + ClusterFixture.nodeId(n));
         return "kill -9 " + ClusterFixture.nodeId(n);
       }
 
@@ -68,6 +75,7 @@ class DurableNemesisTest {
         }
         int n = killed;
         killed = -1;
+        System.out.println(Instant.now() + " DurableNemesisTest: restarting " + ClusterFixture.nodeId(n));
         try {
           nodes.restart(n);
         } catch (IOException e) {

@@ -9,6 +9,7 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.Clients;
 import io.simqtt.core.it.RawClient;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -169,6 +170,9 @@ final class HoppingSubscriber extends Thread {
       if (!(p instanceof ConnAck ack)) {
         outcomes.merge(p == null ? "no CONNACK in " + CONNACK_WAIT.toSeconds() + " s"
             : "not a CONNACK", 1, Integer::sum);
+        System.out.println(Instant.now() + " " + id + ": no CONNACK from "
+            + ClusterFixture.nodeId(node) + " (sent at " + Instant.now().minusNanos(
+                System.nanoTime() - t0) + ")");
         c.abort();
         continue;
       }
@@ -185,6 +189,8 @@ final class HoppingSubscriber extends Thread {
         if (first || !ack.sessionPresent()) {
           if (!first) {
             sessionPresentZero.incrementAndGet(); // the bug this run looks for
+            problems.add(id + ": Session Present 0 from " + ClusterFixture.nodeId(node) + " at "
+                + Instant.now());
           }
           c.subscribe(filter, 1);
           subscribed = true;

@@ -35,6 +35,8 @@ final class ProcessCluster implements AutoCloseable {
   private final List<Placement> placements;
   private final ChildProcess[] nodes;
   private final boolean[] frozen;
+  /** Per node, the output of its incarnations before the running one. */
+  private final List<List<String>> earlier = new ArrayList<>();
   /** Each node's config file, for a restart. */
   private final Path[] configs;
   private List<String> jvmOptions = List.of();
@@ -44,6 +46,9 @@ final class ProcessCluster implements AutoCloseable {
     this.placements = List.copyOf(placements);
     this.nodes = new ChildProcess[size];
     this.frozen = new boolean[size];
+    for (int i = 0; i < size; i++) {
+      earlier.add(new ArrayList<>());
+    }
     this.configs = new Path[size];
   }
 
@@ -108,6 +113,11 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   private void launch(int i) throws IOException {
+    if (nodes[i] != null) {
+      // A restart: what the killed incarnation wrote stays in the saved log, ahead of the new one.
+      earlier.get(i).addAll(nodes[i].stdoutLines());
+      earlier.get(i).add("---- restarted ----");
+    }
     List<String> command = new ArrayList<>(placements.get(i).launcher());
     command.addAll(ChildProcess.javaCommand(
         jvmOptions, NodeMain.class.getName(), "--config", configs[i].toString()));
@@ -174,7 +184,9 @@ final class ProcessCluster implements AutoCloseable {
     Files.createDirectories(dir);
     for (int i = 0; i < size; i++) {
       if (nodes[i] != null) {
-        Files.write(dir.resolve(ClusterFixture.nodeId(i) + ".log"), nodes[i].stdoutLines());
+        List<String> lines = new ArrayList<>(earlier.get(i));
+        lines.addAll(nodes[i].stdoutLines());
+        Files.write(dir.resolve(ClusterFixture.nodeId(i) + ".log"), lines);
       }
     }
   }

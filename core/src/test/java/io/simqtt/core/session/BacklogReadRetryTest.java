@@ -4,15 +4,9 @@ import static io.simqtt.core.it.Clients.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.config.SettingsLoader;
-import io.simqtt.core.codec.MqttProperties;
-import io.simqtt.core.message.Message;
-import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
-import io.simqtt.core.topic.SubscriptionTree;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,22 +23,20 @@ class BacklogReadRetryTest {
   private static final int WINDOW = 4;
   private static final int QUEUED = 20;
 
-  private final DefaultEventLoop loop = new DefaultEventLoop();
-  private final RecordingSessionStore store = new RecordingSessionStore();
-  private final ManualClock clock = new ManualClock(1_000_000);
+  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+  private final ManualClock clock = fixture.clock;
 
   @AfterEach
   void stop() {
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
   void aFailedPageReadIsTriedAgainAfterGrowingPausesAndTheQueueDrains() throws Exception {
-    SessionRegistry registry = new SessionRegistry(
-        SettingsLoader.fromString("mqtt.sessions.queue-memory-messages = " + WINDOW)
-            .mqtt().sessions(),
-        new SubscriptionTree(), new BrokerMetrics(), m -> { }, (d, id) -> { },
-        new RecordingCluster(), 10_000, clock, store);
+    SessionRegistry registry =
+        fixture.registry("mqtt.sessions.queue-memory-messages = " + WINDOW);
     FakeConnection first = new FakeConnection(loop);
     Session s = onLoop(() -> {
       Session x = registry.claim("c", loop, false);
@@ -91,9 +83,7 @@ class BacklogReadRetryTest {
   }
 
   private static Delivery delivery(int n) {
-    return new Delivery(
-        new Message("t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "p"),
-        1, false, new int[0]);
+    return StoredSessionFixture.delivery(n, 1);
   }
 
   private static List<Integer> numbers(int from, int to) {
@@ -101,7 +91,7 @@ class BacklogReadRetryTest {
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
-    return loop.submit(task).get(5, TimeUnit.SECONDS);
+    return fixture.onLoop(task);
   }
 
   private <T> T onLoopQuietly(Callable<T> task) {

@@ -4,12 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.config.SettingsLoader;
-import io.simqtt.core.codec.MqttProperties;
-import io.simqtt.core.message.Message;
-import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
-import io.simqtt.core.topic.SubscriptionTree;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -25,21 +20,19 @@ import org.junit.jupiter.api.Test;
  */
 class FrozenAttachJournalTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
-  private final DefaultEventLoop loop = new DefaultEventLoop();
-  private final RecordingSessionStore store = new RecordingSessionStore();
-  private final ManualClock clock = new ManualClock(1_000_000);
+  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+  private final ManualClock clock = fixture.clock;
 
   @AfterEach
   void stop() {
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
   void acknowledgedMessagesLeaveTheDiskAfterAFrozenSessionTookItsStateBack() throws Exception {
-    SessionRegistry registry = new SessionRegistry(
-        SettingsLoader.fromString("").mqtt().sessions(), new SubscriptionTree(),
-        new BrokerMetrics(), m -> {}, (d, id) -> {}, new RecordingCluster(), 10_000, clock,
-        store);
+    SessionRegistry registry = fixture.registry("");
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> {
       Session x = registry.claim("c", loop, false);
@@ -84,12 +77,10 @@ class FrozenAttachJournalTest {
   }
 
   private static Delivery delivery(int n) {
-    return new Delivery(
-        new Message("t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "p"),
-        1, false, new int[0]);
+    return StoredSessionFixture.delivery(n, 1);
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
-    return loop.submit(task).get(5, TimeUnit.SECONDS);
+    return fixture.onLoop(task);
   }
 }

@@ -6,16 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
-import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
-import io.simqtt.core.topic.SubscriptionTree;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,13 +24,14 @@ import org.junit.jupiter.api.Test;
 class SessionJournalTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
 
-  private final DefaultEventLoop loop = new DefaultEventLoop();
-  private final RecordingSessionStore store = new RecordingSessionStore();
-  private final ManualClock clock = new ManualClock(1_000_000);
+  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+  private final ManualClock clock = fixture.clock;
 
   @AfterEach
   void stop() {
-    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    fixture.close();
   }
 
   @Test
@@ -139,20 +136,11 @@ class SessionJournalTest {
   // ---- helpers ----
 
   private SessionRegistry registry(String hocon) {
-    return registry(hocon, (d, id) -> {});
+    return fixture.registry(hocon);
   }
 
   private SessionRegistry registry(String hocon, BiConsumer<Delivery, String> sharedRedelivery) {
-    return new SessionRegistry(
-        SettingsLoader.fromString(hocon).mqtt().sessions(),
-        new SubscriptionTree(),
-        new BrokerMetrics(),
-        m -> {},
-        sharedRedelivery,
-        new RecordingCluster(),
-        10_000,
-        clock,
-        store);
+    return fixture.registry(hocon, sharedRedelivery);
   }
 
   private Session connect(SessionRegistry registry, FakeConnection c, long expiry)
@@ -179,12 +167,10 @@ class SessionJournalTest {
   }
 
   private static Delivery delivery(int n, int qos) {
-    return new Delivery(
-        new Message("t", new byte[] {(byte) n}, qos, false, MqttProperties.NONE, 0, "p"),
-        qos, false, new int[0]);
+    return StoredSessionFixture.delivery(n, qos);
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
-    return loop.submit(task).get(5, TimeUnit.SECONDS);
+    return fixture.onLoop(task);
   }
 }

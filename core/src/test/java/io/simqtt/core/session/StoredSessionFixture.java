@@ -1,0 +1,56 @@
+package io.simqtt.core.session;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionTree;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * Stored sessions without sockets, for the tests of what a session writes: a registry over a
+ * {@link RecordingSessionStore}, its sessions on one event loop, on a manual clock.
+ */
+final class StoredSessionFixture implements AutoCloseable {
+  final DefaultEventLoop loop = new DefaultEventLoop();
+  final RecordingSessionStore store = new RecordingSessionStore();
+  final ManualClock clock = new ManualClock(1_000_000);
+
+  /** A registry with the session settings {@code hocon} gives. */
+  SessionRegistry registry(String hocon) {
+    return registry(hocon, (d, id) -> {});
+  }
+
+  SessionRegistry registry(String hocon, BiConsumer<Delivery, String> sharedRedelivery) {
+    return new SessionRegistry(
+        SettingsLoader.fromString(hocon).mqtt().sessions(),
+        new SubscriptionTree(),
+        new BrokerMetrics(),
+        m -> {},
+        sharedRedelivery,
+        new RecordingCluster(),
+        10_000,
+        clock,
+        store);
+  }
+
+  /** Runs {@code task} on the sessions' loop and waits for it. */
+  <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  /** Message {@code n} (its one payload byte) on topic t at {@code qos}. */
+  static Delivery delivery(int n, int qos) {
+    return new Delivery(
+        new Message("t", new byte[] {(byte) n}, qos, false, MqttProperties.NONE, 0, "p"),
+        qos, false, new int[0]);
+  }
+
+  @Override
+  public void close() {
+    loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+  }
+}
