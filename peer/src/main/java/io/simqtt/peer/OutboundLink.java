@@ -317,8 +317,11 @@ final class OutboundLink implements Backpressure {
         receipt);
   }
 
-  /** Sends a delivery for a session that moved from this node to the peer; kept like a forward. */
-  void redirect(String clientId, DeliveryState delivery, int hops) {
+  /**
+   * Sends a delivery for a session that moved from this node to the peer; kept (and counted on
+   * {@code receipt}) like a forward.
+   */
+  void redirect(String clientId, DeliveryState delivery, int hops, DeliveryReceipt receipt) {
     handOff(
         delivery.getQos(),
         size(delivery.getMessage()),
@@ -330,7 +333,7 @@ final class OutboundLink implements Backpressure {
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
                         .setHops(hops)),
-        null);
+        receipt);
   }
 
   private interface ForwardBody {
@@ -641,11 +644,11 @@ final class OutboundLink implements Backpressure {
       bytes += size(f.getMessage());
     }
     int count = done.size();
+    if (count > 0 && journal.isDurable()) {
+      journal.release(peer.id(), List.copyOf(done.keySet()));
+    }
     done.clear();
     if (count > 0) {
-      if (journal.isDurable()) {
-        journal.release(peer.id(), seq);
-      }
       release(bytes, count);
     }
   }
@@ -692,7 +695,7 @@ final class OutboundLink implements Backpressure {
       }
       int count = unacked.size();
       if (journal.isDurable()) {
-        journal.release(peer.id(), unacked.lastKey());
+        journal.release(peer.id(), List.copyOf(unacked.keySet()));
       }
       unacked.clear();
       forwardsDroppedPeerRestarted.add(count);

@@ -200,14 +200,12 @@ public final class PeerCluster implements Cluster {
    * a peer no longer configured are released, and logged: nothing would ever send them.
    */
   private void restoreForwards() {
-    Map<String, long[]> dropped = new TreeMap<>();
+    Map<String, List<Long>> dropped = new TreeMap<>();
     int[] restored = new int[1];
     journal.load((peerId, seq, forward) -> {
       OutboundLink l = links.get(peerId);
       if (l == null) {
-        long[] d = dropped.computeIfAbsent(peerId, p -> new long[2]);
-        d[0]++;
-        d[1] = seq;
+        dropped.computeIfAbsent(peerId, p -> new ArrayList<>()).add(seq);
         return;
       }
       try {
@@ -218,9 +216,10 @@ public final class PeerCluster implements Cluster {
             + " is damaged (" + e.getMessage() + "); left as it is", e);
       }
     });
-    dropped.forEach((peerId, d) -> {
-      LOG.warn("{} forwards kept for {}, which is no longer a peer, are dropped", d[0], peerId);
-      journal.release(peerId, d[1]);
+    dropped.forEach((peerId, seqs) -> {
+      LOG.warn("{} forwards kept for {}, which is no longer a peer, are dropped", seqs.size(),
+          peerId);
+      journal.release(peerId, seqs);
     });
     if (restored[0] > 0) {
       LOG.info("{} forwards peers had not acknowledged are back from the store", restored[0]);
@@ -267,10 +266,11 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+  public void redirect(
+      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     OutboundLink l = links.get(nodeId);
     if (l != null) {
-      l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops);
+      l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
     }
   }
 

@@ -1,11 +1,15 @@
 package io.simqtt.store;
 
 import io.simqtt.core.cluster.ForwardJournal;
+import java.util.Collection;
 
 /**
  * The forwards peers have not acknowledged, on a {@link DurableStore}: holding one is a write
  * queued to the store's writer, so it shares the group commit (and the durability point) of the
- * sessions' writes; an acknowledgement deletes the peer's range up to its number.
+ * sessions' writes; an acknowledgement deletes the forwards it covers, one key each, in one
+ * batch. Not as a range: a range tombstone per acknowledgement, hundreds a second, made the
+ * flush of a recovered memtable take seconds (4.8 s for a 1.2 MB log), and with it every
+ * restart after a kill.
  */
 public final class DiskForwardJournal implements ForwardJournal {
   private final DurableStore store;
@@ -27,9 +31,12 @@ public final class DiskForwardJournal implements ForwardJournal {
   }
 
   @Override
-  public void release(String peerId, long throughSeq) {
-    writer.write(new GroupCommitWriter.Writes().deleteRange(
-        Family.FORWARDS, Keys.forward(peerId, Long.MIN_VALUE), Keys.forward(peerId, throughSeq + 1)));
+  public void release(String peerId, Collection<Long> seqs) {
+    GroupCommitWriter.Writes deletes = new GroupCommitWriter.Writes();
+    for (long seq : seqs) {
+      deletes.delete(Family.FORWARDS, Keys.forward(peerId, seq));
+    }
+    writer.write(deletes);
   }
 
   @Override

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,8 +26,8 @@ class DiskForwardJournalTest {
         journal.hold("n2", seq, bytes("n2-" + seq));
         journal.hold("n3", seq, bytes("n3-" + seq));
       }
-      journal.release("n2", 250);
-      journal.release("n3", 300);
+      journal.release("n2", LongStream.rangeClosed(1, 250).boxed().toList());
+      journal.release("n3", LongStream.rangeClosed(1, 300).boxed().toList());
       journal.hold("n3", 301, bytes("n3-301"));
       durable(store);
     }

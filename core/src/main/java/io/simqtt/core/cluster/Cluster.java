@@ -43,9 +43,10 @@ public interface Cluster {
   /**
    * Sends a delivery for session {@code clientId}, which moved from this node to node {@code
    * nodeId}, on to it ({@code hops} counts redirects including this one). Kept and re-sent like a
-   * forward until the node acknowledges it.
+   * forward until the node acknowledges it, and counted on {@code receipt} (null: none) like one.
    */
-  void redirect(String nodeId, String clientId, Delivery delivery, int hops);
+  void redirect(
+      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt);
 
   /**
    * Whether node {@code nodeId} is reachable right now (its links both ways are up): shared

@@ -1,5 +1,7 @@
 package io.simqtt.core.cluster;
 
+import java.util.Collection;
+
 /**
  * Where a node keeps the QoS 1/2 forwards (and redirects) its peers have not acknowledged yet,
  * beyond its heap, so a kill of the node does not lose them: a publisher's PUBACK waits for the
@@ -22,7 +24,7 @@ public interface ForwardJournal {
     public void hold(String peerId, long seq, byte[] forward) {}
 
     @Override
-    public void release(String peerId, long throughSeq) {}
+    public void release(String peerId, Collection<Long> seqs) {}
 
     @Override
     public void load(Held held) {}
@@ -34,8 +36,8 @@ public interface ForwardJournal {
   /** Forward {@code seq} to {@code peerId} is held until the peer acknowledges it. */
   void hold(String peerId, long seq, byte[] forward);
 
-  /** Every forward to {@code peerId} numbered up to {@code throughSeq} is no longer held. */
-  void release(String peerId, long throughSeq);
+  /** The forwards to {@code peerId} numbered {@code seqs} are no longer held. */
+  void release(String peerId, Collection<Long> seqs);
 
   /** What was held when the node stopped last, each peer's in number order. */
   void load(Held held);

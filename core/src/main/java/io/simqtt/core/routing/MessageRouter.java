@@ -351,7 +351,7 @@ public final class MessageRouter {
       metrics.dropped(DropReason.SESSION_GONE);
       return;
     }
-    take(s, receipt, () -> s.deliverRedirected(d, hops));
+    take(s, receipt, () -> s.deliverRedirected(d, hops, receipt));
   }
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
@@ -368,7 +368,7 @@ public final class MessageRouter {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
-    take(s, receipt, () -> s.deliver(d));
+    take(s, receipt, () -> s.deliverRedirected(d, 0, receipt));
     return true;
   }
 

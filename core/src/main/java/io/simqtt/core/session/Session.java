@@ -6,6 +6,7 @@ import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -414,7 +415,7 @@ public final class Session extends SerialExecutor {
     becomeRedirect(newOwner);
     if (outbound != null) {
       for (Delivery d : outbound.takeQueued()) {
-        redirect(d, 0);
+        redirect(d, 0, null);
       }
     }
     answerWaiting(m);
@@ -445,7 +446,7 @@ public final class Session extends SerialExecutor {
     inboundQos2 = null;
     becomeRedirect(newOwner);
     for (Delivery d : left) {
-      redirect(d, 0);
+      redirect(d, 0, null);
     }
   }
 
@@ -645,14 +646,16 @@ public final class Session extends SerialExecutor {
 
   /** Sends or queues one delivery routed on this node. */
   public void deliver(Delivery d) {
-    deliverRedirected(d, 0);
+    deliverRedirected(d, 0, null);
   }
 
   /**
    * Sends or queues one delivery that was redirected {@code hops} times from nodes this session
-   * has left; a session that has itself moved on passes it further.
+   * has left; a session that has itself moved on passes it further, counted on {@code receipt}
+   * (if any) until the link to its new node has written it to the forward journal (durable
+   * mode), so the publisher's acknowledgement waits for that as for an entry here.
    */
-  public void deliverRedirected(Delivery d, int hops) {
+  public void deliverRedirected(Delivery d, int hops, DeliveryReceipt receipt) {
     if (ended) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it.
@@ -662,7 +665,7 @@ public final class Session extends SerialExecutor {
       }
       return;
     }
-    if (migration != null && !admitWhileMigrating(d, hops)) {
+    if (migration != null && !admitWhileMigrating(d, hops, receipt)) {
       return;
     }
     outbound().deliver(d, out());
@@ -680,10 +683,10 @@ public final class Session extends SerialExecutor {
   }
 
   /** Whether a delivery is for this session here: not moved on, and not a second copy. */
-  private boolean admitWhileMigrating(Delivery d, int hops) {
+  private boolean admitWhileMigrating(Delivery d, int hops, DeliveryReceipt receipt) {
     Migration m = migration;
     if (m.movedTo != null) {
-      redirect(d, hops);
+      redirect(d, hops, receipt);
       return false;
     }
     if (m.seen == null) {
@@ -707,12 +710,12 @@ public final class Session extends SerialExecutor {
     return true;
   }
 
-  private void redirect(Delivery d, int hops) {
+  private void redirect(Delivery d, int hops, DeliveryReceipt receipt) {
     if (hops >= MAX_REDIRECT_HOPS) {
       context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    context.cluster().redirect(migration.movedTo, clientId, d, hops + 1);
+    context.cluster().redirect(migration.movedTo, clientId, d, hops + 1, receipt);
   }
 
   public void onPubAck(int packetId) {

@@ -14,15 +14,29 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A cluster that records what sessions ask of it: redirects as "node:number:hops" (the number is
- * the payload's first byte), route changes as "+filter" and "-filter"; the rest does nothing.
+ * the payload's first byte), route changes as "+filter" and "-filter"; the rest does nothing. A
+ * redirect's receipt is held as a durable node's link would hold it until its journal write:
+ * counted, and let go by the test ({@link #journaled}).
  */
 final class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
+  private final List<DeliveryReceipt> held = new ArrayList<>();
+
+  /** The redirects' journal writes are done: their receipts count down. */
+  void journaled() {
+    held.forEach(r -> r.taken(true));
+    held.clear();
+  }
 
   @Override
-  public void redirect(String nodeId, String clientId, Delivery delivery, int hops) {
+  public void redirect(
+      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
+    if (receipt != null) {
+      receipt.expect();
+      held.add(receipt);
+    }
   }
 
   @Override

@@ -13,6 +13,7 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -72,6 +74,31 @@ class SessionMigrationTest {
     assertTrue(onLoop(s::isMoved));
     deliver(s, 5);
     assertEquals("n2:5:1", onLoop(() -> cluster.redirects.get(2)), "late arrivals follow it");
+  }
+
+  @Test
+  void aPublisherAcknowledgementWaitsForADeliveryRedirectedAfterTheMoveToBeJournaled()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    handOver(s).confirm("n2");
+    AtomicReference<Boolean> taken = new AtomicReference<>();
+    DeliveryReceipt receipt = new DeliveryReceipt(taken::set);
+    receipt.expect(); // as the router does for each session it hands a delivery to
+    onLoop(() -> {
+      try {
+        s.deliverRedirected(new Delivery(message(7), 1, false, new int[0]), 0, receipt);
+      } finally {
+        receipt.taken(s.isStored());
+      }
+      return null;
+    });
+    receipt.routed();
+    assertEquals(List.of("n2:7:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    assertNull(taken.get(), "redirected, not yet in the link's journal: no acknowledgement yet");
+
+    cluster.journaled();
+    assertEquals(Boolean.TRUE, taken.get(), "the journal write is one to wait for");
   }
 
   @Test
@@ -141,7 +168,7 @@ class SessionMigrationTest {
     Session s = connect(c, state, null);
     onLoop(() -> {
       s.deliver(new Delivery(first, 1, false, new int[0]));
-      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1);
+      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1, null);
       s.deliver(new Delivery(message(2), 1, false, new int[0]));
       return null;
     });
