@@ -368,7 +368,11 @@ public final class MessageRouter {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
-    take(s, receipt, () -> s.deliver(d));
+    if (receipt == null) {
+      s.execute(Session::deliver, s, d); // the handler and its arguments: no task object
+    } else {
+      take(s, receipt, () -> s.deliver(d));
+    }
     return true;
   }
 
