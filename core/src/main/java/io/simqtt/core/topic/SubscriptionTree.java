@@ -109,8 +109,14 @@ public final class SubscriptionTree {
     return trie.nodeCount();
   }
 
-  /** Gathers into lists created on the first hit, so a miss allocates only this object. */
+  /**
+   * Gathers what matches, allocating as little as a match needs: nothing more than itself for a
+   * miss, and for one direct match (most topics) an immutable one-element list rather than a list
+   * and its array; a list to add to is made only for the second.
+   */
   private static final class Collector implements Consumer<Subscribers> {
+    private Matches.Entry first;
+    /** Every direct match, once there are two or more. */
     private List<Matches.Entry> direct;
     private List<SharedGroup> shared;
 
@@ -121,10 +127,7 @@ public final class SubscriptionTree {
       for (int i = 0, n = v.count(); i < n; i++) {
         Matches.Entry e = a[i];
         if (e != null) {
-          if (direct == null) {
-            direct = new ArrayList<>(4);
-          }
-          direct.add(e);
+          addDirect(e);
         }
       }
       for (SharedGroup g : s.groups) {
@@ -135,12 +138,25 @@ public final class SubscriptionTree {
       }
     }
 
+    private void addDirect(Matches.Entry e) {
+      if (first == null) {
+        first = e;
+        return;
+      }
+      if (direct == null) {
+        direct = new ArrayList<>(4);
+        direct.add(first);
+      }
+      direct.add(e);
+    }
+
     Matches result() {
-      if (direct == null && shared == null) {
+      if (first == null && shared == null) {
         return Matches.EMPTY;
       }
       return new Matches(
-          direct == null ? List.of() : direct, shared == null ? List.of() : shared);
+          direct != null ? direct : first != null ? List.of(first) : List.of(),
+          shared == null ? List.of() : shared);
     }
   }
 }
