@@ -110,11 +110,12 @@ public final class SubscriptionTree {
   }
 
   /**
-   * Gathers what matches, allocating as little as a match needs: nothing more than itself for a
-   * miss, and for one direct match (most topics) an immutable one-element list rather than a list
-   * and its array; a list to add to is made only for the second.
+   * Gathers what matches and is the result, allocating as little as a match needs: nothing more
+   * than itself for a miss (then {@link Matches#EMPTY} is returned), and for one direct match (most
+   * topics) an immutable one-element list rather than a list and its array; a list to add to is
+   * made only for the second.
    */
-  private static final class Collector implements Consumer<Subscribers> {
+  private static final class Collector implements Consumer<Subscribers>, Matches {
     private Matches.Entry first;
     /** Every direct match, once there are two or more. */
     private List<Matches.Entry> direct;
@@ -151,12 +152,22 @@ public final class SubscriptionTree {
     }
 
     Matches result() {
-      if (first == null && shared == null) {
-        return Matches.EMPTY;
-      }
-      return new Matches(
-          direct != null ? direct : first != null ? List.of(first) : List.of(),
-          shared == null ? List.of() : shared);
+      return first == null && shared == null ? Matches.EMPTY : this;
+    }
+
+    @Override
+    public List<Matches.Entry> direct() {
+      return direct != null ? direct : first != null ? List.of(first) : List.of();
+    }
+
+    @Override
+    public List<SharedGroup> shared() {
+      return shared == null ? List.of() : shared;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return first == null && shared == null;
     }
   }
 }
