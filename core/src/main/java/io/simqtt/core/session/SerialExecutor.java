@@ -174,8 +174,9 @@ abstract class SerialExecutor {
   }
 
   /**
-   * {@link #runSafely(Runnable)} for a handler and its arguments, not through a task wrapping them:
-   * an extra call level here keeps the JIT from removing the task objects of callers' lambdas.
+   * {@link #runSafely(Runnable)} for a handler and its arguments. Plain tasks do not go through
+   * this one by an adapter: the extra call level kept the JIT from removing task objects that
+   * callers' lambdas create (docs/BENCHMARKS.md, "Allocation per message, second slice").
    */
   private static <A, B> void runSafely(BiConsumer<A, B> handler, A a, B b) {
     try {
