@@ -114,6 +114,10 @@ measure() { # config
   fi
   wait "$load" || true
   stop_pid "$PID"
+  if [[ ! -s "$OUT/$1.json" ]]; then
+    echo "bench-idle-memory: the load tool gave no result for $1; see $OUT/$1.load.log" >&2
+    return 1
+  fi
   local open pongs
   open=$(jq -r .connections "$OUT/$1.json")
   pongs=$(jq -r .pongs "$OUT/$1.json")
