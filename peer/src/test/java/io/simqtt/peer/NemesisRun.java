@@ -353,8 +353,10 @@ final class NemesisRun {
         }
       } catch (InterruptedException e) {
         // stopped early
-      } catch (RuntimeException e) {
-        failure = e;
+      } catch (RuntimeException | AssertionError e) {
+        // A node that did not come back (AssertionError from its readiness wait) ends the faults:
+        // the report says so rather than only showing what went missing after it.
+        failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
         events.add("the fault thread failed: " + e);
       } finally {
         heal();

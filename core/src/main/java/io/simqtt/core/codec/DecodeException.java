@@ -20,6 +20,11 @@ final class DecodeException extends RuntimeException {
     return new DecodeException(ReasonCode.PROTOCOL_ERROR, message);
   }
 
+  /** The same failure, its message led by where it happened (the packet's name). */
+  DecodeException in(String where) {
+    return new DecodeException(reasonCode, where + " " + getMessage());
+  }
+
   int reasonCode() {
     return reasonCode;
   }

@@ -6,6 +6,10 @@ import io.netty.buffer.ByteBuf;
  * Reads MQTT data types from the cumulation buffer up to a limit (the end of the packet, or of a
  * property section), so a length field that points past it is reported instead of reading into
  * the next packet.
+ *
+ * <p>The words that name a field in an error ("PUBLISH topic name length") are put together only
+ * when there is an error: built for every field, they were a sixth of the bytes a message
+ * allocated (docs/BENCHMARKS.md, "Allocation per message, second slice").
  */
 final class FieldReader {
   private ByteBuf buf;
@@ -63,7 +67,12 @@ final class FieldReader {
   }
 
   int readVariableByteInteger(String what) {
-    long r = VariableByteInteger.peek(buf, buf.readerIndex(), limit, packetName + " " + what);
+    long r;
+    try {
+      r = VariableByteInteger.peek(buf, buf.readerIndex(), limit, what);
+    } catch (DecodeException e) {
+      throw e.in(packetName);
+    }
     if (r == VariableByteInteger.INCOMPLETE) {
       throw pastEnd(what);
     }
@@ -72,15 +81,20 @@ final class FieldReader {
   }
 
   String readString(String what) {
-    int length = readShort(what + " length");
+    int length = readLength(what);
     need(length, what);
-    String s = Utf8.decode(buf, buf.readerIndex(), length, packetName + " " + what);
+    String s;
+    try {
+      s = Utf8.decode(buf, buf.readerIndex(), length, what);
+    } catch (DecodeException e) {
+      throw e.in(packetName);
+    }
     buf.skipBytes(length);
     return s;
   }
 
   byte[] readBinary(String what) {
-    int length = readShort(what + " length");
+    int length = readLength(what);
     need(length, what);
     byte[] b = new byte[length];
     buf.readBytes(b);
@@ -101,9 +115,19 @@ final class FieldReader {
     }
   }
 
+  /** The two-byte length in front of a string or binary field called {@code what}. */
+  private int readLength(String what) {
+    need(2, what, " length");
+    return buf.readUnsignedShort();
+  }
+
   private void need(int n, String what) {
+    need(n, what, "");
+  }
+
+  private void need(int n, String what, String suffix) {
     if (limit - buf.readerIndex() < n) {
-      throw pastEnd(what);
+      throw pastEnd(what + suffix);
     }
   }
 

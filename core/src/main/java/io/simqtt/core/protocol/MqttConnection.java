@@ -419,9 +419,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       Session s = session;
       s.execute(() -> protocolError("a second CONNECT"));
     } else {
-      MqttPacket packet = (MqttPacket) msg;
-      Session s = session;
-      s.execute(() -> handle(packet));
+      // The handler and its arguments, not a task capturing them: no object per packet.
+      session.execute(MqttConnection::handle, this, (MqttPacket) msg);
     }
   }
 

@@ -368,16 +368,16 @@ public final class MessageRouter {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
-    take(s, receipt, () -> s.deliverRedirected(d, 0, receipt));
+    if (receipt == null) {
+      s.execute(Session::deliver, s, d); // the handler and its arguments: no task object
+    } else {
+      take(s, receipt, () -> s.deliverRedirected(d, 0, receipt));
+    }
     return true;
   }
 
-  /** Runs {@code delivery} as a task of {@code s}, counted on {@code receipt} (if any). */
+  /** Runs {@code delivery} as a task of {@code s}, counted on {@code receipt}. */
   private static void take(Session s, DeliveryReceipt receipt, Runnable delivery) {
-    if (receipt == null) {
-      s.execute(delivery);
-      return;
-    }
     receipt.expect();
     s.execute(
         () -> {

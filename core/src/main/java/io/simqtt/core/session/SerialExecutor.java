@@ -5,6 +5,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,8 +69,7 @@ abstract class SerialExecutor {
    * any thread.
    */
   public final void execute(Runnable task) {
-    EventExecutor h = home;
-    if (h.inEventLoop() && inboxIsEmpty() && RUNNING.compareAndSet(this, 0, 1)) {
+    if (enterInline()) {
       try {
         runSafely(task);
       } finally {
@@ -77,9 +77,35 @@ abstract class SerialExecutor {
       }
       return;
     }
+    handOff(task);
+  }
+
+  /**
+   * Runs {@code handler.accept(a, b)} as a task, exactly as {@link #execute(Runnable)} runs one.
+   * For work submitted per packet: with a constant handler nothing is allocated when it runs
+   * inline, the common case; only a hand-off to another thread wraps it in a task.
+   */
+  public final <A, B> void execute(BiConsumer<? super A, ? super B> handler, A a, B b) {
+    if (enterInline()) {
+      try {
+        runSafely(handler, a, b);
+      } finally {
+        finishTurn();
+      }
+      return;
+    }
+    handOff(() -> handler.accept(a, b));
+  }
+
+  /** Whether a task may run inline now: on the home loop, nothing queued, nothing running. */
+  private boolean enterInline() {
+    return home.inEventLoop() && inboxIsEmpty() && RUNNING.compareAndSet(this, 0, 1);
+  }
+
+  private void handOff(Runnable task) {
     inbox().offer(task);
     if (RUNNING.compareAndSet(this, 0, 1)) {
-      h.execute(this::drain);
+      home.execute(this::drain);
     }
   }
 
@@ -143,7 +169,24 @@ abstract class SerialExecutor {
     try {
       task.run();
     } catch (RuntimeException | Error e) {
-      LOG.error("session task failed", e);
+      taskFailed(e);
     }
+  }
+
+  /**
+   * {@link #runSafely(Runnable)} for a handler and its arguments. Plain tasks do not go through
+   * this one by an adapter: the extra call level kept the JIT from removing task objects that
+   * callers' lambdas create (docs/BENCHMARKS.md, "Allocation per message, second slice").
+   */
+  private static <A, B> void runSafely(BiConsumer<A, B> handler, A a, B b) {
+    try {
+      handler.accept(a, b);
+    } catch (RuntimeException | Error e) {
+      taskFailed(e);
+    }
+  }
+
+  private static void taskFailed(Throwable e) {
+    LOG.error("session task failed", e);
   }
 }

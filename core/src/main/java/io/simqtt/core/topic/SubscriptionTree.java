@@ -109,8 +109,15 @@ public final class SubscriptionTree {
     return trie.nodeCount();
   }
 
-  /** Gathers into lists created on the first hit, so a miss allocates only this object. */
-  private static final class Collector implements Consumer<Subscribers> {
+  /**
+   * Gathers what matches and is the result, allocating as little as a match needs: nothing more
+   * than itself for a miss (then {@link Matches#EMPTY} is returned), and for one direct match (most
+   * topics) an immutable one-element list rather than a list and its array; a list to add to is
+   * made only for the second.
+   */
+  private static final class Collector implements Consumer<Subscribers>, Matches {
+    private Matches.Entry first;
+    /** Every direct match, once there are two or more. */
     private List<Matches.Entry> direct;
     private List<SharedGroup> shared;
 
@@ -121,10 +128,7 @@ public final class SubscriptionTree {
       for (int i = 0, n = v.count(); i < n; i++) {
         Matches.Entry e = a[i];
         if (e != null) {
-          if (direct == null) {
-            direct = new ArrayList<>(4);
-          }
-          direct.add(e);
+          addDirect(e);
         }
       }
       for (SharedGroup g : s.groups) {
@@ -135,12 +139,35 @@ public final class SubscriptionTree {
       }
     }
 
-    Matches result() {
-      if (direct == null && shared == null) {
-        return Matches.EMPTY;
+    private void addDirect(Matches.Entry e) {
+      if (first == null) {
+        first = e;
+        return;
       }
-      return new Matches(
-          direct == null ? List.of() : direct, shared == null ? List.of() : shared);
+      if (direct == null) {
+        direct = new ArrayList<>(4);
+        direct.add(first);
+      }
+      direct.add(e);
+    }
+
+    Matches result() {
+      return first == null && shared == null ? Matches.EMPTY : this;
+    }
+
+    @Override
+    public List<Matches.Entry> direct() {
+      return direct != null ? direct : first != null ? List.of(first) : List.of();
+    }
+
+    @Override
+    public List<SharedGroup> shared() {
+      return shared == null ? List.of() : shared;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return first == null && shared == null;
     }
   }
 }

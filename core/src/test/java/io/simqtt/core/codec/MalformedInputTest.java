@@ -49,7 +49,7 @@ class MalformedInputTest {
         // Remaining Length and other variable byte integers
         bad(MQTT_5, "30 FF FF FF FF 01", MALFORMED_PACKET, "longer than 4 bytes"),
         bad(MQTT_5, "C0 80 00", MALFORMED_PACKET, "not minimally encoded"),
-        bad(MQTT_5, "40 05 00 01 00 80 00", MALFORMED_PACKET, "property length is not minimally"),
+        bad(MQTT_5, "40 05 00 01 00 80 00", MALFORMED_PACKET, "PUBACK property length is not minimally"),
         // packet identifiers
         bad(MQTT_5, "32 06 00 01 61 00 00 00", MALFORMED_PACKET, "PUBLISH packet identifier 0"),
         bad(MQTT_3_1_1, "40 02 00 00", MALFORMED_PACKET, "PUBACK packet identifier 0"),
@@ -79,11 +79,11 @@ class MalformedInputTest {
         bad(null, "10 11 00 04 4D 51 54 54 05 02 00 3C 03 21 00 00 00 01 63", PROTOCOL_ERROR, "receive maximum 0"),
         bad(null, "10 13 00 04 4D 51 54 54 05 02 00 3C 05 27 00 00 00 00 00 01 63", PROTOCOL_ERROR, "maximum packet size 0"),
         // UTF-8
-        bad(MQTT_3_1_1, "30 04 00 02 C3 28", MALFORMED_PACKET, "not well-formed UTF-8"),
+        bad(MQTT_3_1_1, "30 04 00 02 C3 28", MALFORMED_PACKET, "PUBLISH topic name is not well-formed UTF-8"),
         bad(MQTT_3_1_1, "30 05 00 03 ED A0 80", MALFORMED_PACKET, "not well-formed UTF-8"),
         bad(MQTT_3_1_1, "30 04 00 02 C0 80", MALFORMED_PACKET, "not well-formed UTF-8"),
         bad(MQTT_3_1_1, "30 06 00 04 F4 90 80 80", MALFORMED_PACKET, "not well-formed UTF-8"),
-        bad(MQTT_3_1_1, "30 05 00 03 61 00 62", MALFORMED_PACKET, "U+0000"),
+        bad(MQTT_3_1_1, "30 05 00 03 61 00 62", MALFORMED_PACKET, "PUBLISH topic name contains U+0000"),
         bad(MQTT_3_1_1, "30 05 00 03 C3 A9 00", MALFORMED_PACKET, "U+0000"),
         bad(MQTT_5, "82 08 00 01 00 00 02 61 FF 00", MALFORMED_PACKET, "topic filter is not well-formed"),
         // lengths running past the packet or property section
@@ -114,7 +114,7 @@ class MalformedInputTest {
         bad(MQTT_5, "82 07 00 01 00 00 01 61 30", PROTOCOL_ERROR, "retain handling 3"),
         bad(MQTT_3_1_1, "82 06 00 01 00 01 61 04", MALFORMED_PACKET, "reserved bits"),
         bad(MQTT_3_1_1, "82 06 00 01 00 01 61 03", MALFORMED_PACKET, "SUBSCRIBE QoS 3"),
-        bad(MQTT_5, "82 08 00 01 00 00 01 61 00 00", MALFORMED_PACKET, "topic filter length runs past"),
+        bad(MQTT_5, "82 08 00 01 00 00 01 61 00 00", MALFORMED_PACKET, "SUBSCRIBE topic filter length runs past"),
         // MQTT 5 properties
         bad(MQTT_5, "40 06 00 01 00 02 05 00", MALFORMED_PACKET, "unknown property identifier 0x05"),
         bad(MQTT_5, "40 06 00 01 00 02 7F 00", MALFORMED_PACKET, "unknown property identifier 0x7F"),
@@ -126,7 +126,7 @@ class MalformedInputTest {
         bad(MQTT_5, "82 0A 00 01 04 0B 01 0B 02 00 01 61 00", PROTOCOL_ERROR, "property 0x0B more than once"),
         bad(MQTT_5, "40 0C 00 01 00 08 1F 00 01 61 1F 00 01 62", PROTOCOL_ERROR, "property 0x1F more than once"),
         bad(MQTT_5, "30 06 00 01 61 02 0B 00", PROTOCOL_ERROR, "subscription identifier 0"),
-        bad(MQTT_5, "30 09 00 01 61 05 0B FF FF FF FF", MALFORMED_PACKET, "longer than 4 bytes"),
+        bad(MQTT_5, "30 09 00 01 61 05 0B FF FF FF FF", MALFORMED_PACKET, "PUBLISH subscription identifier longer than 4 bytes"),
         bad(MQTT_5, "30 06 00 01 61 02 01 02", PROTOCOL_ERROR, "property 0x01 value 2"),
         bad(MQTT_5, "20 05 00 00 02 24 02", PROTOCOL_ERROR, "property 0x24 value 2"),
         bad(MQTT_5, "20 05 00 00 02 25 02", PROTOCOL_ERROR, "property 0x25 value 2"),
