@@ -8,8 +8,8 @@ import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A page of a queue on disk whose read fails is read again after a pause that grows with each
@@ -23,15 +23,10 @@ class BacklogReadRetryTest {
   private static final int WINDOW = 4;
   private static final int QUEUED = 20;
 
-  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
   private final ManualClock clock = fixture.clock;
-
-  @AfterEach
-  void stop() {
-    fixture.close();
-  }
 
   @Test
   void aFailedPageReadIsTriedAgainAfterGrowingPausesAndTheQueueDrains() throws Exception {

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A stored session frozen for a hand-over takes its own state back when its client attaches here
@@ -20,15 +20,9 @@ import org.junit.jupiter.api.Test;
  */
 class FrozenAttachJournalTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
-  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
-  private final ManualClock clock = fixture.clock;
-
-  @AfterEach
-  void stop() {
-    fixture.close();
-  }
 
   @Test
   void acknowledgedMessagesLeaveTheDiskAfterAFrozenSessionTookItsStateBack() throws Exception {

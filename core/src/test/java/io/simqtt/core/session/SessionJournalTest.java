@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a stored session writes to its store, call by call, on one event loop without sockets:
@@ -24,15 +24,10 @@ import org.junit.jupiter.api.Test;
 class SessionJournalTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
 
-  private final StoredSessionFixture fixture = new StoredSessionFixture();
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
   private final ManualClock clock = fixture.clock;
-
-  @AfterEach
-  void stop() {
-    fixture.close();
-  }
 
   @Test
   void aMessageIsWrittenWhenHeldMarkedWhenSentAndRemovedWhenAcknowledged() throws Exception {

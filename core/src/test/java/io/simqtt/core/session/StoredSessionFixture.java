@@ -9,12 +9,15 @@ import io.simqtt.core.topic.SubscriptionTree;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Stored sessions without sockets, for the tests of what a session writes: a registry over a
- * {@link RecordingSessionStore}, its sessions on one event loop, on a manual clock.
+ * {@link RecordingSessionStore}, its sessions on one event loop, on a manual clock. A JUnit
+ * extension ({@code @RegisterExtension}): the loop stops after each test.
  */
-final class StoredSessionFixture implements AutoCloseable {
+final class StoredSessionFixture implements AfterEachCallback {
   final DefaultEventLoop loop = new DefaultEventLoop();
   final RecordingSessionStore store = new RecordingSessionStore();
   final ManualClock clock = new ManualClock(1_000_000);
@@ -50,7 +53,7 @@ final class StoredSessionFixture implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public void afterEach(ExtensionContext context) {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 }
