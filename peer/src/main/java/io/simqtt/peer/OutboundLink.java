@@ -644,8 +644,8 @@ final class OutboundLink implements Backpressure {
       bytes += size(f.getMessage());
     }
     int count = done.size();
-    if (count > 0 && journal.isDurable()) {
-      journal.release(peer.id(), List.copyOf(done.keySet()));
+    if (count > 0) {
+      journal.release(peer.id(), done.keySet());
     }
     done.clear();
     if (count > 0) {
@@ -694,9 +694,7 @@ final class OutboundLink implements Backpressure {
         bytes += size(f.getMessage());
       }
       int count = unacked.size();
-      if (journal.isDurable()) {
-        journal.release(peer.id(), List.copyOf(unacked.keySet()));
-      }
+      journal.release(peer.id(), unacked.keySet());
       unacked.clear();
       forwardsDroppedPeerRestarted.add(count);
       LOG.warn("peer {} restarted: {} forwards it had not acknowledged are dropped", peer.id(),

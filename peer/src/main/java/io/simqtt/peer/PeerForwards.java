@@ -58,9 +58,8 @@ final class PeerForwards {
   /** The peer's stream that acknowledgements go out on from now (null: none). */
   synchronized void ackOn(LongConsumer stream) {
     this.acks = stream;
-    if (stream != null && unacked > 0 && !ackScheduled) {
-      ackScheduled = true;
-      timer.schedule(this::ack, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+    if (stream != null) {
+      scheduleAck();
     }
   }
 
@@ -96,13 +95,20 @@ final class PeerForwards {
         unacked += d.count;
       }
       ackNow = unacked >= ACK_EVERY;
-      if (!ackNow && unacked > 0 && !ackScheduled) {
-        ackScheduled = true;
-        timer.schedule(this::ack, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+      if (!ackNow) {
+        scheduleAck();
       }
     }
     if (ackNow) {
       ack();
+    }
+  }
+
+  /** An acknowledgement of what is handled goes out after the delay; called holding the lock. */
+  private void scheduleAck() {
+    if (unacked > 0 && !ackScheduled) {
+      ackScheduled = true;
+      timer.schedule(this::ack, ACK_DELAY_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
 

@@ -36,7 +36,10 @@ public interface ForwardJournal {
   /** Forward {@code seq} to {@code peerId} is held until the peer acknowledges it. */
   void hold(String peerId, long seq, byte[] forward);
 
-  /** The forwards to {@code peerId} numbered {@code seqs} are no longer held. */
+  /**
+   * The forwards to {@code peerId} numbered {@code seqs} are no longer held; {@code seqs} is read
+   * during the call only.
+   */
   void release(String peerId, Collection<Long> seqs);
 
   /** What was held when the node stopped last, each peer's in number order. */

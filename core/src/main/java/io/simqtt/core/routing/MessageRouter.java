@@ -351,7 +351,7 @@ public final class MessageRouter {
       metrics.dropped(DropReason.SESSION_GONE);
       return;
     }
-    take(s, receipt, () -> s.deliverRedirected(d, hops, receipt));
+    take(s, d, hops, receipt);
   }
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
@@ -371,19 +371,19 @@ public final class MessageRouter {
     if (receipt == null) {
       s.execute(Session::deliver, s, d); // the handler and its arguments: no task object
     } else {
-      take(s, receipt, () -> s.deliverRedirected(d, 0, receipt));
+      take(s, d, 0, receipt);
     }
     return true;
   }
 
-  /** Runs {@code delivery} as a task of {@code s}, counted on {@code receipt}. */
-  private static void take(Session s, DeliveryReceipt receipt, Runnable delivery) {
+  /** Hands {@code d} to {@code s} as a task of it, counted on {@code receipt}. */
+  private static void take(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     receipt.expect();
     s.execute(
         () -> {
           boolean stored = false;
           try {
-            delivery.run();
+            s.deliverRedirected(d, hops, receipt);
             stored = s.isStored();
           } finally {
             receipt.taken(stored);
