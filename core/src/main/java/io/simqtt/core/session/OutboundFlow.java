@@ -11,10 +11,7 @@ import io.simqtt.core.metrics.DropReason;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What a session sends its client: the in-flight window of QoS 1/2 publishes keyed by packet id,
@@ -30,9 +27,7 @@ import java.util.Map;
  * once CONNACK is out ({@code out}), or null while there is none, so the session stays the one
  * place that binds connections. A session makes its flow on the first delivery and keeps it (it
  * holds the last packet id); its collections exist only while they hold something, as an idle
- * session should cost little (docs/BENCHMARKS.md, "Memory per idle connection"). Nothing calls
- * keySet()/values()/entrySet() on them without need: a map keeps such a view for as long as it
- * lives.
+ * session should cost little (docs/BENCHMARKS.md, "Memory per idle connection").
  *
  * <p>A stored session's flow has a {@link SessionJournal}: every message it takes, sends, sees
  * acknowledged or lets go is written to the node's {@link SessionStore} as it happens, and an
@@ -49,18 +44,14 @@ import java.util.Map;
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
-  /** Shared by flows with nothing in flight. */
-  private static final Map<Integer, InflightMessage> NO_INFLIGHT = Map.of();
-
   private final SessionContext context;
   /** QoS 1/2 deliveries waiting beyond the window or for a connection; null when none. */
   private DeliveryQueue queue;
   /**
-   * Sent and not yet acknowledged, by packet id, in the order they were sent (a LinkedHashMap:
-   * resends keep that order); {@link #NO_INFLIGHT} when there is none and the client is offline
-   * (an emptied map is kept while it is online, see {@link #trim}).
+   * Sent and not yet acknowledged; {@link InflightWindow#NONE} when there is none and the client
+   * is offline (an emptied window is kept while it is online, see {@link #trim}).
    */
-  private Map<Integer, InflightMessage> inflight = NO_INFLIGHT;
+  private InflightWindow inflight = InflightWindow.NONE;
   /**
    * Packet ids in {@code inflight} not yet resent on the current connection: a resumed session
    * may hold more than the new connection's Receive Maximum allows on the wire (spec 4.9). Made by
@@ -110,10 +101,11 @@ final class OutboundFlow {
    */
   void resume(ClientConnection out) {
     resendPending = null;
-    inflight.forEach((id, f) -> {
+    for (InflightMessage f : inflight.inOrder()) {
+      int id = f.packetId();
       if (journal != null && journal.awaitsDurable(id)) {
         // Its PUBLISH or PUBREL waits for the store: it goes out then (packetIdDurable).
-        return;
+        continue;
       }
       if (f.released()) {
         out.send(
@@ -126,7 +118,7 @@ final class OutboundFlow {
         }
         resendPending.addLast(id);
       }
-    });
+    }
     drain(out);
   }
 
@@ -314,7 +306,7 @@ final class OutboundFlow {
       return;
     }
     if (!f.released()) {
-      inflight.put(packetId, f.release());
+      inflight.replace(f.release());
       if (journal != null) {
         // The PUBREL waits for the released mark: sent before it, a crash would bring the
         // PUBLISH back under this id to a client that took the PUBREL as the end of it and
@@ -370,12 +362,7 @@ final class OutboundFlow {
 
   /** {@link #inflightCount()} read from any thread; racy like {@link #queuedCountRacy()}. */
   int inflightCountRacy() {
-    Map<Integer, InflightMessage> f = inflight;
-    try {
-      return Math.max(0, f.size());
-    } catch (RuntimeException e) {
-      return 0;
-    }
+    return Math.max(0, inflight.size());
   }
 
   /**
@@ -392,20 +379,18 @@ final class OutboundFlow {
     }
     List<Delivery> taken = new ArrayList<>();
     if (sentToo) {
-      Iterator<InflightMessage> it = inflight.values().iterator();
-      while (it.hasNext()) {
-        InflightMessage f = it.next();
+      for (InflightMessage f : inflight.inOrder()) {
         if (f.delivery().sharedGroup() != null && !f.released()) {
           taken.add(f.delivery());
           if (resendPending != null) {
             resendPending.remove(f.packetId());
           }
-          it.remove();
+          inflight.remove(f.packetId());
           forget(f.seq());
         }
       }
       if (inflight.isEmpty()) {
-        inflight = NO_INFLIGHT;
+        inflight = InflightWindow.NONE;
       }
     }
     if (queue != null) {
@@ -430,11 +415,11 @@ final class OutboundFlow {
   List<Delivery> takeUnfinished() {
     materialize();
     List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
-    inflight.values().forEach(f -> {
+    for (InflightMessage f : inflight.inOrder()) {
       if (!f.released()) {
         left.add(f.delivery());
       }
-    });
+    }
     if (queue != null) {
       left.addAll(queue.deliveries());
     }
@@ -462,7 +447,7 @@ final class OutboundFlow {
   List<MessageKey> heldKeys() {
     materialize();
     List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
-    inflight.values().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
+    inflight.inOrder().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
     if (queue != null) {
       queue.forEach((d, seq) -> keys.add(MessageKey.of(d.message())));
     }
@@ -473,7 +458,7 @@ final class OutboundFlow {
   OutboundState snapshot() {
     materialize();
     return new OutboundState(
-        List.copyOf(inflight.values()),
+        inflight.inOrder(),
         queue == null ? List.of() : queue.deliveries(),
         lastPacketId);
   }
@@ -484,7 +469,7 @@ final class OutboundFlow {
    */
   void restore(OutboundState s) {
     for (InflightMessage f : s.inflight()) {
-      writableInflight().put(f.packetId(), f);
+      writableInflight().add(f);
     }
     for (Delivery d : s.queued()) {
       writableQueue().addLast(d, 0);
@@ -499,9 +484,9 @@ final class OutboundFlow {
    */
   void restoreAhead(OutboundState s) {
     if (!s.inflight().isEmpty()) {
-      Map<Integer, InflightMessage> back = new LinkedHashMap<>();
-      s.inflight().forEach(f -> back.put(f.packetId(), f));
-      back.putAll(inflight);
+      InflightWindow back = new InflightWindow();
+      s.inflight().forEach(back::add);
+      inflight.inOrder().forEach(back::add);
       inflight = back;
     }
     if (!s.queued().isEmpty()) {
@@ -521,7 +506,7 @@ final class OutboundFlow {
     if (id == 0) {
       writableQueue().addLast(m.delivery(), m.seq());
     } else {
-      writableInflight().put(id, new InflightMessage(id, m.delivery(), m.released(), m.seq()));
+      writableInflight().add(new InflightMessage(id, m.delivery(), m.released(), m.seq()));
     }
   }
 
@@ -563,9 +548,10 @@ final class OutboundFlow {
   List<StoredMessage> renumberAll(String clientId) {
     List<StoredMessage> all = new ArrayList<>(inflight.size() + inMemory());
     if (!inflight.isEmpty()) {
-      inflight.replaceAll((id, f) -> f.renumbered(journal.nextSeq()));
-      inflight.forEach((id, f) ->
-          all.add(new StoredMessage(clientId, f.seq(), f.delivery(), id, f.released())));
+      inflight.replaceAll(f -> f.renumbered(journal.nextSeq()));
+      for (InflightMessage f : inflight.inOrder()) {
+        all.add(new StoredMessage(clientId, f.seq(), f.delivery(), f.packetId(), f.released()));
+      }
     }
     if (queue != null) {
       queue.renumber(journal::nextSeq);
@@ -574,10 +560,10 @@ final class OutboundFlow {
     return all;
   }
 
-  /** The client went offline: an in-flight map kept empty while it was online is let go. */
+  /** The client went offline: an in-flight window kept empty while it was online is let go. */
   void trim() {
-    if (inflight != NO_INFLIGHT && inflight.isEmpty()) {
-      inflight = NO_INFLIGHT;
+    if (inflight != InflightWindow.NONE && inflight.isEmpty()) {
+      inflight = InflightWindow.NONE;
     }
   }
 
@@ -585,7 +571,7 @@ final class OutboundFlow {
   void clear() {
     queue = null;
     backlog = null;
-    inflight = NO_INFLIGHT;
+    inflight = InflightWindow.NONE;
     resendPending = null;
   }
 
@@ -605,7 +591,7 @@ final class OutboundFlow {
       forget(seq);
       return;
     }
-    writableInflight().put(id, new InflightMessage(id, d, false, seq));
+    writableInflight().add(new InflightMessage(id, d, false, seq));
     if (journal == null) {
       send(out, p);
       return;
@@ -700,7 +686,7 @@ final class OutboundFlow {
     int id = lastPacketId;
     do {
       id = id == MAX_PACKET_ID ? 1 : id + 1;
-    } while (inflight.containsKey(id));
+    } while (inflight.contains(id));
     lastPacketId = id;
     return id;
   }
@@ -710,17 +696,17 @@ final class OutboundFlow {
     return resendPending == null || resendPending.isEmpty();
   }
 
-  private Map<Integer, InflightMessage> writableInflight() {
-    if (inflight == NO_INFLIGHT) {
-      inflight = new LinkedHashMap<>();
+  private InflightWindow writableInflight() {
+    if (inflight == InflightWindow.NONE) {
+      inflight = new InflightWindow();
     }
     return inflight;
   }
 
   private void removeInflight(InflightMessage f) {
-    // An emptied map is kept while the client is online (see trim): at a low rate every message
-    // would otherwise make a map, its table and entry anew, a tenth of what a broker allocated
-    // per message (docs/BENCHMARKS.md, "Where the tail comes from").
+    // An emptied window is kept while the client is online (see trim): at a low rate every
+    // message would otherwise make its arrays anew (docs/BENCHMARKS.md, "Where the tail comes
+    // from").
     inflight.remove(f.packetId());
     forget(f.seq());
   }
