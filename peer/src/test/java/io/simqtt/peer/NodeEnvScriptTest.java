@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * bin/node-env.sh's build decision, in a scratch tree with a stand-in {@code mvn}: a checkout
- * builds when the jar is missing or older than a source, a release never does.
+ * builds when the jar is missing or older than a source, a release never does. And the JVM
+ * options it picks for the Java it finds.
  */
 class NodeEnvScriptTest {
   private static final Instant BUILT = Instant.parse("2026-01-02T00:00:00Z");
@@ -89,5 +90,35 @@ class NodeEnvScriptTest {
       assertEquals(List.of(), p.stdoutLines());
       assertFalse(p.stderr().contains("building"), p.stderr());
     }
+  }
+
+  /** NODE_JAVA_OPTS as node-env.sh sets it with JAVA_HOME at a stand-in JVM. */
+  private String nodeJavaOpts(String javaScript, Map<String, String> env) throws Exception {
+    file("pom.xml", BUILT);
+    Path bin = Files.createDirectories(root.resolve("bin"));
+    Files.copy(RepoRoot.find().resolve("bin/node-env.sh"), bin.resolve("node-env.sh"),
+        StandardCopyOption.REPLACE_EXISTING);
+    Path java = Files.createDirectories(root.resolve("jdk/bin")).resolve("java");
+    Files.writeString(java, "#!/bin/sh\n" + javaScript + "\n");
+    java.toFile().setExecutable(true);
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("JAVA_HOME", root.resolve("jdk").toString());
+    try (ChildProcess p = ChildProcess.start(List.of("bash", "-c",
+            "source \"$1/bin/node-env.sh\" && echo \"$NODE_JAVA_OPTS\"", "sh", root.toString()),
+        all)) {
+      assertEquals(0, p.awaitExit(30), p.stderr());
+      return String.join("\n", p.stdoutLines());
+    }
+  }
+
+  /** A JVM that takes the option (Java 25+) runs with it; one that refuses it (17, 24) not. */
+  @Test
+  void compactObjectHeadersWhereTheJavaFoundTakesThem() throws Exception {
+    String takes = "case \"$*\" in *UseCompactObjectHeaders*-version*) exit 0;; esac; exit 1";
+    String refuses = "echo 'Unrecognized VM option' >&2; exit 1";
+    assertEquals("-XX:+UseParallelGC -Xmn32m -XX:+UseCompactObjectHeaders",
+        nodeJavaOpts(takes, Map.of()));
+    assertEquals("-XX:+UseParallelGC -Xmn32m", nodeJavaOpts(refuses, Map.of()));
+    assertEquals("-XX:+UseG1GC", nodeJavaOpts(takes, Map.of("JAVA_OPTS", "-XX:+UseG1GC")));
   }
 }
