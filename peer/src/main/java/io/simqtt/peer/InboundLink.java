@@ -202,8 +202,9 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
 
   /**
    * A batch of forwards, in order. It is acknowledged (with every batch before it) once each
-   * local session took its copy and, in durable mode, that copy is durable: a forward the peer
-   * stops holding must not be lost to a kill of this node.
+   * local session took its copy and, in durable mode, that copy is durable, and so is the record
+   * that its forwards were seen: a forward the peer stops holding must not be lost to a kill of
+   * this node, and one it sends again because the acknowledgement was lost is not delivered twice.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
@@ -212,6 +213,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     PeerForwards seen = forwards;
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
     DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
+      // Behind the copies, and before the durability point the acknowledgement waits for.
+      seen.written(batch);
       if (stored) {
         cx.node().afterDurable(() -> seen.handled(batch));
       } else {
@@ -219,7 +222,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       }
     });
     for (Forward f : frame) {
-      if (seen.accept(f.getSeq())) {
+      if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);
       }
     }

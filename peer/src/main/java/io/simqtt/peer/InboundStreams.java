@@ -1,7 +1,11 @@
 package io.simqtt.peer;
 
 import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.SeenForwards;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -10,8 +14,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The peers' streams into this node: which peer is linked to us, since when one is not, which
- * forwards of each peer were handled already, and what a stream's end does to the peer's routes
- * (shared ones withdrawn at once, the rest once it stays away for {@code cluster.dead-after}).
+ * forwards of each peer were seen and handled already (what was seen kept in {@link
+ * SeenForwards} across this node's restarts: one incarnation per peer, an older one's record
+ * deleted when the peer comes back as a new one), and what a stream's end does to the peer's
+ * routes (shared ones withdrawn at once, the rest once it stays away for {@code
+ * cluster.dead-after}).
  */
 final class InboundStreams {
   private static final Logger LOG = LoggerFactory.getLogger(InboundStreams.class);
@@ -23,6 +30,10 @@ final class InboundStreams {
   private final LocalNode node;
   private final Scheduler timer;
   private final Duration deadAfter;
+  private final SeenForwards seenStore;
+  /** Per peer: what the store kept of its forwards at start, until its stream comes up. */
+  private final Map<String, List<SeenForwards.Seen>> loadedSeen = new ConcurrentHashMap<>();
+  private final Map<String, PeerForwards.Counts> counts = new ConcurrentHashMap<>();
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
   /** Per peer whose stream into this node is gone: since when ({@link Scheduler#nanoTime}). */
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
@@ -39,13 +50,43 @@ final class InboundStreams {
       HandOvers handOvers,
       LocalNode node,
       Scheduler timer,
-      Duration deadAfter) {
+      Duration deadAfter,
+      SeenForwards seenStore,
+      Collection<String> peerIds) {
     this.links = links;
     this.routes = routes;
     this.handOvers = handOvers;
     this.node = node;
     this.timer = timer;
     this.deadAfter = deadAfter;
+    this.seenStore = seenStore;
+    for (String peerId : peerIds) {
+      counts.put(peerId, new PeerForwards.Counts());
+    }
+    loadSeen();
+  }
+
+  /**
+   * Takes what the store kept of the peers' forwards, for their streams to come. A peer no longer
+   * configured has its record deleted.
+   */
+  private void loadSeen() {
+    for (SeenForwards.Seen s : seenStore.load()) {
+      if (counts.containsKey(s.peerId())) {
+        loadedSeen.computeIfAbsent(s.peerId(), p -> new ArrayList<>()).add(s);
+      } else {
+        LOG.warn("forwards seen from {}, no longer a peer, are deleted", s.peerId());
+        seenStore.forget(s.peerId(), s.incarnation());
+      }
+    }
+    if (!loadedSeen.isEmpty()) {
+      LOG.info("forwards seen from {} are back from the store", loadedSeen.keySet());
+    }
+  }
+
+  /** What the peer's forwards into this node met, across its incarnations. */
+  PeerForwards.Counts counts(String peerId) {
+    return counts.get(peerId);
   }
 
   /** Whether the peer's stream into this node is up. */
@@ -90,8 +131,20 @@ final class InboundStreams {
         LOG.info("peer {} restarted: its old routes are replaced", peerId);
         // What the old incarnation's forwards finish is acknowledged to nobody: it is gone.
         f.ackOn(null);
+        f.retire();
+        seenStore.forget(peerId, f.incarnation());
       }
-      f = new PeerForwards(peerIncarnation, timer);
+      SeenForwards.Seen loaded = null;
+      for (SeenForwards.Seen s : loadedSeen.getOrDefault(peerId, List.of())) {
+        if (s.incarnation() == peerIncarnation) {
+          loaded = s;
+        } else {
+          seenStore.forget(peerId, s.incarnation());
+        }
+      }
+      loadedSeen.remove(peerId);
+      f = new PeerForwards(
+          peerId, peerIncarnation, timer, seenStore, loaded, counts.get(peerId));
       forwards.put(peerId, f);
     }
     f.ackOn(link::sendAck);

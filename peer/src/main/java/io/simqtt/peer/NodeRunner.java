@@ -8,6 +8,7 @@ import io.simqtt.core.server.MqttListener;
 import io.simqtt.peer.admin.AdminServer;
 import io.simqtt.peer.metrics.MetricsServer;
 import io.simqtt.store.DiskForwardJournal;
+import io.simqtt.store.DiskSeenForwards;
 import io.simqtt.store.DiskRetainedStore;
 import io.simqtt.store.DiskSessionStore;
 import io.simqtt.store.DurableStore;
@@ -46,7 +47,7 @@ final class NodeRunner {
       }
       cluster = settings.cluster().isSingleNode() ? null : new PeerCluster(settings);
       if (cluster != null && store != null) {
-        cluster.keepForwardsIn(new DiskForwardJournal(store));
+        cluster.keepForwardsIn(new DiskForwardJournal(store), new DiskSeenForwards(store));
       }
       broker = newBroker(cluster, store);
     } catch (StoreException e) {

@@ -14,6 +14,7 @@ import io.simqtt.core.cluster.ForwardCopy;
 import io.simqtt.core.cluster.ForwardJournal;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.RetainedStamp;
+import io.simqtt.core.cluster.SeenForwards;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
@@ -70,6 +71,7 @@ public final class PeerCluster implements Cluster {
   /** Other services on the peer port (the node-to-node admin service); fixed at start. */
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
   private ForwardJournal journal = ForwardJournal.MEMORY;
+  private SeenForwards seen = SeenForwards.MEMORY;
 
   public PeerCluster(NodeSettings settings) {
     this(settings, linkTls(settings), new SystemScheduler());
@@ -110,14 +112,16 @@ public final class PeerCluster implements Cluster {
   }
 
   /**
-   * Keeps the forwards peers have not acknowledged in {@code journal} (durable mode) rather than
-   * only on the heap; call before the broker starts.
+   * Keeps the forwards peers have not acknowledged in {@code journal}, and which forwards of
+   * peers this node has taken in {@code seen} (durable mode), rather than only on the heap; call
+   * before the broker starts.
    */
-  public void keepForwardsIn(ForwardJournal journal) {
+  public void keepForwardsIn(ForwardJournal journal, SeenForwards seen) {
     if (server != null) {
       throw new IllegalStateException("the cluster is already running");
     }
     this.journal = journal;
+    this.seen = seen;
   }
 
   /** Serves {@code service} on the peer port too; call before the broker starts. */
@@ -137,7 +141,8 @@ public final class PeerCluster implements Cluster {
     StartupRoutes startup =
         new StartupRoutes(config.peers().stream().map(PeerAddress::id).toList());
     remoteRoutes = new RemoteRoutes(node, startup);
-    inbound = new InboundStreams(links, remoteRoutes, handOvers, node, timer, timing.deadAfter());
+    inbound = new InboundStreams(links, remoteRoutes, handOvers, node, timer, timing.deadAfter(),
+        seen, config.peers().stream().map(PeerAddress::id).toList());
     long silenceNanos = timing.keepAliveInterval().plus(timing.keepAliveTimeout()).toNanos();
     InboundLink.Context context =
         new InboundLink.Context(
@@ -349,7 +354,9 @@ public final class PeerCluster implements Cluster {
           l.forwardsDroppedPeerRestarted.sum(),
           l.controlDropped.sum(),
           l.resyncs.sum(),
-          remoteRoutes.count(l.peerId())));
+          remoteRoutes.count(l.peerId()),
+          inbound.counts(l.peerId()).duplicates.sum(),
+          inbound.counts(l.peerId()).unrecorded.sum()));
     }
     return stats;
   }

@@ -1,7 +1,12 @@
 package io.simqtt.peer;
 
+import io.simqtt.core.cluster.SeenForwards;
 import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
 /**
@@ -13,17 +18,32 @@ import java.util.function.LongConsumer;
  * batch re-sent on a new stream, of numbers seen on an older one, waits behind the older
  * stream's batches still being written: it is not acknowledged before they are.
  *
+ * <p>What was seen outlives the node in durable mode ({@link SeenForwards}): once a batch's
+ * copies are queued to the store ({@link #written}), the numbers it took are recorded behind
+ * them, as a rising watermark over the batches written in order and a range for a batch written
+ * ahead of one before it, and the acknowledgement waits for the durability point after that
+ * record. So a forward whose copies became durable but whose acknowledgement was lost to a kill
+ * of this node is dropped (and acknowledged) when the peer sends it again, and a forward whose
+ * copies did not become durable was not recorded either, so it is taken again. At most {@link
+ * #MAX_RANGES} ranges wait beyond the watermark; a batch written ahead of that many is recorded
+ * only when the watermark passes it (counted in {@link Counts#unrecorded}: a kill before then
+ * would deliver its forwards again).
+ *
  * <p>Acknowledgements go out every {@link #ACK_EVERY} handled forwards or {@link
  * #ACK_DELAY_MILLIS} after the first one not yet acknowledged, on the peer's current stream.
- * Thread-safe: batches are opened on the stream's gRPC thread and handled on session event loops
- * or the store's thread.
+ * Thread-safe: batches are opened on the stream's gRPC thread and written and handled on session
+ * event loops or the store's thread.
  */
 final class PeerForwards {
   private static final int ACK_EVERY = 64;
   private static final long ACK_DELAY_MILLIS = 5;
+  static final int MAX_RANGES = 1024;
 
+  private final String peerId;
   private final long incarnation;
   private final Scheduler timer;
+  private final SeenForwards store;
+  private final Counts counts;
   // Guarded by this:
   private long seen;
   /** Batches opened and not yet handled, or handled behind one that is not: in order. */
@@ -33,12 +53,32 @@ final class PeerForwards {
   private boolean ackScheduled;
   /** Sends an acknowledgement on the peer's current stream; null while none is up. */
   private LongConsumer acks;
+  /** The recorded watermark: every number up to it was taken and its copies written. */
+  private long through;
+  /** Ranges recorded beyond {@link #through} (first to last), loaded or written since. */
+  private final NavigableMap<Long, Long> beyond;
+  /** Batches that took forwards, in order, from the first one {@link #through} has not passed. */
+  private final ArrayDeque<Batch> unpassed = new ArrayDeque<>();
+  /** Set once the peer came back as another incarnation: nothing more of this one is recorded. */
+  private boolean retired;
+
+  /** Per peer, across its incarnations: what its forwards into this node met. */
+  static final class Counts {
+    /** Forwards dropped because they were seen before (re-sent after a reconnect or restart). */
+    final LongAdder duplicates = new LongAdder();
+    /** Forwards whose record waited for the watermark, {@link #MAX_RANGES} being reached. */
+    final LongAdder unrecorded = new LongAdder();
+  }
 
   /** Forwards of one frame, up to {@link #lastSeq}. */
   static final class Batch {
     private final long lastSeq;
     private final int count;
     private boolean done;
+    /** The numbers it took, first to last; 0 while none. */
+    private long first;
+    private long last;
+    private boolean written;
 
     private Batch(long lastSeq, int count) {
       this.lastSeq = lastSeq;
@@ -46,13 +86,36 @@ final class PeerForwards {
     }
   }
 
-  PeerForwards(long incarnation, Scheduler timer) {
+  /**
+   * @param loaded what {@code store} kept of this incarnation when the node stopped, or null
+   */
+  PeerForwards(
+      String peerId,
+      long incarnation,
+      Scheduler timer,
+      SeenForwards store,
+      SeenForwards.Seen loaded,
+      Counts counts) {
+    this.peerId = peerId;
     this.incarnation = incarnation;
     this.timer = timer;
+    this.store = store;
+    this.counts = counts;
+    this.through = loaded == null ? 0 : loaded.through();
+    this.beyond = loaded == null ? new TreeMap<>() : new TreeMap<>(loaded.beyond());
+    this.seen = through;
   }
 
   long incarnation() {
     return incarnation;
+  }
+
+  /**
+   * The peer came back as another incarnation: nothing more of this one is recorded, so its
+   * record can be deleted once this returns.
+   */
+  synchronized void retire() {
+    retired = true;
   }
 
   /** The peer's stream that acknowledgements go out on from now (null: none). */
@@ -63,12 +126,29 @@ final class PeerForwards {
     }
   }
 
-  /** Whether forward {@code seq} is new (not a re-send of one already seen). */
-  synchronized boolean accept(long seq) {
+  /**
+   * Whether forward {@code seq} of batch {@code b} is new (not a re-send of one already seen);
+   * one that is not is counted.
+   */
+  synchronized boolean accept(Batch b, long seq) {
     if (seq <= seen) {
+      counts.duplicates.increment();
       return false;
     }
     seen = seq;
+    Map.Entry<Long, Long> r = beyond.floorEntry(seq);
+    if (r != null && seq <= r.getValue()) {
+      counts.duplicates.increment();
+      if (b.first != 0) {
+        b.last = seq; // recorded already: the watermark may pass it with this batch
+      }
+      return false;
+    }
+    if (b.first == 0) {
+      b.first = seq;
+      unpassed.add(b);
+    }
+    b.last = seq;
     return true;
   }
 
@@ -77,6 +157,32 @@ final class PeerForwards {
     Batch b = new Batch(lastSeq, count);
     open.add(b);
     return b;
+  }
+
+  /**
+   * The copies of {@code b}'s forwards are queued to the store: what it took is recorded behind
+   * them. Call before asking for the durability point that {@link #handled} waits for.
+   */
+  synchronized void written(Batch b) {
+    if (b.first == 0 || retired) {
+      return;
+    }
+    b.written = true;
+    if (unpassed.peek() != b) {
+      if (beyond.size() >= MAX_RANGES) {
+        counts.unrecorded.add(b.count);
+        return;
+      }
+      beyond.put(b.first, b.last);
+      store.range(peerId, incarnation, b.first, b.last);
+      return;
+    }
+    while (!unpassed.isEmpty() && unpassed.peek().written) {
+      through = unpassed.poll().last;
+    }
+    Map<Long, Long> passed = beyond.headMap(through, true);
+    store.advance(peerId, incarnation, through, passed.keySet());
+    passed.clear();
   }
 
   /** Every number up to this one is handled. */

@@ -16,6 +16,11 @@ package io.simqtt.peer;
  * @param resyncs times the link started over because control frames waiting for the peer were
  *     over {@code cluster.max-link-backlog}
  * @param remoteRoutes filters the peer advertises to this node
+ * @param duplicatesDropped forwards from the peer dropped here because they were seen before
+ *     (re-sent after a reconnect, or after this node restarted from its store)
+ * @param seenUnrecorded forwards from the peer whose record of being seen waited for the ones
+ *     before them, past the bound of ranges kept beyond the watermark (a kill of this node then
+ *     would deliver them again)
  */
 public record PeerLinkStats(
     String peerId,
@@ -28,4 +33,6 @@ public record PeerLinkStats(
     long droppedPeerRestarted,
     long controlDropped,
     long resyncs,
-    long remoteRoutes) {}
+    long remoteRoutes,
+    long duplicatesDropped,
+    long seenUnrecorded) {}

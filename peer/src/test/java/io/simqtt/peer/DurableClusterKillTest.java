@@ -1,6 +1,7 @@
 package io.simqtt.peer;
 
 import static io.simqtt.core.it.Clients.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,9 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three durable node processes, persistent sessions held on n1, QoS 1 publishers on the other
- * nodes, and a kill -9 under that load of the node that holds the sessions or of one that sends
- * to them. Every message a publisher had acknowledged reaches every session after the restart:
+ * Three durable node processes, persistent sessions held on n1 (QoS 2 subscriptions), QoS 1 and
+ * QoS 2 publishers on the other nodes, and a kill -9 under that load of the node that holds the
+ * sessions or of one that sends to them. Every message a publisher had acknowledged reaches every
+ * session after the restart, and no QoS 2 message twice:
  *
  * <ul>
  *   <li>n1 acknowledges a forward only once its sessions' copies are durable, and a sender keeps
@@ -64,10 +66,10 @@ class DurableClusterKillTest {
   @Test
   void theSessionsNodeKilledUnderLoadLosesNoAcknowledgedMessage() throws Exception {
     startWithSessionsOnN1();
-    for (int n = 1; n <= 2; n++) {
-      pubs.add(NumberedPublisher.connect("p" + n, ClusterFixture.HOST, nodes.mqttPort(n),
-          "c/p" + n, MqttQos.AT_LEAST_ONCE));
-    }
+    pubs.add(NumberedPublisher.connect("p1", ClusterFixture.HOST, nodes.mqttPort(1),
+        "c/p1", MqttQos.AT_LEAST_ONCE));
+    pubs.add(NumberedPublisher.connect("p2", ClusterFixture.HOST, nodes.mqttPort(2),
+        "c/p2", MqttQos.EXACTLY_ONCE));
     pubs.forEach(p -> p.start(100, 3000, BOUND));
     await(BOUND, () -> pubs.stream().allMatch(p -> p.acked().size() >= 200),
         "200 acknowledged per publisher");
@@ -78,6 +80,9 @@ class DurableClusterKillTest {
     stopPublishers();
 
     assertEverySessionHasEveryAcknowledgedMessage();
+    for (RawSessionSubscriber sub : subs) {
+      assertEquals(0, sub.qos2.duplicates(), sub.id + ": QoS 2 delivered twice");
+    }
     for (int n = 1; n <= 2; n++) {
       assertFalse(nodes.log(n).stream()
               .anyMatch(l -> l.contains("forwards it had not acknowledged are dropped")),
@@ -112,14 +117,14 @@ class DurableClusterKillTest {
         "n2 sent its stored forwards again");
   }
 
-  /** Persistent sessions on n1 (offline), subscribed to c/#, on three durable nodes. */
+  /** Persistent sessions on n1 (offline), subscribed to c/# at QoS 2, on three durable nodes. */
   private void startWithSessionsOnN1() throws Exception {
     nodes = ProcessCluster.startDurable(3, dir, ROOMY_QUEUES, List.of("-Xmx256m"));
     for (int s = 0; s < SUBSCRIBERS; s++) {
       RawSessionSubscriber sub = new RawSessionSubscriber("sub" + s, 100);
       subs.add(sub);
       sub.connect(nodes.mqttPort(0), true);
-      sub.subscribe("c/#", 1);
+      sub.subscribe("c/#", 2);
       sub.disconnect();
     }
   }

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link NemesisTest}'s randomized run on three durable node processes, with kill -9 as the
- * fault: every 8-15 s one node is killed and restarted on its data directory 3-12 s later. A
+ * {@link NemesisTest}'s randomized run on three durable node processes, with kill -9 and SIGSTOP
+ * as the faults: every 8-15 s one node is either killed and restarted on its data directory 3-12
+ * s later, or frozen for 3-12 s and continued ({@link NemesisTest}'s freezes). A
  * durable node comes back with its sessions, so the others must not give them up for lost while
  * it restarts: {@code cluster.dead-after} is 2 minutes here, as an operator of a durable cluster
  * would set it (with the default 30 s, a restart slowed past it on this shared machine made the
@@ -33,7 +34,7 @@ class DurableNemesisTest {
   @TempDir Path dir;
 
   @Test
-  void randomKillsWhileSubscribersHop() throws Exception {
+  void randomKillsAndFreezesWhileSubscribersHop() throws Exception {
     long seed = NemesisTest.seed();
     Duration run = NemesisTest.minutes();
     System.out.println("DurableNemesisTest (rerun: -Dnemesis.seed=" + seed + ")");
@@ -42,8 +43,9 @@ class DurableNemesisTest {
             List.of("-Xmx512m"));
     try {
       new NemesisRun("DurableNemesisTest", "dnem", seed, NODES, nodes::mqttPort, nodes::allAlive)
-          .run(run, kills(nodes), true);
+          .run(run, NemesisRun.Faults.oneOf(kills(nodes), NemesisTest.freezes(nodes)), true);
     } finally {
+      nodes.thawAll();
       nodes.saveLogs(Path.of("target", "durable-nemesis-" + seed));
       nodes.close();
     }

@@ -48,6 +48,23 @@ final class NemesisRun {
     String inject(Random random);
 
     void heal();
+
+    /** One of {@code choices} at a time, each time picked with the run's random. */
+    static Faults oneOf(Faults... choices) {
+      return new Faults() {
+        @Override
+        public String inject(Random random) {
+          return choices[random.nextInt(choices.length)].inject(random);
+        }
+
+        @Override
+        public void heal() {
+          for (Faults f : choices) {
+            f.heal(); // each heals only what it injected
+          }
+        }
+      };
+    }
   }
 
   /** The end: deliveries have stopped once none came for this long... */

@@ -74,7 +74,7 @@ class NemesisTest {
   }
 
   /** One node frozen (SIGSTOP) at a time; healed by SIGCONT. */
-  private static NemesisRun.Faults freezes(ProcessCluster nodes) {
+  static NemesisRun.Faults freezes(ProcessCluster nodes) {
     return new NemesisRun.Faults() {
       @Override
       public String inject(Random random) {

@@ -15,7 +15,9 @@ enum Family {
   /** Retained messages and tombstones, by topic. */
   RETAINED("retained"),
   /** Forwards peers have not acknowledged yet, by peer id and the link's number. */
-  FORWARDS("forwards");
+  FORWARDS("forwards"),
+  /** Which forwards of each peer's incarnation this node has taken, by peer id and incarnation. */
+  FORWARDS_SEEN("forwards-seen");
 
   private final byte[] name;
 

@@ -17,6 +17,9 @@ import java.util.Arrays;
  *   <li>{@link Family#RETAINED}: the topic's UTF-8 bytes
  *   <li>{@link Family#FORWARDS}: the peer's id as a client's prefix, then the forward's number
  *       (8 bytes, as a seq)
+ *   <li>{@link Family#FORWARDS_SEEN}: the peer's id as a client's prefix, its incarnation (8
+ *       bytes, as a seq): the watermark; with the first number of a range after that (8 bytes,
+ *       as a seq): a range beyond the watermark
  * </ul>
  *
  * Clients sort by id length, then id bytes; a client's entries by seq; a peer's forwards by
@@ -60,6 +63,41 @@ final class Keys {
   static byte[] forward(String peerId, long seq) {
     byte[] prefix = client(peerId);
     return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seq ^ Long.MIN_VALUE).array();
+  }
+
+  static byte[] seen(String peerId, long incarnation) {
+    byte[] prefix = client(peerId);
+    return ByteBuffer.allocate(prefix.length + 8)
+        .put(prefix)
+        .putLong(incarnation ^ Long.MIN_VALUE)
+        .array();
+  }
+
+  /** Greater than every key of the peer's incarnation (the end of its range, exclusive). */
+  static byte[] seenEnd(String peerId, long incarnation) {
+    byte[] watermark = seen(peerId, incarnation);
+    byte[] end = Arrays.copyOf(watermark, watermark.length + 9);
+    Arrays.fill(end, watermark.length, end.length, (byte) 0xFF);
+    return end;
+  }
+
+  static byte[] seenRange(String peerId, long incarnation, long first) {
+    byte[] prefix = client(peerId);
+    return ByteBuffer.allocate(prefix.length + 16)
+        .put(prefix)
+        .putLong(incarnation ^ Long.MIN_VALUE)
+        .putLong(first ^ Long.MIN_VALUE)
+        .array();
+  }
+
+  /** Whether a {@link Family#FORWARDS_SEEN} key is a range's (else the watermark's). */
+  static boolean isSeenRange(byte[] key) {
+    return key.length - 2 - idLength(key) == 16;
+  }
+
+  /** The first number of a range's key in {@link Family#FORWARDS_SEEN}. */
+  static long rangeFirstOf(byte[] key) {
+    return ByteBuffer.wrap(key, 2 + idLength(key) + 8, 8).getLong() ^ Long.MIN_VALUE;
   }
 
   static byte[] inboundQos2(String clientId, int packetId) {
@@ -106,6 +144,7 @@ final class Keys {
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;
       case FORWARDS -> rest == 8;
+      case FORWARDS_SEEN -> rest == 8 || rest == 16;
       default -> true;
     };
   }

@@ -218,6 +218,14 @@ public final class MetricsServer implements AutoCloseable {
           c.call(l.droppedQueueFull(), l.peerId(), "queue_full");
           c.call(l.droppedPeerRestarted(), l.peerId(), "peer_restarted");
         }), "peer", "reason");
+    counter("simqtt_peer_forwards_duplicates_dropped",
+        "Forwards from the peer dropped because this node had seen them (re-sent after a"
+            + " reconnect or after this node restarted from its store), by peer",
+        perPeer(cluster, PeerLinkStats::duplicatesDropped), "peer");
+    counter("simqtt_peer_forwards_seen_unrecorded",
+        "Forwards from the peer whose record of being seen waited for earlier ones, past the"
+            + " bound of ranges kept beyond the watermark (a kill then delivers them again)",
+        perPeer(cluster, PeerLinkStats::seenUnrecorded), "peer");
     counter("simqtt_peer_control_dropped",
         "Frames kept for a down link's return (claim answers) dropped at the bound, by peer",
         perPeer(cluster, PeerLinkStats::controlDropped), "peer");
