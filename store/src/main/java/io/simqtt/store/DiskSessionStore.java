@@ -60,8 +60,13 @@ public final class DiskSessionStore implements SessionStore {
   public void writeSession(
       StoredSession session, List<StoredMessage> messages, boolean replace) {
     String clientId = session.clientId();
-    GroupCommitWriter.Writes w =
-        replace ? deletion(clientId) : new GroupCommitWriter.Writes();
+    // Without replace nothing is kept of it, but an inbound QoS 2 id a subscriber wrote along
+    // with its entry (addMessage with the publisher's id) may have come after the session was
+    // last deleted: it goes, as it is no id of this session.
+    GroupCommitWriter.Writes w = replace
+        ? deletion(clientId)
+        : new GroupCommitWriter.Writes().deleteRange(
+            Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -93,6 +98,15 @@ public final class DiskSessionStore implements SessionStore {
         Family.MESSAGES,
         Keys.message(clientId, seq, Keys.DELIVERY),
         CoreProtos.toProto(delivery).build().toByteArray());
+  }
+
+  @Override
+  public void addMessage(
+      String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
+    writer.write(new GroupCommitWriter.Writes()
+        .put(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY),
+            CoreProtos.toProto(delivery).build().toByteArray())
+        .put(Family.INBOUND_QOS2, Keys.inboundQos2(publisherId, packetId), new byte[0]));
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.simqtt.core.topic.SubscriptionOptions;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,6 +151,34 @@ class DiskSessionStoreTest {
         assertEquals(seq == 2, m.released());
       }
     }
+  }
+
+  /**
+   * An entry written with its publisher's inbound QoS 2 id: both come back (they are one unit);
+   * an id so written after its publisher's session was deleted is no id of a session stored
+   * afresh later under that client id.
+   */
+  @Test
+  void anEntryWrittenWithItsPublishersQos2IdBringsBothBackAndAFreshSessionDropsAStaleId() {
+    StorageSettings settings = StoreDirs.always(dir);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub", session("sub"));
+      sessions.saveSession("pub", session("pub"));
+      sessions.addMessage("sub", 1, new Delivery(message("t", "m1"), 2, false, new int[0]),
+          "pub", 7);
+      sessions.deleteSession("gone");
+      sessions.addMessage("sub", 2, new Delivery(message("t", "m2"), 2, false, new int[0]),
+          "gone", 8);
+      sessions.writeSession(session("gone"), List.of(), false);
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    Map<String, Set<Integer>> ids = new HashMap<>();
+    loaded.sessions().forEach(s -> ids.put(s.clientId(), s.inboundQos2()));
+    assertEquals(Map.of("sub", Set.of(), "pub", Set.of(7), "gone", Set.of()), ids);
+    assertEquals(List.of(1L, 2L), loaded.messages().stream().map(StoredMessage::seq).toList());
   }
 
   @Test

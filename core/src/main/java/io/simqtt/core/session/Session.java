@@ -668,7 +668,7 @@ public final class Session extends SerialExecutor {
     if (migration != null && !admitWhileMigrating(d, hops, receipt)) {
       return;
     }
-    outbound().deliver(d, out());
+    outbound().deliver(d, out(), receipt);
   }
 
   /**
@@ -823,12 +823,12 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * An inbound QoS 2 message admitted under {@code packetId} has been written for every stored
-   * session it was queued for, and is durable: a stored session writes the id now, so that after a
-   * restart a resend of the PUBLISH is answered without routing it again. Written only now, not
-   * at admission: an id durable before its message would turn that resend into a loss. Returns
-   * whether it was written: then the PUBREC waits until the id is durable too, or a client that
-   * lost the PUBREC in a crash would resend the PUBLISH to a node that routes it again.
+   * An inbound QoS 2 message admitted under {@code packetId} was taken by every session it was
+   * routed to, and no stored one wrote the id along with its entry (see {@link
+   * SessionJournal#carrying}): none was stored here, or it went to other nodes only. A stored
+   * session writes the id now, after what was written for the message is durable, so that after
+   * a restart a resend of the PUBLISH is answered without routing it again. Returns whether it
+   * was written: then the PUBREC waits until the id is durable too.
    */
   public boolean storeInboundQos2(int packetId) {
     SessionJournal j = journal();
