@@ -163,7 +163,7 @@ public final class Broker implements AutoCloseable {
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     if (sessionStore.isDurable()) {
       // Before any peer or client can ask for a session that is not back yet.
-      SessionRecovery.run(sessionStore, sessions, server.loops());
+      SessionRecovery.run(sessionStore, sessions, server.loops(), auth::permissionsFor);
     }
     cluster.start(node);
     for (MqttListenerSettings listener : settings.mqtt().listeners()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
@@ -15,6 +16,8 @@ import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.topic.SubscriptionOptions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -151,6 +154,31 @@ class DiskSessionStoreTest {
         assertEquals(seq == 2, m.released());
       }
     }
+  }
+
+  /** The client's identity, kept for its permissions after a restart, comes back as written. */
+  @Test
+  void aSessionsClientIdentityComesBack() throws Exception {
+    StorageSettings settings = StoreDirs.always(dir);
+    StoredSession c = session("c");
+    ClientIdentity alice = new ClientIdentity("c", "alice", "CN=alice", "tls",
+        new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 9}), 40_001));
+    ClientIdentity anonymous = new ClientIdentity("d", null, null, "tcp", null);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", new StoredSession("c", c.subscriptions(), c.expiryInterval(),
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice));
+      sessions.saveSession("d", new StoredSession("d", Map.of(), 60, null, 0, 0, Set.of(),
+          anonymous));
+      sessions.saveSession("e", new StoredSession("e", Map.of(), 60, null, 0, 0, Set.of()));
+    }
+
+    Map<String, ClientIdentity> identities = new HashMap<>();
+    reopenAndLoad(settings).sessions().forEach(s -> identities.put(s.clientId(), s.identity()));
+    assertEquals(alice, identities.get("c"));
+    assertEquals(anonymous, identities.get("d"));
+    assertTrue(identities.containsKey("e"));
+    assertNull(identities.get("e"), "kept without one");
   }
 
   /**

@@ -954,7 +954,8 @@ public final class Session extends SerialExecutor {
         will,
         offlineSinceMillis(),
         outbound == null ? 0 : outbound.lastPacketId(),
-        inboundQos2);
+        inboundQos2,
+        permissions.client());
   }
 
   /**
@@ -1011,11 +1012,13 @@ public final class Session extends SerialExecutor {
   // ---- recovery (see SessionRecovery) ----
 
   /**
-   * Takes on the session's own part as the store kept it, before the listeners open; its
-   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
+   * Takes on the session's own part as the store kept it, before the listeners open, with what
+   * its client may do under the rules now in force; its messages follow ({@link
+   * #recoverMessage}), then {@link #resumeOffline}.
    */
-  void recover(StoredSession st) {
+  void recover(StoredSession st, Permissions resolved) {
     fresh = false;
+    permissions = resolved;
     expiryInterval = st.expiryInterval();
     will = st.will();
     st.subscriptions().forEach(this::enterSubscription);

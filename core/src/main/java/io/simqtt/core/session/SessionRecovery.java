@@ -1,12 +1,15 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.ClientIdentity;
+import io.simqtt.core.auth.Permissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,10 +49,17 @@ public final class SessionRecovery {
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
-   * loops}; returns once every session is back and its timers are armed.
+   * loops}; returns once every session is back and its timers are armed. {@code permissions}
+   * resolves what each client may do under the rules in force now (messages routed to the
+   * session and its will are checked against them before the client connects again); a session
+   * kept without its client's identity (no authorizer was configured, or an older store) is
+   * resolved as an anonymous client of its id.
    */
   public static Result run(
-      SessionStore store, SessionRegistry registry, List<? extends EventExecutor> loops) {
+      SessionStore store,
+      SessionRegistry registry,
+      List<? extends EventExecutor> loops,
+      Function<ClientIdentity, Permissions> permissions) {
     long started = System.nanoTime();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
@@ -59,7 +69,10 @@ public final class SessionRecovery {
         st -> {
           EventExecutor loop = loops.get(Math.floorMod(st.clientId().hashCode(), loops.size()));
           Session s = registry.recovered(st.clientId(), loop);
-          s.recover(st);
+          ClientIdentity who = st.identity() != null
+              ? st.identity()
+              : new ClientIdentity(st.clientId(), null, null, "", null);
+          s.recover(st, permissions.apply(who));
           offlineSince.put(s, st.offlineSinceMillis());
           byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
         },

@@ -286,7 +286,8 @@ public final class RecordingSessionStore implements SessionStore {
                       s.will(),
                       s.offlineSinceMillis(),
                       s.lastPacketId(),
-                      Set.copyOf(inbound.getOrDefault(id, Set.of())))));
+                      Set.copyOf(inbound.getOrDefault(id, Set.of())),
+                      s.identity())));
       messages.forEach((id, m) -> {
         int queued = 0;
         long count = 0;
