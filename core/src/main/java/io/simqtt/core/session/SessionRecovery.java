@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * for when the last connection ended + its delay and the expiry for that + the expiry interval;
  * a session already past its expiry ends at once (its will goes out, the store deletes it), and
  * a will past its delay goes out now. Wills go out only in this pass, once every session is
- * back, so a restored subscriber gets them.
+ * back, so a restored subscriber gets them; the broker's {@link StartupWills} holds them until
+ * the cluster is up, so subscribers on other nodes get them too.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
