@@ -823,12 +823,9 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * An inbound QoS 2 message admitted under {@code packetId} was taken by every session it was
-   * routed to, and no stored one wrote the id along with its entry (see {@link
-   * SessionJournal#carrying}): none was stored here, or it went to other nodes only. A stored
-   * session writes the id now, after what was written for the message is durable, so that after
-   * a restart a resend of the PUBLISH is answered without routing it again. Returns whether it
-   * was written: then the PUBREC waits until the id is durable too.
+   * No stored session here wrote the inbound QoS 2 id {@code packetId} with its entry (see {@link
+   * SessionJournal#carrying}): a stored session writes it now, once what the message caused is
+   * durable. Returns whether it did: the PUBREC then waits until the id is durable too.
    */
   public boolean storeInboundQos2(int packetId) {
     SessionJournal j = journal();
