@@ -10,7 +10,6 @@ import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.overload.ConnectionGate;
 import io.simqtt.core.overload.HeapGuard;
@@ -25,6 +24,7 @@ import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRecovery;
+import io.simqtt.core.session.StartupWills;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.sys.SysTopicsPublisher;
@@ -56,6 +56,8 @@ public final class Broker implements AutoCloseable {
   private final Cluster cluster;
   private final BrokerNode node;
   private final SessionRegistry sessions;
+  /** Wills wait here until the cluster is up (see {@link StartupWills}). */
+  private final StartupWills wills = new StartupWills(will -> router().publish(will));
   private final MessageRouter router;
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;
@@ -99,7 +101,7 @@ public final class Broker implements AutoCloseable {
             mqtt.sessions(),
             subscriptions,
             metrics,
-            this::publishWill,
+            wills,
             this::redeliverShared,
             cluster,
             settings.cluster().timing().redirectTime().toMillis(),
@@ -127,9 +129,6 @@ public final class Broker implements AutoCloseable {
             heapGuard);
   }
 
-  private void publishWill(Message will) {
-    router.publish(will);
-  }
 
   private void redeliverShared(Delivery delivery, String leavingClientId) {
     router.redeliverShared(delivery, leavingClientId);
@@ -163,9 +162,16 @@ public final class Broker implements AutoCloseable {
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     if (sessionStore.isDurable()) {
       // Before any peer or client can ask for a session that is not back yet.
-      SessionRecovery.run(sessionStore, sessions, server.loops());
+      SessionRecovery.run(sessionStore, sessions, server.loops(), auth::permissionsFor);
     }
+    // Returns once every reachable peer sent its routes (or at once on a single node): wills of
+    // sessions recovered past their delay or expiry can reach other nodes' subscribers now.
     cluster.start(node);
+    int heldWills = wills.open();
+    if (heldWills > 0) {
+      LOG.info("{} wills due while the node was down published now that the cluster is up",
+          heldWills);
+    }
     for (MqttListenerSettings listener : settings.mqtt().listeners()) {
       MqttListener bound = server.bind(listener);
       LOG.info("listener {} on {}", listener.name(), bound.url());

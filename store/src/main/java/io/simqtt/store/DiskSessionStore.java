@@ -1,6 +1,8 @@
 package io.simqtt.store;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.session.StoredBacklog;
@@ -10,15 +12,19 @@ import io.simqtt.core.session.Will;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.SubscriptionState;
+import io.simqtt.proto.store.ClientIdentityRecord;
 import io.simqtt.proto.store.SentRecord;
 import io.simqtt.proto.store.SessionRecord;
 import io.simqtt.proto.store.WillRecord;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -60,8 +66,13 @@ public final class DiskSessionStore implements SessionStore {
   public void writeSession(
       StoredSession session, List<StoredMessage> messages, boolean replace) {
     String clientId = session.clientId();
-    GroupCommitWriter.Writes w =
-        replace ? deletion(clientId) : new GroupCommitWriter.Writes();
+    // Without replace nothing is kept of it, but an inbound QoS 2 id a subscriber wrote along
+    // with its entry (addMessage with the publisher's id) may have come after the session was
+    // last deleted: it goes, as it is no id of this session.
+    GroupCommitWriter.Writes w = replace
+        ? deletion(clientId)
+        : new GroupCommitWriter.Writes().deleteRange(
+            Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -93,6 +104,15 @@ public final class DiskSessionStore implements SessionStore {
         Family.MESSAGES,
         Keys.message(clientId, seq, Keys.DELIVERY),
         CoreProtos.toProto(delivery).build().toByteArray());
+  }
+
+  @Override
+  public void addMessage(
+      String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
+    writer.write(new GroupCommitWriter.Writes()
+        .put(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY),
+            CoreProtos.toProto(delivery).build().toByteArray())
+        .put(Family.INBOUND_QOS2, Keys.inboundQos2(publisherId, packetId), new byte[0]));
   }
 
   @Override
@@ -342,7 +362,43 @@ public final class DiskSessionStore implements SessionStore {
               .setDelaySeconds(will.delaySeconds())
               .setExpirySeconds(will.expirySeconds()));
     }
+    ClientIdentity who = s.identity();
+    if (who != null) {
+      ClientIdentityRecord.Builder i = ClientIdentityRecord.newBuilder()
+          .setListener(who.listener() == null ? "" : who.listener());
+      if (who.userName() != null) {
+        i.setUserName(who.userName());
+      }
+      if (who.certificateIdentity() != null) {
+        i.setCertificateIdentity(who.certificateIdentity());
+      }
+      InetSocketAddress from = who.remoteAddress();
+      if (from != null && from.getAddress() != null) {
+        i.setRemoteAddress(ByteString.copyFrom(from.getAddress().getAddress()))
+            .setRemotePort(from.getPort());
+      }
+      b.setIdentity(i);
+    }
     return b.build();
+  }
+
+  /** Null when the record has none (no authorizer was configured, or format version 1). */
+  private static ClientIdentity identity(String clientId, SessionRecord r) {
+    if (!r.hasIdentity()) {
+      return null;
+    }
+    ClientIdentityRecord i = r.getIdentity();
+    InetSocketAddress from = null;
+    if (!i.getRemoteAddress().isEmpty()) {
+      try {
+        from = new InetSocketAddress(
+            InetAddress.getByAddress(i.getRemoteAddress().toByteArray()), i.getRemotePort());
+      } catch (UnknownHostException e) {
+        from = null; // not 4 or 16 bytes: the rules see no address, as for a client without one
+      }
+    }
+    return new ClientIdentity(clientId, i.hasUserName() ? i.getUserName() : null,
+        i.hasCertificateIdentity() ? i.getCertificateIdentity() : null, i.getListener(), from);
   }
 
   static StoredSession decode(String clientId, SessionRecord r, Set<Integer> inboundQos2) {
@@ -364,7 +420,8 @@ public final class DiskSessionStore implements SessionStore {
         will,
         r.getOfflineSinceMillis(),
         r.getLastPacketId(),
-        inboundQos2);
+        inboundQos2,
+        identity(clientId, r));
   }
 
   /** A value that does not decode is damage, reported with the store's path. */

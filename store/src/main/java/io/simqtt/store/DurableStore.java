@@ -44,8 +44,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class DurableStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DurableStore.class);
-  /** The layout of keys and values this code writes and reads; see {@link Keys}. */
-  static final int FORMAT_VERSION = 1;
+  /**
+   * The layout of keys and values this code writes and reads; see {@link Keys}. 2: a session
+   * record keeps its client's identity (for its permissions after a restart). A version 1 store
+   * opens, its sessions without one, and is marked 2 as it opens, so an older si-mqtt refuses
+   * it from then on rather than ignore what it cannot read.
+   */
+  static final int FORMAT_VERSION = 2;
 
   static final byte[] FORMAT_VERSION_KEY = "format-version".getBytes(StandardCharsets.UTF_8);
   private static final long MEMTABLE_BYTES = 8 << 20;
@@ -250,6 +255,15 @@ public final class DurableStore implements AutoCloseable {
         throw new StoreException(dir, "was written in format version " + found
             + ", newer than this si-mqtt reads (" + FORMAT_VERSION + "): start the version"
             + " that wrote it, or move the directory away to start empty; left as it is");
+      }
+      if (found < FORMAT_VERSION) {
+        try (org.rocksdb.WriteOptions sync = new org.rocksdb.WriteOptions().setSync(true)) {
+          db.put(meta, sync, FORMAT_VERSION_KEY, ByteBuffer.allocate(4)
+              .putInt(FORMAT_VERSION).array());
+        }
+        LOG.info("store in {}: format version {} read and marked {} (sessions kept without"
+            + " their client's identity are resolved as anonymous clients of their id)",
+            dir, found, FORMAT_VERSION);
       }
     } catch (RocksDBException e) {
       throw unusable(dir, "cannot be read", e);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
@@ -15,9 +16,12 @@ import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.topic.SubscriptionOptions;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,6 +154,59 @@ class DiskSessionStoreTest {
         assertEquals(seq == 2, m.released());
       }
     }
+  }
+
+  /** The client's identity, kept for its permissions after a restart, comes back as written. */
+  @Test
+  void aSessionsClientIdentityComesBack() throws Exception {
+    StorageSettings settings = StoreDirs.always(dir);
+    StoredSession c = session("c");
+    ClientIdentity alice = new ClientIdentity("c", "alice", "CN=alice", "tls",
+        new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 9}), 40_001));
+    ClientIdentity anonymous = new ClientIdentity("d", null, null, "tcp", null);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", new StoredSession("c", c.subscriptions(), c.expiryInterval(),
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice));
+      sessions.saveSession("d", new StoredSession("d", Map.of(), 60, null, 0, 0, Set.of(),
+          anonymous));
+      sessions.saveSession("e", new StoredSession("e", Map.of(), 60, null, 0, 0, Set.of()));
+    }
+
+    Map<String, ClientIdentity> identities = new HashMap<>();
+    reopenAndLoad(settings).sessions().forEach(s -> identities.put(s.clientId(), s.identity()));
+    assertEquals(alice, identities.get("c"));
+    assertEquals(anonymous, identities.get("d"));
+    assertTrue(identities.containsKey("e"));
+    assertNull(identities.get("e"), "kept without one");
+  }
+
+  /**
+   * An entry written with its publisher's inbound QoS 2 id: both come back (they are one unit);
+   * an id so written after its publisher's session was deleted is no id of a session stored
+   * afresh later under that client id.
+   */
+  @Test
+  void anEntryWrittenWithItsPublishersQos2IdBringsBothBackAndAFreshSessionDropsAStaleId() {
+    StorageSettings settings = StoreDirs.always(dir);
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub", session("sub"));
+      sessions.saveSession("pub", session("pub"));
+      sessions.addMessage("sub", 1, new Delivery(message("t", "m1"), 2, false, new int[0]),
+          "pub", 7);
+      sessions.deleteSession("gone");
+      sessions.addMessage("sub", 2, new Delivery(message("t", "m2"), 2, false, new int[0]),
+          "gone", 8);
+      sessions.writeSession(session("gone"), List.of(), false);
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    Map<String, Set<Integer>> ids = new HashMap<>();
+    loaded.sessions().forEach(s -> ids.put(s.clientId(), s.inboundQos2()));
+    assertEquals(Map.of("sub", Set.of(), "pub", Set.of(7), "gone", Set.of()), ids);
+    assertEquals(List.of(1L, 2L), loaded.messages().stream().map(StoredMessage::seq).toList());
   }
 
   @Test

@@ -99,6 +99,21 @@ public final class Authentication implements AutoCloseable {
   }
 
   /**
+   * What {@code who} may do under the rules in force now, asking each authorizer (so it may
+   * block): for a session rebuilt from the store before its client connects again. {@link
+   * Permissions#ALL} without authorizers; nothing at all when one fails (logged), until the
+   * client connects again or the rules are reloaded.
+   */
+  public Permissions permissionsFor(ClientIdentity who) {
+    Chains current = chains;
+    if (current.authorizers().isEmpty()) {
+      return Permissions.ALL;
+    }
+    List<ClientAccess> access = resolve(who, current.authorizers());
+    return Permissions.of(who, access == null ? List.of() : access, current.generation());
+  }
+
+  /**
    * {@link #refresh} on an authentication thread, for a client that connected while the rules
    * changed. With the queue full there is no thread to ask: the client may then do nothing
    * until it connects again, rather than keep rules that were replaced (counted).

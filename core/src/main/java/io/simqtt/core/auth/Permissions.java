@@ -47,8 +47,11 @@ public final class Permissions {
     return allows(Action.RECEIVE, topic, qos, false);
   }
 
-  /** Who the rules were resolved for; null for {@link #ALL}. */
-  ClientIdentity client() {
+  /**
+   * Who the rules were resolved for; null for {@link #ALL}. A stored session keeps it, so its
+   * permissions are resolved again after a restart.
+   */
+  public ClientIdentity client() {
     return client;
   }
 

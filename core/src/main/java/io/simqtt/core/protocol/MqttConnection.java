@@ -760,10 +760,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * Durable mode, QoS 1/2: the PUBACK / PUBREC goes out once every session on this node the
    * message was given to has taken it and, if a stored one was among them (so an entry was
    * written), once the store says that is durable; then in publish order (see {@link
-   * PublishAcks}). For QoS 2 the publisher's session writes the packet id only then, after the
-   * message: after a restart, a resend of the PUBLISH is not routed again only if the message
-   * was kept, and its PUBREC waits for that id to be durable too. A retained message waits for
-   * its retained write as well. Copies forwarded to other nodes are not waited for.
+   * PublishAcks}). For QoS 2 from a stored publisher, each stored session writes the publisher's
+   * packet id in the same atomic unit as its entry (see {@link DeliveryReceipt#inboundQos2}), so
+   * after a crash a resend of the PUBLISH is routed again exactly when no copy survived; when no
+   * stored session here wrote it, the publisher's session writes the id once what was written is
+   * durable, and the PUBREC waits for that id too (so a message that only crossed to other
+   * nodes, where the forward journal's write counts, has its id one round after it). A retained
+   * message waits for its retained write as well.
    */
   private void publishDurably(Publish p, Message message) {
     PublishAcks.Ack ack = holdAck(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p);
@@ -773,24 +776,25 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       acks.release(ack);
       settled.run();
     };
-    Runnable answer = () -> {
-      if (p.qos() == 2 && s.storeInboundQos2(p.packetId())) {
-        context.sessions().store().afterDurable(() -> s.execute(release));
-      } else {
-        release.run();
-      }
-    };
     // A retained message is written to the same store (in durable mode the retained store
     // writes through to it), and its write was queued by the routing above: the answer waits
     // for it too, or a kill right after the PUBACK would lose an acknowledged retained message.
     boolean retainedWrite = p.retain();
-    DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
+    boolean carryId = p.qos() == 2 && s.isStored();
+    DeliveryReceipt receipt = new DeliveryReceipt((stored, idWritten) -> {
+      Runnable answer = () -> {
+        if (p.qos() == 2 && !idWritten && s.storeInboundQos2(p.packetId())) {
+          context.sessions().store().afterDurable(() -> s.execute(release));
+        } else {
+          release.run();
+        }
+      };
       if (stored || retainedWrite) {
         context.sessions().store().afterDurable(() -> s.execute(answer));
       } else {
         s.execute(answer);
       }
-    });
+    }, carryId ? terms.clientId() : null, p.packetId());
     int receivers = context.router().publish(message, this, receipt);
     ack.reasonCode = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
     receipt.routed();

@@ -1,6 +1,7 @@
 package io.simqtt.core.routing;
 
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -22,7 +23,11 @@ public final class DeliveryReceipt {
   private volatile int pending = 1;
   /** Set before the count that carries it goes down, so whoever completes the receipt sees it. */
   private volatile boolean stored;
-  private final Consumer<Boolean> whenTaken;
+  /** Set, like {@link #stored}, before the count of the session that wrote it goes down. */
+  private volatile boolean inboundQos2Written;
+  private final BiConsumer<Boolean, Boolean> whenTaken;
+  private final String publisherId;
+  private final int packetId;
 
   /**
    * @param whenTaken runs once every target session took the message, on the thread of the last
@@ -30,7 +35,41 @@ public final class DeliveryReceipt {
    *     written and there is no durability to wait for)
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken) {
+    this((stored, idWritten) -> whenTaken.accept(stored), null, 0);
+  }
+
+  /**
+   * A receipt for a QoS 2 message of a stored publisher: a stored session that writes an entry
+   * for it writes the publisher's inbound id {@code packetId} in the same atomic unit ({@link
+   * #inboundQos2}), so a crash keeps both or neither.
+   *
+   * @param whenTaken as for {@link #DeliveryReceipt(Consumer)}, also given whether a session
+   *     wrote the publisher's id with its entry (then it is durable when that entry is, and the
+   *     publisher need not write it itself)
+   * @param publisherId the publisher's client id, or null when no id is to be written along
+   */
+  public DeliveryReceipt(
+      BiConsumer<Boolean, Boolean> whenTaken, String publisherId, int packetId) {
     this.whenTaken = whenTaken;
+    this.publisherId = publisherId;
+    this.packetId = packetId;
+  }
+
+  /**
+   * The publisher's client id whose inbound QoS 2 id ({@link #inboundPacketId}) goes with each
+   * entry written for this message, or null.
+   */
+  public String inboundQos2() {
+    return publisherId;
+  }
+
+  public int inboundPacketId() {
+    return packetId;
+  }
+
+  /** A session wrote the publisher's inbound id with its entry. */
+  public void inboundQos2Written() {
+    inboundQos2Written = true;
   }
 
   /** One more session (or a node's forward journal) is to take the message. */
@@ -56,7 +95,7 @@ public final class DeliveryReceipt {
 
   private void countDown() {
     if (PENDING.decrementAndGet(this) == 0) {
-      whenTaken.accept(stored);
+      whenTaken.accept(stored, inboundQos2Written);
     }
   }
 }

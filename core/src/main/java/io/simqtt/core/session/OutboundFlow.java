@@ -8,6 +8,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -66,6 +67,24 @@ final class OutboundFlow {
 
   OutboundFlow(SessionContext context) {
     this.context = context;
+  }
+
+  /**
+   * {@link #deliver(Delivery, ClientConnection)} of a delivery counted on {@code receipt} (or
+   * null): a stored flow writes the publisher's inbound QoS 2 id the receipt carries, if any, in
+   * one unit with the entry (see {@link SessionJournal#carrying}).
+   */
+  void deliver(Delivery d, ClientConnection out, DeliveryReceipt receipt) {
+    if (journal == null || receipt == null) {
+      deliver(d, out);
+      return;
+    }
+    journal.carrying(receipt);
+    try {
+      deliver(d, out);
+    } finally {
+      journal.carrying(null);
+    }
   }
 
   /** Sends or queues one delivery; {@code out} is null while no connection is online. */

@@ -668,7 +668,7 @@ public final class Session extends SerialExecutor {
     if (migration != null && !admitWhileMigrating(d, hops, receipt)) {
       return;
     }
-    outbound().deliver(d, out());
+    outbound().deliver(d, out(), receipt);
   }
 
   /**
@@ -823,12 +823,9 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * An inbound QoS 2 message admitted under {@code packetId} has been written for every stored
-   * session it was queued for, and is durable: a stored session writes the id now, so that after a
-   * restart a resend of the PUBLISH is answered without routing it again. Written only now, not
-   * at admission: an id durable before its message would turn that resend into a loss. Returns
-   * whether it was written: then the PUBREC waits until the id is durable too, or a client that
-   * lost the PUBREC in a crash would resend the PUBLISH to a node that routes it again.
+   * No stored session here wrote the inbound QoS 2 id {@code packetId} with its entry (see {@link
+   * SessionJournal#carrying}): a stored session writes it now, once what the message caused is
+   * durable. Returns whether it did: the PUBREC then waits until the id is durable too.
    */
   public boolean storeInboundQos2(int packetId) {
     SessionJournal j = journal();
@@ -954,7 +951,8 @@ public final class Session extends SerialExecutor {
         will,
         offlineSinceMillis(),
         outbound == null ? 0 : outbound.lastPacketId(),
-        inboundQos2);
+        inboundQos2,
+        permissions.client());
   }
 
   /**
@@ -1011,11 +1009,13 @@ public final class Session extends SerialExecutor {
   // ---- recovery (see SessionRecovery) ----
 
   /**
-   * Takes on the session's own part as the store kept it, before the listeners open; its
-   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
+   * Takes on the session's own part as the store kept it, before the listeners open, with what
+   * its client may do under the rules now in force; its messages follow ({@link
+   * #recoverMessage}), then {@link #resumeOffline}.
    */
-  void recover(StoredSession st) {
+  void recover(StoredSession st, Permissions resolved) {
     fresh = false;
+    permissions = resolved;
     expiryInterval = st.expiryInterval();
     will = st.will();
     st.subscriptions().forEach(this::enterSubscription);

@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -25,6 +26,11 @@ final class SessionJournal {
    * or PUBREL is not on the wire yet.
    */
   private Set<Integer> awaitingDurable;
+  /**
+   * The receipt of the delivery being taken, while its publisher's inbound QoS 2 id is to go with
+   * the entry written for it (see {@link #carrying}); null otherwise.
+   */
+  private DeliveryReceipt carrying;
 
   SessionJournal(SessionStore store, Session session) {
     this.store = store;
@@ -34,8 +40,23 @@ final class SessionJournal {
   /** A delivery the session now holds; returns its sequence number. */
   long add(Delivery d) {
     long seq = ++lastSeq;
-    store.addMessage(session.clientId(), seq, d);
+    DeliveryReceipt r = carrying;
+    if (r == null) {
+      store.addMessage(session.clientId(), seq, d);
+    } else {
+      carrying = null;
+      store.addMessage(session.clientId(), seq, d, r.inboundQos2(), r.inboundPacketId());
+      r.inboundQos2Written();
+    }
     return seq;
+  }
+
+  /**
+   * While the delivery of {@code receipt} is taken (until {@code null}): the entry written for it,
+   * if any, carries its publisher's inbound QoS 2 id in the same atomic unit.
+   */
+  void carrying(DeliveryReceipt receipt) {
+    carrying = receipt == null || receipt.inboundQos2() == null ? null : receipt;
   }
 
   /** A recovered entry: new ones are numbered above it. */

@@ -1,12 +1,15 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.ClientIdentity;
+import io.simqtt.core.auth.Permissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * for when the last connection ended + its delay and the expiry for that + the expiry interval;
  * a session already past its expiry ends at once (its will goes out, the store deletes it), and
  * a will past its delay goes out now. Wills go out only in this pass, once every session is
- * back, so a restored subscriber gets them.
+ * back, so a restored subscriber gets them; the broker's {@link StartupWills} holds them until
+ * the cluster is up, so subscribers on other nodes get them too.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -46,10 +50,17 @@ public final class SessionRecovery {
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
-   * loops}; returns once every session is back and its timers are armed.
+   * loops}; returns once every session is back and its timers are armed. {@code permissions}
+   * resolves what each client may do under the rules in force now (messages routed to the
+   * session and its will are checked against them before the client connects again); a session
+   * kept without its client's identity (no authorizer was configured, or an older store) is
+   * resolved as an anonymous client of its id.
    */
   public static Result run(
-      SessionStore store, SessionRegistry registry, List<? extends EventExecutor> loops) {
+      SessionStore store,
+      SessionRegistry registry,
+      List<? extends EventExecutor> loops,
+      Function<ClientIdentity, Permissions> permissions) {
     long started = System.nanoTime();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
@@ -59,7 +70,10 @@ public final class SessionRecovery {
         st -> {
           EventExecutor loop = loops.get(Math.floorMod(st.clientId().hashCode(), loops.size()));
           Session s = registry.recovered(st.clientId(), loop);
-          s.recover(st);
+          ClientIdentity who = st.identity() != null
+              ? st.identity()
+              : new ClientIdentity(st.clientId(), null, null, "", null);
+          s.recover(st, permissions.apply(who));
           offlineSince.put(s, st.offlineSinceMillis());
           byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
         },

@@ -41,6 +41,10 @@ public interface SessionStore {
     public void addMessage(String clientId, long seq, Delivery delivery) {}
 
     @Override
+    public void addMessage(
+        String clientId, long seq, Delivery delivery, String publisherId, int packetId) {}
+
+    @Override
     public void markSent(String clientId, long seq, int packetId, boolean released) {}
 
     @Override
@@ -109,6 +113,15 @@ public interface SessionStore {
 
   /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
   void addMessage(String clientId, long seq, Delivery delivery);
+
+  /**
+   * {@link #addMessage} and {@link #addInboundQos2}{@code (publisherId, packetId)} in one atomic
+   * unit: the entry is a copy of a QoS 2 message that stored publisher sent under {@code
+   * packetId}, and after a crash the id must be kept exactly when a copy is (a copy without its
+   * id would be routed again on the publisher's resend; an id without a copy would make that
+   * resend a loss).
+   */
+  void addMessage(String clientId, long seq, Delivery delivery, String publisherId, int packetId);
 
   /**
    * Entry {@code seq} went out under {@code packetId}; {@code released}: for QoS 2, PUBREC came and

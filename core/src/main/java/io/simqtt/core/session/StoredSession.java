@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +19,9 @@ import java.util.Set;
  * @param inboundQos2 inbound QoS 2 packet ids awaiting PUBREL (filled in by {@link
  *     SessionStore#load}, written by {@link SessionStore#writeSession}; ignored by {@link
  *     SessionStore#saveSession}, which keeps them apart)
+ * @param identity who the client was at its last CONNECT, for its authorizers: after a restart
+ *     its permissions are resolved from it with the rules then in force; null while no
+ *     authorizer is configured, and in a store written before it was kept
  */
 public record StoredSession(
     String clientId,
@@ -26,4 +30,18 @@ public record StoredSession(
     Will will,
     long offlineSinceMillis,
     int lastPacketId,
-    Set<Integer> inboundQos2) {}
+    Set<Integer> inboundQos2,
+    ClientIdentity identity) {
+  /** A session kept without a client identity (no authorizer was configured). */
+  public StoredSession(
+      String clientId,
+      Map<String, SubscriptionOptions> subscriptions,
+      long expiryInterval,
+      Will will,
+      long offlineSinceMillis,
+      int lastPacketId,
+      Set<Integer> inboundQos2) {
+    this(clientId, subscriptions, expiryInterval, will, offlineSinceMillis, lastPacketId,
+        inboundQos2, null);
+  }
+}

@@ -31,6 +31,8 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
   private final List<Runnable> waiting = new ArrayList<>();
   private boolean holding;
+  /** What was durable at the last {@link #hold} or {@link #makeDurable}, while holding. */
+  private RecordingSessionStore durable;
   private int pageReads;
   private int pageReadsToFail;
   private int failedPageReads;
@@ -38,6 +40,7 @@ public final class RecordingSessionStore implements SessionStore {
   /** From now on, durability waits for {@link #makeDurable}. */
   public synchronized void hold() {
     holding = true;
+    durable = copy();
   }
 
   /** Everything written so far is durable: the waiting actions run, on this thread. */
@@ -46,8 +49,18 @@ public final class RecordingSessionStore implements SessionStore {
     synchronized (this) {
       due = List.copyOf(waiting);
       waiting.clear();
+      durable = copy();
     }
     due.forEach(Runnable::run);
+  }
+
+  /**
+   * What a kill -9 would leave: a new store holding what was durable at the last {@link
+   * #makeDurable} (or {@link #hold}), without what was written after it; everything while not
+   * holding.
+   */
+  public synchronized RecordingSessionStore afterKill() {
+    return holding ? durable.copy() : copy();
   }
 
   /** Actions waiting for durability. */
@@ -121,9 +134,9 @@ public final class RecordingSessionStore implements SessionStore {
       StoredSession session, List<StoredMessage> entries, boolean replace) {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
+    inbound.remove(clientId);
     if (replace) {
       messages.remove(clientId);
-      inbound.remove(clientId);
     }
     sessions.put(clientId, session);
     for (StoredMessage m : entries) {
@@ -140,6 +153,14 @@ public final class RecordingSessionStore implements SessionStore {
     messages
         .computeIfAbsent(clientId, id -> new TreeMap<>())
         .put(seq, new StoredMessage(clientId, seq, delivery, 0, false));
+  }
+
+  /** Recorded as its two calls, made durable together. */
+  @Override
+  public synchronized void addMessage(
+      String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
+    addMessage(clientId, seq, delivery);
+    addInboundQos2(publisherId, packetId);
   }
 
   @Override
@@ -265,7 +286,8 @@ public final class RecordingSessionStore implements SessionStore {
                       s.will(),
                       s.offlineSinceMillis(),
                       s.lastPacketId(),
-                      Set.copyOf(inbound.getOrDefault(id, Set.of())))));
+                      Set.copyOf(inbound.getOrDefault(id, Set.of())),
+                      s.identity())));
       messages.forEach((id, m) -> {
         int queued = 0;
         long count = 0;
