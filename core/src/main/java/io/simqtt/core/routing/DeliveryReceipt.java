@@ -1,5 +1,8 @@
 package io.simqtt.core.routing;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -25,6 +28,12 @@ public final class DeliveryReceipt {
   private volatile boolean stored;
   /** Set, like {@link #stored}, before the count of the session that wrote it goes down. */
   private volatile boolean inboundQos2Written;
+  /**
+   * A receipt that carries an id: the session tasks handed out while routing, started once it is
+   * over ({@link #hand}); touched by the publisher's thread only, while it routes.
+   */
+  private List<Runnable> handOutAfterRouting;
+  private volatile boolean routingOver;
   private final BiConsumer<Boolean, Boolean> whenTaken;
   private final String publisherId;
   private final int packetId;
@@ -39,9 +48,10 @@ public final class DeliveryReceipt {
   }
 
   /**
-   * A receipt for a QoS 2 message of a stored publisher: a stored session that writes an entry
-   * for it writes the publisher's inbound id {@code packetId} in the same atomic unit ({@link
-   * #inboundQos2}), so a crash keeps both or neither.
+   * A receipt for a QoS 2 message of a stored publisher: the stored session that takes it last,
+   * if it writes an entry, writes the publisher's inbound id {@code packetId} in the same atomic
+   * unit ({@link #inboundQos2}, {@link #lastToTake}), after every other copy: a crash keeps the id
+   * only with every copy.
    *
    * @param whenTaken as for {@link #DeliveryReceipt(Consumer)}, also given whether a session
    *     wrote the publisher's id with its entry (then it is durable when that entry is, and the
@@ -67,9 +77,37 @@ public final class DeliveryReceipt {
     return packetId;
   }
 
+  /**
+   * Whether the count being taken now is the only one left: routing is over and every other
+   * target has taken its copy (its writes queued). Read by a target before it counts down; two
+   * targets taking their copies at once may both read false, never both true.
+   */
+  public boolean lastToTake() {
+    return pending == 1;
+  }
+
   /** A session wrote the publisher's inbound id with its entry. */
   public void inboundQos2Written() {
     inboundQos2Written = true;
+  }
+
+  /**
+   * Runs {@code task}, a target session's taking of the message, on {@code session}: at once, or,
+   * for a receipt
+   * that carries its publisher's QoS 2 id, once routing is over. Then every target is counted
+   * before any of them takes its copy, so the one that finds itself {@link #lastToTake} truly is,
+   * even with a single target on another thread (which would otherwise run before the
+   * publisher's own count went and never carry the id).
+   */
+  public void hand(Executor session, Runnable task) {
+    if (publisherId == null || routingOver) {
+      session.execute(task);
+      return;
+    }
+    if (handOutAfterRouting == null) {
+      handOutAfterRouting = new ArrayList<>(2);
+    }
+    handOutAfterRouting.add(() -> session.execute(task));
   }
 
   /** One more session (or a node's forward journal) is to take the message. */
@@ -90,7 +128,13 @@ public final class DeliveryReceipt {
 
   /** Routing is over: the publisher's own count goes. */
   public void routed() {
-    countDown();
+    routingOver = true;
+    List<Runnable> handOut = handOutAfterRouting;
+    handOutAfterRouting = null;
+    countDown(); // first: a target's lastToTake must not count the publisher's part
+    if (handOut != null) {
+      handOut.forEach(Runnable::run);
+    }
   }
 
   private void countDown() {

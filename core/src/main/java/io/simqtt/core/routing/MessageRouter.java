@@ -379,7 +379,8 @@ public final class MessageRouter {
   /** Hands {@code d} to {@code s} as a task of it, counted on {@code receipt}. */
   private static void take(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     receipt.expect();
-    s.execute(
+    receipt.hand(
+        s,
         () -> {
           boolean stored = false;
           try {

@@ -3,6 +3,7 @@ package io.simqtt.core.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.PlatformDependent;
 import java.util.Queue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.BiConsumer;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * loop). When the home moves (a reconnect on another loop), the drain loop notices and continues
  * on the new home, so tasks never run on two threads at once and never overtake each other.
  */
-abstract class SerialExecutor {
+abstract class SerialExecutor implements Executor {
   private static final Logger LOG = LoggerFactory.getLogger(SerialExecutor.class);
   /** Tasks drained per turn before yielding the loop to other channels. */
   private static final int BATCH = 256;
@@ -68,6 +69,7 @@ abstract class SerialExecutor {
    * when called on the home loop with nothing else queued, else on the home loop later. Safe from
    * any thread.
    */
+  @Override
   public final void execute(Runnable task) {
     if (enterInline()) {
       try {

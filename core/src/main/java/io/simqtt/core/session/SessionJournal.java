@@ -41,7 +41,7 @@ final class SessionJournal {
   long add(Delivery d) {
     long seq = ++lastSeq;
     DeliveryReceipt r = carrying;
-    if (r == null) {
+    if (r == null || !r.lastToTake()) {
       store.addMessage(session.clientId(), seq, d);
     } else {
       carrying = null;
@@ -53,7 +53,12 @@ final class SessionJournal {
 
   /**
    * While the delivery of {@code receipt} is taken (until {@code null}): the entry written for it,
-   * if any, carries its publisher's inbound QoS 2 id in the same atomic unit.
+   * if any, carries its publisher's inbound QoS 2 id in the same atomic unit when this session is
+   * the last the message waits for ({@link DeliveryReceipt#lastToTake}). Only then: every other
+   * copy (and forward journal write) was queued to the store's writer before this unit, so it is
+   * durable no later than the id, and a resend after a crash is answered without routing only if
+   * every copy survived. An id carried by an earlier copy would survive a kill that lost a later
+   * one, and that copy's subscriber would never get the message.
    */
   void carrying(DeliveryReceipt receipt) {
     carrying = receipt == null || receipt.inboundQos2() == null ? null : receipt;

@@ -199,6 +199,60 @@ class DurableSessionTest {
   }
 
   /**
+   * With two stored subscribers, the publisher's QoS 2 id goes with the copy written last: a kill
+   * -9 that keeps the first copy and loses the second keeps no id, so the client's resend after
+   * the restart is routed again and the second subscriber gets the message (the first may get it
+   * twice: a duplicate, not a loss). With the id written beside the first copy, the resend was
+   * answered without routing and the second subscriber never got it.
+   */
+  @Test
+  void aKillBetweenTwoSubscribersCopiesKeepsNoIdSoTheResendReachesTheOneWithout() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    RecordingSessionStore afterKill;
+    int id;
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "sub", "eo/t", 2);
+      storedSubscriber(f, store, "sub2", "eo/t", 2);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub", true, 0, RawClient.sessionExpiry(HOUR));
+        store.hold();
+        store.keepAfterFirstMessageWrite();
+        id = pub.publish("eo/t", 2, false, bytes("once"));
+        await("both entries written", () -> store.calls("addMessage", "sub").size()
+            + store.calls("addMessage", "sub2").size() == 2);
+        afterKill = store.afterFirstMessageWrite(); // the batch ended after the first entry
+      }
+    }
+    assertEquals(1, afterKill.messages("sub").size() + afterKill.messages("sub2").size());
+    try (BrokerFixture f = BrokerFixture.start("", afterKill)) {
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(pub.connect("pub", false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent());
+        pub.send(new Publish("eo/t", 2, false, true, id, bytes("once"), MqttProperties.empty()));
+        assertEquals(PacketType.PUBREC, pub.expect(PubResponse.class).type());
+      }
+      for (String sub : List.of("sub", "sub2")) {
+        assertFalse(received(f, sub).isEmpty(), sub + " got the message");
+      }
+    }
+  }
+
+  /** What stored subscriber {@code id} receives when it comes back, each PUBLISH acknowledged. */
+  private static List<String> received(BrokerFixture f, String id) {
+    try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      assertTrue(sub.connect(id, false, 0, RawClient.sessionExpiry(HOUR)).sessionPresent());
+      List<String> got = new ArrayList<>();
+      MqttPacket next;
+      while ((next = sub.read(QUIET)) != null) {
+        if (next instanceof Publish p) {
+          got.add(text(p));
+          sub.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
+        }
+      }
+      return got;
+    }
+  }
+
+  /**
    * A publisher whose connection dropped before its PUBREC resends the QoS 2 PUBLISH on a new
    * connection while the first copy is not durable yet: the resend is not routed again, and its
    * PUBREC waits for the first copy (before, it went out at once, so the client could finish the

@@ -33,6 +33,8 @@ public final class RecordingSessionStore implements SessionStore {
   private boolean holding;
   /** What was durable at the last {@link #hold} or {@link #makeDurable}, while holding. */
   private RecordingSessionStore durable;
+  private boolean keepAfterFirstMessage;
+  private RecordingSessionStore afterFirstMessage;
   private int pageReads;
   private int pageReadsToFail;
   private int failedPageReads;
@@ -149,18 +151,44 @@ public final class RecordingSessionStore implements SessionStore {
 
   @Override
   public synchronized void addMessage(String clientId, long seq, Delivery delivery) {
-    record("addMessage", clientId, Long.toString(seq));
-    messages
-        .computeIfAbsent(clientId, id -> new TreeMap<>())
-        .put(seq, new StoredMessage(clientId, seq, delivery, 0, false));
+    putMessage(clientId, seq, delivery);
+    afterMessageWrite();
   }
 
   /** Recorded as its two calls, made durable together. */
   @Override
   public synchronized void addMessage(
       String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
-    addMessage(clientId, seq, delivery);
+    putMessage(clientId, seq, delivery);
     addInboundQos2(publisherId, packetId);
+    afterMessageWrite();
+  }
+
+  /**
+   * From now on, the store as it is right after the first message entry written (with what its
+   * unit carried) is kept: what a kill -9 leaves when the writer's batch ended with that entry
+   * and the next one was lost ({@link #afterFirstMessageWrite}).
+   */
+  public synchronized void keepAfterFirstMessageWrite() {
+    keepAfterFirstMessage = true;
+  }
+
+  /** What {@link #keepAfterFirstMessageWrite} kept, or null while no entry was written since. */
+  public synchronized RecordingSessionStore afterFirstMessageWrite() {
+    return afterFirstMessage;
+  }
+
+  private void putMessage(String clientId, long seq, Delivery delivery) {
+    record("addMessage", clientId, Long.toString(seq));
+    messages
+        .computeIfAbsent(clientId, id -> new TreeMap<>())
+        .put(seq, new StoredMessage(clientId, seq, delivery, 0, false));
+  }
+
+  private void afterMessageWrite() {
+    if (keepAfterFirstMessage && afterFirstMessage == null) {
+      afterFirstMessage = copy();
+    }
   }
 
   @Override
