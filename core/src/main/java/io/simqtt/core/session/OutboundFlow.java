@@ -72,6 +72,11 @@ final class OutboundFlow {
   private SessionJournal journal;
   /** The queue's entries that are only on disk (a stored session's); null when none. */
   private QueueBacklog backlog;
+  /**
+   * The journal of an earlier stored state of the session whose entries the store still holds
+   * while what was passed on from them is not safe yet (see {@link PassOn}); null when none.
+   */
+  private SessionJournal leftInStore;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -381,9 +386,10 @@ final class OutboundFlow {
   /**
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
    * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
-   * message whose PUBREC arrived stays: the client has it.
+   * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
+   * seqs are added to {@code seqs} (when not null), to remove once the new holders have them.
    */
-  List<Delivery> takeShared(boolean sentToo) {
+  List<Delivery> takeShared(boolean sentToo, List<Long> seqs) {
     if (backlog != null && backlog.shared > 0) {
       materialize();
     }
@@ -401,7 +407,7 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           it.remove();
-          forget(f.seq());
+          keepEntry(seqs, f.seq());
         }
       }
       if (inflight.isEmpty()) {
@@ -413,13 +419,19 @@ final class OutboundFlow {
           d -> d.sharedGroup() != null,
           (d, seq) -> {
             taken.add(d);
-            forget(seq);
+            keepEntry(seqs, seq);
           });
       if (queue.isEmpty()) {
         queue = null;
       }
     }
     return taken;
+  }
+
+  private static void keepEntry(List<Long> seqs, long seq) {
+    if (seqs != null && seq != 0) {
+      seqs.add(seq);
+    }
   }
 
   /**
@@ -552,6 +564,28 @@ final class OutboundFlow {
    */
   void setJournal(SessionJournal j) {
     journal = j;
+  }
+
+  /** The session left the store, which keeps what {@code j} wrote until its pass-ons are safe. */
+  void leaveInStore(SessionJournal j) {
+    leftInStore = j;
+  }
+
+  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveInStore}). */
+  boolean hasLeftInStore() {
+    return leftInStore != null;
+  }
+
+  /**
+   * The store's copy of {@code j}'s entries is dealt with by the caller: returns whether {@code j}
+   * (any earlier journal when null) was left there, and forgets it.
+   */
+  boolean takeLeftInStore(SessionJournal j) {
+    if (leftInStore == null || (j != null && leftInStore != j)) {
+      return false;
+    }
+    leftInStore = null;
+    return true;
   }
 
   /**
