@@ -566,12 +566,42 @@ final class OutboundFlow {
     journal = j;
   }
 
-  /** The session left the store, which keeps what {@code j} wrote until its pass-ons are safe. */
-  void leaveInStore(SessionJournal j) {
-    leftInStore = j;
+  /**
+   * The session is no longer stored: once what of its queue was only on disk is back on the heap,
+   * returns whether the store may delete it now; not while entries it passed on are not safe where
+   * they went (see {@link PassOn}): then {@link #passedOn} says so once they are.
+   */
+  boolean leaveStore() {
+    SessionJournal j = journal;
+    if (j == null) {
+      return false;
+    }
+    materialize();
+    journal = null;
+    if (j.isPassingOn()) {
+      leftInStore = j;
+      return false;
+    }
+    return true;
   }
 
-  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveInStore}). */
+  /**
+   * What {@code p} passed on is safe where it went: its entries go if the session still writes
+   * through that journal. Returns whether the session left the store meanwhile and this was the
+   * last pass-on of that state: the store may delete it now. A state replaced meanwhile (written
+   * whole) is not touched.
+   */
+  boolean passedOn(PassOn p) {
+    SessionJournal j = p.journal;
+    j.passOnDone();
+    if (journal == j) {
+      p.seqs.forEach(j::remove);
+      return false;
+    }
+    return !j.isPassingOn() && takeLeftInStore(j);
+  }
+
+  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveStore}). */
   boolean hasLeftInStore() {
     return leftInStore != null;
   }

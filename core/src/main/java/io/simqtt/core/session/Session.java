@@ -946,15 +946,7 @@ public final class Session extends SerialExecutor {
    * safe where it went ({@link #passedOn}).
    */
   private void forget() {
-    SessionJournal j = journal();
-    if (j == null) {
-      return;
-    }
-    outbound.materialize();
-    outbound.setJournal(null);
-    if (j.isPassingOn()) {
-      outbound.leaveInStore(j);
-    } else {
+    if (outbound != null && outbound.leaveStore()) {
       context.store().deleteSession(clientId);
     }
   }
@@ -969,18 +961,13 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * What {@code p} passed on is safe where it went: its entries go, if the session still writes
-   * through that journal; if it left the store meanwhile and this was the last pass-on of that
-   * state, the store deletes it now (and an ended session leaves the registry, which it stayed in
-   * so that a new connection would replace the state rather than a new session write beside it).
-   * A state replaced meanwhile (written whole) is not touched.
+   * What {@code p} passed on is safe where it went (see {@link OutboundFlow#passedOn}). A session
+   * that left the store meanwhile is deleted from it now, and if it ended, leaves the registry,
+   * which it stayed in so that a new connection would replace its state in the store rather than
+   * a new session write beside it.
    */
   void passedOn(PassOn p) {
-    SessionJournal j = p.journal;
-    j.passOnDone();
-    if (journal() == j) {
-      p.seqs.forEach(j::remove);
-    } else if (!j.isPassingOn() && outbound != null && outbound.takeLeftInStore(j)) {
+    if (outbound != null && outbound.passedOn(p)) {
       context.store().deleteSession(clientId);
       if (ended) {
         context.registry().remove(this);
