@@ -77,6 +77,11 @@ final class OutboundFlow {
    * while what was passed on from them is not safe yet (see {@link PassOn}); null when none.
    */
   private SessionJournal leftInStore;
+  /**
+   * What waits for the whole backlog to be on the heap ({@link #materializeThen}); null when
+   * nothing does.
+   */
+  private List<Runnable> whenMaterialized;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -234,6 +239,15 @@ final class OutboundFlow {
     if (b.isDone()) {
       backlog = null;
     }
+    if (whenMaterialized != null) {
+      if (backlog == null) {
+        List<Runnable> next = whenMaterialized;
+        whenMaterialized = null;
+        next.forEach(Runnable::run);
+      } else {
+        readWhole(b);
+      }
+    }
     drain(out);
   }
 
@@ -252,6 +266,9 @@ final class OutboundFlow {
       return;
     }
     b.reading = false;
+    if (whenMaterialized != null) {
+      readWhole(b);
+    }
     drain(out); // reads the page while a connection is online; else its resume does
   }
 
@@ -288,6 +305,9 @@ final class OutboundFlow {
       return;
     }
     backlog = null;
+    // Whoever waited for the read is overtaken: the caller has the whole queue now, and each
+    // waiting action checks on its own whether it still applies (it would run on stale grounds).
+    whenMaterialized = null;
     int pageSize = context.settings().queueMemoryMessages();
     List<StoredMessage> page;
     do {
@@ -296,6 +316,40 @@ final class OutboundFlow {
         takeFromBacklog(b, m);
       }
     } while (page.size() == pageSize && b.afterSeq < b.lastSeq);
+  }
+
+  /**
+   * Runs {@code next} once the whole backlog is on the heap: now if there is none, else as the
+   * session task that takes its last page. The pages are read on the store's reader thread, one
+   * after another, never on the event loop; the session goes on meanwhile, and what it queues
+   * goes to disk behind the backlog (and is read with it), so the order holds. A {@link
+   * #materialize} meanwhile, or the queue cleared, drops {@code next}: its caller must not
+   * depend on it running.
+   */
+  void materializeThen(Runnable next) {
+    QueueBacklog b = backlog;
+    if (b == null) {
+      next.run();
+      return;
+    }
+    if (whenMaterialized == null) {
+      whenMaterialized = new ArrayList<>(1);
+    }
+    whenMaterialized.add(next);
+    readWhole(b);
+  }
+
+  /** Asks for the next page of {@code b} for {@link #materializeThen}, unless one is on its way. */
+  private void readWhole(QueueBacklog b) {
+    if (!b.reading) {
+      b.reading = true;
+      journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
+    }
+  }
+
+  /** Whether shared-subscription deliveries are among the queue's entries only on disk. */
+  boolean hasSharedOnDisk() {
+    return backlog != null && backlog.shared > 0;
   }
 
   void onPubAck(int packetId, ClientConnection out) {
@@ -649,6 +703,7 @@ final class OutboundFlow {
   void clear() {
     queue = null;
     backlog = null;
+    whenMaterialized = null;
     inflight = NO_INFLIGHT;
     resendPending = null;
   }

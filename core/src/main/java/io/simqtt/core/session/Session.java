@@ -1165,6 +1165,16 @@ public final class Session extends SerialExecutor {
    * on the wire must never reach a second client under another id).
    */
   private void releaseQueuedShared() {
+    if (outbound != null && outbound.hasSharedOnDisk()) {
+      // Some are only on disk: read off the event loop, then released if still offline.
+      int at = epoch;
+      outbound.materializeThen(() -> {
+        if (epoch == at && connection == null && !ended && !moved) {
+          releaseShared(false);
+        }
+      });
+      return;
+    }
     releaseShared(false);
   }
 
