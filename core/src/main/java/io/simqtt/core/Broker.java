@@ -17,6 +17,7 @@ import io.simqtt.core.protocol.ProtocolContext;
 import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.retain.RetainedStore;
 import io.simqtt.core.retain.RetainedStoreFactory;
+import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttListener;
@@ -130,8 +131,9 @@ public final class Broker implements AutoCloseable {
   }
 
 
-  private void redeliverShared(Delivery delivery, String leavingClientId) {
-    router.redeliverShared(delivery, leavingClientId);
+  private void redeliverShared(
+      Delivery delivery, String leavingClientId, DeliveryReceipt receipt) {
+    router.redeliverShared(delivery, leavingClientId, receipt);
   }
 
   /**

@@ -254,23 +254,26 @@ public final class MessageRouter {
 
   /**
    * A member of a shared subscription left {@code d} unfinished (still queued when its connection
-   * ended, or unacknowledged when its session ended): another member gets it. With no other
-   * member it goes back to the same session, to wait for it if that session lives on.
+   * ended, or unacknowledged when its session ended, or chosen just as it ended): another member
+   * gets it, counted on {@code receipt} (null: none) like a routed delivery, so whoever waits on
+   * it (the leaving session before it drops its entry, a publisher before it answers) waits for
+   * the new holder's entry or forward journal write. With no other member it goes back to the
+   * same session, to wait for it if that session lives on.
    */
-  public void redeliverShared(Delivery d, String leavingClientId) {
+  public void redeliverShared(Delivery d, String leavingClientId, DeliveryReceipt receipt) {
     Message message = d.message();
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (group.shareName().equals(d.sharedGroup())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, leavingClientId, null)) {
-          forwardAll(message, remote, null, null);
+        if (chooseMember(message, group, remote, leavingClientId, receipt)) {
+          forwardAll(message, remote, null, receipt);
           return;
         }
       }
     }
     Session leaving = sessions.get(leavingClientId);
     if (leaving != null && !leaving.isEnded()) {
-      deliverTo(leaving, d, null);
+      deliverTo(leaving, d, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }

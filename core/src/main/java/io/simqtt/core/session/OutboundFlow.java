@@ -64,6 +64,16 @@ final class OutboundFlow {
   private SessionJournal journal;
   /** The queue's entries that are only on disk (a stored session's); null when none. */
   private QueueBacklog backlog;
+  /**
+   * The journal of an earlier stored state of the session whose entries the store still holds
+   * while what was passed on from them is not safe yet (see {@link PassOn}); null when none.
+   */
+  private SessionJournal leftInStore;
+  /**
+   * What waits for the whole backlog to be on the heap ({@link #materializeThen}); null when
+   * nothing does.
+   */
+  private List<Runnable> whenMaterialized;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -240,6 +250,15 @@ final class OutboundFlow {
     if (b.isDone()) {
       backlog = null;
     }
+    if (whenMaterialized != null) {
+      if (backlog == null) {
+        List<Runnable> next = whenMaterialized;
+        whenMaterialized = null;
+        next.forEach(Runnable::run);
+      } else {
+        readWhole(b);
+      }
+    }
     drain(out);
   }
 
@@ -258,6 +277,9 @@ final class OutboundFlow {
       return;
     }
     b.reading = false;
+    if (whenMaterialized != null) {
+      readWhole(b);
+    }
     drain(out); // reads the page while a connection is online; else its resume does
   }
 
@@ -294,6 +316,9 @@ final class OutboundFlow {
       return;
     }
     backlog = null;
+    // Whoever waited for the read is overtaken: the caller has the whole queue now, and each
+    // waiting action checks on its own whether it still applies (it would run on stale grounds).
+    whenMaterialized = null;
     int pageSize = context.settings().queueMemoryMessages();
     List<StoredMessage> page;
     do {
@@ -302,6 +327,40 @@ final class OutboundFlow {
         takeFromBacklog(b, m);
       }
     } while (page.size() == pageSize && b.afterSeq < b.lastSeq);
+  }
+
+  /**
+   * Runs {@code next} once the whole backlog is on the heap: now if there is none, else as the
+   * session task that takes its last page. The pages are read on the store's reader thread, one
+   * after another, never on the event loop; the session goes on meanwhile, and what it queues
+   * goes to disk behind the backlog (and is read with it), so the order holds. A {@link
+   * #materialize} meanwhile, or the queue cleared, drops {@code next}: its caller must not
+   * depend on it running.
+   */
+  void materializeThen(Runnable next) {
+    QueueBacklog b = backlog;
+    if (b == null) {
+      next.run();
+      return;
+    }
+    if (whenMaterialized == null) {
+      whenMaterialized = new ArrayList<>(1);
+    }
+    whenMaterialized.add(next);
+    readWhole(b);
+  }
+
+  /** Asks for the next page of {@code b} for {@link #materializeThen}, unless one is on its way. */
+  private void readWhole(QueueBacklog b) {
+    if (!b.reading) {
+      b.reading = true;
+      journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
+    }
+  }
+
+  /** Whether shared-subscription deliveries are among the queue's entries only on disk. */
+  boolean hasSharedOnDisk() {
+    return backlog != null && backlog.shared > 0;
   }
 
   void onPubAck(int packetId, ClientConnection out) {
@@ -387,9 +446,10 @@ final class OutboundFlow {
   /**
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
    * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
-   * message whose PUBREC arrived stays: the client has it.
+   * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
+   * seqs are added to {@code seqs} (when not null), to remove once the new holders have them.
    */
-  List<Delivery> takeShared(boolean sentToo) {
+  List<Delivery> takeShared(boolean sentToo, List<Long> seqs) {
     if (backlog != null && backlog.shared > 0) {
       materialize();
     }
@@ -405,7 +465,7 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          forget(f.seq());
+          keepEntry(seqs, f.seq());
         }
       }
       if (inflight.isEmpty()) {
@@ -417,13 +477,19 @@ final class OutboundFlow {
           d -> d.sharedGroup() != null,
           (d, seq) -> {
             taken.add(d);
-            forget(seq);
+            keepEntry(seqs, seq);
           });
       if (queue.isEmpty()) {
         queue = null;
       }
     }
     return taken;
+  }
+
+  private static void keepEntry(List<Long> seqs, long seq) {
+    if (seqs != null && seq != 0) {
+      seqs.add(seq);
+    }
   }
 
   /**
@@ -559,6 +625,58 @@ final class OutboundFlow {
   }
 
   /**
+   * The session is no longer stored: once what of its queue was only on disk is back on the heap,
+   * returns whether the store may delete it now; not while entries it passed on are not safe where
+   * they went (see {@link PassOn}): then {@link #passedOn} says so once they are.
+   */
+  boolean leaveStore() {
+    SessionJournal j = journal;
+    if (j == null) {
+      return false;
+    }
+    materialize();
+    journal = null;
+    if (j.isPassingOn()) {
+      leftInStore = j;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * What {@code p} passed on is safe where it went: its entries go if the session still writes
+   * through that journal. Returns whether the session left the store meanwhile and this was the
+   * last pass-on of that state: the store may delete it now. A state replaced meanwhile (written
+   * whole) is not touched.
+   */
+  boolean passedOn(PassOn p) {
+    SessionJournal j = p.journal;
+    j.passOnDone();
+    if (journal == j) {
+      p.seqs.forEach(j::remove);
+      return false;
+    }
+    return !j.isPassingOn() && takeLeftInStore(j);
+  }
+
+  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveStore}). */
+  boolean hasLeftInStore() {
+    return leftInStore != null;
+  }
+
+  /**
+   * The store's copy of {@code j}'s entries is dealt with by the caller: returns whether {@code j}
+   * (any earlier journal when null) was left there, and forgets it.
+   */
+  boolean takeLeftInStore(SessionJournal j) {
+    if (leftInStore == null || (j != null && leftInStore != j)) {
+      return false;
+    }
+    leftInStore = null;
+    return true;
+  }
+
+  /**
    * Every message held, in order and numbered afresh by the journal: in flight with its packet
    * id, then the queue (none is only on disk: a session written whole read its backlog first).
    * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
@@ -590,6 +708,7 @@ final class OutboundFlow {
   void clear() {
     queue = null;
     backlog = null;
+    whenMaterialized = null;
     inflight = InflightWindow.NONE;
     resendPending = null;
   }

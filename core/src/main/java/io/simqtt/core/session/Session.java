@@ -412,12 +412,7 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
-    becomeRedirect(newOwner);
-    if (outbound != null) {
-      for (Delivery d : outbound.takeQueued()) {
-        redirect(d, 0, null);
-      }
-    }
+    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued());
     answerWaiting(m);
   }
 
@@ -444,10 +439,7 @@ public final class Session extends SerialExecutor {
     // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
     List<Delivery> left = outbound == null ? List.of() : outbound.takeUnfinished();
     inboundQos2 = null;
-    becomeRedirect(newOwner);
-    for (Delivery d : left) {
-      redirect(d, 0, null);
-    }
+    leave(newOwner, left);
   }
 
   /**
@@ -493,6 +485,22 @@ public final class Session extends SerialExecutor {
   /** When this node got the session (see {@link #attach}); 0 on a single node. */
   public long ownedSince() {
     return ownedSince;
+  }
+
+  /**
+   * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
+   * order). A stored session's entries stay in the store until those are in the link's forward
+   * journal and that is durable (see {@link PassOn}).
+   */
+  private void leave(String newOwner, Collection<Delivery> left) {
+    PassOn p = passOn(List.of());
+    becomeRedirect(newOwner);
+    for (Delivery d : left) {
+      redirect(d, 0, p == null ? null : p.receipt);
+    }
+    if (p != null) {
+      p.handedOut();
+    }
   }
 
   /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
@@ -658,8 +666,8 @@ public final class Session extends SerialExecutor {
   public void deliverRedirected(Delivery d, int hops, DeliveryReceipt receipt) {
     if (ended) {
       if (d.sharedGroup() != null) {
-        // Chosen just as this member left: another member takes it.
-        context.sharedRedelivery().accept(d, clientId);
+        // Chosen just as this member left: another member takes it, for the same publisher.
+        context.sharedRedelivery().redeliver(d, clientId, receipt);
       } else {
         context.metrics().dropped(DropReason.SESSION_ENDED);
       }
@@ -920,6 +928,8 @@ public final class Session extends SerialExecutor {
       outbound.materialize();
     }
     OutboundFlow flow = outbound();
+    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too.
+    replace |= flow.takeLeftInStore(null);
     flow.setJournal(new SessionJournal(context.store(), this));
     context.store().writeSession(
         stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
@@ -929,13 +939,36 @@ public final class Session extends SerialExecutor {
 
   /**
    * The session is no longer stored: the store deletes it and all it held, once what of its
-   * queue was only on disk is back on the heap.
+   * queue was only on disk is back on the heap, and once what it passed on from its entries is
+   * safe where it went ({@link #passedOn}).
    */
   private void forget() {
-    if (journal() != null) {
-      outbound.materialize();
-      outbound.setJournal(null);
+    if (outbound != null && outbound.leaveStore()) {
       context.store().deleteSession(clientId);
+    }
+  }
+
+  /**
+   * Starts passing on entries of this session (their {@code seqs}; none when it leaves the store
+   * whole); null when it is not stored (nothing to keep until then).
+   */
+  private PassOn passOn(List<Long> seqs) {
+    SessionJournal j = journal();
+    return j == null ? null : PassOn.start(this, context.store(), j, seqs);
+  }
+
+  /**
+   * What {@code p} passed on is safe where it went (see {@link OutboundFlow#passedOn}). A session
+   * that left the store meanwhile is deleted from it now, and if it ended, leaves the registry,
+   * which it stayed in so that a new connection would replace its state in the store rather than
+   * a new session write beside it.
+   */
+  void passedOn(PassOn p) {
+    if (outbound != null && outbound.passedOn(p)) {
+      context.store().deleteSession(clientId);
+      if (ended) {
+        context.registry().remove(this);
+      }
     }
   }
 
@@ -1111,7 +1144,9 @@ public final class Session extends SerialExecutor {
     }
     ended = true;
     forget();
-    context.registry().remove(this);
+    if (outbound == null || !outbound.hasLeftInStore()) {
+      context.registry().remove(this); // else once the store let it go (passedOn)
+    }
   }
 
   /**
@@ -1130,6 +1165,16 @@ public final class Session extends SerialExecutor {
    * on the wire must never reach a second client under another id).
    */
   private void releaseQueuedShared() {
+    if (outbound != null && outbound.hasSharedOnDisk()) {
+      // Some are only on disk: read off the event loop, then released if still offline.
+      int at = epoch;
+      outbound.materializeThen(() -> {
+        if (epoch == at && connection == null && !ended && !moved) {
+          releaseShared(false);
+        }
+      });
+      return;
+    }
     releaseShared(false);
   }
 
@@ -1137,8 +1182,17 @@ public final class Session extends SerialExecutor {
     if (outbound == null) {
       return;
     }
-    for (Delivery d : outbound.takeShared(sentToo)) {
-      context.sharedRedelivery().accept(d, clientId);
+    List<Long> seqs = journal() == null ? null : new ArrayList<>(0);
+    List<Delivery> taken = outbound.takeShared(sentToo, seqs);
+    if (taken.isEmpty()) {
+      return;
+    }
+    PassOn p = passOn(seqs);
+    for (Delivery d : taken) {
+      context.sharedRedelivery().redeliver(d, clientId, p == null ? null : p.receipt);
+    }
+    if (p != null) {
+      p.handedOut();
     }
   }
 

@@ -5,7 +5,6 @@ import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -20,7 +19,7 @@ import java.util.function.Consumer;
  * @param clock wall-clock time and the timers that re-enter a session
  * @param willPublisher routes a will message like any publish (the router lives above sessions)
  * @param sharedRedelivery gives a shared-subscription delivery another member of its group when
- *     the session that had it lets it go (delivery, leaving client id)
+ *     the session that had it lets it go
  * @param redirectMillis how long a session that moved to another node redirects what still
  *     reaches it here
  * @param registry where the session is listed: an ended session leaves it, a moved one is no
@@ -35,7 +34,7 @@ record SessionContext(
     BrokerMetrics metrics,
     SessionClock clock,
     Consumer<Message> willPublisher,
-    BiConsumer<Delivery, String> sharedRedelivery,
+    SharedRedelivery sharedRedelivery,
     long redirectMillis,
     SessionRegistry registry,
     SessionStore store) {}

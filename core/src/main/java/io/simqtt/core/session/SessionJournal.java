@@ -31,10 +31,25 @@ final class SessionJournal {
    * the entry written for it (see {@link #carrying}); null otherwise.
    */
   private DeliveryReceipt carrying;
+  /** {@link PassOn}s of this session's entries not yet safe where they went. */
+  private int passingOn;
 
   SessionJournal(SessionStore store, Session session) {
     this.store = store;
     this.session = session;
+  }
+
+  void passOnStarted() {
+    passingOn++;
+  }
+
+  void passOnDone() {
+    passingOn--;
+  }
+
+  /** Whether entries written through this journal were passed on and are not safe there yet. */
+  boolean isPassingOn() {
+    return passingOn > 0;
   }
 
   /** A delivery the session now holds; returns its sequence number. */

@@ -13,7 +13,6 @@ import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /** Client id to session, for this node. */
@@ -36,7 +35,7 @@ public final class SessionRegistry {
    * @param willPublisher routes a will message like any publish (the router lives above the
    *     registry, so it is passed in)
    * @param sharedRedelivery gives a shared-subscription delivery another member when the client
-   *     that had it leaves (delivery, leaving client id)
+   *     that had it leaves
    * @param redirectMillis how long a session that moved to another node redirects what still
    *     reaches it here
    * @param store where sessions with Session Expiry Interval above 0 write ({@link
@@ -47,7 +46,7 @@ public final class SessionRegistry {
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
       Consumer<Message> willPublisher,
-      BiConsumer<Delivery, String> sharedRedelivery,
+      SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
       SessionStore store) {
@@ -69,7 +68,7 @@ public final class SessionRegistry {
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
       Consumer<Message> willPublisher,
-      BiConsumer<Delivery, String> sharedRedelivery,
+      SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
       SessionClock clock,

@@ -474,6 +474,41 @@ class DurableSessionTest {
   }
 
   /** A client id with a stored session subscribed to {@code filter}, now offline. */
+  /**
+   * A queued shared-subscription message a member lets go when its connection ends goes to the
+   * other member, and leaves the first member's store only once the second one's entry is
+   * durable: removed before, a kill -9 between the two store batches would lose it.
+   */
+  @Test
+  void aSharedMessageHandedToAnotherMemberLeavesTheFirstOnesStoreOnlyOnceTheOtherHasItDurably() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1", store)) {
+      storedSubscriber(f, store, "b", "$share/g/s/t", 1);
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(HOUR));
+      a.subscribe("$share/g/s/t", 1);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        pub.publish("s/t", 1, false, bytes("m1"));
+        pub.publish("s/t", 1, false, bytes("m2"));
+        pub.expect(PubResponse.class);
+        pub.expect(PubResponse.class);
+      }
+      assertEquals("m1", text(a.expect(Publish.class).payload()), "the connected member first");
+      assertEquals(2, store.messages("a").size(), "m1 in flight, m2 queued behind the window");
+      store.hold();
+      a.abort(); // its queued shared message goes to the other member
+
+      await("b's entry written", () -> store.messages("b").size() == 1);
+      assertEquals(2, store.messages("a").size(),
+          "m2 left a's store before b's entry was durable");
+      store.makeDurable();
+      await("a's entry removed once b's is durable", () -> store.messages("a").size() == 1);
+      assertEquals("m1", text(store.messages("a").values().iterator().next().delivery().message()
+          .payload()), "the one a was sent stays with a");
+    }
+  }
+
   private static void storedSubscriber(
       BrokerFixture f, RecordingSessionStore store, String id, String filter, int qos) {
     try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {

@@ -40,7 +40,7 @@ class HandOverExpiryTest {
           new SubscriptionTree(),
           new BrokerMetrics(),
           wills::add,
-          (d, id) -> {},
+          (d, id, r) -> {},
           new RecordingCluster(),
           10_000,
           clock,

@@ -12,7 +12,6 @@ import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -80,7 +79,7 @@ class SessionJournalTest {
   @Test
   void aSharedMessageGivenToAnotherMemberIsRemoved() throws Exception {
     List<Delivery> redelivered = new ArrayList<>();
-    SessionRegistry registry = registry("", (d, id) -> redelivered.add(d));
+    SessionRegistry registry = registry("", (d, id, r) -> redelivered.add(d));
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(registry, c, 60);
     c.writable = false; // it waits in the queue
@@ -134,7 +133,7 @@ class SessionJournalTest {
     return fixture.registry(hocon);
   }
 
-  private SessionRegistry registry(String hocon, BiConsumer<Delivery, String> sharedRedelivery) {
+  private SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery) {
     return fixture.registry(hocon, sharedRedelivery);
   }
 

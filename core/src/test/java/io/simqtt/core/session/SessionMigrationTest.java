@@ -46,7 +46,7 @@ class SessionMigrationTest {
           new SubscriptionTree(),
           metrics,
           wills::add,
-          (d, id) -> {},
+          (d, id, r) -> {},
           cluster,
           10_000,
           SessionStore.MEMORY);
@@ -242,7 +242,7 @@ class SessionMigrationTest {
             new SubscriptionTree(),
             new BrokerMetrics(),
             m -> {},
-            (d, id) -> {},
+            (d, id, r) -> {},
             new RecordingCluster(),
             10_000,
             SessionStore.MEMORY);

@@ -33,7 +33,7 @@ class SessionWritabilityTest {
           new SubscriptionTree(),
           metrics,
           m -> {},
-          (d, id) -> {},
+          (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,
           SessionStore.MEMORY);

@@ -8,33 +8,34 @@ import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Stored sessions without sockets, for the tests of what a session writes: a registry over a
- * {@link RecordingSessionStore}, its sessions on one event loop, on a manual clock. A JUnit
- * extension ({@code @RegisterExtension}): the loop stops after each test.
+ * {@link RecordingSessionStore} and a {@link RecordingCluster}, its sessions on one event loop, on
+ * a manual clock. A JUnit extension ({@code @RegisterExtension}): the loop stops after each test.
  */
 final class StoredSessionFixture implements AfterEachCallback {
   final DefaultEventLoop loop = new DefaultEventLoop();
   final RecordingSessionStore store = new RecordingSessionStore();
   final ManualClock clock = new ManualClock(1_000_000);
+  /** The cluster every registry made here tells of redirects (their receipts held until told). */
+  final RecordingCluster cluster = new RecordingCluster();
 
   /** A registry with the session settings {@code hocon} gives. */
   SessionRegistry registry(String hocon) {
-    return registry(hocon, (d, id) -> {});
+    return registry(hocon, (d, id, r) -> {});
   }
 
-  SessionRegistry registry(String hocon, BiConsumer<Delivery, String> sharedRedelivery) {
+  SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery) {
     return new SessionRegistry(
         SettingsLoader.fromString(hocon).mqtt().sessions(),
         new SubscriptionTree(),
         new BrokerMetrics(),
         m -> {},
         sharedRedelivery,
-        new RecordingCluster(),
+        cluster,
         10_000,
         clock,
         store);

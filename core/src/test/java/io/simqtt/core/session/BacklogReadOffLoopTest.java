@@ -1,0 +1,102 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A stored session that must have its whole queue on the heap to hand shared deliveries on (its
+ * connection ended while some of them lie only on disk) reads the disk on the store's reader
+ * side, not on its event loop, and goes on as a session task once the last page is in; what
+ * arrives meanwhile queues behind, in order. The store holds each page read until the test lets
+ * it through ({@link RecordingSessionStore#hold}), so "not read yet" is a state the test sees.
+ */
+class BacklogReadOffLoopTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+  private final List<Integer> redelivered = new ArrayList<>();
+
+  @Test
+  void sharedDeliveriesOnDiskAreReadOffTheLoopThenHandedOnAndTheRestKeepsItsOrder()
+      throws Exception {
+    SessionRegistry registry =
+        fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      return x;
+    });
+    c.writable = false; // everything queues: 1 and 2 on the heap, 3 to 5 only on disk
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.deliver(delivery(2));
+      s.deliver(shared(3));
+      s.deliver(delivery(4));
+      s.deliver(shared(5));
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    onLoop(() -> {
+      s.detach(c, true);
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(redelivered.isEmpty(), "handed on before the entries on disk were read");
+    assertEquals(5, onLoop(s::queuedCount), "the queue is whole meanwhile");
+
+    onLoop(() -> {
+      s.deliver(delivery(6)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable(); // lets the page read through; the next is asked for as a task
+      onLoop(() -> null);
+    }
+    assertEquals(0, store.waiting());
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(List.of(2, 4, 6), numbersInStore(), "the shared entries left the store");
+
+    FakeConnection back = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(List.of(2, 4, 6), onLoop(back::publishedNumbers), "in order, once each");
+  }
+
+  private List<Integer> numbersInStore() {
+    return store.messages("c").values().stream()
+        .map(m -> (int) m.delivery().message().payload()[0])
+        .toList();
+  }
+
+  private static Delivery delivery(int n) {
+    return StoredSessionFixture.delivery(n, 1);
+  }
+
+  private static Delivery shared(int n) {
+    return new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t");
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return fixture.onLoop(task);
+  }
+}
