@@ -80,10 +80,12 @@ class HeapGuardProcessTest {
         NodeMain.class.getName(), "--config", conf.toString())) {
       node.awaitLine(Pattern.compile("node n1 started"), 60);
 
-      // A persistent subscriber that leaves: its session keeps every message for 8 s.
+      // A persistent subscriber that leaves: its session keeps every message for 15 s, which
+      // must outlast the flood and the probes below (8 s did not on a loaded machine: the guard
+      // was off again before /health/ready was read).
       Mqtt5BlockingClient subscriber = Clients.hiveBuilder("127.0.0.1", mqtt, "offline")
           .buildBlocking();
-      subscriber.connectWith().cleanStart(true).sessionExpiryInterval(8).send();
+      subscriber.connectWith().cleanStart(true).sessionExpiryInterval(15).send();
       subscriber.subscribeWith().topicFilter("flood").qos(MqttQos.AT_LEAST_ONCE).send();
       subscriber.disconnect();
 
