@@ -33,6 +33,8 @@ public final class InboundQos2 {
   private final Set<Integer> ids = new HashSet<>();
   /** Unsettled ids, each with the answers to resends waiting for it; null when none. */
   private Map<Integer, List<Runnable>> unsettled;
+  /** What waits for no id to be unsettled ({@link #whenAllSettled}); null when nothing. */
+  private List<Runnable> allSettled;
 
   InboundQos2() {}
 
@@ -87,6 +89,28 @@ public final class InboundQos2 {
       unsettled = null;
     }
     waiting.forEach(Runnable::run);
+    if (unsettled == null && allSettled != null) {
+      List<Runnable> due = allSettled;
+      allSettled = null;
+      due.forEach(Runnable::run);
+    }
+  }
+
+  /** Whether an admitted id waits for its first copy to be durable. */
+  boolean hasUnsettled() {
+    return unsettled != null;
+  }
+
+  /** Runs {@code then} once no id is unsettled: at once if none is. */
+  void whenAllSettled(Runnable then) {
+    if (unsettled == null) {
+      then.run();
+      return;
+    }
+    if (allSettled == null) {
+      allSettled = new ArrayList<>(1);
+    }
+    allSettled.add(then);
   }
 
   /**

@@ -380,6 +380,15 @@ public final class Session extends SerialExecutor {
       migration.waiting.add(new Migration.Request(cleanStart, result));
       return;
     }
+    if (!cleanStart && inboundQos2 != null && inboundQos2.hasUnsettled()) {
+      // An id whose first copy is not durable yet would reach the new owner as settled, and a
+      // resend there would be answered PUBREC at once: the client could finish the message while
+      // a kill here still lost it. The state goes once they settle (the store's next
+      // durability point); the connection goes now, so that no more arrive.
+      closeTakenOver("the client connected to another node");
+      inboundQos2.whenAllSettled(() -> handOver(false, result));
+      return;
+    }
     long expiresAt = expiryDeadline();
     long willDueAt = willDeadline();
     epoch++;

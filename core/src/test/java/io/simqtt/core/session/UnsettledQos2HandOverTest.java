@@ -1,0 +1,57 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.simqtt.core.codec.ReasonCode;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A stored session asked to move while an inbound QoS 2 id of its client is unsettled (the first
+ * copy of that message not durable yet) hands its state over only once the id settles. Before,
+ * the id reached the new owner as settled, so the client's resend there was answered PUBREC at
+ * once and the client could finish a message a kill of this node would still lose.
+ */
+class UnsettledQos2HandOverTest {
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+
+  @Test
+  void theStateMovesOnlyOnceTheUnsettledIdIsSettled() throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    FakeConnection c = new FakeConnection(fixture.loop);
+    Runnable[] settle = new Runnable[1];
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", fixture.loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.resumeDelivery();
+      assertEquals(InboundQos2.Admission.NEW, x.admitQos2(7, 10));
+      settle[0] = x.unsettledQos2(7);
+      return x;
+    });
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, h);
+      return null;
+    });
+    assertFalse(h.isDone(), "handed over while id 7's first copy was not durable");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)),
+        "the client's old connection goes at once");
+
+    onLoop(() -> {
+      settle[0].run(); // the copy is durable: the PUBREC could go out
+      return null;
+    });
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    assertEquals(Set.of(7), handed.state().inboundQos2());
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return fixture.onLoop(task);
+  }
+}
