@@ -92,8 +92,12 @@ class SlowSubscriberTest {
         got.add(index((Publish) packet));
       }
       assertEquals(expected, got.size(), "messages after the subscriber read again");
-      for (int i = 0; i < got.size(); i++) {
-        assertEquals(i, got.get(i), "message order");
+      // In publish order, not necessarily without gaps: should the socket take more while the
+      // publisher still sends (the kernel's buffers grow), the queue drains and takes newer
+      // messages after some were dropped while it was full (seen on a loaded machine: 0-115,
+      // then 123).
+      for (int i = 1; i < got.size(); i++) {
+        assertTrue(got.get(i) > got.get(i - 1), "message order: " + got);
       }
       assertEquals(0, info(f, "slow-reader").queued());
       for (int i = 0; i < got.size(); i++) {
