@@ -2,11 +2,9 @@ package io.simqtt.core.session;
 
 import io.simqtt.config.SessionSettings;
 import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 /**
  * The node's services a session works with, and the settings it follows. One per node, shared by
@@ -18,7 +16,8 @@ import java.util.function.Consumer;
  * @param cluster told of subscriptions to advertise, and of messages to redirect after a move
  * @param metrics message totals and drops by reason
  * @param clock wall-clock time and the timers that re-enter a session
- * @param willPublisher routes a will message like any publish (the router lives above sessions)
+ * @param wills publishes a session's will (in durable mode, kept in the store until its copies
+ *     are durable)
  * @param sharedRedelivery gives a shared-subscription delivery another member of its group when
  *     the session that had it lets it go (delivery, leaving client id)
  * @param redirectMillis how long a session that moved to another node redirects what still
@@ -34,7 +33,7 @@ record SessionContext(
     Cluster cluster,
     BrokerMetrics metrics,
     SessionClock clock,
-    Consumer<Message> willPublisher,
+    WillPublisher wills,
     BiConsumer<Delivery, String> sharedRedelivery,
     long redirectMillis,
     SessionRegistry registry,

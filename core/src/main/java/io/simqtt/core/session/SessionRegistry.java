@@ -3,7 +3,6 @@ package io.simqtt.core.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.config.SessionSettings;
 import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 
 /** Client id to session, for this node. */
 public final class SessionRegistry {
@@ -33,8 +31,8 @@ public final class SessionRegistry {
   private final boolean durable;
 
   /**
-   * @param willPublisher routes a will message like any publish (the router lives above the
-   *     registry, so it is passed in)
+   * @param willRoute routes a will like any publish (the router lives above the registry, so it
+   *     is passed in)
    * @param sharedRedelivery gives a shared-subscription delivery another member when the client
    *     that had it leaves (delivery, leaving client id)
    * @param redirectMillis how long a session that moved to another node redirects what still
@@ -46,7 +44,7 @@ public final class SessionRegistry {
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
-      Consumer<Message> willPublisher,
+      WillRoute willRoute,
       BiConsumer<Delivery, String> sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
@@ -55,7 +53,7 @@ public final class SessionRegistry {
         settings,
         subscriptions,
         metrics,
-        willPublisher,
+        willRoute,
         sharedRedelivery,
         cluster,
         redirectMillis,
@@ -68,7 +66,7 @@ public final class SessionRegistry {
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
-      Consumer<Message> willPublisher,
+      WillRoute willRoute,
       BiConsumer<Delivery, String> sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
@@ -83,7 +81,7 @@ public final class SessionRegistry {
             cluster,
             metrics,
             clock,
-            willPublisher,
+            new WillPublisher(store, metrics, clock, willRoute),
             sharedRedelivery,
             redirectMillis,
             this,
@@ -93,6 +91,11 @@ public final class SessionRegistry {
   /** Queued messages a stored session keeps on the heap (the rest is only on disk). */
   int queueMemoryMessages() {
     return settings.queueMemoryMessages();
+  }
+
+  /** Where sessions publish their wills; recovery sends the wills the store kept through it. */
+  WillPublisher wills() {
+    return context.wills();
   }
 
   /** The store sessions write to ({@link SessionStore#MEMORY} when none). */
