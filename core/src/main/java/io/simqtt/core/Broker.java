@@ -58,7 +58,8 @@ public final class Broker implements AutoCloseable {
   private final BrokerNode node;
   private final SessionRegistry sessions;
   /** Wills wait here until the cluster is up (see {@link StartupWills}). */
-  private final StartupWills wills = new StartupWills(will -> router().publish(will));
+  private final StartupWills wills =
+      new StartupWills((will, receipt) -> router().publish(will, null, receipt));
   private final MessageRouter router;
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;

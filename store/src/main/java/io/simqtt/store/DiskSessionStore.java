@@ -3,13 +3,16 @@ package io.simqtt.store;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.simqtt.core.auth.ClientIdentity;
+import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.DueWill;
 import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.topic.SubscriptionOptions;
+import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.proto.store.ClientIdentityRecord;
@@ -30,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -46,9 +50,14 @@ public final class DiskSessionStore implements SessionStore {
 
   private final DurableStore store;
   private final GroupCommitWriter writer;
+  /** The highest number a due will has had: the next one is above every one kept. */
+  private final AtomicLong lastWillId = new AtomicLong();
+
   public DiskSessionStore(DurableStore store) {
     this.store = store;
     this.writer = store.writer();
+    store.forEach(Family.DUE_WILLS,
+        (key, value) -> lastWillId.accumulateAndGet(Keys.seqOf(key), Math::max));
   }
 
   @Override
@@ -145,6 +154,27 @@ public final class DiskSessionStore implements SessionStore {
   @Override
   public void removeInboundQos2(String clientId, int packetId) {
     writer.delete(Family.INBOUND_QOS2, Keys.inboundQos2(clientId, packetId));
+  }
+
+  @Override
+  public long addWill(String clientId, Message will) {
+    long id = lastWillId.incrementAndGet();
+    writer.put(Family.DUE_WILLS, Keys.dueWill(clientId, id),
+        CoreProtos.toProto(will).toByteArray());
+    return id;
+  }
+
+  @Override
+  public void removeWill(String clientId, long willId) {
+    writer.delete(Family.DUE_WILLS, Keys.dueWill(clientId, willId));
+  }
+
+  @Override
+  public List<DueWill> dueWills() {
+    List<DueWill> due = new ArrayList<>();
+    store.forEach(Family.DUE_WILLS, (key, value) -> due.add(new DueWill(Keys.clientIdOf(key),
+        Keys.seqOf(key), CoreProtos.fromProto(parse(key, () -> AppMessage.parseFrom(value))))));
+    return due;
   }
 
   @Override

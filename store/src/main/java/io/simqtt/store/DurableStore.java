@@ -46,11 +46,12 @@ public final class DurableStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DurableStore.class);
   /**
    * The layout of keys and values this code writes and reads; see {@link Keys}. 2: a session
-   * record keeps its client's identity (for its permissions after a restart). A version 1 store
-   * opens, its sessions without one, and is marked 2 as it opens, so an older si-mqtt refuses
-   * it from then on rather than ignore what it cannot read.
+   * record keeps its client's identity (for its permissions after a restart). 3: wills that went
+   * out are kept until their copies are durable ({@link Family#DUE_WILLS}). An older store opens
+   * (its sessions without an identity, no wills kept) and is marked current as it opens, so an
+   * older si-mqtt refuses it from then on rather than ignore what it cannot read.
    */
-  static final int FORMAT_VERSION = 2;
+  static final int FORMAT_VERSION = 3;
 
   static final byte[] FORMAT_VERSION_KEY = "format-version".getBytes(StandardCharsets.UTF_8);
   private static final long MEMTABLE_BYTES = 8 << 20;
@@ -262,7 +263,8 @@ public final class DurableStore implements AutoCloseable {
               .putInt(FORMAT_VERSION).array());
         }
         LOG.info("store in {}: format version {} read and marked {} (sessions kept without"
-            + " their client's identity are resolved as anonymous clients of their id)",
+            + " their client's identity, as version 1 kept them, are resolved as anonymous"
+            + " clients of their id)",
             dir, found, FORMAT_VERSION);
       }
     } catch (RocksDBException e) {

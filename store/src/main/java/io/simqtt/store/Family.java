@@ -12,6 +12,11 @@ enum Family {
   MESSAGES("messages"),
   /** Inbound QoS 2 packet ids awaiting PUBREL, by client id and packet id. */
   INBOUND_QOS2("inbound-qos2"),
+  /**
+   * Wills of stored sessions that went out and whose copies are not all durable yet, by client id
+   * and the will's number (format version 3).
+   */
+  DUE_WILLS("due-wills"),
   /** Retained messages and tombstones, by topic. */
   RETAINED("retained"),
   /** Forwards peers have not acknowledged yet, by peer id and the link's number. */

@@ -17,6 +17,7 @@ import java.util.Arrays;
  *   <li>{@link Family#RETAINED}: the topic's UTF-8 bytes
  *   <li>{@link Family#FORWARDS}: the peer's id as a client's prefix, then the forward's number
  *       (8 bytes, as a seq)
+ *   <li>{@link Family#DUE_WILLS}: prefix, the will's number (8 bytes, as a seq)
  *   <li>{@link Family#FORWARDS_SEEN}: the peer's id as a client's prefix, its incarnation (8
  *       bytes, as a seq): the watermark; with the first number of a range after that (8 bytes,
  *       as a seq): a range beyond the watermark
@@ -61,8 +62,17 @@ final class Keys {
   }
 
   static byte[] forward(String peerId, long seq) {
-    byte[] prefix = client(peerId);
-    return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(seq ^ Long.MIN_VALUE).array();
+    return numbered(peerId, seq);
+  }
+
+  static byte[] dueWill(String clientId, long willId) {
+    return numbered(clientId, willId);
+  }
+
+  /** A client's (or peer's) prefix and a number (8 bytes, as a seq). */
+  private static byte[] numbered(String id, long n) {
+    byte[] prefix = client(id);
+    return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(n ^ Long.MIN_VALUE).array();
   }
 
   static byte[] seen(String peerId, long incarnation) {
@@ -143,7 +153,7 @@ final class Keys {
       case SESSIONS -> rest == 0;
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;
-      case FORWARDS -> rest == 8;
+      case FORWARDS, DUE_WILLS -> rest == 8;
       case FORWARDS_SEEN -> rest == 8 || rest == 16;
       default -> true;
     };

@@ -11,6 +11,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.DueWill;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
@@ -207,6 +208,48 @@ class DiskSessionStoreTest {
     loaded.sessions().forEach(s -> ids.put(s.clientId(), s.inboundQos2()));
     assertEquals(Map.of("sub", Set.of(), "pub", Set.of(7), "gone", Set.of()), ids);
     assertEquals(List.of(1L, 2L), loaded.messages().stream().map(StoredMessage::seq).toList());
+  }
+
+  /**
+   * A will that went out is kept under its own number until it is removed: what the session (or
+   * a new one of the same client id) writes or deletes meanwhile leaves it be, a reopened store
+   * gives back the ones not removed, as they were published, and numbers new ones above them.
+   */
+  @Test
+  void dueWillsComeBackUntilRemovedWhatEverTheirClientsSessionsDo() {
+    StorageSettings settings = StoreDirs.always(dir);
+    Message first = message("will/c", "first");
+    long firstId;
+    long secondId;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      firstId = sessions.addWill("c", first);
+      sessions.deleteSession("c"); // the session ended with its will
+      sessions.writeSession(session("c"), List.of(), false); // its client came back
+      secondId = sessions.addWill("c", message("will/c", "second"));
+      sessions.writeSession(session("c"), List.of(), true); // and again, with a clean start
+      long gone = sessions.addWill("other", message("will/other", "gone"));
+      sessions.removeWill("other", gone);
+      assertTrue(firstId != secondId && secondId != gone && firstId != gone);
+    }
+
+    List<DueWill> due;
+    long next;
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(reopened);
+      due = sessions.dueWills();
+      next = sessions.addWill("c", message("will/c", "third"));
+      assertEquals(1, load(sessions).sessions().size(), "the new session's record is there");
+    }
+    assertEquals(List.of("c " + firstId, "c " + secondId),
+        due.stream().map(w -> w.clientId() + " " + w.willId()).toList());
+    Message back = due.get(0).message();
+    assertEquals(first.topic(), back.topic());
+    assertArrayEquals(first.payload(), back.payload());
+    assertEquals(first.expiresAtMillis(), back.expiresAtMillis(), "as it was published");
+    assertEquals(first.properties().responseTopic, back.properties().responseTopic);
+    assertTrue(next > Math.max(firstId, secondId), "numbered above the kept ones: " + next);
   }
 
   @Test

@@ -24,6 +24,8 @@ public final class BrokerMetrics {
   private final LongAdder readsPausedForMessages = new LongAdder();
   private final LongAdder readsPausedForBytes = new LongAdder();
   private final LongAdder retainedTombstonesDropped = new LongAdder();
+  private final LongAdder willsKept = new LongAdder();
+  private final LongAdder willsSentAgain = new LongAdder();
 
   public BrokerMetrics() {
     for (DropReason r : DropReason.values()) {
@@ -94,6 +96,19 @@ public final class BrokerMetrics {
     retainedTombstonesDropped.add(count);
   }
 
+  /**
+   * {@code delta} wills of stored sessions were kept in the store until their copies are durable
+   * (1), or removed once they were (-1).
+   */
+  public void willKept(int delta) {
+    willsKept.add(delta);
+  }
+
+  /** A will the store kept through a restart (its copies not all durable) went out again. */
+  public void willSentAgain() {
+    willsSentAgain.increment();
+  }
+
   public long currentConnections() {
     return connectionsOpened.sum() - connectionsClosed.sum();
   }
@@ -160,5 +175,15 @@ public final class BrokerMetrics {
   /** Tombstones of retained messages forgotten early (the bound was reached) so far. */
   public long retainedTombstonesDropped() {
     return retainedTombstonesDropped.sum();
+  }
+
+  /** Wills kept in the store now, waiting for their copies to be durable. */
+  public long willsKept() {
+    return willsKept.sum();
+  }
+
+  /** Wills sent again after a restart so far. */
+  public long willsSentAgain() {
+    return willsSentAgain.sum();
   }
 }

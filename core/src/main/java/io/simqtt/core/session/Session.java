@@ -1,10 +1,8 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
-import io.simqtt.core.auth.Action;
 import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.topic.SubscriptionOptions;
@@ -1119,19 +1117,16 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /**
+   * Publishes the will, if any, before the record drops it: a stored session's will stays in the
+   * store until its copies are durable (see {@link WillPublisher}).
+   */
   private void publishWill() {
     Will w = will;
     will = null;
-    if (w == null) {
-      return;
+    if (w != null) {
+      context.wills().publish(clientId, w, permissions, isStored());
     }
-    Message m = w.message();
-    // Allowed at CONNECT; checked again in case the client's rules have changed since.
-    if (!permissions.allows(Action.PUBLISH, m.topic(), m.qos(), m.retain())) {
-      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
-      return;
-    }
-    context.willPublisher().accept(w.publishedAt(now()));
   }
 
   /** What the client may do; safe from any thread. */

@@ -2,10 +2,8 @@ package io.simqtt.core.session;
 
 import io.simqtt.config.SessionSettings;
 import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
-import java.util.function.Consumer;
 
 /**
  * The node's services a session works with, and the settings it follows. One per node, shared by
@@ -17,7 +15,8 @@ import java.util.function.Consumer;
  * @param cluster told of subscriptions to advertise, and of messages to redirect after a move
  * @param metrics message totals and drops by reason
  * @param clock wall-clock time and the timers that re-enter a session
- * @param willPublisher routes a will message like any publish (the router lives above sessions)
+ * @param wills publishes a session's will (in durable mode, kept in the store until its copies
+ *     are durable)
  * @param sharedRedelivery gives a shared-subscription delivery another member of its group when
  *     the session that had it lets it go
  * @param redirectMillis how long a session that moved to another node redirects what still
@@ -33,7 +32,7 @@ record SessionContext(
     Cluster cluster,
     BrokerMetrics metrics,
     SessionClock clock,
-    Consumer<Message> willPublisher,
+    WillPublisher wills,
     SharedRedelivery sharedRedelivery,
     long redirectMillis,
     SessionRegistry registry,

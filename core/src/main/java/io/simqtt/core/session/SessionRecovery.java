@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * a session already past its expiry ends at once (its will goes out, the store deletes it), and
  * a will past its delay goes out now. Wills go out only in this pass, once every session is
  * back, so a restored subscriber gets them; the broker's {@link StartupWills} holds them until
- * the cluster is up, so subscribers on other nodes get them too.
+ * the cluster is up, so subscribers on other nodes get them too. So do the wills the store still
+ * kept as due (their copies were not all durable when the node stopped, see {@link
+ * WillPublisher}), each once per start, read before the second pass adds the wills it sends.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -45,8 +47,10 @@ public final class SessionRecovery {
    * @param messages message entries restored onto the heap (queued and in flight)
    * @param onDisk queued entries left on disk, read back as their queues drain
    * @param orphans message entries of no stored session, ignored
+   * @param willsAgain wills the store kept whose copies were not all durable, sent again
    */
-  public record Result(int sessions, int expired, long messages, long onDisk, long orphans) {}
+  public record Result(
+      int sessions, int expired, long messages, long onDisk, long orphans, int willsAgain) {}
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
@@ -95,6 +99,9 @@ public final class SessionRecovery {
           s.recoverBacklog(b);
           counts[2] += b.count();
         });
+    // Before the second pass, whose own wills are kept as due too.
+    List<DueWill> dueWills = store.dueWills();
+    dueWills.forEach(registry.wills()::publishAgain);
     AtomicInteger expired = new AtomicInteger();
     AtomicInteger remaining = new AtomicInteger(offlineSince.size());
     CompletableFuture<Void> resumed = new CompletableFuture<>();
@@ -127,7 +134,8 @@ public final class SessionRecovery {
     resumed.join();
     int total = offlineSince.size();
     Result r =
-        new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1]);
+        new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1],
+            dueWills.size());
     long millis = (System.nanoTime() - started) / 1_000_000;
     LOG.atInfo()
         .addKeyValue("sessions", r.sessions())
@@ -138,6 +146,10 @@ public final class SessionRecovery {
         .log("recovered {} sessions ({} expired while down) and {} messages, {} more left on"
                 + " disk, in {} ms",
             r.sessions(), r.expired(), r.messages(), r.onDisk(), millis);
+    if (r.willsAgain() > 0) {
+      LOG.info("{} wills whose copies were not all durable when the node stopped go out again",
+          r.willsAgain());
+    }
     if (r.orphans() > 0) {
       LOG.warn("{} stored messages belong to no stored session; ignored", r.orphans());
     }

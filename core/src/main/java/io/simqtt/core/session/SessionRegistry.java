@@ -3,7 +3,6 @@ package io.simqtt.core.session;
 import io.netty.util.concurrent.EventExecutor;
 import io.simqtt.config.SessionSettings;
 import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.ArrayList;
@@ -13,7 +12,6 @@ import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /** Client id to session, for this node. */
 public final class SessionRegistry {
@@ -32,8 +30,8 @@ public final class SessionRegistry {
   private final boolean durable;
 
   /**
-   * @param willPublisher routes a will message like any publish (the router lives above the
-   *     registry, so it is passed in)
+   * @param willRoute routes a will like any publish (the router lives above the registry, so it
+   *     is passed in)
    * @param sharedRedelivery gives a shared-subscription delivery another member when the client
    *     that had it leaves
    * @param redirectMillis how long a session that moved to another node redirects what still
@@ -45,7 +43,7 @@ public final class SessionRegistry {
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
-      Consumer<Message> willPublisher,
+      WillRoute willRoute,
       SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
@@ -54,7 +52,7 @@ public final class SessionRegistry {
         settings,
         subscriptions,
         metrics,
-        willPublisher,
+        willRoute,
         sharedRedelivery,
         cluster,
         redirectMillis,
@@ -67,7 +65,7 @@ public final class SessionRegistry {
       SessionSettings settings,
       SubscriptionTree subscriptions,
       BrokerMetrics metrics,
-      Consumer<Message> willPublisher,
+      WillRoute willRoute,
       SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
@@ -82,7 +80,7 @@ public final class SessionRegistry {
             cluster,
             metrics,
             clock,
-            willPublisher,
+            new WillPublisher(store, metrics, clock, willRoute),
             sharedRedelivery,
             redirectMillis,
             this,
@@ -92,6 +90,11 @@ public final class SessionRegistry {
   /** Queued messages a stored session keeps on the heap (the rest is only on disk). */
   int queueMemoryMessages() {
     return settings.queueMemoryMessages();
+  }
+
+  /** Where sessions publish their wills; recovery sends the wills the store kept through it. */
+  WillPublisher wills() {
+    return context.wills();
   }
 
   /** The store sessions write to ({@link SessionStore#MEMORY} when none). */

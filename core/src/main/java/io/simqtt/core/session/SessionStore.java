@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.message.Message;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -55,6 +56,19 @@ public interface SessionStore {
 
     @Override
     public void removeInboundQos2(String clientId, int packetId) {}
+
+    @Override
+    public long addWill(String clientId, Message will) {
+      return 0;
+    }
+
+    @Override
+    public void removeWill(String clientId, long willId) {}
+
+    @Override
+    public List<DueWill> dueWills() {
+      return List.of();
+    }
 
     @Override
     public void afterDurable(Runnable action) {
@@ -140,6 +154,20 @@ public interface SessionStore {
 
   /** PUBREL for {@code packetId} arrived. */
   void removeInboundQos2(String clientId, int packetId);
+
+  /**
+   * A stored session's will goes out now: it is kept, under the number returned, until {@link
+   * #removeWill} (once every copy of it is durable), apart from the session's own part, which no
+   * other call touches it with (a deleted or rewritten session, a new one of the same client id,
+   * leave it be). After a crash {@link #dueWills} gives it back to be published again.
+   */
+  long addWill(String clientId, Message will);
+
+  /** The will {@link #addWill} kept as {@code willId} is no longer needed: its copies are durable. */
+  void removeWill(String clientId, long willId);
+
+  /** The wills kept by {@link #addWill} and not removed, read before the listeners open. */
+  List<DueWill> dueWills();
 
   /**
    * Runs {@code action} (on a thread of the store's; the action hands its work to where it

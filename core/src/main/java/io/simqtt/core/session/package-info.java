@@ -26,5 +26,10 @@
  * its queue beyond a heap window is only on disk ({@code QueueBacklog}, read back in pages);
  * {@code SessionRecovery} rebuilds the sessions from the store before the listeners open, each
  * queue up to that window ({@code StoredBacklog} for the rest).
+ *
+ * <p>Wills: a session's will timer is its own; a will that is due goes out through the node's
+ * {@code WillPublisher}, which keeps a stored session's will in the store ({@code DueWill}) until
+ * its copies are durable, and through {@code StartupWills}, which holds wills until the cluster
+ * is up.
  */
 package io.simqtt.core.session;

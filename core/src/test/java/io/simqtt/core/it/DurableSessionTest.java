@@ -462,6 +462,52 @@ class DurableSessionTest {
     }
   }
 
+  /**
+   * A client's stored session ends while its will waits for its delay (the client comes back
+   * with a clean start): the will goes out and the store keeps it until the watcher's copy is
+   * durable, apart from the new session's record, which the will's removal leaves alone. Once
+   * that removal is durable a restart sends the will no more: the watcher gets it once, and the
+   * client's new session is there as it wrote it.
+   */
+  @Test
+  void aWillWhoseCopiesAreDurableIsNotSentAgainAndTheClientsNewSessionKeepsItsRecord() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    RecordingSessionStore afterKill;
+    try (BrokerFixture f = BrokerFixture.start("", store)) {
+      storedSubscriber(f, store, "watcher", "will/#", 1);
+      try (RawClient dying = RawClient.open(f, MqttVersion.MQTT_5)) {
+        MqttProperties delay = MqttProperties.empty();
+        delay.willDelayInterval = HOUR;
+        dying.connect(RawClient.withWill(
+            RawClient.connectPacket(MqttVersion.MQTT_5, "dying", true, 0,
+                RawClient.sessionExpiry(HOUR)),
+            new MqttPacket.Will("will/dying", bytes("bye"), 1, false, delay)));
+        dying.abort();
+      }
+      await("the session stored offline with its will", () -> store.session("dying") != null
+          && store.session("dying").offlineSinceMillis() != 0
+          && store.session("dying").will() != null);
+      store.hold();
+      try (RawClient again = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertFalse(again.connect("dying", true, 0, RawClient.sessionExpiry(HOUR))
+            .sessionPresent());
+        again.subscribe("mine/t", 1);
+        await("the watcher's copy written, the will's removal waiting for it",
+            () -> !store.calls("addMessage", "watcher").isEmpty() && store.waiting() > 0);
+        assertEquals(1, store.dueWills().size(), "kept until the copy is durable");
+        store.makeDurable();
+        assertEquals(List.of(), store.dueWills(), "removed once the copy is durable");
+        store.makeDurable();
+        afterKill = store.afterKill();
+      }
+    }
+    assertEquals(Set.of("mine/t"), afterKill.session("dying").subscriptions().keySet(),
+        "the new session's record, untouched by the will's removal");
+    try (BrokerFixture f = BrokerFixture.start("", afterKill)) {
+      assertEquals(List.of("bye"), received(f, "watcher"), "once: not sent again at the start");
+    }
+  }
+
   @Test
   void theDefaultBrokerKeepsSessionsInMemoryOnly() {
     Broker b = new Broker(SettingsLoader.fromString("mqtt.listeners.tcp.enabled = false"));

@@ -35,7 +35,7 @@ class StartupWillsTest {
   private static final long HOUR = 3600;
 
   /** A cluster whose one peer, n2, subscribed to will/#: its routes arrive as the cluster starts. */
-  private static final class PeerWithWillSubscriber implements Cluster {
+  private static class PeerWithWillSubscriber implements Cluster {
     final List<String> forwarded = new CopyOnWriteArrayList<>();
 
     @Override
@@ -101,6 +101,54 @@ class StartupWillsTest {
     } finally {
       b.close();
     }
+  }
+
+  /**
+   * A kill -9 while the wills wait for the cluster (taken as the cluster starts, after recovery
+   * sent them to wait): the node restarted from what the store held then publishes both. Before,
+   * the expired session was deleted and the other's record saved without its will before either
+   * went out, so the restart had nothing to send.
+   */
+  @Test
+  void aKillWhileWillsWaitForTheClusterLosesNone() throws Exception {
+    long now = System.currentTimeMillis();
+    RecordingSessionStore store = new RecordingSessionStore();
+    store.put(new StoredSession("gone", Map.of(), 60, will("will/gone", 0), now - 120_000, 0,
+        Set.of()));
+    store.put(new StoredSession("late", Map.of(), HOUR, will("will/late", 30), now - 120_000, 0,
+        Set.of()));
+    RecordingSessionStore[] killedWhileWaiting = new RecordingSessionStore[1];
+    PeerWithWillSubscriber first = new PeerWithWillSubscriber() {
+      @Override
+      public void start(LocalNode node) {
+        killedWhileWaiting[0] = store.copy();
+        super.start(node);
+      }
+    };
+    Broker b = broker(first, store);
+    try {
+      b.start();
+    } finally {
+      b.close();
+    }
+    assertEquals(2, first.forwarded.size());
+
+    PeerWithWillSubscriber second = new PeerWithWillSubscriber();
+    Broker restarted = broker(second, killedWhileWaiting[0]);
+    try {
+      restarted.start();
+      assertEquals(Set.of("n2 will/gone", "n2 will/late"), Set.copyOf(second.forwarded));
+      assertEquals(2, second.forwarded.size(), "each once");
+      assertEquals(2, restarted.metrics().willsSentAgain());
+    } finally {
+      restarted.close();
+    }
+  }
+
+  private static Broker broker(Cluster cluster, RecordingSessionStore store) {
+    return new Broker(SettingsLoader.fromString(
+        "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\nmqtt.sys.interval = 0\n"),
+        cluster, MemoryRetainedStore::new, store);
   }
 
   private static Will will(String topic, long delaySeconds) {

@@ -39,7 +39,7 @@ class HandOverExpiryTest {
           SettingsLoader.fromString("").mqtt().sessions(),
           new SubscriptionTree(),
           new BrokerMetrics(),
-          wills::add,
+          (will, receipt) -> wills.add(will),
           (d, id, r) -> {},
           new RecordingCluster(),
           10_000,

@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.message.Message;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -29,6 +30,9 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, StoredSession> sessions = new TreeMap<>();
   private final Map<String, TreeMap<Long, StoredMessage>> messages = new TreeMap<>();
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
+  /** Wills kept as due, by their number. */
+  private final SortedMap<Long, DueWill> wills = new TreeMap<>();
+  private long lastWillId;
   private final List<Runnable> waiting = new ArrayList<>();
   private boolean holding;
   /** What was durable at the last {@link #hold} or {@link #makeDurable}, while holding. */
@@ -100,6 +104,8 @@ public final class RecordingSessionStore implements SessionStore {
     c.sessions.putAll(sessions);
     messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
     inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
+    c.wills.putAll(wills);
+    c.lastWillId = lastWillId;
     return c;
   }
 
@@ -223,6 +229,26 @@ public final class RecordingSessionStore implements SessionStore {
     if (ids != null) {
       ids.remove(packetId);
     }
+  }
+
+  /** Recorded as {@code addWill <client> <willId>}. */
+  @Override
+  public synchronized long addWill(String clientId, Message will) {
+    long id = ++lastWillId;
+    record("addWill", clientId, Long.toString(id));
+    wills.put(id, new DueWill(clientId, id, will));
+    return id;
+  }
+
+  @Override
+  public synchronized void removeWill(String clientId, long willId) {
+    record("removeWill", clientId, Long.toString(willId));
+    wills.remove(willId);
+  }
+
+  @Override
+  public synchronized List<DueWill> dueWills() {
+    return List.copyOf(wills.values());
   }
 
   @Override

@@ -32,7 +32,7 @@ class SessionWritabilityTest {
           SettingsLoader.fromString("mqtt.sessions.max-queued-messages = 5").mqtt().sessions(),
           new SubscriptionTree(),
           metrics,
-          m -> {},
+          (m, r) -> {},
           (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,

@@ -29,11 +29,21 @@ final class StoredSessionFixture implements AfterEachCallback {
   }
 
   SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery) {
+    return registry(hocon, sharedRedelivery, (m, r) -> {}, store);
+  }
+
+  /** A registry over {@code store} whose sessions' wills go to {@code wills}. */
+  SessionRegistry registry(String hocon, WillRoute wills, SessionStore store) {
+    return registry(hocon, (d, id, r) -> {}, wills, store);
+  }
+
+  private SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery,
+      WillRoute wills, SessionStore store) {
     return new SessionRegistry(
         SettingsLoader.fromString(hocon).mqtt().sessions(),
         new SubscriptionTree(),
         new BrokerMetrics(),
-        m -> {},
+        wills,
         sharedRedelivery,
         cluster,
         10_000,

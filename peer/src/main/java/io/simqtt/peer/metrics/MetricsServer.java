@@ -135,6 +135,13 @@ public final class MetricsServer implements AutoCloseable {
         "Tombstones forgotten before mqtt.retained.tombstone-retention because"
             + " mqtt.retained.max-tombstones was reached",
         c -> c.call(m.retainedTombstonesDropped()));
+    gauge("simqtt_wills_kept",
+        "Wills of stored sessions that went out and are kept in the store until every copy of"
+            + " them is durable (durable mode)",
+        c -> c.call(m.willsKept()));
+    counter("simqtt_wills_sent_again",
+        "Wills the store kept through a restart, their copies not all durable, sent again",
+        c -> c.call(m.willsSentAgain()));
     gauge("simqtt_session_messages", "Messages held by sessions: queued or in flight",
         c -> {
           // Summed without a task per session (which would give every idle session an inbox).

@@ -1,0 +1,89 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.auth.Action;
+import io.simqtt.core.auth.Permissions;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.routing.DeliveryReceipt;
+
+/**
+ * Publishes the wills of a node's sessions (one per node). A will is checked again against what
+ * its client may do (the rules may have changed since CONNECT).
+ *
+ * <p>A stored session's will is kept in the store as due ({@link SessionStore#addWill}) before it
+ * is routed, and removed only once every copy of it is durable: a {@link DeliveryReceipt} counts
+ * each target's taking of it (a stored subscriber's entry, a forward's journal write), then the
+ * store's durability point is awaited. The session's own record drops the will (or the session
+ * is deleted) right after, so a kill -9 between the store's batches leaves the will in the store
+ * until its copies are there, and recovery publishes it again ({@link #publishAgain}): a
+ * duplicate at worst, never a loss. Kept under its own number apart from the session record, a
+ * due will is never touched by what the session, or a new incarnation of its client id, writes or
+ * deletes meanwhile, and its removal touches nothing else.
+ *
+ * <p>Any other will (memory mode, a session that is not stored) is routed as it is, nothing
+ * counted, nothing allocated beyond the message. Bounded: a will is kept until its receipt
+ * completes, which every target's taking of it does (see {@link DeliveryReceipt}); the wills kept
+ * are counted ({@link BrokerMetrics#willsKept}).
+ */
+final class WillPublisher {
+  private final SessionStore store;
+  private final BrokerMetrics metrics;
+  private final SessionClock clock;
+  private final WillRoute route;
+
+  WillPublisher(SessionStore store, BrokerMetrics metrics, SessionClock clock, WillRoute route) {
+    this.store = store;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.route = route;
+  }
+
+  /**
+   * Publishes the will of {@code clientId} now; {@code stored}: its session writes to the store
+   * (then the will is kept there until its copies are durable). Call before the session's record
+   * drops the will, from the session's own task, so the store has it first.
+   */
+  void publish(String clientId, Will will, Permissions permissions, boolean stored) {
+    Message m = will.message();
+    if (!permissions.allows(Action.PUBLISH, m.topic(), m.qos(), m.retain())) {
+      metrics.dropped(DropReason.NOT_AUTHORIZED);
+      return;
+    }
+    Message out = will.publishedAt(clock.millis());
+    if (!stored) {
+      route.route(out, null);
+      return;
+    }
+    DueWill due = new DueWill(clientId, store.addWill(clientId, out), out);
+    metrics.willKept(1);
+    route.route(out, removedOnceDurable(due));
+  }
+
+  /**
+   * A will the store still kept at the start (its copies were not all durable at the crash):
+   * published again, and removed once its copies are durable.
+   */
+  void publishAgain(DueWill due) {
+    metrics.willKept(1);
+    metrics.willSentAgain();
+    route.route(due.message(), removedOnceDurable(due));
+  }
+
+  private DeliveryReceipt removedOnceDurable(DueWill due) {
+    // A retained will's retained write is queued by its routing: waited for like the copies.
+    boolean retained = due.message().retain();
+    return new DeliveryReceipt(written -> {
+      if (written || retained) {
+        store.afterDurable(() -> remove(due));
+      } else {
+        remove(due);
+      }
+    });
+  }
+
+  private void remove(DueWill due) {
+    store.removeWill(due.clientId(), due.willId());
+    metrics.willKept(-1);
+  }
+}
