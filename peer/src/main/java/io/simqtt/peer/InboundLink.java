@@ -193,10 +193,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   }
 
   /**
-   * A batch of forwards, in order, numbered by one incarnation of the peer. It is acknowledged (with every batch before it) once each
-   * local session took its copy and, in durable mode, that copy is durable, and so is the record
-   * that its forwards were seen: a forward the peer stops holding must not be lost to a kill of
-   * this node, and one it sends again because the acknowledgement was lost is not delivered twice.
+   * A batch of forwards, in order, numbered by one incarnation of the peer. It is acknowledged
+   * (with every batch of that incarnation before it) once each local session took its copy and,
+   * in durable mode, that copy is durable, and so is the record that its forwards were seen: a
+   * forward the peer stops holding must not be lost to a kill of this node, and one it sends
+   * again because the acknowledgement was lost is not delivered twice.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {

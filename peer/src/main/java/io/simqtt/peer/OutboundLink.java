@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * forwards are sent when the link is up and dropped (and counted) otherwise. In durable mode the
  * kept forwards are written to the node's {@link ForwardJournal} too, and a publisher's receipt
  * waits for that write: a kill of this node does not lose what it acknowledged, and the next
- * start sends them again, numbered on from where the journal left off.
+ * start sends them again, each under the incarnation of this node that numbered it (kept in the
+ * journal with it: the peer may have taken it before), numbering on from where the journal left
+ * off.
  *
  * <p>What the link holds is bounded in bytes ({@code cluster.max-link-backlog}) and count ({@link
  * #MAX_UNACKED}). Over either, a QoS 1/2 forward is still taken (it was accepted from its
