@@ -1,9 +1,13 @@
 package io.simqtt.peer;
 
 import com.google.protobuf.ByteString;
+import io.simqtt.proto.peer.EarlierForwards;
 import io.simqtt.proto.peer.Hello;
 import io.simqtt.proto.peer.HelloAccepted;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -44,8 +48,16 @@ final class Handshake {
     return b;
   }
 
-  /** Our Hello to {@code target}, proving the secret over its {@code nonce}. */
-  Hello hello(String target, ByteString nonce, byte[] ownChallenge, long resendThrough) {
+  /**
+   * Our Hello to {@code target}, proving the secret over its {@code nonce}; {@code earlier}: the
+   * highest forward number re-sent of each earlier incarnation of this node.
+   */
+  Hello hello(String target, ByteString nonce, byte[] ownChallenge, long resendThrough,
+      Map<Long, Long> earlier) {
+    List<EarlierForwards> resent = new ArrayList<>();
+    earlier.forEach((incarnation, through) -> resent.add(
+        EarlierForwards.newBuilder().setIncarnation(incarnation).setResendThrough(through)
+            .build()));
     Hello unsigned =
         Hello.newBuilder()
             .setClusterName(clusterName)
@@ -55,6 +67,7 @@ final class Handshake {
             .setTargetNodeId(target)
             .setChallenge(ByteString.copyFrom(ownChallenge))
             .setResendThrough(resendThrough)
+            .addAllEarlier(resent)
             .build();
     byte[] signature = proof.sign(unsigned, nonce.toByteArray());
     return unsigned.toBuilder().setProof(ByteString.copyFrom(signature)).build();

@@ -63,15 +63,13 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   private final ServerCallStreamObserver<PeerReply> replies;
   private final byte[] challenge = Handshake.newChallenge();
   private String peerId;
-  /** The last forward number the peer said it re-sends first (its Hello); 0 = none. */
-  private long resendThrough;
   private volatile boolean closed;
   private volatile long lastHeardNanos;
   private Scheduler.Cancellable watchdog;
   /** Routes of a snapshot whose last part has not arrived yet; null otherwise. */
   private Map<String, Integer> snapshotParts;
-  /** The peer's incarnation's forwards; set with {@link #peerId}. */
-  private volatile PeerForwards forwards;
+  /** The forwards of the peer's incarnations this stream delivers; set with {@link #peerId}. */
+  private volatile StreamForwards forwards;
   /** Replies waiting for gRPC flow control; guarded by {@link #replies}. */
   private final ArrayDeque<PeerReply> waiting = new ArrayDeque<>();
 
@@ -101,11 +99,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
 
   /** Whether the forwards the peer re-sends on this stream (see its Hello) are all handled. */
   boolean caughtUp() {
-    long through;
-    synchronized (this) {
-      through = resendThrough;
-    }
-    return forwards != null && forwards.handled() >= through;
+    StreamForwards f = forwards;
+    return f != null && f.caughtUp();
   }
 
   @Override
@@ -153,10 +148,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       refuse("a caller calling itself '" + hello.getNodeId() + "'", refusal);
       return;
     }
-    synchronized (this) {
-      resendThrough = hello.getResendThrough();
-    }
-    forwards = cx.streams().up(hello.getNodeId(), hello.getIncarnation(), this);
+    forwards = cx.streams().up(hello, this);
     peerId = hello.getNodeId();
     reply(
         PeerReply.newBuilder()
@@ -201,16 +193,17 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   }
 
   /**
-   * A batch of forwards, in order. It is acknowledged (with every batch before it) once each
-   * local session took its copy and, in durable mode, that copy is durable, and so is the record
-   * that its forwards were seen: a forward the peer stops holding must not be lost to a kill of
-   * this node, and one it sends again because the acknowledgement was lost is not delivered twice.
+   * A batch of forwards, in order, numbered by one incarnation of the peer. It is acknowledged
+   * (with every batch of that incarnation before it) once each local session took its copy and,
+   * in durable mode, that copy is durable, and so is the record that its forwards were seen: a
+   * forward the peer stops holding must not be lost to a kill of this node, and one it sends
+   * again because the acknowledgement was lost is not delivered twice.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
       return;
     }
-    PeerForwards seen = forwards;
+    PeerForwards seen = forwards.of(frame.get(0).getIncarnation());
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
     DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
       // Behind the copies, and before the durability point the acknowledgement waits for.
@@ -253,9 +246,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
   }
 
-  /** Tells the peer every forward numbered up to {@code seq} is handled. */
-  void sendAck(long seq) {
-    reply(PeerReply.newBuilder().setForwardAck(ForwardAck.newBuilder().setSeq(seq)).build());
+  /** Tells the peer every forward its {@code incarnation} numbered up to {@code seq} is handled. */
+  void sendAck(long incarnation, long seq) {
+    reply(PeerReply.newBuilder()
+        .setForwardAck(ForwardAck.newBuilder().setSeq(seq).setIncarnation(incarnation))
+        .build());
   }
 
   private void onRetained(RetainedUpdate r) {

@@ -2,11 +2,17 @@ package io.simqtt.peer;
 
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.cluster.SeenForwards;
+import io.simqtt.proto.peer.EarlierForwards;
+import io.simqtt.proto.peer.Hello;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -15,14 +21,21 @@ import org.slf4j.LoggerFactory;
 /**
  * The peers' streams into this node: which peer is linked to us, since when one is not, which
  * forwards of each peer were seen and handled already (what was seen kept in {@link
- * SeenForwards} across this node's restarts: one incarnation per peer, an older one's record
- * deleted when the peer comes back as a new one), and what a stream's end does to the peer's
- * routes (shared ones withdrawn at once, the rest once it stays away for {@code
- * cluster.dead-after}).
+ * SeenForwards} across this node's restarts), and what a stream's end does to the peer's routes
+ * (shared ones withdrawn at once, the rest once it stays away for {@code cluster.dead-after}).
+ *
+ * <p>What was seen is kept per incarnation of the peer: its current one, and the earlier ones
+ * whose journaled forwards it still re-sends (its Hello names them), at most {@link
+ * #MAX_EARLIER} of those; the record of any other is deleted when a stream from the peer comes
+ * up. So a forward the peer re-sends from its journal after its own restart is dropped if this
+ * node took it before, and an earlier incarnation's record goes once the peer holds nothing of
+ * it any more.
  */
 final class InboundStreams {
   private static final Logger LOG = LoggerFactory.getLogger(InboundStreams.class);
   private static final String SHARE_PREFIX = "$share/";
+  /** Earlier incarnations of one peer whose records are kept; the oldest beyond are counted. */
+  static final int MAX_EARLIER = 16;
 
   private final OutboundLinks links;
   private final RemoteRoutes routes;
@@ -39,8 +52,10 @@ final class InboundStreams {
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
   /** The same moments as stamps of the node's clock, which session claims are stamped by. */
   private final Map<String, Long> apartSince = new ConcurrentHashMap<>();
-  /** Per peer: its current incarnation's forwards, seen and handled. */
-  private final Map<String, PeerForwards> forwards = new ConcurrentHashMap<>();
+  /** Per peer: the incarnations whose forwards are kept track of (see the class comment). */
+  private final Map<String, Map<Long, PeerForwards>> forwards = new ConcurrentHashMap<>();
+  /** Per peer: its incarnation at its last stream. */
+  private final Map<String, Long> incarnations = new ConcurrentHashMap<>();
   /** Per peer: the withdrawal of its ordinary routes, due when its link stays down. */
   private final Map<String, Scheduler.Cancellable> routeWithdrawals = new ConcurrentHashMap<>();
 
@@ -108,10 +123,11 @@ final class InboundStreams {
   }
 
   /**
-   * The peer's stream {@code link} is up (its Hello accepted): it replaces an older one. Returns
-   * the forwards of the peer's incarnation, which the stream delivers and acknowledges.
+   * The peer's stream {@code link} is up (its {@code hello} accepted): it replaces an older one.
+   * Returns the forwards of the peer's incarnations that the stream delivers and acknowledges.
    */
-  PeerForwards up(String peerId, long peerIncarnation, InboundLink link) {
+  StreamForwards up(Hello hello, InboundLink link) {
+    String peerId = hello.getNodeId();
     Scheduler.Cancellable withdrawal = routeWithdrawals.remove(peerId);
     if (withdrawal != null) {
       withdrawal.cancel();
@@ -125,29 +141,71 @@ final class InboundStreams {
     if (previous != null && previous != link) {
       previous.close();
     }
-    PeerForwards f = forwards.get(peerId);
-    if (f == null || f.incarnation() != peerIncarnation) {
-      if (f != null) {
-        LOG.info("peer {} restarted: its old routes are replaced", peerId);
-        // What the old incarnation's forwards finish is acknowledged to nobody: it is gone.
+    return track(peerId, hello, link);
+  }
+
+  /**
+   * Keeps the records of the incarnations {@code hello} names (its own and the earlier ones it
+   * re-sends from), loaded from the store or made fresh, deletes every other, and has them
+   * acknowledge on {@code link}.
+   */
+  private synchronized StreamForwards track(String peerId, Hello hello, InboundLink link) {
+    long incarnation = hello.getIncarnation();
+    Long was = incarnations.put(peerId, incarnation);
+    if (was != null && was != incarnation) {
+      LOG.info("peer {} restarted: its old routes are replaced", peerId);
+    }
+    Map<Long, Long> earlierThrough = new HashMap<>();
+    for (EarlierForwards e : hello.getEarlierList()) {
+      earlierThrough.put(e.getIncarnation(), e.getResendThrough());
+    }
+    Set<Long> keep = new HashSet<>();
+    keep.add(incarnation);
+    // The most recent ones: a peer numbers on across its restarts.
+    earlierThrough.entrySet().stream()
+        .sorted(Map.Entry.<Long, Long>comparingByValue().reversed())
+        .limit(MAX_EARLIER)
+        .forEach(e -> keep.add(e.getKey()));
+    Map<Long, PeerForwards> known = forwards.computeIfAbsent(peerId, p -> new HashMap<>());
+    for (Iterator<PeerForwards> it = known.values().iterator(); it.hasNext(); ) {
+      PeerForwards f = it.next();
+      if (!keep.contains(f.incarnation())) {
+        // What it finishes is acknowledged to nobody: the peer holds nothing of it any more.
         f.ackOn(null);
         f.retire();
         seenStore.forget(peerId, f.incarnation());
+        it.remove();
       }
-      SeenForwards.Seen loaded = null;
-      for (SeenForwards.Seen s : loadedSeen.getOrDefault(peerId, List.of())) {
-        if (s.incarnation() == peerIncarnation) {
-          loaded = s;
-        } else {
-          seenStore.forget(peerId, s.incarnation());
-        }
-      }
-      loadedSeen.remove(peerId);
-      f = new PeerForwards(
-          peerId, peerIncarnation, timer, seenStore, loaded, counts.get(peerId));
-      forwards.put(peerId, f);
     }
-    f.ackOn(link::sendAck);
+    for (SeenForwards.Seen s : loadedSeen.getOrDefault(peerId, List.of())) {
+      if (keep.contains(s.incarnation())) {
+        known.putIfAbsent(s.incarnation(), new PeerForwards(
+            peerId, s.incarnation(), timer, seenStore, s, counts.get(peerId)));
+      } else {
+        seenStore.forget(peerId, s.incarnation());
+      }
+    }
+    loadedSeen.remove(peerId);
+    for (long i : keep) {
+      PeerForwards f = known.computeIfAbsent(i, n -> new PeerForwards(
+          peerId, n, timer, seenStore, null, counts.get(peerId)));
+      f.ackOn(seq -> link.sendAck(i, seq));
+    }
+    Map<Long, PeerForwards> kept = new HashMap<>(known);
+    kept.remove(incarnation);
+    return new StreamForwards(known.get(incarnation), hello.getResendThrough(), kept,
+        earlierThrough, i -> untracked(peerId, i, link));
+  }
+
+  /**
+   * The record of an incarnation of the peer that this node does not keep, for one stream: it
+   * records nothing and acknowledges on {@code link}. Counted.
+   */
+  private PeerForwards untracked(String peerId, long incarnation, InboundLink link) {
+    PeerForwards.Counts c = counts.get(peerId);
+    c.untrackedIncarnations.increment();
+    PeerForwards f = new PeerForwards(peerId, incarnation, timer, SeenForwards.MEMORY, null, c);
+    f.ackOn(seq -> link.sendAck(incarnation, seq));
     return f;
   }
 
@@ -156,9 +214,8 @@ final class InboundStreams {
     if (peerId == null || !inbound.remove(peerId, link)) {
       return;
     }
-    PeerForwards gone = forwards.get(peerId);
-    if (gone != null) {
-      gone.ackOn(null);
+    synchronized (this) {
+      forwards.getOrDefault(peerId, Map.of()).values().forEach(f -> f.ackOn(null));
     }
     downSince.put(peerId, timer.nanoTime());
     apartSince.put(peerId, node.clock().now());

@@ -26,6 +26,7 @@ import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -54,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * forwards are sent when the link is up and dropped (and counted) otherwise. In durable mode the
  * kept forwards are written to the node's {@link ForwardJournal} too, and a publisher's receipt
  * waits for that write: a kill of this node does not lose what it acknowledged, and the next
- * start sends them again, numbered on from where the journal left off.
+ * start sends them again, each under the incarnation of this node that numbered it (kept in the
+ * journal with it: the peer may have taken it before), numbering on from where the journal left
+ * off.
  *
  * <p>What the link holds is bounded in bytes ({@code cluster.max-link-backlog}) and count ({@link
  * #MAX_UNACKED}). Over either, a QoS 1/2 forward is still taken (it was accepted from its
@@ -365,7 +368,13 @@ final class OutboundLink implements Backpressure {
     }
     boolean taken = onLinkThread(
         () -> {
-          Forward f = body.build().setSeq(nextSeq++).build();
+          Forward.Builder numbered = body.build().setSeq(nextSeq++);
+          if (journaled) {
+            // Kept in the journal with it: sent again after a restart, it is still this
+            // incarnation's forward to the peer, which may have taken it already.
+            numbered.setIncarnation(handshake.incarnation());
+          }
+          Forward f = numbered.build();
           if (qos > 0) {
             unacked.put(f.getSeq(), f);
             if (journaled) {
@@ -442,9 +451,14 @@ final class OutboundLink implements Backpressure {
   /**
    * Adds a forward to the batch being built. The batch goes out when it is full or when the
    * link's thread has run the tasks queued behind this one, so a burst travels in few frames
-   * and a lone message waits for nothing.
+   * and a lone message waits for nothing. A frame holds forwards of one incarnation of this node
+   * (the peer records and acknowledges them per incarnation): forwards of an earlier run, re-sent
+   * from the journal, travel in frames of their own.
    */
   private void batch(Forward f) {
+    if (!batch.isEmpty() && numberedBy(batch.get(0)) != numberedBy(f)) {
+      flushBatch();
+    }
     batch.add(f);
     batchBytes += f.getMessage().getPayload().size() + f.getMessage().getTopic().length();
     if (batch.size() >= MAX_BATCH || batchBytes >= MAX_BATCH_BYTES) {
@@ -617,7 +631,8 @@ final class OutboundLink implements Backpressure {
             PeerFrame.newBuilder()
                 .setHello(
                     handshake.hello(
-                        peer.id(), reply.getChallenge().getNonce(), challenge, resendThrough))
+                        peer.id(), reply.getChallenge().getNonce(), challenge, resendThrough,
+                        earlierResent()))
                 .build());
       }
       case HELLO_ACCEPTED -> {
@@ -628,7 +643,8 @@ final class OutboundLink implements Backpressure {
           fail(g, "the peer's answer to our Hello does not prove the cluster secret");
         }
       }
-      case FORWARD_ACK -> onAck(reply.getForwardAck().getSeq());
+      case FORWARD_ACK ->
+          onAck(reply.getForwardAck().getSeq(), reply.getForwardAck().getIncarnation());
       case CLAIM_REPLY -> listener.claimReply(peer.id(), reply.getClaimReply());
       case SHARED_RETURN -> listener.sharedReturned(peer.id(), reply.getSharedReturn());
       case HEARTBEAT -> beatAnsweredNanos = lastHeardNanos;
@@ -636,21 +652,45 @@ final class OutboundLink implements Backpressure {
     }
   }
 
-  /** Every forward numbered up to {@code seq} arrived: it is no longer held. */
-  private void onAck(long seq) {
-    Map<Long, Forward> done = unacked.headMap(seq, true);
+  /**
+   * Every forward numbered up to {@code seq} by this node's {@code incarnation} (0: by any, from
+   * a peer that does not tell them apart) arrived: it is no longer held.
+   */
+  private void onAck(long seq, long incarnation) {
+    List<Long> done = new ArrayList<>();
     long bytes = 0;
-    for (Forward f : done.values()) {
-      bytes += size(f.getMessage());
+    for (Iterator<Forward> it = unacked.headMap(seq, true).values().iterator(); it.hasNext(); ) {
+      Forward f = it.next();
+      if (incarnation == 0 || numberedBy(f) == incarnation) {
+        done.add(f.getSeq());
+        bytes += size(f.getMessage());
+        it.remove();
+      }
     }
-    int count = done.size();
-    if (count > 0) {
-      journal.release(peer.id(), done.keySet());
+    if (!done.isEmpty()) {
+      journal.release(peer.id(), done);
+      release(bytes, done.size());
     }
-    done.clear();
-    if (count > 0) {
-      release(bytes, count);
+  }
+
+  /** The incarnation of this node that numbered {@code f}. */
+  private long numberedBy(Forward f) {
+    return f.getIncarnation() == 0 ? handshake.incarnation() : f.getIncarnation();
+  }
+
+  /**
+   * The earlier incarnations of this node whose forwards (back from the journal) are re-sent
+   * first on a new stream, each with the highest number re-sent of it: the peer keeps what it
+   * took of those.
+   */
+  private Map<Long, Long> earlierResent() {
+    Map<Long, Long> earlier = new LinkedHashMap<>();
+    for (Forward f : unacked.values()) {
+      if (numberedBy(f) != handshake.incarnation()) {
+        earlier.put(f.getIncarnation(), f.getSeq()); // in number order: the last is the highest
+      }
     }
+    return earlier;
   }
 
   private void linkUp() {

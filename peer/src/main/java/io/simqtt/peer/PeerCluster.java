@@ -356,7 +356,8 @@ public final class PeerCluster implements Cluster {
           l.resyncs.sum(),
           remoteRoutes.count(l.peerId()),
           inbound.counts(l.peerId()).duplicates.sum(),
-          inbound.counts(l.peerId()).unrecorded.sum()));
+          inbound.counts(l.peerId()).unrecorded.sum(),
+          inbound.counts(l.peerId()).untrackedIncarnations.sum()));
     }
     return stats;
   }

@@ -68,6 +68,11 @@ final class PeerForwards {
     final LongAdder duplicates = new LongAdder();
     /** Forwards whose record waited for the watermark, {@link #MAX_RANGES} being reached. */
     final LongAdder unrecorded = new LongAdder();
+    /**
+     * Incarnations whose forwards a stream took without a record kept (see {@link
+     * StreamForwards}): past {@link InboundStreams#MAX_EARLIER}, or not named by the Hello.
+     */
+    final LongAdder untrackedIncarnations = new LongAdder();
   }
 
   /** Forwards of one frame, up to {@link #lastSeq}. */

@@ -21,6 +21,9 @@ package io.simqtt.peer;
  * @param seenUnrecorded forwards from the peer whose record of being seen waited for the ones
  *     before them, past the bound of ranges kept beyond the watermark (a kill of this node then
  *     would deliver them again)
+ * @param untrackedIncarnations earlier incarnations of the peer whose re-sent forwards a stream
+ *     took with no record kept of what was taken before (past the bound of earlier incarnations
+ *     kept, or not named by the peer's Hello): some may be delivered twice
  */
 public record PeerLinkStats(
     String peerId,
@@ -35,4 +38,5 @@ public record PeerLinkStats(
     long resyncs,
     long remoteRoutes,
     long duplicatesDropped,
-    long seenUnrecorded) {}
+    long seenUnrecorded,
+    long untrackedIncarnations) {}

@@ -7,6 +7,8 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5ClientBuilder;
 import io.simqtt.config.NodeSettings;
 import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.Broker;
+import io.simqtt.core.cluster.ForwardJournal;
+import io.simqtt.core.cluster.SeenForwards;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.session.Session;
@@ -29,6 +31,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import org.opentest4j.AssertionFailedError;
 
 /**
@@ -79,6 +82,8 @@ final class ClusterFixture implements AutoCloseable {
   private final FakeTime time;
   /** Each node's admin API, or null when started without one. */
   private final AdminServer[] admins;
+  /** Each node's forward journal (kept across its restarts), or null: in memory. */
+  private IntFunction<ForwardJournal> journals;
 
   private ClusterFixture(int size, String extraHocon, boolean proxied) {
     this(size, extraHocon, proxied, false, false);
@@ -123,6 +128,18 @@ final class ClusterFixture implements AutoCloseable {
    */
   static ClusterFixture startInProcess(int size, String extraHocon) {
     return start(new ClusterFixture(size, extraHocon, false, true, false));
+  }
+
+  /**
+   * {@link #startInProcess(int, String)} with node i keeping its forwards to peers in {@code
+   * journals.apply(i)}, at every start: a journal kept across {@link #restart} is what a node
+   * killed and restarted on its store finds.
+   */
+  static ClusterFixture startInProcess(
+      int size, String extraHocon, IntFunction<ForwardJournal> journals) {
+    ClusterFixture f = new ClusterFixture(size, extraHocon, false, true, false);
+    f.journals = journals;
+    return start(f);
   }
 
   /**
@@ -544,6 +561,9 @@ final class ClusterFixture implements AutoCloseable {
     PeerCluster cluster = network == null
         ? new PeerCluster(settings)
         : new PeerCluster(settings, network.transport(nodeId(i)), time.scheduler());
+    if (journals != null) {
+      cluster.keepForwardsIn(journals.apply(i), SeenForwards.MEMORY);
+    }
     Broker broker = new Broker(settings, cluster);
     // Before the broker starts: it adds its node-to-node service to the peer port.
     AdminServer admin = admins == null ? null : AdminServer.create(broker, cluster, "test");

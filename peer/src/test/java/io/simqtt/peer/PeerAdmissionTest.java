@@ -22,6 +22,7 @@ import io.simqtt.proto.peer.PeerReply;
 import io.simqtt.proto.peer.PeerServiceGrpc;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -89,8 +90,8 @@ class PeerAdmissionTest {
       // What an eavesdropper holds: n2's valid Hello to n1 from an earlier stream.
       Stream first = Stream.open(channel);
       ByteString firstChallenge = first.next().getChallenge().getNonce();
-      Hello recorded =
-          cluster.cluster(1).handshake().hello("n1", firstChallenge, Handshake.newChallenge(), 0);
+      Hello recorded = cluster.cluster(1).handshake()
+          .hello("n1", firstChallenge, Handshake.newChallenge(), 0, Map.of());
       first.send(recorded);
       assertTrue(first.next().hasHelloAccepted(), "the Hello is good on its own stream");
       first.close();

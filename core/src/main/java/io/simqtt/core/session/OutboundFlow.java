@@ -249,6 +249,8 @@ final class OutboundFlow {
     }
     if (b.isDone()) {
       backlog = null;
+    } else {
+      readOwedDrops();
     }
     if (whenMaterialized != null) {
       if (backlog == null) {
@@ -806,10 +808,28 @@ final class OutboundFlow {
         queue = null;
       }
     } else if (backlog != null && backlog.count > 0) {
-      // The oldest is on disk and not read yet: it goes when it is.
+      // The oldest is on disk and not read yet: it goes when it is, which is now.
       backlog.count--;
       backlog.owedDrops++;
+      readOwedDrops();
     }
+  }
+
+  /**
+   * Reads the oldest entries on disk that were dropped ({@link QueueBacklog#owedDrops}), online
+   * or not, so {@link #takeFromBacklog} removes them from the store now: left there until the
+   * queue drained to them, a restart meanwhile would deliver them after all. Their seqs are not
+   * known here (a recovered backlog has gaps), so they are paid by position, on the page reads'
+   * own path; one read at a time.
+   */
+  private void readOwedDrops() {
+    QueueBacklog b = backlog;
+    if (b == null || b.reading || b.owedDrops == 0) {
+      return;
+    }
+    b.reading = true;
+    journal.readLater(b, b.afterSeq,
+        (int) Math.min(b.owedDrops, context.settings().queueMemoryMessages()));
   }
 
   /** The entry {@code seq} is done with (a stored session's; nothing to do otherwise). */

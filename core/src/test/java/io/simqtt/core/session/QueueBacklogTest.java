@@ -103,6 +103,29 @@ class QueueBacklogTest {
   }
 
   @Test
+  void dropsOfEntriesOnlyOnDiskLeaveTheDiskWhileOfflineSoARestartDoesNotDeliverThem()
+      throws Exception {
+    RecordingSessionStore store = new RecordingSessionStore();
+    String conf = "mqtt.sessions { queue-memory-messages = 10, max-queued-messages = 100,"
+        + " queue-overflow = drop-oldest }\n";
+    try (BrokerFixture f = BrokerFixture.start(conf, store)) {
+      offlineSubscriber(f, "sub");
+      publish(f, 1, 300);
+      assertEquals(200, f.broker().metrics().drops(DropReason.QUEUE_FULL));
+      await("the 200 dropped left the store, the client still away",
+          () -> store.messages("sub").size() == 100);
+    }
+    try (BrokerFixture f = BrokerFixture.start(conf, store.copy())) {
+      Session s = f.broker().sessions().get("sub");
+      assertEquals(100, onSession(s, s::queuedCount));
+
+      List<String> got = receive(f, "sub", s, 100, () -> { });
+
+      assertEquals(numbers(201, 300), got, "the newest 100 only, as before the restart");
+    }
+  }
+
+  @Test
   void sharedDeliveriesOnlyOnDiskGoToAnotherMemberWhenTheirsLeaves() throws Exception {
     RecordingSessionStore store = new RecordingSessionStore();
     String conf = "mqtt.sessions { queue-memory-messages = 10 }\n";

@@ -233,6 +233,10 @@ public final class MetricsServer implements AutoCloseable {
         "Forwards from the peer whose record of being seen waited for earlier ones, past the"
             + " bound of ranges kept beyond the watermark (a kill then delivers them again)",
         perPeer(cluster, PeerLinkStats::seenUnrecorded), "peer");
+    counter("simqtt_peer_forwards_untracked_incarnations",
+        "Earlier incarnations of the peer whose re-sent forwards were taken with no record of"
+            + " what was taken before (past the bound kept): some may be delivered twice",
+        perPeer(cluster, PeerLinkStats::untrackedIncarnations), "peer");
     counter("simqtt_peer_control_dropped",
         "Frames kept for a down link's return (claim answers) dropped at the bound, by peer",
         perPeer(cluster, PeerLinkStats::controlDropped), "peer");

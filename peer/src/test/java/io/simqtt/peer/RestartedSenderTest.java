@@ -1,0 +1,85 @@
+package io.simqtt.peer;
+
+import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.Clients.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import io.simqtt.core.cluster.ForwardJournal;
+import io.simqtt.core.it.Clients;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The sending node of a forward is killed after the receiver acknowledged it and before its
+ * journal's delete of it was durable: the node restarts as a new incarnation and sends it again
+ * from its journal. The forward keeps the incarnation that numbered it, and the receiver keeps
+ * what it took of that incarnation while the sender re-sends from it, so a QoS 2 message reaches
+ * its subscriber once. In-process links on manual time; n1's journal is a {@link
+ * HeapForwardJournal} kept across its restart, whose releases after the acknowledgement are lost
+ * as to the kill.
+ */
+@Timeout(60)
+class RestartedSenderTest {
+  private static final int A = 0;
+  private static final int B = 1;
+  private static final String TOPIC = "rs/t";
+
+  private final HeapForwardJournal journal = new HeapForwardJournal();
+  private ClusterFixture cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aForwardTheReceiverTookIsNotDeliveredAgainWhenTheRestartedSenderSendsItFromItsJournal()
+      throws InterruptedException {
+    cluster = ClusterFixture.startInProcess(
+        2, "", i -> i == A ? journal : ForwardJournal.MEMORY);
+    Mqtt5BlockingClient sub = ClusterClients.connect(cluster, B, "rs-sub");
+    BlockingQueue<Mqtt5Publish> inbox = Clients.inbox(sub);
+    sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
+    cluster.awaitRoute(A, TOPIC, B);
+
+    journal.loseReleases();
+    publish("before");
+    assertEquals("before", text(Clients.take(inbox)));
+    // Acknowledgements go out a few milliseconds of manual time after the delivery.
+    cluster.advanceUntil(() -> cluster.cluster(A).linkStats().get(0).unacked() == 0,
+        ClusterFixture.STEP, "n2 acknowledged the forward");
+    assertEquals(1, journal.count("n2"), "the kill came before the delete was durable");
+
+    journal.keepReleases();
+    cluster.restart(A);
+    cluster.awaitHealed(ClusterFixture.WAIT);
+    cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP,
+        "n2 acknowledged the forward n1 sent again from its journal");
+    publish("after");
+    List<String> got = new ArrayList<>();
+    do {
+      got.add(text(Clients.take(inbox)));
+    } while (!got.get(got.size() - 1).equals("after"));
+
+    assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
+    assertEquals(1, cluster.cluster(B).linkStats().get(0).duplicatesDropped());
+    assertEquals(0, cluster.cluster(B).linkStats().get(0).untrackedIncarnations());
+    Clients.disconnectQuietly(sub);
+  }
+
+  /** A QoS 2 message published on n1 by a client of its own, acknowledged (PUBCOMP). */
+  private void publish(String payload) {
+    Mqtt5BlockingClient pub = ClusterClients.connect(cluster, A, "rs-pub");
+    pub.publishWith().topic(TOPIC).qos(MqttQos.EXACTLY_ONCE).payload(bytes(payload)).send();
+    Clients.disconnectQuietly(pub);
+  }
+}
