@@ -2,6 +2,8 @@ package io.simqtt.peer;
 
 import io.simqtt.core.cluster.SeenForwards;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -185,9 +187,17 @@ final class PeerForwards {
     while (!unpassed.isEmpty() && unpassed.peek().written) {
       through = unpassed.poll().last;
     }
-    Map<Long, Long> passed = beyond.headMap(through, true);
-    store.advance(peerId, incarnation, through, passed.keySet());
-    passed.clear();
+    // A range the watermark reaches is taken whole, up to its end: one loaded from before a
+    // restart may reach past the batches that got here (the sender re-sends in frames cut
+    // otherwise), and its rest must stay seen.
+    List<Long> passed = new ArrayList<>(1);
+    Map.Entry<Long, Long> r;
+    while ((r = beyond.firstEntry()) != null && r.getKey() <= through + 1) {
+      through = Math.max(through, r.getValue());
+      passed.add(beyond.pollFirstEntry().getKey());
+    }
+    seen = Math.max(seen, through);
+    store.advance(peerId, incarnation, through, passed);
   }
 
   /** Every number up to this one is handled. */

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,32 @@ class PeerForwardsTest {
   private final PeerForwards forwards = new PeerForwards(
       "n2", 7, time.scheduler(), SeenForwards.MEMORY, null, new PeerForwards.Counts());
   private final List<Long> acked = new ArrayList<>();
+
+  /**
+   * A range kept from before a restart that the new watermark passes halfway stays seen to its
+   * end: the re-sent forwards come in frames cut otherwise, and the rest of the range was
+   * delivered again when the watermark's passing dropped the range whole.
+   */
+  @Test
+  void aLoadedRangeTheWatermarkPassesHalfwayStaysSeenToItsEnd() {
+    TreeMap<Long, Long> beyond = new TreeMap<>();
+    beyond.put(50L, 60L);
+    PeerForwards restarted = new PeerForwards("n2", 7, time.scheduler(), SeenForwards.MEMORY,
+        new SeenForwards.Seen("n2", 7, 40, beyond), new PeerForwards.Counts());
+    PeerForwards.Batch first = restarted.open(55, 15);
+    for (long seq = 41; seq <= 49; seq++) {
+      assertTrue(restarted.accept(first, seq));
+    }
+    for (long seq = 50; seq <= 55; seq++) {
+      assertFalse(restarted.accept(first, seq), "taken before the restart: " + seq);
+    }
+    restarted.written(first);
+    PeerForwards.Batch second = restarted.open(61, 6);
+    for (long seq = 56; seq <= 60; seq++) {
+      assertFalse(restarted.accept(second, seq), "taken before the restart: " + seq);
+    }
+    assertTrue(restarted.accept(second, 61), "new");
+  }
 
   @Test
   void aLaterBatchHandledFirstWaitsForTheOneBeforeIt() {
