@@ -35,6 +35,7 @@ import io.simqtt.core.overload.InboundRate;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.routing.PublishPacer;
 import io.simqtt.core.session.ClientConnection;
+import io.simqtt.core.session.InboundQos2;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionExpiry;
 import io.simqtt.core.session.Will;
@@ -771,10 +772,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void publishDurably(Publish p, Message message) {
     PublishAcks.Ack ack = holdAck(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p);
     Session s = session;
-    Runnable settled = p.qos() == 2 ? s.unsettledQos2(p.packetId()) : () -> { };
+    InboundQos2.Unsettled settled = p.qos() == 2 ? s.unsettledQos2(p.packetId()) : null;
     Runnable release = () -> {
       acks.release(ack);
-      settled.run();
+      if (settled != null) {
+        settled.run();
+      }
     };
     // A retained message is written to the same store (in durable mode the retained store
     // writes through to it), and its write was queued by the routing above: the answer waits
@@ -785,9 +788,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       Runnable answer = () -> {
         if (p.qos() == 2 && !idWritten && s.storeInboundQos2(p.packetId())) {
           context.sessions().store().afterDurable(() -> s.execute(release));
-        } else {
-          release.run();
+          return;
         }
+        if (idWritten) {
+          s.carriedQos2Written(settled, p.packetId());
+        }
+        release.run();
       };
       if (stored || retainedWrite) {
         context.sessions().store().afterDurable(() -> s.execute(answer));

@@ -72,13 +72,38 @@ public final class InboundQos2 {
    * task, once its first copy may be answered); the action settles this admission only, not a
    * later one of the same id.
    */
-  Runnable unsettle(int packetId) {
+  Unsettled unsettle(int packetId) {
     if (unsettled == null) {
       unsettled = new HashMap<>();
     }
-    List<Runnable> waiting = new ArrayList<>(1);
-    unsettled.put(packetId, waiting);
-    return () -> settle(packetId, waiting);
+    Unsettled u = new Unsettled(this, packetId, new ArrayList<>(1));
+    unsettled.put(packetId, u.waiting);
+    return u;
+  }
+
+  /** One admission of an id, unsettled until it runs (which settles it if it still is). */
+  public static final class Unsettled implements Runnable {
+    private final InboundQos2 table;
+    private final int packetId;
+    /** The answers waiting for this admission; its identity tells it from a later one. */
+    private final List<Runnable> waiting;
+
+    private Unsettled(InboundQos2 table, int packetId, List<Runnable> waiting) {
+      this.table = table;
+      this.packetId = packetId;
+      this.waiting = waiting;
+    }
+
+    @Override
+    public void run() {
+      table.settle(packetId, waiting);
+    }
+
+    /** Whether {@code current} is the table that admitted this and it is still unsettled. */
+    boolean heldBy(InboundQos2 current) {
+      return current == table && table.unsettled != null
+          && table.unsettled.get(packetId) == waiting;
+    }
   }
 
   private void settle(int packetId, List<Runnable> waiting) {

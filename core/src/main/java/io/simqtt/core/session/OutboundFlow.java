@@ -573,7 +573,15 @@ final class OutboundFlow {
     if (!s.inflight().isEmpty()) {
       InflightWindow back = new InflightWindow();
       s.inflight().forEach(back::add);
-      inflight.inOrder().forEach(back::add);
+      for (InflightMessage f : inflight.inOrder()) {
+        // None should share an id (the window was emptied at the hand-over); one that did
+        // would stay in the window for good.
+        if (back.contains(f.packetId())) {
+          back.replace(f);
+        } else {
+          back.add(f);
+        }
+      }
       inflight = back;
     }
     if (!s.queued().isEmpty()) {

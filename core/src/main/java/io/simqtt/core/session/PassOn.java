@@ -10,7 +10,9 @@ import java.util.List;
  * on counts on {@link #receipt} until its new holder has written it (another session's entry, a
  * link's forward journal); once that is durable, {@link Session#passedOn} runs as a task of the
  * session and the entries go. Until then they stay in the store: a kill -9 between the two store
- * batches finds the message on one side at least, never on neither.
+ * batches finds the message on one side at least. (One exception, in docs/FAULTS.md: a new
+ * connection here that replaces the session's state whole deletes those entries at once, even if
+ * the link has not journaled their redirects yet.)
  *
  * <p>While one is outstanding its {@link SessionJournal} counts it: a session that leaves the
  * store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it until

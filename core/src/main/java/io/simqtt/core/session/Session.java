@@ -384,7 +384,15 @@ public final class Session extends SerialExecutor {
       // a kill here still lost it. The state goes once they settle (the store's next
       // durability point); the connection goes now, so that no more arrive.
       closeTakenOver("the client connected to another node");
-      inboundQos2.whenAllSettled(() -> handOver(false, result));
+      long asked = epoch;
+      inboundQos2.whenAllSettled(() -> {
+        if (epoch != asked || connection != null) {
+          // The client came back here meanwhile (the claim gave up): nothing to hand over.
+          result.complete(null);
+        } else {
+          handOver(false, result);
+        }
+      });
       return;
     }
     long expiresAt = expiryDeadline();
@@ -794,8 +802,24 @@ public final class Session extends SerialExecutor {
    * returned action, run as a task of this session once its PUBREC may go out, ends that, and
    * resends answered meanwhile ({@link #whenQos2Settled}) go out then.
    */
-  public Runnable unsettledQos2(int packetId) {
+  public InboundQos2.Unsettled unsettledQos2(int packetId) {
     return inboundQos2().unsettle(packetId);
+  }
+
+  /**
+   * Admission {@code u}'s id went to the store with the entry of the message's last target
+   * ({@code DeliveryReceipt.lastToTake}), from that target's thread. If this session no longer
+   * holds the admission (a clean start or an end replaced its state meanwhile, and with it what
+   * the store kept of its ids), that record is an orphan that a restart would take for an open
+   * id, answering a new message under it without routing it: it goes, unless the id is open
+   * again in the current state (which then owns the record and removes it at its PUBREL).
+   * Queued after the carried write (the target wrote before it counted down), so it lands after.
+   */
+  public void carriedQos2Written(InboundQos2.Unsettled u, int packetId) {
+    if (u.heldBy(inboundQos2) || (inboundQos2 != null && inboundQos2.contains(packetId))) {
+      return;
+    }
+    context.store().removeInboundQos2(clientId, packetId);
   }
 
   /**

@@ -87,6 +87,9 @@ class InflightWindowTest {
           model.put(id, model.get(id).release());
         }
         assertEquals(model.size(), w.size(), "seed " + seed);
+        if (step % 500 == 0) {
+          assertEquals(new ArrayList<>(model.keySet()), ids(w), "seed " + seed + " step " + step);
+        }
       }
       assertEquals(new ArrayList<>(model.keySet()), ids(w), "seed " + seed);
       for (InflightMessage f : model.values()) {

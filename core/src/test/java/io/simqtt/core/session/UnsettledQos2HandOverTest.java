@@ -2,6 +2,8 @@ package io.simqtt.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.core.codec.ReasonCode;
 import java.util.List;
@@ -49,6 +51,34 @@ class UnsettledQos2HandOverTest {
     });
     HandOver handed = h.get(5, TimeUnit.SECONDS);
     assertEquals(Set.of(7), handed.state().inboundQos2());
+  }
+
+  /** The client back here while the hand-over waited: it is not taken away when the id settles. */
+  @Test
+  void aClientBackHereWhileTheHandOverWaitedKeepsItsSession() throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    FakeConnection c = new FakeConnection(fixture.loop);
+    Runnable[] settle = new Runnable[1];
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", fixture.loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.resumeDelivery();
+      x.admitQos2(7, 10);
+      settle[0] = x.unsettledQos2(7);
+      return x;
+    });
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    FakeConnection back = new FakeConnection(fixture.loop);
+    onLoop(() -> {
+      s.handOver(false, h);
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0); // the claim gave up; the client came back
+      settle[0].run();
+      return null;
+    });
+    assertNull(h.get(5, TimeUnit.SECONDS), "nothing handed over");
+    assertEquals(List.of(), onLoop(() -> List.copyOf(back.closes)), "the new connection stays");
+    assertTrue(onLoop(s::isConnected));
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
