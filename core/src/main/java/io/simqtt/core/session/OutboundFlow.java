@@ -65,10 +65,10 @@ final class OutboundFlow {
   /** The queue's entries that are only on disk (a stored session's); null when none. */
   private QueueBacklog backlog;
   /**
-   * The journal of an earlier stored state of the session whose entries the store still holds
-   * while what was passed on from them is not safe yet (see {@link PassOn}); null when none.
+   * What the session passes on from its entries and is not safe where it went yet (see {@link
+   * PassOn}): their entries stay in the store until then; null when none.
    */
-  private SessionJournal leftInStore;
+  private List<PassOn> passingOn;
   /**
    * What waits for the whole backlog to be on the heap ({@link #materializeThen}); null when
    * nothing does.
@@ -449,9 +449,10 @@ final class OutboundFlow {
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
    * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
    * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
-   * seqs are added to {@code seqs} (when not null), to remove once the new holders have them.
+   * entries are added to {@code entries} (when not null, as {@code clientId}'s), to remove once
+   * the new holders have them.
    */
-  List<Delivery> takeShared(boolean sentToo, List<Long> seqs) {
+  List<Delivery> takeShared(boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (backlog != null && backlog.shared > 0) {
       materialize();
     }
@@ -467,7 +468,7 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          keepEntry(seqs, f.seq());
+          keepEntry(entries, clientId, f.delivery(), f.seq());
         }
       }
       if (inflight.isEmpty()) {
@@ -479,7 +480,7 @@ final class OutboundFlow {
           d -> d.sharedGroup() != null,
           (d, seq) -> {
             taken.add(d);
-            keepEntry(seqs, seq);
+            keepEntry(entries, clientId, d, seq);
           });
       if (queue.isEmpty()) {
         queue = null;
@@ -488,9 +489,11 @@ final class OutboundFlow {
     return taken;
   }
 
-  private static void keepEntry(List<Long> seqs, long seq) {
-    if (seqs != null && seq != 0) {
-      seqs.add(seq);
+  /** Keeps {@code d}'s entry as a queued one: see {@link PassOn#entries}. */
+  private static void keepEntry(
+      List<StoredMessage> entries, String clientId, Delivery d, long seq) {
+    if (entries != null && seq != 0) {
+      entries.add(new StoredMessage(clientId, seq, d, 0, false));
     }
   }
 
@@ -588,7 +591,7 @@ final class OutboundFlow {
 
   /** An entry the store kept, at recovery: in flight once it had a packet id, else queued. */
   void recover(StoredMessage m) {
-    journal.recovered(m.seq());
+    journal.numberAbove(m.seq());
     int id = m.packetId();
     if (id == 0) {
       writableQueue().addLast(m.delivery(), m.seq());
@@ -599,7 +602,7 @@ final class OutboundFlow {
 
   /** At recovery: the queued entries the store left on disk, behind those recovered. */
   void recoverBacklog(StoredBacklog b) {
-    journal.recovered(b.lastSeq());
+    journal.numberAbove(b.lastSeq());
     backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
   }
 
@@ -632,60 +635,65 @@ final class OutboundFlow {
    * they went (see {@link PassOn}): then {@link #passedOn} says so once they are.
    */
   boolean leaveStore() {
-    SessionJournal j = journal;
-    if (j == null) {
+    if (journal == null) {
       return false;
     }
     materialize();
     journal = null;
-    if (j.isPassingOn()) {
-      leftInStore = j;
-      return false;
+    return passingOn == null;
+  }
+
+  void passOnStarted(PassOn p) {
+    if (passingOn == null) {
+      passingOn = new ArrayList<>(1);
     }
-    return true;
+    passingOn.add(p);
   }
 
   /**
-   * What {@code p} passed on is safe where it went: its entries go if the session still writes
-   * through that journal. Returns whether the session left the store meanwhile and this was the
-   * last pass-on of that state: the store may delete it now. A state replaced meanwhile (written
-   * whole) is not touched.
+   * What {@code p} passed on is safe where it went: its entries go from the store while the
+   * session is stored (through whichever journal: a state written whole meanwhile kept them under
+   * their seqs). Returns whether the session left the store meanwhile and this was the last
+   * pass-on: the store may delete it now.
    */
   boolean passedOn(PassOn p) {
-    SessionJournal j = p.journal;
-    j.passOnDone();
-    if (journal == j) {
-      p.seqs.forEach(j::remove);
+    passingOn.remove(p);
+    if (passingOn.isEmpty()) {
+      passingOn = null;
+    }
+    if (journal != null) {
+      p.entries.forEach(e -> journal.remove(e.seq()));
       return false;
     }
-    return !j.isPassingOn() && takeLeftInStore(j);
-  }
-
-  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveStore}). */
-  boolean hasLeftInStore() {
-    return leftInStore != null;
+    return passingOn == null;
   }
 
   /**
-   * The store's copy of {@code j}'s entries is dealt with by the caller: returns whether {@code j}
-   * (any earlier journal when null) was left there, and forgets it.
+   * Whether the store holds entries of the session that it passes on and are not safe where they
+   * went yet: a session that left the store stays there until they are (see {@link #leaveStore}).
    */
-  boolean takeLeftInStore(SessionJournal j) {
-    if (leftInStore == null || (j != null && leftInStore != j)) {
-      return false;
-    }
-    leftInStore = null;
-    return true;
+  boolean isPassingOn() {
+    return passingOn != null;
   }
 
   /**
    * Every message held, in order and numbered afresh by the journal: in flight with its packet
    * id, then the queue (none is only on disk: a session written whole read its backlog first).
    * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
-   * writes them with its own part in one unit.
+   * writes them with its own part in one unit. Ahead of them, the entries of what it passes on
+   * still ({@link PassOn#entries}), under their own seqs: the replacing unit keeps them until
+   * their new holders have them, and the new entries are numbered above them.
    */
   List<StoredMessage> renumberAll(String clientId) {
     List<StoredMessage> all = new ArrayList<>(inflight.size() + inMemory());
+    if (passingOn != null) {
+      for (PassOn p : passingOn) {
+        for (StoredMessage e : p.entries) {
+          journal.numberAbove(e.seq());
+          all.add(e);
+        }
+      }
+    }
     if (!inflight.isEmpty()) {
       inflight.replaceAll(f -> f.renumbered(journal.nextSeq()));
       for (InflightMessage f : inflight.inOrder()) {

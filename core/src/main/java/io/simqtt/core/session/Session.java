@@ -935,8 +935,9 @@ public final class Session extends SerialExecutor {
       outbound.materialize();
     }
     OutboundFlow flow = outbound();
-    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too.
-    replace |= flow.takeLeftInStore(null);
+    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too,
+    // all but the entries passed on (renumberAll).
+    replace |= flow.isPassingOn();
     flow.setJournal(new SessionJournal(context.store(), this));
     context.store().writeSession(
         stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
@@ -956,12 +957,11 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Starts passing on entries of this session (their {@code seqs}; none when it leaves the store
-   * whole); null when it is not stored (nothing to keep until then).
+   * Starts passing on {@code entries} of this session (none when it leaves the store whole);
+   * null when it is not stored (nothing to keep until then).
    */
-  private PassOn passOn(List<Long> seqs) {
-    SessionJournal j = journal();
-    return j == null ? null : PassOn.start(this, context.store(), j, seqs);
+  private PassOn passOn(List<StoredMessage> entries) {
+    return journal() == null ? null : PassOn.start(this, context.store(), outbound, entries);
   }
 
   /**
@@ -971,7 +971,7 @@ public final class Session extends SerialExecutor {
    * a new session write beside it.
    */
   void passedOn(PassOn p) {
-    if (outbound != null && outbound.passedOn(p)) {
+    if (outbound.passedOn(p)) {
       context.store().deleteSession(clientId);
       if (ended) {
         context.registry().remove(this);
@@ -1148,7 +1148,7 @@ public final class Session extends SerialExecutor {
     }
     ended = true;
     forget();
-    if (outbound == null || !outbound.hasLeftInStore()) {
+    if (outbound == null || !outbound.isPassingOn()) {
       context.registry().remove(this); // else once the store let it go (passedOn)
     }
   }
@@ -1186,12 +1186,12 @@ public final class Session extends SerialExecutor {
     if (outbound == null) {
       return;
     }
-    List<Long> seqs = journal() == null ? null : new ArrayList<>(0);
-    List<Delivery> taken = outbound.takeShared(sentToo, seqs);
+    List<StoredMessage> entries = journal() == null ? null : new ArrayList<>(0);
+    List<Delivery> taken = outbound.takeShared(sentToo, clientId, entries);
     if (taken.isEmpty()) {
       return;
     }
-    PassOn p = passOn(seqs);
+    PassOn p = passOn(entries);
     for (Delivery d : taken) {
       context.sharedRedelivery().redeliver(d, clientId, p == null ? null : p.receipt);
     }

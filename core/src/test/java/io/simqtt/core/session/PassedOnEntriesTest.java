@@ -172,6 +172,48 @@ class PassedOnEntriesTest {
   }
 
   @Test
+  void aCleanStartKeepsTheSharedEntryItHandsOnInTheStoreUntilTheNewHolderHasIt()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c);
+    onLoop(() -> {
+      s.deliver(shared(1)); // sent, unacknowledged
+      return null;
+    });
+    FakeConnection again = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(again, true, 60, null, null, 0); // Clean Start 1 on this node
+      s.subscribe("t", QOS1);
+      s.resumeDelivery();
+      s.detach(again, true);
+      s.deliver(delivery(7)); // the new state's own entry, beside the old one
+      return null;
+    });
+    assertEquals(1, redeliveries.size());
+    assertNotNull(redeliveries.get(0), "handed on without a receipt to wait for");
+    assertEquals(List.of(1, 7), numbers(store.copy()), "the clean start's write took the shared"
+        + " entry off the disk before another member wrote it: a kill -9 now loses message 1");
+
+    store.hold();
+    redeliveries.get(0).taken(true);
+    assertEquals(List.of(1, 7), numbers(store.copy()), "the new holder's entry is not durable yet");
+    store.makeDurable();
+    onLoop(() -> null);
+    assertEquals(List.of(7), numbers(store), "the passed-on entry goes, the new state's stays");
+    assertNotNull(store.session("c"));
+    FakeConnection back = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(List.of(7), onLoop(back::publishedNumbers), "the new session has its own only");
+  }
+
+  @Test
   void aSharedDeliveryReachingAnEndedSessionGoesOnWithThePublishersReceipt() throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
