@@ -214,6 +214,38 @@ class PassedOnEntriesTest {
   }
 
   @Test
+  void expiryTurnedZeroByDisconnectKeepsTheSharedEntriesUntilTheNewHoldersHaveThem()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c);
+    onLoop(() -> {
+      s.deliver(shared(1)); // sent, unacknowledged
+      c.writable = false;
+      s.deliver(shared(2)); // queued
+      return null;
+    });
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, false); // its connection ends: so does the session
+      return null;
+    });
+    assertEquals(2, redeliveries.size());
+    assertEquals(List.of(1, 2), numbers(store.copy()), "the session left the store when its"
+        + " expiry turned 0, before another member wrote its shared deliveries");
+    assertSame(s, registry.get("c"), "listed until the store lets it go");
+
+    store.hold();
+    redeliveries.forEach(r -> r.taken(true));
+    assertEquals(List.of(1, 2), numbers(store.copy()), "the new holders' entries are not durable");
+    store.makeDurable();
+    onLoop(() -> null);
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty());
+    assertNull(registry.get("c"));
+  }
+
+  @Test
   void aSharedDeliveryReachingAnEndedSessionGoesOnWithThePublishersReceipt() throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
