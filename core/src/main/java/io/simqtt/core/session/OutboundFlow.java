@@ -318,9 +318,6 @@ final class OutboundFlow {
       return;
     }
     backlog = null;
-    // Whoever waited for the read is overtaken: the caller has the whole queue now, and each
-    // waiting action checks on its own whether it still applies (it would run on stale grounds).
-    whenMaterialized = null;
     int pageSize = context.settings().queueMemoryMessages();
     List<StoredMessage> page;
     do {
@@ -329,6 +326,7 @@ final class OutboundFlow {
         takeFromBacklog(b, m);
       }
     } while (page.size() == pageSize && b.afterSeq < b.lastSeq);
+    overtaken();
   }
 
   /**
@@ -336,8 +334,9 @@ final class OutboundFlow {
    * session task that takes its last page. The pages are read on the store's reader thread, one
    * after another, never on the event loop; the session goes on meanwhile, and what it queues
    * goes to disk behind the backlog (and is read with it), so the order holds. A {@link
-   * #materialize} meanwhile, or the queue cleared, drops {@code next}: its caller must not
-   * depend on it running.
+   * #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then runs as
+   * a later task of the session (never inside the call that overtook it), so it always runs, and
+   * must check then whether it still applies.
    */
   void materializeThen(Runnable next) {
     QueueBacklog b = backlog;
@@ -350,6 +349,24 @@ final class OutboundFlow {
     }
     whenMaterialized.add(next);
     readWhole(b);
+  }
+
+  /**
+   * The read for {@link #materializeThen} is overtaken (the queue was read at once or cleared):
+   * whoever waited runs as a later task of the session, on the grounds it finds then. A waiter
+   * implies a backlog, so a stored session and a journal to reach the session through.
+   */
+  private void overtaken() {
+    List<Runnable> waiting = whenMaterialized;
+    if (waiting != null) {
+      whenMaterialized = null;
+      waiting.forEach(journal::later);
+    }
+  }
+
+  /** Whether some of the queue lies only on disk. */
+  boolean hasBacklog() {
+    return backlog != null;
   }
 
   /** Asks for the next page of {@code b} for {@link #materializeThen}, unless one is on its way. */
@@ -716,9 +733,9 @@ final class OutboundFlow {
 
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
+    overtaken();
     queue = null;
     backlog = null;
-    whenMaterialized = null;
     inflight = InflightWindow.NONE;
     resendPending = null;
   }

@@ -387,6 +387,15 @@ public final class Session extends SerialExecutor {
       inboundQos2.whenAllSettled(() -> handOver(false, result));
       return;
     }
+    if (outbound != null && (cleanStart ? outbound.hasSharedOnDisk() : outbound.hasBacklog())) {
+      // What it gives needs the whole queue (the state; for a clean start, the shared deliveries
+      // to hand on): what lies only on disk is read off the event loop first, and the hand-over
+      // runs again once it is in, or once something overtook the read, on the grounds it finds
+      // then (ended or moved meanwhile: answered null). The connection goes now.
+      closeTakenOver("the client connected to another node");
+      outbound.materializeThen(() -> handOver(cleanStart, result));
+      return;
+    }
     long expiresAt = expiryDeadline();
     long willDueAt = willDeadline();
     epoch++;

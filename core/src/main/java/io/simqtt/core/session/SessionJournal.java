@@ -108,6 +108,11 @@ final class SessionJournal {
         e -> session.execute(() -> session.backlogReadFailed(this, b)));
   }
 
+  /** Runs {@code task} as a later task of the session. */
+  void later(Runnable task) {
+    session.execute(task);
+  }
+
   void addInboundQos2(int packetId) {
     store.addInboundQos2(session.clientId(), packetId);
   }
