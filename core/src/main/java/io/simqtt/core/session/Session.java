@@ -448,6 +448,13 @@ public final class Session extends SerialExecutor {
       migration.yieldTo = newOwner;
       return;
     }
+    if (outbound != null && outbound.hasBacklog()) {
+      // All it holds goes, so what lies only on disk is read off the event loop first, as for a
+      // hand-over; it yields once that is in, or once something overtook the read.
+      closeTakenOver("the client is connected to another node");
+      outbound.materializeThen(() -> yieldTo(newOwner));
+      return;
+    }
     epoch++;
     cancelTimers();
     closeTakenOver("the client is connected to another node");

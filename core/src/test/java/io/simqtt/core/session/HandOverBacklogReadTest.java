@@ -66,13 +66,34 @@ class HandOverBacklogReadTest {
   }
 
   @Test
-  void aHandOverWaitingForItsBacklogIsAnsweredWhenTheSessionYieldsMeanwhile() throws Exception {
+  void aYieldReadsTheBacklogOffTheLoopThenRedirectsTheWholeQueueInOrder() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withBacklog(c);
+    fixture.inSession(s, () -> s.yieldTo("n3")); // a healed partition found a later owner
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "passed on before the read");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
+
+    onLoop(() -> {
+      s.deliver(delivery(6)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    readEverything();
+    assertEquals(List.of("n3:1:1", "n3:2:1", "n3:3:1", "n3:4:1", "n3:5:1", "n3:6:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+  }
+
+  @Test
+  void aHandOverWaitingBehindAYieldIsAnsweredOnceTheSessionMovedOn() throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
     CompletableFuture<HandOver> waiting = new CompletableFuture<>();
     fixture.inSession(s, () -> {
-      s.handOver(false, waiting);
-      s.yieldTo("n3"); // a healed partition: its queue is read at once and goes to n3
+      s.yieldTo("n3");
+      s.handOver(false, waiting); // another node's claim while the yield waits for the read
     });
+    assertFalse(waiting.isDone());
+    readEverything();
     assertNull(waiting.get(5, TimeUnit.SECONDS), "the session moved on meanwhile");
     assertEquals(5, onLoop(() -> fixture.cluster.redirects.size()));
   }
