@@ -313,13 +313,25 @@ public final class Session extends SerialExecutor {
   private void scheduleExpiry(long deadlineMillis) {
     if (expiryInterval != SessionExpiry.NEVER) {
       int at = epoch;
-      expiryTimer = scheduleMillis(() -> {
-        if (epoch == at && connection == null) {
-          releaseShared();
-          end();
-        }
-      }, Math.max(0, deadlineMillis - now()));
+      expiryTimer = scheduleMillis(() -> expire(at), Math.max(0, deadlineMillis - now()));
     }
+  }
+
+  /**
+   * The offline session's expiry set at {@code at} is due: it ends, its shared deliveries going
+   * to other members; those only on disk are read off the event loop first, and it ends once
+   * they are in, unless a connection came meanwhile.
+   */
+  private void expire(int at) {
+    if (epoch != at || connection != null || ended) {
+      return;
+    }
+    if (outbound != null && outbound.hasSharedOnDisk()) {
+      outbound.materializeThen(() -> expire(at));
+      return;
+    }
+    releaseShared();
+    end();
   }
 
   /** A copy of what operators see of this session. */
