@@ -70,7 +70,7 @@ final class OutboundFlow {
    */
   private List<PassOn> passingOn;
   /**
-   * What waits for the whole backlog to be on the heap ({@link #materializeThen}); null when
+   * What waits for the whole backlog to be on the heap ({@link #readFirst}); null when
    * nothing does.
    */
   private List<Runnable> whenMaterialized;
@@ -330,29 +330,31 @@ final class OutboundFlow {
   }
 
   /**
-   * Runs {@code next} once the whole backlog is on the heap: now if there is none, else as the
-   * session task that takes its last page. The pages are read on the store's reader thread, one
-   * after another, never on the event loop; the session goes on meanwhile, and what it queues
-   * goes to disk behind the backlog (and is read with it), so the order holds. A {@link
-   * #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then runs as
-   * a later task of the session (never inside the call that overtook it), so it always runs, and
-   * must check then whether it still applies.
+   * Whether what the caller needs of the queue (all of it; with {@code sharedOnly}, its
+   * shared-subscription deliveries) lies partly only on disk. If so, the whole backlog is read
+   * and {@code next} runs once it is on the heap, as the session task that takes its last page;
+   * if not, nothing happens and the caller goes on at once. The pages are read on the store's
+   * reader thread, one after another, never on the event loop; the session goes on meanwhile,
+   * and what it queues goes to disk behind the backlog (and is read with it), so the order holds.
+   * A {@link #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then
+   * runs as a later task of the session (never inside the call that overtook it), so it always
+   * runs, and must check then whether it still applies.
    */
-  void materializeThen(Runnable next) {
+  boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
-    if (b == null) {
-      next.run();
-      return;
+    if (b == null || (sharedOnly && b.shared == 0)) {
+      return false;
     }
     if (whenMaterialized == null) {
       whenMaterialized = new ArrayList<>(1);
     }
     whenMaterialized.add(next);
     readWhole(b);
+    return true;
   }
 
   /**
-   * The read for {@link #materializeThen} is overtaken (the queue was read at once or cleared):
+   * The read for {@link #readFirst} is overtaken (the queue was read at once or cleared):
    * whoever waited runs as a later task of the session, on the grounds it finds then. A waiter
    * implies a backlog, so a stored session and a journal to reach the session through.
    */
@@ -364,22 +366,12 @@ final class OutboundFlow {
     }
   }
 
-  /** Whether some of the queue lies only on disk. */
-  boolean hasBacklog() {
-    return backlog != null;
-  }
-
-  /** Asks for the next page of {@code b} for {@link #materializeThen}, unless one is on its way. */
+  /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
   private void readWhole(QueueBacklog b) {
     if (!b.reading) {
       b.reading = true;
       journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
     }
-  }
-
-  /** Whether shared-subscription deliveries are among the queue's entries only on disk. */
-  boolean hasSharedOnDisk() {
-    return backlog != null && backlog.shared > 0;
   }
 
   void onPubAck(int packetId, ClientConnection out) {

@@ -326,12 +326,10 @@ public final class Session extends SerialExecutor {
     if (epoch != at || connection != null || ended) {
       return;
     }
-    if (outbound != null && outbound.hasSharedOnDisk()) {
-      outbound.materializeThen(() -> expire(at));
-      return;
+    if (outbound == null || !outbound.readFirst(true, () -> expire(at))) {
+      releaseShared();
+      end();
     }
-    releaseShared();
-    end();
   }
 
   /** A copy of what operators see of this session. */
@@ -399,13 +397,11 @@ public final class Session extends SerialExecutor {
       inboundQos2.whenAllSettled(() -> handOver(false, result));
       return;
     }
-    if (outbound != null && (cleanStart ? outbound.hasSharedOnDisk() : outbound.hasBacklog())) {
-      // What it gives needs the whole queue (the state; for a clean start, the shared deliveries
-      // to hand on): what lies only on disk is read off the event loop first, and the hand-over
-      // runs again once it is in, or once something overtook the read, on the grounds it finds
-      // then (ended or moved meanwhile: answered null). The connection goes now.
+    if (outbound != null && outbound.readFirst(cleanStart, () -> handOver(cleanStart, result))) {
+      // Its state (for a clean start, the shared deliveries to hand on) needs what lies only on
+      // disk: the hand-over runs again once that is read off the event loop, or once something
+      // overtook the read (ended or moved meanwhile: answered null). The connection goes now.
       closeTakenOver("the client connected to another node");
-      outbound.materializeThen(() -> handOver(cleanStart, result));
       return;
     }
     long expiresAt = expiryDeadline();
@@ -460,11 +456,9 @@ public final class Session extends SerialExecutor {
       migration.yieldTo = newOwner;
       return;
     }
-    if (outbound != null && outbound.hasBacklog()) {
-      // All it holds goes, so what lies only on disk is read off the event loop first, as for a
-      // hand-over; it yields once that is in, or once something overtook the read.
+    if (outbound != null && outbound.readFirst(false, () -> yieldTo(newOwner))) {
+      // All it holds goes: as for a hand-over, it yields once what is on disk is read.
       closeTakenOver("the client is connected to another node");
-      outbound.materializeThen(() -> yieldTo(newOwner));
       return;
     }
     epoch++;
@@ -1202,17 +1196,16 @@ public final class Session extends SerialExecutor {
    * on the wire must never reach a second client under another id).
    */
   private void releaseQueuedShared() {
-    if (outbound != null && outbound.hasSharedOnDisk()) {
-      // Some are only on disk: read off the event loop, then released if still offline.
-      int at = epoch;
-      outbound.materializeThen(() -> {
-        if (epoch == at && connection == null && !ended && !moved) {
-          releaseShared(false);
-        }
-      });
-      return;
+    // With some only on disk, they are read off the event loop first: released if still offline.
+    int at = epoch;
+    Runnable later = () -> {
+      if (epoch == at && connection == null && !ended && !moved) {
+        releaseShared(false);
+      }
+    };
+    if (outbound != null && !outbound.readFirst(true, later)) {
+      releaseShared(false);
     }
-    releaseShared(false);
   }
 
   private void releaseShared(boolean sentToo) {
