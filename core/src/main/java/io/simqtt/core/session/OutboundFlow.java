@@ -509,29 +509,37 @@ final class OutboundFlow {
   /**
    * Takes every message the client has not finished, in order: sent and unacknowledged first
    * (not a QoS 2 message whose PUBREC arrived: the client has it), then the queue. The flow is
-   * left empty.
+   * left empty. Their entries are added to {@code entries} as in {@link #takeShared}.
    */
-  List<Delivery> takeUnfinished() {
+  List<Delivery> takeUnfinished(String clientId, List<StoredMessage> entries) {
     materialize();
     List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
     for (InflightMessage f : inflight.inOrder()) {
       if (!f.released()) {
         left.add(f.delivery());
+        keepEntry(entries, clientId, f.delivery(), f.seq());
       }
     }
-    if (queue != null) {
-      left.addAll(queue.deliveries());
-    }
+    left.addAll(takeQueued(clientId, entries));
     clear();
     return left;
   }
 
-  /** Takes the queue, in order, leaving what is in flight. */
-  Collection<Delivery> takeQueued() {
+  /**
+   * Takes the queue, in order, leaving what is in flight; their entries are added to {@code
+   * entries} as in {@link #takeShared}.
+   */
+  Collection<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
     DeliveryQueue taken = queue;
     queue = null;
-    return taken == null ? List.of() : taken.deliveries();
+    if (taken == null) {
+      return List.of();
+    }
+    if (entries != null) {
+      taken.forEach((d, seq) -> keepEntry(entries, clientId, d, seq));
+    }
+    return taken.deliveries();
   }
 
   /**

@@ -22,8 +22,7 @@ import java.util.List;
 final class PassOn {
   /**
    * The entries handed on, under their seqs, as queued entries (a restart that finds them
-   * delivers them again, from the start: a duplicate at worst); none when the session leaves the
-   * store whole.
+   * delivers them again, from the start: a duplicate at worst).
    */
   final List<StoredMessage> entries;
   final DeliveryReceipt receipt;

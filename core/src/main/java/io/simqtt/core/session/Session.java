@@ -138,7 +138,7 @@ public final class Session extends SerialExecutor {
     // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
     Collection<Delivery> arrivedWhileFrozen =
         handedOver != null && migration != null && migration.pending != null && outbound != null
-            ? outbound.takeQueued()
+            ? outbound.takeQueued(clientId, null)
             : List.of();
     boolean tookItsOwnBack = settleMigrationForAttach(handedOver != null);
     if (connection != null) {
@@ -436,7 +436,8 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
-    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued());
+    List<StoredMessage> entries = entriesToPassOn();
+    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued(clientId, entries), entries);
     answerWaiting(m);
   }
 
@@ -466,9 +467,11 @@ public final class Session extends SerialExecutor {
     closeTakenOver("the client is connected to another node");
     will = null;
     // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
-    List<Delivery> left = outbound == null ? List.of() : outbound.takeUnfinished();
+    List<StoredMessage> entries = entriesToPassOn();
+    List<Delivery> left =
+        outbound == null ? List.of() : outbound.takeUnfinished(clientId, entries);
     inboundQos2 = null;
-    leave(newOwner, left);
+    leave(newOwner, left, entries);
   }
 
   /**
@@ -518,11 +521,11 @@ public final class Session extends SerialExecutor {
 
   /**
    * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
-   * order). A stored session's entries stay in the store until those are in the link's forward
-   * journal and that is durable (see {@link PassOn}).
+   * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
+   * until those are in the link's forward journal and that is durable (see {@link PassOn}).
    */
-  private void leave(String newOwner, Collection<Delivery> left) {
-    PassOn p = passOn(List.of());
+  private void leave(String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {
+    PassOn p = passOn(entries);
     becomeRedirect(newOwner);
     for (Delivery d : left) {
       redirect(d, 0, p == null ? null : p.receipt);
@@ -983,9 +986,14 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /** Where a stored session collects the entries it passes on; null when it is not stored. */
+  private List<StoredMessage> entriesToPassOn() {
+    return journal() == null ? null : new ArrayList<>(0);
+  }
+
   /**
-   * Starts passing on {@code entries} of this session (none when it leaves the store whole);
-   * null when it is not stored (nothing to keep until then).
+   * Starts passing on {@code entries} of this session; null when it is not stored (nothing to
+   * keep until then).
    */
   private PassOn passOn(List<StoredMessage> entries) {
     return journal() == null ? null : PassOn.start(this, context.store(), outbound, entries);
@@ -1212,7 +1220,7 @@ public final class Session extends SerialExecutor {
     if (outbound == null) {
       return;
     }
-    List<StoredMessage> entries = journal() == null ? null : new ArrayList<>(0);
+    List<StoredMessage> entries = entriesToPassOn();
     List<Delivery> taken = outbound.takeShared(sentToo, clientId, entries);
     if (taken.isEmpty()) {
       return;

@@ -276,7 +276,7 @@ class OutboundFlowTest {
     assertEquals(List.of(1, 2, 3, 4), again.publishedNumbers());
     assertEquals(List.of(1, 2, 3, 4), again.publishedIds(), "ids go on from the last one");
 
-    assertEquals(List.of(3, 4), numbers(f.takeUnfinished()));
+    assertEquals(List.of(3, 4), numbers(f.takeUnfinished("c", null)));
     assertEquals(OutboundState.EMPTY.inflight(), f.snapshot().inflight());
     assertTrue(f.snapshot().queued().isEmpty());
   }
