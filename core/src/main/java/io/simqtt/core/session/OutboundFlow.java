@@ -40,8 +40,8 @@ import java.util.List;
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (a move to another node, the session no longer
- * stored, shared deliveries to hand on) reads the rest onto the heap first ({@link
- * #materialize}).
+ * stored, shared deliveries to hand on) reads the rest onto the heap first: off the event loop
+ * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
