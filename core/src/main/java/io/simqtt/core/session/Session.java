@@ -394,10 +394,11 @@ public final class Session extends SerialExecutor {
       // a kill here still lost it. The state goes once they settle (the store's next
       // durability point); the connection goes now, so that no more arrive.
       closeTakenOver("the client connected to another node");
-      inboundQos2.whenAllSettled(() -> handOver(false, result));
+      inboundQos2.whenAllSettled(() -> handOverAfterWait(false, result));
       return;
     }
-    if (outbound != null && outbound.readFirst(cleanStart, () -> handOver(cleanStart, result))) {
+    if (outbound != null
+        && outbound.readFirst(cleanStart, () -> handOverAfterWait(cleanStart, result))) {
       // Its state (for a clean start, the shared deliveries to hand on) needs what lies only on
       // disk: the hand-over runs again once that is read off the event loop, or once something
       // overtook the read (ended or moved meanwhile: answered null). The connection goes now.
@@ -429,6 +430,19 @@ public final class Session extends SerialExecutor {
     result.complete(h);
   }
 
+  /**
+   * {@link #handOver} again once what it waited for is in. A connection that attached here
+   * meanwhile won its claim against the one asking (the claim order decided, as for requests
+   * waiting on a frozen session): that one is answered null and the connection stays.
+   */
+  private void handOverAfterWait(boolean cleanStart, CompletableFuture<HandOver> result) {
+    if (connection != null) {
+      result.complete(null);
+    } else {
+      handOver(cleanStart, result);
+    }
+  }
+
   /** The new owner installed the state: what queued meanwhile follows, later arrivals too. */
   void handOverConfirmed(HandOver h, String newOwner) {
     if (migration == null || migration.pending != h) {
@@ -457,7 +471,11 @@ public final class Session extends SerialExecutor {
       migration.yieldTo = newOwner;
       return;
     }
-    if (outbound != null && outbound.readFirst(false, () -> yieldTo(newOwner))) {
+    if (outbound != null && outbound.readFirst(false, () -> {
+      if (connection == null) { // else one attached meanwhile: its claim came later
+        yieldTo(newOwner);
+      }
+    })) {
       // All it holds goes: as for a hand-over, it yields once what is on disk is read.
       closeTakenOver("the client is connected to another node");
       return;

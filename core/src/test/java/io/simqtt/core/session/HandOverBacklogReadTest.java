@@ -99,6 +99,24 @@ class HandOverBacklogReadTest {
   }
 
   @Test
+  void aConnectionAttachingWhileTheHandOverWaitsForItsBacklogWinsAndKeepsTheSession()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> waiting = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, waiting));
+    FakeConnection here = new FakeConnection(loop);
+    fixture.inSession(s, () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(here, false, 60, null, null, 0); // its claim won against the one waiting
+      s.resumeDelivery();
+    });
+    readEverything();
+    assertNull(waiting.get(5, TimeUnit.SECONDS), "the claim the connection here won against");
+    assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
+    assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
+  }
+
+  @Test
   void aHandOverWhoseReadAnotherWholeReadOvertookGoesAheadWithTheQueue() throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
     CompletableFuture<HandOver> h = new CompletableFuture<>();
