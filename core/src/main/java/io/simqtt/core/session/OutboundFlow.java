@@ -40,8 +40,8 @@ import java.util.List;
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (a move to another node, the session no longer
- * stored, shared deliveries to hand on) reads the rest onto the heap first ({@link
- * #materialize}).
+ * stored, shared deliveries to hand on) reads the rest onto the heap first: off the event loop
+ * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -65,12 +65,12 @@ final class OutboundFlow {
   /** The queue's entries that are only on disk (a stored session's); null when none. */
   private QueueBacklog backlog;
   /**
-   * The journal of an earlier stored state of the session whose entries the store still holds
-   * while what was passed on from them is not safe yet (see {@link PassOn}); null when none.
+   * What the session passes on from its entries and is not safe where it went yet (see {@link
+   * PassOn}): their entries stay in the store until then; null when none.
    */
-  private SessionJournal leftInStore;
+  private List<PassOn> passingOn;
   /**
-   * What waits for the whole backlog to be on the heap ({@link #materializeThen}); null when
+   * What waits for the whole backlog to be on the heap ({@link #readFirst}); null when
    * nothing does.
    */
   private List<Runnable> whenMaterialized;
@@ -318,9 +318,6 @@ final class OutboundFlow {
       return;
     }
     backlog = null;
-    // Whoever waited for the read is overtaken: the caller has the whole queue now, and each
-    // waiting action checks on its own whether it still applies (it would run on stale grounds).
-    whenMaterialized = null;
     int pageSize = context.settings().queueMemoryMessages();
     List<StoredMessage> page;
     do {
@@ -329,40 +326,52 @@ final class OutboundFlow {
         takeFromBacklog(b, m);
       }
     } while (page.size() == pageSize && b.afterSeq < b.lastSeq);
+    overtaken();
   }
 
   /**
-   * Runs {@code next} once the whole backlog is on the heap: now if there is none, else as the
-   * session task that takes its last page. The pages are read on the store's reader thread, one
-   * after another, never on the event loop; the session goes on meanwhile, and what it queues
-   * goes to disk behind the backlog (and is read with it), so the order holds. A {@link
-   * #materialize} meanwhile, or the queue cleared, drops {@code next}: its caller must not
-   * depend on it running.
+   * Whether what the caller needs of the queue (all of it; with {@code sharedOnly}, its
+   * shared-subscription deliveries) lies partly only on disk. If so, the whole backlog is read
+   * and {@code next} runs once it is on the heap, as the session task that takes its last page;
+   * if not, nothing happens and the caller goes on at once. The pages are read on the store's
+   * reader thread, one after another, never on the event loop; the session goes on meanwhile,
+   * and what it queues goes to disk behind the backlog (and is read with it), so the order holds.
+   * A {@link #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then
+   * runs as a later task of the session (never inside the call that overtook it), so it always
+   * runs, and must check then whether it still applies.
    */
-  void materializeThen(Runnable next) {
+  boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
-    if (b == null) {
-      next.run();
-      return;
+    if (b == null || (sharedOnly && b.shared == 0)) {
+      return false;
     }
     if (whenMaterialized == null) {
       whenMaterialized = new ArrayList<>(1);
     }
     whenMaterialized.add(next);
     readWhole(b);
+    return true;
   }
 
-  /** Asks for the next page of {@code b} for {@link #materializeThen}, unless one is on its way. */
+  /**
+   * The read for {@link #readFirst} is overtaken (the queue was read at once or cleared):
+   * whoever waited runs as a later task of the session, on the grounds it finds then. A waiter
+   * implies a backlog, so a stored session and a journal to reach the session through.
+   */
+  private void overtaken() {
+    List<Runnable> waiting = whenMaterialized;
+    if (waiting != null) {
+      whenMaterialized = null;
+      waiting.forEach(journal::later);
+    }
+  }
+
+  /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
   private void readWhole(QueueBacklog b) {
     if (!b.reading) {
       b.reading = true;
       journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
     }
-  }
-
-  /** Whether shared-subscription deliveries are among the queue's entries only on disk. */
-  boolean hasSharedOnDisk() {
-    return backlog != null && backlog.shared > 0;
   }
 
   void onPubAck(int packetId, ClientConnection out) {
@@ -449,9 +458,10 @@ final class OutboundFlow {
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
    * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
    * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
-   * seqs are added to {@code seqs} (when not null), to remove once the new holders have them.
+   * entries are added to {@code entries} (when not null, as {@code clientId}'s), to remove once
+   * the new holders have them.
    */
-  List<Delivery> takeShared(boolean sentToo, List<Long> seqs) {
+  List<Delivery> takeShared(boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (backlog != null && backlog.shared > 0) {
       materialize();
     }
@@ -467,7 +477,7 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          keepEntry(seqs, f.seq());
+          keepEntry(entries, clientId, f.delivery(), f.seq());
         }
       }
       if (inflight.isEmpty()) {
@@ -479,7 +489,7 @@ final class OutboundFlow {
           d -> d.sharedGroup() != null,
           (d, seq) -> {
             taken.add(d);
-            keepEntry(seqs, seq);
+            keepEntry(entries, clientId, d, seq);
           });
       if (queue.isEmpty()) {
         queue = null;
@@ -488,38 +498,48 @@ final class OutboundFlow {
     return taken;
   }
 
-  private static void keepEntry(List<Long> seqs, long seq) {
-    if (seqs != null && seq != 0) {
-      seqs.add(seq);
+  /** Keeps {@code d}'s entry as a queued one: see {@link PassOn#entries}. */
+  private static void keepEntry(
+      List<StoredMessage> entries, String clientId, Delivery d, long seq) {
+    if (entries != null && seq != 0) {
+      entries.add(new StoredMessage(clientId, seq, d, 0, false));
     }
   }
 
   /**
    * Takes every message the client has not finished, in order: sent and unacknowledged first
    * (not a QoS 2 message whose PUBREC arrived: the client has it), then the queue. The flow is
-   * left empty.
+   * left empty. Their entries are added to {@code entries} as in {@link #takeShared}.
    */
-  List<Delivery> takeUnfinished() {
+  List<Delivery> takeUnfinished(String clientId, List<StoredMessage> entries) {
     materialize();
     List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
     for (InflightMessage f : inflight.inOrder()) {
       if (!f.released()) {
         left.add(f.delivery());
+        keepEntry(entries, clientId, f.delivery(), f.seq());
       }
     }
-    if (queue != null) {
-      left.addAll(queue.deliveries());
-    }
+    left.addAll(takeQueued(clientId, entries));
     clear();
     return left;
   }
 
-  /** Takes the queue, in order, leaving what is in flight. */
-  Collection<Delivery> takeQueued() {
+  /**
+   * Takes the queue, in order, leaving what is in flight; their entries are added to {@code
+   * entries} as in {@link #takeShared}.
+   */
+  Collection<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
     DeliveryQueue taken = queue;
     queue = null;
-    return taken == null ? List.of() : taken.deliveries();
+    if (taken == null) {
+      return List.of();
+    }
+    if (entries != null) {
+      taken.forEach((d, seq) -> keepEntry(entries, clientId, d, seq));
+    }
+    return taken.deliveries();
   }
 
   /**
@@ -596,7 +616,7 @@ final class OutboundFlow {
 
   /** An entry the store kept, at recovery: in flight once it had a packet id, else queued. */
   void recover(StoredMessage m) {
-    journal.recovered(m.seq());
+    journal.numberAbove(m.seq());
     int id = m.packetId();
     if (id == 0) {
       writableQueue().addLast(m.delivery(), m.seq());
@@ -607,7 +627,7 @@ final class OutboundFlow {
 
   /** At recovery: the queued entries the store left on disk, behind those recovered. */
   void recoverBacklog(StoredBacklog b) {
-    journal.recovered(b.lastSeq());
+    journal.numberAbove(b.lastSeq());
     backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
   }
 
@@ -640,60 +660,65 @@ final class OutboundFlow {
    * they went (see {@link PassOn}): then {@link #passedOn} says so once they are.
    */
   boolean leaveStore() {
-    SessionJournal j = journal;
-    if (j == null) {
+    if (journal == null) {
       return false;
     }
     materialize();
     journal = null;
-    if (j.isPassingOn()) {
-      leftInStore = j;
-      return false;
+    return passingOn == null;
+  }
+
+  void passOnStarted(PassOn p) {
+    if (passingOn == null) {
+      passingOn = new ArrayList<>(1);
     }
-    return true;
+    passingOn.add(p);
   }
 
   /**
-   * What {@code p} passed on is safe where it went: its entries go if the session still writes
-   * through that journal. Returns whether the session left the store meanwhile and this was the
-   * last pass-on of that state: the store may delete it now. A state replaced meanwhile (written
-   * whole) is not touched.
+   * What {@code p} passed on is safe where it went: its entries go from the store while the
+   * session is stored (through whichever journal: a state written whole meanwhile kept them under
+   * their seqs). Returns whether the session left the store meanwhile and this was the last
+   * pass-on: the store may delete it now.
    */
   boolean passedOn(PassOn p) {
-    SessionJournal j = p.journal;
-    j.passOnDone();
-    if (journal == j) {
-      p.seqs.forEach(j::remove);
+    passingOn.remove(p);
+    if (passingOn.isEmpty()) {
+      passingOn = null;
+    }
+    if (journal != null) {
+      p.entries.forEach(e -> journal.remove(e.seq()));
       return false;
     }
-    return !j.isPassingOn() && takeLeftInStore(j);
-  }
-
-  /** Whether the store still holds what an earlier journal wrote (see {@link #leaveStore}). */
-  boolean hasLeftInStore() {
-    return leftInStore != null;
+    return passingOn == null;
   }
 
   /**
-   * The store's copy of {@code j}'s entries is dealt with by the caller: returns whether {@code j}
-   * (any earlier journal when null) was left there, and forgets it.
+   * Whether the store holds entries of the session that it passes on and are not safe where they
+   * went yet: a session that left the store stays there until they are (see {@link #leaveStore}).
    */
-  boolean takeLeftInStore(SessionJournal j) {
-    if (leftInStore == null || (j != null && leftInStore != j)) {
-      return false;
-    }
-    leftInStore = null;
-    return true;
+  boolean isPassingOn() {
+    return passingOn != null;
   }
 
   /**
    * Every message held, in order and numbered afresh by the journal: in flight with its packet
    * id, then the queue (none is only on disk: a session written whole read its backlog first).
    * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
-   * writes them with its own part in one unit.
+   * writes them with its own part in one unit. Ahead of them, the entries of what it passes on
+   * still ({@link PassOn#entries}), under their own seqs: the replacing unit keeps them until
+   * their new holders have them, and the new entries are numbered above them.
    */
   List<StoredMessage> renumberAll(String clientId) {
     List<StoredMessage> all = new ArrayList<>(inflight.size() + inMemory());
+    if (passingOn != null) {
+      for (PassOn p : passingOn) {
+        for (StoredMessage e : p.entries) {
+          journal.numberAbove(e.seq());
+          all.add(e);
+        }
+      }
+    }
     if (!inflight.isEmpty()) {
       inflight.replaceAll(f -> f.renumbered(journal.nextSeq()));
       for (InflightMessage f : inflight.inOrder()) {
@@ -716,9 +741,9 @@ final class OutboundFlow {
 
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
+    overtaken();
     queue = null;
     backlog = null;
-    whenMaterialized = null;
     inflight = InflightWindow.NONE;
     resendPending = null;
   }

@@ -10,24 +10,25 @@ import java.util.List;
  * on counts on {@link #receipt} until its new holder has written it (another session's entry, a
  * link's forward journal); once that is durable, {@link Session#passedOn} runs as a task of the
  * session and the entries go. Until then they stay in the store: a kill -9 between the two store
- * batches finds the message on one side at least. (One exception, in docs/FAULTS.md: a new
- * connection here that replaces the session's state whole deletes those entries at once, even if
- * the link has not journaled their redirects yet.)
+ * batches finds the message on one side at least.
  *
- * <p>While one is outstanding its {@link SessionJournal} counts it: a session that leaves the
- * store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it until
- * the last one completes (see {@link Session#passedOn}), and one written whole again meanwhile (a
- * new connection) replaces it in one atomic unit, after which the entries are not its to remove.
+ * <p>While one is outstanding its session's {@link OutboundFlow} holds it: a session that leaves
+ * the store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it
+ * until the last one completes (see {@link Session#passedOn}), and one written whole again
+ * meanwhile (a clean start, a connection back) writes {@link #entries} into the replacing unit
+ * under their own seqs, numbering its new entries above them, so the replacement does not take
+ * them off the disk before their new holders have them.
  */
 final class PassOn {
-  final SessionJournal journal;
-  /** The entries handed on, to remove while the session still writes through {@link #journal}. */
-  final List<Long> seqs;
+  /**
+   * The entries handed on, under their seqs, as queued entries (a restart that finds them
+   * delivers them again, from the start: a duplicate at worst).
+   */
+  final List<StoredMessage> entries;
   final DeliveryReceipt receipt;
 
-  private PassOn(Session session, SessionStore store, SessionJournal journal, List<Long> seqs) {
-    this.journal = journal;
-    this.seqs = seqs;
+  private PassOn(Session session, SessionStore store, List<StoredMessage> entries) {
+    this.entries = entries;
     this.receipt =
         new DeliveryReceipt(
             written -> {
@@ -41,13 +42,14 @@ final class PassOn {
   }
 
   /**
-   * Starts passing on what {@code session}, writing through {@code journal}, held under {@code
-   * seqs} (empty when it leaves the store whole); hand each delivery on counted on {@link
-   * #receipt}, then call {@link #handedOut}.
+   * Starts passing on {@code entries} of {@code session}, whose flow keeps track of it until it
+   * completes; hand each delivery on counted on {@link #receipt}, then call {@link #handedOut}.
    */
-  static PassOn start(Session session, SessionStore store, SessionJournal journal, List<Long> seqs) {
-    journal.passOnStarted();
-    return new PassOn(session, store, journal, seqs);
+  static PassOn start(
+      Session session, SessionStore store, OutboundFlow flow, List<StoredMessage> entries) {
+    PassOn p = new PassOn(session, store, entries);
+    flow.passOnStarted(p);
+    return p;
   }
 
   /** Every delivery is handed on: the receipt may complete once their holders have them. */

@@ -138,7 +138,7 @@ public final class Session extends SerialExecutor {
     // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
     Collection<Delivery> arrivedWhileFrozen =
         handedOver != null && migration != null && migration.pending != null && outbound != null
-            ? outbound.takeQueued()
+            ? outbound.takeQueued(clientId, null)
             : List.of();
     boolean tookItsOwnBack = settleMigrationForAttach(handedOver != null);
     if (connection != null) {
@@ -313,12 +313,22 @@ public final class Session extends SerialExecutor {
   private void scheduleExpiry(long deadlineMillis) {
     if (expiryInterval != SessionExpiry.NEVER) {
       int at = epoch;
-      expiryTimer = scheduleMillis(() -> {
-        if (epoch == at && connection == null) {
-          releaseShared();
-          end();
-        }
-      }, Math.max(0, deadlineMillis - now()));
+      expiryTimer = scheduleMillis(() -> expire(at), Math.max(0, deadlineMillis - now()));
+    }
+  }
+
+  /**
+   * The offline session's expiry set at {@code at} is due: it ends, its shared deliveries going
+   * to other members; those only on disk are read off the event loop first, and it ends once
+   * they are in, unless a connection came meanwhile.
+   */
+  private void expire(int at) {
+    if (epoch != at || connection != null || ended) {
+      return;
+    }
+    if (outbound == null || !outbound.readFirst(true, () -> expire(at))) {
+      releaseShared();
+      end();
     }
   }
 
@@ -384,15 +394,15 @@ public final class Session extends SerialExecutor {
       // a kill here still lost it. The state goes once they settle (the store's next
       // durability point); the connection goes now, so that no more arrive.
       closeTakenOver("the client connected to another node");
-      long asked = epoch;
-      inboundQos2.whenAllSettled(() -> {
-        if (epoch != asked || connection != null) {
-          // The client came back here meanwhile (the claim gave up): nothing to hand over.
-          result.complete(null);
-        } else {
-          handOver(false, result);
-        }
-      });
+      inboundQos2.whenAllSettled(() -> handOverAfterWait(false, result));
+      return;
+    }
+    if (outbound != null
+        && outbound.readFirst(cleanStart, () -> handOverAfterWait(cleanStart, result))) {
+      // Its state (for a clean start, the shared deliveries to hand on) needs what lies only on
+      // disk: the hand-over runs again once that is read off the event loop, or once something
+      // overtook the read (ended or moved meanwhile: answered null). The connection goes now.
+      closeTakenOver("the client connected to another node");
       return;
     }
     long expiresAt = expiryDeadline();
@@ -420,6 +430,19 @@ public final class Session extends SerialExecutor {
     result.complete(h);
   }
 
+  /**
+   * {@link #handOver} again once what it waited for is in. A connection that attached here
+   * meanwhile won its claim against the one asking (the claim order decided, as for requests
+   * waiting on a frozen session): that one is answered null and the connection stays.
+   */
+  private void handOverAfterWait(boolean cleanStart, CompletableFuture<HandOver> result) {
+    if (connection != null) {
+      result.complete(null);
+    } else {
+      handOver(cleanStart, result);
+    }
+  }
+
   /** The new owner installed the state: what queued meanwhile follows, later arrivals too. */
   void handOverConfirmed(HandOver h, String newOwner) {
     if (migration == null || migration.pending != h) {
@@ -427,7 +450,8 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
-    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued());
+    List<StoredMessage> entries = entriesToPassOn();
+    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued(clientId, entries), entries);
     answerWaiting(m);
   }
 
@@ -447,14 +471,25 @@ public final class Session extends SerialExecutor {
       migration.yieldTo = newOwner;
       return;
     }
+    if (outbound != null && outbound.readFirst(false, () -> {
+      if (connection == null) { // else one attached meanwhile: its claim came later
+        yieldTo(newOwner);
+      }
+    })) {
+      // All it holds goes: as for a hand-over, it yields once what is on disk is read.
+      closeTakenOver("the client is connected to another node");
+      return;
+    }
     epoch++;
     cancelTimers();
     closeTakenOver("the client is connected to another node");
     will = null;
     // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
-    List<Delivery> left = outbound == null ? List.of() : outbound.takeUnfinished();
+    List<StoredMessage> entries = entriesToPassOn();
+    List<Delivery> left =
+        outbound == null ? List.of() : outbound.takeUnfinished(clientId, entries);
     inboundQos2 = null;
-    leave(newOwner, left);
+    leave(newOwner, left, entries);
   }
 
   /**
@@ -504,11 +539,11 @@ public final class Session extends SerialExecutor {
 
   /**
    * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
-   * order). A stored session's entries stay in the store until those are in the link's forward
-   * journal and that is durable (see {@link PassOn}).
+   * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
+   * until those are in the link's forward journal and that is durable (see {@link PassOn}).
    */
-  private void leave(String newOwner, Collection<Delivery> left) {
-    PassOn p = passOn(List.of());
+  private void leave(String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {
+    PassOn p = passOn(entries);
     becomeRedirect(newOwner);
     for (Delivery d : left) {
       redirect(d, 0, p == null ? null : p.receipt);
@@ -658,6 +693,11 @@ public final class Session extends SerialExecutor {
   /** Session Expiry Interval changed by DISCONNECT. */
   public void setExpiryInterval(long seconds) {
     expiryInterval = seconds;
+    if (seconds == SessionExpiry.AT_DISCONNECT && connection != null) {
+      // It leaves the store as its connection ends (detach), not now: the shared deliveries it
+      // hands on then must stay there until their new holders have them (PassOn).
+      return;
+    }
     persist();
   }
 
@@ -959,8 +999,9 @@ public final class Session extends SerialExecutor {
       outbound.materialize();
     }
     OutboundFlow flow = outbound();
-    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too.
-    replace |= flow.takeLeftInStore(null);
+    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too,
+    // all but the entries passed on (renumberAll).
+    replace |= flow.isPassingOn();
     flow.setJournal(new SessionJournal(context.store(), this));
     context.store().writeSession(
         stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
@@ -979,13 +1020,17 @@ public final class Session extends SerialExecutor {
     }
   }
 
+  /** Where a stored session collects the entries it passes on; null when it is not stored. */
+  private List<StoredMessage> entriesToPassOn() {
+    return journal() == null ? null : new ArrayList<>(0);
+  }
+
   /**
-   * Starts passing on entries of this session (their {@code seqs}; none when it leaves the store
-   * whole); null when it is not stored (nothing to keep until then).
+   * Starts passing on {@code entries} of this session; null when it is not stored (nothing to
+   * keep until then).
    */
-  private PassOn passOn(List<Long> seqs) {
-    SessionJournal j = journal();
-    return j == null ? null : PassOn.start(this, context.store(), j, seqs);
+  private PassOn passOn(List<StoredMessage> entries) {
+    return journal() == null ? null : PassOn.start(this, context.store(), outbound, entries);
   }
 
   /**
@@ -995,7 +1040,7 @@ public final class Session extends SerialExecutor {
    * a new session write beside it.
    */
   void passedOn(PassOn p) {
-    if (outbound != null && outbound.passedOn(p)) {
+    if (outbound.passedOn(p)) {
       context.store().deleteSession(clientId);
       if (ended) {
         context.registry().remove(this);
@@ -1172,7 +1217,7 @@ public final class Session extends SerialExecutor {
     }
     ended = true;
     forget();
-    if (outbound == null || !outbound.hasLeftInStore()) {
+    if (outbound == null || !outbound.isPassingOn()) {
       context.registry().remove(this); // else once the store let it go (passedOn)
     }
   }
@@ -1193,29 +1238,28 @@ public final class Session extends SerialExecutor {
    * on the wire must never reach a second client under another id).
    */
   private void releaseQueuedShared() {
-    if (outbound != null && outbound.hasSharedOnDisk()) {
-      // Some are only on disk: read off the event loop, then released if still offline.
-      int at = epoch;
-      outbound.materializeThen(() -> {
-        if (epoch == at && connection == null && !ended && !moved) {
-          releaseShared(false);
-        }
-      });
-      return;
+    // With some only on disk, they are read off the event loop first: released if still offline.
+    int at = epoch;
+    Runnable later = () -> {
+      if (epoch == at && connection == null && !ended && !moved) {
+        releaseShared(false);
+      }
+    };
+    if (outbound != null && !outbound.readFirst(true, later)) {
+      releaseShared(false);
     }
-    releaseShared(false);
   }
 
   private void releaseShared(boolean sentToo) {
     if (outbound == null) {
       return;
     }
-    List<Long> seqs = journal() == null ? null : new ArrayList<>(0);
-    List<Delivery> taken = outbound.takeShared(sentToo, seqs);
+    List<StoredMessage> entries = entriesToPassOn();
+    List<Delivery> taken = outbound.takeShared(sentToo, clientId, entries);
     if (taken.isEmpty()) {
       return;
     }
-    PassOn p = passOn(seqs);
+    PassOn p = passOn(entries);
     for (Delivery d : taken) {
       context.sharedRedelivery().redeliver(d, clientId, p == null ? null : p.receipt);
     }

@@ -31,25 +31,10 @@ final class SessionJournal {
    * the entry written for it (see {@link #carrying}); null otherwise.
    */
   private DeliveryReceipt carrying;
-  /** {@link PassOn}s of this session's entries not yet safe where they went. */
-  private int passingOn;
 
   SessionJournal(SessionStore store, Session session) {
     this.store = store;
     this.session = session;
-  }
-
-  void passOnStarted() {
-    passingOn++;
-  }
-
-  void passOnDone() {
-    passingOn--;
-  }
-
-  /** Whether entries written through this journal were passed on and are not safe there yet. */
-  boolean isPassingOn() {
-    return passingOn > 0;
   }
 
   /** A delivery the session now holds; returns its sequence number. */
@@ -79,8 +64,11 @@ final class SessionJournal {
     carrying = receipt == null || receipt.inboundQos2() == null ? null : receipt;
   }
 
-  /** A recovered entry: new ones are numbered above it. */
-  void recovered(long seq) {
+  /**
+   * New entries are numbered above {@code seq}: a recovered entry's, or one an earlier state of
+   * the session kept in the store while it is passed on (see {@link PassOn#entries}).
+   */
+  void numberAbove(long seq) {
     lastSeq = Math.max(lastSeq, seq);
   }
 
@@ -118,6 +106,11 @@ final class SessionJournal {
         limit,
         page -> session.execute(() -> session.backlogRead(this, b, page)),
         e -> session.execute(() -> session.backlogReadFailed(this, b)));
+  }
+
+  /** Runs {@code task} as a later task of the session. */
+  void later(Runnable task) {
+    session.execute(task);
   }
 
   void addInboundQos2(int packetId) {

@@ -555,6 +555,42 @@ class DurableSessionTest {
     }
   }
 
+  /**
+   * A member whose DISCONNECT turns its Session Expiry Interval to 0 ends with its connection: its
+   * shared messages (sent and queued) go to the other member, and the session leaves the store
+   * only once the other member's entries are durable. Before, it left the store with the
+   * DISCONNECT, ahead of the hand-on: a kill -9 between the two store batches lost them.
+   */
+  @Test
+  void aMemberWhoseExpiryADisconnectTurnsToZeroKeepsItsSharedMessagesUntilTheOtherHasThem() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1", store)) {
+      storedSubscriber(f, store, "b", "$share/g/s/t", 1);
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(HOUR));
+      a.subscribe("$share/g/s/t", 1);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        pub.publish("s/t", 1, false, bytes("m1"));
+        pub.publish("s/t", 1, false, bytes("m2"));
+        pub.expect(PubResponse.class);
+        pub.expect(PubResponse.class);
+      }
+      assertEquals("m1", text(a.expect(Publish.class).payload()), "the connected member first");
+      assertEquals(2, store.messages("a").size(), "m1 in flight, m2 queued behind the window");
+      store.hold();
+      a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(0));
+
+      await("b's entries written", () -> store.messages("b").size() == 2);
+      assertNotNull(store.session("a"), "a left the store before b's entries were durable");
+      assertEquals(2, store.messages("a").size(), "a's entries went before b's were durable");
+      store.makeDurable();
+      await("a leaves the store once b's entries are durable", () -> store.session("a") == null);
+      assertTrue(store.messages("a").isEmpty());
+      await("a's session is over", () -> f.broker().sessions().get("a") == null);
+    }
+  }
+
   private static void storedSubscriber(
       BrokerFixture f, RecordingSessionStore store, String id, String filter, int qos) {
     try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {

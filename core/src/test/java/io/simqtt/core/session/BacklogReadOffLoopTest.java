@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
@@ -80,6 +81,44 @@ class BacklogReadOffLoopTest {
       return null;
     });
     assertEquals(List.of(2, 4, 6), onLoop(back::publishedNumbers), "in order, once each");
+  }
+
+  @Test
+  void anExpiringSessionReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
+      throws Exception {
+    SessionRegistry registry =
+        fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(c, true);
+      // Offline: 1 and 2 on the heap, 3 to 5 only on disk.
+      x.deliver(delivery(1));
+      x.deliver(shared(2));
+      x.deliver(shared(3));
+      x.deliver(delivery(4));
+      x.deliver(shared(5));
+      return x;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    fixture.clock.advance(60_000); // its expiry is due
+    onLoop(() -> null);
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(redelivered.isEmpty(), "handed on before the entries on disk were read");
+    assertFalse(onLoop(s::isEnded), "ended before its shared deliveries on disk were read");
+
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(2, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(s::isEnded));
   }
 
   private List<Integer> numbersInStore() {

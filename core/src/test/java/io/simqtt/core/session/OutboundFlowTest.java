@@ -244,8 +244,8 @@ class OutboundFlowTest {
     f.deliver(delivery(5, 1), c);
     f.onPubRec(1, ReasonCode.SUCCESS, c);
 
-    assertEquals(List.of(4), numbers(f.takeShared(false, null)), "only the queued one");
-    assertEquals(List.of(2), numbers(f.takeShared(true, null)), "sent and unfinished, not 1");
+    assertEquals(List.of(4), numbers(f.takeShared(false, "c", null)), "only the queued one");
+    assertEquals(List.of(2), numbers(f.takeShared(true, "c", null)), "sent and unfinished, not 1");
     assertEquals(List.of(1, 3), numbers(f.snapshot().inflight().stream()
         .map(InflightMessage::delivery).toList()));
     assertEquals(List.of(5), numbers(f.snapshot().queued()));
@@ -276,7 +276,7 @@ class OutboundFlowTest {
     assertEquals(List.of(1, 2, 3, 4), again.publishedNumbers());
     assertEquals(List.of(1, 2, 3, 4), again.publishedIds(), "ids go on from the last one");
 
-    assertEquals(List.of(3, 4), numbers(f.takeUnfinished()));
+    assertEquals(List.of(3, 4), numbers(f.takeUnfinished("c", null)));
     assertEquals(OutboundState.EMPTY.inflight(), f.snapshot().inflight());
     assertTrue(f.snapshot().queued().isEmpty());
   }

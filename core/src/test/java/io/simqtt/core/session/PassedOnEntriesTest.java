@@ -89,7 +89,7 @@ class PassedOnEntriesTest {
   }
 
   @Test
-  void aConnectionBackBeforeTheRedirectsAreDurableReplacesTheStateTheLateDeleteDoesNotTouchIt()
+  void aConnectionBackBeforeTheRedirectsAreDurableKeepsTheirEntriesBesideItsNewStateUntilThen()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
     Session s = offlineWith(registry, 1);
@@ -107,15 +107,18 @@ class PassedOnEntriesTest {
       s.deliver(delivery(7));
       return null;
     });
-    assertEquals(List.of("writeSession c false 0", "writeSession c true 0"),
+    assertEquals(List.of("writeSession c false 0", "writeSession c true 1"),
         store.calls("writeSession", "c").stream().map(Object::toString).toList(),
-        "the new state replaces what the store kept of the old one, in one unit");
+        "the new state replaces what the store kept of the old one, in one unit, all but the"
+            + " entry on its way to n3");
+    assertEquals(List.of(1, 7), numbers(store.copy()), "the entry of the redirect left the store"
+        + " before it was journaled: a kill -9 now loses message 1");
 
     cluster.journaled();
     onLoop(() -> null);
-    assertTrue(store.calls("deleteSession", "c").isEmpty(), "the old state's delete came late");
+    assertTrue(store.calls("deleteSession", "c").isEmpty(), "the new state is not deleted");
     assertNotNull(store.session("c"));
-    assertEquals(List.of(7), numbers(store));
+    assertEquals(List.of(7), numbers(store), "the redirect's entry goes once it is durable there");
   }
 
   @Test
@@ -168,6 +171,80 @@ class PassedOnEntriesTest {
     redeliveries.get(0).taken(true);
     onLoop(() -> null);
     assertNull(store.session("c"));
+    assertNull(registry.get("c"));
+  }
+
+  @Test
+  void aCleanStartKeepsTheSharedEntryItHandsOnInTheStoreUntilTheNewHolderHasIt()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c);
+    onLoop(() -> {
+      s.deliver(shared(1)); // sent, unacknowledged
+      return null;
+    });
+    FakeConnection again = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(again, true, 60, null, null, 0); // Clean Start 1 on this node
+      s.subscribe("t", QOS1);
+      s.resumeDelivery();
+      s.detach(again, true);
+      s.deliver(delivery(7)); // the new state's own entry, beside the old one
+      return null;
+    });
+    assertEquals(1, redeliveries.size());
+    assertNotNull(redeliveries.get(0), "handed on without a receipt to wait for");
+    assertEquals(List.of(1, 7), numbers(store.copy()), "the clean start's write took the shared"
+        + " entry off the disk before another member wrote it: a kill -9 now loses message 1");
+
+    store.hold();
+    redeliveries.get(0).taken(true);
+    assertEquals(List.of(1, 7), numbers(store.copy()), "the new holder's entry is not durable yet");
+    store.makeDurable();
+    onLoop(() -> null);
+    assertEquals(List.of(7), numbers(store), "the passed-on entry goes, the new state's stays");
+    assertNotNull(store.session("c"));
+    FakeConnection back = new FakeConnection(loop);
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(List.of(7), onLoop(back::publishedNumbers), "the new session has its own only");
+  }
+
+  @Test
+  void expiryTurnedZeroByDisconnectKeepsTheSharedEntriesUntilTheNewHoldersHaveThem()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c);
+    onLoop(() -> {
+      s.deliver(shared(1)); // sent, unacknowledged
+      c.writable = false;
+      s.deliver(shared(2)); // queued
+      return null;
+    });
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, false); // its connection ends: so does the session
+      return null;
+    });
+    assertEquals(2, redeliveries.size());
+    assertEquals(List.of(1, 2), numbers(store.copy()), "the session left the store when its"
+        + " expiry turned 0, before another member wrote its shared deliveries");
+    assertSame(s, registry.get("c"), "listed until the store lets it go");
+
+    store.hold();
+    redeliveries.forEach(r -> r.taken(true));
+    assertEquals(List.of(1, 2), numbers(store.copy()), "the new holders' entries are not durable");
+    store.makeDurable();
+    onLoop(() -> null);
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty());
     assertNull(registry.get("c"));
   }
 

@@ -94,20 +94,39 @@ class SessionJournalTest {
   }
 
   @Test
-  void aSessionIsDeletedWhenItsExpiryTurnsZeroAndWrittenWholeWhenItTurnsBack() throws Exception {
+  void aSessionWhoseExpiryADisconnectTurnsZeroIsDeletedAsItsConnectionEnds() throws Exception {
     SessionRegistry registry = registry("");
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(registry, c, 60);
     onLoop(() -> {
       s.deliver(delivery(1, 1));
-      s.setExpiryInterval(0);
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      return null;
+    });
+    assertNotNull(store.session("c"), "it leaves the store with its connection, not before");
+    onLoop(() -> {
+      s.detach(c, false);
       return null;
     });
     assertNull(store.session("c"));
     assertTrue(store.messages("c").isEmpty());
+  }
 
+  @Test
+  void aSessionThatWasNotStoredIsWrittenWholeOnceAConnectionGivesItAnExpiry() throws Exception {
+    SessionRegistry registry = registry("");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c, 0);
     onLoop(() -> {
-      s.setExpiryInterval(30);
+      s.deliver(delivery(1, 1)); // in flight, not stored
+      return null;
+    });
+    assertNull(store.session("c"));
+
+    FakeConnection next = new FakeConnection(loop);
+    onLoop(() -> {
+      announceAttach(s);
+      s.attach(next, false, 30, null, null, 0); // takes over: the session lives on
       return null;
     });
     assertNotNull(store.session("c"));

@@ -7,6 +7,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -54,6 +55,23 @@ final class StoredSessionFixture implements AfterEachCallback {
   /** Runs {@code task} on the sessions' loop and waits for it. */
   <T> T onLoop(Callable<T> task) throws Exception {
     return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Runs {@code task} as a task of {@code s}, as the broker runs every session method (what the
+   * session hands to its own later tasks then runs after it, not inside it), and waits for it.
+   */
+  void inSession(Session s, Runnable task) throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    s.execute(() -> {
+      try {
+        task.run();
+        done.complete(null);
+      } catch (RuntimeException | Error e) {
+        done.completeExceptionally(e);
+      }
+    });
+    done.get(5, TimeUnit.SECONDS);
   }
 
   /** Message {@code n} (its one payload byte) on topic t at {@code qos}. */
