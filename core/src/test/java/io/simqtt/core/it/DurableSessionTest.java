@@ -519,7 +519,27 @@ class DurableSessionTest {
     }
   }
 
-  /** A client id with a stored session subscribed to {@code filter}, now offline. */
+  /**
+   * Two stored members of {@code $share/g/s/t}, b offline and a connected (its window 1), and two
+   * messages: m1 sent to a, m2 queued behind its window. Returns a's connection.
+   */
+  private static RawClient sharedMemberHoldingTwo(BrokerFixture f, RecordingSessionStore store) {
+    storedSubscriber(f, store, "b", "$share/g/s/t", 1);
+    RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+    a.connect("a", true, 0, RawClient.sessionExpiry(HOUR));
+    a.subscribe("$share/g/s/t", 1);
+    try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      pub.connect("pub");
+      pub.publish("s/t", 1, false, bytes("m1"));
+      pub.publish("s/t", 1, false, bytes("m2"));
+      pub.expect(PubResponse.class);
+      pub.expect(PubResponse.class);
+    }
+    assertEquals("m1", text(a.expect(Publish.class).payload()), "the connected member first");
+    assertEquals(2, store.messages("a").size(), "m1 in flight, m2 queued behind the window");
+    return a;
+  }
+
   /**
    * A queued shared-subscription message a member lets go when its connection ends goes to the
    * other member, and leaves the first member's store only once the second one's entry is
@@ -529,19 +549,7 @@ class DurableSessionTest {
   void aSharedMessageHandedToAnotherMemberLeavesTheFirstOnesStoreOnlyOnceTheOtherHasItDurably() {
     RecordingSessionStore store = new RecordingSessionStore();
     try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1", store)) {
-      storedSubscriber(f, store, "b", "$share/g/s/t", 1);
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(HOUR));
-      a.subscribe("$share/g/s/t", 1);
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        pub.publish("s/t", 1, false, bytes("m1"));
-        pub.publish("s/t", 1, false, bytes("m2"));
-        pub.expect(PubResponse.class);
-        pub.expect(PubResponse.class);
-      }
-      assertEquals("m1", text(a.expect(Publish.class).payload()), "the connected member first");
-      assertEquals(2, store.messages("a").size(), "m1 in flight, m2 queued behind the window");
+      RawClient a = sharedMemberHoldingTwo(f, store);
       store.hold();
       a.abort(); // its queued shared message goes to the other member
 
@@ -565,19 +573,7 @@ class DurableSessionTest {
   void aMemberWhoseExpiryADisconnectTurnsToZeroKeepsItsSharedMessagesUntilTheOtherHasThem() {
     RecordingSessionStore store = new RecordingSessionStore();
     try (BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1", store)) {
-      storedSubscriber(f, store, "b", "$share/g/s/t", 1);
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(HOUR));
-      a.subscribe("$share/g/s/t", 1);
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        pub.publish("s/t", 1, false, bytes("m1"));
-        pub.publish("s/t", 1, false, bytes("m2"));
-        pub.expect(PubResponse.class);
-        pub.expect(PubResponse.class);
-      }
-      assertEquals("m1", text(a.expect(Publish.class).payload()), "the connected member first");
-      assertEquals(2, store.messages("a").size(), "m1 in flight, m2 queued behind the window");
+      RawClient a = sharedMemberHoldingTwo(f, store);
       store.hold();
       a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(0));
 
