@@ -761,13 +761,15 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * Durable mode, QoS 1/2: the PUBACK / PUBREC goes out once every session on this node the
    * message was given to has taken it and, if a stored one was among them (so an entry was
    * written), once the store says that is durable; then in publish order (see {@link
-   * PublishAcks}). For QoS 2 from a stored publisher, each stored session writes the publisher's
-   * packet id in the same atomic unit as its entry (see {@link DeliveryReceipt#inboundQos2}), so
-   * after a crash a resend of the PUBLISH is routed again exactly when no copy survived; when no
-   * stored session here wrote it, the publisher's session writes the id once what was written is
-   * durable, and the PUBREC waits for that id too (so a message that only crossed to other
-   * nodes, where the forward journal's write counts, has its id one round after it). A retained
-   * message waits for its retained write as well.
+   * PublishAcks}). For QoS 2 from a stored publisher, the stored session that takes the message
+   * last writes the publisher's packet id in the same atomic unit as its entry (see {@link
+   * DeliveryReceipt#lastToTake}), after every other copy, so after a crash a resend of the PUBLISH
+   * is routed again whenever a copy was lost; when no stored session wrote it last, the
+   * publisher's session writes the id once what was written is durable, and the PUBREC waits for
+   * that id too (so a message that only crossed to other nodes, where the forward journal's
+   * write counts, has its id one round after it). An id written after this session's state was
+   * replaced is taken back ({@link Session#carriedQos2Written}). A retained message waits for
+   * its retained write as well.
    */
   private void publishDurably(Publish p, Message message) {
     PublishAcks.Ack ack = holdAck(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p);

@@ -34,7 +34,9 @@ public final class DeliveryReceipt {
    */
   private List<Runnable> handOutAfterRouting;
   private volatile boolean routingOver;
-  private final BiConsumer<Boolean, Boolean> whenTaken;
+  /** One of the two is set: a receipt that carries no id is told only whether one was stored. */
+  private final Consumer<Boolean> whenTaken;
+  private final BiConsumer<Boolean, Boolean> whenTakenWithId;
   private final String publisherId;
   private final int packetId;
 
@@ -44,7 +46,10 @@ public final class DeliveryReceipt {
    *     written and there is no durability to wait for)
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken) {
-    this((stored, idWritten) -> whenTaken.accept(stored), null, 0);
+    this.whenTaken = whenTaken;
+    this.whenTakenWithId = null;
+    this.publisherId = null;
+    this.packetId = 0;
   }
 
   /**
@@ -60,14 +65,15 @@ public final class DeliveryReceipt {
    */
   public DeliveryReceipt(
       BiConsumer<Boolean, Boolean> whenTaken, String publisherId, int packetId) {
-    this.whenTaken = whenTaken;
+    this.whenTaken = null;
+    this.whenTakenWithId = whenTaken;
     this.publisherId = publisherId;
     this.packetId = packetId;
   }
 
   /**
-   * The publisher's client id whose inbound QoS 2 id ({@link #inboundPacketId}) goes with each
-   * entry written for this message, or null.
+   * The publisher's client id whose inbound QoS 2 id ({@link #inboundPacketId}) goes with the
+   * entry of the target that takes this message last ({@link #lastToTake}), or null.
    */
   public String inboundQos2() {
     return publisherId;
@@ -139,7 +145,11 @@ public final class DeliveryReceipt {
 
   private void countDown() {
     if (PENDING.decrementAndGet(this) == 0) {
-      whenTaken.accept(stored, inboundQos2Written);
+      if (whenTaken != null) {
+        whenTaken.accept(stored);
+      } else {
+        whenTakenWithId.accept(stored, inboundQos2Written);
+      }
     }
   }
 }
