@@ -13,6 +13,7 @@ import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
+import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.sys.SysTopics;
 import java.util.List;
 import java.util.Map;
@@ -91,6 +92,11 @@ final class BrokerNode implements LocalNode {
     CompletableFuture<HandOver> handed = new CompletableFuture<>();
     s.execute(() -> s.handOver(cleanStart, handed));
     return handed;
+  }
+
+  @Override
+  public SessionImport importSession(String clientId) {
+    return sessions.importSession(clientId);
   }
 
   @Override

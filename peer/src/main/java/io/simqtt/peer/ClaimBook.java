@@ -6,6 +6,7 @@ import io.simqtt.core.cluster.ClaimResult;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.cluster.LocalNode;
 import io.simqtt.core.session.HandOver;
+import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.SessionSnapshot;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.ClaimSettled;
@@ -46,8 +47,12 @@ final class ClaimBook {
   private final HybridClock clock;
   private final Scheduler timer;
   private final long answerTimeoutMillis;
-  /** Extra wait for a state still arriving in parts; well inside the holder's own timeout. */
-  private final long transferGraceMillis;
+  /**
+   * How long a claim waits for the next part of a state arriving in parts: well inside the
+   * holder's own timeout, which runs from its last part sent, so a stalled transfer is given up
+   * here first.
+   */
+  private final long transferGraceNanos;
   // Guarded by this:
   private final Map<String, LocalClaim> byClient = new HashMap<>();
   private final Map<Long, LocalClaim> byId = new HashMap<>();
@@ -65,7 +70,7 @@ final class ClaimBook {
     this.clock = node.clock();
     this.timer = timer;
     this.answerTimeoutMillis = answerTimeout.toMillis();
-    this.transferGraceMillis = handOverTimeout.toMillis() / 2;
+    this.transferGraceNanos = handOverTimeout.toNanos() / 2;
   }
 
   private static final class LocalClaim {
@@ -75,15 +80,20 @@ final class ClaimBook {
     final long hlc;
     final Set<String> awaiting;
     final CompletableFuture<ClaimResult> result = new CompletableFuture<>();
-    /** Parts of state received so far, per peer sending some. */
-    final Map<String, ByteString> parts = new HashMap<>(1);
+    /**
+     * The state arriving in parts; from one holder only: a second holder (a healed partition)
+     * is answered "not installed" once its last part is in, and its parts are ignored.
+     */
+    Transfer transfer;
+    /** When the last part of {@link #transfer} came. */
+    long lastPartNanos;
     SessionSnapshot state;
+    /** Where {@link #state}'s queued messages beyond its heap part went. */
+    SessionImport imported;
     /** The peer that sent {@link #state} and waits for this claim to be settled. */
     String holder;
     boolean refused;
     boolean done;
-    /** The answer timeout was extended once for a state arriving in parts. */
-    boolean extended;
     /**
      * The client wants its session back (Clean Start 0) while a peer that may hold it is down
      * but not declared dead: without a holder among the answers, no fresh session.
@@ -100,6 +110,26 @@ final class ClaimBook {
       this.cleanStart = cleanStart;
       this.hlc = hlc;
       this.awaiting = awaiting;
+    }
+  }
+
+  /**
+   * A state arriving from {@link #holder} as a series of messages (see {@code
+   * ClaimReply.ends_message}): the parts of the message under way, the first message once in,
+   * and where the queued messages of the later ones go ({@link SessionImport}). Its parts come in
+   * order on one stream, so one thread at a time handles them.
+   */
+  private static final class Transfer {
+    final String clientId;
+    final String holder;
+    final SessionImport incoming;
+    ByteString message = ByteString.EMPTY;
+    SessionSnapshot head;
+
+    Transfer(String clientId, String holder, SessionImport incoming) {
+      this.clientId = clientId;
+      this.holder = holder;
+      this.incoming = incoming;
     }
   }
 
@@ -147,28 +177,25 @@ final class ClaimBook {
     return c.result;
   }
 
-  synchronized void onReply(String peerId, ClaimReply reply) {
-    LocalClaim c = byId.get(reply.getClaimId());
-    if (c == null || c.done) {
-      if (reply.getOutcome() == ClaimReply.Outcome.HANDED_OVER && !reply.getMore()) {
-        // State for a claim that is over (timed out, refused): its holder takes it back.
-        returnState(peerId, reply.getClaimId());
-      }
+  void onReply(String peerId, ClaimReply reply) {
+    if (reply.getOutcome() == ClaimReply.Outcome.HANDED_OVER) {
+      onStatePart(peerId, reply);
       return;
     }
-    switch (reply.getOutcome()) {
-      case REFUSED -> c.refused = true;
-      case HANDED_OVER -> {
-        ByteString got = c.parts.getOrDefault(peerId, ByteString.EMPTY).concat(reply.getStatePart());
-        if (reply.getMore()) {
-          c.parts.put(peerId, got);
-          return;
-        }
-        c.parts.remove(peerId);
-        onState(c, peerId, got);
+    synchronized (this) {
+      LocalClaim c = byId.get(reply.getClaimId());
+      if (c == null || c.done) {
+        return;
       }
-      default -> {}
+      if (reply.getOutcome() == ClaimReply.Outcome.REFUSED) {
+        c.refused = true;
+      }
+      answered(c, peerId);
     }
+  }
+
+  /** {@code peerId} has answered {@code c}; called with the lock held. */
+  private void answered(LocalClaim c, String peerId) {
     c.awaiting.remove(peerId);
     // One holder's state is the session: other answers cannot add to it.
     if (c.awaiting.isEmpty() || c.state != null) {
@@ -176,26 +203,92 @@ final class ClaimBook {
     }
   }
 
-  private void onState(LocalClaim c, String peerId, ByteString bytes) {
-    SessionSnapshot state;
+  /**
+   * A part of the state a holder sends. Each message of the series is parsed as it ends, and its
+   * queued messages stored (outside the lock: a full store writer makes this wait, and gRPC flow
+   * control then slows the holder down); the last one completes the state.
+   */
+  private void onStatePart(String peerId, ClaimReply reply) {
+    Transfer t;
+    ByteString message;
+    synchronized (this) {
+      LocalClaim c = byId.get(reply.getClaimId());
+      if (c == null || c.done) {
+        if (!reply.getMore()) {
+          // State for a claim that is over (timed out, refused): its holder takes it back.
+          returnState(peerId, reply.getClaimId());
+        }
+        return;
+      }
+      if (c.state != null || (c.transfer != null && !c.transfer.holder.equals(peerId))) {
+        // Two nodes held the client (a partition that healed): the first is kept; the other
+        // keeps its copy.
+        if (!reply.getMore()) {
+          settle(peerId, c, false);
+          answered(c, peerId);
+        }
+        return;
+      }
+      if (c.transfer == null) {
+        c.transfer = new Transfer(c.clientId, peerId, node.importSession(c.clientId));
+      }
+      t = c.transfer;
+      c.lastPartNanos = timer.nanoTime();
+      t.message = t.message.concat(reply.getStatePart());
+      if (reply.getMore() && !reply.getEndsMessage()) {
+        return;
+      }
+      message = t.message;
+      t.message = ByteString.EMPTY;
+    }
+    SessionState part;
     try {
-      state = ProtoConvert.fromProto(SessionState.parseFrom(bytes));
+      part = SessionState.parseFrom(message);
     } catch (InvalidProtocolBufferException e) {
-      LOG.atError().addKeyValue("clientId", c.clientId).addKeyValue("peer", peerId)
+      LOG.atError().addKeyValue("clientId", t.clientId).addKeyValue("peer", peerId)
           .addKeyValue("reason", "state_unreadable").setCause(e)
-          .log("session state for {} from {} is unreadable; it stays there", c.clientId, peerId);
-      settle(peerId, c, false);
-      c.refused = true;
+          .log("session state for {} from {} is unreadable; it stays there", t.clientId, peerId);
+      unreadable(reply.getClaimId(), t);
       return;
     }
-    if (c.state != null) {
-      // Two nodes held the client (a partition that healed): the first answer is kept; the
-      // other keeps its copy.
-      settle(peerId, c, false);
+    if (t.head == null) {
+      t.head = ProtoConvert.fromProto(part);
+    } else {
+      t.incoming.add(ProtoConvert.queued(part));
+    }
+    if (!reply.getMore()) {
+      received(reply.getClaimId(), t);
+    }
+  }
+
+  /** The last part of {@code t} is in: the claim has its state. */
+  private synchronized void received(long claimId, Transfer t) {
+    LocalClaim c = byId.get(claimId);
+    if (c == null || c.done || c.transfer != t) {
+      t.incoming.abandon();
+      if (c == null || c.done) {
+        returnState(t.holder, claimId);
+      }
       return;
     }
-    c.state = state;
-    c.holder = peerId;
+    c.transfer = null;
+    c.state = t.incoming.finish(t.head);
+    c.imported = t.incoming;
+    c.holder = t.holder;
+    answered(c, t.holder);
+  }
+
+  /** A message of {@code t} could not be parsed: the holder keeps the session. */
+  private synchronized void unreadable(long claimId, Transfer t) {
+    t.incoming.abandon();
+    LocalClaim c = byId.get(claimId);
+    if (c == null || c.done || c.transfer != t) {
+      return;
+    }
+    c.transfer = null;
+    settle(t.holder, c, false);
+    c.refused = true;
+    answered(c, t.holder);
   }
 
   /**
@@ -204,7 +297,10 @@ final class ClaimBook {
    */
   synchronized void onLinkDown(String peerId) {
     for (LocalClaim c : List.copyOf(byId.values())) {
-      c.parts.remove(peerId);
+      if (c.transfer != null && c.transfer.holder.equals(peerId)) {
+        c.transfer.incoming.abandon();
+        c.transfer = null;
+      }
       if (c.awaiting.remove(peerId)) {
         c.holderMayBeDown |= !c.cleanStart;
         if (c.awaiting.isEmpty()) {
@@ -273,18 +369,19 @@ final class ClaimBook {
     if (c.done) {
       return;
     }
-    if (!c.parts.isEmpty() && !c.extended) {
-      // A large session is on its way: wait for it, but not as long as its holder waits for
-      // our answer, or it would resume the session while we install it.
-      c.extended = true;
-      timer.schedule(() -> timeOut(c), transferGraceMillis, TimeUnit.MILLISECONDS);
-      return;
+    if (c.transfer != null) {
+      // A large session is on its way: wait while its parts keep coming, but give up sooner
+      // than its holder, which would resume the session while we install it.
+      long quiet = timer.nanoTime() - c.lastPartNanos;
+      if (quiet < transferGraceNanos) {
+        timer.schedule(() -> timeOut(c), transferGraceNanos - quiet, TimeUnit.NANOSECONDS);
+        return;
+      }
+      settle(c.transfer.holder, c, false);
     }
     LOG.atWarn().addKeyValue("clientId", c.clientId).addKeyValue("peer", c.awaiting)
         .addKeyValue("reason", "claim_timeout")
         .log("claim for client {} unanswered by {}", c.clientId, c.awaiting);
-    c.parts.keySet().forEach(holder -> settle(holder, c, false));
-    c.parts.clear();
     finish(c);
   }
 
@@ -295,10 +392,16 @@ final class ClaimBook {
     }
     c.done = true;
     byId.remove(c.id);
+    if (c.transfer != null) {
+      // Still arriving, from a holder that is told "not installed" (or already was).
+      c.transfer.incoming.abandon();
+      c.transfer = null;
+    }
     ClaimResult result;
     if (c.refused) {
       if (c.holder != null) {
         settle(c.holder, c, false);
+        c.imported.abandon();
       }
       result = ClaimResult.REFUSED;
     } else if (c.state != null) {
@@ -358,6 +461,7 @@ final class ClaimBook {
       c.refused = true;
       if (c.holder != null) {
         settle(c.holder, c, false);
+        c.imported.abandon();
       }
     }
     releaseWaiting(c);

@@ -2,10 +2,14 @@ package io.simqtt.peer;
 
 import com.google.protobuf.ByteString;
 import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.session.BacklogCursor;
+import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
-import io.simqtt.proto.peer.ClaimSettled;
 import io.simqtt.proto.peer.ClaimReply;
+import io.simqtt.proto.peer.ClaimSettled;
 import io.simqtt.proto.peer.PeerReply;
+import io.simqtt.proto.peer.SessionState;
+import io.simqtt.store.CoreProtos;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -16,13 +20,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The holder's side of a session hand-over: sends the frozen session's state to the claiming
- * peer in parts, then waits for the peer's {@code ClaimSettled}. Installed: the session here
- * becomes a redirect to the peer. Not installed, no answer within the hand-over timeout, or the
- * peer's stream lost: the session resumes here with everything it held. Either way the session
- * has an owner at every moment; it is never deleted before the peer has it.
+ * peer, then waits for the peer's {@code ClaimSettled}. Installed: the session here becomes a
+ * redirect to the peer. Not installed, no answer within the hand-over timeout, or the peer's
+ * stream lost: the session resumes here with everything it held. Either way the session has an
+ * owner at every moment; it is never deleted before the peer has it.
+ *
+ * <p>The state goes as a series of messages (see {@code ClaimReply.ends_message}): first what the
+ * session held on the heap, then its queued messages that lie on disk only, a page at a time,
+ * each page read only once the stream has taken the one before (gRPC flow control). So a session
+ * with a million queued messages moves with a page of them in memory here, and the claimer
+ * stores them as they come. The hand-over timeout runs from the last page sent: a slow but
+ * moving transfer goes on, a stalled one (the peer frozen) is aborted.
  */
 final class HandOvers {
   private static final Logger LOG = LoggerFactory.getLogger(HandOvers.class);
+  /** Queued messages read from disk and sent per message of the series. */
+  static final int PAGE_MESSAGES = 512;
 
   private record Key(String peerId, long claimId) {}
 
@@ -31,9 +44,24 @@ final class HandOvers {
     boolean isOpen();
 
     void reply(PeerReply reply);
+
+    /**
+     * Runs {@code next} once every reply given so far is on its way and the stream takes more
+     * (at once if it does now); never if the stream closes first.
+     */
+    void whenReady(Runnable next);
   }
 
-  private record Pending(HandOver handOver, ReplyStream link, Scheduler.Cancellable timeout) {}
+  private static final class Pending {
+    final HandOver handOver;
+    final ReplyStream link;
+    Scheduler.Cancellable timeout;
+
+    Pending(HandOver handOver, ReplyStream link) {
+      this.handOver = handOver;
+      this.link = link;
+    }
+  }
 
   private final Scheduler timer;
   private final long timeoutMillis;
@@ -52,15 +80,49 @@ final class HandOvers {
       return;
     }
     Key key = new Key(peerId, claimId);
-    Scheduler.Cancellable timeout =
-        timer.schedule(
-            () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
-            timeoutMillis,
-            TimeUnit.MILLISECONDS);
-    pending.put(key, new Pending(h, link, timeout));
-    ByteString state = ProtoConvert.toProto(h.state()).toByteString();
-    List<ByteString> parts = FrameParts.split(state);
+    Pending p = new Pending(h, link);
+    pending.put(key, p);
+    rearm(key, p);
+    BacklogCursor backlog = h.backlog();
+    int bytes = sendMessage(claimId, link, ProtoConvert.toProto(h.state()), backlog != null);
+    LOG.debug("session {} sent to {} ({} bytes{})", h.clientId(), peerId, bytes,
+        backlog == null ? "" : ", its disk backlog follows");
+    if (backlog != null) {
+      link.whenReady(() -> sendPage(key, backlog));
+    }
+  }
+
+  /** Reads the next page of the backlog and sends it, then the next once the stream takes it. */
+  private void sendPage(Key key, BacklogCursor backlog) {
+    if (!pending.containsKey(key)) {
+      return; // settled or aborted meanwhile
+    }
+    backlog.next(PAGE_MESSAGES, (page, last) -> {
+      Pending p = pending.get(key);
+      if (p == null) {
+        return;
+      }
+      SessionState.Builder message = SessionState.newBuilder();
+      for (Delivery d : page) {
+        message.addQueued(CoreProtos.toProto(d));
+      }
+      sendMessage(key.claimId, p.link, message.build(), !last);
+      rearm(key, p);
+      if (!last) {
+        p.link.whenReady(() -> sendPage(key, backlog));
+      }
+    }, e -> abort(key, "its queued messages could not be read: " + e.getMessage()));
+  }
+
+  /**
+   * Sends one message of the series in parts; {@code more}: others follow it. Returns its size.
+   */
+  private static int sendMessage(long claimId, ReplyStream link, SessionState message,
+      boolean more) {
+    ByteString bytes = message.toByteString();
+    List<ByteString> parts = FrameParts.split(bytes);
     for (int i = 0; i < parts.size(); i++) {
+      boolean endsMessage = i == parts.size() - 1;
       link.reply(
           PeerReply.newBuilder()
               .setClaimReply(
@@ -68,12 +130,27 @@ final class HandOvers {
                       .setClaimId(claimId)
                       .setOutcome(ClaimReply.Outcome.HANDED_OVER)
                       .setStatePart(parts.get(i))
-                      .setMore(i < parts.size() - 1))
+                      .setEndsMessage(endsMessage)
+                      .setMore(more || !endsMessage))
               .build());
     }
-    LOG.debug(
-        "session {} sent to {} ({} bytes in {} parts)",
-        h.clientId(), peerId, state.size(), parts.size());
+    return bytes.size();
+  }
+
+  /** The answer is due within the timeout from now (the last part sent). */
+  private void rearm(Key key, Pending p) {
+    Scheduler.Cancellable next = timer.schedule(
+        () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
+        timeoutMillis,
+        TimeUnit.MILLISECONDS);
+    Scheduler.Cancellable previous;
+    synchronized (p) {
+      previous = p.timeout;
+      p.timeout = next;
+    }
+    if (previous != null) {
+      previous.cancel();
+    }
   }
 
   /**
@@ -90,7 +167,7 @@ final class HandOvers {
       }
       return;
     }
-    p.timeout.cancel();
+    cancelTimeout(p);
     if (installed) {
       p.handOver.confirm(peerId);
     } else {
@@ -111,12 +188,20 @@ final class HandOvers {
   private void abort(Key key, String why) {
     Pending p = pending.remove(key);
     if (p != null) {
-      p.timeout.cancel();
+      cancelTimeout(p);
       LOG.atWarn().addKeyValue("clientId", p.handOver.clientId()).addKeyValue("peer", key.peerId)
           .addKeyValue("reason", why)
           .log("session {} stays here: hand-over to {} not confirmed ({})",
               p.handOver.clientId(), key.peerId, why);
       p.handOver.abort();
+    }
+  }
+
+  private static void cancelTimeout(Pending p) {
+    synchronized (p) {
+      if (p.timeout != null) {
+        p.timeout.cancel();
+      }
     }
   }
 }

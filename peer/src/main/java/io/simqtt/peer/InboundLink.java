@@ -24,6 +24,7 @@ import io.simqtt.proto.peer.SessionClaim;
 import io.simqtt.proto.peer.SharedReturn;
 import io.simqtt.store.CoreProtos;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,8 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
   private volatile StreamForwards forwards;
   /** Replies waiting for gRPC flow control; guarded by {@link #replies}. */
   private final ArrayDeque<PeerReply> waiting = new ArrayDeque<>();
+  /** What runs once {@link #waiting} is empty and the stream ready; guarded by {@link #replies}. */
+  private final List<Runnable> whenDrained = new ArrayList<>(0);
 
   InboundLink(Context cx, ServerCallStreamObserver<PeerReply> replies) {
     this.cx = cx;
@@ -274,6 +277,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       if (!closed) {
         closed = true;
         waiting.clear();
+        whenDrained.clear();
         replies.onError(Status.UNAVAILABLE.withDescription("silent too long").asRuntimeException());
       }
     }
@@ -307,12 +311,33 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
   }
 
+  @Override
+  public void whenReady(Runnable next) {
+    synchronized (replies) {
+      if (closed) {
+        return;
+      }
+      if (!waiting.isEmpty() || !replies.isReady()) {
+        whenDrained.add(next);
+        return;
+      }
+    }
+    next.run();
+  }
+
   private void drainReplies() {
+    List<Runnable> next;
     synchronized (replies) {
       while (!waiting.isEmpty() && !closed && replies.isReady()) {
         replies.onNext(waiting.poll());
       }
+      if (closed || !waiting.isEmpty() || !replies.isReady() || whenDrained.isEmpty()) {
+        return;
+      }
+      next = List.copyOf(whenDrained);
+      whenDrained.clear();
     }
+    next.forEach(Runnable::run);
   }
 
   /** Ends this stream from our side (a newer stream from the same peer replaced it). */
@@ -321,6 +346,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       if (!closed) {
         closed = true;
         waiting.clear();
+        whenDrained.clear();
         replies.onCompleted();
       }
     }
@@ -339,6 +365,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       if (!closed) {
         closed = true;
         waiting.clear();
+        whenDrained.clear();
         replies.onCompleted();
       }
     }

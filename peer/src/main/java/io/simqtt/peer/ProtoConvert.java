@@ -58,10 +58,7 @@ final class ProtoConvert {
       inflight.add(
           new InflightMessage(d.getPacketId(), CoreProtos.fromProto(d), d.getReleased()));
     }
-    List<Delivery> queued = new ArrayList<>();
-    for (DeliveryState d : s.getQueuedList()) {
-      queued.add(CoreProtos.fromProto(d));
-    }
+    List<Delivery> queued = queued(s);
     Set<Integer> qos2 = new HashSet<>(s.getInboundQos2List());
     List<MessageKey> seen = new ArrayList<>(s.getSeenCount());
     for (MessageId id : s.getSeenList()) {
@@ -69,6 +66,15 @@ final class ProtoConvert {
     }
     return new SessionSnapshot(
         subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId(), seen);
+  }
+
+  /** The queued messages of {@code s}, in order: all a later message of a state's series has. */
+  static List<Delivery> queued(SessionState s) {
+    List<Delivery> queued = new ArrayList<>(s.getQueuedCount());
+    for (DeliveryState d : s.getQueuedList()) {
+      queued.add(CoreProtos.fromProto(d));
+    }
+    return queued;
   }
 
   /** A retained set ({@code message} non-null) or clear for peers; a snapshot one at link-up. */

@@ -6,6 +6,7 @@ import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.DueWill;
+import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
@@ -94,7 +95,27 @@ public final class DiskSessionStore implements SessionStore {
     for (int packetId : session.inboundQos2()) {
       w.put(Family.INBOUND_QOS2, Keys.inboundQos2(clientId, packetId), new byte[0]);
     }
+    w.delete(Family.IMPORTS, Keys.client(clientId));
     writer.write(w);
+  }
+
+  @Override
+  public void beginImport(String clientId) {
+    writer.put(Family.IMPORTS, Keys.client(clientId), new byte[0]);
+  }
+
+  @Override
+  public void abandonImport(String clientId) {
+    writer.write(importDeletion(clientId));
+  }
+
+  /** The entries an import wrote, and its mark, in one unit. */
+  private static GroupCommitWriter.Writes importDeletion(String clientId) {
+    return new GroupCommitWriter.Writes()
+        .deleteRange(Family.MESSAGES,
+            Keys.message(clientId, SessionImport.FIRST_SEQ, Keys.DELIVERY),
+            Keys.clientEnd(clientId))
+        .delete(Family.IMPORTS, Keys.client(clientId));
   }
 
   /** Everything of a client, in one range per family. */
@@ -265,6 +286,11 @@ public final class DiskSessionStore implements SessionStore {
       Consumer<StoredSession> sessions,
       Consumer<StoredMessage> messages,
       Consumer<StoredBacklog> backlogs) {
+    // Imports a crash cut short: the node that sent them kept the session (it was never told of
+    // an install), so their entries go.
+    Set<String> cutShort = new HashSet<>();
+    store.forEach(Family.IMPORTS, (key, value) -> cutShort.add(Keys.clientIdOf(key)));
+    cutShort.forEach(clientId -> writer.write(importDeletion(clientId)));
     Map<String, Set<Integer>> inbound = new HashMap<>();
     store.forEach(Family.INBOUND_QOS2, (key, value) ->
         inbound.computeIfAbsent(Keys.clientIdOf(key), k -> new HashSet<>())
@@ -275,7 +301,11 @@ public final class DiskSessionStore implements SessionStore {
       sessions.accept(decode(clientId, r, inbound.getOrDefault(clientId, Set.of())));
     });
     QueueWindow window = new QueueWindow(queueWindow, messages, backlogs);
-    MessageJoin join = new MessageJoin(window::entry);
+    MessageJoin join = new MessageJoin(m -> {
+      if (m.seq() < SessionImport.FIRST_SEQ || !cutShort.contains(m.clientId())) {
+        window.entry(m);
+      }
+    });
     store.forEach(Family.MESSAGES, join::entry);
     join.finish();
     window.finish();

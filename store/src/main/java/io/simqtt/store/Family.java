@@ -22,7 +22,12 @@ enum Family {
   /** Forwards peers have not acknowledged yet, by peer id and the link's number. */
   FORWARDS("forwards"),
   /** Which forwards of each peer's incarnation this node has taken, by peer id and incarnation. */
-  FORWARDS_SEEN("forwards-seen");
+  FORWARDS_SEEN("forwards-seen"),
+  /**
+   * Sessions whose queued entries are arriving from another node and are not installed yet, by
+   * client id (format version 4).
+   */
+  IMPORTS("imports");
 
   private final byte[] name;
 

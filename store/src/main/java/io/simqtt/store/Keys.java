@@ -10,7 +10,7 @@ import java.util.Arrays;
  * bytes, so one client's entries lie together and one range covers them all:
  *
  * <ul>
- *   <li>{@link Family#SESSIONS}: prefix
+ *   <li>{@link Family#SESSIONS}, {@link Family#IMPORTS}: prefix
  *   <li>{@link Family#MESSAGES}: prefix, seq (8 bytes, big-endian with the sign bit flipped, so
  *       the bytes sort as the numbers do), kind ({@link #DELIVERY} or {@link #SENT})
  *   <li>{@link Family#INBOUND_QOS2}: prefix, packet id (2 bytes)
@@ -150,7 +150,7 @@ final class Keys {
     }
     int rest = key.length - 2 - idLength(key);
     return switch (family) {
-      case SESSIONS -> rest == 0;
+      case SESSIONS, IMPORTS -> rest == 0;
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;
       case FORWARDS, DUE_WILLS -> rest == 8;

@@ -12,6 +12,7 @@ import io.simqtt.core.codec.UserProperty;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.DueWill;
+import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
@@ -294,6 +295,46 @@ class DiskSessionStoreTest {
   }
 
   /**
+   * Queued entries of a session arriving from another node go to the store from
+   * SessionImport.FIRST_SEQ on before the session is installed. Installed (written whole), they
+   * stay its entries; abandoned, they go; cut short by a crash (neither came), the next load drops
+   * them: the node that sent them kept the session, and they must not come back as another
+   * session's or linger as orphans.
+   */
+  @Test
+  void importedEntriesStayWithTheirInstallAndGoWhenAbandonedOrCutShortByACrash() {
+    StorageSettings settings = StoreDirs.always(dir);
+    long first = SessionImport.FIRST_SEQ;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : List.of("installed", "abandoned", "cut")) {
+        sessions.beginImport(c);
+        sessions.addMessage(c, first, new Delivery(message("t", c + "1"), 1, false, new int[0]));
+        sessions.addMessage(c, first + 1,
+            new Delivery(message("t", c + "2"), 1, false, new int[0]));
+      }
+      sessions.writeSession(session("installed"), List.of(new StoredMessage(
+          "installed", 1, new Delivery(message("t", "heap"), 1, false, new int[0]), 0, false)),
+          false);
+      sessions.abandonImport("abandoned");
+      sessions.saveSession("cut", session("cut")); // a session of its own kept meanwhile
+      sessions.addMessage("cut", 1, new Delivery(message("t", "own"), 1, false, new int[0]));
+    }
+
+    Load loaded = reopenAndLoad(settings);
+
+    assertEquals(List.of("cut/1", "installed/1", "installed/" + first, "installed/" + (first + 1)),
+        loaded.messages().stream().map(m -> m.clientId() + "/" + m.seq()).toList());
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      assertEquals(
+          List.of("cut/1", "installed/1", "installed/" + first, "installed/" + (first + 1)),
+          load(new DiskSessionStore(reopened)).messages().stream()
+              .map(m -> m.clientId() + "/" + m.seq()).toList(),
+          "the mark of the import cut short stays until its entries are gone");
+    }
+  }
+
+  /**
    * A session written whole after a clean start or a hand-over replaces everything the store
    * held of it: a crash between the delete and the last put would lose its messages, so all of
    * it goes into one batch (RocksDB applies a batch atomically), even one past the writer's
@@ -303,8 +344,9 @@ class DiskSessionStoreTest {
   void aSessionWrittenWholeReachesTheDiskInOneBatchEvenPastTheBatchBound() throws Exception {
     StorageSettings settings = StoreDirs.always(dir);
     int entries = GroupCommitWriter.MAX_BATCH_WRITES;
-    // Deletes of session, messages and ids; session; entries; two sent records; one id.
-    int unit = 3 + 1 + entries + 2 + 1;
+    // Deletes of session, messages and ids; session; entries; two sent records; one id; the
+    // end of an import's mark.
+    int unit = 3 + 1 + entries + 2 + 1 + 1;
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", session("c"));

@@ -5,6 +5,7 @@ import io.simqtt.core.retain.RetainedEntry;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
+import io.simqtt.core.session.SessionImport;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +52,12 @@ public interface LocalNode {
    * (then the old session ends here and its will goes out).
    */
   CompletableFuture<HandOver> handOver(String clientId, boolean cleanStart);
+
+  /**
+   * A peer is sending {@code clientId}'s session here for a claim of this node's: where the
+   * queued messages that come in parts behind its state go until it is installed.
+   */
+  SessionImport importSession(String clientId);
 
   /**
    * A delivery a peer redirected to this node's session {@code clientId}, which moved here from

@@ -39,9 +39,12 @@ import java.util.List;
  * on the heap; what is queued beyond them is on disk only (a {@link QueueBacklog}: its seq range
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
- * it). What must have the whole queue at once (a move to another node, the session no longer
- * stored, shared deliveries to hand on) reads the rest onto the heap first: off the event loop
- * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}).
+ * it). What must have the whole queue at once (the session no longer stored, shared deliveries
+ * to hand on, a session written whole) reads the rest onto the heap first: off the event loop
+ * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}). A move to
+ * another node does not: the flow {@link #freeze freezes} with its backlog on disk, the new owner
+ * gets it page by page ({@link BacklogCursor}), and its own store keeps what is beyond its heap's
+ * share ({@link SessionImport}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -561,18 +564,10 @@ final class OutboundFlow {
     return keys;
   }
 
-  /** This flow's part of the session's state. */
-  OutboundState snapshot() {
-    materialize();
-    return new OutboundState(
-        inflight.inOrder(),
-        queue == null ? List.of() : queue.deliveries(),
-        lastPacketId);
-  }
-
   /**
    * Takes on a state another node handed over, into an empty flow. Not written: the session
-   * writes its whole state afresh after this.
+   * writes its whole state afresh after this (its backlog, if it has one, is in the store
+   * already: {@link #restoreBacklog}).
    */
   void restore(OutboundState s) {
     for (InflightMessage f : s.inflight()) {
@@ -585,32 +580,69 @@ final class OutboundFlow {
   }
 
   /**
-   * Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile; the
-   * packet ids went on from where they were. Not written: the session writes its whole state
-   * afresh after this.
+   * A state received from another node in parts: its queued messages beyond {@code s}'s lie in
+   * this node's store already, as {@code b} says (see {@link SessionImport}). They are read back
+   * a page at a time like any backlog, once the session's journal numbers its own entries below
+   * them ({@link #renumberAll}).
    */
-  void restoreAhead(OutboundState s) {
-    if (!s.inflight().isEmpty()) {
-      InflightWindow back = new InflightWindow();
-      s.inflight().forEach(back::add);
-      for (InflightMessage f : inflight.inOrder()) {
-        // None should share an id (the window was emptied at the hand-over); one that did
-        // would stay in the window for good.
-        if (back.contains(f.packetId())) {
-          back.replace(f);
+  void restoreBacklog(StoredBacklog b) {
+    backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
+  }
+
+  /**
+   * The session freezes for a move to another node: every message it holds is taken out as it is
+   * (see {@link FrozenOutbound}) and the flow is left empty. Packet ids go on from the last one
+   * given out, and a stored flow keeps its journal, so what arrives meanwhile is written behind
+   * the frozen entries.
+   */
+  FrozenOutbound freeze() {
+    overtaken();
+    FrozenOutbound f = new FrozenOutbound(inflight, queue, backlog, lastPacketId);
+    queue = null;
+    backlog = null;
+    inflight = InflightWindow.NONE;
+    resendPending = null;
+    return f;
+  }
+
+  /**
+   * The move did not happen: what froze comes back ahead of what queued meanwhile, in its order
+   * and under its seqs, so what the store holds is already right. Behind a frozen backlog, what
+   * queued meanwhile lies on disk only too (a stored flow wrote every entry it took): the heap
+   * keeps the frozen queue, and the backlog grows by the rest.
+   */
+  void thaw(FrozenOutbound f) {
+    overtaken();
+    if (!f.inflight.isEmpty()) {
+      InflightWindow back = f.inflight;
+      for (InflightMessage m : inflight.inOrder()) {
+        // None should share an id (the window was emptied by the freeze); one that did would
+        // stay in the window for good.
+        if (back.contains(m.packetId())) {
+          back.replace(m);
         } else {
-          back.add(f);
+          back.add(m);
         }
       }
       inflight = back;
     }
-    if (!s.queued().isEmpty()) {
-      DeliveryQueue back = new DeliveryQueue();
-      s.queued().forEach(d -> back.addLast(d, 0));
+    QueueBacklog disk = f.backlog;
+    if (disk != null) {
       if (queue != null) {
-        queue.forEach(back::addLast);
+        queue.forEach(disk::spilled);
       }
-      queue = back;
+      if (backlog != null) {
+        disk.absorb(backlog);
+      }
+      // A page read when it froze was ignored when it came: the next one starts afresh.
+      disk.reading = false;
+      backlog = disk;
+      queue = f.queue;
+    } else if (f.queue != null) {
+      if (queue != null) {
+        queue.forEach(f.queue::addLast);
+      }
+      queue = f.queue;
     }
   }
 
@@ -728,6 +760,12 @@ final class OutboundFlow {
     if (queue != null) {
       queue.renumber(journal::nextSeq);
       queue.forEach((d, seq) -> all.add(new StoredMessage(clientId, seq, d, 0, false)));
+    }
+    if (backlog != null) {
+      // Only a state received in parts has one here (a session written whole otherwise read its
+      // backlog first): its entries lie in the store from SessionImport.FIRST_SEQ on, far above
+      // these, and new ones are numbered behind them.
+      journal.numberAbove(backlog.lastSeq);
     }
     return all;
   }

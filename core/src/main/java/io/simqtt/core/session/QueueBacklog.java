@@ -46,6 +46,14 @@ final class QueueBacklog {
     lastSeq = seq;
   }
 
+  /** {@code later}, which lies on disk behind this one, joins it. */
+  void absorb(QueueBacklog later) {
+    count += later.count;
+    shared += later.shared;
+    owedDrops += later.owedDrops;
+    lastSeq = later.lastSeq;
+  }
+
   /** After a failed page read: the pause before the next try, twice the last, up to the cap. */
   long nextRetryPause() {
     retryPauseMillis = retryPauseMillis == 0

@@ -114,6 +114,10 @@ public final class Session extends SerialExecutor {
     return clientId;
   }
 
+  SessionStore store() {
+    return context.store();
+  }
+
   // ---- connection lifecycle ----
 
   /**
@@ -140,7 +144,7 @@ public final class Session extends SerialExecutor {
         handedOver != null && migration != null && migration.pending != null && outbound != null
             ? outbound.takeQueued(clientId, null)
             : List.of();
-    boolean tookItsOwnBack = settleMigrationForAttach(handedOver != null);
+    settleMigrationForAttach(handedOver != null);
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -178,9 +182,8 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
-    if (cleanStart || handedOver != null || tookItsOwnBack) {
-      // Its state was replaced as a whole (or its messages put back from a hand-over that did
-      // not happen, without their entries): what the store held of it goes, and it is written
+    if (cleanStart || handedOver != null) {
+      // Its state was replaced as a whole: what the store held of it goes, and it is written
       // again as it is.
       rewrite();
     } else {
@@ -195,11 +198,11 @@ public final class Session extends SerialExecutor {
    * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
    * as this connection knows). Other nodes' requests that waited for the freeze to end are
    * answered "not here": this connect won against them (the claim order decided it), and their
-   * connects were refused. Returns whether the session took its own messages back.
+   * connects were refused. What it takes back is put back as it froze, entries included.
    */
-  private boolean settleMigrationForAttach(boolean stateArrives) {
+  private void settleMigrationForAttach(boolean stateArrives) {
     if (migration == null) {
-      return false;
+      return;
     }
     Migration m = migration;
     if (m.movedTo != null) {
@@ -207,9 +210,8 @@ public final class Session extends SerialExecutor {
       clearState();
       fresh = true;
     }
-    boolean tookBack = m.pending != null && !stateArrives;
-    if (tookBack) {
-      restoreMessages(m.pending.state());
+    if (m.pending != null && !stateArrives) {
+      thaw(m.pending);
     }
     m.pending = null;
     m.yieldTo = null;
@@ -217,7 +219,6 @@ public final class Session extends SerialExecutor {
     if (m.isEmpty()) {
       migration = null;
     }
-    return tookBack;
   }
 
   /**
@@ -397,11 +398,13 @@ public final class Session extends SerialExecutor {
       inboundQos2.whenAllSettled(() -> handOverAfterWait(false, result));
       return;
     }
-    if (outbound != null
-        && outbound.readFirst(cleanStart, () -> handOverAfterWait(cleanStart, result))) {
-      // Its state (for a clean start, the shared deliveries to hand on) needs what lies only on
-      // disk: the hand-over runs again once that is read off the event loop, or once something
-      // overtook the read (ended or moved meanwhile: answered null). The connection goes now.
+    if (cleanStart
+        && outbound != null
+        && outbound.readFirst(true, () -> handOverAfterWait(true, result))) {
+      // The shared deliveries it hands on as it ends lie partly on disk only: the hand-over runs
+      // again once they are read off the event loop, or once something overtook the read (ended
+      // or moved meanwhile: answered null). The connection goes now. (A session that moves does
+      // not read its backlog: the new owner gets it page by page, see HandOver#backlog.)
       closeTakenOver("the client connected to another node");
       return;
     }
@@ -416,15 +419,13 @@ public final class Session extends SerialExecutor {
       result.complete(null);
       return;
     }
-    // The will waits with the state: a hand-over that does not happen leaves the session as it
-    // was, will included.
-    HandOver h = new HandOver(this, snapshot(), will, willDueAt, expiresAt);
+    // The messages, ids and will wait with the state, as they are: a hand-over that does not
+    // happen leaves the session as it was. What arrives from now on waits here in the queue and
+    // follows the session if it goes.
+    FrozenOutbound frozen = outbound == null ? null : outbound.freeze();
+    HandOver h = new HandOver(
+        this, snapshot(frozen), frozen, inboundQos2, will, willDueAt, expiresAt);
     will = null;
-    // What was sent belongs to the new owner once it confirms; what arrives from now on waits
-    // here in the queue and follows it.
-    if (outbound != null) {
-      outbound.clear();
-    }
     inboundQos2 = null;
     migration().pending = h;
     result.complete(h);
@@ -587,7 +588,7 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
-    restoreMessages(h.state());
+    thaw(h);
     will = h.will();
     epoch++;
     releaseQueuedShared();
@@ -604,8 +605,8 @@ public final class Session extends SerialExecutor {
       scheduleWill(h.willDueAtMillis());
     }
     scheduleExpiry(h.expiresAtMillis());
-    // What came back went ahead of what queued meanwhile: the entries are written in that order.
-    rewrite();
+    // Its entries never left the store, under seqs in the order the messages are back in.
+    persist();
     answerWaiting(m);
   }
 
@@ -621,13 +622,20 @@ public final class Session extends SerialExecutor {
     }
   }
 
-  /** Puts back the messages of a hand-over that did not happen, ahead of what came meanwhile. */
-  private void restoreMessages(SessionSnapshot s) {
-    if (!s.outbound().hasNoMessages()) {
-      outbound().restoreAhead(s.outbound());
+  /**
+   * Puts back what froze for a hand-over that did not happen: the messages ahead of what came
+   * meanwhile, the inbound QoS 2 ids, as they were (their entries never left the store).
+   */
+  private void thaw(HandOver h) {
+    if (h.messages() != null) {
+      outbound().thaw(h.messages());
     }
-    if (!s.inboundQos2().isEmpty()) {
-      inboundQos2().addAll(s.inboundQos2());
+    if (h.inboundQos2() != null) {
+      if (inboundQos2 == null) {
+        inboundQos2 = h.inboundQos2();
+      } else {
+        inboundQos2.addAll(h.inboundQos2().snapshot());
+      }
     }
   }
 
@@ -647,12 +655,12 @@ public final class Session extends SerialExecutor {
     return migration;
   }
 
-  /** The session's state, each piece giving its part. */
-  private SessionSnapshot snapshot() {
+  /** The session's state as it freezes, each piece giving its part; {@code frozen} the messages. */
+  private SessionSnapshot snapshot(FrozenOutbound frozen) {
     SeenMessages seen = migration == null ? null : migration.seen;
     return new SessionSnapshot(
         subscriptions == null ? Map.of() : subscriptions.snapshot(),
-        outbound == null ? OutboundState.EMPTY : outbound.snapshot(),
+        frozen == null ? OutboundState.EMPTY : frozen.state(),
         inboundQos2 == null ? Set.of() : inboundQos2.snapshot(),
         expiryInterval,
         seen == null || seen.isOver(now()) ? List.of() : seen.keys());
@@ -662,6 +670,9 @@ public final class Session extends SerialExecutor {
   private void restore(SessionSnapshot s) {
     s.subscriptions().forEach(this::enterSubscription);
     outbound().restore(s.outbound());
+    if (s.backlog() != null) {
+      outbound.restoreBacklog(s.backlog());
+    }
     if (!s.inboundQos2().isEmpty()) {
       inboundQos2 = new InboundQos2(s.inboundQos2());
     }

@@ -136,6 +136,15 @@ public final class SessionRegistry {
   }
 
   /**
+   * Where the queued messages of {@code clientId}'s session go while it arrives from another node
+   * in parts: to the store when it is durable and no session of the client is here (see {@link
+   * SessionImport}).
+   */
+  public SessionImport importSession(String clientId) {
+    return new SessionImport(store(), clientId, isDurable() && sessions.get(clientId) == null);
+  }
+
+  /**
    * A session the store kept, at recovery (before the listeners open), homed on {@code loop}: it
    * is listed at once, whatever the cap (it existed before the restart).
    */

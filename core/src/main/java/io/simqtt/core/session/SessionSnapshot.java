@@ -12,13 +12,26 @@ import java.util.Set;
  * inbound QoS 2 ids awaiting PUBREL; the session itself its expiry interval and, from its {@link
  * Migration}, {@code seen}: the messages it got while settling after an earlier move, so the next
  * node goes on dropping their second copies.
+ *
+ * <p>A state received from another node may end in a {@code backlog}: queued messages behind
+ * {@link #queued} that this node's store holds already ({@link SessionImport}); null when none.
  */
 public record SessionSnapshot(
     Map<String, SubscriptionOptions> subscriptions,
     OutboundState outbound,
     Set<Integer> inboundQos2,
     long expiryInterval,
-    List<MessageKey> seen) {
+    List<MessageKey> seen,
+    StoredBacklog backlog) {
+
+  public SessionSnapshot(
+      Map<String, SubscriptionOptions> subscriptions,
+      OutboundState outbound,
+      Set<Integer> inboundQos2,
+      long expiryInterval,
+      List<MessageKey> seen) {
+    this(subscriptions, outbound, inboundQos2, expiryInterval, seen, null);
+  }
 
   /** The state from its fields one by one (as the cluster's wire form carries them). */
   public SessionSnapshot(
@@ -35,6 +48,12 @@ public record SessionSnapshot(
         inboundQos2,
         expiryInterval,
         seen);
+  }
+
+  /** The same state with other messages. */
+  SessionSnapshot withOutbound(OutboundState messages, StoredBacklog onDisk) {
+    return new SessionSnapshot(
+        subscriptions, messages, inboundQos2, expiryInterval, seen, onDisk);
   }
 
   public List<InflightMessage> inflight() {

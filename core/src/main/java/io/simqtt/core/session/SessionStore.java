@@ -42,6 +42,12 @@ public interface SessionStore {
     public void addMessage(String clientId, long seq, Delivery delivery) {}
 
     @Override
+    public void beginImport(String clientId) {}
+
+    @Override
+    public void abandonImport(String clientId) {}
+
+    @Override
     public void addMessage(
         String clientId, long seq, Delivery delivery, String publisherId, int packetId) {}
 
@@ -120,10 +126,23 @@ public interface SessionStore {
    * what it held before, never a part): its own part with its inbound QoS 2 ids, and its
    * message entries in seq order with their sent state. With {@code replace}, everything kept of
    * it before goes first, in the same unit: its state was replaced as a whole (a clean start, a
-   * hand-over received or aborted). Without, the store holds nothing of it: it just became
-   * stored.
+   * hand-over received or aborted). Without, the store holds nothing of it but, if it was
+   * received from another node, the queued entries {@link #beginImport} began (which it keeps):
+   * it just became stored. Either way the unit ends the import's mark.
    */
   void writeSession(StoredSession session, List<StoredMessage> messages, boolean replace);
+
+  /**
+   * Entries of {@code clientId} from {@link SessionImport#FIRST_SEQ} on are about to be written
+   * ({@link #addMessage}) for a session arriving from another node, before it is installed here.
+   * Marks them so, until {@link #writeSession} installs the session or {@link #abandonImport}
+   * deletes them; a mark found at {@link #load} means neither came, and its entries are deleted
+   * there.
+   */
+  void beginImport(String clientId);
+
+  /** The import {@link #beginImport} began will not be installed: its entries and mark go. */
+  void abandonImport(String clientId);
 
   /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
   void addMessage(String clientId, long seq, Delivery delivery);
@@ -184,7 +203,7 @@ public interface SessionStore {
    * seq order, with their sent state: a page of a queue that lies on disk. Sees every write made
    * before the call, so it may wait for the writes queued before it, then read the disk: call it
    * off the event loops ({@link #readMessages}) except where a session must have its whole queue
-   * at once (a move to another node).
+   * at once.
    */
   List<StoredMessage> messages(String clientId, long afterSeq, int limit);
 

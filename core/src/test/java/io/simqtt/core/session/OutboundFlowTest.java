@@ -136,7 +136,7 @@ class OutboundFlowTest {
       f.deliver(delivery(n, 1), first);
     }
     OutboundFlow smaller = flow("mqtt.sessions.max-inflight = 1");
-    smaller.restore(f.snapshot());
+    smaller.restore(f.freeze().state());
     FakeConnection second = new FakeConnection(null);
     smaller.resume(second);
     smaller.deliver(delivery(4, 1), second);
@@ -246,29 +246,30 @@ class OutboundFlowTest {
 
     assertEquals(List.of(4), numbers(f.takeShared(false, "c", null)), "only the queued one");
     assertEquals(List.of(2), numbers(f.takeShared(true, "c", null)), "sent and unfinished, not 1");
-    assertEquals(List.of(1, 3), numbers(f.snapshot().inflight().stream()
+    OutboundState left = f.freeze().state();
+    assertEquals(List.of(1, 3), numbers(left.inflight().stream()
         .map(InflightMessage::delivery).toList()));
-    assertEquals(List.of(5), numbers(f.snapshot().queued()));
+    assertEquals(List.of(5), numbers(left.queued()));
   }
 
   @Test
-  void aSnapshotRestoresIntoAnotherFlowAndAheadOfWhatCameMeanwhile() {
+  void aFrozenFlowRestoresIntoAnotherFlowOrThawsAheadOfWhatCameMeanwhile() {
     OutboundFlow f = flow();
     FakeConnection c = new FakeConnection(null);
     for (int n = 1; n <= 3; n++) {
       f.deliver(delivery(n, 1), c);
     }
-    OutboundState state = f.snapshot();
+    FrozenOutbound frozen = f.freeze();
+    OutboundState state = frozen.state();
     assertEquals(new OutboundState(state.inflight(), state.queued(), 2), state);
 
     OutboundFlow moved = flow();
     moved.restore(state);
-    assertEquals(state, moved.snapshot());
+    assertEquals(state, moved.freeze().state());
 
-    // A hand-over that did not happen: the state comes back ahead of what queued meanwhile.
-    f.clear();
+    // A hand-over that did not happen: what froze comes back ahead of what queued meanwhile.
     f.deliver(delivery(4, 1), null);
-    f.restoreAhead(state);
+    f.thaw(frozen);
     FakeConnection again = new FakeConnection(null);
     f.resume(again);
     f.onPubAck(1, again);
@@ -277,8 +278,7 @@ class OutboundFlowTest {
     assertEquals(List.of(1, 2, 3, 4), again.publishedIds(), "ids go on from the last one");
 
     assertEquals(List.of(3, 4), numbers(f.takeUnfinished("c", null)));
-    assertEquals(OutboundState.EMPTY.inflight(), f.snapshot().inflight());
-    assertTrue(f.snapshot().queued().isEmpty());
+    assertTrue(f.freeze().state().hasNoMessages());
   }
 
   // ---- helpers ----

@@ -30,6 +30,8 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, StoredSession> sessions = new TreeMap<>();
   private final Map<String, TreeMap<Long, StoredMessage>> messages = new TreeMap<>();
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
+  /** Clients whose import began and was neither installed nor abandoned. */
+  private final Set<String> importing = new HashSet<>();
   /** Wills kept as due, by their number. */
   private final SortedMap<Long, DueWill> wills = new TreeMap<>();
   private long lastWillId;
@@ -104,6 +106,7 @@ public final class RecordingSessionStore implements SessionStore {
     c.sessions.putAll(sessions);
     messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
     inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
+    c.importing.addAll(importing);
     c.wills.putAll(wills);
     c.lastWillId = lastWillId;
     return c;
@@ -143,6 +146,7 @@ public final class RecordingSessionStore implements SessionStore {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
     inbound.remove(clientId);
+    importing.remove(clientId);
     if (replace) {
       messages.remove(clientId);
     }
@@ -152,6 +156,27 @@ public final class RecordingSessionStore implements SessionStore {
     }
     if (!session.inboundQos2().isEmpty()) {
       inbound.put(clientId, new HashSet<>(session.inboundQos2()));
+    }
+  }
+
+  @Override
+  public synchronized void beginImport(String clientId) {
+    record("beginImport", clientId, "");
+    importing.add(clientId);
+  }
+
+  @Override
+  public synchronized void abandonImport(String clientId) {
+    record("abandonImport", clientId, "");
+    importing.remove(clientId);
+    dropImported(clientId);
+  }
+
+  /** The entries an import wrote, which nothing installed. */
+  private void dropImported(String clientId) {
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m != null) {
+      m.tailMap(SessionImport.FIRST_SEQ).clear();
     }
   }
 
@@ -330,6 +355,8 @@ public final class RecordingSessionStore implements SessionStore {
     List<StoredMessage> ms = new ArrayList<>();
     List<StoredBacklog> bs = new ArrayList<>();
     synchronized (this) {
+      importing.forEach(this::dropImported);
+      importing.clear();
       sessions.forEach(
           (id, s) ->
               ss.add(

@@ -1,0 +1,199 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A stored session asked to move to another node while part of its queue lies only on disk does
+ * not read that part: it freezes at once with what its heap holds as the state to send, and the
+ * rest is read a page at a time for the new owner ({@link BacklogCursor}), so a large session
+ * moves with bounded memory. A move that does not happen puts everything back as it froze, ahead
+ * of what queued meanwhile, with the entries the store kept all along. The store holds each page
+ * read until the test lets it through ({@link RecordingSessionStore#hold}), so "not read yet" is
+ * a state the test sees.
+ */
+class HandOverBacklogTest {
+  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+
+  private record PageRead(List<Integer> numbers, boolean last) {}
+
+  @Test
+  void aMoveHandsOverAtOnceAndItsBacklogIsReadPageByPageWithoutWhatQueuedMeanwhile()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withBacklog(c);
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    assertEquals(0, store.pageReads(), "the backlog was read before the hand-over");
+    assertEquals(List.of(1, 2), numbers(handed.state().queued()), "what the heap held");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
+
+    onLoop(() -> {
+      s.deliver(delivery(6)); // while frozen: it follows the session once the move is confirmed
+      return null;
+    });
+    BacklogCursor cursor = handed.backlog();
+    assertEquals(new PageRead(List.of(3, 4), false), read(cursor, 2));
+    assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
+  }
+
+  @Test
+  void anAbortedMovePutsTheBacklogBackAheadOfWhatQueuedMeanwhileWithItsEntries()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      s.deliver(delivery(6));
+      s.deliver(delivery(7));
+      return null;
+    });
+    fixture.inSession(s, () -> s.handOverAborted(handed));
+    assertEquals(1, store.calls("writeSession", "c").size(),
+        "written again, though every entry stayed in the store under its seq");
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.inSession(s, () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), onLoop(back::publishedNumbers));
+    List<Integer> ids = onLoop(back::publishedIds);
+    fixture.inSession(s, () -> ids.forEach(s::onPubAck));
+    store.makeDurable();
+    assertEquals(0, store.messages("c").size(),
+        "acknowledged entries still on disk (a restart brings them back): " + store.messages("c"));
+  }
+
+  @Test
+  void aYieldReadsTheBacklogOffTheLoopThenRedirectsTheWholeQueueInOrder() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withBacklog(c);
+    fixture.inSession(s, () -> s.yieldTo("n3")); // a healed partition found a later owner
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "passed on before the read");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
+
+    onLoop(() -> {
+      s.deliver(delivery(6)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    readAll();
+    assertEquals(List.of("n3:1:1", "n3:2:1", "n3:3:1", "n3:4:1", "n3:5:1", "n3:6:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+  }
+
+  @Test
+  void aClaimWhileAYieldReadsGoesFirstAndTheSessionYieldsIfItsMoveIsAborted() throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> claimed = new CompletableFuture<>();
+    fixture.inSession(s, () -> {
+      s.yieldTo("n3");
+      s.handOver(false, claimed); // another node's claim while the yield waits for the read
+    });
+    HandOver handed = claimed.get(5, TimeUnit.SECONDS);
+    readAll();
+    assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "yielded while frozen");
+    fixture.inSession(s, () -> s.handOverAborted(handed));
+    readAll();
+    assertEquals(List.of("n3:1:1", "n3:2:1", "n3:3:1", "n3:4:1", "n3:5:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+  }
+
+  @Test
+  void aConnectionAttachingWhileFrozenTakesTheSessionBackWithItsBacklog() throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> claimed = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, claimed));
+    HandOver handed = claimed.get(5, TimeUnit.SECONDS);
+    FakeConnection here = new FakeConnection(loop);
+    fixture.inSession(s, () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(here, false, 60, null, null, 0); // its claim won against the one frozen for
+      s.resumeDelivery();
+    });
+    readAll();
+    assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
+    assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
+    fixture.inSession(s, () -> s.handOverConfirmed(handed, "n2"));
+    assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
+    assertNull(onLoop(() -> s.isEnded() ? "ended" : null));
+  }
+
+  /**
+   * A stored session with a connection that takes nothing, holding 1 to 5 queued: 1 and 2 on the
+   * heap, 3 to 5 only on disk; page reads held from then on.
+   */
+  private Session withBacklog(FakeConnection c) throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      return x;
+    });
+    c.writable = false;
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(delivery(n));
+      }
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    return s;
+  }
+
+  /** One page of {@code cursor}, its read let through. */
+  private PageRead read(BacklogCursor cursor, int limit) throws Exception {
+    CompletableFuture<PageRead> page = new CompletableFuture<>();
+    cursor.next(limit, (ds, last) -> page.complete(new PageRead(numbers(ds), last)),
+        page::completeExceptionally);
+    store.makeDurable();
+    return page.get(5, TimeUnit.SECONDS);
+  }
+
+  /** Lets the page reads through, one after another (each next one is asked for as a task). */
+  private void readAll() throws Exception {
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(0, store.waiting());
+  }
+
+  private static List<Integer> numbers(List<Delivery> ds) {
+    return ds.stream().map(d -> (int) d.message().payload()[0]).toList();
+  }
+
+  private static Delivery delivery(int n) {
+    return StoredSessionFixture.delivery(n, 1);
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return fixture.onLoop(task);
+  }
+}
