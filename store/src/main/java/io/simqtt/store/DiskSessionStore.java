@@ -79,10 +79,12 @@ public final class DiskSessionStore implements SessionStore {
     // Without replace nothing is kept of it, but an inbound QoS 2 id a subscriber wrote along
     // with its entry (addMessage with the publisher's id) may have come after the session was
     // last deleted: it goes, as it is no id of this session.
+    // Either way an import's mark ends: its entries are the session's now (see beginImport).
     GroupCommitWriter.Writes w = replace
         ? deletion(clientId)
-        : new GroupCommitWriter.Writes().deleteRange(
-            Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
+        : new GroupCommitWriter.Writes()
+            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId))
+            .delete(Family.IMPORTS, Keys.client(clientId));
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -95,7 +97,6 @@ public final class DiskSessionStore implements SessionStore {
     for (int packetId : session.inboundQos2()) {
       w.put(Family.INBOUND_QOS2, Keys.inboundQos2(clientId, packetId), new byte[0]);
     }
-    w.delete(Family.IMPORTS, Keys.client(clientId));
     writer.write(w);
   }
 
@@ -118,12 +119,13 @@ public final class DiskSessionStore implements SessionStore {
         .delete(Family.IMPORTS, Keys.client(clientId));
   }
 
-  /** Everything of a client, in one range per family. */
+  /** Everything of a client, in one range per family (an import's mark included). */
   private static GroupCommitWriter.Writes deletion(String clientId) {
     byte[] start = Keys.client(clientId);
     byte[] end = Keys.clientEnd(clientId);
     return new GroupCommitWriter.Writes()
         .delete(Family.SESSIONS, start)
+        .delete(Family.IMPORTS, start)
         .deleteRange(Family.MESSAGES, start, end)
         .deleteRange(Family.INBOUND_QOS2, start, end);
   }

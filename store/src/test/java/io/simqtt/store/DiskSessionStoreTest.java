@@ -344,9 +344,9 @@ class DiskSessionStoreTest {
   void aSessionWrittenWholeReachesTheDiskInOneBatchEvenPastTheBatchBound() throws Exception {
     StorageSettings settings = StoreDirs.always(dir);
     int entries = GroupCommitWriter.MAX_BATCH_WRITES;
-    // Deletes of session, messages and ids; session; entries; two sent records; one id; the
-    // end of an import's mark.
-    int unit = 3 + 1 + entries + 2 + 1 + 1;
+    // Deletes of session, import mark, messages and ids; session; entries; two sent records;
+    // one id.
+    int unit = 4 + 1 + entries + 2 + 1;
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", session("c"));

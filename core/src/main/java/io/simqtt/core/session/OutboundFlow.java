@@ -663,6 +663,11 @@ final class OutboundFlow {
     backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
   }
 
+  /** Whether part of the queue lies on disk only. */
+  boolean hasBacklog() {
+    return backlog != null;
+  }
+
   /** The packet id last given out. */
   int lastPacketId() {
     return lastPacketId;

@@ -998,6 +998,11 @@ public final class Session extends SerialExecutor {
       return;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT || ended || moved) {
+      if (outbound != null && journal() == null && outbound.hasBacklog()) {
+        // A state that arrived with its backlog stored here, for a connection that keeps no
+        // session: the backlog is read onto the heap through a journal, then leaves the store.
+        outbound.setJournal(new SessionJournal(context.store(), this));
+      }
       forget();
       return;
     }
