@@ -34,8 +34,14 @@ import org.slf4j.LoggerFactory;
  */
 final class HandOvers {
   private static final Logger LOG = LoggerFactory.getLogger(HandOvers.class);
-  /** Queued messages read from disk and sent per message of the series. */
-  static final int PAGE_MESSAGES = 512;
+  /** The most queued messages read from disk and sent as one message of the series. */
+  static final int MAX_PAGE_MESSAGES = 512;
+  /**
+   * About how many bytes of messages one page holds: the next page is cut to fit it by the size
+   * of the last one (down to one message), so large messages do not make a page of hundreds of
+   * megabytes.
+   */
+  static final int PAGE_BYTES = 4 << 20;
 
   private record Key(String peerId, long claimId) {}
 
@@ -88,16 +94,19 @@ final class HandOvers {
     LOG.debug("session {} sent to {} ({} bytes{})", h.clientId(), peerId, bytes,
         backlog == null ? "" : ", its disk backlog follows");
     if (backlog != null) {
-      link.whenReady(() -> sendPage(key, backlog));
+      link.whenReady(() -> sendPage(key, backlog, MAX_PAGE_MESSAGES));
     }
   }
 
-  /** Reads the next page of the backlog and sends it, then the next once the stream takes it. */
-  private void sendPage(Key key, BacklogCursor backlog) {
+  /**
+   * Reads the next page of the backlog (at most {@code limit} messages) and sends it, then the
+   * next once the stream takes it.
+   */
+  private void sendPage(Key key, BacklogCursor backlog, int limit) {
     if (!pending.containsKey(key)) {
       return; // settled or aborted meanwhile
     }
-    backlog.next(PAGE_MESSAGES, (page, last) -> {
+    backlog.next(limit, (page, last) -> {
       Pending p = pending.get(key);
       if (p == null) {
         return;
@@ -106,12 +115,22 @@ final class HandOvers {
       for (Delivery d : page) {
         message.addQueued(CoreProtos.toProto(d));
       }
-      sendMessage(key.claimId, p.link, message.build(), !last);
+      int bytes = sendMessage(key.claimId, p.link, message.build(), !last);
       rearm(key, p);
       if (!last) {
-        p.link.whenReady(() -> sendPage(key, backlog));
+        int next = nextLimit(page.size(), bytes);
+        p.link.whenReady(() -> sendPage(key, backlog, next));
       }
     }, e -> abort(key, "its queued messages could not be read: " + e.getMessage()));
+  }
+
+  /** How many messages the next page may hold, by the bytes {@code count} of them took. */
+  static int nextLimit(int count, int bytes) {
+    if (count == 0 || bytes == 0) {
+      return MAX_PAGE_MESSAGES;
+    }
+    long fit = (long) count * PAGE_BYTES / bytes;
+    return (int) Math.max(1, Math.min(MAX_PAGE_MESSAGES, fit));
   }
 
   /**
