@@ -95,8 +95,8 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public SessionImport importSession(String clientId) {
-    return sessions.importSession(clientId);
+  public SessionImport importSession(String clientId, boolean stored) {
+    return sessions.importSession(clientId, stored);
   }
 
   @Override

@@ -77,6 +77,8 @@ final class ClaimBook {
     final long id;
     final String clientId;
     final boolean cleanStart;
+    /** The connection keeps its session (expiry above 0): a large state may go to the store. */
+    final boolean keepsSession;
     final long hlc;
     final Set<String> awaiting;
     final CompletableFuture<ClaimResult> result = new CompletableFuture<>();
@@ -85,6 +87,11 @@ final class ClaimBook {
      * is answered "not installed" once its last part is in, and its parts are ignored.
      */
     Transfer transfer;
+    /**
+     * Every peer that sent a part: a transfer starts only with a peer's first part, never in the
+     * middle of a stream whose beginning was ignored (its first message is the state's head).
+     */
+    final Set<String> sending = new HashSet<>(2);
     /** When the last part of {@link #transfer} came. */
     long lastPartNanos;
     SessionSnapshot state;
@@ -104,10 +111,12 @@ final class ClaimBook {
     /** Hand-overs asked for by peers while this claim was done but not yet attached. */
     final List<Runnable> afterAttach = new ArrayList<>(0);
 
-    LocalClaim(long id, String clientId, boolean cleanStart, long hlc, Set<String> awaiting) {
+    LocalClaim(long id, String clientId, boolean cleanStart, boolean keepsSession, long hlc,
+        Set<String> awaiting) {
       this.id = id;
       this.clientId = clientId;
       this.cleanStart = cleanStart;
+      this.keepsSession = keepsSession;
       this.hlc = hlc;
       this.awaiting = awaiting;
     }
@@ -139,12 +148,13 @@ final class ClaimBook {
     static final Answer REFUSED = new Answer(ClaimReply.Outcome.REFUSED, null);
   }
 
-  CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+  CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession) {
     List<String> up = links.upPeers();
     boolean holderMayBeDown = !cleanStart && links.hasSuspectPeers();
     LocalClaim c;
     synchronized (this) {
-      c = new LocalClaim(nextId++, clientId, cleanStart, clock.now(), new HashSet<>());
+      c = new LocalClaim(
+          nextId++, clientId, cleanStart, keepsSession, clock.now(), new HashSet<>());
       c.holderMayBeDown = holderMayBeDown;
       c.awaiting.addAll(up);
       LocalClaim previous = byClient.put(clientId, c);
@@ -205,8 +215,9 @@ final class ClaimBook {
 
   /**
    * A part of the state a holder sends. Each message of the series is parsed as it ends, and its
-   * queued messages stored (outside the lock: a full store writer makes this wait, and gRPC flow
-   * control then slows the holder down); the last one completes the state.
+   * queued messages stored, outside the lock: a full store writer makes this wait, and as the
+   * link asks for replies only as it handles them (OutboundLink), gRPC flow control then slows
+   * the holder down. The last part completes the state.
    */
   private void onStatePart(String peerId, ClaimReply reply) {
     Transfer t;
@@ -220,17 +231,17 @@ final class ClaimBook {
         }
         return;
       }
-      if (c.state != null || (c.transfer != null && !c.transfer.holder.equals(peerId))) {
+      boolean first = c.sending.add(peerId);
+      if (c.transfer == null && first && c.state == null) {
+        c.transfer = new Transfer(c.clientId, peerId, node.importSession(c.clientId, c.keepsSession));
+      } else if (c.transfer == null || !c.transfer.holder.equals(peerId)) {
         // Two nodes held the client (a partition that healed): the first is kept; the other
-        // keeps its copy.
+        // keeps its copy. So does one whose transfer was dropped (its link went down).
         if (!reply.getMore()) {
           settle(peerId, c, false);
           answered(c, peerId);
         }
         return;
-      }
-      if (c.transfer == null) {
-        c.transfer = new Transfer(c.clientId, peerId, node.importSession(c.clientId));
       }
       t = c.transfer;
       c.lastPartNanos = timer.nanoTime();
@@ -241,20 +252,22 @@ final class ClaimBook {
       message = t.message;
       t.message = ByteString.EMPTY;
     }
-    SessionState part;
     try {
-      part = SessionState.parseFrom(message);
-    } catch (InvalidProtocolBufferException e) {
+      SessionState part = SessionState.parseFrom(message);
+      if (t.head == null) {
+        t.head = ProtoConvert.fromProto(part);
+      } else {
+        t.incoming.add(ProtoConvert.queued(part));
+      }
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      // Unreadable, or not taken (a store that failed): nothing of it may be installed, or the
+      // next message would pass for the head, or a page would be missing.
       LOG.atError().addKeyValue("clientId", t.clientId).addKeyValue("peer", peerId)
           .addKeyValue("reason", "state_unreadable").setCause(e)
-          .log("session state for {} from {} is unreadable; it stays there", t.clientId, peerId);
+          .log("session state for {} from {} cannot be taken; it stays there",
+              t.clientId, peerId);
       unreadable(reply.getClaimId(), t);
       return;
-    }
-    if (t.head == null) {
-      t.head = ProtoConvert.fromProto(part);
-    } else {
-      t.incoming.add(ProtoConvert.queued(part));
     }
     if (!reply.getMore()) {
       received(reply.getClaimId(), t);
@@ -278,7 +291,7 @@ final class ClaimBook {
     answered(c, t.holder);
   }
 
-  /** A message of {@code t} could not be parsed: the holder keeps the session. */
+  /** A message of {@code t} could not be taken: the holder keeps the session. */
   private synchronized void unreadable(long claimId, Transfer t) {
     t.incoming.abandon();
     LocalClaim c = byId.get(claimId);
@@ -377,7 +390,6 @@ final class ClaimBook {
         timer.schedule(() -> timeOut(c), transferGraceNanos - quiet, TimeUnit.NANOSECONDS);
         return;
       }
-      settle(c.transfer.holder, c, false);
     }
     LOG.atWarn().addKeyValue("clientId", c.clientId).addKeyValue("peer", c.awaiting)
         .addKeyValue("reason", "claim_timeout")
@@ -393,7 +405,9 @@ final class ClaimBook {
     c.done = true;
     byId.remove(c.id);
     if (c.transfer != null) {
-      // Still arriving, from a holder that is told "not installed" (or already was).
+      // Still arriving: its holder stops sending and keeps the session (told again by the
+      // returned state if its last part comes anyway; a second "not installed" is ignored).
+      settle(c.transfer.holder, c, false);
       c.transfer.incoming.abandon();
       c.transfer = null;
     }

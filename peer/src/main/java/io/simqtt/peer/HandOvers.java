@@ -94,21 +94,20 @@ final class HandOvers {
     LOG.debug("session {} sent to {} ({} bytes{})", h.clientId(), peerId, bytes,
         backlog == null ? "" : ", its disk backlog follows");
     if (backlog != null) {
-      link.whenReady(() -> sendPage(key, backlog, MAX_PAGE_MESSAGES));
+      link.whenReady(() -> sendPage(key, p, backlog, MAX_PAGE_MESSAGES));
     }
   }
 
   /**
    * Reads the next page of the backlog (at most {@code limit} messages) and sends it, then the
-   * next once the stream takes it.
+   * next once the stream takes it; stops once hand-over {@code p} is settled or aborted.
    */
-  private void sendPage(Key key, BacklogCursor backlog, int limit) {
-    if (!pending.containsKey(key)) {
-      return; // settled or aborted meanwhile
+  private void sendPage(Key key, Pending p, BacklogCursor backlog, int limit) {
+    if (pending.get(key) != p) {
+      return;
     }
     backlog.next(limit, (page, last) -> {
-      Pending p = pending.get(key);
-      if (p == null) {
+      if (pending.get(key) != p) {
         return;
       }
       SessionState.Builder message = SessionState.newBuilder();
@@ -119,9 +118,9 @@ final class HandOvers {
       rearm(key, p);
       if (!last) {
         int next = nextLimit(page.size(), bytes);
-        p.link.whenReady(() -> sendPage(key, backlog, next));
+        p.link.whenReady(() -> sendPage(key, p, backlog, next));
       }
-    }, e -> abort(key, "its queued messages could not be read: " + e.getMessage()));
+    }, e -> abort(key, p, "its queued messages could not be read: " + e.getMessage()));
   }
 
   /** How many messages the next page may hold, by the bytes {@code count} of them took. */
@@ -156,10 +155,14 @@ final class HandOvers {
     return bytes.size();
   }
 
-  /** The answer is due within the timeout from now (the last part sent). */
+  /**
+   * The answer is due within the timeout from now (the last part sent), unless the hand-over is
+   * over already. The timer aborts this hand-over only: a claimer that restarted numbers its
+   * claims afresh, so a later one may have the same key.
+   */
   private void rearm(Key key, Pending p) {
     Scheduler.Cancellable next = timer.schedule(
-        () -> abort(key, "no confirmation within " + timeoutMillis + " ms"),
+        () -> abort(key, p, "no confirmation within " + timeoutMillis + " ms"),
         timeoutMillis,
         TimeUnit.MILLISECONDS);
     Scheduler.Cancellable previous;
@@ -169,6 +172,9 @@ final class HandOvers {
     }
     if (previous != null) {
       previous.cancel();
+    }
+    if (pending.get(key) != p) {
+      next.cancel();
     }
   }
 
@@ -199,14 +205,14 @@ final class HandOvers {
     pending.forEach(
         (key, p) -> {
           if (p.link == link) {
-            abort(key, "the link to " + key.peerId + " was lost");
+            abort(key, p, "the link to " + key.peerId + " was lost");
           }
         });
   }
 
-  private void abort(Key key, String why) {
-    Pending p = pending.remove(key);
-    if (p != null) {
+  /** Aborts hand-over {@code p}, if it is still the one pending under {@code key}. */
+  private void abort(Key key, Pending p, String why) {
+    if (p != null && pending.remove(key, p)) {
       cancelTimeout(p);
       LOG.atWarn().addKeyValue("clientId", p.handOver.clientId()).addKeyValue("peer", key.peerId)
           .addKeyValue("reason", why)

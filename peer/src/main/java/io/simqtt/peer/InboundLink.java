@@ -355,7 +355,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
 
   @Override
   public void onError(Throwable t) {
-    closed = true;
+    synchronized (replies) {
+      closed = true;
+      waiting.clear();
+      whenDrained.clear();
+    }
     ended();
   }
 

@@ -92,6 +92,8 @@ final class OutboundLink implements Backpressure {
   private static final int MAX_BATCH_BYTES = 64 * 1024;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
+  /** Replies received and not yet handled by the link's thread, at most (see {@link #connect}). */
+  private static final int REPLY_WINDOW = 64;
   /** How long stopping waits for the Goodbye and the stream's end to leave. */
   private static final long STOP_WAIT_MILLIS = 1_000;
   private static final PeerFrame HEARTBEAT =
@@ -579,14 +581,24 @@ final class OutboundLink implements Backpressure {
     channel.resetConnectBackoff();
     ClientResponseObserver<PeerFrame, PeerReply> responses =
         new ClientResponseObserver<>() {
+          private ClientCallStreamObserver<PeerFrame> call;
+
           @Override
           public void beforeStart(ClientCallStreamObserver<PeerFrame> requests) {
+            call = requests;
             requests.setOnReadyHandler(() -> onLinkThread(() -> pump(g)));
+            // Replies are asked for as the link's thread handles them, so at most this many
+            // wait for it; past them gRPC stops reading and the peer's stream stops being ready
+            // (a large session's pages, stored as they come, pace its holder this way).
+            requests.disableAutoRequestWithInitial(REPLY_WINDOW);
           }
 
           @Override
           public void onNext(PeerReply reply) {
-            onLinkThread(() -> onReply(g, reply));
+            onLinkThread(() -> {
+              onReply(g, reply);
+              call.request(1);
+            });
           }
 
           @Override

@@ -291,8 +291,9 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
-    return claims.claim(clientId, cleanStart);
+  public CompletableFuture<ClaimResult> claim(
+      String clientId, boolean cleanStart, boolean keepsSession) {
+    return claims.claim(clientId, cleanStart, keepsSession);
   }
 
   /**

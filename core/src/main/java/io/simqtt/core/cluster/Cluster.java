@@ -67,8 +67,11 @@ public interface Cluster {
 
   /**
    * A client is connecting here: whoever else holds its session disconnects it and, unless
-   * {@code cleanStart}, hands the session over. Never completes exceptionally; peers that do not
-   * answer in time are passed over. May complete on any thread.
+   * {@code cleanStart}, hands the session over. {@code keepsSession}: the connection asks for a
+   * Session Expiry Interval above 0, so in durable mode a large session arriving may be stored
+   * as it comes (see {@link io.simqtt.core.session.SessionImport}). Never completes
+   * exceptionally; peers that do not answer in time are passed over. May complete on any
+   * thread.
    */
-  CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart);
+  CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession);
 }

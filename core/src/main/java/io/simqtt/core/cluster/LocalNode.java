@@ -55,9 +55,10 @@ public interface LocalNode {
 
   /**
    * A peer is sending {@code clientId}'s session here for a claim of this node's: where the
-   * queued messages that come in parts behind its state go until it is installed.
+   * queued messages that come in parts behind its state go until it is installed; to the store
+   * only if {@code stored} (the connection keeps its session).
    */
-  SessionImport importSession(String clientId);
+  SessionImport importSession(String clientId, boolean stored);
 
   /**
    * A delivery a peer redirected to this node's session {@code clientId}, which moved here from

@@ -49,7 +49,7 @@ final class SingleNodeCluster implements Cluster {
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
   @Override
-  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession) {
     return NOBODY;
   }
 }

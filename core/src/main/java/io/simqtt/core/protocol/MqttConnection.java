@@ -550,7 +550,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     permissions = verdict.permissions();
     Will will = w == null ? null : WillMessages.of(w, t.clientId());
     CompletableFuture<ClaimResult> claim =
-        context.cluster().claim(t.clientId(), connect.cleanStart());
+        context.cluster().claim(
+            t.clientId(), connect.cleanStart(), t.sessionExpiry() != SessionExpiry.AT_DISCONNECT);
     if (claim.isDone()) {
       attach(connect, will, claim.join());
       return;

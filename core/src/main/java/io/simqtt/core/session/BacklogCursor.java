@@ -56,9 +56,8 @@ public final class BacklogCursor {
         }
         out.add(m.delivery());
       }
-      if (entries.size() < limit || afterSeq >= lastSeq
-          || (!entries.isEmpty() && entries.get(entries.size() - 1).seq() > lastSeq)) {
-        afterSeq = lastSeq;
+      if (entries.size() < limit || entries.get(entries.size() - 1).seq() >= lastSeq) {
+        afterSeq = lastSeq; // the store holds no more of it
       }
       page.accept(out, afterSeq >= lastSeq);
     }, failed);

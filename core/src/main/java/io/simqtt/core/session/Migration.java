@@ -19,13 +19,19 @@ final class Migration {
   SeenMessages seen;
   /** A later owner found while frozen: the session yields to it if the hand-over is aborted. */
   String yieldTo;
+  /**
+   * An administrator discarded the session while frozen: it ends if the hand-over is aborted (a
+   * hand-over that goes ahead takes it to its new node, which its entries are being read for).
+   */
+  boolean endIfAborted;
 
   boolean isEmpty() {
     return pending == null
         && waiting.isEmpty()
         && movedTo == null
         && seen == null
-        && yieldTo == null;
+        && yieldTo == null
+        && !endIfAborted;
   }
 
   /** The waiting requests are answered "no session here" (their claims are over). */

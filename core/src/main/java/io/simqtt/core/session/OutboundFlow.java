@@ -239,6 +239,8 @@ final class OutboundFlow {
    */
   void backlogRead(QueueBacklog b, List<StoredMessage> page, ClientConnection out) {
     if (b != backlog) {
+      // Its read is over: a backlog that froze for a move reads afresh if it comes back.
+      b.reading = false;
       return;
     }
     b.reading = false;
@@ -273,12 +275,17 @@ final class OutboundFlow {
    * meanwhile. No other read starts before; what is on the heap goes on draining.
    */
   long backlogReadFailed(QueueBacklog b) {
-    return b == backlog ? b.nextRetryPause() : 0;
+    if (b != backlog) {
+      b.reading = false;
+      return 0;
+    }
+    return b.nextRetryPause();
   }
 
   /** The pause after a failed page read of {@code b} is over: it is read again if still due. */
   void retryBacklog(QueueBacklog b, ClientConnection out) {
     if (b != backlog) {
+      b.reading = false;
       return;
     }
     b.reading = false;
@@ -634,8 +641,6 @@ final class OutboundFlow {
       if (backlog != null) {
         disk.absorb(backlog);
       }
-      // A page read when it froze was ignored when it came: the next one starts afresh.
-      disk.reading = false;
       backlog = disk;
       queue = f.queue;
     } else if (f.queue != null) {
@@ -660,12 +665,7 @@ final class OutboundFlow {
   /** At recovery: the queued entries the store left on disk, behind those recovered. */
   void recoverBacklog(StoredBacklog b) {
     journal.numberAbove(b.lastSeq());
-    backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
-  }
-
-  /** Whether part of the queue lies on disk only. */
-  boolean hasBacklog() {
-    return backlog != null;
+    restoreBacklog(b);
   }
 
   /** The packet id last given out. */

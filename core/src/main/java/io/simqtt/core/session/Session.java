@@ -144,7 +144,8 @@ public final class Session extends SerialExecutor {
         handedOver != null && migration != null && migration.pending != null && outbound != null
             ? outbound.takeQueued(clientId, null)
             : List.of();
-    settleMigrationForAttach(handedOver != null);
+    // Discarded by an administrator while frozen: its old state ends now, as with a clean start.
+    boolean startClean = settleMigrationForAttach(handedOver != null) || cleanStart;
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -153,7 +154,7 @@ public final class Session extends SerialExecutor {
     }
     boolean present = !ended && !fresh;
     fresh = false;
-    if (cleanStart) {
+    if (startClean) {
       // The old session ends here; a will still waiting for its delay goes out now.
       publishWill();
       releaseShared();
@@ -182,7 +183,7 @@ public final class Session extends SerialExecutor {
     expiryInterval = expiry;
     will = newWill;
     moveTo(conn.eventLoop());
-    if (cleanStart || handedOver != null) {
+    if (startClean || handedOver != null) {
       // Its state was replaced as a whole: what the store held of it goes, and it is written
       // again as it is.
       rewrite();
@@ -199,10 +200,11 @@ public final class Session extends SerialExecutor {
    * as this connection knows). Other nodes' requests that waited for the freeze to end are
    * answered "not here": this connect won against them (the claim order decided it), and their
    * connects were refused. What it takes back is put back as it froze, entries included.
+   * Returns whether an administrator discarded the session while it was frozen.
    */
-  private void settleMigrationForAttach(boolean stateArrives) {
+  private boolean settleMigrationForAttach(boolean stateArrives) {
     if (migration == null) {
-      return;
+      return false;
     }
     Migration m = migration;
     if (m.movedTo != null) {
@@ -213,12 +215,15 @@ public final class Session extends SerialExecutor {
     if (m.pending != null && !stateArrives) {
       thaw(m.pending);
     }
+    boolean discarded = m.endIfAborted;
+    m.endIfAborted = false;
     m.pending = null;
     m.yieldTo = null;
     m.dismissWaiting();
     if (m.isEmpty()) {
       migration = null;
     }
+    return discarded;
   }
 
   /**
@@ -367,7 +372,13 @@ public final class Session extends SerialExecutor {
       c.close(ReasonCode.ADMINISTRATIVE_ACTION, "disconnected by an administrator");
     }
     if (discardSession && !ended) {
-      end();
+      if (migration != null && migration.pending != null) {
+        // Frozen for a move, its entries being read for the new owner: it ends here if the move
+        // does not happen; if it does, it lives on there.
+        migration.endIfAborted = true;
+      } else {
+        end();
+      }
     }
     return c != null;
   }
@@ -451,6 +462,7 @@ public final class Session extends SerialExecutor {
     }
     Migration m = migration;
     m.pending = null;
+    m.endIfAborted = false;
     List<StoredMessage> entries = entriesToPassOn();
     leave(newOwner, outbound == null ? List.of() : outbound.takeQueued(clientId, entries), entries);
     answerWaiting(m);
@@ -591,6 +603,13 @@ public final class Session extends SerialExecutor {
     thaw(h);
     will = h.will();
     epoch++;
+    if (m.endIfAborted) {
+      // An administrator discarded it while it was frozen.
+      m.endIfAborted = false;
+      releaseShared();
+      end();
+      return;
+    }
     releaseQueuedShared();
     String yieldTo = m.yieldTo;
     m.yieldTo = null;
@@ -998,11 +1017,6 @@ public final class Session extends SerialExecutor {
       return;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT || ended || moved) {
-      if (outbound != null && journal() == null && outbound.hasBacklog()) {
-        // A state that arrived with its backlog stored here, for a connection that keeps no
-        // session: the backlog is read onto the heap through a journal, then leaves the store.
-        outbound.setJournal(new SessionJournal(context.store(), this));
-      }
       forget();
       return;
     }

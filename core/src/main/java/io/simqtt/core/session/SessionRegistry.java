@@ -137,11 +137,12 @@ public final class SessionRegistry {
 
   /**
    * Where the queued messages of {@code clientId}'s session go while it arrives from another node
-   * in parts: to the store when it is durable and no session of the client is here (see {@link
-   * SessionImport}).
+   * in parts: to the store when it is durable, the session is to be {@code stored} (its new
+   * connection keeps it) and no session of the client is here (see {@link SessionImport}).
    */
-  public SessionImport importSession(String clientId) {
-    return new SessionImport(store(), clientId, isDurable() && sessions.get(clientId) == null);
+  public SessionImport importSession(String clientId, boolean stored) {
+    return new SessionImport(
+        store(), clientId, stored && isDurable() && sessions.get(clientId) == null);
   }
 
   /**

@@ -50,10 +50,10 @@ public record SessionSnapshot(
         seen);
   }
 
-  /** The same state with other messages. */
-  SessionSnapshot withOutbound(OutboundState messages, StoredBacklog onDisk) {
+  /** The same state with other messages and seen ones. */
+  SessionSnapshot with(OutboundState messages, List<MessageKey> seenToo, StoredBacklog onDisk) {
     return new SessionSnapshot(
-        subscriptions, messages, inboundQos2, expiryInterval, seen, onDisk);
+        subscriptions, messages, inboundQos2, expiryInterval, seenToo, onDisk);
   }
 
   public List<InflightMessage> inflight() {

@@ -77,7 +77,7 @@ class StartupWillsTest {
     public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
     @Override
-    public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+    public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession) {
       return CompletableFuture.completedFuture(ClaimResult.NONE);
     }
   }

@@ -143,6 +143,30 @@ class HandOverBacklogTest {
   }
 
   /**
+   * An administrator discards a session while it is frozen for a move: its entries stay in the
+   * store while they are read for the new owner (which gets the whole backlog), and the session
+   * ends here only if the move does not happen.
+   */
+  @Test
+  void aSessionDiscardedWhileFrozenKeepsItsBacklogForTheMoveAndEndsIfTheMoveIsAborted()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    fixture.inSession(s, () -> s.kick(true));
+    BacklogCursor cursor = handed.backlog();
+    assertEquals(new PageRead(List.of(3, 4), false), read(cursor, 2));
+    assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
+    assertFalse(onLoop(s::isEnded));
+
+    fixture.inSession(s, () -> s.handOverAborted(handed));
+    store.makeDurable();
+    assertTrue(onLoop(s::isEnded), "discarded, and the move did not happen");
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /**
    * A stored session with a connection that takes nothing, holding 1 to 5 queued: 1 and 2 on the
    * heap, 3 to 5 only on disk; page reads held from then on.
    */

@@ -75,7 +75,7 @@ final class RecordingCluster implements Cluster {
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
   @Override
-  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart) {
+  public CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession) {
     return CompletableFuture.completedFuture(ClaimResult.NONE);
   }
 }
