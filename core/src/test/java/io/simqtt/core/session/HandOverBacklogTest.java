@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +33,8 @@ class HandOverBacklogTest {
   private final RecordingSessionStore store = fixture.store;
 
   private record PageRead(List<Integer> numbers, boolean last) {}
+
+  private final List<Integer> redelivered = new ArrayList<>();
 
   @Test
   void aMoveHandsOverAtOnceAndItsBacklogIsReadPageByPageWithoutWhatQueuedMeanwhile()
@@ -143,6 +146,47 @@ class HandOverBacklogTest {
   }
 
   /**
+   * A clean start on another node ends the session here, its shared deliveries going to other
+   * members: those on disk are read off the loop first, and the answer (none to hand over) comes
+   * once they are handed on; a connection that attached here meanwhile wins (its claim came
+   * first) and keeps the session.
+   */
+  @Test
+  void aCleanStartElsewhereHandsOnTheSharedDeliveriesOnDiskOnceReadThenEndsTheSession()
+      throws Exception {
+    Session s = withSharedBacklog(fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    CompletableFuture<HandOver> answer = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(true, answer));
+    assertFalse(answer.isDone(), "answered before the shared deliveries on disk were read");
+    readAll();
+    assertNull(answer.get(5, TimeUnit.SECONDS));
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(s::isEnded));
+  }
+
+  @Test
+  void aConnectionAttachingWhileACleanStartElsewhereWaitsKeepsTheSession() throws Exception {
+    Session s = withSharedBacklog(fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    CompletableFuture<HandOver> answer = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(true, answer));
+    FakeConnection here = new FakeConnection(loop);
+    fixture.inSession(s, () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(here, false, 60, null, null, 0); // its claim won against the clean start
+      s.resumeDelivery();
+    });
+    readAll();
+    assertNull(answer.get(5, TimeUnit.SECONDS));
+    assertFalse(onLoop(s::isEnded));
+    assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
+    assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
+  }
+
+  /**
    * An administrator discards a session while it is frozen for a move: its entries stay in the
    * store while they are read for the new owner (which gets the whole backlog), and the session
    * ends here only if the move does not happen.
@@ -187,6 +231,32 @@ class HandOverBacklogTest {
       return null;
     });
     assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    return s;
+  }
+
+  /**
+   * A stored session offline with 1 to 5 queued, the odd ones shared-subscription deliveries: 1
+   * and 2 on the heap, 3 to 5 only on disk; page reads held from then on.
+   */
+  private Session withSharedBacklog(SessionRegistry registry) throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      return x;
+    });
+    c.writable = false;
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(n % 2 == 1
+            ? new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t")
+            : delivery(n));
+      }
+      return null;
+    });
     store.hold();
     return s;
   }
