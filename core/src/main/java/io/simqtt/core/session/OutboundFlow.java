@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import io.simqtt.config.SessionSettings;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Publish;
@@ -307,7 +308,36 @@ final class OutboundFlow {
       return;
     }
     b.count = Math.max(0, b.count - 1);
+    if (b.checkWith != null && !b.checkWith.mayReceive(d.message().topic(), d.qos())) {
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+      forget(m.seq());
+      return;
+    }
     writableQueue().addLast(d, m.seq());
+  }
+
+  /**
+   * What is queued is checked against {@code p}, which the session's permissions became after a
+   * time they were unknown (some was routed here unchecked then, see {@link
+   * Session#deliverUnchecked}), or at recovery: on the heap now, on disk as it is read back.
+   * What the client may not receive is dropped (counted) and leaves the store. In flight there
+   * is nothing unchecked: it went to a client, which brought known permissions.
+   */
+  void checkQueued(Permissions p) {
+    if (queue != null) {
+      queue.removeIf(
+          d -> !p.mayReceive(d.message().topic(), d.qos()),
+          (d, seq) -> {
+            context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+            forget(seq);
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
+    if (backlog != null) {
+      backlog.checkWith = p;
+    }
   }
 
   /**
