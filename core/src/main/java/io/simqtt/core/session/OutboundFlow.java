@@ -369,9 +369,10 @@ final class OutboundFlow {
    * if not, nothing happens and the caller goes on at once. The pages are read on the store's
    * reader thread, one after another, never on the event loop; the session goes on meanwhile,
    * and what it queues goes to disk behind the backlog (and is read with it), so the order holds.
-   * A {@link #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then
-   * runs as a later task of the session (never inside the call that overtook it), so it always
-   * runs, and must check then whether it still applies.
+   * A {@link #materialize} meanwhile, the queue cleared, or a connection attaching ({@link
+   * #stopWholeRead}) overtakes the read: {@code next} then runs as a later task of the session
+   * (never inside the call that overtook it), so it always runs, and must check then whether it
+   * still applies.
    */
   boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
@@ -397,6 +398,44 @@ final class OutboundFlow {
       whenMaterialized = null;
       waiting.forEach(journal::later);
     }
+  }
+
+  /**
+   * A connection attached: what waits for the whole backlog ({@link #readFirst}) waits for a
+   * session without one, so it no longer applies (each waiter finds that out as a later task of
+   * the session), and the read stops. What it brought beyond the heap's share of the queue goes
+   * back to being only on disk, where it still is, and a page on its way is ignored when it comes
+   * (the backlog is a new one): the queue pages as before, bounded by {@code
+   * queue-memory-messages} again rather than {@code max-queued-messages}.
+   */
+  void stopWholeRead() {
+    if (whenMaterialized == null) {
+      return;
+    }
+    overtaken();
+    QueueBacklog b = backlog;
+    if (b == null) {
+      return;
+    }
+    QueueBacklog rest = new QueueBacklog(b.count, b.shared, b.afterSeq, b.lastSeq);
+    rest.owedDrops = b.owedDrops;
+    rest.checkWith = b.checkWith;
+    int memory = context.settings().queueMemoryMessages();
+    // Owed drops are paid on the oldest entries on disk: with any, nothing goes back before them.
+    if (queue != null && queue.size() > memory && b.owedDrops == 0) {
+      int[] kept = {0};
+      // Entries queued on the heap of a session with a backlog are numbered, in order, below it.
+      queue.removeIf(
+          d -> kept[0]++ >= memory,
+          (d, seq) -> {
+            rest.afterSeq = Math.min(rest.afterSeq, seq - 1);
+            rest.count++;
+            if (d.sharedGroup() != null) {
+              rest.shared++;
+            }
+          });
+    }
+    backlog = rest;
   }
 
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */

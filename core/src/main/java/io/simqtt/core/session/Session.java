@@ -139,6 +139,10 @@ public final class Session extends SerialExecutor {
     PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
+    if (outbound != null) {
+      // What a disconnect, an expiry or a yield read the whole backlog for is moot now.
+      outbound.stopWholeRead();
+    }
     // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
     Collection<Delivery> arrivedWhileFrozen =
         handedOver != null && migration != null && migration.pending != null && outbound != null
