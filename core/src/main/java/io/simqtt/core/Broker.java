@@ -23,6 +23,7 @@ import io.simqtt.core.routing.RemoteRoutes;
 import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.PermissionRetries;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRecovery;
 import io.simqtt.core.session.StartupWills;
@@ -64,6 +65,7 @@ public final class Broker implements AutoCloseable {
   private final MqttServer server;
   private final RemoteRoutes remoteRoutes;
   private final Authentication auth;
+  private final PermissionRetries permissionRetries;
   private volatile AuthReloader authReloader;
   private final HeapGuard heapGuard;
   private final SessionStore sessionStore;
@@ -124,6 +126,7 @@ public final class Broker implements AutoCloseable {
             settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
     this.auth = new Authentication(
         mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
+    this.permissionRetries = new PermissionRetries(auth::permissionsFor);
     this.heapGuard = new HeapGuard(mqtt.heapGuard(), System::nanoTime);
     this.server =
         new MqttServer(
@@ -165,7 +168,7 @@ public final class Broker implements AutoCloseable {
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     if (sessionStore.isDurable()) {
       // Before any peer or client can ask for a session that is not back yet.
-      SessionRecovery.run(sessionStore, sessions, server.loops(), auth::permissionsFor);
+      SessionRecovery.run(sessionStore, sessions, server.loops(), permissionRetries);
     }
     // Returns once every reachable peer sent its routes (or at once on a single node): wills of
     // sessions recovered past their delay or expiry can reach other nodes' subscribers now.
@@ -286,6 +289,11 @@ public final class Broker implements AutoCloseable {
     return router;
   }
 
+  /** The stored sessions whose permissions recovery could not resolve, asked for again. */
+  public PermissionRetries permissionRetries() {
+    return permissionRetries;
+  }
+
   public Authentication authentication() {
     return auth;
   }
@@ -321,6 +329,7 @@ public final class Broker implements AutoCloseable {
         ReasonCode.SERVER_SHUTTING_DOWN, "server shutting down", SHUTDOWN_DRAIN_MILLIS);
     cluster.stop();
     server.shutdown();
+    permissionRetries.close();
     auth.close();
     if (authReloader != null) {
       authReloader.close();

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * whose journaled forwards it still re-sends (its Hello names them), at most {@link
  * #MAX_EARLIER} of those; the record of any other is deleted when a stream from the peer comes
  * up. So a forward the peer re-sends from its journal after its own restart is dropped if this
- * node took it before, and an earlier incarnation's record goes once the peer holds nothing of
- * it any more.
+ * node took it before, and an earlier incarnation's record goes once the peer's journal holds
+ * nothing of it any more, durably.
  */
 final class InboundStreams {
   private static final Logger LOG = LoggerFactory.getLogger(InboundStreams.class);

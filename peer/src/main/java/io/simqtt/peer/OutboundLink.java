@@ -25,10 +25,14 @@ import io.simqtt.proto.peer.Redirect;
 import io.simqtt.proto.peer.SharedReturn;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -170,6 +174,11 @@ final class OutboundLink implements Backpressure {
   /** The peer's incarnation at the last link-up; 0 before the first. */
   private long peerIncarnation;
   private final TreeMap<Long, Forward> unacked = new TreeMap<>();
+  /**
+   * Per earlier incarnation of this node: journal deletes of its forwards not yet durable. Such
+   * an incarnation is still named in each Hello (see {@link #earlierResent}).
+   */
+  private final Map<Long, Integer> earlierUnjournaling = new HashMap<>();
   private final List<Forward> batch = new ArrayList<>();
   private int batchBytes;
   private boolean flushScheduled;
@@ -669,20 +678,43 @@ final class OutboundLink implements Backpressure {
    * a peer that does not tell them apart) arrived: it is no longer held.
    */
   private void onAck(long seq, long incarnation) {
-    List<Long> done = new ArrayList<>();
+    List<Forward> done = new ArrayList<>();
     long bytes = 0;
     for (Iterator<Forward> it = unacked.headMap(seq, true).values().iterator(); it.hasNext(); ) {
       Forward f = it.next();
       if (incarnation == 0 || numberedBy(f) == incarnation) {
-        done.add(f.getSeq());
+        done.add(f);
         bytes += size(f.getMessage());
         it.remove();
       }
     }
     if (!done.isEmpty()) {
-      journal.release(peer.id(), done);
+      unjournal(done);
       release(bytes, done.size());
     }
+  }
+
+  /**
+   * Deletes {@code done} from the journal. An earlier incarnation among them stays named in each
+   * Hello until those deletes are durable: a kill before then brings them back from the journal
+   * and the next start re-sends them, so the peer must still know which of them it took.
+   */
+  private void unjournal(Collection<Forward> done) {
+    List<Long> seqs = new ArrayList<>(done.size());
+    Set<Long> earlier = new HashSet<>();
+    for (Forward f : done) {
+      seqs.add(f.getSeq());
+      if (numberedBy(f) != handshake.incarnation()) {
+        earlier.add(f.getIncarnation());
+      }
+    }
+    journal.release(peer.id(), seqs);
+    if (earlier.isEmpty()) {
+      return;
+    }
+    earlier.forEach(i -> earlierUnjournaling.merge(i, 1, Integer::sum));
+    journal.afterDurable(() -> onLinkThread(() -> earlier.forEach(
+        i -> earlierUnjournaling.computeIfPresent(i, (k, n) -> n == 1 ? null : n - 1))));
   }
 
   /** The incarnation of this node that numbered {@code f}. */
@@ -693,7 +725,10 @@ final class OutboundLink implements Backpressure {
   /**
    * The earlier incarnations of this node whose forwards (back from the journal) are re-sent
    * first on a new stream, each with the highest number re-sent of it: the peer keeps what it
-   * took of those.
+   * took of those. Named too, with 0 (nothing of it to wait for on this stream), is each one
+   * whose forwards were all acknowledged but whose journal deletes are not durable yet: the peer
+   * forgets an incarnation at the first Hello that does not name it, and a kill before those
+   * deletes are durable would have the next start re-send them.
    */
   private Map<Long, Long> earlierResent() {
     Map<Long, Long> earlier = new LinkedHashMap<>();
@@ -701,6 +736,9 @@ final class OutboundLink implements Backpressure {
       if (numberedBy(f) != handshake.incarnation()) {
         earlier.put(f.getIncarnation(), f.getSeq()); // in number order: the last is the highest
       }
+    }
+    for (long incarnation : earlierUnjournaling.keySet()) {
+      earlier.putIfAbsent(incarnation, 0L);
     }
     return earlier;
   }
@@ -746,7 +784,7 @@ final class OutboundLink implements Backpressure {
         bytes += size(f.getMessage());
       }
       int count = unacked.size();
-      journal.release(peer.id(), unacked.keySet());
+      unjournal(unacked.values());
       unacked.clear();
       forwardsDroppedPeerRestarted.add(count);
       LOG.warn("peer {} restarted: {} forwards it had not acknowledged are dropped", peer.id(),

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Timeout;
  * from its journal. The forward keeps the incarnation that numbered it, and the receiver keeps
  * what it took of that incarnation while the sender re-sends from it, so a QoS 2 message reaches
  * its subscriber once. In-process links on manual time; n1's journal is a {@link
- * HeapForwardJournal} kept across its restart, whose releases after the acknowledgement are lost
- * as to the kill.
+ * HeapForwardJournal} kept across its restarts, whose releases after the acknowledgement are lost
+ * to the kill.
  */
 @Timeout(60)
 class RestartedSenderTest {
@@ -51,15 +51,14 @@ class RestartedSenderTest {
     sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
     cluster.awaitRoute(A, TOPIC, B);
 
-    journal.loseReleases();
+    journal.holdReleases();
     publish("before");
     assertEquals("before", text(Clients.take(inbox)));
-    // Acknowledgements go out a few milliseconds of manual time after the delivery.
-    cluster.advanceUntil(() -> cluster.cluster(A).linkStats().get(0).unacked() == 0,
-        ClusterFixture.STEP, "n2 acknowledged the forward");
+    awaitAcknowledged("n2 acknowledged the forward");
     assertEquals(1, journal.count("n2"), "the kill came before the delete was durable");
 
-    journal.keepReleases();
+    kill(A);
+    journal.sync();
     cluster.restart(A);
     cluster.awaitHealed(ClusterFixture.WAIT);
     cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP,
@@ -74,6 +73,67 @@ class RestartedSenderTest {
     assertEquals(1, cluster.cluster(B).linkStats().get(0).duplicatesDropped());
     assertEquals(0, cluster.cluster(B).linkStats().get(0).untrackedIncarnations());
     Clients.disconnectQuietly(sub);
+  }
+
+  /**
+   * The restarted sender has the forward it re-sent acknowledged, and its link to the receiver
+   * starts over before the journal's delete of it is durable: that stream's Hello still names the
+   * incarnation that numbered it, so the receiver keeps what it took of it, and a second kill,
+   * which brings the forward back from the journal once more, does not deliver it again.
+   */
+  @Test
+  void aSecondKillBeforeTheDeleteOfAReSentForwardIsDurableDoesNotDeliverItAgain()
+      throws InterruptedException {
+    cluster = ClusterFixture.startInProcess(
+        2, "", i -> i == A ? journal : ForwardJournal.MEMORY);
+    Mqtt5BlockingClient sub = ClusterClients.connect(cluster, B, "rs-sub");
+    BlockingQueue<Mqtt5Publish> inbox = Clients.inbox(sub);
+    sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
+    cluster.awaitRoute(A, TOPIC, B);
+    journal.holdReleases();
+    publish("before");
+    assertEquals("before", text(Clients.take(inbox)));
+    awaitAcknowledged("n2 acknowledged the forward");
+
+    kill(A);
+    cluster.restart(A);
+    cluster.awaitHealed(ClusterFixture.WAIT);
+    awaitAcknowledged("n2 acknowledged the forward n1 sent again from its journal");
+    cluster.network().cut(ClusterFixture.nodeId(A), ClusterFixture.nodeId(B));
+    cluster.advanceUntil(() -> !"UP".equals(cluster.cluster(A).linkStats().get(0).state()),
+        ClusterFixture.STEP, "n1's link to n2 down");
+    cluster.network().heal(ClusterFixture.nodeId(A), ClusterFixture.nodeId(B));
+    cluster.awaitHealed(ClusterFixture.WAIT);
+    assertEquals(1, journal.count("n2"), "the second kill comes before the delete is durable");
+
+    kill(A);
+    journal.sync();
+    cluster.restart(A);
+    cluster.awaitHealed(ClusterFixture.WAIT);
+    cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP,
+        "n2 acknowledged the forward n1 sent again from its journal a second time");
+    publish("after");
+    List<String> got = new ArrayList<>();
+    do {
+      got.add(text(Clients.take(inbox)));
+    } while (!got.get(got.size() - 1).equals("after"));
+
+    assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
+    assertEquals(2, cluster.cluster(B).linkStats().get(0).duplicatesDropped());
+    assertEquals(0, cluster.cluster(B).linkStats().get(0).untrackedIncarnations());
+    Clients.disconnectQuietly(sub);
+  }
+
+  /** Acknowledgements go out a few milliseconds of manual time after the delivery. */
+  private void awaitAcknowledged(String what) {
+    cluster.advanceUntil(() -> cluster.cluster(A).linkStats().get(0).unacked() == 0,
+        ClusterFixture.STEP, what);
+  }
+
+  /** Stops node {@code i} and loses what its journal had not made durable, as a kill -9 does. */
+  private void kill(int i) {
+    cluster.stop(i);
+    journal.kill();
   }
 
   /** A QoS 2 message published on n1 by a client of its own, acknowledged (PUBCOMP). */

@@ -40,6 +40,11 @@ public final class DiskForwardJournal implements ForwardJournal {
   }
 
   @Override
+  public void afterDurable(Runnable action) {
+    writer.afterDurable(action);
+  }
+
+  @Override
   public void load(Held held) {
     store.forEach(
         Family.FORWARDS,

@@ -29,7 +29,7 @@ class DiskForwardJournalTest {
       journal.release("n2", LongStream.rangeClosed(1, 250).boxed().toList());
       journal.release("n3", LongStream.rangeClosed(1, 300).boxed().toList());
       journal.hold("n3", 301, bytes("n3-301"));
-      durable(store);
+      durable(journal);
     }
     List<String> loaded = new ArrayList<>();
     try (DurableStore reopened = DurableStore.open(settings)) {
@@ -48,9 +48,9 @@ class DiskForwardJournalTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static void durable(DurableStore store) throws InterruptedException {
+  private static void durable(DiskForwardJournal journal) throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
-    store.writer().afterDurable(done::countDown);
+    journal.afterDurable(done::countDown);
     if (!done.await(10, TimeUnit.SECONDS)) {
       throw new AssertionError("the writes did not become durable");
     }

@@ -90,7 +90,7 @@ public final class Authentication implements AutoCloseable {
    */
   public boolean refresh(Permissions p) {
     Chains current = chains;
-    if (p.client() == null || p.generation() >= current.generation()) {
+    if (p.client() == null || !p.isKnown() || p.generation() >= current.generation()) {
       return false;
     }
     List<ClientAccess> access = resolve(p.client(), current.authorizers());
@@ -101,8 +101,8 @@ public final class Authentication implements AutoCloseable {
   /**
    * What {@code who} may do under the rules in force now, asking each authorizer (so it may
    * block): for a session rebuilt from the store before its client connects again. {@link
-   * Permissions#ALL} without authorizers; nothing at all when one fails (logged), until the
-   * client connects again or the rules are reloaded.
+   * Permissions#ALL} without authorizers; {@link Permissions#unknown} when one fails (logged):
+   * the caller asks again later.
    */
   public Permissions permissionsFor(ClientIdentity who) {
     Chains current = chains;
@@ -110,7 +110,9 @@ public final class Authentication implements AutoCloseable {
       return Permissions.ALL;
     }
     List<ClientAccess> access = resolve(who, current.authorizers());
-    return Permissions.of(who, access == null ? List.of() : access, current.generation());
+    return access == null
+        ? Permissions.unknown(who, current.generation())
+        : Permissions.of(who, access, current.generation());
   }
 
   /**

@@ -13,21 +13,39 @@ import java.util.List;
  */
 public final class Permissions {
   /** No authorizer configured: everything a client may do by the protocol. */
-  public static final Permissions ALL = new Permissions(null, List.of(), 0);
+  public static final Permissions ALL = new Permissions(null, List.of(), 0, true);
 
   private final ClientIdentity client;
+  /** False when an authorizer failed to answer for the client: it may do nothing, for good. */
+  private final boolean known;
   private volatile Resolved resolved;
 
   /** The authorizers' answers for this client, from the rules of {@code generation}. */
   private record Resolved(List<ClientAccess> chain, long generation) {}
 
-  private Permissions(ClientIdentity client, List<ClientAccess> chain, long generation) {
+  private Permissions(
+      ClientIdentity client, List<ClientAccess> chain, long generation, boolean known) {
     this.client = client;
+    this.known = known;
     this.resolved = new Resolved(chain, generation);
   }
 
   static Permissions of(ClientIdentity client, List<ClientAccess> chain, long generation) {
-    return new Permissions(client, List.copyOf(chain), generation);
+    return new Permissions(client, List.copyOf(chain), generation, true);
+  }
+
+  /**
+   * For a client whose rules could not be asked (an authorizer failed): it may do nothing, and a
+   * reload does not change that; whoever holds it asks again for a new object (see {@code
+   * PermissionRetries} for a session recovered from the store).
+   */
+  static Permissions unknown(ClientIdentity client, long generation) {
+    return new Permissions(client, List.of(), generation, false);
+  }
+
+  /** Whether the authorizers answered for the client (false: see {@link #unknown}). */
+  public boolean isKnown() {
+    return known;
   }
 
   public boolean allows(Action action, String topic, int qos, boolean retain) {
@@ -65,7 +83,7 @@ public final class Permissions {
    * already in place (two refreshes racing: the newer rules win, whichever finishes last).
    */
   synchronized void update(List<ClientAccess> chain, long generation) {
-    if (client != null && generation > resolved.generation()) {
+    if (client != null && known && generation > resolved.generation()) {
       resolved = new Resolved(List.copyOf(chain), generation);
     }
   }

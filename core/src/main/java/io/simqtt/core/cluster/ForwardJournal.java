@@ -28,6 +28,11 @@ public interface ForwardJournal {
 
     @Override
     public void load(Held held) {}
+
+    @Override
+    public void afterDurable(Runnable action) {
+      action.run();
+    }
   };
 
   /** Whether forwards reach disk (false for {@link #MEMORY}). */
@@ -44,6 +49,12 @@ public interface ForwardJournal {
 
   /** What was held when the node stopped last, each peer's in number order. */
   void load(Held held);
+
+  /**
+   * Runs {@code action} once every hold and release made before this call is durable (at once
+   * for {@link #MEMORY}), on a thread of the journal's; not at all if the journal stops first.
+   */
+  void afterDurable(Runnable action);
 
   /** One forward {@link #load} found. */
   @FunctionalInterface

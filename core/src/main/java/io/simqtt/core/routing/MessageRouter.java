@@ -1,6 +1,7 @@
 package io.simqtt.core.routing;
 
 import io.simqtt.config.SessionSettings.SharedStrategy;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.ForwardCopy;
@@ -354,7 +355,7 @@ public final class MessageRouter {
       metrics.dropped(DropReason.SESSION_GONE);
       return;
     }
-    take(s, d, hops, receipt);
+    take(s, d, hops, receipt, true);
   }
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
@@ -364,30 +365,43 @@ public final class MessageRouter {
 
   /**
    * False, counted, when the subscriber may not receive the message's topic. With a receipt the
-   * session counts down once it has taken the delivery, whatever became of it.
+   * session counts down once it has taken the delivery, whatever became of it. A session whose
+   * permissions are unknown (recovered while an authorizer failed) takes it unchecked: it checks
+   * it once they are known, before anything goes to its client ({@link Session#deliverUnchecked}).
    */
   private boolean deliverTo(Session s, Delivery d, DeliveryReceipt receipt) {
-    if (!s.permissions().mayReceive(d.message().topic(), d.qos())) {
+    Permissions p = s.permissions();
+    boolean known = p.isKnown();
+    if (known && !p.mayReceive(d.message().topic(), d.qos())) {
       metrics.dropped(DropReason.NOT_AUTHORIZED);
       return false;
     }
     if (receipt == null) {
-      s.execute(Session::deliver, s, d); // the handler and its arguments: no task object
+      // The handler and its arguments: no task object.
+      s.execute(known ? Session::deliver : Session::deliverUnchecked, s, d);
     } else {
-      take(s, d, 0, receipt);
+      take(s, d, 0, receipt, known);
     }
     return true;
   }
 
-  /** Hands {@code d} to {@code s} as a task of it, counted on {@code receipt}. */
-  private static void take(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
+  /**
+   * Hands {@code d} to {@code s} as a task of it, counted on {@code receipt}; {@code checked}:
+   * whether the session's permissions were known to the router.
+   */
+  private static void take(
+      Session s, Delivery d, int hops, DeliveryReceipt receipt, boolean checked) {
     receipt.expect();
     receipt.hand(
         s,
         () -> {
           boolean stored = false;
           try {
-            s.deliverRedirected(d, hops, receipt);
+            if (checked) {
+              s.deliverRedirected(d, hops, receipt);
+            } else {
+              s.deliverUnchecked(d, receipt);
+            }
             stored = s.isStored();
           } finally {
             receipt.taken(stored);

@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import io.simqtt.config.SessionSettings;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Publish;
@@ -314,7 +315,36 @@ final class OutboundFlow {
       return;
     }
     b.count = Math.max(0, b.count - 1);
+    if (b.checkWith != null && !b.checkWith.mayReceive(d.message().topic(), d.qos())) {
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+      forget(m.seq());
+      return;
+    }
     writableQueue().addLast(d, m.seq());
+  }
+
+  /**
+   * What is queued is checked against {@code p}, which the session's permissions became after a
+   * time they were unknown (some was routed here unchecked then, see {@link
+   * Session#deliverUnchecked}), or at recovery: on the heap now, on disk as it is read back.
+   * What the client may not receive is dropped (counted) and leaves the store. In flight there
+   * is nothing unchecked: it went to a client, which brought known permissions.
+   */
+  void checkQueued(Permissions p) {
+    if (queue != null) {
+      queue.removeIf(
+          d -> !p.mayReceive(d.message().topic(), d.qos()),
+          (d, seq) -> {
+            context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+            forget(seq);
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
+    if (backlog != null) {
+      backlog.checkWith = p;
+    }
   }
 
   /**
@@ -346,9 +376,10 @@ final class OutboundFlow {
    * if not, nothing happens and the caller goes on at once. The pages are read on the store's
    * reader thread, one after another, never on the event loop; the session goes on meanwhile,
    * and what it queues goes to disk behind the backlog (and is read with it), so the order holds.
-   * A {@link #materialize} meanwhile, or the queue cleared, overtakes the read: {@code next} then
-   * runs as a later task of the session (never inside the call that overtook it), so it always
-   * runs, and must check then whether it still applies.
+   * A {@link #materialize} meanwhile, the queue cleared, or a connection attaching ({@link
+   * #stopWholeRead}) overtakes the read: {@code next} then runs as a later task of the session
+   * (never inside the call that overtook it), so it always runs, and must check then whether it
+   * still applies.
    */
   boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
@@ -374,6 +405,44 @@ final class OutboundFlow {
       whenMaterialized = null;
       waiting.forEach(journal::later);
     }
+  }
+
+  /**
+   * A connection attached: what waits for the whole backlog ({@link #readFirst}) waits for a
+   * session without one, so it no longer applies (each waiter finds that out as a later task of
+   * the session), and the read stops. What it brought beyond the heap's share of the queue goes
+   * back to being only on disk, where it still is, and a page on its way is ignored when it comes
+   * (the backlog is a new one): the queue pages as before, bounded by {@code
+   * queue-memory-messages} again rather than {@code max-queued-messages}.
+   */
+  void stopWholeRead() {
+    if (whenMaterialized == null) {
+      return;
+    }
+    overtaken();
+    QueueBacklog b = backlog;
+    if (b == null) {
+      return;
+    }
+    QueueBacklog rest = new QueueBacklog(b.count, b.shared, b.afterSeq, b.lastSeq);
+    rest.owedDrops = b.owedDrops;
+    rest.checkWith = b.checkWith;
+    int memory = context.settings().queueMemoryMessages();
+    // Owed drops are paid on the oldest entries on disk: with any, nothing goes back before them.
+    if (queue != null && queue.size() > memory && b.owedDrops == 0) {
+      int[] kept = {0};
+      // Entries queued on the heap of a session with a backlog are numbered, in order, below it.
+      queue.removeIf(
+          d -> kept[0]++ >= memory,
+          (d, seq) -> {
+            rest.afterSeq = Math.min(rest.afterSeq, seq - 1);
+            rest.count++;
+            if (d.sharedGroup() != null) {
+              rest.shared++;
+            }
+          });
+    }
+    backlog = rest;
   }
 
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */

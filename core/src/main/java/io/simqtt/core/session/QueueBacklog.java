@@ -1,5 +1,7 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.auth.Permissions;
+
 /**
  * The tail of a stored session's queue that is only on disk: in durable mode a queue keeps at
  * most {@code mqtt.sessions.queue-memory-messages} entries on the heap, and every entry queued
@@ -29,6 +31,11 @@ final class QueueBacklog {
   boolean reading;
   /** The pause before the last page read that failed is tried again; 0 after a success. */
   long retryPauseMillis;
+  /**
+   * What entries read back are checked against before they join the queue, or null: see {@link
+   * OutboundFlow#checkQueued}.
+   */
+  Permissions checkWith;
 
   QueueBacklog(long count, long shared, long afterSeq, long lastSeq) {
     this.count = count;
@@ -52,6 +59,9 @@ final class QueueBacklog {
     shared += later.shared;
     owedDrops += later.owedDrops;
     lastSeq = later.lastSeq;
+    if (checkWith == null) {
+      checkWith = later.checkWith;
+    }
   }
 
   /** After a failed page read: the pause before the next try, twice the last, up to the cap. */

@@ -139,6 +139,10 @@ public final class Session extends SerialExecutor {
     PENDING_ATTACHES.decrementAndGet(this);
     epoch++;
     cancelTimers();
+    if (outbound != null) {
+      // What a disconnect, an expiry or a yield read the whole backlog for is moot now.
+      outbound.stopWholeRead();
+    }
     // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
     Collection<Delivery> arrivedWhileFrozen =
         handedOver != null && migration != null && migration.pending != null && outbound != null
@@ -178,7 +182,12 @@ public final class Session extends SerialExecutor {
     ownedSince = claimStamp;
     connection = conn;
     connected = true;
+    Permissions was = permissions;
     permissions = conn.permissions();
+    if (!was.isKnown() && outbound != null) {
+      // Queued unchecked while they were unknown (see PermissionRetries): checked before CONNACK.
+      outbound.checkQueued(permissions);
+    }
     advertiseShared(true);
     expiryInterval = expiry;
     will = newWill;
@@ -601,6 +610,10 @@ public final class Session extends SerialExecutor {
     Migration m = migration;
     m.pending = null;
     thaw(h);
+    if (outbound != null && permissions.isKnown() && permissions.client() != null) {
+      // What froze was not there to check if the permissions became known meanwhile.
+      outbound.checkQueued(permissions);
+    }
     will = h.will();
     epoch++;
     if (m.endIfAborted) {
@@ -762,6 +775,41 @@ public final class Session extends SerialExecutor {
       return;
     }
     outbound().deliver(d, out(), receipt);
+  }
+
+  /** {@link #deliverUnchecked(Delivery, DeliveryReceipt)} without a receipt. */
+  public void deliverUnchecked(Delivery d) {
+    deliverUnchecked(d, null);
+  }
+
+  /**
+   * A delivery the router could not check, this session's permissions being unknown then (see
+   * {@link PermissionRetries}): checked now if they are known, else queued with the rest and
+   * checked once they are ({@link #permissionsKnown}, or a connection attaching). Held rather
+   * than dropped, as the client may well receive it; never sent unchecked: while they are
+   * unknown no connection is attached (one brings permissions of its own).
+   */
+  public void deliverUnchecked(Delivery d, DeliveryReceipt receipt) {
+    if (permissions.isKnown() && !permissions.mayReceive(d.message().topic(), d.qos())) {
+      context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+      return;
+    }
+    deliverRedirected(d, 0, receipt);
+  }
+
+  /**
+   * The permissions of this recovered session, {@code unknown} until now, are {@code known}: what
+   * it queued meanwhile unchecked is checked against them. Nothing happens if a connection
+   * brought its own meanwhile (and checked the queue then).
+   */
+  void permissionsKnown(Permissions unknown, Permissions known) {
+    if (permissions != unknown || ended) {
+      return;
+    }
+    permissions = known;
+    if (outbound != null) {
+      outbound.checkQueued(known);
+    }
   }
 
   /**
@@ -1191,6 +1239,11 @@ public final class Session extends SerialExecutor {
       releaseShared();
       end();
       return false;
+    }
+    if (outbound != null && permissions.isKnown() && permissions.client() != null) {
+      // Under the rules in force now; also what an earlier run queued unchecked, its
+      // permissions unknown when it stopped.
+      outbound.checkQueued(permissions);
     }
     // The expiry timer first: the store's offline time is worked out from it.
     scheduleExpiry(expiresAt);

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,19 +55,23 @@ public final class SessionRecovery {
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
    * loops}; returns once every session is back and its timers are armed. {@code permissions}
    * resolves what each client may do under the rules in force now (messages routed to the
-   * session and its will are checked against them before the client connects again); a session
-   * kept without its client's identity (no authorizer was configured, or an older store) is
-   * resolved as an anonymous client of its id.
+   * session and its will are checked against them before the client connects again, and so is
+   * what it had queued: see {@link Session#resumeOffline}); a session kept without its client's
+   * identity (no authorizer was configured, or an older store) is resolved as an anonymous
+   * client of its id. A session whose authorizer fails now is asked for again in the background
+   * once recovery is done, and keeps what is routed to it meanwhile (see {@link
+   * PermissionRetries}).
    */
   public static Result run(
       SessionStore store,
       SessionRegistry registry,
       List<? extends EventExecutor> loops,
-      Function<ClientIdentity, Permissions> permissions) {
+      PermissionRetries permissions) {
     long started = System.nanoTime();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
     long[] counts = new long[3]; // messages, orphans, on disk
+    List<Session> unknown = new ArrayList<>(0);
     store.load(
         registry.queueMemoryMessages(),
         st -> {
@@ -77,7 +80,11 @@ public final class SessionRecovery {
           ClientIdentity who = st.identity() != null
               ? st.identity()
               : new ClientIdentity(st.clientId(), null, null, "", null);
-          s.recover(st, permissions.apply(who));
+          Permissions p = permissions.resolve(who);
+          s.recover(st, p);
+          if (!p.isKnown()) {
+            unknown.add(s);
+          }
           offlineSince.put(s, st.offlineSinceMillis());
           byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
         },
@@ -132,6 +139,8 @@ public final class SessionRecovery {
                   }
                 }));
     resumed.join();
+    // Only now: an answer is handed to the session as a task of it, which recovery is not.
+    unknown.forEach(permissions::retry);
     int total = offlineSince.size();
     Result r =
         new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1],

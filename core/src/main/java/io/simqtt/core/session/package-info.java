@@ -25,7 +25,8 @@
  * SessionJournal} writes each message it holds as a numbered entry ({@code StoredMessage});
  * its queue beyond a heap window is only on disk ({@code QueueBacklog}, read back in pages);
  * {@code SessionRecovery} rebuilds the sessions from the store before the listeners open, each
- * queue up to that window ({@code StoredBacklog} for the rest).
+ * queue up to that window ({@code StoredBacklog} for the rest), and {@code PermissionRetries}
+ * asks again, in the background, for the permissions of those whose authorizer failed then.
  *
  * <p>Wills: a session's will timer is its own; a will that is due goes out through the node's
  * {@code WillPublisher}, which keeps a stored session's will in the store ({@code DueWill}) until

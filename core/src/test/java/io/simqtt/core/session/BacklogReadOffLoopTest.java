@@ -83,6 +83,75 @@ class BacklogReadOffLoopTest {
     assertEquals(List.of(2, 4, 6), onLoop(back::publishedNumbers), "in order, once each");
   }
 
+  /**
+   * The client comes back while the disconnect's read of the backlog is under way: the read stops
+   * (the shared deliveries stay with the session that has its client again), what it brought
+   * beyond the heap's share goes back to disk only, a page on its way is ignored, and the queue
+   * pages as before: at most queue-memory-messages on the heap, everything still reaching the
+   * client once each, in order.
+   */
+  @Test
+  void aClientBackDuringTheReadStopsItAndTheQueuePagesAsBefore() throws Exception {
+    SessionRegistry registry =
+        fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      return x;
+    });
+    c.writable = false; // 1 and 2 on the heap, 3 to 8 only on disk
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.deliver(delivery(2));
+      s.deliver(shared(3));
+      for (int n = 4; n <= 8; n++) {
+        s.deliver(delivery(n));
+      }
+      return null;
+    });
+    store.hold();
+    onLoop(() -> {
+      s.detach(c, true);
+      return null;
+    });
+    store.makeDurable(); // the first page (3, 4) comes in; the next is asked for
+    onLoop(() -> null);
+    assertEquals(4, onLoop(s::queuedInMemory), "the read is under way");
+
+    FakeConnection back = new FakeConnection(loop);
+    back.writable = false;
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable(); // the page on its way, and any other asked for
+      onLoop(() -> null);
+    }
+    assertEquals(2, onLoop(s::queuedInMemory), "queue-memory-messages on the heap, no more");
+    assertEquals(8, onLoop(s::queuedCount));
+    assertTrue(redelivered.isEmpty(), "handed on though the client is back");
+
+    onLoop(() -> {
+      back.writable = true;
+      s.onWritable(back);
+      return null;
+    });
+    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
+      store.makeDurable(); // the pages the drain asks for
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), onLoop(back::publishedNumbers),
+        "in order, once each");
+  }
+
   @Test
   void anExpiringSessionReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
       throws Exception {

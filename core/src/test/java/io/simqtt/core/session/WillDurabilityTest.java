@@ -112,7 +112,8 @@ class WillDurabilityTest {
     List<Routed> published = new CopyOnWriteArrayList<>();
     SessionRegistry restarted =
         fixture.registry("", (m, r) -> published.add(new Routed(m, r)), afterKill);
-    SessionRecovery.run(afterKill, restarted, List.of(fixture.loop), who -> Permissions.ALL);
+    SessionRecovery.run(afterKill, restarted, List.of(fixture.loop),
+        new PermissionRetries(who -> Permissions.ALL));
     return published;
   }
 

@@ -1,0 +1,148 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.auth.ClientIdentity;
+import io.simqtt.core.auth.Permissions;
+import java.util.ArrayDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves the permissions of stored sessions: once per session at recovery ({@link #resolve},
+ * on the recovery thread), and again in the background for each whose authorizer failed then (an
+ * HTTP one that is down), until the answer comes. Such a session keeps what is routed to it
+ * meanwhile, queued and unchecked, and checks all it has queued once its permissions are known
+ * (see {@link Session#permissionsKnown}); a connection attaching first brings permissions of its
+ * own, and the session checks its queue against those.
+ *
+ * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
+ * stops at the first session the authorizer fails for again (it is most likely still down, and
+ * asking for every session would only load it), and the next round comes after a pause that
+ * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
+ * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
+ * logs comes as seldom. Sessions that ended or got a connection meanwhile leave the list without
+ * a question. The list holds each session at most once, so it is bounded by the sessions
+ * recovered; tries are counted ({@link #retries}), and so are sessions waiting ({@link
+ * #waiting}).
+ */
+public final class PermissionRetries implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(PermissionRetries.class);
+  static final long FIRST_PAUSE_MILLIS = 1_000;
+  static final long MAX_PAUSE_MILLIS = 60_000;
+
+  private final Function<ClientIdentity, Permissions> authorizers;
+  private final LongAdder retries = new LongAdder();
+  // Guarded by this:
+  private final ArrayDeque<Session> waiting = new ArrayDeque<>();
+  private ScheduledExecutorService thread;
+  private long pauseMillis = FIRST_PAUSE_MILLIS;
+  private boolean closed;
+
+  /**
+   * @param authorizers what a client may do under the rules in force; {@link
+   *     Permissions#unknown} when an authorizer fails
+   */
+  public PermissionRetries(Function<ClientIdentity, Permissions> authorizers) {
+    this.authorizers = authorizers;
+  }
+
+  /** What {@code who} may do; unknown when an authorizer fails (then see {@link #retry}). */
+  Permissions resolve(ClientIdentity who) {
+    return authorizers.apply(who);
+  }
+
+  /** {@code s}'s permissions are unknown: asked again in the background until they are not. */
+  synchronized void retry(Session s) {
+    if (closed) {
+      return;
+    }
+    waiting.add(s);
+    if (thread == null) {
+      thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "simqtt-permission-retries");
+        t.setDaemon(true);
+        return t;
+      });
+      LOG.warn("an authorizer failed for stored sessions at recovery: they keep what is routed"
+          + " to them, unchecked, until their permissions are known; asked again in {} ms",
+          pauseMillis);
+      schedule();
+    }
+  }
+
+  /** Called holding the lock, with sessions waiting. */
+  private void schedule() {
+    try {
+      thread.schedule(this::round, pauseMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopped) {
+      // Closed meanwhile: nothing is asked again.
+    }
+  }
+
+  private void round() {
+    boolean resolvedAny = false;
+    Session s;
+    while ((s = next()) != null) {
+      Permissions unknown = s.permissions();
+      if (s.isEnded() || unknown.isKnown()) {
+        continue; // a connection brought its client's permissions, or the session is over
+      }
+      retries.increment();
+      Permissions p = authorizers.apply(unknown.client());
+      if (!p.isKnown()) {
+        synchronized (this) {
+          waiting.addFirst(s);
+        }
+        break;
+      }
+      resolvedAny = true;
+      Session known = s;
+      s.execute(() -> known.permissionsKnown(unknown, p));
+    }
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (waiting.isEmpty()) {
+        LOG.info("the permissions of every stored session are known again");
+        pauseMillis = FIRST_PAUSE_MILLIS;
+        thread.shutdown();
+        thread = null;
+        return;
+      }
+      pauseMillis = resolvedAny ? FIRST_PAUSE_MILLIS : Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS);
+      LOG.warn("the permissions of {} stored sessions are still unknown (an authorizer fails);"
+          + " asked again in {} ms", waiting.size(), pauseMillis);
+      schedule();
+    }
+  }
+
+  private synchronized Session next() {
+    return closed ? null : waiting.poll();
+  }
+
+  /** Times a session's permissions were asked for again. */
+  public long retries() {
+    return retries.sum();
+  }
+
+  /** Sessions whose permissions are unknown and asked for again. */
+  public synchronized int waiting() {
+    return waiting.size();
+  }
+
+  @Override
+  public synchronized void close() {
+    closed = true;
+    waiting.clear();
+    if (thread != null) {
+      thread.shutdownNow();
+      thread = null;
+    }
+  }
+}
