@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Persistent sessions on a {@link DurableStore}: each call becomes a write queued to its writer
@@ -46,6 +48,7 @@ import java.util.function.Consumer;
  * in the database.
  */
 public final class DiskSessionStore implements SessionStore {
+  private static final Logger LOG = LoggerFactory.getLogger(DiskSessionStore.class);
   /** How long a synchronous read waits for the writes before it (a disk that stalls). */
   private static final long WRITES_WAIT_SECONDS = 30;
 
@@ -299,6 +302,12 @@ public final class DiskSessionStore implements SessionStore {
             .add(Keys.packetIdOf(key)));
     store.forEach(Family.SESSIONS, (key, value) -> {
       String clientId = Keys.clientIdOf(key);
+      if (cutShort.contains(clientId)) {
+        // Not written so: an import begins only while the node holds no session of its client.
+        // Its entries from FIRST_SEQ on went with the mark, whoever's they were.
+        LOG.warn("store in {}: client {} has a session and an unfinished import; the import's"
+            + " entries were dropped", store.dataDir(), clientId);
+      }
       SessionRecord r = parse(key, () -> SessionRecord.parseFrom(value));
       sessions.accept(decode(clientId, r, inbound.getOrDefault(clientId, Set.of())));
     });

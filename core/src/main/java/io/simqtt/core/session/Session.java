@@ -386,6 +386,8 @@ public final class Session extends SerialExecutor {
         // does not happen; if it does, it lives on there.
         migration.endIfAborted = true;
       } else {
+        // Its shared deliveries go to other members, as when it expires (MQTT 5, 4.8.2).
+        releaseShared();
         end();
       }
     }

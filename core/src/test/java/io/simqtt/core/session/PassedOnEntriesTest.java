@@ -248,6 +248,32 @@ class PassedOnEntriesTest {
     assertNull(registry.get("c"));
   }
 
+  /**
+   * An administrator's discard ends the session as an expiry does: its shared deliveries go to
+   * another member (before, they were dropped with it), and it leaves the store once those have
+   * them durably.
+   */
+  @Test
+  void aDiscardedSessionHandsItsSharedDeliveriesOnAndLeavesTheStoreOnceTheyAreSafe()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.deliver(shared(2));
+      return null;
+    });
+    onLoop(() -> s.kick(true));
+    assertEquals(2, redeliveries.size(), "the shared deliveries were dropped with the session");
+    assertEquals(List.of(1, 2), numbers(store), "left the store before the others had them");
+    redeliveries.forEach(r -> r.taken(true));
+    onLoop(() -> null);
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty());
+  }
+
   @Test
   void aSharedDeliveryReachingAnEndedSessionGoesOnWithThePublishersReceipt() throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
