@@ -57,17 +57,8 @@ class RestartedSenderTest {
     awaitAcknowledged("n2 acknowledged the forward");
     assertEquals(1, journal.count("n2"), "the kill came before the delete was durable");
 
-    kill(A);
-    journal.sync();
-    cluster.restart(A);
-    cluster.awaitHealed(ClusterFixture.WAIT);
-    cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP,
+    List<String> got = killRestartAndPublishAfter(inbox,
         "n2 acknowledged the forward n1 sent again from its journal");
-    publish("after");
-    List<String> got = new ArrayList<>();
-    do {
-      got.add(text(Clients.take(inbox)));
-    } while (!got.get(got.size() - 1).equals("after"));
 
     assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
     assertEquals(1, cluster.cluster(B).linkStats().get(0).duplicatesDropped());
@@ -106,17 +97,8 @@ class RestartedSenderTest {
     cluster.awaitHealed(ClusterFixture.WAIT);
     assertEquals(1, journal.count("n2"), "the second kill comes before the delete is durable");
 
-    kill(A);
-    journal.sync();
-    cluster.restart(A);
-    cluster.awaitHealed(ClusterFixture.WAIT);
-    cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP,
+    List<String> got = killRestartAndPublishAfter(inbox,
         "n2 acknowledged the forward n1 sent again from its journal a second time");
-    publish("after");
-    List<String> got = new ArrayList<>();
-    do {
-      got.add(text(Clients.take(inbox)));
-    } while (!got.get(got.size() - 1).equals("after"));
 
     assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
     assertEquals(2, cluster.cluster(B).linkStats().get(0).duplicatesDropped());
@@ -125,6 +107,26 @@ class RestartedSenderTest {
   }
 
   /** Acknowledgements go out a few milliseconds of manual time after the delivery. */
+  /**
+   * Kills n1 with what its journal made durable, restarts it and waits until n2 acknowledged
+   * what it re-sent ({@code resent} says what that is), then publishes "after": what the
+   * subscriber got up to it.
+   */
+  private List<String> killRestartAndPublishAfter(BlockingQueue<Mqtt5Publish> inbox,
+      String resent) throws InterruptedException {
+    kill(A);
+    journal.sync();
+    cluster.restart(A);
+    cluster.awaitHealed(ClusterFixture.WAIT);
+    cluster.advanceUntil(() -> journal.count("n2") == 0, ClusterFixture.STEP, resent);
+    publish("after");
+    List<String> got = new ArrayList<>();
+    do {
+      got.add(text(Clients.take(inbox)));
+    } while (!got.get(got.size() - 1).equals("after"));
+    return got;
+  }
+
   private void awaitAcknowledged(String what) {
     cluster.advanceUntil(() -> cluster.cluster(A).linkStats().get(0).unacked() == 0,
         ClusterFixture.STEP, what);

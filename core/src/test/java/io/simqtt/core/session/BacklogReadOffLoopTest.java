@@ -35,13 +35,7 @@ class BacklogReadOffLoopTest {
             "mqtt.sessions.queue-memory-messages = 2",
             (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
     FakeConnection c = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      return x;
-    });
+    Session s = fixture.connected(registry, c);
     c.writable = false; // everything queues: 1 and 2 on the heap, 3 to 5 only on disk
     onLoop(() -> {
       s.deliver(shared(1));
@@ -97,13 +91,7 @@ class BacklogReadOffLoopTest {
             "mqtt.sessions.queue-memory-messages = 2",
             (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
     FakeConnection c = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      return x;
-    });
+    Session s = fixture.connected(registry, c);
     c.writable = false; // 1 and 2 on the heap, 3 to 8 only on disk
     onLoop(() -> {
       s.deliver(shared(1));

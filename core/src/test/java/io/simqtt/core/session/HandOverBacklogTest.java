@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,8 +26,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * a state the test sees.
  */
 class HandOverBacklogTest {
-  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
-
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
@@ -215,48 +213,27 @@ class HandOverBacklogTest {
    * heap, 3 to 5 only on disk; page reads held from then on.
    */
   private Session withBacklog(FakeConnection c) throws Exception {
-    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      return x;
-    });
-    c.writable = false;
-    onLoop(() -> {
-      for (int n = 1; n <= 5; n++) {
-        s.deliver(delivery(n));
-      }
-      return null;
-    });
-    assertEquals(2, onLoop(s::queuedInMemory));
-    store.hold();
-    return s;
+    return holding(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c, n -> false);
   }
 
-  /**
-   * A stored session offline with 1 to 5 queued, the odd ones shared-subscription deliveries: 1
-   * and 2 on the heap, 3 to 5 only on disk; page reads held from then on.
-   */
+  /** As {@link #withBacklog}, the odd ones shared-subscription deliveries. */
   private Session withSharedBacklog(SessionRegistry registry) throws Exception {
-    FakeConnection c = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      return x;
-    });
+    return holding(registry, new FakeConnection(loop), n -> n % 2 == 1);
+  }
+
+  private Session holding(SessionRegistry registry, FakeConnection c, IntPredicate shared)
+      throws Exception {
+    Session s = fixture.connected(registry, c);
     c.writable = false;
     onLoop(() -> {
       for (int n = 1; n <= 5; n++) {
-        s.deliver(n % 2 == 1
+        s.deliver(shared.test(n)
             ? new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t")
             : delivery(n));
       }
       return null;
     });
+    assertEquals(2, onLoop(s::queuedInMemory));
     store.hold();
     return s;
   }

@@ -5,6 +5,7 @@ import io.simqtt.config.SettingsLoader;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
+import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +51,20 @@ final class StoredSessionFixture implements AfterEachCallback {
         10_000,
         clock,
         store);
+  }
+
+  /**
+   * Session {@code c} of {@code registry} with connection {@code conn} attached (Session Expiry
+   * 60 s, so stored), subscribed to {@code t} at QoS 1, CONNACK sent.
+   */
+  Session connected(SessionRegistry registry, FakeConnection conn) throws Exception {
+    return onLoop(() -> {
+      Session s = registry.claim("c", loop, false);
+      s.attach(conn, false, 60, null, null, 0);
+      s.subscribe("t", new SubscriptionOptions(1, false, false, 0, 0));
+      s.resumeDelivery();
+      return s;
+    });
   }
 
   /** Runs {@code task} on the sessions' loop and waits for it. */
