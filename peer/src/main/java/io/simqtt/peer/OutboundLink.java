@@ -701,19 +701,24 @@ final class OutboundLink implements Backpressure {
    */
   private void unjournal(Collection<Forward> done) {
     List<Long> seqs = new ArrayList<>(done.size());
-    Set<Long> earlier = new HashSet<>();
+    // Made only for forwards of an earlier incarnation, rare beside every acknowledgement.
+    Set<Long> earlier = null;
     for (Forward f : done) {
       seqs.add(f.getSeq());
       if (numberedBy(f) != handshake.incarnation()) {
+        if (earlier == null) {
+          earlier = new HashSet<>(2);
+        }
         earlier.add(f.getIncarnation());
       }
     }
     journal.release(peer.id(), seqs);
-    if (earlier.isEmpty()) {
+    if (earlier == null) {
       return;
     }
-    earlier.forEach(i -> earlierUnjournaling.merge(i, 1, Integer::sum));
-    journal.afterDurable(() -> onLinkThread(() -> earlier.forEach(
+    Set<Long> incarnations = earlier;
+    incarnations.forEach(i -> earlierUnjournaling.merge(i, 1, Integer::sum));
+    journal.afterDurable(() -> onLinkThread(() -> incarnations.forEach(
         i -> earlierUnjournaling.computeIfPresent(i, (k, n) -> n == 1 ? null : n - 1))));
   }
 

@@ -33,6 +33,8 @@ class RestartedSenderTest {
 
   private final HeapForwardJournal journal = new HeapForwardJournal();
   private ClusterFixture cluster;
+  private Mqtt5BlockingClient sub;
+  private BlockingQueue<Mqtt5Publish> inbox;
 
   @AfterEach
   void stop() {
@@ -44,20 +46,10 @@ class RestartedSenderTest {
   @Test
   void aForwardTheReceiverTookIsNotDeliveredAgainWhenTheRestartedSenderSendsItFromItsJournal()
       throws InterruptedException {
-    cluster = ClusterFixture.startInProcess(
-        2, "", i -> i == A ? journal : ForwardJournal.MEMORY);
-    Mqtt5BlockingClient sub = ClusterClients.connect(cluster, B, "rs-sub");
-    BlockingQueue<Mqtt5Publish> inbox = Clients.inbox(sub);
-    sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
-    cluster.awaitRoute(A, TOPIC, B);
-
-    journal.holdReleases();
-    publish("before");
-    assertEquals("before", text(Clients.take(inbox)));
-    awaitAcknowledged("n2 acknowledged the forward");
+    startWithBeforeAcknowledged();
     assertEquals(1, journal.count("n2"), "the kill came before the delete was durable");
 
-    List<String> got = killRestartAndPublishAfter(inbox,
+    List<String> got = killRestartAndPublishAfter(
         "n2 acknowledged the forward n1 sent again from its journal");
 
     assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
@@ -75,16 +67,7 @@ class RestartedSenderTest {
   @Test
   void aSecondKillBeforeTheDeleteOfAReSentForwardIsDurableDoesNotDeliverItAgain()
       throws InterruptedException {
-    cluster = ClusterFixture.startInProcess(
-        2, "", i -> i == A ? journal : ForwardJournal.MEMORY);
-    Mqtt5BlockingClient sub = ClusterClients.connect(cluster, B, "rs-sub");
-    BlockingQueue<Mqtt5Publish> inbox = Clients.inbox(sub);
-    sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
-    cluster.awaitRoute(A, TOPIC, B);
-    journal.holdReleases();
-    publish("before");
-    assertEquals("before", text(Clients.take(inbox)));
-    awaitAcknowledged("n2 acknowledged the forward");
+    startWithBeforeAcknowledged();
 
     kill(A);
     cluster.restart(A);
@@ -97,7 +80,7 @@ class RestartedSenderTest {
     cluster.awaitHealed(ClusterFixture.WAIT);
     assertEquals(1, journal.count("n2"), "the second kill comes before the delete is durable");
 
-    List<String> got = killRestartAndPublishAfter(inbox,
+    List<String> got = killRestartAndPublishAfter(
         "n2 acknowledged the forward n1 sent again from its journal a second time");
 
     assertEquals(List.of("after"), got, "the message n2 had taken is not delivered again");
@@ -108,12 +91,28 @@ class RestartedSenderTest {
 
   /** Acknowledgements go out a few milliseconds of manual time after the delivery. */
   /**
+   * n1 (journal held: its deletes not durable) and n2, a QoS 2 subscriber on n2, and "before"
+   * published on n1, delivered and acknowledged by n2.
+   */
+  private void startWithBeforeAcknowledged() throws InterruptedException {
+    cluster = ClusterFixture.startInProcess(
+        2, "", i -> i == A ? journal : ForwardJournal.MEMORY);
+    sub = ClusterClients.connect(cluster, B, "rs-sub");
+    inbox = Clients.inbox(sub);
+    sub.subscribeWith().topicFilter("rs/#").qos(MqttQos.EXACTLY_ONCE).send();
+    cluster.awaitRoute(A, TOPIC, B);
+    journal.holdReleases();
+    publish("before");
+    assertEquals("before", text(Clients.take(inbox)));
+    awaitAcknowledged("n2 acknowledged the forward");
+  }
+
+  /**
    * Kills n1 with what its journal made durable, restarts it and waits until n2 acknowledged
    * what it re-sent ({@code resent} says what that is), then publishes "after": what the
    * subscriber got up to it.
    */
-  private List<String> killRestartAndPublishAfter(BlockingQueue<Mqtt5Publish> inbox,
-      String resent) throws InterruptedException {
+  private List<String> killRestartAndPublishAfter(String resent) throws InterruptedException {
     kill(A);
     journal.sync();
     cluster.restart(A);

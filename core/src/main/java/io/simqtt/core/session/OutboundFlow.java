@@ -239,9 +239,7 @@ final class OutboundFlow {
    * on. A page of a backlog that is gone (read whole or dropped meanwhile) is ignored.
    */
   void backlogRead(QueueBacklog b, List<StoredMessage> page, ClientConnection out) {
-    if (b != backlog) {
-      // Its read is over: a backlog that froze for a move reads afresh if it comes back.
-      b.reading = false;
+    if (isGone(b)) {
       return;
     }
     b.reading = false;
@@ -276,17 +274,12 @@ final class OutboundFlow {
    * meanwhile. No other read starts before; what is on the heap goes on draining.
    */
   long backlogReadFailed(QueueBacklog b) {
-    if (b != backlog) {
-      b.reading = false;
-      return 0;
-    }
-    return b.nextRetryPause();
+    return isGone(b) ? 0 : b.nextRetryPause();
   }
 
   /** The pause after a failed page read of {@code b} is over: it is read again if still due. */
   void retryBacklog(QueueBacklog b, ClientConnection out) {
-    if (b != backlog) {
-      b.reading = false;
+    if (isGone(b)) {
       return;
     }
     b.reading = false;
@@ -294,6 +287,19 @@ final class OutboundFlow {
       readWhole(b);
     }
     drain(out); // reads the page while a connection is online; else its resume does
+  }
+
+  /**
+   * Whether a read of {@code b} came back to a flow whose backlog it no longer is (read whole,
+   * cleared, replaced, or frozen for a move): its read is over all the same, so a backlog that
+   * froze reads afresh if it comes back.
+   */
+  private boolean isGone(QueueBacklog b) {
+    if (b == backlog) {
+      return false;
+    }
+    b.reading = false;
+    return true;
   }
 
   /** One entry read back from the backlog, in seq order. */
@@ -424,9 +430,7 @@ final class OutboundFlow {
     if (b == null) {
       return;
     }
-    QueueBacklog rest = new QueueBacklog(b.count, b.shared, b.afterSeq, b.lastSeq);
-    rest.owedDrops = b.owedDrops;
-    rest.checkWith = b.checkWith;
+    QueueBacklog rest = b.copy();
     int memory = context.settings().queueMemoryMessages();
     // Owed drops are paid on the oldest entries on disk: with any, nothing goes back before them.
     if (queue != null && queue.size() > memory && b.owedDrops == 0) {
@@ -672,12 +676,8 @@ final class OutboundFlow {
    * the frozen entries.
    */
   FrozenOutbound freeze() {
-    overtaken();
     FrozenOutbound f = new FrozenOutbound(inflight, queue, backlog, lastPacketId);
-    queue = null;
-    backlog = null;
-    inflight = InflightWindow.NONE;
-    resendPending = null;
+    clear();
     return f;
   }
 

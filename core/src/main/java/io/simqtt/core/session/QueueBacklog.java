@@ -53,6 +53,14 @@ final class QueueBacklog {
     lastSeq = seq;
   }
 
+  /** The same entries on disk, owed drops and check, with no read under way. */
+  QueueBacklog copy() {
+    QueueBacklog c = new QueueBacklog(count, shared, afterSeq, lastSeq);
+    c.owedDrops = owedDrops;
+    c.checkWith = checkWith;
+    return c;
+  }
+
   /** {@code later}, which lies on disk behind this one, joins it. */
   void absorb(QueueBacklog later) {
     count += later.count;
