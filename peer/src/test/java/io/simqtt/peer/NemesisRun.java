@@ -246,18 +246,23 @@ final class NemesisRun {
    * delivered for {@link #QUIET}; false when even {@link #SETTLE_MAX} was not enough.
    */
   private boolean settle(List<HoppingSubscriber> subs, List<NumberedPublisher> pubs) {
-    Map<String, Set<Integer>> acked = new TreeMap<>();
-    for (NumberedPublisher p : pubs) {
-      acked.put(p.name(), p.acked());
-    }
     try {
       await(SETTLE_MAX, () -> System.nanoTime() - lastDeliveryNanos.get() > QUIET.toNanos()
-              || subs.stream().allMatch(s -> missing(s, acked).isEmpty()),
+              || subs.stream().allMatch(s -> missing(s, acked(pubs)).isEmpty()),
           () -> "deliveries complete or quiet for " + QUIET);
       return true;
     } catch (AssertionFailedError e) {
       return false;
     }
+  }
+
+  /** What each publisher has had acknowledged so far, read afresh at every check. */
+  private static Map<String, Set<Integer>> acked(List<NumberedPublisher> pubs) {
+    Map<String, Set<Integer>> acked = new TreeMap<>();
+    for (NumberedPublisher p : pubs) {
+      acked.put(p.name(), p.acked());
+    }
+    return acked;
   }
 
   private static Map<String, List<Integer>> missing(HoppingSubscriber s, Map<String, Set<Integer>> acked) {
@@ -273,14 +278,12 @@ final class NemesisRun {
 
   private String report(List<HoppingSubscriber> subs,
       List<NumberedPublisher> pubs, boolean settled) {
-    Map<String, Set<Integer>> acked = new TreeMap<>();
+    Map<String, Set<Integer>> acked = acked(pubs);
     int published = 0;
-    int ackedCount = 0;
+    int ackedCount = acked.values().stream().mapToInt(Set::size).sum();
     Map<String, Integer> pubOutcomes = new TreeMap<>();
     for (NumberedPublisher p : pubs) {
-      acked.put(p.name(), p.acked());
       published += p.sent();
-      ackedCount += p.acked().size();
       p.outcomes().forEach((k, v) -> pubOutcomes.merge(k, v, Integer::sum));
     }
     int delivered = 0;

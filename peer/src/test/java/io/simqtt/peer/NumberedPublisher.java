@@ -105,11 +105,12 @@ final class NumberedPublisher {
     client.publishWith().topic(topic).qos(qos).payload(bytes(payload(name, seq)))
         .send()
         .whenComplete((result, error) -> {
-          inFlight.release();
           outcomes.merge(outcome(result, error), 1, Integer::sum);
           if (error == null && result.getError().isEmpty()) {
             acked.add(seq);
           }
+          // last: stop() returns once every permit is back, and the checker then reads acked
+          inFlight.release();
         });
   }
 
