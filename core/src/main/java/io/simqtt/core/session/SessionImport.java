@@ -75,8 +75,8 @@ public final class SessionImport {
   private long lastSeq;
 
   /**
-   * Pages for {@code store} as entries of {@code clientId}, the import begun by {@code begin} (see
-   * {@link #begin}); {@link SessionRegistry#importSession} says when.
+   * Pages for {@code store} as entries of {@code clientId}, the import begun by {@code begin} as
+   * the first page comes; {@link SessionRegistry#importSession} says when.
    */
   SessionImport(SessionStore store, String clientId, LongSupplier begin) {
     this.store = store;

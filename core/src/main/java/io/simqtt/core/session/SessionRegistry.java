@@ -170,12 +170,15 @@ public final class SessionRegistry {
         if (seq != 0) {
           store().beginImport(clientId, seq);
         }
-        first.complete(seq);
+        if (!first.complete(seq) && seq != 0) {
+          store().abandonImport(clientId, seq); // the page gave up waiting: nothing follows
+        }
       } catch (RuntimeException e) {
         first.completeExceptionally(e);
       }
     });
-    // A loop that stopped (the node closing) never answers: the claim gives the state back.
+    // A loop that stopped (the node closing) never answers: the page gives up, the claim gives
+    // the state back.
     return first.orTimeout(IMPORT_BEGIN_SECONDS, TimeUnit.SECONDS).join();
   }
 
