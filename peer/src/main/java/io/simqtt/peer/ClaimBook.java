@@ -215,7 +215,8 @@ final class ClaimBook {
 
   /**
    * A part of the state a holder sends. Each message of the series is parsed as it ends, and its
-   * queued messages stored, outside the lock: a full store writer makes this wait, and as the
+   * queued messages stored, outside the lock: a full store writer makes this wait (the first
+   * page also waits for a session of the client here to begin the import), and as the
    * link asks for replies only as it handles them (OutboundLink), gRPC flow control then slows
    * the holder down. The last part completes the state.
    */

@@ -13,7 +13,6 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.SessionSnapshot;
-import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.PeerFrame;
@@ -93,7 +92,7 @@ class ClaimBookTransferTest {
         (proxy, m, args) -> switch (m.getName()) {
           case "nodeId" -> "n3";
           case "clock" -> clock;
-          case "importSession" -> new SessionImport(SessionStore.MEMORY, (String) args[0], false);
+          case "importSession" -> SessionImport.onHeap((String) args[0]);
           default -> null;
         });
     LinkDirectory links = new LinkDirectory() {

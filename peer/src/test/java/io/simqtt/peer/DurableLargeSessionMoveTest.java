@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.simqtt.core.codec.MqttPacket.ConnAck;
 import io.simqtt.core.codec.ReasonCode;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,9 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * heap, and the client connects to n2. The session comes with Session Present and every message,
  * once and in order, and both nodes stay up. Before the hand-over streamed the disk part of the
  * queue, the holder read all of it onto its heap first and the claimer joined it into one state:
- * the move failed (CONNACK 0x88).
+ * the move failed (CONNACK 0x88). It also moves to n2 and straight back to n1, onto the redirect
+ * the first move left there.
  */
-@Timeout(240)
+@Timeout(300)
 class DurableLargeSessionMoveTest {
   private static final int MESSAGES = 24_000;
 
@@ -46,8 +48,35 @@ class DurableLargeSessionMoveTest {
 
     LargeQueueMove.Arrival a =
         LargeQueueMove.connectAndReceive(nodes, 1, MESSAGES, Duration.ofSeconds(120));
+    assertArrived(a, "DurableLargeSessionMoveTest");
+  }
+
+  /**
+   * The session moves to n2 and straight back to n1, within {@code cluster.redirect-time}: n1
+   * still has the redirect the first move left, a Session object of the client. The claimer kept
+   * the pages on its heap then (the install replaced that session's entries whole, and an import
+   * there could collide with them): the move back ran n1 out of its 64 MB heap. Now the pages go
+   * to n1's store, above whatever the redirect keeps there.
+   */
+  @Test
+  void aQueueLargerThanTheHeapMovesAwayAndBackWhileTheRedirectIsThere() throws Exception {
+    nodes = ProcessCluster.startDurable(2, dir,
+        "mqtt.sessions.max-queued-messages = 100000\ncluster.redirect-time = 60s\n",
+        List.of("-Xmx64m"));
+    LargeQueueMove.subscribeAndLeave(nodes, 0);
+    LargeQueueMove.publish(nodes, 0, MESSAGES, 4 * 1024);
+
+    ConnAck there = LargeQueueMove.connectAndLeave(nodes, 1);
+    assertEquals(ReasonCode.SUCCESS, there.reasonCode(), "CONNACK reason on n2");
+    assertTrue(there.sessionPresent(), "Session Present on n2");
+    LargeQueueMove.Arrival back =
+        LargeQueueMove.connectAndReceive(nodes, 0, MESSAGES, Duration.ofSeconds(120));
+    assertArrived(back, "DurableLargeSessionMoveTest back on n1");
+  }
+
+  private void assertArrived(LargeQueueMove.Arrival a, String what) {
     String summary = a.summary(MESSAGES);
-    System.out.println("DurableLargeSessionMoveTest: " + summary);
+    System.out.println(what + ": " + summary);
     assertAll(summary,
         () -> assertEquals(ReasonCode.SUCCESS, a.ack().reasonCode(), "CONNACK reason"),
         () -> assertTrue(a.ack().sessionPresent(), "Session Present"),
@@ -58,6 +87,10 @@ class DurableLargeSessionMoveTest {
         () -> assertFalse(nodes.log(0).stream().anyMatch(l -> l.contains("OutOfMemoryError")),
             "n1 ran out of memory"),
         () -> assertFalse(nodes.log(1).stream().anyMatch(l -> l.contains("OutOfMemoryError")),
-            "n2 ran out of memory"));
+            "n2 ran out of memory"),
+        () -> assertFalse(nodes.log(0).stream().anyMatch(l -> l.contains("heap guard on")),
+            "n1's heap filled up (its heap guard stopped reading)"),
+        () -> assertFalse(nodes.log(1).stream().anyMatch(l -> l.contains("heap guard on")),
+            "n2's heap filled up (its heap guard stopped reading)"));
   }
 }

@@ -23,7 +23,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A persistent session with a large queue moving between two nodes of a {@link ProcessCluster},
  * as a client sees it: subscribed on n1 and gone, numbered QoS 1 messages queued for it there,
- * then a connect to n2 with Clean Start 0 and everything read in the order it comes.
+ * then a connect to n2 with Clean Start 0 (and, for a move back, one that leaves at once, then a
+ * connect to n1) and everything read in the order it comes.
  */
 final class LargeQueueMove {
   private static final String CLIENT = "big-durable";
@@ -89,6 +90,23 @@ final class LargeQueueMove {
       assertEquals(null, failed.get(), "a publish failed");
     } finally {
       pub.disconnect().orTimeout(5, TimeUnit.SECONDS).join();
+    }
+  }
+
+  /**
+   * Connects the client to node {@code to} with its session and leaves at once, reading and
+   * acknowledging nothing: the session stays there with its whole queue (what went out is
+   * unacknowledged, resent on the next connection). Returns the CONNACK.
+   */
+  static ConnAck connectAndLeave(ProcessCluster nodes, int to) {
+    try (RawClient x =
+        RawClient.open(ClusterFixture.HOST, nodes.mqttPort(to), MqttVersion.MQTT_5)) {
+      x.send(RawClient.connectPacket(
+          MqttVersion.MQTT_5, CLIENT, false, 60, RawClient.sessionExpiry(86_400)));
+      ConnAck ack = x.expect(ConnAck.class, Duration.ofSeconds(120));
+      x.disconnect(ReasonCode.NORMAL_DISCONNECTION, null);
+      assertTrue(x.closedWithin(Duration.ofSeconds(5)));
+      return ack;
     }
   }
 

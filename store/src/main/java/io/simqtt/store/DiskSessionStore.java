@@ -22,6 +22,7 @@ import io.simqtt.proto.store.SessionRecord;
 import io.simqtt.proto.store.WillRecord;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -31,13 +32,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Persistent sessions on a {@link DurableStore}: each call becomes a write queued to its writer
@@ -48,7 +48,6 @@ import org.slf4j.LoggerFactory;
  * in the database.
  */
 public final class DiskSessionStore implements SessionStore {
-  private static final Logger LOG = LoggerFactory.getLogger(DiskSessionStore.class);
   /** How long a synchronous read waits for the writes before it (a disk that stalls). */
   private static final long WRITES_WAIT_SECONDS = 30;
 
@@ -56,6 +55,11 @@ public final class DiskSessionStore implements SessionStore {
   private final GroupCommitWriter writer;
   /** The highest number a due will has had: the next one is above every one kept. */
   private final AtomicLong lastWillId = new AtomicLong();
+  /**
+   * The first seq of each import begun and not ended, by client: what deletes the client's
+   * entries meanwhile leaves them (see {@link SessionStore#beginImport}).
+   */
+  private final ConcurrentHashMap<String, Long> imports = new ConcurrentHashMap<>();
 
   public DiskSessionStore(DurableStore store) {
     this.store = store;
@@ -71,7 +75,9 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void deleteSession(String clientId) {
-    writer.write(deletion(clientId));
+    Long imported = imports.get(clientId);
+    GroupCommitWriter.Writes w = deletion(clientId, imported);
+    writer.write(imported == null ? w.delete(Family.IMPORTS, Keys.client(clientId)) : w);
   }
 
   /** In one batch with what follows: a crash leaves the old state or the new one whole. */
@@ -83,11 +89,12 @@ public final class DiskSessionStore implements SessionStore {
     // with its entry (addMessage with the publisher's id) may have come after the session was
     // last deleted: it goes, as it is no id of this session.
     // Either way an import's mark ends: its entries are the session's now (see beginImport).
-    GroupCommitWriter.Writes w = replace
-        ? deletion(clientId)
+    Long imported = imports.remove(clientId);
+    GroupCommitWriter.Writes w = (replace
+        ? deletion(clientId, imported)
         : new GroupCommitWriter.Writes()
-            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId))
-            .delete(Family.IMPORTS, Keys.client(clientId));
+            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId)))
+        .delete(Family.IMPORTS, Keys.client(clientId));
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -103,34 +110,55 @@ public final class DiskSessionStore implements SessionStore {
     writer.write(w);
   }
 
+  /** The mark's value is the import's first seq (format version 5). */
   @Override
-  public void beginImport(String clientId) {
-    writer.put(Family.IMPORTS, Keys.client(clientId), new byte[0]);
+  public void beginImport(String clientId, long firstSeq) {
+    imports.put(clientId, firstSeq);
+    writer.put(Family.IMPORTS, Keys.client(clientId),
+        ByteBuffer.allocate(Long.BYTES).putLong(firstSeq).array());
   }
 
   @Override
-  public void abandonImport(String clientId) {
-    writer.write(importDeletion(clientId));
+  public void abandonImport(String clientId, long firstSeq) {
+    imports.remove(clientId, firstSeq);
+    writer.write(importDeletion(clientId, firstSeq));
   }
 
-  /** The entries an import wrote, and its mark, in one unit. */
-  private static GroupCommitWriter.Writes importDeletion(String clientId) {
+  /** The entries an import wrote from {@code firstSeq} on, and its mark, in one unit. */
+  private static GroupCommitWriter.Writes importDeletion(String clientId, long firstSeq) {
     return new GroupCommitWriter.Writes()
         .deleteRange(Family.MESSAGES,
-            Keys.message(clientId, SessionImport.FIRST_SEQ, Keys.DELIVERY),
-            Keys.clientEnd(clientId))
+            Keys.message(clientId, firstSeq, Keys.DELIVERY), Keys.clientEnd(clientId))
         .delete(Family.IMPORTS, Keys.client(clientId));
   }
 
-  /** Everything of a client, in one range per family (an import's mark included). */
-  private static GroupCommitWriter.Writes deletion(String clientId) {
+  /**
+   * Everything of a client but its import's mark, in one range per family; when {@code imported}
+   * is not null, its entries from that seq on stay too (an import begun and not ended).
+   */
+  private static GroupCommitWriter.Writes deletion(String clientId, Long imported) {
     byte[] start = Keys.client(clientId);
     byte[] end = Keys.clientEnd(clientId);
     return new GroupCommitWriter.Writes()
         .delete(Family.SESSIONS, start)
-        .delete(Family.IMPORTS, start)
-        .deleteRange(Family.MESSAGES, start, end)
+        .deleteRange(Family.MESSAGES, start,
+            imported == null ? end : Keys.message(clientId, imported, Keys.DELIVERY))
         .deleteRange(Family.INBOUND_QOS2, start, end);
+  }
+
+  /**
+   * An import's first seq from its mark: a mark of format version 4 is empty, and its import
+   * began at {@link SessionImport#FIRST_SEQ}.
+   */
+  private long importFirstSeq(byte[] key, byte[] mark) {
+    if (mark.length == 0) {
+      return SessionImport.FIRST_SEQ;
+    }
+    if (mark.length != Long.BYTES) {
+      throw new StoreException(store.dataDir(), "is damaged: the import mark of client "
+          + Keys.clientIdOf(key) + " is " + mark.length + " bytes long, not 8");
+    }
+    return ByteBuffer.wrap(mark).getLong();
   }
 
   @Override
@@ -292,28 +320,24 @@ public final class DiskSessionStore implements SessionStore {
       Consumer<StoredMessage> messages,
       Consumer<StoredBacklog> backlogs) {
     // Imports a crash cut short: the node that sent them kept the session (it was never told of
-    // an install), so their entries go.
-    Set<String> cutShort = new HashSet<>();
-    store.forEach(Family.IMPORTS, (key, value) -> cutShort.add(Keys.clientIdOf(key)));
-    cutShort.forEach(clientId -> writer.write(importDeletion(clientId)));
+    // an install), so their entries go; what a session of the client here kept lies below.
+    Map<String, Long> cutShort = new HashMap<>();
+    store.forEach(Family.IMPORTS,
+        (key, value) -> cutShort.put(Keys.clientIdOf(key), importFirstSeq(key, value)));
+    cutShort.forEach((clientId, first) -> writer.write(importDeletion(clientId, first)));
     Map<String, Set<Integer>> inbound = new HashMap<>();
     store.forEach(Family.INBOUND_QOS2, (key, value) ->
         inbound.computeIfAbsent(Keys.clientIdOf(key), k -> new HashSet<>())
             .add(Keys.packetIdOf(key)));
     store.forEach(Family.SESSIONS, (key, value) -> {
       String clientId = Keys.clientIdOf(key);
-      if (cutShort.contains(clientId)) {
-        // Not written so: an import begins only while the node holds no session of its client.
-        // Its entries from FIRST_SEQ on went with the mark, whoever's they were.
-        LOG.warn("store in {}: client {} has a session and an unfinished import; the import's"
-            + " entries were dropped", store.dataDir(), clientId);
-      }
       SessionRecord r = parse(key, () -> SessionRecord.parseFrom(value));
       sessions.accept(decode(clientId, r, inbound.getOrDefault(clientId, Set.of())));
     });
     QueueWindow window = new QueueWindow(queueWindow, messages, backlogs);
     MessageJoin join = new MessageJoin(m -> {
-      if (m.seq() < SessionImport.FIRST_SEQ || !cutShort.contains(m.clientId())) {
+      Long first = cutShort.get(m.clientId());
+      if (first == null || m.seq() < first) {
         window.entry(m);
       }
     });

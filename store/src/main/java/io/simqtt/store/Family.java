@@ -25,7 +25,8 @@ enum Family {
   FORWARDS_SEEN("forwards-seen"),
   /**
    * Sessions whose queued entries are arriving from another node and are not installed yet, by
-   * client id (format version 4).
+   * client id (format version 4), each with the first seq of those entries (8 bytes, format
+   * version 5; none in version 4, where it was {@code SessionImport.FIRST_SEQ}).
    */
   IMPORTS("imports");
 

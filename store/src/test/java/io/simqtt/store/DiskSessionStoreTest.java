@@ -308,7 +308,7 @@ class DiskSessionStoreTest {
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       for (String c : List.of("installed", "abandoned", "cut")) {
-        sessions.beginImport(c);
+        sessions.beginImport(c, first);
         sessions.addMessage(c, first, new Delivery(message("t", c + "1"), 1, false, new int[0]));
         sessions.addMessage(c, first + 1,
             new Delivery(message("t", c + "2"), 1, false, new int[0]));
@@ -316,7 +316,7 @@ class DiskSessionStoreTest {
       sessions.writeSession(session("installed"), List.of(new StoredMessage(
           "installed", 1, new Delivery(message("t", "heap"), 1, false, new int[0]), 0, false)),
           false);
-      sessions.abandonImport("abandoned");
+      sessions.abandonImport("abandoned", first);
       sessions.saveSession("cut", session("cut")); // a session of its own kept meanwhile
       sessions.addMessage("cut", 1, new Delivery(message("t", "own"), 1, false, new int[0]));
     }
@@ -332,6 +332,70 @@ class DiskSessionStoreTest {
               .map(m -> m.clientId() + "/" + m.seq()).toList(),
           "the mark of the import cut short stays until its entries are gone");
     }
+  }
+
+  /**
+   * An import may begin above a session of its client that the node holds (a redirect left by an
+   * earlier move, a copy still held), whose own entries may lie above FIRST_SEQ (its state came
+   * in an import before): that session's end meanwhile leaves the import, the install replaces
+   * the session's entries and keeps the import's as its own, and an import abandoned or cut
+   * short by a crash takes exactly its own entries with it, leaving the session's.
+   */
+  @Test
+  void anImportAboveASessionHereIsKeptByItsInstallAndDroppedExactlyWhenAbandonedOrCutShort() {
+    StorageSettings settings = StoreDirs.always(dir);
+    long first = SessionImport.FIRST_SEQ;
+    long above = first + (1L << 32) + 7;
+    List<String> clients = List.of("replaced", "ended", "abandoned", "cut");
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : clients) {
+        sessions.saveSession(c, session(c));
+        for (long seq : new long[] {1, first, first + 1}) {
+          sessions.addMessage(c, seq, queued("own" + seq));
+        }
+        sessions.beginImport(c, above);
+        sessions.addMessage(c, above, queued("new1"));
+        sessions.addMessage(c, above + 1, queued("new2"));
+      }
+      StoredMessage heap = new StoredMessage("x", 1, queued("heap"), 0, false);
+      // A live copy replaced whole by the install.
+      sessions.writeSession(session("replaced"), List.of(withClient(heap, "replaced")), true);
+      // A redirect whose entries go once passed on, then the install.
+      sessions.deleteSession("ended");
+      sessions.writeSession(session("ended"), List.of(withClient(heap, "ended")), false);
+      sessions.abandonImport("abandoned", above);
+    }
+
+    // Clients sort by id length, then id.
+    List<String> expected = List.of(
+        "cut/1/own1", "cut/" + first + "/own" + first, "cut/" + (first + 1) + "/own" + (first + 1),
+        "ended/1/heap", "ended/" + above + "/new1", "ended/" + (above + 1) + "/new2",
+        "replaced/1/heap", "replaced/" + above + "/new1", "replaced/" + (above + 1) + "/new2",
+        "abandoned/1/own1", "abandoned/" + first + "/own" + first,
+        "abandoned/" + (first + 1) + "/own" + (first + 1));
+    assertEquals(expected, entries(reopenAndLoad(settings)));
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      assertEquals(expected, entries(load(new DiskSessionStore(reopened))),
+          "the mark of the import cut short went with its entries");
+      int[] marks = {0};
+      reopened.forEach(Family.IMPORTS, (k, v) -> marks[0]++);
+      assertEquals(0, marks[0], "import marks left");
+    }
+  }
+
+  private static Delivery queued(String payload) {
+    return new Delivery(message("t", payload), 1, false, new int[0]);
+  }
+
+  private static StoredMessage withClient(StoredMessage m, String clientId) {
+    return new StoredMessage(clientId, m.seq(), m.delivery(), m.packetId(), m.released());
+  }
+
+  /** Each loaded entry as client/seq/payload. */
+  private static List<String> entries(Load loaded) {
+    return loaded.messages().stream().map(m -> m.clientId() + "/" + m.seq() + "/"
+        + new String(m.delivery().message().payload(), StandardCharsets.UTF_8)).toList();
   }
 
   /**

@@ -41,7 +41,7 @@ import java.util.List;
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (the session no longer stored, shared deliveries
- * to hand on, a session written whole) reads the rest onto the heap first: off the event loop
+ * to hand on) reads the rest onto the heap first: off the event loop
  * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}). A move to
  * another node does not: the flow {@link #freeze freezes} with its backlog on disk, the new owner
  * gets it page by page ({@link BacklogCursor}), and its own store keeps what is beyond its heap's
@@ -78,6 +78,11 @@ final class OutboundFlow {
    * nothing does.
    */
   private List<Runnable> whenMaterialized;
+  /**
+   * The last seq the journal gave out when the session left the store while passing entries on:
+   * the store keeps what it held until they are safe ({@link #leaveStore}).
+   */
+  private long leftStoreAt;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -305,6 +310,12 @@ final class OutboundFlow {
   /** One entry read back from the backlog, in seq order. */
   private void takeFromBacklog(QueueBacklog b, StoredMessage m) {
     if (m.seq() <= b.afterSeq) {
+      return;
+    }
+    if (m.seq() > b.lastSeq) {
+      // Pages come in seq order, so the backlog is read through; what lies above is not this
+      // session's: an import's that a state arriving for its client writes (SessionImport).
+      b.afterSeq = b.lastSeq;
       return;
     }
     b.afterSeq = m.seq();
@@ -770,8 +781,21 @@ final class OutboundFlow {
       return false;
     }
     materialize();
+    leftStoreAt = journal.lastSeq();
     journal = null;
     return passingOn == null;
+  }
+
+  /**
+   * The highest seq among this session's entries that the store may hold, 0 for none: for an
+   * import of its client's state from another node, which goes above them ({@link
+   * SessionImport#firstSeqAbove}).
+   */
+  long highestStoredSeq() {
+    if (journal != null) {
+      return journal.lastSeq();
+    }
+    return passingOn == null ? 0 : leftStoreAt;
   }
 
   void passOnStarted(PassOn p) {
@@ -809,7 +833,7 @@ final class OutboundFlow {
 
   /**
    * Every message held, in order and numbered afresh by the journal: in flight with its packet
-   * id, then the queue (none is only on disk: a session written whole read its backlog first).
+   * id, then the queue (what is only on disk is an import's, and stays where it is).
    * For a session that becomes stored, or whose state was replaced as a whole (a hand-over): it
    * writes them with its own part in one unit. Ahead of them, the entries of what it passes on
    * still ({@link PassOn#entries}), under their own seqs: the replacing unit keeps them until
@@ -836,9 +860,10 @@ final class OutboundFlow {
       queue.forEach((d, seq) -> all.add(new StoredMessage(clientId, seq, d, 0, false)));
     }
     if (backlog != null) {
-      // Only a state received in parts has one here (a session written whole otherwise read its
-      // backlog first): its entries lie in the store from SessionImport.FIRST_SEQ on, far above
-      // these, and new ones are numbered behind them.
+      // Only a state received in parts has one here (a session's own went with the state this
+      // one replaced): its entries lie in the store from the import's first seq on, far above
+      // these and the entries passed on (SessionImport.firstSeqAbove), and new ones are
+      // numbered behind them.
       journal.numberAbove(backlog.lastSeq);
     }
     return all;

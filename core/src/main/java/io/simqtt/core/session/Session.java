@@ -717,6 +717,18 @@ public final class Session extends SerialExecutor {
     migration().seen = new SeenMessages(known, now() + 2 * context.redirectMillis());
   }
 
+  /**
+   * Where the store may hold this session's entries: up to the seq returned (0 for none), or -1
+   * while it is frozen for a hand-over (see {@link SessionImport#firstSeqAbove}). A task of the
+   * session.
+   */
+  long highestSeqForImport() {
+    if (migration != null && migration.pending != null) {
+      return -1;
+    }
+    return outbound == null ? 0 : outbound.highestStoredSeq();
+  }
+
   /** Safe from any thread; may be stale by the time the caller acts on it. */
   public boolean isEnded() {
     return ended;
@@ -1075,9 +1087,8 @@ public final class Session extends SerialExecutor {
       context.store().saveSession(clientId, stored(Set.of()));
       return;
     }
-    if (replace) {
-      outbound.materialize();
-    }
+    // A backlog here is an import's (one of its own was cleared with the state this one
+    // replaces): the unit keeps it on disk, not read (SessionStore#beginImport).
     OutboundFlow flow = outbound();
     // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too,
     // all but the entries passed on (renumberAll).

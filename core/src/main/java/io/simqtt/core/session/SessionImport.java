@@ -4,35 +4,56 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * A session's queued messages arriving from the node that held it, in pages behind the rest of
- * its state, before this node installs it. With a durable store and no session of the client
- * here, each page goes to the store as it comes, as the client's entries from {@link #FIRST_SEQ}
- * on, and only their range and counts stay on the heap: the installed session reads them back
- * like any backlog, so a move costs a page of memory, not the queue. The store marks the import
- * as begun first ({@link SessionStore#beginImport}); the session written whole at the install
- * ends the mark in the same unit, so a crash before that leaves a mark by which recovery deletes
- * the entries, and the node that sent them, never told of an install, keeps the session. An
- * import that ends otherwise (the claim refused, timed out, its link lost) deletes them at once
- * ({@link #abandon}).
+ * its state, before this node installs it. With a durable store, each page goes to the store as
+ * it comes, as the client's entries from a first seq on ({@link #FIRST_SEQ}, or above what a
+ * session of the client here numbered: {@link #firstSeqAbove}), and only their range and counts
+ * stay on the heap: the installed session reads them back like any backlog, so a move costs a
+ * page of memory, not the queue. The store marks the import as begun first, with its first seq
+ * ({@link SessionStore#beginImport}); the session written whole at the install ends the mark in
+ * the same unit and keeps the entries while it replaces what else the store held of the client,
+ * so a crash before that leaves a mark by which recovery deletes exactly the entries, and the
+ * node that sent them, never told of an install, keeps the session. An import that ends
+ * otherwise (the claim refused, timed out, its link lost) deletes them at once ({@link
+ * #abandon}).
  *
- * <p>In memory mode, or while a session of the client is here already (its entries could lie in
- * that range after an earlier move, and the install replaces them whole), the pages stay on the
- * heap as before, bounded by the sender's queue bound.
+ * <p>In memory mode, for a connection that keeps no session, and in the rare cases {@link
+ * #firstSeqAbove} names, the pages stay on the heap as before, bounded by the sender's queue
+ * bound.
  *
  * <p>Thread-safe: pages come on the link's thread, an abandon from a claim's timer or lock.
  */
 public final class SessionImport {
   /**
-   * The seq of the first imported entry: far above the seqs a session numbers its own entries
-   * with (from 1, renumbered from 1 whenever it is written whole), so the installed session's
-   * heap entries go below and its new ones above.
+   * The seq of the first imported entry when no session of the client is here: far above the
+   * seqs a session numbers its own entries with (from 1, renumbered from 1 whenever it is written
+   * whole), so the installed session's heap entries go below and its new ones above.
    */
   public static final long FIRST_SEQ = 1L << 62;
+  /**
+   * Seqs left free below an import above a session of the client here: for what that session
+   * numbers while the pages come (it goes on taking messages until the install replaces it) and
+   * for the installed state's heap part, numbered below the import. Neither comes near 2^32.
+   */
+  static final long ROOM = 1L << 32;
+  /**
+   * The highest first seq an import takes. The installed session numbers its new entries above
+   * the import for as long as it lives, and 2^61 - 1 seqs are left for that; a chain of moves that
+   * each land on a session still holding entries climbs by {@link #ROOM} at least per move, so
+   * some 2^29 of them in a row end on the heap instead of past the seqs' end.
+   */
+  static final long LAST_FIRST_SEQ = FIRST_SEQ + (FIRST_SEQ >> 1);
 
   private final SessionStore store;
   private final String clientId;
+  /**
+   * Begins the import in the store as the first page comes and returns its first seq, or 0 when
+   * the pages stay on the heap after all; null when they stay on the heap anyway.
+   */
+  private final LongSupplier begin;
   /** Held while a page is taken; an abandon never waits for it (see {@link #abandon}). */
   private final ReentrantLock taking = new ReentrantLock();
   /** Set once the import is over (finished or abandoned): later pages are ignored. */
@@ -40,7 +61,7 @@ public final class SessionImport {
   /** Set by {@link #abandon}: what went to the store goes (once no page is being taken). */
   private volatile boolean abandoned;
   // Guarded by taking:
-  /** Null when the pages go to the store. */
+  /** Null while the pages go to the store, or until the first page says where they go. */
   private List<Delivery> onHeap;
   /**
    * The newest pages' message identities, for the new owner's window that drops second copies
@@ -49,22 +70,45 @@ public final class SessionImport {
   private final ArrayDeque<MessageKey> keys = new ArrayDeque<>();
   private long count;
   private long shared;
-  private long lastSeq = FIRST_SEQ - 1;
-  private boolean begun;
+  /** The first entry's seq once the import began in the store; 0 before and after. */
+  private long firstSeq;
+  private long lastSeq;
 
   /**
-   * {@code toDisk}: the pages go to {@code store} (see the class comment), else to the heap; see
-   * {@link SessionRegistry#importSession} for when.
+   * Pages for {@code store} as entries of {@code clientId}, the import begun by {@code begin} as
+   * the first page comes; {@link SessionRegistry#importSession} says when.
    */
-  public SessionImport(SessionStore store, String clientId, boolean toDisk) {
+  SessionImport(SessionStore store, String clientId, LongSupplier begin) {
     this.store = store;
     this.clientId = clientId;
-    this.onHeap = toDisk ? null : new ArrayList<>();
+    this.begin = begin;
+  }
+
+  /** Pages that stay on the heap (memory mode, a connection that keeps no session). */
+  public static SessionImport onHeap(String clientId) {
+    SessionImport i = new SessionImport(SessionStore.MEMORY, clientId, null);
+    i.onHeap = new ArrayList<>();
+    return i;
+  }
+
+  /**
+   * Where an import of a client's queued entries begins when a session of the client here holds
+   * entries in the store up to {@code highest} (0 for none): {@link #FIRST_SEQ}, or {@link #ROOM}
+   * above {@code highest}. 0 when the pages are to stay on the heap: {@code highest} is negative
+   * (that session is frozen for a hand-over, and what queued there meanwhile goes behind the
+   * state, on the heap), or too close to the seqs' end (past {@link #LAST_FIRST_SEQ}).
+   */
+  static long firstSeqAbove(long highest) {
+    if (highest < 0 || highest > LAST_FIRST_SEQ - ROOM) {
+      return 0;
+    }
+    return Math.max(FIRST_SEQ, highest + ROOM);
   }
 
   /**
    * The next queued messages, in order; ignored once the import is over. Waits while the store's
-   * writer is full.
+   * writer is full, and for the first page while the import begins (see {@link
+   * SessionRegistry#importSession}).
    */
   public void add(List<Delivery> page) {
     taking.lock();
@@ -78,13 +122,16 @@ public final class SessionImport {
           keys.removeFirst();
         }
       }
+      if (onHeap == null && firstSeq == 0) {
+        firstSeq = begin.getAsLong();
+        if (firstSeq == 0) {
+          onHeap = new ArrayList<>();
+        }
+        lastSeq = firstSeq - 1;
+      }
       if (onHeap != null) {
         onHeap.addAll(page);
         return;
-      }
-      if (!begun) {
-        begun = true;
-        store.beginImport(clientId);
       }
       for (Delivery d : page) {
         store.addMessage(clientId, ++lastSeq, d);
@@ -123,7 +170,7 @@ public final class SessionImport {
       }
       return head.with(head.outbound(), seen, count == 0
           ? null
-          : new StoredBacklog(clientId, count, shared, FIRST_SEQ - 1, lastSeq));
+          : new StoredBacklog(clientId, count, shared, firstSeq - 1, lastSeq));
     } finally {
       taking.unlock();
     }
@@ -147,9 +194,9 @@ public final class SessionImport {
     }
     try {
       onHeap = null;
-      if (begun) {
-        begun = false;
-        store.abandonImport(clientId);
+      if (firstSeq != 0) {
+        store.abandonImport(clientId, firstSeq);
+        firstSeq = 0;
       }
     } finally {
       taking.unlock();

@@ -72,6 +72,11 @@ final class SessionJournal {
     lastSeq = Math.max(lastSeq, seq);
   }
 
+  /** The last sequence number given out: every entry the session wrote has one up to it. */
+  long lastSeq() {
+    return lastSeq;
+  }
+
   /** The next sequence number, for entries written again in a new order. */
   long nextSeq() {
     return ++lastSeq;

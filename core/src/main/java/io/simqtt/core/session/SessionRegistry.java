@@ -11,10 +11,13 @@ import java.util.List;
 import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Client id to session, for this node. */
 public final class SessionRegistry {
+  /** How long a page waits for a session of its client here to begin an import. */
+  private static final long IMPORT_BEGIN_SECONDS = 30;
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final SessionSettings settings;
   /** What every session of this node is given. */
@@ -137,12 +140,46 @@ public final class SessionRegistry {
 
   /**
    * Where the queued messages of {@code clientId}'s session go while it arrives from another node
-   * in parts: to the store when it is durable, the session is to be {@code stored} (its new
-   * connection keeps it) and no session of the client is here (see {@link SessionImport}).
+   * in parts: to the store when it is durable and the session is to be {@code stored} (its new
+   * connection keeps it), else to the heap (see {@link SessionImport}).
    */
   public SessionImport importSession(String clientId, boolean stored) {
-    return new SessionImport(
-        store(), clientId, stored && isDurable() && sessions.get(clientId) == null);
+    return stored && isDurable()
+        ? new SessionImport(store(), clientId, () -> beginImport(clientId))
+        : SessionImport.onHeap(clientId);
+  }
+
+  /**
+   * Begins an import of {@code clientId}'s queued entries in the store as its first page comes,
+   * on the page's thread, and returns its first seq, or 0 for the heap (see {@link
+   * SessionImport#firstSeqAbove}). A session of the client here (a redirect left by an earlier
+   * move, a copy still held) is asked, as a task of its own, what it keeps in the store, and the
+   * import begins in that task: what the session writes and deletes afterwards reaches the store
+   * behind the mark, so its deletes leave the import be (see {@link SessionStore#beginImport}).
+   */
+  private long beginImport(String clientId) {
+    Session s = sessions.get(clientId);
+    if (s == null) {
+      store().beginImport(clientId, SessionImport.FIRST_SEQ);
+      return SessionImport.FIRST_SEQ;
+    }
+    CompletableFuture<Long> first = new CompletableFuture<>();
+    s.execute(() -> {
+      try {
+        long seq = SessionImport.firstSeqAbove(s.highestSeqForImport());
+        if (seq != 0) {
+          store().beginImport(clientId, seq);
+        }
+        if (!first.complete(seq) && seq != 0) {
+          store().abandonImport(clientId, seq); // the page gave up waiting: nothing follows
+        }
+      } catch (RuntimeException e) {
+        first.completeExceptionally(e);
+      }
+    });
+    // A loop that stopped (the node closing) never answers: the page gives up, the claim gives
+    // the state back.
+    return first.orTimeout(IMPORT_BEGIN_SECONDS, TimeUnit.SECONDS).join();
   }
 
   /**

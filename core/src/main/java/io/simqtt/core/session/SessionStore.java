@@ -42,10 +42,10 @@ public interface SessionStore {
     public void addMessage(String clientId, long seq, Delivery delivery) {}
 
     @Override
-    public void beginImport(String clientId) {}
+    public void beginImport(String clientId, long firstSeq) {}
 
     @Override
-    public void abandonImport(String clientId) {}
+    public void abandonImport(String clientId, long firstSeq) {}
 
     @Override
     public void addMessage(
@@ -117,7 +117,7 @@ public interface SessionStore {
 
   /**
    * The session ended (expired, clean start, moved to another node): it and all it held go, as
-   * one atomic unit.
+   * one atomic unit; but for an import of its client begun and not ended ({@link #beginImport}).
    */
   void deleteSession(String clientId);
 
@@ -126,23 +126,32 @@ public interface SessionStore {
    * what it held before, never a part): its own part with its inbound QoS 2 ids, and its
    * message entries in seq order with their sent state. With {@code replace}, everything kept of
    * it before goes first, in the same unit: its state was replaced as a whole (a clean start, a
-   * hand-over received or aborted). Without, the store holds nothing of it but, if it was
-   * received from another node, the queued entries {@link #beginImport} began (which it keeps):
-   * it just became stored. Either way the unit ends the import's mark.
+   * hand-over received or aborted); but the entries of an import of its client begun and not
+   * ended ({@link #beginImport}), which it keeps. Without, the store holds nothing of it but, if
+   * it was received from another node, such an import's entries (which it keeps): it just became
+   * stored. Either way the unit ends the import's mark: its entries are the session's backlog.
    */
   void writeSession(StoredSession session, List<StoredMessage> messages, boolean replace);
 
   /**
-   * Entries of {@code clientId} from {@link SessionImport#FIRST_SEQ} on are about to be written
-   * ({@link #addMessage}) for a session arriving from another node, before it is installed here.
-   * Marks them so, until {@link #writeSession} installs the session or {@link #abandonImport}
-   * deletes them; a mark found at {@link #load} means neither came, and its entries are deleted
-   * there.
+   * Entries of {@code clientId} from {@code firstSeq} on are about to be written ({@link
+   * #addMessage}) for a session arriving from another node, before it is installed here: above
+   * every entry of the client's the store holds, and above what a session of the client here
+   * numbers until then ({@link SessionImport#firstSeqAbove}). Marks them so, with {@code
+   * firstSeq}, until {@link #writeSession} installs the session or {@link #abandonImport} deletes
+   * them; a mark found at {@link #load} means neither came, and its entries are deleted there.
+   * Until then, what deletes the client's entries ({@link #deleteSession}, {@link #writeSession}
+   * with replace, as a session of the client here ends or is replaced) leaves them and the mark.
+   * Called in the order of that session's own calls (as a task of it), or, while there is none,
+   * from the thread that writes the entries.
    */
-  void beginImport(String clientId);
+  void beginImport(String clientId, long firstSeq);
 
-  /** The import {@link #beginImport} began will not be installed: its entries and mark go. */
-  void abandonImport(String clientId);
+  /**
+   * The import {@link #beginImport} began at {@code firstSeq} will not be installed: its entries
+   * (from {@code firstSeq} on) and mark go.
+   */
+  void abandonImport(String clientId, long firstSeq);
 
   /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
   void addMessage(String clientId, long seq, Delivery delivery);

@@ -30,8 +30,8 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, StoredSession> sessions = new TreeMap<>();
   private final Map<String, TreeMap<Long, StoredMessage>> messages = new TreeMap<>();
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
-  /** Clients whose import began and was neither installed nor abandoned. */
-  private final Set<String> importing = new HashSet<>();
+  /** Clients whose import began and was neither installed nor abandoned, with its first seq. */
+  private final Map<String, Long> importing = new TreeMap<>();
   /** Wills kept as due, by their number. */
   private final SortedMap<Long, DueWill> wills = new TreeMap<>();
   private long lastWillId;
@@ -106,7 +106,7 @@ public final class RecordingSessionStore implements SessionStore {
     c.sessions.putAll(sessions);
     messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
     inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
-    c.importing.addAll(importing);
+    c.importing.putAll(importing);
     c.wills.putAll(wills);
     c.lastWillId = lastWillId;
     return c;
@@ -135,7 +135,7 @@ public final class RecordingSessionStore implements SessionStore {
   public synchronized void deleteSession(String clientId) {
     record("deleteSession", clientId, "");
     sessions.remove(clientId);
-    messages.remove(clientId);
+    dropAllButImport(clientId, importing.get(clientId));
     inbound.remove(clientId);
   }
 
@@ -146,9 +146,9 @@ public final class RecordingSessionStore implements SessionStore {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
     inbound.remove(clientId);
-    importing.remove(clientId);
+    Long imported = importing.remove(clientId);
     if (replace) {
-      messages.remove(clientId);
+      dropAllButImport(clientId, imported);
     }
     sessions.put(clientId, session);
     for (StoredMessage m : entries) {
@@ -159,24 +159,35 @@ public final class RecordingSessionStore implements SessionStore {
     }
   }
 
+  /** Recorded as {@code beginImport <client> <firstSeq>}. */
   @Override
-  public synchronized void beginImport(String clientId) {
-    record("beginImport", clientId, "");
-    importing.add(clientId);
+  public synchronized void beginImport(String clientId, long firstSeq) {
+    record("beginImport", clientId, Long.toString(firstSeq));
+    importing.put(clientId, firstSeq);
   }
 
   @Override
-  public synchronized void abandonImport(String clientId) {
-    record("abandonImport", clientId, "");
-    importing.remove(clientId);
-    dropImported(clientId);
+  public synchronized void abandonImport(String clientId, long firstSeq) {
+    record("abandonImport", clientId, Long.toString(firstSeq));
+    importing.remove(clientId, firstSeq);
+    dropImported(clientId, firstSeq);
   }
 
-  /** The entries an import wrote, which nothing installed. */
-  private void dropImported(String clientId) {
+  /** The entries an import wrote from {@code firstSeq} on, which nothing installed. */
+  private void dropImported(String clientId, long firstSeq) {
     TreeMap<Long, StoredMessage> m = messages.get(clientId);
     if (m != null) {
-      m.tailMap(SessionImport.FIRST_SEQ).clear();
+      m.tailMap(firstSeq).clear();
+    }
+  }
+
+  /** The client's entries, but those of an import from {@code imported} on (when not null). */
+  private void dropAllButImport(String clientId, Long imported) {
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m != null && imported != null) {
+      m.headMap(imported).clear();
+    } else {
+      messages.remove(clientId);
     }
   }
 

@@ -2,6 +2,7 @@ package io.simqtt.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
@@ -11,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -26,6 +30,7 @@ class SessionImportTest {
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
+  private final RecordingCluster cluster = fixture.cluster;
 
   @Test
   void pagesGoToTheStoreAndTheInstalledSessionSendsThemInOrderBehindItsHeap() throws Exception {
@@ -41,15 +46,7 @@ class SessionImportTest {
         && store.calls("abandonImport", "c").isEmpty());
     assertEquals(List.of(1, 2), onLoop(c::publishedNumbers),
         "the heap part at once; the rest waits for its page reads");
-    List<Integer> ids = new ArrayList<>();
-    for (int round = 0; round < 10 && ids.size() < 7; round++) {
-      store.makeDurable(); // page reads go through
-      List<Integer> sent = onLoop(c::publishedIds);
-      List<Integer> fresh = sent.subList(ids.size(), sent.size());
-      ids.addAll(fresh);
-      fixture.inSession(s, () -> fresh.forEach(s::onPubAck));
-    }
-    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), onLoop(c::publishedNumbers));
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), receiveAll(s, c, 7));
     store.makeDurable();
     assertEquals(0, store.messages("c").size(),
         "acknowledged entries still on disk: " + store.messages("c"));
@@ -72,7 +69,8 @@ class SessionImportTest {
   }
 
   @Test
-  void anAbandonedImportLeavesNothingAndOneWithASessionHereStaysOnTheHeap() throws Exception {
+  void anAbandonedImportLeavesNothingAndOneBesideASessionHereTakesOnlyItsOwnEntries()
+      throws Exception {
     SessionRegistry registry = fixture.registry("");
     SessionImport abandoned = registry.importSession("c", true);
     abandoned.add(List.of(delivery(3), delivery(4)));
@@ -81,13 +79,173 @@ class SessionImportTest {
     store.makeDurable();
     assertTrue(store.messages("c").isEmpty(), "entries left: " + store.messages("c"));
 
-    onLoop(() -> registry.claim("c", loop, false)); // a session of the client is here
-    SessionImport onHeap = registry.importSession("c", true);
-    onHeap.add(List.of(delivery(3), delivery(4)));
-    SessionSnapshot state = onHeap.finish(head());
+    offlineWith(registry, 1, 2); // a session of the client is here, its entries in the store
+    SessionImport beside = registry.importSession("c", true);
+    beside.add(List.of(delivery(3), delivery(4)));
+    assertEquals(List.of(1L, 2L, SessionImport.FIRST_SEQ, SessionImport.FIRST_SEQ + 1),
+        List.copyOf(store.messages("c").keySet()), "the pages did not go to the store");
+    beside.abandon();
+    assertEquals(List.of(1, 2), numbers(store), "the session's own entries must stay");
+  }
+
+  /**
+   * A move back to a node that still has the redirect the last move away left (within {@code
+   * cluster.redirect-time}): the pages go to the store, not the heap, above every entry the store
+   * keeps of the redirect (here from an import before, FIRST_SEQ and up, kept until what it passed
+   * on is safe). The redirect's entries leave the store while the pages come, the import's stay,
+   * and the installed session sends every message once and in order.
+   */
+  @Test
+  void aRedirectLeftHereTakesTheNextImportOnDiskAboveWhatItKeepsAndTheInstallSendsItOnce()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    FakeConnection first = new FakeConnection(loop);
+    Session s = attach(registry, first, 60, imported(registry));
+    fixture.inSession(s, () -> {
+      s.detach(first, true);
+      s.deliver(delivery(8)); // behind the backlog: FIRST_SEQ + 5
+    });
+    HandOver h = handOver(s);
+    fixture.inSession(s, () -> s.deliver(delivery(9))); // frozen: passed on at the confirmation
+    store.hold();
+    h.confirm("n2");
+    long kept = SessionImport.FIRST_SEQ + 6;
+    assertEquals(kept, store.messages("c").lastKey(), "the redirect keeps its entries until 9 is"
+        + " safe at n2");
+
+    SessionImport back = registry.importSession("c", true);
+    back.add(List.of(delivery(13), delivery(14)));
+    fixture.inSession(s, () -> s.deliver(delivery(10))); // still redirected meanwhile
+    cluster.journaled();
+    store.makeDurable(); // 9 is safe at n2: the redirect leaves the store
+    fixture.inSession(s, () -> { });
+    back.add(List.of(delivery(15), delivery(16), delivery(17)));
+    SessionSnapshot state = back.finish(head(11, 12));
+
+    long base = kept + SessionImport.ROOM;
+    assertEquals(List.of("beginImport c " + SessionImport.FIRST_SEQ, "beginImport c " + base),
+        store.calls("beginImport", "c").stream().map(Object::toString).toList());
+    assertEquals(new StoredBacklog("c", 5, 0, base - 1, base + 4), state.backlog(),
+        "the pages stayed on the heap");
+    assertEquals(List.of(11, 12), numbers(state.queued()));
+    assertEquals(1, store.calls("deleteSession", "c").size());
+    assertEquals(List.of(13, 14, 15, 16, 17), numbers(store),
+        "the redirect's deletion must leave the import's entries, and only those");
+    assertEquals(List.of("n2:9:1", "n2:10:1"), List.copyOf(cluster.redirects));
+
+    FakeConnection again = new FakeConnection(loop);
+    Session installed = attach(registry, again, 60, state);
+    assertSame(s, installed);
+    assertEquals(List.of(11, 12, 13, 14, 15, 16, 17), receiveAll(installed, again, 7));
+    store.makeDurable();
+    assertEquals(0, store.messages("c").size(),
+        "acknowledged entries still on disk: " + store.messages("c"));
+  }
+
+  /**
+   * A session of the client here that is no redirect (a copy still held) goes on taking messages
+   * while the pages come; the install replaces it, its entries go, the import's are the new
+   * session's backlog, read back page by page and never all at once.
+   */
+  @Test
+  void aSessionHereTakingMessagesWhileThePagesComeIsReplacedAndTheImportKept() throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    Session s = offlineWith(registry, 1, 2);
+    SessionImport incoming = registry.importSession("c", true);
+    incoming.add(List.of(delivery(13), delivery(14)));
+    fixture.inSession(s, () -> s.deliver(delivery(3)));
+    incoming.add(List.of(delivery(15), delivery(16), delivery(17)));
+    SessionSnapshot state = incoming.finish(head(11, 12));
+    assertEquals(new StoredBacklog("c", 5, 0, SessionImport.FIRST_SEQ - 1,
+        SessionImport.FIRST_SEQ + 4), state.backlog());
+    assertEquals(List.of(1, 2, 3, 13, 14, 15, 16, 17), numbers(store));
+
+    FakeConnection c = new FakeConnection(loop);
+    store.hold();
+    attach(registry, c, 60, state);
+    assertEquals(0, store.pageReads(), "the install read the imported backlog at once");
+    assertEquals(List.of(11, 12, 13, 14, 15, 16, 17), numbers(store.copy()),
+        "the install's unit replaces the old entries and keeps the import's");
+    assertEquals(List.of(11, 12, 13, 14, 15, 16, 17), receiveAll(s, c, 7));
+    store.makeDurable();
+    assertEquals(0, store.messages("c").size(),
+        "acknowledged entries still on disk: " + store.messages("c"));
+  }
+
+  /**
+   * A session here whose expiry comes while the pages come reads its own backlog to hand its
+   * shared deliveries on, and only its own: its reads stop at its last entry, short of the
+   * import's above it, which its deletion leaves for the session installed afterwards.
+   */
+  @Test
+  void aSessionHereExpiringWhileThePagesComeHandsOnOnlyItsOwnEntriesAndLeavesTheImport()
+      throws Exception {
+    List<Integer> redelivered = new CopyOnWriteArrayList<>();
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+    FakeConnection gone = new FakeConnection(loop);
+    Session s = fixture.connected(registry, gone);
+    fixture.inSession(s, () -> {
+      s.detach(gone, true);
+      // 1 and 2 on the heap, 3 to 5 only on disk: read in pages of 2.
+      s.deliver(delivery(1));
+      s.deliver(shared(2));
+      s.deliver(shared(3));
+      s.deliver(delivery(4));
+      s.deliver(shared(5));
+    });
+    SessionImport incoming = registry.importSession("c", true);
+    incoming.add(List.of(shared(13), delivery(14)));
+    fixture.clock.advance(60_000); // its expiry is due
+    for (int i = 0; i < 10 && !onLoop(s::isEnded); i++) {
+      fixture.inSession(s, () -> { });
+    }
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(List.of(2, 3, 5), redelivered, "handed on: not its own, or not all of them");
+    assertEquals(List.of(13, 14), numbers(store), "the import's entries, and only those");
+
+    incoming.add(List.of(delivery(15)));
+    SessionSnapshot state = incoming.finish(head(11, 12));
+    FakeConnection c = new FakeConnection(loop);
+    Session installed = attach(registry, c, 60, state);
+    assertEquals(List.of(11, 12, 13, 14, 15), receiveAll(installed, c, 5));
+  }
+
+  /** A session here frozen for a hand-over keeps the pages on the heap (see firstSeqAbove). */
+  @Test
+  void aSessionHereFrozenForAHandOverKeepsThePagesOnTheHeap() throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    Session s = offlineWith(registry, 1);
+    handOver(s);
+    SessionImport incoming = registry.importSession("c", true);
+    incoming.add(List.of(delivery(13)));
+    SessionSnapshot state = incoming.finish(head(11, 12));
     assertNull(state.backlog());
-    assertEquals(List.of(1, 2, 3, 4), numbers(state.queued()));
-    assertTrue(store.messages("c").isEmpty());
+    assertEquals(List.of(11, 12, 13), numbers(state.queued()));
+    assertTrue(store.calls("beginImport", "c").isEmpty());
+  }
+
+  /**
+   * Imports begin above what a session here holds, by {@link SessionImport#ROOM}, and move after
+   * move they climb only while each lands on a session still holding entries; they never pass
+   * {@link SessionImport#LAST_FIRST_SEQ} (the pages stay on the heap then), so the installed
+   * session's seqs never run past the end.
+   */
+  @Test
+  void importsBeginAboveWhatIsHeldAndNeverRunPastTheSeqsEnd() {
+    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(0));
+    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(1_000_000));
+    long held = SessionImport.FIRST_SEQ + 99;
+    assertEquals(held + SessionImport.ROOM, SessionImport.firstSeqAbove(held));
+    assertEquals(0, SessionImport.firstSeqAbove(-1), "frozen here: on the heap");
+    long last = SessionImport.LAST_FIRST_SEQ;
+    assertEquals(last, SessionImport.firstSeqAbove(last - SessionImport.ROOM));
+    assertEquals(0, SessionImport.firstSeqAbove(last - SessionImport.ROOM + 1),
+        "an import past the last first seq");
+    assertTrue((last - SessionImport.FIRST_SEQ) / SessionImport.ROOM >= 1 << 29,
+        "moves that each climb by the room before the end");
+    assertEquals((1L << 61) - 1, Long.MAX_VALUE - last, "seqs left to the installed session");
+    assertEquals(0, SessionImport.firstSeqAbove(Long.MAX_VALUE));
   }
 
   /**
@@ -127,8 +285,58 @@ class SessionImportTest {
   }
 
   private static SessionSnapshot head() {
-    return new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of());
+    return head(1, 2);
+  }
+
+  /** A state's first part: subscribed to t, {@code numbers} queued on the heap. */
+  private static SessionSnapshot head(int... numbers) {
+    List<Delivery> queued = new ArrayList<>();
+    for (int n : numbers) {
+      queued.add(delivery(n));
+    }
+    return new SessionSnapshot(Map.of("t", QOS1), List.of(), queued, Set.of(), 60, 0, List.of());
+  }
+
+  /** A stored session of c here, offline, holding {@code numbers} queued. */
+  private Session offlineWith(SessionRegistry registry, int... numbers) throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    fixture.inSession(s, () -> {
+      s.detach(c, true);
+      for (int n : numbers) {
+        s.deliver(delivery(n));
+      }
+    });
+    return s;
+  }
+
+  private HandOver handOver(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    return h.get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * What {@code c} is sent, acknowledging each, until {@code n} messages came: page reads go
+   * through as the store makes writes durable.
+   */
+  private List<Integer> receiveAll(Session s, FakeConnection c, int n) throws Exception {
+    List<Integer> ids = new ArrayList<>();
+    for (int round = 0; round < 2 * n && ids.size() < n; round++) {
+      store.makeDurable();
+      List<Integer> sent = onLoop(c::publishedIds);
+      List<Integer> fresh = sent.subList(ids.size(), sent.size());
+      ids.addAll(fresh);
+      fixture.inSession(s, () -> fresh.forEach(s::onPubAck));
+    }
+    return onLoop(c::publishedNumbers);
+  }
+
+  /** The payload numbers of the entries {@code st} holds for c, in seq order. */
+  private static List<Integer> numbers(RecordingSessionStore st) {
+    return st.messages("c").values().stream()
+        .map(m -> (int) m.delivery().message().payload()[0])
+        .toList();
   }
 
   private Session attach(SessionRegistry registry, FakeConnection c, long expiry,
@@ -147,6 +355,10 @@ class SessionImportTest {
 
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
+  }
+
+  private static Delivery shared(int n) {
+    return new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t");
   }
 
   /** Message {@code n}, identified cluster-wide (as every routed message is). */
