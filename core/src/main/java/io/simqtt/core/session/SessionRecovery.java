@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * a will past its delay goes out now. Wills go out only in this pass, once every session is
  * back, so a restored subscriber gets them; the broker's {@link StartupWills} holds them until
  * the cluster is up, so subscribers on other nodes get them too. So do the wills the store still
- * kept as due (their copies were not all durable when the node stopped, see {@link
- * WillPublisher}), each once per start, read before the second pass adds the wills it sends.
+ * kept as due (their copies were not all durable when the node stopped, or their clients'
+ * permissions were unknown: those are checked first, see {@link WillPublisher}), each once per
+ * start, read before the second pass adds the wills it sends.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -53,8 +54,8 @@ public final class SessionRecovery {
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
-   * loops}; returns once every session is back and its timers are armed. {@code permissions}
-   * resolves what each client may do under the rules in force now (messages routed to the
+   * loops}; returns once every session is back and its timers are armed. The registry's {@link
+   * PermissionRetries} resolve what each client may do under the rules in force now (messages routed to the
    * session and its will are checked against them before the client connects again, and so is
    * what it had queued: see {@link Session#resumeOffline}); a session kept without its client's
    * identity (no authorizer was configured, or an older store) is resolved as an anonymous
@@ -65,9 +66,9 @@ public final class SessionRecovery {
   public static Result run(
       SessionStore store,
       SessionRegistry registry,
-      List<? extends EventExecutor> loops,
-      PermissionRetries permissions) {
+      List<? extends EventExecutor> loops) {
     long started = System.nanoTime();
+    PermissionRetries permissions = registry.permissions();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
     long[] counts = new long[3]; // messages, orphans, on disk

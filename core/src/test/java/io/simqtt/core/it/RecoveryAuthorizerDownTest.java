@@ -2,7 +2,6 @@ package io.simqtt.core.it;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,14 +13,10 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.RecordingSessionStore;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,7 +90,7 @@ class RecoveryAuthorizerDownTest {
    */
   private RecordingSessionStore storedSubscriberRecoveredWhile(boolean connectsWork)
       throws Exception {
-    config = config();
+    config = FlakyAuthorizer.config(dir, RULES);
     RecordingSessionStore store = new RecordingSessionStore();
     try (BrokerFixture f = BrokerFixture.start(config, store)) {
       try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
@@ -108,20 +103,6 @@ class RecoveryAuthorizerDownTest {
     }
     FlakyAuthorizer.downFor("sub", !connectsWork);
     return store.afterKill();
-  }
-
-  /** The ACL file and a plug-in jar that only names {@link FlakyAuthorizer}, first in the chain. */
-  private String config() throws Exception {
-    Path acl = Files.writeString(dir.resolve("acl"), RULES);
-    Path plugins = Files.createDirectories(dir.resolve("plugins"));
-    try (OutputStream out = Files.newOutputStream(plugins.resolve("flaky.jar"));
-        JarOutputStream jar = new JarOutputStream(out)) {
-      jar.putNextEntry(new JarEntry("META-INF/services/io.simqtt.core.auth.Authorizer"));
-      jar.write((FlakyAuthorizer.class.getName() + "\n").getBytes(UTF_8));
-      jar.closeEntry();
-    }
-    return "mqtt.sys.interval = 0\nmqtt.auth { acl-file = \"" + acl + "\", plugin-dir = \""
-        + plugins + "\", chain = [flaky, acl-file], failure-delay = 0 }\n";
   }
 
   private static Connect connect(String clientId, String user, boolean cleanStart) {

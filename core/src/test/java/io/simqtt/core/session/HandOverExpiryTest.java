@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
@@ -44,6 +45,7 @@ class HandOverExpiryTest {
           new RecordingCluster(),
           10_000,
           clock,
+          new PermissionRetries(who -> Permissions.ALL),
           SessionStore.MEMORY);
 
   @AfterEach

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
@@ -49,6 +50,7 @@ class SessionMigrationTest {
           (d, id, r) -> {},
           cluster,
           10_000,
+          new PermissionRetries(who -> Permissions.ALL),
           SessionStore.MEMORY);
 
   @AfterEach
@@ -245,6 +247,7 @@ class SessionMigrationTest {
             (d, id, r) -> {},
             new RecordingCluster(),
             10_000,
+            new PermissionRetries(who -> Permissions.ALL),
             SessionStore.MEMORY);
     FakeConnection there = new FakeConnection(loop);
     Session moved = onLoop(() -> {

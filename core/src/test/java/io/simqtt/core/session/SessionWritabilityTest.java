@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
@@ -36,6 +37,7 @@ class SessionWritabilityTest {
           (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,
+          new PermissionRetries(who -> Permissions.ALL),
           SessionStore.MEMORY);
 
   @AfterEach

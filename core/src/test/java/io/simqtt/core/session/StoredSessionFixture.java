@@ -2,6 +2,7 @@ package io.simqtt.core.session;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
@@ -50,6 +51,7 @@ final class StoredSessionFixture implements AfterEachCallback {
         cluster,
         10_000,
         clock,
+        new PermissionRetries(who -> Permissions.ALL),
         store);
   }
 
