@@ -102,7 +102,8 @@ public final class Broker implements AutoCloseable {
     this.retained = retainedStore.create(mqtt.retained(), System::currentTimeMillis, metrics);
     this.auth = new Authentication(
         mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
-    this.permissionRetries = new PermissionRetries(auth::permissionsFor);
+    this.permissionRetries = new PermissionRetries(
+        auth::permissionsFor, mqtt.auth().threads(), mqtt.auth().recoveryWait());
     this.sessions =
         new SessionRegistry(
             mqtt.sessions(),

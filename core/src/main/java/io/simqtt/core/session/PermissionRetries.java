@@ -2,11 +2,18 @@ package io.simqtt.core.session;
 
 import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.auth.Permissions;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -15,9 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves the permissions of stored sessions: once per session at recovery ({@link #resolve},
- * on the recovery thread), and again in the background for each whose authorizer failed then (an
- * HTTP one that is down), until the answer comes. Such a session keeps what is routed to it
+ * Resolves the permissions of stored sessions: once per session at recovery ({@link
+ * #resolveAll}), and again in the background for each whose authorizer failed then (an HTTP one
+ * that is down) or did not answer in time, until the answer comes. Such a session keeps what is
+ * routed to it
  * meanwhile, queued and unchecked, and checks all it has queued once its permissions are known
  * (see {@link Session#permissionsKnown}); a connection attaching first brings permissions of its
  * own, and the session checks its queue against those. A will that comes due meanwhile waits
@@ -34,6 +42,14 @@ import org.slf4j.LoggerFactory;
  * (a session has one will, and one that waits here is its last), so it is bounded by twice the
  * sessions recovered and the wills the store kept; tries are counted ({@link #retries}), and so
  * is what waits ({@link #waiting}).
+ *
+ * <p>At recovery the authorizers are asked on {@code mqtt.auth.threads} threads of their own at
+ * once (an authorizer may block, on a remote service), each taking the next client from the
+ * list, for at most {@code mqtt.auth.recovery-wait} in all: so a slow authorizer delays a restart
+ * (and the listeners opening) by that at most, not by its latency times the sessions. The clients
+ * not answered by then are unknown, and retried like those an authorizer failed for; an answer
+ * still under way is let finish and dropped (the retry asks again), and the threads take no
+ * further client.
  */
 public final class PermissionRetries implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PermissionRetries.class);
@@ -41,6 +57,8 @@ public final class PermissionRetries implements AutoCloseable {
   static final long MAX_PAUSE_MILLIS = 60_000;
 
   private final Function<ClientIdentity, Permissions> authorizers;
+  private final int recoveryThreads;
+  private final long recoveryWaitNanos;
   private final LongAdder retries = new LongAdder();
   // Guarded by this:
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
@@ -51,14 +69,66 @@ public final class PermissionRetries implements AutoCloseable {
   /**
    * @param authorizers what a client may do under the rules in force; {@link
    *     Permissions#unknown} when an authorizer fails
+   * @param recoveryThreads how many clients are asked for at once at recovery
+   * @param recoveryWait how long recovery waits for the answers at most
    */
-  public PermissionRetries(Function<ClientIdentity, Permissions> authorizers) {
+  public PermissionRetries(Function<ClientIdentity, Permissions> authorizers,
+      int recoveryThreads, Duration recoveryWait) {
     this.authorizers = authorizers;
+    this.recoveryThreads = recoveryThreads;
+    this.recoveryWaitNanos = recoveryWait.toNanos();
   }
 
-  /** What {@code who} may do; unknown when an authorizer fails (then see {@link #retry}). */
-  Permissions resolve(ClientIdentity who) {
-    return authorizers.apply(who);
+  /**
+   * What each of {@code clients} may do, in their order, asked as the class comment says; unknown
+   * for those an authorizer failed for or did not answer in time (then see {@link #retry}).
+   * Blocks for {@code mqtt.auth.recovery-wait} at most.
+   */
+  List<Permissions> resolveAll(List<ClientIdentity> clients) {
+    int n = clients.size();
+    AtomicReferenceArray<Permissions> answers = new AtomicReferenceArray<>(n);
+    AtomicInteger next = new AtomicInteger();
+    AtomicBoolean late = new AtomicBoolean();
+    int threads = Math.min(recoveryThreads, n);
+    CountDownLatch done = new CountDownLatch(threads);
+    for (int t = 0; t < threads; t++) {
+      Thread asker = new Thread(() -> {
+        try {
+          int i;
+          while (!late.get() && (i = next.getAndIncrement()) < n) {
+            answers.set(i, authorizers.apply(clients.get(i)));
+          }
+        } finally {
+          done.countDown();
+        }
+      }, "simqtt-permissions-" + t);
+      asker.setDaemon(true);
+      asker.start();
+    }
+    boolean inTime;
+    try {
+      inTime = done.await(recoveryWaitNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      inTime = false;
+    }
+    late.set(true);
+    List<Permissions> resolved = new ArrayList<>(n);
+    int unanswered = 0;
+    for (int i = 0; i < n; i++) {
+      Permissions p = answers.get(i);
+      if (p == null) {
+        unanswered++;
+        p = Permissions.unknown(clients.get(i));
+      }
+      resolved.add(p);
+    }
+    if (!inTime) {
+      LOG.warn("the authorizers did not answer for {} of {} stored sessions' clients within"
+          + " mqtt.auth.recovery-wait ({} ms): their permissions are unknown for now", unanswered,
+          n, TimeUnit.NANOSECONDS.toMillis(recoveryWaitNanos));
+    }
+    return resolved;
   }
 
   /**

@@ -1200,13 +1200,11 @@ public final class Session extends SerialExecutor {
   // ---- recovery (see SessionRecovery) ----
 
   /**
-   * Takes on the session's own part as the store kept it, before the listeners open, with what
-   * its client may do under the rules now in force; its messages follow ({@link
-   * #recoverMessage}), then {@link #resumeOffline}.
+   * Takes on the session's own part as the store kept it, before the listeners open; its
+   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
    */
-  void recover(StoredSession st, Permissions resolved) {
+  void recover(StoredSession st) {
     fresh = false;
-    permissions = resolved;
     expiryInterval = st.expiryInterval();
     will = st.will();
     st.subscriptions().forEach(this::enterSubscription);
@@ -1229,11 +1227,13 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Goes on offline from where the store left the session: the will goes out and the session
-   * ends at the deadlines counted from {@code offlineSinceMillis}, at once when they are past.
-   * Returns whether the session lives on.
+   * Goes on offline from where the store left the session, with what its client may do under the
+   * rules now in force ({@code resolved}): the will goes out and the session ends at the
+   * deadlines counted from {@code offlineSinceMillis}, at once when they are past. Returns
+   * whether the session lives on.
    */
-  boolean resumeOffline(long offlineSinceMillis) {
+  boolean resumeOffline(long offlineSinceMillis, Permissions resolved) {
+    permissions = resolved;
     epoch++;
     long expiresAt =
         expiryInterval == SessionExpiry.NEVER

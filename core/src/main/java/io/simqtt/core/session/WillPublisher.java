@@ -85,19 +85,17 @@ final class WillPublisher {
   /**
    * A will the store still kept at the start (its copies were not all durable at the crash, or
    * its client's permissions were unknown): published again, and removed once its copies are
-   * durable; one not checked yet is checked first, against its client's permissions under the
-   * rules in force now, and waits for them if they are still unknown.
+   * durable. One kept unchecked is checked first against {@code resolved}, its client's
+   * permissions under the rules in force now, and waits for them while they are unknown; {@code
+   * resolved} is null for a will checked before it was kept.
    */
-  void publishAgain(DueWill due) {
+  void publishAgain(DueWill due, Permissions resolved) {
     metrics.willKept(1);
     metrics.willSentAgain();
     if (due.uncheckedFor() == null) {
       route.route(due.message(), removedOnceDurable(due));
-      return;
-    }
-    Permissions p = permissions.resolve(due.uncheckedFor());
-    if (p.isKnown()) {
-      publishChecked(due, p);
+    } else if (resolved.isKnown()) {
+      publishChecked(due, resolved);
     } else {
       permissions.whenKnown(due.uncheckedFor(), known -> publishChecked(due, known));
     }

@@ -12,6 +12,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -45,7 +46,7 @@ class HandOverExpiryTest {
           new RecordingCluster(),
           10_000,
           clock,
-          new PermissionRetries(who -> Permissions.ALL),
+          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach

@@ -14,6 +14,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +38,7 @@ class SessionWritabilityTest {
           (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,
-          new PermissionRetries(who -> Permissions.ALL),
+          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach

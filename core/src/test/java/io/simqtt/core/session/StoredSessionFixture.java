@@ -8,6 +8,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +52,7 @@ final class StoredSessionFixture implements AfterEachCallback {
         cluster,
         10_000,
         clock,
-        new PermissionRetries(who -> Permissions.ALL),
+        new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
         store);
   }
 
