@@ -21,6 +21,10 @@ import java.util.List;
  *     for the built-ins that are configured (password-file, then acl-file)
  * @param reloadOnChange whether the files are re-read when they change on disk
  * @param reloadDelay how long the files must stay unchanged before they are re-read
+ * @param recoveryWait how long a restart in durable mode waits, at most, for the authorizers'
+ *     answers about the stored sessions' clients (asked {@code threads} at a time) before it goes
+ *     on; the sessions not answered by then start with unknown permissions, asked for again in
+ *     the background
  */
 public record AuthSettings(
     Path passwordFile,
@@ -32,7 +36,8 @@ public record AuthSettings(
     Path pluginDir,
     List<String> chain,
     boolean reloadOnChange,
-    Duration reloadDelay) {
+    Duration reloadDelay,
+    Duration recoveryWait) {
 
   /** The name of the built-in password file authenticator in {@link #chain}. */
   public static final String PASSWORD_FILE = "password-file";
@@ -41,7 +46,8 @@ public record AuthSettings(
 
   /** The defaults of reference.conf: no password file. */
   public static final AuthSettings DEFAULT = new AuthSettings(null, null, Duration.ofMillis(250),
-      Duration.ofSeconds(10), 2, 10_000, null, List.of(), true, Duration.ofMillis(500));
+      Duration.ofSeconds(10), 2, 10_000, null, List.of(), true, Duration.ofMillis(500),
+      Duration.ofSeconds(10));
 
   public AuthSettings {
     chain = List.copyOf(chain);

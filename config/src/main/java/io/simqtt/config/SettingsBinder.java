@@ -138,7 +138,8 @@ final class SettingsBinder {
         pluginDir,
         chain,
         r.bool(p + "reload-on-change"),
-        r.durationIn(p + "reload-delay", Duration.ofMillis(10), Duration.ofMinutes(1)));
+        r.durationIn(p + "reload-delay", Duration.ofMillis(10), Duration.ofMinutes(1)),
+        r.durationIn(p + "recovery-wait", Duration.ZERO, Duration.ofMinutes(10)));
   }
 
   /**

@@ -33,6 +33,7 @@ class AuthSettingsTest {
     assertFalse(none.checksClients());
     assertTrue(none.reloadOnChange());
     assertEquals(Duration.ofMillis(500), none.reloadDelay());
+    assertEquals(Duration.ofSeconds(10), none.recoveryWait());
     AuthSettings both = SettingsLoader.fromString(files()).mqtt().auth();
     assertEquals(List.of("password-file", "acl-file"), both.effectiveChain());
   }
@@ -72,5 +73,6 @@ class AuthSettingsTest {
     Path file = Files.writeString(dir.resolve("file"), "");
     assertEquals("mqtt.auth.plugin-dir", fails("mqtt.auth.plugin-dir = \"" + file + "\"").key());
     assertEquals("mqtt.auth.reload-delay", fails("mqtt.auth.reload-delay = 1ms").key());
+    assertEquals("mqtt.auth.recovery-wait", fails("mqtt.auth.recovery-wait = 11m").key());
   }
 }

@@ -100,6 +100,10 @@ public final class Broker implements AutoCloseable {
     this.sessionStore = sessionStore;
     var mqtt = settings.mqtt();
     this.retained = retainedStore.create(mqtt.retained(), System::currentTimeMillis, metrics);
+    this.auth = new Authentication(
+        mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
+    this.permissionRetries = new PermissionRetries(
+        auth::permissionsFor, mqtt.auth().threads(), mqtt.auth().recoveryWait());
     this.sessions =
         new SessionRegistry(
             mqtt.sessions(),
@@ -109,6 +113,7 @@ public final class Broker implements AutoCloseable {
             this::redeliverShared,
             cluster,
             settings.cluster().timing().redirectTime().toMillis(),
+            permissionRetries,
             sessionStore);
     this.router =
         new MessageRouter(
@@ -124,9 +129,6 @@ public final class Broker implements AutoCloseable {
     this.node =
         new BrokerNode(
             settings.nodeId(), clock, router, remoteRoutes, sessions, retained);
-    this.auth = new Authentication(
-        mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
-    this.permissionRetries = new PermissionRetries(auth::permissionsFor);
     this.heapGuard = new HeapGuard(mqtt.heapGuard(), System::nanoTime);
     this.server =
         new MqttServer(
@@ -168,7 +170,7 @@ public final class Broker implements AutoCloseable {
         this::sweepRetained, RETAINED_SWEEP_MILLIS, RETAINED_SWEEP_MILLIS, TimeUnit.MILLISECONDS);
     if (sessionStore.isDurable()) {
       // Before any peer or client can ask for a session that is not back yet.
-      SessionRecovery.run(sessionStore, sessions, server.loops(), permissionRetries);
+      SessionRecovery.run(sessionStore, sessions, server.loops());
     }
     // Returns once every reachable peer sent its routes (or at once on a single node): wills of
     // sessions recovered past their delay or expiry can reach other nodes' subscribers now.

@@ -65,6 +65,7 @@ final class ProcessCluster implements AutoCloseable {
   /**
    * Writes a config per node into {@code dir} ({@code extraHocon} appended to each), starts the
    * nodes on 127.0.0.1 and waits until each has started and has its links to all the others up.
+   * {@code ${NODE}} in {@code extraHocon} and {@code jvmOptions} is the node's id.
    */
   static ProcessCluster start(int size, Path dir, String extraHocon, List<String> jvmOptions)
       throws IOException, InterruptedException {
@@ -119,8 +120,11 @@ final class ProcessCluster implements AutoCloseable {
       earlier.get(i).add("---- restarted ----");
     }
     List<String> command = new ArrayList<>(placements.get(i).launcher());
+    List<String> options = jvmOptions.stream()
+        .map(o -> o.replace("${NODE}", ClusterFixture.nodeId(i)))
+        .toList();
     command.addAll(ChildProcess.javaCommand(
-        jvmOptions, NodeMain.class.getName(), "--config", configs[i].toString()));
+        options, NodeMain.class.getName(), "--config", configs[i].toString()));
     nodes[i] = ChildProcess.start(command, Map.of());
   }
 

@@ -19,6 +19,7 @@ import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.proto.store.ClientIdentityRecord;
 import io.simqtt.proto.store.SentRecord;
 import io.simqtt.proto.store.SessionRecord;
+import io.simqtt.proto.store.UncheckedWillRecord;
 import io.simqtt.proto.store.WillRecord;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -211,10 +212,14 @@ public final class DiskSessionStore implements SessionStore {
   }
 
   @Override
-  public long addWill(String clientId, Message will) {
+  public long addWill(String clientId, Message will, ClientIdentity uncheckedFor) {
     long id = lastWillId.incrementAndGet();
-    writer.put(Family.DUE_WILLS, Keys.dueWill(clientId, id),
-        CoreProtos.toProto(will).toByteArray());
+    ByteString value = CoreProtos.toProto(will).toByteString();
+    if (uncheckedFor != null) {
+      value = value.concat(UncheckedWillRecord.newBuilder()
+          .setUncheckedFor(encode(uncheckedFor)).build().toByteString());
+    }
+    writer.put(Family.DUE_WILLS, Keys.dueWill(clientId, id), value.toByteArray());
     return id;
   }
 
@@ -226,8 +231,13 @@ public final class DiskSessionStore implements SessionStore {
   @Override
   public List<DueWill> dueWills() {
     List<DueWill> due = new ArrayList<>();
-    store.forEach(Family.DUE_WILLS, (key, value) -> due.add(new DueWill(Keys.clientIdOf(key),
-        Keys.seqOf(key), CoreProtos.fromProto(parse(key, () -> AppMessage.parseFrom(value))))));
+    store.forEach(Family.DUE_WILLS, (key, value) -> {
+      String clientId = Keys.clientIdOf(key);
+      UncheckedWillRecord unchecked = parse(key, () -> UncheckedWillRecord.parseFrom(value));
+      due.add(new DueWill(clientId, Keys.seqOf(key),
+          CoreProtos.fromProto(parse(key, () -> AppMessage.parseFrom(value))),
+          unchecked.hasUncheckedFor() ? decode(clientId, unchecked.getUncheckedFor()) : null));
+    });
     return due;
   }
 
@@ -457,32 +467,35 @@ public final class DiskSessionStore implements SessionStore {
               .setDelaySeconds(will.delaySeconds())
               .setExpirySeconds(will.expirySeconds()));
     }
-    ClientIdentity who = s.identity();
-    if (who != null) {
-      ClientIdentityRecord.Builder i = ClientIdentityRecord.newBuilder()
-          .setListener(who.listener() == null ? "" : who.listener());
-      if (who.userName() != null) {
-        i.setUserName(who.userName());
-      }
-      if (who.certificateIdentity() != null) {
-        i.setCertificateIdentity(who.certificateIdentity());
-      }
-      InetSocketAddress from = who.remoteAddress();
-      if (from != null && from.getAddress() != null) {
-        i.setRemoteAddress(ByteString.copyFrom(from.getAddress().getAddress()))
-            .setRemotePort(from.getPort());
-      }
-      b.setIdentity(i);
+    if (s.identity() != null) {
+      b.setIdentity(encode(s.identity()));
     }
     return b.build();
   }
 
+  private static ClientIdentityRecord encode(ClientIdentity who) {
+    ClientIdentityRecord.Builder i = ClientIdentityRecord.newBuilder()
+        .setListener(who.listener() == null ? "" : who.listener());
+    if (who.userName() != null) {
+      i.setUserName(who.userName());
+    }
+    if (who.certificateIdentity() != null) {
+      i.setCertificateIdentity(who.certificateIdentity());
+    }
+    InetSocketAddress from = who.remoteAddress();
+    if (from != null && from.getAddress() != null) {
+      i.setRemoteAddress(ByteString.copyFrom(from.getAddress().getAddress()))
+          .setRemotePort(from.getPort());
+    }
+    return i.build();
+  }
+
   /** Null when the record has none (no authorizer was configured, or format version 1). */
   private static ClientIdentity identity(String clientId, SessionRecord r) {
-    if (!r.hasIdentity()) {
-      return null;
-    }
-    ClientIdentityRecord i = r.getIdentity();
+    return r.hasIdentity() ? decode(clientId, r.getIdentity()) : null;
+  }
+
+  private static ClientIdentity decode(String clientId, ClientIdentityRecord i) {
     InetSocketAddress from = null;
     if (!i.getRemoteAddress().isEmpty()) {
       try {

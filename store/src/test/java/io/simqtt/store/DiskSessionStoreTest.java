@@ -215,22 +215,25 @@ class DiskSessionStoreTest {
    * A will that went out is kept under its own number until it is removed: what the session (or
    * a new one of the same client id) writes or deletes meanwhile leaves it be, a reopened store
    * gives back the ones not removed, as they were published, and numbers new ones above them.
+   * One kept before its client's permissions were known comes back with the client to ask.
    */
   @Test
   void dueWillsComeBackUntilRemovedWhatEverTheirClientsSessionsDo() {
     StorageSettings settings = StoreDirs.always(dir);
     Message first = message("will/c", "first");
+    ClientIdentity alice = new ClientIdentity(
+        "c", "alice", null, "tcp", new InetSocketAddress(InetAddress.getLoopbackAddress(), 4321));
     long firstId;
     long secondId;
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", session("c"));
-      firstId = sessions.addWill("c", first);
+      firstId = sessions.addWill("c", first, null);
       sessions.deleteSession("c"); // the session ended with its will
       sessions.writeSession(session("c"), List.of(), false); // its client came back
-      secondId = sessions.addWill("c", message("will/c", "second"));
+      secondId = sessions.addWill("c", message("will/c", "second"), alice);
       sessions.writeSession(session("c"), List.of(), true); // and again, with a clean start
-      long gone = sessions.addWill("other", message("will/other", "gone"));
+      long gone = sessions.addWill("other", message("will/other", "gone"), null);
       sessions.removeWill("other", gone);
       assertTrue(firstId != secondId && secondId != gone && firstId != gone);
     }
@@ -240,7 +243,7 @@ class DiskSessionStoreTest {
     try (DurableStore reopened = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(reopened);
       due = sessions.dueWills();
-      next = sessions.addWill("c", message("will/c", "third"));
+      next = sessions.addWill("c", message("will/c", "third"), null);
       assertEquals(1, load(sessions).sessions().size(), "the new session's record is there");
     }
     assertEquals(List.of("c " + firstId, "c " + secondId),
@@ -250,6 +253,9 @@ class DiskSessionStoreTest {
     assertArrayEquals(first.payload(), back.payload());
     assertEquals(first.expiresAtMillis(), back.expiresAtMillis(), "as it was published");
     assertEquals(first.properties().responseTopic, back.properties().responseTopic);
+    assertNull(due.get(0).uncheckedFor(), "checked before it was kept");
+    assertEquals(alice, due.get(1).uncheckedFor(), "kept unchecked: whom to ask is kept with it");
+    assertEquals("will/c", due.get(1).message().topic());
     assertTrue(next > Math.max(firstId, secondId), "numbered above the kept ones: " + next);
   }
 

@@ -111,7 +111,7 @@ public final class Authentication implements AutoCloseable {
     }
     List<ClientAccess> access = resolve(who, current.authorizers());
     return access == null
-        ? Permissions.unknown(who, current.generation())
+        ? Permissions.unknown(who)
         : Permissions.of(who, access, current.generation());
   }
 

@@ -35,12 +35,13 @@ public final class Permissions {
   }
 
   /**
-   * For a client whose rules could not be asked (an authorizer failed): it may do nothing, and a
-   * reload does not change that; whoever holds it asks again for a new object (see {@code
-   * PermissionRetries} for a session recovered from the store).
+   * For a client whose rules could not be asked (an authorizer failed, or did not answer in
+   * time): it may do nothing, and a reload does not change that; whoever holds it asks again for
+   * a new object (see {@code PermissionRetries} for a session recovered from the store). No
+   * connection holds such permissions, so their generation is never compared.
    */
-  static Permissions unknown(ClientIdentity client, long generation) {
-    return new Permissions(client, List.of(), generation, false);
+  public static Permissions unknown(ClientIdentity client) {
+    return new Permissions(client, List.of(), 0, false);
   }
 
   /** Whether the authorizers answered for the client (false: see {@link #unknown}). */

@@ -274,7 +274,7 @@ public final class MessageRouter {
     }
     Session leaving = sessions.get(leavingClientId);
     if (leaving != null && !leaving.isEnded()) {
-      deliverTo(leaving, d, receipt);
+      deliverTo(leaving, d, 0, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -325,7 +325,7 @@ public final class MessageRouter {
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
         return deliverTo(
-            s, DeliveryFold.shared(message, m.options(), group.shareName()), receipt);
+            s, DeliveryFold.shared(message, m.options(), group.shareName()), 0, receipt);
       }
       if (fallback == null && s != null) {
         fallback = m;
@@ -346,7 +346,10 @@ public final class MessageRouter {
 
   /**
    * A delivery a peer redirected to session {@code clientId}, which moved here from there; counted
-   * on {@code receipt} like a routed one. Its subscriber was checked where it was routed.
+   * on {@code receipt} like a routed one. Checked here, like a routed one, against what this node
+   * holds of the client's permissions: the node it comes from may have taken it unchecked (its
+   * permissions were unknown there, see {@link Session#deliverUnchecked}), and what this node's
+   * client may receive is this node's to say.
    */
   public void deliverRedirected(
       String clientId, Delivery d, int hops, DeliveryReceipt receipt) {
@@ -355,12 +358,12 @@ public final class MessageRouter {
       metrics.dropped(DropReason.SESSION_GONE);
       return;
     }
-    take(s, d, hops, receipt, true);
+    deliverTo(s, d, hops, receipt);
   }
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
-    return s != null && deliverTo(s, d, receipt);
+    return s != null && deliverTo(s, d, 0, receipt);
   }
 
   /**
@@ -368,8 +371,9 @@ public final class MessageRouter {
    * session counts down once it has taken the delivery, whatever became of it. A session whose
    * permissions are unknown (recovered while an authorizer failed) takes it unchecked: it checks
    * it once they are known, before anything goes to its client ({@link Session#deliverUnchecked}).
+   * {@code hops}: how often it was redirected between nodes already (0: routed here).
    */
-  private boolean deliverTo(Session s, Delivery d, DeliveryReceipt receipt) {
+  private boolean deliverTo(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Permissions p = s.permissions();
     boolean known = p.isKnown();
     if (known && !p.mayReceive(d.message().topic(), d.qos())) {
@@ -380,7 +384,7 @@ public final class MessageRouter {
       // The handler and its arguments: no task object.
       s.execute(known ? Session::deliver : Session::deliverUnchecked, s, d);
     } else {
-      take(s, d, 0, receipt, known);
+      take(s, d, hops, receipt, known);
     }
     return true;
   }
@@ -400,7 +404,7 @@ public final class MessageRouter {
             if (checked) {
               s.deliverRedirected(d, hops, receipt);
             } else {
-              s.deliverUnchecked(d, receipt);
+              s.deliverUnchecked(d, hops, receipt);
             }
             stored = s.isStored();
           } finally {

@@ -2,23 +2,35 @@ package io.simqtt.core.session;
 
 import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.auth.Permissions;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Resolves the permissions of stored sessions: once per session at recovery ({@link #resolve},
- * on the recovery thread), and again in the background for each whose authorizer failed then (an
- * HTTP one that is down), until the answer comes. Such a session keeps what is routed to it
+ * Resolves the permissions of stored sessions: once per session at recovery ({@link
+ * #resolveAll}), and again in the background for each whose authorizer failed then (an HTTP one
+ * that is down) or did not answer in time, until the answer comes. Such a session keeps what is
+ * routed to it
  * meanwhile, queued and unchecked, and checks all it has queued once its permissions are known
  * (see {@link Session#permissionsKnown}); a connection attaching first brings permissions of its
- * own, and the session checks its queue against those.
+ * own, and the session checks its queue against those. A will that comes due meanwhile waits
+ * here too, for its client's permissions, even once its session has ended ({@link #whenKnown},
+ * see {@link WillPublisher}).
  *
  * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
  * stops at the first session the authorizer fails for again (it is most likely still down, and
@@ -26,9 +38,18 @@ import org.slf4j.LoggerFactory;
  * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
  * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
  * logs comes as seldom. Sessions that ended or got a connection meanwhile leave the list without
- * a question. The list holds each session at most once, so it is bounded by the sessions
- * recovered; tries are counted ({@link #retries}), and so are sessions waiting ({@link
- * #waiting}).
+ * a question. The list holds each session at most once, and each session's will at most once
+ * (a session has one will, and one that waits here is its last), so it is bounded by twice the
+ * sessions recovered and the wills the store kept; tries are counted ({@link #retries}), and so
+ * is what waits ({@link #waiting}).
+ *
+ * <p>At recovery the authorizers are asked on {@code mqtt.auth.threads} threads of their own at
+ * once (an authorizer may block, on a remote service), each taking the next client from the
+ * list, for at most {@code mqtt.auth.recovery-wait} in all: so a slow authorizer delays a restart
+ * (and the listeners opening) by that at most, not by its latency times the sessions. The clients
+ * not answered by then are unknown, and retried like those an authorizer failed for; an answer
+ * still under way is let finish and dropped (the retry asks again), and the threads take no
+ * further client.
  */
 public final class PermissionRetries implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PermissionRetries.class);
@@ -36,9 +57,11 @@ public final class PermissionRetries implements AutoCloseable {
   static final long MAX_PAUSE_MILLIS = 60_000;
 
   private final Function<ClientIdentity, Permissions> authorizers;
+  private final int recoveryThreads;
+  private final long recoveryWaitNanos;
   private final LongAdder retries = new LongAdder();
   // Guarded by this:
-  private final ArrayDeque<Session> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
   private ScheduledExecutorService thread;
   private long pauseMillis = FIRST_PAUSE_MILLIS;
   private boolean closed;
@@ -46,22 +69,96 @@ public final class PermissionRetries implements AutoCloseable {
   /**
    * @param authorizers what a client may do under the rules in force; {@link
    *     Permissions#unknown} when an authorizer fails
+   * @param recoveryThreads how many clients are asked for at once at recovery
+   * @param recoveryWait how long recovery waits for the answers at most
    */
-  public PermissionRetries(Function<ClientIdentity, Permissions> authorizers) {
+  public PermissionRetries(Function<ClientIdentity, Permissions> authorizers,
+      int recoveryThreads, Duration recoveryWait) {
     this.authorizers = authorizers;
+    this.recoveryThreads = recoveryThreads;
+    this.recoveryWaitNanos = recoveryWait.toNanos();
   }
 
-  /** What {@code who} may do; unknown when an authorizer fails (then see {@link #retry}). */
-  Permissions resolve(ClientIdentity who) {
-    return authorizers.apply(who);
+  /**
+   * What each of {@code clients} may do, in their order, asked as the class comment says; unknown
+   * for those an authorizer failed for or did not answer in time (then see {@link #retry}).
+   * Blocks for {@code mqtt.auth.recovery-wait} at most.
+   */
+  List<Permissions> resolveAll(List<ClientIdentity> clients) {
+    int n = clients.size();
+    AtomicReferenceArray<Permissions> answers = new AtomicReferenceArray<>(n);
+    AtomicInteger next = new AtomicInteger();
+    AtomicBoolean late = new AtomicBoolean();
+    int threads = Math.min(recoveryThreads, n);
+    CountDownLatch done = new CountDownLatch(threads);
+    for (int t = 0; t < threads; t++) {
+      Thread asker = new Thread(() -> {
+        try {
+          int i;
+          while (!late.get() && (i = next.getAndIncrement()) < n) {
+            answers.set(i, authorizers.apply(clients.get(i)));
+          }
+        } finally {
+          done.countDown();
+        }
+      }, "simqtt-permissions-" + t);
+      asker.setDaemon(true);
+      asker.start();
+    }
+    boolean inTime;
+    try {
+      inTime = done.await(recoveryWaitNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      inTime = false;
+    }
+    late.set(true);
+    List<Permissions> resolved = new ArrayList<>(n);
+    int unanswered = 0;
+    for (int i = 0; i < n; i++) {
+      Permissions p = answers.get(i);
+      if (p == null) {
+        unanswered++;
+        p = Permissions.unknown(clients.get(i));
+      }
+      resolved.add(p);
+    }
+    if (!inTime) {
+      LOG.warn("the authorizers did not answer for {} of {} stored sessions' clients within"
+          + " mqtt.auth.recovery-wait ({} ms): their permissions are unknown for now", unanswered,
+          n, TimeUnit.NANOSECONDS.toMillis(recoveryWaitNanos));
+    }
+    return resolved;
   }
+
+  /**
+   * Something that waits for {@code client}'s permissions: {@code known} gets them, on the
+   * retries' thread, unless {@code over} says it no longer waits. {@code will}: a will's (they
+   * are counted when the node stops).
+   */
+  private record Waiter(
+      ClientIdentity client, BooleanSupplier over, Consumer<Permissions> known, boolean will) {}
 
   /** {@code s}'s permissions are unknown: asked again in the background until they are not. */
-  synchronized void retry(Session s) {
+  void retry(Session s) {
+    Permissions unknown = s.permissions();
+    add(new Waiter(unknown.client(), () -> s.isEnded() || s.permissions() != unknown,
+        p -> s.execute(() -> s.permissionsKnown(unknown, p)), false));
+  }
+
+  /**
+   * A will of {@code client}, whose permissions are unknown, waits for them: {@code then} gets
+   * them once the authorizers answer, on the retries' thread. Nothing if the node stops first.
+   */
+  void whenKnown(ClientIdentity client, Consumer<Permissions> then) {
+    add(new Waiter(client, () -> false, then, true));
+  }
+
+  private synchronized void add(Waiter w) {
     if (closed) {
       return;
     }
-    waiting.add(s);
+    waiting.add(w);
     if (thread == null) {
       thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "simqtt-permission-retries");
@@ -86,43 +183,41 @@ public final class PermissionRetries implements AutoCloseable {
 
   private void round() {
     boolean resolvedAny = false;
-    Session s;
-    while ((s = next()) != null) {
-      Permissions unknown = s.permissions();
-      if (s.isEnded() || unknown.isKnown()) {
+    Waiter w;
+    while ((w = next()) != null) {
+      if (w.over().getAsBoolean()) {
         continue; // a connection brought its client's permissions, or the session is over
       }
       retries.increment();
-      Permissions p = authorizers.apply(unknown.client());
+      Permissions p = authorizers.apply(w.client());
       if (!p.isKnown()) {
         synchronized (this) {
-          waiting.addFirst(s);
+          waiting.addFirst(w);
         }
         break;
       }
       resolvedAny = true;
-      Session known = s;
-      s.execute(() -> known.permissionsKnown(unknown, p));
+      w.known().accept(p);
     }
     synchronized (this) {
       if (closed) {
         return;
       }
       if (waiting.isEmpty()) {
-        LOG.info("the permissions of every stored session are known again");
+        LOG.info("the permissions of every stored session and will are known again");
         pauseMillis = FIRST_PAUSE_MILLIS;
         thread.shutdown();
         thread = null;
         return;
       }
       pauseMillis = resolvedAny ? FIRST_PAUSE_MILLIS : Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS);
-      LOG.warn("the permissions of {} stored sessions are still unknown (an authorizer fails);"
-          + " asked again in {} ms", waiting.size(), pauseMillis);
+      LOG.warn("the permissions of {} stored sessions and wills are still unknown (an authorizer"
+          + " fails); asked again in {} ms", waiting.size(), pauseMillis);
       schedule();
     }
   }
 
-  private synchronized Session next() {
+  private synchronized Waiter next() {
     return closed ? null : waiting.poll();
   }
 
@@ -131,14 +226,23 @@ public final class PermissionRetries implements AutoCloseable {
     return retries.sum();
   }
 
-  /** Sessions whose permissions are unknown and asked for again. */
+  /** Sessions and wills whose permissions are unknown and asked for again. */
   public synchronized int waiting() {
     return waiting.size();
   }
 
+  /**
+   * No more questions. The wills still waiting stay in the store as due (see {@link
+   * WillPublisher}): the next start checks them again, and publishes those the rules allow.
+   */
   @Override
   public synchronized void close() {
     closed = true;
+    long wills = waiting.stream().filter(Waiter::will).count();
+    if (wills > 0) {
+      LOG.warn("{} wills wait for their clients' permissions as the node stops: kept in the"
+          + " store, they are checked and go out at the next start", wills);
+    }
     waiting.clear();
     if (thread != null) {
       thread.shutdownNow();

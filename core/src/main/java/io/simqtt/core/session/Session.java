@@ -184,8 +184,9 @@ public final class Session extends SerialExecutor {
     connected = true;
     Permissions was = permissions;
     permissions = conn.permissions();
-    if (!was.isKnown() && outbound != null) {
-      // Queued unchecked while they were unknown (see PermissionRetries): checked before CONNACK.
+    if ((!was.isKnown() || handedOver != null) && outbound != null) {
+      // Queued unchecked while they were unknown (see PermissionRetries), or handed over by a node
+      // that may have held them unknown, or under other rules: checked before CONNACK.
       outbound.checkQueued(permissions);
     }
     advertiseShared(true);
@@ -791,9 +792,9 @@ public final class Session extends SerialExecutor {
     outbound().deliver(d, out(), receipt);
   }
 
-  /** {@link #deliverUnchecked(Delivery, DeliveryReceipt)} without a receipt. */
+  /** {@link #deliverUnchecked(Delivery, int, DeliveryReceipt)} routed here, without a receipt. */
   public void deliverUnchecked(Delivery d) {
-    deliverUnchecked(d, null);
+    deliverUnchecked(d, 0, null);
   }
 
   /**
@@ -801,14 +802,15 @@ public final class Session extends SerialExecutor {
    * {@link PermissionRetries}): checked now if they are known, else queued with the rest and
    * checked once they are ({@link #permissionsKnown}, or a connection attaching). Held rather
    * than dropped, as the client may well receive it; never sent unchecked: while they are
-   * unknown no connection is attached (one brings permissions of its own).
+   * unknown no connection is attached (one brings permissions of its own). {@code hops} as for
+   * {@link #deliverRedirected}.
    */
-  public void deliverUnchecked(Delivery d, DeliveryReceipt receipt) {
+  public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
     if (permissions.isKnown() && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
-    deliverRedirected(d, 0, receipt);
+    deliverRedirected(d, hops, receipt);
   }
 
   /**
@@ -1209,13 +1211,11 @@ public final class Session extends SerialExecutor {
   // ---- recovery (see SessionRecovery) ----
 
   /**
-   * Takes on the session's own part as the store kept it, before the listeners open, with what
-   * its client may do under the rules now in force; its messages follow ({@link
-   * #recoverMessage}), then {@link #resumeOffline}.
+   * Takes on the session's own part as the store kept it, before the listeners open; its
+   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
    */
-  void recover(StoredSession st, Permissions resolved) {
+  void recover(StoredSession st) {
     fresh = false;
-    permissions = resolved;
     expiryInterval = st.expiryInterval();
     will = st.will();
     st.subscriptions().forEach(this::enterSubscription);
@@ -1238,11 +1238,13 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Goes on offline from where the store left the session: the will goes out and the session
-   * ends at the deadlines counted from {@code offlineSinceMillis}, at once when they are past.
-   * Returns whether the session lives on.
+   * Goes on offline from where the store left the session, with what its client may do under the
+   * rules now in force ({@code resolved}): the will goes out and the session ends at the
+   * deadlines counted from {@code offlineSinceMillis}, at once when they are past. Returns
+   * whether the session lives on.
    */
-  boolean resumeOffline(long offlineSinceMillis) {
+  boolean resumeOffline(long offlineSinceMillis, Permissions resolved) {
+    permissions = resolved;
     epoch++;
     long expiresAt =
         expiryInterval == SessionExpiry.NEVER

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * the listeners open and before the cluster starts (so no client and no peer can reach a session
  * that is not back yet).
  *
- * <p>Two passes. The first, on the calling thread, builds each session's state: subscriptions
+ * <p>Two passes, and between them the authorizers are asked what each session's client may do
+ * ({@link PermissionRetries#resolveAll}, a bounded wait). The first, on the calling thread,
+ * builds each session's state: subscriptions
  * entered in the topic tree (and so advertised to the cluster like any), inbound QoS 2 ids,
  * in-flight messages with their packet ids and released state, and the first
  * {@code mqtt.sessions.queue-memory-messages} queued ones, in the order the session wrote them;
@@ -30,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * a will past its delay goes out now. Wills go out only in this pass, once every session is
  * back, so a restored subscriber gets them; the broker's {@link StartupWills} holds them until
  * the cluster is up, so subscribers on other nodes get them too. So do the wills the store still
- * kept as due (their copies were not all durable when the node stopped, see {@link
- * WillPublisher}), each once per start, read before the second pass adds the wills it sends.
+ * kept as due (their copies were not all durable when the node stopped, or their clients'
+ * permissions were unknown: those are checked first, see {@link WillPublisher}), each once per
+ * start, read before the second pass adds the wills it sends.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -53,38 +56,38 @@ public final class SessionRecovery {
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
-   * loops}; returns once every session is back and its timers are armed. {@code permissions}
-   * resolves what each client may do under the rules in force now (messages routed to the
-   * session and its will are checked against them before the client connects again, and so is
-   * what it had queued: see {@link Session#resumeOffline}); a session kept without its client's
-   * identity (no authorizer was configured, or an older store) is resolved as an anonymous
-   * client of its id. A session whose authorizer fails now is asked for again in the background
-   * once recovery is done, and keeps what is routed to it meanwhile (see {@link
-   * PermissionRetries}).
+   * loops}; returns once every session is back and its timers are armed. The registry's {@link
+   * PermissionRetries} resolve what each client may do under the rules in force now, between the
+   * passes: messages routed to the session and its will are checked against them before the
+   * client connects again, and so is what it had queued (see {@link Session#resumeOffline}); a
+   * session kept without its client's identity (no authorizer was configured, or an older store)
+   * is resolved as an anonymous client of its id. A session whose authorizer fails now, or does
+   * not answer within {@code mqtt.auth.recovery-wait}, is asked for again in the background once
+   * recovery is done, and keeps what is routed to it meanwhile (see {@link PermissionRetries}).
    */
   public static Result run(
       SessionStore store,
       SessionRegistry registry,
-      List<? extends EventExecutor> loops,
-      PermissionRetries permissions) {
+      List<? extends EventExecutor> loops) {
     long started = System.nanoTime();
+    PermissionRetries permissions = registry.permissions();
     Map<Session, Long> offlineSince = new HashMap<>();
     Map<EventExecutor, List<Session>> byLoop = new HashMap<>();
     long[] counts = new long[3]; // messages, orphans, on disk
-    List<Session> unknown = new ArrayList<>(0);
+    // Whose permissions to ask for: each session's client, in the order of recovered, then the
+    // clients of the due wills kept unchecked, in the store's order.
+    List<ClientIdentity> asked = new ArrayList<>();
+    List<Session> recovered = new ArrayList<>();
     store.load(
         registry.queueMemoryMessages(),
         st -> {
           EventExecutor loop = loops.get(Math.floorMod(st.clientId().hashCode(), loops.size()));
           Session s = registry.recovered(st.clientId(), loop);
-          ClientIdentity who = st.identity() != null
+          asked.add(st.identity() != null
               ? st.identity()
-              : new ClientIdentity(st.clientId(), null, null, "", null);
-          Permissions p = permissions.resolve(who);
-          s.recover(st, p);
-          if (!p.isKnown()) {
-            unknown.add(s);
-          }
+              : new ClientIdentity(st.clientId(), null, null, "", null));
+          recovered.add(s);
+          s.recover(st);
           offlineSince.put(s, st.offlineSinceMillis());
           byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
         },
@@ -108,7 +111,20 @@ public final class SessionRecovery {
         });
     // Before the second pass, whose own wills are kept as due too.
     List<DueWill> dueWills = store.dueWills();
-    dueWills.forEach(registry.wills()::publishAgain);
+    for (DueWill w : dueWills) {
+      if (w.uncheckedFor() != null) {
+        asked.add(w.uncheckedFor());
+      }
+    }
+    List<Permissions> answers = permissions.resolveAll(asked);
+    Map<Session, Permissions> resolved = new HashMap<>();
+    for (int i = 0; i < recovered.size(); i++) {
+      resolved.put(recovered.get(i), answers.get(i));
+    }
+    int next = recovered.size();
+    for (DueWill w : dueWills) {
+      registry.wills().publishAgain(w, w.uncheckedFor() == null ? null : answers.get(next++));
+    }
     AtomicInteger expired = new AtomicInteger();
     AtomicInteger remaining = new AtomicInteger(offlineSince.size());
     CompletableFuture<Void> resumed = new CompletableFuture<>();
@@ -127,7 +143,7 @@ public final class SessionRecovery {
                     s.execute(
                         () -> {
                           try {
-                            if (!s.resumeOffline(from)) {
+                            if (!s.resumeOffline(from, resolved.get(s))) {
                               expired.incrementAndGet();
                             }
                           } finally {
@@ -140,7 +156,11 @@ public final class SessionRecovery {
                 }));
     resumed.join();
     // Only now: an answer is handed to the session as a task of it, which recovery is not.
-    unknown.forEach(permissions::retry);
+    resolved.forEach((s, p) -> {
+      if (!p.isKnown() && !s.isEnded()) {
+        permissions.retry(s);
+      }
+    });
     int total = offlineSince.size();
     Result r =
         new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1],

@@ -31,6 +31,7 @@ public final class SessionRegistry {
   private final AtomicInteger held = new AtomicInteger();
   /** Whether the sessions' store writes to disk: read once, not per message. */
   private final boolean durable;
+  private final PermissionRetries permissions;
 
   /**
    * @param willRoute routes a will like any publish (the router lives above the registry, so it
@@ -39,6 +40,8 @@ public final class SessionRegistry {
    *     that had it leaves
    * @param redirectMillis how long a session that moved to another node redirects what still
    *     reaches it here
+   * @param permissions resolves what the clients of stored sessions may do, at recovery and
+   *     again while an authorizer fails (see {@link PermissionRetries})
    * @param store where sessions with Session Expiry Interval above 0 write ({@link
    *     SessionStore#MEMORY} for nowhere)
    */
@@ -50,6 +53,7 @@ public final class SessionRegistry {
       SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
+      PermissionRetries permissions,
       SessionStore store) {
     this(
         settings,
@@ -60,6 +64,7 @@ public final class SessionRegistry {
         cluster,
         redirectMillis,
         SessionClock.SYSTEM,
+        permissions,
         store);
   }
 
@@ -73,9 +78,11 @@ public final class SessionRegistry {
       Cluster cluster,
       long redirectMillis,
       SessionClock clock,
+      PermissionRetries permissions,
       SessionStore store) {
     this.settings = settings;
     this.durable = store.isDurable();
+    this.permissions = permissions;
     this.context =
         new SessionContext(
             settings,
@@ -83,7 +90,7 @@ public final class SessionRegistry {
             cluster,
             metrics,
             clock,
-            new WillPublisher(store, metrics, clock, willRoute),
+            new WillPublisher(store, metrics, clock, willRoute, permissions),
             sharedRedelivery,
             redirectMillis,
             this,
@@ -93,6 +100,11 @@ public final class SessionRegistry {
   /** Queued messages a stored session keeps on the heap (the rest is only on disk). */
   int queueMemoryMessages() {
     return settings.queueMemoryMessages();
+  }
+
+  /** What the clients of stored sessions may do: asked at recovery, and again while unknown. */
+  PermissionRetries permissions() {
+    return permissions;
   }
 
   /** Where sessions publish their wills; recovery sends the wills the store kept through it. */

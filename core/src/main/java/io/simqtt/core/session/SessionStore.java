@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.message.Message;
 import java.util.List;
 import java.util.function.Consumer;
@@ -64,7 +65,7 @@ public interface SessionStore {
     public void removeInboundQos2(String clientId, int packetId) {}
 
     @Override
-    public long addWill(String clientId, Message will) {
+    public long addWill(String clientId, Message will, ClientIdentity uncheckedFor) {
       return 0;
     }
 
@@ -188,8 +189,11 @@ public interface SessionStore {
    * #removeWill} (once every copy of it is durable), apart from the session's own part, which no
    * other call touches it with (a deleted or rewritten session, a new one of the same client id,
    * leave it be). After a crash {@link #dueWills} gives it back to be published again.
+   * {@code uncheckedFor}: null when the will was checked against its client's permissions; else
+   * the client, whose permissions were unknown, kept with the will so that it is checked before
+   * it goes out, after a crash too (see {@link DueWill#uncheckedFor}).
    */
-  long addWill(String clientId, Message will);
+  long addWill(String clientId, Message will, ClientIdentity uncheckedFor);
 
   /** The will {@link #addWill} kept as {@code willId} is no longer needed: its copies are durable. */
   void removeWill(String clientId, long willId);

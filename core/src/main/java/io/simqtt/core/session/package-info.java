@@ -30,7 +30,8 @@
  *
  * <p>Wills: a session's will timer is its own; a will that is due goes out through the node's
  * {@code WillPublisher}, which keeps a stored session's will in the store ({@code DueWill}) until
- * its copies are durable, and through {@code StartupWills}, which holds wills until the cluster
- * is up.
+ * its copies are durable (and, while its client's permissions are unknown, until they are known
+ * and it is checked), and through {@code StartupWills}, which holds wills until the cluster is
+ * up.
  */
 package io.simqtt.core.session;

@@ -2,7 +2,6 @@ package io.simqtt.core.it;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,14 +13,13 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.RecordingSessionStore;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +56,8 @@ class RecoveryAuthorizerDownTest {
    */
   @Test
   void whatARecoveredSessionMayReceiveWaitsForTheRetryAndTheRestIsDropped() throws Exception {
-    RecordingSessionStore restarted = storedSubscriberRecoveredWhile(false);
+    RecordingSessionStore restarted = storedSubscriber();
+    FlakyAuthorizer.downFor("sub", true);
     try (BrokerFixture f = BrokerFixture.start(
         config + "mqtt.sessions.queue-memory-messages = 1\n", restarted)) {
       assertEquals(1, f.broker().permissionRetries().waiting());
@@ -79,7 +78,8 @@ class RecoveryAuthorizerDownTest {
 
   @Test
   void aClientConnectingBeforeTheRetryAnswersGetsOnlyWhatItMayReceive() throws Exception {
-    RecordingSessionStore restarted = storedSubscriberRecoveredWhile(true);
+    RecordingSessionStore restarted = storedSubscriber();
+    FlakyAuthorizer.downFor("sub", false);
     try (BrokerFixture f = BrokerFixture.start(config, restarted)) {
       publish(f, "home/secret/key", "home/t");
 
@@ -90,12 +90,39 @@ class RecoveryAuthorizerDownTest {
   }
 
   /**
-   * Stores alice's session "sub" on home/#, then makes the authorizer fail for it (on CONNECT's
-   * threads too unless {@code connectsWork}) and returns the store as a kill left it.
+   * An authorizer that does not answer at recovery (it hangs, as a slow HTTP service does) delays
+   * the restart by {@code mqtt.auth.recovery-wait} at most: the listeners open, and the session
+   * waits for its permissions as if the authorizer had failed. Before, recovery waited for the
+   * answer, and the node did not start while the authorizer hung.
    */
-  private RecordingSessionStore storedSubscriberRecoveredWhile(boolean connectsWork)
-      throws Exception {
-    config = config();
+  @Test
+  void anAuthorizerThatHangsAtRecoveryDelaysTheStartByTheWaitAtMost() throws Exception {
+    RecordingSessionStore restarted = storedSubscriber();
+    FlakyAuthorizer.stall();
+    CompletableFuture<BrokerFixture> starting = CompletableFuture.supplyAsync(() ->
+        BrokerFixture.start(config + "mqtt.auth.recovery-wait = 200ms\n", restarted));
+    BrokerFixture started;
+    try {
+      started = starting.get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      FlakyAuthorizer.up();
+      starting.join().close();
+      throw new AssertionError("the node did not start while the authorizer hung", e);
+    }
+    try (BrokerFixture f = started) {
+      assertEquals(1, f.broker().permissionRetries().waiting(), "unknown, asked again");
+      publish(f, "home/secret/key", "home/t");
+
+      FlakyAuthorizer.up();
+      await("the retry answered", () -> f.broker().permissionRetries().waiting() == 0);
+      assertEquals(List.of("home/t"), reconnectAndRead(f));
+      assertEquals(1, f.broker().metrics().drops(DropReason.NOT_AUTHORIZED));
+    }
+  }
+
+  /** Stores alice's session "sub" on home/#; returns the store as a kill left it. */
+  private RecordingSessionStore storedSubscriber() throws Exception {
+    config = FlakyAuthorizer.config(dir, RULES);
     RecordingSessionStore store = new RecordingSessionStore();
     try (BrokerFixture f = BrokerFixture.start(config, store)) {
       try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
@@ -106,22 +133,7 @@ class RecoveryAuthorizerDownTest {
       await("the session stored offline", () -> store.session("sub") != null
           && store.session("sub").offlineSinceMillis() != 0);
     }
-    FlakyAuthorizer.downFor("sub", !connectsWork);
     return store.afterKill();
-  }
-
-  /** The ACL file and a plug-in jar that only names {@link FlakyAuthorizer}, first in the chain. */
-  private String config() throws Exception {
-    Path acl = Files.writeString(dir.resolve("acl"), RULES);
-    Path plugins = Files.createDirectories(dir.resolve("plugins"));
-    try (OutputStream out = Files.newOutputStream(plugins.resolve("flaky.jar"));
-        JarOutputStream jar = new JarOutputStream(out)) {
-      jar.putNextEntry(new JarEntry("META-INF/services/io.simqtt.core.auth.Authorizer"));
-      jar.write((FlakyAuthorizer.class.getName() + "\n").getBytes(UTF_8));
-      jar.closeEntry();
-    }
-    return "mqtt.sys.interval = 0\nmqtt.auth { acl-file = \"" + acl + "\", plugin-dir = \""
-        + plugins + "\", chain = [flaky, acl-file], failure-delay = 0 }\n";
   }
 
   private static Connect connect(String clientId, String user, boolean cleanStart) {

@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.message.Message;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -269,10 +270,10 @@ public final class RecordingSessionStore implements SessionStore {
 
   /** Recorded as {@code addWill <client> <willId>}. */
   @Override
-  public synchronized long addWill(String clientId, Message will) {
+  public synchronized long addWill(String clientId, Message will, ClientIdentity uncheckedFor) {
     long id = ++lastWillId;
     record("addWill", clientId, Long.toString(id));
-    wills.put(id, new DueWill(clientId, id, will));
+    wills.put(id, new DueWill(clientId, id, will, uncheckedFor));
     return id;
   }
 

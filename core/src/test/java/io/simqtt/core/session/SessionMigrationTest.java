@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
@@ -16,6 +17,7 @@ import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +51,7 @@ class SessionMigrationTest {
           (d, id, r) -> {},
           cluster,
           10_000,
+          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach
@@ -245,6 +248,7 @@ class SessionMigrationTest {
             (d, id, r) -> {},
             new RecordingCluster(),
             10_000,
+            new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
             SessionStore.MEMORY);
     FakeConnection there = new FakeConnection(loop);
     Session moved = onLoop(() -> {

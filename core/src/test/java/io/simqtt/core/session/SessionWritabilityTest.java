@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
@@ -13,6 +14,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +38,7 @@ class SessionWritabilityTest {
           (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,
+          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach

@@ -2,11 +2,13 @@ package io.simqtt.core.session;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +52,7 @@ final class StoredSessionFixture implements AfterEachCallback {
         cluster,
         10_000,
         clock,
+        new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
         store);
   }
 

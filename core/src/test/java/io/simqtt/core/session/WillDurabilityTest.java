@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.routing.DeliveryReceipt;
@@ -112,8 +111,7 @@ class WillDurabilityTest {
     List<Routed> published = new CopyOnWriteArrayList<>();
     SessionRegistry restarted =
         fixture.registry("", (m, r) -> published.add(new Routed(m, r)), afterKill);
-    SessionRecovery.run(afterKill, restarted, List.of(fixture.loop),
-        new PermissionRetries(who -> Permissions.ALL));
+    SessionRecovery.run(afterKill, restarted, List.of(fixture.loop));
     return published;
   }
 

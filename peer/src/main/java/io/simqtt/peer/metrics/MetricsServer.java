@@ -117,12 +117,13 @@ public final class MetricsServer implements AutoCloseable {
             + " busy: they may do nothing until they reconnect, rather than keep replaced rules",
         c -> c.call(broker.authentication().refreshesRefused()));
     counter("simqtt_auth_permissions_retries",
-        "Times the permissions of a stored session that an authorizer failed for at recovery"
-            + " were asked for again",
+        "Times the permissions of a stored session (or of a will) that an authorizer failed"
+            + " for at recovery were asked for again",
         c -> c.call(broker.permissionRetries().retries()));
     gauge("simqtt_auth_permissions_unknown",
-        "Stored sessions whose permissions an authorizer failed to give at recovery: they keep"
-            + " what is routed to them, unchecked and not sent, until they are known",
+        "Stored sessions whose permissions an authorizer failed to give at recovery, and wills"
+            + " that came due meanwhile: they keep what is routed to them (the wills wait),"
+            + " unchecked and not sent, until they are known",
         c -> c.call(broker.permissionRetries().waiting()));
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));
