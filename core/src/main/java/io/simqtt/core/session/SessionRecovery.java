@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +57,7 @@ public final class SessionRecovery {
    * loops}; returns once every session is back and its timers are armed. {@code permissions}
    * resolves what each client may do under the rules in force now (messages routed to the
    * session and its will are checked against them before the client connects again, and so is
-   * what it had queued: see {@link Session#resumeOffline}); a session kept without its client's
+   * what it had queued: see {@link #resumeOffline}); a session kept without its client's
    * identity (no authorizer was configured, or an older store) is resolved as an anonymous
    * client of its id. A session whose authorizer fails now is asked for again in the background
    * once recovery is done, and keeps what is routed to it meanwhile (see {@link
@@ -81,7 +82,7 @@ public final class SessionRecovery {
               ? st.identity()
               : new ClientIdentity(st.clientId(), null, null, "", null);
           Permissions p = permissions.resolve(who);
-          s.recover(st, p);
+          recover(s, st, p);
           if (!p.isKnown()) {
             unknown.add(s);
           }
@@ -94,7 +95,7 @@ public final class SessionRecovery {
             counts[1]++;
             return;
           }
-          s.recoverMessage(m);
+          s.outbound().recover(m);
           counts[0]++;
         },
         b -> {
@@ -103,7 +104,7 @@ public final class SessionRecovery {
             counts[1] += b.count();
             return;
           }
-          s.recoverBacklog(b);
+          s.outbound().recoverBacklog(b);
           counts[2] += b.count();
         });
     // Before the second pass, whose own wills are kept as due too.
@@ -127,7 +128,7 @@ public final class SessionRecovery {
                     s.execute(
                         () -> {
                           try {
-                            if (!s.resumeOffline(from)) {
+                            if (!resumeOffline(s, from)) {
                               expired.incrementAndGet();
                             }
                           } finally {
@@ -163,5 +164,58 @@ public final class SessionRecovery {
       LOG.warn("{} stored messages belong to no stored session; ignored", r.orphans());
     }
     return r;
+  }
+
+  /**
+   * Takes on the session's own part as the store kept it, before the listeners open, with what
+   * its client may do under the rules now in force; its messages follow in the order the session
+   * wrote them (what was left on disk last), then {@link #resumeOffline}.
+   */
+  private static void recover(Session s, StoredSession st, Permissions resolved) {
+    s.fresh = false;
+    s.permissions = resolved;
+    s.expiryInterval = st.expiryInterval();
+    s.will = st.will();
+    st.subscriptions().forEach(s::enterSubscription);
+    if (!st.inboundQos2().isEmpty()) {
+      s.inboundQos2 = new InboundQos2(st.inboundQos2());
+    }
+    OutboundFlow flow = s.outbound();
+    flow.setJournal(new SessionJournal(s.context.store(), s));
+    flow.recoverLastPacketId(st.lastPacketId());
+  }
+
+  /**
+   * Goes on offline from where the store left the session: the will goes out and the session
+   * ends at the deadlines counted from {@code offlineSinceMillis}, at once when they are past.
+   * Returns whether the session lives on.
+   */
+  private static boolean resumeOffline(Session s, long offlineSinceMillis) {
+    s.epoch++;
+    long expiresAt =
+        s.expiryInterval == SessionExpiry.NEVER
+            ? Long.MAX_VALUE
+            : offlineSinceMillis + TimeUnit.SECONDS.toMillis(s.expiryInterval);
+    if (expiresAt <= s.now()) {
+      SharedRelease.all(s);
+      s.end();
+      return false;
+    }
+    if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
+      // Under the rules in force now; also what an earlier run queued unchecked, its
+      // permissions unknown when it stopped.
+      s.outbound.checkQueued(s.permissions);
+    }
+    // The expiry timer first: the store's offline time is worked out from it.
+    SessionTimers.scheduleExpiry(s, expiresAt);
+    if (s.will != null) {
+      SessionTimers.scheduleWill(
+          s, offlineSinceMillis + TimeUnit.SECONDS.toMillis(SessionTimers.willDelaySeconds(s)));
+      if (s.will == null) {
+        // Its delay passed while the node was down: it went out now.
+        SessionPersistence.persist(s);
+      }
+    }
+    return true;
   }
 }

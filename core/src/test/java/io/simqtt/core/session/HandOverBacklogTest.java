@@ -67,7 +67,7 @@ class HandOverBacklogTest {
       s.deliver(delivery(7));
       return null;
     });
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     assertEquals(1, store.calls("writeSession", "c").size(),
         "written again, though every entry stayed in the store under its seq");
 
@@ -116,7 +116,7 @@ class HandOverBacklogTest {
     HandOver handed = claimed.get(5, TimeUnit.SECONDS);
     readAll();
     assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "yielded while frozen");
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     readAll();
     assertEquals(List.of("n3:1:1", "n3:2:1", "n3:3:1", "n3:4:1", "n3:5:1"),
         onLoop(() -> List.copyOf(fixture.cluster.redirects)));
@@ -138,7 +138,7 @@ class HandOverBacklogTest {
     readAll();
     assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
     assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
-    fixture.inSession(s, () -> s.handOverConfirmed(handed, "n2"));
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
     assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
     assertNull(onLoop(() -> s.isEnded() ? "ended" : null));
   }
@@ -202,7 +202,7 @@ class HandOverBacklogTest {
     assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
     assertFalse(onLoop(s::isEnded));
 
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     store.makeDurable();
     assertTrue(onLoop(s::isEnded), "discarded, and the move did not happen");
     assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
