@@ -349,11 +349,6 @@ public final class Session extends SerialExecutor {
   /** Session Expiry Interval changed by DISCONNECT. */
   public void setExpiryInterval(long seconds) {
     expiryInterval = seconds;
-    if (seconds == SessionExpiry.AT_DISCONNECT && connection != null) {
-      // It leaves the store as its connection ends (detach), not now: the shared deliveries it
-      // hands on then must stay there until their new holders have them (PassOn).
-      return;
-    }
     SessionPersistence.persist(this);
   }
 

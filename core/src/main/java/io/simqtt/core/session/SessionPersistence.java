@@ -37,8 +37,15 @@ final class SessionPersistence {
   /**
    * Writes the session's own part, after a change of it. A session that should be stored and was
    * not yet is written whole (it held messages already, or its expiry just turned above 0); one
-   * that should not be any more (expiry 0, ended, moved away) is deleted. Does nothing in memory
-   * mode.
+   * that should not be any more (ended, moved away, expiry 0 without a connection) is deleted.
+   * Does nothing in memory mode.
+   *
+   * <p>A stored session whose expiry turns 0 while a connection is attached (a DISCONNECT that
+   * says so, a reconnect that asks for it) stays stored, its record saying 0, until that
+   * connection ends, and the session with it: what it passes on then stays in the store until its
+   * new holders have it ({@link PassOn}), its queue beyond the heap window stays on disk and pages
+   * as before rather than being read whole onto the heap, and a crash meanwhile ends it at
+   * recovery, as its connection ended.
    */
   static void persist(Session s) {
     write(s, false);
@@ -58,11 +65,13 @@ final class SessionPersistence {
     if (!context.registry().isDurable()) {
       return;
     }
-    if (s.expiryInterval == SessionExpiry.AT_DISCONNECT || s.ended || s.moved) {
+    boolean replace = journal(s) != null;
+    if (s.ended
+        || s.moved
+        || (s.expiryInterval == SessionExpiry.AT_DISCONNECT && (s.connection == null || !replace))) {
       forget(s);
       return;
     }
-    boolean replace = journal(s) != null;
     if (replace && !whole) {
       context.store().saveSession(s.clientId(), stored(s, Set.of()));
       return;

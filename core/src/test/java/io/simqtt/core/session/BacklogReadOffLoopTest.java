@@ -178,6 +178,60 @@ class BacklogReadOffLoopTest {
     assertTrue(onLoop(s::isEnded));
   }
 
+  /**
+   * A client reconnects to its stored session asking for Session Expiry 0: the session stays
+   * stored until that connection ends (as when a DISCONNECT turns its expiry to 0), so nothing is
+   * read: its queue beyond queue-memory-messages stays on disk and pages to the client as before,
+   * and the session leaves the store as its connection ends.
+   */
+  @Test
+  void aReconnectWithExpiryZeroLeavesTheQueueOnDiskAndItPagesToTheClient() throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false; // 1 and 2 on the heap, 3 to 8 only on disk
+    onLoop(() -> {
+      for (int n = 1; n <= 8; n++) {
+        s.deliver(delivery(n));
+      }
+      s.detach(c, true);
+      return null;
+    });
+    store.hold();
+
+    FakeConnection back = new FakeConnection(loop);
+    back.writable = false;
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 0, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertEquals(2, onLoop(s::queuedInMemory), "queue-memory-messages on the heap, no more");
+    assertEquals(8, onLoop(s::queuedCount));
+
+    onLoop(() -> {
+      back.writable = true;
+      s.onWritable(back);
+      return null;
+    });
+    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
+      store.makeDurable(); // the pages the drain asks for
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), onLoop(back::publishedNumbers),
+        "in order, once each");
+    onLoop(() -> {
+      s.detach(back, true); // its connection ends: so does the session
+      return null;
+    });
+    store.makeDurable();
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(null, store.session("c"));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
   private List<Integer> numbersInStore() {
     return store.messages("c").values().stream()
         .map(m -> (int) m.delivery().message().payload()[0])
