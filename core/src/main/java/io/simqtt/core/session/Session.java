@@ -123,6 +123,8 @@ public final class Session extends SerialExecutor {
       SessionSnapshot handedOver,
       long claimStamp) {
     PENDING_ATTACHES.decrementAndGet(this);
+    // Over, and still reading its shared deliveries on disk to hand them on: its state ends now.
+    boolean over = isEnding();
     epoch++;
     SessionTimers.cancel(this);
     if (outbound != null) {
@@ -131,7 +133,8 @@ public final class Session extends SerialExecutor {
     }
     Collection<Delivery> arrivedWhileFrozen = SessionMove.arrivedWhileFrozen(this, handedOver);
     // Discarded by an administrator while frozen: its old state ends now, as with a clean start.
-    boolean startClean = SessionMove.settleForAttach(this, handedOver != null) || cleanStart;
+    boolean startClean =
+        SessionMove.settleForAttach(this, handedOver != null) || cleanStart || over;
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -207,8 +210,7 @@ public final class Session extends SerialExecutor {
       will = null;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
-      SharedRelease.all(this);
-      end();
+      endOffline();
       return;
     }
     SharedRelease.queued(this);
@@ -263,8 +265,7 @@ public final class Session extends SerialExecutor {
         migration.endIfAborted = true;
       } else {
         // Its shared deliveries go to other members, as when it expires (MQTT 5, 4.8.2).
-        SharedRelease.all(this);
-        end();
+        endOffline();
       }
     }
     return c != null;
@@ -623,6 +624,43 @@ public final class Session extends SerialExecutor {
   /** What the client may do; safe from any thread. */
   public Permissions permissions() {
     return permissions;
+  }
+
+  /**
+   * The session ends while no connection is attached (its expiry, its connection's end with
+   * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
+   * deliveries go to other members first (MQTT 5, 4.8.2). When some lie only on disk, they are
+   * read off the event loop, and it ends in the task that takes the last page; meanwhile it is
+   * {@link #isEnding ending}, and what reaches it queues behind them, in order. A connection that
+   * attaches meanwhile stops the read and finds the session over (see {@link #attach}).
+   */
+  void endOffline() {
+    SessionTimers.cancel(this);
+    expiryInterval = SessionExpiry.AT_DISCONNECT;
+    int at = epoch;
+    Runnable later = () -> {
+      if (epoch == at && connection == null && !ended) {
+        endOffline();
+      }
+    };
+    if (outbound == null || !outbound.readFirst(true, later)) {
+      SharedRelease.all(this);
+      end();
+    }
+  }
+
+  /**
+   * Whether the session is over but still reading its shared deliveries on disk to hand them on
+   * ({@link #endOffline}): it had a connection, has none now and has Session Expiry 0, which ends
+   * a session as its connection ends. Another node's claim or a healed partition finds no session
+   * in it.
+   */
+  boolean isEnding() {
+    return !fresh
+        && !ended
+        && !moved
+        && connection == null
+        && expiryInterval == SessionExpiry.AT_DISCONNECT;
   }
 
   /** The session is over: its will goes out, its subscriptions and messages are dropped. */

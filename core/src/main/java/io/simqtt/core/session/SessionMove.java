@@ -36,7 +36,7 @@ final class SessionMove {
 
   /** See {@link Session#handOver}. */
   static void handOver(Session s, boolean cleanStart, CompletableFuture<HandOver> result) {
-    if (s.ended || s.moved) {
+    if (s.ended || s.moved || s.isEnding()) {
       result.complete(null);
       return;
     }
@@ -119,7 +119,7 @@ final class SessionMove {
 
   /** See {@link Session#yieldTo}. */
   static void yieldTo(Session s, String newOwner) {
-    if (s.ended || s.moved) {
+    if (s.ended || s.moved || s.isEnding()) {
       return;
     }
     if (s.migration != null && s.migration.pending != null) {
@@ -151,7 +151,7 @@ final class SessionMove {
 
   /** See {@link Session#expectRedirects}. */
   static void expectRedirects(Session s) {
-    if (s.ended || s.moved) {
+    if (s.ended || s.moved || s.isEnding()) {
       return;
     }
     Migration m = migration(s);
@@ -224,8 +224,7 @@ final class SessionMove {
     if (m.endIfAborted) {
       // An administrator discarded it while it was frozen.
       m.endIfAborted = false;
-      SharedRelease.all(s);
-      s.end();
+      s.endOffline();
       return;
     }
     SharedRelease.queued(s);

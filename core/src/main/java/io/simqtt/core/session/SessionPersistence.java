@@ -66,9 +66,10 @@ final class SessionPersistence {
       return;
     }
     boolean replace = journal(s) != null;
-    if (s.ended
-        || s.moved
-        || (s.expiryInterval == SessionExpiry.AT_DISCONNECT && (s.connection == null || !replace))) {
+    // Expiry 0 keeps a stored session stored only while a connection is attached (see above).
+    boolean notKept =
+        s.expiryInterval == SessionExpiry.AT_DISCONNECT && (s.connection == null || !replace);
+    if (s.ended || s.moved || notKept) {
       forget(s);
       return;
     }

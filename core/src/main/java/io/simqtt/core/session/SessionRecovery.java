@@ -197,8 +197,7 @@ public final class SessionRecovery {
             ? Long.MAX_VALUE
             : offlineSinceMillis + TimeUnit.SECONDS.toMillis(s.expiryInterval);
     if (expiresAt <= s.now()) {
-      SharedRelease.all(s);
-      s.end();
+      s.endOffline();
       return false;
     }
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {

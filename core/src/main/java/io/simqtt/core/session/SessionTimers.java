@@ -67,18 +67,10 @@ final class SessionTimers {
     }
   }
 
-  /**
-   * The offline session's expiry set at {@code at} is due: it ends, its shared deliveries going
-   * to other members; those only on disk are read off the event loop first, and it ends once
-   * they are in, unless a connection came meanwhile.
-   */
+  /** The offline session's expiry set at {@code at} is due: it ends (see Session#endOffline). */
   private static void expire(Session s, int at) {
-    if (s.epoch != at || s.connection != null || s.ended) {
-      return;
-    }
-    if (s.outbound == null || !s.outbound.readFirst(true, () -> expire(s, at))) {
-      SharedRelease.all(s);
-      s.end();
+    if (s.epoch == at && s.connection == null && !s.ended) {
+      s.endOffline();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -228,6 +229,166 @@ class BacklogReadOffLoopTest {
     });
     store.makeDurable();
     assertTrue(onLoop(s::isEnded));
+    assertEquals(null, store.session("c"));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /**
+   * A connection whose session has Session Expiry 0 ends, while shared deliveries of the session
+   * lie on disk: the session ends as its connection does, handing them to other members, but
+   * reads them off the event loop first; what reaches it meanwhile queues behind, in order.
+   */
+  @Test
+  void aConnectionsEndWithExpiryZeroReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, true);
+      return null;
+    });
+    assertEndsOnceTheDiskIsReadOffTheLoop(s);
+  }
+
+  /** An administrator's discard is such an end too. */
+  @Test
+  void aDiscardReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    Session s = withSharedOnDisk(registry, new FakeConnection(loop));
+    onLoop(() -> s.kick(true));
+    assertEndsOnceTheDiskIsReadOffTheLoop(s);
+  }
+
+  /**
+   * A session that expired while the node was down, with shared deliveries on disk, ends at
+   * recovery: it reads them off the event loop and hands them on once they are in.
+   */
+  @Test
+  void aSessionExpiredAtRecoveryReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
+      throws Exception {
+    SessionRegistry before = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    FakeConnection c = new FakeConnection(loop);
+    onLoop(() -> {
+      Session x = before.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(c, true);
+      // Offline: 1 and 2 on the heap, 3 to 5 only on disk.
+      x.deliver(delivery(1));
+      x.deliver(shared(2));
+      x.deliver(shared(3));
+      x.deliver(delivery(4));
+      x.deliver(shared(5));
+      return null;
+    });
+    RecordingSessionStore kept = store.copy(); // the node stops here
+    kept.hold();
+    fixture.clock.advance(61_000); // it is down past the session's expiry
+    SessionRegistry restarted =
+        fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0]),
+            kept);
+    SessionRecovery.Result r =
+        SessionRecovery.run(kept, restarted, List.of(loop),
+            new PermissionRetries(who -> Permissions.ALL));
+    assertEquals(1, r.expired());
+    assertEquals(0, kept.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty(),
+        "handed on before the entries on disk were read");
+
+    for (int i = 0; i < 10 && kept.waiting() > 0; i++) {
+      kept.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(2, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(null, onLoop(() -> restarted.get("c")));
+    assertEquals(null, kept.session("c"));
+  }
+
+  /**
+   * The client comes back while its ended session still reads its shared deliveries on disk: it
+   * finds no session (CONNACK Session Present 0), and those deliveries still go to other members.
+   */
+  @Test
+  void aClientBackWhileItsEndedSessionReadsFindsNoSessionAndTheSharedDeliveriesGoOn()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0);
+      s.detach(c, true);
+      return null;
+    });
+    FakeConnection back = new FakeConnection(loop);
+    boolean present = onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      boolean p = s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return p;
+    });
+    assertFalse(present, "the session had ended with its connection");
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(back::publishedNumbers).isEmpty(), "the old session's messages came back");
+    assertFalse(onLoop(s::isEnded));
+    assertTrue(onLoop(s::subscriptions).isEmpty());
+  }
+
+  private SessionRegistry sharedToOthers() {
+    return fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+  }
+
+  /**
+   * Stored session c with connection {@code c} that takes nothing, holding 1 to 5 (the odd ones
+   * shared deliveries): 1 and 2 on the heap, 3 to 5 only on disk; page reads held from then on.
+   */
+  private Session withSharedOnDisk(SessionRegistry registry, FakeConnection c) throws Exception {
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(n % 2 == 1 ? shared(n) : delivery(n));
+      }
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    return s;
+  }
+
+  /**
+   * {@code s} (see {@link #withSharedOnDisk}) is ending: nothing was read on its loop and nothing
+   * handed on yet; a shared delivery reaching it meanwhile goes behind those on disk, and once the
+   * reads are let through all go to other members in order, the session ends and leaves the
+   * store.
+   */
+  private void assertEndsOnceTheDiskIsReadOffTheLoop(Session s) throws Exception {
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty(),
+        "handed on before the entries on disk were read");
+    assertFalse(onLoop(s::isEnded), "ended before its shared deliveries on disk were read");
+    onLoop(() -> {
+      s.deliver(shared(7)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 3, 5, 7), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(s::isEnded));
+    store.makeDurable();
+    onLoop(() -> null);
     assertEquals(null, store.session("c"));
     assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
   }
