@@ -259,10 +259,10 @@ public final class Session extends SerialExecutor {
       c.close(ReasonCode.ADMINISTRATIVE_ACTION, "disconnected by an administrator");
     }
     if (discardSession && !ended) {
-      if (migration != null && migration.pending != null) {
+      if (migration != null && migration.isFrozen()) {
         // Frozen for a move, its entries being read for the new owner: it ends here if the move
-        // does not happen; if it does, it lives on there.
-        migration.endIfAborted = true;
+        // does not happen; if it does (or did: it is leaving), it lives on there.
+        migration.endIfAborted = migration.pending != null;
       } else {
         // Its shared deliveries go to other members, as when it expires (MQTT 5, 4.8.2).
         endOffline();

@@ -40,7 +40,7 @@ final class SessionMove {
       result.complete(null);
       return;
     }
-    if (s.migration != null && s.migration.pending != null) {
+    if (s.migration != null && s.migration.isFrozen()) {
       s.migration.waiting.add(new Migration.Request(cleanStart, result));
       return;
     }
@@ -100,7 +100,11 @@ final class SessionMove {
     }
   }
 
-  /** The new owner installed the state: what queued meanwhile follows, later arrivals too. */
+  /**
+   * The new owner installed the state: what queued meanwhile follows, later arrivals too. When
+   * part of what queued lies only on disk, it is read off the event loop first, the session
+   * staying as frozen meanwhile ({@link Migration#leavingTo}), and it leaves once that is in.
+   */
   static void confirmed(Session s, HandOver h, String newOwner) {
     if (s.migration == null || s.migration.pending != h) {
       return;
@@ -108,6 +112,28 @@ final class SessionMove {
     Migration m = s.migration;
     m.pending = null;
     m.endIfAborted = false;
+    m.leavingTo = newOwner;
+    leaveOnceRead(s, m);
+  }
+
+  /**
+   * The confirmed session leaves for {@code m.leavingTo} with what queued while it was frozen,
+   * once that is on the heap; unless a connection that attached meanwhile settled it (it is no
+   * longer leaving).
+   */
+  private static void leaveOnceRead(Session s, Migration m) {
+    if (s.migration != m || m.leavingTo == null) {
+      return;
+    }
+    if (s.outbound != null && s.outbound.readFirst(false, () -> leaveOnceRead(s, m))) {
+      return;
+    }
+    leaveConfirmed(s, m);
+  }
+
+  private static void leaveConfirmed(Session s, Migration m) {
+    String newOwner = m.leavingTo;
+    m.leavingTo = null;
     List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
     leave(
         s,
@@ -122,10 +148,12 @@ final class SessionMove {
     if (s.ended || s.moved || s.isEnding()) {
       return;
     }
-    if (s.migration != null && s.migration.pending != null) {
+    if (s.migration != null && s.migration.isFrozen()) {
       // Frozen for a hand-over: if it goes ahead the session leaves anyway; if it is aborted,
       // the session yields then.
-      s.migration.yieldTo = newOwner;
+      if (s.migration.pending != null) {
+        s.migration.yieldTo = newOwner;
+      }
       return;
     }
     if (s.outbound != null && s.outbound.readFirst(false, () -> {
@@ -151,7 +179,7 @@ final class SessionMove {
 
   /** See {@link Session#expectRedirects}. */
   static void expectRedirects(Session s) {
-    if (s.ended || s.moved || s.isEnding()) {
+    if (s.ended || s.moved || s.isEnding() || (s.migration != null && s.migration.isFrozen())) {
       return;
     }
     Migration m = migration(s);
@@ -289,6 +317,13 @@ final class SessionMove {
       return false;
     }
     Migration m = s.migration;
+    if (m.leavingTo != null) {
+      // Confirmed, and reading what queued while frozen to send it after the session: the
+      // client is back before that read is done, so the session leaves at once, with what it
+      // reads now on the event loop (a race of a disk read's length), and is a redirect left
+      // behind like any other.
+      leaveConfirmed(s, m);
+    }
     if (m.movedTo != null) {
       leaveRedirect(s);
       s.clearState();

@@ -55,6 +55,80 @@ class HandOverBacklogTest {
     assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
   }
 
+  /**
+   * What queued while the session was frozen outgrew the heap's share, so part of it lies only on
+   * disk when the new owner confirms: it is read off the event loop, the session staying as
+   * frozen meanwhile (what reaches it queues behind), and then all of it goes to the new owner in
+   * order and the session only redirects.
+   */
+  @Test
+  void whatQueuedOnDiskWhileFrozenIsReadOffTheLoopAtTheConfirmationThenFollowsInOrder()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
+      }
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    fixture.inSession(s, () -> handed.confirm("n2"));
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "passed on before the read");
+    assertFalse(onLoop(s::isMoved));
+
+    onLoop(() -> {
+      s.deliver(delivery(10)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    readAll();
+    assertEquals(List.of("n2:6:1", "n2:7:1", "n2:8:1", "n2:9:1", "n2:10:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+    onLoop(() -> {
+      s.deliver(delivery(11)); // after: redirected at once
+      return null;
+    });
+    assertEquals("n2:11:1", onLoop(() -> fixture.cluster.redirects.get(5)));
+  }
+
+  /**
+   * The client comes back here while a confirmed session reads what queued on disk while it was
+   * frozen: the session leaves with all of it at once (a redirect left behind is no session), so
+   * the new owner still gets every message, in order, and the connection here starts clean.
+   */
+  @Test
+  void aClientBackWhileTheConfirmationReadsSendsWhatQueuedToTheNewOwnerAndStartsClean()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n));
+      }
+      return null;
+    });
+    fixture.inSession(s, () -> handed.confirm("n2"));
+    FakeConnection here = new FakeConnection(loop);
+    boolean present = onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      boolean p = s.attach(here, false, 60, null, null, 0);
+      s.resumeDelivery();
+      return p;
+    });
+    readAll();
+    assertFalse(present, "the session had moved to n2");
+    assertEquals(List.of("n2:6:1", "n2:7:1", "n2:8:1", "n2:9:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(here::publishedNumbers).isEmpty());
+    assertFalse(onLoop(s::isMoved));
+  }
+
   @Test
   void anAbortedMovePutsTheBacklogBackAheadOfWhatQueuedMeanwhileWithItsEntries()
       throws Exception {
