@@ -186,6 +186,10 @@ final class SessionMove {
     long until = s.now() + 2 * s.context.redirectMillis();
     if (m.seen == null) {
       m.seen = new SeenMessages(s.outbound == null ? List.of() : s.outbound.heldKeys(), until);
+      if (s.outbound != null) {
+        // Nothing is read for it: what lies only on disk is checked as it comes back.
+        s.outbound.checkOnDisk(m.seen);
+      }
     } else {
       m.seen.extendTo(until);
     }
@@ -451,6 +455,9 @@ final class SessionMove {
         s.migration = null;
       }
       return true;
+    }
+    if (d.qos() > 0 && s.outbound != null && s.outbound.checksOnDisk(m.seen)) {
+      return true; // checked behind what is on disk, as it comes back from there
     }
     if (!m.seen.firstTime(d.message())) {
       s.context.metrics().dropped(DropReason.DUPLICATE);

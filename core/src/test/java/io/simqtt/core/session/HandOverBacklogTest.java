@@ -283,6 +283,44 @@ class HandOverBacklogTest {
   }
 
   /**
+   * A healed partition found this client here and on an older owner, which now redirects here
+   * what it held: the session here drops second copies of what it holds without reading its disk
+   * for it. What lies only on disk is checked as it comes back, in order, and so is what queues
+   * behind it meanwhile, so the client gets every message once, in order, and the heap part stays
+   * at queue-memory-messages.
+   */
+  @Test
+  void aLaterOwnerExpectingRedirectsReadsNothingAndDropsSecondCopiesOfWhatIsOnDisk()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c);
+    c.writable = false; // 1 and 2 on the heap, 3 to 5 only on disk
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(identified(n));
+      }
+      return null;
+    });
+    store.hold();
+    fixture.inSession(s, s::expectRedirects);
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertEquals(2, onLoop(s::queuedInMemory));
+
+    onLoop(() -> {
+      // The older owner's copies of 2 (on the heap here) and 4 (on disk), and a new one.
+      s.deliverRedirected(identified(2), 1, null);
+      s.deliverRedirected(identified(4), 1, null);
+      s.deliverRedirected(identified(6), 1, null);
+      c.writable = true;
+      s.onWritable(c);
+      return null;
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 6), onLoop(c::publishedNumbers), "once each, in order");
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
+  /**
    * A stored session with a connection that takes nothing, holding 1 to 5 queued: 1 and 2 on the
    * heap, 3 to 5 only on disk; page reads held from then on.
    */
@@ -332,6 +370,11 @@ class HandOverBacklogTest {
 
   private static List<Integer> numbers(List<Delivery> ds) {
     return ds.stream().map(d -> (int) d.message().payload()[0]).toList();
+  }
+
+  /** Message {@code n} as node n1 accepted it (a second copy is known by that). */
+  private static Delivery identified(int n) {
+    return new Delivery(delivery(n).message().identified("n1", n), 1, false, new int[0]);
   }
 
   private static Delivery delivery(int n) {
