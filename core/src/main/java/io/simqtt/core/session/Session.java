@@ -183,6 +183,25 @@ public final class Session extends SerialExecutor {
   }
 
   /**
+   * Runs {@code attach}, the task that calls {@link #attach} for a new connection, once the
+   * session may take it: at once, unless the connection starts clean ({@code cleanStart}, or the
+   * session is over, see {@link #isEnding}) while shared deliveries of the old state lie only on
+   * disk. Those go to other members as the old state ends, so they are read off the event loop
+   * first, and {@code attach} runs as the session task that takes the last page (or, when
+   * something overtook the read, a later one that asks again). The caller holds the connection's
+   * input until then.
+   */
+  public void beforeAttach(boolean cleanStart, Runnable attach) {
+    if ((cleanStart || isEnding())
+        && !ended
+        && outbound != null
+        && outbound.readFirst(true, () -> beforeAttach(cleanStart, attach))) {
+      return;
+    }
+    attach.run();
+  }
+
+  /**
    * After CONNACK: resends PUBRELs and, within the new connection's window, unacknowledged
    * PUBLISHes (the rest as acknowledgements free the window), then drains the queue.
    */

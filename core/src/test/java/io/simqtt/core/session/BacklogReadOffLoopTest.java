@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.auth.Permissions;
+import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -340,6 +341,48 @@ class BacklogReadOffLoopTest {
     assertTrue(onLoop(back::publishedNumbers).isEmpty(), "the old session's messages came back");
     assertFalse(onLoop(s::isEnded));
     assertTrue(onLoop(s::subscriptions).isEmpty());
+  }
+
+  /**
+   * A connection with clean start takes over a stored session here while shared deliveries of it
+   * lie on disk: the old state's end hands them to other members, and they are read off the event
+   * loop first (the attach runs once they are in, the connection's input held until then); the
+   * new connection gets none of the old state.
+   */
+  @Test
+  void aCleanStartHereReadsTheOldSharedDeliveriesOnDiskOffTheLoopBeforeItAttaches()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    FakeConnection next = new FakeConnection(loop);
+    List<Boolean> attached = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(true, () -> {
+        attached.add(s.attach(next, true, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(attached)).isEmpty(), "attached before the read");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty());
+
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(attached)), "CONNACK: no session");
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
+    onLoop(() -> {
+      s.deliver(delivery(9));
+      return null;
+    });
+    assertEquals(List.of(9), onLoop(next::publishedNumbers), "the old state's messages came");
+    store.makeDurable();
+    assertEquals(List.of(9), numbersInStore(), "the old state is left in the store");
   }
 
   private SessionRegistry sharedToOthers() {
