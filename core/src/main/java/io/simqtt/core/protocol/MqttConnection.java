@@ -569,8 +569,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   /**
    * Binds the session once the cluster has answered the claim, then sends CONNACK. What the
    * client sent after CONNECT waits until the session has attached this connection ({@link
-   * #releaseInput}): a clean start may first have the old state's shared deliveries on disk read
-   * off the event loop ({@link Session#beforeAttach}).
+   * #releaseInput}): what the attach takes of the session's queue may first be read off the event
+   * loop ({@link Session#beforeAttach}).
    */
   private void attach(Connect connect, Will will, ClaimResult claimed) {
     if (claimed.outcome() == ClaimResult.Outcome.REFUSED) {
@@ -600,7 +600,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     deadlineBase = System.nanoTime();
     rate = InboundRate.of(context.settings().limits(), deadlineBase);
     holdInput();
-    s.execute(() -> s.beforeAttach(connect.cleanStart(), () -> {
+    s.execute(() -> s.beforeAttach(connect.cleanStart(), claimed.state() != null, () -> {
       boolean present =
           s.attach(
               this,

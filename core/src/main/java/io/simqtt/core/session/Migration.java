@@ -41,7 +41,7 @@ final class Migration {
         && !endIfAborted;
   }
 
-  /** Whether the session is frozen for a hand-over or leaving after one (see {@link #leavingTo}). */
+  /** Whether the session is frozen for a hand-over, or leaving after one ({@link #leavingTo}). */
   boolean isFrozen() {
     return pending != null || leavingTo != null;
   }

@@ -183,20 +183,26 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Runs {@code attach}, the task that calls {@link #attach} for a new connection, once the
-   * session may take it: at once, unless the connection starts clean ({@code cleanStart}, or the
-   * session is over, see {@link #isEnding}) while shared deliveries of the old state lie only on
-   * disk. Those go to other members as the old state ends, so they are read off the event loop
-   * first, and {@code attach} runs as the session task that takes the last page (or, when
-   * something overtook the read, a later one that asks again). The caller holds the connection's
-   * input until then.
+   * Runs {@code attach}, the task that calls {@link #attach} for a new connection ({@code
+   * cleanStart} its Clean Start, {@code stateArrives} whether another node handed state over),
+   * once the session may take it without reading its disk on the event loop: at once, unless
+   * what the attach takes of the queue lies partly only on disk. That is read off the loop first,
+   * and {@code attach} runs as the session task that takes the last page (or, when something
+   * overtook the read, a later one that asks again); the caller holds the connection's input
+   * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
+   * a session that is over: see {@link #isEnding}), which go to other members, and the whole
+   * queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that is
+   * frozen for one while state arrives (what queued meanwhile goes after that state).
    */
-  public void beforeAttach(boolean cleanStart, Runnable attach) {
-    if ((cleanStart || isEnding())
-        && !ended
-        && outbound != null
-        && outbound.readFirst(true, () -> beforeAttach(cleanStart, attach))) {
-      return;
+  public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
+    if (!ended && outbound != null) {
+      boolean whole = migration != null
+          && (migration.leavingTo != null || (stateArrives && migration.pending != null));
+      boolean shared = !whole && (cleanStart || isEnding());
+      if ((whole || shared)
+          && outbound.readFirst(shared, () -> beforeAttach(cleanStart, stateArrives, attach))) {
+        return;
+      }
     }
     attach.run();
   }

@@ -322,10 +322,10 @@ final class SessionMove {
     }
     Migration m = s.migration;
     if (m.leavingTo != null) {
-      // Confirmed, and reading what queued while frozen to send it after the session: the
-      // client is back before that read is done, so the session leaves at once, with what it
-      // reads now on the event loop (a race of a disk read's length), and is a redirect left
-      // behind like any other.
+      // Confirmed, and reading what queued while frozen to send it after the session: a
+      // connection waits for that read (Session.beforeAttach), so this is only the guarantee
+      // that nothing of it is lost if one did not. The session leaves at once, with what it
+      // reads now on the event loop, and is a redirect left behind like any other.
       leaveConfirmed(s, m);
     }
     if (m.movedTo != null) {

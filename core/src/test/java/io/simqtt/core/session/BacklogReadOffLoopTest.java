@@ -312,7 +312,8 @@ class BacklogReadOffLoopTest {
 
   /**
    * The client comes back while its ended session still reads its shared deliveries on disk: it
-   * finds no session (CONNACK Session Present 0), and those deliveries still go to other members.
+   * attaches once the read is in, finding no session (CONNACK Session Present 0), and those
+   * deliveries go to other members.
    */
   @Test
   void aClientBackWhileItsEndedSessionReadsFindsNoSessionAndTheSharedDeliveriesGoOn()
@@ -326,17 +327,23 @@ class BacklogReadOffLoopTest {
       return null;
     });
     FakeConnection back = new FakeConnection(loop);
-    boolean present = onLoop(() -> {
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
       Session.PENDING_ATTACHES.incrementAndGet(s);
-      boolean p = s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return p;
+      s.beforeAttach(false, false, () -> {
+        present.add(s.attach(back, false, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
     });
-    assertFalse(present, "the session had ended with its connection");
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
     for (int i = 0; i < 10 && store.waiting() > 0; i++) {
       store.makeDurable();
       onLoop(() -> null);
     }
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
+        "the session had ended with its connection");
     assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
     assertTrue(onLoop(back::publishedNumbers).isEmpty(), "the old session's messages came back");
     assertFalse(onLoop(s::isEnded));
@@ -359,7 +366,7 @@ class BacklogReadOffLoopTest {
     List<Boolean> attached = new ArrayList<>();
     onLoop(() -> {
       Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(true, () -> {
+      s.beforeAttach(true, false, () -> {
         attached.add(s.attach(next, true, 60, null, null, 0));
         s.resumeDelivery();
       });

@@ -97,8 +97,9 @@ class HandOverBacklogTest {
 
   /**
    * The client comes back here while a confirmed session reads what queued on disk while it was
-   * frozen: the session leaves with all of it at once (a redirect left behind is no session), so
-   * the new owner still gets every message, in order, and the connection here starts clean.
+   * frozen: it attaches once the session has left with all of it (a redirect left behind is no
+   * session), so the new owner still gets every message, in order, and the connection here starts
+   * clean.
    */
   @Test
   void aClientBackWhileTheConfirmationReadsSendsWhatQueuedToTheNewOwnerAndStartsClean()
@@ -115,18 +116,59 @@ class HandOverBacklogTest {
     });
     fixture.inSession(s, () -> handed.confirm("n2"));
     FakeConnection here = new FakeConnection(loop);
-    boolean present = onLoop(() -> {
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
       Session.PENDING_ATTACHES.incrementAndGet(s);
-      boolean p = s.attach(here, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return p;
+      s.beforeAttach(false, false, () -> {
+        present.add(s.attach(here, false, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
     });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     readAll();
-    assertFalse(present, "the session had moved to n2");
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
+        "the session had moved to n2");
     assertEquals(List.of("n2:6:1", "n2:7:1", "n2:8:1", "n2:9:1"),
         onLoop(() -> List.copyOf(fixture.cluster.redirects)));
     assertTrue(onLoop(here::publishedNumbers).isEmpty());
     assertFalse(onLoop(s::isMoved));
+  }
+
+  /**
+   * A connection here gets state back from the cluster while the session is frozen for a move
+   * and what queued meanwhile lies partly on disk only: it attaches once that is read off the
+   * event loop, and what queued goes after the state, in order.
+   */
+  @Test
+  void stateArrivingForASessionFrozenHereAttachesOnceWhatQueuedOnDiskIsReadOffTheLoop()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
+      }
+      return null;
+    });
+    FakeConnection here = new FakeConnection(loop);
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, true, () -> {
+        // The state the cluster gives back: here, what the heap held as it froze.
+        present.add(s.attach(here, false, 60, null, handed.state(), 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
+    readAll();
+    assertEquals(List.of(true), onLoop(() -> List.copyOf(present)));
+    assertEquals(List.of(1, 2, 6, 7, 8, 9), onLoop(here::publishedNumbers));
   }
 
   @Test
