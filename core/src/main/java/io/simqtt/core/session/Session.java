@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * The MQTT session of one client id: it binds connections (taking over, resuming, detaching),
  * takes deliveries and acknowledgements for the client, and holds the pieces that keep its
  * state: {@link Subscriptions}, the {@link OutboundFlow} to the client and the {@link InboundQos2}
- * table from it. Three jobs work on its fields from classes of their own, which keep no state of
- * theirs so that a session costs no more for them: {@link SessionMove} (its side of a move between
- * nodes, over its {@link Migration}), {@link SessionTimers} (its will and expiry while offline) and
+ * table from it. Its other jobs work on its fields from classes of their own, which keep no state
+ * of theirs so that a session costs no more for them: {@link SessionMove} (its side of a move
+ * between nodes, over its {@link Migration}), {@link SessionTimers} (its will and expiry while
+ * offline), {@link SessionEnd} (its end), {@link SharedRelease} (shared deliveries it lets go) and
  * {@link SessionPersistence} (what a stored session writes to the {@link SessionStore}, and what
  * it passes on); {@link SessionRecovery} rebuilds it after a restart. The fields are
  * package-private for those classes alone.
@@ -124,7 +125,7 @@ public final class Session extends SerialExecutor {
       long claimStamp) {
     PENDING_ATTACHES.decrementAndGet(this);
     // Over, and still reading its shared deliveries on disk to hand them on: its state ends now.
-    boolean over = isEnding();
+    boolean over = SessionEnd.isEnding(this);
     epoch++;
     SessionTimers.cancel(this);
     if (outbound != null) {
@@ -190,15 +191,15 @@ public final class Session extends SerialExecutor {
    * and {@code attach} runs as the session task that takes the last page (or, when something
    * overtook the read, a later one that asks again); the caller holds the connection's input
    * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
-   * a session that is over: see {@link #isEnding}), which go to other members, and the whole
-   * queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that is
-   * frozen for one while state arrives (what queued meanwhile goes after that state).
+   * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
+   * whole queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that
+   * is frozen for one while state arrives (what queued meanwhile goes after that state).
    */
   public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
     if (!ended && outbound != null) {
       boolean whole = migration != null
           && (migration.leavingTo != null || (stateArrives && migration.pending != null));
-      boolean shared = !whole && (cleanStart || isEnding());
+      boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
       if ((whole || shared)
           && outbound.readFirst(shared, () -> beforeAttach(cleanStart, stateArrives, attach))) {
         return;
@@ -235,7 +236,7 @@ public final class Session extends SerialExecutor {
       will = null;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
-      endOffline();
+      SessionEnd.offline(this);
       return;
     }
     SharedRelease.queued(this);
@@ -290,7 +291,7 @@ public final class Session extends SerialExecutor {
         migration.endIfAborted = migration.pending != null;
       } else {
         // Its shared deliveries go to other members, as when it expires (MQTT 5, 4.8.2).
-        endOffline();
+        SessionEnd.offline(this);
       }
     }
     return c != null;
@@ -649,56 +650,6 @@ public final class Session extends SerialExecutor {
   /** What the client may do; safe from any thread. */
   public Permissions permissions() {
     return permissions;
-  }
-
-  /**
-   * The session ends while no connection is attached (its expiry, its connection's end with
-   * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
-   * deliveries go to other members first (MQTT 5, 4.8.2). When some lie only on disk, they are
-   * read off the event loop, and it ends in the task that takes the last page; meanwhile it is
-   * {@link #isEnding ending}, and what reaches it queues behind them, in order. A connection that
-   * attaches meanwhile stops the read and finds the session over (see {@link #attach}).
-   */
-  void endOffline() {
-    SessionTimers.cancel(this);
-    expiryInterval = SessionExpiry.AT_DISCONNECT;
-    int at = epoch;
-    Runnable later = () -> {
-      if (epoch == at && connection == null && !ended) {
-        endOffline();
-      }
-    };
-    if (outbound == null || !outbound.readFirst(true, later)) {
-      SharedRelease.all(this);
-      end();
-    }
-  }
-
-  /**
-   * Whether the session is over but still reading its shared deliveries on disk to hand them on
-   * ({@link #endOffline}): it had a connection, has none now and has Session Expiry 0, which ends
-   * a session as its connection ends. Another node's claim or a healed partition finds no session
-   * in it.
-   */
-  boolean isEnding() {
-    return !fresh
-        && !ended
-        && !moved
-        && connection == null
-        && expiryInterval == SessionExpiry.AT_DISCONNECT;
-  }
-
-  /** The session is over: its will goes out, its subscriptions and messages are dropped. */
-  void end() {
-    SessionTimers.cancel(this);
-    publishWill();
-    clearState();
-    SessionMove.end(this);
-    ended = true;
-    SessionPersistence.forget(this);
-    if (outbound == null || !outbound.isPassingOn()) {
-      context.registry().remove(this); // else once the store let it go (passedOn)
-    }
   }
 
   void clearState() {

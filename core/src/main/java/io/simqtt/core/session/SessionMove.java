@@ -36,7 +36,7 @@ final class SessionMove {
 
   /** See {@link Session#handOver}. */
   static void handOver(Session s, boolean cleanStart, CompletableFuture<HandOver> result) {
-    if (s.ended || s.moved || s.isEnding()) {
+    if (s.ended || s.moved || SessionEnd.isEnding(s)) {
       result.complete(null);
       return;
     }
@@ -70,7 +70,7 @@ final class SessionMove {
     s.closeTakenOver("the client connected to another node");
     if (cleanStart) {
       SharedRelease.all(s);
-      s.end();
+      SessionEnd.now(s);
       result.complete(null);
       return;
     }
@@ -145,7 +145,7 @@ final class SessionMove {
 
   /** See {@link Session#yieldTo}. */
   static void yieldTo(Session s, String newOwner) {
-    if (s.ended || s.moved || s.isEnding()) {
+    if (s.ended || s.moved || SessionEnd.isEnding(s)) {
       return;
     }
     if (s.migration != null && s.migration.isFrozen()) {
@@ -179,7 +179,10 @@ final class SessionMove {
 
   /** See {@link Session#expectRedirects}. */
   static void expectRedirects(Session s) {
-    if (s.ended || s.moved || s.isEnding() || (s.migration != null && s.migration.isFrozen())) {
+    if (s.ended
+        || s.moved
+        || SessionEnd.isEnding(s)
+        || (s.migration != null && s.migration.isFrozen())) {
       return;
     }
     Migration m = migration(s);
@@ -233,7 +236,7 @@ final class SessionMove {
       return;
     }
     if (s.context.cluster().isSettled()) {
-      s.end();
+      SessionEnd.now(s);
     } else {
       s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), REDIRECT_RECHECK_MILLIS);
     }
@@ -256,7 +259,7 @@ final class SessionMove {
     if (m.endIfAborted) {
       // An administrator discarded it while it was frozen.
       m.endIfAborted = false;
-      s.endOffline();
+      SessionEnd.offline(s);
       return;
     }
     SharedRelease.queued(s);

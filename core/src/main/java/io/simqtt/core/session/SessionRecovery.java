@@ -197,7 +197,7 @@ public final class SessionRecovery {
             ? Long.MAX_VALUE
             : offlineSinceMillis + TimeUnit.SECONDS.toMillis(s.expiryInterval);
     if (expiresAt <= s.now()) {
-      s.endOffline();
+      SessionEnd.offline(s);
       return false;
     }
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {

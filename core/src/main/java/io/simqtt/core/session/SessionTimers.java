@@ -67,10 +67,10 @@ final class SessionTimers {
     }
   }
 
-  /** The offline session's expiry set at {@code at} is due: it ends (see Session#endOffline). */
+  /** The offline session's expiry set at {@code at} is due: it ends (see SessionEnd#offline). */
   private static void expire(Session s, int at) {
     if (s.epoch == at && s.connection == null && !s.ended) {
-      s.endOffline();
+      SessionEnd.offline(s);
     }
   }
 

@@ -7,11 +7,13 @@
  * window, the bounded queue, resends, packet ids, the acknowledgements) and {@code InboundQos2}
  * (ids awaiting PUBREL). Each piece gives its part of {@code SessionSnapshot}, the one state type
  * a session is moved as, and restores from it. The pieces use the node only through {@code
- * SessionContext}, so each is tested without sockets. Four jobs work on the session's fields from
- * classes that keep no state of their own (an idle session costs nothing more for them): {@code
- * SessionMove} (its side of a move between nodes), {@code SessionTimers} (its will and expiry
- * while offline), {@code SessionPersistence} (what a stored session writes, deletes and passes
- * on) and {@code SharedRelease} (shared deliveries handed to other members).
+ * SessionContext}, so each is tested without sockets. Its other jobs work on the session's fields
+ * from classes that keep no state of their own (an idle session costs nothing more for them):
+ * {@code SessionMove} (its side of a move between nodes), {@code SessionTimers} (its will and
+ * expiry while offline), {@code SessionEnd} (its end, after its shared deliveries on disk are
+ * read off the event loop when it has no connection), {@code SessionPersistence} (what a stored
+ * session writes, deletes and passes on) and {@code SharedRelease} (shared deliveries handed to
+ * other members).
  *
  * <p>Each session's state is confined to its {@link io.simqtt.core.session.SerialExecutor} (the
  * class {@code Session} extends): every method that touches it or its pieces runs as a task of
