@@ -41,11 +41,12 @@ final class SessionPersistence {
    * Does nothing in memory mode.
    *
    * <p>A stored session whose expiry turns 0 while a connection is attached (a DISCONNECT that
-   * says so, a reconnect that asks for it) stays stored, its record saying 0, until that
-   * connection ends, and the session with it: what it passes on then stays in the store until its
-   * new holders have it ({@link PassOn}), its queue beyond the heap window stays on disk and pages
-   * as before rather than being read whole onto the heap, and a crash meanwhile ends it at
-   * recovery, as its connection ended.
+   * says so, a reconnect that asks for it and keeps the state) stays stored, its record saying 0,
+   * until that connection ends, and the session with it: what it passes on then stays in the
+   * store until its new holders have it ({@link PassOn}), its queue beyond the heap window stays
+   * on disk and pages as before rather than being read whole onto the heap, and a crash meanwhile
+   * ends it at recovery, as its connection ended. One whose state was replaced as a whole (a clean
+   * start) has nothing on disk to keep, and leaves the store.
    */
   static void persist(Session s) {
     write(s, false);
@@ -67,8 +68,8 @@ final class SessionPersistence {
     }
     boolean replace = journal(s) != null;
     // Expiry 0 keeps a stored session stored only while a connection is attached (see above).
-    boolean notKept =
-        s.expiryInterval == SessionExpiry.AT_DISCONNECT && (s.connection == null || !replace);
+    boolean notKept = s.expiryInterval == SessionExpiry.AT_DISCONNECT
+        && (s.connection == null || !replace || whole);
     if (s.ended || s.moved || notKept) {
       forget(s);
       return;
