@@ -478,6 +478,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     return permissions;
   }
 
+  /** Reading goes on; what was held meanwhile is the caller's to handle or leave. */
+  private void stopHoldingInput() {
+    heldDuringConnect = null;
+    updateReading();
+  }
+
   /** Until the CONNECT is settled, reads pause and what was already read waits its turn. */
   private void holdInput() {
     if (heldDuringConnect == null) {
@@ -560,16 +566,20 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     claim.thenAccept(result -> loop.loop().execute(() -> attach(connect, will, result)));
   }
 
-  /** Binds the session once the cluster has answered the claim, then sends CONNACK. */
+  /**
+   * Binds the session once the cluster has answered the claim, then sends CONNACK. What the
+   * client sent after CONNECT waits until the session has attached this connection ({@link
+   * #releaseInput}): what the attach takes of the session's queue may first be read off the event
+   * loop ({@link Session#beforeAttach}).
+   */
   private void attach(Connect connect, Will will, ClaimResult claimed) {
-    List<Object> held = heldDuringConnect;
-    heldDuringConnect = null;
-    updateReading();
     if (claimed.outcome() == ClaimResult.Outcome.REFUSED) {
+      stopHoldingInput();
       refuse(ReasonCode.SERVER_BUSY, "a concurrent connection for this client id won");
       return;
     }
     if (claimed.outcome() == ClaimResult.Outcome.UNAVAILABLE) {
+      stopHoldingInput();
       refuse(
           ReasonCode.SERVER_UNAVAILABLE,
           "a cluster node that may hold this session does not answer; try again");
@@ -578,6 +588,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     ConnectTerms t = terms;
     Session s = context.sessions().claim(t.clientId(), loop.loop(), claimed.state() != null);
     if (s == null) {
+      stopHoldingInput();
       claimed.refused().run();
       // 0x97 on MQTT 5; the encoder answers 3.1.1 clients with 3 (Server unavailable).
       refuse(
@@ -588,29 +599,44 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     session = s;
     deadlineBase = System.nanoTime();
     rate = InboundRate.of(context.settings().limits(), deadlineBase);
-    s.execute(
-        () -> {
-          boolean present =
-              s.attach(
-                  this,
-                  connect.cleanStart(),
-                  t.sessionExpiry(),
-                  will,
-                  claimed.state(),
-                  claimed.stamp());
-          claimed.attached().run();
-          // The rules changed while this CONNECT was checked, after the reload had passed the
-          // session: it would keep the old ones (see Authentication.refresh).
-          if (context.auth().isStale(permissions)) {
-            context.auth().refreshLater(permissions);
-          }
-          ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
-          send(ack);
-          context.metrics().connectAccepted();
-          s.resumeDelivery();
-        });
+    holdInput();
+    s.execute(() -> s.beforeAttach(connect.cleanStart(), claimed.state() != null, () -> {
+      boolean present =
+          s.attach(
+              this,
+              connect.cleanStart(),
+              t.sessionExpiry(),
+              will,
+              claimed.state(),
+              claimed.stamp());
+      claimed.attached().run();
+      // The rules changed while this CONNECT was checked, after the reload had passed the
+      // session: it would keep the old ones (see Authentication.refresh).
+      if (context.auth().isStale(permissions)) {
+        context.auth().refreshLater(permissions);
+      }
+      ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
+      send(ack);
+      context.metrics().connectAccepted();
+      s.resumeDelivery();
+      if (loop.loop().inEventLoop()) {
+        releaseInput();
+      } else {
+        loop.loop().execute(this::releaseInput);
+      }
+    }));
+  }
+
+  /**
+   * The session attached this connection: what the client sent meanwhile is handled now, as
+   * session tasks behind the attach, and reading goes on.
+   */
+  private void releaseInput() {
+    List<Object> held = heldDuringConnect;
+    stopHoldingInput();
     if (!channel.isActive()) {
-      // Closed while the claim was out: the session (maybe handed over) stays, the client goes.
+      // Closed while the claim was out or the session read: the session (maybe handed over)
+      // stays, the client goes. (A detach when it closed came before the attach.)
       detachSession();
       return;
     }

@@ -78,16 +78,16 @@ public final class HandOver {
   public BacklogCursor backlog() {
     return messages == null || messages.backlog == null
         ? null
-        : new BacklogCursor(session.store(), session.clientId(), messages.backlog);
+        : new BacklogCursor(session.context.store(), session.clientId(), messages.backlog);
   }
 
   /** The new owner installed the state: this node becomes a redirect to {@code newOwner}. */
   public void confirm(String newOwner) {
-    session.execute(() -> session.handOverConfirmed(this, newOwner));
+    session.execute(() -> SessionMove.confirmed(session, this, newOwner));
   }
 
   /** The state was not installed (refused, lost, timed out): the session resumes here. */
   public void abort() {
-    session.execute(() -> session.handOverAborted(this));
+    session.execute(() -> SessionMove.aborted(session, this));
   }
 }

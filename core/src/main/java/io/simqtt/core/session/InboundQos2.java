@@ -30,6 +30,20 @@ public final class InboundQos2 {
     OVER_QUOTA
   }
 
+  /** What a PUBREL did to the ids. */
+  public enum Release {
+    /** The id was not open: PUBCOMP 0x92. */
+    UNKNOWN,
+    /** The id is released: PUBCOMP now. */
+    RELEASED,
+    /**
+     * The id is released and its removal written to the store: PUBCOMP once that is durable, or
+     * after a crash the client, done with the id, reuses it for a new message that the restarted
+     * node takes for a resend and drops.
+     */
+    WRITTEN
+  }
+
   private final Set<Integer> ids = new HashSet<>();
   /** Unsettled ids, each with the answers to resends waiting for it; null when none. */
   private Map<Integer, List<Runnable>> unsettled;

@@ -11,6 +11,12 @@ import java.util.concurrent.CompletableFuture;
 final class Migration {
   /** The state was sent to another node and is not confirmed yet: the session is frozen. */
   HandOver pending;
+  /**
+   * The new owner confirmed the hand-over, and what queued here while frozen is being read off
+   * the event loop (part of it lies only on disk) to follow the session there: until then the
+   * session stays as frozen, queueing what arrives behind it.
+   */
+  String leavingTo;
   /** Other nodes' hand-over requests that arrived while frozen, answered once it thaws. */
   final List<Request> waiting = new ArrayList<>(0);
   /** The session lives on this node now; what reaches it here is redirected there. */
@@ -27,11 +33,17 @@ final class Migration {
 
   boolean isEmpty() {
     return pending == null
+        && leavingTo == null
         && waiting.isEmpty()
         && movedTo == null
         && seen == null
         && yieldTo == null
         && !endIfAborted;
+  }
+
+  /** Whether the session is frozen for a hand-over, or leaving after one ({@link #leavingTo}). */
+  boolean isFrozen() {
+    return pending != null || leavingTo != null;
   }
 
   /** The waiting requests are answered "no session here" (their claims are over). */

@@ -337,6 +337,11 @@ final class OutboundFlow {
       forget(m.seq());
       return;
     }
+    if (b.seen != null && !b.seen.firstTime(d.message())) {
+      context.metrics().dropped(DropReason.DUPLICATE);
+      forget(m.seq());
+      return;
+    }
     writableQueue().addLast(d, m.seq());
   }
 
@@ -644,15 +649,37 @@ final class OutboundFlow {
     writableQueue().addLast(d, 0);
   }
 
-  /** The identities of every message held: in flight (a QoS 2 one after PUBREC too) and queued. */
+  /**
+   * The identities of every message held on the heap: in flight (a QoS 2 one after PUBREC too)
+   * and queued. Those only on disk are not read for it (see {@link #checkOnDisk}).
+   */
   List<MessageKey> heldKeys() {
-    materialize();
     List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
     inflight.inOrder().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
     if (queue != null) {
       queue.forEach((d, seq) -> keys.add(MessageKey.of(d.message())));
     }
     return keys;
+  }
+
+  /**
+   * The messages only on disk, and what queues behind them from now on, are checked against
+   * {@code seen} as they come back, in order: a second copy is dropped (counted) and leaves the
+   * store. So a window of second copies covers them without reading the disk for it.
+   */
+  void checkOnDisk(SeenMessages seen) {
+    if (backlog != null) {
+      backlog.seen = seen;
+    }
+  }
+
+  /**
+   * Whether a QoS 1/2 delivery taken now is checked against {@code seen} as it comes back from
+   * disk (it goes behind a backlog that is, see {@link #checkOnDisk}) rather than as it arrives:
+   * so the first copy keeps its place, whichever of the two is on disk.
+   */
+  boolean checksOnDisk(SeenMessages seen) {
+    return backlog != null && backlog.seen == seen;
   }
 
   /**

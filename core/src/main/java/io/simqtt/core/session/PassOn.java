@@ -8,16 +8,16 @@ import java.util.List;
  * another node or yields to one after a healed partition; a shared-subscription delivery given to
  * another member of its group), and when the store may let those entries go. Each delivery handed
  * on counts on {@link #receipt} until its new holder has written it (another session's entry, a
- * link's forward journal); once that is durable, {@link Session#passedOn} runs as a task of the
- * session and the entries go. Until then they stay in the store: a kill -9 between the two store
- * batches finds the message on one side at least.
+ * link's forward journal); once that is durable, {@link SessionPersistence#passedOn} runs as a
+ * task of the session and the entries go. Until then they stay in the store: a kill -9 between
+ * the two store batches finds the message on one side at least.
  *
  * <p>While one is outstanding its session's {@link OutboundFlow} holds it: a session that leaves
  * the store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it
- * until the last one completes (see {@link Session#passedOn}), and one written whole again
- * meanwhile (a clean start, a connection back) writes {@link #entries} into the replacing unit
- * under their own seqs, numbering its new entries above them, so the replacement does not take
- * them off the disk before their new holders have them.
+ * until the last one completes (see {@link SessionPersistence#passedOn}), and one written whole
+ * again meanwhile (a clean start, a connection back) writes {@link #entries} into the replacing
+ * unit under their own seqs, numbering its new entries above them, so the replacement does not
+ * take them off the disk before their new holders have them.
  */
 final class PassOn {
   /**
@@ -32,7 +32,8 @@ final class PassOn {
     this.receipt =
         new DeliveryReceipt(
             written -> {
-              Runnable done = () -> session.execute(() -> session.passedOn(this));
+              Runnable done =
+                  () -> session.execute(() -> SessionPersistence.passedOn(session, this));
               if (written) {
                 store.afterDurable(done);
               } else {

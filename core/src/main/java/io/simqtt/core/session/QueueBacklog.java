@@ -36,6 +36,13 @@ final class QueueBacklog {
    * OutboundFlow#checkQueued}.
    */
   Permissions checkWith;
+  /**
+   * The window of second copies a session expecting redirects keeps ({@link
+   * SessionMove#expectRedirects}), or null: an entry read back whose message it has seen already
+   * is a second copy and is dropped (counted), so the disk part of the queue is checked in order
+   * as it comes back rather than read whole for the window's sake.
+   */
+  SeenMessages seen;
 
   QueueBacklog(long count, long shared, long afterSeq, long lastSeq) {
     this.count = count;
@@ -53,11 +60,12 @@ final class QueueBacklog {
     lastSeq = seq;
   }
 
-  /** The same entries on disk, owed drops and check, with no read under way. */
+  /** The same entries on disk, owed drops and checks, with no read under way. */
   QueueBacklog copy() {
     QueueBacklog c = new QueueBacklog(count, shared, afterSeq, lastSeq);
     c.owedDrops = owedDrops;
     c.checkWith = checkWith;
+    c.seen = seen;
     return c;
   }
 
@@ -69,6 +77,9 @@ final class QueueBacklog {
     lastSeq = later.lastSeq;
     if (checkWith == null) {
       checkWith = later.checkWith;
+    }
+    if (seen == null) {
+      seen = later.seen;
     }
   }
 

@@ -6,11 +6,9 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.topic.SubscriptionOptions;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,33 +16,26 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
  * The MQTT session of one client id: it binds connections (taking over, resuming, detaching),
- * runs the session's side of a move between nodes, its will and its expiry, and holds the pieces
- * that keep the rest: {@link Subscriptions}, the {@link OutboundFlow} to the client and the
- * {@link InboundQos2} table from it. Every method except {@link #execute} must run as a task of
- * this session (see {@link SerialExecutor}, which runs them in order on the session's home event
- * loop); neither the session nor its pieces need locks for that reason.
+ * takes deliveries and acknowledgements for the client, and holds the pieces that keep its
+ * state: {@link Subscriptions}, the {@link OutboundFlow} to the client and the {@link InboundQos2}
+ * table from it. Its other jobs work on its fields from classes of their own, which keep no state
+ * of theirs so that a session costs no more for them: {@link SessionMove} (its side of a move
+ * between nodes, over its {@link Migration}), {@link SessionTimers} (its will and expiry while
+ * offline), {@link SessionEnd} (its end), {@link SharedRelease} (shared deliveries it lets go) and
+ * {@link SessionPersistence} (what a stored session writes to the {@link SessionStore}, and what
+ * it passes on); {@link SessionRecovery} rebuilds it after a restart. The fields are
+ * package-private for those classes alone.
  *
- * <p>A session with a Session Expiry Interval above 0 on a node with a durable {@link
- * SessionStore} is <em>stored</em>: it writes its own part ({@link StoredSession}) when it
- * attaches, subscribes, unsubscribes, detaches, or its expiry or will change, and its {@link
- * OutboundFlow} writes each message it holds (see {@link SessionJournal}); the inbound QoS 2 ids
- * are written by the connection's publish path (see {@link #storeInboundQos2}). A session that
- * ends, moves to another node or whose expiry turns 0 is deleted from the store. After a restart,
- * {@link SessionRecovery} rebuilds it from what was written.
+ * <p>Every method except {@link #execute} must run as a task of this session (see {@link
+ * SerialExecutor}, which runs them in order on the session's home event loop), and so must those
+ * of the classes above; neither the session nor its pieces need locks for that reason.
  */
 public final class Session extends SerialExecutor {
-  /**
-   * A message redirected this many times between nodes is dropped (counted): a session moves at
-   * most once per claim, so a longer chain means nodes disagree about its owner.
-   */
-  static final int MAX_REDIRECT_HOPS = 8;
-  private static final long REDIRECT_RECHECK_MILLIS = 1000;
-
   static final AtomicIntegerFieldUpdater<Session> PENDING_ATTACHES =
       AtomicIntegerFieldUpdater.newUpdater(Session.class, "pendingAttaches");
 
   private final String clientId;
-  private final SessionContext context;
+  final SessionContext context;
   /**
    * CONNECTs that found this session in the registry and have not attached yet; changed only
    * through {@link #PENDING_ATTACHES} (a field updater: an AtomicInteger would be one more object
@@ -52,43 +43,43 @@ public final class Session extends SerialExecutor {
    */
   volatile int pendingAttaches;
 
-  private ClientConnection connection;
+  ClientConnection connection;
   /** Readable from any thread: the router prefers connected members of a shared group. */
-  private volatile boolean connected;
+  volatile boolean connected;
   /**
    * What the client may do, from its last CONNECT: read by the router on any thread to withhold
    * messages the client may not receive, offline too.
    */
-  private volatile Permissions permissions = Permissions.ALL;
+  volatile Permissions permissions = Permissions.ALL;
   /** True once CONNACK is out: from then on deliveries go to the wire. */
-  private boolean online;
+  boolean online;
   /** No connection has attached yet: CONNACK says no session present. */
-  private boolean fresh = true;
+  boolean fresh = true;
   /** Volatile: the router reads it from other threads as a hint. */
-  private volatile boolean ended;
+  volatile boolean ended;
   /** Moved to another node; kept only to redirect late messages. Read by operators' views. */
-  private volatile boolean moved;
+  volatile boolean moved;
   /** Null unless the session is moving, has moved or has just arrived (see {@link Migration}). */
-  private Migration migration;
+  Migration migration;
   /**
    * When the cluster gave this node the session (the claim's hybrid clock; 0 on a single node).
    * Volatile: read when links come up, to find a client two nodes took during a partition.
    */
   private volatile long ownedSince;
-  private long expiryInterval;
-  private Will will;
-  private ScheduledFuture<?> willTimer;
+  long expiryInterval;
+  Will will;
+  ScheduledFuture<?> willTimer;
   /**
    * While offline, the session ends when this fires: its deadline is the session's expiry (a
    * hand-over reads it, so one that does not happen keeps it). A moved session's redirect time.
    */
-  private ScheduledFuture<?> expiryTimer;
+  ScheduledFuture<?> expiryTimer;
   /**
    * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
    * compared for equality, and attach cancels the timers too, so wrapping around is harmless; an
    * int rather than a long keeps Session at 96 bytes.
    */
-  private int epoch;
+  int epoch;
 
   /*
    * The pieces below exist only once they hold something: an idle connection should cost little
@@ -98,11 +89,11 @@ public final class Session extends SerialExecutor {
    */
 
   /** Null while the session has no subscription. */
-  private Subscriptions subscriptions;
+  Subscriptions subscriptions;
   /** Made on the first delivery and kept: it holds the last packet id given out. */
-  private OutboundFlow outbound;
+  OutboundFlow outbound;
   /** Made on the first inbound QoS 2 message. */
-  private InboundQos2 inboundQos2;
+  InboundQos2 inboundQos2;
 
   Session(String clientId, SessionContext context, EventExecutor home) {
     super(home);
@@ -112,10 +103,6 @@ public final class Session extends SerialExecutor {
 
   public String clientId() {
     return clientId;
-  }
-
-  SessionStore store() {
-    return context.store();
   }
 
   // ---- connection lifecycle ----
@@ -137,19 +124,18 @@ public final class Session extends SerialExecutor {
       SessionSnapshot handedOver,
       long claimStamp) {
     PENDING_ATTACHES.decrementAndGet(this);
+    // Over, and still reading its shared deliveries on disk to hand them on: its state ends now.
+    boolean over = SessionEnd.isEnding(this);
     epoch++;
-    cancelTimers();
+    SessionTimers.cancel(this);
     if (outbound != null) {
       // What a disconnect, an expiry or a yield read the whole backlog for is moot now.
       outbound.stopWholeRead();
     }
-    // Frozen for a hand-over and given state back: what queued here meanwhile goes after it.
-    Collection<Delivery> arrivedWhileFrozen =
-        handedOver != null && migration != null && migration.pending != null && outbound != null
-            ? outbound.takeQueued(clientId, null)
-            : List.of();
+    Collection<Delivery> arrivedWhileFrozen = SessionMove.arrivedWhileFrozen(this, handedOver);
     // Discarded by an administrator while frozen: its old state ends now, as with a clean start.
-    boolean startClean = settleMigrationForAttach(handedOver != null) || cleanStart;
+    boolean startClean =
+        SessionMove.settleForAttach(this, handedOver != null) || cleanStart || over;
     if (connection != null) {
       ClientConnection old = connection;
       connection = null;
@@ -161,7 +147,7 @@ public final class Session extends SerialExecutor {
     if (startClean) {
       // The old session ends here; a will still waiting for its delay goes out now.
       publishWill();
-      releaseShared();
+      SharedRelease.all(this);
       clearState();
       present = false;
     } else {
@@ -170,12 +156,7 @@ public final class Session extends SerialExecutor {
     }
     if (handedOver != null) {
       clearState();
-      restore(handedOver);
-      for (Delivery d : arrivedWhileFrozen) {
-        if (migration.seen.firstTime(d.message())) {
-          outbound.requeue(d);
-        }
-      }
+      SessionMove.install(this, handedOver, arrivedWhileFrozen);
       present = true;
     }
     ended = false;
@@ -196,44 +177,36 @@ public final class Session extends SerialExecutor {
     if (startClean || handedOver != null) {
       // Its state was replaced as a whole: what the store held of it goes, and it is written
       // again as it is.
-      rewrite();
+      SessionPersistence.rewrite(this);
     } else {
-      persist();
+      SessionPersistence.persist(this);
     }
     return present;
   }
 
   /**
-   * Before a connection attaches: a redirect left behind by an earlier move is no session (its
-   * state went away with it), and a session frozen for a hand-over either gets state back from
-   * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
-   * as this connection knows). Other nodes' requests that waited for the freeze to end are
-   * answered "not here": this connect won against them (the claim order decided it), and their
-   * connects were refused. What it takes back is put back as it froze, entries included.
-   * Returns whether an administrator discarded the session while it was frozen.
+   * Runs {@code attach}, the task that calls {@link #attach} for a new connection ({@code
+   * cleanStart} its Clean Start, {@code stateArrives} whether another node handed state over),
+   * once the session may take it without reading its disk on the event loop: at once, unless
+   * what the attach takes of the queue lies partly only on disk. That is read off the loop first,
+   * and {@code attach} runs as the session task that takes the last page (or, when something
+   * overtook the read, a later one that asks again); the caller holds the connection's input
+   * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
+   * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
+   * whole queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that
+   * is frozen for one while state arrives (what queued meanwhile goes after that state).
    */
-  private boolean settleMigrationForAttach(boolean stateArrives) {
-    if (migration == null) {
-      return false;
+  public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
+    if (!ended && outbound != null) {
+      boolean whole = migration != null
+          && (migration.leavingTo != null || (stateArrives && migration.pending != null));
+      boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
+      if ((whole || shared)
+          && outbound.readFirst(shared, () -> beforeAttach(cleanStart, stateArrives, attach))) {
+        return;
+      }
     }
-    Migration m = migration;
-    if (m.movedTo != null) {
-      leaveRedirect();
-      clearState();
-      fresh = true;
-    }
-    if (m.pending != null && !stateArrives) {
-      thaw(m.pending);
-    }
-    boolean discarded = m.endIfAborted;
-    m.endIfAborted = false;
-    m.pending = null;
-    m.yieldTo = null;
-    m.dismissWaiting();
-    if (m.isEmpty()) {
-      migration = null;
-    }
-    return discarded;
+    attach.run();
   }
 
   /**
@@ -264,88 +237,19 @@ public final class Session extends SerialExecutor {
       will = null;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
-      releaseShared();
-      end();
+      SessionEnd.offline(this);
       return;
     }
-    releaseQueuedShared();
+    SharedRelease.queued(this);
     if (outbound != null) {
       outbound.trim();
     }
     if (will != null) {
-      scheduleWill(now() + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
+      SessionTimers.scheduleWill(
+          this, now() + TimeUnit.SECONDS.toMillis(SessionTimers.willDelaySeconds(this)));
     }
-    scheduleExpiry(now() + TimeUnit.SECONDS.toMillis(expiryInterval));
-    persist();
-  }
-
-  /** The Will Delay Interval, cut to the session's expiry: the will goes out by then at last. */
-  private long willDelaySeconds() {
-    return Math.min(will.delaySeconds(), expiryInterval);
-  }
-
-  /** Without a connection the will goes out at {@code dueMillis} (wall clock); now if past. */
-  private void scheduleWill(long dueMillis) {
-    long delay = dueMillis - now();
-    if (delay <= 0) {
-      publishWill();
-      return;
-    }
-    int at = epoch;
-    willTimer = scheduleMillis(() -> {
-      if (epoch == at) {
-        publishWill();
-        persist();
-      }
-    }, delay);
-  }
-
-  /**
-   * When the will goes out if no connection attaches: the deadline its timer runs to while the
-   * session is offline, else its delay from now (its connection is about to go); 0 without one.
-   */
-  private long willDeadline() {
-    if (will == null) {
-      return 0;
-    }
-    long now = now();
-    return connection == null && willTimer != null
-        ? now + willTimer.getDelay(TimeUnit.MILLISECONDS)
-        : now + TimeUnit.SECONDS.toMillis(willDelaySeconds());
-  }
-
-  /**
-   * When the session ends if no connection attaches: the deadline its expiry timer runs to while
-   * it is offline, else its expiry interval from now (its connection is about to go).
-   */
-  private long expiryDeadline() {
-    long now = now();
-    return connection == null && expiryTimer != null
-        ? now + expiryTimer.getDelay(TimeUnit.MILLISECONDS)
-        : now + TimeUnit.SECONDS.toMillis(expiryInterval);
-  }
-
-  /** Without a connection the session ends at {@code deadlineMillis} (wall clock). */
-  private void scheduleExpiry(long deadlineMillis) {
-    if (expiryInterval != SessionExpiry.NEVER) {
-      int at = epoch;
-      expiryTimer = scheduleMillis(() -> expire(at), Math.max(0, deadlineMillis - now()));
-    }
-  }
-
-  /**
-   * The offline session's expiry set at {@code at} is due: it ends, its shared deliveries going
-   * to other members; those only on disk are read off the event loop first, and it ends once
-   * they are in, unless a connection came meanwhile.
-   */
-  private void expire(int at) {
-    if (epoch != at || connection != null || ended) {
-      return;
-    }
-    if (outbound == null || !outbound.readFirst(true, () -> expire(at))) {
-      releaseShared();
-      end();
-    }
+    SessionTimers.scheduleExpiry(this, now() + TimeUnit.SECONDS.toMillis(expiryInterval));
+    SessionPersistence.persist(this);
   }
 
   /** A copy of what operators see of this session. */
@@ -382,14 +286,13 @@ public final class Session extends SerialExecutor {
       c.close(ReasonCode.ADMINISTRATIVE_ACTION, "disconnected by an administrator");
     }
     if (discardSession && !ended) {
-      if (migration != null && migration.pending != null) {
+      if (migration != null && migration.isFrozen()) {
         // Frozen for a move, its entries being read for the new owner: it ends here if the move
-        // does not happen; if it does, it lives on there.
-        migration.endIfAborted = true;
+        // does not happen; if it does (or did: it is leaving), it lives on there.
+        migration.endIfAborted = migration.pending != null;
       } else {
         // Its shared deliveries go to other members, as when it expires (MQTT 5, 4.8.2).
-        releaseShared();
-        end();
+        SessionEnd.offline(this);
       }
     }
     return c != null;
@@ -404,80 +307,7 @@ public final class Session extends SerialExecutor {
    * answers once that one is settled.
    */
   public void handOver(boolean cleanStart, CompletableFuture<HandOver> result) {
-    if (ended || moved) {
-      result.complete(null);
-      return;
-    }
-    if (migration != null && migration.pending != null) {
-      migration.waiting.add(new Migration.Request(cleanStart, result));
-      return;
-    }
-    if (!cleanStart && inboundQos2 != null && inboundQos2.hasUnsettled()) {
-      // An id whose first copy is not durable yet would reach the new owner as settled, and a
-      // resend there would be answered PUBREC at once: the client could finish the message while
-      // a kill here still lost it. The state goes once they settle (the store's next
-      // durability point); the connection goes now, so that no more arrive.
-      closeTakenOver("the client connected to another node");
-      inboundQos2.whenAllSettled(() -> handOverAfterWait(false, result));
-      return;
-    }
-    if (cleanStart
-        && outbound != null
-        && outbound.readFirst(true, () -> handOverAfterWait(true, result))) {
-      // The shared deliveries it hands on as it ends lie partly on disk only: the hand-over runs
-      // again once they are read off the event loop, or once something overtook the read (ended
-      // or moved meanwhile: answered null). The connection goes now. (A session that moves does
-      // not read its backlog: the new owner gets it page by page, see HandOver#backlog.)
-      closeTakenOver("the client connected to another node");
-      return;
-    }
-    long expiresAt = expiryDeadline();
-    long willDueAt = willDeadline();
-    epoch++;
-    cancelTimers();
-    closeTakenOver("the client connected to another node");
-    if (cleanStart) {
-      releaseShared();
-      end();
-      result.complete(null);
-      return;
-    }
-    // The messages, ids and will wait with the state, as they are: a hand-over that does not
-    // happen leaves the session as it was. What arrives from now on waits here in the queue and
-    // follows the session if it goes.
-    FrozenOutbound frozen = outbound == null ? null : outbound.freeze();
-    HandOver h = new HandOver(
-        this, snapshot(frozen), frozen, inboundQos2, will, willDueAt, expiresAt);
-    will = null;
-    inboundQos2 = null;
-    migration().pending = h;
-    result.complete(h);
-  }
-
-  /**
-   * {@link #handOver} again once what it waited for is in. A connection that attached here
-   * meanwhile won its claim against the one asking (the claim order decided, as for requests
-   * waiting on a frozen session): that one is answered null and the connection stays.
-   */
-  private void handOverAfterWait(boolean cleanStart, CompletableFuture<HandOver> result) {
-    if (connection != null) {
-      result.complete(null);
-    } else {
-      handOver(cleanStart, result);
-    }
-  }
-
-  /** The new owner installed the state: what queued meanwhile follows, later arrivals too. */
-  void handOverConfirmed(HandOver h, String newOwner) {
-    if (migration == null || migration.pending != h) {
-      return;
-    }
-    Migration m = migration;
-    m.pending = null;
-    m.endIfAborted = false;
-    List<StoredMessage> entries = entriesToPassOn();
-    leave(newOwner, outbound == null ? List.of() : outbound.takeQueued(clientId, entries), entries);
-    answerWaiting(m);
+    SessionMove.handOver(this, cleanStart, result);
   }
 
   /**
@@ -487,34 +317,7 @@ public final class Session extends SerialExecutor {
    * A frozen, moved or ended session does nothing.
    */
   public void yieldTo(String newOwner) {
-    if (ended || moved) {
-      return;
-    }
-    if (migration != null && migration.pending != null) {
-      // Frozen for a hand-over: if it goes ahead the session leaves anyway; if it is aborted,
-      // the session yields then.
-      migration.yieldTo = newOwner;
-      return;
-    }
-    if (outbound != null && outbound.readFirst(false, () -> {
-      if (connection == null) { // else one attached meanwhile: its claim came later
-        yieldTo(newOwner);
-      }
-    })) {
-      // All it holds goes: as for a hand-over, it yields once what is on disk is read.
-      closeTakenOver("the client is connected to another node");
-      return;
-    }
-    epoch++;
-    cancelTimers();
-    closeTakenOver("the client is connected to another node");
-    will = null;
-    // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
-    List<StoredMessage> entries = entriesToPassOn();
-    List<Delivery> left =
-        outbound == null ? List.of() : outbound.takeUnfinished(clientId, entries);
-    inboundQos2 = null;
-    leave(newOwner, left, entries);
+    SessionMove.yieldTo(this, newOwner);
   }
 
   /**
@@ -527,20 +330,11 @@ public final class Session extends SerialExecutor {
    * its own copy.
    */
   public void expectRedirects() {
-    if (ended || moved) {
-      return;
-    }
-    Migration m = migration();
-    long until = now() + 2 * context.redirectMillis();
-    if (m.seen == null) {
-      m.seen = new SeenMessages(outbound == null ? List.of() : outbound.heldKeys(), until);
-    } else {
-      m.seen.extendTo(until);
-    }
+    SessionMove.expectRedirects(this);
   }
 
   /** The client is on another node now: its connection here, if any, gets DISCONNECT 0x8E. */
-  private void closeTakenOver(String reason) {
+  void closeTakenOver(String reason) {
     if (connection == null) {
       return;
     }
@@ -560,162 +354,6 @@ public final class Session extends SerialExecutor {
   /** When this node got the session (see {@link #attach}); 0 on a single node. */
   public long ownedSince() {
     return ownedSince;
-  }
-
-  /**
-   * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
-   * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
-   * until those are in the link's forward journal and that is durable (see {@link PassOn}).
-   */
-  private void leave(String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {
-    PassOn p = passOn(entries);
-    becomeRedirect(newOwner);
-    for (Delivery d : left) {
-      redirect(d, 0, p == null ? null : p.receipt);
-    }
-    if (p != null) {
-      p.handedOut();
-    }
-  }
-
-  /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
-  private void becomeRedirect(String newOwner) {
-    Migration m = migration();
-    m.seen = null;
-    m.movedTo = newOwner;
-    moved = true;
-    forget();
-    context.registry().movedAway(this);
-    int at = ++epoch;
-    expiryTimer = scheduleMillis(() -> endRedirect(at), context.redirectMillis());
-  }
-
-  /**
-   * The redirect time is over: the redirect ends once no forward sent here before the move can
-   * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second.
-   */
-  private void endRedirect(int at) {
-    if (epoch != at || !moved) {
-      return;
-    }
-    if (context.cluster().isSettled()) {
-      end();
-    } else {
-      expiryTimer = scheduleMillis(() -> endRedirect(at), REDIRECT_RECHECK_MILLIS);
-    }
-  }
-
-  /** The hand-over failed: the session resumes here, offline, with everything it held. */
-  void handOverAborted(HandOver h) {
-    if (migration == null || migration.pending != h) {
-      return;
-    }
-    Migration m = migration;
-    m.pending = null;
-    thaw(h);
-    if (outbound != null && permissions.isKnown() && permissions.client() != null) {
-      // What froze was not there to check if the permissions became known meanwhile.
-      outbound.checkQueued(permissions);
-    }
-    will = h.will();
-    epoch++;
-    if (m.endIfAborted) {
-      // An administrator discarded it while it was frozen.
-      m.endIfAborted = false;
-      releaseShared();
-      end();
-      return;
-    }
-    releaseQueuedShared();
-    String yieldTo = m.yieldTo;
-    m.yieldTo = null;
-    if (yieldTo != null) {
-      // A healed partition found the client on a later owner while this was frozen.
-      answerWaiting(m);
-      yieldTo(yieldTo);
-      return;
-    }
-    // Its will goes out and it expires when they would have had it never been frozen.
-    if (will != null) {
-      scheduleWill(h.willDueAtMillis());
-    }
-    scheduleExpiry(h.expiresAtMillis());
-    // Its entries never left the store, under seqs in the order the messages are back in.
-    persist();
-    answerWaiting(m);
-  }
-
-  /** Hand-over requests that waited while the session was frozen are answered now. */
-  private void answerWaiting(Migration m) {
-    List<Migration.Request> waiting = List.copyOf(m.waiting);
-    m.waiting.clear();
-    if (m.isEmpty()) {
-      migration = null;
-    }
-    for (Migration.Request r : waiting) {
-      handOver(r.cleanStart(), r.result());
-    }
-  }
-
-  /**
-   * Puts back what froze for a hand-over that did not happen: the messages ahead of what came
-   * meanwhile, the inbound QoS 2 ids, as they were (their entries never left the store).
-   */
-  private void thaw(HandOver h) {
-    if (h.messages() != null) {
-      outbound().thaw(h.messages());
-    }
-    if (h.inboundQos2() != null) {
-      if (inboundQos2 == null) {
-        inboundQos2 = h.inboundQos2();
-      } else {
-        inboundQos2.addAll(h.inboundQos2().snapshot());
-      }
-    }
-  }
-
-  /** A redirect is over, or a connection attaches to it: it is an ordinary session again. */
-  private void leaveRedirect() {
-    migration.movedTo = null;
-    if (moved) {
-      moved = false;
-      context.registry().movedBack(this);
-    }
-  }
-
-  private Migration migration() {
-    if (migration == null) {
-      migration = new Migration();
-    }
-    return migration;
-  }
-
-  /** The session's state as it freezes, each piece giving its part; {@code frozen} the messages. */
-  private SessionSnapshot snapshot(FrozenOutbound frozen) {
-    SeenMessages seen = migration == null ? null : migration.seen;
-    return new SessionSnapshot(
-        subscriptions == null ? Map.of() : subscriptions.snapshot(),
-        frozen == null ? OutboundState.EMPTY : frozen.state(),
-        inboundQos2 == null ? Set.of() : inboundQos2.snapshot(),
-        expiryInterval,
-        seen == null || seen.isOver(now()) ? List.of() : seen.keys());
-  }
-
-  /** Takes on the state another node handed over, each piece its part (the session is clear). */
-  private void restore(SessionSnapshot s) {
-    s.subscriptions().forEach(this::enterSubscription);
-    outbound().restore(s.outbound());
-    if (s.backlog() != null) {
-      outbound.restoreBacklog(s.backlog());
-    }
-    if (!s.inboundQos2().isEmpty()) {
-      inboundQos2 = new InboundQos2(s.inboundQos2());
-    }
-    // Messages sent to the old node before the routes moved may now come here twice.
-    List<MessageKey> known = new ArrayList<>(s.seen());
-    s.inflight().forEach(f -> known.add(MessageKey.of(f.delivery().message())));
-    s.queued().forEach(d -> known.add(MessageKey.of(d.message())));
-    migration().seen = new SeenMessages(known, now() + 2 * context.redirectMillis());
   }
 
   /**
@@ -751,12 +389,7 @@ public final class Session extends SerialExecutor {
   /** Session Expiry Interval changed by DISCONNECT. */
   public void setExpiryInterval(long seconds) {
     expiryInterval = seconds;
-    if (seconds == SessionExpiry.AT_DISCONNECT && connection != null) {
-      // It leaves the store as its connection ends (detach), not now: the shared deliveries it
-      // hands on then must stay there until their new holders have them (PassOn).
-      return;
-    }
-    persist();
+    SessionPersistence.persist(this);
   }
 
   public long expiryInterval() {
@@ -786,7 +419,7 @@ public final class Session extends SerialExecutor {
       }
       return;
     }
-    if (migration != null && !admitWhileMigrating(d, hops, receipt)) {
+    if (migration != null && !SessionMove.admit(this, d, hops, receipt)) {
       return;
     }
     outbound().deliver(d, out(), receipt);
@@ -837,42 +470,6 @@ public final class Session extends SerialExecutor {
     if (connection == conn && outbound != null) {
       outbound.drain(out());
     }
-  }
-
-  /** Whether a delivery is for this session here: not moved on, and not a second copy. */
-  private boolean admitWhileMigrating(Delivery d, int hops, DeliveryReceipt receipt) {
-    Migration m = migration;
-    if (m.movedTo != null) {
-      redirect(d, hops, receipt);
-      return false;
-    }
-    if (m.seen == null) {
-      return true;
-    }
-    if (hops > 0) {
-      // The old node still redirects (it waits for peers that were away): so may others.
-      m.seen.extendTo(now() + 2 * context.redirectMillis());
-    }
-    if (m.seen.isOver(now())) {
-      m.seen = null;
-      if (m.isEmpty()) {
-        migration = null;
-      }
-      return true;
-    }
-    if (!m.seen.firstTime(d.message())) {
-      context.metrics().dropped(DropReason.DUPLICATE);
-      return false;
-    }
-    return true;
-  }
-
-  private void redirect(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (hops >= MAX_REDIRECT_HOPS) {
-      context.metrics().dropped(DropReason.REDIRECT_LOOP);
-      return;
-    }
-    context.cluster().redirect(migration.movedTo, clientId, d, hops + 1, receipt);
   }
 
   public void onPubAck(int packetId) {
@@ -969,30 +566,16 @@ public final class Session extends SerialExecutor {
   }
 
   /** PUBREL arrived: what became of the id. */
-  public Qos2Release releaseQos2(int packetId) {
+  public InboundQos2.Release releaseQos2(int packetId) {
     if (inboundQos2 == null || !inboundQos2.release(packetId)) {
-      return Qos2Release.UNKNOWN;
+      return InboundQos2.Release.UNKNOWN;
     }
-    SessionJournal j = journal();
+    SessionJournal j = SessionPersistence.journal(this);
     if (j != null) {
       j.removeInboundQos2(packetId);
-      return Qos2Release.WRITTEN;
+      return InboundQos2.Release.WRITTEN;
     }
-    return Qos2Release.RELEASED;
-  }
-
-  /** What a PUBREL did to the inbound QoS 2 ids. */
-  public enum Qos2Release {
-    /** The id was not open: PUBCOMP 0x92. */
-    UNKNOWN,
-    /** The id is released: PUBCOMP now. */
-    RELEASED,
-    /**
-     * The id is released and its removal written to the store: PUBCOMP once that is durable, or
-     * after a crash the client, done with the id, reuses it for a new message that the restarted
-     * node takes for a resend and drops.
-     */
-    WRITTEN
+    return InboundQos2.Release.RELEASED;
   }
 
   /**
@@ -1001,7 +584,7 @@ public final class Session extends SerialExecutor {
    * durable. Returns whether it did: the PUBREC then waits until the id is durable too.
    */
   public boolean storeInboundQos2(int packetId) {
-    SessionJournal j = journal();
+    SessionJournal j = SessionPersistence.journal(this);
     if (j != null && inboundQos2 != null && inboundQos2.contains(packetId)) {
       j.addInboundQos2(packetId);
       return true;
@@ -1014,12 +597,12 @@ public final class Session extends SerialExecutor {
   /** Adds or replaces a subscription in the session and the topic tree; returns the old options. */
   public SubscriptionOptions subscribe(String filter, SubscriptionOptions options) {
     SubscriptionOptions previous = enterSubscription(filter, options);
-    persist();
+    SessionPersistence.persist(this);
     return previous;
   }
 
   /** {@link #subscribe} without writing to the store (the caller writes the whole state). */
-  private SubscriptionOptions enterSubscription(String filter, SubscriptionOptions options) {
+  SubscriptionOptions enterSubscription(String filter, SubscriptionOptions options) {
     if (subscriptions == null) {
       // Shared filters are advertised while the client is connected.
       subscriptions = new Subscriptions(clientId, context, connected);
@@ -1035,7 +618,7 @@ public final class Session extends SerialExecutor {
     if (subscriptions.isEmpty()) {
       subscriptions = null;
     }
-    persist();
+    SessionPersistence.persist(this);
     return removed;
   }
 
@@ -1050,231 +633,13 @@ public final class Session extends SerialExecutor {
    * above 0). Read by the router from the session's own tasks.
    */
   public boolean isStored() {
-    return journal() != null;
-  }
-
-  private SessionJournal journal() {
-    return outbound == null ? null : outbound.journal();
-  }
-
-  /**
-   * Writes the session's own part, after a change of it. A session that should be stored and was
-   * not yet is written whole (it held messages already, or its expiry just turned above 0); one
-   * that should not be any more (expiry 0, ended, moved away) is deleted. Does nothing in memory
-   * mode.
-   */
-  private void persist() {
-    write(false);
-  }
-
-  /**
-   * What the store holds of this session is replaced by what it is now, in one atomic unit: its
-   * state was replaced as a whole (a clean start, a hand-over received or aborted), so its
-   * entries are numbered afresh.
-   */
-  private void rewrite() {
-    write(true);
-  }
-
-  private void write(boolean whole) {
-    if (!context.registry().isDurable()) {
-      return;
-    }
-    if (expiryInterval == SessionExpiry.AT_DISCONNECT || ended || moved) {
-      forget();
-      return;
-    }
-    boolean replace = journal() != null;
-    if (replace && !whole) {
-      context.store().saveSession(clientId, stored(Set.of()));
-      return;
-    }
-    // A backlog here is an import's (one of its own was cleared with the state this one
-    // replaces): the unit keeps it on disk, not read (SessionStore#beginImport).
-    OutboundFlow flow = outbound();
-    // The store may still hold an earlier state whose pass-ons are not safe yet: replaced too,
-    // all but the entries passed on (renumberAll).
-    replace |= flow.isPassingOn();
-    flow.setJournal(new SessionJournal(context.store(), this));
-    context.store().writeSession(
-        stored(inboundQos2 == null ? Set.of() : inboundQos2.snapshot()),
-        flow.renumberAll(clientId),
-        replace);
-  }
-
-  /**
-   * The session is no longer stored: the store deletes it and all it held, once what of its
-   * queue was only on disk is back on the heap, and once what it passed on from its entries is
-   * safe where it went ({@link #passedOn}).
-   */
-  private void forget() {
-    if (outbound != null && outbound.leaveStore()) {
-      context.store().deleteSession(clientId);
-    }
-  }
-
-  /** Where a stored session collects the entries it passes on; null when it is not stored. */
-  private List<StoredMessage> entriesToPassOn() {
-    return journal() == null ? null : new ArrayList<>(0);
-  }
-
-  /**
-   * Starts passing on {@code entries} of this session; null when it is not stored (nothing to
-   * keep until then).
-   */
-  private PassOn passOn(List<StoredMessage> entries) {
-    return journal() == null ? null : PassOn.start(this, context.store(), outbound, entries);
-  }
-
-  /**
-   * What {@code p} passed on is safe where it went (see {@link OutboundFlow#passedOn}). A session
-   * that left the store meanwhile is deleted from it now, and if it ended, leaves the registry,
-   * which it stayed in so that a new connection would replace its state in the store rather than
-   * a new session write beside it.
-   */
-  void passedOn(PassOn p) {
-    if (outbound.passedOn(p)) {
-      context.store().deleteSession(clientId);
-      if (ended) {
-        context.registry().remove(this);
-      }
-    }
-  }
-
-  /**
-   * The session's own part as the store keeps it, with {@code inboundQos2} (which only a session
-   * written whole gives).
-   */
-  private StoredSession stored(Set<Integer> inboundQos2) {
-    return new StoredSession(
-        clientId,
-        subscriptions == null ? Map.of() : subscriptions.snapshot(),
-        expiryInterval,
-        will,
-        offlineSinceMillis(),
-        outbound == null ? 0 : outbound.lastPacketId(),
-        inboundQos2,
-        permissions.client());
-  }
-
-  /**
-   * When the last connection went (0 while one is attached), as the store keeps it: a restart
-   * counts the expiry and the will delay from it. Worked out from the expiry timer rather than
-   * kept in a field of every session.
-   */
-  private long offlineSinceMillis() {
-    if (connection != null) {
-      return 0;
-    }
-    if (expiryTimer != null && expiryInterval != SessionExpiry.NEVER) {
-      return expiryDeadline() - TimeUnit.SECONDS.toMillis(expiryInterval);
-    }
-    return now();
-  }
-
-  /**
-   * The packet id of a QoS 2 PUBLISH that {@code j} held back is durable: the PUBLISH goes out
-   * (see {@link SessionJournal#sendWhenDurable}).
-   */
-  void packetIdDurable(SessionJournal j, int packetId) {
-    if (outbound != null) {
-      outbound.packetIdDurable(j, packetId, out());
-    }
-  }
-
-  /** A page of the queue's backlog that {@code j} read came back (see {@link OutboundFlow}). */
-  void backlogRead(SessionJournal j, QueueBacklog b, List<StoredMessage> page) {
-    if (outbound != null && outbound.journal() == j) {
-      outbound.backlogRead(b, page, out());
-    }
-  }
-
-  /**
-   * A page read of the backlog failed (the store logged and counted it): it is asked for again
-   * after a pause, and the session goes on meanwhile with what it has on the heap.
-   */
-  void backlogReadFailed(SessionJournal j, QueueBacklog b) {
-    if (outbound != null && outbound.journal() == j) {
-      long pause = outbound.backlogReadFailed(b);
-      if (pause > 0) {
-        scheduleMillis(() -> backlogRetry(j, b), pause);
-      }
-    }
-  }
-
-  private void backlogRetry(SessionJournal j, QueueBacklog b) {
-    if (outbound != null && outbound.journal() == j) {
-      outbound.retryBacklog(b, out());
-    }
-  }
-
-  // ---- recovery (see SessionRecovery) ----
-
-  /**
-   * Takes on the session's own part as the store kept it, before the listeners open; its
-   * messages follow ({@link #recoverMessage}), then {@link #resumeOffline}.
-   */
-  void recover(StoredSession st) {
-    fresh = false;
-    expiryInterval = st.expiryInterval();
-    will = st.will();
-    st.subscriptions().forEach(this::enterSubscription);
-    if (!st.inboundQos2().isEmpty()) {
-      inboundQos2 = new InboundQos2(st.inboundQos2());
-    }
-    OutboundFlow flow = outbound();
-    flow.setJournal(new SessionJournal(context.store(), this));
-    flow.recoverLastPacketId(st.lastPacketId());
-  }
-
-  /** A message entry the store kept for this session, in the order the session wrote them. */
-  void recoverMessage(StoredMessage m) {
-    outbound().recover(m);
-  }
-
-  /** The queued entries the store left on disk, after {@link #recoverMessage}. */
-  void recoverBacklog(StoredBacklog b) {
-    outbound().recoverBacklog(b);
-  }
-
-  /**
-   * Goes on offline from where the store left the session, with what its client may do under the
-   * rules now in force ({@code resolved}): the will goes out and the session ends at the
-   * deadlines counted from {@code offlineSinceMillis}, at once when they are past. Returns
-   * whether the session lives on.
-   */
-  boolean resumeOffline(long offlineSinceMillis, Permissions resolved) {
-    permissions = resolved;
-    epoch++;
-    long expiresAt =
-        expiryInterval == SessionExpiry.NEVER
-            ? Long.MAX_VALUE
-            : offlineSinceMillis + TimeUnit.SECONDS.toMillis(expiryInterval);
-    if (expiresAt <= now()) {
-      releaseShared();
-      end();
-      return false;
-    }
-    if (outbound != null && permissions.isKnown() && permissions.client() != null) {
-      // Under the rules in force now; also what an earlier run queued unchecked, its
-      // permissions unknown when it stopped.
-      outbound.checkQueued(permissions);
-    }
-    // The expiry timer first: the store's offline time is worked out from it.
-    scheduleExpiry(expiresAt);
-    if (will != null) {
-      scheduleWill(offlineSinceMillis + TimeUnit.SECONDS.toMillis(willDelaySeconds()));
-      if (will == null) {
-        persist(); // its delay passed while the node was down: it went out now
-      }
-    }
-    return true;
+    return SessionPersistence.isStored(this);
   }
 
   // ---- internals ----
 
   /** The connection deliveries may go to: the current one once CONNACK is out, else null. */
-  private ClientConnection out() {
+  ClientConnection out() {
     return online ? connection : null;
   }
 
@@ -1288,7 +653,7 @@ public final class Session extends SerialExecutor {
    * Publishes the will, if any, before the record drops it: a stored session's will stays in the
    * store until its copies are durable (see {@link WillPublisher}).
    */
-  private void publishWill() {
+  void publishWill() {
     Will w = will;
     will = null;
     if (w != null) {
@@ -1301,72 +666,7 @@ public final class Session extends SerialExecutor {
     return permissions;
   }
 
-  /** The session is over: its will goes out, its subscriptions and messages are dropped. */
-  private void end() {
-    cancelTimers();
-    publishWill();
-    clearState();
-    if (migration != null) {
-      if (migration.movedTo != null) {
-        leaveRedirect();
-      }
-      migration.dismissWaiting();
-      migration = null;
-    }
-    ended = true;
-    forget();
-    if (outbound == null || !outbound.isPassingOn()) {
-      context.registry().remove(this); // else once the store let it go (passedOn)
-    }
-  }
-
-  /**
-   * The session ends: every shared-subscription message it has not finished goes to another
-   * member of its group (MQTT 5, 4.8.2), sent or not. A QoS 2 message whose PUBREC arrived stays
-   * (and ends with the session): the client has it.
-   */
-  private void releaseShared() {
-    releaseShared(true);
-  }
-
-  /**
-   * The connection ended and the session lives on: shared-subscription messages still queued go
-   * to another member of their group, while those already sent stay here, to be resent with the
-   * same packet id and DUP=1 when the client comes back (MQTT 5, 4.8.2 and 4.3.3: a QoS 2 message
-   * on the wire must never reach a second client under another id).
-   */
-  private void releaseQueuedShared() {
-    // With some only on disk, they are read off the event loop first: released if still offline.
-    int at = epoch;
-    Runnable later = () -> {
-      if (epoch == at && connection == null && !ended && !moved) {
-        releaseShared(false);
-      }
-    };
-    if (outbound != null && !outbound.readFirst(true, later)) {
-      releaseShared(false);
-    }
-  }
-
-  private void releaseShared(boolean sentToo) {
-    if (outbound == null) {
-      return;
-    }
-    List<StoredMessage> entries = entriesToPassOn();
-    List<Delivery> taken = outbound.takeShared(sentToo, clientId, entries);
-    if (taken.isEmpty()) {
-      return;
-    }
-    PassOn p = passOn(entries);
-    for (Delivery d : taken) {
-      context.sharedRedelivery().redeliver(d, clientId, p == null ? null : p.receipt);
-    }
-    if (p != null) {
-      p.handedOut();
-    }
-  }
-
-  private void clearState() {
+  void clearState() {
     if (subscriptions != null) {
       subscriptions.removeAll();
       subscriptions = null;
@@ -1377,7 +677,7 @@ public final class Session extends SerialExecutor {
     inboundQos2 = null;
   }
 
-  private OutboundFlow outbound() {
+  OutboundFlow outbound() {
     if (outbound == null) {
       outbound = new OutboundFlow(context);
     }
@@ -1391,22 +691,11 @@ public final class Session extends SerialExecutor {
     return inboundQos2;
   }
 
-  private void cancelTimers() {
-    if (willTimer != null) {
-      willTimer.cancel(false);
-      willTimer = null;
-    }
-    if (expiryTimer != null) {
-      expiryTimer.cancel(false);
-      expiryTimer = null;
-    }
-  }
-
-  private ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {
+  ScheduledFuture<?> scheduleMillis(Runnable task, long millis) {
     return context.clock().schedule(home(), () -> execute(task), millis);
   }
 
-  private long now() {
+  long now() {
     return context.clock().millis();
   }
 }

@@ -101,16 +101,16 @@ final class SessionJournal {
 
   /**
    * Reads a page of backlog {@code b} on a store thread and hands it back as a task of the session
-   * ({@link Session#backlogRead}), or that the read failed ({@link Session#backlogReadFailed}),
-   * unless this journal was replaced meanwhile.
+   * ({@link SessionPersistence#backlogRead}), or that the read failed ({@link
+   * SessionPersistence#backlogReadFailed}), unless this journal was replaced meanwhile.
    */
   void readLater(QueueBacklog b, long afterSeq, int limit) {
     store.readMessages(
         session.clientId(),
         afterSeq,
         limit,
-        page -> session.execute(() -> session.backlogRead(this, b, page)),
-        e -> session.execute(() -> session.backlogReadFailed(this, b)));
+        page -> session.execute(() -> SessionPersistence.backlogRead(session, this, b, page)),
+        e -> session.execute(() -> SessionPersistence.backlogReadFailed(session, this, b)));
   }
 
   /** Runs {@code task} as a later task of the session. */
@@ -129,15 +129,16 @@ final class SessionJournal {
   /**
    * An outbound QoS 2 PUBLISH just marked sent under {@code packetId}, or its PUBREL just marked
    * released: it goes out once that is durable, as a task of the session ({@link
-   * Session#packetIdDurable}), unless this journal was replaced meanwhile (the session was written
-   * afresh: its entries were numbered again).
+   * SessionPersistence#packetIdDurable}), unless this journal was replaced meanwhile (the session
+   * was written afresh: its entries were numbered again).
    */
   void sendWhenDurable(int packetId) {
     if (awaitingDurable == null) {
       awaitingDurable = new HashSet<>();
     }
     awaitingDurable.add(packetId);
-    store.afterDurable(() -> session.execute(() -> session.packetIdDurable(this, packetId)));
+    store.afterDurable(
+        () -> session.execute(() -> SessionPersistence.packetIdDurable(session, this, packetId)));
   }
 
   /** Whether the PUBLISH or PUBREL under {@code packetId} still waits for the store. */

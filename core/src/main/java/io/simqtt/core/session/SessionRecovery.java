@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +60,7 @@ public final class SessionRecovery {
    * loops}; returns once every session is back and its timers are armed. The registry's {@link
    * PermissionRetries} resolve what each client may do under the rules in force now, between the
    * passes: messages routed to the session and its will are checked against them before the
-   * client connects again, and so is what it had queued (see {@link Session#resumeOffline}); a
+   * client connects again, and so is what it had queued (see {@link #resumeOffline}); a
    * session kept without its client's identity (no authorizer was configured, or an older store)
    * is resolved as an anonymous client of its id. A session whose authorizer fails now, or does
    * not answer within {@code mqtt.auth.recovery-wait}, is asked for again in the background once
@@ -87,7 +88,7 @@ public final class SessionRecovery {
               ? st.identity()
               : new ClientIdentity(st.clientId(), null, null, "", null));
           recovered.add(s);
-          s.recover(st);
+          recover(s, st);
           offlineSince.put(s, st.offlineSinceMillis());
           byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
         },
@@ -97,7 +98,7 @@ public final class SessionRecovery {
             counts[1]++;
             return;
           }
-          s.recoverMessage(m);
+          s.outbound().recover(m);
           counts[0]++;
         },
         b -> {
@@ -106,7 +107,7 @@ public final class SessionRecovery {
             counts[1] += b.count();
             return;
           }
-          s.recoverBacklog(b);
+          s.outbound().recoverBacklog(b);
           counts[2] += b.count();
         });
     // Before the second pass, whose own wills are kept as due too.
@@ -143,7 +144,7 @@ public final class SessionRecovery {
                     s.execute(
                         () -> {
                           try {
-                            if (!s.resumeOffline(from, resolved.get(s))) {
+                            if (!resumeOffline(s, from, resolved.get(s))) {
                               expired.incrementAndGet();
                             }
                           } finally {
@@ -183,5 +184,58 @@ public final class SessionRecovery {
       LOG.warn("{} stored messages belong to no stored session; ignored", r.orphans());
     }
     return r;
+  }
+
+  /**
+   * Takes on the session's own part as the store kept it, before the listeners open; its messages
+   * follow in the order the session wrote them (what was left on disk last), then {@link
+   * #resumeOffline}.
+   */
+  private static void recover(Session s, StoredSession st) {
+    s.fresh = false;
+    s.expiryInterval = st.expiryInterval();
+    s.will = st.will();
+    st.subscriptions().forEach(s::enterSubscription);
+    if (!st.inboundQos2().isEmpty()) {
+      s.inboundQos2 = new InboundQos2(st.inboundQos2());
+    }
+    OutboundFlow flow = s.outbound();
+    flow.setJournal(new SessionJournal(s.context.store(), s));
+    flow.recoverLastPacketId(st.lastPacketId());
+  }
+
+  /**
+   * Goes on offline from where the store left the session, with what its client may do under the
+   * rules now in force ({@code resolved}): the will goes out and the session ends at the
+   * deadlines counted from {@code offlineSinceMillis}, at once when they are past. Returns
+   * whether the session lives on.
+   */
+  private static boolean resumeOffline(Session s, long offlineSinceMillis, Permissions resolved) {
+    s.permissions = resolved;
+    s.epoch++;
+    long expiresAt =
+        s.expiryInterval == SessionExpiry.NEVER
+            ? Long.MAX_VALUE
+            : offlineSinceMillis + TimeUnit.SECONDS.toMillis(s.expiryInterval);
+    if (expiresAt <= s.now()) {
+      SessionEnd.offline(s);
+      return false;
+    }
+    if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
+      // Under the rules in force now; also what an earlier run queued unchecked, its
+      // permissions unknown when it stopped.
+      s.outbound.checkQueued(s.permissions);
+    }
+    // The expiry timer first: the store's offline time is worked out from it.
+    SessionTimers.scheduleExpiry(s, expiresAt);
+    if (s.will != null) {
+      SessionTimers.scheduleWill(
+          s, offlineSinceMillis + TimeUnit.SECONDS.toMillis(SessionTimers.willDelaySeconds(s)));
+      if (s.will == null) {
+        // Its delay passed while the node was down: it went out now.
+        SessionPersistence.persist(s);
+      }
+    }
+    return true;
   }
 }

@@ -593,6 +593,49 @@ class DurableSessionTest {
     }
   }
 
+  /**
+   * A member of a shared group connects again with clean start while its old session's shared
+   * messages lie partly on disk only (beyond queue-memory-messages): they go to the other member,
+   * once each and in order, read off the event loop before the connection attaches; the CONNACK
+   * says no session, and a SUBSCRIBE the client sends right behind its CONNECT is answered once
+   * the connection is attached.
+   */
+  @Test
+  void aCleanStartHandsTheOldSessionsSharedMessagesOnDiskToTheOtherMemberInOrder() {
+    RecordingSessionStore store = new RecordingSessionStore();
+    try (BrokerFixture f =
+        BrokerFixture.start("mqtt.sessions.queue-memory-messages = 2", store)) {
+      storedSubscriber(f, store, "a", "$share/g/s/t", 1);
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        for (int i = 1; i <= 5; i++) {
+          pub.publish("s/t", 1, false, bytes("m" + i));
+        }
+        for (int i = 1; i <= 5; i++) {
+          pub.expect(PubResponse.class);
+        }
+      }
+      assertEquals(5, store.messages("a").size(), "queued for a: 2 on the heap, 3 on disk only");
+      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5);
+          RawClient a = RawClient.open(f, MqttVersion.MQTT_5)) {
+        b.connect("b");
+        b.subscribe("$share/g/s/t", 1);
+        a.send(RawClient.connectPacket(MqttVersion.MQTT_5, "a", true, 0, null));
+        a.send(new MqttPacket.Subscribe(7,
+            List.of(new MqttPacket.Subscription("x", 1, false, false, 0)),
+            MqttProperties.empty()));
+        assertFalse(a.expect(MqttPacket.ConnAck.class).sessionPresent());
+        assertEquals(7, a.expect(MqttPacket.SubAck.class).packetId());
+        List<String> atB = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+          atB.add(text(b.expect(Publish.class).payload()));
+        }
+        assertEquals(List.of("m1", "m2", "m3", "m4", "m5"), atB);
+        assertTrue(a.topicsUntilQuiet(QUIET).isEmpty(), "the old session's messages reached a");
+      }
+    }
+  }
+
   private static void storedSubscriber(
       BrokerFixture f, RecordingSessionStore store, String id, String filter, int qos) {
     try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,6 +177,268 @@ class BacklogReadOffLoopTest {
     }
     assertEquals(List.of(2, 3, 5), onLoop(() -> List.copyOf(redelivered)));
     assertTrue(onLoop(s::isEnded));
+  }
+
+  /**
+   * A client reconnects to its stored session asking for Session Expiry 0: the session stays
+   * stored until that connection ends (as when a DISCONNECT turns its expiry to 0), so nothing is
+   * read: its queue beyond queue-memory-messages stays on disk and pages to the client as before,
+   * and the session leaves the store as its connection ends.
+   */
+  @Test
+  void aReconnectWithExpiryZeroLeavesTheQueueOnDiskAndItPagesToTheClient() throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false; // 1 and 2 on the heap, 3 to 8 only on disk
+    onLoop(() -> {
+      for (int n = 1; n <= 8; n++) {
+        s.deliver(delivery(n));
+      }
+      s.detach(c, true);
+      return null;
+    });
+    store.hold();
+
+    FakeConnection back = new FakeConnection(loop);
+    back.writable = false;
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 0, null, null, 0);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertEquals(2, onLoop(s::queuedInMemory), "queue-memory-messages on the heap, no more");
+    assertEquals(8, onLoop(s::queuedCount));
+
+    onLoop(() -> {
+      back.writable = true;
+      s.onWritable(back);
+      return null;
+    });
+    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
+      store.makeDurable(); // the pages the drain asks for
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), onLoop(back::publishedNumbers),
+        "in order, once each");
+    onLoop(() -> {
+      s.detach(back, true); // its connection ends: so does the session
+      return null;
+    });
+    store.makeDurable();
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(null, store.session("c"));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /**
+   * A connection whose session has Session Expiry 0 ends, while shared deliveries of the session
+   * lie on disk: the session ends as its connection does, handing them to other members, but
+   * reads them off the event loop first; what reaches it meanwhile queues behind, in order.
+   */
+  @Test
+  void aConnectionsEndWithExpiryZeroReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, true);
+      return null;
+    });
+    assertEndsOnceTheDiskIsReadOffTheLoop(s);
+  }
+
+  /** An administrator's discard is such an end too. */
+  @Test
+  void aDiscardReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    Session s = withSharedOnDisk(registry, new FakeConnection(loop));
+    onLoop(() -> s.kick(true));
+    assertEndsOnceTheDiskIsReadOffTheLoop(s);
+  }
+
+  /**
+   * A session that expired while the node was down, with shared deliveries on disk, ends at
+   * recovery: it reads them off the event loop and hands them on once they are in.
+   */
+  @Test
+  void aSessionExpiredAtRecoveryReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
+      throws Exception {
+    SessionRegistry before = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    FakeConnection c = new FakeConnection(loop);
+    onLoop(() -> {
+      Session x = before.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(c, true);
+      // Offline: 1 and 2 on the heap, 3 to 5 only on disk.
+      x.deliver(delivery(1));
+      x.deliver(shared(2));
+      x.deliver(shared(3));
+      x.deliver(delivery(4));
+      x.deliver(shared(5));
+      return null;
+    });
+    RecordingSessionStore kept = store.copy(); // the node stops here
+    kept.hold();
+    fixture.clock.advance(61_000); // it is down past the session's expiry
+    SessionRegistry restarted =
+        fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0]),
+            kept);
+    SessionRecovery.Result r =
+        SessionRecovery.run(kept, restarted, List.of(loop));
+    assertEquals(1, r.expired());
+    assertEquals(0, kept.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty(),
+        "handed on before the entries on disk were read");
+
+    for (int i = 0; i < 10 && kept.waiting() > 0; i++) {
+      kept.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(2, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(null, onLoop(() -> restarted.get("c")));
+    assertEquals(null, kept.session("c"));
+  }
+
+  /**
+   * The client comes back while its ended session still reads its shared deliveries on disk: it
+   * attaches once the read is in, finding no session (CONNACK Session Present 0), and those
+   * deliveries go to other members.
+   */
+  @Test
+  void aClientBackWhileItsEndedSessionReadsFindsNoSessionAndTheSharedDeliveriesGoOn()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0);
+      s.detach(c, true);
+      return null;
+    });
+    FakeConnection back = new FakeConnection(loop);
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, false, () -> {
+        present.add(s.attach(back, false, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
+        "the session had ended with its connection");
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(back::publishedNumbers).isEmpty(), "the old session's messages came back");
+    assertFalse(onLoop(s::isEnded));
+    assertTrue(onLoop(s::subscriptions).isEmpty());
+  }
+
+  /**
+   * A connection with clean start takes over a stored session here while shared deliveries of it
+   * lie on disk: the old state's end hands them to other members, and they are read off the event
+   * loop first (the attach runs once they are in, the connection's input held until then); the
+   * new connection gets none of the old state.
+   */
+  @Test
+  void aCleanStartHereReadsTheOldSharedDeliveriesOnDiskOffTheLoopBeforeItAttaches()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    FakeConnection next = new FakeConnection(loop);
+    List<Boolean> attached = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(true, false, () -> {
+        attached.add(s.attach(next, true, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(attached)).isEmpty(), "attached before the read");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty());
+
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(attached)), "CONNACK: no session");
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
+    onLoop(() -> {
+      s.deliver(delivery(9));
+      return null;
+    });
+    assertEquals(List.of(9), onLoop(next::publishedNumbers), "the old state's messages came");
+    store.makeDurable();
+    assertEquals(List.of(9), numbersInStore(), "the old state is left in the store");
+  }
+
+  private SessionRegistry sharedToOthers() {
+    return fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+  }
+
+  /**
+   * Stored session c with connection {@code c} that takes nothing, holding 1 to 5 (the odd ones
+   * shared deliveries): 1 and 2 on the heap, 3 to 5 only on disk; page reads held from then on.
+   */
+  private Session withSharedOnDisk(SessionRegistry registry, FakeConnection c) throws Exception {
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(n % 2 == 1 ? shared(n) : delivery(n));
+      }
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    return s;
+  }
+
+  /**
+   * {@code s} (see {@link #withSharedOnDisk}) is ending: nothing was read on its loop and nothing
+   * handed on yet; a shared delivery reaching it meanwhile goes behind those on disk, and once the
+   * reads are let through all go to other members in order, the session ends and leaves the
+   * store.
+   */
+  private void assertEndsOnceTheDiskIsReadOffTheLoop(Session s) throws Exception {
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty(),
+        "handed on before the entries on disk were read");
+    assertFalse(onLoop(s::isEnded), "ended before its shared deliveries on disk were read");
+    onLoop(() -> {
+      s.deliver(shared(7)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 3, 5, 7), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(s::isEnded));
+    store.makeDurable();
+    onLoop(() -> null);
+    assertEquals(null, store.session("c"));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
   }
 
   private List<Integer> numbersInStore() {

@@ -55,6 +55,122 @@ class HandOverBacklogTest {
     assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
   }
 
+  /**
+   * What queued while the session was frozen outgrew the heap's share, so part of it lies only on
+   * disk when the new owner confirms: it is read off the event loop, the session staying as
+   * frozen meanwhile (what reaches it queues behind), and then all of it goes to the new owner in
+   * order and the session only redirects.
+   */
+  @Test
+  void whatQueuedOnDiskWhileFrozenIsReadOffTheLoopAtTheConfirmationThenFollowsInOrder()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
+      }
+      return null;
+    });
+    assertEquals(2, onLoop(s::queuedInMemory));
+    fixture.inSession(s, () -> handed.confirm("n2"));
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "passed on before the read");
+    assertFalse(onLoop(s::isMoved));
+
+    onLoop(() -> {
+      s.deliver(delivery(10)); // arrives during the read: behind what is on disk
+      return null;
+    });
+    readAll();
+    assertEquals(List.of("n2:6:1", "n2:7:1", "n2:8:1", "n2:9:1", "n2:10:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(s::isMoved));
+    onLoop(() -> {
+      s.deliver(delivery(11)); // after: redirected at once
+      return null;
+    });
+    assertEquals("n2:11:1", onLoop(() -> fixture.cluster.redirects.get(5)));
+  }
+
+  /**
+   * The client comes back here while a confirmed session reads what queued on disk while it was
+   * frozen: it attaches once the session has left with all of it (a redirect left behind is no
+   * session), so the new owner still gets every message, in order, and the connection here starts
+   * clean.
+   */
+  @Test
+  void aClientBackWhileTheConfirmationReadsSendsWhatQueuedToTheNewOwnerAndStartsClean()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n));
+      }
+      return null;
+    });
+    fixture.inSession(s, () -> handed.confirm("n2"));
+    FakeConnection here = new FakeConnection(loop);
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, false, () -> {
+        present.add(s.attach(here, false, 60, null, null, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    readAll();
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
+        "the session had moved to n2");
+    assertEquals(List.of("n2:6:1", "n2:7:1", "n2:8:1", "n2:9:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertTrue(onLoop(here::publishedNumbers).isEmpty());
+    assertFalse(onLoop(s::isMoved));
+  }
+
+  /**
+   * A connection here gets state back from the cluster while the session is frozen for a move
+   * and what queued meanwhile lies partly on disk only: it attaches once that is read off the
+   * event loop, and what queued goes after the state, in order.
+   */
+  @Test
+  void stateArrivingForASessionFrozenHereAttachesOnceWhatQueuedOnDiskIsReadOffTheLoop()
+      throws Exception {
+    Session s = withBacklog(new FakeConnection(loop));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
+      }
+      return null;
+    });
+    FakeConnection here = new FakeConnection(loop);
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, true, () -> {
+        // The state the cluster gives back: here, what the heap held as it froze.
+        present.add(s.attach(here, false, 60, null, handed.state(), 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
+    readAll();
+    assertEquals(List.of(true), onLoop(() -> List.copyOf(present)));
+    assertEquals(List.of(1, 2, 6, 7, 8, 9), onLoop(here::publishedNumbers));
+  }
+
   @Test
   void anAbortedMovePutsTheBacklogBackAheadOfWhatQueuedMeanwhileWithItsEntries()
       throws Exception {
@@ -67,7 +183,7 @@ class HandOverBacklogTest {
       s.deliver(delivery(7));
       return null;
     });
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     assertEquals(1, store.calls("writeSession", "c").size(),
         "written again, though every entry stayed in the store under its seq");
 
@@ -116,7 +232,7 @@ class HandOverBacklogTest {
     HandOver handed = claimed.get(5, TimeUnit.SECONDS);
     readAll();
     assertTrue(onLoop(() -> fixture.cluster.redirects.isEmpty()), "yielded while frozen");
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     readAll();
     assertEquals(List.of("n3:1:1", "n3:2:1", "n3:3:1", "n3:4:1", "n3:5:1"),
         onLoop(() -> List.copyOf(fixture.cluster.redirects)));
@@ -138,7 +254,7 @@ class HandOverBacklogTest {
     readAll();
     assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
     assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
-    fixture.inSession(s, () -> s.handOverConfirmed(handed, "n2"));
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
     assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
     assertNull(onLoop(() -> s.isEnded() ? "ended" : null));
   }
@@ -202,10 +318,48 @@ class HandOverBacklogTest {
     assertEquals(new PageRead(List.of(5), true), read(cursor, 2));
     assertFalse(onLoop(s::isEnded));
 
-    fixture.inSession(s, () -> s.handOverAborted(handed));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
     store.makeDurable();
     assertTrue(onLoop(s::isEnded), "discarded, and the move did not happen");
     assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /**
+   * A healed partition found this client here and on an older owner, which now redirects here
+   * what it held: the session here drops second copies of what it holds without reading its disk
+   * for it. What lies only on disk is checked as it comes back, in order, and so is what queues
+   * behind it meanwhile, so the client gets every message once, in order, and the heap part stays
+   * at queue-memory-messages.
+   */
+  @Test
+  void aLaterOwnerExpectingRedirectsReadsNothingAndDropsSecondCopiesOfWhatIsOnDisk()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c);
+    c.writable = false; // 1 and 2 on the heap, 3 to 5 only on disk
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(identified(n));
+      }
+      return null;
+    });
+    store.hold();
+    fixture.inSession(s, s::expectRedirects);
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertEquals(2, onLoop(s::queuedInMemory));
+
+    onLoop(() -> {
+      // The older owner's copies of 2 (on the heap here) and 4 (on disk), and a new one.
+      s.deliverRedirected(identified(2), 1, null);
+      s.deliverRedirected(identified(4), 1, null);
+      s.deliverRedirected(identified(6), 1, null);
+      c.writable = true;
+      s.onWritable(c);
+      return null;
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 6), onLoop(c::publishedNumbers), "once each, in order");
+    assertEquals(0, onLoop(s::queuedCount));
   }
 
   /**
@@ -258,6 +412,11 @@ class HandOverBacklogTest {
 
   private static List<Integer> numbers(List<Delivery> ds) {
     return ds.stream().map(d -> (int) d.message().payload()[0]).toList();
+  }
+
+  /** Message {@code n} as node n1 accepted it (a second copy is known by that). */
+  private static Delivery identified(int n) {
+    return new Delivery(delivery(n).message().identified("n1", n), 1, false, new int[0]);
   }
 
   private static Delivery delivery(int n) {

@@ -41,6 +41,11 @@ final class StoredSessionFixture implements AfterEachCallback {
     return registry(hocon, (d, id, r) -> {}, wills, store);
   }
 
+  /** A registry over {@code store}, as after a restart from it. */
+  SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery, SessionStore store) {
+    return registry(hocon, sharedRedelivery, (m, r) -> {}, store);
+  }
+
   private SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery,
       WillRoute wills, SessionStore store) {
     return new SessionRegistry(

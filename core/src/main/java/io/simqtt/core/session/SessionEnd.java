@@ -1,0 +1,62 @@
+package io.simqtt.core.session;
+
+/**
+ * How a session ends: at once ({@link #now}: its will goes out, its state is dropped, it leaves
+ * the store and the registry), or, with no connection attached ({@link #offline}), once its
+ * shared-subscription deliveries have gone to other members (MQTT 5, 4.8.2), those only on disk
+ * read off the event loop first. It keeps nothing of its own (what it needs are the session's
+ * fields). Every method runs as a task of the session.
+ */
+final class SessionEnd {
+  private SessionEnd() {}
+
+  /** The session is over: its will goes out, its subscriptions and messages are dropped. */
+  static void now(Session s) {
+    SessionTimers.cancel(s);
+    s.publishWill();
+    s.clearState();
+    SessionMove.end(s);
+    s.ended = true;
+    SessionPersistence.forget(s);
+    if (s.outbound == null || !s.outbound.isPassingOn()) {
+      s.context.registry().remove(s); // else once the store let it go (passedOn)
+    }
+  }
+
+  /**
+   * The session ends while no connection is attached (its expiry, its connection's end with
+   * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
+   * deliveries go to other members first. When some lie only on disk, they are read off the event
+   * loop, and it ends in the task that takes the last page; meanwhile it is {@link #isEnding
+   * ending}, and what reaches it queues behind them, in order. A connection for it waits for that
+   * read (see {@link Session#beforeAttach}) and finds the session over.
+   */
+  static void offline(Session s) {
+    SessionTimers.cancel(s);
+    s.expiryInterval = SessionExpiry.AT_DISCONNECT;
+    int at = s.epoch;
+    Runnable later = () -> {
+      if (s.epoch == at && s.connection == null && !s.ended) {
+        offline(s);
+      }
+    };
+    if (s.outbound == null || !s.outbound.readFirst(true, later)) {
+      SharedRelease.all(s);
+      now(s);
+    }
+  }
+
+  /**
+   * Whether the session is over but still reading its shared deliveries on disk to hand them on
+   * ({@link #offline}): it had a connection, has none now and has Session Expiry 0, which ends a
+   * session as its connection ends. Another node's claim or a healed partition finds no session
+   * in it.
+   */
+  static boolean isEnding(Session s) {
+    return !s.fresh
+        && !s.ended
+        && !s.moved
+        && s.connection == null
+        && s.expiryInterval == SessionExpiry.AT_DISCONNECT;
+  }
+}

@@ -1,0 +1,479 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.routing.DeliveryReceipt;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A session's side of moving between nodes, as a state machine over its {@link Migration}: the
+ * holder freezes the session for another node's claim ({@link #handOver}) and either redirects
+ * to that node once it confirms ({@link #confirmed}) or resumes with everything it held ({@link
+ * #aborted}); a session found on a later owner after a healed partition gives it what it holds
+ * ({@link #yieldTo}), and the later owner drops second copies for a while ({@link
+ * #expectRedirects}); a moved session redirects what still reaches it ({@link #admit}) for the
+ * redirect time; a connection attaching settles whatever of this was under way ({@link
+ * #settleForAttach}).
+ *
+ * <p>It keeps nothing of its own: the state is the session's {@link Migration}, which exists
+ * only while some of it applies, so a session that never moves pays one null field. Every method
+ * runs as a task of the session.
+ */
+final class SessionMove {
+  /**
+   * A message redirected this many times between nodes is dropped (counted): a session moves at
+   * most once per claim, so a longer chain means nodes disagree about its owner.
+   */
+  static final int MAX_REDIRECT_HOPS = 8;
+
+  private static final long REDIRECT_RECHECK_MILLIS = 1000;
+
+  private SessionMove() {}
+
+  /** See {@link Session#handOver}. */
+  static void handOver(Session s, boolean cleanStart, CompletableFuture<HandOver> result) {
+    if (s.ended || s.moved || SessionEnd.isEnding(s)) {
+      result.complete(null);
+      return;
+    }
+    if (s.migration != null && s.migration.isFrozen()) {
+      s.migration.waiting.add(new Migration.Request(cleanStart, result));
+      return;
+    }
+    if (!cleanStart && s.inboundQos2 != null && s.inboundQos2.hasUnsettled()) {
+      // An id whose first copy is not durable yet would reach the new owner as settled, and a
+      // resend there would be answered PUBREC at once: the client could finish the message while
+      // a kill here still lost it. The state goes once they settle (the store's next
+      // durability point); the connection goes now, so that no more arrive.
+      s.closeTakenOver("the client connected to another node");
+      s.inboundQos2.whenAllSettled(() -> handOverAfterWait(s, false, result));
+      return;
+    }
+    if (cleanStart
+        && s.outbound != null
+        && s.outbound.readFirst(true, () -> handOverAfterWait(s, true, result))) {
+      // The shared deliveries it hands on as it ends lie partly on disk only: the hand-over runs
+      // again once they are read off the event loop, or once something overtook the read (ended
+      // or moved meanwhile: answered null). The connection goes now. (A session that moves does
+      // not read its backlog: the new owner gets it page by page, see HandOver#backlog.)
+      s.closeTakenOver("the client connected to another node");
+      return;
+    }
+    long expiresAt = SessionTimers.expiryDeadline(s);
+    long willDueAt = SessionTimers.willDeadline(s);
+    s.epoch++;
+    SessionTimers.cancel(s);
+    s.closeTakenOver("the client connected to another node");
+    if (cleanStart) {
+      SharedRelease.all(s);
+      SessionEnd.now(s);
+      result.complete(null);
+      return;
+    }
+    // The messages, ids and will wait with the state, as they are: a hand-over that does not
+    // happen leaves the session as it was. What arrives from now on waits here in the queue and
+    // follows the session if it goes.
+    FrozenOutbound frozen = s.outbound == null ? null : s.outbound.freeze();
+    HandOver h = new HandOver(
+        s, snapshot(s, frozen), frozen, s.inboundQos2, s.will, willDueAt, expiresAt);
+    s.will = null;
+    s.inboundQos2 = null;
+    migration(s).pending = h;
+    result.complete(h);
+  }
+
+  /**
+   * {@link #handOver} again once what it waited for is in. A connection that attached here
+   * meanwhile won its claim against the one asking (the claim order decided, as for requests
+   * waiting on a frozen session): that one is answered null and the connection stays.
+   */
+  private static void handOverAfterWait(
+      Session s, boolean cleanStart, CompletableFuture<HandOver> result) {
+    if (s.connection != null) {
+      result.complete(null);
+    } else {
+      handOver(s, cleanStart, result);
+    }
+  }
+
+  /**
+   * The new owner installed the state: what queued meanwhile follows, later arrivals too. When
+   * part of what queued lies only on disk, it is read off the event loop first, the session
+   * staying as frozen meanwhile ({@link Migration#leavingTo}), and it leaves once that is in.
+   */
+  static void confirmed(Session s, HandOver h, String newOwner) {
+    if (s.migration == null || s.migration.pending != h) {
+      return;
+    }
+    Migration m = s.migration;
+    m.pending = null;
+    m.endIfAborted = false;
+    m.leavingTo = newOwner;
+    leaveOnceRead(s, m);
+  }
+
+  /**
+   * The confirmed session leaves for {@code m.leavingTo} with what queued while it was frozen,
+   * once that is on the heap; unless a connection that attached meanwhile settled it (it is no
+   * longer leaving).
+   */
+  private static void leaveOnceRead(Session s, Migration m) {
+    if (s.migration != m || m.leavingTo == null) {
+      return;
+    }
+    if (s.outbound != null && s.outbound.readFirst(false, () -> leaveOnceRead(s, m))) {
+      return;
+    }
+    leaveConfirmed(s, m);
+  }
+
+  private static void leaveConfirmed(Session s, Migration m) {
+    String newOwner = m.leavingTo;
+    m.leavingTo = null;
+    List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
+    leave(
+        s,
+        newOwner,
+        s.outbound == null ? List.of() : s.outbound.takeQueued(s.clientId(), entries),
+        entries);
+    answerWaiting(s, m);
+  }
+
+  /** See {@link Session#yieldTo}. */
+  static void yieldTo(Session s, String newOwner) {
+    if (s.ended || s.moved || SessionEnd.isEnding(s)) {
+      return;
+    }
+    if (s.migration != null && s.migration.isFrozen()) {
+      // Frozen for a hand-over: if it goes ahead the session leaves anyway; if it is aborted,
+      // the session yields then.
+      if (s.migration.pending != null) {
+        s.migration.yieldTo = newOwner;
+      }
+      return;
+    }
+    if (s.outbound != null && s.outbound.readFirst(false, () -> {
+      if (s.connection == null) { // else one attached meanwhile: its claim came later
+        yieldTo(s, newOwner);
+      }
+    })) {
+      // All it holds goes: as for a hand-over, it yields once what is on disk is read.
+      s.closeTakenOver("the client is connected to another node");
+      return;
+    }
+    s.epoch++;
+    SessionTimers.cancel(s);
+    s.closeTakenOver("the client is connected to another node");
+    s.will = null;
+    // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
+    List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
+    List<Delivery> left =
+        s.outbound == null ? List.of() : s.outbound.takeUnfinished(s.clientId(), entries);
+    s.inboundQos2 = null;
+    leave(s, newOwner, left, entries);
+  }
+
+  /** See {@link Session#expectRedirects}. */
+  static void expectRedirects(Session s) {
+    if (s.ended
+        || s.moved
+        || SessionEnd.isEnding(s)
+        || (s.migration != null && s.migration.isFrozen())) {
+      return;
+    }
+    Migration m = migration(s);
+    long until = s.now() + 2 * s.context.redirectMillis();
+    if (m.seen == null) {
+      m.seen = new SeenMessages(s.outbound == null ? List.of() : s.outbound.heldKeys(), until);
+      if (s.outbound != null) {
+        // Nothing is read for it: what lies only on disk is checked as it comes back.
+        s.outbound.checkOnDisk(m.seen);
+      }
+    } else {
+      m.seen.extendTo(until);
+    }
+  }
+
+  /**
+   * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
+   * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
+   * until those are in the link's forward journal and that is durable (see {@link PassOn}).
+   */
+  private static void leave(
+      Session s, String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {
+    PassOn p = SessionPersistence.passOn(s, entries);
+    becomeRedirect(s, newOwner);
+    for (Delivery d : left) {
+      redirect(s, d, 0, p == null ? null : p.receipt);
+    }
+    if (p != null) {
+      p.handedOut();
+    }
+  }
+
+  /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
+  private static void becomeRedirect(Session s, String newOwner) {
+    Migration m = migration(s);
+    m.seen = null;
+    m.movedTo = newOwner;
+    s.moved = true;
+    SessionPersistence.forget(s);
+    s.context.registry().movedAway(s);
+    int at = ++s.epoch;
+    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), s.context.redirectMillis());
+  }
+
+  /**
+   * The redirect time is over: the redirect ends once no forward sent here before the move can
+   * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second.
+   */
+  private static void endRedirect(Session s, int at) {
+    if (s.epoch != at || !s.moved) {
+      return;
+    }
+    if (s.context.cluster().isSettled()) {
+      SessionEnd.now(s);
+    } else {
+      s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), REDIRECT_RECHECK_MILLIS);
+    }
+  }
+
+  /** The hand-over failed: the session resumes here, offline, with everything it held. */
+  static void aborted(Session s, HandOver h) {
+    if (s.migration == null || s.migration.pending != h) {
+      return;
+    }
+    Migration m = s.migration;
+    m.pending = null;
+    thaw(s, h);
+    if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
+      // What froze was not there to check if the permissions became known meanwhile.
+      s.outbound.checkQueued(s.permissions);
+    }
+    s.will = h.will();
+    s.epoch++;
+    if (m.endIfAborted) {
+      // An administrator discarded it while it was frozen.
+      m.endIfAborted = false;
+      SessionEnd.offline(s);
+      return;
+    }
+    SharedRelease.queued(s);
+    String yieldTo = m.yieldTo;
+    m.yieldTo = null;
+    if (yieldTo != null) {
+      // A healed partition found the client on a later owner while this was frozen.
+      answerWaiting(s, m);
+      yieldTo(s, yieldTo);
+      return;
+    }
+    // Its will goes out and it expires when they would have had it never been frozen.
+    if (s.will != null) {
+      SessionTimers.scheduleWill(s, h.willDueAtMillis());
+    }
+    SessionTimers.scheduleExpiry(s, h.expiresAtMillis());
+    // Its entries never left the store, under seqs in the order the messages are back in.
+    SessionPersistence.persist(s);
+    answerWaiting(s, m);
+  }
+
+  /** Hand-over requests that waited while the session was frozen are answered now. */
+  private static void answerWaiting(Session s, Migration m) {
+    List<Migration.Request> waiting = List.copyOf(m.waiting);
+    m.waiting.clear();
+    if (m.isEmpty()) {
+      s.migration = null;
+    }
+    for (Migration.Request r : waiting) {
+      handOver(s, r.cleanStart(), r.result());
+    }
+  }
+
+  /**
+   * Puts back what froze for a hand-over that did not happen: the messages ahead of what came
+   * meanwhile, the inbound QoS 2 ids, as they were (their entries never left the store).
+   */
+  private static void thaw(Session s, HandOver h) {
+    if (h.messages() != null) {
+      s.outbound().thaw(h.messages());
+    }
+    if (h.inboundQos2() != null) {
+      if (s.inboundQos2 == null) {
+        s.inboundQos2 = h.inboundQos2();
+      } else {
+        s.inboundQos2.addAll(h.inboundQos2().snapshot());
+      }
+    }
+  }
+
+  /**
+   * Before a connection attaches: a redirect left behind by an earlier move is no session (its
+   * state went away with it), and a session frozen for a hand-over either gets state back from
+   * the cluster ({@code stateArrives}) or takes its own back (the hand-over did not happen as far
+   * as this connection knows). Other nodes' requests that waited for the freeze to end are
+   * answered "not here": this connect won against them (the claim order decided it), and their
+   * connects were refused. What it takes back is put back as it froze, entries included.
+   * Returns whether an administrator discarded the session while it was frozen.
+   */
+  static boolean settleForAttach(Session s, boolean stateArrives) {
+    if (s.migration == null) {
+      return false;
+    }
+    Migration m = s.migration;
+    if (m.leavingTo != null) {
+      // Confirmed, and reading what queued while frozen to send it after the session: a
+      // connection waits for that read (Session.beforeAttach), so this is only the guarantee
+      // that nothing of it is lost if one did not. The session leaves at once, with what it
+      // reads now on the event loop, and is a redirect left behind like any other.
+      leaveConfirmed(s, m);
+    }
+    if (m.movedTo != null) {
+      leaveRedirect(s);
+      s.clearState();
+      s.fresh = true;
+    }
+    if (m.pending != null && !stateArrives) {
+      thaw(s, m.pending);
+    }
+    boolean discarded = m.endIfAborted;
+    m.endIfAborted = false;
+    m.pending = null;
+    m.yieldTo = null;
+    m.dismissWaiting();
+    if (m.isEmpty()) {
+      s.migration = null;
+    }
+    return discarded;
+  }
+
+  /** The session ends: a redirect stops, and requests waiting on a freeze get "not here". */
+  static void end(Session s) {
+    if (s.migration != null) {
+      if (s.migration.movedTo != null) {
+        leaveRedirect(s);
+      }
+      s.migration.dismissWaiting();
+      s.migration = null;
+    }
+  }
+
+  /** A redirect is over, or a connection attaches to it: it is an ordinary session again. */
+  private static void leaveRedirect(Session s) {
+    s.migration.movedTo = null;
+    if (s.moved) {
+      s.moved = false;
+      s.context.registry().movedBack(s);
+    }
+  }
+
+  private static Migration migration(Session s) {
+    if (s.migration == null) {
+      s.migration = new Migration();
+    }
+    return s.migration;
+  }
+
+  /** The session's state as it freezes, each piece giving its part; {@code frozen} the messages. */
+  private static SessionSnapshot snapshot(Session s, FrozenOutbound frozen) {
+    SeenMessages seen = s.migration == null ? null : s.migration.seen;
+    return new SessionSnapshot(
+        s.subscriptions == null ? Map.of() : s.subscriptions.snapshot(),
+        frozen == null ? OutboundState.EMPTY : frozen.state(),
+        s.inboundQos2 == null ? Set.of() : s.inboundQos2.snapshot(),
+        s.expiryInterval,
+        seen == null || seen.isOver(s.now()) ? List.of() : seen.keys());
+  }
+
+  /**
+   * As a connection attaches with state another node handed over: what queued here while the
+   * session was frozen for a hand-over (see {@link #install}), taken before the freeze is
+   * settled; nothing when it was not frozen.
+   */
+  static Collection<Delivery> arrivedWhileFrozen(Session s, SessionSnapshot handedOver) {
+    return handedOver != null && s.migration != null && s.migration.pending != null
+            && s.outbound != null
+        ? s.outbound.takeQueued(s.clientId(), null)
+        : List.of();
+  }
+
+  /**
+   * Takes on the state another node handed over as a connection attaches (the session is
+   * clear), then what queued here meanwhile while it was frozen ({@code arrivedWhileFrozen}),
+   * behind it, unless the state held it already.
+   */
+  static void install(
+      Session s, SessionSnapshot state, Collection<Delivery> arrivedWhileFrozen) {
+    restore(s, state);
+    for (Delivery d : arrivedWhileFrozen) {
+      if (s.migration.seen.firstTime(d.message())) {
+        s.outbound.requeue(d);
+      }
+    }
+  }
+
+  /**
+   * Takes on the state another node handed over, each piece its part; messages sent to the old
+   * node before the routes moved may now come here twice, so what it holds counts as seen for
+   * the redirect time.
+   */
+  private static void restore(Session s, SessionSnapshot state) {
+    state.subscriptions().forEach(s::enterSubscription);
+    s.outbound().restore(state.outbound());
+    if (state.backlog() != null) {
+      s.outbound.restoreBacklog(state.backlog());
+    }
+    if (!state.inboundQos2().isEmpty()) {
+      s.inboundQos2 = new InboundQos2(state.inboundQos2());
+    }
+    List<MessageKey> known = new ArrayList<>(state.seen());
+    state.inflight().forEach(f -> known.add(MessageKey.of(f.delivery().message())));
+    state.queued().forEach(d -> known.add(MessageKey.of(d.message())));
+    migration(s).seen = new SeenMessages(known, s.now() + 2 * s.context.redirectMillis());
+  }
+
+  /**
+   * Whether a delivery reaching a session with a {@link Migration} is for this session here: not
+   * moved on (then it is redirected), and not a second copy (then it is dropped, counted).
+   */
+  static boolean admit(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
+    Migration m = s.migration;
+    if (m.movedTo != null) {
+      redirect(s, d, hops, receipt);
+      return false;
+    }
+    if (m.seen == null) {
+      return true;
+    }
+    if (hops > 0) {
+      // The old node still redirects (it waits for peers that were away): so may others.
+      m.seen.extendTo(s.now() + 2 * s.context.redirectMillis());
+    }
+    if (m.seen.isOver(s.now())) {
+      m.seen = null;
+      if (m.isEmpty()) {
+        s.migration = null;
+      }
+      return true;
+    }
+    if (d.qos() > 0 && s.outbound != null && s.outbound.checksOnDisk(m.seen)) {
+      return true; // checked behind what is on disk, as it comes back from there
+    }
+    if (!m.seen.firstTime(d.message())) {
+      s.context.metrics().dropped(DropReason.DUPLICATE);
+      return false;
+    }
+    return true;
+  }
+
+  private static void redirect(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
+    if (hops >= MAX_REDIRECT_HOPS) {
+      s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
+      return;
+    }
+    s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt);
+  }
+}

@@ -1,0 +1,62 @@
+package io.simqtt.core.session;
+
+import java.util.List;
+
+/**
+ * What a session lets go of from its shared subscriptions (MQTT 5, 4.8.2): a message of a shared
+ * group that the session will not finish goes to another member of the group, through the
+ * router's {@link SharedRedelivery}. A stored session's entries of them stay in its store until
+ * their new holders have them durably ({@link PassOn}). Those only on disk are read off the event
+ * loop first ({@link OutboundFlow#readFirst}).
+ *
+ * <p>It keeps nothing of its own. Every method runs as a task of the session.
+ */
+final class SharedRelease {
+  private SharedRelease() {}
+
+  /**
+   * The session ends: every shared-subscription message it has not finished goes to another
+   * member of its group, sent or not. A QoS 2 message whose PUBREC arrived stays (and ends with
+   * the session): the client has it.
+   */
+  static void all(Session s) {
+    release(s, true);
+  }
+
+  /**
+   * The connection ended and the session lives on: shared-subscription messages still queued go
+   * to another member of their group, while those already sent stay here, to be resent with the
+   * same packet id and DUP=1 when the client comes back (MQTT 5, 4.8.2 and 4.3.3: a QoS 2 message
+   * on the wire must never reach a second client under another id).
+   */
+  static void queued(Session s) {
+    // With some only on disk, they are read off the event loop first: released if still offline.
+    int at = s.epoch;
+    Runnable later = () -> {
+      if (s.epoch == at && s.connection == null && !s.ended && !s.moved) {
+        release(s, false);
+      }
+    };
+    if (s.outbound != null && !s.outbound.readFirst(true, later)) {
+      release(s, false);
+    }
+  }
+
+  private static void release(Session s, boolean sentToo) {
+    if (s.outbound == null) {
+      return;
+    }
+    List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
+    List<Delivery> taken = s.outbound.takeShared(sentToo, s.clientId(), entries);
+    if (taken.isEmpty()) {
+      return;
+    }
+    PassOn p = SessionPersistence.passOn(s, entries);
+    for (Delivery d : taken) {
+      s.context.sharedRedelivery().redeliver(d, s.clientId(), p == null ? null : p.receipt);
+    }
+    if (p != null) {
+      p.handedOut();
+    }
+  }
+}
