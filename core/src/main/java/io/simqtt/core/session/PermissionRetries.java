@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
  * stops at the first session the authorizer fails for again (it is most likely still down, and
- * asking for every session would only load it), and the next round comes after a pause that
+ * asking for every session would only load it), which goes to the back of the list, so a client
+ * it keeps failing for (its lookup errs while the others' work) holds no other back; the next
+ * round comes after a pause that
  * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
  * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
  * logs comes as seldom. Sessions that ended or got a connection meanwhile leave the list without
@@ -196,7 +198,7 @@ public final class PermissionRetries implements AutoCloseable {
       Permissions p = authorizers.apply(w.client());
       if (!p.isKnown()) {
         synchronized (this) {
-          waiting.addFirst(w);
+          waiting.addLast(w);
         }
         break;
       }

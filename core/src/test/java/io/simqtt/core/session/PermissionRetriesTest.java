@@ -79,6 +79,32 @@ class PermissionRetriesTest {
     }
   }
 
+  /**
+   * The authorizer keeps failing for one client (its lookup errs) and answers for the others: a
+   * will of another client waiting behind it goes out all the same. Before, the client it failed
+   * for went back to the head of the list, every round stopped at it, and the will behind it
+   * waited for as long as the node ran.
+   */
+  @Test
+  void aClientTheAuthorizerKeepsFailingForHoldsNoOtherBack() throws Exception {
+    ClientIdentity failing = client("a");
+    ClientIdentity answered = client("b");
+    PermissionRetries retries = new PermissionRetries(
+        who -> who == failing ? Permissions.unknown(who) : Permissions.ALL,
+        1, Duration.ofSeconds(1));
+    try {
+      CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
+      retries.whenKnown(failing, p -> { });
+      retries.whenKnown(answered, willOfB::complete);
+      Permissions got = willOfB.completeOnTimeout(
+          null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
+      assertSame(Permissions.ALL, got, "b's will still waits behind a");
+      assertEquals(1, retries.waiting(), "a waits on");
+    } finally {
+      retries.close();
+    }
+  }
+
   private static ClientIdentity client(String id) {
     return new ClientIdentity(id, null, null, "tcp", null);
   }
