@@ -57,10 +57,23 @@ public final class DiskSessionStore implements SessionStore {
   /** The highest number a due will has had: the next one is above every one kept. */
   private final AtomicLong lastWillId = new AtomicLong();
   /**
-   * The first seq of each import begun and not ended, by client: what deletes the client's
-   * entries meanwhile leaves them (see {@link SessionStore#beginImport}).
+   * Each import begun and not ended, by client: what deletes the client's entries meanwhile
+   * leaves them (see {@link SessionStore#beginImport}).
    */
-  private final ConcurrentHashMap<String, Long> imports = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Import> imports = new ConcurrentHashMap<>();
+
+  /**
+   * An import's first seq, and whether all its entries came ({@link #finishImport}): only then is
+   * a write of the session whole its install.
+   */
+  private static final class Import {
+    final long firstSeq;
+    volatile boolean finished;
+
+    Import(long firstSeq) {
+      this.firstSeq = firstSeq;
+    }
+  }
 
   public DiskSessionStore(DurableStore store) {
     this.store = store;
@@ -76,7 +89,7 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void deleteSession(String clientId) {
-    Long imported = imports.get(clientId);
+    Import imported = imports.get(clientId);
     GroupCommitWriter.Writes w = deletion(clientId, imported);
     writer.write(imported == null ? w.delete(Family.IMPORTS, Keys.client(clientId)) : w);
   }
@@ -89,13 +102,20 @@ public final class DiskSessionStore implements SessionStore {
     // Without replace nothing is kept of it, but an inbound QoS 2 id a subscriber wrote along
     // with its entry (addMessage with the publisher's id) may have come after the session was
     // last deleted: it goes, as it is no id of this session.
-    // Either way an import's mark ends: its entries are the session's now (see beginImport).
-    Long imported = imports.remove(clientId);
-    GroupCommitWriter.Writes w = (replace
+    // Either way a finished import's mark ends: this is its install, and its entries are the
+    // session's now; one still arriving keeps its mark and entries (see beginImport).
+    Import imported = imports.get(clientId);
+    boolean installs = imported != null && imported.finished;
+    if (installs) {
+      imports.remove(clientId, imported);
+    }
+    GroupCommitWriter.Writes w = replace
         ? deletion(clientId, imported)
         : new GroupCommitWriter.Writes()
-            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId)))
-        .delete(Family.IMPORTS, Keys.client(clientId));
+            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
+    if (imported == null || installs) {
+      w.delete(Family.IMPORTS, Keys.client(clientId));
+    }
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -114,14 +134,22 @@ public final class DiskSessionStore implements SessionStore {
   /** The mark's value is the import's first seq (format version 5). */
   @Override
   public void beginImport(String clientId, long firstSeq) {
-    imports.put(clientId, firstSeq);
+    imports.put(clientId, new Import(firstSeq));
     writer.put(Family.IMPORTS, Keys.client(clientId),
         ByteBuffer.allocate(Long.BYTES).putLong(firstSeq).array());
   }
 
   @Override
+  public void finishImport(String clientId, long firstSeq) {
+    Import i = imports.get(clientId);
+    if (i != null && i.firstSeq == firstSeq) {
+      i.finished = true;
+    }
+  }
+
+  @Override
   public void abandonImport(String clientId, long firstSeq) {
-    imports.remove(clientId, firstSeq);
+    imports.computeIfPresent(clientId, (id, i) -> i.firstSeq == firstSeq ? null : i);
     writer.write(importDeletion(clientId, firstSeq));
   }
 
@@ -135,15 +163,15 @@ public final class DiskSessionStore implements SessionStore {
 
   /**
    * Everything of a client but its import's mark, in one range per family; when {@code imported}
-   * is not null, its entries from that seq on stay too (an import begun and not ended).
+   * is not null, its entries from its first seq on stay too (an import begun and not ended).
    */
-  private static GroupCommitWriter.Writes deletion(String clientId, Long imported) {
+  private static GroupCommitWriter.Writes deletion(String clientId, Import imported) {
     byte[] start = Keys.client(clientId);
     byte[] end = Keys.clientEnd(clientId);
     return new GroupCommitWriter.Writes()
         .delete(Family.SESSIONS, start)
         .deleteRange(Family.MESSAGES, start,
-            imported == null ? end : Keys.message(clientId, imported, Keys.DELIVERY))
+            imported == null ? end : Keys.message(clientId, imported.firstSeq, Keys.DELIVERY))
         .deleteRange(Family.INBOUND_QOS2, start, end);
   }
 

@@ -319,6 +319,7 @@ class DiskSessionStoreTest {
         sessions.addMessage(c, first + 1,
             new Delivery(message("t", c + "2"), 1, false, new int[0]));
       }
+      sessions.finishImport("installed", first);
       sessions.writeSession(session("installed"), List.of(new StoredMessage(
           "installed", 1, new Delivery(message("t", "heap"), 1, false, new int[0]), 0, false)),
           false);
@@ -366,9 +367,11 @@ class DiskSessionStoreTest {
       }
       StoredMessage heap = new StoredMessage("x", 1, queued("heap"), 0, false);
       // A live copy replaced whole by the install.
+      sessions.finishImport("replaced", above);
       sessions.writeSession(session("replaced"), List.of(withClient(heap, "replaced")), true);
       // A redirect whose entries go once passed on, then the install.
       sessions.deleteSession("ended");
+      sessions.finishImport("ended", above);
       sessions.writeSession(session("ended"), List.of(withClient(heap, "ended")), false);
       sessions.abandonImport("abandoned", above);
     }
@@ -388,6 +391,30 @@ class DiskSessionStoreTest {
       reopened.forEach(Family.IMPORTS, (k, v) -> marks[0]++);
       assertEquals(0, marks[0], "import marks left");
     }
+  }
+
+  /**
+   * A session of the client here written whole while an import's pages still come (a clean start
+   * attaching here while the abandoned import's last page is still being taken) is not the
+   * import's install: the import keeps its mark, so a crash before its abandon deletes its
+   * entries at the next load, and they never come back as that session's queue. Before, any
+   * write of the session whole ended the mark and kept the entries.
+   */
+  @Test
+  void aSessionWrittenWholeBeforeTheImportIsFinishedLeavesItMarked() {
+    StorageSettings settings = StoreDirs.always(dir);
+    long first = SessionImport.FIRST_SEQ;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.beginImport("c", first);
+      sessions.addMessage("c", first, queued("page1"));
+      sessions.writeSession(session("c"),
+          List.of(new StoredMessage("c", 1, queued("clean"), 0, false)), true);
+      sessions.addMessage("c", first + 1, queued("page2"));
+    }
+
+    assertEquals(List.of("c/1/clean"), entries(reopenAndLoad(settings)),
+        "the import's entries came back as the session's queue");
   }
 
   private static Delivery queued(String payload) {

@@ -104,7 +104,10 @@ public final class BrokerMetrics {
     willsKept.add(delta);
   }
 
-  /** A will the store kept through a restart (its copies not all durable) went out again. */
+  /**
+   * A will the store kept through a restart (its copies not all durable, or its client's
+   * permissions unknown) went out again.
+   */
   public void willSentAgain() {
     willsSentAgain.increment();
   }

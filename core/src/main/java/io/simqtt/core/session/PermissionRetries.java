@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
  * stops at the first session the authorizer fails for again (it is most likely still down, and
- * asking for every session would only load it), and the next round comes after a pause that
+ * asking for every session would only load it), which goes to the back of the list, so a client
+ * it keeps failing for (its lookup errs while the others' work) holds no other back; the next
+ * round comes after a pause that
  * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
  * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
  * logs comes as seldom. Sessions that ended or got a connection meanwhile leave the list without
@@ -47,9 +49,9 @@ import org.slf4j.LoggerFactory;
  * once (an authorizer may block, on a remote service), each taking the next client from the
  * list, for at most {@code mqtt.auth.recovery-wait} in all: so a slow authorizer delays a restart
  * (and the listeners opening) by that at most, not by its latency times the sessions. The clients
- * not answered by then are unknown, and retried like those an authorizer failed for; an answer
- * still under way is let finish and dropped (the retry asks again), and the threads take no
- * further client.
+ * not answered by then are unknown, and retried like those an authorizer failed for; a question
+ * still under way is interrupted (nobody waits for its answer, and the retry asks again), so an
+ * authorizer that hangs keeps no thread, and the threads take no further client.
  */
 public final class PermissionRetries implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PermissionRetries.class);
@@ -91,6 +93,7 @@ public final class PermissionRetries implements AutoCloseable {
     AtomicBoolean late = new AtomicBoolean();
     int threads = Math.min(recoveryThreads, n);
     CountDownLatch done = new CountDownLatch(threads);
+    List<Thread> askers = new ArrayList<>(threads);
     for (int t = 0; t < threads; t++) {
       Thread asker = new Thread(() -> {
         try {
@@ -103,6 +106,7 @@ public final class PermissionRetries implements AutoCloseable {
         }
       }, "simqtt-permissions-" + t);
       asker.setDaemon(true);
+      askers.add(asker);
       asker.start();
     }
     boolean inTime;
@@ -124,6 +128,8 @@ public final class PermissionRetries implements AutoCloseable {
       resolved.add(p);
     }
     if (!inTime) {
+      // Only now that the answers are taken: one given as its question is interrupted is none.
+      askers.forEach(Thread::interrupt);
       LOG.warn("the authorizers did not answer for {} of {} stored sessions' clients within"
           + " mqtt.auth.recovery-wait ({} ms): their permissions are unknown for now", unanswered,
           n, TimeUnit.NANOSECONDS.toMillis(recoveryWaitNanos));
@@ -192,7 +198,7 @@ public final class PermissionRetries implements AutoCloseable {
       Permissions p = authorizers.apply(w.client());
       if (!p.isKnown()) {
         synchronized (this) {
-          waiting.addFirst(w);
+          waiting.addLast(w);
         }
         break;
       }

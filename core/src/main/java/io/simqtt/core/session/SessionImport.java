@@ -151,7 +151,7 @@ public final class SessionImport {
   /**
    * The whole state: {@code head} (the first part, with the messages the holder kept on its heap)
    * followed by what came in pages. The import is over: the session installed from the result
-   * ends the store's mark when it is written whole.
+   * ends the store's mark when it is written whole (not one written whole before).
    */
   public SessionSnapshot finish(SessionSnapshot head) {
     taking.lock();
@@ -167,6 +167,10 @@ public final class SessionImport {
         onHeap = null;
         return head.with(
             new OutboundState(head.inflight(), queued, head.lastPacketId()), seen, null);
+      }
+      if (firstSeq != 0) {
+        // Only now is a write of the session whole its install (see SessionStore#finishImport).
+        store.finishImport(clientId, firstSeq);
       }
       return head.with(head.outbound(), seen, count == 0
           ? null

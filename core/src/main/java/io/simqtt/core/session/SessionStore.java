@@ -46,6 +46,9 @@ public interface SessionStore {
     public void beginImport(String clientId, long firstSeq) {}
 
     @Override
+    public void finishImport(String clientId, long firstSeq) {}
+
+    @Override
     public void abandonImport(String clientId, long firstSeq) {}
 
     @Override
@@ -130,7 +133,9 @@ public interface SessionStore {
    * hand-over received or aborted); but the entries of an import of its client begun and not
    * ended ({@link #beginImport}), which it keeps. Without, the store holds nothing of it but, if
    * it was received from another node, such an import's entries (which it keeps): it just became
-   * stored. Either way the unit ends the import's mark: its entries are the session's backlog.
+   * stored. Either way the unit ends the mark of an import {@link #finishImport} finished: this
+   * is its install, and its entries are the session's backlog. An import not finished yet keeps
+   * its mark: the session written is not its install.
    */
   void writeSession(StoredSession session, List<StoredMessage> messages, boolean replace);
 
@@ -142,11 +147,18 @@ public interface SessionStore {
    * firstSeq}, until {@link #writeSession} installs the session or {@link #abandonImport} deletes
    * them; a mark found at {@link #load} means neither came, and its entries are deleted there.
    * Until then, what deletes the client's entries ({@link #deleteSession}, {@link #writeSession}
-   * with replace, as a session of the client here ends or is replaced) leaves them and the mark.
+   * with replace, as a session of the client here ends or is replaced) leaves them, and the mark
+   * too until the import is finished ({@link #finishImport}).
    * Called in the order of that session's own calls (as a task of it), or, while there is none,
    * from the thread that writes the entries.
    */
   void beginImport(String clientId, long firstSeq);
+
+  /**
+   * The import {@link #beginImport} began at {@code firstSeq} has all its entries: the next
+   * {@link #writeSession} of its client is its install. Nothing is written.
+   */
+  void finishImport(String clientId, long firstSeq);
 
   /**
    * The import {@link #beginImport} began at {@code firstSeq} will not be installed: its entries

@@ -91,24 +91,35 @@ final class WillPublisher {
    */
   void publishAgain(DueWill due, Permissions resolved) {
     metrics.willKept(1);
-    metrics.willSentAgain();
     if (due.uncheckedFor() == null) {
+      metrics.willSentAgain();
       route.route(due.message(), removedOnceDurable(due));
     } else if (resolved.isKnown()) {
-      publishChecked(due, resolved);
+      publishCheckedAgain(due, resolved);
     } else {
-      permissions.whenKnown(due.uncheckedFor(), known -> publishChecked(due, known));
+      permissions.whenKnown(due.uncheckedFor(), known -> publishCheckedAgain(due, known));
     }
   }
 
-  /** {@code due}, kept unchecked, is checked against its client's permissions, now known. */
-  private void publishChecked(DueWill due, Permissions known) {
+  /** {@link #publishChecked} for a will kept through a restart: counted once it goes out. */
+  private void publishCheckedAgain(DueWill due, Permissions known) {
+    if (publishChecked(due, known)) {
+      metrics.willSentAgain();
+    }
+  }
+
+  /**
+   * {@code due}, kept unchecked, is checked against its client's permissions, now known; returns
+   * whether it went out.
+   */
+  private boolean publishChecked(DueWill due, Permissions known) {
     if (mayPublish(known, due.message())) {
       route.route(due.message(), removedOnceDurable(due));
-    } else {
-      metrics.dropped(DropReason.NOT_AUTHORIZED);
-      remove(due);
+      return true;
     }
+    metrics.dropped(DropReason.NOT_AUTHORIZED);
+    remove(due);
+    return false;
   }
 
   private static boolean mayPublish(Permissions p, Message m) {

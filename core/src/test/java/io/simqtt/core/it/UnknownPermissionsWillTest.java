@@ -92,6 +92,7 @@ class UnknownPermissionsWillTest {
       await("neither will is kept any more", () -> again.dueWills().isEmpty());
       assertEquals(List.of("home/will/dev"), watcherReads(f));
       assertEquals(1, f.broker().metrics().drops(DropReason.NOT_AUTHORIZED));
+      assertEquals(1, f.broker().metrics().willsSentAgain(), "the dropped one was not sent");
     }
   }
 

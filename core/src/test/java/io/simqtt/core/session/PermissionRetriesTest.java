@@ -1,13 +1,16 @@
 package io.simqtt.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.auth.Permissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Recovery's questions to the authorizers: bounded in time, each answer for its own client. */
@@ -40,6 +43,64 @@ class PermissionRetriesTest {
       assertSame(b, answers.get(1).client(), "unknown for the client not answered");
     } finally {
       hang.countDown();
+      retries.close();
+    }
+  }
+
+  /**
+   * A question still under way when the wait is over is called off: nobody waits for its answer
+   * (the retries ask again), so an authorizer that hangs keeps no recovery thread after the node
+   * started, nor after it stopped. Before, the thread asking stayed blocked for as long as the
+   * authorizer hung.
+   */
+  @Test
+  void aQuestionStillUnderWayWhenTheWaitIsOverEndsItsThread() throws Exception {
+    CompletableFuture<Thread> asker = new CompletableFuture<>();
+    CountDownLatch never = new CountDownLatch(1);
+    PermissionRetries retries = new PermissionRetries(who -> {
+      asker.complete(Thread.currentThread());
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("the question was called off", e);
+      }
+      return Permissions.ALL;
+    }, 1, Duration.ofMillis(100));
+    try {
+      List<Permissions> answers = retries.resolveAll(List.of(client("a")));
+      assertFalse(answers.get(0).isKnown());
+      Thread t = asker.get(5, TimeUnit.SECONDS);
+      t.join(TimeUnit.SECONDS.toMillis(5));
+      assertFalse(t.isAlive(), "the recovery thread still asks the hanging authorizer");
+    } finally {
+      never.countDown();
+      retries.close();
+    }
+  }
+
+  /**
+   * The authorizer keeps failing for one client (its lookup errs) and answers for the others: a
+   * will of another client waiting behind it goes out all the same. Before, the client it failed
+   * for went back to the head of the list, every round stopped at it, and the will behind it
+   * waited for as long as the node ran.
+   */
+  @Test
+  void aClientTheAuthorizerKeepsFailingForHoldsNoOtherBack() throws Exception {
+    ClientIdentity failing = client("a");
+    ClientIdentity answered = client("b");
+    PermissionRetries retries = new PermissionRetries(
+        who -> who == failing ? Permissions.unknown(who) : Permissions.ALL,
+        1, Duration.ofSeconds(1));
+    try {
+      CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
+      retries.whenKnown(failing, p -> { });
+      retries.whenKnown(answered, willOfB::complete);
+      Permissions got = willOfB.completeOnTimeout(
+          null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
+      assertSame(Permissions.ALL, got, "b's will still waits behind a");
+      assertEquals(1, retries.waiting(), "a waits on");
+    } finally {
       retries.close();
     }
   }

@@ -33,6 +33,8 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
   /** Clients whose import began and was neither installed nor abandoned, with its first seq. */
   private final Map<String, Long> importing = new TreeMap<>();
+  /** Of those, the ones whose entries all came ({@link #finishImport}): in memory only. */
+  private final Map<String, Long> finished = new TreeMap<>();
   /** Wills kept as due, by their number. */
   private final SortedMap<Long, DueWill> wills = new TreeMap<>();
   private long lastWillId;
@@ -147,7 +149,10 @@ public final class RecordingSessionStore implements SessionStore {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
     inbound.remove(clientId);
-    Long imported = importing.remove(clientId);
+    Long imported = importing.get(clientId);
+    if (imported != null && imported.equals(finished.remove(clientId))) {
+      importing.remove(clientId); // its install
+    }
     if (replace) {
       dropAllButImport(clientId, imported);
     }
@@ -167,10 +172,20 @@ public final class RecordingSessionStore implements SessionStore {
     importing.put(clientId, firstSeq);
   }
 
+  /** Recorded as {@code finishImport <client> <firstSeq>}. */
+  @Override
+  public synchronized void finishImport(String clientId, long firstSeq) {
+    record("finishImport", clientId, Long.toString(firstSeq));
+    if (Long.valueOf(firstSeq).equals(importing.get(clientId))) {
+      finished.put(clientId, firstSeq);
+    }
+  }
+
   @Override
   public synchronized void abandonImport(String clientId, long firstSeq) {
     record("abandonImport", clientId, Long.toString(firstSeq));
     importing.remove(clientId, firstSeq);
+    finished.remove(clientId, firstSeq);
     dropImported(clientId, firstSeq);
   }
 

@@ -149,7 +149,8 @@ public final class MetricsServer implements AutoCloseable {
             + " them is durable (durable mode)",
         c -> c.call(m.willsKept()));
     counter("simqtt_wills_sent_again",
-        "Wills the store kept through a restart, their copies not all durable, sent again",
+        "Wills the store kept through a restart (their copies not all durable, or their"
+            + " clients' permissions unknown) that went out again",
         c -> c.call(m.willsSentAgain()));
     gauge("simqtt_session_messages", "Messages held by sessions: queued or in flight",
         c -> {
