@@ -390,6 +390,47 @@ class BacklogReadOffLoopTest {
     assertEquals(List.of(9), numbersInStore(), "the old state is left in the store");
   }
 
+  /**
+   * The client connects with clean start while shared deliveries of its session lie on disk (that
+   * attach waits for them to be read), then connects again without clean start: the connections
+   * attach in the order they came, so the later one is the one that stays, with the state it
+   * makes, and the earlier one is taken over.
+   */
+  @Test
+  void aConnectionBehindAWaitingCleanStartAttachesAfterIt() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    FakeConnection first = new FakeConnection(loop);
+    FakeConnection second = new FakeConnection(loop);
+    List<String> attached = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(true, false, () -> {
+        s.attach(first, true, 60, null, null, 0);
+        s.resumeDelivery();
+        attached.add("first");
+      });
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, false, () -> {
+        s.attach(second, false, 60, null, null, 0);
+        s.resumeDelivery();
+        s.subscribe("u", QOS1);
+        attached.add("second");
+      });
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of("first", "second"), onLoop(() -> List.copyOf(attached)));
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(first.closes)));
+    assertTrue(onLoop(() -> List.copyOf(second.closes)).isEmpty(), "the later connection went");
+    assertEquals(List.of("u"), onLoop(() -> List.copyOf(s.subscriptions().keySet())));
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+  }
+
   private SessionRegistry sharedToOthers() {
     return fixture.registry(
         "mqtt.sessions.queue-memory-messages = 2",
