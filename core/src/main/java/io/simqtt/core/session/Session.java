@@ -431,6 +431,11 @@ public final class Session extends SerialExecutor {
       }
       return;
     }
+    if (d.sharedGroup() == null && SessionEnd.endsArrivals(this)) {
+      // Over, reading its shared deliveries on disk (those queue behind them, to be handed on).
+      context.metrics().dropped(DropReason.SESSION_ENDED);
+      return;
+    }
     if (migration != null && !SessionMove.admit(this, d, hops, receipt)) {
       return;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -429,6 +430,38 @@ class BacklogReadOffLoopTest {
     assertTrue(onLoop(() -> List.copyOf(second.closes)).isEmpty(), "the later connection went");
     assertEquals(List.of("u"), onLoop(() -> List.copyOf(s.subscriptions().keySet())));
     assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+  }
+
+  /**
+   * A message of no shared group reaching a session that is over and still reads its shared
+   * deliveries on disk to hand them on is dropped at once and counted (the session ended), as for
+   * one that has ended: it is not written to the store, queued and then dropped uncounted with
+   * the session.
+   */
+  @Test
+  void aMessageReachingAnEndingSessionIsCountedAsDroppedAndNotWritten() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0);
+      s.detach(c, true);
+      return null;
+    });
+    long before = onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED));
+    onLoop(() -> {
+      s.deliver(delivery(8));
+      return null;
+    });
+    assertFalse(numbersInStore().contains(8), "written for a session that is over");
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(before + 1, onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED)),
+        "dropped uncounted");
   }
 
   private SessionRegistry sharedToOthers() {
