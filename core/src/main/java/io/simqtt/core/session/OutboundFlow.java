@@ -465,6 +465,12 @@ final class OutboundFlow {
     backlog = rest;
   }
 
+  /** Whether a connection's attach waits for the read under way ({@link Session#beforeAttach}). */
+  boolean attachWaits() {
+    return whenMaterialized != null
+        && whenMaterialized.stream().anyMatch(r -> r instanceof Session.AttachWhenRead);
+  }
+
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
   private void readWhole(QueueBacklog b) {
     if (!b.reading) {

@@ -194,19 +194,31 @@ public final class Session extends SerialExecutor {
    * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
    * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
    * whole queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that
-   * is frozen for one while state arrives (what queued meanwhile goes after that state).
+   * is frozen for one while state arrives (what queued meanwhile goes after that state). An
+   * attach behind an earlier connection's that waits for such a read waits too: the connections
+   * attach in the order they came, so the later one takes the session over, not the reverse.
    */
   public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
     if (!ended && outbound != null) {
-      boolean whole = migration != null
-          && (migration.leavingTo != null || (stateArrives && migration.pending != null));
+      boolean whole = outbound.attachWaits()
+          || (migration != null
+              && (migration.leavingTo != null || (stateArrives && migration.pending != null)));
       boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
       if ((whole || shared)
-          && outbound.readFirst(shared, () -> beforeAttach(cleanStart, stateArrives, attach))) {
+          && outbound.readFirst(
+              shared, new AttachWhenRead(() -> beforeAttach(cleanStart, stateArrives, attach)))) {
         return;
       }
     }
     attach.run();
+  }
+
+  /** A connection's attach waiting for a read of the disk ({@link #beforeAttach}). */
+  record AttachWhenRead(Runnable retry) implements Runnable {
+    @Override
+    public void run() {
+      retry.run();
+    }
   }
 
   /**
@@ -417,6 +429,11 @@ public final class Session extends SerialExecutor {
       } else {
         context.metrics().dropped(DropReason.SESSION_ENDED);
       }
+      return;
+    }
+    if (d.sharedGroup() == null && SessionEnd.endsArrivals(this)) {
+      // Over, reading its shared deliveries on disk (those queue behind them, to be handed on).
+      context.metrics().dropped(DropReason.SESSION_ENDED);
       return;
     }
     if (migration != null && !SessionMove.admit(this, d, hops, receipt)) {

@@ -52,6 +52,15 @@ final class SessionEnd {
    * session as its connection ends. Another node's claim or a healed partition finds no session
    * in it.
    */
+  /**
+   * Whether what reaches the session now ends with it: it is {@link #isEnding ending}, and not
+   * frozen for a move (a session with Session Expiry 0 whose connection another node took over
+   * looks alike, and what reaches it follows it there).
+   */
+  static boolean endsArrivals(Session s) {
+    return isEnding(s) && (s.migration == null || !s.migration.isFrozen());
+  }
+
   static boolean isEnding(Session s) {
     return !s.fresh
         && !s.ended

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -388,6 +389,79 @@ class BacklogReadOffLoopTest {
     assertEquals(List.of(9), onLoop(next::publishedNumbers), "the old state's messages came");
     store.makeDurable();
     assertEquals(List.of(9), numbersInStore(), "the old state is left in the store");
+  }
+
+  /**
+   * The client connects with clean start while shared deliveries of its session lie on disk (that
+   * attach waits for them to be read), then connects again without clean start: the connections
+   * attach in the order they came, so the later one is the one that stays, with the state it
+   * makes, and the earlier one is taken over.
+   */
+  @Test
+  void aConnectionBehindAWaitingCleanStartAttachesAfterIt() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    FakeConnection first = new FakeConnection(loop);
+    FakeConnection second = new FakeConnection(loop);
+    List<String> attached = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(true, false, () -> {
+        s.attach(first, true, 60, null, null, 0);
+        s.resumeDelivery();
+        attached.add("first");
+      });
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, false, () -> {
+        s.attach(second, false, 60, null, null, 0);
+        s.resumeDelivery();
+        s.subscribe("u", QOS1);
+        attached.add("second");
+      });
+      return null;
+    });
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of("first", "second"), onLoop(() -> List.copyOf(attached)));
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(first.closes)));
+    assertTrue(onLoop(() -> List.copyOf(second.closes)).isEmpty(), "the later connection went");
+    assertEquals(List.of("u"), onLoop(() -> List.copyOf(s.subscriptions().keySet())));
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+  }
+
+  /**
+   * A message of no shared group reaching a session that is over and still reads its shared
+   * deliveries on disk to hand them on is dropped at once and counted (the session ended), as for
+   * one that has ended: it is not written to the store, queued and then dropped uncounted with
+   * the session.
+   */
+  @Test
+  void aMessageReachingAnEndingSessionIsCountedAsDroppedAndNotWritten() throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(registry, c);
+    onLoop(() -> {
+      s.setExpiryInterval(0);
+      s.detach(c, true);
+      return null;
+    });
+    long before = onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED));
+    onLoop(() -> {
+      s.deliver(delivery(8));
+      return null;
+    });
+    assertFalse(numbersInStore().contains(8), "written for a session that is over");
+    for (int i = 0; i < 10 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertEquals(before + 1, onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED)),
+        "dropped uncounted");
   }
 
   private SessionRegistry sharedToOthers() {
