@@ -245,10 +245,16 @@ public final class Session extends SerialExecutor {
     online = false;
     epoch++;
     advertiseShared(false);
+    boolean willWithdrawn = !willApplies && will != null;
     if (!willApplies) {
       will = null;
     }
     if (expiryInterval == SessionExpiry.AT_DISCONNECT) {
+      if (willWithdrawn) {
+        // It may still read its shared deliveries off the loop before it ends: a crash meanwhile
+        // ends it at recovery, which must not find the will the client withdrew.
+        SessionPersistence.saveRecord(this);
+      }
       SessionEnd.offline(this);
       return;
     }

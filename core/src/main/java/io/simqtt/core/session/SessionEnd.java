@@ -47,12 +47,6 @@ final class SessionEnd {
   }
 
   /**
-   * Whether the session is over but still reading its shared deliveries on disk to hand them on
-   * ({@link #offline}): it had a connection, has none now and has Session Expiry 0, which ends a
-   * session as its connection ends. Another node's claim or a healed partition finds no session
-   * in it.
-   */
-  /**
    * Whether what reaches the session now ends with it: it is {@link #isEnding ending}, and not
    * frozen for a move (a session with Session Expiry 0 whose connection another node took over
    * looks alike, and what reaches it follows it there).
@@ -61,6 +55,12 @@ final class SessionEnd {
     return isEnding(s) && (s.migration == null || !s.migration.isFrozen());
   }
 
+  /**
+   * Whether the session is over but still reading its shared deliveries on disk to hand them on
+   * ({@link #offline}): it had a connection, has none now and has Session Expiry 0, which ends a
+   * session as its connection ends. Another node's claim or a healed partition finds no session
+   * in it.
+   */
   static boolean isEnding(Session s) {
     return !s.fresh
         && !s.ended

@@ -75,7 +75,7 @@ final class SessionPersistence {
       return;
     }
     if (replace && !whole) {
-      context.store().saveSession(s.clientId(), stored(s, Set.of()));
+      saveRecord(s);
       return;
     }
     // A backlog here is an import's (one of its own was cleared with the state this one
@@ -89,6 +89,13 @@ final class SessionPersistence {
         stored(s, s.inboundQos2 == null ? Set.of() : s.inboundQos2.snapshot()),
         flow.renumberAll(s.clientId()),
         replace);
+  }
+
+  /** Saves the session's own part, not its entries, when it is stored. */
+  static void saveRecord(Session s) {
+    if (journal(s) != null) {
+      s.context.store().saveSession(s.clientId(), stored(s, Set.of()));
+    }
   }
 
   /**

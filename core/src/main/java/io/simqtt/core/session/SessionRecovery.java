@@ -132,18 +132,18 @@ public final class SessionRecovery {
     if (offlineSince.isEmpty()) {
       resumed.complete(null);
     }
-    long now = System.currentTimeMillis();
     byLoop.forEach(
         (loop, sessions) ->
             loop.execute(
                 () -> {
                   for (Session s : sessions) {
                     long since = offlineSince.get(s);
-                    // 0: a connection was attached when the node stopped; it ended with the node.
-                    long from = since == 0 ? now : since;
                     s.execute(
                         () -> {
                           try {
+                            // 0: a connection was attached when the node stopped; it ended with
+                            // the node, now on the session's clock.
+                            long from = since == 0 ? s.now() : since;
                             if (!resumeOffline(s, from, resolved.get(s))) {
                               expired.incrementAndGet();
                             }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
@@ -253,6 +255,39 @@ class BacklogReadOffLoopTest {
     assertEndsOnceTheDiskIsReadOffTheLoop(s);
   }
 
+  /**
+   * A DISCONNECT 0x00 with Session Expiry 0 discards the will, and the session then ends once its
+   * shared deliveries on disk are read and handed on. The store's record must not keep the will
+   * meanwhile: a kill during that read would end the session at recovery and send a will the
+   * client had withdrawn.
+   */
+  @Test
+  void aCleanDisconnectWithExpiryZeroKeepsNoWillInTheStoreWhileTheSessionReadsToEnd()
+      throws Exception {
+    SessionRegistry registry = sharedToOthers();
+    FakeConnection c = new FakeConnection(loop);
+    Message last = new Message("will/c", new byte[] {9}, 1, false, MqttProperties.empty(), 0, "");
+    Session s = withSharedOnDisk(registry, c, new Will(last, 0, 0));
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT 0x00 with Session Expiry Interval 0
+      s.detach(c, false);
+      return null;
+    });
+    store.makeDurable(); // the DISCONNECT's writes; the session is still reading to end
+    assertFalse(onLoop(s::isEnded));
+
+    RecordingSessionStore afterKill = store.afterKill();
+    List<Message> wills = new ArrayList<>();
+    SessionRegistry restarted = fixture.registry("", (m, r) -> wills.add(m), afterKill);
+    SessionRecovery.run(afterKill, restarted, List.of(loop));
+    for (int i = 0; i < 10 && afterKill.waiting() > 0; i++) {
+      afterKill.makeDurable(); // its own read of the shared deliveries, to end
+      onLoop(() -> null);
+    }
+    assertTrue(onLoop(() -> restarted.get("c") == null), "the session ended with its connection");
+    assertEquals(List.of(), wills, "a withdrawn will went out after the restart");
+  }
+
   /** An administrator's discard is such an end too. */
   @Test
   void aDiscardReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds() throws Exception {
@@ -475,7 +510,13 @@ class BacklogReadOffLoopTest {
    * shared deliveries): 1 and 2 on the heap, 3 to 5 only on disk; page reads held from then on.
    */
   private Session withSharedOnDisk(SessionRegistry registry, FakeConnection c) throws Exception {
-    Session s = fixture.connected(registry, c);
+    return withSharedOnDisk(registry, c, null);
+  }
+
+  /** {@link #withSharedOnDisk(SessionRegistry, FakeConnection)}, the client's will {@code will}. */
+  private Session withSharedOnDisk(SessionRegistry registry, FakeConnection c, Will will)
+      throws Exception {
+    Session s = fixture.connected(registry, c, will);
     c.writable = false;
     onLoop(() -> {
       for (int n = 1; n <= 5; n++) {

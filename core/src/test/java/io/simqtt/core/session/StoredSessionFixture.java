@@ -66,9 +66,14 @@ final class StoredSessionFixture implements AfterEachCallback {
    * 60 s, so stored), subscribed to {@code t} at QoS 1, CONNACK sent.
    */
   Session connected(SessionRegistry registry, FakeConnection conn) throws Exception {
+    return connected(registry, conn, null);
+  }
+
+  /** {@link #connected(SessionRegistry, FakeConnection)} with {@code will}. */
+  Session connected(SessionRegistry registry, FakeConnection conn, Will will) throws Exception {
     return onLoop(() -> {
       Session s = registry.claim("c", loop, false);
-      s.attach(conn, false, 60, null, null, 0);
+      s.attach(conn, false, 60, will, null, 0);
       s.subscribe("t", new SubscriptionOptions(1, false, false, 0, 0));
       s.resumeDelivery();
       return s;
