@@ -147,25 +147,7 @@ class BacklogReadOffLoopTest {
   @Test
   void anExpiringSessionReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
       throws Exception {
-    SessionRegistry registry =
-        fixture.registry(
-            "mqtt.sessions.queue-memory-messages = 2",
-            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
-    FakeConnection c = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      x.detach(c, true);
-      // Offline: 1 and 2 on the heap, 3 to 5 only on disk.
-      x.deliver(delivery(1));
-      x.deliver(shared(2));
-      x.deliver(shared(3));
-      x.deliver(delivery(4));
-      x.deliver(shared(5));
-      return x;
-    });
+    Session s = offlineWithSharedOnDisk(sharedToOthers());
     assertEquals(2, onLoop(s::queuedInMemory));
     store.hold();
     fixture.clock.advance(60_000); // its expiry is due
@@ -304,22 +286,7 @@ class BacklogReadOffLoopTest {
   @Test
   void aSessionExpiredAtRecoveryReadsItsSharedDeliveriesOnDiskOffTheLoopThenHandsThemOn()
       throws Exception {
-    SessionRegistry before = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
-    FakeConnection c = new FakeConnection(loop);
-    onLoop(() -> {
-      Session x = before.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      x.detach(c, true);
-      // Offline: 1 and 2 on the heap, 3 to 5 only on disk.
-      x.deliver(delivery(1));
-      x.deliver(shared(2));
-      x.deliver(shared(3));
-      x.deliver(delivery(4));
-      x.deliver(shared(5));
-      return null;
-    });
+    offlineWithSharedOnDisk(fixture.registry("mqtt.sessions.queue-memory-messages = 2"));
     RecordingSessionStore kept = store.copy(); // the node stops here
     kept.hold();
     fixture.clock.advance(61_000); // it is down past the session's expiry
@@ -527,6 +494,27 @@ class BacklogReadOffLoopTest {
     assertEquals(2, onLoop(s::queuedInMemory));
     store.hold();
     return s;
+  }
+
+  /**
+   * Stored session c of {@code registry}, offline, holding 1 to 5 (2, 3 and 5 shared deliveries):
+   * 1 and 2 on the heap, 3 to 5 only on disk.
+   */
+  private Session offlineWithSharedOnDisk(SessionRegistry registry) throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    return onLoop(() -> {
+      Session x = registry.claim("c", loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.subscribe("t", QOS1);
+      x.resumeDelivery();
+      x.detach(c, true);
+      x.deliver(delivery(1));
+      x.deliver(shared(2));
+      x.deliver(shared(3));
+      x.deliver(delivery(4));
+      x.deliver(shared(5));
+      return x;
+    });
   }
 
   /**

@@ -65,15 +65,7 @@ class HandOverBacklogTest {
   void whatQueuedOnDiskWhileFrozenIsReadOffTheLoopAtTheConfirmationThenFollowsInOrder()
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
-    onLoop(() -> {
-      for (int n = 6; n <= 9; n++) {
-        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
-      }
-      return null;
-    });
+    HandOver handed = frozenWhileSixToNineArrive(s);
     assertEquals(2, onLoop(s::queuedInMemory));
     fixture.inSession(s, () -> handed.confirm("n2"));
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
@@ -105,26 +97,10 @@ class HandOverBacklogTest {
   void aClientBackWhileTheConfirmationReadsSendsWhatQueuedToTheNewOwnerAndStartsClean()
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
-    onLoop(() -> {
-      for (int n = 6; n <= 9; n++) {
-        s.deliver(delivery(n));
-      }
-      return null;
-    });
+    HandOver handed = frozenWhileSixToNineArrive(s);
     fixture.inSession(s, () -> handed.confirm("n2"));
     FakeConnection here = new FakeConnection(loop);
-    List<Boolean> present = new ArrayList<>();
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(false, false, () -> {
-        present.add(s.attach(here, false, 60, null, null, 0));
-        s.resumeDelivery();
-      });
-      return null;
-    });
+    List<Boolean> present = connectHere(s, here, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     readAll();
     assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
@@ -144,26 +120,10 @@ class HandOverBacklogTest {
   void stateArrivingForASessionFrozenHereAttachesOnceWhatQueuedOnDiskIsReadOffTheLoop()
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
-    onLoop(() -> {
-      for (int n = 6; n <= 9; n++) {
-        s.deliver(delivery(n)); // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
-      }
-      return null;
-    });
+    HandOver handed = frozenWhileSixToNineArrive(s);
     FakeConnection here = new FakeConnection(loop);
-    List<Boolean> present = new ArrayList<>();
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(false, true, () -> {
-        // The state the cluster gives back: here, what the heap held as it froze.
-        present.add(s.attach(here, false, 60, null, handed.state(), 0));
-        s.resumeDelivery();
-      });
-      return null;
-    });
+    // The state the cluster gives back: here, what the heap held as it froze.
+    List<Boolean> present = connectHere(s, here, handed.state());
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
     readAll();
@@ -421,6 +381,41 @@ class HandOverBacklogTest {
 
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
+  }
+
+  /**
+   * Freezes {@code s} for a move; 6 to 9 then queue: 6 and 7 on the heap, 8 and 9 only on disk.
+   * Returns the hand-over.
+   */
+  private HandOver frozenWhileSixToNineArrive(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) {
+        s.deliver(delivery(n));
+      }
+      return null;
+    });
+    return handed;
+  }
+
+  /**
+   * Connection {@code here} attaches to {@code s} as a CONNECT without clean start does, with
+   * {@code state} from the cluster (null: none); the list gets Session Present once attached.
+   */
+  private List<Boolean> connectHere(Session s, FakeConnection here, SessionSnapshot state)
+      throws Exception {
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(false, state != null, () -> {
+        present.add(s.attach(here, false, 60, null, state, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    return present;
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
