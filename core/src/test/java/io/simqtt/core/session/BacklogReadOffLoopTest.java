@@ -12,6 +12,7 @@ import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -259,14 +260,17 @@ class BacklogReadOffLoopTest {
     assertFalse(onLoop(s::isEnded));
 
     RecordingSessionStore afterKill = store.afterKill();
-    List<Message> wills = new ArrayList<>();
-    SessionRegistry restarted = fixture.registry("", (m, r) -> wills.add(m), afterKill);
+    afterKill.hold();
+    List<Message> wills = new CopyOnWriteArrayList<>();
+    SessionRegistry restarted = fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2", (m, r) -> wills.add(m), afterKill);
     SessionRecovery.run(afterKill, restarted, List.of(loop));
+    Session again = restarted.get("c");
     for (int i = 0; i < 10 && afterKill.waiting() > 0; i++) {
       afterKill.makeDurable(); // its own read of the shared deliveries, to end
       onLoop(() -> null);
     }
-    assertTrue(onLoop(() -> restarted.get("c") == null), "the session ended with its connection");
+    assertTrue(onLoop(again::isEnded), "the session ended with its connection");
     assertEquals(List.of(), wills, "a withdrawn will went out after the restart");
   }
 
@@ -328,15 +332,7 @@ class BacklogReadOffLoopTest {
       return null;
     });
     FakeConnection back = new FakeConnection(loop);
-    List<Boolean> present = new ArrayList<>();
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(false, false, () -> {
-        present.add(s.attach(back, false, 60, null, null, 0));
-        s.resumeDelivery();
-      });
-      return null;
-    });
+    List<Boolean> present = fixture.connect(s, back, false, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
     for (int i = 0; i < 10 && store.waiting() > 0; i++) {
@@ -364,15 +360,7 @@ class BacklogReadOffLoopTest {
     FakeConnection c = new FakeConnection(loop);
     Session s = withSharedOnDisk(registry, c);
     FakeConnection next = new FakeConnection(loop);
-    List<Boolean> attached = new ArrayList<>();
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(true, false, () -> {
-        attached.add(s.attach(next, true, 60, null, null, 0));
-        s.resumeDelivery();
-      });
-      return null;
-    });
+    List<Boolean> attached = fixture.connect(s, next, true, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertTrue(onLoop(() -> List.copyOf(attached)).isEmpty(), "attached before the read");
     assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty());

@@ -100,7 +100,7 @@ class HandOverBacklogTest {
     HandOver handed = frozenWhileSixToNineArrive(s);
     fixture.inSession(s, () -> handed.confirm("n2"));
     FakeConnection here = new FakeConnection(loop);
-    List<Boolean> present = connectHere(s, here, null);
+    List<Boolean> present = fixture.connect(s, here, false, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     readAll();
     assertEquals(List.of(false), onLoop(() -> List.copyOf(present)),
@@ -123,7 +123,7 @@ class HandOverBacklogTest {
     HandOver handed = frozenWhileSixToNineArrive(s);
     FakeConnection here = new FakeConnection(loop);
     // The state the cluster gives back: here, what the heap held as it froze.
-    List<Boolean> present = connectHere(s, here, handed.state());
+    List<Boolean> present = fixture.connect(s, here, false, handed.state());
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertTrue(onLoop(() -> List.copyOf(present)).isEmpty(), "attached before the read");
     readAll();
@@ -398,24 +398,6 @@ class HandOverBacklogTest {
       return null;
     });
     return handed;
-  }
-
-  /**
-   * Connection {@code here} attaches to {@code s} as a CONNECT without clean start does, with
-   * {@code state} from the cluster (null: none); the list gets Session Present once attached.
-   */
-  private List<Boolean> connectHere(Session s, FakeConnection here, SessionSnapshot state)
-      throws Exception {
-    List<Boolean> present = new ArrayList<>();
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(false, state != null, () -> {
-        present.add(s.attach(here, false, 60, null, state, 0));
-        s.resumeDelivery();
-      });
-      return null;
-    });
-    return present;
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

@@ -9,6 +9,8 @@ import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +80,25 @@ final class StoredSessionFixture implements AfterEachCallback {
       s.resumeDelivery();
       return s;
     });
+  }
+
+  /**
+   * Connection {@code conn} attaches to {@code s} as a CONNECT does: once the session has read
+   * what the attach needs ({@link Session#beforeAttach}), with {@code state} from the cluster
+   * (null: none). The list gets Session Present once it has attached.
+   */
+  List<Boolean> connect(Session s, FakeConnection conn, boolean cleanStart, SessionSnapshot state)
+      throws Exception {
+    List<Boolean> present = new ArrayList<>();
+    onLoop(() -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(cleanStart, state != null, () -> {
+        present.add(s.attach(conn, cleanStart, 60, null, state, 0));
+        s.resumeDelivery();
+      });
+      return null;
+    });
+    return present;
   }
 
   /** Runs {@code task} on the sessions' loop and waits for it. */
