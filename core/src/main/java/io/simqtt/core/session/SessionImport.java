@@ -118,10 +118,10 @@ public final class SessionImport {
 
   /**
    * The end (exclusive) of the seqs an import that began at {@code first} owns: {@link #ROOM}
-   * seqs, or up to the next import of its client, beginning at {@code next} (0 for none), if that
-   * is nearer (a store of format version 4, whose imports all began at {@link #FIRST_SEQ}, never
-   * had two). An abandon or a recovery deletes exactly these, and a deletion of the client's
-   * other entries leaves them.
+   * seqs, or up to the next import of its client, beginning at {@code next} (0 for none), should
+   * that be nearer ({@link #firstSeqAbove} never begins one nearer; the bound keeps an abandon or
+   * a recovery off another import's entries whatever marks it finds). An abandon or a recovery
+   * deletes exactly these, and a deletion of the client's other entries leaves them.
    */
   public static long rangeEnd(long first, long next) {
     return next > first ? Math.min(first + ROOM, next) : first + ROOM;
