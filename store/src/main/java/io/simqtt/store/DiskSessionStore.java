@@ -23,17 +23,18 @@ import io.simqtt.proto.store.UncheckedWillRecord;
 import io.simqtt.proto.store.WillRecord;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -57,23 +58,10 @@ public final class DiskSessionStore implements SessionStore {
   /** The highest number a due will has had: the next one is above every one kept. */
   private final AtomicLong lastWillId = new AtomicLong();
   /**
-   * Each import begun and not ended, by client: what deletes the client's entries meanwhile
-   * leaves them (see {@link SessionStore#beginImport}).
+   * Each import begun and not ended, by client and first seq: what deletes the client's entries
+   * meanwhile leaves their ranges (see {@link SessionStore#beginImport}).
    */
-  private final ConcurrentHashMap<String, Import> imports = new ConcurrentHashMap<>();
-
-  /**
-   * An import's first seq, and whether all its entries came ({@link #finishImport}): only then is
-   * a write of the session whole its install.
-   */
-  private static final class Import {
-    final long firstSeq;
-    volatile boolean finished;
-
-    Import(long firstSeq) {
-      this.firstSeq = firstSeq;
-    }
-  }
+  private final ActiveImports imports = new ActiveImports();
 
   public DiskSessionStore(DurableStore store) {
     this.store = store;
@@ -89,9 +77,8 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void deleteSession(String clientId) {
-    Import imported = imports.get(clientId);
-    GroupCommitWriter.Writes w = deletion(clientId, imported);
-    writer.write(imported == null ? w.delete(Family.IMPORTS, Keys.client(clientId)) : w);
+    NavigableMap<Long, Long> active = imports.ranges(clientId);
+    writer.write(deletion(clientId, active, active));
   }
 
   /** In one batch with what follows: a crash leaves the old state or the new one whole. */
@@ -104,18 +91,12 @@ public final class DiskSessionStore implements SessionStore {
     // last deleted: it goes, as it is no id of this session.
     // Either way a finished import's mark ends: this is its install, and its entries are the
     // session's now; one still arriving keeps its mark and entries (see beginImport).
-    Import imported = imports.get(clientId);
-    boolean installs = imported != null && imported.finished;
-    if (installs) {
-      imports.remove(clientId, imported);
-    }
+    ActiveImports.Install install = imports.install(clientId);
     GroupCommitWriter.Writes w = replace
-        ? deletion(clientId, imported)
-        : new GroupCommitWriter.Writes()
-            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
-    if (imported == null || installs) {
-      w.delete(Family.IMPORTS, Keys.client(clientId));
-    }
+        ? deletion(clientId, install.entries(), install.marks())
+        : deleteOutside(new GroupCommitWriter.Writes()
+            .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId)),
+            Family.IMPORTS, clientId, install.marks(), Keys::importMark);
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
     for (StoredMessage m : messages) {
       w.put(Family.MESSAGES, Keys.message(clientId, m.seq(), Keys.DELIVERY),
@@ -131,63 +112,81 @@ public final class DiskSessionStore implements SessionStore {
     writer.write(w);
   }
 
-  /** The mark's value is the import's first seq (format version 5). */
+  /** The mark's key holds the import's first seq (format version 5). */
   @Override
   public void beginImport(String clientId, long firstSeq) {
-    imports.put(clientId, new Import(firstSeq));
-    writer.put(Family.IMPORTS, Keys.client(clientId),
-        ByteBuffer.allocate(Long.BYTES).putLong(firstSeq).array());
+    imports.begin(clientId, firstSeq);
+    writer.put(Family.IMPORTS, Keys.importMark(clientId, firstSeq), new byte[0]);
   }
 
   @Override
   public void finishImport(String clientId, long firstSeq) {
-    Import i = imports.get(clientId);
-    if (i != null && i.firstSeq == firstSeq) {
-      i.finished = true;
-    }
+    imports.finish(clientId, firstSeq);
   }
 
   @Override
   public void abandonImport(String clientId, long firstSeq) {
-    imports.computeIfPresent(clientId, (id, i) -> i.firstSeq == firstSeq ? null : i);
-    writer.write(importDeletion(clientId, firstSeq));
+    long end = imports.abandon(clientId, firstSeq);
+    writer.write(importDeletion(clientId, firstSeq, end, Keys.importMark(clientId, firstSeq)));
   }
 
-  /** The entries an import wrote from {@code firstSeq} on, and its mark, in one unit. */
-  private static GroupCommitWriter.Writes importDeletion(String clientId, long firstSeq) {
+  @Override
+  public long lastImport(String clientId) {
+    return imports.last(clientId);
+  }
+
+  /** The entries of an import's range, from {@code firstSeq} to {@code end}, and its mark. */
+  private static GroupCommitWriter.Writes importDeletion(
+      String clientId, long firstSeq, long end, byte[] mark) {
     return new GroupCommitWriter.Writes()
-        .deleteRange(Family.MESSAGES,
-            Keys.message(clientId, firstSeq, Keys.DELIVERY), Keys.clientEnd(clientId))
-        .delete(Family.IMPORTS, Keys.client(clientId));
+        .deleteRange(Family.MESSAGES, Keys.message(clientId, firstSeq, Keys.DELIVERY),
+            Keys.message(clientId, end, Keys.DELIVERY))
+        .delete(Family.IMPORTS, mark);
   }
 
   /**
-   * Everything of a client but its import's mark, in one range per family; when {@code imported}
-   * is not null, its entries from its first seq on stay too (an import begun and not ended).
+   * Everything of a client, in ranges, but the entries in the ranges {@code entries} and the
+   * marks of the imports in {@code marks} (first seq to end, exclusive: imports begun and not
+   * ended).
    */
-  private static GroupCommitWriter.Writes deletion(String clientId, Import imported) {
-    byte[] start = Keys.client(clientId);
-    byte[] end = Keys.clientEnd(clientId);
-    return new GroupCommitWriter.Writes()
-        .delete(Family.SESSIONS, start)
-        .deleteRange(Family.MESSAGES, start,
-            imported == null ? end : Keys.message(clientId, imported.firstSeq, Keys.DELIVERY))
-        .deleteRange(Family.INBOUND_QOS2, start, end);
+  private static GroupCommitWriter.Writes deletion(
+      String clientId, NavigableMap<Long, Long> entries, NavigableMap<Long, Long> marks) {
+    GroupCommitWriter.Writes w = new GroupCommitWriter.Writes()
+        .delete(Family.SESSIONS, Keys.client(clientId))
+        .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
+    deleteOutside(w, Family.IMPORTS, clientId, marks, Keys::importMark);
+    return deleteOutside(w, Family.MESSAGES, clientId, entries,
+        (id, seq) -> Keys.message(id, seq, Keys.DELIVERY));
   }
 
   /**
-   * An import's first seq from its mark: a mark of format version 4 is empty, and its import
-   * began at {@link SessionImport#FIRST_SEQ}.
+   * Deletes the client's keys of {@code family} but those in the seq ranges {@code kept}: one
+   * range before, between (none where two imports' ranges meet) and after them.
    */
-  private long importFirstSeq(byte[] key, byte[] mark) {
-    if (mark.length == 0) {
-      return SessionImport.FIRST_SEQ;
+  private static GroupCommitWriter.Writes deleteOutside(GroupCommitWriter.Writes w, Family family,
+      String clientId, NavigableMap<Long, Long> kept, SeqKey key) {
+    byte[] from = Keys.client(clientId);
+    for (Map.Entry<Long, Long> range : kept.entrySet()) {
+      byte[] to = key.of(clientId, range.getKey());
+      if (Arrays.compareUnsigned(from, to) < 0) {
+        w.deleteRange(family, from, to);
+      }
+      from = key.of(clientId, range.getValue());
     }
-    if (mark.length != Long.BYTES) {
-      throw new StoreException(store.dataDir(), "is damaged: the import mark of client "
-          + Keys.clientIdOf(key) + " is " + mark.length + " bytes long, not 8");
-    }
-    return ByteBuffer.wrap(mark).getLong();
+    return w.deleteRange(family, from, Keys.clientEnd(clientId));
+  }
+
+  /** The key of a client's seq in a family. */
+  private interface SeqKey {
+    byte[] of(String clientId, long seq);
+  }
+
+  /**
+   * An import's first seq from its mark's key: a mark of format version 4 is the client's
+   * prefix alone, and its import began at {@link SessionImport#FIRST_SEQ}.
+   */
+  private static long importFirstSeq(byte[] mark) {
+    return Keys.isClientOnly(mark) ? SessionImport.FIRST_SEQ : Keys.seqOf(mark);
   }
 
   @Override
@@ -358,11 +357,19 @@ public final class DiskSessionStore implements SessionStore {
       Consumer<StoredMessage> messages,
       Consumer<StoredBacklog> backlogs) {
     // Imports a crash cut short: the node that sent them kept the session (it was never told of
-    // an install), so their entries go; what a session of the client here kept lies below.
-    Map<String, Long> cutShort = new HashMap<>();
-    store.forEach(Family.IMPORTS,
-        (key, value) -> cutShort.put(Keys.clientIdOf(key), importFirstSeq(key, value)));
-    cutShort.forEach((clientId, first) -> writer.write(importDeletion(clientId, first)));
+    // an install), so exactly their ranges go; what a session of the client here kept lies
+    // below, and an installed import's entries in a range of their own.
+    Map<String, TreeMap<Long, byte[]>> marks = new HashMap<>();
+    store.forEach(Family.IMPORTS, (key, value) -> marks
+        .computeIfAbsent(Keys.clientIdOf(key), id -> new TreeMap<>())
+        .put(importFirstSeq(key), key));
+    Map<String, NavigableMap<Long, Long>> cutShort = new HashMap<>();
+    marks.forEach((clientId, byFirst) -> {
+      NavigableMap<Long, Long> ranges = ActiveImports.ranges(byFirst.navigableKeySet());
+      cutShort.put(clientId, ranges);
+      ranges.forEach((first, end) ->
+          writer.write(importDeletion(clientId, first, end, byFirst.get(first))));
+    });
     Map<String, Set<Integer>> inbound = new HashMap<>();
     store.forEach(Family.INBOUND_QOS2, (key, value) ->
         inbound.computeIfAbsent(Keys.clientIdOf(key), k -> new HashSet<>())
@@ -374,8 +381,9 @@ public final class DiskSessionStore implements SessionStore {
     });
     QueueWindow window = new QueueWindow(queueWindow, messages, backlogs);
     MessageJoin join = new MessageJoin(m -> {
-      Long first = cutShort.get(m.clientId());
-      if (first == null || m.seq() < first) {
+      NavigableMap<Long, Long> ranges = cutShort.get(m.clientId());
+      Map.Entry<Long, Long> range = ranges == null ? null : ranges.floorEntry(m.seq());
+      if (range == null || m.seq() >= range.getValue()) {
         window.entry(m);
       }
     });

@@ -49,8 +49,9 @@ public final class DurableStore implements AutoCloseable {
    * record keeps its client's identity (for its permissions after a restart). 3: wills that went
    * out are kept until their copies are durable ({@link Family#DUE_WILLS}). 4: a session arriving
    * from another node is marked while its queued entries are written ({@link Family#IMPORTS}).
-   * 5: the mark holds the import's first seq (an import may begin above a session of its client
-   * that the node holds); a mark of version 4 is empty and means {@code SessionImport.FIRST_SEQ}.
+   * 5: the mark's key holds the import's first seq (an import may begin above a session of its
+   * client that the node holds, or above another import of it still active); a mark of version 4
+   * is the client id alone and means {@code SessionImport.FIRST_SEQ}.
    * An older store opens
    * (its sessions without an identity, no wills kept) and is marked current as it opens, so an
    * older si-mqtt refuses it from then on rather than ignore what it cannot read.

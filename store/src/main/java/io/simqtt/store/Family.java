@@ -24,9 +24,10 @@ enum Family {
   /** Which forwards of each peer's incarnation this node has taken, by peer id and incarnation. */
   FORWARDS_SEEN("forwards-seen"),
   /**
-   * Sessions whose queued entries are arriving from another node and are not installed yet, by
-   * client id (format version 4), each with the first seq of those entries (8 bytes, format
-   * version 5; none in version 4, where it was {@code SessionImport.FIRST_SEQ}).
+   * Sessions whose queued entries are arriving from another node and are not installed yet: a
+   * mark by client id (format version 4, where the entries began at {@code
+   * SessionImport.FIRST_SEQ}), by client id and the first seq of those entries (format version 5,
+   * so two imports of one client that overlap each have their own); the value is empty.
    */
   IMPORTS("imports");
 

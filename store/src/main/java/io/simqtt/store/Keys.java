@@ -10,7 +10,9 @@ import java.util.Arrays;
  * bytes, so one client's entries lie together and one range covers them all:
  *
  * <ul>
- *   <li>{@link Family#SESSIONS}, {@link Family#IMPORTS}: prefix
+ *   <li>{@link Family#SESSIONS}: prefix
+ *   <li>{@link Family#IMPORTS}: prefix, the import's first seq (8 bytes, as a seq); a mark of
+ *       format version 4 is the prefix alone
  *   <li>{@link Family#MESSAGES}: prefix, seq (8 bytes, big-endian with the sign bit flipped, so
  *       the bytes sort as the numbers do), kind ({@link #DELIVERY} or {@link #SENT})
  *   <li>{@link Family#INBOUND_QOS2}: prefix, packet id (2 bytes)
@@ -63,6 +65,10 @@ final class Keys {
 
   static byte[] forward(String peerId, long seq) {
     return numbered(peerId, seq);
+  }
+
+  static byte[] importMark(String clientId, long firstSeq) {
+    return numbered(clientId, firstSeq);
   }
 
   static byte[] dueWill(String clientId, long willId) {
@@ -128,6 +134,11 @@ final class Keys {
     return new String(key, 2, length, StandardCharsets.UTF_8);
   }
 
+  /** Whether {@code key} is a client's prefix alone. */
+  static boolean isClientOnly(byte[] key) {
+    return key.length == 2 + idLength(key);
+  }
+
   static long seqOf(byte[] key) {
     return ByteBuffer.wrap(key, 2 + idLength(key), 8).getLong() ^ Long.MIN_VALUE;
   }
@@ -150,7 +161,8 @@ final class Keys {
     }
     int rest = key.length - 2 - idLength(key);
     return switch (family) {
-      case SESSIONS, IMPORTS -> rest == 0;
+      case SESSIONS -> rest == 0;
+      case IMPORTS -> rest == 0 || rest == 8;
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;
       case FORWARDS, DUE_WILLS -> rest == 8;

@@ -417,6 +417,92 @@ class DiskSessionStoreTest {
         "the import's entries came back as the session's queue");
   }
 
+  /**
+   * Two imports of one client that overlap: the first one's claim timed out while its page was
+   * still being written, and its client came back at once, so the second began ROOM above the
+   * first (SessionImport.firstSeqAbove) before the first one's deferred abandon came. A session of
+   * the client here that ends meanwhile leaves both; the abandon deletes exactly the first one's
+   * range: the second's install keeps all its entries, and no mark is left. Before, both shared one mark by client id and the abandon deleted from its
+   * first seq to the client's end, the second import's entries and mark too.
+   */
+  @Test
+  void anImportAbandonedAfterASecondOneOfItsClientBeganLeavesTheSecondWhole() {
+    StorageSettings settings = StoreDirs.always(dir);
+    long first = SessionImport.FIRST_SEQ;
+    long second = first + SessionImport.ROOM;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      sessions.addMessage("c", 1, queued("own"));
+      sessions.beginImport("c", first);
+      sessions.addMessage("c", first, queued("old1"));
+      assertEquals(first, sessions.lastImport("c"));
+      sessions.beginImport("c", second);
+      assertEquals(second, sessions.lastImport("c"));
+      sessions.addMessage("c", second, queued("new1"));
+      sessions.deleteSession("c"); // its session here ends: both imports stay
+      sessions.addMessage("c", first + 1, queued("old2")); // the page the abandon waited for
+      sessions.abandonImport("c", first);
+      assertEquals(second, sessions.lastImport("c"));
+      sessions.addMessage("c", second + 1, queued("new2"));
+      sessions.addMessage("c", second + 2, queued("new3"));
+      sessions.finishImport("c", second);
+      sessions.writeSession(session("c"),
+          List.of(new StoredMessage("c", 1, queued("heap"), 0, false)), true);
+      assertEquals(0, sessions.lastImport("c"));
+    }
+
+    List<String> expected = List.of("c/1/heap", "c/" + second + "/new1",
+        "c/" + (second + 1) + "/new2", "c/" + (second + 2) + "/new3");
+    assertEquals(expected, entries(reopenAndLoad(settings)),
+        "the install lacks entries of its import, or the abandoned one's came back");
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      assertEquals(expected, entries(load(new DiskSessionStore(reopened))));
+      assertEquals(0, marks(reopened), "import marks left");
+    }
+  }
+
+  /**
+   * A crash while two imports of one client are marked (neither installed nor abandoned, a
+   * session of the client kept here below them): the next load deletes exactly both ranges, and
+   * keeps what lies outside them. Before, the second import's mark replaced the first's, and the
+   * first import's entries came back as the session's queue.
+   */
+  @Test
+  void aCrashWithTwoImportsOfOneClientMarkedDeletesExactlyBothRanges() {
+    StorageSettings settings = StoreDirs.always(dir);
+    long first = SessionImport.FIRST_SEQ;
+    long second = first + SessionImport.ROOM;
+    try (DurableStore store = DurableStore.open(settings)) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("c", session("c"));
+      sessions.addMessage("c", 1, queued("own"));
+      sessions.beginImport("c", first);
+      sessions.addMessage("c", first, queued("old1"));
+      sessions.addMessage("c", first + 1, queued("old2"));
+      sessions.beginImport("c", second);
+      sessions.addMessage("c", second, queued("new1"));
+      sessions.addMessage("c", second + 1, queued("new2"));
+      // Not an import's: lies beyond both ranges (the second one's ends ROOM above its start).
+      sessions.addMessage("c", second + SessionImport.ROOM, queued("beyond"));
+    }
+
+    List<String> expected =
+        List.of("c/1/own", "c/" + (second + SessionImport.ROOM) + "/beyond");
+    assertEquals(expected, entries(reopenAndLoad(settings)));
+    try (DurableStore reopened = DurableStore.open(settings)) {
+      assertEquals(expected, entries(load(new DiskSessionStore(reopened))),
+          "the imports' ranges are not gone from the disk");
+      assertEquals(0, marks(reopened), "import marks left");
+    }
+  }
+
+  private static int marks(DurableStore store) {
+    int[] marks = {0};
+    store.forEach(Family.IMPORTS, (k, v) -> marks[0]++);
+    return marks[0];
+  }
+
   private static Delivery queued(String payload) {
     return new Delivery(message("t", payload), 1, false, new int[0]);
   }

@@ -36,9 +36,11 @@ public final class SessionImport {
   /**
    * Seqs left free below an import above a session of the client here: for what that session
    * numbers while the pages come (it goes on taking messages until the install replaces it) and
-   * for the installed state's heap part, numbered below the import. Neither comes near 2^32.
+   * for the installed state's heap part, numbered below the import. Neither comes near 2^32, nor
+   * does an import's own queue: it is also what an import owns of the seqs while it is active, so
+   * a second import of the client begun meanwhile goes above it ({@link #firstSeqAbove}).
    */
-  static final long ROOM = 1L << 32;
+  public static final long ROOM = 1L << 32;
   /**
    * The highest first seq an import takes. The installed session numbers its new entries above
    * the import for as long as it lives, and 2^61 - 1 seqs are left for that; a chain of moves that
@@ -93,16 +95,36 @@ public final class SessionImport {
 
   /**
    * Where an import of a client's queued entries begins when a session of the client here holds
-   * entries in the store up to {@code highest} (0 for none): {@link #FIRST_SEQ}, or {@link #ROOM}
-   * above {@code highest}. 0 when the pages are to stay on the heap: {@code highest} is negative
-   * (that session is frozen for a hand-over, and what queued there meanwhile goes behind the
-   * state, on the heap), or too close to the seqs' end (past {@link #LAST_FIRST_SEQ}).
+   * entries in the store up to {@code highest} (0 for none) and the highest import of the client
+   * still active (begun, neither installed nor deleted: {@link SessionStore#lastImport}) began at
+   * {@code active} (0 for none): {@link #FIRST_SEQ}, or {@link #ROOM} above both, so two imports
+   * of one client that overlap (a claim timed out and its client back at once while the first
+   * import's last page is still being taken, two holders after a healed partition) each write a
+   * range of their own ({@link #rangeEnd}). 0 when the pages are to stay on the heap: {@code
+   * highest} is negative (that session is frozen for a hand-over, and what queued there meanwhile
+   * goes behind the state, on the heap), or the start would be too close to the seqs' end (past
+   * {@link #LAST_FIRST_SEQ}).
    */
-  static long firstSeqAbove(long highest) {
-    if (highest < 0 || highest > LAST_FIRST_SEQ - ROOM) {
+  static long firstSeqAbove(long highest, long active) {
+    if (highest < 0) {
       return 0;
     }
-    return Math.max(FIRST_SEQ, highest + ROOM);
+    long above = Math.max(highest, active);
+    if (above > LAST_FIRST_SEQ - ROOM) {
+      return 0;
+    }
+    return Math.max(FIRST_SEQ, above + ROOM);
+  }
+
+  /**
+   * The end (exclusive) of the seqs an import that began at {@code first} owns: {@link #ROOM}
+   * seqs, or up to the next import of its client, beginning at {@code next} (0 for none), should
+   * that be nearer ({@link #firstSeqAbove} never begins one nearer; the bound keeps an abandon or
+   * a recovery off another import's entries whatever marks it finds). An abandon or a recovery
+   * deletes exactly these, and a deletion of the client's other entries leaves them.
+   */
+  public static long rangeEnd(long first, long next) {
+    return next > first ? Math.min(first + ROOM, next) : first + ROOM;
   }
 
   /**

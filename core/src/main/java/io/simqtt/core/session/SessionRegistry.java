@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SessionRegistry {
   /** How long a page waits for a session of its client here to begin an import. */
   private static final long IMPORT_BEGIN_SECONDS = 30;
+  /** Held while an import's first seq is chosen and begun (see {@link #beginImportAbove}). */
+  private final Object importBegins = new Object();
   private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
   private final SessionSettings settings;
   /** What every session of this node is given. */
@@ -172,16 +174,12 @@ public final class SessionRegistry {
   private long beginImport(String clientId) {
     Session s = sessions.get(clientId);
     if (s == null) {
-      store().beginImport(clientId, SessionImport.FIRST_SEQ);
-      return SessionImport.FIRST_SEQ;
+      return beginImportAbove(clientId, 0);
     }
     CompletableFuture<Long> first = new CompletableFuture<>();
     s.execute(() -> {
       try {
-        long seq = SessionImport.firstSeqAbove(s.highestSeqForImport());
-        if (seq != 0) {
-          store().beginImport(clientId, seq);
-        }
+        long seq = beginImportAbove(clientId, s.highestSeqForImport());
         if (!first.complete(seq) && seq != 0) {
           store().abandonImport(clientId, seq); // the page gave up waiting: nothing follows
         }
@@ -192,6 +190,22 @@ public final class SessionRegistry {
     // A loop that stopped (the node closing) never answers: the page gives up, the claim gives
     // the state back.
     return first.orTimeout(IMPORT_BEGIN_SECONDS, TimeUnit.SECONDS).join();
+  }
+
+  /**
+   * Begins an import of {@code clientId} above {@code held} (see {@link
+   * SessionImport#firstSeqAbove}) and above the imports of the client still active, and returns
+   * its first seq (0: none begun). One begin at a time: two imports of one client beginning
+   * together (two holders' pages on two links) would otherwise both take the same range.
+   */
+  private long beginImportAbove(String clientId, long held) {
+    synchronized (importBegins) {
+      long seq = SessionImport.firstSeqAbove(held, store().lastImport(clientId));
+      if (seq != 0) {
+        store().beginImport(clientId, seq);
+      }
+      return seq;
+    }
   }
 
   /**

@@ -52,6 +52,11 @@ public interface SessionStore {
     public void abandonImport(String clientId, long firstSeq) {}
 
     @Override
+    public long lastImport(String clientId) {
+      return 0;
+    }
+
+    @Override
     public void addMessage(
         String clientId, long seq, Delivery delivery, String publisherId, int packetId) {}
 
@@ -121,7 +126,8 @@ public interface SessionStore {
 
   /**
    * The session ended (expired, clean start, moved to another node): it and all it held go, as
-   * one atomic unit; but for an import of its client begun and not ended ({@link #beginImport}).
+   * one atomic unit; but for the imports of its client begun and not ended ({@link
+   * #beginImport}).
    */
   void deleteSession(String clientId);
 
@@ -130,10 +136,10 @@ public interface SessionStore {
    * what it held before, never a part): its own part with its inbound QoS 2 ids, and its
    * message entries in seq order with their sent state. With {@code replace}, everything kept of
    * it before goes first, in the same unit: its state was replaced as a whole (a clean start, a
-   * hand-over received or aborted); but the entries of an import of its client begun and not
+   * hand-over received or aborted); but the entries of the imports of its client begun and not
    * ended ({@link #beginImport}), which it keeps. Without, the store holds nothing of it but, if
-   * it was received from another node, such an import's entries (which it keeps): it just became
-   * stored. Either way the unit ends the mark of an import {@link #finishImport} finished: this
+   * it was received from another node, such imports' entries (which it keeps): it just became
+   * stored. Either way the unit ends the mark of the import {@link #finishImport} finished: this
    * is its install, and its entries are the session's backlog. An import not finished yet keeps
    * its mark: the session written is not its install.
    */
@@ -143,12 +149,14 @@ public interface SessionStore {
    * Entries of {@code clientId} from {@code firstSeq} on are about to be written ({@link
    * #addMessage}) for a session arriving from another node, before it is installed here: above
    * every entry of the client's the store holds, and above what a session of the client here
-   * numbers until then ({@link SessionImport#firstSeqAbove}). Marks them so, with {@code
-   * firstSeq}, until {@link #writeSession} installs the session or {@link #abandonImport} deletes
-   * them; a mark found at {@link #load} means neither came, and its entries are deleted there.
-   * Until then, what deletes the client's entries ({@link #deleteSession}, {@link #writeSession}
-   * with replace, as a session of the client here ends or is replaced) leaves them, and the mark
-   * too until the import is finished ({@link #finishImport}).
+   * numbers until then, and {@link SessionImport#ROOM} above another import of the client still
+   * active ({@link SessionImport#firstSeqAbove}): each import owns its range of seqs ({@link
+   * SessionImport#rangeEnd}). Marks them so, with {@code firstSeq}, until {@link #writeSession}
+   * installs the session or {@link #abandonImport} deletes them; a mark found at {@link #load}
+   * means neither came, and exactly its range is deleted there. Until then, what deletes the
+   * client's entries ({@link #deleteSession}, {@link #writeSession} with replace, as a session of
+   * the client here ends or is replaced) leaves the range, and the mark too until the import is
+   * finished ({@link #finishImport}).
    * Called in the order of that session's own calls (as a task of it), or, while there is none,
    * from the thread that writes the entries.
    */
@@ -162,9 +170,16 @@ public interface SessionStore {
 
   /**
    * The import {@link #beginImport} began at {@code firstSeq} will not be installed: its entries
-   * (from {@code firstSeq} on) and mark go.
+   * (its range, {@link SessionImport#rangeEnd}) and mark go, and nothing of another import.
    */
   void abandonImport(String clientId, long firstSeq);
+
+  /**
+   * The first seq of the highest import of {@code clientId} begun and not ended (neither
+   * installed nor abandoned), 0 for none: a new one begins above it ({@link
+   * SessionImport#firstSeqAbove}).
+   */
+  long lastImport(String clientId);
 
   /** A QoS 1/2 delivery the session now holds (queued, not sent yet), as entry {@code seq}. */
   void addMessage(String clientId, long seq, Delivery delivery);

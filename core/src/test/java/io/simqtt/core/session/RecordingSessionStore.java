@@ -10,6 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -31,10 +35,11 @@ public final class RecordingSessionStore implements SessionStore {
   private final Map<String, StoredSession> sessions = new TreeMap<>();
   private final Map<String, TreeMap<Long, StoredMessage>> messages = new TreeMap<>();
   private final Map<String, Set<Integer>> inbound = new TreeMap<>();
-  /** Clients whose import began and was neither installed nor abandoned, with its first seq. */
-  private final Map<String, Long> importing = new TreeMap<>();
-  /** Of those, the ones whose entries all came ({@link #finishImport}): in memory only. */
-  private final Map<String, Long> finished = new TreeMap<>();
+  /**
+   * Each client's imports begun and neither installed nor abandoned, by first seq, and whether
+   * all its entries came ({@link #finishImport}; in memory only).
+   */
+  private final Map<String, TreeMap<Long, Boolean>> importing = new TreeMap<>();
   /** Wills kept as due, by their number. */
   private final SortedMap<Long, DueWill> wills = new TreeMap<>();
   private long lastWillId;
@@ -47,6 +52,10 @@ public final class RecordingSessionStore implements SessionStore {
   private int pageReads;
   private int pageReadsToFail;
   private int failedPageReads;
+  /** Completed to let the stalled write go on; null while none is to stall. */
+  private CompletableFuture<Void> stall;
+  /** Completed once the write to stall waits. */
+  private CompletableFuture<Void> stalled;
 
   /** From now on, durability waits for {@link #makeDurable}. */
   public synchronized void hold() {
@@ -109,7 +118,7 @@ public final class RecordingSessionStore implements SessionStore {
     c.sessions.putAll(sessions);
     messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
     inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
-    c.importing.putAll(importing);
+    importing.forEach((id, i) -> c.importing.put(id, new TreeMap<>(i)));
     c.wills.putAll(wills);
     c.lastWillId = lastWillId;
     return c;
@@ -138,7 +147,7 @@ public final class RecordingSessionStore implements SessionStore {
   public synchronized void deleteSession(String clientId) {
     record("deleteSession", clientId, "");
     sessions.remove(clientId);
-    dropAllButImport(clientId, importing.get(clientId));
+    dropAllButImports(clientId, imports(clientId));
     inbound.remove(clientId);
   }
 
@@ -149,12 +158,10 @@ public final class RecordingSessionStore implements SessionStore {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
     inbound.remove(clientId);
-    Long imported = importing.get(clientId);
-    if (imported != null && imported.equals(finished.remove(clientId))) {
-      importing.remove(clientId); // its install
-    }
+    TreeMap<Long, Boolean> imported = new TreeMap<>(imports(clientId));
+    imports(clientId).values().removeIf(finished -> finished); // its install
     if (replace) {
-      dropAllButImport(clientId, imported);
+      dropAllButImports(clientId, imported);
     }
     sessions.put(clientId, session);
     for (StoredMessage m : entries) {
@@ -169,48 +176,99 @@ public final class RecordingSessionStore implements SessionStore {
   @Override
   public synchronized void beginImport(String clientId, long firstSeq) {
     record("beginImport", clientId, Long.toString(firstSeq));
-    importing.put(clientId, firstSeq);
+    imports(clientId).put(firstSeq, false);
   }
 
   /** Recorded as {@code finishImport <client> <firstSeq>}. */
   @Override
   public synchronized void finishImport(String clientId, long firstSeq) {
     record("finishImport", clientId, Long.toString(firstSeq));
-    if (Long.valueOf(firstSeq).equals(importing.get(clientId))) {
-      finished.put(clientId, firstSeq);
-    }
+    imports(clientId).replace(firstSeq, true);
   }
 
   @Override
   public synchronized void abandonImport(String clientId, long firstSeq) {
     record("abandonImport", clientId, Long.toString(firstSeq));
-    importing.remove(clientId, firstSeq);
-    finished.remove(clientId, firstSeq);
-    dropImported(clientId, firstSeq);
-  }
-
-  /** The entries an import wrote from {@code firstSeq} on, which nothing installed. */
-  private void dropImported(String clientId, long firstSeq) {
-    TreeMap<Long, StoredMessage> m = messages.get(clientId);
-    if (m != null) {
-      m.tailMap(firstSeq).clear();
-    }
-  }
-
-  /** The client's entries, but those of an import from {@code imported} on (when not null). */
-  private void dropAllButImport(String clientId, Long imported) {
-    TreeMap<Long, StoredMessage> m = messages.get(clientId);
-    if (m != null && imported != null) {
-      m.headMap(imported).clear();
-    } else {
-      messages.remove(clientId);
-    }
+    TreeMap<Long, Boolean> active = imports(clientId);
+    dropImported(clientId, firstSeq, active);
+    active.remove(firstSeq);
   }
 
   @Override
-  public synchronized void addMessage(String clientId, long seq, Delivery delivery) {
-    putMessage(clientId, seq, delivery);
-    afterMessageWrite();
+  public synchronized long lastImport(String clientId) {
+    TreeMap<Long, Boolean> active = imports(clientId);
+    return active.isEmpty() ? 0 : active.lastKey();
+  }
+
+  /** The client's imports begun and not ended, by first seq: whether each is finished. */
+  private TreeMap<Long, Boolean> imports(String clientId) {
+    return importing.computeIfAbsent(clientId, id -> new TreeMap<>());
+  }
+
+  /** The range of the import that began at {@code firstSeq}, beside the {@code active} ones. */
+  private void dropImported(String clientId, long firstSeq, TreeMap<Long, Boolean> active) {
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m != null) {
+      Long next = active.higherKey(firstSeq);
+      m.subMap(firstSeq, SessionImport.rangeEnd(firstSeq, next == null ? 0 : next)).clear();
+    }
+  }
+
+  /** The client's entries, but those in the ranges of the imports {@code kept}. */
+  private void dropAllButImports(String clientId, TreeMap<Long, Boolean> kept) {
+    TreeMap<Long, StoredMessage> m = messages.get(clientId);
+    if (m == null) {
+      return;
+    }
+    m.keySet().removeIf(seq -> {
+      Long first = kept.floorKey(seq);
+      if (first == null) {
+        return true;
+      }
+      Long next = kept.higherKey(first);
+      return seq >= SessionImport.rangeEnd(first, next == null ? 0 : next);
+    });
+  }
+
+  /** Waits, as on a full writer, when {@link #stallNextMessageWrite} says so. */
+  @Override
+  public void addMessage(String clientId, long seq, Delivery delivery) {
+    awaitStall();
+    synchronized (this) {
+      putMessage(clientId, seq, delivery);
+      afterMessageWrite();
+    }
+  }
+
+  /**
+   * The next {@link #addMessage}{@code (clientId, seq, delivery)} waits, as on a full writer, until
+   * {@link #endStall}; the future returned completes once it waits.
+   */
+  public synchronized CompletableFuture<Void> stallNextMessageWrite() {
+    stall = new CompletableFuture<>();
+    stalled = new CompletableFuture<>();
+    return stalled;
+  }
+
+  /** The write {@link #stallNextMessageWrite} held goes on. */
+  public synchronized void endStall() {
+    stall.complete(null);
+  }
+
+  private void awaitStall() {
+    CompletableFuture<Void> until;
+    synchronized (this) {
+      until = stall;
+      if (until == null || stalled.isDone()) {
+        return;
+      }
+      stalled.complete(null);
+    }
+    try {
+      until.get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("a stalled write was never let go", e);
+    }
   }
 
   /** Recorded as its two calls, made durable together. */
@@ -382,7 +440,8 @@ public final class RecordingSessionStore implements SessionStore {
     List<StoredMessage> ms = new ArrayList<>();
     List<StoredBacklog> bs = new ArrayList<>();
     synchronized (this) {
-      importing.forEach(this::dropImported);
+      importing.forEach((id, active) -> active.keySet().forEach(
+          first -> dropImported(id, first, active)));
       importing.clear();
       sessions.forEach(
           (id, s) ->

@@ -211,6 +211,49 @@ class SessionImportTest {
     assertEquals(List.of(11, 12, 13, 14, 15), receiveAll(installed, c, 5));
   }
 
+  /**
+   * Two imports of one client that overlap: the first claim timed out while its page waited on a
+   * full writer, so its abandon is deferred until that page is taken, and the client came back at
+   * once; the second claim's pages begin meanwhile. The second import gets a range of its own,
+   * ROOM above the first, the first's abandon deletes only its own, and the installed session
+   * sends every message of the second transfer once and in order. Before, both began at FIRST_SEQ
+   * and the deferred abandon took the second import's entries with it.
+   */
+  @Test
+  void aSecondImportBegunWhileTheFirstsAbandonWaitsForItsPageGetsARangeOfItsOwn()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    SessionImport timedOut = registry.importSession("c", true);
+    timedOut.add(List.of(delivery(3), delivery(4)));
+    CompletableFuture<Void> stalled = store.stallNextMessageWrite();
+    CompletableFuture<Void> lastPage =
+        CompletableFuture.runAsync(() -> timedOut.add(List.of(delivery(5))));
+    stalled.get(5, TimeUnit.SECONDS);
+    timedOut.abandon(); // deferred: its page is being taken
+
+    SessionImport again = registry.importSession("c", true);
+    again.add(List.of(delivery(13), delivery(14)));
+    store.endStall();
+    lastPage.get(5, TimeUnit.SECONDS);
+    again.add(List.of(delivery(15), delivery(16), delivery(17)));
+    SessionSnapshot state = again.finish(head(11, 12));
+
+    long second = SessionImport.FIRST_SEQ + SessionImport.ROOM;
+    assertEquals(List.of("abandonImport c " + SessionImport.FIRST_SEQ),
+        store.calls("abandonImport", "c").stream().map(Object::toString).toList());
+    assertEquals(List.of(13, 14, 15, 16, 17), numbers(store),
+        "the second import's entries, and only those");
+    assertEquals(new StoredBacklog("c", 5, 0, second - 1, second + 4), state.backlog());
+
+    FakeConnection c = new FakeConnection(loop);
+    Session installed = attach(registry, c, 60, state);
+    assertEquals(List.of(11, 12, 13, 14, 15, 16, 17), receiveAll(installed, c, 7));
+    store.makeDurable();
+    assertEquals(0, store.messages("c").size(),
+        "acknowledged entries still on disk: " + store.messages("c"));
+    assertEquals(0, store.lastImport("c"), "an import still active after the install");
+  }
+
   /** A session here frozen for a hand-over keeps the pages on the heap (see firstSeqAbove). */
   @Test
   void aSessionHereFrozenForAHandOverKeepsThePagesOnTheHeap() throws Exception {
@@ -226,26 +269,38 @@ class SessionImportTest {
   }
 
   /**
-   * Imports begin above what a session here holds, by {@link SessionImport#ROOM}, and move after
-   * move they climb only while each lands on a session still holding entries; they never pass
+   * Imports begin above what a session here holds, and above the first seq of an import of the
+   * client still active, by {@link SessionImport#ROOM}, and move after move they climb only while
+   * each lands on a session still holding entries (or an import still active); they never pass
    * {@link SessionImport#LAST_FIRST_SEQ} (the pages stay on the heap then), so the installed
-   * session's seqs never run past the end.
+   * session's seqs never run past the end. Each owns its seqs up to the room or the next import.
    */
   @Test
   void importsBeginAboveWhatIsHeldAndNeverRunPastTheSeqsEnd() {
-    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(0));
-    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(1_000_000));
+    long room = SessionImport.ROOM;
+    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(0, 0));
+    assertEquals(SessionImport.FIRST_SEQ, SessionImport.firstSeqAbove(1_000_000, 0));
     long held = SessionImport.FIRST_SEQ + 99;
-    assertEquals(held + SessionImport.ROOM, SessionImport.firstSeqAbove(held));
-    assertEquals(0, SessionImport.firstSeqAbove(-1), "frozen here: on the heap");
+    assertEquals(held + room, SessionImport.firstSeqAbove(held, 0));
+    assertEquals(SessionImport.FIRST_SEQ + room,
+        SessionImport.firstSeqAbove(0, SessionImport.FIRST_SEQ), "above an import still active");
+    assertEquals(held + room, SessionImport.firstSeqAbove(held, SessionImport.FIRST_SEQ));
+    assertEquals(held + 7 + room, SessionImport.firstSeqAbove(held, held + 7));
+    assertEquals(0, SessionImport.firstSeqAbove(-1, 0), "frozen here: on the heap");
+    assertEquals(0, SessionImport.firstSeqAbove(-1, SessionImport.FIRST_SEQ));
     long last = SessionImport.LAST_FIRST_SEQ;
-    assertEquals(last, SessionImport.firstSeqAbove(last - SessionImport.ROOM));
-    assertEquals(0, SessionImport.firstSeqAbove(last - SessionImport.ROOM + 1),
+    assertEquals(last, SessionImport.firstSeqAbove(last - room, 0));
+    assertEquals(last, SessionImport.firstSeqAbove(0, last - room));
+    assertEquals(0, SessionImport.firstSeqAbove(last - room + 1, 0),
         "an import past the last first seq");
-    assertTrue((last - SessionImport.FIRST_SEQ) / SessionImport.ROOM >= 1 << 29,
+    assertEquals(0, SessionImport.firstSeqAbove(0, last - room + 1));
+    assertTrue((last - SessionImport.FIRST_SEQ) / room >= 1 << 29,
         "moves that each climb by the room before the end");
     assertEquals((1L << 61) - 1, Long.MAX_VALUE - last, "seqs left to the installed session");
-    assertEquals(0, SessionImport.firstSeqAbove(Long.MAX_VALUE));
+    assertEquals(0, SessionImport.firstSeqAbove(Long.MAX_VALUE, 0));
+    assertEquals(held + room, SessionImport.rangeEnd(held, 0));
+    assertEquals(held + room, SessionImport.rangeEnd(held, held + 2 * room));
+    assertEquals(held + 5, SessionImport.rangeEnd(held, held + 5), "up to the next import");
   }
 
   /**
