@@ -190,20 +190,26 @@ public final class PermissionRetries implements AutoCloseable {
   private void round() {
     boolean resolvedAny = false;
     Waiter w;
+    // A waiter stays first in the list (and counted in waiting()) until its answer is handed
+    // over: only this thread takes waiters off, others add them at the end.
     while ((w = next()) != null) {
       if (w.over().getAsBoolean()) {
+        done();
         continue; // a connection brought its client's permissions, or the session is over
       }
       retries.increment();
       Permissions p = authorizers.apply(w.client());
       if (!p.isKnown()) {
         synchronized (this) {
-          waiting.addLast(w);
+          if (!closed) { // close() emptied the list meanwhile
+            waiting.addLast(waiting.pollFirst());
+          }
         }
         break;
       }
       resolvedAny = true;
       w.known().accept(p);
+      done();
     }
     synchronized (this) {
       if (closed) {
@@ -224,7 +230,12 @@ public final class PermissionRetries implements AutoCloseable {
   }
 
   private synchronized Waiter next() {
-    return closed ? null : waiting.poll();
+    return closed ? null : waiting.peekFirst();
+  }
+
+  /** The first waiter is answered (or no longer waits). */
+  private synchronized void done() {
+    waiting.pollFirst();
   }
 
   /** Times a session's permissions were asked for again. */
