@@ -132,15 +132,7 @@ class BacklogReadOffLoopTest {
     assertEquals(8, onLoop(s::queuedCount));
     assertTrue(redelivered.isEmpty(), "handed on though the client is back");
 
-    onLoop(() -> {
-      back.writable = true;
-      s.onWritable(back);
-      return null;
-    });
-    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
-      store.makeDurable(); // the pages the drain asks for
-      onLoop(() -> null);
-    }
+    drainTo(s, back);
     assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), onLoop(back::publishedNumbers),
         "in order, once each");
   }
@@ -198,15 +190,7 @@ class BacklogReadOffLoopTest {
     assertEquals(2, onLoop(s::queuedInMemory), "queue-memory-messages on the heap, no more");
     assertEquals(8, onLoop(s::queuedCount));
 
-    onLoop(() -> {
-      back.writable = true;
-      s.onWritable(back);
-      return null;
-    });
-    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
-      store.makeDurable(); // the pages the drain asks for
-      onLoop(() -> null);
-    }
+    drainTo(s, back);
     assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), onLoop(back::publishedNumbers),
         "in order, once each");
     onLoop(() -> {
@@ -530,6 +514,19 @@ class BacklogReadOffLoopTest {
     onLoop(() -> null);
     assertEquals(null, store.session("c"));
     assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /** {@code back} reads again, and {@code s} drains its queue to it, pages read as asked. */
+  private void drainTo(Session s, FakeConnection back) throws Exception {
+    onLoop(() -> {
+      back.writable = true;
+      s.onWritable(back);
+      return null;
+    });
+    for (int i = 0; i < 20 && store.waiting() > 0; i++) {
+      store.makeDurable(); // the pages the drain asks for
+      onLoop(() -> null);
+    }
   }
 
   private List<Integer> numbersInStore() {
