@@ -107,7 +107,7 @@ class RecoveryAuthorizerDownTest {
       started = starting.get(10, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       FlakyAuthorizer.up();
-      starting.join().close();
+      starting.get(10, TimeUnit.SECONDS).close();
       throw new AssertionError("the node did not start while the authorizer hung", e);
     }
     try (BrokerFixture f = started) {
