@@ -68,18 +68,40 @@ final class StoredSessionFixture implements AfterEachCallback {
    * 60 s, so stored), subscribed to {@code t} at QoS 1, CONNACK sent.
    */
   Session connected(SessionRegistry registry, FakeConnection conn) throws Exception {
-    return connected(registry, conn, null);
+    return connected(registry, conn, 60, null);
   }
 
   /** {@link #connected(SessionRegistry, FakeConnection)} with {@code will}. */
   Session connected(SessionRegistry registry, FakeConnection conn, Will will) throws Exception {
+    return connected(registry, conn, 60, will);
+  }
+
+  private Session connected(SessionRegistry registry, FakeConnection conn, long expiry, Will will)
+      throws Exception {
     return onLoop(() -> {
       Session s = registry.claim("c", loop, false);
-      s.attach(conn, false, 60, will, null, 0);
+      s.attach(conn, false, expiry, will, null, 0);
       s.subscribe("t", new SubscriptionOptions(1, false, false, 0, 0));
       s.resumeDelivery();
       return s;
     });
+  }
+
+  /**
+   * Session {@code c} of {@code registry} as {@link #connected(SessionRegistry, FakeConnection)}
+   * leaves it, its client gone since (the session stored, offline), holding {@code queued}.
+   */
+  Session offlineWith(SessionRegistry registry, Delivery... queued) throws Exception {
+    FakeConnection conn = new FakeConnection(loop);
+    Session s = connected(registry, conn);
+    onLoop(() -> {
+      s.detach(conn, true);
+      for (Delivery d : queued) {
+        s.deliver(d);
+      }
+      return null;
+    });
+    return s;
   }
 
   /**
@@ -89,16 +111,33 @@ final class StoredSessionFixture implements AfterEachCallback {
    */
   List<Boolean> connect(Session s, FakeConnection conn, boolean cleanStart, SessionSnapshot state)
       throws Exception {
+    return connect(s, conn, cleanStart, 60, state);
+  }
+
+  /**
+   * {@link #connect(Session, FakeConnection, boolean, SessionSnapshot)} with Session Expiry
+   * {@code expiry} (60 s there).
+   */
+  List<Boolean> connect(
+      Session s, FakeConnection conn, boolean cleanStart, long expiry, SessionSnapshot state)
+      throws Exception {
     List<Boolean> present = new ArrayList<>();
     onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(cleanStart, state != null, () -> {
-        present.add(s.attach(conn, cleanStart, 60, null, state, 0));
-        s.resumeDelivery();
-      });
+      connecting(s, conn, cleanStart, expiry, state, present).run();
       return null;
     });
     return present;
+  }
+
+  private static Runnable connecting(Session s, FakeConnection conn, boolean cleanStart,
+      long expiry, SessionSnapshot state, List<Boolean> present) {
+    return () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(cleanStart, state != null, () -> {
+        present.add(s.attach(conn, cleanStart, expiry, null, state, 0));
+        s.resumeDelivery();
+      });
+    };
   }
 
   /** Runs {@code task} on the sessions' loop and waits for it. */
