@@ -129,6 +129,16 @@ final class StoredSessionFixture implements AfterEachCallback {
     return present;
   }
 
+  /**
+   * {@link #connect(Session, FakeConnection, boolean, SessionSnapshot)} without Clean Start or
+   * state, run as a task of {@code s} ({@link #inSession}), as the connection runs it.
+   */
+  List<Boolean> connectInSession(Session s, FakeConnection conn) throws Exception {
+    List<Boolean> present = new ArrayList<>();
+    inSession(s, connecting(s, conn, false, 60, null, present));
+    return present;
+  }
+
   private static Runnable connecting(Session s, FakeConnection conn, boolean cleanStart,
       long expiry, SessionSnapshot state, List<Boolean> present) {
     return () -> {
@@ -138,6 +148,16 @@ final class StoredSessionFixture implements AfterEachCallback {
         s.resumeDelivery();
       });
     };
+  }
+
+  /** Freezes {@code s} for a move (another node's claim) and returns its hand-over. */
+  HandOver handOver(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, h);
+      return null;
+    });
+    return h.get(5, TimeUnit.SECONDS);
   }
 
   /** Runs {@code task} on the sessions' loop and waits for it. */
