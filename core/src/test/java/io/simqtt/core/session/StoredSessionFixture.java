@@ -76,6 +76,11 @@ final class StoredSessionFixture implements AfterEachCallback {
     return connected(registry, conn, 60, will);
   }
 
+  /** {@link #connected(SessionRegistry, FakeConnection)} with Session Expiry {@code expiry}. */
+  Session connected(SessionRegistry registry, FakeConnection conn, long expiry) throws Exception {
+    return connected(registry, conn, expiry, null);
+  }
+
   private Session connected(SessionRegistry registry, FakeConnection conn, long expiry, Will will)
       throws Exception {
     return onLoop(() -> {
