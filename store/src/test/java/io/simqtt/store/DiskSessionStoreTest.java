@@ -539,24 +539,24 @@ class DiskSessionStoreTest {
       }
       sessions.markSent("c", 1, 77, false);
       sessions.addInboundQos2("c", 4);
-      // Everything below is queued before the writer takes any of it.
-      WriterHold hold = WriterHold.on(sessions);
-      long batchesBefore = store.commitBatches();
-      long writesBefore = store.committedWrites();
-
       List<StoredMessage> whole = new ArrayList<>();
       for (long seq = 1; seq <= entries; seq++) {
         whole.add(new StoredMessage("c", seq, new Delivery(message("t", "new-" + seq), 2, false,
             new int[0]), seq <= 2 ? (int) seq : 0, seq == 1));
       }
       StoredSession c = session("c");
-      sessions.writeSession(new StoredSession("c", c.subscriptions(), c.expiryInterval(),
-          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(9)), whole, true);
-      assertEquals(unit, store.pendingWrites(), "the queue's bound counts every write of it");
-
+      long batchesBefore;
+      long writesBefore;
       CompletableFuture<Void> written = new CompletableFuture<>();
-      sessions.afterDurable(() -> written.complete(null));
-      hold.release();
+      // Everything in the block is queued before the writer takes any of it.
+      try (WriterHold hold = WriterHold.on(sessions)) {
+        batchesBefore = store.commitBatches();
+        writesBefore = store.committedWrites();
+        sessions.writeSession(new StoredSession("c", c.subscriptions(), c.expiryInterval(),
+            c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(9)), whole, true);
+        assertEquals(unit, store.pendingWrites(), "the queue's bound counts every write of it");
+        sessions.afterDurable(() -> written.complete(null));
+      }
       written.get(30, TimeUnit.SECONDS);
 
       assertEquals(1, store.commitBatches() - batchesBefore, "one batch, not cut at the bound");
@@ -713,7 +713,7 @@ class DiskSessionStoreTest {
       }, page::completeExceptionally);
       assertEquals(List.of("a/25", "a/26"), seqs(page.get(10, TimeUnit.SECONDS)),
           "read after the writes queued before it");
-      assertEquals("simqtt-store-reader", thread.get());
+      assertEquals("simqtt-store-reader", thread.get(10, TimeUnit.SECONDS));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.simqtt.store;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
@@ -49,7 +50,8 @@ class IntervalSyncUnderLoadTest {
       long batches = w.batches() - batchesBefore;
       stop.set(true);
       for (Thread p : producers) {
-        p.join();
+        p.join(TimeUnit.SECONDS.toMillis(10));
+        assertFalse(p.isAlive(), "a producer still waits to write after the stop");
       }
       assertTrue(syncs >= 5, "WAL synced only " + syncs + " times in 1 s (" + batches
           + " batches) with sync-interval 5 ms");

@@ -52,22 +52,22 @@ class WriterFailureTest {
       sessions.afterDurable(() -> durable.complete(null));
       durable.get(10, TimeUnit.SECONDS);
 
-      WriterHold hold = WriterHold.on(sessions, () -> {
+      Future<?> blocked;
+      try (WriterHold hold = WriterHold.on(sessions, () -> {
         throw new InternalError("injected: the writer's loop broke");
-      });
-      sessions.addMessage("c", 2, delivery("queued before the failure"));
-      sessions.afterDurable(() -> laterActionRan.set(true));
-      // An event loop writes on until the bound holds it.
-      Future<?> blocked = eventLoop.submit(() -> {
-        for (long seq = 3; seq <= 10; seq++) {
-          sessions.addMessage("c", seq, delivery("m" + seq));
-        }
-      });
-      await("the event loop waits at the bound", () -> store.writeStalls() > 0);
-      assertFalse(blocked.isDone());
-      assertNull(store.failure());
-
-      hold.release();
+      })) {
+        sessions.addMessage("c", 2, delivery("queued before the failure"));
+        sessions.afterDurable(() -> laterActionRan.set(true));
+        // An event loop writes on until the bound holds it.
+        blocked = eventLoop.submit(() -> {
+          for (long seq = 3; seq <= 10; seq++) {
+            sessions.addMessage("c", seq, delivery("m" + seq));
+          }
+        });
+        await("the event loop waits at the bound", () -> store.writeStalls() > 0);
+        assertFalse(blocked.isDone());
+        assertNull(store.failure());
+      }
 
       blocked.get(10, TimeUnit.SECONDS); // let go, not left hanging
       assertNotNull(store.failure(), "the store says it failed");

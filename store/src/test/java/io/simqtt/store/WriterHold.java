@@ -7,10 +7,16 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Holds a store's writer thread inside an action until the test releases it: everything queued
- * meanwhile waits, so the test knows exactly what the writer takes next.
+ * Holds a store's writer thread inside an action until the test closes the hold: everything
+ * queued meanwhile waits, so the test knows exactly what the writer takes next.
  */
-final class WriterHold {
+final class WriterHold implements AutoCloseable {
+  /**
+   * The writer goes on by itself after this: a test that never lets it go would otherwise leave
+   * the store's close waiting for the writer without end.
+   */
+  private static final long MOST_SECONDS = 60;
+
   private final CountDownLatch release = new CountDownLatch(1);
 
   private WriterHold() {}
@@ -20,14 +26,14 @@ final class WriterHold {
     return on(store, () -> { });
   }
 
-  /** Returns once the writer is held; {@code then} runs on the writer once it is released. */
+  /** Returns once the writer is held; {@code then} runs on the writer once it is let go. */
   static WriterHold on(SessionStore store, Runnable then) throws InterruptedException {
     WriterHold hold = new WriterHold();
     CountDownLatch holding = new CountDownLatch(1);
     store.afterDurable(() -> {
       holding.countDown();
       try {
-        hold.release.await();
+        hold.release.await(MOST_SECONDS, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -37,7 +43,9 @@ final class WriterHold {
     return hold;
   }
 
-  void release() {
+  /** Lets the writer go: at the end of the test's try block, whether it passed or failed. */
+  @Override
+  public void close() {
     release.countDown();
   }
 }

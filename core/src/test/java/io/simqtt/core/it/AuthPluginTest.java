@@ -16,6 +16,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
@@ -79,14 +80,14 @@ class AuthPluginTest {
   }
 
   @Test
-  void thePluginIsAskedInItsPlaceInTheChain() {
+  void thePluginIsAskedInItsPlaceInTheChain() throws Exception {
     try (BrokerFixture f = BrokerFixture.start(config("[client-id-prefix, password-file]"))) {
       assertEquals(ReasonCode.SUCCESS, connect(f, "alice-sensor-1", "alice", "pw-alice"));
       assertEquals(ReasonCode.NOT_AUTHORIZED, connect(f, "bob-1", "alice", "pw-alice"),
           "the plug-in refuses an id that does not start with the user name");
       assertEquals(ReasonCode.BAD_USER_NAME_OR_PASSWORD,
           connect(f, "alice-sensor-2", "alice", "wrong"), "then the password file decides");
-      assertTrue(f.broker().reloadAuth("test").join().reloaded(),
+      assertTrue(f.broker().reloadAuth("test").get(10, TimeUnit.SECONDS).reloaded(),
           "a reload re-reads the file and keeps the plug-in in its place");
       assertEquals(ReasonCode.NOT_AUTHORIZED, connect(f, "bob-2", "alice", "pw-alice"));
     }

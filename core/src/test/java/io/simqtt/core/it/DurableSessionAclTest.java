@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Connect;
-import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
@@ -18,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,18 +65,6 @@ class DurableSessionAclTest {
         && store.session(clientId).offlineSinceMillis() != 0);
   }
 
-  private static List<String> topicsReceived(RawClient c) {
-    List<String> topics = new ArrayList<>();
-    MqttPacket next;
-    while ((next = c.read(QUIET)) != null) {
-      if (next instanceof Publish p) {
-        topics.add(p.topic());
-        c.puback(p.packetId());
-      }
-    }
-    return topics;
-  }
-
   @Test
   void aRecoveredSessionGetsOnlyWhatItsClientMayReceive() throws Exception {
     String config = aclConfig(RULES);
@@ -96,7 +82,7 @@ class DurableSessionAclTest {
       }
       try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertTrue(sub.connect(connect("sub", "alice", false, null)).sessionPresent());
-        assertEquals(List.of("home/t"), topicsReceived(sub),
+        assertEquals(List.of("home/t"), sub.topicsUntilQuiet(QUIET),
             "alice may not receive home/secret/#, also before she reconnects");
       }
     }
@@ -132,7 +118,7 @@ class DurableSessionAclTest {
     try (BrokerFixture f = BrokerFixture.start(aclConfig(rules), restarted)) {
       try (RawClient watcher = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertTrue(watcher.connect(connect("watcher", "watcher", false, null)).sessionPresent());
-        assertEquals(List.of(), topicsReceived(watcher), "the will is refused by carol's rules");
+        assertEquals(List.of(), watcher.topicsUntilQuiet(QUIET), "the will is refused by carol's rules");
       }
     }
   }

@@ -5,10 +5,8 @@ import static io.simqtt.core.it.Clients.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Connect;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
@@ -16,7 +14,6 @@ import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.RecordingSessionStore;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -107,7 +104,7 @@ class RecoveryAuthorizerDownTest {
       started = starting.get(10, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
       FlakyAuthorizer.up();
-      starting.join().close();
+      starting.get(10, TimeUnit.SECONDS).close();
       throw new AssertionError("the node did not start while the authorizer hung", e);
     }
     try (BrokerFixture f = started) {
@@ -159,15 +156,7 @@ class RecoveryAuthorizerDownTest {
   private static List<String> reconnectAndRead(BrokerFixture f) {
     try (RawClient sub = RawClient.open(f, MqttVersion.MQTT_5)) {
       assertTrue(sub.connect(connect("sub", "alice", false)).sessionPresent());
-      List<String> topics = new ArrayList<>();
-      MqttPacket next;
-      while ((next = sub.read(QUIET)) != null) {
-        if (next instanceof Publish p) {
-          topics.add(p.topic());
-          sub.puback(p.packetId());
-        }
-      }
-      return topics;
+      return sub.topicsUntilQuiet(QUIET);
     }
   }
 }

@@ -58,7 +58,7 @@ class ShutdownTest {
 
       Mqtt5DisconnectException e =
           assertInstanceOf(Mqtt5DisconnectException.class, cause.get(5, TimeUnit.SECONDS));
-      assertEquals(MqttDisconnectSource.SERVER, source.get());
+      assertEquals(MqttDisconnectSource.SERVER, source.get(5, TimeUnit.SECONDS));
       assertEquals(
           Mqtt5DisconnectReasonCode.SERVER_SHUTTING_DOWN, e.getMqttMessage().getReasonCode());
     } finally {

@@ -56,7 +56,7 @@ class TakeoverTest {
         assertTrue(
             second.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
         Throwable cause = firstCause.get(5, TimeUnit.SECONDS);
-        assertEquals(MqttDisconnectSource.SERVER, firstSource.get());
+        assertEquals(MqttDisconnectSource.SERVER, firstSource.get(5, TimeUnit.SECONDS));
         Mqtt5DisconnectException e = assertInstanceOf(Mqtt5DisconnectException.class, cause);
         assertEquals(
             Mqtt5DisconnectReasonCode.SESSION_TAKEN_OVER, e.getMqttMessage().getReasonCode());

@@ -35,12 +35,8 @@ class BacklogReadOffLoopTest {
   @Test
   void sharedDeliveriesOnDiskAreReadOffTheLoopThenHandedOnAndTheRestKeepsItsOrder()
       throws Exception {
-    SessionRegistry registry =
-        fixture.registry(
-            "mqtt.sessions.queue-memory-messages = 2",
-            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(registry, c);
+    Session s = fixture.connected(sharedToOthers(), c);
     c.writable = false; // everything queues: 1 and 2 on the heap, 3 to 5 only on disk
     onLoop(() -> {
       s.deliver(shared(1));
@@ -73,12 +69,7 @@ class BacklogReadOffLoopTest {
     assertEquals(List.of(2, 4, 6), numbersInStore(), "the shared entries left the store");
 
     FakeConnection back = new FakeConnection(loop);
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, back, false, null);
     assertEquals(List.of(2, 4, 6), onLoop(back::publishedNumbers), "in order, once each");
   }
 
@@ -91,12 +82,8 @@ class BacklogReadOffLoopTest {
    */
   @Test
   void aClientBackDuringTheReadStopsItAndTheQueuePagesAsBefore() throws Exception {
-    SessionRegistry registry =
-        fixture.registry(
-            "mqtt.sessions.queue-memory-messages = 2",
-            (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(registry, c);
+    Session s = fixture.connected(sharedToOthers(), c);
     c.writable = false; // 1 and 2 on the heap, 3 to 8 only on disk
     onLoop(() -> {
       s.deliver(shared(1));
@@ -118,12 +105,7 @@ class BacklogReadOffLoopTest {
 
     FakeConnection back = new FakeConnection(loop);
     back.writable = false;
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, back, false, null);
     for (int i = 0; i < 10 && store.waiting() > 0; i++) {
       store.makeDurable(); // the page on its way, and any other asked for
       onLoop(() -> null);
@@ -180,12 +162,7 @@ class BacklogReadOffLoopTest {
 
     FakeConnection back = new FakeConnection(loop);
     back.writable = false;
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 0, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, back, false, 0, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertEquals(2, onLoop(s::queuedInMemory), "queue-memory-messages on the heap, no more");
     assertEquals(8, onLoop(s::queuedCount));
@@ -211,14 +188,7 @@ class BacklogReadOffLoopTest {
   @Test
   void aConnectionsEndWithExpiryZeroReadsTheSharedDeliveriesOnDiskOffTheLoopThenEnds()
       throws Exception {
-    SessionRegistry registry = sharedToOthers();
-    FakeConnection c = new FakeConnection(loop);
-    Session s = withSharedOnDisk(registry, c);
-    onLoop(() -> {
-      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
-      s.detach(c, true);
-      return null;
-    });
+    Session s = endingWithSharedOnDisk();
     assertEndsOnceTheDiskIsReadOffTheLoop(s);
   }
 
@@ -307,14 +277,7 @@ class BacklogReadOffLoopTest {
   @Test
   void aClientBackWhileItsEndedSessionReadsFindsNoSessionAndTheSharedDeliveriesGoOn()
       throws Exception {
-    SessionRegistry registry = sharedToOthers();
-    FakeConnection c = new FakeConnection(loop);
-    Session s = withSharedOnDisk(registry, c);
-    onLoop(() -> {
-      s.setExpiryInterval(0);
-      s.detach(c, true);
-      return null;
-    });
+    Session s = endingWithSharedOnDisk();
     FakeConnection back = new FakeConnection(loop);
     List<Boolean> present = fixture.connect(s, back, false, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
@@ -414,14 +377,7 @@ class BacklogReadOffLoopTest {
    */
   @Test
   void aMessageReachingAnEndingSessionIsCountedAsDroppedAndNotWritten() throws Exception {
-    SessionRegistry registry = sharedToOthers();
-    FakeConnection c = new FakeConnection(loop);
-    Session s = withSharedOnDisk(registry, c);
-    onLoop(() -> {
-      s.setExpiryInterval(0);
-      s.detach(c, true);
-      return null;
-    });
+    Session s = endingWithSharedOnDisk();
     long before = onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED));
     onLoop(() -> {
       s.deliver(delivery(8));
@@ -469,24 +425,27 @@ class BacklogReadOffLoopTest {
   }
 
   /**
+   * {@link #withSharedOnDisk(SessionRegistry, FakeConnection)} of {@link #sharedToOthers}, whose
+   * connection then ended with Session Expiry 0: the session is over, and reads to end.
+   */
+  private Session endingWithSharedOnDisk() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withSharedOnDisk(sharedToOthers(), c);
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, true);
+      return null;
+    });
+    return s;
+  }
+
+  /**
    * Stored session c of {@code registry}, offline, holding 1 to 5 (2, 3 and 5 shared deliveries):
    * 1 and 2 on the heap, 3 to 5 only on disk.
    */
   private Session offlineWithSharedOnDisk(SessionRegistry registry) throws Exception {
-    FakeConnection c = new FakeConnection(loop);
-    return onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      x.detach(c, true);
-      x.deliver(delivery(1));
-      x.deliver(shared(2));
-      x.deliver(shared(3));
-      x.deliver(delivery(4));
-      x.deliver(shared(5));
-      return x;
-    });
+    return fixture.offlineWith(
+        registry, delivery(1), shared(2), shared(3), delivery(4), shared(5));
   }
 
   /**

@@ -4,7 +4,6 @@ import static io.simqtt.core.it.Clients.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
@@ -19,7 +18,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * restart.
  */
 class BacklogReadRetryTest {
-  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
   private static final int WINDOW = 4;
   private static final int QUEUED = 20;
 
@@ -32,28 +30,14 @@ class BacklogReadRetryTest {
   void aFailedPageReadIsTriedAgainAfterGrowingPausesAndTheQueueDrains() throws Exception {
     SessionRegistry registry =
         fixture.registry("mqtt.sessions.queue-memory-messages = " + WINDOW);
-    FakeConnection first = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(first, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      x.detach(first, true);
-      for (int n = 1; n <= QUEUED; n++) {
-        x.deliver(delivery(n));
-      }
-      return x;
-    });
+    Session s = fixture.offlineWith(registry,
+        IntStream.rangeClosed(1, QUEUED).mapToObj(BacklogReadRetryTest::delivery)
+            .toArray(Delivery[]::new));
     assertEquals(WINDOW, onLoop(s::queuedInMemory), "the rest of the queue is on disk only");
     store.failPageReads(3);
 
     FakeConnection c = new FakeConnection(loop);
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(c, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, c, false, null);
     await("the first page read failed", () -> store.failedPageReads() == 1);
     assertEquals(numbers(1, WINDOW), onLoop(c::publishedNumbers),
         "the session went on with what it had on the heap");

@@ -19,8 +19,8 @@ class CarriedQos2IdTest {
   void anIdCarriedAfterACleanStartReplacedThePublishersStateIsRemoved() throws Exception {
     Session pub = storedPublisher();
     InboundQos2.Unsettled first = onLoop(() -> admit(pub, 5));
+    cleanStart(pub);
     onLoop(() -> {
-      cleanStart(pub);
       pub.carriedQos2Written(first, 5); // the target's write landed after the rewrite
       return null;
     });
@@ -35,9 +35,9 @@ class CarriedQos2IdTest {
       pub.carriedQos2Written(held, 5);
       return null;
     });
+    InboundQos2.Unsettled old = onLoop(() -> admit(pub, 6));
+    cleanStart(pub);
     onLoop(() -> {
-      InboundQos2.Unsettled old = admit(pub, 6);
-      cleanStart(pub);
       admit(pub, 6); // the client reused id 6 for a new message: its record is the new one's
       pub.carriedQos2Written(old, 6);
       return null;
@@ -59,9 +59,8 @@ class CarriedQos2IdTest {
     return s.unsettledQos2(id);
   }
 
-  private void cleanStart(Session s) {
-    Session.PENDING_ATTACHES.incrementAndGet(s);
-    s.attach(new FakeConnection(fixture.loop), true, 60, null, null, 0);
+  private void cleanStart(Session s) throws Exception {
+    fixture.connect(s, new FakeConnection(fixture.loop), true, null);
   }
 
   private List<String> removals() {

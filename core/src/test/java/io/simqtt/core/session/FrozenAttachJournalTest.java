@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -19,7 +16,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * which the next start refuses as damage, and acknowledged entries that stayed on disk).
  */
 class FrozenAttachJournalTest {
-  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
@@ -27,30 +23,10 @@ class FrozenAttachJournalTest {
   @Test
   void acknowledgedMessagesLeaveTheDiskAfterAFrozenSessionTookItsStateBack() throws Exception {
     SessionRegistry registry = fixture.registry("");
-    FakeConnection c = new FakeConnection(loop);
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.subscribe("t", QOS1);
-      x.resumeDelivery();
-      x.detach(c, true);
-      x.deliver(delivery(1));
-      x.deliver(delivery(2));
-      return x;
-    });
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    onLoop(() -> {
-      s.handOver(false, h);
-      return null;
-    });
-    h.get(5, TimeUnit.SECONDS);
+    Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
+    fixture.handOver(s);
     FakeConnection back = new FakeConnection(loop);
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, back, false, null);
     List<Integer> ids = onLoop(back::publishedIds);
     assertEquals(2, ids.size(), "both queued messages went out again");
     assertEquals(List.of("writeSession c false 0"),

@@ -148,11 +148,7 @@ class HandOverBacklogTest {
         "written again, though every entry stayed in the store under its seq");
 
     FakeConnection back = new FakeConnection(loop);
-    fixture.inSession(s, () -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-    });
+    fixture.connectInSession(s, back);
     readAll();
     assertEquals(List.of(1, 2, 3, 4, 5, 6, 7), onLoop(back::publishedNumbers));
     List<Integer> ids = onLoop(back::publishedIds);
@@ -206,11 +202,7 @@ class HandOverBacklogTest {
     fixture.inSession(s, () -> s.handOver(false, claimed));
     HandOver handed = claimed.get(5, TimeUnit.SECONDS);
     FakeConnection here = new FakeConnection(loop);
-    fixture.inSession(s, () -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(here, false, 60, null, null, 0); // its claim won against the one frozen for
-      s.resumeDelivery();
-    });
+    fixture.connectInSession(s, here); // its claim won against the one frozen for
     readAll();
     assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
     assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
@@ -248,11 +240,7 @@ class HandOverBacklogTest {
     CompletableFuture<HandOver> answer = new CompletableFuture<>();
     fixture.inSession(s, () -> s.handOver(true, answer));
     FakeConnection here = new FakeConnection(loop);
-    fixture.inSession(s, () -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(here, false, 60, null, null, 0); // its claim won against the clean start
-      s.resumeDelivery();
-    });
+    fixture.connectInSession(s, here); // its claim won against the clean start
     readAll();
     assertNull(answer.get(5, TimeUnit.SECONDS));
     assertFalse(onLoop(s::isEnded));

@@ -41,8 +41,8 @@ class PassedOnEntriesTest {
   void whatArrivedWhileFrozenStaysInTheStoreUntilItsRedirectIsJournaledAndDurable()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
-    Session s = offlineWith(registry, 1, 2);
-    HandOver h = handOver(s);
+    Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
+    HandOver h = fixture.handOver(s);
     onLoop(() -> {
       s.deliver(delivery(3)); // frozen: it waits here for the new owner
       return null;
@@ -71,7 +71,7 @@ class PassedOnEntriesTest {
   void whatASessionYieldingAfterAHealedPartitionHeldStaysUntilItsRedirectsAreDurable()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
-    Session s = offlineWith(registry, 1, 2);
+    Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
     store.hold();
     onLoop(() -> {
       s.yieldTo("n3");
@@ -92,17 +92,15 @@ class PassedOnEntriesTest {
   void aConnectionBackBeforeTheRedirectsAreDurableKeepsTheirEntriesBesideItsNewStateUntilThen()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
-    Session s = offlineWith(registry, 1);
+    Session s = fixture.offlineWith(registry, delivery(1));
     onLoop(() -> {
       s.yieldTo("n3");
       return null;
     });
     FakeConnection back = new FakeConnection(loop);
+    fixture.connect(s, back, false, null);
     onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
       s.subscribe("t", QOS1);
-      s.resumeDelivery();
       s.detach(back, true);
       s.deliver(delivery(7));
       return null;
@@ -126,7 +124,7 @@ class PassedOnEntriesTest {
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
+    Session s = fixture.connected(registry, c);
     c.writable = false; // it waits in the queue
     onLoop(() -> {
       s.deliver(shared(1));
@@ -151,12 +149,7 @@ class PassedOnEntriesTest {
   void anEndingSessionKeepsItsSharedEntriesAndItsRecordUntilTheNewHoldersHaveThem()
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
-    FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
-    onLoop(() -> {
-      s.deliver(shared(1)); // sent, unacknowledged
-      return null;
-    });
+    Session s = withSharedOneSent(registry, new FakeConnection(loop));
     CompletableFuture<HandOver> h = new CompletableFuture<>();
     onLoop(() -> {
       s.handOver(true, h); // a clean start elsewhere: the session ends here
@@ -178,18 +171,11 @@ class PassedOnEntriesTest {
   void aCleanStartKeepsTheSharedEntryItHandsOnInTheStoreUntilTheNewHolderHasIt()
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
-    FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
-    onLoop(() -> {
-      s.deliver(shared(1)); // sent, unacknowledged
-      return null;
-    });
+    Session s = withSharedOneSent(registry, new FakeConnection(loop));
     FakeConnection again = new FakeConnection(loop);
+    fixture.connect(s, again, true, null); // Clean Start 1 on this node
     onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(again, true, 60, null, null, 0); // Clean Start 1 on this node
       s.subscribe("t", QOS1);
-      s.resumeDelivery();
       s.detach(again, true);
       s.deliver(delivery(7)); // the new state's own entry, beside the old one
       return null;
@@ -207,12 +193,7 @@ class PassedOnEntriesTest {
     assertEquals(List.of(7), numbers(store), "the passed-on entry goes, the new state's stays");
     assertNotNull(store.session("c"));
     FakeConnection back = new FakeConnection(loop);
-    onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0);
-      s.resumeDelivery();
-      return null;
-    });
+    fixture.connect(s, back, false, null);
     assertEquals(List.of(7), onLoop(back::publishedNumbers), "the new session has its own only");
   }
 
@@ -221,9 +202,8 @@ class PassedOnEntriesTest {
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
+    Session s = withSharedOneSent(registry, c);
     onLoop(() -> {
-      s.deliver(shared(1)); // sent, unacknowledged
       c.writable = false;
       s.deliver(shared(2)); // queued
       return null;
@@ -258,7 +238,7 @@ class PassedOnEntriesTest {
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
+    Session s = fixture.connected(registry, c);
     c.writable = false;
     onLoop(() -> {
       s.deliver(shared(1));
@@ -278,7 +258,7 @@ class PassedOnEntriesTest {
   void aSharedDeliveryReachingAnEndedSessionGoesOnWithThePublishersReceipt() throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
+    Session s = fixture.connected(registry, c);
     onLoop(() -> s.kick(true));
     AtomicReference<Boolean> answered = new AtomicReference<>();
     DeliveryReceipt publisher = new DeliveryReceipt(answered::set);
@@ -310,37 +290,14 @@ class PassedOnEntriesTest {
     redeliveries.add(receipt);
   }
 
-  private Session connect(SessionRegistry registry, FakeConnection c) throws Exception {
-    return onLoop(() -> {
-      Session s = registry.claim("c", loop, false);
-      s.attach(c, false, 60, null, null, 0);
-      s.subscribe("t", QOS1);
-      s.resumeDelivery();
-      return s;
-    });
-  }
-
-  /** A stored session, offline, holding {@code numbers} queued. */
-  private Session offlineWith(SessionRegistry registry, int... numbers) throws Exception {
-    FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c);
+  /** Session c of {@code registry} with connection {@code c}, shared 1 sent, unacknowledged. */
+  private Session withSharedOneSent(SessionRegistry registry, FakeConnection c) throws Exception {
+    Session s = fixture.connected(registry, c);
     onLoop(() -> {
-      s.detach(c, true);
-      for (int n : numbers) {
-        s.deliver(delivery(n));
-      }
+      s.deliver(shared(1));
       return null;
     });
     return s;
-  }
-
-  private HandOver handOver(Session s) throws Exception {
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    onLoop(() -> {
-      s.handOver(false, h);
-      return null;
-    });
-    return h.get(5, TimeUnit.SECONDS);
   }
 
   private static List<Integer> numbers(RecordingSessionStore st) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
-import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -21,7 +20,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * session deleted when it stops being one that is kept.
  */
 class SessionJournalTest {
-  private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
 
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
@@ -32,7 +30,7 @@ class SessionJournalTest {
   void aMessageIsWrittenWhenHeldMarkedWhenSentAndRemovedWhenAcknowledged() throws Exception {
     SessionRegistry registry = registry("");
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 60);
+    Session s = fixture.connected(registry, c);
     onLoop(() -> {
       s.deliver(delivery(1, 1));
       s.onPubAck(c.publishedIds().get(0));
@@ -48,7 +46,7 @@ class SessionJournalTest {
     SessionRegistry registry =
         registry("mqtt.sessions { max-queued-messages = 2, queue-overflow = drop-oldest }");
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 60);
+    Session s = fixture.connected(registry, c);
     onLoop(() -> {
       s.detach(c, true);
       s.deliver(delivery(1, 1));
@@ -66,12 +64,7 @@ class SessionJournalTest {
       return null;
     });
     clock.advance(2000);
-    onLoop(() -> {
-      announceAttach(s);
-      s.attach(again, false, 60, null, null, 0);
-      s.resumeDelivery(); // 3 goes out, the expired one is dropped on the way
-      return null;
-    });
+    fixture.connect(s, again, false, null); // 3 goes out, the expired one is dropped on the way
     assertEquals(List.of(3L), List.copyOf(store.messages("c").keySet()));
     assertEquals(1, store.messages("c").get(3L).packetId(), "in flight under its packet id");
   }
@@ -81,7 +74,7 @@ class SessionJournalTest {
     List<Delivery> redelivered = new ArrayList<>();
     SessionRegistry registry = registry("", (d, id, r) -> redelivered.add(d));
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 60);
+    Session s = fixture.connected(registry, c);
     c.writable = false; // it waits in the queue
     onLoop(() -> {
       s.deliver(new Delivery(delivery(1, 1).message(), 1, false, new int[0], "$share/g/t"));
@@ -97,7 +90,7 @@ class SessionJournalTest {
   void aSessionWhoseExpiryADisconnectTurnsZeroIsDeletedAsItsConnectionEnds() throws Exception {
     SessionRegistry registry = registry("");
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 60);
+    Session s = fixture.connected(registry, c);
     onLoop(() -> {
       s.deliver(delivery(1, 1));
       s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
@@ -116,7 +109,7 @@ class SessionJournalTest {
   void aSessionThatWasNotStoredIsWrittenWholeOnceAConnectionGivesItAnExpiry() throws Exception {
     SessionRegistry registry = registry("");
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 0);
+    Session s = fixture.connected(registry, c, 0);
     onLoop(() -> {
       s.deliver(delivery(1, 1)); // in flight, not stored
       return null;
@@ -124,11 +117,7 @@ class SessionJournalTest {
     assertNull(store.session("c"));
 
     FakeConnection next = new FakeConnection(loop);
-    onLoop(() -> {
-      announceAttach(s);
-      s.attach(next, false, 30, null, null, 0); // takes over: the session lives on
-      return null;
-    });
+    fixture.connect(s, next, false, 30, null); // takes over: the session lives on
     assertNotNull(store.session("c"));
     assertEquals(30, store.session("c").expiryInterval());
     assertEquals(1, store.messages("c").size(), "what it held written again");
@@ -139,7 +128,7 @@ class SessionJournalTest {
   void anEndedSessionIsDeleted() throws Exception {
     SessionRegistry registry = registry("");
     FakeConnection c = new FakeConnection(loop);
-    Session s = connect(registry, c, 60);
+    Session s = fixture.connected(registry, c);
     onLoop(() -> s.kick(true));
     assertNull(store.session("c"));
     assertEquals(List.of("deleteSession c"), store.calls("deleteSession", "c").stream()
@@ -154,22 +143,6 @@ class SessionJournalTest {
 
   private SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery) {
     return fixture.registry(hocon, sharedRedelivery);
-  }
-
-  private Session connect(SessionRegistry registry, FakeConnection c, long expiry)
-      throws Exception {
-    return onLoop(() -> {
-      Session s = registry.claim("c", loop, false);
-      s.attach(c, false, expiry, null, null, 0);
-      s.subscribe("t", QOS1);
-      s.resumeDelivery();
-      return s;
-    });
-  }
-
-  /** A new attach is announced by a claim first, as the connection does. */
-  private static void announceAttach(Session s) {
-    Session.PENDING_ATTACHES.incrementAndGet(s);
   }
 
   private List<String> messageCalls() {

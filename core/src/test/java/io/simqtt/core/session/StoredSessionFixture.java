@@ -68,18 +68,45 @@ final class StoredSessionFixture implements AfterEachCallback {
    * 60 s, so stored), subscribed to {@code t} at QoS 1, CONNACK sent.
    */
   Session connected(SessionRegistry registry, FakeConnection conn) throws Exception {
-    return connected(registry, conn, null);
+    return connected(registry, conn, 60, null);
   }
 
   /** {@link #connected(SessionRegistry, FakeConnection)} with {@code will}. */
   Session connected(SessionRegistry registry, FakeConnection conn, Will will) throws Exception {
+    return connected(registry, conn, 60, will);
+  }
+
+  /** {@link #connected(SessionRegistry, FakeConnection)} with Session Expiry {@code expiry}. */
+  Session connected(SessionRegistry registry, FakeConnection conn, long expiry) throws Exception {
+    return connected(registry, conn, expiry, null);
+  }
+
+  private Session connected(SessionRegistry registry, FakeConnection conn, long expiry, Will will)
+      throws Exception {
     return onLoop(() -> {
       Session s = registry.claim("c", loop, false);
-      s.attach(conn, false, 60, will, null, 0);
+      s.attach(conn, false, expiry, will, null, 0);
       s.subscribe("t", new SubscriptionOptions(1, false, false, 0, 0));
       s.resumeDelivery();
       return s;
     });
+  }
+
+  /**
+   * Session {@code c} of {@code registry} as {@link #connected(SessionRegistry, FakeConnection)}
+   * leaves it, its client gone since (the session stored, offline), holding {@code queued}.
+   */
+  Session offlineWith(SessionRegistry registry, Delivery... queued) throws Exception {
+    FakeConnection conn = new FakeConnection(loop);
+    Session s = connected(registry, conn);
+    onLoop(() -> {
+      s.detach(conn, true);
+      for (Delivery d : queued) {
+        s.deliver(d);
+      }
+      return null;
+    });
+    return s;
   }
 
   /**
@@ -89,16 +116,53 @@ final class StoredSessionFixture implements AfterEachCallback {
    */
   List<Boolean> connect(Session s, FakeConnection conn, boolean cleanStart, SessionSnapshot state)
       throws Exception {
+    return connect(s, conn, cleanStart, 60, state);
+  }
+
+  /**
+   * {@link #connect(Session, FakeConnection, boolean, SessionSnapshot)} with Session Expiry
+   * {@code expiry} (60 s there).
+   */
+  List<Boolean> connect(
+      Session s, FakeConnection conn, boolean cleanStart, long expiry, SessionSnapshot state)
+      throws Exception {
     List<Boolean> present = new ArrayList<>();
     onLoop(() -> {
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.beforeAttach(cleanStart, state != null, () -> {
-        present.add(s.attach(conn, cleanStart, 60, null, state, 0));
-        s.resumeDelivery();
-      });
+      connecting(s, conn, cleanStart, expiry, state, present).run();
       return null;
     });
     return present;
+  }
+
+  /**
+   * {@link #connect(Session, FakeConnection, boolean, SessionSnapshot)} without Clean Start or
+   * state, run as a task of {@code s} ({@link #inSession}), as the connection runs it.
+   */
+  List<Boolean> connectInSession(Session s, FakeConnection conn) throws Exception {
+    List<Boolean> present = new ArrayList<>();
+    inSession(s, connecting(s, conn, false, 60, null, present));
+    return present;
+  }
+
+  private static Runnable connecting(Session s, FakeConnection conn, boolean cleanStart,
+      long expiry, SessionSnapshot state, List<Boolean> present) {
+    return () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.beforeAttach(cleanStart, state != null, () -> {
+        present.add(s.attach(conn, cleanStart, expiry, null, state, 0));
+        s.resumeDelivery();
+      });
+    };
+  }
+
+  /** Freezes {@code s} for a move (another node's claim) and returns its hand-over. */
+  HandOver handOver(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    onLoop(() -> {
+      s.handOver(false, h);
+      return null;
+    });
+    return h.get(5, TimeUnit.SECONDS);
   }
 
   /** Runs {@code task} on the sessions' loop and waits for it. */

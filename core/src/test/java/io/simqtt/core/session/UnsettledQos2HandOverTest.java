@@ -22,20 +22,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class UnsettledQos2HandOverTest {
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+  private InboundQos2.Admission admission;
+  private Runnable settle;
 
   @Test
   void theStateMovesOnlyOnceTheUnsettledIdIsSettled() throws Exception {
-    SessionRegistry registry = fixture.registry("");
     FakeConnection c = new FakeConnection(fixture.loop);
-    Runnable[] settle = new Runnable[1];
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", fixture.loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.resumeDelivery();
-      assertEquals(InboundQos2.Admission.NEW, x.admitQos2(7, 10));
-      settle[0] = x.unsettledQos2(7);
-      return x;
-    });
+    Session s = withUnsettledId7(c);
+    assertEquals(InboundQos2.Admission.NEW, admission);
     CompletableFuture<HandOver> h = new CompletableFuture<>();
     onLoop(() -> {
       s.handOver(false, h);
@@ -46,7 +40,7 @@ class UnsettledQos2HandOverTest {
         "the client's old connection goes at once");
 
     onLoop(() -> {
-      settle[0].run(); // the copy is durable: the PUBREC could go out
+      settle.run(); // the copy is durable: the PUBREC could go out
       return null;
     });
     HandOver handed = h.get(5, TimeUnit.SECONDS);
@@ -56,29 +50,37 @@ class UnsettledQos2HandOverTest {
   /** The client back here while the hand-over waited: it is not taken away when the id settles. */
   @Test
   void aClientBackHereWhileTheHandOverWaitedKeepsItsSession() throws Exception {
-    SessionRegistry registry = fixture.registry("");
-    FakeConnection c = new FakeConnection(fixture.loop);
-    Runnable[] settle = new Runnable[1];
-    Session s = onLoop(() -> {
-      Session x = registry.claim("c", fixture.loop, false);
-      x.attach(c, false, 60, null, null, 0);
-      x.resumeDelivery();
-      x.admitQos2(7, 10);
-      settle[0] = x.unsettledQos2(7);
-      return x;
-    });
+    Session s = withUnsettledId7(new FakeConnection(fixture.loop));
     CompletableFuture<HandOver> h = new CompletableFuture<>();
     FakeConnection back = new FakeConnection(fixture.loop);
     onLoop(() -> {
       s.handOver(false, h);
-      Session.PENDING_ATTACHES.incrementAndGet(s);
-      s.attach(back, false, 60, null, null, 0); // the claim gave up; the client came back
-      settle[0].run();
+      return null;
+    });
+    fixture.connect(s, back, false, null); // the claim gave up; the client came back
+    onLoop(() -> {
+      settle.run();
       return null;
     });
     assertNull(h.get(5, TimeUnit.SECONDS), "nothing handed over");
     assertEquals(List.of(), onLoop(() -> List.copyOf(back.closes)), "the new connection stays");
     assertTrue(onLoop(s::isConnected));
+  }
+
+  /**
+   * Session c with connection {@code c} attached, its client's QoS 2 id 7 admitted ({@link
+   * #admission}) and not settled: {@link #settle} settles it, as the first copy's durable write.
+   */
+  private Session withUnsettledId7(FakeConnection c) throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    return onLoop(() -> {
+      Session x = registry.claim("c", fixture.loop, false);
+      x.attach(c, false, 60, null, null, 0);
+      x.resumeDelivery();
+      admission = x.admitQos2(7, 10);
+      settle = x.unsettledQos2(7);
+      return x;
+    });
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
