@@ -167,8 +167,9 @@ public final class Session extends SerialExecutor {
     permissions = conn.permissions();
     if ((!was.isKnown() || handedOver != null) && outbound != null) {
       // Queued unchecked while they were unknown (see PermissionRetries), or handed over by a node
-      // that may have held them unknown, or under other rules: checked before CONNACK.
-      outbound.checkQueued(permissions);
+      // that may have held them unknown, or under other rules: what it holds, in flight too, is
+      // checked before CONNACK.
+      outbound.checkHeld(permissions);
     }
     advertiseShared(true);
     expiryInterval = expiry;
@@ -471,8 +472,8 @@ public final class Session extends SerialExecutor {
 
   /**
    * The permissions of this recovered session, {@code unknown} until now, are {@code known}: what
-   * it queued meanwhile unchecked is checked against them. Nothing happens if a connection
-   * brought its own meanwhile (and checked the queue then).
+   * it holds (queued meanwhile unchecked, in flight from before the restart) is checked against
+   * them. Nothing happens if a connection brought its own meanwhile (and checked then).
    */
   void permissionsKnown(Permissions unknown, Permissions known) {
     if (permissions != unknown || ended) {
@@ -480,7 +481,7 @@ public final class Session extends SerialExecutor {
     }
     permissions = known;
     if (outbound != null) {
-      outbound.checkQueued(known);
+      outbound.checkHeld(known);
     }
   }
 

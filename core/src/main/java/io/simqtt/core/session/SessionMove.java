@@ -252,7 +252,7 @@ final class SessionMove {
     thaw(s, h);
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
       // What froze was not there to check if the permissions became known meanwhile.
-      s.outbound.checkQueued(s.permissions);
+      s.outbound.checkHeld(s.permissions);
     }
     s.will = h.will();
     s.epoch++;
