@@ -459,11 +459,15 @@ public final class Session extends SerialExecutor {
    * {@link PermissionRetries}): checked now if they are known, else queued with the rest and
    * checked once they are ({@link #permissionsKnown}, or a connection attaching). Held rather
    * than dropped, as the client may well receive it; never sent unchecked: while they are
-   * unknown no connection is attached (one brings permissions of its own). {@code hops} as for
-   * {@link #deliverRedirected}.
+   * unknown no connection is attached (one brings permissions of its own). A session that moved
+   * on passes it on unjudged (the router leaves such a delivery to it): the node it is bound for
+   * checks it against the rules of the connection there. {@code hops} as for {@link
+   * #deliverRedirected}.
    */
   public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (permissions.isKnown() && !permissions.mayReceive(d.message().topic(), d.qos())) {
+    if (!moved
+        && permissions.isKnown()
+        && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
