@@ -675,24 +675,30 @@ final class OutboundFlow {
   }
 
   /**
-   * The identities of every message held on the heap: in flight (a QoS 2 one after PUBREC too)
-   * and queued. Those only on disk are not read for it (see {@link #checkOnDisk}).
+   * {@code seen}, a window of second copies opening now, takes what the flow holds, in order: in
+   * flight and queued on the heap counts as seen. With {@code dropRepeats} a message queued a
+   * second time is a second copy, dropped (counted) and out of the store: one the older owner
+   * redirected while the session was frozen for a move, before the window could open (else a
+   * message held twice was delivered twice, for a shared and another subscription, and stays).
+   * The messages only on disk, and what queues behind them from now on, are checked against it
+   * as they come back, in order: so the window covers them without reading the disk for it, and
+   * the first copy keeps its place.
    */
-  List<MessageKey> heldKeys() {
-    List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
-    inflight.inOrder().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
-    if (queue != null) {
-      queue.forEach((d, seq) -> keys.add(MessageKey.of(d.message())));
+  void watchForSecondCopies(SeenMessages seen, boolean dropRepeats) {
+    for (InflightMessage f : inflight.inOrder()) {
+      seen.firstTime(f.delivery().message());
     }
-    return keys;
-  }
-
-  /**
-   * The messages only on disk, and what queues behind them from now on, are checked against
-   * {@code seen} as they come back, in order: a second copy is dropped (counted) and leaves the
-   * store. So a window of second copies covers them without reading the disk for it.
-   */
-  void checkOnDisk(SeenMessages seen) {
+    if (queue != null) {
+      queue.removeIf(
+          d -> !seen.firstTime(d.message()) && dropRepeats,
+          (d, seq) -> {
+            context.metrics().dropped(DropReason.DUPLICATE);
+            forget(seq);
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
     if (backlog != null) {
       backlog.seen = seen;
     }
@@ -700,8 +706,8 @@ final class OutboundFlow {
 
   /**
    * Whether a QoS 1/2 delivery taken now is checked against {@code seen} as it comes back from
-   * disk (it goes behind a backlog that is, see {@link #checkOnDisk}) rather than as it arrives:
-   * so the first copy keeps its place, whichever of the two is on disk.
+   * disk (it goes behind a backlog that is, see {@link #watchForSecondCopies}) rather than as it
+   * arrives: so the first copy keeps its place, whichever of the two is on disk.
    */
   boolean checksOnDisk(SeenMessages seen) {
     return backlog != null && backlog.seen == seen;

@@ -346,7 +346,8 @@ public final class Session extends SerialExecutor {
    * redirect time a message reaching this session a second time is dropped; what the session
    * holds now counts as seen. A message the client already finished here before the heal is not
    * known any more: the client had two connections during the partition, and each of those had
-   * its own copy.
+   * its own copy. A session frozen for a move opens the window if it thaws (the move aborted, or
+   * its client back here first), over what queued meanwhile too.
    */
   public void expectRedirects() {
     SessionMove.expectRedirects(this);
