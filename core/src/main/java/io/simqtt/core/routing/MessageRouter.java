@@ -349,7 +349,8 @@ public final class MessageRouter {
    * on {@code receipt} like a routed one. Checked here, like a routed one, against what this node
    * holds of the client's permissions: the node it comes from may have taken it unchecked (its
    * permissions were unknown there, see {@link Session#deliverUnchecked}), and what this node's
-   * client may receive is this node's to say.
+   * client may receive is this node's to say. Unless the session moved on from here too: then
+   * this node only passes it on, and the node it is bound for judges it (see {@link #deliverTo}).
    */
   public void deliverRedirected(
       String clientId, Delivery d, int hops, DeliveryReceipt receipt) {
@@ -371,14 +372,20 @@ public final class MessageRouter {
    * session counts down once it has taken the delivery, whatever became of it. A session whose
    * permissions are unknown (recovered while an authorizer failed) takes it unchecked: it checks
    * it once they are known, before anything goes to its client ({@link Session#deliverUnchecked}).
+   * So does a session that moved to another node: its permissions are its client's last
+   * connection here, and the connection the delivery is bound for, on the node it passes it on
+   * to, may have other rules (another user name, that node's ACL file); that node judges it.
    * {@code hops}: how often it was redirected between nodes already (0: routed here).
    */
   private boolean deliverTo(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Permissions p = s.permissions();
     boolean known = p.isKnown();
     if (known && !p.mayReceive(d.message().topic(), d.qos())) {
-      metrics.dropped(DropReason.NOT_AUTHORIZED);
-      return false;
+      if (!s.isMoved()) {
+        metrics.dropped(DropReason.NOT_AUTHORIZED);
+        return false;
+      }
+      known = false; // the session sees whether it still passes it on, and checks it if not
     }
     if (receipt == null) {
       // The handler and its arguments: no task object.

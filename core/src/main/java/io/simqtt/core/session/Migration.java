@@ -26,6 +26,11 @@ final class Migration {
   /** A later owner found while frozen: the session yields to it if the hand-over is aborted. */
   String yieldTo;
   /**
+   * A healed partition found this the later owner while frozen for a hand-over: the window for
+   * second copies ({@link #seen}) opens if the session thaws (see {@link SessionMove#thaw}).
+   */
+  boolean redirectsOnThaw;
+  /**
    * An administrator discarded the session while frozen: it ends if the hand-over is aborted (a
    * hand-over that goes ahead takes it to its new node, which its entries are being read for).
    */
@@ -38,6 +43,7 @@ final class Migration {
         && movedTo == null
         && seen == null
         && yieldTo == null
+        && !redirectsOnThaw
         && !endIfAborted;
   }
 

@@ -346,13 +346,32 @@ final class OutboundFlow {
   }
 
   /**
-   * What is queued is checked against {@code p}, which the session's permissions became after a
-   * time they were unknown (some was routed here unchecked then, see {@link
-   * Session#deliverUnchecked}), or at recovery: on the heap now, on disk as it is read back.
-   * What the client may not receive is dropped (counted) and leaves the store. In flight there
-   * is nothing unchecked: it went to a client, which brought known permissions.
+   * What the session holds for its client is checked against {@code p}, which the session's
+   * permissions became after a time they were unknown (some was routed here unchecked then, see
+   * {@link Session#deliverUnchecked}), or at recovery, or a connection brought with it (the state
+   * was handed over from another node, or its permissions were unknown): the queue on the heap
+   * now, on disk as it is read back, and what is in flight. What the client may not receive is
+   * dropped (counted) and leaves the store.
+   *
+   * <p>In flight, the state decides (MQTT 5.0 section 4.3): a PUBLISH not acknowledged yet (QoS 1
+   * without PUBACK, QoS 2 without PUBREC) is still the server's, and its resend after the
+   * reconnect (section 4.4) would be a delivery under the rules in force now, so it is dropped
+   * like a queued one; the client may have it already, and then simply gets no second copy. A QoS
+   * 2 message whose PUBREC arrived is the client's (section 4.3.3: the receiver accepted
+   * ownership with PUBREC): its PUBREL goes again as section 4.4 requires, so the client can
+   * finish the handshake and free the packet id. Only an offline flow is checked: nothing here is
+   * on the wire meanwhile.
    */
-  void checkQueued(Permissions p) {
+  void checkHeld(Permissions p) {
+    if (!inflight.isEmpty()) {
+      for (InflightMessage f : inflight.inOrder()) {
+        Delivery d = f.delivery();
+        if (!f.released() && !p.mayReceive(d.message().topic(), d.qos())) {
+          context.metrics().dropped(DropReason.NOT_AUTHORIZED);
+          removeInflight(f);
+        }
+      }
+    }
     if (queue != null) {
       queue.removeIf(
           d -> !p.mayReceive(d.message().topic(), d.qos()),
@@ -656,24 +675,30 @@ final class OutboundFlow {
   }
 
   /**
-   * The identities of every message held on the heap: in flight (a QoS 2 one after PUBREC too)
-   * and queued. Those only on disk are not read for it (see {@link #checkOnDisk}).
+   * {@code seen}, a window of second copies opening now, takes what the flow holds, in order: in
+   * flight and queued on the heap counts as seen. With {@code dropRepeats} a message queued a
+   * second time is a second copy, dropped (counted) and out of the store: one the older owner
+   * redirected while the session was frozen for a move, before the window could open (else a
+   * message held twice was delivered twice, for a shared and another subscription, and stays).
+   * The messages only on disk, and what queues behind them from now on, are checked against it
+   * as they come back, in order: so the window covers them without reading the disk for it, and
+   * the first copy keeps its place.
    */
-  List<MessageKey> heldKeys() {
-    List<MessageKey> keys = new ArrayList<>(inflight.size() + queuedCount());
-    inflight.inOrder().forEach(f -> keys.add(MessageKey.of(f.delivery().message())));
-    if (queue != null) {
-      queue.forEach((d, seq) -> keys.add(MessageKey.of(d.message())));
+  void watchForSecondCopies(SeenMessages seen, boolean dropRepeats) {
+    for (InflightMessage f : inflight.inOrder()) {
+      seen.firstTime(f.delivery().message());
     }
-    return keys;
-  }
-
-  /**
-   * The messages only on disk, and what queues behind them from now on, are checked against
-   * {@code seen} as they come back, in order: a second copy is dropped (counted) and leaves the
-   * store. So a window of second copies covers them without reading the disk for it.
-   */
-  void checkOnDisk(SeenMessages seen) {
+    if (queue != null) {
+      queue.removeIf(
+          d -> !seen.firstTime(d.message()) && dropRepeats,
+          (d, seq) -> {
+            context.metrics().dropped(DropReason.DUPLICATE);
+            forget(seq);
+          });
+      if (queue.isEmpty()) {
+        queue = null;
+      }
+    }
     if (backlog != null) {
       backlog.seen = seen;
     }
@@ -681,8 +706,8 @@ final class OutboundFlow {
 
   /**
    * Whether a QoS 1/2 delivery taken now is checked against {@code seen} as it comes back from
-   * disk (it goes behind a backlog that is, see {@link #checkOnDisk}) rather than as it arrives:
-   * so the first copy keeps its place, whichever of the two is on disk.
+   * disk (it goes behind a backlog that is, see {@link #watchForSecondCopies}) rather than as it
+   * arrives: so the first copy keeps its place, whichever of the two is on disk.
    */
   boolean checksOnDisk(SeenMessages seen) {
     return backlog != null && backlog.seen == seen;

@@ -33,7 +33,7 @@ final class QueueBacklog {
   long retryPauseMillis;
   /**
    * What entries read back are checked against before they join the queue, or null: see {@link
-   * OutboundFlow#checkQueued}.
+   * OutboundFlow#checkHeld}.
    */
   Permissions checkWith;
   /**

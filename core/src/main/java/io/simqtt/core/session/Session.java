@@ -167,8 +167,9 @@ public final class Session extends SerialExecutor {
     permissions = conn.permissions();
     if ((!was.isKnown() || handedOver != null) && outbound != null) {
       // Queued unchecked while they were unknown (see PermissionRetries), or handed over by a node
-      // that may have held them unknown, or under other rules: checked before CONNACK.
-      outbound.checkQueued(permissions);
+      // that may have held them unknown, or under other rules: what it holds, in flight too, is
+      // checked before CONNACK.
+      outbound.checkHeld(permissions);
     }
     advertiseShared(true);
     expiryInterval = expiry;
@@ -345,7 +346,8 @@ public final class Session extends SerialExecutor {
    * redirect time a message reaching this session a second time is dropped; what the session
    * holds now counts as seen. A message the client already finished here before the heal is not
    * known any more: the client had two connections during the partition, and each of those had
-   * its own copy.
+   * its own copy. A session frozen for a move opens the window if it thaws (the move aborted, or
+   * its client back here first), over what queued meanwhile too.
    */
   public void expectRedirects() {
     SessionMove.expectRedirects(this);
@@ -458,11 +460,15 @@ public final class Session extends SerialExecutor {
    * {@link PermissionRetries}): checked now if they are known, else queued with the rest and
    * checked once they are ({@link #permissionsKnown}, or a connection attaching). Held rather
    * than dropped, as the client may well receive it; never sent unchecked: while they are
-   * unknown no connection is attached (one brings permissions of its own). {@code hops} as for
-   * {@link #deliverRedirected}.
+   * unknown no connection is attached (one brings permissions of its own). A session that moved
+   * on passes it on unjudged (the router leaves such a delivery to it): the node it is bound for
+   * checks it against the rules of the connection there. {@code hops} as for {@link
+   * #deliverRedirected}.
    */
   public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (permissions.isKnown() && !permissions.mayReceive(d.message().topic(), d.qos())) {
+    if (!moved
+        && permissions.isKnown()
+        && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
@@ -471,8 +477,8 @@ public final class Session extends SerialExecutor {
 
   /**
    * The permissions of this recovered session, {@code unknown} until now, are {@code known}: what
-   * it queued meanwhile unchecked is checked against them. Nothing happens if a connection
-   * brought its own meanwhile (and checked the queue then).
+   * it holds (queued meanwhile unchecked, in flight from before the restart) is checked against
+   * them. Nothing happens if a connection brought its own meanwhile (and checked then).
    */
   void permissionsKnown(Permissions unknown, Permissions known) {
     if (permissions != unknown || ended) {
@@ -480,7 +486,7 @@ public final class Session extends SerialExecutor {
     }
     permissions = known;
     if (outbound != null) {
-      outbound.checkQueued(known);
+      outbound.checkHeld(known);
     }
   }
 

@@ -112,6 +112,7 @@ final class SessionMove {
     Migration m = s.migration;
     m.pending = null;
     m.endIfAborted = false;
+    m.redirectsOnThaw = false;
     m.leavingTo = newOwner;
     leaveOnceRead(s, m);
   }
@@ -179,19 +180,34 @@ final class SessionMove {
 
   /** See {@link Session#expectRedirects}. */
   static void expectRedirects(Session s) {
-    if (s.ended
-        || s.moved
-        || SessionEnd.isEnding(s)
-        || (s.migration != null && s.migration.isFrozen())) {
+    if (s.ended || s.moved || SessionEnd.isEnding(s)) {
       return;
     }
     Migration m = migration(s);
+    if (m.isFrozen()) {
+      // What it holds is with the hand-over, and the second copies queue behind it meanwhile:
+      // the window opens over all of it if the session thaws (see thaw). If the move goes ahead,
+      // the new owner's window, opened over the state it installs, takes them as they follow.
+      if (m.pending != null) {
+        m.redirectsOnThaw = true;
+      }
+      return;
+    }
+    openWindow(s, m, false);
+  }
+
+  /**
+   * Opens the session's window for second copies over what it holds, or keeps an open one open
+   * for the redirect time from now; {@code afterFreeze}: second copies may be held already (see
+   * {@link OutboundFlow#watchForSecondCopies}). Nothing is read for it: what lies only on disk
+   * is checked as it comes back.
+   */
+  private static void openWindow(Session s, Migration m, boolean afterFreeze) {
     long until = s.now() + 2 * s.context.redirectMillis();
     if (m.seen == null) {
-      m.seen = new SeenMessages(s.outbound == null ? List.of() : s.outbound.heldKeys(), until);
+      m.seen = new SeenMessages(List.of(), until);
       if (s.outbound != null) {
-        // Nothing is read for it: what lies only on disk is checked as it comes back.
-        s.outbound.checkOnDisk(m.seen);
+        s.outbound.watchForSecondCopies(m.seen, afterFreeze);
       }
     } else {
       m.seen.extendTo(until);
@@ -252,7 +268,7 @@ final class SessionMove {
     thaw(s, h);
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
       // What froze was not there to check if the permissions became known meanwhile.
-      s.outbound.checkQueued(s.permissions);
+      s.outbound.checkHeld(s.permissions);
     }
     s.will = h.will();
     s.epoch++;
@@ -295,7 +311,9 @@ final class SessionMove {
 
   /**
    * Puts back what froze for a hand-over that did not happen: the messages ahead of what came
-   * meanwhile, the inbound QoS 2 ids, as they were (their entries never left the store).
+   * meanwhile, the inbound QoS 2 ids, as they were (their entries never left the store). A
+   * window for second copies that a healed partition asked for meanwhile opens now, over all of
+   * it: the older owner's copies that queued while the session was frozen are dropped.
    */
   private static void thaw(Session s, HandOver h) {
     if (h.messages() != null) {
@@ -307,6 +325,11 @@ final class SessionMove {
       } else {
         s.inboundQos2.addAll(h.inboundQos2().snapshot());
       }
+    }
+    Migration m = s.migration;
+    if (m.redirectsOnThaw) {
+      m.redirectsOnThaw = false;
+      openWindow(s, m, true);
     }
   }
 
@@ -341,6 +364,7 @@ final class SessionMove {
     }
     boolean discarded = m.endIfAborted;
     m.endIfAborted = false;
+    m.redirectsOnThaw = false; // state arriving opens a window of its own (install)
     m.pending = null;
     m.yieldTo = null;
     m.dismissWaiting();

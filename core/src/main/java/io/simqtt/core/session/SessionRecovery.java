@@ -222,9 +222,9 @@ public final class SessionRecovery {
       return false;
     }
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
-      // Under the rules in force now; also what an earlier run queued unchecked, its
-      // permissions unknown when it stopped.
-      s.outbound.checkQueued(s.permissions);
+      // Under the rules in force now, in flight too; also what an earlier run queued unchecked,
+      // its permissions unknown when it stopped.
+      s.outbound.checkHeld(s.permissions);
     }
     // The expiry timer first: the store's offline time is worked out from it.
     SessionTimers.scheduleExpiry(s, expiresAt);

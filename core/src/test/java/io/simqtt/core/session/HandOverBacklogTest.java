@@ -311,6 +311,49 @@ class HandOverBacklogTest {
   }
 
   /**
+   * As above, but the session is frozen for a move when the partition heals, and the move is then
+   * aborted: the older owner's copies queued behind the frozen backlog meanwhile, and the window
+   * opens as the session thaws, over the heap part and, as it comes back, the disk.
+   */
+  @Test
+  void aLaterOwnerFrozenForAMoveThatIsAbortedDropsSecondCopiesOfWhatIsOnDisk()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c);
+    c.writable = false; // 1 and 2 on the heap, 3 to 5 only on disk
+    onLoop(() -> {
+      for (int n = 1; n <= 5; n++) {
+        s.deliver(identified(n));
+      }
+      return null;
+    });
+    store.hold();
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    fixture.inSession(s, s::expectRedirects);
+    onLoop(() -> {
+      // The older owner's copies of 2 (on the heap, frozen) and 4 (on disk), and a new one.
+      s.deliverRedirected(identified(2), 1, null);
+      s.deliverRedirected(identified(4), 1, null);
+      s.deliverRedirected(identified(6), 1, null);
+      return null;
+    });
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.inSession(s, () -> {
+      Session.PENDING_ATTACHES.incrementAndGet(s);
+      s.attach(back, false, 60, null, null, 0);
+      s.resumeDelivery();
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 6), onLoop(back::publishedNumbers), "once each, in order");
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
+  /**
    * A stored session with a connection that takes nothing, holding 1 to 5 queued: 1 and 2 on the
    * heap, 3 to 5 only on disk; page reads held from then on.
    */

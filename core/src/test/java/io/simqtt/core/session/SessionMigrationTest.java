@@ -194,6 +194,59 @@ class SessionMigrationTest {
   }
 
   @Test
+  void aSessionFrozenWhenAHealedPartitionMadeItTheLaterOwnerDropsSecondCopiesOnceTheMoveIsAborted()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    deliver(s, 1, 2);
+    onLoop(() -> {
+      c.writable = false;
+      return null;
+    });
+    deliver(s, 3);
+    HandOver h = handOver(s);
+    healedWhileFrozen(s);
+    h.abort();
+
+    FakeConnection again = new FakeConnection(loop);
+    connect(again);
+    assertEquals(List.of(1, 2, 3, 4), onLoop(again::publishedNumbers),
+        "what the session held, and the one message only the older owner had, once each");
+    assertEquals(3, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  @Test
+  void aSessionFrozenWhenAHealedPartitionMadeItTheLaterOwnerDropsSecondCopiesWhenItsClientComesBack()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    deliver(s, 1, 2);
+    handOver(s);
+    healedWhileFrozen(s);
+
+    // The client is back here before the claimer installed the state: the session thaws.
+    FakeConnection again = new FakeConnection(loop);
+    connect(again);
+    assertEquals(List.of(1, 2, 3, 4), onLoop(again::publishedNumbers));
+    assertEquals(2, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  /**
+   * While {@code s} is frozen, a healed partition finds it the later owner of its client: the
+   * older owner yields, redirecting what it held, messages 1 to 4, after this node was told to
+   * expect second copies.
+   */
+  private void healedWhileFrozen(Session s) throws Exception {
+    onLoop(() -> {
+      s.expectRedirects();
+      for (int n = 1; n <= 4; n++) {
+        s.deliverRedirected(new Delivery(message(n), 1, false, new int[0]), 1, null);
+      }
+      return null;
+    });
+  }
+
+  @Test
   void aRequestThatWaitedForAFreezeIsAnsweredWhenItEnds() throws Exception {
     Session s = connect(new FakeConnection(loop));
     HandOver first = handOver(s);
