@@ -23,7 +23,8 @@ import java.util.List;
  * <p>A message goes to the wire only while the client's window (its Receive Maximum, capped by
  * {@code mqtt.sessions.max-inflight}) has room and the socket is writable; otherwise it waits in
  * the queue, which is bounded by {@code mqtt.sessions.max-queued-messages} and {@code
- * mqtt.sessions.max-queued-bytes} and counts what it drops. Confined to its session's tasks like the rest of the session.
+ * mqtt.sessions.max-queued-bytes} and counts what it drops. Confined to its session's tasks like
+ * the rest of the session.
  *
  * <p>The flow holds no connection: the methods that may write are given the session's connection
  * once CONNACK is out ({@code out}), or null while there is none, so the session stays the one

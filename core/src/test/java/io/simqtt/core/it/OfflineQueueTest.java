@@ -98,8 +98,8 @@ class OfflineQueueTest {
 
       Mqtt5BlockingClient back = hiveClient(f, "offline");
       try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
-        assertTrue(
-            back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
+        assertTrue(back.connectWith().cleanStart(false).sessionExpiryInterval(60).send()
+            .isSessionPresent());
         assertEquals(
             expected(policy, "m01", "m02", "m03", "m04", "m05", "m06"), drain(publishes, QUIET));
       }

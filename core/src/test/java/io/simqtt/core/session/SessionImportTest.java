@@ -243,7 +243,8 @@ class SessionImportTest {
         store.calls("abandonImport", "c").stream().map(Object::toString).toList());
     assertEquals(List.of(13, 14, 15, 16, 17), numbers(store),
         "the second import's entries, and only those");
-    assertEquals(new StoredBacklog("c", 5, bytes(13, 17), 0, second - 1, second + 4), state.backlog());
+    assertEquals(
+        new StoredBacklog("c", 5, bytes(13, 17), 0, second - 1, second + 4), state.backlog());
 
     FakeConnection c = new FakeConnection(loop);
     Session installed = attach(registry, c, 60, state);
