@@ -71,6 +71,11 @@ final class ConfigReader {
 
   /** A size in bytes: a plain number or a HOCON size string such as 64KiB. */
   int bytesIn(String path, long min, long max) {
+    return (int) sizeIn(path, min, max);
+  }
+
+  /** {@link #bytesIn} for sizes that may pass 2 GiB. */
+  long sizeIn(String path, long min, long max) {
     ConfigValue value = value(path);
     long bytes;
     try {
@@ -82,7 +87,7 @@ final class ConfigReader {
       throw bad(
           path, value, "(" + bytes + " bytes) is out of range (" + min + ".." + max + " bytes)");
     }
-    return (int) bytes;
+    return bytes;
   }
 
   Duration durationIn(String path, Duration min, Duration max) {

@@ -11,7 +11,9 @@ package io.simqtt.config;
  *     refused (a reconnect to a session the node holds never is)
  * @param maxQueuedMessages messages kept for one session beyond its in-flight window (in durable
  *     mode those only on disk count too)
- * @param queueOverflow what happens when that queue is full
+ * @param maxQueuedBytes bytes of those messages (payload, topic and properties, see {@code
+ *     Delivery#queuedBytes} in core) one session's queue holds at most, on the heap and on disk
+ * @param queueOverflow what happens when that queue is full (by count or by bytes)
  * @param maxInflight cap on the outbound in-flight window (the client's Receive Maximum applies
  *     below it)
  * @param sharedSubscriptionStrategy how one member of a shared group is picked per message
@@ -23,6 +25,7 @@ public record SessionSettings(
     long maxSessionExpiryV3,
     int maxSessions,
     int maxQueuedMessages,
+    long maxQueuedBytes,
     QueueOverflow queueOverflow,
     int maxInflight,
     SharedStrategy sharedSubscriptionStrategy,

@@ -85,6 +85,7 @@ final class SettingsBinder {
         r.secondsOrNever(p + "max-session-expiry-v3", 0, 4_294_967_295L),
         r.intIn(p + "max-sessions", 1, 100_000_000),
         r.intIn(p + "max-queued-messages", 0, 100_000_000),
+        r.sizeIn(p + "max-queued-bytes", 0, 1L << 40),
         r.oneOf(p + "queue-overflow", QueueOverflow.class),
         r.intIn(p + "max-inflight", 1, 65535),
         r.oneOf(p + "shared-subscription-strategy", SharedStrategy.class),

@@ -45,6 +45,7 @@ class SettingsLoaderTest {
     assertEquals(1_000_000, ss.maxSessions());
     assertEquals(7 * 24 * 3600, ss.maxSessionExpiryV3());
     assertEquals(1000, ss.maxQueuedMessages());
+    assertEquals(64L << 20, ss.maxQueuedBytes());
     assertEquals(QueueOverflow.DROP_NEW, ss.queueOverflow());
     assertEquals(65535, ss.maxInflight());
     assertEquals(SharedStrategy.ROUND_ROBIN, ss.sharedSubscriptionStrategy());

@@ -42,7 +42,8 @@ class DurableLargeSessionMoveTest {
   @Test
   void aQueueLargerThanTheHeapMovesWithItsSessionInOrder() throws Exception {
     nodes = ProcessCluster.startDurable(2, dir,
-        "mqtt.sessions.max-queued-messages = 100000\n", List.of("-Xmx64m"));
+        "mqtt.sessions.max-queued-messages = 100000\nmqtt.sessions.max-queued-bytes = 1TiB\n",
+        List.of("-Xmx64m"));
     LargeQueueMove.subscribeAndLeave(nodes, 0);
     LargeQueueMove.publish(nodes, 0, MESSAGES, 4 * 1024);
 
@@ -61,7 +62,8 @@ class DurableLargeSessionMoveTest {
   @Test
   void aQueueLargerThanTheHeapMovesAwayAndBackWhileTheRedirectIsThere() throws Exception {
     nodes = ProcessCluster.startDurable(2, dir,
-        "mqtt.sessions.max-queued-messages = 100000\ncluster.redirect-time = 60s\n",
+        "mqtt.sessions.max-queued-messages = 100000\nmqtt.sessions.max-queued-bytes = 1TiB\n"
+            + "cluster.redirect-time = 60s\n",
         List.of("-Xmx64m"));
     LargeQueueMove.subscribeAndLeave(nodes, 0);
     LargeQueueMove.publish(nodes, 0, MESSAGES, 4 * 1024);

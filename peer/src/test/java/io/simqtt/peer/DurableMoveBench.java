@@ -41,7 +41,8 @@ class DurableMoveBench {
   @ValueSource(ints = {100_000, 1_000_000})
   void aSessionOfNQueuedMessagesMoves(int n) throws Exception {
     nodes = ProcessCluster.startDurable(2, dir,
-        "mqtt.sessions.max-queued-messages = 2000000\n", List.of("-Xmx64m"));
+        "mqtt.sessions.max-queued-messages = 2000000\nmqtt.sessions.max-queued-bytes = 1TiB\n",
+        List.of("-Xmx64m"));
     LargeQueueMove.subscribeAndLeave(nodes, 0);
     long t0 = System.nanoTime();
     LargeQueueMove.publish(nodes, 0, n, 64);

@@ -60,6 +60,7 @@ class DurableQueueBench {
         + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = " + ports[0] + " }\n"
         + "mqtt.sys.interval = 0\n"
         + "mqtt.sessions.max-queued-messages = 2000000\n"
+        + "mqtt.sessions.max-queued-bytes = 1TiB\n"
         + "mqtt.storage.data-dir = \"" + data + "\"\n"
         + "admin { host = \"127.0.0.1\", port = " + ports[2] + " }\n"
         + "metrics { host = \"127.0.0.1\", port = " + ports[1] + " }\n");

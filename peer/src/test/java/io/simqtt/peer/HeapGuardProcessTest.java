@@ -69,6 +69,7 @@ class HeapGuardProcessTest {
     Path conf = Files.writeString(dir.resolve("node.conf"), ""
         + "mqtt.listeners.tcp { host = \"127.0.0.1\", port = " + mqtt + " }\n"
         + "mqtt.sessions.max-queued-messages = 1000000\n"
+        + "mqtt.sessions.max-queued-bytes = 1TiB\n"
         + "mqtt.sys.interval = 0\n"
         // A 64 MiB heap has 6 MiB above the default 90%: less than what two event loops read
         // and hand on at this rate before they stop. Larger heaps have proportionally more room.

@@ -344,9 +344,9 @@ public final class DiskSessionStore implements SessionStore {
   /**
    * What the contract says, from disk: sessions (with their inbound QoS 2 ids), then message
    * entries by client and seq, each client's queue cut after {@code queueWindow} queued entries
-   * (the rest counted in its backlog, decoded only to count the shared ones). Expiry is not
-   * judged here: the broker, which knows the rules (a will may be due), decides what of it is
-   * still alive.
+   * (the rest counted in its backlog, decoded only to count the shared ones and the bytes).
+   * Expiry is not judged here: the broker, which knows the rules (a will may be due), decides
+   * what of it is still alive.
    *
    * @throws StoreException when an entry cannot be read or decoded (a damaged store)
    */
@@ -403,6 +403,7 @@ public final class DiskSessionStore implements SessionStore {
     private String clientId;
     private int queued;
     private long count;
+    private long bytes;
     private long shared;
     private long afterSeq;
     private long lastSeq;
@@ -430,6 +431,7 @@ public final class DiskSessionStore implements SessionStore {
         return;
       }
       count++;
+      bytes += m.delivery().queuedBytes();
       shared += m.delivery().sharedGroup() == null ? 0 : 1;
       lastSeq = m.seq();
     }
@@ -437,9 +439,10 @@ public final class DiskSessionStore implements SessionStore {
     /** The backlog of the client seen last, if it has one. */
     void finish() {
       if (count > 0) {
-        backlogs.accept(new StoredBacklog(clientId, count, shared, afterSeq, lastSeq));
+        backlogs.accept(new StoredBacklog(clientId, count, bytes, shared, afterSeq, lastSeq));
       }
       count = 0;
+      bytes = 0;
       shared = 0;
     }
   }

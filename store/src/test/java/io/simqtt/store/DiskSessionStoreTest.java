@@ -671,6 +671,15 @@ class DiskSessionStoreTest {
         sharedGroup);
   }
 
+  /** The queued bytes of {@code clientId}'s messages {@code from} to {@code to}. */
+  private static long bytes(String clientId, long from, long to) {
+    long n = 0;
+    for (long seq = from; seq <= to; seq++) {
+      n += numbered(clientId, seq, null).queuedBytes();
+    }
+    return n;
+  }
+
   private static List<String> seqs(List<StoredMessage> page) {
     return page.stream()
         .map(m -> m.clientId() + "/" + m.seq() + (m.packetId() == 0 ? "" : " sent " + m.packetId()))
@@ -780,8 +789,10 @@ class DiskSessionStoreTest {
         seqs(messages),
         "every entry that went out, then two queued per client");
     assertEquals(
-        List.of(new StoredBacklog("a", 6, 3, 4, 10), new StoredBacklog("c", 1, 0, 2, 3)),
+        List.of(
+            new StoredBacklog("a", 6, bytes("a", 5, 10), 3, 4, 10),
+            new StoredBacklog("c", 1, bytes("c", 3, 3), 0, 2, 3)),
         backlogs,
-        "the rest counted (shared ones too), with the range a page read starts from");
+        "the rest counted (shared ones and bytes too), with the range a page read starts from");
   }
 }

@@ -50,6 +50,11 @@ public final class MqttEncoder extends MessageToByteEncoder<MqttPacket> {
     return wholeSize(PacketBodyEncoder.remainingLength(packet, version));
   }
 
+  /** The encoded length of a property section's content, without its own length prefix. */
+  public static int propertiesSize(MqttProperties properties) {
+    return PropertiesCodec.contentSize(properties);
+  }
+
   private static int wholeSize(int remainingLength) {
     return 1 + VariableByteInteger.size(remainingLength) + remainingLength;
   }

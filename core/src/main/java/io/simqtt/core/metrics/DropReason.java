@@ -2,8 +2,10 @@ package io.simqtt.core.metrics;
 
 /** Why a message was not delivered to one subscriber. */
 public enum DropReason {
-  /** The session queue was at its bound. */
+  /** The session queue was at its bound on messages ({@code mqtt.sessions.max-queued-messages}). */
   QUEUE_FULL,
+  /** The session queue was at its bound on bytes ({@code mqtt.sessions.max-queued-bytes}). */
+  QUEUE_BYTES_FULL,
   /** The Message Expiry Interval passed before delivery started. */
   EXPIRED,
   /** Larger than the subscriber's Maximum Packet Size. */

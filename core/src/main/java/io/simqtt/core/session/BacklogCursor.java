@@ -9,8 +9,11 @@ import java.util.function.Consumer;
  * node's disk only (its {@link QueueBacklog}), for the new owner: so a session with a million
  * queued messages moves with a page of them on the heap, not all. It changes neither the store
  * nor the frozen backlog: a move that does not happen leaves both as they were. The entries the
- * backlog still owes as dropped ({@code drop-oldest}) are skipped, and so is what queued behind
- * it while frozen (that follows the session once the move is confirmed). One page at a time: the
+ * backlog still owes as dropped by count ({@code drop-oldest}, counted already) are skipped, and
+ * so is what queued behind it while frozen (that follows the session once the move is
+ * confirmed). Bytes owed ({@link QueueBacklog#owedBytes}) are not: which entries pay them, and
+ * so which drops to count, is known only as they are read, so they go to the new owner, which
+ * counts them against its own bound. One page at a time: the
  * caller asks for the next once it has sent the last.
  */
 public final class BacklogCursor {

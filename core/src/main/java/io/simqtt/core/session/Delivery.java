@@ -1,5 +1,7 @@
 package io.simqtt.core.session;
 
+import io.netty.buffer.ByteBufUtil;
+import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.message.Message;
 
 /**
@@ -20,5 +22,18 @@ public record Delivery(
   /** A delivery for an ordinary subscription. */
   public Delivery(Message message, int qos, boolean retain, int[] subscriptionIds) {
     this(message, qos, retain, subscriptionIds, null);
+  }
+
+  /**
+   * What this delivery weighs against its session's queue bound ({@code
+   * mqtt.sessions.max-queued-bytes}): its message's payload, topic (UTF-8) and properties as
+   * encoded. Computed from the message alone, so a delivery read back from disk or received
+   * from another node weighs what it weighed when it was queued.
+   */
+  public int queuedBytes() {
+    Message m = message;
+    return m.payload().length
+        + ByteBufUtil.utf8Bytes(m.topic())
+        + MqttEncoder.propertiesSize(m.properties());
   }
 }

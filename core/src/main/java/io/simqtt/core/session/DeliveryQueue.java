@@ -24,9 +24,15 @@ final class DeliveryQueue {
   private long[] seqs;
   private int head;
   private int size;
+  /** The entries' {@link Delivery#queuedBytes}, summed. */
+  private long bytes;
 
   int size() {
     return size;
+  }
+
+  long bytes() {
+    return bytes;
   }
 
   boolean isEmpty() {
@@ -46,6 +52,7 @@ final class DeliveryQueue {
       seqs[i] = seq;
     }
     size++;
+    bytes += d.queuedBytes();
   }
 
   Delivery first() {
@@ -58,6 +65,7 @@ final class DeliveryQueue {
   }
 
   void removeFirst() {
+    bytes -= items[head].queuedBytes();
     items[head] = null;
     head = (head + 1) & (items.length - 1);
     size--;
@@ -74,6 +82,7 @@ final class DeliveryQueue {
       Delivery d = items[from];
       long seq = seqs == null ? 0 : seqs[from];
       if (take.test(d)) {
+        bytes -= d.queuedBytes();
         taken.accept(d, seq);
         continue;
       }

@@ -22,8 +22,9 @@ import java.util.List;
  *
  * <p>A message goes to the wire only while the client's window (its Receive Maximum, capped by
  * {@code mqtt.sessions.max-inflight}) has room and the socket is writable; otherwise it waits in
- * the queue, which is bounded by {@code mqtt.sessions.max-queued-messages} and counts what it
- * drops. Confined to its session's tasks like the rest of the session.
+ * the queue, which is bounded by {@code mqtt.sessions.max-queued-messages} and {@code
+ * mqtt.sessions.max-queued-bytes} and counts what it drops. Confined to its session's tasks like
+ * the rest of the session.
  *
  * <p>The flow holds no connection: the methods that may write are given the session's connection
  * once CONNACK is out ({@code out}), or null while there is none, so the session stays the one
@@ -323,11 +324,19 @@ final class OutboundFlow {
       return; // it went out before a restart: in flight already
     }
     Delivery d = m.delivery();
+    int size = d.queuedBytes();
+    b.bytes = Math.max(0, b.bytes - size);
     if (d.sharedGroup() != null) {
       b.shared--;
     }
-    if (b.owedDrops > 0) {
-      b.owedDrops--;
+    if (b.owes()) {
+      b.owedBytes = Math.max(0, b.owedBytes - size);
+      if (b.owedDrops > 0) {
+        b.owedDrops--;
+      } else {
+        b.count = Math.max(0, b.count - 1);
+        context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
+      }
       forget(m.seq());
       return;
     }
@@ -468,7 +477,7 @@ final class OutboundFlow {
     QueueBacklog rest = b.copy();
     int memory = context.settings().queueMemoryMessages();
     // Owed drops are paid on the oldest entries on disk: with any, nothing goes back before them.
-    if (queue != null && queue.size() > memory && b.owedDrops == 0) {
+    if (queue != null && queue.size() > memory && !b.owes()) {
       int[] kept = {0};
       // Entries queued on the heap of a session with a backlog are numbered, in order, below it.
       queue.removeIf(
@@ -476,6 +485,7 @@ final class OutboundFlow {
           (d, seq) -> {
             rest.afterSeq = Math.min(rest.afterSeq, seq - 1);
             rest.count++;
+            rest.bytes += d.queuedBytes();
             if (d.sharedGroup() != null) {
               rest.shared++;
             }
@@ -545,6 +555,15 @@ final class OutboundFlow {
   /** Queued messages, on the heap and only on disk. */
   int queuedCount() {
     return inMemory() + (backlog == null ? 0 : (int) backlog.count);
+  }
+
+  /**
+   * Bytes queued ({@link Delivery#queuedBytes}), on the heap and only on disk, less what the disk
+   * owes as dropped ({@link QueueBacklog#owedBytes}): what {@code max-queued-bytes} bounds.
+   */
+  long queuedBytes() {
+    return (queue == null ? 0 : queue.bytes())
+        + (backlog == null ? 0 : backlog.bytes - backlog.owedBytes);
   }
 
   /** Queued messages on the heap. */
@@ -735,7 +754,7 @@ final class OutboundFlow {
    * them ({@link #renumberAll}).
    */
   void restoreBacklog(StoredBacklog b) {
-    backlog = new QueueBacklog(b.count(), b.shared(), b.afterSeq(), b.lastSeq());
+    backlog = new QueueBacklog(b.count(), b.bytes(), b.shared(), b.afterSeq(), b.lastSeq());
   }
 
   /**
@@ -1005,12 +1024,8 @@ final class OutboundFlow {
 
   private void enqueue(Delivery d) {
     SessionSettings settings = context.settings();
-    if (queuedCount() >= settings.maxQueuedMessages()) {
-      context.metrics().dropped(DropReason.QUEUE_FULL);
-      if (settings.queueOverflow() != SessionSettings.QueueOverflow.DROP_OLDEST) {
-        return;
-      }
-      dropOldest();
+    if (!makeRoom(d, settings)) {
+      return;
     }
     if (journal == null) {
       writableQueue().addLast(d, 0);
@@ -1022,19 +1037,54 @@ final class OutboundFlow {
       return;
     }
     if (backlog == null) {
-      backlog = new QueueBacklog(0, 0, seq - 1, seq);
+      backlog = new QueueBacklog(0, 0, 0, seq - 1, seq);
     }
     backlog.spilled(d, seq);
+  }
+
+  /**
+   * Makes room for {@code d} as {@code queue-overflow} says, each message that gives way counted
+   * by the bound it broke: the count bound first, then the byte bound. Returns whether {@code d}
+   * is queued. A message larger than the whole byte bound never fits: it goes itself, whatever
+   * the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
+   * entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known only once read, so
+   * they go (counted) as they are, which is now.
+   */
+  private boolean makeRoom(Delivery d, SessionSettings settings) {
+    boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
+    if (queuedCount() >= settings.maxQueuedMessages()) {
+      context.metrics().dropped(DropReason.QUEUE_FULL);
+      if (!dropOldest) {
+        return false;
+      }
+      dropOldest();
+    }
+    long max = settings.maxQueuedBytes();
+    int size = d.queuedBytes();
+    long over = queuedBytes() + size - max;
+    if (over <= 0) {
+      return true;
+    }
+    if (!dropOldest || size > max) {
+      context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
+      return false;
+    }
+    while (over > 0 && queue != null) {
+      over -= queue.first().queuedBytes();
+      dropFirstQueued();
+      context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
+    }
+    if (over > 0 && backlog != null) {
+      backlog.owedBytes += over;
+      readOwedDrops();
+    }
+    return true;
   }
 
   /** The oldest queued message gives way (counted by the caller). */
   private void dropOldest() {
     if (queue != null) {
-      forget(queue.firstSeq());
-      queue.removeFirst();
-      if (queue.isEmpty()) {
-        queue = null;
-      }
+      dropFirstQueued();
     } else if (backlog != null && backlog.count > 0) {
       // The oldest is on disk and not read yet: it goes when it is, which is now.
       backlog.count--;
@@ -1043,21 +1093,33 @@ final class OutboundFlow {
     }
   }
 
+  /** The first message on the heap leaves the queue (and the store). */
+  private void dropFirstQueued() {
+    forget(queue.firstSeq());
+    queue.removeFirst();
+    if (queue.isEmpty()) {
+      queue = null;
+    }
+  }
+
   /**
-   * Reads the oldest entries on disk that were dropped ({@link QueueBacklog#owedDrops}), online
-   * or not, so {@link #takeFromBacklog} removes them from the store now: left there until the
-   * queue drained to them, a restart meanwhile would deliver them after all. Their seqs are not
-   * known here (a recovered backlog has gaps), so they are paid by position, on the page reads'
-   * own path; one read at a time.
+   * Reads the oldest entries on disk that were dropped ({@link QueueBacklog#owedDrops}, {@link
+   * QueueBacklog#owedBytes}), online or not, so {@link #takeFromBacklog} removes them from the
+   * store now: left there until the queue drained to them, a restart meanwhile would deliver them
+   * after all. Their seqs are not known here (a recovered backlog has gaps), so they are paid by
+   * position, on the page reads' own path; one read at a time. Owed bytes read as much as the
+   * heap has room for: how many entries pay them is known only once read, and what the page
+   * brings beyond them joins the queue as any page does.
    */
   private void readOwedDrops() {
     QueueBacklog b = backlog;
-    if (b == null || b.reading || b.owedDrops == 0) {
+    if (b == null || b.reading || !b.owes()) {
       return;
     }
     b.reading = true;
-    journal.readLater(b, b.afterSeq,
-        (int) Math.min(b.owedDrops, context.settings().queueMemoryMessages()));
+    int memory = context.settings().queueMemoryMessages();
+    long n = b.owedBytes > 0 ? Math.max(1, memory - inMemory()) : b.owedDrops;
+    journal.readLater(b, b.afterSeq, (int) Math.min(n, memory));
   }
 
   /** The entry {@code seq} is done with (a stored session's; nothing to do otherwise). */

@@ -16,6 +16,11 @@ final class QueueBacklog {
 
   /** Entries on disk not read back yet; they count against the queue bound. */
   long count;
+  /**
+   * Their {@link Delivery#queuedBytes}, summed, those owed as dropped included until they are
+   * read (their size is not known before); they count against the queue's byte bound.
+   */
+  long bytes;
   /** Shared-subscription deliveries among them (they must move when the session lets them go). */
   long shared;
   /** Every entry of the backlog has a seq above this: the next page is read after it. */
@@ -27,6 +32,13 @@ final class QueueBacklog {
    * already counted and no longer in {@link #count}; they are removed from disk as they are read.
    */
   long owedDrops;
+  /**
+   * Bytes the oldest entries must free for the queue to be within its byte bound again ({@code
+   * drop-oldest}, none on the heap): entries are dropped as they are read, each counted then,
+   * until they have. Every entry read as owed (by count too) pays its size off this; it is never
+   * above {@link #bytes}, so what is on disk always covers it.
+   */
+  long owedBytes;
   /** A page is being read, or waits to be read again after a failure; at most one at a time. */
   boolean reading;
   /** The pause before the last page read that failed is tried again; 0 after a success. */
@@ -44,8 +56,9 @@ final class QueueBacklog {
    */
   SeenMessages seen;
 
-  QueueBacklog(long count, long shared, long afterSeq, long lastSeq) {
+  QueueBacklog(long count, long bytes, long shared, long afterSeq, long lastSeq) {
     this.count = count;
+    this.bytes = bytes;
     this.shared = shared;
     this.afterSeq = afterSeq;
     this.lastSeq = lastSeq;
@@ -54,6 +67,7 @@ final class QueueBacklog {
   /** One more entry goes to disk only, behind the others. */
   void spilled(Delivery d, long seq) {
     count++;
+    bytes += d.queuedBytes();
     if (d.sharedGroup() != null) {
       shared++;
     }
@@ -62,8 +76,9 @@ final class QueueBacklog {
 
   /** The same entries on disk, owed drops and checks, with no read under way. */
   QueueBacklog copy() {
-    QueueBacklog c = new QueueBacklog(count, shared, afterSeq, lastSeq);
+    QueueBacklog c = new QueueBacklog(count, bytes, shared, afterSeq, lastSeq);
     c.owedDrops = owedDrops;
+    c.owedBytes = owedBytes;
     c.checkWith = checkWith;
     c.seen = seen;
     return c;
@@ -72,8 +87,10 @@ final class QueueBacklog {
   /** {@code later}, which lies on disk behind this one, joins it. */
   void absorb(QueueBacklog later) {
     count += later.count;
+    bytes += later.bytes;
     shared += later.shared;
     owedDrops += later.owedDrops;
+    owedBytes += later.owedBytes;
     lastSeq = later.lastSeq;
     if (checkWith == null) {
       checkWith = later.checkWith;
@@ -89,6 +106,11 @@ final class QueueBacklog {
         ? FIRST_RETRY_PAUSE_MILLIS
         : Math.min(retryPauseMillis * 2, MAX_RETRY_PAUSE_MILLIS);
     return retryPauseMillis;
+  }
+
+  /** Whether entries are owed as dropped: the next ones read go. */
+  boolean owes() {
+    return owedDrops > 0 || owedBytes > 0;
   }
 
   /** Whether nothing of it is left on disk to read. */

@@ -71,6 +71,7 @@ public final class SessionImport {
    */
   private final ArrayDeque<MessageKey> keys = new ArrayDeque<>();
   private long count;
+  private long bytes;
   private long shared;
   /** The first entry's seq once the import began in the store; 0 before and after. */
   private long firstSeq;
@@ -158,6 +159,7 @@ public final class SessionImport {
       for (Delivery d : page) {
         store.addMessage(clientId, ++lastSeq, d);
         count++;
+        bytes += d.queuedBytes();
         if (d.sharedGroup() != null) {
           shared++;
         }
@@ -196,7 +198,7 @@ public final class SessionImport {
       }
       return head.with(head.outbound(), seen, count == 0
           ? null
-          : new StoredBacklog(clientId, count, shared, firstSeq - 1, lastSeq));
+          : new StoredBacklog(clientId, count, bytes, shared, firstSeq - 1, lastSeq));
     } finally {
       taking.unlock();
     }

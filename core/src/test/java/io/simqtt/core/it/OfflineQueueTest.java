@@ -22,7 +22,10 @@ import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The bound on messages kept for a session (mqtt.sessions.max-queued-messages) and its policy. */
+/**
+ * The bounds on messages kept for a session (mqtt.sessions.max-queued-messages and
+ * max-queued-bytes) and their policy.
+ */
 class OfflineQueueTest {
   private static final Duration QUIET = Duration.ofMillis(300);
 
@@ -64,6 +67,79 @@ class OfflineQueueTest {
         assertEquals(expected(policy, "m1", "m2", "m3", "m4", "m5", "m6"), drain(publishes, QUIET));
       }
       assertEquals(3, f.broker().metrics().drops(DropReason.QUEUE_FULL));
+      back.disconnect();
+      pub.disconnect();
+    }
+  }
+
+  /**
+   * The byte bound: messages of 6 bytes each (topic "b/t", payload "mN"... 3 + 3) into a bound of
+   * 18 bytes, the count bound far away. Drops are counted apart from the count bound's.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"drop-new", "drop-oldest"})
+  void offlineSessionKeepsOnlyTheBytesBound(String policy) throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions { max-queued-bytes = 18B,"
+            + " queue-overflow = " + policy + " }")) {
+      Mqtt5BlockingClient sub = hiveClient(f, "offline");
+      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+      sub.subscribeWith().topicFilter("b/t").qos(MqttQos.AT_LEAST_ONCE).send();
+      sub.disconnect();
+
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
+      pub.connect();
+      for (int i = 1; i <= 6; i++) {
+        pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m0" + i)).send();
+      }
+      await(
+          Duration.ofSeconds(3),
+          () -> f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL) == 3,
+          "three QUEUE_BYTES_FULL drops");
+
+      Mqtt5BlockingClient back = hiveClient(f, "offline");
+      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
+        assertTrue(back.connectWith().cleanStart(false).sessionExpiryInterval(60).send()
+            .isSessionPresent());
+        assertEquals(
+            expected(policy, "m01", "m02", "m03", "m04", "m05", "m06"), drain(publishes, QUIET));
+      }
+      assertEquals(3, f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL));
+      assertEquals(0, f.broker().metrics().drops(DropReason.QUEUE_FULL));
+      back.disconnect();
+      pub.disconnect();
+    }
+  }
+
+  /**
+   * A message larger than the whole byte bound (3 + 16 = 19 bytes) never fits: it is dropped
+   * (counted) under drop-oldest too, and what was queued stays.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"drop-new", "drop-oldest"})
+  void aMessageLargerThanTheBytesBoundIsDroppedItself(String policy) throws Exception {
+    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions { max-queued-bytes = 18B,"
+            + " queue-overflow = " + policy + " }")) {
+      Mqtt5BlockingClient sub = hiveClient(f, "offline");
+      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+      sub.subscribeWith().topicFilter("b/t").qos(MqttQos.AT_LEAST_ONCE).send();
+      sub.disconnect();
+
+      Mqtt5BlockingClient pub = hiveClient(f, "pub");
+      pub.connect();
+      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m01")).send();
+      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE)
+          .payload(bytes("too large for it")).send();
+      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m02")).send();
+      await(
+          Duration.ofSeconds(3),
+          () -> f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL) == 1,
+          "one QUEUE_BYTES_FULL drop");
+
+      Mqtt5BlockingClient back = hiveClient(f, "offline");
+      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
+        back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
+        assertEquals(List.of("m01", "m02"), drain(publishes, QUIET));
+      }
       back.disconnect();
       pub.disconnect();
     }

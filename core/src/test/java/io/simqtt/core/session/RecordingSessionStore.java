@@ -458,6 +458,7 @@ public final class RecordingSessionStore implements SessionStore {
       messages.forEach((id, m) -> {
         int queued = 0;
         long count = 0;
+        long bytes = 0;
         long shared = 0;
         long afterSeq = 0;
         long lastSeq = 0;
@@ -469,11 +470,12 @@ public final class RecordingSessionStore implements SessionStore {
             continue;
           }
           count++;
+          bytes += e.delivery().queuedBytes();
           shared += e.delivery().sharedGroup() == null ? 0 : 1;
           lastSeq = e.seq();
         }
         if (count > 0) {
-          bs.add(new StoredBacklog(id, count, shared, afterSeq, lastSeq));
+          bs.add(new StoredBacklog(id, count, bytes, shared, afterSeq, lastSeq));
         }
       });
     }

@@ -125,7 +125,7 @@ class SessionImportTest {
     long base = kept + SessionImport.ROOM;
     assertEquals(List.of("beginImport c " + SessionImport.FIRST_SEQ, "beginImport c " + base),
         store.calls("beginImport", "c").stream().map(Object::toString).toList());
-    assertEquals(new StoredBacklog("c", 5, 0, base - 1, base + 4), state.backlog(),
+    assertEquals(new StoredBacklog("c", 5, bytes(13, 17), 0, base - 1, base + 4), state.backlog(),
         "the pages stayed on the heap");
     assertEquals(List.of(11, 12), numbers(state.queued()));
     assertEquals(1, store.calls("deleteSession", "c").size());
@@ -156,7 +156,7 @@ class SessionImportTest {
     fixture.inSession(s, () -> s.deliver(delivery(3)));
     incoming.add(List.of(delivery(15), delivery(16), delivery(17)));
     SessionSnapshot state = incoming.finish(head(11, 12));
-    assertEquals(new StoredBacklog("c", 5, 0, SessionImport.FIRST_SEQ - 1,
+    assertEquals(new StoredBacklog("c", 5, bytes(13, 17), 0, SessionImport.FIRST_SEQ - 1,
         SessionImport.FIRST_SEQ + 4), state.backlog());
     assertEquals(List.of(1, 2, 3, 13, 14, 15, 16, 17), numbers(store));
 
@@ -243,7 +243,8 @@ class SessionImportTest {
         store.calls("abandonImport", "c").stream().map(Object::toString).toList());
     assertEquals(List.of(13, 14, 15, 16, 17), numbers(store),
         "the second import's entries, and only those");
-    assertEquals(new StoredBacklog("c", 5, 0, second - 1, second + 4), state.backlog());
+    assertEquals(
+        new StoredBacklog("c", 5, bytes(13, 17), 0, second - 1, second + 4), state.backlog());
 
     FakeConnection c = new FakeConnection(loop);
     Session installed = attach(registry, c, 60, state);
@@ -334,7 +335,7 @@ class SessionImportTest {
     incoming.add(List.of(delivery(5), delivery(6)));
     incoming.add(List.of(delivery(7)));
     SessionSnapshot state = incoming.finish(head());
-    assertEquals(new StoredBacklog("c", 5, 0, SessionImport.FIRST_SEQ - 1,
+    assertEquals(new StoredBacklog("c", 5, bytes(3, 7), 0, SessionImport.FIRST_SEQ - 1,
         SessionImport.FIRST_SEQ + 4), state.backlog());
     return state;
   }
@@ -410,6 +411,15 @@ class SessionImportTest {
 
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
+  }
+
+  /** The queued bytes of messages {@code from} to {@code to}, as an import sums them. */
+  private static long bytes(int from, int to) {
+    long n = 0;
+    for (int i = from; i <= to; i++) {
+      n += delivery(i).queuedBytes();
+    }
+    return n;
   }
 
   private static Delivery shared(int n) {
