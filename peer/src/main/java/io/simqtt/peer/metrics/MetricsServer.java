@@ -120,6 +120,10 @@ public final class MetricsServer implements AutoCloseable {
         "Times the permissions of a stored session (or of a will) that an authorizer failed"
             + " for at recovery were asked for again",
         c -> c.call(broker.permissionRetries().retries()));
+    counter("simqtt_auth_permissions_questions_abandoned",
+        "Background retries' questions to the authorizers given up (interrupted) because no"
+            + " answer came within mqtt.auth.retry-wait; the client is asked again later",
+        c -> c.call(broker.permissionRetries().abandoned()));
     gauge("simqtt_auth_permissions_unknown",
         "Stored sessions whose permissions an authorizer failed to give at recovery, and wills"
             + " that came due meanwhile: they keep what is routed to them (the wills wait),"
