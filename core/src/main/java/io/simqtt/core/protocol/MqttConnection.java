@@ -64,6 +64,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private static final int FLUSH_EVERY = 256;
   /** How long a connection reads on after its last packet, waiting for the client to close. */
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** Values of {@link #attachWait} (0: neither yet). */
+  private static final byte ATTACH_RAN = 1;
+  private static final byte ATTACH_GIVEN_UP = 2;
 
   private static final AtomicIntegerFieldUpdater<MqttConnection> CLOSING =
       AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
@@ -96,8 +99,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * whichever of the two comes first decides.
    */
   private byte attachWait;
-  private static final byte ATTACH_RAN = 1;
-  private static final byte ATTACH_GIVEN_UP = 2;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
   /** Reading stopped until a peer link this client publishes into has room again. */
@@ -638,10 +639,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (context.auth().isStale(permissions)) {
         context.auth().refreshLater(permissions);
       }
-      Runnable then = this::releaseInput;
-      if (givenUp) {
-        then = this::detachIfClosed; // what the client sent after CONNECT is not for a session
-      } else {
+      // Given up, what the client sent after CONNECT is for no session.
+      Runnable then = givenUp ? this::detachIfClosed : this::releaseInput;
+      if (!givenUp) {
         ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
         send(ack);
         context.metrics().connectAccepted();
