@@ -25,6 +25,9 @@ import java.util.List;
  *     answers about the stored sessions' clients (asked {@code threads} at a time) before it goes
  *     on; the sessions not answered by then start with unknown permissions, asked for again in
  *     the background
+ * @param retryWait how long those background retries wait, at most, for the answer about one
+ *     client: a question not answered by then is interrupted and given up (counted), and the
+ *     client asked again in a later round after the others
  */
 public record AuthSettings(
     Path passwordFile,
@@ -37,7 +40,8 @@ public record AuthSettings(
     List<String> chain,
     boolean reloadOnChange,
     Duration reloadDelay,
-    Duration recoveryWait) {
+    Duration recoveryWait,
+    Duration retryWait) {
 
   /** The name of the built-in password file authenticator in {@link #chain}. */
   public static final String PASSWORD_FILE = "password-file";
@@ -47,7 +51,7 @@ public record AuthSettings(
   /** The defaults of reference.conf: no password file. */
   public static final AuthSettings DEFAULT = new AuthSettings(null, null, Duration.ofMillis(250),
       Duration.ofSeconds(10), 2, 10_000, null, List.of(), true, Duration.ofMillis(500),
-      Duration.ofSeconds(10));
+      Duration.ofSeconds(10), Duration.ofSeconds(10));
 
   public AuthSettings {
     chain = List.copyOf(chain);

@@ -140,7 +140,8 @@ final class SettingsBinder {
         chain,
         r.bool(p + "reload-on-change"),
         r.durationIn(p + "reload-delay", Duration.ofMillis(10), Duration.ofMinutes(1)),
-        r.durationIn(p + "recovery-wait", Duration.ZERO, Duration.ofMinutes(10)));
+        r.durationIn(p + "recovery-wait", Duration.ZERO, Duration.ofMinutes(10)),
+        r.durationIn(p + "retry-wait", Duration.ofMillis(10), Duration.ofMinutes(10)));
   }
 
   /**

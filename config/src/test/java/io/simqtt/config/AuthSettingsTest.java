@@ -34,6 +34,7 @@ class AuthSettingsTest {
     assertTrue(none.reloadOnChange());
     assertEquals(Duration.ofMillis(500), none.reloadDelay());
     assertEquals(Duration.ofSeconds(10), none.recoveryWait());
+    assertEquals(Duration.ofSeconds(10), none.retryWait());
     AuthSettings both = SettingsLoader.fromString(files()).mqtt().auth();
     assertEquals(List.of("password-file", "acl-file"), both.effectiveChain());
   }
@@ -74,5 +75,6 @@ class AuthSettingsTest {
     assertEquals("mqtt.auth.plugin-dir", fails("mqtt.auth.plugin-dir = \"" + file + "\"").key());
     assertEquals("mqtt.auth.reload-delay", fails("mqtt.auth.reload-delay = 1ms").key());
     assertEquals("mqtt.auth.recovery-wait", fails("mqtt.auth.recovery-wait = 11m").key());
+    assertEquals("mqtt.auth.retry-wait", fails("mqtt.auth.retry-wait = 0s").key());
   }
 }

@@ -103,7 +103,8 @@ public final class Broker implements AutoCloseable {
     this.auth = new Authentication(
         mqtt.features().allowAnonymous(), mqtt.auth(), System::nanoTime);
     this.permissionRetries = new PermissionRetries(
-        auth::permissionsFor, mqtt.auth().threads(), mqtt.auth().recoveryWait());
+        auth::permissionsFor, mqtt.auth().threads(), mqtt.auth().recoveryWait(),
+        mqtt.auth().retryWait());
     this.sessions =
         new SessionRegistry(
             mqtt.sessions(),

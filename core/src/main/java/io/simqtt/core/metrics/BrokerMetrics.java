@@ -14,6 +14,7 @@ public final class BrokerMetrics {
   private final LongAdder connectionsClosed = new LongAdder();
   private final LongAdder connectsAccepted = new LongAdder();
   private final Map<Integer, LongAdder> connectsRefused = new ConcurrentHashMap<>();
+  private final LongAdder attachesGivenUp = new LongAdder();
   private final LongAdder[] messagesIn = newAdders(3);
   private final LongAdder[] messagesOut = newAdders(3);
   private final LongAdder bytesIn = new LongAdder();
@@ -55,6 +56,18 @@ public final class BrokerMetrics {
 
   public void connectRefused(int reasonCode) {
     connectsRefused.computeIfAbsent(reasonCode, k -> new LongAdder()).increment();
+  }
+
+  /**
+   * A CONNECT's attach waited {@code mqtt.limits.connect-timeout} for its session's read of the
+   * disk: answered 0x88 (also counted in {@link #connectRefused}).
+   */
+  public void attachGivenUp() {
+    attachesGivenUp.increment();
+  }
+
+  public long attachesGivenUp() {
+    return attachesGivenUp.sum();
   }
 
   public void messageIn(int qos, int bytes) {

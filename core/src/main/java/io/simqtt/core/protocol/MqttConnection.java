@@ -64,6 +64,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private static final int FLUSH_EVERY = 256;
   /** How long a connection reads on after its last packet, waiting for the client to close. */
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** Values of {@link #attachWait} (0: neither yet). */
+  private static final byte ATTACH_RAN = 1;
+  private static final byte ATTACH_GIVEN_UP = 2;
 
   private static final AtomicIntegerFieldUpdater<MqttConnection> CLOSING =
       AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
@@ -90,6 +93,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
   private List<Object> heldDuringConnect;
   private OutboundTopicAliases outboundAliases;
+  /**
+   * Whether the attach of this connection to its session, waiting for the session's read of the
+   * disk, was given up ({@link #giveUpAttach}) or ran: touched only by tasks of the session, so
+   * whichever of the two comes first decides.
+   */
+  private byte attachWait;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
   /** Reading stopped until a peer link this client publishes into has room again. */
@@ -295,6 +304,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
         LOG.debug("{}: no CONNECT in time", remoteAddress());
         abort();
+      }
+      return;
+    }
+    if (heldDuringConnect != null) {
+      // Claimed, its attach waiting for the session's read of the disk: no CONNACK yet, and
+      // its keep alive not begun. Asked again a timeout later if the attach overtook the ask.
+      if (now - deadlineBase > loop.connectTimeoutNanos()) {
+        deadlineBase = now;
+        Session s = session;
+        s.execute(this::giveUpAttach);
       }
       return;
     }
@@ -601,12 +620,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     rate = InboundRate.of(context.settings().limits(), deadlineBase);
     holdInput();
     s.execute(() -> s.beforeAttach(connect.cleanStart(), claimed.state() != null, () -> {
+      // Given up meanwhile (the client has 0x88): it attaches all the same, as for a client that
+      // closed while it waited, so that nothing the claim brought or ended is lost, and its
+      // connection's end detaches it; without a will, for no connection was accepted.
+      boolean givenUp = attachWait == ATTACH_GIVEN_UP;
+      attachWait = ATTACH_RAN;
       boolean present =
           s.attach(
               this,
               connect.cleanStart(),
               t.sessionExpiry(),
-              will,
+              givenUp ? null : will,
               claimed.state(),
               claimed.stamp());
       claimed.attached().run();
@@ -615,16 +639,57 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (context.auth().isStale(permissions)) {
         context.auth().refreshLater(permissions);
       }
-      ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
-      send(ack);
-      context.metrics().connectAccepted();
-      s.resumeDelivery();
+      // Given up, what the client sent after CONNECT is for no session.
+      Runnable then = givenUp ? this::detachIfClosed : this::releaseInput;
+      if (!givenUp) {
+        ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
+        send(ack);
+        context.metrics().connectAccepted();
+        s.resumeDelivery();
+      }
       if (loop.loop().inEventLoop()) {
-        releaseInput();
+        then.run();
       } else {
-        loop.loop().execute(this::releaseInput);
+        loop.loop().execute(then);
       }
     }));
+  }
+
+  /**
+   * As a task of the session: the attach has waited {@code mqtt.limits.connect-timeout} for the
+   * session's read of the disk (a store whose reads keep failing, tried again after growing
+   * pauses), so the client gets CONNACK 0x88 (3.1.1: 3, Server unavailable) and the connection
+   * closes, counted; the attach still runs when the read is in (see {@link #attach}). Nothing if
+   * the attach ran first: its CONNACK is out or on its way.
+   */
+  private void giveUpAttach() {
+    if (attachWait != 0) {
+      return;
+    }
+    attachWait = ATTACH_GIVEN_UP;
+    loop.loop().execute(() -> {
+      heldDuringConnect = null;
+      if (closing != 0 || !channel.isActive()) {
+        return;
+      }
+      LOG.atDebug().addKeyValue("clientId", terms.clientId())
+          .addKeyValue("reason", "session_read_timeout")
+          .log("{}: CONNECT refused: its session's read of the disk did not end in time",
+              terms.clientId());
+      context.metrics().attachGivenUp();
+      refuse(ReasonCode.SERVER_UNAVAILABLE,
+          "the session's stored messages could not be read in time; try again");
+    });
+  }
+
+  /**
+   * The session attached this connection after its attach was given up ({@link #giveUpAttach}):
+   * closed already, it detaches now; else its close will.
+   */
+  private void detachIfClosed() {
+    if (!channel.isActive()) {
+      detachSession();
+    }
   }
 
   /**

@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
  * stops at the first session the authorizer fails for again (it is most likely still down, and
  * asking for every session would only load it), which goes to the back of the list, so a client
- * it keeps failing for (its lookup errs while the others' work) holds no other back; the next
+ * it keeps failing for (its lookup errs while the others' work) holds no other back. Each
+ * question is waited for {@code mqtt.auth.retry-wait} at most ({@link BoundedQuestions}): one an
+ * authorizer hangs on is interrupted and given up (counted, {@link #abandoned}), its client goes
+ * to the back, and the round goes on with the others, each asked once per round; the next
  * round comes after a pause that
  * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
  * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
@@ -61,6 +64,7 @@ public final class PermissionRetries implements AutoCloseable {
   private final Function<ClientIdentity, Permissions> authorizers;
   private final int recoveryThreads;
   private final long recoveryWaitNanos;
+  private final BoundedQuestions questions;
   private final LongAdder retries = new LongAdder();
   // Guarded by this:
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
@@ -73,12 +77,14 @@ public final class PermissionRetries implements AutoCloseable {
    *     Permissions#unknown} when an authorizer fails
    * @param recoveryThreads how many clients are asked for at once at recovery
    * @param recoveryWait how long recovery waits for the answers at most
+   * @param retryWait how long a retry waits for the answer about one client at most
    */
   public PermissionRetries(Function<ClientIdentity, Permissions> authorizers,
-      int recoveryThreads, Duration recoveryWait) {
+      int recoveryThreads, Duration recoveryWait, Duration retryWait) {
     this.authorizers = authorizers;
     this.recoveryThreads = recoveryThreads;
     this.recoveryWaitNanos = recoveryWait.toNanos();
+    this.questions = new BoundedQuestions(authorizers, retryWait.toNanos(), recoveryThreads);
   }
 
   /**
@@ -189,21 +195,35 @@ public final class PermissionRetries implements AutoCloseable {
 
   private void round() {
     boolean resolvedAny = false;
+    // Each waiter in the list as the round begins is asked once at most: one put back goes
+    // behind them, and so do those added meanwhile.
+    int left = waiting();
     Waiter w;
     // A waiter stays first in the list (and counted in waiting()) until its answer is handed
     // over: only this thread takes waiters off, others add them at the end.
-    while ((w = next()) != null) {
+    while (left-- > 0 && (w = next()) != null) {
       if (w.over().getAsBoolean()) {
         done();
         continue; // a connection brought its client's permissions, or the session is over
       }
+      if (!questions.mayAsk()) {
+        break; // questions given up still hold every thread they may: asked again later
+      }
       retries.increment();
-      Permissions p = authorizers.apply(w.client());
-      if (!p.isKnown()) {
+      Permissions p;
+      try {
+        p = questions.ask(w.client());
+      } catch (InterruptedException stopped) {
+        return; // close(): nothing is asked again
+      }
+      if (p == null || !p.isKnown()) {
         synchronized (this) {
           if (!closed) { // close() emptied the list meanwhile
             waiting.addLast(waiting.pollFirst());
           }
+        }
+        if (p == null) {
+          continue; // it hangs for this client: the others are asked
         }
         break;
       }
@@ -243,6 +263,11 @@ public final class PermissionRetries implements AutoCloseable {
     return retries.sum();
   }
 
+  /** Retries' questions given up, not answered within {@code mqtt.auth.retry-wait}. */
+  public long abandoned() {
+    return questions.abandoned();
+  }
+
   /** Sessions and wills whose permissions are unknown and asked for again. */
   public synchronized int waiting() {
     return waiting.size();
@@ -265,5 +290,6 @@ public final class PermissionRetries implements AutoCloseable {
       thread.shutdownNow();
       thread = null;
     }
+    questions.close();
   }
 }

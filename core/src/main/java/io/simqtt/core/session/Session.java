@@ -195,11 +195,19 @@ public final class Session extends SerialExecutor {
    * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
    * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
    * whole queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that
-   * is frozen for one while state arrives (what queued meanwhile goes after that state). An
-   * attach behind an earlier connection's that waits for such a read waits too: the connections
-   * attach in the order they came, so the later one takes the session over, not the reverse.
+   * is frozen for one while state arrives (what queued meanwhile goes after that state). A clean
+   * start on a session frozen for a move whose frozen backlog holds shared deliveries settles the
+   * freeze first (its claim won; the attach would settle it too), so that those come back to the
+   * queue and are read like the rest. An attach behind an earlier connection's that waits for
+   * such a read waits too: the connections attach in the order they came, so the later one takes
+   * the session over, not the reverse.
    */
   public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
+    if (cleanStart && !stateArrives && SessionMove.frozenWithSharedOnDisk(this)) {
+      // An administrator's discard while frozen, which this returns, changes nothing: the old
+      // state ends with the clean start.
+      SessionMove.settleForAttach(this, false);
+    }
     if (!ended && outbound != null) {
       boolean whole = outbound.attachWaits()
           || (migration != null

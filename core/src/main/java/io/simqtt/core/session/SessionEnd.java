@@ -28,8 +28,10 @@ final class SessionEnd {
    * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
    * deliveries go to other members first. When some lie only on disk, they are read off the event
    * loop, and it ends in the task that takes the last page; meanwhile it is {@link #isEnding
-   * ending}, and what reaches it queues behind them, in order. A connection for it waits for that
-   * read (see {@link Session#beforeAttach}) and finds the session over.
+   * ending}, and what reaches it queues behind them, in order. It leaves its shared groups at
+   * once, so that no more of their messages are chosen for it only to be handed on after the
+   * read (one chosen just before still is). A connection for it waits for that read (see {@link
+   * Session#beforeAttach}) and finds the session over.
    */
   static void offline(Session s) {
     SessionTimers.cancel(s);
@@ -43,6 +45,11 @@ final class SessionEnd {
     if (s.outbound == null || !s.outbound.readFirst(true, later)) {
       SharedRelease.all(s);
       now(s);
+    } else if (s.subscriptions != null) {
+      s.subscriptions.removeShared();
+      if (s.subscriptions.isEmpty()) {
+        s.subscriptions = null;
+      }
     }
   }
 

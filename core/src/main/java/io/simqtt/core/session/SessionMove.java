@@ -374,6 +374,19 @@ final class SessionMove {
     return discarded;
   }
 
+  /**
+   * Whether the session is frozen for a hand-over whose frozen backlog holds shared deliveries:
+   * a clean start attaching here hands them to other members, and reads them off the loop first
+   * (see {@link Session#beforeAttach}).
+   */
+  static boolean frozenWithSharedOnDisk(Session s) {
+    HandOver h = s.migration == null ? null : s.migration.pending;
+    return h != null
+        && h.messages() != null
+        && h.messages().backlog != null
+        && h.messages().backlog.shared > 0;
+  }
+
   /** The session ends: a redirect stops, and requests waiting on a freeze get "not here". */
   static void end(Session s) {
     if (s.migration != null) {

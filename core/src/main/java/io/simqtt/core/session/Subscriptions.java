@@ -51,6 +51,17 @@ final class Subscriptions {
     filters.clear();
   }
 
+  /** Removes the shared subscriptions: the session is no member of a shared group any more. */
+  void removeShared() {
+    filters.keySet().removeIf(filter -> {
+      if (!filter.startsWith(Topics.SHARE_PREFIX)) {
+        return false;
+      }
+      removeFromTree(filter);
+      return true;
+    });
+  }
+
   boolean isEmpty() {
     return filters.isEmpty();
   }

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 class AuthenticationTest {
   private static final AuthSettings NO_FILE =
       new AuthSettings(null, null, Duration.ZERO, Duration.ZERO, 1, 1,
-          null, List.of(), false, Duration.ZERO, Duration.ZERO);
+          null, List.of(), false, Duration.ZERO, Duration.ZERO, Duration.ZERO);
   private static final AuthSettings CHECKED =
       new AuthSettings(Path.of("x"), null, Duration.ZERO, Duration.ZERO, 1, 1,
-          null, List.of(), false, Duration.ZERO, Duration.ZERO);
+          null, List.of(), false, Duration.ZERO, Duration.ZERO, Duration.ZERO);
 
   private static ConnectAttempt as(String user, String password) {
     return new ConnectAttempt("c1", user, password == null ? null : password.getBytes(UTF_8),

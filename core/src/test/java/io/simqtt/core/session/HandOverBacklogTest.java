@@ -249,6 +249,41 @@ class HandOverBacklogTest {
   }
 
   /**
+   * A connection with clean start attaches here while the session is frozen for a move whose
+   * frozen backlog holds shared deliveries on disk: its claim won, so the freeze is settled (a
+   * late confirmation of the move changes nothing), and the old state's shared deliveries, which
+   * go to other members as it starts clean, are read off the event loop first; the attach runs
+   * once they are in. Before, the attach read them on the session's event loop.
+   */
+  @Test
+  void aCleanStartHereWhileFrozenReadsTheFrozenSharedDeliveriesOnDiskOffTheLoop()
+      throws Exception {
+    Session s = withSharedBacklog(fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    FakeConnection here = new FakeConnection(loop);
+    List<Boolean> attached = fixture.connect(s, here, true, null);
+    assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
+    assertTrue(onLoop(() -> List.copyOf(attached)).isEmpty(), "attached before the read");
+    assertTrue(onLoop(() -> List.copyOf(redelivered)).isEmpty());
+
+    readAll();
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(attached)), "CONNACK: no session");
+    assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
+    assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
+    assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
+    onLoop(() -> {
+      s.deliver(delivery(9));
+      return null;
+    });
+    assertEquals(List.of(9), onLoop(here::publishedNumbers), "the old state's messages came");
+  }
+
+  /**
    * An administrator discards a session while it is frozen for a move: its entries stay in the
    * store while they are read for the new owner (which gets the whole backlog), and the session
    * ends here only if the move does not happen.

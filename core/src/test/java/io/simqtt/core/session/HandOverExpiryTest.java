@@ -46,7 +46,8 @@ class HandOverExpiryTest {
           new RecordingCluster(),
           10_000,
           clock,
-          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
+          new PermissionRetries(
+              who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach

@@ -3,6 +3,7 @@ package io.simqtt.core.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.auth.Permissions;
@@ -36,7 +37,7 @@ class PermissionRetriesTest {
         }
       }
       return Permissions.ALL;
-    }, 2, Duration.ofMillis(200));
+    }, 2, Duration.ofMillis(200), Duration.ofSeconds(10));
     try {
       List<Permissions> answers = retries.resolveAll(List.of(a, b, c));
       assertEquals(List.of(true, false, true),
@@ -67,7 +68,7 @@ class PermissionRetriesTest {
         throw new IllegalStateException("the question was called off", e);
       }
       return Permissions.ALL;
-    }, 1, Duration.ofMillis(100));
+    }, 1, Duration.ofMillis(100), Duration.ofSeconds(10));
     try {
       List<Permissions> answers = retries.resolveAll(List.of(client("a")));
       assertFalse(answers.get(0).isKnown());
@@ -92,7 +93,7 @@ class PermissionRetriesTest {
     ClientIdentity answered = client("b");
     PermissionRetries retries = new PermissionRetries(
         who -> who == failing ? Permissions.unknown(who) : Permissions.ALL,
-        1, Duration.ofSeconds(1));
+        1, Duration.ofSeconds(1), Duration.ofSeconds(10));
     try {
       CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
       retries.whenKnown(failing, p -> { });
@@ -103,6 +104,47 @@ class PermissionRetriesTest {
       // b counts as waiting until its answer is handed over, which completed the will just now.
       Clients.await("a waits on, alone", () -> retries.waiting() == 1);
     } finally {
+      retries.close();
+    }
+  }
+
+  /**
+   * The authorizer hangs for one client (a plug-in waiting on a service that never answers) and
+   * answers for the others: the retry gives that question up after {@code mqtt.auth.retry-wait}
+   * (interrupted, counted), puts its client at the back and asks for the next, so a will of
+   * another client goes out. Before, the retries' thread waited on the question that hung, and
+   * every session and will behind it waited, for as long as the node ran.
+   */
+  @Test
+  void aQuestionTheAuthorizerHangsOnIsGivenUpAndTheOthersAreAnswered() throws Exception {
+    ClientIdentity hanging = client("a");
+    ClientIdentity answered = client("b");
+    CountDownLatch never = new CountDownLatch(1);
+    CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
+    PermissionRetries retries = new PermissionRetries(who -> {
+      if (who == hanging) {
+        try {
+          never.await();
+        } catch (InterruptedException e) {
+          interrupted.complete(true);
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("the question was called off", e);
+        }
+      }
+      return Permissions.ALL;
+    }, 1, Duration.ofSeconds(1), Duration.ofMillis(100));
+    try {
+      CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
+      retries.whenKnown(hanging, p -> { });
+      retries.whenKnown(answered, willOfB::complete);
+      Permissions got = willOfB.completeOnTimeout(
+          null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
+      assertSame(Permissions.ALL, got, "b's will still waits behind a question that hangs");
+      assertTrue(interrupted.get(5, TimeUnit.SECONDS), "the question given up runs on");
+      assertEquals(1, retries.abandoned());
+      Clients.await("a waits on, alone", () -> retries.waiting() == 1);
+    } finally {
+      never.countDown();
       retries.close();
     }
   }

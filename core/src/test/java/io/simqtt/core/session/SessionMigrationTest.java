@@ -51,7 +51,8 @@ class SessionMigrationTest {
           (d, id, r) -> {},
           cluster,
           10_000,
-          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
+          new PermissionRetries(
+              who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach
@@ -301,7 +302,8 @@ class SessionMigrationTest {
             (d, id, r) -> {},
             new RecordingCluster(),
             10_000,
-            new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
+            new PermissionRetries(
+                who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
             SessionStore.MEMORY);
     FakeConnection there = new FakeConnection(loop);
     Session moved = onLoop(() -> {

@@ -38,7 +38,8 @@ class SessionWritabilityTest {
           (d, id, r) -> {},
           Cluster.SINGLE_NODE,
           0,
-          new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
+          new PermissionRetries(
+              who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);
 
   @AfterEach

@@ -59,7 +59,8 @@ final class StoredSessionFixture implements AfterEachCallback {
         cluster,
         10_000,
         clock,
-        new PermissionRetries(who -> Permissions.ALL, 1, Duration.ofSeconds(10)),
+        new PermissionRetries(
+            who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
         store);
   }
 

@@ -94,6 +94,10 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_connections_refused", "CONNECTs refused, by CONNACK reason code",
         c -> m.connectsRefused().forEach(
             (code, n) -> c.call(n, String.format("0x%02X", code))), "reason");
+    counter("simqtt_connections_session_read_timeouts",
+        "CONNECTs refused with 0x88 (3.1.1: 3) because their session's read of the disk, which"
+            + " the attach waits for, did not end within mqtt.limits.connect-timeout",
+        c -> c.call(m.attachesGivenUp()));
     counter("simqtt_messages_received", "PUBLISH packets accepted from clients, by QoS",
         c -> forQos(q -> c.call(m.messagesIn(q), Integer.toString(q))), "qos");
     counter("simqtt_messages_sent", "PUBLISH packets delivered to clients, by QoS",
@@ -120,6 +124,10 @@ public final class MetricsServer implements AutoCloseable {
         "Times the permissions of a stored session (or of a will) that an authorizer failed"
             + " for at recovery were asked for again",
         c -> c.call(broker.permissionRetries().retries()));
+    counter("simqtt_auth_permissions_questions_abandoned",
+        "Background retries' questions to the authorizers given up (interrupted) because no"
+            + " answer came within mqtt.auth.retry-wait; the client is asked again later",
+        c -> c.call(broker.permissionRetries().abandoned()));
     gauge("simqtt_auth_permissions_unknown",
         "Stored sessions whose permissions an authorizer failed to give at recovery, and wills"
             + " that came due meanwhile: they keep what is routed to them (the wills wait),"
