@@ -70,8 +70,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long CLOSE_WAIT_MILLIS = 30_000;
   /**
-   * How long a batch waits for the release of a hold it took: a hold spans one message's taking
-   * by its target sessions, each a task on an event loop.
+   * How long a batch waits for the release of a hold it took: a hold spans one message's (or one
+   * peer frame's) taking by its target sessions, each a task on an event loop.
    */
   static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 

@@ -273,8 +273,9 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_store_write_stall_seconds", "Time threads waited for room in the queue",
         c -> c.call(store.writeStallNanos() / 1e9));
     counter("simqtt_store_hold_waits",
-        "Batches that waited for a held write's release (the copies of a QoS 2 message waiting"
-            + " for its publisher's id, to reach the disk in one unit)",
+        "Batches that waited for a held write's release (copies waiting for what must reach"
+            + " the disk in one unit with them: a QoS 2 publisher's id, a peer frame's seen"
+            + " record)",
         c -> c.call(store.holdWaits()));
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
