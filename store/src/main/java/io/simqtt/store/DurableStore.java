@@ -451,8 +451,8 @@ public final class DurableStore implements AutoCloseable {
 
   /**
    * Batches that waited for the release of a held write (a copy of a QoS 2 message waiting for
-   * its publisher's id, of a peer's forward waiting for the record that it was seen), and the
-   * time they waited.
+   * its publisher's id, of a peer's forward waiting for the record that it was seen, of an entry
+   * passed on waiting for the source's deletion), and the time they waited.
    */
   public long holdWaits() {
     return writer.holdWaits();

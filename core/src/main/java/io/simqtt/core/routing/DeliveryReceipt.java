@@ -1,6 +1,7 @@
 package io.simqtt.core.routing;
 
 import io.simqtt.core.session.WriteHold;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 
@@ -18,8 +19,9 @@ import java.util.function.Consumer;
  *
  * <p>A receipt may carry a {@link WriteHold}: its targets write their copies under it, and the
  * count that completes the receipt first writes what must be durable exactly when every copy is
- * (a publisher's QoS 2 id), then releases the hold. Each target wrote before it counted down, so
- * every copy is queued to the store before the release, and all reach the disk in one unit.
+ * (a publisher's QoS 2 id, a peer frame's seen record, the deletion of the entries a session
+ * passed on), then releases the hold. Each target wrote before it counted down, so every copy is
+ * queued to the store before the release, and all reach the disk in one unit.
  */
 public final class DeliveryReceipt {
   private static final AtomicIntegerFieldUpdater<DeliveryReceipt> PENDING =
@@ -30,6 +32,8 @@ public final class DeliveryReceipt {
   private volatile boolean stored;
   private final Consumer<Boolean> whenTaken;
   private final WriteHold hold;
+  /** Where {@link #last} runs, or null: on the completing thread. */
+  private final Executor lastOn;
   private final Runnable last;
 
   /**
@@ -38,7 +42,7 @@ public final class DeliveryReceipt {
    *     written and there is no durability to wait for)
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken) {
-    this(whenTaken, null, null);
+    this(whenTaken, null, null, null);
   }
 
   /**
@@ -47,8 +51,19 @@ public final class DeliveryReceipt {
    * hold is released, then {@code whenTaken} runs.
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken, WriteHold hold, Runnable last) {
+    this(whenTaken, hold, null, last);
+  }
+
+  /**
+   * As {@link #DeliveryReceipt(Consumer, WriteHold, Runnable)}, with {@code last}, the release
+   * and {@code whenTaken} run on {@code lastOn}: what {@code last} writes is known on that
+   * thread only (a session's entries), and the store waits for the release meanwhile.
+   */
+  public DeliveryReceipt(
+      Consumer<Boolean> whenTaken, WriteHold hold, Executor lastOn, Runnable last) {
     this.whenTaken = whenTaken;
     this.hold = hold;
+    this.lastOn = lastOn;
     this.last = last;
   }
 
@@ -82,6 +97,14 @@ public final class DeliveryReceipt {
     if (PENDING.decrementAndGet(this) != 0) {
       return;
     }
+    if (lastOn != null) {
+      lastOn.execute(this::complete);
+    } else {
+      complete();
+    }
+  }
+
+  private void complete() {
     if (hold != null) {
       try {
         last.run();

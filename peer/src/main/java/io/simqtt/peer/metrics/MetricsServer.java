@@ -275,7 +275,7 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_store_hold_waits",
         "Batches that waited for a held write's release (copies waiting for what must reach"
             + " the disk in one unit with them: a QoS 2 publisher's id, a peer frame's seen"
-            + " record)",
+            + " record, the deletion of the entries a session passed on)",
         c -> c.call(store.holdWaits()));
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
