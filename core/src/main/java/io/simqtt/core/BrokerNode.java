@@ -14,6 +14,7 @@ import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
 import io.simqtt.core.session.SessionImport;
+import io.simqtt.core.session.WriteHold;
 import io.simqtt.core.sys.SysTopics;
 import java.util.List;
 import java.util.Map;
@@ -113,6 +114,11 @@ final class BrokerNode implements LocalNode {
   @Override
   public void afterDurable(Runnable action) {
     sessions.store().afterDurable(action);
+  }
+
+  @Override
+  public WriteHold holdWrites() {
+    return sessions.store().holdWrites();
   }
 
   @Override

@@ -200,7 +200,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    * (with every batch of that incarnation before it) once each local session took its copy and,
    * in durable mode, that copy is durable, and so is the record that its forwards were seen: a
    * forward the peer stops holding must not be lost to a kill of this node, and one it sends
-   * again because the acknowledgement was lost is not delivered twice.
+   * again because the acknowledgement was lost is not delivered twice. The copies (session
+   * entries, the journal writes of redirects) are written under one hold of the store, and the
+   * count that completes the frame writes the record before releasing it: copies and record reach
+   * the disk in one unit, so a kill never keeps the copies without the record (the peer's resend
+   * would be delivered again) nor the record without them.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
@@ -209,14 +213,12 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     PeerForwards seen = forwards.of(frame.get(0).getIncarnation());
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
     DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
-      // Behind the copies, and before the durability point the acknowledgement waits for.
-      seen.written(batch);
       if (stored) {
         cx.node().afterDurable(() -> seen.handled(batch));
       } else {
         seen.handled(batch);
       }
-    });
+    }, cx.node().holdWrites(), () -> seen.written(batch));
     for (Forward f : frame) {
       if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);

@@ -10,6 +10,7 @@ import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ForwardJournal;
 import io.simqtt.core.routing.DeliveryReceipt;
+import io.simqtt.core.session.WriteHold;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
@@ -389,7 +390,12 @@ final class OutboundLink implements Backpressure {
           if (qos > 0) {
             unacked.put(f.getSeq(), f);
             if (journaled) {
-              journal.hold(peer.id(), f.getSeq(), f.toByteArray());
+              WriteHold under = counted == null ? null : counted.hold();
+              if (under == null) {
+                journal.hold(peer.id(), f.getSeq(), f.toByteArray());
+              } else {
+                journal.hold(peer.id(), f.getSeq(), f.toByteArray(), under);
+              }
             }
           }
           if (counted != null) {

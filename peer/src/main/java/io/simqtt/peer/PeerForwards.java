@@ -24,7 +24,8 @@ import java.util.function.LongConsumer;
  * copies are queued to the store ({@link #written}), the numbers it took are recorded behind
  * them, as a rising watermark over the batches written in order and a range for a batch written
  * ahead of one before it, and the acknowledgement waits for the durability point after that
- * record. So a forward whose copies became durable but whose acknowledgement was lost to a kill
+ * record. The copies are written under a hold of the store that is released after the record
+ * ({@link InboundLink}), so copies and record reach the disk in one unit. So a forward whose copies became durable but whose acknowledgement was lost to a kill
  * of this node is dropped (and acknowledged) when the peer sends it again, and a forward whose
  * copies did not become durable was not recorded either, so it is taken again. At most {@link
  * #MAX_RANGES} ranges wait beyond the watermark; a batch written ahead of that many is recorded

@@ -11,7 +11,9 @@ import io.simqtt.core.cluster.ForwardJournal;
 import io.simqtt.core.cluster.SeenForwards;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.it.RawClient;
+import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.session.Session;
+import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.topic.Matches;
 import io.simqtt.core.topic.SharedGroup;
 import io.simqtt.peer.admin.AdminServer;
@@ -84,6 +86,18 @@ final class ClusterFixture implements AutoCloseable {
   private final AdminServer[] admins;
   /** Each node's forward journal (kept across its restarts), or null: in memory. */
   private IntFunction<ForwardJournal> journals;
+  /** What each node keeps in a store, made at each of its starts; null (or null for i): memory. */
+  private IntFunction<NodeStore> stores;
+  /** The store each running node was started with, closed once it stops; null: none. */
+  private final NodeStore[] openStores;
+
+  /**
+   * A node's durable store as its parts (its sessions, its forwards to peers, the record of the
+   * forwards it took), and the store itself, closed after the node stops (as {@code NodeRunner}
+   * does).
+   */
+  record NodeStore(
+      SessionStore sessions, ForwardJournal journal, SeenForwards seen, AutoCloseable store) {}
 
   private ClusterFixture(int size, String extraHocon, boolean proxied) {
     this(size, extraHocon, proxied, false, false);
@@ -101,6 +115,7 @@ final class ClusterFixture implements AutoCloseable {
     this.network = inProcess ? new InProcessNetwork() : null;
     this.time = inProcess ? new FakeTime() : null;
     this.admins = admin ? new AdminServer[size] : null;
+    this.openStores = new NodeStore[size];
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -139,6 +154,19 @@ final class ClusterFixture implements AutoCloseable {
       int size, String extraHocon, IntFunction<ForwardJournal> journals) {
     ClusterFixture f = new ClusterFixture(size, extraHocon, false, true, false);
     f.journals = journals;
+    return start(f);
+  }
+
+  /**
+   * {@link #startInProcess(int, String)} with node i keeping its sessions, its forwards and what
+   * it took of its peers' forwards in {@code stores.apply(i)} (durable mode; null: in memory),
+   * made afresh at every start: a store opened on what a killed node left is that node
+   * restarted.
+   */
+  static ClusterFixture startInProcessStored(
+      int size, String extraHocon, IntFunction<NodeStore> stores) {
+    ClusterFixture f = new ClusterFixture(size, extraHocon, false, true, false);
+    f.stores = stores;
     return start(f);
   }
 
@@ -435,16 +463,25 @@ final class ClusterFixture implements AutoCloseable {
     if (admins != null) {
       admins[i] = null;
     }
+    NodeStore store = openStores[i];
+    openStores[i] = null;
     if (b != null) {
-      closeNode(admin, b);
+      closeNode(admin, b, store);
     }
   }
 
-  private static void closeNode(AdminServer admin, Broker broker) {
+  private static void closeNode(AdminServer admin, Broker broker, NodeStore store) {
     if (admin != null) {
       admin.close();
     }
     broker.close();
+    if (store != null) {
+      try {
+        store.store().close();
+      } catch (Exception e) {
+        throw new IllegalStateException("closing a node's store", e);
+      }
+    }
   }
 
   /** Starts node {@code i} again on the same ports: a new incarnation with empty state. */
@@ -564,7 +601,13 @@ final class ClusterFixture implements AutoCloseable {
     if (journals != null) {
       cluster.keepForwardsIn(journals.apply(i), SeenForwards.MEMORY);
     }
-    Broker broker = new Broker(settings, cluster);
+    NodeStore store = stores == null ? null : stores.apply(i);
+    if (store != null) {
+      cluster.keepForwardsIn(store.journal(), store.seen());
+    }
+    Broker broker = store == null
+        ? new Broker(settings, cluster)
+        : new Broker(settings, cluster, MemoryRetainedStore::new, store.sessions());
     // Before the broker starts: it adds its node-to-node service to the peer port.
     AdminServer admin = admins == null ? null : AdminServer.create(broker, cluster, "test");
     try {
@@ -575,10 +618,10 @@ final class ClusterFixture implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      closeNode(admin, broker);
+      closeNode(admin, broker, store);
       throw new IllegalStateException("interrupted starting " + nodeId(i), e);
     } catch (IOException | RuntimeException e) {
-      closeNode(admin, broker);
+      closeNode(admin, broker, store);
       throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
     }
     if (mqttPorts[i] == 0) {
@@ -586,6 +629,7 @@ final class ClusterFixture implements AutoCloseable {
     }
     clusters[i] = cluster;
     brokers[i] = broker;
+    openStores[i] = store;
   }
 
   private Broker running(int i) {

@@ -1,6 +1,7 @@
 package io.simqtt.store;
 
 import io.simqtt.core.cluster.ForwardJournal;
+import io.simqtt.core.session.WriteHold;
 import java.util.Collection;
 
 /**
@@ -28,6 +29,16 @@ public final class DiskForwardJournal implements ForwardJournal {
   @Override
   public void hold(String peerId, long seq, byte[] forward) {
     writer.put(Family.FORWARDS, Keys.forward(peerId, seq), forward);
+  }
+
+  /** A hold of the sessions' store on the same writer holds it; any other cannot. */
+  @Override
+  public void hold(String peerId, long seq, byte[] forward, WriteHold writes) {
+    if (writes instanceof GroupCommitWriter.Hold h) {
+      writer.put(Family.FORWARDS, Keys.forward(peerId, seq), forward, h);
+    } else {
+      hold(peerId, seq, forward);
+    }
   }
 
   @Override

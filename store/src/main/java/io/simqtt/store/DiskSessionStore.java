@@ -12,6 +12,7 @@ import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
+import io.simqtt.core.session.WriteHold;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
@@ -86,8 +87,8 @@ public final class DiskSessionStore implements SessionStore {
   public void writeSession(
       StoredSession session, List<StoredMessage> messages, boolean replace) {
     String clientId = session.clientId();
-    // Without replace nothing is kept of it, but an inbound QoS 2 id a subscriber wrote along
-    // with its entry (addMessage with the publisher's id) may have come after the session was
+    // Without replace nothing is kept of it, but an inbound QoS 2 id written with the copies of
+    // its message (from the thread of their last target) may have come after the session was
     // last deleted: it goes, as it is no id of this session.
     // Either way a finished import's mark ends: this is its install, and its entries are the
     // session's now; one still arriving keeps its mark and entries (see beginImport).
@@ -198,12 +199,19 @@ public final class DiskSessionStore implements SessionStore {
   }
 
   @Override
-  public void addMessage(
-      String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
-    writer.write(new GroupCommitWriter.Writes()
-        .put(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY),
-            CoreProtos.toProto(delivery).build().toByteArray())
-        .put(Family.INBOUND_QOS2, Keys.inboundQos2(publisherId, packetId), new byte[0]));
+  public void addMessage(String clientId, long seq, Delivery delivery, WriteHold hold) {
+    byte[] key = Keys.message(clientId, seq, Keys.DELIVERY);
+    byte[] value = CoreProtos.toProto(delivery).build().toByteArray();
+    if (hold instanceof GroupCommitWriter.Hold h) {
+      writer.put(Family.MESSAGES, key, value, h);
+    } else {
+      writer.put(Family.MESSAGES, key, value);
+    }
+  }
+
+  @Override
+  public WriteHold holdWrites() {
+    return writer.hold();
   }
 
   @Override

@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import org.rocksdb.AbstractNativeReference;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -391,6 +392,20 @@ public final class DurableStore implements AutoCloseable {
     return writer;
   }
 
+  /**
+   * Tests only: a copy of the database in {@code to} (a directory not there yet) as it is now,
+   * with what is queued and not written left out: what a kill -9 at this moment leaves. Called on
+   * the writer thread between batches ({@link GroupCommitWriter#afterEachBatch}), it is what a
+   * kill right after that batch leaves.
+   */
+  void checkpoint(Path to) {
+    try (Checkpoint c = Checkpoint.create(db)) {
+      c.createCheckpoint(to.toString());
+    } catch (RocksDBException e) {
+      throw new StoreException(dataDir, "could not be copied to " + to, e);
+    }
+  }
+
   public Path dataDir() {
     return dataDir;
   }
@@ -432,6 +447,24 @@ public final class DurableStore implements AutoCloseable {
 
   public long writeStallNanos() {
     return writer.stallNanos();
+  }
+
+  /**
+   * Batches that waited for the release of a held write (a copy of a QoS 2 message waiting for
+   * its publisher's id, of a peer's forward waiting for the record that it was seen, of an entry
+   * passed on waiting for the source's deletion), and the time they waited.
+   */
+  public long holdWaits() {
+    return writer.holdWaits();
+  }
+
+  public long holdWaitNanos() {
+    return writer.holdWaitNanos();
+  }
+
+  /** Holds written before their release came: their unit's atomicity was given up, counted. */
+  public long holdsCut() {
+    return writer.holdsCut();
   }
 
   /** Group commits: batches written. */

@@ -1,5 +1,6 @@
 package io.simqtt.store;
 
+import io.simqtt.core.session.WriteHold;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,14 @@ import org.slf4j.LoggerFactory;
  * meanwhile. {@link Writes} that belong together (a session written whole, or deleted) go into
  * one batch, past the batch's bounds if need be, so a crash leaves all of them or none: RocksDB
  * applies a batch atomically, and a cut between them would leave a session half deleted.
+ *
+ * <p>A write may be made under a {@link Hold} (see {@link WriteHold}): the batch that takes it is
+ * not written until the hold's release comes through the queue, the writer taking everything
+ * queued meanwhile into the same batch, so whatever was queued before the release (on any thread)
+ * is durable together with the held writes or not at all. The wait is bounded: past {@link
+ * #MAX_HOLD_NANOS}, as the store closes, or once a caller waits for room in the queue (it may be
+ * the thread that would release), the batch is written with its holds cut, counted ({@link
+ * #holdsCut}); a cut hold's later writes go as any.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -60,8 +69,13 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long CLOSE_WAIT_MILLIS = 30_000;
+  /**
+   * How long a batch waits for the release of a hold it took: a hold spans one message's (or one
+   * peer frame's) taking by its target sessions, each a task on an event loop.
+   */
+  static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-  private sealed interface Op permits Put, Delete, DeleteRange, Action, Writes {
+  private sealed interface Op permits Put, Delete, DeleteRange, Action, Writes, Held, Release {
     long bytes();
 
     /** Queued writes it counts as, against the queue's bound and a batch's. */
@@ -95,6 +109,45 @@ final class GroupCommitWriter implements AutoCloseable {
     @Override
     public long bytes() {
       return OVERHEAD_BYTES;
+    }
+  }
+
+  /** A write made under a hold. */
+  private record Held(Op op, Hold hold) implements Op {
+    @Override
+    public long bytes() {
+      return op.bytes();
+    }
+
+    @Override
+    public int count() {
+      return op.count();
+    }
+  }
+
+  /** Where a hold's release came in the queue: what was queued before goes with its writes. */
+  private record Release(Hold hold) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES;
+    }
+
+    @Override
+    public int count() {
+      return 0;
+    }
+  }
+
+  /** See {@link WriteHold}; its state is the writer thread's. */
+  final class Hold implements WriteHold {
+    private static final int NEW = 0;
+    private static final int OPEN = 1;
+    private static final int DONE = 2;
+    private int state = NEW;
+
+    @Override
+    public void release() {
+      enqueue(new Release(this));
     }
   }
 
@@ -148,6 +201,11 @@ final class GroupCommitWriter implements AutoCloseable {
   private final Thread thread;
 
   private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
+  /** The holds the batch being made took and whose release it has not seen: writer thread only. */
+  private final List<Hold> openHolds = new ArrayList<>();
+  /** The writes and bytes of the batch being made: writer thread only. */
+  private int batchWrites;
+  private long batchBytes;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final AtomicLong pendingBytes = new AtomicLong();
   /** Callers wait on it for room; the writer notifies it when it frees some and one waits. */
@@ -173,7 +231,12 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile long syncs;
   private volatile long syncNanos;
   private volatile long writeErrors;
+  private volatile long holdWaits;
+  private volatile long holdWaitNanos;
+  private volatile long holdsCut;
   private long lastErrorLogNanos;
+  /** Tests only: runs on the writer thread after each batch is written, before its actions. */
+  private volatile Runnable afterEachBatch;
 
   /**
    * @param syncIntervalNanos 0: every batch is synced before its actions run; above 0: batches
@@ -205,6 +268,15 @@ final class GroupCommitWriter implements AutoCloseable {
 
   void delete(Family family, byte[] key) {
     enqueue(new Delete(family, key));
+  }
+
+  /** {@link #put} under {@code hold}: not written before the hold's release is taken. */
+  void put(Family family, byte[] key, byte[] value, Hold hold) {
+    enqueue(new Held(new Put(family, key, value), hold));
+  }
+
+  Hold hold() {
+    return new Hold();
   }
 
   /** Queues {@code writes} to reach the database together, in one batch. */
@@ -317,22 +389,27 @@ final class GroupCommitWriter implements AutoCloseable {
           parked = false;
           continue;
         }
-        int taken = 0;
-        long bytes = 0;
+        batchWrites = 0;
+        batchBytes = 0;
         do {
-          taken += op.count();
-          bytes += op.bytes();
-          add(batch, actions, op);
-        } while (taken < MAX_BATCH_WRITES
-            && bytes < MAX_BATCH_BYTES
+          take(batch, actions, op);
+        } while (batchWrites < MAX_BATCH_WRITES
+            && batchBytes < MAX_BATCH_BYTES
             && (op = queue.poll()) != null);
+        if (!openHolds.isEmpty()) {
+          awaitReleases(batch, actions);
+        }
         if (batch.count() > 0 && !commit(batch)) {
           return; // abandoned: its actions never run
         }
         batch.clear();
-        unsynced |= !syncEachBatch && taken > actions.size();
-        pendingWrites.addAndGet(-taken);
-        pendingBytes.addAndGet(-bytes);
+        Runnable hook = afterEachBatch;
+        if (hook != null) {
+          hook.run();
+        }
+        unsynced |= !syncEachBatch && batchWrites > actions.size();
+        pendingWrites.addAndGet(-batchWrites);
+        pendingBytes.addAndGet(-batchBytes);
         if (waiters > 0) {
           synchronized (room) {
             room.notifyAll();
@@ -355,6 +432,44 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  private void take(WriteBatch batch, List<Runnable> actions, Op op) {
+    batchWrites += op.count();
+    batchBytes += op.bytes();
+    add(batch, actions, op);
+  }
+
+  /**
+   * Takes what comes into the batch until every hold it took is released; cuts the holds left
+   * when the wait passes its bound, the store closes, or a caller waits for room (see the class
+   * comment).
+   */
+  private void awaitReleases(WriteBatch batch, List<Runnable> actions) {
+    long start = System.nanoTime();
+    holdWaits++;
+    while (!openHolds.isEmpty()) {
+      Op op = queue.poll();
+      if (op != null) {
+        take(batch, actions, op);
+        continue;
+      }
+      long waited = System.nanoTime() - start;
+      if (waited >= MAX_HOLD_NANOS || closing || abandon || waiters > 0) {
+        holdsCut += openHolds.size();
+        for (Hold h : openHolds) {
+          h.state = Hold.DONE;
+        }
+        openHolds.clear();
+        break;
+      }
+      parked = true;
+      if (queue.isEmpty()) {
+        LockSupport.parkNanos(this, MAX_HOLD_NANOS - waited);
+      }
+      parked = false;
+    }
+    holdWaitNanos += System.nanoTime() - start;
+  }
+
   private void add(WriteBatch batch, List<Runnable> actions, Op op) {
     try {
       if (op instanceof Put p) {
@@ -367,6 +482,17 @@ final class GroupCommitWriter implements AutoCloseable {
         for (Op each : w.ops) {
           add(batch, actions, each);
         }
+      } else if (op instanceof Held h) {
+        if (h.hold().state == Hold.NEW) {
+          h.hold().state = Hold.OPEN;
+          openHolds.add(h.hold());
+        }
+        add(batch, actions, h.op());
+      } else if (op instanceof Release r) {
+        if (r.hold().state == Hold.OPEN) {
+          openHolds.remove(r.hold());
+        }
+        r.hold().state = Hold.DONE;
       } else {
         actions.add(((Action) op).action());
       }
@@ -500,6 +626,25 @@ final class GroupCommitWriter implements AutoCloseable {
 
   long writeErrors() {
     return writeErrors;
+  }
+
+  /** Batches that waited for the release of a hold they took, and the time they waited. */
+  long holdWaits() {
+    return holdWaits;
+  }
+
+  long holdWaitNanos() {
+    return holdWaitNanos;
+  }
+
+  /** Holds whose writes were written before their release came (see the class comment). */
+  long holdsCut() {
+    return holdsCut;
+  }
+
+  /** Tests only: {@code hook} runs on the writer thread after each batch is written. */
+  void afterEachBatch(Runnable hook) {
+    afterEachBatch = hook;
   }
 
   /** Writes and actions not queued: they came after the store began to close or failed. */

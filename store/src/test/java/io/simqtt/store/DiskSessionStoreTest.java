@@ -17,6 +17,7 @@ import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
+import io.simqtt.core.session.WriteHold;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -184,22 +185,28 @@ class DiskSessionStoreTest {
   }
 
   /**
-   * An entry written with its publisher's inbound QoS 2 id: both come back (they are one unit);
-   * an id so written after its publisher's session was deleted is no id of a session stored
-   * afresh later under that client id.
+   * Entries written under a hold with their publisher's inbound QoS 2 id written before its
+   * release: all come back (they are one unit); an id so written after its publisher's session
+   * was deleted is no id of a session stored afresh later under that client id.
    */
   @Test
-  void anEntryWrittenWithItsPublishersQos2IdBringsBothBackAndAFreshSessionDropsAStaleId() {
+  void entriesWrittenUnderAHoldWithTheirPublishersQos2IdBringAllBackAndAFreshSessionDropsAStaleId() {
     StorageSettings settings = StoreDirs.always(dir);
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("sub", session("sub"));
       sessions.saveSession("pub", session("pub"));
+      WriteHold first = sessions.holdWrites();
       sessions.addMessage("sub", 1, new Delivery(message("t", "m1"), 2, false, new int[0]),
-          "pub", 7);
+          first);
+      sessions.addInboundQos2("pub", 7);
+      first.release();
       sessions.deleteSession("gone");
+      WriteHold second = sessions.holdWrites();
       sessions.addMessage("sub", 2, new Delivery(message("t", "m2"), 2, false, new int[0]),
-          "gone", 8);
+          second);
+      sessions.addInboundQos2("gone", 8);
+      second.release();
       sessions.writeSession(session("gone"), List.of(), false);
     }
 

@@ -1,5 +1,6 @@
 package io.simqtt.core.cluster;
 
+import io.simqtt.core.session.WriteHold;
 import java.util.Collection;
 
 /**
@@ -40,6 +41,15 @@ public interface ForwardJournal {
 
   /** Forward {@code seq} to {@code peerId} is held until the peer acknowledges it. */
   void hold(String peerId, long seq, byte[] forward);
+
+  /**
+   * {@link #hold(String, long, byte[])} written under {@code writes} (see {@link WriteHold}): a
+   * journal on the sessions' store keeps it out of the disk until that hold's release. One that
+   * is not (it keeps nothing, or on the heap) has no batches to keep it out of.
+   */
+  default void hold(String peerId, long seq, byte[] forward, WriteHold writes) {
+    hold(peerId, seq, forward);
+  }
 
   /**
    * The forwards to {@code peerId} numbered {@code seqs} are no longer held; {@code seqs} is read

@@ -6,6 +6,7 @@ import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.HandOver;
 import io.simqtt.core.session.SessionImport;
+import io.simqtt.core.session.WriteHold;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -78,6 +79,13 @@ public interface LocalNode {
    * without a store): a forward is acknowledged to its sender only then.
    */
   void afterDurable(Runnable action);
+
+  /**
+   * A hold of the sessions' store ({@link WriteHold}): what a frame of forwards caused (its
+   * copies, its redirects' journal writes) is written under it, and the record that the frame's
+   * forwards were seen is written before its release, so the two reach the disk in one unit.
+   */
+  WriteHold holdWrites();
 
   /**
    * Lists the client ids whose sessions this node holds, each with when it got it ({@link

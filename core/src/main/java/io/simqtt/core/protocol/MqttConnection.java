@@ -38,7 +38,9 @@ import io.simqtt.core.session.ClientConnection;
 import io.simqtt.core.session.InboundQos2;
 import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionExpiry;
+import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.session.Will;
+import io.simqtt.core.session.WriteHold;
 import io.simqtt.core.sys.SysTopics;
 import io.simqtt.core.topic.Topics;
 import java.net.InetSocketAddress;
@@ -47,6 +49,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -853,15 +856,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * Durable mode, QoS 1/2: the PUBACK / PUBREC goes out once every session on this node the
    * message was given to has taken it and, if a stored one was among them (so an entry was
    * written), once the store says that is durable; then in publish order (see {@link
-   * PublishAcks}). For QoS 2 from a stored publisher, the stored session that takes the message
-   * last writes the publisher's packet id in the same atomic unit as its entry (see {@link
-   * DeliveryReceipt#lastToTake}), after every other copy, so after a crash a resend of the PUBLISH
-   * is routed again whenever a copy was lost; when no stored session wrote it last, the
-   * publisher's session writes the id once what was written is durable, and the PUBREC waits for
-   * that id too (so a message that only crossed to other nodes, where the forward journal's
-   * write counts, has its id one round after it). An id written after this session's state was
-   * replaced is taken back ({@link Session#carriedQos2Written}). A retained message waits for
-   * its retained write as well.
+   * PublishAcks}). For QoS 2 from a stored publisher, every target writes its copy (an entry, a
+   * forward journal write) under one {@link WriteHold}, and the count that completes the receipt
+   * writes the publisher's packet id and releases it: copies and id reach the disk in one unit,
+   * so after a crash a resend of the PUBLISH is answered without routing exactly when no copy was
+   * lost. An id written after this session's state was replaced is taken back ({@link
+   * Session#carriedQos2Written}). A retained message waits for its retained write as well.
    */
   private void publishDurably(Publish p, Message message) {
     PublishAcks.Ack ack = holdAck(p.qos() == 1 ? PacketType.PUBACK : PacketType.PUBREC, p);
@@ -877,24 +877,26 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     // writes through to it), and its write was queued by the routing above: the answer waits
     // for it too, or a kill right after the PUBACK would lose an acknowledged retained message.
     boolean retainedWrite = p.retain();
+    SessionStore store = context.sessions().store();
     boolean carryId = p.qos() == 2 && s.isStored();
-    DeliveryReceipt receipt = new DeliveryReceipt((stored, idWritten) -> {
-      Runnable answer = () -> {
-        if (p.qos() == 2 && !idWritten && s.storeInboundQos2(p.packetId())) {
-          context.sessions().store().afterDurable(() -> s.execute(release));
-          return;
-        }
-        if (idWritten) {
-          s.carriedQos2Written(settled, p.packetId());
-        }
-        release.run();
-      };
-      if (stored || retainedWrite) {
-        context.sessions().store().afterDurable(() -> s.execute(answer));
+    String publisherId = terms.clientId();
+    Consumer<Boolean> whenTaken = stored -> {
+      Runnable answer = carryId
+          ? () -> {
+            s.carriedQos2Written(settled, p.packetId());
+            release.run();
+          }
+          : release;
+      if (stored || retainedWrite || carryId) {
+        store.afterDurable(() -> s.execute(answer));
       } else {
         s.execute(answer);
       }
-    }, carryId ? terms.clientId() : null, p.packetId());
+    };
+    DeliveryReceipt receipt = carryId
+        ? new DeliveryReceipt(whenTaken, store.holdWrites(),
+            () -> store.addInboundQos2(publisherId, p.packetId()))
+        : new DeliveryReceipt(whenTaken);
     int receivers = context.router().publish(message, this, receipt);
     ack.reasonCode = receivers == 0 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
     receipt.routed();

@@ -1,10 +1,8 @@
 package io.simqtt.core.routing;
 
-import java.util.ArrayList;
-import java.util.List;
+import io.simqtt.core.session.WriteHold;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -18,6 +16,12 @@ import java.util.function.Consumer;
  * in its delivery task whatever it did with the delivery (queued, sent, dropped, expired,
  * redirected, given to another member), so the receipt always completes. Thread-safe: sessions
  * count down on their own loops.
+ *
+ * <p>A receipt may carry a {@link WriteHold}: its targets write their copies under it, and the
+ * count that completes the receipt first writes what must be durable exactly when every copy is
+ * (a publisher's QoS 2 id, a peer frame's seen record, the deletion of the entries a session
+ * passed on), then releases the hold. Each target wrote before it counted down, so every copy is
+ * queued to the store before the release, and all reach the disk in one unit.
  */
 public final class DeliveryReceipt {
   private static final AtomicIntegerFieldUpdater<DeliveryReceipt> PENDING =
@@ -26,19 +30,11 @@ public final class DeliveryReceipt {
   private volatile int pending = 1;
   /** Set before the count that carries it goes down, so whoever completes the receipt sees it. */
   private volatile boolean stored;
-  /** Set, like {@link #stored}, before the count of the session that wrote it goes down. */
-  private volatile boolean inboundQos2Written;
-  /**
-   * A receipt that carries an id: the session tasks handed out while routing, started once it is
-   * over ({@link #hand}); touched by the publisher's thread only, while it routes.
-   */
-  private List<Runnable> handOutAfterRouting;
-  private volatile boolean routingOver;
-  /** One of the two is set: a receipt that carries no id is told only whether one was stored. */
   private final Consumer<Boolean> whenTaken;
-  private final BiConsumer<Boolean, Boolean> whenTakenWithId;
-  private final String publisherId;
-  private final int packetId;
+  private final WriteHold hold;
+  /** Where {@link #last} runs, or null: on the completing thread. */
+  private final Executor lastOn;
+  private final Runnable last;
 
   /**
    * @param whenTaken runs once every target session took the message, on the thread of the last
@@ -46,74 +42,34 @@ public final class DeliveryReceipt {
    *     written and there is no durability to wait for)
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken) {
-    this.whenTaken = whenTaken;
-    this.whenTakenWithId = null;
-    this.publisherId = null;
-    this.packetId = 0;
+    this(whenTaken, null, null, null);
   }
 
   /**
-   * A receipt for a QoS 2 message of a stored publisher: the stored session that takes it last,
-   * if it writes an entry, writes the publisher's inbound id {@code packetId} in the same atomic
-   * unit ({@link #inboundQos2}, {@link #lastToTake}), after every other copy: a crash keeps the id
-   * only with every copy.
-   *
-   * @param whenTaken as for {@link #DeliveryReceipt(Consumer)}, also given whether a session
-   *     wrote the publisher's id with its entry (then it is durable when that entry is, and the
-   *     publisher need not write it itself)
-   * @param publisherId the publisher's client id, or null when no id is to be written along
+   * A receipt whose targets write under {@code hold}: once every one took the message, {@code
+   * last} writes (on the completing thread) what goes into one unit with their copies, then the
+   * hold is released, then {@code whenTaken} runs.
+   */
+  public DeliveryReceipt(Consumer<Boolean> whenTaken, WriteHold hold, Runnable last) {
+    this(whenTaken, hold, null, last);
+  }
+
+  /**
+   * As {@link #DeliveryReceipt(Consumer, WriteHold, Runnable)}, with {@code last}, the release
+   * and {@code whenTaken} run on {@code lastOn}: what {@code last} writes is known on that
+   * thread only (a session's entries), and the store waits for the release meanwhile.
    */
   public DeliveryReceipt(
-      BiConsumer<Boolean, Boolean> whenTaken, String publisherId, int packetId) {
-    this.whenTaken = null;
-    this.whenTakenWithId = whenTaken;
-    this.publisherId = publisherId;
-    this.packetId = packetId;
+      Consumer<Boolean> whenTaken, WriteHold hold, Executor lastOn, Runnable last) {
+    this.whenTaken = whenTaken;
+    this.hold = hold;
+    this.lastOn = lastOn;
+    this.last = last;
   }
 
-  /**
-   * The publisher's client id whose inbound QoS 2 id ({@link #inboundPacketId}) goes with the
-   * entry of the target that takes this message last ({@link #lastToTake}), or null.
-   */
-  public String inboundQos2() {
-    return publisherId;
-  }
-
-  public int inboundPacketId() {
-    return packetId;
-  }
-
-  /**
-   * Whether the count being taken now is the only one left: routing is over and every other
-   * target has taken its copy (its writes queued). Read by a target before it counts down; two
-   * targets taking their copies at once may both read false, never both true.
-   */
-  public boolean lastToTake() {
-    return pending == 1;
-  }
-
-  /** A session wrote the publisher's inbound id with its entry. */
-  public void inboundQos2Written() {
-    inboundQos2Written = true;
-  }
-
-  /**
-   * Runs {@code task}, a target session's taking of the message, on {@code session}: at once, or,
-   * for a receipt
-   * that carries its publisher's QoS 2 id, once routing is over. Then every target is counted
-   * before any of them takes its copy, so the one that finds itself {@link #lastToTake} truly is,
-   * even with a single target on another thread (which would otherwise run before the
-   * publisher's own count went and never carry the id).
-   */
-  public void hand(Executor session, Runnable task) {
-    if (publisherId == null || routingOver) {
-      session.execute(task);
-      return;
-    }
-    if (handOutAfterRouting == null) {
-      handOutAfterRouting = new ArrayList<>(2);
-    }
-    handOutAfterRouting.add(() -> session.execute(task));
+  /** What the targets write their copies under, or null. */
+  public WriteHold hold() {
+    return hold;
   }
 
   /** One more session (or a node's forward journal) is to take the message. */
@@ -134,22 +90,28 @@ public final class DeliveryReceipt {
 
   /** Routing is over: the publisher's own count goes. */
   public void routed() {
-    routingOver = true;
-    List<Runnable> handOut = handOutAfterRouting;
-    handOutAfterRouting = null;
-    countDown(); // first: a target's lastToTake must not count the publisher's part
-    if (handOut != null) {
-      handOut.forEach(Runnable::run);
-    }
+    countDown();
   }
 
   private void countDown() {
-    if (PENDING.decrementAndGet(this) == 0) {
-      if (whenTaken != null) {
-        whenTaken.accept(stored);
-      } else {
-        whenTakenWithId.accept(stored, inboundQos2Written);
+    if (PENDING.decrementAndGet(this) != 0) {
+      return;
+    }
+    if (lastOn != null) {
+      lastOn.execute(this::complete);
+    } else {
+      complete();
+    }
+  }
+
+  private void complete() {
+    if (hold != null) {
+      try {
+        last.run();
+      } finally {
+        hold.release(); // whatever the last write did: the store must not wait for it
       }
     }
+    whenTaken.accept(stored);
   }
 }

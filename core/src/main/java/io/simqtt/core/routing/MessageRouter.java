@@ -403,21 +403,19 @@ public final class MessageRouter {
   private static void take(
       Session s, Delivery d, int hops, DeliveryReceipt receipt, boolean checked) {
     receipt.expect();
-    receipt.hand(
-        s,
-        () -> {
-          boolean stored = false;
-          try {
-            if (checked) {
-              s.deliverRedirected(d, hops, receipt);
-            } else {
-              s.deliverUnchecked(d, hops, receipt);
-            }
-            stored = s.isStored();
-          } finally {
-            receipt.taken(stored);
-          }
-        });
+    s.execute(() -> {
+      boolean stored = false;
+      try {
+        if (checked) {
+          s.deliverRedirected(d, hops, receipt);
+        } else {
+          s.deliverUnchecked(d, hops, receipt);
+        }
+        stored = s.isStored();
+      } finally {
+        receipt.taken(stored);
+      }
+    });
   }
 
   private static RemoteCopy remoteCopy(Map<String, RemoteCopy> remote, String subscriberId) {

@@ -883,10 +883,11 @@ final class OutboundFlow {
   }
 
   /**
-   * What {@code p} passed on is safe where it went: its entries go from the store while the
-   * session is stored (through whichever journal: a state written whole meanwhile kept them under
-   * their seqs). Returns whether the session left the store meanwhile and this was the last
-   * pass-on: the store may delete it now.
+   * What {@code p} passed on is written where it went: its entries go from the store (while the
+   * session is stored, through whichever journal: a state written whole meanwhile kept them under
+   * their seqs), written before the release of the hold the new holders wrote under, so in one
+   * unit with their copies. Returns whether the session left the store meanwhile and this was the
+   * last pass-on: the store may delete it now, which takes them too.
    */
   boolean passedOn(PassOn p) {
     passingOn.remove(p);
@@ -897,7 +898,11 @@ final class OutboundFlow {
       p.entries.forEach(e -> journal.remove(e.seq()));
       return false;
     }
-    return passingOn == null;
+    if (passingOn != null) {
+      p.entries.forEach(e -> context.store().removeMessage(e.clientId(), e.seq()));
+      return false;
+    }
+    return true;
   }
 
   /**

@@ -6,11 +6,14 @@ import java.util.List;
 /**
  * Deliveries a stored session passes on from its own entries (what it held when it moves to
  * another node or yields to one after a healed partition; a shared-subscription delivery given to
- * another member of its group), and when the store may let those entries go. Each delivery handed
- * on counts on {@link #receipt} until its new holder has written it (another session's entry, a
- * link's forward journal); once that is durable, {@link SessionPersistence#passedOn} runs as a
- * task of the session and the entries go. Until then they stay in the store: a kill -9 between
- * the two store batches finds the message on one side at least.
+ * another member of its group), and when the store lets those entries go. Each delivery handed on
+ * counts on {@link #receipt} until its new holder has written it (another session's entry, a
+ * link's forward journal) under the receipt's {@link WriteHold}; once every one has, {@link
+ * SessionPersistence#passedOn} runs as a task of the session and writes the entries' deletion,
+ * and then the hold is released: the new holders' copies and the deletion reach the disk in one
+ * unit, so after a kill -9 the message is with its new holder or still here, never with both (a
+ * restart here would send it again: to this client as well, a QoS 2 message under a new packet
+ * id) and never with neither.
  *
  * <p>While one is outstanding its session's {@link OutboundFlow} holds it: a session that leaves
  * the store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it
@@ -29,17 +32,9 @@ final class PassOn {
 
   private PassOn(Session session, SessionStore store, List<StoredMessage> entries) {
     this.entries = entries;
-    this.receipt =
-        new DeliveryReceipt(
-            written -> {
-              Runnable done =
-                  () -> session.execute(() -> SessionPersistence.passedOn(session, this));
-              if (written) {
-                store.afterDurable(done);
-              } else {
-                done.run(); // nothing was written anywhere: nothing to wait for
-              }
-            });
+    // Nothing waits for durability: the deletion goes in the new holders' unit.
+    this.receipt = new DeliveryReceipt(written -> { }, store.holdWrites(), session,
+        () -> SessionPersistence.passedOn(session, this));
   }
 
   /**

@@ -575,16 +575,18 @@ public final class Session extends SerialExecutor {
   }
 
   /**
-   * Admission {@code u}'s id went to the store with the entry of the message's last target
-   * ({@code DeliveryReceipt.lastToTake}), from that target's thread. If this session no longer
-   * holds the admission (a clean start or an end replaced its state meanwhile, and with it what
-   * the store kept of its ids), that record is an orphan that a restart would take for an open
-   * id, answering a new message under it without routing it: it goes, unless the id is open
-   * again in the current state (which then owns the record and removes it at its PUBREL).
-   * Queued after the carried write (the target wrote before it counted down), so it lands after.
+   * Admission {@code u}'s id went to the store in one unit with the copies of its message, from
+   * the thread of the count that completed its receipt ({@code DeliveryReceipt}). If this session
+   * no longer holds the admission (a clean start or an end replaced its state meanwhile, and with
+   * it what the store kept of its ids), or is no longer stored, that record is an orphan that a
+   * restart would take for an open id, answering a new message under it without routing it: it
+   * goes, unless the id is open again in the current stored state (which then owns the record and
+   * removes it at its PUBREL). Queued after the id's write (this runs once it is durable), so it
+   * lands after.
    */
   public void carriedQos2Written(InboundQos2.Unsettled u, int packetId) {
-    if (u.heldBy(inboundQos2) || (inboundQos2 != null && inboundQos2.contains(packetId))) {
+    boolean held = u.heldBy(inboundQos2) || (inboundQos2 != null && inboundQos2.contains(packetId));
+    if (held && SessionPersistence.journal(this) != null) {
       return;
     }
     context.store().removeInboundQos2(clientId, packetId);
@@ -613,20 +615,6 @@ public final class Session extends SerialExecutor {
       return InboundQos2.Release.WRITTEN;
     }
     return InboundQos2.Release.RELEASED;
-  }
-
-  /**
-   * No stored session here wrote the inbound QoS 2 id {@code packetId} with its entry (see {@link
-   * SessionJournal#carrying}): a stored session writes it now, once what the message caused is
-   * durable. Returns whether it did: the PUBREC then waits until the id is durable too.
-   */
-  public boolean storeInboundQos2(int packetId) {
-    SessionJournal j = SessionPersistence.journal(this);
-    if (j != null && inboundQos2 != null && inboundQos2.contains(packetId)) {
-      j.addInboundQos2(packetId);
-      return true;
-    }
-    return false;
   }
 
   // ---- subscriptions ----

@@ -27,10 +27,10 @@ final class SessionJournal {
    */
   private Set<Integer> awaitingDurable;
   /**
-   * The receipt of the delivery being taken, while its publisher's inbound QoS 2 id is to go with
-   * the entry written for it (see {@link #carrying}); null otherwise.
+   * The hold the entry written for the delivery being taken goes under (see {@link #carrying});
+   * null otherwise.
    */
-  private DeliveryReceipt carrying;
+  private WriteHold carrying;
 
   SessionJournal(SessionStore store, Session session) {
     this.store = store;
@@ -40,28 +40,23 @@ final class SessionJournal {
   /** A delivery the session now holds; returns its sequence number. */
   long add(Delivery d) {
     long seq = ++lastSeq;
-    DeliveryReceipt r = carrying;
-    if (r == null || !r.lastToTake()) {
+    if (carrying == null) {
       store.addMessage(session.clientId(), seq, d);
     } else {
-      carrying = null;
-      store.addMessage(session.clientId(), seq, d, r.inboundQos2(), r.inboundPacketId());
-      r.inboundQos2Written();
+      store.addMessage(session.clientId(), seq, d, carrying);
     }
     return seq;
   }
 
   /**
    * While the delivery of {@code receipt} is taken (until {@code null}): the entry written for it,
-   * if any, carries its publisher's inbound QoS 2 id in the same atomic unit when this session is
-   * the last the message waits for ({@link DeliveryReceipt#lastToTake}). Only then: every other
-   * copy (and forward journal write) was queued to the store's writer before this unit, so it is
-   * durable no later than the id, and a resend after a crash is answered without routing only if
-   * every copy survived. An id carried by an earlier copy would survive a kill that lost a later
-   * one, and that copy's subscriber would never get the message.
+   * if any, goes under the receipt's {@link WriteHold}, so it reaches the disk only in one unit
+   * with what the receipt's last count writes (its publisher's QoS 2 id): a crash keeps that
+   * exactly when it keeps every copy, and a resend after it is routed again exactly when a copy
+   * was lost.
    */
   void carrying(DeliveryReceipt receipt) {
-    carrying = receipt == null || receipt.inboundQos2() == null ? null : receipt;
+    carrying = receipt == null ? null : receipt.hold();
   }
 
   /**
@@ -116,10 +111,6 @@ final class SessionJournal {
   /** Runs {@code task} as a later task of the session. */
   void later(Runnable task) {
     session.execute(task);
-  }
-
-  void addInboundQos2(int packetId) {
-    store.addInboundQos2(session.clientId(), packetId);
   }
 
   void removeInboundQos2(int packetId) {

@@ -217,7 +217,8 @@ final class SessionMove {
   /**
    * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
    * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
-   * until those are in the link's forward journal and that is durable (see {@link PassOn}).
+   * until those are in the link's forward journal, and leave it in one unit with those writes
+   * (see {@link PassOn}).
    */
   private static void leave(
       Session s, String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {

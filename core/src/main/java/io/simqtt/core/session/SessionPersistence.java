@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * {@link OutboundFlow} holds a {@link SessionJournal} exactly then), its own part after a change,
  * the whole of it when it becomes stored or its state was replaced, its deletion when it stops
  * being stored, and what it passes on from its entries ({@link PassOn}) until the new holders
- * have it durably. Also the way back from the store's threads: a durable packet id, a page of the
+ * have written it (its deletion in one unit with their copies). Also the way back from the store's threads: a durable packet id, a page of the
  * queue's backlog read or failed, each as a task of the session for the journal that asked.
  *
  * <p>It keeps nothing of its own (the journal is the flow's, the rest the session's fields), so a
@@ -123,10 +123,12 @@ final class SessionPersistence {
   }
 
   /**
-   * What {@code p} passed on is safe where it went (see {@link OutboundFlow#passedOn}). A session
-   * that left the store meanwhile is deleted from it now, and if it ended, leaves the registry,
-   * which it stayed in so that a new connection would replace its state in the store rather than
-   * a new session write beside it.
+   * Every new holder of what {@code p} passed on has written it, under the hold of {@code p}'s
+   * receipt, released once this returns: the deletion of its entries written here reaches the
+   * disk in one unit with their copies (see {@link OutboundFlow#passedOn}). A session that left
+   * the store meanwhile is deleted from it now if this was its last pass-on, and if it ended,
+   * leaves the registry, which it stayed in so that a new connection would replace its state in
+   * the store rather than a new session write beside it.
    */
   static void passedOn(Session s, PassOn p) {
     if (s.outbound.passedOn(p)) {

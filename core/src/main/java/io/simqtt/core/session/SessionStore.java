@@ -57,8 +57,12 @@ public interface SessionStore {
     }
 
     @Override
-    public void addMessage(
-        String clientId, long seq, Delivery delivery, String publisherId, int packetId) {}
+    public void addMessage(String clientId, long seq, Delivery delivery, WriteHold hold) {}
+
+    @Override
+    public WriteHold holdWrites() {
+      return WriteHold.NONE;
+    }
 
     @Override
     public void markSent(String clientId, long seq, int packetId, boolean released) {}
@@ -185,13 +189,19 @@ public interface SessionStore {
   void addMessage(String clientId, long seq, Delivery delivery);
 
   /**
-   * {@link #addMessage} and {@link #addInboundQos2}{@code (publisherId, packetId)} in one atomic
-   * unit: the entry is a copy of a QoS 2 message that stored publisher sent under {@code
-   * packetId}, and after a crash the id must be kept exactly when a copy is (a copy without its
-   * id would be routed again on the publisher's resend; an id without a copy would make that
+   * {@link #addMessage} under {@code hold}: the entry reaches the disk only in one atomic unit
+   * with what is written before the hold's release (a copy of a QoS 2 message and its stored
+   * publisher's id: after a crash the id must be kept exactly when every copy is; a copy without
+   * it would be routed again on the publisher's resend, an id without a copy would make that
    * resend a loss).
    */
-  void addMessage(String clientId, long seq, Delivery delivery, String publisherId, int packetId);
+  void addMessage(String clientId, long seq, Delivery delivery, WriteHold hold);
+
+  /**
+   * A new hold for writes that must reach the disk together with what is written before its
+   * release ({@link WriteHold}); {@link WriteHold#NONE} when the store keeps nothing.
+   */
+  WriteHold holdWrites();
 
   /**
    * Entry {@code seq} went out under {@code packetId}; {@code released}: for QoS 2, PUBREC came and

@@ -6,8 +6,9 @@ import java.util.List;
  * What a session lets go of from its shared subscriptions (MQTT 5, 4.8.2): a message of a shared
  * group that the session will not finish goes to another member of the group, through the
  * router's {@link SharedRedelivery}. A stored session's entries of them stay in its store until
- * their new holders have them durably ({@link PassOn}). Those only on disk are read off the event
- * loop first ({@link OutboundFlow#readFirst}).
+ * their new holders have written them, and leave it in one unit with those copies ({@link
+ * PassOn}). Those only on disk are read off the event loop first ({@link
+ * OutboundFlow#readFirst}).
  *
  * <p>It keeps nothing of its own. Every method runs as a task of the session.
  */

@@ -20,11 +20,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a stored session passes on from its own entries (to the node it moved to, to another
- * member of a shared group) stays in its store until the new holder has it durably: a kill -9
- * between the two store batches must find each message on one side. The store here holds
- * durability back until the test says, and the cluster holds each redirect's receipt as a durable
- * link holds it until its forward journal write: a copy of the store taken in between
- * ({@link RecordingSessionStore#copy}, what a restart would read) must still hold the entries.
+ * member of a shared group) stays in its store until the new holder has written it, and leaves
+ * it in one unit with that copy: a kill -9 must find each message on exactly one side. The
+ * cluster holds each redirect's receipt as a durable link holds it until its forward journal
+ * write, and the new holders here write under the receipt's hold: a copy of the store taken
+ * before (what a restart would read) must still hold the entries, and the store as it is at the
+ * hold's release ({@link RecordingSessionStore#afterFirstMessageWrite}: a kill right after the
+ * batch with the copy) must hold the copy and no longer the entries.
  */
 class PassedOnEntriesTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
@@ -38,7 +40,7 @@ class PassedOnEntriesTest {
   private final List<DeliveryReceipt> redeliveries = new ArrayList<>();
 
   @Test
-  void whatArrivedWhileFrozenStaysInTheStoreUntilItsRedirectIsJournaledAndDurable()
+  void whatArrivedWhileFrozenStaysInTheStoreUntilItsRedirectIsJournaledAndLeavesInThatUnit()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
     Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
@@ -47,7 +49,6 @@ class PassedOnEntriesTest {
       s.deliver(delivery(3)); // frozen: it waits here for the new owner
       return null;
     });
-    store.hold();
     h.confirm("n2");
     assertEquals(List.of("n2:3:1"), onLoop(() -> List.copyOf(cluster.redirects)));
 
@@ -56,23 +57,22 @@ class PassedOnEntriesTest {
         + " written to the forward journal: a kill -9 now loses message 3");
     assertEquals(List.of(1, 2, 3), numbers(crashNow), "the entries a restart would find");
 
-    cluster.journaled();
-    assertNotNull(store.copy().session("c"), "the journal write is not durable yet");
-    assertTrue(store.calls("deleteSession", "c").isEmpty());
-
-    store.makeDurable();
+    store.keepAfterFirstMessageWrite();
+    cluster.journaled(store);
     onLoop(() -> null);
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(1, killed.messages("journal:n2").size());
+    assertNull(killed.session("c"), "the session's deletion goes in the unit of the journal write");
+    assertTrue(killed.messages("c").isEmpty());
     assertEquals(1, store.calls("deleteSession", "c").size());
-    assertNull(store.session("c"), "once the redirect is durable in the journal the entries go");
     assertTrue(onLoop(s::isMoved));
   }
 
   @Test
-  void whatASessionYieldingAfterAHealedPartitionHeldStaysUntilItsRedirectsAreDurable()
+  void whatASessionYieldingAfterAHealedPartitionHeldStaysUntilItsRedirectsAreJournaled()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
     Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
-    store.hold();
     onLoop(() -> {
       s.yieldTo("n3");
       return null;
@@ -81,15 +81,17 @@ class PassedOnEntriesTest {
     assertEquals(List.of(1, 2), numbers(store.copy()),
         "the entries left the store before their redirects were journaled");
 
-    cluster.journaled();
-    store.makeDurable();
+    store.keepAfterFirstMessageWrite();
+    cluster.journaled(store);
     onLoop(() -> null);
-    assertNull(store.session("c"));
-    assertTrue(store.messages("c").isEmpty());
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(2, killed.messages("journal:n3").size());
+    assertNull(killed.session("c"), "gone in the unit of the journal writes");
+    assertTrue(killed.messages("c").isEmpty());
   }
 
   @Test
-  void aConnectionBackBeforeTheRedirectsAreDurableKeepsTheirEntriesBesideItsNewStateUntilThen()
+  void aConnectionBackBeforeTheRedirectsAreJournaledKeepsTheirEntriesBesideItsNewStateUntilThen()
       throws Exception {
     SessionRegistry registry = fixture.registry("");
     Session s = fixture.offlineWith(registry, delivery(1));
@@ -112,15 +114,19 @@ class PassedOnEntriesTest {
     assertEquals(List.of(1, 7), numbers(store.copy()), "the entry of the redirect left the store"
         + " before it was journaled: a kill -9 now loses message 1");
 
-    cluster.journaled();
+    store.keepAfterFirstMessageWrite();
+    cluster.journaled(store);
     onLoop(() -> null);
     assertTrue(store.calls("deleteSession", "c").isEmpty(), "the new state is not deleted");
-    assertNotNull(store.session("c"));
-    assertEquals(List.of(7), numbers(store), "the redirect's entry goes once it is durable there");
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertNotNull(killed.session("c"));
+    assertEquals(List.of(7), numbers(killed),
+        "the redirect's entry goes in the unit of its journal write");
+    assertEquals(1, killed.messages("journal:n3").size());
   }
 
   @Test
-  void aQueuedSharedDeliveryGivenToAnotherMemberLeavesTheStoreOnlyOnceTheNewHolderHasIt()
+  void aQueuedSharedDeliveryGivenToAnotherMemberLeavesTheStoreInTheUnitOfTheNewHoldersCopy()
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
@@ -136,13 +142,13 @@ class PassedOnEntriesTest {
     assertEquals(List.of(1), numbers(store.copy()),
         "the entry left the store before the new holder wrote it");
 
-    store.hold();
-    redeliveries.get(0).taken(true);
-    assertEquals(List.of(1), numbers(store.copy()), "the new holder's entry is not durable yet");
-    store.makeDurable();
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(0, 1);
     onLoop(() -> null);
-    assertTrue(store.messages("c").isEmpty());
-    assertNotNull(store.session("c"), "the session lives on");
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(1, killed.messages("other").size());
+    assertTrue(killed.messages("c").isEmpty(), "the entry goes in the unit of the new holder's");
+    assertNotNull(killed.session("c"), "the session lives on");
   }
 
   @Test
@@ -161,14 +167,17 @@ class PassedOnEntriesTest {
         "the session was deleted before another member wrote its shared delivery");
     assertSame(s, registry.get("c"), "listed until the store lets it go");
 
-    redeliveries.get(0).taken(true);
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(0, 1);
     onLoop(() -> null);
-    assertNull(store.session("c"));
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(1, killed.messages("other").size());
+    assertNull(killed.session("c"), "gone in the unit of the new holder's entry");
     assertNull(registry.get("c"));
   }
 
   @Test
-  void aCleanStartKeepsTheSharedEntryItHandsOnInTheStoreUntilTheNewHolderHasIt()
+  void aCleanStartKeepsTheSharedEntryItHandsOnInTheStoreUntilTheNewHolderHasWrittenIt()
       throws Exception {
     SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     Session s = withSharedOneSent(registry, new FakeConnection(loop));
@@ -185,12 +194,13 @@ class PassedOnEntriesTest {
     assertEquals(List.of(1, 7), numbers(store.copy()), "the clean start's write took the shared"
         + " entry off the disk before another member wrote it: a kill -9 now loses message 1");
 
-    store.hold();
-    redeliveries.get(0).taken(true);
-    assertEquals(List.of(1, 7), numbers(store.copy()), "the new holder's entry is not durable yet");
-    store.makeDurable();
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(0, 1);
     onLoop(() -> null);
-    assertEquals(List.of(7), numbers(store), "the passed-on entry goes, the new state's stays");
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(List.of(7), numbers(killed),
+        "the passed-on entry goes in the unit of the new holder's, the new state's stays");
+    assertEquals(1, killed.messages("other").size());
     assertNotNull(store.session("c"));
     FakeConnection back = new FakeConnection(loop);
     fixture.connect(s, back, false, null);
@@ -218,13 +228,14 @@ class PassedOnEntriesTest {
         + " expiry turned 0, before another member wrote its shared deliveries");
     assertSame(s, registry.get("c"), "listed until the store lets it go");
 
-    store.hold();
-    redeliveries.forEach(r -> r.taken(true));
-    assertEquals(List.of(1, 2), numbers(store.copy()), "the new holders' entries are not durable");
-    store.makeDurable();
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(0, 1);
+    newHolderWrites(1, 2);
     onLoop(() -> null);
-    assertNull(store.session("c"));
-    assertTrue(store.messages("c").isEmpty());
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(2, killed.messages("other").size());
+    assertNull(killed.session("c"), "gone in the unit of the new holders' entries");
+    assertTrue(killed.messages("c").isEmpty());
     assertNull(registry.get("c"));
   }
 
@@ -249,6 +260,41 @@ class PassedOnEntriesTest {
     assertEquals(2, redeliveries.size(), "the shared deliveries were dropped with the session");
     assertEquals(List.of(1, 2), numbers(store), "left the store before the others had them");
     redeliveries.forEach(r -> r.taken(true));
+    onLoop(() -> null);
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty());
+  }
+
+  /**
+   * A session that left the store while two pass-ons were outstanding (a queued shared delivery
+   * handed on at its disconnect, then the rest at its end) drops the first one's entries in the
+   * unit of their new holder's copy, not only with the session once the second completes: a
+   * kill between the two would bring them back in the session.
+   */
+  @Test
+  void aSessionThatLeftTheStoreDropsTheEntriesOfEachPassOnInItsNewHoldersUnit() throws Exception {
+    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.detach(c, true); // queued: handed on now
+      s.deliver(shared(2)); // offline: queued
+      return null;
+    });
+    onLoop(() -> s.kick(true)); // the session ends, its shared delivery handed on
+    assertEquals(2, redeliveries.size());
+    assertEquals(List.of(1, 2), numbers(store));
+
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(0, 1);
+    onLoop(() -> null);
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertEquals(List.of(2), numbers(killed), "the first pass-on's entry goes in its unit");
+    assertNotNull(killed.session("c"), "kept while the second pass-on is outstanding");
+
+    newHolderWrites(1, 2);
     onLoop(() -> null);
     assertNull(store.session("c"));
     assertTrue(store.messages("c").isEmpty());
@@ -281,6 +327,16 @@ class PassedOnEntriesTest {
   }
 
   // ---- helpers ----
+
+  /**
+   * The new holder of redelivery {@code i} (delivery {@code n}), another member, writes its entry
+   * under the receipt's hold and takes it.
+   */
+  private void newHolderWrites(int i, int n) {
+    DeliveryReceipt r = redeliveries.get(i);
+    store.addMessage("other", n, shared(n), r.hold());
+    r.taken(true);
+  }
 
   /** A redelivery whose new holder has not written its copy until the test says (taken). */
   private void heldRedelivery(Delivery d, String leaving, DeliveryReceipt receipt) {

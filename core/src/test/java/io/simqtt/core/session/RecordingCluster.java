@@ -21,12 +21,28 @@ import java.util.concurrent.CompletableFuture;
 final class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
-  private final List<DeliveryReceipt> held = new ArrayList<>();
+  /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
+  private final List<Held> held = new ArrayList<>();
+  private long journalSeq;
+
+  private record Held(String nodeId, Delivery delivery, DeliveryReceipt receipt) {}
 
   /** The redirects' journal writes are done: their receipts count down. */
   void journaled() {
-    held.forEach(r -> r.taken(true));
+    held.forEach(h -> h.receipt().taken(true));
     held.clear();
+  }
+
+  /**
+   * {@link #journaled}, each journal write made to {@code journal} as an entry of client {@code
+   * journal:<node>} under its receipt's hold, as a durable link writes it to a journal on the
+   * sessions' store.
+   */
+  void journaled(SessionStore journal) {
+    for (Held h : held) {
+      journal.addMessage("journal:" + h.nodeId(), ++journalSeq, h.delivery(), h.receipt().hold());
+    }
+    journaled();
   }
 
   @Override
@@ -35,7 +51,7 @@ final class RecordingCluster implements Cluster {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
     if (receipt != null) {
       receipt.expect();
-      held.add(receipt);
+      held.add(new Held(nodeId, delivery, receipt));
     }
   }
 

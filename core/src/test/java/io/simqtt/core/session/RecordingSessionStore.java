@@ -48,6 +48,10 @@ public final class RecordingSessionStore implements SessionStore {
   /** What was durable at the last {@link #hold} or {@link #makeDurable}, while holding. */
   private RecordingSessionStore durable;
   private boolean keepAfterFirstMessage;
+  /** A message entry was written since {@link #keepAfterFirstMessageWrite}. */
+  private boolean messageWritten;
+  /** Holds with writes under them, not released: no batch ends while there is one. */
+  private int openHolds;
   private RecordingSessionStore afterFirstMessage;
   private int pageReads;
   private int pageReadsToFail;
@@ -271,19 +275,46 @@ public final class RecordingSessionStore implements SessionStore {
     }
   }
 
-  /** Recorded as its two calls, made durable together. */
+  /**
+   * Recorded as {@code addMessage}; while its hold is not released, no batch may end after it
+   * ({@link #keepAfterFirstMessageWrite} waits for the release).
+   */
   @Override
   public synchronized void addMessage(
-      String clientId, long seq, Delivery delivery, String publisherId, int packetId) {
+      String clientId, long seq, Delivery delivery, WriteHold hold) {
     putMessage(clientId, seq, delivery);
-    addInboundQos2(publisherId, packetId);
+    if (hold instanceof Held h && !h.wrote) {
+      h.wrote = true;
+      openHolds++;
+    }
     afterMessageWrite();
   }
 
+  @Override
+  public WriteHold holdWrites() {
+    return new Held();
+  }
+
+  /** A hold of this store: the writes under it and before its release form one unit. */
+  private final class Held implements WriteHold {
+    private boolean wrote;
+
+    @Override
+    public void release() {
+      synchronized (RecordingSessionStore.this) {
+        if (wrote) {
+          openHolds--;
+        }
+        afterMessageWrite();
+      }
+    }
+  }
+
   /**
-   * From now on, the store as it is right after the first message entry written (with what its
-   * unit carried) is kept: what a kill -9 leaves when the writer's batch ended with that entry
-   * and the next one was lost ({@link #afterFirstMessageWrite}).
+   * From now on, the store as it is right after the first message entry written is kept (written
+   * under a hold: at the release of every hold written under, as a batch cannot end before): what
+   * a kill -9 leaves when the writer's batch ended there and the next one was lost ({@link
+   * #afterFirstMessageWrite}).
    */
   public synchronized void keepAfterFirstMessageWrite() {
     keepAfterFirstMessage = true;
@@ -296,13 +327,14 @@ public final class RecordingSessionStore implements SessionStore {
 
   private void putMessage(String clientId, long seq, Delivery delivery) {
     record("addMessage", clientId, Long.toString(seq));
+    messageWritten = keepAfterFirstMessage;
     messages
         .computeIfAbsent(clientId, id -> new TreeMap<>())
         .put(seq, new StoredMessage(clientId, seq, delivery, 0, false));
   }
 
   private void afterMessageWrite() {
-    if (keepAfterFirstMessage && afterFirstMessage == null) {
+    if (keepAfterFirstMessage && afterFirstMessage == null && messageWritten && openHolds == 0) {
       afterFirstMessage = copy();
     }
   }

@@ -280,6 +280,17 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(store.writeStalls()));
     counter("simqtt_store_write_stall_seconds", "Time threads waited for room in the queue",
         c -> c.call(store.writeStallNanos() / 1e9));
+    counter("simqtt_store_hold_waits",
+        "Batches that waited for a held write's release (copies waiting for what must reach"
+            + " the disk in one unit with them: a QoS 2 publisher's id, a peer frame's seen"
+            + " record, the deletion of the entries a session passed on)",
+        c -> c.call(store.holdWaits()));
+    counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
+        c -> c.call(store.holdWaitNanos() / 1e9));
+    counter("simqtt_store_holds_cut",
+        "Held writes written before their release came (waited 50 ms, the store closing, or a"
+            + " thread waiting for room): their unit was not atomic",
+        c -> c.call(store.holdsCut()));
     counter("simqtt_store_commit_batches",
         "Group commits: batches of queued writes written at once",
         c -> c.call(store.commitBatches()));

@@ -1,0 +1,126 @@
+package io.simqtt.store;
+
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.config.StorageSettings;
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttProperties;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.it.BrokerFixture;
+import io.simqtt.core.it.RawClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An entry a session passes on leaves its store in one unit with the new holder's copy, on a real
+ * RocksDB store: a kill -9 right after the first batch that holds the new holder's copy (a
+ * checkpoint taken on the writer thread between batches) finds the message with the new holder
+ * only. Before, the entry stayed until the copy was durable and was deleted in a later batch: a
+ * kill between brought it back as a queued entry of the session, and a QoS 2 message reached the
+ * client it had been taken from as well, under a new packet id.
+ */
+@Timeout(60)
+class PassedOnInOneUnitTest {
+  private static final Duration QUIET = Duration.ofMillis(300);
+  private static final String GROUP = "$share/g/s/t";
+
+  @TempDir Path dir;
+  @TempDir Path images;
+
+  /**
+   * Shared members a (connected, m1 in flight, m2 queued behind its window of 1) and b (offline):
+   * a's connection drops, its queued m2 goes to b.
+   */
+  @Test
+  void aSharedEntryHandedToAnotherMemberAndItsDeletionReachTheDiskInOneBatch() {
+    Path image = images.resolve("after-b-took-m2");
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1",
+            new DiskSessionStore(store))) {
+      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
+        b.subscribe(GROUP, 2);
+        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
+      }
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
+      a.subscribe(GROUP, 2);
+      await("b offline", () -> f.broker().sessions().get("b") != null
+          && !f.broker().sessions().get("b").isConnected());
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        pub.publish("s/t", 2, false, bytes("m1"));
+        pub.publish("s/t", 2, false, bytes("m2"));
+        pub.expect(PubResponse.class);
+        pub.expect(PubResponse.class);
+      }
+      assertEquals("m1", text(a.expect(Publish.class)), "the connected member first");
+      await("m1 in flight, m2 queued behind the window", () -> entries(store, "a") == 2);
+      AtomicBoolean taken = new AtomicBoolean();
+      store.writer().afterEachBatch(() -> {
+        if (!taken.get() && entries(store, "b") > 0) {
+          taken.set(true);
+          store.checkpoint(image); // the kill: right after the batch with b's copy
+        }
+      });
+
+      a.abort(); // its queued m2 goes to b
+      await("the batch with b's copy written", taken::get);
+      assertEquals(0, store.holdsCut());
+    }
+
+    try (DurableStore store = DurableStore.open(StoreDirs.always(image));
+        BrokerFixture f = BrokerFixture.start("", new DiskSessionStore(store))) {
+      assertEquals(List.of("m1"), received(f, "a"),
+          "a gets again what it was sent, and not what went to b");
+      assertEquals(List.of("m2"), received(f, "b"));
+    }
+  }
+
+  private static String text(Publish p) {
+    return new String(p.payload(), StandardCharsets.UTF_8);
+  }
+
+  private static int entries(DurableStore store, String clientId) {
+    AtomicInteger n = new AtomicInteger();
+    store.forEach(Family.MESSAGES, (key, value) -> {
+      if (Keys.clientIdOf(key).equals(clientId) && Keys.kindOf(key) == Keys.DELIVERY) {
+        n.incrementAndGet();
+      }
+    });
+    return n.get();
+  }
+
+  /** The messages {@code clientId}'s stored session gets, until quiet, each finished. */
+  private static List<String> received(BrokerFixture f, String clientId) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+      assertTrue(c.connect(clientId, false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+      List<String> got = new ArrayList<>();
+      MqttPacket next;
+      while ((next = c.read(QUIET)) != null) {
+        if (next instanceof Publish p) {
+          got.add(text(p));
+          c.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
+        } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
+          c.send(RawClient.ack(PacketType.PUBCOMP, r.packetId()));
+        }
+      }
+      return got;
+    }
+  }
+}
