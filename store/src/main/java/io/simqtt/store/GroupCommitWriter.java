@@ -33,18 +33,19 @@ import org.slf4j.LoggerFactory;
  * <p>A write may be made under a {@link Hold} (see {@link WriteHold}): it is not written before
  * the hold's release has come through the queue, and then in one batch with everything queued
  * between the two (on any thread), so whatever was queued before the release is durable together
- * with the held writes or not at all. A batch therefore ends only at a clean point: one where every
- * hold whose held write it took has had its release taken too. The writer writes the longest run
- * of what it took that ends at one, without waiting, as soon as the queue is drained or a batch
- * bound is reached, and keeps the rest, in order, as the start of the next batch. Only when no
- * clean point exists does it wait for a release, and not for long: once what it took has had no
- * clean point for {@link #MAX_HOLD_NANOS} (from the held write that opened the first hold still
- * open), when a batch bound is reached, as the store closes, once a caller waits for room in the
- * queue (it may be the thread that would release), or at once when a read blocked on the writer
- * ({@link #afterDurableNow}) is behind them, the holds still open are cut, counted ({@link
- * #holdsCut}): their writes go as any, and for them the unit is not atomic. Holds that overlap
- * without a gap, each taken before the one before it is released, leave no clean point between
- * them: the wait lasts until the last is released or the bound.
+ * with the held writes or not at all. A batch therefore ends only at a clean point: one where
+ * every hold whose held write it took has had its release taken too. The writer writes the
+ * longest run of what it took that ends at one, without waiting, as soon as the queue is drained
+ * or a batch bound is reached, and keeps the rest, in order, as the start of the next batch. Only
+ * when no clean point exists does it go on taking (up to {@link #MAX_HELD_BATCH_WRITES}) and
+ * wait for a release, and not for long: once what it took has had no clean point for {@link
+ * #MAX_HOLD_NANOS} (from the held write that opened the first hold still open), when it took
+ * {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store closes, once a caller waits for
+ * room in the queue (it may be the thread that would release), or at once when a read blocked on
+ * the writer ({@link #afterDurableNow}) is behind them, the holds still open are cut, counted
+ * ({@link #holdsCut}): their writes go as any, and for them the unit is not atomic. Holds that
+ * overlap without a gap, each taken before the one before it is released, leave no clean point
+ * between them: the wait lasts until the last is released or a bound.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -73,6 +74,12 @@ final class GroupCommitWriter implements AutoCloseable {
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
   static final int MAX_BATCH_WRITES = 10_000;
+  /**
+   * How many writes a batch may take past a held write with no clean point among them before the
+   * holds open are cut: overlapping holds (a fan-out's copies taken on several loops, message
+   * after message) may leave none for a while.
+   */
+  static final int MAX_HELD_BATCH_WRITES = 4 * MAX_BATCH_WRITES;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -520,7 +527,8 @@ final class GroupCommitWriter implements AutoCloseable {
   /** Takes what is queued until the queue is empty or what is taken reaches a batch's bounds. */
   private void takeQueued() {
     Op op;
-    while (takenWrites < MAX_BATCH_WRITES
+    while ((takenWrites < MAX_BATCH_WRITES
+            || cleanOps == 0 && takenWrites < MAX_HELD_BATCH_WRITES)
         && takenBytes < MAX_BATCH_BYTES
         && (op = queue.poll()) != null) {
       if (op instanceof Held h && h.hold().state == Hold.NEW) {
@@ -553,7 +561,7 @@ final class GroupCommitWriter implements AutoCloseable {
     return closing
         || abandon
         || waiters > 0
-        || takenWrites >= MAX_BATCH_WRITES
+        || takenWrites >= MAX_HELD_BATCH_WRITES
         || takenBytes >= MAX_BATCH_BYTES;
   }
 

@@ -155,7 +155,10 @@ class HeldWritesTest {
     }
   }
 
-  /** A wait for a release does not make a batch past its bounds: the hold is cut there. */
+  /**
+   * A wait for a release does not make a batch past its bound for writes taken without a clean
+   * point: the hold is cut there.
+   */
   @Test
   void aBatchWaitingForAReleaseKeepsItsBoundAndCutsTheHoldThere() throws Exception {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
@@ -172,13 +175,14 @@ class HeldWritesTest {
       WriteHold never = sessions.holdWrites();
       sessions.addMessage("sub1", 1, delivery("held"), never);
       byte[] v = new byte[8];
-      for (int i = 0; i < 3 * GroupCommitWriter.MAX_BATCH_WRITES; i++) {
+      int writes = GroupCommitWriter.MAX_HELD_BATCH_WRITES + GroupCommitWriter.MAX_BATCH_WRITES;
+      for (int i = 0; i < writes; i++) {
         store.writer().put(Family.MESSAGES, ("k" + i).getBytes(StandardCharsets.UTF_8), v);
       }
       queued.countDown();
       durable(sessions);
 
-      assertTrue(largest.get() <= GroupCommitWriter.MAX_BATCH_WRITES,
+      assertTrue(largest.get() <= GroupCommitWriter.MAX_HELD_BATCH_WRITES,
           "largest batch: " + largest.get());
       assertEquals(1, store.holdsCut());
       never.release();
