@@ -88,6 +88,8 @@ if [[ $QUICK == 1 ]]; then
     "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1 --count 50000"
     "fan-out-q0|-s fan-out -q 0 -S 100 --count 5000"
     "fan-out-q1|-s fan-out -q 1 -S 100 --count 2000"
+    "fan-in-q2|-s fan-in -q 2 -P 8 --pub-session-expiry 300 --count 50000"
+    "fan-out-q2|-s fan-out -q 2 -S 100 --pub-session-expiry 300 --count 1000"
     "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"
     "pairs-q1|-s pairs -q 1 -N 10 --count 50000"
     "p2p-q0|-s pairs -q 0 -N 50 --rate 500 --payload 64"
@@ -104,6 +106,8 @@ else
     "fan-in-q1-v311|-s fan-in -q 1 -P 8 --protocol 3.1.1"
     "fan-out-q0|-s fan-out -q 0 -S 100"
     "fan-out-q1|-s fan-out -q 1 -S 100"
+    "fan-in-q2|-s fan-in -q 2 -P 8 --pub-session-expiry 300"
+    "fan-out-q2|-s fan-out -q 2 -S 100 --pub-session-expiry 300"
     "latency-q1-10k|-s fan-in -q 1 -P 8 --rate 10000"
     "pairs-q1|-s pairs -q 1 -N 10"
     "p2p-q0|-s pairs -q 0 -N 1000 --rate 10000 --payload 64"
@@ -206,6 +210,9 @@ if [[ "$STORAGE" == always || "$STORAGE" == interval ]]; then
 persistence_location $OUT/mosquitto-data/"
   export SIMQTT_MQTT__STORAGE__DATA_DIR="$OUT/si-data"
   export SIMQTT_MQTT__STORAGE__SYNC="$STORAGE"
+  # the node's store counters are read after each of its runs (store_metrics)
+  SI_METRICS_PORT=$(free_port)
+  export SIMQTT_METRICS__PORT="$SI_METRICS_PORT"
 fi
 if [[ "$AUTH" == acl ]]; then
   # 1,000 rules: 700 of the user's own and 299 patterns that match none of the load's topics,
@@ -323,11 +330,23 @@ run_one() { # name label port pid args...
     echo "bench-compare: $name on $label reported an error: $(jf "$line" error)" >&2
     FAILED=1
   fi
+  if [[ "$label" == si-mqtt ]]; then store_metrics "$name"; fi
   if [[ "$name" == conn-* ]]; then
     echo "  $name $label: $(jf "$line" connections) connections, $(jf "$line" connects_per_s) connects/s, RSS $(jf "$line" rss_bytes_per_conn) B/conn, marginal $(jf "$line" rss_marginal_bytes_per_conn) B/conn, failed $(jf "$line" failed_connections)" >&2
   else
     echo "  $name $label: $(jf "$line" msgs_per_s) msgs/s p99 $(jf "$line" p99_us) us lost $(jf "$line" lost) dup $(jf "$line" dup)" >&2
   fi
+}
+
+# Durable storage on a node (bin/start-node.sh): its hold counters, cumulative, after each run,
+# into store-metrics.txt (the copies of a stored publisher's QoS 2 message waiting for its id).
+store_metrics() { # name
+  [[ -n "${SI_METRICS_PORT:-}" && "$SI_HOW" == bin/start-node.sh ]] || return 0
+  local lines
+  lines=$(curl -s "http://127.0.0.1:$SI_METRICS_PORT/metrics" \
+      | grep -E '^simqtt_store_(hold|commit_batches|committed_writes)' || true)
+  printf '%s\n%s\n' "after $1:" "$lines" >> "$OUT/store-metrics.txt"
+  echo "  $1 si-mqtt store: $(tr '\n' ' ' <<<"$lines")" >&2
 }
 
 cpu_ticks() { # utime + stime of a pid, in clock ticks

@@ -95,6 +95,9 @@ public final class LoadOptions {
   @Option(names = "--session-expiry", description = "subscribers' Session Expiry Interval, seconds (MQTT 5; in 3.1.1 any value above 0 means Clean Session 0): a broker with durable sessions keeps what it queues for them on disk; 0 = sessions end with their connection (default: ${DEFAULT-VALUE})")
   public long sessionExpirySeconds = 0;
 
+  @Option(names = "--pub-session-expiry", description = "publishers' Session Expiry Interval, seconds, as --session-expiry: a broker with durable sessions keeps a stored publisher's QoS 2 packet ids on disk (default: ${DEFAULT-VALUE})")
+  public long pubSessionExpirySeconds = 0;
+
   @Option(names = "--keep-alive", description = "conn-storm: keep alive in the CONNECTs, seconds, 0 = none; the tool sends PINGREQ at this interval (default: ${DEFAULT-VALUE})")
   public int keepAliveSeconds = 60;
 

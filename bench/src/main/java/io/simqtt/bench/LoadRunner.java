@@ -178,7 +178,9 @@ public final class LoadRunner {
 
     List<BenchClient> pubClients = new ArrayList<>();
     for (int p = 0; p < pubs; p++) {
-      pubClients.add(new BenchClient("b" + runId + "-p" + p, version, o.username, o.password));
+      BenchClient c = new BenchClient("b" + runId + "-p" + p, version, o.username, o.password);
+      c.sessionExpirySeconds = o.pubSessionExpirySeconds;
+      pubClients.add(c);
     }
     pubClients = connectAll(pubClients, o.host, o.port);
     long perPublisher = Math.max(1, (o.count + pubs - 1) / pubs);

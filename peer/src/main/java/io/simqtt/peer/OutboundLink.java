@@ -394,7 +394,7 @@ final class OutboundLink implements Backpressure {
               if (under == null) {
                 journal.hold(peer.id(), f.getSeq(), f.toByteArray());
               } else {
-                journal.hold(peer.id(), f.getSeq(), f.toByteArray(), under);
+                journal.holdUnder(peer.id(), f.getSeq(), f.toByteArray(), under);
               }
             }
           }

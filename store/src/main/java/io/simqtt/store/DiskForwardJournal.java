@@ -33,12 +33,8 @@ public final class DiskForwardJournal implements ForwardJournal {
 
   /** A hold of the sessions' store on the same writer holds it; any other cannot. */
   @Override
-  public void hold(String peerId, long seq, byte[] forward, WriteHold writes) {
-    if (writes instanceof GroupCommitWriter.Hold h) {
-      writer.put(Family.FORWARDS, Keys.forward(peerId, seq), forward, h);
-    } else {
-      hold(peerId, seq, forward);
-    }
+  public void holdUnder(String peerId, long seq, byte[] forward, WriteHold writes) {
+    writer.put(Family.FORWARDS, Keys.forward(peerId, seq), forward, writes);
   }
 
   @Override

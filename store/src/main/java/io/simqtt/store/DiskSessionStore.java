@@ -200,13 +200,8 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void addMessage(String clientId, long seq, Delivery delivery, WriteHold hold) {
-    byte[] key = Keys.message(clientId, seq, Keys.DELIVERY);
-    byte[] value = CoreProtos.toProto(delivery).build().toByteArray();
-    if (hold instanceof GroupCommitWriter.Hold h) {
-      writer.put(Family.MESSAGES, key, value, h);
-    } else {
-      writer.put(Family.MESSAGES, key, value);
-    }
+    writer.put(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY),
+        CoreProtos.toProto(delivery).build().toByteArray(), hold);
   }
 
   @Override
@@ -287,7 +282,9 @@ public final class DiskSessionStore implements SessionStore {
   }
 
   /**
-   * Waits until the writes queued before are in the database, then reads the page.
+   * Waits until the writes queued before are in the database, then reads the page. The caller
+   * may be an event loop whose own task would release a hold the writer waits for: the wait cuts
+   * such holds ({@link GroupCommitWriter#afterDurableNow}).
    *
    * @throws StoreException when the writes do not get there in time, the writer failed, or an
    *     entry is damaged
@@ -295,7 +292,7 @@ public final class DiskSessionStore implements SessionStore {
   @Override
   public List<StoredMessage> messages(String clientId, long afterSeq, int limit) {
     CompletableFuture<Void> written = new CompletableFuture<>();
-    writer.afterDurable(() -> written.complete(null));
+    writer.afterDurableNow(() -> written.complete(null));
     try {
       CompletableFuture.anyOf(written, writer.failed()).get(WRITES_WAIT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -462,7 +462,7 @@ public final class DurableStore implements AutoCloseable {
     return writer.holdWaitNanos();
   }
 
-  /** Holds written before their release came: their unit's atomicity was given up, counted. */
+  /** Holds cut: written before their release came, their unit's atomicity given up. */
   public long holdsCut() {
     return writer.holdsCut();
   }

@@ -2,6 +2,7 @@ package io.simqtt.store;
 
 import io.simqtt.core.session.WriteHold;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,13 +30,22 @@ import org.slf4j.LoggerFactory;
  * one batch, past the batch's bounds if need be, so a crash leaves all of them or none: RocksDB
  * applies a batch atomically, and a cut between them would leave a session half deleted.
  *
- * <p>A write may be made under a {@link Hold} (see {@link WriteHold}): the batch that takes it is
- * not written until the hold's release comes through the queue, the writer taking everything
- * queued meanwhile into the same batch, so whatever was queued before the release (on any thread)
- * is durable together with the held writes or not at all. The wait is bounded: past {@link
- * #MAX_HOLD_NANOS}, as the store closes, or once a caller waits for room in the queue (it may be
- * the thread that would release), the batch is written with its holds cut, counted ({@link
- * #holdsCut}); a cut hold's later writes go as any.
+ * <p>A write may be made under a {@link Hold} (see {@link WriteHold}): it is not written before
+ * the hold's release has come through the queue, and then in one batch with everything queued
+ * between the two (on any thread), so whatever was queued before the release is durable together
+ * with the held writes or not at all. A batch therefore ends only at a clean point: one where
+ * every hold whose held write it took has had its release taken too. The writer writes the
+ * longest run of what it took that ends at one, without waiting, as soon as the queue is drained
+ * or a batch bound is reached, and keeps the rest, in order, as the start of the next batch. Only
+ * when no clean point exists does it go on taking (up to {@link #MAX_HELD_BATCH_WRITES}) and
+ * wait for a release, and not for long: once what it took has had no clean point for {@link
+ * #MAX_HOLD_NANOS} (from the held write that opened the first hold still open), when it took
+ * {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store closes, once a caller waits for
+ * room in the queue (it may be the thread that would release), or at once when a read blocked on
+ * the writer ({@link #afterDurableNow}) is behind them, the holds still open are cut, counted
+ * ({@link #holdsCut}): their writes go as any, and for them the unit is not atomic. Holds that
+ * overlap without a gap, each taken before the one before it is released, leave no clean point
+ * between them: the wait lasts until the last is released or a bound.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -64,6 +74,12 @@ final class GroupCommitWriter implements AutoCloseable {
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
   static final int MAX_BATCH_WRITES = 10_000;
+  /**
+   * How many writes a batch may take past a held write with no clean point among them before the
+   * holds open are cut: overlapping holds (a fan-out's copies taken on several loops, message
+   * after message) may leave none for a while.
+   */
+  static final int MAX_HELD_BATCH_WRITES = 4 * MAX_BATCH_WRITES;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -75,7 +91,8 @@ final class GroupCommitWriter implements AutoCloseable {
    */
   static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
-  private sealed interface Op permits Put, Delete, DeleteRange, Action, Writes, Held, Release {
+  private sealed interface Op
+      permits Put, Delete, DeleteRange, Action, Writes, Held, Release, ReadBarrier {
     long bytes();
 
     /** Queued writes it counts as, against the queue's bound and a batch's. */
@@ -112,6 +129,14 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
+  /** An action a caller blocks on (a read): holds open before it are cut rather than waited for. */
+  private record ReadBarrier(Runnable action) implements Op {
+    @Override
+    public long bytes() {
+      return OVERHEAD_BYTES;
+    }
+  }
+
   /** A write made under a hold. */
   private record Held(Op op, Hold hold) implements Op {
     @Override
@@ -138,7 +163,11 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** See {@link WriteHold}; its state is the writer thread's. */
+  /**
+   * See {@link WriteHold}. NEW until the writer takes a held write, OPEN until it takes the
+   * release, DONE after (or once cut): a held write taken then goes as any. Its state is the
+   * writer thread's.
+   */
   final class Hold implements WriteHold {
     private static final int NEW = 0;
     private static final int OPEN = 1;
@@ -148,6 +177,10 @@ final class GroupCommitWriter implements AutoCloseable {
     @Override
     public void release() {
       enqueue(new Release(this));
+    }
+
+    private GroupCommitWriter writer() {
+      return GroupCommitWriter.this;
     }
   }
 
@@ -201,11 +234,19 @@ final class GroupCommitWriter implements AutoCloseable {
   private final Thread thread;
 
   private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
-  /** The holds the batch being made took and whose release it has not seen: writer thread only. */
+  // Writer thread only: what it took from the queue and has not written, in queue order, ...
+  private final ArrayDeque<Op> taken = new ArrayDeque<>();
+  private int takenWrites;
+  private long takenBytes;
+  // ... how much of it ends at the last clean point (see the class comment) ...
+  private int cleanOps;
+  private int cleanWrites;
+  private long cleanBytes;
+  // ... the holds whose held write it took and whose release it has not, and since when one has
+  // been open.
   private final List<Hold> openHolds = new ArrayList<>();
-  /** The writes and bytes of the batch being made: writer thread only. */
-  private int batchWrites;
-  private long batchBytes;
+  private long openSince;
+  private volatile long maxHoldNanos = MAX_HOLD_NANOS;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final AtomicLong pendingBytes = new AtomicLong();
   /** Callers wait on it for room; the writer notifies it when it frees some and one waits. */
@@ -270,9 +311,13 @@ final class GroupCommitWriter implements AutoCloseable {
     enqueue(new Delete(family, key));
   }
 
-  /** {@link #put} under {@code hold}: not written before the hold's release is taken. */
-  void put(Family family, byte[] key, byte[] value, Hold hold) {
-    enqueue(new Held(new Put(family, key, value), hold));
+  /**
+   * {@link #put} under {@code hold}: not written before the hold's release is taken. A hold this
+   * writer did not give out ({@link WriteHold#NONE}, another store's) holds nothing here.
+   */
+  void put(Family family, byte[] key, byte[] value, WriteHold hold) {
+    Put put = new Put(family, key, value);
+    enqueue(hold instanceof Hold h && h.writer() == this ? new Held(put, h) : put);
   }
 
   Hold hold() {
@@ -291,7 +336,19 @@ final class GroupCommitWriter implements AutoCloseable {
     enqueue(new Action(action));
   }
 
+  /**
+   * {@link #afterDurable} for a caller that blocks until {@code action} runs (a read on an event
+   * loop): the holds open before it are cut at once (counted) rather than waited for, since the
+   * thread that would release one may be the caller's, its release queued behind the read.
+   */
+  void afterDurableNow(Runnable action) {
+    enqueue(new ReadBarrier(action));
+  }
+
   private void enqueue(Op op) {
+    if (op instanceof Release && (closing || failed.isDone())) {
+      return; // nothing is written any more: there is nothing left to hold
+    }
     if (closing) {
       // After the broker closed: nothing may still depend on it. An action is not run, since
       // its writes may not be durable.
@@ -301,7 +358,10 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       return;
     }
-    waitForRoom();
+    if (!(op instanceof Release)) {
+      // A release takes no room, and may be what the writer waits for to make some.
+      waitForRoom();
+    }
     if (failed.isDone()) {
       // The writer stopped (logged then): nothing is written, and no action runs.
       refused.incrementAndGet();
@@ -331,6 +391,7 @@ final class GroupCommitWriter implements AutoCloseable {
     long start = System.nanoTime();
     synchronized (room) {
       waiters++;
+      LockSupport.unpark(thread); // a writer waiting for a release cuts it for us (class comment)
       try {
         while (full() && !closing && !failed.isDone()) {
           room.wait();
@@ -368,10 +429,12 @@ final class GroupCommitWriter implements AutoCloseable {
     List<Runnable> actions = new ArrayList<>();
     long lastSync = System.nanoTime();
     boolean unsynced = false;
+    long waitingSince = 0;
+    boolean waiting = false;
     try (WriteBatch batch = new WriteBatch()) {
       while (!abandon) {
-        Op op = queue.poll();
-        if (op == null) {
+        takeQueued();
+        if (taken.isEmpty()) {
           long now = System.nanoTime();
           if (unsynced && now - lastSync >= syncIntervalNanos) {
             unsynced = !syncLog();
@@ -389,16 +452,45 @@ final class GroupCommitWriter implements AutoCloseable {
           parked = false;
           continue;
         }
-        batchWrites = 0;
-        batchBytes = 0;
-        do {
-          take(batch, actions, op);
-        } while (batchWrites < MAX_BATCH_WRITES
-            && batchBytes < MAX_BATCH_BYTES
-            && (op = queue.poll()) != null);
-        if (!openHolds.isEmpty()) {
-          awaitReleases(batch, actions);
+        if (cleanOps == 0) {
+          long now = System.nanoTime();
+          if (!waiting) {
+            waiting = true;
+            waitingSince = now;
+            holdWaits++;
+          }
+          long left = openSince + maxHoldNanos - now;
+          if (left > 0 && !mustCut()) {
+            // What earlier batches wrote unsynced is not to wait for a release.
+            if (unsynced && now - lastSync >= syncIntervalNanos) {
+              unsynced = !syncLog();
+              lastSync = now;
+              continue;
+            }
+            parked = true;
+            if (queue.isEmpty() && !mustCut()) {
+              LockSupport.parkNanos(this,
+                  unsynced ? Math.min(left, syncIntervalNanos - (now - lastSync)) : left);
+            }
+            parked = false;
+            continue;
+          }
+          cutOpenHolds();
         }
+        if (waiting) {
+          waiting = false;
+          holdWaitNanos += System.nanoTime() - waitingSince;
+        }
+        int writes = cleanWrites;
+        long bytes = cleanBytes;
+        for (int i = cleanOps; i > 0; i--) {
+          add(batch, actions, taken.poll());
+        }
+        takenWrites -= writes;
+        takenBytes -= bytes;
+        cleanOps = 0;
+        cleanWrites = 0;
+        cleanBytes = 0;
         if (batch.count() > 0 && !commit(batch)) {
           return; // abandoned: its actions never run
         }
@@ -407,9 +499,9 @@ final class GroupCommitWriter implements AutoCloseable {
         if (hook != null) {
           hook.run();
         }
-        unsynced |= !syncEachBatch && batchWrites > actions.size();
-        pendingWrites.addAndGet(-batchWrites);
-        pendingBytes.addAndGet(-batchBytes);
+        unsynced |= !syncEachBatch && writes > actions.size();
+        pendingWrites.addAndGet(-writes);
+        pendingBytes.addAndGet(-bytes);
         if (waiters > 0) {
           synchronized (room) {
             room.notifyAll();
@@ -432,42 +524,57 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private void take(WriteBatch batch, List<Runnable> actions, Op op) {
-    batchWrites += op.count();
-    batchBytes += op.bytes();
-    add(batch, actions, op);
+  /** Takes what is queued until the queue is empty or what is taken reaches a batch's bounds. */
+  private void takeQueued() {
+    Op op;
+    while ((takenWrites < MAX_BATCH_WRITES
+            || cleanOps == 0 && takenWrites < MAX_HELD_BATCH_WRITES)
+        && takenBytes < MAX_BATCH_BYTES
+        && (op = queue.poll()) != null) {
+      if (op instanceof Held h && h.hold().state == Hold.NEW) {
+        h.hold().state = Hold.OPEN;
+        if (openHolds.isEmpty()) {
+          openSince = System.nanoTime();
+        }
+        openHolds.add(h.hold());
+      } else if (op instanceof Release r) {
+        if (r.hold().state == Hold.OPEN) {
+          openHolds.remove(r.hold());
+        }
+        r.hold().state = Hold.DONE;
+      } else if (op instanceof ReadBarrier && !openHolds.isEmpty()) {
+        cutOpenHolds();
+      }
+      taken.add(op);
+      takenWrites += op.count();
+      takenBytes += op.bytes();
+      if (openHolds.isEmpty()) {
+        cleanOps = taken.size();
+        cleanWrites = takenWrites;
+        cleanBytes = takenBytes;
+      }
+    }
   }
 
-  /**
-   * Takes what comes into the batch until every hold it took is released; cuts the holds left
-   * when the wait passes its bound, the store closes, or a caller waits for room (see the class
-   * comment).
-   */
-  private void awaitReleases(WriteBatch batch, List<Runnable> actions) {
-    long start = System.nanoTime();
-    holdWaits++;
-    while (!openHolds.isEmpty()) {
-      Op op = queue.poll();
-      if (op != null) {
-        take(batch, actions, op);
-        continue;
-      }
-      long waited = System.nanoTime() - start;
-      if (waited >= MAX_HOLD_NANOS || closing || abandon || waiters > 0) {
-        holdsCut += openHolds.size();
-        for (Hold h : openHolds) {
-          h.state = Hold.DONE;
-        }
-        openHolds.clear();
-        break;
-      }
-      parked = true;
-      if (queue.isEmpty()) {
-        LockSupport.parkNanos(this, MAX_HOLD_NANOS - waited);
-      }
-      parked = false;
+  /** Whether the holds still open are to be cut now rather than waited for (class comment). */
+  private boolean mustCut() {
+    return closing
+        || abandon
+        || waiters > 0
+        || takenWrites >= MAX_HELD_BATCH_WRITES
+        || takenBytes >= MAX_BATCH_BYTES;
+  }
+
+  /** Gives up the holds still open: all that was taken may be written (class comment). */
+  private void cutOpenHolds() {
+    holdsCut += openHolds.size();
+    for (Hold h : openHolds) {
+      h.state = Hold.DONE;
     }
-    holdWaitNanos += System.nanoTime() - start;
+    openHolds.clear();
+    cleanOps = taken.size();
+    cleanWrites = takenWrites;
+    cleanBytes = takenBytes;
   }
 
   private void add(WriteBatch batch, List<Runnable> actions, Op op) {
@@ -483,19 +590,13 @@ final class GroupCommitWriter implements AutoCloseable {
           add(batch, actions, each);
         }
       } else if (op instanceof Held h) {
-        if (h.hold().state == Hold.NEW) {
-          h.hold().state = Hold.OPEN;
-          openHolds.add(h.hold());
-        }
         add(batch, actions, h.op());
-      } else if (op instanceof Release r) {
-        if (r.hold().state == Hold.OPEN) {
-          openHolds.remove(r.hold());
-        }
-        r.hold().state = Hold.DONE;
-      } else {
-        actions.add(((Action) op).action());
+      } else if (op instanceof Action a) {
+        actions.add(a.action());
+      } else if (op instanceof ReadBarrier b) {
+        actions.add(b.action());
       }
+      // A Release writes nothing: it was accounted for when taken.
     } catch (RocksDBException e) {
       throw new IllegalStateException("a write batch refused an entry", e);
     }
@@ -628,7 +729,10 @@ final class GroupCommitWriter implements AutoCloseable {
     return writeErrors;
   }
 
-  /** Batches that waited for the release of a hold they took, and the time they waited. */
+  /**
+   * Times the writer waited for a release, having taken nothing it could write without it, and
+   * the time it waited.
+   */
   long holdWaits() {
     return holdWaits;
   }
@@ -637,9 +741,14 @@ final class GroupCommitWriter implements AutoCloseable {
     return holdWaitNanos;
   }
 
-  /** Holds whose writes were written before their release came (see the class comment). */
+  /** Holds cut: their writes were written before their release came (see the class comment). */
   long holdsCut() {
     return holdsCut;
+  }
+
+  /** Tests only: how long a held write may keep the writer waiting ({@link #MAX_HOLD_NANOS}). */
+  void maxHoldNanos(long nanos) {
+    maxHoldNanos = nanos;
   }
 
   /** Tests only: {@code hook} runs on the writer thread after each batch is written. */

@@ -47,7 +47,7 @@ public interface ForwardJournal {
    * journal on the sessions' store keeps it out of the disk until that hold's release. One that
    * is not (it keeps nothing, or on the heap) has no batches to keep it out of.
    */
-  default void hold(String peerId, long seq, byte[] forward, WriteHold writes) {
+  default void holdUnder(String peerId, long seq, byte[] forward, WriteHold writes) {
     hold(peerId, seq, forward);
   }
 

@@ -67,7 +67,11 @@ public final class DeliveryReceipt {
     this.last = last;
   }
 
-  /** What the targets write their copies under, or null. */
+  /**
+   * What the targets write their copies under, or null. The store may cut the hold ({@link
+   * WriteHold}: a release that is late, a full queue, a blocking read behind it), counted; then
+   * the copies may reach the disk ahead of what the last count writes.
+   */
   public WriteHold hold() {
     return hold;
   }

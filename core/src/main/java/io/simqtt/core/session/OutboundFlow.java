@@ -91,8 +91,9 @@ final class OutboundFlow {
 
   /**
    * {@link #deliver(Delivery, ClientConnection)} of a delivery counted on {@code receipt} (or
-   * null): a stored flow writes the publisher's inbound QoS 2 id the receipt carries, if any, in
-   * one unit with the entry (see {@link SessionJournal#carrying}).
+   * null): a stored flow writes its entry under the receipt's {@link WriteHold}, if any, so it
+   * reaches the disk in one unit with what the receipt's last count writes (see {@link
+   * SessionJournal#carrying}).
    */
   void deliver(Delivery d, ClientConnection out, DeliveryReceipt receipt) {
     if (journal == null || receipt == null) {

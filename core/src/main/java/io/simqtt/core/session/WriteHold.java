@@ -8,9 +8,13 @@ package io.simqtt.core.session;
  * record written just before the release (a publisher's QoS 2 id once every copy of its message
  * is written) survives a crash exactly when every copy does.
  *
- * <p>The release must come, and soon: the store keeps its other writes waiting meanwhile, up to a
- * bound after which it writes them anyway (counted), and the atomicity is lost for that hold.
- * Thread-safe; released once.
+ * <p>The release must come, and soon: a store may keep its other writes waiting meanwhile. It
+ * bounds that wait and then cuts the hold (counted): the held writes go to disk without waiting
+ * for the release, and the atomicity is lost for that hold (a crash may keep a copy without its
+ * id). The store on RocksDB cuts after 50 ms without a point it could end a batch at, at a batch
+ * bound, as it closes, when a thread waits for room in its queue, and when a blocking read is
+ * queued behind the hold (the releaser may be waiting for that read to end). Thread-safe;
+ * released once.
  */
 public interface WriteHold {
   /** A store that keeps nothing holds nothing. */

@@ -202,10 +202,9 @@ class DurableSessionTest {
    * With two stored subscribers, both copies are written under the message's hold and the
    * publisher's id before its release: no batch ends after the first copy, so a kill -9 right
    * after the first batch that holds a copy keeps both copies and the id, and the client's resend
-   * after the restart is answered without routing: each subscriber gets the message once. (Before,
-   * the id went with the copy written last, a kill between the two copies lost the second and
-   * the id, and the resend reached the first subscriber twice.) {@code HeldWritesTest} shows the
-   * same on RocksDB.
+   * after the restart is answered without routing: each subscriber gets the message once. A
+   * batch that ended between the copies would keep the first without the id, and the resend
+   * would reach its subscriber twice. {@code HeldWritesTest} shows the same on RocksDB.
    */
   @Test
   void aKillAfterTheFirstOfTwoSubscribersCopiesKeepsBothAndTheIdSoEachGetsTheMessageOnce() {

@@ -8,9 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * A stored publisher's QoS 2 id written by its message's last target, from that target's thread,
- * after the publisher's state was replaced (a clean start): the record is an orphan a restart
- * would take for an open id, and goes; one the current state holds stays.
+ * A stored publisher's QoS 2 id written by the count that completes its message's receipt, on
+ * whichever target's thread that is, after the publisher's state was replaced (a clean start):
+ * the record is an orphan a restart would take for an open id, and goes; one the current state
+ * holds stays.
  */
 class CarriedQos2IdTest {
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
