@@ -198,14 +198,19 @@ public final class Session extends SerialExecutor {
    * is frozen for one while state arrives (what queued meanwhile goes after that state). A clean
    * start on a session frozen for a move whose frozen backlog holds shared deliveries settles the
    * freeze first (its claim won; the attach would settle it too), so that those come back to the
-   * queue and are read like the rest. An attach behind an earlier connection's that waits for
+   * queue and are read like the rest, unless an earlier attach waits (it settles the freeze its
+   * own way, and this one follows it). An attach behind an earlier connection's that waits for
    * such a read waits too: the connections attach in the order they came, so the later one takes
    * the session over, not the reverse.
    */
   public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
-    if (cleanStart && !stateArrives && SessionMove.frozenWithSharedOnDisk(this)) {
+    if (cleanStart
+        && !stateArrives
+        && (outbound == null || !outbound.attachWaits())
+        && SessionMove.frozenWithSharedOnDisk(this)) {
       // An administrator's discard while frozen, which this returns, changes nothing: the old
-      // state ends with the clean start.
+      // state ends with the clean start. Not while an earlier attach waits: it may bring state
+      // that takes what queued while frozen after it, which a settled freeze would have lost.
       SessionMove.settleForAttach(this, false);
     }
     if (!ended && outbound != null) {
