@@ -359,28 +359,16 @@ final class OutboundFlow {
    * permissions became after a time they were unknown (some was routed here unchecked then, see
    * {@link Session#deliverUnchecked}), or at recovery, or a connection brought with it (the state
    * was handed over from another node, or its permissions were unknown): the queue on the heap
-   * now, on disk as it is read back, and what is in flight. What the client may not receive is
-   * dropped (counted) and leaves the store.
+   * now, and on disk as it is read back. What the client may not receive is dropped (counted)
+   * and leaves the store.
    *
-   * <p>In flight, the state decides (MQTT 5.0 section 4.3): a PUBLISH not acknowledged yet (QoS 1
-   * without PUBACK, QoS 2 without PUBREC) is still the server's, and its resend after the
-   * reconnect (section 4.4) would be a delivery under the rules in force now, so it is dropped
-   * like a queued one; the client may have it already, and then simply gets no second copy. A QoS
-   * 2 message whose PUBREC arrived is the client's (section 4.3.3: the receiver accepted
-   * ownership with PUBREC): its PUBREL goes again as section 4.4 requires, so the client can
-   * finish the handshake and free the packet id. Only an offline flow is checked: nothing here is
-   * on the wire meanwhile.
+   * <p>What is in flight is not checked: it was judged when first sent and its delivery has
+   * begun, and a resumed session must send unacknowledged PUBLISHes (QoS 1 and 2) and PUBRELs
+   * again, with their original packet ids (MQTT 5.0 [MQTT-4.4.0-1]). Dropping an unacknowledged
+   * QoS 2 PUBLISH would also leave the client holding its packet id, so a later message under
+   * that id would be taken for a duplicate and never delivered ([MQTT-4.3.3-10]).
    */
   void checkHeld(Permissions p) {
-    if (!inflight.isEmpty()) {
-      for (InflightMessage f : inflight.inOrder()) {
-        Delivery d = f.delivery();
-        if (!f.released() && !p.mayReceive(d.message().topic(), d.qos())) {
-          context.metrics().dropped(DropReason.NOT_AUTHORIZED);
-          removeInflight(f);
-        }
-      }
-    }
     if (queue != null) {
       queue.removeIf(
           d -> !p.mayReceive(d.message().topic(), d.qos()),

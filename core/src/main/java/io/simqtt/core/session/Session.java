@@ -167,8 +167,8 @@ public final class Session extends SerialExecutor {
     permissions = conn.permissions();
     if ((!was.isKnown() || handedOver != null) && outbound != null) {
       // Queued unchecked while they were unknown (see PermissionRetries), or handed over by a node
-      // that may have held them unknown, or under other rules: what it holds, in flight too, is
-      // checked before CONNACK.
+      // that may have held them unknown, or under other rules: what it queues is checked before
+      // CONNACK (what is in flight is resent, see OutboundFlow.checkHeld).
       outbound.checkHeld(permissions);
     }
     advertiseShared(true);
@@ -490,8 +490,8 @@ public final class Session extends SerialExecutor {
 
   /**
    * The permissions of this recovered session, {@code unknown} until now, are {@code known}: what
-   * it holds (queued meanwhile unchecked, in flight from before the restart) is checked against
-   * them. Nothing happens if a connection brought its own meanwhile (and checked then).
+   * it queues (meanwhile unchecked) is checked against them. Nothing happens if a connection
+   * brought its own meanwhile (and checked then).
    */
   void permissionsKnown(Permissions unknown, Permissions known) {
     if (permissions != unknown || ended) {
