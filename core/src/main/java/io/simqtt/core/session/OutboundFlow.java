@@ -485,7 +485,8 @@ final class OutboundFlow {
   /** Whether a connection's attach waits for the read under way ({@link Session#beforeAttach}). */
   boolean attachWaits() {
     return whenMaterialized != null
-        && whenMaterialized.stream().anyMatch(r -> r instanceof Session.AttachWhenRead);
+        && whenMaterialized.stream()
+            .anyMatch(r -> r instanceof Session.AttachWhenRead a && !a.attach().givenUp());
   }
 
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */

@@ -203,7 +203,12 @@ public final class Session extends SerialExecutor {
    * such a read waits too: the connections attach in the order they came, so the later one takes
    * the session over, not the reverse.
    */
-  public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
+  public void beforeAttach(boolean cleanStart, boolean stateArrives, AttachTask attach) {
+    if (attach.givenUp()) {
+      // Its CONNECT was refused while it waited for the read (see attachGivenUp): it changes
+      // nothing here.
+      return;
+    }
     if (cleanStart
         && !stateArrives
         && (outbound == null || !outbound.attachWaits())
@@ -220,18 +225,42 @@ public final class Session extends SerialExecutor {
       boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
       if ((whole || shared)
           && outbound.readFirst(
-              shared, new AttachWhenRead(() -> beforeAttach(cleanStart, stateArrives, attach)))) {
+              shared,
+              new AttachWhenRead(attach, () -> beforeAttach(cleanStart, stateArrives, attach)))) {
         return;
       }
     }
     attach.run();
   }
 
+  /** What a connection's attach does, run by {@link #beforeAttach} once the session may take it. */
+  public interface AttachTask extends Runnable {
+    /**
+     * Whether the connection gave the attach up while it waited for a read (its CONNECT refused,
+     * see {@link #attachGivenUp}): it does not run, and later attaches do not wait behind it.
+     */
+    default boolean givenUp() {
+      return false;
+    }
+  }
+
   /** A connection's attach waiting for a read of the disk ({@link #beforeAttach}). */
-  record AttachWhenRead(Runnable retry) implements Runnable {
+  record AttachWhenRead(AttachTask attach, Runnable retry) implements Runnable {
     @Override
     public void run() {
       retry.run();
+    }
+  }
+
+  /**
+   * A CONNECT that found this session gave its attach up before it ran (see {@link
+   * AttachTask#givenUp}): it will not attach, so the session no longer stays in the registry for
+   * it, and leaves it now if it ended meanwhile.
+   */
+  public void attachGivenUp() {
+    PENDING_ATTACHES.decrementAndGet(this);
+    if (ended && (outbound == null || !outbound.isPassingOn())) {
+      context.registry().remove(this);
     }
   }
 
