@@ -1033,14 +1033,20 @@ final class OutboundFlow {
 
   /**
    * Makes room for {@code d} as {@code queue-overflow} says, each message that gives way counted
-   * by the bound it broke: the count bound first, then the byte bound. Returns whether {@code d}
-   * is queued. A message larger than the whole byte bound never fits: it goes itself, whatever
-   * the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
+   * by the bound it broke: the count bound first, then the byte bound; but first, at a bound,
+   * expired messages on the heap leave (counted as expired, as the drain would count them), so
+   * they hold no room a live message needs. Returns whether {@code d} is queued. A message larger
+   * than the whole byte bound never fits: it goes itself, whatever the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
    * entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known only once read, so
    * they go (counted) as they are, which is now.
    */
   private boolean makeRoom(Delivery d, SessionSettings settings) {
     boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
+    long max = settings.maxQueuedBytes();
+    int size = d.queuedBytes();
+    if (queuedCount() >= settings.maxQueuedMessages() || queuedBytes() + size > max) {
+      dropExpired();
+    }
     if (queuedCount() >= settings.maxQueuedMessages()) {
       context.metrics().dropped(DropReason.QUEUE_FULL);
       if (!dropOldest) {
@@ -1048,8 +1054,6 @@ final class OutboundFlow {
       }
       dropOldest();
     }
-    long max = settings.maxQueuedBytes();
-    int size = d.queuedBytes();
     long over = queuedBytes() + size - max;
     if (over <= 0) {
       return true;
@@ -1068,6 +1072,28 @@ final class OutboundFlow {
       readOwedDrops();
     }
     return true;
+  }
+
+  /**
+   * The expired messages on the heap leave the queue (and the store), counted. Only when one may
+   * have expired ({@link DeliveryQueue#mayHoldExpired}): a full queue of live messages is not
+   * scanned for every message that finds it full.
+   */
+  private void dropExpired() {
+    DeliveryQueue q = queue;
+    long now = context.clock().millis();
+    if (q == null || !q.mayHoldExpired(now)) {
+      return;
+    }
+    q.removeIf(
+        d -> d.message().isExpired(now),
+        (d, seq) -> {
+          context.metrics().dropped(DropReason.EXPIRED);
+          forget(seq);
+        });
+    if (q.isEmpty()) {
+      queue = null;
+    }
   }
 
   /** The oldest queued message gives way (counted by the caller). */

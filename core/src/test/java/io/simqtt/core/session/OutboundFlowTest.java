@@ -233,6 +233,33 @@ class OutboundFlowTest {
     assertEquals(1, metrics.drops(DropReason.TOO_LARGE));
   }
 
+  /**
+   * Messages that expired while queued hold no room a live one needs: at a bound (count or
+   * bytes) they leave first, counted as expired, and with drop-new the live message is queued.
+   * Before, it was dropped (queue_full, queue_bytes_full) for room held by expired messages.
+   */
+  @Test
+  void expiredMessagesGiveWayToALiveOneAtEitherBound() {
+    int size = delivery(1, 1).queuedBytes();
+    for (String bound :
+        List.of("max-queued-messages = 3", "max-queued-bytes = " + 3 * size + "B")) {
+      long full = metrics.drops(DropReason.QUEUE_FULL) + metrics.drops(DropReason.QUEUE_BYTES_FULL);
+      long expired = metrics.drops(DropReason.EXPIRED);
+      OutboundFlow f = flow("mqtt.sessions { max-inflight = 2, " + bound + " }");
+      f.deliver(delivery(1, 1, clock.millis() + 10_000), null);
+      f.deliver(delivery(2, 1, clock.millis() + 1_000), null);
+      f.deliver(delivery(3, 1, clock.millis() + 1_000), null);
+      clock.advance(2_000);
+      f.deliver(delivery(4, 1), null);
+      assertEquals(full, metrics.drops(DropReason.QUEUE_FULL)
+          + metrics.drops(DropReason.QUEUE_BYTES_FULL), bound + ": a live message dropped");
+      assertEquals(expired + 2, metrics.drops(DropReason.EXPIRED), bound);
+      FakeConnection c = new FakeConnection(null);
+      f.resume(c);
+      assertEquals(List.of(1, 4), c.publishedNumbers(), bound);
+    }
+  }
+
   @Test
   void sharedDeliveriesLeaveQueuedOrUnfinishedButAReleasedQos2Stays() {
     OutboundFlow f = flow("mqtt.sessions.max-inflight = 3");
