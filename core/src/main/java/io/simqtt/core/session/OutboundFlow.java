@@ -84,6 +84,12 @@ final class OutboundFlow {
    * the store keeps what it held until they are safe ({@link #leaveStore}).
    */
   private long leftStoreAt;
+  /**
+   * What froze for a move still in the balance ({@link #freeze}), or null: it counts against the
+   * queue's bounds until it comes back ({@link #thaw}) or the flow is cleared, so that the frozen
+   * part and what queues meanwhile stay within them together.
+   */
+  private FrozenOutbound frozen;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -552,7 +558,7 @@ final class OutboundFlow {
    */
   long queuedBytes() {
     return (queue == null ? 0 : queue.bytes())
-        + (backlog == null ? 0 : backlog.bytes - backlog.owedBytes);
+        + (backlog == null ? 0 : backlog.queuedBytes());
   }
 
   /** Queued messages on the heap. */
@@ -755,6 +761,7 @@ final class OutboundFlow {
   FrozenOutbound freeze() {
     FrozenOutbound f = new FrozenOutbound(inflight, queue, backlog, lastPacketId);
     clear();
+    frozen = f;
     return f;
   }
 
@@ -766,6 +773,7 @@ final class OutboundFlow {
    */
   void thaw(FrozenOutbound f) {
     overtaken();
+    frozen = null;
     if (!f.inflight.isEmpty()) {
       InflightWindow back = f.inflight;
       for (InflightMessage m : inflight.inOrder()) {
@@ -945,6 +953,7 @@ final class OutboundFlow {
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
     overtaken();
+    frozen = null;
     queue = null;
     backlog = null;
     inflight = InflightWindow.NONE;
@@ -1035,7 +1044,10 @@ final class OutboundFlow {
    * Makes room for {@code d} as {@code queue-overflow} says, each message that gives way counted
    * by the bound it broke: the count bound first, then the byte bound; but first, at a bound,
    * expired messages on the heap leave (counted as expired, as the drain would count them), so
-   * they hold no room a live message needs. Returns whether {@code d} is queued. A message larger
+   * they hold no room a live message needs. Returns whether {@code d} is queued. While the flow
+   * is frozen for a move, the frozen part counts too; it cannot give way (it is the new owner's
+   * if the move happens), so with {@code drop-oldest} what queued meanwhile does, and the new
+   * message goes when that is not enough. A message larger
    * than the whole byte bound never fits: it goes itself, whatever the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
    * entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known only once read, so
    * they go (counted) as they are, which is now.
@@ -1044,21 +1056,26 @@ final class OutboundFlow {
     boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
     long max = settings.maxQueuedBytes();
     int size = d.queuedBytes();
-    if (queuedCount() >= settings.maxQueuedMessages() || queuedBytes() + size > max) {
+    long frozenCount = frozen == null ? 0 : frozen.queuedCount();
+    long frozenBytes = frozen == null ? 0 : frozen.queuedBytes();
+    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()
+        || frozenBytes + queuedBytes() + size > max) {
       dropExpired();
     }
-    if (queuedCount() >= settings.maxQueuedMessages()) {
+    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()) {
       context.metrics().dropped(DropReason.QUEUE_FULL);
-      if (!dropOldest) {
+      if (!dropOldest || queuedCount() == 0) {
         return false;
       }
       dropOldest();
     }
-    long over = queuedBytes() + size - max;
+    long over = frozenBytes + queuedBytes() + size - max;
     if (over <= 0) {
       return true;
     }
-    if (!dropOldest || size > max) {
+    // More than all it holds: nothing that can give way makes room (a message larger than the
+    // whole bound, or a frozen part that fills it).
+    if (!dropOldest || over > queuedBytes()) {
       context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
       return false;
     }

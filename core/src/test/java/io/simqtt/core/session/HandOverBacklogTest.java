@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -194,6 +195,31 @@ class HandOverBacklogTest {
     store.makeDurable();
     assertEquals(0, store.messages("c").size(),
         "acknowledged entries still on disk (a restart brings them back): " + store.messages("c"));
+  }
+
+  /**
+   * A session frozen for a move holds 1 to 5 (1 and 2 on the heap, 3 to 5 only on disk) under a
+   * bound of 5 messages: what arrives while it is frozen finds the queue full, the frozen part
+   * counting, and is dropped (drop-new), counted. The move is aborted: the session holds its 5,
+   * within the bound. Before, the flow counted only what arrived meanwhile, and the aborted move
+   * put both parts together: 9 queued.
+   */
+  @Test
+  void whatArrivesWhileFrozenCountsTheFrozenPartOnDiskTooAgainstTheBound() throws Exception {
+    Session s = holding(
+        fixture.registry(
+            "mqtt.sessions { queue-memory-messages = 2, max-queued-messages = 5 }"),
+        new FakeConnection(loop),
+        n -> false);
+    HandOver handed = frozenWhileSixToNineArrive(s);
+    assertEquals(4, s.context.metrics().drops(DropReason.QUEUE_FULL));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
+    assertEquals(5, onLoop(s::queuedCount));
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connectInSession(s, back);
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5), onLoop(back::publishedNumbers));
   }
 
   @Test
