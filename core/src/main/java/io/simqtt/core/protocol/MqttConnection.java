@@ -67,9 +67,6 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private static final int FLUSH_EVERY = 256;
   /** How long a connection reads on after its last packet, waiting for the client to close. */
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
-  /** Values of {@link #attachWait} (0: neither yet). */
-  private static final byte ATTACH_RAN = 1;
-  private static final byte ATTACH_GIVEN_UP = 2;
 
   private static final AtomicIntegerFieldUpdater<MqttConnection> CLOSING =
       AtomicIntegerFieldUpdater.newUpdater(MqttConnection.class, "closing");
@@ -97,11 +94,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private List<Object> heldDuringConnect;
   private OutboundTopicAliases outboundAliases;
   /**
-   * Whether the attach of this connection to its session, waiting for the session's read of the
-   * disk, was given up ({@link #giveUpAttach}) or ran: touched only by tasks of the session, so
-   * whichever of the two comes first decides.
+   * The attach of this connection to its session from the claim until it runs or is given up
+   * (then null): set and cleared on the connection's event loop only.
    */
-  private byte attachWait;
+  private PendingAttach attaching;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
   /** Reading stopped until a peer link this client publishes into has room again. */
@@ -313,10 +309,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (heldDuringConnect != null) {
       // Claimed, its attach waiting for the session's read of the disk: no CONNACK yet, and
       // its keep alive not begun. Asked again a timeout later if the attach overtook the ask.
-      if (now - deadlineBase > loop.connectTimeoutNanos()) {
+      if (now - deadlineBase > loop.connectTimeoutNanos() && attaching != null) {
         deadlineBase = now;
-        Session s = session;
-        s.execute(this::giveUpAttach);
+        PendingAttach a = attaching;
+        a.session.execute(a::giveUp);
       }
       return;
     }
@@ -622,18 +618,47 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     deadlineBase = System.nanoTime();
     rate = InboundRate.of(context.settings().limits(), deadlineBase);
     holdInput();
-    s.execute(() -> s.beforeAttach(connect.cleanStart(), claimed.state() != null, () -> {
-      // Given up meanwhile (the client has 0x88): it attaches all the same, as for a client that
-      // closed while it waited, so that nothing the claim brought or ended is lost, and its
-      // connection's end detaches it; without a will, for no connection was accepted.
-      boolean givenUp = attachWait == ATTACH_GIVEN_UP;
-      attachWait = ATTACH_RAN;
+    PendingAttach a = new PendingAttach(s, connect, will, claimed);
+    attaching = a;
+    s.execute(() -> s.beforeAttach(connect.cleanStart(), claimed.state() != null, a));
+  }
+
+  /**
+   * The attach of this connection to its session, run by {@link Session#beforeAttach} once the
+   * session may take it (then CONNACK goes out), or given up first ({@link #giveUp}): both are
+   * tasks of the session, so whichever comes first decides.
+   */
+  private final class PendingAttach implements Session.AttachTask {
+    private final Session session;
+    private final Connect connect;
+    private final Will will;
+    private final ClaimResult claimed;
+    /** It ran or was given up. */
+    private boolean settled;
+    private boolean givenUp;
+
+    PendingAttach(Session session, Connect connect, Will will, ClaimResult claimed) {
+      this.session = session;
+      this.connect = connect;
+      this.will = will;
+      this.claimed = claimed;
+    }
+
+    @Override
+    public boolean givenUp() {
+      return givenUp;
+    }
+
+    @Override
+    public void run() {
+      settled = true;
+      ConnectTerms t = terms;
       boolean present =
-          s.attach(
-              this,
+          session.attach(
+              MqttConnection.this,
               connect.cleanStart(),
               t.sessionExpiry(),
-              givenUp ? null : will,
+              will,
               claimed.state(),
               claimed.stamp());
       claimed.attached().run();
@@ -642,57 +667,52 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (context.auth().isStale(permissions)) {
         context.auth().refreshLater(permissions);
       }
-      // Given up, what the client sent after CONNECT is for no session.
-      Runnable then = givenUp ? this::detachIfClosed : this::releaseInput;
-      if (!givenUp) {
-        ConnAck ack = loop.negotiator().accept(t, present, version.isV5());
-        send(ack);
-        context.metrics().connectAccepted();
-        s.resumeDelivery();
-      }
+      send(loop.negotiator().accept(t, present, version.isV5()));
+      context.metrics().connectAccepted();
+      session.resumeDelivery();
       if (loop.loop().inEventLoop()) {
-        then.run();
+        releaseInput();
       } else {
-        loop.loop().execute(then);
+        loop.loop().execute(MqttConnection.this::releaseInput);
       }
-    }));
-  }
-
-  /**
-   * As a task of the session: the attach has waited {@code mqtt.limits.connect-timeout} for the
-   * session's read of the disk (a store whose reads keep failing, tried again after growing
-   * pauses), so the client gets CONNACK 0x88 (3.1.1: 3, Server unavailable) and the connection
-   * closes, counted; the attach still runs when the read is in (see {@link #attach}). Nothing if
-   * the attach ran first: its CONNACK is out or on its way.
-   */
-  private void giveUpAttach() {
-    if (attachWait != 0) {
-      return;
     }
-    attachWait = ATTACH_GIVEN_UP;
-    loop.loop().execute(() -> {
-      heldDuringConnect = null;
-      if (closing != 0 || !channel.isActive()) {
+
+    /**
+     * The attach has waited {@code mqtt.limits.connect-timeout} for the session's read of the
+     * disk (a store whose reads keep failing, tried again after growing pauses): the client gets
+     * CONNACK 0x88 (3.1.1: 3, Server unavailable) and the connection closes, counted. The CONNECT
+     * was refused, so it changes nothing: the attach is cancelled (it no longer runs when the
+     * read is in, and its Clean Start and Session Expiry are not applied), and the cluster is
+     * told, as for a connect refused at the session cap, so that a holder that handed state over
+     * keeps it and another node's later claim goes ahead. Nothing if the attach ran first: its
+     * CONNACK is out or on its way.
+     */
+    void giveUp() {
+      if (settled) {
         return;
       }
-      LOG.atDebug().addKeyValue("clientId", terms.clientId())
-          .addKeyValue("reason", "session_read_timeout")
-          .log("{}: CONNECT refused: its session's read of the disk did not end in time",
-              terms.clientId());
-      context.metrics().attachGivenUp();
-      refuse(ReasonCode.SERVER_UNAVAILABLE,
-          "the session's stored messages could not be read in time; try again");
-    });
+      settled = true;
+      givenUp = true;
+      session.attachGivenUp();
+      claimed.refused().run();
+      loop.loop().execute(MqttConnection.this::refuseGivenUp);
+    }
   }
 
-  /**
-   * The session attached this connection after its attach was given up ({@link #giveUpAttach}):
-   * closed already, it detaches now; else its close will.
-   */
-  private void detachIfClosed() {
-    if (!channel.isActive()) {
-      detachSession();
+  /** Answers the CONNECT whose attach was given up ({@link PendingAttach#giveUp}). */
+  private void refuseGivenUp() {
+    heldDuringConnect = null;
+    attaching = null;
+    if (closing != 0 || !channel.isActive()) {
+      return;
     }
+    LOG.atDebug().addKeyValue("clientId", terms.clientId())
+        .addKeyValue("reason", "session_read_timeout")
+        .log("{}: CONNECT refused: its session's read of the disk did not end in time",
+            terms.clientId());
+    context.metrics().attachGivenUp();
+    refuse(ReasonCode.SERVER_UNAVAILABLE,
+        "the session's stored messages could not be read in time; try again");
   }
 
   /**
@@ -700,6 +720,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * session tasks behind the attach, and reading goes on.
    */
   private void releaseInput() {
+    attaching = null;
     List<Object> held = heldDuringConnect;
     stopHoldingInput();
     if (!channel.isActive()) {

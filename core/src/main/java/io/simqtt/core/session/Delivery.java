@@ -1,7 +1,5 @@
 package io.simqtt.core.session;
 
-import io.netty.buffer.ByteBufUtil;
-import io.simqtt.core.codec.MqttEncoder;
 import io.simqtt.core.message.Message;
 
 /**
@@ -24,16 +22,8 @@ public record Delivery(
     this(message, qos, retain, subscriptionIds, null);
   }
 
-  /**
-   * What this delivery weighs against its session's queue bound ({@code
-   * mqtt.sessions.max-queued-bytes}): its message's payload, topic (UTF-8) and properties as
-   * encoded. Computed from the message alone, so a delivery read back from disk or received
-   * from another node weighs what it weighed when it was queued.
-   */
+  /** What this delivery weighs against its session's queue bound ({@link Message#queuedBytes}). */
   public int queuedBytes() {
-    Message m = message;
-    return m.payload().length
-        + ByteBufUtil.utf8Bytes(m.topic())
-        + MqttEncoder.propertiesSize(m.properties());
+    return message.queuedBytes();
   }
 }

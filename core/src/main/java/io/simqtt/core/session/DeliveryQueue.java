@@ -26,6 +26,11 @@ final class DeliveryQueue {
   private int size;
   /** The entries' {@link Delivery#queuedBytes}, summed. */
   private long bytes;
+  /**
+   * No entry expires before this (Message Expiry Interval): the earliest deadline added, or
+   * later once {@link #removeIf} saw them all; {@link Long#MAX_VALUE} when none expires.
+   */
+  private long expiresNoEarlier = Long.MAX_VALUE;
 
   int size() {
     return size;
@@ -37,6 +42,11 @@ final class DeliveryQueue {
 
   boolean isEmpty() {
     return size == 0;
+  }
+
+  /** Whether an entry may have expired by {@code now}: false means none has. */
+  boolean mayHoldExpired(long now) {
+    return now >= expiresNoEarlier;
   }
 
   void addLast(Delivery d, long seq) {
@@ -53,6 +63,7 @@ final class DeliveryQueue {
     }
     size++;
     bytes += d.queuedBytes();
+    expiresNoEarlier = Math.min(expiresNoEarlier, deadline(d));
   }
 
   Delivery first() {
@@ -77,6 +88,7 @@ final class DeliveryQueue {
    */
   void removeIf(Predicate<Delivery> take, ObjLongConsumer<Delivery> taken) {
     int kept = 0;
+    expiresNoEarlier = Long.MAX_VALUE;
     for (int n = 0; n < size; n++) {
       int from = index(n);
       Delivery d = items[from];
@@ -86,6 +98,7 @@ final class DeliveryQueue {
         taken.accept(d, seq);
         continue;
       }
+      expiresNoEarlier = Math.min(expiresNoEarlier, deadline(d));
       int to = index(kept++);
       items[to] = d;
       if (seqs != null) {
@@ -123,6 +136,11 @@ final class DeliveryQueue {
       out.add(items[index(n)]);
     }
     return out;
+  }
+
+  private static long deadline(Delivery d) {
+    long at = d.message().expiresAtMillis();
+    return at == 0 ? Long.MAX_VALUE : at;
   }
 
   private int index(int n) {

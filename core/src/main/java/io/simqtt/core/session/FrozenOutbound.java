@@ -26,6 +26,17 @@ final class FrozenOutbound {
     this.lastPacketId = lastPacketId;
   }
 
+  /** Messages queued, on the heap and on disk: they count against the queue's bound. */
+  long queuedCount() {
+    return (queue == null ? 0 : queue.size()) + (backlog == null ? 0 : backlog.count);
+  }
+
+  /** Their bytes ({@link Delivery#queuedBytes}): they count against the queue's byte bound. */
+  long queuedBytes() {
+    return (queue == null ? 0 : queue.bytes())
+        + (backlog == null ? 0 : backlog.queuedBytes());
+  }
+
   /** What goes to the new owner at once: everything but the backlog. */
   OutboundState state() {
     return new OutboundState(

@@ -84,6 +84,12 @@ final class OutboundFlow {
    * the store keeps what it held until they are safe ({@link #leaveStore}).
    */
   private long leftStoreAt;
+  /**
+   * What froze for a move still in the balance ({@link #freeze}), or null: it counts against the
+   * queue's bounds until it comes back ({@link #thaw}) or the flow is cleared, so that the frozen
+   * part and what queues meanwhile stay within them together.
+   */
+  private FrozenOutbound frozen;
 
   OutboundFlow(SessionContext context) {
     this.context = context;
@@ -360,28 +366,16 @@ final class OutboundFlow {
    * permissions became after a time they were unknown (some was routed here unchecked then, see
    * {@link Session#deliverUnchecked}), or at recovery, or a connection brought with it (the state
    * was handed over from another node, or its permissions were unknown): the queue on the heap
-   * now, on disk as it is read back, and what is in flight. What the client may not receive is
-   * dropped (counted) and leaves the store.
+   * now, and on disk as it is read back. What the client may not receive is dropped (counted)
+   * and leaves the store.
    *
-   * <p>In flight, the state decides (MQTT 5.0 section 4.3): a PUBLISH not acknowledged yet (QoS 1
-   * without PUBACK, QoS 2 without PUBREC) is still the server's, and its resend after the
-   * reconnect (section 4.4) would be a delivery under the rules in force now, so it is dropped
-   * like a queued one; the client may have it already, and then simply gets no second copy. A QoS
-   * 2 message whose PUBREC arrived is the client's (section 4.3.3: the receiver accepted
-   * ownership with PUBREC): its PUBREL goes again as section 4.4 requires, so the client can
-   * finish the handshake and free the packet id. Only an offline flow is checked: nothing here is
-   * on the wire meanwhile.
+   * <p>What is in flight is not checked: it was judged when first sent and its delivery has
+   * begun, and a resumed session must send unacknowledged PUBLISHes (QoS 1 and 2) and PUBRELs
+   * again, with their original packet ids (MQTT 5.0 [MQTT-4.4.0-1]). Dropping an unacknowledged
+   * QoS 2 PUBLISH would also leave the client holding its packet id, so a later message under
+   * that id would be taken for a duplicate and never delivered ([MQTT-4.3.3-10]).
    */
   void checkHeld(Permissions p) {
-    if (!inflight.isEmpty()) {
-      for (InflightMessage f : inflight.inOrder()) {
-        Delivery d = f.delivery();
-        if (!f.released() && !p.mayReceive(d.message().topic(), d.qos())) {
-          context.metrics().dropped(DropReason.NOT_AUTHORIZED);
-          removeInflight(f);
-        }
-      }
-    }
     if (queue != null) {
       queue.removeIf(
           d -> !p.mayReceive(d.message().topic(), d.qos()),
@@ -498,7 +492,8 @@ final class OutboundFlow {
   /** Whether a connection's attach waits for the read under way ({@link Session#beforeAttach}). */
   boolean attachWaits() {
     return whenMaterialized != null
-        && whenMaterialized.stream().anyMatch(r -> r instanceof Session.AttachWhenRead);
+        && whenMaterialized.stream()
+            .anyMatch(r -> r instanceof Session.AttachWhenRead a && !a.attach().givenUp());
   }
 
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
@@ -564,7 +559,7 @@ final class OutboundFlow {
    */
   long queuedBytes() {
     return (queue == null ? 0 : queue.bytes())
-        + (backlog == null ? 0 : backlog.bytes - backlog.owedBytes);
+        + (backlog == null ? 0 : backlog.queuedBytes());
   }
 
   /** Queued messages on the heap. */
@@ -767,6 +762,7 @@ final class OutboundFlow {
   FrozenOutbound freeze() {
     FrozenOutbound f = new FrozenOutbound(inflight, queue, backlog, lastPacketId);
     clear();
+    frozen = f;
     return f;
   }
 
@@ -778,6 +774,7 @@ final class OutboundFlow {
    */
   void thaw(FrozenOutbound f) {
     overtaken();
+    frozen = null;
     if (!f.inflight.isEmpty()) {
       InflightWindow back = f.inflight;
       for (InflightMessage m : inflight.inOrder()) {
@@ -962,6 +959,7 @@ final class OutboundFlow {
   /** Drops every message; packet ids go on from the last one given out. */
   void clear() {
     overtaken();
+    frozen = null;
     queue = null;
     backlog = null;
     inflight = InflightWindow.NONE;
@@ -1050,28 +1048,40 @@ final class OutboundFlow {
 
   /**
    * Makes room for {@code d} as {@code queue-overflow} says, each message that gives way counted
-   * by the bound it broke: the count bound first, then the byte bound. Returns whether {@code d}
-   * is queued. A message larger than the whole byte bound never fits: it goes itself, whatever
-   * the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
+   * by the bound it broke: the count bound first, then the byte bound; but first, at a bound,
+   * expired messages on the heap leave (counted as expired, as the drain would count them), so
+   * they hold no room a live message needs. Returns whether {@code d} is queued. While the flow
+   * is frozen for a move, the frozen part counts too; it cannot give way (it is the new owner's
+   * if the move happens), so with {@code drop-oldest} what queued meanwhile does, and the new
+   * message goes when that is not enough. A message larger
+   * than the whole byte bound never fits: it goes itself, whatever the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
    * entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known only once read, so
    * they go (counted) as they are, which is now.
    */
   private boolean makeRoom(Delivery d, SessionSettings settings) {
     boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
-    if (queuedCount() >= settings.maxQueuedMessages()) {
+    long max = settings.maxQueuedBytes();
+    int size = d.queuedBytes();
+    long frozenCount = frozen == null ? 0 : frozen.queuedCount();
+    long frozenBytes = frozen == null ? 0 : frozen.queuedBytes();
+    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()
+        || frozenBytes + queuedBytes() + size > max) {
+      dropExpired();
+    }
+    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()) {
       context.metrics().dropped(DropReason.QUEUE_FULL);
-      if (!dropOldest) {
+      if (!dropOldest || queuedCount() == 0) {
         return false;
       }
       dropOldest();
     }
-    long max = settings.maxQueuedBytes();
-    int size = d.queuedBytes();
-    long over = queuedBytes() + size - max;
+    long over = frozenBytes + queuedBytes() + size - max;
     if (over <= 0) {
       return true;
     }
-    if (!dropOldest || size > max) {
+    // More than all it holds: nothing that can give way makes room (a message larger than the
+    // whole bound, or a frozen part that fills it).
+    if (!dropOldest || over > queuedBytes()) {
       context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
       return false;
     }
@@ -1085,6 +1095,28 @@ final class OutboundFlow {
       readOwedDrops();
     }
     return true;
+  }
+
+  /**
+   * The expired messages on the heap leave the queue (and the store), counted. Only when one may
+   * have expired ({@link DeliveryQueue#mayHoldExpired}): a full queue of live messages is not
+   * scanned for every message that finds it full.
+   */
+  private void dropExpired() {
+    DeliveryQueue q = queue;
+    long now = context.clock().millis();
+    if (q == null || !q.mayHoldExpired(now)) {
+      return;
+    }
+    q.removeIf(
+        d -> d.message().isExpired(now),
+        (d, seq) -> {
+          context.metrics().dropped(DropReason.EXPIRED);
+          forget(seq);
+        });
+    if (q.isEmpty()) {
+      queue = null;
+    }
   }
 
   /** The oldest queued message gives way (counted by the caller). */

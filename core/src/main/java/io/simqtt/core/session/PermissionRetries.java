@@ -32,18 +32,17 @@ import org.slf4j.LoggerFactory;
  * here too, for its client's permissions, even once its session has ended ({@link #whenKnown},
  * see {@link WillPublisher}).
  *
- * <p>Retries go in rounds on a thread of their own, in the order the sessions failed: a round
- * stops at the first session the authorizer fails for again (it is most likely still down, and
- * asking for every session would only load it), which goes to the back of the list, so a client
- * it keeps failing for (its lookup errs while the others' work) holds no other back. Each
- * question is waited for {@code mqtt.auth.retry-wait} at most ({@link BoundedQuestions}): one an
- * authorizer hangs on is interrupted and given up (counted, {@link #abandoned}), its client goes
- * to the back, and the round goes on with the others, each asked once per round; the next
- * round comes after a pause that
- * doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while rounds resolve
- * nothing. So a down authorizer is asked at most once per pause, and the warning its failure
- * logs comes as seldom. Sessions that ended or got a connection meanwhile leave the list without
- * a question. The list holds each session at most once, and each session's will at most once
+ * <p>Retries go in rounds on a thread of their own, in the order the sessions failed, each
+ * waiter asked once per round at most: a round stops at the first session the authorizer fails
+ * for again or does not answer for within {@code mqtt.auth.retry-wait} ({@link BoundedQuestions}:
+ * such a question is interrupted and given up, counted, {@link #abandoned}). It is most likely
+ * still down or hanging, and asking for every session would only load it, at up to the wait
+ * each. That session goes to the back of the list, so a client it keeps failing or hanging for
+ * (its lookup errs while the others' work) holds no other back. The next round comes after a
+ * pause that doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while
+ * rounds resolve nothing. So a down authorizer is asked at most once per pause, and the warning
+ * its failure logs comes as seldom. Sessions that ended or got a connection meanwhile leave the
+ * list without a question. The list holds each session at most once, and each session's will at most once
  * (a session has one will, and one that waits here is its last), so it is bounded by twice the
  * sessions recovered and the wills the store kept; tries are counted ({@link #retries}), and so
  * is what waits ({@link #waiting}).
@@ -217,13 +216,11 @@ public final class PermissionRetries implements AutoCloseable {
         return; // close(): nothing is asked again
       }
       if (p == null || !p.isKnown()) {
+        // Failed, or not answered in time: the round ends here (see the class comment).
         synchronized (this) {
           if (!closed) { // close() emptied the list meanwhile
             waiting.addLast(waiting.pollFirst());
           }
-        }
-        if (p == null) {
-          continue; // it hangs for this client: the others are asked
         }
         break;
       }
@@ -247,6 +244,11 @@ public final class PermissionRetries implements AutoCloseable {
           + " fails); asked again in {} ms", waiting.size(), pauseMillis);
       schedule();
     }
+  }
+
+  /** The pause before the next round. */
+  synchronized long pauseMillis() {
+    return pauseMillis;
   }
 
   private synchronized Waiter next() {

@@ -64,6 +64,11 @@ final class QueueBacklog {
     this.lastSeq = lastSeq;
   }
 
+  /** The bytes that count against the queue's byte bound: those owed as dropped are gone. */
+  long queuedBytes() {
+    return bytes - owedBytes;
+  }
+
   /** One more entry goes to disk only, behind the others. */
   void spilled(Delivery d, long seq) {
     count++;

@@ -167,8 +167,8 @@ public final class Session extends SerialExecutor {
     permissions = conn.permissions();
     if ((!was.isKnown() || handedOver != null) && outbound != null) {
       // Queued unchecked while they were unknown (see PermissionRetries), or handed over by a node
-      // that may have held them unknown, or under other rules: what it holds, in flight too, is
-      // checked before CONNACK.
+      // that may have held them unknown, or under other rules: what it queues is checked before
+      // CONNACK (what is in flight is resent, see OutboundFlow.checkHeld).
       outbound.checkHeld(permissions);
     }
     advertiseShared(true);
@@ -198,14 +198,24 @@ public final class Session extends SerialExecutor {
    * is frozen for one while state arrives (what queued meanwhile goes after that state). A clean
    * start on a session frozen for a move whose frozen backlog holds shared deliveries settles the
    * freeze first (its claim won; the attach would settle it too), so that those come back to the
-   * queue and are read like the rest. An attach behind an earlier connection's that waits for
+   * queue and are read like the rest, unless an earlier attach waits (it settles the freeze its
+   * own way, and this one follows it). An attach behind an earlier connection's that waits for
    * such a read waits too: the connections attach in the order they came, so the later one takes
    * the session over, not the reverse.
    */
-  public void beforeAttach(boolean cleanStart, boolean stateArrives, Runnable attach) {
-    if (cleanStart && !stateArrives && SessionMove.frozenWithSharedOnDisk(this)) {
+  public void beforeAttach(boolean cleanStart, boolean stateArrives, AttachTask attach) {
+    if (attach.givenUp()) {
+      // Its CONNECT was refused while it waited for the read (see attachGivenUp): it changes
+      // nothing here.
+      return;
+    }
+    if (cleanStart
+        && !stateArrives
+        && (outbound == null || !outbound.attachWaits())
+        && SessionMove.frozenWithSharedOnDisk(this)) {
       // An administrator's discard while frozen, which this returns, changes nothing: the old
-      // state ends with the clean start.
+      // state ends with the clean start. Not while an earlier attach waits: it may bring state
+      // that takes what queued while frozen after it, which a settled freeze would have lost.
       SessionMove.settleForAttach(this, false);
     }
     if (!ended && outbound != null) {
@@ -215,18 +225,42 @@ public final class Session extends SerialExecutor {
       boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
       if ((whole || shared)
           && outbound.readFirst(
-              shared, new AttachWhenRead(() -> beforeAttach(cleanStart, stateArrives, attach)))) {
+              shared,
+              new AttachWhenRead(attach, () -> beforeAttach(cleanStart, stateArrives, attach)))) {
         return;
       }
     }
     attach.run();
   }
 
+  /** What a connection's attach does, run by {@link #beforeAttach} once the session may take it. */
+  public interface AttachTask extends Runnable {
+    /**
+     * Whether the connection gave the attach up while it waited for a read (its CONNECT refused,
+     * see {@link #attachGivenUp}): it does not run, and later attaches do not wait behind it.
+     */
+    default boolean givenUp() {
+      return false;
+    }
+  }
+
   /** A connection's attach waiting for a read of the disk ({@link #beforeAttach}). */
-  record AttachWhenRead(Runnable retry) implements Runnable {
+  record AttachWhenRead(AttachTask attach, Runnable retry) implements Runnable {
     @Override
     public void run() {
       retry.run();
+    }
+  }
+
+  /**
+   * A CONNECT that found this session gave its attach up before it ran (see {@link
+   * AttachTask#givenUp}): it will not attach, so the session no longer stays in the registry for
+   * it, and leaves it now if it ended meanwhile.
+   */
+  public void attachGivenUp() {
+    PENDING_ATTACHES.decrementAndGet(this);
+    if (ended && (outbound == null || !outbound.isPassingOn())) {
+      context.registry().remove(this);
     }
   }
 
@@ -485,8 +519,8 @@ public final class Session extends SerialExecutor {
 
   /**
    * The permissions of this recovered session, {@code unknown} until now, are {@code known}: what
-   * it holds (queued meanwhile unchecked, in flight from before the restart) is checked against
-   * them. Nothing happens if a connection brought its own meanwhile (and checked then).
+   * it queues (meanwhile unchecked) is checked against them. Nothing happens if a connection
+   * brought its own meanwhile (and checked then).
    */
   void permissionsKnown(Permissions unknown, Permissions known) {
     if (permissions != unknown || ended) {

@@ -222,7 +222,7 @@ public final class SessionRecovery {
       return false;
     }
     if (s.outbound != null && s.permissions.isKnown() && s.permissions.client() != null) {
-      // Under the rules in force now, in flight too; also what an earlier run queued unchecked,
+      // What it queues, under the rules in force now; also what an earlier run queued unchecked,
       // its permissions unknown when it stopped.
       s.outbound.checkHeld(s.permissions);
     }

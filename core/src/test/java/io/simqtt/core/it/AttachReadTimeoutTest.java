@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.simqtt.core.cluster.Backpressure;
+import io.simqtt.core.cluster.ClaimResult;
+import io.simqtt.core.cluster.Cluster;
+import io.simqtt.core.cluster.ForwardCopy;
+import io.simqtt.core.cluster.LocalNode;
+import io.simqtt.core.cluster.RetainedStamp;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.ConnAck;
 import io.simqtt.core.codec.MqttPacket.Connect;
@@ -14,10 +20,16 @@ import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.message.Message;
+import io.simqtt.core.routing.DeliveryReceipt;
+import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.RecordingSessionStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,6 +94,116 @@ class AttachReadTimeoutTest {
         assertEquals(List.of("1", "2", "3", "4"), read(d), "c's shared deliveries, once each");
       }
     }
+  }
+
+  /**
+   * A CONNECT answered 0x88 because its session's read did not end in time was refused, so it
+   * changes nothing: once the store reads again its Clean Start does not end the old state (whose
+   * shared deliveries stay with c), its Session Expiry (0) is not applied, and the cluster was
+   * told at once that the connect was refused (as at the session cap), so that a node that handed
+   * state over keeps it and a later claim from another node is not undone. Before, the given-up
+   * attach still ran once the read was in: c's deliveries went to d, the session ended with the
+   * refused CONNECT's expiry 0, and the cluster heard the connect was attached.
+   */
+  @Test
+  void aConnectGivenUpChangesNothingAndTheClusterHearsItWasRefused() throws Exception {
+    RecordingSessionStore store = new RecordingSessionStore();
+    ClaimRecordingCluster cluster = new ClaimRecordingCluster();
+    try (BrokerFixture f = BrokerFixture.start(CONFIG, store, cluster)) {
+      offlineMember(f, "c");
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        for (int n = 1; n <= 4; n++) { // c, the only member: 1 and 2 on its heap, 3 and 4 on disk
+          pub.publish("t", 1, false, bytes(Integer.toString(n)));
+          pub.expect(PubResponse.class);
+        }
+      }
+      offlineMember(f, "d");
+      store.failPageReads(Integer.MAX_VALUE);
+
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        ConnAck ack = c.connect(new Connect(MqttVersion.MQTT_5, true, 60, "c", null, null, null,
+            RawClient.sessionExpiry(0)));
+        assertEquals(ReasonCode.SERVER_UNAVAILABLE, ack.reasonCode());
+        assertTrue(c.closedWithin(Duration.ofSeconds(5)), "a refused connection is closed");
+      }
+      assertEquals("refused", cluster.last("c"), "the cluster is told the connect was refused");
+
+      store.failPageReads(0);
+      try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(c.connect(new Connect(MqttVersion.MQTT_5, false, 60, "c", null, null, null,
+            RawClient.sessionExpiry(3600))).sessionPresent(), "the session c had is there");
+        List<String> got = new ArrayList<>();
+        for (int n = 1; n <= 4; n++) {
+          Publish p = c.expect(Publish.class);
+          got.add(Clients.text(p));
+          c.puback(p.packetId());
+        }
+        assertEquals(List.of("1", "2", "3", "4"), got, "c's deliveries stay with c");
+      }
+      assertEquals("attached", cluster.last("c"));
+      try (RawClient d = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertTrue(d.connect(new Connect(MqttVersion.MQTT_5, false, 60, "d", null, null, null,
+            RawClient.sessionExpiry(3600))).sessionPresent());
+        assertEquals(List.of(), read(d), "nothing of c's was handed on");
+      }
+      assertEquals(1, f.broker().metrics().attachesGivenUp());
+    }
+  }
+
+  /**
+   * A cluster in which no other node holds any client: it records, per client id, how each claim
+   * was settled ("attached" or "refused").
+   */
+  private static final class ClaimRecordingCluster implements Cluster {
+    private final Map<String, String> settled = new ConcurrentHashMap<>();
+
+    String last(String clientId) {
+      return settled.get(clientId);
+    }
+
+    @Override
+    public CompletableFuture<ClaimResult> claim(
+        String clientId, boolean cleanStart, boolean keepsSession) {
+      settled.remove(clientId);
+      return CompletableFuture.completedFuture(new ClaimResult(ClaimResult.Outcome.NONE, null, 0,
+          () -> settled.put(clientId, "attached"), () -> settled.put(clientId, "refused")));
+    }
+
+    @Override
+    public void start(LocalNode node) {}
+
+    @Override
+    public void stop() {}
+
+    @Override
+    public void subscriptionAdded(String filter) {}
+
+    @Override
+    public void subscriptionRemoved(String filter) {}
+
+    @Override
+    public Backpressure forward(
+        Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
+      return null;
+    }
+
+    @Override
+    public void redirect(
+        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {}
+
+    @Override
+    public boolean canReach(String nodeId) {
+      return true;
+    }
+
+    @Override
+    public boolean isSettled() {
+      return true;
+    }
+
+    @Override
+    public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
   }
 
   /**

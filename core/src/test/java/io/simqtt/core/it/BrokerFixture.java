@@ -21,8 +21,13 @@ public final class BrokerFixture implements AutoCloseable {
 
   /** As {@link #start(String)}, its sessions kept in {@code store} too (and recovered from it). */
   public static BrokerFixture start(String hocon, SessionStore store) {
+    return start(hocon, store, Cluster.SINGLE_NODE);
+  }
+
+  /** As {@link #start(String, SessionStore)}, a node of {@code cluster}. */
+  public static BrokerFixture start(String hocon, SessionStore store, Cluster cluster) {
     String conf = "mqtt.listeners.tcp { host = \"127.0.0.1\", port = 0 }\n" + hocon;
-    Broker b = new Broker(SettingsLoader.fromString(conf), Cluster.SINGLE_NODE,
+    Broker b = new Broker(SettingsLoader.fromString(conf), cluster,
         MemoryRetainedStore::new, store);
     try {
       b.start();

@@ -34,6 +34,26 @@ class DeliveryQueueTest {
     assertEquals(32, q.size());
   }
 
+  /**
+   * A message's weight is worked out once ({@link Message#queuedBytes}) and kept, by the copy its
+   * cluster identity makes too: what the queue adds and what it takes off again are the same, so
+   * its byte sum comes back to 0 even if the message's properties object changed meanwhile.
+   * Before, each of the queue's steps worked it out again from the topic and properties.
+   */
+  @Test
+  void aMessageWeighsWhatItWeighedWhenQueuedUntilItLeaves() {
+    MqttProperties p = MqttProperties.empty();
+    Message m = new Message("t", new byte[] {1}, 1, false, p, 0, "pub").identified("n1", 1);
+    Delivery d = new Delivery(m, 1, false, new int[0]);
+    DeliveryQueue q = new DeliveryQueue();
+    q.addLast(d, 1);
+    long weighed = q.bytes();
+    p.contentType = "text/plain";
+    assertEquals(weighed, d.queuedBytes());
+    q.removeFirst();
+    assertEquals(0, q.bytes());
+  }
+
   @Test
   void removeIfHandsOutWhatItTakesAndKeepsTheRestInOrder() {
     DeliveryQueue q = new DeliveryQueue();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -131,6 +132,44 @@ class HandOverBacklogTest {
     assertEquals(List.of(1, 2, 6, 7, 8, 9), onLoop(here::publishedNumbers));
   }
 
+  /**
+   * As above, and a clean start comes here while that attach waits for the read: it does not
+   * overtake it (settling the freeze, so that the earlier attach would find no state to take what
+   * queued meanwhile after and drop it). The connections attach in the order they came: the
+   * earlier one gets the state and what queued while frozen, the later one takes the session over
+   * and starts clean, handing the shared deliveries on.
+   */
+  @Test
+  void aCleanStartBehindAnAttachWaitingWithStateAttachesAfterItAndLosesNothing()
+      throws Exception {
+    Session s = withSharedBacklog(fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2",
+        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      for (int n = 6; n <= 9; n++) { // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
+        s.deliver(new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t"));
+      }
+      return null;
+    });
+    FakeConnection first = new FakeConnection(loop);
+    List<Boolean> firstPresent = fixture.connect(s, first, false, handed.state());
+    FakeConnection second = new FakeConnection(loop);
+    List<Boolean> secondPresent = fixture.connect(s, second, true, null);
+    readAll();
+    readAll();
+    assertEquals(List.of(true), onLoop(() -> List.copyOf(firstPresent)));
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(secondPresent)));
+    assertEquals(List.of(1, 2, 6, 7, 8, 9), onLoop(first::publishedNumbers),
+        "the earlier connection gets the state and what queued while frozen");
+    assertEquals(List.of(1, 6, 7, 8, 9), onLoop(() -> List.copyOf(redelivered)),
+        "the clean start hands the shared deliveries on");
+    assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(first.closes)));
+    assertTrue(onLoop(() -> second.closes.isEmpty()), "the later connection keeps the session");
+  }
+
   @Test
   void anAbortedMovePutsTheBacklogBackAheadOfWhatQueuedMeanwhileWithItsEntries()
       throws Exception {
@@ -156,6 +195,31 @@ class HandOverBacklogTest {
     store.makeDurable();
     assertEquals(0, store.messages("c").size(),
         "acknowledged entries still on disk (a restart brings them back): " + store.messages("c"));
+  }
+
+  /**
+   * A session frozen for a move holds 1 to 5 (1 and 2 on the heap, 3 to 5 only on disk) under a
+   * bound of 5 messages: what arrives while it is frozen finds the queue full, the frozen part
+   * counting, and is dropped (drop-new), counted. The move is aborted: the session holds its 5,
+   * within the bound. Before, the flow counted only what arrived meanwhile, and the aborted move
+   * put both parts together: 9 queued.
+   */
+  @Test
+  void whatArrivesWhileFrozenCountsTheFrozenPartOnDiskTooAgainstTheBound() throws Exception {
+    Session s = holding(
+        fixture.registry(
+            "mqtt.sessions { queue-memory-messages = 2, max-queued-messages = 5 }"),
+        new FakeConnection(loop),
+        n -> false);
+    HandOver handed = frozenWhileSixToNineArrive(s);
+    assertEquals(4, s.context.metrics().drops(DropReason.QUEUE_FULL));
+    fixture.inSession(s, () -> SessionMove.aborted(s, handed));
+    assertEquals(5, onLoop(s::queuedCount));
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connectInSession(s, back);
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5), onLoop(back::publishedNumbers));
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -233,6 +234,33 @@ class OutboundFlowTest {
     assertEquals(1, metrics.drops(DropReason.TOO_LARGE));
   }
 
+  /**
+   * Messages that expired while queued hold no room a live one needs: at a bound (count or
+   * bytes) they leave first, counted as expired, and with drop-new the live message is queued.
+   * Before, it was dropped (queue_full, queue_bytes_full) for room held by expired messages.
+   */
+  @Test
+  void expiredMessagesGiveWayToALiveOneAtEitherBound() {
+    int size = delivery(1, 1).queuedBytes();
+    for (String bound :
+        List.of("max-queued-messages = 3", "max-queued-bytes = " + 3 * size + "B")) {
+      long full = metrics.drops(DropReason.QUEUE_FULL) + metrics.drops(DropReason.QUEUE_BYTES_FULL);
+      long expired = metrics.drops(DropReason.EXPIRED);
+      OutboundFlow f = flow("mqtt.sessions { max-inflight = 2, " + bound + " }");
+      f.deliver(delivery(1, 1, clock.millis() + 10_000), null);
+      f.deliver(delivery(2, 1, clock.millis() + 1_000), null);
+      f.deliver(delivery(3, 1, clock.millis() + 1_000), null);
+      clock.advance(2_000);
+      f.deliver(delivery(4, 1), null);
+      assertEquals(full, metrics.drops(DropReason.QUEUE_FULL)
+          + metrics.drops(DropReason.QUEUE_BYTES_FULL), bound + ": a live message dropped");
+      assertEquals(expired + 2, metrics.drops(DropReason.EXPIRED), bound);
+      FakeConnection c = new FakeConnection(null);
+      f.resume(c);
+      assertEquals(List.of(1, 4), c.publishedNumbers(), bound);
+    }
+  }
+
   @Test
   void sharedDeliveriesLeaveQueuedOrUnfinishedButAReleasedQos2Stays() {
     OutboundFlow f = flow("mqtt.sessions.max-inflight = 3");
@@ -281,7 +309,49 @@ class OutboundFlowTest {
     assertTrue(f.freeze().state().hasNoMessages());
   }
 
-  // ---- helpers ----
+  /**
+   * A flow frozen for a move holding 1 and 2 under a bound of 3 (drop-oldest): the frozen part
+   * counts against it and cannot give way, so what queues meanwhile does, the oldest of it
+   * first, and a new message goes when nothing of it is left to give way (a frozen part that
+   * fills the bound alone). After the move is aborted the flow holds 3, within the bound, and the
+   * byte bound holds the same way. Before, the flow counted only what arrived meanwhile: 5 after
+   * the thaw.
+   */
+  @Test
+  void whatQueuesWhileFrozenCountsTheFrozenPartAgainstTheBound() {
+    int size = delivery(1, 1).queuedBytes();
+    List<IntFunction<String>> bounds =
+        List.of(n -> "max-queued-messages = " + n, n -> "max-queued-bytes = " + n * size + "B");
+    for (IntFunction<String> bounded : bounds) {
+      String bound = bounded.apply(3);
+      OutboundFlow f = flow("mqtt.sessions { max-inflight = 2, queue-overflow = drop-oldest, "
+          + bound + " }");
+      f.deliver(delivery(1, 1), null);
+      f.deliver(delivery(2, 1), null);
+      FrozenOutbound frozen = f.freeze();
+      for (int n = 3; n <= 5; n++) {
+        f.deliver(delivery(n, 1), null);
+      }
+      f.thaw(frozen);
+      assertEquals(3, f.queuedCount(), bound);
+      FakeConnection c = new FakeConnection(null);
+      f.resume(c);
+      f.onPubAck(1, c);
+      assertEquals(List.of(1, 2, 5), c.publishedNumbers(), bound);
+
+      OutboundFlow full = flow("mqtt.sessions { max-inflight = 2, queue-overflow = drop-oldest, "
+          + bounded.apply(2) + " }");
+      full.deliver(delivery(1, 1), null);
+      full.deliver(delivery(2, 1), null);
+      FrozenOutbound fills = full.freeze();
+      full.deliver(delivery(3, 1), null);
+      assertEquals(0, full.queuedCount(), bound + ": the frozen part fills the bound alone");
+      full.thaw(fills);
+      assertEquals(2, full.queuedCount(), bound);
+    }
+  }
+
+  // ---- helpers ----  // ---- helpers ----
 
   private static Delivery delivery(int n, int qos) {
     return delivery(n, qos, 0);

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Recovery's questions to the authorizers: bounded in time, each answer for its own client. */
@@ -111,8 +112,8 @@ class PermissionRetriesTest {
   /**
    * The authorizer hangs for one client (a plug-in waiting on a service that never answers) and
    * answers for the others: the retry gives that question up after {@code mqtt.auth.retry-wait}
-   * (interrupted, counted), puts its client at the back and asks for the next, so a will of
-   * another client goes out. Before, the retries' thread waited on the question that hung, and
+   * (interrupted, counted), puts its client at the back, and the next round asks for the next
+   * first, so a will of another client goes out. Before, the retries' thread waited on the question that hung, and
    * every session and will behind it waited, for as long as the node ran.
    */
   @Test
@@ -143,6 +144,47 @@ class PermissionRetriesTest {
       assertTrue(interrupted.get(5, TimeUnit.SECONDS), "the question given up runs on");
       assertEquals(1, retries.abandoned());
       Clients.await("a waits on, alone", () -> retries.waiting() == 1);
+    } finally {
+      never.countDown();
+      retries.close();
+    }
+  }
+
+  /**
+   * The authorizer hangs for every client (the service it asks is down and does not refuse): a
+   * round ends at the first question given up, so the next client is asked a round later, after
+   * the doubled pause, and a down authorizer is asked once per pause. Before, one round asked
+   * every client, each for up to {@code mqtt.auth.retry-wait} (10,000 sessions at 10 s: 28 h a
+   * round, every question to a service already down).
+   */
+  @Test
+  void aRoundEndsAtTheFirstQuestionGivenUp() throws Exception {
+    ClientIdentity first = client("a");
+    ClientIdentity second = client("b");
+    CountDownLatch never = new CountDownLatch(1);
+    AtomicReference<PermissionRetries> holder = new AtomicReference<>();
+    // The pause before the next round, as each question is asked: doubled once a round ended.
+    CompletableFuture<Long> firstAsked = new CompletableFuture<>();
+    CompletableFuture<Long> secondAsked = new CompletableFuture<>();
+    PermissionRetries retries = new PermissionRetries(who -> {
+      (who == first ? firstAsked : secondAsked).complete(holder.get().pauseMillis());
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("the question was called off", e);
+      }
+      return Permissions.ALL;
+    }, 1, Duration.ofSeconds(1), Duration.ofMillis(100));
+    holder.set(retries);
+    try {
+      retries.whenKnown(first, p -> { });
+      retries.whenKnown(second, p -> { });
+      assertEquals(PermissionRetries.FIRST_PAUSE_MILLIS, firstAsked.get(5, TimeUnit.SECONDS));
+      assertEquals(2 * PermissionRetries.FIRST_PAUSE_MILLIS, secondAsked.get(10, TimeUnit.SECONDS),
+          "b was asked in the round a's question was given up in");
+      assertEquals(1, retries.abandoned());
+      assertEquals(2, retries.waiting());
     } finally {
       never.countDown();
       retries.close();
