@@ -259,7 +259,8 @@ public final class MessageRouter {
    * gets it, counted on {@code receipt} (null: none) like a routed delivery, so whoever waits on
    * it (the leaving session before it drops its entry, a publisher before it answers) waits for
    * the new holder's entry or forward journal write. With no other member it goes back to the
-   * same session, to wait for it if that session lives on.
+   * same session, to wait for it if that session lives on; else (ended, or ending) it is dropped,
+   * counted.
    */
   public void redeliverShared(Delivery d, String leavingClientId, DeliveryReceipt receipt) {
     Message message = d.message();
@@ -273,7 +274,8 @@ public final class MessageRouter {
       }
     }
     Session leaving = sessions.get(leavingClientId);
-    if (leaving != null && !leaving.isEnded()) {
+    // One that is ending would hand it on again as it reads on: with no other member, never end.
+    if (leaving != null && !leaving.isEnded() && !leaving.isEnding()) {
       deliverTo(leaving, d, 0, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);

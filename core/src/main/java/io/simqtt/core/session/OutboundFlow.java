@@ -43,10 +43,11 @@ import java.util.List;
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (the session no longer stored, shared deliveries
  * to hand on) reads the rest onto the heap first: off the event loop
- * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}). A move to
- * another node does not: the flow {@link #freeze freezes} with its backlog on disk, the new owner
- * gets it page by page ({@link BacklogCursor}), and its own store keeps what is beyond its heap's
- * share ({@link SessionImport}).
+ * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session
+ * that ends hands its shared deliveries on a page at a time instead ({@link
+ * #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
+ * its backlog on disk, the new owner gets it page by page ({@link BacklogCursor}), and its own
+ * store keeps what is beyond its heap's share ({@link SessionImport}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -79,6 +80,14 @@ final class OutboundFlow {
    * nothing does.
    */
   private List<Runnable> whenMaterialized;
+  /**
+   * How each page of shared deliveries goes while the read for {@link #whenMaterialized} hands
+   * them on rather than taking the backlog onto the heap ({@link #handOnSharedFirst}); null
+   * otherwise.
+   */
+  private PageHandOn handingOn;
+  /** The page handed on last, until its new holders have it: the next is read only then. */
+  private PassOn handedPage;
   /**
    * The last seq the journal gave out when the session left the store while passing entries on:
    * the store keeps what it held until they are safe ({@link #leaveStore}).
@@ -257,28 +266,87 @@ final class OutboundFlow {
     }
     b.reading = false;
     b.retryPauseMillis = 0;
+    if (handingOn != null) {
+      handOnRead(b, page);
+      return;
+    }
     for (StoredMessage m : page) {
       takeFromBacklog(b, m);
     }
+    readThrough(b, page);
+    if (backlog != null) {
+      readOwedDrops();
+    }
+    if (whenMaterialized != null) {
+      readFirstGoesOn();
+    }
+    drain(out);
+  }
+
+  /** After page {@code page} of {@code b}: the backlog goes once nothing of it is left. */
+  private void readThrough(QueueBacklog b, List<StoredMessage> page) {
     if (page.isEmpty()) {
       // The store holds none of it (it cannot be read back): nothing is left to wait for.
       b.afterSeq = b.lastSeq;
     }
     if (b.isDone()) {
       backlog = null;
-    } else {
-      readOwedDrops();
     }
-    if (whenMaterialized != null) {
-      if (backlog == null) {
-        List<Runnable> next = whenMaterialized;
-        whenMaterialized = null;
-        next.forEach(Runnable::run);
-      } else {
-        readWhole(b);
+  }
+
+  /**
+   * A page read for {@link #handOnSharedFirst}: its shared deliveries go on (one {@link PassOn}),
+   * the rest is passed over and ends with the session; owed drops and checks apply as to any page
+   * read back. Nothing of it joins the queue.
+   */
+  private void handOnRead(QueueBacklog b, List<StoredMessage> page) {
+    List<Delivery> taken = new ArrayList<>();
+    List<StoredMessage> entries = new ArrayList<>();
+    for (StoredMessage m : page) {
+      Delivery d = readBack(b, m);
+      if (d != null && d.sharedGroup() != null) {
+        taken.add(d);
+        entries.add(m); // a queued entry: readBack returns none that went out
       }
     }
-    drain(out);
+    readThrough(b, page);
+    handOnPage(taken, entries);
+  }
+
+  /**
+   * Hands {@code taken} (with their {@code entries}) on; the read for {@link #readFirst} goes on
+   * at once if nothing went or nothing is left to read, else once their new holders have them
+   * ({@link #passedOn}): a page on the heap at a time, and each pass-on's hold short.
+   */
+  private void handOnPage(List<Delivery> taken, List<StoredMessage> entries) {
+    if (!taken.isEmpty()) {
+      handingOn.handOn(taken, entries); // its pass-on is the handed page (passOnStarted)
+    }
+    if (handedPage == null || isHandedOn()) {
+      readFirstGoesOn(); // nothing went, or it is safe already (no other task ran), or all did
+    }
+  }
+
+  /** Whether no shared delivery of the queue is left on disk for {@link #handOnSharedFirst}. */
+  private boolean isHandedOn() {
+    return backlog == null || backlog.shared == 0;
+  }
+
+  /**
+   * The read for {@link #readFirst} takes its next page, or, once it has what it was for (the
+   * whole backlog on the heap, or its shared deliveries handed on), whoever waited runs, in this
+   * task.
+   */
+  private void readFirstGoesOn() {
+    if (backlog != null && (handingOn == null || !isHandedOn())) {
+      readWhole(backlog);
+      return;
+    }
+    List<Runnable> next = whenMaterialized;
+    whenMaterialized = null;
+    handingOn = null;
+    handedPage = null;
+    next.forEach(Runnable::run);
   }
 
   /**
@@ -315,20 +383,31 @@ final class OutboundFlow {
     return true;
   }
 
-  /** One entry read back from the backlog, in seq order. */
+  /** One entry read back from the backlog, in seq order, joins the queue unless it goes. */
   private void takeFromBacklog(QueueBacklog b, StoredMessage m) {
+    Delivery d = readBack(b, m);
+    if (d != null) {
+      writableQueue().addLast(d, m.seq());
+    }
+  }
+
+  /**
+   * One entry read back from the backlog, in seq order: its delivery if it joins the queue, null
+   * if not (read already, not this session's, in flight already, or dropped, counted).
+   */
+  private Delivery readBack(QueueBacklog b, StoredMessage m) {
     if (m.seq() <= b.afterSeq) {
-      return;
+      return null;
     }
     if (m.seq() > b.lastSeq) {
       // Pages come in seq order, so the backlog is read through; what lies above is not this
       // session's: an import's that a state arriving for its client writes (SessionImport).
       b.afterSeq = b.lastSeq;
-      return;
+      return null;
     }
     b.afterSeq = m.seq();
     if (m.packetId() != 0) {
-      return; // it went out before a restart: in flight already
+      return null; // it went out before a restart: in flight already
     }
     Delivery d = m.delivery();
     int size = d.queuedBytes();
@@ -345,20 +424,20 @@ final class OutboundFlow {
         context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
       }
       forget(m.seq());
-      return;
+      return null;
     }
     b.count = Math.max(0, b.count - 1);
     if (b.checkWith != null && !b.checkWith.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       forget(m.seq());
-      return;
+      return null;
     }
     if (b.seen != null && !b.seen.firstTime(d.message())) {
       context.metrics().dropped(DropReason.DUPLICATE);
       forget(m.seq());
-      return;
+      return null;
     }
-    writableQueue().addLast(d, m.seq());
+    return d;
   }
 
   /**
@@ -428,7 +507,8 @@ final class OutboundFlow {
    */
   boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
-    if (b == null || (sharedOnly && b.shared == 0)) {
+    // One handing shared deliveries on is joined whatever it is asked for: the caller asks again.
+    if (handingOn == null && (b == null || (sharedOnly && b.shared == 0))) {
       return false;
     }
     if (whenMaterialized == null) {
@@ -440,6 +520,39 @@ final class OutboundFlow {
   }
 
   /**
+   * As {@link #readFirst} with {@code sharedOnly}, for a session that ends: the shared deliveries
+   * are not taken onto the heap but handed on through {@code pages} a page at a time, those on the
+   * heap (queued, and sent but not finished) first, then each page of the backlog as it is read,
+   * the next read once the new holders have the last page ({@link #passedOn}); the rest of the
+   * backlog is passed over, left in the store for the session's end to delete. So a session with
+   * a million shared deliveries on disk ends with a page of them on the heap. {@code next} runs
+   * once none is left on disk, or as a later task when something overtook the hand-on. A read for
+   * {@link #readFirst} under way is joined instead (it runs its course, and {@code next} asks
+   * again).
+   */
+  boolean handOnSharedFirst(String clientId, PageHandOn pages, Runnable next) {
+    if (whenMaterialized == null && isHandedOn()) {
+      return false;
+    }
+    if (whenMaterialized != null) {
+      whenMaterialized.add(next);
+      return true;
+    }
+    whenMaterialized = new ArrayList<>(1);
+    whenMaterialized.add(next);
+    handingOn = pages;
+    List<StoredMessage> entries = new ArrayList<>();
+    handOnPage(takeSharedOnHeap(true, clientId, entries), entries);
+    return true;
+  }
+
+  /** Hands one page of shared deliveries on; see {@link #handOnSharedFirst}. */
+  interface PageHandOn {
+    /** Hands {@code taken} on to other members of their groups: one pass-on of {@code entries}. */
+    void handOn(List<Delivery> taken, List<StoredMessage> entries);
+  }
+
+  /**
    * The read for {@link #readFirst} is overtaken (the queue was read at once or cleared):
    * whoever waited runs as a later task of the session, on the grounds it finds then. A waiter
    * implies a backlog, so a stored session and a journal to reach the session through.
@@ -448,6 +561,8 @@ final class OutboundFlow {
     List<Runnable> waiting = whenMaterialized;
     if (waiting != null) {
       whenMaterialized = null;
+      handingOn = null;
+      handedPage = null; // it completes as any pass-on, and nothing goes on after it
       waiting.forEach(journal::later);
     }
   }
@@ -498,7 +613,7 @@ final class OutboundFlow {
 
   /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
   private void readWhole(QueueBacklog b) {
-    if (!b.reading) {
+    if (!b.reading && handedPage == null) {
       b.reading = true;
       journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
     }
@@ -604,6 +719,12 @@ final class OutboundFlow {
     if (backlog != null && backlog.shared > 0) {
       materialize();
     }
+    return takeSharedOnHeap(sentToo, clientId, entries);
+  }
+
+  /** {@link #takeShared} of what is on the heap only. */
+  private List<Delivery> takeSharedOnHeap(
+      boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (queue == null && (!sentToo || inflight.isEmpty())) {
       return List.of();
     }
@@ -874,6 +995,9 @@ final class OutboundFlow {
   }
 
   void passOnStarted(PassOn p) {
+    if (handingOn != null && handedPage == null) {
+      handedPage = p; // a page of handOnSharedFirst: the next is read once it is safe
+    }
     if (passingOn == null) {
       passingOn = new ArrayList<>(1);
     }
@@ -894,6 +1018,10 @@ final class OutboundFlow {
     }
     if (journal != null) {
       p.entries.forEach(e -> journal.remove(e.seq()));
+      if (p == handedPage && backlog != null) {
+        handedPage = null;
+        readWhole(backlog); // the next page: only asked for here, the hold waits for no read
+      }
       return false;
     }
     if (passingOn != null) {
@@ -1151,7 +1279,8 @@ final class OutboundFlow {
    */
   private void readOwedDrops() {
     QueueBacklog b = backlog;
-    if (b == null || b.reading || !b.owes()) {
+    // A hand-on's page reads pay them as they go (see handOnSharedFirst), one page at a time.
+    if (b == null || b.reading || !b.owes() || handingOn != null) {
       return;
     }
     b.reading = true;

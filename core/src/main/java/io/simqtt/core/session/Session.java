@@ -436,6 +436,15 @@ public final class Session extends SerialExecutor {
   }
 
   /**
+   * Whether the session is over and hands its shared deliveries on before it ends ({@link
+   * SessionEnd#isEnding}): it takes none back. Current on the session's own thread (where what it
+   * lets go is redelivered), else may be stale.
+   */
+  public boolean isEnding() {
+    return SessionEnd.isEnding(this);
+  }
+
+  /**
    * Whether the session moved to another node and only redirects late messages there; such a
    * session is not shown to operators. Safe from any thread; may be stale.
    */

@@ -27,8 +27,9 @@ final class SessionEnd {
    * The session ends while no connection is attached (its expiry, its connection's end with
    * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
    * deliveries go to other members first. When some lie only on disk, they are read off the event
-   * loop, and it ends in the task that takes the last page; meanwhile it is {@link #isEnding
-   * ending}, and what reaches it queues behind them, in order. It leaves its shared groups at
+   * loop and handed on a page at a time ({@link SharedRelease#allInPages}: those on the heap
+   * first), and it ends once the last is; meanwhile it is {@link #isEnding ending}, and what
+   * reaches it queues behind them, in order. It leaves its shared groups at
    * once, so that no more of their messages are chosen for it only to be handed on after the
    * read (one chosen just before still is). A connection for it waits for that read (see {@link
    * Session#beforeAttach}) and finds the session over.
@@ -42,7 +43,7 @@ final class SessionEnd {
         offline(s);
       }
     };
-    if (s.outbound == null || !s.outbound.readFirst(true, later)) {
+    if (!SharedRelease.allInPages(s, later)) {
       SharedRelease.all(s);
       now(s);
     } else if (s.subscriptions != null) {

@@ -8,7 +8,8 @@ import java.util.List;
  * router's {@link SharedRedelivery}. A stored session's entries of them stay in its store until
  * their new holders have written them, and leave it in one unit with those copies ({@link
  * PassOn}). Those only on disk are read off the event loop first ({@link
- * OutboundFlow#readFirst}).
+ * OutboundFlow#readFirst}), or, when the session ends, handed on a page at a time as they are
+ * read ({@link #allInPages}).
  *
  * <p>It keeps nothing of its own. Every method runs as a task of the session.
  */
@@ -43,15 +44,34 @@ final class SharedRelease {
     }
   }
 
+  /**
+   * {@link #all} for a session that ends with shared deliveries only on disk: they go a page at
+   * a time (see {@link OutboundFlow#handOnSharedFirst}), and {@code next} runs once none is left
+   * there (it calls {@link #all} for what is left on the heap). Returns false, doing nothing, when
+   * none lies on disk.
+   */
+  static boolean allInPages(Session s, Runnable next) {
+    return s.outbound != null
+        && s.outbound.handOnSharedFirst(s.clientId(), (taken, entries) -> handOn(s, taken, entries),
+            next);
+  }
+
   private static void release(Session s, boolean sentToo) {
     if (s.outbound == null) {
       return;
     }
     List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
     List<Delivery> taken = s.outbound.takeShared(sentToo, s.clientId(), entries);
-    if (taken.isEmpty()) {
-      return;
+    if (!taken.isEmpty()) {
+      handOn(s, taken, entries);
     }
+  }
+
+  /**
+   * {@code taken} go to other members of their groups, in order, as one {@link PassOn} of their
+   * {@code entries} (null, and nothing kept, when the session is not stored).
+   */
+  private static PassOn handOn(Session s, List<Delivery> taken, List<StoredMessage> entries) {
     PassOn p = SessionPersistence.passOn(s, entries);
     for (Delivery d : taken) {
       s.context.sharedRedelivery().redeliver(d, s.clientId(), p == null ? null : p.receipt);
@@ -59,5 +79,6 @@ final class SharedRelease {
     if (p != null) {
       p.handedOut();
     }
+    return p;
   }
 }

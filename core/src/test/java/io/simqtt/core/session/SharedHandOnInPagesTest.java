@@ -1,0 +1,162 @@
+package io.simqtt.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.routing.DeliveryReceipt;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A stored session that ends with its shared deliveries on disk (here: its connection ends with
+ * Session Expiry 0) hands them on a page at a time, not read whole onto the heap first: with
+ * {@code queue-memory-messages = 2}, two on the heap and twenty on disk (ten pages, every fourth
+ * message of no shared group), at no moment does the session hold more than a page of them,
+ * whether queued on the heap or handed on and not yet written by their new holder; the next page
+ * is read only once the new holder has the last. Every one reaches the new holder once, in order,
+ * and a kill -9 in the middle of the paging (the store as right after one page's unit) loses none
+ * and doubles none: the restart hands on the rest.
+ */
+class SharedHandOnInPagesTest {
+  private static final int PAGE = 2;
+  private static final int LAST = 22;
+
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+  /** Handed on and not yet written by the new holder (the loop's only). */
+  private final List<Redelivery> unwritten = new ArrayList<>();
+  /** The new holder's seqs. */
+  private long otherSeq;
+
+  private record Redelivery(Delivery d, DeliveryReceipt receipt) {}
+
+  @Test
+  void anEndingSessionHandsItsSharedDeliveriesOnDiskOnAPageAtATime() throws Exception {
+    Session s = endingWithSharedOnDisk();
+    int mostOnHeap = 0;
+    int mostUnwritten = 0;
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
+      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
+      newHolderWrites(store);
+      store.makeDurable(); // lets the page read asked for through
+      onLoop(() -> null);
+    }
+    assertEquals(sharedNumbers(), numbers(store, "other"), "each once, in order");
+    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
+    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
+    assertTrue(onLoop(s::isEnded));
+    store.makeDurable();
+    assertNull(store.session("c"));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  @Test
+  void aKillInTheMiddleOfThePagingLosesNoneAndDoublesNone() throws Exception {
+    endingWithSharedOnDisk();
+    for (int page = 0; page < 3; page++) {
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    store.keepAfterFirstMessageWrite();
+    newHolderWrites(store); // the fourth page: the kill comes right after its unit
+    RecordingSessionStore killed = store.afterFirstMessageWrite();
+    assertNotNull(killed, "nothing left to hand on after three pages: not paged");
+    List<Integer> before = numbers(killed, "other");
+    assertEquals(sharedNumbers().subList(0, before.size()), before);
+    assertTrue(before.size() < sharedNumbers().size(), "all went in one unit: " + before);
+    assertNotNull(killed.session("c"), "the session left the store with some not handed on");
+
+    SessionRegistry restarted = fixture.registry(
+        "mqtt.sessions.queue-memory-messages = " + PAGE, this::heldRedelivery, killed);
+    SessionRecovery.run(killed, restarted, List.of(loop)); // its expiry is 0: it ends
+    for (int i = 0; i < 100 && killed.session("c") != null; i++) {
+      onLoop(() -> null);
+      newHolderWrites(killed);
+    }
+    assertEquals(sharedNumbers(), numbers(killed, "other"), "each once, in order, after the kill");
+    assertNull(killed.session("c"));
+    assertTrue(killed.messages("c").isEmpty(), "left in the store: " + killed.messages("c"));
+  }
+
+  /**
+   * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
+   * every fourth of no shared group; then the connection ends with Session Expiry 0 (reads held
+   * from then on).
+   */
+  private Session endingWithSharedOnDisk() throws Exception {
+    SessionRegistry registry =
+        fixture.registry("mqtt.sessions.queue-memory-messages = " + PAGE, this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      for (int n = 1; n <= LAST; n++) {
+        s.deliver(n % 4 == 0 ? delivery(n) : shared(n));
+      }
+      return null;
+    });
+    assertEquals(PAGE, onLoop(s::queuedInMemory));
+    store.hold();
+    onLoop(() -> {
+      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
+      s.detach(c, true);
+      return null;
+    });
+    return s;
+  }
+
+  /** A redelivery whose new holder writes its copy when the test says: {@link #newHolderWrites}. */
+  private void heldRedelivery(Delivery d, String leaving, DeliveryReceipt receipt) {
+    receipt.expect();
+    unwritten.add(new Redelivery(d, receipt));
+  }
+
+  /** The new holder writes what it was given into {@code st}, under each receipt's hold. */
+  private void newHolderWrites(RecordingSessionStore st) throws Exception {
+    onLoop(() -> {
+      List<Redelivery> now = List.copyOf(unwritten);
+      unwritten.clear();
+      for (Redelivery r : now) {
+        st.addMessage("other", ++otherSeq, r.d(), r.receipt().hold());
+        r.receipt().taken(true);
+      }
+      return null;
+    });
+  }
+
+  private List<Redelivery> unwrittenNow() throws Exception {
+    return onLoop(() -> List.copyOf(unwritten));
+  }
+
+  private static List<Integer> sharedNumbers() {
+    return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 != 0).boxed().toList();
+  }
+
+  private static List<Integer> numbers(RecordingSessionStore st, String clientId) {
+    return st.messages(clientId).values().stream()
+        .map(m -> (int) m.delivery().message().payload()[0])
+        .toList();
+  }
+
+  private static Delivery delivery(int n) {
+    return StoredSessionFixture.delivery(n, 1);
+  }
+
+  private static Delivery shared(int n) {
+    return new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t");
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return fixture.onLoop(task);
+  }
+}

@@ -1,0 +1,138 @@
+package io.simqtt.store;
+
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.core.codec.MqttPacket;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttPacket.Publish;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.PacketType;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.it.BrokerFixture;
+import io.simqtt.core.it.RawClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A session that ends with shared deliveries on disk hands them to another member a page at a
+ * time, on a real RocksDB store: with {@code queue-memory-messages = 2}, each batch of the store's
+ * writer that gives the other member copies gives it at most a page of them (the heap's share
+ * first: the one in flight and the two queued), so the session never held more at once; and a
+ * kill -9 right after one of those batches (a checkpoint taken on the writer thread) in the middle
+ * of the paging finds each message on exactly one side: after the restart the ended session hands
+ * on the rest, and the other member gets every message once, in order. Before, the whole queue
+ * was read onto the heap and handed on in one unit.
+ */
+@Timeout(60)
+class SharedHandOnInPagesDiskTest {
+  private static final Duration QUIET = Duration.ofMillis(300);
+  private static final String GROUP = "$share/g/s/t";
+  private static final int MESSAGES = 13;
+
+  @TempDir Path dir;
+  @TempDir Path images;
+
+  @Test
+  void anEndingSessionsSharedDeliveriesOnDiskGoAPageAUnitAndAKillBetweenLosesAndDoublesNone() {
+    Path image = images.resolve("in-the-middle");
+    AtomicInteger mostPerBatch = new AtomicInteger();
+    AtomicBoolean killed = new AtomicBoolean();
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start(
+            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
+            new DiskSessionStore(store))) {
+      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
+        b.subscribe(GROUP, 1);
+        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
+      }
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
+      a.subscribe(GROUP, 1);
+      await("b offline", () -> f.broker().sessions().get("b") != null
+          && !f.broker().sessions().get("b").isConnected());
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        for (int n = 1; n <= MESSAGES; n++) {
+          pub.publish("s/t", 1, false, bytes("m" + n));
+          pub.expect(PubResponse.class);
+        }
+      }
+      assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
+      await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES);
+      AtomicInteger seen = new AtomicInteger();
+      store.writer().afterEachBatch(() -> {
+        int now = entries(store, "b");
+        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
+        if (!killed.get() && now > 3 && now < MESSAGES) {
+          killed.set(true);
+          store.checkpoint(image); // the kill: right after a page's batch, more to come
+        }
+      });
+
+      a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(0)); // it ends
+      await("a's session over", () -> f.broker().sessions().get("a") == null);
+      await("every message with b", () -> entries(store, "b") == MESSAGES);
+      assertEquals(0, store.holdsCut());
+    }
+    assertTrue(mostPerBatch.get() <= 3,
+        "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
+    assertTrue(killed.get(), "no batch between pages");
+
+    try (DurableStore store = DurableStore.open(StoreDirs.always(image));
+        BrokerFixture f = BrokerFixture.start("", new DiskSessionStore(store))) {
+      await("a's session ended at the restart, the rest handed on",
+          () -> f.broker().sessions().get("a") == null && entries(store, "a") == 0);
+      assertEquals(
+          IntStream.rangeClosed(1, MESSAGES).mapToObj(n -> "m" + n).toList(),
+          received(f, "b"),
+          "every message once, in order");
+      try (RawClient a = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertFalse(a.connect("a", false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+      }
+    }
+  }
+
+  private static String text(Publish p) {
+    return new String(p.payload(), StandardCharsets.UTF_8);
+  }
+
+  private static int entries(DurableStore store, String clientId) {
+    AtomicInteger n = new AtomicInteger();
+    store.forEach(Family.MESSAGES, (key, value) -> {
+      if (Keys.clientIdOf(key).equals(clientId) && Keys.kindOf(key) == Keys.DELIVERY) {
+        n.incrementAndGet();
+      }
+    });
+    return n.get();
+  }
+
+  /** The messages {@code clientId}'s stored session gets, until quiet, each acknowledged. */
+  private static List<String> received(BrokerFixture f, String clientId) {
+    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
+      assertTrue(c.connect(clientId, false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+      List<String> got = new ArrayList<>();
+      MqttPacket next;
+      while ((next = c.read(QUIET)) != null) {
+        if (next instanceof Publish p) {
+          got.add(text(p));
+          c.send(RawClient.ack(PacketType.PUBACK, p.packetId()));
+        }
+      }
+      return got;
+    }
+  }
+}
