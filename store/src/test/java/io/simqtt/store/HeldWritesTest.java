@@ -113,8 +113,8 @@ class HeldWritesTest {
 
       assertEquals(1, store.holdsCut());
       assertEquals(1, store.holdWaits());
-      assertTrue(store.holdWaitNanos() > 0 && store.holdWaitNanos() < waitedMillis * 1_000_000,
-          "waited for it: " + store.holdWaitNanos());
+      // The writer's wait counts from when it took the held write, which may be before start.
+      assertTrue(store.holdWaitNanos() > 0, "waited for it: " + store.holdWaitNanos());
       assertTrue(waitedMillis < 5_000, "and no longer: " + waitedMillis + " ms");
       never.release(); // late: nothing waits for it any more
     }
