@@ -30,6 +30,8 @@ public final class DeliveryReceipt {
   private volatile int pending = 1;
   /** Set before the count that carries it goes down, so whoever completes the receipt sees it. */
   private volatile boolean stored;
+  /** Set as {@link #stored}: a target that was to keep a copy could not. */
+  private volatile boolean lost;
   private final Consumer<Boolean> whenTaken;
   private final WriteHold hold;
   /** Where {@link #last} runs, or null: on the completing thread. */
@@ -90,6 +92,23 @@ public final class DeliveryReceipt {
       stored = true;
     }
     countDown();
+  }
+
+  /**
+   * A target that was to keep a copy could not (a link that stopped, or none): nothing was
+   * written for it. Whoever completes the receipt sees it in {@link #isLost}.
+   */
+  public void lost() {
+    lost = true;
+    countDown();
+  }
+
+  /**
+   * Whether a target counted {@link #lost}: what {@code last} would let go of (entries passed
+   * on) must stay.
+   */
+  public boolean isLost() {
+    return lost;
   }
 
   /** Routing is over: the publisher's own count goes. */

@@ -13,7 +13,9 @@ import java.util.List;
  * and then the hold is released: the new holders' copies and the deletion reach the disk in one
  * unit, so after a kill -9 the message is with its new holder or still here, never with both (a
  * restart here would send it again: to this client as well, a QoS 2 message under a new packet
- * id) and never with neither.
+ * id) and never with neither. A new holder that could not take its copy (a link that stopped:
+ * the receipt is {@link DeliveryReceipt#lost}) leaves the entries where they are: a duplicate after
+ * a restart rather than a loss.
  *
  * <p>While one is outstanding its session's {@link OutboundFlow} holds it: a session that leaves
  * the store meanwhile (it moved on, ended, its expiry turned 0) keeps what the store holds of it

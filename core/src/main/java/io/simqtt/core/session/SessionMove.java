@@ -512,6 +512,8 @@ final class SessionMove {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt);
+    if (!s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt)) {
+      s.context.metrics().dropped(DropReason.NO_LINK);
+    }
   }
 }

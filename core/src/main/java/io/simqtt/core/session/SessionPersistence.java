@@ -126,13 +126,16 @@ final class SessionPersistence {
    * Every new holder of what {@code p} passed on has written it, under the hold of {@code p}'s
    * receipt, released once this returns: the deletion of its entries written here reaches the
    * disk in one unit with their copies (see {@link OutboundFlow#passedOn}). A session that left
-   * the store meanwhile is deleted from it now if this was its last pass-on, and if it ended,
+   * the store meanwhile is deleted from it now if this was its last pass-on (and none was lost:
+   * then the store keeps it, to be found again after a restart), and if it ended,
    * leaves the registry, which it stayed in so that a new connection would replace its state in
    * the store rather than a new session write beside it.
    */
   static void passedOn(Session s, PassOn p) {
     if (s.outbound.passedOn(p)) {
-      s.context.store().deleteSession(s.clientId());
+      if (!s.outbound.keepsLostPassOn()) {
+        s.context.store().deleteSession(s.clientId());
+      }
       if (s.ended) {
         s.context.registry().remove(s);
       }

@@ -326,6 +326,20 @@ class PassedOnEntriesTest {
     assertEquals(Boolean.TRUE, answered.get());
   }
 
+  @Test
+  void aRedirectTheLinkRefusedLeavesTheEntriesAndTheSessionInTheStore() throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
+    onLoop(() -> {
+      s.yieldTo("n3");
+      return null;
+    });
+    cluster.refused(); // the node is stopping: the link kept nothing of them
+    onLoop(() -> null);
+    assertEquals(List.of(1, 2), numbers(store), "entries deleted with no copy anywhere");
+    assertNotNull(store.session("c"), "a restart would not find them without their session");
+  }
+
   // ---- helpers ----
 
   /**

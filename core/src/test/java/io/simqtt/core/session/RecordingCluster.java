@@ -27,6 +27,12 @@ final class RecordingCluster implements Cluster {
 
   private record Held(String nodeId, Delivery delivery, DeliveryReceipt receipt) {}
 
+  /** As a stopped link does (it refused the task): nothing written, the receipts marked lost. */
+  void refused() {
+    held.forEach(h -> h.receipt().lost());
+    held.clear();
+  }
+
   /** The redirects' journal writes are done: their receipts count down. */
   void journaled() {
     held.forEach(h -> h.receipt().taken(true));
@@ -46,13 +52,14 @@ final class RecordingCluster implements Cluster {
   }
 
   @Override
-  public void redirect(
+  public boolean redirect(
       String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
     if (receipt != null) {
       receipt.expect();
       held.add(new Held(nodeId, delivery, receipt));
     }
+    return true;
   }
 
   @Override
