@@ -48,9 +48,10 @@ public final class DeliveryReceipt {
   }
 
   /**
-   * A receipt whose targets write under {@code hold}: once every one took the message, {@code
-   * last} writes (on the completing thread) what goes into one unit with their copies, then the
-   * hold is released, then {@code whenTaken} runs.
+   * A receipt whose targets write under {@code hold} (null: none): once every one took the
+   * message, {@code last} (null: nothing) writes (on the completing thread) what goes into one
+   * unit with their copies, or without a hold what must be queued behind them, then the hold is
+   * released, then {@code whenTaken} runs.
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken, WriteHold hold, Runnable last) {
     this(whenTaken, hold, null, last);
@@ -128,10 +129,12 @@ public final class DeliveryReceipt {
   }
 
   private void complete() {
-    if (hold != null) {
-      try {
+    try {
+      if (last != null) {
         last.run();
-      } finally {
+      }
+    } finally {
+      if (hold != null) {
         hold.release(); // whatever the last write did: the store must not wait for it
       }
     }
