@@ -200,11 +200,15 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    * (with every batch of that incarnation before it) once each local session took its copy and,
    * in durable mode, that copy is durable, and so is the record that its forwards were seen: a
    * forward the peer stops holding must not be lost to a kill of this node, and one it sends
-   * again because the acknowledgement was lost is not delivered twice. The copies (session
-   * entries, the journal writes of redirects) are written under one hold of the store, and the
-   * count that completes the frame writes the record before releasing it: copies and record reach
-   * the disk in one unit, so a kill never keeps the copies without the record (the peer's resend
-   * would be delivered again) nor the record without them.
+   * again because the acknowledgement was lost is not delivered twice. The count that completes
+   * the frame queues the record behind the copies (session entries, the journal writes of
+   * redirects), so a kill never keeps the record without them. A frame with a QoS 2 forward has
+   * its copies written under one hold of the store, released after the record: copies and record
+   * reach the disk in one unit (unless the store cuts the hold), so a kill does not keep the
+   * copies without the record either (the peer's resend would be delivered again). A frame of
+   * QoS 0/1 forwards only is not held: a QoS 1 duplicate is allowed, and holds chained over
+   * frames that fan out across event loops while the next arrives leave the store's writer no
+   * clean point to end a batch at, so it waits and cuts them.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
@@ -218,13 +222,25 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       } else {
         seen.handled(batch);
       }
-    }, cx.node().holdWrites(), () -> seen.written(batch));
+    }, carriesQos2(frame) ? cx.node().holdWrites() : null, () -> seen.written(batch));
     for (Forward f : frame) {
       if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);
       }
     }
     receipt.routed();
+  }
+
+  /** Whether a forward of {@code frame} is QoS 2: one whose duplicate the spec does not allow. */
+  private static boolean carriesQos2(List<Forward> frame) {
+    for (int i = 0; i < frame.size(); i++) {
+      Forward f = frame.get(i);
+      int qos = f.hasRedirect() ? f.getRedirect().getDelivery().getQos() : f.getMessage().getQos();
+      if (qos == 2) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void onForward(Forward f, DeliveryReceipt receipt) {
