@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -216,19 +217,47 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
     PeerForwards seen = forwards.of(frame.get(0).getIncarnation());
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
-    DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
-      if (stored) {
-        cx.node().afterDurable(() -> seen.handled(batch));
-      } else {
-        seen.handled(batch);
-      }
-    }, carriesQos2(frame) ? cx.node().holdWrites() : null, () -> seen.written(batch));
+    FrameDone done = new FrameDone(cx.node(), seen, batch);
+    DeliveryReceipt receipt =
+        new DeliveryReceipt(done, carriesQos2(frame) ? cx.node().holdWrites() : null, done);
     for (Forward f : frame) {
       if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);
       }
     }
     receipt.routed();
+  }
+
+  /**
+   * What a frame's receipt does as its last count goes: one object for both steps, so a frame
+   * whose copies wrote nothing (no stored session) allocates nothing more.
+   */
+  private static final class FrameDone implements Runnable, Consumer<Boolean> {
+    private final LocalNode node;
+    private final PeerForwards seen;
+    private final PeerForwards.Batch batch;
+
+    FrameDone(LocalNode node, PeerForwards seen, PeerForwards.Batch batch) {
+      this.node = node;
+      this.seen = seen;
+      this.batch = batch;
+    }
+
+    /** The copies are queued: what the frame took is recorded behind them. */
+    @Override
+    public void run() {
+      seen.written(batch);
+    }
+
+    /** Every copy taken: handled once durable, if any was written. */
+    @Override
+    public void accept(Boolean stored) {
+      if (stored) {
+        node.afterDurable(() -> seen.handled(batch));
+      } else {
+        seen.handled(batch);
+      }
+    }
   }
 
   /** Whether a forward of {@code frame} is QoS 2: one whose duplicate the spec does not allow. */
