@@ -794,7 +794,7 @@ final class OutboundFlow {
    * Takes the queue, in order, leaving what is in flight; their entries are added to {@code
    * entries} as in {@link #takeShared}.
    */
-  Collection<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
+  List<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
     DeliveryQueue taken = queue;
     queue = null;

@@ -115,11 +115,13 @@ final class SessionPersistence {
   }
 
   /**
-   * Starts passing on {@code entries} of the session; null when it is not stored (nothing to
-   * keep until then).
+   * Starts passing on {@code deliveries} of the session, whose {@code entries} they are, in units
+   * (see {@link PassOn#start}); null when it is not stored (nothing to keep until then).
    */
-  static PassOn passOn(Session s, List<StoredMessage> entries) {
-    return journal(s) == null ? null : PassOn.start(s, s.context.store(), s.outbound, entries);
+  static List<PassOn> passOn(Session s, List<Delivery> deliveries, List<StoredMessage> entries) {
+    return journal(s) == null
+        ? null
+        : PassOn.start(s, s.context.store(), s.outbound, deliveries, entries);
   }
 
   /**

@@ -35,8 +35,19 @@ final class RecordingCluster implements Cluster {
 
   /** The redirects' journal writes are done: their receipts count down. */
   void journaled() {
-    held.forEach(h -> h.receipt().taken(true));
-    held.clear();
+    journaled(held.size());
+  }
+
+  /** The journal writes of the first {@code n} redirects held are done. */
+  void journaled(int n) {
+    List<Held> done = held.subList(0, n);
+    done.forEach(h -> h.receipt().taken(true));
+    done.clear();
+  }
+
+  /** How many receipts the redirects held count on. */
+  long receipts() {
+    return held.stream().map(Held::receipt).distinct().count();
   }
 
   /**
