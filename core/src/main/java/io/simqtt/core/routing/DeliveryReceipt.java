@@ -2,6 +2,7 @@ package io.simqtt.core.routing;
 
 import io.simqtt.core.session.WriteHold;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 
@@ -60,7 +61,8 @@ public final class DeliveryReceipt {
   /**
    * As {@link #DeliveryReceipt(Consumer, WriteHold, Runnable)}, with {@code last}, the release
    * and {@code whenTaken} run on {@code lastOn}: what {@code last} writes is known on that
-   * thread only (a session's entries), and the store waits for the release meanwhile.
+   * thread only (a session's entries), and the store waits for the release meanwhile. If {@code
+   * lastOn} refuses the task (shut down), the hold is released and nothing else runs.
    */
   public DeliveryReceipt(
       Consumer<Boolean> whenTaken, WriteHold hold, Executor lastOn, Runnable last) {
@@ -122,7 +124,15 @@ public final class DeliveryReceipt {
       return;
     }
     if (lastOn != null) {
-      lastOn.execute(this::complete);
+      try {
+        lastOn.execute(this::complete);
+      } catch (RejectedExecutionException e) {
+        // Its loop is shut down: what last would write is not known here (it is left undone: a
+        // pass-on's entries stay, a duplicate at worst), and the store must not wait for it.
+        if (hold != null) {
+          hold.release();
+        }
+      }
     } else {
       complete();
     }

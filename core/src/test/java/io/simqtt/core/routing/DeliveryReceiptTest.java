@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.simqtt.core.session.WriteHold;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.junit.jupiter.api.Test;
 
 /** What a receipt runs as its last count goes, in which order. */
@@ -19,6 +21,20 @@ class DeliveryReceiptTest {
     r.taken(true);
     r.routed();
     assertEquals(List.of("last", "taken true"), ran);
+  }
+
+  @Test
+  void aLoopThatRefusesTheLastStepGetsTheHoldReleasedAndTheCounterNoException() {
+    WriteHold hold = () -> ran.add("release");
+    Executor shutDown = task -> {
+      throw new RejectedExecutionException("event loop shut down");
+    };
+    DeliveryReceipt r = new DeliveryReceipt(stored -> ran.add("taken " + stored), hold, shutDown,
+        () -> ran.add("last"));
+    r.expect();
+    r.routed();
+    r.taken(true);
+    assertEquals(List.of("release"), ran);
   }
 
   @Test
