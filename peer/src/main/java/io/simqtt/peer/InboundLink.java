@@ -29,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,11 +201,15 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    * (with every batch of that incarnation before it) once each local session took its copy and,
    * in durable mode, that copy is durable, and so is the record that its forwards were seen: a
    * forward the peer stops holding must not be lost to a kill of this node, and one it sends
-   * again because the acknowledgement was lost is not delivered twice. The copies (session
-   * entries, the journal writes of redirects) are written under one hold of the store, and the
-   * count that completes the frame writes the record before releasing it: copies and record reach
-   * the disk in one unit, so a kill never keeps the copies without the record (the peer's resend
-   * would be delivered again) nor the record without them.
+   * again because the acknowledgement was lost is not delivered twice. The count that completes
+   * the frame queues the record behind the copies (session entries, the journal writes of
+   * redirects), so a kill never keeps the record without them. A frame with a QoS 2 forward has
+   * its copies written under one hold of the store, released after the record: copies and record
+   * reach the disk in one unit (unless the store cuts the hold), so a kill does not keep the
+   * copies without the record either (the peer's resend would be delivered again). A frame of
+   * QoS 0/1 forwards only is not held: a QoS 1 duplicate is allowed, and holds chained over
+   * frames that fan out across event loops while the next arrives leave the store's writer no
+   * clean point to end a batch at, so it waits and cuts them.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
@@ -212,19 +217,59 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
     PeerForwards seen = forwards.of(frame.get(0).getIncarnation());
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
-    DeliveryReceipt receipt = new DeliveryReceipt(stored -> {
-      if (stored) {
-        cx.node().afterDurable(() -> seen.handled(batch));
-      } else {
-        seen.handled(batch);
-      }
-    }, cx.node().holdWrites(), () -> seen.written(batch));
+    FrameDone done = new FrameDone(cx.node(), seen, batch);
+    DeliveryReceipt receipt =
+        new DeliveryReceipt(done, carriesQos2(frame) ? cx.node().holdWrites() : null, done);
     for (Forward f : frame) {
       if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);
       }
     }
     receipt.routed();
+  }
+
+  /**
+   * What a frame's receipt does as its last count goes: one object for both steps, so a frame
+   * whose copies wrote nothing (no stored session) allocates nothing more.
+   */
+  private static final class FrameDone implements Runnable, Consumer<Boolean> {
+    private final LocalNode node;
+    private final PeerForwards seen;
+    private final PeerForwards.Batch batch;
+
+    FrameDone(LocalNode node, PeerForwards seen, PeerForwards.Batch batch) {
+      this.node = node;
+      this.seen = seen;
+      this.batch = batch;
+    }
+
+    /** The copies are queued: what the frame took is recorded behind them. */
+    @Override
+    public void run() {
+      seen.written(batch);
+    }
+
+    /** Every copy taken: handled once durable, if any was written. */
+    @Override
+    public void accept(Boolean stored) {
+      if (stored) {
+        node.afterDurable(() -> seen.handled(batch));
+      } else {
+        seen.handled(batch);
+      }
+    }
+  }
+
+  /** Whether a forward of {@code frame} is QoS 2: one whose duplicate the spec does not allow. */
+  private static boolean carriesQos2(List<Forward> frame) {
+    for (int i = 0; i < frame.size(); i++) {
+      Forward f = frame.get(i);
+      int qos = f.hasRedirect() ? f.getRedirect().getDelivery().getQos() : f.getMessage().getQos();
+      if (qos == 2) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void onForward(Forward f, DeliveryReceipt receipt) {

@@ -415,7 +415,7 @@ final class OutboundLink implements Backpressure {
           }
         });
     if (!taken && counted != null) {
-      counted.taken(false); // the node is stopping: nothing is kept, nothing to wait for
+      counted.lost(); // the node is stopping: nothing is kept, so what was passed on stays
     }
     if (qos > 0 && (full || heldBytes.get() > budgetBytes || heldCount.get() > MAX_UNACKED)) {
       overBudget = true;

@@ -271,12 +271,18 @@ public final class PeerCluster implements Cluster {
   }
 
   @Override
-  public void redirect(
+  public boolean redirect(
       String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     OutboundLink l = links.get(nodeId);
-    if (l != null) {
-      l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
+    if (l == null) {
+      if (receipt != null) {
+        receipt.expect();
+        receipt.lost();
+      }
+      return false;
     }
+    l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
+    return true;
   }
 
   @Override

@@ -24,10 +24,13 @@ import java.util.function.LongConsumer;
  * copies are queued to the store ({@link #written}), the numbers it took are recorded behind
  * them, as a rising watermark over the batches written in order and a range for a batch written
  * ahead of one before it, and the acknowledgement waits for the durability point after that
- * record. The copies are written under a hold of the store that is released after the record
- * ({@link InboundLink}), so copies and record reach the disk in one unit. So a forward whose copies became durable but whose acknowledgement was lost to a kill
- * of this node is dropped (and acknowledged) when the peer sends it again, and a forward whose
- * copies did not become durable was not recorded either, so it is taken again. At most {@link
+ * record. The copies of a batch with a QoS 2 forward are written under a hold of the store that
+ * is released after the record ({@link InboundLink}), so copies and record reach the disk in one
+ * unit (unless the store cuts the hold). So a QoS 2 forward whose copies became durable but whose
+ * acknowledgement was lost to a kill of this node is dropped (and acknowledged) when the peer
+ * sends it again; one of QoS 0/1 may be taken again (allowed for QoS 1), when the kill kept its
+ * copies but not the record behind them. A forward whose copies did not become durable was not
+ * recorded either, so it is taken again. At most {@link
  * #MAX_RANGES} ranges wait beyond the watermark; a batch written ahead of that many is recorded
  * only when the watermark passes it (counted in {@link Counts#unrecorded}: a kill before then
  * would deliver its forwards again).

@@ -114,6 +114,7 @@ class PublisherIdWithCopiesTest {
         at, StorageSettings.Sync.ALWAYS, Duration.ofMillis(5), 100_000, 64 << 20, 8 << 20));
     ForwardJournal journal = new DiskForwardJournal(store);
     if (!KillImage.taken(image)) {
+      KillImage.holdsNotCutForTime(store);
       KillImage.afterFirstBatchWithAnEntryOf(store, "local", image);
       journal = afterTheLocalCopy(journal, store, image);
     }

@@ -103,6 +103,7 @@ class SeenRecordWithCopiesTest {
         at, StorageSettings.Sync.ALWAYS, Duration.ofMillis(5), 100_000, 64 << 20, 8 << 20));
     SessionStore sessions = new DiskSessionStore(store);
     if (!KillImage.taken(image)) {
+      KillImage.holdsNotCutForTime(store);
       KillImage.afterFirstBatchWithAnEntryOf(store, "sub", image);
       sessions = takenBeforeReturning(sessions, store, "sub", image);
     }

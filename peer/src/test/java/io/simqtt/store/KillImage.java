@@ -2,6 +2,7 @@ package io.simqtt.store;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -26,6 +27,15 @@ public final class KillImage {
         store.checkpoint(image);
       }
     });
+  }
+
+  /**
+   * From now on {@code store}'s writer waits for a hold's release however long it takes (it
+   * still cuts one for a full queue or a blocking read behind it): a test whose release comes
+   * after the 50 ms the writer waits otherwise, on a slow machine, must not see the hold cut.
+   */
+  public static void holdsNotCutForTime(DurableStore store) {
+    store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
   }
 
   /** Whether {@link #afterFirstBatchWithAnEntryOf} took its image. */

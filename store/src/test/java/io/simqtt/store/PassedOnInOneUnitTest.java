@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,7 @@ class PassedOnInOneUnitTest {
       assertEquals("m1", text(a.expect(Publish.class)), "the connected member first");
       await("m1 in flight, m2 queued behind the window", () -> entries(store, "a") == 2);
       AtomicBoolean taken = new AtomicBoolean();
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
       store.writer().afterEachBatch(() -> {
         if (!taken.get() && entries(store, "b") > 0) {
           taken.set(true);

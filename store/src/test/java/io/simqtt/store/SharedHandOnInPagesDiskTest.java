@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -74,6 +75,7 @@ class SharedHandOnInPagesDiskTest {
       assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
       await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES);
       AtomicInteger seen = new AtomicInteger();
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
       store.writer().afterEachBatch(() -> {
         int now = entries(store, "b");
         mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);

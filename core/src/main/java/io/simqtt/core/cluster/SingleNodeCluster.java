@@ -30,7 +30,7 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
-  public void redirect(
+  public boolean redirect(
       String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     throw new IllegalStateException("a single node has no other node to redirect to");
   }

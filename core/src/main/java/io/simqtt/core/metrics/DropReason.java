@@ -23,6 +23,11 @@ public enum DropReason {
   DUPLICATE,
   /** Redirected between nodes more often than a session can move: the nodes disagree. */
   REDIRECT_LOOP,
+  /**
+   * Redirected to a node this one has no link to (it left the cluster). A stored session keeps
+   * the entry it passed on: the message is dropped here, not lost.
+   */
+  NO_LINK,
   /** Redirected to a node that has no such session any more. */
   SESSION_GONE,
   /**

@@ -2,6 +2,7 @@ package io.simqtt.core.routing;
 
 import io.simqtt.core.session.WriteHold;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 
@@ -30,6 +31,8 @@ public final class DeliveryReceipt {
   private volatile int pending = 1;
   /** Set before the count that carries it goes down, so whoever completes the receipt sees it. */
   private volatile boolean stored;
+  /** Set as {@link #stored}: a target that was to keep a copy could not. */
+  private volatile boolean lost;
   private final Consumer<Boolean> whenTaken;
   private final WriteHold hold;
   /** Where {@link #last} runs, or null: on the completing thread. */
@@ -46,9 +49,10 @@ public final class DeliveryReceipt {
   }
 
   /**
-   * A receipt whose targets write under {@code hold}: once every one took the message, {@code
-   * last} writes (on the completing thread) what goes into one unit with their copies, then the
-   * hold is released, then {@code whenTaken} runs.
+   * A receipt whose targets write under {@code hold} (null: none): once every one took the
+   * message, {@code last} (null: nothing) writes (on the completing thread) what goes into one
+   * unit with their copies, or without a hold what must be queued behind them, then the hold is
+   * released, then {@code whenTaken} runs.
    */
   public DeliveryReceipt(Consumer<Boolean> whenTaken, WriteHold hold, Runnable last) {
     this(whenTaken, hold, null, last);
@@ -57,7 +61,8 @@ public final class DeliveryReceipt {
   /**
    * As {@link #DeliveryReceipt(Consumer, WriteHold, Runnable)}, with {@code last}, the release
    * and {@code whenTaken} run on {@code lastOn}: what {@code last} writes is known on that
-   * thread only (a session's entries), and the store waits for the release meanwhile.
+   * thread only (a session's entries), and the store waits for the release meanwhile. If {@code
+   * lastOn} refuses the task (shut down), the hold is released and nothing else runs.
    */
   public DeliveryReceipt(
       Consumer<Boolean> whenTaken, WriteHold hold, Executor lastOn, Runnable last) {
@@ -92,6 +97,23 @@ public final class DeliveryReceipt {
     countDown();
   }
 
+  /**
+   * A target that was to keep a copy could not (a link that stopped, or none): nothing was
+   * written for it. Whoever completes the receipt sees it in {@link #isLost}.
+   */
+  public void lost() {
+    lost = true;
+    countDown();
+  }
+
+  /**
+   * Whether a target counted {@link #lost}: what {@code last} would let go of (entries passed
+   * on) must stay.
+   */
+  public boolean isLost() {
+    return lost;
+  }
+
   /** Routing is over: the publisher's own count goes. */
   public void routed() {
     countDown();
@@ -102,17 +124,27 @@ public final class DeliveryReceipt {
       return;
     }
     if (lastOn != null) {
-      lastOn.execute(this::complete);
+      try {
+        lastOn.execute(this::complete);
+      } catch (RejectedExecutionException e) {
+        // Its loop is shut down: what last would write is not known here (it is left undone: a
+        // pass-on's entries stay, a duplicate at worst), and the store must not wait for it.
+        if (hold != null) {
+          hold.release();
+        }
+      }
     } else {
       complete();
     }
   }
 
   private void complete() {
-    if (hold != null) {
-      try {
+    try {
+      if (last != null) {
         last.run();
-      } finally {
+      }
+    } finally {
+      if (hold != null) {
         hold.release(); // whatever the last write did: the store must not wait for it
       }
     }

@@ -76,6 +76,11 @@ final class OutboundFlow {
    */
   private List<PassOn> passingOn;
   /**
+   * Set once a pass-on of the session that left the store was lost (see {@link #passedOn}): the
+   * store keeps the session, whose entries it holds, rather than delete it.
+   */
+  private boolean passOnLost;
+  /**
    * What waits for the whole backlog to be on the heap ({@link #readFirst}); null when
    * nothing does.
    */
@@ -789,7 +794,7 @@ final class OutboundFlow {
    * Takes the queue, in order, leaving what is in flight; their entries are added to {@code
    * entries} as in {@link #takeShared}.
    */
-  Collection<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
+  List<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
     DeliveryQueue taken = queue;
     queue = null;
@@ -1008,27 +1013,41 @@ final class OutboundFlow {
    * What {@code p} passed on is written where it went: its entries go from the store (while the
    * session is stored, through whichever journal: a state written whole meanwhile kept them under
    * their seqs), written before the release of the hold the new holders wrote under, so in one
-   * unit with their copies. Returns whether the session left the store meanwhile and this was the
-   * last pass-on: the store may delete it now, which takes them too.
+   * unit with their copies. Unless {@code p}'s receipt was lost (a link refused its copy: the node
+   * is stopping, or has no link to that node): then they stay, a duplicate after a restart rather
+   * than a loss. Returns whether the session left the store meanwhile and this was the last
+   * pass-on: the store may delete it now, which takes them too, unless one was lost ({@link
+   * #keepsLostPassOn}).
    */
   boolean passedOn(PassOn p) {
     passingOn.remove(p);
     if (passingOn.isEmpty()) {
       passingOn = null;
     }
+    boolean safe = !p.receipt.isLost();
     if (journal != null) {
-      p.entries.forEach(e -> journal.remove(e.seq()));
+      if (safe) {
+        p.entries.forEach(e -> journal.remove(e.seq()));
+      }
       if (p == handedPage && backlog != null) {
         handedPage = null;
         readWhole(backlog); // the next page: only asked for here, the hold waits for no read
       }
       return false;
     }
+    passOnLost |= !safe;
     if (passingOn != null) {
-      p.entries.forEach(e -> context.store().removeMessage(e.clientId(), e.seq()));
+      if (safe) {
+        p.entries.forEach(e -> context.store().removeMessage(e.clientId(), e.seq()));
+      }
       return false;
     }
     return true;
+  }
+
+  /** Whether a pass-on lost after the session left the store keeps it there (see {@link #passedOn}). */
+  boolean keepsLostPassOn() {
+    return passOnLost;
   }
 
   /**

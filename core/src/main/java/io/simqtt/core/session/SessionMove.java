@@ -221,15 +221,10 @@ final class SessionMove {
    * (see {@link PassOn}).
    */
   private static void leave(
-      Session s, String newOwner, Collection<Delivery> left, List<StoredMessage> entries) {
-    PassOn p = SessionPersistence.passOn(s, entries);
+      Session s, String newOwner, List<Delivery> left, List<StoredMessage> entries) {
+    List<PassOn> units = SessionPersistence.passOn(s, left, entries);
     becomeRedirect(s, newOwner);
-    for (Delivery d : left) {
-      redirect(s, d, 0, p == null ? null : p.receipt);
-    }
-    if (p != null) {
-      p.handedOut();
-    }
+    PassOn.handOut(units, left, (d, receipt) -> redirect(s, d, 0, receipt));
   }
 
   /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
@@ -512,6 +507,8 @@ final class SessionMove {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt);
+    if (!s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt)) {
+      s.context.metrics().dropped(DropReason.NO_LINK);
+    }
   }
 }

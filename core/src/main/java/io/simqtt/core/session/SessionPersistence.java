@@ -115,24 +115,29 @@ final class SessionPersistence {
   }
 
   /**
-   * Starts passing on {@code entries} of the session; null when it is not stored (nothing to
-   * keep until then).
+   * Starts passing on {@code deliveries} of the session, whose {@code entries} they are, in units
+   * (see {@link PassOn#start}); null when it is not stored (nothing to keep until then).
    */
-  static PassOn passOn(Session s, List<StoredMessage> entries) {
-    return journal(s) == null ? null : PassOn.start(s, s.context.store(), s.outbound, entries);
+  static List<PassOn> passOn(Session s, List<Delivery> deliveries, List<StoredMessage> entries) {
+    return journal(s) == null
+        ? null
+        : PassOn.start(s, s.context.store(), s.outbound, deliveries, entries);
   }
 
   /**
    * Every new holder of what {@code p} passed on has written it, under the hold of {@code p}'s
    * receipt, released once this returns: the deletion of its entries written here reaches the
    * disk in one unit with their copies (see {@link OutboundFlow#passedOn}). A session that left
-   * the store meanwhile is deleted from it now if this was its last pass-on, and if it ended,
+   * the store meanwhile is deleted from it now if this was its last pass-on (and none was lost:
+   * then the store keeps it, to be found again after a restart), and if it ended,
    * leaves the registry, which it stayed in so that a new connection would replace its state in
    * the store rather than a new session write beside it.
    */
   static void passedOn(Session s, PassOn p) {
     if (s.outbound.passedOn(p)) {
-      s.context.store().deleteSession(s.clientId());
+      if (!s.outbound.keepsLostPassOn()) {
+        s.context.store().deleteSession(s.clientId());
+      }
       if (s.ended) {
         s.context.registry().remove(s);
       }

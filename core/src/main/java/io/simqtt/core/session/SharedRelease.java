@@ -68,17 +68,11 @@ final class SharedRelease {
   }
 
   /**
-   * {@code taken} go to other members of their groups, in order, as one {@link PassOn} of their
+   * {@code taken} go to other members of their groups, in order, as {@link PassOn}s of their
    * {@code entries} (null, and nothing kept, when the session is not stored).
    */
-  private static PassOn handOn(Session s, List<Delivery> taken, List<StoredMessage> entries) {
-    PassOn p = SessionPersistence.passOn(s, entries);
-    for (Delivery d : taken) {
-      s.context.sharedRedelivery().redeliver(d, s.clientId(), p == null ? null : p.receipt);
-    }
-    if (p != null) {
-      p.handedOut();
-    }
-    return p;
+  private static void handOn(Session s, List<Delivery> taken, List<StoredMessage> entries) {
+    PassOn.handOut(SessionPersistence.passOn(s, taken, entries), taken,
+        (d, receipt) -> s.context.sharedRedelivery().redeliver(d, s.clientId(), receipt));
   }
 }

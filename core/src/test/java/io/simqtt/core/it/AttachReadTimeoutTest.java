@@ -189,8 +189,10 @@ class AttachReadTimeoutTest {
     }
 
     @Override
-    public void redirect(
-        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {}
+    public boolean redirect(
+        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      return true;
+    }
 
     @Override
     public boolean canReach(String nodeId) {

@@ -558,6 +558,8 @@ class DurableSessionTest {
 
       await("b's entry written under a hold, released", () ->
           store.afterFirstMessageWrite() != null);
+      assertEquals(2, store.beforeFirstMessageWrite().messages("a").size(),
+          "m2 left a's store before b's entry was written: a kill between lost it");
       RecordingSessionStore killed = store.afterFirstMessageWrite();
       assertEquals(1, killed.messages("b").size());
       assertEquals(1, killed.messages("a").size(), "m2 left a's store in the unit of b's entry");
@@ -582,6 +584,9 @@ class DurableSessionTest {
 
       await("b's entries written under a hold, released", () ->
           store.afterFirstMessageWrite() != null);
+      RecordingSessionStore before = store.beforeFirstMessageWrite();
+      assertNotNull(before.session("a"), "a left the store before b's entries were written");
+      assertEquals(2, before.messages("a").size(), "a's entries went before b had them");
       RecordingSessionStore killed = store.afterFirstMessageWrite();
       assertEquals(2, killed.messages("b").size());
       assertNull(killed.session("a"), "a left the store in the unit of b's entries");

@@ -60,8 +60,10 @@ class StartupWillsTest {
     public void subscriptionRemoved(String filter) {}
 
     @Override
-    public void redirect(
-        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {}
+    public boolean redirect(
+        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      return true;
+    }
 
     @Override
     public boolean canReach(String nodeId) {

@@ -326,6 +326,56 @@ class PassedOnEntriesTest {
     assertEquals(Boolean.TRUE, answered.get());
   }
 
+  @Test
+  void aRedirectTheLinkRefusedLeavesTheEntriesAndTheSessionInTheStore() throws Exception {
+    SessionRegistry registry = fixture.registry("");
+    Session s = fixture.offlineWith(registry, delivery(1), delivery(2));
+    onLoop(() -> {
+      s.yieldTo("n3");
+      return null;
+    });
+    cluster.refused(); // the node is stopping: the link kept nothing of them
+    onLoop(() -> null);
+    assertEquals(List.of(1, 2), numbers(store), "entries deleted with no copy anywhere");
+    assertNotNull(store.session("c"), "a restart would not find them without their session");
+  }
+
+  @Test
+  void aLargePassOnGoesInUnitsEachDeletingItsEntriesWithItsNewHoldersCopies() throws Exception {
+    int n = 2 * PassOn.MAX_ENTRIES + 1;
+    SessionRegistry registry = fixture.registry(
+        "mqtt.sessions { max-queued-messages = 10000, queue-memory-messages = 10000 }");
+    Delivery[] queued = new Delivery[n];
+    for (int i = 0; i < n; i++) {
+      queued[i] = delivery(i % 100);
+    }
+    Session s = fixture.offlineWith(registry, queued);
+    List<Long> seqs = new ArrayList<>(store.messages("c").keySet());
+    assertEquals(n, seqs.size());
+    onLoop(() -> {
+      s.yieldTo("n3");
+      return null;
+    });
+    assertEquals(n, onLoop(() -> cluster.redirects.size()));
+    assertEquals(3, onLoop(cluster::receipts), "one hold for all: the store's writer waits on it");
+
+    onLoop(() -> {
+      cluster.journaled(PassOn.MAX_ENTRIES);
+      return null;
+    });
+    onLoop(() -> null);
+    assertEquals(n - PassOn.MAX_ENTRIES, store.messages("c").size(),
+        "the first unit's entries go with its copies, the rest stay until theirs are written");
+    assertEquals(seqs.get(PassOn.MAX_ENTRIES), store.messages("c").firstKey(),
+        "in order: the first unit is the first entries");
+    onLoop(() -> {
+      cluster.journaled();
+      return null;
+    });
+    onLoop(() -> null);
+    assertTrue(store.messages("c").isEmpty());
+  }
+
   // ---- helpers ----
 
   /**

@@ -27,10 +27,27 @@ final class RecordingCluster implements Cluster {
 
   private record Held(String nodeId, Delivery delivery, DeliveryReceipt receipt) {}
 
+  /** As a stopped link does (it refused the task): nothing written, the receipts marked lost. */
+  void refused() {
+    held.forEach(h -> h.receipt().lost());
+    held.clear();
+  }
+
   /** The redirects' journal writes are done: their receipts count down. */
   void journaled() {
-    held.forEach(h -> h.receipt().taken(true));
-    held.clear();
+    journaled(held.size());
+  }
+
+  /** The journal writes of the first {@code n} redirects held are done. */
+  void journaled(int n) {
+    List<Held> done = held.subList(0, n);
+    done.forEach(h -> h.receipt().taken(true));
+    done.clear();
+  }
+
+  /** How many receipts the redirects held count on. */
+  long receipts() {
+    return held.stream().map(Held::receipt).distinct().count();
   }
 
   /**
@@ -46,13 +63,14 @@ final class RecordingCluster implements Cluster {
   }
 
   @Override
-  public void redirect(
+  public boolean redirect(
       String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
     if (receipt != null) {
       receipt.expect();
       held.add(new Held(nodeId, delivery, receipt));
     }
+    return true;
   }
 
   @Override

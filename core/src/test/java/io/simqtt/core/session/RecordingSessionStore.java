@@ -53,6 +53,7 @@ public final class RecordingSessionStore implements SessionStore {
   /** Holds with writes under them, not released: no batch ends while there is one. */
   private int openHolds;
   private RecordingSessionStore afterFirstMessage;
+  private RecordingSessionStore beforeFirstMessage;
   private int pageReads;
   private int pageReadsToFail;
   private int failedPageReads;
@@ -320,6 +321,14 @@ public final class RecordingSessionStore implements SessionStore {
     keepAfterFirstMessage = true;
   }
 
+  /**
+   * The store as it was just before the first message entry written since {@link
+   * #keepAfterFirstMessageWrite}, or null while none was.
+   */
+  public synchronized RecordingSessionStore beforeFirstMessageWrite() {
+    return beforeFirstMessage;
+  }
+
   /** What {@link #keepAfterFirstMessageWrite} kept, or null while no entry was written since. */
   public synchronized RecordingSessionStore afterFirstMessageWrite() {
     return afterFirstMessage;
@@ -327,6 +336,9 @@ public final class RecordingSessionStore implements SessionStore {
 
   private void putMessage(String clientId, long seq, Delivery delivery) {
     record("addMessage", clientId, Long.toString(seq));
+    if (keepAfterFirstMessage && beforeFirstMessage == null) {
+      beforeFirstMessage = copy();
+    }
     messageWritten = keepAfterFirstMessage;
     messages
         .computeIfAbsent(clientId, id -> new TreeMap<>())
