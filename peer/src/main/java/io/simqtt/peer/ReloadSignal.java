@@ -3,6 +3,7 @@ package io.simqtt.peer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGHUP re-reads the password and ACL files, as it makes Mosquitto do. Without a handler the
@@ -18,7 +19,13 @@ final class ReloadSignal {
   /** {@code reload} runs on the JVM's signal thread: it must hand the work off and return. */
   static void install(Runnable reload) {
     try {
-      Signal.handle(new Signal("HUP"), signal -> reload.run());
+      SignalHandler before = Signal.handle(new Signal("HUP"), signal -> reload.run());
+      if (before == SignalHandler.SIG_IGN) {
+        // The JVM keeps a SIGHUP that was ignored when it started (nohup, a parent that ignored
+        // it) ignored and installs nothing: say so, or a reload by signal silently does nothing.
+        LOG.warn("SIGHUP was ignored when the node started (nohup?), so it does not reload the"
+            + " auth files and TLS certificates; use bin/admin.sh reload");
+      }
     } catch (IllegalArgumentException | UnsupportedOperationException e) {
       // Taken (-Xrs) or not on this system: bin/admin.sh reload still works.
       LOG.debug("cannot handle SIGHUP: {}", e.toString());
