@@ -2,7 +2,6 @@ package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static io.simqtt.core.it.Clients.text;
 import static io.simqtt.store.StoredQueues.entries;
 import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +13,7 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -86,5 +86,9 @@ class PassedOnInOneUnitTest {
           "a gets again what it was sent, and not what went to b");
       assertEquals(List.of("m2"), received(f, "b"));
     }
+  }
+
+  private static String text(Publish p) {
+    return new String(p.payload(), StandardCharsets.UTF_8);
   }
 }

@@ -2,7 +2,6 @@ package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static io.simqtt.core.it.Clients.text;
 import static io.simqtt.store.StoredQueues.entries;
 import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,6 +14,7 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -102,5 +102,9 @@ class SharedHandOnInPagesDiskTest {
         assertFalse(a.connect("a", false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
       }
     }
+  }
+
+  private static String text(Publish p) {
+    return new String(p.payload(), StandardCharsets.UTF_8);
   }
 }

@@ -183,10 +183,10 @@ class PermissionRetriesTest {
    */
   private static Permissions willBehind(
       PermissionRetries retries, ClientIdentity first, ClientIdentity behind) {
-    CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
+    CompletableFuture<Permissions> will = new CompletableFuture<>();
     retries.whenKnown(first, p -> { });
-    retries.whenKnown(behind, willOfB::complete);
-    return willOfB.completeOnTimeout(
+    retries.whenKnown(behind, will::complete);
+    return will.completeOnTimeout(
         null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
   }
 
