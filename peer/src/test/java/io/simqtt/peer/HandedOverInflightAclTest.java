@@ -13,7 +13,6 @@ import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.metrics.DropReason;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,17 +47,7 @@ class HandedOverInflightAclTest {
   @Test
   void aMovedSessionResumesWhatIsInFlightAndDropsWhatItQueuesTheClaimingConnectionMayNotRead()
       throws Exception {
-    Path acl = Files.writeString(dir.resolve("acl"), """
-        user alice
-        topic read home/#
-        user bob
-        topic read home/#
-        topic deny home/secret/#
-        user carol
-        topic write home/#
-        """);
-    try (ClusterFixture cluster =
-            ClusterFixture.start(2, "mqtt.auth.acl-file = \"" + acl + "\"\n")) {
+    try (ClusterFixture cluster = ClusterFixture.start(2, HomeAcl.settings(dir))) {
       Map<Integer, String> sent = new HashMap<>();
       try (RawClient sub = as(cluster, N1, "alice", true);
           RawClient carol = as(cluster, N1, "carol", true)) {

@@ -2,13 +2,11 @@ package io.simqtt.peer;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
 import io.simqtt.core.cluster.ForwardJournal;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
@@ -25,7 +23,6 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -99,9 +96,11 @@ class PublisherIdWithCopiesTest {
     try (RawClient local = cluster.raw(A, MqttVersion.MQTT_5)) {
       assertTrue(local.connect("local", false, 0, RawClient.sessionExpiry(3600))
           .sessionPresent());
-      assertEquals(List.of("once"), received(local), "the local subscriber gets it once");
+      assertEquals(List.of("once"), local.payloadsUntilQuiet(QUIET),
+          "the local subscriber gets it once");
     }
-    assertEquals(List.of("once"), received(remote), "the remote subscriber gets it once");
+    assertEquals(List.of("once"), remote.payloadsUntilQuiet(QUIET),
+        "the remote subscriber gets it once");
     remote.close();
   }
 
@@ -141,20 +140,5 @@ class PublisherIdWithCopiesTest {
             throw e.getCause();
           }
         });
-  }
-
-  /** The QoS 2 messages {@code c} gets until quiet, each finished. */
-  private static List<String> received(RawClient c) {
-    List<String> got = new ArrayList<>();
-    MqttPacket next;
-    while ((next = c.read(QUIET)) != null) {
-      if (next instanceof Publish p) {
-        got.add(text(p));
-        c.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
-      } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
-        c.send(RawClient.ack(PacketType.PUBCOMP, r.packetId()));
-      }
-    }
-    return got;
   }
 }

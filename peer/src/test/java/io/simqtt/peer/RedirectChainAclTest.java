@@ -12,7 +12,6 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.metrics.DropReason;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -38,17 +37,7 @@ class RedirectChainAclTest {
 
   @Test
   void aNodeThatOnlyPassesARedirectedDeliveryOnDoesNotJudgeIt() throws Exception {
-    Path acl = Files.writeString(dir.resolve("acl"), """
-        user alice
-        topic read home/#
-        user bob
-        topic read home/#
-        topic deny home/secret/#
-        user carol
-        topic write home/#
-        """);
-    try (ClusterFixture cluster =
-            ClusterFixture.startInProcess(3, "mqtt.auth.acl-file = \"" + acl + "\"\n")) {
+    try (ClusterFixture cluster = ClusterFixture.startInProcess(3, HomeAcl.settings(dir))) {
       try (RawClient sub = connect(cluster, N1, "sub", "alice", true)) {
         assertEquals(List.of(1), sub.subscribe("home/#", 1));
         leave(sub);

@@ -2,14 +2,11 @@ package io.simqtt.peer;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
-import static io.simqtt.core.it.Clients.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.it.RawClient;
@@ -23,7 +20,6 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -145,17 +141,7 @@ class SeenRecordWithCopiesTest {
     try (RawClient sub = cluster.raw(i, MqttVersion.MQTT_5)) {
       assertTrue(sub.connect(clientId, false, 0, RawClient.sessionExpiry(3600))
           .sessionPresent());
-      List<String> got = new ArrayList<>();
-      MqttPacket next;
-      while ((next = sub.read(QUIET)) != null) {
-        if (next instanceof Publish p) {
-          got.add(text(p));
-          sub.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
-        } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
-          sub.send(RawClient.ack(PacketType.PUBCOMP, r.packetId()));
-        }
-      }
-      return got;
+      return sub.payloadsUntilQuiet(QUIET);
     }
   }
 }

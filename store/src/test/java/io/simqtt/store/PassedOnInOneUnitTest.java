@@ -2,27 +2,22 @@ package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.store.StoredQueues.entries;
+import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.simqtt.config.StorageSettings;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
-import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +32,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 class PassedOnInOneUnitTest {
-  private static final Duration QUIET = Duration.ofMillis(300);
   private static final String GROUP = "$share/g/s/t";
 
   @TempDir Path dir;
@@ -96,33 +90,5 @@ class PassedOnInOneUnitTest {
 
   private static String text(Publish p) {
     return new String(p.payload(), StandardCharsets.UTF_8);
-  }
-
-  private static int entries(DurableStore store, String clientId) {
-    AtomicInteger n = new AtomicInteger();
-    store.forEach(Family.MESSAGES, (key, value) -> {
-      if (Keys.clientIdOf(key).equals(clientId) && Keys.kindOf(key) == Keys.DELIVERY) {
-        n.incrementAndGet();
-      }
-    });
-    return n.get();
-  }
-
-  /** The messages {@code clientId}'s stored session gets, until quiet, each finished. */
-  private static List<String> received(BrokerFixture f, String clientId) {
-    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
-      assertTrue(c.connect(clientId, false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
-      List<String> got = new ArrayList<>();
-      MqttPacket next;
-      while ((next = c.read(QUIET)) != null) {
-        if (next instanceof Publish p) {
-          got.add(text(p));
-          c.send(RawClient.ack(PacketType.PUBREC, p.packetId()));
-        } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
-          c.send(RawClient.ack(PacketType.PUBCOMP, r.packetId()));
-        }
-      }
-      return got;
-    }
   }
 }

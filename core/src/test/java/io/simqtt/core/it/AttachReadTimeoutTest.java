@@ -1,28 +1,19 @@
 package io.simqtt.core.it;
 
-import static io.simqtt.core.it.Clients.await;
-import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.SharedMembers.offlineMember;
+import static io.simqtt.core.it.SharedMembers.publishNumbered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ClaimResult;
-import io.simqtt.core.cluster.Cluster;
-import io.simqtt.core.cluster.ForwardCopy;
-import io.simqtt.core.cluster.LocalNode;
-import io.simqtt.core.cluster.RetainedStamp;
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.ConnAck;
 import io.simqtt.core.codec.MqttPacket.Connect;
-import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
-import io.simqtt.core.message.Message;
-import io.simqtt.core.routing.DeliveryReceipt;
-import io.simqtt.core.session.Delivery;
+import io.simqtt.core.session.RecordingCluster;
 import io.simqtt.core.session.RecordingSessionStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,16 +48,7 @@ class AttachReadTimeoutTest {
       throws Exception {
     RecordingSessionStore store = new RecordingSessionStore();
     try (BrokerFixture f = BrokerFixture.start(CONFIG, store)) {
-      offlineMember(f, "c");
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        for (int n = 1; n <= 4; n++) { // c, the only member: 1 and 2 on its heap, 3 and 4 on disk
-          pub.publish("t", 1, false, bytes(Integer.toString(n)));
-          pub.expect(PubResponse.class);
-        }
-      }
-      offlineMember(f, "d");
-      store.failPageReads(Integer.MAX_VALUE);
+      membersWithABacklogTheStoreFailsToRead(f, store);
 
       try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
         ConnAck ack = c.connect(connect(MqttVersion.MQTT_5, "c"));
@@ -91,7 +73,8 @@ class AttachReadTimeoutTest {
       try (RawClient d = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertTrue(d.connect(new Connect(MqttVersion.MQTT_5, false, 60, "d", null, null, null,
             RawClient.sessionExpiry(3600))).sessionPresent());
-        assertEquals(List.of("1", "2", "3", "4"), read(d), "c's shared deliveries, once each");
+        assertEquals(List.of("1", "2", "3", "4"), d.payloadsUntilQuiet(QUIET),
+            "c's shared deliveries, once each");
       }
     }
   }
@@ -110,16 +93,7 @@ class AttachReadTimeoutTest {
     RecordingSessionStore store = new RecordingSessionStore();
     ClaimRecordingCluster cluster = new ClaimRecordingCluster();
     try (BrokerFixture f = BrokerFixture.start(CONFIG, store, cluster)) {
-      offlineMember(f, "c");
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        for (int n = 1; n <= 4; n++) { // c, the only member: 1 and 2 on its heap, 3 and 4 on disk
-          pub.publish("t", 1, false, bytes(Integer.toString(n)));
-          pub.expect(PubResponse.class);
-        }
-      }
-      offlineMember(f, "d");
-      store.failPageReads(Integer.MAX_VALUE);
+      membersWithABacklogTheStoreFailsToRead(f, store);
 
       try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
         ConnAck ack = c.connect(new Connect(MqttVersion.MQTT_5, true, 60, "c", null, null, null,
@@ -145,17 +119,17 @@ class AttachReadTimeoutTest {
       try (RawClient d = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertTrue(d.connect(new Connect(MqttVersion.MQTT_5, false, 60, "d", null, null, null,
             RawClient.sessionExpiry(3600))).sessionPresent());
-        assertEquals(List.of(), read(d), "nothing of c's was handed on");
+        assertEquals(List.of(), d.payloadsUntilQuiet(QUIET), "nothing of c's was handed on");
       }
       assertEquals(1, f.broker().metrics().attachesGivenUp());
     }
   }
 
   /**
-   * A cluster in which no other node holds any client: it records, per client id, how each claim
-   * was settled ("attached" or "refused").
+   * A cluster in which no other node holds any client: as {@link RecordingCluster}, and it records
+   * per client id how each claim was settled ("attached" or "refused").
    */
-  private static final class ClaimRecordingCluster implements Cluster {
+  private static final class ClaimRecordingCluster extends RecordingCluster {
     private final Map<String, String> settled = new ConcurrentHashMap<>();
 
     String last(String clientId) {
@@ -169,43 +143,6 @@ class AttachReadTimeoutTest {
       return CompletableFuture.completedFuture(new ClaimResult(ClaimResult.Outcome.NONE, null, 0,
           () -> settled.put(clientId, "attached"), () -> settled.put(clientId, "refused")));
     }
-
-    @Override
-    public void start(LocalNode node) {}
-
-    @Override
-    public void stop() {}
-
-    @Override
-    public void subscriptionAdded(String filter) {}
-
-    @Override
-    public void subscriptionRemoved(String filter) {}
-
-    @Override
-    public Backpressure forward(
-        Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
-      return null;
-    }
-
-    @Override
-    public boolean redirect(
-        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
-      return true;
-    }
-
-    @Override
-    public boolean canReach(String nodeId) {
-      return true;
-    }
-
-    @Override
-    public boolean isSettled() {
-      return true;
-    }
-
-    @Override
-    public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
   }
 
   /**
@@ -226,33 +163,25 @@ class AttachReadTimeoutTest {
     throw new AssertionError("no connect went through once the store read again");
   }
 
-  /** {@code clientId}'s stored session, a member of $share/g/t at QoS 1, offline. */
-  private static void offlineMember(BrokerFixture f, String clientId) {
-    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
-      assertEquals(ReasonCode.SUCCESS,
-          c.connect(connect(MqttVersion.MQTT_5, clientId)).reasonCode());
-      c.subscribe("$share/g/t", 1);
-      c.disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
+  /**
+   * c and d, stored sessions, members of $share/g/t, offline: c holds 1 to 4, published while it
+   * was the only member (1 and 2 on its heap, 3 and 4 on disk); then every page read of {@code
+   * store} fails.
+   */
+  private static void membersWithABacklogTheStoreFailsToRead(
+      BrokerFixture f, RecordingSessionStore store) {
+    offlineMember(f, "c");
+    try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      pub.connect("pub");
+      publishNumbered(pub, 4);
     }
-    await(clientId + " offline", () -> !f.broker().sessions().get(clientId).isConnected());
+    offlineMember(f, "d");
+    store.failPageReads(Integer.MAX_VALUE);
   }
 
   /** A CONNECT with clean start, keep alive 60 s; MQTT 5 with Session Expiry 1 h. */
   private static Connect connect(MqttVersion version, String clientId) {
     return new Connect(version, true, 60, clientId, null, null, null,
         version.isV5() ? RawClient.sessionExpiry(3600) : MqttProperties.empty());
-  }
-
-  /** The payloads {@code c} receives until it is quiet, each acknowledged. */
-  private static List<String> read(RawClient c) {
-    List<String> got = new ArrayList<>();
-    MqttPacket next;
-    while ((next = c.read(QUIET)) != null) {
-      if (next instanceof Publish p) {
-        got.add(Clients.text(p));
-        c.puback(p.packetId());
-      }
-    }
-    return got;
   }
 }

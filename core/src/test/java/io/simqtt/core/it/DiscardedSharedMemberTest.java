@@ -2,16 +2,13 @@ package io.simqtt.core.it;
 
 import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.bytes;
+import static io.simqtt.core.it.SharedMembers.offlineMember;
+import static io.simqtt.core.it.SharedMembers.publishNumbered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Connect;
-import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
-import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
-import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.session.RecordingSessionStore;
 import java.time.Duration;
@@ -28,6 +25,8 @@ import org.junit.jupiter.api.Timeout;
  */
 class DiscardedSharedMemberTest {
   private static final Duration QUIET = Duration.ofMillis(300);
+  private static final String CONFIG =
+      "mqtt.sys.interval = 0\nmqtt.sessions.queue-memory-messages = 2\n";
 
   /**
    * The discarded member leaves its group at once: what is published meanwhile goes to the other
@@ -40,15 +39,11 @@ class DiscardedSharedMemberTest {
   @Test
   void aDiscardedMemberReadingItsSharedDeliveriesLeavesTheGroupAtOnce() throws Exception {
     RecordingSessionStore store = new RecordingSessionStore();
-    try (BrokerFixture f = BrokerFixture.start(
-        "mqtt.sys.interval = 0\nmqtt.sessions.queue-memory-messages = 2\n", store)) {
+    try (BrokerFixture f = BrokerFixture.start(CONFIG, store)) {
       offlineMember(f, "c");
       try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
         pub.connect("pub");
-        for (int n = 1; n <= 4; n++) { // c, the only member: 1 and 2 on its heap, 3 and 4 on disk
-          pub.publish("t", 1, false, bytes(Integer.toString(n)));
-          pub.expect(PubResponse.class);
-        }
+        publishNumbered(pub, 4); // c, the only member: 1 and 2 on its heap, 3 and 4 on disk
         offlineMember(f, "d");
         store.hold();
         f.broker().sessions().kick("c", true).get(5, TimeUnit.SECONDS);
@@ -58,12 +53,12 @@ class DiscardedSharedMemberTest {
         pub.publish("t", 1, false, bytes("6"));
         try (RawClient d = RawClient.open(f, MqttVersion.MQTT_5)) {
           assertTrue(d.connect(connect("d", false)).sessionPresent());
-          assertEquals(List.of("1", "2"), read(d), "what c held on the heap");
+          assertEquals(List.of("1", "2"), d.payloadsUntilQuiet(QUIET), "what c held on the heap");
 
           List<String> rest = new ArrayList<>();
           for (int i = 0; i < 20 && rest.size() < 4; i++) {
             store.makeDurable(); // the page reads: c's (it hands 3 and 4 on and ends), d's own
-            rest.addAll(read(d));
+            rest.addAll(d.payloadsUntilQuiet(QUIET));
           }
           assertEquals(List.of("5", "6", "3", "4"), rest,
               "5 and 6 were chosen for c, which is reading to end; or c's went twice");
@@ -84,15 +79,11 @@ class DiscardedSharedMemberTest {
   @Timeout(30)
   void theOnlyMemberDiscardedWithSharedDeliveriesOnDiskDropsThemCountedAndEnds() throws Exception {
     RecordingSessionStore store = new RecordingSessionStore();
-    try (BrokerFixture f = BrokerFixture.start(
-        "mqtt.sys.interval = 0\nmqtt.sessions.queue-memory-messages = 2\n", store)) {
+    try (BrokerFixture f = BrokerFixture.start(CONFIG, store)) {
       offlineMember(f, "c");
       try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
         pub.connect("pub");
-        for (int n = 1; n <= 6; n++) { // 1 and 2 on its heap, 3 to 6 on disk
-          pub.publish("t", 1, false, bytes(Integer.toString(n)));
-          pub.expect(PubResponse.class);
-        }
+        publishNumbered(pub, 6); // 1 and 2 on its heap, 3 to 6 on disk
       }
       long before = f.broker().metrics().drops(DropReason.NO_SUBSCRIBERS);
       f.broker().sessions().kick("c", true).get(5, TimeUnit.SECONDS);
@@ -102,31 +93,8 @@ class DiscardedSharedMemberTest {
     }
   }
 
-  /** {@code clientId}'s stored session, a member of $share/g/t at QoS 1, offline. */
-  private static void offlineMember(BrokerFixture f, String clientId) {
-    try (RawClient c = RawClient.open(f, MqttVersion.MQTT_5)) {
-      assertEquals(ReasonCode.SUCCESS, c.connect(connect(clientId, true)).reasonCode());
-      c.subscribe("$share/g/t", 1);
-      c.disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
-    }
-    await(clientId + " offline", () -> !f.broker().sessions().get(clientId).isConnected());
-  }
-
   private static Connect connect(String clientId, boolean cleanStart) {
     return new Connect(MqttVersion.MQTT_5, cleanStart, 60, clientId, null, null, null,
         RawClient.sessionExpiry(3600));
-  }
-
-  /** The payloads {@code c} receives until it is quiet, each acknowledged. */
-  private static List<String> read(RawClient c) {
-    List<String> got = new ArrayList<>();
-    MqttPacket next;
-    while ((next = c.read(QUIET)) != null) {
-      if (next instanceof Publish p) {
-        got.add(Clients.text(p));
-        c.puback(p.packetId());
-      }
-    }
-    return got;
   }
 }

@@ -45,29 +45,15 @@ class OfflineQueueTest {
   @ValueSource(strings = {"drop-new", "drop-oldest"})
   void offlineSessionKeepsOnlyTheBound(String policy) throws Exception {
     try (BrokerFixture f = broker(policy)) {
-      Mqtt5BlockingClient sub = hiveClient(f, "offline");
-      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
-      sub.subscribeWith().topicFilter("q/t").qos(MqttQos.AT_LEAST_ONCE).send();
-      sub.disconnect();
+      subscribeAndLeave(f, "q/t");
+      Mqtt5BlockingClient pub = publish(f, "q/t", "m1", "m2", "m3", "m4", "m5", "m6");
+      awaitDrops(f, DropReason.QUEUE_FULL, 3);
 
-      Mqtt5BlockingClient pub = hiveClient(f, "pub");
-      pub.connect();
-      for (int i = 1; i <= 6; i++) {
-        pub.publishWith().topic("q/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m" + i)).send();
-      }
-      await(
-          Duration.ofSeconds(3),
-          () -> f.broker().metrics().drops(DropReason.QUEUE_FULL) == 3,
-          "three QUEUE_FULL drops");
-
-      Mqtt5BlockingClient back = hiveClient(f, "offline");
-      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
-        assertTrue(
-            back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent());
-        assertEquals(expected(policy, "m1", "m2", "m3", "m4", "m5", "m6"), drain(publishes, QUIET));
-      }
+      Resumed back = resume(f);
+      assertTrue(back.sessionPresent());
+      assertEquals(expected(policy, "m1", "m2", "m3", "m4", "m5", "m6"), back.received());
       assertEquals(3, f.broker().metrics().drops(DropReason.QUEUE_FULL));
-      back.disconnect();
+      back.client().disconnect();
       pub.disconnect();
     }
   }
@@ -79,33 +65,18 @@ class OfflineQueueTest {
   @ParameterizedTest
   @ValueSource(strings = {"drop-new", "drop-oldest"})
   void offlineSessionKeepsOnlyTheBytesBound(String policy) throws Exception {
-    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions { max-queued-bytes = 18B,"
-            + " queue-overflow = " + policy + " }")) {
-      Mqtt5BlockingClient sub = hiveClient(f, "offline");
-      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
-      sub.subscribeWith().topicFilter("b/t").qos(MqttQos.AT_LEAST_ONCE).send();
-      sub.disconnect();
+    try (BrokerFixture f = bytesBroker(policy)) {
+      subscribeAndLeave(f, "b/t");
+      Mqtt5BlockingClient pub = publish(f, "b/t", "m01", "m02", "m03", "m04", "m05", "m06");
+      awaitDrops(f, DropReason.QUEUE_BYTES_FULL, 3);
 
-      Mqtt5BlockingClient pub = hiveClient(f, "pub");
-      pub.connect();
-      for (int i = 1; i <= 6; i++) {
-        pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m0" + i)).send();
-      }
-      await(
-          Duration.ofSeconds(3),
-          () -> f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL) == 3,
-          "three QUEUE_BYTES_FULL drops");
-
-      Mqtt5BlockingClient back = hiveClient(f, "offline");
-      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
-        assertTrue(back.connectWith().cleanStart(false).sessionExpiryInterval(60).send()
-            .isSessionPresent());
-        assertEquals(
-            expected(policy, "m01", "m02", "m03", "m04", "m05", "m06"), drain(publishes, QUIET));
-      }
+      Resumed back = resume(f);
+      assertTrue(back.sessionPresent());
+      assertEquals(
+          expected(policy, "m01", "m02", "m03", "m04", "m05", "m06"), back.received());
       assertEquals(3, f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL));
       assertEquals(0, f.broker().metrics().drops(DropReason.QUEUE_FULL));
-      back.disconnect();
+      back.client().disconnect();
       pub.disconnect();
     }
   }
@@ -117,30 +88,14 @@ class OfflineQueueTest {
   @ParameterizedTest
   @ValueSource(strings = {"drop-new", "drop-oldest"})
   void aMessageLargerThanTheBytesBoundIsDroppedItself(String policy) throws Exception {
-    try (BrokerFixture f = BrokerFixture.start("mqtt.sessions { max-queued-bytes = 18B,"
-            + " queue-overflow = " + policy + " }")) {
-      Mqtt5BlockingClient sub = hiveClient(f, "offline");
-      sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
-      sub.subscribeWith().topicFilter("b/t").qos(MqttQos.AT_LEAST_ONCE).send();
-      sub.disconnect();
+    try (BrokerFixture f = bytesBroker(policy)) {
+      subscribeAndLeave(f, "b/t");
+      Mqtt5BlockingClient pub = publish(f, "b/t", "m01", "too large for it", "m02");
+      awaitDrops(f, DropReason.QUEUE_BYTES_FULL, 1);
 
-      Mqtt5BlockingClient pub = hiveClient(f, "pub");
-      pub.connect();
-      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m01")).send();
-      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE)
-          .payload(bytes("too large for it")).send();
-      pub.publishWith().topic("b/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("m02")).send();
-      await(
-          Duration.ofSeconds(3),
-          () -> f.broker().metrics().drops(DropReason.QUEUE_BYTES_FULL) == 1,
-          "one QUEUE_BYTES_FULL drop");
-
-      Mqtt5BlockingClient back = hiveClient(f, "offline");
-      try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
-        back.connectWith().cleanStart(false).sessionExpiryInterval(60).send();
-        assertEquals(List.of("m01", "m02"), drain(publishes, QUIET));
-      }
-      back.disconnect();
+      Resumed back = resume(f);
+      assertEquals(List.of("m01", "m02"), back.received());
+      back.client().disconnect();
       pub.disconnect();
     }
   }
@@ -156,21 +111,15 @@ class OfflineQueueTest {
       raw.connect("slow", true, 60, p);
       raw.subscribe("slow/t", 1);
 
-      Mqtt5BlockingClient pub = hiveClient(f, "pub");
-      pub.connect();
-      for (int i = 1; i <= 8; i++) {
-        pub.publishWith().topic("slow/t").qos(MqttQos.AT_LEAST_ONCE).payload(bytes("s" + i)).send();
-      }
+      Mqtt5BlockingClient pub =
+          publish(f, "slow/t", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8");
       // Two in flight (s1, s2), three queued, three dropped.
       Publish first = raw.expect(Publish.class, RawClient.WAIT);
       Publish second = raw.expect(Publish.class, RawClient.WAIT);
       assertEquals("s1", text(first.payload()));
       assertEquals("s2", text(second.payload()));
       assertNull(raw.read(QUIET), "window of 2 is full");
-      await(
-          Duration.ofSeconds(3),
-          () -> f.broker().metrics().drops(DropReason.QUEUE_FULL) == 3,
-          "three QUEUE_FULL drops");
+      awaitDrops(f, DropReason.QUEUE_FULL, 3);
 
       List<String> rest = new ArrayList<>();
       raw.puback(first.packetId());
@@ -182,6 +131,49 @@ class OfflineQueueTest {
       }
       assertEquals(expected(policy, "s3", "s4", "s5", "s6", "s7", "s8"), rest);
       pub.disconnect();
+    }
+  }
+
+  private static BrokerFixture bytesBroker(String policy) {
+    return BrokerFixture.start(
+        "mqtt.sessions { max-queued-bytes = 18B, queue-overflow = " + policy + " }");
+  }
+
+  /** Client "offline" subscribes to {@code topic} at QoS 1 with a session of 60 s, and leaves. */
+  private static void subscribeAndLeave(BrokerFixture f, String topic) {
+    Mqtt5BlockingClient sub = hiveClient(f, "offline");
+    sub.connectWith().cleanStart(true).sessionExpiryInterval(60).send();
+    sub.subscribeWith().topicFilter(topic).qos(MqttQos.AT_LEAST_ONCE).send();
+    sub.disconnect();
+  }
+
+  /** Client "pub", connected, once it published {@code payloads} to {@code topic} at QoS 1. */
+  private static Mqtt5BlockingClient publish(BrokerFixture f, String topic, String... payloads) {
+    Mqtt5BlockingClient pub = hiveClient(f, "pub");
+    pub.connect();
+    for (String payload : payloads) {
+      pub.publishWith().topic(topic).qos(MqttQos.AT_LEAST_ONCE).payload(bytes(payload)).send();
+    }
+    return pub;
+  }
+
+  private static void awaitDrops(BrokerFixture f, DropReason reason, long count) {
+    await(
+        Duration.ofSeconds(3),
+        () -> f.broker().metrics().drops(reason) == count,
+        count + " " + reason + " drops");
+  }
+
+  /** Client "offline" back, connected; what its session kept came until quiet. */
+  private record Resumed(
+      Mqtt5BlockingClient client, boolean sessionPresent, List<String> received) {}
+
+  private static Resumed resume(BrokerFixture f) throws InterruptedException {
+    Mqtt5BlockingClient back = hiveClient(f, "offline");
+    try (var publishes = back.publishes(MqttGlobalPublishFilter.ALL)) {
+      boolean present =
+          back.connectWith().cleanStart(false).sessionExpiryInterval(60).send().isSessionPresent();
+      return new Resumed(back, present, drain(publishes, QUIET));
     }
   }
 }

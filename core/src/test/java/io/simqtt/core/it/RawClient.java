@@ -311,6 +311,29 @@ public final class RawClient implements AutoCloseable {
     return topics;
   }
 
+  /**
+   * Takes PUBLISHes until none has come for {@code quiet} or the connection closed; returns their
+   * payloads (UTF-8) in order. Each is acknowledged as its QoS asks: PUBACK, or PUBREC and then
+   * PUBCOMP for its PUBREL.
+   */
+  public List<String> payloadsUntilQuiet(Duration quiet) {
+    List<String> got = new ArrayList<>();
+    MqttPacket next;
+    while ((next = read(quiet)) != null) {
+      if (next instanceof Publish p) {
+        got.add(Clients.text(p));
+        if (p.qos() == 1) {
+          puback(p.packetId());
+        } else if (p.qos() == 2) {
+          send(ack(PacketType.PUBREC, p.packetId()));
+        }
+      } else if (next instanceof PubResponse r && r.type() == PacketType.PUBREL) {
+        send(ack(PacketType.PUBCOMP, r.packetId()));
+      }
+    }
+    return got;
+  }
+
   /** {@link #poll(Duration)} in milliseconds. */
   public MqttPacket poll(long millis) {
     return poll(Duration.ofMillis(millis));

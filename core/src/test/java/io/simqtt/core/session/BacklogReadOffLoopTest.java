@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import static io.simqtt.core.session.StoredSessionFixture.shared;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,7 +64,7 @@ class BacklogReadOffLoopTest {
     letReadsThrough(store);
     assertEquals(0, store.waiting());
     assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
-    assertEquals(List.of(2, 4, 6), numbersInStore(), "the shared entries left the store");
+    assertEquals(List.of(2, 4, 6), store.numbers("c"), "the shared entries left the store");
 
     FakeConnection back = new FakeConnection(loop);
     fixture.connect(s, back, false, null);
@@ -306,7 +307,7 @@ class BacklogReadOffLoopTest {
     });
     assertEquals(List.of(9), onLoop(next::publishedNumbers), "the old state's messages came");
     store.makeDurable();
-    assertEquals(List.of(9), numbersInStore(), "the old state is left in the store");
+    assertEquals(List.of(9), store.numbers("c"), "the old state is left in the store");
   }
 
   /**
@@ -361,7 +362,7 @@ class BacklogReadOffLoopTest {
       s.deliver(delivery(8));
       return null;
     });
-    assertFalse(numbersInStore().contains(8), "written for a session that is over");
+    assertFalse(store.numbers("c").contains(8), "written for a session that is over");
     letReadsThrough(store);
     assertTrue(onLoop(s::isEnded));
     assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
@@ -476,18 +477,8 @@ class BacklogReadOffLoopTest {
     }
   }
 
-  private List<Integer> numbersInStore() {
-    return store.messages("c").values().stream()
-        .map(m -> (int) m.delivery().message().payload()[0])
-        .toList();
-  }
-
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
-  }
-
-  private static Delivery shared(int n) {
-    return new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t");
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

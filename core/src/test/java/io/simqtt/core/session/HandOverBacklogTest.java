@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,9 +41,7 @@ class HandOverBacklogTest {
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
     Session s = withBacklog(c);
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    HandOver handed = freeze(s);
     assertEquals(0, store.pageReads(), "the backlog was read before the hand-over");
     assertEquals(List.of(1, 2), numbers(handed.state().queued()), "what the heap held");
     assertEquals(List.of(ReasonCode.SESSION_TAKEN_OVER), onLoop(() -> List.copyOf(c.closes)));
@@ -142,15 +141,11 @@ class HandOverBacklogTest {
   @Test
   void aCleanStartBehindAnAttachWaitingWithStateAttachesAfterItAndLosesNothing()
       throws Exception {
-    Session s = withSharedBacklog(fixture.registry(
-        "mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    Session s = withSharedBacklog();
+    HandOver handed = freeze(s);
     onLoop(() -> {
       for (int n = 6; n <= 9; n++) { // while frozen: 6 and 7 on the heap, 8 and 9 only on disk
-        s.deliver(new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t"));
+        s.deliver(StoredSessionFixture.shared(n));
       }
       return null;
     });
@@ -174,9 +169,7 @@ class HandOverBacklogTest {
   void anAbortedMovePutsTheBacklogBackAheadOfWhatQueuedMeanwhileWithItsEntries()
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    HandOver handed = freeze(s);
     onLoop(() -> {
       s.deliver(delivery(6));
       s.deliver(delivery(7));
@@ -284,9 +277,7 @@ class HandOverBacklogTest {
   @Test
   void aCleanStartElsewhereHandsOnTheSharedDeliveriesOnDiskOnceReadThenEndsTheSession()
       throws Exception {
-    Session s = withSharedBacklog(fixture.registry(
-        "mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    Session s = withSharedBacklog();
     CompletableFuture<HandOver> answer = new CompletableFuture<>();
     fixture.inSession(s, () -> s.handOver(true, answer));
     assertFalse(answer.isDone(), "answered before the shared deliveries on disk were read");
@@ -298,9 +289,7 @@ class HandOverBacklogTest {
 
   @Test
   void aConnectionAttachingWhileACleanStartElsewhereWaitsKeepsTheSession() throws Exception {
-    Session s = withSharedBacklog(fixture.registry(
-        "mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
+    Session s = withSharedBacklog();
     CompletableFuture<HandOver> answer = new CompletableFuture<>();
     fixture.inSession(s, () -> s.handOver(true, answer));
     FakeConnection here = new FakeConnection(loop);
@@ -322,12 +311,8 @@ class HandOverBacklogTest {
   @Test
   void aCleanStartHereWhileFrozenReadsTheFrozenSharedDeliveriesOnDiskOffTheLoop()
       throws Exception {
-    Session s = withSharedBacklog(fixture.registry(
-        "mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0])));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    Session s = withSharedBacklog();
+    HandOver handed = freeze(s);
     FakeConnection here = new FakeConnection(loop);
     List<Boolean> attached = fixture.connect(s, here, true, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
@@ -356,9 +341,7 @@ class HandOverBacklogTest {
   void aSessionDiscardedWhileFrozenKeepsItsBacklogForTheMoveAndEndsIfTheMoveIsAborted()
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    HandOver handed = freeze(s);
     fixture.inSession(s, () -> s.kick(true));
     BacklogCursor cursor = handed.backlog();
     assertEquals(new PageRead(List.of(3, 4), false), read(cursor, 2));
@@ -382,15 +365,7 @@ class HandOverBacklogTest {
   void aLaterOwnerExpectingRedirectsReadsNothingAndDropsSecondCopiesOfWhatIsOnDisk()
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c);
-    c.writable = false; // 1 and 2 on the heap, 3 to 5 only on disk
-    onLoop(() -> {
-      for (int n = 1; n <= 5; n++) {
-        s.deliver(identified(n));
-      }
-      return null;
-    });
-    store.hold();
+    Session s = withIdentifiedBacklog(c);
     fixture.inSession(s, s::expectRedirects);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertEquals(2, onLoop(s::queuedInMemory));
@@ -418,18 +393,8 @@ class HandOverBacklogTest {
   void aLaterOwnerFrozenForAMoveThatIsAbortedDropsSecondCopiesOfWhatIsOnDisk()
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c);
-    c.writable = false; // 1 and 2 on the heap, 3 to 5 only on disk
-    onLoop(() -> {
-      for (int n = 1; n <= 5; n++) {
-        s.deliver(identified(n));
-      }
-      return null;
-    });
-    store.hold();
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    Session s = withIdentifiedBacklog(c);
+    HandOver handed = freeze(s);
     fixture.inSession(s, s::expectRedirects);
     onLoop(() -> {
       // The older owner's copies of 2 (on the heap, frozen) and 4 (on disk), and a new one.
@@ -460,25 +425,45 @@ class HandOverBacklogTest {
     return holding(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c, n -> false);
   }
 
-  /** As {@link #withBacklog}, the odd ones shared-subscription deliveries. */
-  private Session withSharedBacklog(SessionRegistry registry) throws Exception {
-    return holding(registry, new FakeConnection(loop), n -> n % 2 == 1);
+  /**
+   * As {@link #withBacklog}, the odd ones shared-subscription deliveries; what the session hands
+   * on to other members is noted in {@link #redelivered}.
+   */
+  private Session withSharedBacklog() throws Exception {
+    return holding(fixture.registry(
+            "mqtt.sessions.queue-memory-messages = 2",
+            (d, id, r) -> redelivered.add((int) d.message().payload()[0])),
+        new FakeConnection(loop), n -> n % 2 == 1);
+  }
+
+  /** As {@link #withBacklog}, each message as node n1 accepted it ({@link #identified}). */
+  private Session withIdentifiedBacklog(FakeConnection c) throws Exception {
+    Session s = queuedOneToFive(fixture.registry("mqtt.sessions.queue-memory-messages = 2"), c,
+        HandOverBacklogTest::identified);
+    store.hold();
+    return s;
   }
 
   private Session holding(SessionRegistry registry, FakeConnection c, IntPredicate shared)
       throws Exception {
+    Session s = queuedOneToFive(
+        registry, c, n -> shared.test(n) ? StoredSessionFixture.shared(n) : delivery(n));
+    assertEquals(2, onLoop(s::queuedInMemory));
+    store.hold();
+    return s;
+  }
+
+  /** Session c of {@code registry} on {@code c}, which takes nothing, given messages 1 to 5. */
+  private Session queuedOneToFive(
+      SessionRegistry registry, FakeConnection c, IntFunction<Delivery> message) throws Exception {
     Session s = fixture.connected(registry, c);
     c.writable = false;
     onLoop(() -> {
       for (int n = 1; n <= 5; n++) {
-        s.deliver(shared.test(n)
-            ? new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t")
-            : delivery(n));
+        s.deliver(message.apply(n));
       }
       return null;
     });
-    assertEquals(2, onLoop(s::queuedInMemory));
-    store.hold();
     return s;
   }
 
@@ -518,9 +503,7 @@ class HandOverBacklogTest {
    * Returns the hand-over.
    */
   private HandOver frozenWhileSixToNineArrive(Session s) throws Exception {
-    CompletableFuture<HandOver> h = new CompletableFuture<>();
-    fixture.inSession(s, () -> s.handOver(false, h));
-    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    HandOver handed = freeze(s);
     onLoop(() -> {
       for (int n = 6; n <= 9; n++) {
         s.deliver(delivery(n));
@@ -528,6 +511,13 @@ class HandOverBacklogTest {
       return null;
     });
     return handed;
+  }
+
+  /** Freezes {@code s} for a move, as a task of the session; returns the hand-over. */
+  private HandOver freeze(Session s) throws Exception {
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    return h.get(5, TimeUnit.SECONDS);
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

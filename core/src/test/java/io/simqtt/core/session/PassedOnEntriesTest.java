@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import static io.simqtt.core.session.StoredSessionFixture.shared;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 class PassedOnEntriesTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
-  private static final String GROUP = "$share/g/t";
 
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
@@ -55,7 +55,7 @@ class PassedOnEntriesTest {
     RecordingSessionStore crashNow = store.copy();
     assertNotNull(crashNow.session("c"), "the session left the store before its redirect was"
         + " written to the forward journal: a kill -9 now loses message 3");
-    assertEquals(List.of(1, 2, 3), numbers(crashNow), "the entries a restart would find");
+    assertEquals(List.of(1, 2, 3), crashNow.numbers("c"), "the entries a restart would find");
 
     store.keepAfterFirstMessageWrite();
     cluster.journaled(store);
@@ -78,7 +78,7 @@ class PassedOnEntriesTest {
       return null;
     });
     assertEquals(List.of("n3:1:1", "n3:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
-    assertEquals(List.of(1, 2), numbers(store.copy()),
+    assertEquals(List.of(1, 2), store.copy().numbers("c"),
         "the entries left the store before their redirects were journaled");
 
     store.keepAfterFirstMessageWrite();
@@ -111,8 +111,9 @@ class PassedOnEntriesTest {
         store.calls("writeSession", "c").stream().map(Object::toString).toList(),
         "the new state replaces what the store kept of the old one, in one unit, all but the"
             + " entry on its way to n3");
-    assertEquals(List.of(1, 7), numbers(store.copy()), "the entry of the redirect left the store"
-        + " before it was journaled: a kill -9 now loses message 1");
+    assertEquals(List.of(1, 7), store.copy().numbers("c"),
+        "the entry of the redirect left the store before it was journaled: a kill -9 now loses"
+            + " message 1");
 
     store.keepAfterFirstMessageWrite();
     cluster.journaled(store);
@@ -120,7 +121,7 @@ class PassedOnEntriesTest {
     assertTrue(store.calls("deleteSession", "c").isEmpty(), "the new state is not deleted");
     RecordingSessionStore killed = store.afterFirstMessageWrite();
     assertNotNull(killed.session("c"));
-    assertEquals(List.of(7), numbers(killed),
+    assertEquals(List.of(7), killed.numbers("c"),
         "the redirect's entry goes in the unit of its journal write");
     assertEquals(1, killed.messages("journal:n3").size());
   }
@@ -139,7 +140,7 @@ class PassedOnEntriesTest {
     });
     assertEquals(1, redeliveries.size());
     assertNotNull(redeliveries.get(0), "handed on without a receipt to wait for");
-    assertEquals(List.of(1), numbers(store.copy()),
+    assertEquals(List.of(1), store.copy().numbers("c"),
         "the entry left the store before the new holder wrote it");
 
     store.keepAfterFirstMessageWrite();
@@ -163,7 +164,7 @@ class PassedOnEntriesTest {
     });
     assertNull(h.get(5, TimeUnit.SECONDS));
     assertEquals(1, redeliveries.size());
-    assertEquals(List.of(1), numbers(store.copy()),
+    assertEquals(List.of(1), store.copy().numbers("c"),
         "the session was deleted before another member wrote its shared delivery");
     assertSame(s, registry.get("c"), "listed until the store lets it go");
 
@@ -191,14 +192,14 @@ class PassedOnEntriesTest {
     });
     assertEquals(1, redeliveries.size());
     assertNotNull(redeliveries.get(0), "handed on without a receipt to wait for");
-    assertEquals(List.of(1, 7), numbers(store.copy()), "the clean start's write took the shared"
+    assertEquals(List.of(1, 7), store.copy().numbers("c"), "the clean start's write took the shared"
         + " entry off the disk before another member wrote it: a kill -9 now loses message 1");
 
     store.keepAfterFirstMessageWrite();
     newHolderWrites(0, 1);
     onLoop(() -> null);
     RecordingSessionStore killed = store.afterFirstMessageWrite();
-    assertEquals(List.of(7), numbers(killed),
+    assertEquals(List.of(7), killed.numbers("c"),
         "the passed-on entry goes in the unit of the new holder's, the new state's stays");
     assertEquals(1, killed.messages("other").size());
     assertNotNull(store.session("c"));
@@ -224,7 +225,7 @@ class PassedOnEntriesTest {
       return null;
     });
     assertEquals(2, redeliveries.size());
-    assertEquals(List.of(1, 2), numbers(store.copy()), "the session left the store when its"
+    assertEquals(List.of(1, 2), store.copy().numbers("c"), "the session left the store when its"
         + " expiry turned 0, before another member wrote its shared deliveries");
     assertSame(s, registry.get("c"), "listed until the store lets it go");
 
@@ -247,10 +248,8 @@ class PassedOnEntriesTest {
   @Test
   void aDiscardedSessionHandsItsSharedDeliveriesOnAndLeavesTheStoreOnceTheyAreSafe()
       throws Exception {
-    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(registry, c);
-    c.writable = false;
+    Session s = takingNothing(c);
     onLoop(() -> {
       s.deliver(shared(1));
       s.deliver(shared(2));
@@ -258,7 +257,7 @@ class PassedOnEntriesTest {
     });
     onLoop(() -> s.kick(true));
     assertEquals(2, redeliveries.size(), "the shared deliveries were dropped with the session");
-    assertEquals(List.of(1, 2), numbers(store), "left the store before the others had them");
+    assertEquals(List.of(1, 2), store.numbers("c"), "left the store before the others had them");
     redeliveries.forEach(r -> r.taken(true));
     onLoop(() -> null);
     assertNull(store.session("c"));
@@ -273,10 +272,8 @@ class PassedOnEntriesTest {
    */
   @Test
   void aSessionThatLeftTheStoreDropsTheEntriesOfEachPassOnInItsNewHoldersUnit() throws Exception {
-    SessionRegistry registry = fixture.registry("", this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
-    Session s = fixture.connected(registry, c);
-    c.writable = false;
+    Session s = takingNothing(c);
     onLoop(() -> {
       s.deliver(shared(1));
       s.detach(c, true); // queued: handed on now
@@ -285,13 +282,13 @@ class PassedOnEntriesTest {
     });
     onLoop(() -> s.kick(true)); // the session ends, its shared delivery handed on
     assertEquals(2, redeliveries.size());
-    assertEquals(List.of(1, 2), numbers(store));
+    assertEquals(List.of(1, 2), store.numbers("c"));
 
     store.keepAfterFirstMessageWrite();
     newHolderWrites(0, 1);
     onLoop(() -> null);
     RecordingSessionStore killed = store.afterFirstMessageWrite();
-    assertEquals(List.of(2), numbers(killed), "the first pass-on's entry goes in its unit");
+    assertEquals(List.of(2), killed.numbers("c"), "the first pass-on's entry goes in its unit");
     assertNotNull(killed.session("c"), "kept while the second pass-on is outstanding");
 
     newHolderWrites(1, 2);
@@ -336,7 +333,7 @@ class PassedOnEntriesTest {
     });
     cluster.refused(); // the node is stopping: the link kept nothing of them
     onLoop(() -> null);
-    assertEquals(List.of(1, 2), numbers(store), "entries deleted with no copy anywhere");
+    assertEquals(List.of(1, 2), store.numbers("c"), "entries deleted with no copy anywhere");
     assertNotNull(store.session("c"), "a restart would not find them without their session");
   }
 
@@ -396,6 +393,16 @@ class PassedOnEntriesTest {
     redeliveries.add(receipt);
   }
 
+  /**
+   * Session c with connection {@code c}, which takes nothing; what it passes on is held ({@link
+   * #heldRedelivery}).
+   */
+  private Session takingNothing(FakeConnection c) throws Exception {
+    Session s = fixture.connected(fixture.registry("", this::heldRedelivery), c);
+    c.writable = false;
+    return s;
+  }
+
   /** Session c of {@code registry} with connection {@code c}, shared 1 sent, unacknowledged. */
   private Session withSharedOneSent(SessionRegistry registry, FakeConnection c) throws Exception {
     Session s = fixture.connected(registry, c);
@@ -406,18 +413,8 @@ class PassedOnEntriesTest {
     return s;
   }
 
-  private static List<Integer> numbers(RecordingSessionStore st) {
-    return st.messages("c").values().stream()
-        .map(m -> (int) m.delivery().message().payload()[0])
-        .toList();
-  }
-
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
-  }
-
-  private static Delivery shared(int n) {
-    return new Delivery(delivery(n).message(), 1, false, new int[0], GROUP);
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

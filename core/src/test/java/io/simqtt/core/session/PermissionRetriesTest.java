@@ -62,13 +62,7 @@ class PermissionRetriesTest {
     CountDownLatch never = new CountDownLatch(1);
     PermissionRetries retries = new PermissionRetries(who -> {
       asker.complete(Thread.currentThread());
-      try {
-        never.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("the question was called off", e);
-      }
-      return Permissions.ALL;
+      return hang(never, () -> { });
     }, 1, Duration.ofMillis(100), Duration.ofSeconds(10));
     try {
       List<Permissions> answers = retries.resolveAll(List.of(client("a")));
@@ -96,11 +90,7 @@ class PermissionRetriesTest {
         who -> who == failing ? Permissions.unknown(who) : Permissions.ALL,
         1, Duration.ofSeconds(1), Duration.ofSeconds(10));
     try {
-      CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
-      retries.whenKnown(failing, p -> { });
-      retries.whenKnown(answered, willOfB::complete);
-      Permissions got = willOfB.completeOnTimeout(
-          null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
+      Permissions got = willBehind(retries, failing, answered);
       assertSame(Permissions.ALL, got, "b's will still waits behind a");
       // b counts as waiting until its answer is handed over, which completed the will just now.
       Clients.await("a waits on, alone", () -> retries.waiting() == 1);
@@ -122,24 +112,11 @@ class PermissionRetriesTest {
     ClientIdentity answered = client("b");
     CountDownLatch never = new CountDownLatch(1);
     CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
-    PermissionRetries retries = new PermissionRetries(who -> {
-      if (who == hanging) {
-        try {
-          never.await();
-        } catch (InterruptedException e) {
-          interrupted.complete(true);
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("the question was called off", e);
-        }
-      }
-      return Permissions.ALL;
-    }, 1, Duration.ofSeconds(1), Duration.ofMillis(100));
+    PermissionRetries retries = new PermissionRetries(
+        who -> who == hanging ? hang(never, () -> interrupted.complete(true)) : Permissions.ALL,
+        1, Duration.ofSeconds(1), Duration.ofMillis(100));
     try {
-      CompletableFuture<Permissions> willOfB = new CompletableFuture<>();
-      retries.whenKnown(hanging, p -> { });
-      retries.whenKnown(answered, willOfB::complete);
-      Permissions got = willOfB.completeOnTimeout(
-          null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
+      Permissions got = willBehind(retries, hanging, answered);
       assertSame(Permissions.ALL, got, "b's will still waits behind a question that hangs");
       assertTrue(interrupted.get(5, TimeUnit.SECONDS), "the question given up runs on");
       assertEquals(1, retries.abandoned());
@@ -168,13 +145,7 @@ class PermissionRetriesTest {
     CompletableFuture<Long> secondAsked = new CompletableFuture<>();
     PermissionRetries retries = new PermissionRetries(who -> {
       (who == first ? firstAsked : secondAsked).complete(holder.get().pauseMillis());
-      try {
-        never.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("the question was called off", e);
-      }
-      return Permissions.ALL;
+      return hang(never, () -> { });
     }, 1, Duration.ofSeconds(1), Duration.ofMillis(100));
     holder.set(retries);
     try {
@@ -189,6 +160,34 @@ class PermissionRetriesTest {
       never.countDown();
       retries.close();
     }
+  }
+
+  /**
+   * An authorizer's answer that never comes: waits on {@code never} until the question is called
+   * off (interrupted), then runs {@code calledOff} and fails.
+   */
+  private static Permissions hang(CountDownLatch never, Runnable calledOff) {
+    try {
+      never.await();
+    } catch (InterruptedException e) {
+      calledOff.run();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("the question was called off", e);
+    }
+    return Permissions.ALL;
+  }
+
+  /**
+   * Asks for {@code first}'s permissions, then for {@code behind}'s; returns what {@code
+   * behind}'s will got within eight first pauses (null: nothing).
+   */
+  private static Permissions willBehind(
+      PermissionRetries retries, ClientIdentity first, ClientIdentity behind) {
+    CompletableFuture<Permissions> will = new CompletableFuture<>();
+    retries.whenKnown(first, p -> { });
+    retries.whenKnown(behind, will::complete);
+    return will.completeOnTimeout(
+        null, 8 * PermissionRetries.FIRST_PAUSE_MILLIS, TimeUnit.MILLISECONDS).join();
   }
 
   private static ClientIdentity client(String id) {

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * redirect's receipt is held as a durable node's link would hold it until its journal write:
  * counted, and let go by the test ({@link #journaled}).
  */
-final class RecordingCluster implements Cluster {
+public class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */

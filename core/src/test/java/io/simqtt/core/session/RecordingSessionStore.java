@@ -113,6 +113,13 @@ public final class RecordingSessionStore implements SessionStore {
         new TreeMap<>(messages.getOrDefault(clientId, new TreeMap<>())));
   }
 
+  /** The numbers (first payload byte) of the entries kept for {@code clientId}, in seq order. */
+  public List<Integer> numbers(String clientId) {
+    return messages(clientId).values().stream()
+        .map(m -> (int) m.delivery().message().payload()[0])
+        .toList();
+  }
+
   public synchronized Set<Integer> inboundQos2(String clientId) {
     return Set.copyOf(inbound.getOrDefault(clientId, Set.of()));
   }

@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import static io.simqtt.core.session.StoredSessionFixture.shared;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -50,7 +51,7 @@ class SharedHandOnInPagesTest {
       store.makeDurable(); // lets the page read asked for through
       onLoop(() -> null);
     }
-    assertEquals(sharedNumbers(), numbers(store, "other"), "each once, in order");
+    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
     assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
     assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
     assertTrue(onLoop(s::isEnded));
@@ -71,7 +72,7 @@ class SharedHandOnInPagesTest {
     newHolderWrites(store); // the fourth page: the kill comes right after its unit
     RecordingSessionStore killed = store.afterFirstMessageWrite();
     assertNotNull(killed, "nothing left to hand on after three pages: not paged");
-    List<Integer> before = numbers(killed, "other");
+    List<Integer> before = killed.numbers("other");
     assertEquals(sharedNumbers().subList(0, before.size()), before);
     assertTrue(before.size() < sharedNumbers().size(), "all went in one unit: " + before);
     assertNotNull(killed.session("c"), "the session left the store with some not handed on");
@@ -83,7 +84,7 @@ class SharedHandOnInPagesTest {
       onLoop(() -> null);
       newHolderWrites(killed);
     }
-    assertEquals(sharedNumbers(), numbers(killed, "other"), "each once, in order, after the kill");
+    assertEquals(sharedNumbers(), killed.numbers("other"), "each once, in order, after the kill");
     assertNull(killed.session("c"));
     assertTrue(killed.messages("c").isEmpty(), "left in the store: " + killed.messages("c"));
   }
@@ -142,18 +143,8 @@ class SharedHandOnInPagesTest {
     return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 != 0).boxed().toList();
   }
 
-  private static List<Integer> numbers(RecordingSessionStore st, String clientId) {
-    return st.messages(clientId).values().stream()
-        .map(m -> (int) m.delivery().message().payload()[0])
-        .toList();
-  }
-
   private static Delivery delivery(int n) {
     return StoredSessionFixture.delivery(n, 1);
-  }
-
-  private static Delivery shared(int n) {
-    return new Delivery(delivery(n).message(), 1, false, new int[0], "$share/g/t");
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

@@ -195,6 +195,11 @@ final class StoredSessionFixture implements AfterEachCallback {
         qos, false, new int[0]);
   }
 
+  /** Message {@code n} at QoS 1 as a delivery to shared group $share/g/t. */
+  static Delivery shared(int n) {
+    return new Delivery(delivery(n, 1).message(), 1, false, new int[0], "$share/g/t");
+  }
+
   @Override
   public void afterEach(ExtensionContext context) {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
