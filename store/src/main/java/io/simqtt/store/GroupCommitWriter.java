@@ -313,7 +313,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * {@link #put} under {@code hold}: not written before the hold's release is taken. A hold this
-   * writer did not give out ({@link WriteHold#NONE}, another store's) holds nothing here.
+   * writer did not give out (null, {@link WriteHold#NONE}, another store's) holds nothing here.
    */
   void put(Family family, byte[] key, byte[] value, WriteHold hold) {
     Put put = new Put(family, key, value);
