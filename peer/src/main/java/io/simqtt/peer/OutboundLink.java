@@ -10,7 +10,6 @@ import io.simqtt.config.ClusterSettings.PeerAddress;
 import io.simqtt.core.cluster.Backpressure;
 import io.simqtt.core.cluster.ForwardJournal;
 import io.simqtt.core.routing.DeliveryReceipt;
-import io.simqtt.core.session.WriteHold;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.ClaimReply;
 import io.simqtt.proto.peer.DeliveryState;
@@ -390,12 +389,8 @@ final class OutboundLink implements Backpressure {
           if (qos > 0) {
             unacked.put(f.getSeq(), f);
             if (journaled) {
-              WriteHold under = counted == null ? null : counted.hold();
-              if (under == null) {
-                journal.hold(peer.id(), f.getSeq(), f.toByteArray());
-              } else {
-                journal.holdUnder(peer.id(), f.getSeq(), f.toByteArray(), under);
-              }
+              journal.holdUnder(peer.id(), f.getSeq(), f.toByteArray(),
+                  counted == null ? null : counted.hold());
             }
           }
           if (counted != null) {

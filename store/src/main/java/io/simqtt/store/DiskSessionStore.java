@@ -192,10 +192,7 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void addMessage(String clientId, long seq, Delivery delivery) {
-    writer.put(
-        Family.MESSAGES,
-        Keys.message(clientId, seq, Keys.DELIVERY),
-        CoreProtos.toProto(delivery).build().toByteArray());
+    addMessage(clientId, seq, delivery, WriteHold.NONE);
   }
 
   @Override

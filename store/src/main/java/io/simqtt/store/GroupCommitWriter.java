@@ -92,7 +92,7 @@ final class GroupCommitWriter implements AutoCloseable {
   static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private sealed interface Op
-      permits Put, Delete, DeleteRange, Action, Writes, Held, Release, ReadBarrier {
+      permits Put, Delete, DeleteRange, Action, Writes, Held, Release {
     long bytes();
 
     /** Queued writes it counts as, against the queue's bound and a batch's. */
@@ -122,15 +122,11 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private record Action(Runnable action) implements Op {
-    @Override
-    public long bytes() {
-      return OVERHEAD_BYTES;
-    }
-  }
-
-  /** An action a caller blocks on (a read): holds open before it are cut rather than waited for. */
-  private record ReadBarrier(Runnable action) implements Op {
+  /**
+   * {@code blocking}: a caller blocks until it runs (a read), so holds open before it are cut
+   * rather than waited for.
+   */
+  private record Action(Runnable action, boolean blocking) implements Op {
     @Override
     public long bytes() {
       return OVERHEAD_BYTES;
@@ -313,7 +309,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * {@link #put} under {@code hold}: not written before the hold's release is taken. A hold this
-   * writer did not give out ({@link WriteHold#NONE}, another store's) holds nothing here.
+   * writer did not give out (null, {@link WriteHold#NONE}, another store's) holds nothing here.
    */
   void put(Family family, byte[] key, byte[] value, WriteHold hold) {
     Put put = new Put(family, key, value);
@@ -333,7 +329,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Runs {@code action} on the writer thread once every write queued before is durable. */
   void afterDurable(Runnable action) {
-    enqueue(new Action(action));
+    enqueue(new Action(action, false));
   }
 
   /**
@@ -342,7 +338,7 @@ final class GroupCommitWriter implements AutoCloseable {
    * thread that would release one may be the caller's, its release queued behind the read.
    */
   void afterDurableNow(Runnable action) {
-    enqueue(new ReadBarrier(action));
+    enqueue(new Action(action, true));
   }
 
   private void enqueue(Op op) {
@@ -542,7 +538,7 @@ final class GroupCommitWriter implements AutoCloseable {
           openHolds.remove(r.hold());
         }
         r.hold().state = Hold.DONE;
-      } else if (op instanceof ReadBarrier && !openHolds.isEmpty()) {
+      } else if (op instanceof Action a && a.blocking() && !openHolds.isEmpty()) {
         cutOpenHolds();
       }
       taken.add(op);
@@ -593,8 +589,6 @@ final class GroupCommitWriter implements AutoCloseable {
         add(batch, actions, h.op());
       } else if (op instanceof Action a) {
         actions.add(a.action());
-      } else if (op instanceof ReadBarrier b) {
-        actions.add(b.action());
       }
       // A Release writes nothing: it was accounted for when taken.
     } catch (RocksDBException e) {

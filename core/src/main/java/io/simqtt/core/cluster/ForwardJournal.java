@@ -45,7 +45,8 @@ public interface ForwardJournal {
   /**
    * {@link #hold(String, long, byte[])} written under {@code writes} (see {@link WriteHold}): a
    * journal on the sessions' store keeps it out of the disk until that hold's release. One that
-   * is not (it keeps nothing, or on the heap) has no batches to keep it out of.
+   * is not (it keeps nothing, or on the heap) has no batches to keep it out of. {@code writes}
+   * null: as {@link #hold(String, long, byte[])}.
    */
   default void holdUnder(String peerId, long seq, byte[] forward, WriteHold writes) {
     hold(peerId, seq, forward);
