@@ -678,8 +678,7 @@ final class OutboundFlow {
    * owes as dropped ({@link QueueBacklog#owedBytes}): what {@code max-queued-bytes} bounds.
    */
   long queuedBytes() {
-    return (queue == null ? 0 : queue.bytes())
-        + (backlog == null ? 0 : backlog.queuedBytes());
+    return QueueBacklog.queuedBytes(queue, backlog);
   }
 
   /** Queued messages on the heap. */
