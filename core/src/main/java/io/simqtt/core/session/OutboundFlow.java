@@ -536,12 +536,12 @@ final class OutboundFlow {
    * again).
    */
   boolean handOnSharedFirst(String clientId, PageHandOn pages, Runnable next) {
-    if (whenMaterialized == null && isHandedOn()) {
-      return false;
-    }
     if (whenMaterialized != null) {
       whenMaterialized.add(next);
       return true;
+    }
+    if (isHandedOn()) {
+      return false;
     }
     whenMaterialized = new ArrayList<>(1);
     whenMaterialized.add(next);
