@@ -33,8 +33,7 @@ final class FrozenOutbound {
 
   /** Their bytes ({@link Delivery#queuedBytes}): they count against the queue's byte bound. */
   long queuedBytes() {
-    return (queue == null ? 0 : queue.bytes())
-        + (backlog == null ? 0 : backlog.queuedBytes());
+    return QueueBacklog.queuedBytes(queue, backlog);
   }
 
   /** What goes to the new owner at once: everything but the backlog. */

@@ -536,12 +536,12 @@ final class OutboundFlow {
    * again).
    */
   boolean handOnSharedFirst(String clientId, PageHandOn pages, Runnable next) {
-    if (whenMaterialized == null && isHandedOn()) {
-      return false;
-    }
     if (whenMaterialized != null) {
       whenMaterialized.add(next);
       return true;
+    }
+    if (isHandedOn()) {
+      return false;
     }
     whenMaterialized = new ArrayList<>(1);
     whenMaterialized.add(next);
@@ -678,8 +678,7 @@ final class OutboundFlow {
    * owes as dropped ({@link QueueBacklog#owedBytes}): what {@code max-queued-bytes} bounds.
    */
   long queuedBytes() {
-    return (queue == null ? 0 : queue.bytes())
-        + (backlog == null ? 0 : backlog.queuedBytes());
+    return QueueBacklog.queuedBytes(queue, backlog);
   }
 
   /** Queued messages on the heap. */
@@ -1200,35 +1199,38 @@ final class OutboundFlow {
    * they hold no room a live message needs. Returns whether {@code d} is queued. While the flow
    * is frozen for a move, the frozen part counts too; it cannot give way (it is the new owner's
    * if the move happens), so with {@code drop-oldest} what queued meanwhile does, and the new
-   * message goes when that is not enough. A message larger
-   * than the whole byte bound never fits: it goes itself, whatever the policy. With {@code drop-oldest}, bytes the heap cannot free are owed by the oldest
-   * entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known only once read, so
-   * they go (counted) as they are, which is now.
+   * message goes when that is not enough. A message larger than the whole byte bound never fits:
+   * it goes itself, whatever the policy. With {@code drop-oldest}, bytes the heap cannot free are
+   * owed by the oldest entries on disk ({@link QueueBacklog#owedBytes}): their sizes are known
+   * only once read, so they go (counted) as they are, which is now.
    */
   private boolean makeRoom(Delivery d, SessionSettings settings) {
-    boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
+    long maxCount = settings.maxQueuedMessages();
     long max = settings.maxQueuedBytes();
     int size = d.queuedBytes();
     long frozenCount = frozen == null ? 0 : frozen.queuedCount();
     long frozenBytes = frozen == null ? 0 : frozen.queuedBytes();
-    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()
-        || frozenBytes + queuedBytes() + size > max) {
-      dropExpired();
+    // Within both bounds, the common case: what is held is summed once.
+    if (frozenCount + queuedCount() < maxCount && frozenBytes + queuedBytes() + size <= max) {
+      return true;
     }
-    if (frozenCount + queuedCount() >= settings.maxQueuedMessages()) {
+    dropExpired();
+    boolean dropOldest = settings.queueOverflow() == SessionSettings.QueueOverflow.DROP_OLDEST;
+    if (frozenCount + queuedCount() >= maxCount) {
       context.metrics().dropped(DropReason.QUEUE_FULL);
       if (!dropOldest || queuedCount() == 0) {
         return false;
       }
       dropOldest();
     }
-    long over = frozenBytes + queuedBytes() + size - max;
+    long held = queuedBytes();
+    long over = frozenBytes + held + size - max;
     if (over <= 0) {
       return true;
     }
     // More than all it holds: nothing that can give way makes room (a message larger than the
     // whole bound, or a frozen part that fills it).
-    if (!dropOldest || over > queuedBytes()) {
+    if (!dropOldest || over > held) {
       context.metrics().dropped(DropReason.QUEUE_BYTES_FULL);
       return false;
     }

@@ -69,6 +69,14 @@ final class QueueBacklog {
     return bytes - owedBytes;
   }
 
+  /**
+   * The bytes of a queue on the heap ({@code heap}) and on disk only ({@code disk}), either null
+   * when empty, that count against its byte bound.
+   */
+  static long queuedBytes(DeliveryQueue heap, QueueBacklog disk) {
+    return (heap == null ? 0 : heap.bytes()) + (disk == null ? 0 : disk.queuedBytes());
+  }
+
   /** One more entry goes to disk only, behind the others. */
   void spilled(Delivery d, long seq) {
     count++;

@@ -259,8 +259,8 @@ public final class Session extends SerialExecutor {
    */
   public void attachGivenUp() {
     PENDING_ATTACHES.decrementAndGet(this);
-    if (ended && (outbound == null || !outbound.isPassingOn())) {
-      context.registry().remove(this);
+    if (ended) {
+      SessionEnd.leaveRegistry(this);
     }
   }
 

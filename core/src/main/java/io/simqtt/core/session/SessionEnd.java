@@ -18,8 +18,16 @@ final class SessionEnd {
     SessionMove.end(s);
     s.ended = true;
     SessionPersistence.forget(s);
+    leaveRegistry(s);
+  }
+
+  /**
+   * The ended session leaves the registry, unless it still passes entries on: then it leaves once
+   * the store let it go ({@link SessionPersistence#passedOn}).
+   */
+  static void leaveRegistry(Session s) {
     if (s.outbound == null || !s.outbound.isPassingOn()) {
-      s.context.registry().remove(s); // else once the store let it go (passedOn)
+      s.context.registry().remove(s);
     }
   }
 
