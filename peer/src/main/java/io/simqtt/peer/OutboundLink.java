@@ -390,12 +390,10 @@ final class OutboundLink implements Backpressure {
           if (qos > 0) {
             unacked.put(f.getSeq(), f);
             if (journaled) {
+              // A receipt without a hold writes as hold() does: NONE holds nothing.
               WriteHold under = counted == null ? null : counted.hold();
-              if (under == null) {
-                journal.hold(peer.id(), f.getSeq(), f.toByteArray());
-              } else {
-                journal.holdUnder(peer.id(), f.getSeq(), f.toByteArray(), under);
-              }
+              journal.holdUnder(peer.id(), f.getSeq(), f.toByteArray(),
+                  under == null ? WriteHold.NONE : under);
             }
           }
           if (counted != null) {
