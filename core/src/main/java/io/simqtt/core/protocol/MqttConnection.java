@@ -633,8 +633,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     private final Connect connect;
     private final Will will;
     private final ClaimResult claimed;
-    /** It ran or was given up. */
-    private boolean settled;
+    private boolean ran;
     private boolean givenUp;
 
     PendingAttach(Session session, Connect connect, Will will, ClaimResult claimed) {
@@ -651,7 +650,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
     @Override
     public void run() {
-      settled = true;
+      ran = true;
       ConnectTerms t = terms;
       boolean present =
           session.attach(
@@ -688,10 +687,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
      * CONNACK is out or on its way.
      */
     void giveUp() {
-      if (settled) {
+      if (ran || givenUp) {
         return;
       }
-      settled = true;
       givenUp = true;
       session.attachGivenUp();
       claimed.refused().run();

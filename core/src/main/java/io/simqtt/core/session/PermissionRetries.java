@@ -42,10 +42,10 @@ import org.slf4j.LoggerFactory;
  * pause that doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while
  * rounds resolve nothing. So a down authorizer is asked at most once per pause, and the warning
  * its failure logs comes as seldom. Sessions that ended or got a connection meanwhile leave the
- * list without a question. The list holds each session at most once, and each session's will at most once
- * (a session has one will, and one that waits here is its last), so it is bounded by twice the
- * sessions recovered and the wills the store kept; tries are counted ({@link #retries}), and so
- * is what waits ({@link #waiting}).
+ * list without a question. The list holds each session at most once, and each session's will
+ * at most once (a session has one will, and one that waits here is its last), so it is bounded
+ * by twice the sessions recovered and the wills the store kept; tries are counted ({@link
+ * #retries}), and so is what waits ({@link #waiting}).
  *
  * <p>At recovery the authorizers are asked on {@code mqtt.auth.threads} threads of their own at
  * once (an authorizer may block, on a remote service), each taking the next client from the
