@@ -374,16 +374,17 @@ public final class MessageRouter {
    * session counts down once it has taken the delivery, whatever became of it. A session whose
    * permissions are unknown (recovered while an authorizer failed) takes it unchecked: it checks
    * it once they are known, before anything goes to its client ({@link Session#deliverUnchecked}).
-   * So does a session that moved to another node: its permissions are its client's last
-   * connection here, and the connection the delivery is bound for, on the node it passes it on
-   * to, may have other rules (another user name, that node's ACL file); that node judges it.
+   * So does a session that passes deliveries on to another node ({@link Session#passesOn}: it
+   * moved, or is frozen for a move): its permissions are its client's last connection here, and
+   * the connection the delivery is bound for, on the node it passes it on to, may have other
+   * rules (another user name, that node's ACL file); that node judges it.
    * {@code hops}: how often it was redirected between nodes already (0: routed here).
    */
   private boolean deliverTo(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Permissions p = s.permissions();
     boolean known = p.isKnown();
     if (known && !p.mayReceive(d.message().topic(), d.qos())) {
-      if (!s.isMoved()) {
+      if (!s.passesOn()) {
         metrics.dropped(DropReason.NOT_AUTHORIZED);
         return false;
       }

@@ -452,6 +452,18 @@ public final class Session extends SerialExecutor {
     return moved;
   }
 
+  /**
+   * Whether what reaches this session goes on to another node rather than to a client of this
+   * one: it moved, or it is frozen for a move (what arrives meanwhile goes to the new holder if
+   * the move completes, and is checked here if it is aborted, {@link SessionMove#aborted}). The
+   * node the delivery ends on judges it, against the connection there. Safe from any thread;
+   * may be stale.
+   */
+  public boolean passesOn() {
+    Migration m = migration;
+    return moved || (m != null && m.isFrozen());
+  }
+
   /** Safe from any thread; may be stale by the time the caller acts on it. */
   public boolean isConnected() {
     return connected;
@@ -511,13 +523,13 @@ public final class Session extends SerialExecutor {
    * {@link PermissionRetries}): checked now if they are known, else queued with the rest and
    * checked once they are ({@link #permissionsKnown}, or a connection attaching). Held rather
    * than dropped, as the client may well receive it; never sent unchecked: while they are
-   * unknown no connection is attached (one brings permissions of its own). A session that moved
-   * on passes it on unjudged (the router leaves such a delivery to it): the node it is bound for
-   * checks it against the rules of the connection there. {@code hops} as for {@link
+   * unknown no connection is attached (one brings permissions of its own). A session that {@link
+   * #passesOn} passes it on unjudged (the router leaves such a delivery to it): the node it is
+   * bound for checks it against the rules of the connection there. {@code hops} as for {@link
    * #deliverRedirected}.
    */
   public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (!moved
+    if (!passesOn()
         && permissions.isKnown()
         && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
