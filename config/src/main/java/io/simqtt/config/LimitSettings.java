@@ -8,7 +8,8 @@ import java.time.Duration;
  * @param maxPacketSize largest packet accepted after CONNECT, in bytes (announced as Maximum Packet
  *     Size)
  * @param maxConnectPacketSize largest packet accepted before CONNECT is accepted
- * @param connectTimeout time a new connection has to send CONNECT
+ * @param connectTimeout time a new connection has to send CONNECT; also the longest a CONNECT
+ *     waits for its credential check, and for its session's read of the disk
  * @param receiveMaximum inbound QoS 1/2 publishes a client may have unacknowledged
  * @param maxKeepAlive largest keep alive granted, in seconds; a larger or zero client value is
  *     lowered to it and announced as Server Keep Alive (0 = no cap)

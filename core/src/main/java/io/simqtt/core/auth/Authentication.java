@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -137,19 +138,32 @@ public final class Authentication implements AutoCloseable {
     return refreshesRefused.sum();
   }
 
-  /** Completes with the verdict: at once when no authenticator is configured. */
+  /**
+   * Completes with the verdict: at once when no authenticator is configured. Cancelling it gives
+   * the check up: it leaves the queue if it waits there, and the plug-in asked meanwhile is
+   * interrupted (one that ignores it keeps its thread until it returns; its answer is dropped).
+   */
   public CompletableFuture<AuthVerdict> check(ConnectAttempt attempt) {
     if (pool == null) {
       return CompletableFuture.completedFuture(verdict(attempt, chains));
     }
     CompletableFuture<AuthVerdict> result = new CompletableFuture<>();
     Chains current = chains;
+    FutureTask<Void> task =
+        new FutureTask<>(() -> result.complete(verdict(attempt, current)), null);
     try {
-      pool.execute(() -> result.complete(verdict(attempt, current)));
+      pool.execute(task);
     } catch (RejectedExecutionException e) {
       result.complete(AuthVerdict.refused(ReasonCode.SERVER_BUSY,
           "more than mqtt.auth.max-pending CONNECTs wait for a credential check", 0));
+      return result;
     }
+    result.whenComplete((verdict, failure) -> {
+      if (result.isCancelled()) {
+        task.cancel(true);
+        pool.remove(task);
+      }
+    });
     return result;
   }
 

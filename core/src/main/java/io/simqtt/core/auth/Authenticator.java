@@ -8,7 +8,8 @@ package io.simqtt.core.auth;
  *
  * <p>Called on the broker's authentication threads, never on an event loop, so an
  * implementation may block (hash a password, ask a directory) and may be called for several
- * clients at once: it must be thread-safe.
+ * clients at once: it must be thread-safe. A CONNECT waits for the check {@code
+ * mqtt.limits.connect-timeout} at most; then the thread is interrupted and a later answer dropped.
  *
  * <p>A plug-in: a public class with a public no-argument constructor, in a jar in {@code
  * mqtt.auth.plugin-dir} that names it in {@code META-INF/services/io.simqtt.core.auth.Authenticator};

@@ -4,10 +4,11 @@ package io.simqtt.core.auth;
  * Decides what clients may publish, subscribe to and receive. Asked for the {@link ClientAccess}
  * of a client when it connects, and again for every session when the rules are reloaded
  * (SIGHUP, bin/admin.sh reload, a changed file), always on the broker's own threads, never on an
- * event loop: so it may block (read a directory, a database). The connection then asks that
- * object for each action. Authorizers are asked in order ({@code mqtt.auth.chain}); the first
- * that does not answer {@link Access#NOT_MINE} decides, and when every one leaves an action, it
- * is refused.
+ * event loop: so it may block (read a directory, a database; a CONNECT waits {@code
+ * mqtt.limits.connect-timeout} at most, as for {@link Authenticator}). The connection then asks
+ * that object for each action. Authorizers are asked in order ({@code mqtt.auth.chain}); the
+ * first that does not answer {@link Access#NOT_MINE} decides, and when every one leaves an
+ * action, it is refused.
  *
  * <p>A plug-in: as for {@link Authenticator}, listed in {@code
  * META-INF/services/io.simqtt.core.auth.Authorizer}; a class listed under both services is made

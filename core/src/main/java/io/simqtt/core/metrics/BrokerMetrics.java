@@ -15,6 +15,7 @@ public final class BrokerMetrics {
   private final LongAdder connectsAccepted = new LongAdder();
   private final Map<Integer, LongAdder> connectsRefused = new ConcurrentHashMap<>();
   private final LongAdder attachesGivenUp = new LongAdder();
+  private final LongAdder authChecksGivenUp = new LongAdder();
   private final LongAdder[] messagesIn = newAdders(3);
   private final LongAdder[] messagesOut = newAdders(3);
   private final LongAdder bytesIn = new LongAdder();
@@ -68,6 +69,18 @@ public final class BrokerMetrics {
 
   public long attachesGivenUp() {
     return attachesGivenUp.sum();
+  }
+
+  /**
+   * A CONNECT's credential check (authenticators, authorizers) did not end within {@code
+   * mqtt.limits.connect-timeout}: answered 0x88 (also counted in {@link #connectRefused}).
+   */
+  public void authCheckGivenUp() {
+    authChecksGivenUp.increment();
+  }
+
+  public long authChecksGivenUp() {
+    return authChecksGivenUp.sum();
   }
 
   public void messageIn(int qos, int bytes) {

@@ -92,6 +92,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private SubscriptionRequests subscriptionRequests;
   /** Packets read while the cluster answers the CONNECT's claim; null when no claim is out. */
   private List<Object> heldDuringConnect;
+  /**
+   * The CONNECT's credential check while it is out, its answer not yet on this loop (then null):
+   * set and cleared on the connection's event loop only. Cancelled, which gives it up, when it
+   * takes longer than {@code mqtt.limits.connect-timeout} or the connection closes first.
+   */
+  private CompletableFuture<AuthVerdict> checking;
   private OutboundTopicAliases outboundAliases;
   /**
    * The attach of this connection to its session from the claim until it runs or is given up
@@ -124,8 +130,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   // Loop-confined bookkeeping for LoopConnections.
   /**
-   * Before the session is bound, when the socket opened; after, when input was last seen; once
-   * {@link #lingering}, when the last packet was written.
+   * Before the session is bound, when the socket opened, then when the CONNECT's credential check
+   * began and when its verdict came; after, when input was last seen; once {@link #lingering},
+   * when the last packet was written.
    */
   private long deadlineBase;
   /** Input arrived since the last sweep. */
@@ -301,8 +308,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     if (session == null) {
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
-        LOG.debug("{}: no CONNECT in time", remoteAddress());
-        abort();
+        if (checking == null) {
+          LOG.debug("{}: no CONNECT in time", remoteAddress());
+          abort();
+        } else if (checking.cancel(true)) {
+          refuseUnchecked();
+        }
+        // A check that cannot be cancelled any more has its verdict on the way to this loop.
       }
       return;
     }
@@ -351,6 +363,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     loop.remove(this);
+    if (checking != null) {
+      // Nobody to answer: the check's thread is freed, and the CONNECT changes nothing.
+      checking.cancel(true);
+    }
     releasePartial();
     context.metrics().connectionClosed();
     detachSession();
@@ -486,8 +502,32 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       authenticated(connect, auth.join());
       return;
     }
+    checking = auth;
+    // The check has a connect timeout of its own, as the claim after it has.
+    deadlineBase = System.nanoTime();
     holdInput();
-    auth.thenAccept(verdict -> loop.loop().execute(() -> authenticated(connect, verdict)));
+    auth.thenAccept(verdict -> loop.loop().execute(() -> {
+      checking = null;
+      deadlineBase = System.nanoTime();
+      authenticated(connect, verdict);
+    }));
+  }
+
+  /**
+   * The CONNECT's credential check, given up ({@link #checking}), took longer than {@code
+   * mqtt.limits.connect-timeout}: an authenticator or authorizer that hangs rather than fails. The
+   * client gets CONNACK 0x88 (3.1.1: 3, Server unavailable: it may try again, as after the
+   * attach's read, {@link #refuseGivenUp}) and the connection closes, counted. The CONNECT
+   * changes nothing: the verdict, if it ever comes, is dropped, so no claim is made for it.
+   */
+  private void refuseUnchecked() {
+    checking = null;
+    heldDuringConnect = null;
+    LOG.atDebug().addKeyValue("clientId", terms.clientId())
+        .addKeyValue("reason", "auth_check_timeout")
+        .log("{}: CONNECT refused: its credential check did not end in time", terms.clientId());
+    context.metrics().authCheckGivenUp();
+    refuse(ReasonCode.SERVER_UNAVAILABLE, "the credential check did not end in time; try again");
   }
 
   /** What this client may do (everything until its CONNECT is accepted: it can do nothing yet). */

@@ -1,6 +1,7 @@
 package io.simqtt.core.session;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.codec.MqttPacket;
 import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttVersion;
@@ -19,6 +20,8 @@ final class FakeConnection implements ClientConnection {
   int room = Integer.MAX_VALUE;
   /** The client's Maximum Packet Size. */
   long maximumPacketSize = Long.MAX_VALUE;
+  /** What its CONNECT was granted; the session takes it as it attaches this connection. */
+  Permissions permissions = Permissions.ALL;
   private final EventExecutor loop;
 
   FakeConnection(EventExecutor loop) {
@@ -56,6 +59,11 @@ final class FakeConnection implements ClientConnection {
   @Override
   public long maximumPacketSize() {
     return maximumPacketSize;
+  }
+
+  @Override
+  public Permissions permissions() {
+    return permissions;
   }
 
   @Override

@@ -8,13 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
 import io.simqtt.config.SettingsLoader;
+import io.simqtt.core.auth.Access;
+import io.simqtt.core.auth.Action;
+import io.simqtt.core.auth.Authentication;
+import io.simqtt.core.auth.Authorizer;
+import io.simqtt.core.auth.ClientAccess;
+import io.simqtt.core.auth.ClientIdentity;
 import io.simqtt.core.auth.Permissions;
+import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.routing.DeliveryReceipt;
+import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.time.Duration;
@@ -32,8 +41,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A session moving between nodes, its holder's side and its new owner's, on one event loop and
  * a cluster that only records what it is asked: frozen until confirmed or aborted, nothing lost
- * either way, second copies dropped after a move, waiting requests answered. Deterministic: no
- * sockets, no timers reached.
+ * either way, second copies dropped after a move, waiting requests answered, what the router
+ * redirects to it meanwhile passed on unjudged. Deterministic: no sockets, no timers reached.
  */
 class SessionMigrationTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
@@ -54,6 +63,16 @@ class SessionMigrationTest {
           new PermissionRetries(
               who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);
+  private final MessageRouter router =
+      new MessageRouter(
+          "n1",
+          new SubscriptionTree(),
+          new MemoryRetainedStore(),
+          registry,
+          cluster,
+          new HybridClock(),
+          metrics,
+          SettingsLoader.fromString("").mqtt().sessions().sharedSubscriptionStrategy());
 
   @AfterEach
   void stop() {
@@ -338,6 +357,88 @@ class SessionMigrationTest {
     });
   }
 
+  /**
+   * A delivery redirected to a session frozen for a move (its hand-over begun, the confirmation
+   * not in yet), which its client's last connection here may not receive, is passed on unjudged:
+   * the connection it is bound for, on the node the session moves to, may have other rules
+   * (another user name, that node's ACL file), and that node judges it. Kept while frozen, and
+   * redirected with the rest once the move is confirmed. Before 940cbf2 the router checked it
+   * against the permissions here and dropped it as not authorized until the confirmation came,
+   * as RedirectChainAclTest sometimes saw.
+   */
+  @Test
+  void aSessionFrozenForAMovePassesOnWhatItsPermissionsHereDeny() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    c.permissions = mayNotReceive("secret");
+    Session s = connect(c);
+    HandOver h = handOver(s);
+    redirectHere(message("t", 1), message("secret", 2));
+    assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED), "not judged here");
+    assertEquals(2, onLoop(s::queuedCount), "frozen: kept here until the new owner confirms");
+
+    h.confirm("n2");
+    assertEquals(List.of("n2:1:1", "n2:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED));
+  }
+
+  /**
+   * ... and if the move is aborted the session stays here, so what it took unjudged meanwhile is
+   * checked against its permissions as it thaws: what its client may not receive is dropped,
+   * counted, the rest waits for it.
+   */
+  @Test
+  void whatAFrozenSessionPassedOnUnjudgedIsCheckedIfTheMoveIsAborted() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    c.permissions = mayNotReceive("secret");
+    Session s = connect(c);
+    HandOver h = handOver(s);
+    redirectHere(message("t", 1), message("secret", 2));
+    assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED), "passed on while frozen");
+
+    h.abort();
+    assertEquals(1, onLoop(s::queuedCount));
+    assertEquals(1, metrics.drops(DropReason.NOT_AUTHORIZED), "checked as the session thawed");
+    assertTrue(cluster.redirects.isEmpty());
+    FakeConnection again = new FakeConnection(loop);
+    again.permissions = c.permissions;
+    connect(again);
+    assertEquals(List.of(1), onLoop(again::publishedNumbers));
+  }
+
+  /**
+   * What client c may do when an authorizer denies it receiving {@code topic} and allows the
+   * rest, made by {@link Authentication} as the broker makes them.
+   */
+  private static Permissions mayNotReceive(String topic) {
+    Authorizer authorizer = new Authorizer() {
+      @Override
+      public String name() {
+        return "deny-" + topic;
+      }
+
+      @Override
+      public ClientAccess accessFor(ClientIdentity client) {
+        return (action, t, qos, retain) ->
+            action == Action.RECEIVE && t.equals(topic) ? Access.DENY : Access.ALLOW;
+      }
+    };
+    try (Authentication auth = new Authentication(
+        true, SettingsLoader.fromString("").mqtt().auth(), System::nanoTime)) {
+      auth.use(List.of(), List.of(authorizer));
+      return auth.permissionsFor(new ClientIdentity("c", "u", null, "tcp", null));
+    }
+  }
+
+  /** The router takes {@code messages} as deliveries a peer redirected to session c. */
+  private void redirectHere(Message... messages) throws Exception {
+    onLoop(() -> {
+      for (Message m : messages) {
+        router.deliverRedirected("c", new Delivery(m, 1, false, new int[0]), 1, null);
+      }
+      return null;
+    });
+  }
+
   private HandOver handOver(Session s) throws Exception {
     CompletableFuture<HandOver> h = new CompletableFuture<>();
     onLoop(() -> {
@@ -357,8 +458,12 @@ class SessionMigrationTest {
   }
 
   private static Message message(int n) {
+    return message("t", n);
+  }
+
+  private static Message message(String topic, int n) {
     return new Message(
-        "t", new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "pub", "n1", 1000 + n);
+        topic, new byte[] {(byte) n}, 1, false, MqttProperties.NONE, 0, "pub", "n1", 1000 + n);
   }
 
   private static Will will() {

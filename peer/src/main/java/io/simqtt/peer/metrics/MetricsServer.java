@@ -98,6 +98,10 @@ public final class MetricsServer implements AutoCloseable {
         "CONNECTs refused with 0x88 (3.1.1: 3) because their session's read of the disk, which"
             + " the attach waits for, did not end within mqtt.limits.connect-timeout",
         c -> c.call(m.attachesGivenUp()));
+    counter("simqtt_connections_auth_check_timeouts",
+        "CONNECTs refused with 0x88 (3.1.1: 3) because their credential check (authenticators,"
+            + " authorizers) did not end within mqtt.limits.connect-timeout",
+        c -> c.call(m.authChecksGivenUp()));
     counter("simqtt_messages_received", "PUBLISH packets accepted from clients, by QoS",
         c -> forQos(q -> c.call(m.messagesIn(q), Integer.toString(q))), "qos");
     counter("simqtt_messages_sent", "PUBLISH packets delivered to clients, by QoS",
