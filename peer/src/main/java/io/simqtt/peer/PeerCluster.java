@@ -231,6 +231,11 @@ public final class PeerCluster implements Cluster {
     }
   }
 
+  /**
+   * Says Goodbye on every link and ends it, then closes the listener, and only then has the links
+   * take nothing more: a peer's frame taken until the listener closes may redirect to a session's
+   * new node, and the link there keeps that (in its journal, in durable mode) for the next start.
+   */
   @Override
   public void stop() {
     links.all().forEach(OutboundLink::stop);
@@ -242,6 +247,7 @@ public final class PeerCluster implements Cluster {
         Thread.currentThread().interrupt();
       }
     }
+    links.close();
     timer.shutdown();
   }
 
@@ -281,8 +287,7 @@ public final class PeerCluster implements Cluster {
       }
       return false;
     }
-    l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
-    return true;
+    return l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
   }
 
   @Override
