@@ -238,7 +238,7 @@ public final class PeerCluster implements Cluster {
    */
   @Override
   public void stop() {
-    links.all().forEach(OutboundLink::stop);
+    endLinks();
     if (server != null) {
       server.shutdownNow();
       try {
@@ -247,8 +247,18 @@ public final class PeerCluster implements Cluster {
         Thread.currentThread().interrupt();
       }
     }
-    links.close();
+    closeLinks();
     timer.shutdown();
+  }
+
+  /** The first step of {@link #stop}: Goodbye on every link, and its stream ended. */
+  void endLinks() {
+    links.all().forEach(OutboundLink::stop);
+  }
+
+  /** The step of {@link #stop} after the listener closed: the links take nothing more. */
+  void closeLinks() {
+    links.close();
   }
 
   @Override
