@@ -210,6 +210,17 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    * QoS 0/1 forwards only is not held: a QoS 1 duplicate is allowed, and holds chained over
    * frames that fan out across event loops while the next arrives leave the store's writer no
    * clean point to end a batch at, so it waits and cuts them.
+   *
+   * <p>A forward for a session that moved on from this node is redirected to its new node. A
+   * frame one of whose redirects the link there refused, this node stopping ({@link
+   * OutboundLinks#close}: the listener is closed by then, and only deliveries of frames taken
+   * before still run), is neither recorded as seen nor acknowledged: the peer keeps it and
+   * sends it again after this node's restart, where it is routed afresh rather than dropped as
+   * seen (its other copies may then be taken twice: a duplicate rather than a loss). A redirect
+   * with no link at all (the new node is not a peer of this one) is dropped, counted ({@code
+   * no_link}), and the frame acknowledged: sent again it would meet no link again, and an
+   * acknowledgement held back would hold back every later one of the peer's incarnation, which
+   * covers them all, and with them the peer's link, up to its budget.
    */
   private void onForwards(List<Forward> frame) {
     if (frame.isEmpty()) {
@@ -217,9 +228,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     }
     PeerForwards seen = forwards.of(frame.get(0).getIncarnation());
     PeerForwards.Batch batch = seen.open(frame.get(frame.size() - 1).getSeq(), frame.size());
-    FrameDone done = new FrameDone(cx.node(), seen, batch);
-    DeliveryReceipt receipt =
-        new DeliveryReceipt(done, carriesQos2(frame) ? cx.node().holdWrites() : null, done);
+    DeliveryReceipt receipt = new FrameDone(cx, seen, batch, carriesQos2(frame)).receipt;
     for (Forward f : frame) {
       if (seen.accept(batch, f.getSeq())) {
         onForward(f, receipt);
@@ -234,24 +243,38 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    */
   private static final class FrameDone implements Runnable, Consumer<Boolean> {
     private final LocalNode node;
+    private final OutboundLinks links;
     private final PeerForwards seen;
     private final PeerForwards.Batch batch;
+    final DeliveryReceipt receipt;
 
-    FrameDone(LocalNode node, PeerForwards seen, PeerForwards.Batch batch) {
-      this.node = node;
+    FrameDone(Context cx, PeerForwards seen, PeerForwards.Batch batch, boolean qos2) {
+      this.node = cx.node();
+      this.links = cx.links();
       this.seen = seen;
       this.batch = batch;
+      this.receipt = new DeliveryReceipt(this, qos2 ? node.holdWrites() : null, this);
+    }
+
+    /** A redirect of the frame was refused as this node stops (see {@link #onForwards}). */
+    private boolean withheld() {
+      return receipt.isLost() && links.isClosed();
     }
 
     /** The copies are queued: what the frame took is recorded behind them. */
     @Override
     public void run() {
-      seen.written(batch);
+      if (!withheld()) {
+        seen.written(batch);
+      }
     }
 
     /** Every copy taken: handled once durable, if any was written. */
     @Override
     public void accept(Boolean stored) {
+      if (withheld()) {
+        return;
+      }
       if (stored) {
         node.afterDurable(() -> seen.handled(batch));
       } else {

@@ -282,7 +282,10 @@ final class OutboundLink implements Backpressure {
 
   /**
    * Says Goodbye (the peer then knows this node's sessions end with it), ends the stream and
-   * waits a moment for both to leave before the channel is closed.
+   * waits a moment for both to leave before the channel is closed. The link still takes
+   * forwards until {@link #close}: QoS 1/2 ones are kept (in the journal, in durable mode) for
+   * the next start, as while the link is down. A peer's frame this node takes meanwhile may
+   * redirect to this peer, and is acknowledged once that is kept: refused, it would be lost.
    */
   void stop() {
     try {
@@ -299,7 +302,6 @@ final class OutboundLink implements Backpressure {
                 }
               })
           .get(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-      executor.shutdown();
       channel.shutdown();
       if (!channel.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
         channel.shutdownNow();
@@ -309,8 +311,20 @@ final class OutboundLink implements Backpressure {
       channel.shutdownNow();
     } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
       channel.shutdownNow();
-    } finally {
-      executor.shutdown();
+    }
+  }
+
+  /**
+   * After {@link #stop}, once no peer's frame can arrive any more: the link takes nothing from
+   * now on (a forward handed over is refused, see {@link #handOff}), and what it took before is
+   * queued to the journal when this returns.
+   */
+  void close() {
+    executor.shutdown();
+    try {
+      executor.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -320,7 +334,8 @@ final class OutboundLink implements Backpressure {
    */
   boolean forward(
       AppMessage message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
-    return handOff(
+    boolean full = isFull();
+    handOff(
         message.getQos(),
         size(message),
         () ->
@@ -328,15 +343,19 @@ final class OutboundLink implements Backpressure {
                 .setMessage(message)
                 .setDirect(direct)
                 .addAllShared(shared),
-        receipt);
+        receipt,
+        full);
+    return pressed(message.getQos(), full);
   }
 
   /**
    * Sends a delivery for a session that moved from this node to the peer; kept (and counted on
-   * {@code receipt}) like a forward.
+   * {@code receipt}) like a forward. False when the link is closed: the node is stopping, and the
+   * delivery is not kept (counted on {@code receipt} as {@link DeliveryReceipt#lost}, if any).
    */
-  void redirect(String clientId, DeliveryState delivery, int hops, DeliveryReceipt receipt) {
-    handOff(
+  boolean redirect(String clientId, DeliveryState delivery, int hops, DeliveryReceipt receipt) {
+    boolean full = isFull();
+    boolean taken = handOff(
         delivery.getQos(),
         size(delivery.getMessage()),
         () ->
@@ -347,7 +366,10 @@ final class OutboundLink implements Backpressure {
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
                         .setHops(hops)),
-        receipt);
+        receipt,
+        full);
+    pressed(delivery.getQos(), full);
+    return taken;
   }
 
   private interface ForwardBody {
@@ -362,13 +384,17 @@ final class OutboundLink implements Backpressure {
    * Takes a forward for the link's thread, within the budget (see the class comment). Counted
    * from here, so a burst from the event loops cannot outrun the bound before the link's thread
    * sees it. A QoS 1/2 forward written to a durable journal counts on {@code receipt} (if any)
-   * until its write is queued, so the publisher's acknowledgement waits for that write.
+   * until its write is queued, so the publisher's acknowledgement waits for that write. Returns
+   * false only when the link is closed ({@link #close}): then nothing is kept, and a receipt
+   * counting a QoS 1/2 forward is told it was {@link DeliveryReceipt#lost}.
+   *
+   * @param full whether the link was over its budget before this forward
    */
-  private boolean handOff(int qos, int bytes, ForwardBody body, DeliveryReceipt receipt) {
-    boolean full = heldBytes.get() >= budgetBytes || heldCount.get() >= MAX_UNACKED;
+  private boolean handOff(
+      int qos, int bytes, ForwardBody body, DeliveryReceipt receipt, boolean full) {
     if (full && qos == 0) {
       (state == State.UP ? forwardsDroppedQueueFull : forwardsDroppedLinkDown).increment();
-      return false;
+      return true;
     }
     heldBytes.addAndGet(bytes);
     heldCount.incrementAndGet();
@@ -409,9 +435,26 @@ final class OutboundLink implements Backpressure {
             release(bytes, 1);
           }
         });
-    if (!taken && counted != null) {
-      counted.lost(); // the node is stopping: nothing is kept, so what was passed on stays
+    if (!taken && qos > 0 && receipt != null) {
+      // The node is stopping: nothing is kept, so what was passed on stays, and a peer's frame
+      // is not acknowledged (see InboundLink#onForwards).
+      if (counted == null) {
+        receipt.expect();
+      }
+      receipt.lost();
     }
+    return taken;
+  }
+
+  private boolean isFull() {
+    return heldBytes.get() >= budgetBytes || heldCount.get() >= MAX_UNACKED;
+  }
+
+  /**
+   * Whether the link is over its budget after a forward of {@code qos} was handed over ({@code
+   * full}: it was before): the publisher should wait for {@link #whenRelieved}.
+   */
+  private boolean pressed(int qos, boolean full) {
     if (qos > 0 && (full || heldBytes.get() > budgetBytes || heldCount.get() > MAX_UNACKED)) {
       overBudget = true;
       return true;

@@ -12,6 +12,7 @@ import java.util.Map;
 final class OutboundLinks implements LinkDirectory {
   private final Map<String, OutboundLink> links = new LinkedHashMap<>();
   private final long deadAfterNanos;
+  private volatile boolean closed;
 
   OutboundLinks(long deadAfterNanos) {
     this.deadAfterNanos = deadAfterNanos;
@@ -24,6 +25,20 @@ final class OutboundLinks implements LinkDirectory {
 
   OutboundLink get(String peerId) {
     return links.get(peerId);
+  }
+
+  /** The node is stopping: every link takes nothing more (see {@link OutboundLink#close}). */
+  void close() {
+    closed = true;
+    links.values().forEach(OutboundLink::close);
+  }
+
+  /**
+   * Whether {@link #close} began: a forward a link refused was refused for this (else it has a
+   * link).
+   */
+  boolean isClosed() {
+    return closed;
   }
 
   Collection<OutboundLink> all() {

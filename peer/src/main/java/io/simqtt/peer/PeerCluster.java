@@ -231,9 +231,14 @@ public final class PeerCluster implements Cluster {
     }
   }
 
+  /**
+   * Says Goodbye on every link and ends it, then closes the listener, and only then has the links
+   * take nothing more: a peer's frame taken until the listener closes may redirect to a session's
+   * new node, and the link there keeps that (in its journal, in durable mode) for the next start.
+   */
   @Override
   public void stop() {
-    links.all().forEach(OutboundLink::stop);
+    endLinks();
     if (server != null) {
       server.shutdownNow();
       try {
@@ -242,7 +247,18 @@ public final class PeerCluster implements Cluster {
         Thread.currentThread().interrupt();
       }
     }
+    closeLinks();
     timer.shutdown();
+  }
+
+  /** The first step of {@link #stop}: Goodbye on every link, and its stream ended. */
+  void endLinks() {
+    links.all().forEach(OutboundLink::stop);
+  }
+
+  /** The step of {@link #stop} after the listener closed: the links take nothing more. */
+  void closeLinks() {
+    links.close();
   }
 
   @Override
@@ -281,8 +297,7 @@ public final class PeerCluster implements Cluster {
       }
       return false;
     }
-    l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
-    return true;
+    return l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
   }
 
   @Override

@@ -44,6 +44,7 @@ class LinkReplyWindowTest {
   void tearDown() {
     if (link != null) {
       link.stop();
+      link.close();
     }
     if (channel != null) {
       channel.shutdownNow();

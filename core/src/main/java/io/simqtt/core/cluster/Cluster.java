@@ -45,8 +45,8 @@ public interface Cluster {
    * nodeId}, on to it ({@code hops} counts redirects including this one). Kept and re-sent like a
    * forward until the node acknowledges it, and counted on {@code receipt} (null: none) like one.
    * One that is not kept (no link to that node, or its link stopped) marks {@code receipt} {@link
-   * DeliveryReceipt#lost}: what was passed on must stay where it was. Returns false when there is
-   * no link to that node (the caller counts the drop).
+   * DeliveryReceipt#lost}: what was passed on must stay where it was. Returns false when it is
+   * not kept (the caller counts the drop).
    */
   boolean redirect(
       String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt);

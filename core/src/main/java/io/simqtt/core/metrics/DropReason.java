@@ -24,8 +24,9 @@ public enum DropReason {
   /** Redirected between nodes more often than a session can move: the nodes disagree. */
   REDIRECT_LOOP,
   /**
-   * Redirected to a node this one has no link to (it left the cluster). A stored session keeps
-   * the entry it passed on: the message is dropped here, not lost.
+   * Redirected to a node this one has no link to (it left the cluster), or whose link is closed
+   * (this node is stopping). A stored session keeps the entry it passed on, and a peer's frame
+   * is not acknowledged while stopping: the message is dropped here, not lost.
    */
   NO_LINK,
   /** Redirected to a node that has no such session any more. */
