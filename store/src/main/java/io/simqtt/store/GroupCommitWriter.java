@@ -1,11 +1,15 @@
 package io.simqtt.store;
 
 import io.simqtt.core.session.WriteHold;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -31,21 +35,26 @@ import org.slf4j.LoggerFactory;
  * applies a batch atomically, and a cut between them would leave a session half deleted.
  *
  * <p>A write may be made under a {@link Hold} (see {@link WriteHold}): it is not written before
- * the hold's release has come through the queue, and then in one batch with everything queued
- * between the two (on any thread), so whatever was queued before the release is durable together
- * with the held writes or not at all. A batch therefore ends only at a clean point: one where
- * every hold whose held write it took has had its release taken too. The writer writes the
- * longest run of what it took that ends at one, without waiting, as soon as the queue is drained
- * or a batch bound is reached, and keeps the rest, in order, as the start of the next batch. Only
- * when no clean point exists does it go on taking (up to {@link #MAX_HELD_BATCH_WRITES}) and
- * wait for a release, and not for long: once what it took has had no clean point for {@link
- * #MAX_HOLD_NANOS} (from the held write that opened the first hold still open), when it took
- * {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store closes, once a caller waits for
- * room in the queue (it may be the thread that would release), or at once when a read blocked on
- * the writer ({@link #afterDurableNow}) is behind them, the holds still open are cut, counted
- * ({@link #holdsCut}): their writes go as any, and for them the unit is not atomic. Holds that
- * overlap without a gap, each taken before the one before it is released, leave no clean point
- * between them: the wait lasts until the last is released or a bound.
+ * the hold's release has come through the queue, and then in one batch with every other write
+ * made under the hold, among them what its releaser wrote last ({@link Hold#releaseAfter}). So a
+ * batch need not be a prefix of the queue: the writer writes what it took except what must wait,
+ * and carries that, in order, to the next batch. What must wait: the writes of a hold still open;
+ * a write of a key (or a range) an earlier write that waits also writes, since the database must
+ * see them in order; a range deleted while anything waits (not worth comparing); an action behind
+ * any of these, since it runs only once every write queued before it is durable; and all of a
+ * released hold one of whose writes must wait, so the hold stays one unit. Other writes go ahead.
+ * That is safe because what reaches the disk ahead is a write whose key nothing earlier still
+ * waiting writes, and what waits is either a unit not yet begun on disk (the message's copies
+ * with what completes them, all or none) or a later write of one of its keys, which has no effect
+ * without it; a publisher's acknowledgement, an action, waits for all. Holds that overlap (a
+ * fan-out's copies taken on several loops, message after message) thus delay only each other's
+ * actions and the writes of their own keys, and no hold waits for another's release. A hold open
+ * for {@link #MAX_HOLD_NANOS} since the writer took its first write is cut, counted ({@link
+ * #holdsCut}): its writes go as any, and for it the unit is not atomic. So are all holds still
+ * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
+ * closes, once a caller waits for room in the queue while nothing else can be written (it may be
+ * the thread that would release), and at once when a read blocked on the writer ({@link
+ * #afterDurableNow}) is behind them.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -75,9 +84,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final int OVERHEAD_BYTES = 64;
   static final int MAX_BATCH_WRITES = 10_000;
   /**
-   * How many writes a batch may take past a held write with no clean point among them before the
-   * holds open are cut: overlapping holds (a fan-out's copies taken on several loops, message
-   * after message) may leave none for a while.
+   * How many writes may wait for holds still open (theirs, and the writes and actions that must
+   * stay behind them) before those holds are cut.
    */
   static final int MAX_HELD_BATCH_WRITES = 4 * MAX_BATCH_WRITES;
   private static final long MAX_BATCH_BYTES = 16 << 20;
@@ -169,14 +177,44 @@ final class GroupCommitWriter implements AutoCloseable {
     private static final int OPEN = 1;
     private static final int DONE = 2;
     private int state = NEW;
+    /** When the writer took its first write: it is cut {@link #maxHoldNanos} after. */
+    private long openedAt;
 
     @Override
     public void release() {
       enqueue(new Release(this));
     }
 
+    /**
+     * Runs {@code last}, every write it queues on this thread made under this hold, then
+     * releases it (whatever {@code last} threw).
+     */
+    @Override
+    public void releaseAfter(Runnable last) {
+      Hold outer = RELEASING.get();
+      RELEASING.set(this);
+      try {
+        if (last != null) {
+          last.run();
+        }
+      } finally {
+        RELEASING.set(outer);
+        release();
+      }
+    }
+
     private GroupCommitWriter writer() {
       return GroupCommitWriter.this;
+    }
+  }
+
+  /** The hold whose releaser runs on this thread ({@link Hold#releaseAfter}), or null. */
+  private static final ThreadLocal<Hold> RELEASING = new ThreadLocal<>();
+
+  /** A key of a write that waits, in a form a hash set compares by content. */
+  private record WaitingKey(Family family, ByteBuffer key) {
+    WaitingKey(Family family, byte[] key) {
+      this(family, ByteBuffer.wrap(key));
     }
   }
 
@@ -231,17 +269,22 @@ final class GroupCommitWriter implements AutoCloseable {
 
   private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
   // Writer thread only: what it took from the queue and has not written, in queue order, ...
-  private final ArrayDeque<Op> taken = new ArrayDeque<>();
+  private ArrayDeque<Op> taken = new ArrayDeque<>();
   private int takenWrites;
   private long takenBytes;
-  // ... how much of it ends at the last clean point (see the class comment) ...
-  private int cleanOps;
-  private int cleanWrites;
-  private long cleanBytes;
-  // ... the holds whose held write it took and whose release it has not, and since when one has
-  // been open.
-  private final List<Hold> openHolds = new ArrayList<>();
-  private long openSince;
+  // ... the holds whose held write it took and whose release it has not, oldest first (a hold
+  // released or cut meanwhile is skipped as it reaches the head), and how many ...
+  private final ArrayDeque<Hold> openHolds = new ArrayDeque<>();
+  private int openCount;
+  // ... and what the last look at it found: what may be written now, in order, with how much it
+  // counts, and what waits (see the class comment).
+  private final List<Op> ready = new ArrayList<>();
+  private int readyWrites;
+  private long readyBytes;
+  private ArrayDeque<Op> waiting = new ArrayDeque<>();
+  private final Set<Hold> waitingHolds = new HashSet<>();
+  private final Set<WaitingKey> waitingKeys = new HashSet<>();
+  private final List<DeleteRange> waitingRanges = new ArrayList<>();
   private volatile long maxHoldNanos = MAX_HOLD_NANOS;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final AtomicLong pendingBytes = new AtomicLong();
@@ -357,6 +400,11 @@ final class GroupCommitWriter implements AutoCloseable {
     if (!(op instanceof Release)) {
       // A release takes no room, and may be what the writer waits for to make some.
       waitForRoom();
+      Hold releasing = RELEASING.get();
+      if (releasing != null && releasing.writer() == this && !(op instanceof Held)
+          && !(op instanceof Action)) {
+        op = new Held(op, releasing);
+      }
     }
     if (failed.isDone()) {
       // The writer stopped (logged then): nothing is written, and no action runs.
@@ -425,8 +473,8 @@ final class GroupCommitWriter implements AutoCloseable {
     List<Runnable> actions = new ArrayList<>();
     long lastSync = System.nanoTime();
     boolean unsynced = false;
-    long waitingSince = 0;
-    boolean waiting = false;
+    long waitSince = 0;
+    boolean waitingForRelease = false;
     try (WriteBatch batch = new WriteBatch()) {
       while (!abandon) {
         takeQueued();
@@ -448,21 +496,24 @@ final class GroupCommitWriter implements AutoCloseable {
           parked = false;
           continue;
         }
-        if (cleanOps == 0) {
-          long now = System.nanoTime();
-          if (!waiting) {
-            waiting = true;
-            waitingSince = now;
+        long now = System.nanoTime();
+        cutExpiredHolds(now);
+        sortOut();
+        if (ready.isEmpty()) {
+          // All that was taken waits for holds still open.
+          if (!waitingForRelease) {
+            waitingForRelease = true;
+            waitSince = now;
             holdWaits++;
           }
-          long left = openSince + maxHoldNanos - now;
-          if (left > 0 && !mustCut()) {
+          if (!mustCut()) {
             // What earlier batches wrote unsynced is not to wait for a release.
             if (unsynced && now - lastSync >= syncIntervalNanos) {
               unsynced = !syncLog();
               lastSync = now;
               continue;
             }
+            long left = openHolds.getFirst().openedAt + maxHoldNanos - now;
             parked = true;
             if (queue.isEmpty() && !mustCut()) {
               LockSupport.parkNanos(this,
@@ -472,21 +523,20 @@ final class GroupCommitWriter implements AutoCloseable {
             continue;
           }
           cutOpenHolds();
+          sortOut();
         }
-        if (waiting) {
-          waiting = false;
-          holdWaitNanos += System.nanoTime() - waitingSince;
+        if (waitingForRelease) {
+          waitingForRelease = false;
+          holdWaitNanos += System.nanoTime() - waitSince;
         }
-        int writes = cleanWrites;
-        long bytes = cleanBytes;
-        for (int i = cleanOps; i > 0; i--) {
-          add(batch, actions, taken.poll());
+        int writes = readyWrites;
+        long bytes = readyBytes;
+        for (Op op : ready) {
+          add(batch, actions, op);
         }
+        ready.clear();
         takenWrites -= writes;
         takenBytes -= bytes;
-        cleanOps = 0;
-        cleanWrites = 0;
-        cleanBytes = 0;
         if (batch.count() > 0 && !commit(batch)) {
           return; // abandoned: its actions never run
         }
@@ -520,34 +570,119 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** Takes what is queued until the queue is empty or what is taken reaches a batch's bounds. */
+  /**
+   * Takes what is queued until the queue is empty or a batch's bounds are reached past what
+   * waits already.
+   */
   private void takeQueued() {
+    int most = Math.min(takenWrites + MAX_BATCH_WRITES, MAX_HELD_BATCH_WRITES);
     Op op;
-    while ((takenWrites < MAX_BATCH_WRITES
-            || cleanOps == 0 && takenWrites < MAX_HELD_BATCH_WRITES)
-        && takenBytes < MAX_BATCH_BYTES
-        && (op = queue.poll()) != null) {
+    while (takenWrites < most && takenBytes < MAX_BATCH_BYTES && (op = queue.poll()) != null) {
       if (op instanceof Held h && h.hold().state == Hold.NEW) {
-        h.hold().state = Hold.OPEN;
-        if (openHolds.isEmpty()) {
-          openSince = System.nanoTime();
-        }
-        openHolds.add(h.hold());
+        Hold hold = h.hold();
+        hold.state = Hold.OPEN;
+        hold.openedAt = System.nanoTime();
+        openHolds.add(hold);
+        openCount++;
       } else if (op instanceof Release r) {
         if (r.hold().state == Hold.OPEN) {
-          openHolds.remove(r.hold());
+          openCount--;
         }
         r.hold().state = Hold.DONE;
-      } else if (op instanceof Action a && a.blocking() && !openHolds.isEmpty()) {
+      } else if (op instanceof Action a && a.blocking() && openCount > 0) {
         cutOpenHolds();
       }
       taken.add(op);
       takenWrites += op.count();
       takenBytes += op.bytes();
-      if (openHolds.isEmpty()) {
-        cleanOps = taken.size();
-        cleanWrites = takenWrites;
-        cleanBytes = takenBytes;
+    }
+  }
+
+  /**
+   * Splits what was taken into what may be written now ({@link #ready}) and what waits, left in
+   * {@link #taken} (see the class comment).
+   */
+  private void sortOut() {
+    waitingHolds.clear();
+    while (!trySortOut()) {
+      // a released hold was found to wait: all of it waits, sorted again
+    }
+    ArrayDeque<Op> left = waiting;
+    waiting = taken;
+    taken = left;
+    waiting.clear();
+    waitingKeys.clear();
+    waitingRanges.clear();
+  }
+
+  /** One pass of {@link #sortOut}; false if a released hold must wait whole and it starts over. */
+  private boolean trySortOut() {
+    ready.clear();
+    readyWrites = 0;
+    readyBytes = 0;
+    waiting.clear();
+    waitingKeys.clear();
+    waitingRanges.clear();
+    for (Op op : taken) {
+      Hold hold = op instanceof Held h ? h.hold() : null;
+      Op write = hold != null ? ((Held) op).op() : op;
+      boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
+      if (!held && (waiting.isEmpty() || !mustFollow(write))) {
+        ready.add(op);
+        readyWrites += op.count();
+        readyBytes += op.bytes();
+        continue;
+      }
+      if (!held && hold != null && waitingHolds.add(hold)) {
+        return false;
+      }
+      waiting.add(op);
+      remember(write);
+    }
+    return true;
+  }
+
+  /** Whether {@code write} must stay behind what waits already: see the class comment. */
+  private boolean mustFollow(Op write) {
+    if (write instanceof Put p) {
+      return waits(p.family(), p.key());
+    } else if (write instanceof Delete d) {
+      return waits(d.family(), d.key());
+    } else if (write instanceof Writes w) {
+      for (Op each : w.ops) {
+        if (mustFollow(each)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return write instanceof Action || write instanceof DeleteRange; // a range: not worth finding
+  }
+
+  private boolean waits(Family family, byte[] key) {
+    if (waitingKeys.contains(new WaitingKey(family, key))) {
+      return true;
+    }
+    for (DeleteRange r : waitingRanges) {
+      if (r.family() == family
+          && Arrays.compareUnsigned(key, r.begin()) >= 0
+          && Arrays.compareUnsigned(key, r.end()) < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void remember(Op write) {
+    if (write instanceof Put p) {
+      waitingKeys.add(new WaitingKey(p.family(), p.key()));
+    } else if (write instanceof Delete d) {
+      waitingKeys.add(new WaitingKey(d.family(), d.key()));
+    } else if (write instanceof DeleteRange r) {
+      waitingRanges.add(r);
+    } else if (write instanceof Writes w) {
+      for (Op each : w.ops) {
+        remember(each);
       }
     }
   }
@@ -561,16 +696,32 @@ final class GroupCommitWriter implements AutoCloseable {
         || takenBytes >= MAX_BATCH_BYTES;
   }
 
+  /** Cuts the holds open for {@link #maxHoldNanos} or longer (oldest first), counted. */
+  private void cutExpiredHolds(long now) {
+    Hold h;
+    while ((h = openHolds.peekFirst()) != null
+        && (h.state != Hold.OPEN || now - h.openedAt >= maxHoldNanos)) {
+      openHolds.pollFirst();
+      if (h.state == Hold.OPEN) {
+        cut(h);
+      }
+    }
+  }
+
   /** Gives up the holds still open: all that was taken may be written (class comment). */
   private void cutOpenHolds() {
-    holdsCut += openHolds.size();
     for (Hold h : openHolds) {
-      h.state = Hold.DONE;
+      if (h.state == Hold.OPEN) {
+        cut(h);
+      }
     }
     openHolds.clear();
-    cleanOps = taken.size();
-    cleanWrites = takenWrites;
-    cleanBytes = takenBytes;
+  }
+
+  private void cut(Hold h) {
+    h.state = Hold.DONE;
+    openCount--;
+    holdsCut++;
   }
 
   private void add(WriteBatch batch, List<Runnable> actions, Op op) {

@@ -185,8 +185,8 @@ class DiskSessionStoreTest {
   }
 
   /**
-   * Entries written under a hold with their publisher's inbound QoS 2 id written before its
-   * release: all come back (they are one unit); an id so written after its publisher's session
+   * Entries written under a hold with their publisher's inbound QoS 2 id written as it is
+   * released: all come back (they are one unit); an id so written after its publisher's session
    * was deleted is no id of a session stored afresh later under that client id.
    */
   @Test
@@ -199,14 +199,12 @@ class DiskSessionStoreTest {
       WriteHold first = sessions.holdWrites();
       sessions.addMessage("sub", 1, new Delivery(message("t", "m1"), 2, false, new int[0]),
           first);
-      sessions.addInboundQos2("pub", 7);
-      first.release();
+      first.releaseAfter(() -> sessions.addInboundQos2("pub", 7));
       sessions.deleteSession("gone");
       WriteHold second = sessions.holdWrites();
       sessions.addMessage("sub", 2, new Delivery(message("t", "m2"), 2, false, new int[0]),
           second);
-      sessions.addInboundQos2("gone", 8);
-      second.release();
+      second.releaseAfter(() -> sessions.addInboundQos2("gone", 8));
       sessions.writeSession(session("gone"), List.of(), false);
     }
 

@@ -2,6 +2,7 @@ package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
@@ -40,6 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * again, a duplicate to that copy's subscriber.
  */
 class HeldWritesTest {
+  /** Where tests that write raw keys and values write: the one family that takes any key. */
+  private static final Family RAW = Family.RETAINED;
+
   @TempDir Path dir;
   @TempDir Path images;
 
@@ -94,7 +98,10 @@ class HeldWritesTest {
     assertEquals(1, batches, "copies and id in one batch");
   }
 
-  /** A hold whose release never comes costs one bounded wait, counted, and loses nothing. */
+  /**
+   * A hold whose release never comes is cut after a bounded wait, counted, and loses nothing
+   * (the writer may wait more than once: the write after it goes ahead as it comes).
+   */
   @Test
   void aHoldNotReleasedInTimeIsCutCountedAndItsWritesGoOn() throws Exception {
     StorageSettings settings = StoreDirs.always(dir);
@@ -112,7 +119,7 @@ class HeldWritesTest {
       long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
       assertEquals(1, store.holdsCut());
-      assertEquals(1, store.holdWaits());
+      assertTrue(store.holdWaits() >= 1, "waits: " + store.holdWaits());
       // The writer's wait counts from when it took the held write, which may be before start.
       assertTrue(store.holdWaitNanos() > 0, "waited for it: " + store.holdWaitNanos());
       assertTrue(waitedMillis < 5_000, "and no longer: " + waitedMillis + " ms");
@@ -133,7 +140,7 @@ class HeldWritesTest {
       store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // only a release ends a wait
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("sub1", session("sub1"));
-      CountDownLatch queued = blockWriter(sessions);
+      CountDownLatch queued = blockWriter(store.writer());
       WriteHold first = sessions.holdWrites();
       WriteHold second = sessions.holdWrites();
       WriteHold later = sessions.holdWrites();
@@ -149,47 +156,50 @@ class HeldWritesTest {
       assertEquals(2, onDiskThen.get(10, TimeUnit.SECONDS),
           "written up to the releases, the later hold's write kept out");
       later.release();
-      durable(sessions);
+      durable(store.writer());
       assertEquals(0, store.holdsCut());
       assertEquals(3, entries(store));
     }
   }
 
   /**
-   * A wait for a release does not make a batch past its bound for writes taken without a clean
-   * point: the hold is cut there.
+   * What waits for a hold still open is bounded: once it reaches {@link
+   * GroupCommitWriter#MAX_HELD_BATCH_WRITES} the hold is cut there, and no batch is larger.
    */
   @Test
-  void aBatchWaitingForAReleaseKeepsItsBoundAndCutsTheHoldThere() throws Exception {
+  void whatWaitsForAHoldKeepsItsBoundAndTheHoldIsCutThere() throws Exception {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
-      DiskSessionStore sessions = new DiskSessionStore(store);
-      sessions.saveSession("sub1", session("sub1"));
-      CountDownLatch queued = blockWriter(sessions);
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      CountDownLatch queued = blockWriter(writer);
       AtomicLong lastWrites = new AtomicLong(store.committedWrites());
       AtomicLong largest = new AtomicLong();
-      store.writer().afterEachBatch(() -> {
+      writer.afterEachBatch(() -> {
         long now = store.committedWrites();
         largest.accumulateAndGet(now - lastWrites.getAndSet(now), Math::max);
       });
-      WriteHold never = sessions.holdWrites();
-      sessions.addMessage("sub1", 1, delivery("held"), never);
-      byte[] v = new byte[8];
+      WriteHold never = writer.hold();
+      writer.put(RAW, key("k"), value("held"), never);
+      // Each a later write of the held key: each waits behind it.
       int writes = GroupCommitWriter.MAX_HELD_BATCH_WRITES + GroupCommitWriter.MAX_BATCH_WRITES;
       for (int i = 0; i < writes; i++) {
-        store.writer().put(Family.MESSAGES, ("k" + i).getBytes(StandardCharsets.UTF_8), v);
+        writer.put(RAW, key("k"), value("v" + i));
       }
       queued.countDown();
-      durable(sessions);
+      durable(writer);
 
       assertTrue(largest.get() <= GroupCommitWriter.MAX_HELD_BATCH_WRITES,
           "largest batch: " + largest.get());
       assertEquals(1, store.holdsCut());
+      assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
       never.release();
     }
   }
 
-  /** A caller that finds the queue full while the writer waits for a release is let go at once. */
+  /**
+   * A caller that finds the queue full while all the writer holds waits for a release is let go
+   * at once: the hold is cut.
+   */
   @Test
   void aCallerWaitingForRoomCutsTheHoldTheWriterWaitsFor() throws Exception {
     StorageSettings settings = StoreDirs.settings(dir, StorageSettings.Sync.ALWAYS, 4);
@@ -197,11 +207,11 @@ class HeldWritesTest {
       store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("sub1", session("sub1"));
-      CountDownLatch queued = blockWriter(sessions);
+      CountDownLatch queued = blockWriter(store.writer());
       WriteHold never = sessions.holdWrites();
       sessions.addMessage("sub1", 1, delivery("held"), never);
-      for (int i = 2; i <= 4; i++) { // the queue is full: 4 writes
-        sessions.addMessage("sub1", i, delivery("plain"));
+      for (int i = 0; i < 3; i++) { // the queue is full: 4 writes, the actions behind the held one
+        sessions.afterDurable(() -> { });
       }
       queued.countDown();
       // The writer took all four and waits for the release: nothing more is queued to wake it.
@@ -213,6 +223,94 @@ class HeldWritesTest {
       assertEquals(1, store.writeStalls());
       assertEquals(1, store.holdsCut());
       never.release();
+    }
+  }
+
+  /**
+   * A hold still open keeps only its own writes, and the actions queued behind them, off the
+   * disk: a hold taken after it and released, with what its releaser wrote, and a plain write
+   * go ahead, nothing cut. This is what lets the overlapping holds of a fan-out (each message's
+   * copies taken on several loops) be written one by one as each is released.
+   */
+  @Test
+  void aHoldStillOpenKeepsOnlyItsOwnWritesAndTheActionsBehindThemOffTheDisk() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      WriteHold open = writer.hold();
+      WriteHold released = writer.hold();
+      writer.put(RAW, key("a"), value("open"), open);
+      CompletableFuture<Set<String>> behindOpen = new CompletableFuture<>();
+      writer.afterDurable(() -> behindOpen.complete(disk(store).keySet()));
+      writer.put(RAW, key("b"), value("copy"), released);
+      writer.put(RAW, key("c"), value("plain"));
+      released.releaseAfter(() -> writer.put(RAW, key("b-id"), value("last")));
+
+      await("the released hold's unit and the plain write are on disk",
+          () -> disk(store).keySet().equals(Set.of("b", "b-id", "c")));
+      assertFalse(behindOpen.isDone(), "the action behind the open hold's write waits for it");
+      open.release();
+      assertEquals(Set.of("a", "b", "b-id", "c"), behindOpen.get(10, TimeUnit.SECONDS));
+      assertEquals(0, store.holdsCut());
+    }
+  }
+
+  /**
+   * A later write of a key a held write writes (an entry marked sent, or deleted, while its
+   * message's other copies are still being taken) waits behind it: the database sees them in
+   * the order queued.
+   */
+  @Test
+  void aLaterWriteOfAHeldKeyWaitsBehindIt() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      WriteHold open = writer.hold();
+      writer.put(RAW, key("k"), value("copy"), open);
+      writer.put(RAW, key("k"), value("marked sent"));
+      writer.put(RAW, key("other"), value("plain"));
+
+      await("the plain write is on disk", () -> disk(store).containsKey("other"));
+      assertFalse(disk(store).containsKey("k"), "the later write of k waits with the held one");
+      open.release();
+      durable(writer);
+      assertEquals(Map.of("k", "marked sent", "other", "plain"), disk(store));
+      assertEquals(0, store.holdsCut());
+    }
+  }
+
+  /**
+   * A released hold that wrote last a key an earlier hold still open writes waits whole, its
+   * other writes too: the unit is not split.
+   */
+  @Test
+  void aReleasedHoldThatMustWaitForAKeyWaitsWhole() throws Exception {
+    Path image = images.resolve("after-plain");
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      // The kill: right after the first batch with the plain write, nothing more written.
+      writer.afterEachBatch(() -> {
+        if (!image.toFile().exists() && disk(store).containsKey("plain")) {
+          store.checkpoint(image);
+        }
+      });
+      WriteHold open = writer.hold();
+      WriteHold later = writer.hold();
+      writer.put(RAW, key("k"), value("open's copy"), open);
+      writer.put(RAW, key("x"), value("later's copy"), later);
+      later.releaseAfter(() -> writer.put(RAW, key("k"), value("later's record")));
+      writer.put(RAW, key("plain"), value("plain"));
+      await("the plain write is on disk", () -> image.toFile().exists());
+      open.release();
+      durable(writer);
+      assertEquals(Map.of("k", "later's record", "x", "later's copy", "plain", "plain"),
+          disk(store));
+      assertEquals(0, store.holdsCut());
+    }
+    try (DurableStore killed = DurableStore.open(StoreDirs.always(image))) {
+      assertEquals(Map.of("plain", "plain"), disk(killed),
+          "the later hold's copy did not go without its record");
     }
   }
 
@@ -255,7 +353,7 @@ class HeldWritesTest {
       for (String id : List.of("sub1", "pub")) {
         sessions.saveSession(id, session(id));
       }
-      durable(sessions);
+      durable(store.writer());
       store.writer().afterEachBatch(() -> {
         if (!image.toFile().exists() && entries(store) + forwards(store) > 0) {
           store.checkpoint(image);
@@ -275,7 +373,7 @@ class HeldWritesTest {
       sessions.addMessage("sub1", 1, delivery("once"), receipt.hold());
       receipt.taken(true);
       assertTrue(taken.get(10, TimeUnit.SECONDS), "the receipt completed, stored");
-      durable(sessions);
+      durable(store.writer());
       assertEquals(0, store.holdsCut());
     }
 
@@ -299,7 +397,7 @@ class HeldWritesTest {
       WriteHold foreign = new DiskSessionStore(other).holdWrites();
       sessions.saveSession("sub1", session("sub1"));
       sessions.addMessage("sub1", 1, delivery("plain"), foreign);
-      durable(sessions);
+      durable(store.writer());
       assertEquals(1, entries(store));
       assertEquals(0, store.holdWaits());
       foreign.release();
@@ -322,10 +420,10 @@ class HeldWritesTest {
    * Holds the writer thread in an action until the returned latch is counted down, so that what
    * the test queues meanwhile is all in the queue when the writer next looks.
    */
-  private static CountDownLatch blockWriter(DiskSessionStore sessions) throws Exception {
+  private static CountDownLatch blockWriter(GroupCommitWriter writer) throws Exception {
     CountDownLatch in = new CountDownLatch(1);
     CountDownLatch queued = new CountDownLatch(1);
-    sessions.afterDurable(() -> {
+    writer.afterDurable(() -> {
       in.countDown();
       try {
         queued.await(10, TimeUnit.SECONDS);
@@ -337,10 +435,26 @@ class HeldWritesTest {
     return queued;
   }
 
-  private static void durable(DiskSessionStore sessions) throws Exception {
+  private static void durable(GroupCommitWriter writer) throws Exception {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    sessions.afterDurable(() -> done.complete(null));
+    writer.afterDurable(() -> done.complete(null));
     done.get(10, TimeUnit.SECONDS);
+  }
+
+  /** The family the tests that write raw write, as they wrote it. */
+  private static Map<String, String> disk(DurableStore store) {
+    Map<String, String> entries = new TreeMap<>();
+    store.forEach(RAW, (k, v) -> entries.put(
+        new String(k, StandardCharsets.UTF_8), new String(v, StandardCharsets.UTF_8)));
+    return entries;
+  }
+
+  private static byte[] key(String k) {
+    return k.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] value(String v) {
+    return v.getBytes(StandardCharsets.UTF_8);
   }
 
   private static int forwards(DurableStore store) {

@@ -19,10 +19,11 @@ import java.util.function.Consumer;
  * count down on their own loops.
  *
  * <p>A receipt may carry a {@link WriteHold}: its targets write their copies under it, and the
- * count that completes the receipt first writes what must be durable exactly when every copy is
- * (a publisher's QoS 2 id, a peer frame's seen record, the deletion of the entries a session
- * passed on), then releases the hold. Each target wrote before it counted down, so every copy is
- * queued to the store before the release, and all reach the disk in one unit.
+ * count that completes the receipt writes, as part of the hold ({@link WriteHold#releaseAfter}),
+ * what must be durable exactly when every copy is (a publisher's QoS 2 id, a peer frame's seen
+ * record, the deletion of the entries a session passed on), then releases it. Each target wrote
+ * before it counted down, so every copy is queued to the store before the release, and all reach
+ * the disk in one unit.
  */
 public final class DeliveryReceipt {
   private static final AtomicIntegerFieldUpdater<DeliveryReceipt> PENDING =
@@ -139,14 +140,12 @@ public final class DeliveryReceipt {
   }
 
   private void complete() {
-    try {
+    if (hold == null) {
       if (last != null) {
         last.run();
       }
-    } finally {
-      if (hold != null) {
-        hold.release(); // whatever the last write did: the store must not wait for it
-      }
+    } else {
+      hold.releaseAfter(last); // whatever the last write did: the store must not wait for it
     }
     whenTaken.accept(stored);
   }

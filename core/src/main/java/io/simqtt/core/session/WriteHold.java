@@ -3,10 +3,11 @@ package io.simqtt.core.session;
 /**
  * Writes that must not become durable without what their releaser writes last: a {@link
  * SessionStore} (and a {@link io.simqtt.core.cluster.ForwardJournal} on the same store) writing
- * under a hold keeps every write made under it out of the disk until {@link #release}, and puts
- * them, with every write queued before the release (on any thread), into one atomic unit. So a
- * record written just before the release (a publisher's QoS 2 id once every copy of its message
- * is written) survives a crash exactly when every copy does.
+ * under a hold keeps every write made under it out of the disk until its release, and puts them,
+ * with what the releaser writes in {@link #releaseAfter}, into one atomic unit. So a record
+ * written there (a publisher's QoS 2 id once every copy of its message is written) survives a
+ * crash exactly when every copy does. Other writes are not held back by it: they may reach the
+ * disk before or after the unit.
  *
  * <p>The release must come, and soon: a store may keep its other writes waiting meanwhile. It
  * bounds that wait and then cuts the hold (counted): the held writes go to disk without waiting
@@ -20,6 +21,20 @@ public interface WriteHold {
   /** A store that keeps nothing holds nothing. */
   WriteHold NONE = () -> { };
 
-  /** What is queued to the store up to now may go to disk, in one unit with the held writes. */
+  /** The held writes may go to disk: nothing more belongs to the unit. */
   void release();
+
+  /**
+   * Runs {@code last} (null: nothing) on this thread, each write it queues to the store being
+   * part of the unit, then releases the hold, whatever {@code last} threw.
+   */
+  default void releaseAfter(Runnable last) {
+    try {
+      if (last != null) {
+        last.run();
+      }
+    } finally {
+      release();
+    }
+  }
 }

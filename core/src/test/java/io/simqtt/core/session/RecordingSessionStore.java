@@ -303,7 +303,11 @@ public final class RecordingSessionStore implements SessionStore {
     return new Held();
   }
 
-  /** A hold of this store: the writes under it and before its release form one unit. */
+  /**
+   * A hold of this store: the writes under it and before its release form one unit. Stricter
+   * than the store on RocksDB, which lets writes not part of the unit go ahead of it: a batch of
+   * this store ends only where no hold is open.
+   */
   private final class Held implements WriteHold {
     private boolean wrote;
 
