@@ -204,12 +204,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
    * again because the acknowledgement was lost is not delivered twice. The count that completes
    * the frame queues the record behind the copies (session entries, the journal writes of
    * redirects), so a kill never keeps the record without them. A frame with a QoS 2 forward has
-   * its copies written under one hold of the store, released after the record: copies and record
-   * reach the disk in one unit (unless the store cuts the hold), so a kill does not keep the
-   * copies without the record either (the peer's resend would be delivered again). A frame of
-   * QoS 0/1 forwards only is not held: a QoS 1 duplicate is allowed, and holds chained over
-   * frames that fan out across event loops while the next arrives leave the store's writer no
-   * clean point to end a batch at, so it waits and cuts them.
+   * its copies written under one hold of the store, the record written as part of it: copies and
+   * record reach the disk in one unit (unless the store cuts the hold), so a kill does not keep
+   * the copies without the record either (the peer's resend would be delivered again). A frame of
+   * QoS 0/1 forwards only is not held: a QoS 1 duplicate is allowed, and a hold keeps what is
+   * queued behind its writes (acknowledgements among it) waiting until its release.
    *
    * <p>A forward for a session that moved on from this node is redirected to its new node. A
    * frame one of whose redirects the link there refused, this node stopping ({@link

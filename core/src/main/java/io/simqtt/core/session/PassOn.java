@@ -29,11 +29,10 @@ import java.util.function.BiConsumer;
 final class PassOn {
   /**
    * The most entries one pass-on carries: what a move, a yield or an ending session passes on
-   * goes in units of at most this many, each with its own hold and deletion, in order. One hold
-   * keeps the store's writer from ending a batch until its release: over about 13,000 entries
-   * (three writes each: the copy, the entry's deletion, its index) it would reach the writer's
-   * bound of 40,000 writes a batch and be cut, and well before that its release comes later than
-   * the writer's 50 ms wait. A thousand entries take a few milliseconds to hand on.
+   * goes in units of at most this many, each with its own hold and deletion, in order. A hold
+   * keeps its writes, later writes of their keys and every action behind them off the disk until
+   * its release, and is cut once the writer has had it for 50 ms: a unit this size takes a few
+   * milliseconds to hand on.
    */
   static final int MAX_ENTRIES = 1_000;
 

@@ -9,13 +9,14 @@ package io.simqtt.core.session;
  * crash exactly when every copy does. Other writes are not held back by it: they may reach the
  * disk before or after the unit.
  *
- * <p>The release must come, and soon: a store may keep its other writes waiting meanwhile. It
- * bounds that wait and then cuts the hold (counted): the held writes go to disk without waiting
- * for the release, and the atomicity is lost for that hold (a crash may keep a copy without its
- * id). The store on RocksDB cuts after 50 ms without a point it could end a batch at, at a batch
- * bound, as it closes, when a thread waits for room in its queue, and when a blocking read is
- * queued behind the hold (the releaser may be waiting for that read to end). Thread-safe;
- * released once.
+ * <p>The release must come, and soon: a store keeps what depends on the held writes (later
+ * writes of their keys, acknowledgements queued behind them) waiting meanwhile. It bounds that
+ * wait and then cuts the hold (counted): the held writes go to disk without waiting for the
+ * release, and the atomicity is lost for that hold (a crash may keep a copy without its id). The
+ * store on RocksDB cuts a hold 50 ms after it took its first write, and all holds open when what
+ * waits for them reaches a bound, as it closes, when a thread waits for room in its queue, and
+ * when a blocking read is queued behind them (the releaser may be waiting for that read to end).
+ * Thread-safe; released once.
  */
 public interface WriteHold {
   /** A store that keeps nothing holds nothing. */

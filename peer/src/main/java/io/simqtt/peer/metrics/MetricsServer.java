@@ -292,9 +292,9 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
     counter("simqtt_store_holds_cut",
-        "Holds cut: their writes were written before their release came (no clean point for 50"
-            + " ms, a batch bound, the store closing, a thread waiting for room, a blocking read"
-            + " behind them): their unit was not atomic",
+        "Holds cut: their writes were written before their release came (50 ms after the first"
+            + " was taken, a bound on what waits, the store closing, a thread waiting for room, a"
+            + " blocking read behind them): their unit was not atomic",
         c -> c.call(store.holdsCut()));
     counter("simqtt_store_commit_batches",
         "Group commits: batches of queued writes written at once",
