@@ -94,10 +94,13 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final long ERROR_LOG_GAP_NANOS = TimeUnit.SECONDS.toNanos(10);
   private static final long CLOSE_WAIT_MILLIS = 30_000;
   /**
-   * How long a batch waits for the release of a hold it took: a hold spans one message's (or one
-   * peer frame's) taking by its target sessions, each a task on an event loop.
+   * How long a hold may stay open once the writer took its first write: a hold spans one
+   * message's (or one peer frame's, or pass-on's) taking by its target sessions, each a task on
+   * an event loop, so on a saturated node as long as those loops' queues are. Only what depends
+   * on it waits meanwhile (later writes of its keys, actions behind it); at 50 ms, a QoS 2
+   * fan-out that kept the loops' queues about 300 ms long had one hold in ten cut.
    */
-  static final long MAX_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  static final long MAX_HOLD_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private sealed interface Op
       permits Put, Delete, DeleteRange, Action, Writes, Held, Release {
@@ -268,23 +271,27 @@ final class GroupCommitWriter implements AutoCloseable {
   private final Thread thread;
 
   private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
-  // Writer thread only: what it took from the queue and has not written, in queue order, ...
-  private ArrayDeque<Op> taken = new ArrayDeque<>();
+  // Writer thread only: what it took from the queue and has not written, how much it counts ...
   private int takenWrites;
   private long takenBytes;
   // ... the holds whose held write it took and whose release it has not, oldest first (a hold
   // released or cut meanwhile is skipped as it reaches the head), and how many ...
   private final ArrayDeque<Hold> openHolds = new ArrayDeque<>();
   private int openCount;
-  // ... and what the last look at it found: what may be written now, in order, with how much it
-  // counts, and what waits (see the class comment).
+  // ... what was taken sorted in two (see the class comment): what may be written now, and what
+  // waits, each in queue order, with what the waiting writes write and the released holds that
+  // wait whole; then what was taken since, not sorted yet, all of it behind what waits ...
   private final List<Op> ready = new ArrayList<>();
   private int readyWrites;
   private long readyBytes;
   private ArrayDeque<Op> waiting = new ArrayDeque<>();
-  private final Set<Hold> waitingHolds = new HashSet<>();
   private final Set<WaitingKey> waitingKeys = new HashSet<>();
   private final List<DeleteRange> waitingRanges = new ArrayList<>();
+  private final Set<Hold> waitingHolds = new HashSet<>();
+  private final List<Op> fresh = new ArrayList<>();
+  // ... and whether a hold was released or cut since the sort: what waits is sorted again.
+  private boolean resort;
+  private ArrayDeque<Op> spare = new ArrayDeque<>();
   private volatile long maxHoldNanos = MAX_HOLD_NANOS;
   private final AtomicInteger pendingWrites = new AtomicInteger();
   private final AtomicLong pendingBytes = new AtomicLong();
@@ -478,7 +485,7 @@ final class GroupCommitWriter implements AutoCloseable {
     try (WriteBatch batch = new WriteBatch()) {
       while (!abandon) {
         takeQueued();
-        if (taken.isEmpty()) {
+        if (waiting.isEmpty() && fresh.isEmpty()) {
           long now = System.nanoTime();
           if (unsynced && now - lastSync >= syncIntervalNanos) {
             unsynced = !syncLog();
@@ -535,6 +542,8 @@ final class GroupCommitWriter implements AutoCloseable {
           add(batch, actions, op);
         }
         ready.clear();
+        readyWrites = 0;
+        readyBytes = 0;
         takenWrites -= writes;
         takenBytes -= bytes;
         if (batch.count() > 0 && !commit(batch)) {
@@ -587,58 +596,95 @@ final class GroupCommitWriter implements AutoCloseable {
       } else if (op instanceof Release r) {
         if (r.hold().state == Hold.OPEN) {
           openCount--;
+          resort = true;
         }
         r.hold().state = Hold.DONE;
       } else if (op instanceof Action a && a.blocking() && openCount > 0) {
         cutOpenHolds();
       }
-      taken.add(op);
+      fresh.add(op);
       takenWrites += op.count();
       takenBytes += op.bytes();
     }
   }
 
   /**
-   * Splits what was taken into what may be written now ({@link #ready}) and what waits, left in
-   * {@link #taken} (see the class comment).
+   * Sorts what was taken into what may be written now ({@link #ready}) and what waits ({@link
+   * #waiting}; see the class comment). What waits already is sorted again only when a hold was
+   * released or cut since (else nothing of it can go yet), so a writer waiting for a release
+   * sorts only what it takes meanwhile.
    */
   private void sortOut() {
+    if (!resort && sortFresh()) {
+      return;
+    }
+    resort = false;
+    ArrayDeque<Op> all = waiting;
+    all.addAll(fresh);
+    fresh.clear();
+    waiting = spare;
     waitingHolds.clear();
-    while (!trySortOut()) {
+    while (!sortAll(all)) {
       // a released hold was found to wait: all of it waits, sorted again
     }
-    ArrayDeque<Op> left = waiting;
-    waiting = taken;
-    taken = left;
-    waiting.clear();
-    waitingKeys.clear();
-    waitingRanges.clear();
+    spare = all;
+    spare.clear();
   }
 
-  /** One pass of {@link #sortOut}; false if a released hold must wait whole and it starts over. */
-  private boolean trySortOut() {
+  /** Sorts {@link #fresh} behind what waits; false, having undone it, if all must be sorted. */
+  private boolean sortFresh() {
+    int before = waiting.size();
+    for (Op op : fresh) {
+      if (!place(op)) {
+        while (waiting.size() > before) {
+          waiting.pollLast();
+        }
+        ready.clear();
+        readyWrites = 0;
+        readyBytes = 0;
+        return false;
+      }
+    }
+    fresh.clear();
+    return true;
+  }
+
+  /** Sorts {@code all} afresh; false if a released hold must wait whole and it starts over. */
+  private boolean sortAll(ArrayDeque<Op> all) {
     ready.clear();
     readyWrites = 0;
     readyBytes = 0;
     waiting.clear();
     waitingKeys.clear();
     waitingRanges.clear();
-    for (Op op : taken) {
-      Hold hold = op instanceof Held h ? h.hold() : null;
-      Op write = hold != null ? ((Held) op).op() : op;
-      boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
-      if (!held && (waiting.isEmpty() || !mustFollow(write))) {
-        ready.add(op);
-        readyWrites += op.count();
-        readyBytes += op.bytes();
-        continue;
-      }
-      if (!held && hold != null && waitingHolds.add(hold)) {
+    for (Op op : all) {
+      if (!place(op)) {
         return false;
       }
-      waiting.add(op);
-      remember(write);
     }
+    return true;
+  }
+
+  /**
+   * Puts {@code op}, taken after everything sorted so far, into {@link #ready} or {@link
+   * #waiting}; false instead if it is a released hold's write that must wait, since then all of
+   * the hold must (it is marked so).
+   */
+  private boolean place(Op op) {
+    Hold hold = op instanceof Held h ? h.hold() : null;
+    Op write = hold != null ? ((Held) op).op() : op;
+    boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
+    if (!held && (waiting.isEmpty() || !mustFollow(write))) {
+      ready.add(op);
+      readyWrites += op.count();
+      readyBytes += op.bytes();
+      return true;
+    }
+    if (!held && hold != null && waitingHolds.add(hold)) {
+      return false;
+    }
+    waiting.add(op);
+    remember(write);
     return true;
   }
 
@@ -722,6 +768,7 @@ final class GroupCommitWriter implements AutoCloseable {
     h.state = Hold.DONE;
     openCount--;
     holdsCut++;
+    resort = true;
   }
 
   private void add(WriteBatch batch, List<Runnable> actions, Op op) {

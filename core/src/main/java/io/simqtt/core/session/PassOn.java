@@ -31,7 +31,7 @@ final class PassOn {
    * The most entries one pass-on carries: what a move, a yield or an ending session passes on
    * goes in units of at most this many, each with its own hold and deletion, in order. A hold
    * keeps its writes, later writes of their keys and every action behind them off the disk until
-   * its release, and is cut once the writer has had it for 50 ms: a unit this size takes a few
+   * its release, and is cut once the writer has had it for 1 s: a unit this size takes a few
    * milliseconds to hand on.
    */
   static final int MAX_ENTRIES = 1_000;

@@ -13,7 +13,7 @@ package io.simqtt.core.session;
  * writes of their keys, acknowledgements queued behind them) waiting meanwhile. It bounds that
  * wait and then cuts the hold (counted): the held writes go to disk without waiting for the
  * release, and the atomicity is lost for that hold (a crash may keep a copy without its id). The
- * store on RocksDB cuts a hold 50 ms after it took its first write, and all holds open when what
+ * store on RocksDB cuts a hold 1 s after it took its first write, and all holds open when what
  * waits for them reaches a bound, as it closes, when a thread waits for room in its queue, and
  * when a blocking read is queued behind them (the releaser may be waiting for that read to end).
  * Thread-safe; released once.

@@ -292,7 +292,7 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
     counter("simqtt_store_holds_cut",
-        "Holds cut: their writes were written before their release came (50 ms after the first"
+        "Holds cut: their writes were written before their release came (1 s after the first"
             + " was taken, a bound on what waits, the store closing, a thread waiting for room, a"
             + " blocking read behind them): their unit was not atomic",
         c -> c.call(store.holdsCut()));
