@@ -17,13 +17,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A stored session that ends with its shared deliveries on disk (here: its connection ends with
- * Session Expiry 0) hands them on a page at a time, not read whole onto the heap first: with
+ * Session Expiry 0), or whose connection ends while it lives on, hands them on a page at a time, not read whole onto the heap first: with
  * {@code queue-memory-messages = 2}, two on the heap and twenty on disk (ten pages, every fourth
  * message of no shared group), at no moment does the session hold more than a page of them,
  * whether queued on the heap or handed on and not yet written by their new holder; the next page
  * is read only once the new holder has the last. Every one reaches the new holder once, in order,
  * and a kill -9 in the middle of the paging (the store as right after one page's unit) loses none
- * and doubles none: the restart hands on the rest.
+ * and doubles none: the restart hands on the rest. A session that lives on keeps the rest where
+ * it was, and a client back in the middle of the paging gets it in order, with none that went.
  */
 class SharedHandOnInPagesTest {
   private static final int PAGE = 2;
@@ -89,12 +90,78 @@ class SharedHandOnInPagesTest {
     assertTrue(killed.messages("c").isEmpty(), "left in the store: " + killed.messages("c"));
   }
 
+  @Test
+  void aSessionWhoseConnectionEndsHandsItsSharedDeliveriesOnDiskOnAPageAtATime()
+      throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    int mostOnHeap = 0;
+    int mostUnwritten = 0;
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
+      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
+    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
+    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
+    assertEquals(otherNumbers(), store.numbers("c"), "the rest stays where it was");
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(s, back, false, null);
+    letReadsThrough();
+    assertEquals(otherNumbers(), onLoop(back::publishedNumbers), "in order, once each");
+  }
+
+  /**
+   * The client is back while a page handed on is not written by its new holder yet, so its
+   * entries are still in the store: the queue reads on from where it was, in order, passing over
+   * them and over every shared delivery handed on before; what was not read yet is the client's.
+   */
+  @Test
+  void aClientBackInTheMiddleOfThePagingGetsTheRestInOrderAndNoneThatWent() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    List<Integer> pending = onLoop(() -> unwritten.stream()
+        .map(r -> (int) r.d().message().payload()[0]).toList());
+    assertEquals(List.of(9, 10), pending, "the page with its new holder");
+    assertTrue(store.numbers("c").containsAll(pending));
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(s, back, false, null);
+    letReadsThrough();
+    newHolderWrites(store);
+    letReadsThrough();
+    List<Integer> gone = List.of(1, 2, 3, 5, 6, 7, 9, 10);
+    assertEquals(gone, store.numbers("other"), "each once, in order");
+    List<Integer> rest = IntStream.rangeClosed(1, LAST).boxed()
+        .filter(n -> !gone.contains(n)).toList();
+    assertEquals(rest, onLoop(back::publishedNumbers), "in order, once each, none that went");
+  }
+
   /**
    * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
    * every fourth of no shared group; then the connection ends with Session Expiry 0 (reads held
    * from then on).
    */
   private Session endingWithSharedOnDisk() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 0); // DISCONNECT with Session Expiry Interval 0
+    return s;
+  }
+
+  /**
+   * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
+   * every fourth of no shared group; reads held from then on.
+   */
+  private Session withSharedOnDisk() throws Exception {
     SessionRegistry registry =
         fixture.registry("mqtt.sessions.queue-memory-messages = " + PAGE, this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
@@ -108,12 +175,24 @@ class SharedHandOnInPagesTest {
     });
     assertEquals(PAGE, onLoop(s::queuedInMemory));
     store.hold();
+    return s;
+  }
+
+  /** Session {@code s}'s connection ends, its Session Expiry then {@code expiry}. */
+  private void disconnect(Session s, long expiry) throws Exception {
     onLoop(() -> {
-      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
-      s.detach(c, true);
+      s.setExpiryInterval(expiry);
+      s.detach(s.connection, true);
       return null;
     });
-    return s;
+  }
+
+  private void letReadsThrough() throws Exception {
+    for (int i = 0; i < 100 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(0, store.waiting(), "reads left");
   }
 
   /** A redelivery whose new holder writes its copy when the test says: {@link #newHolderWrites}. */
@@ -141,6 +220,10 @@ class SharedHandOnInPagesTest {
 
   private static List<Integer> sharedNumbers() {
     return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 != 0).boxed().toList();
+  }
+
+  private static List<Integer> otherNumbers() {
+    return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 == 0).boxed().toList();
   }
 
   private static Delivery delivery(int n) {
