@@ -419,6 +419,7 @@ final class OutboundFlow {
     whenMaterialized = null;
     handingOn = null;
     handedPage = null;
+    readOwedDrops(); // those a hand-on did not reach: entries stayed before them
     next.forEach(Runnable::run);
   }
 
@@ -1390,7 +1391,8 @@ final class OutboundFlow {
    */
   private void readOwedDrops() {
     QueueBacklog b = backlog;
-    // A hand-on's page reads pay them as they go (see handOnSharedFirst), one page at a time.
+    // A hand-on's page reads pay them as they reach them (see handOnRead), the rest once it is
+    // over: one read at a time.
     if (b == null || b.reading || !b.owes() || handingOn != null) {
       return;
     }

@@ -147,6 +147,60 @@ class SharedHandOnInPagesTest {
   }
 
   /**
+   * With {@code drop-oldest}, a message that finds the queue full while the hand-on keeps an older
+   * entry on disk (the oldest, of no shared group) drops that one, counted: it leaves the store
+   * once the hand-on is over, not only once a client is back to read it, so that a restart
+   * meanwhile does not deliver it after all.
+   */
+  @Test
+  void aMessageDroppedAsOldestMeanwhileLeavesTheStoreOnceTheHandOnIsOver() throws Exception {
+    SessionRegistry registry = fixture.registry("""
+        mqtt.sessions.queue-memory-messages = 2
+        mqtt.sessions.max-queued-messages = 6
+        mqtt.sessions.queue-overflow = drop-oldest""", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.deliver(shared(2));
+      s.deliver(delivery(3)); // on disk, the oldest there, stays with the session
+      for (int n = 4; n <= 6; n++) {
+        s.deliver(shared(n));
+      }
+      return null;
+    });
+    store.hold();
+    disconnect(s, 60);
+    newHolderWrites(store); // 1 and 2, from the heap
+    store.makeDurable(); // the page (3, 4) comes in: 3 stays, 4 goes
+    onLoop(() -> null);
+    assertEquals(List.of(3, 4, 5, 6), store.numbers("c"));
+    onLoop(() -> {
+      for (int n = 7; n <= 10; n++) {
+        s.deliver(delivery(n)); // 10 finds 3, 5, 6, 7, 8, 9 queued: 3 gives way
+      }
+      return null;
+    });
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 2, 4, 5, 6), store.numbers("other"));
+
+    RecordingSessionStore kept = store.copy(); // the node stops here, the client still away
+    SessionRegistry restarted = fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2", this::heldRedelivery, kept);
+    SessionRecovery.run(kept, restarted, List.of(loop));
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(onLoop(() -> restarted.get("c")), back, false, null);
+    onLoop(() -> null);
+    assertEquals(List.of(7, 8, 9, 10), onLoop(back::publishedNumbers),
+        "a message dropped as the oldest came back with the restart");
+  }
+
+  /**
    * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
    * every fourth of no shared group; then the connection ends with Session Expiry 0 (reads held
    * from then on).
