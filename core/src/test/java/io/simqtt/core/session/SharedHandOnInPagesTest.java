@@ -11,6 +11,8 @@ import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -147,6 +149,45 @@ class SharedHandOnInPagesTest {
   }
 
   /**
+   * The session moves to another node while a page handed on is not written by its new holder
+   * yet: the new owner, reading the backlog for itself, gets what was not handed on, in order, and
+   * none that went (those of the page still in the store included).
+   */
+  @Test
+  void aMoveInTheMiddleOfThePagingGivesTheNewOwnerTheRestAndNoneThatWent() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertTrue(store.numbers("c").containsAll(List.of(9, 10)), "the page with its new holder");
+
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    List<Integer> moved = new ArrayList<>(numbers(handed.state().queued()));
+    BacklogCursor cursor = handed.backlog();
+    for (boolean last = false; !last; ) {
+      CompletableFuture<List<Integer>> page = new CompletableFuture<>();
+      boolean[] end = new boolean[1];
+      cursor.next(PAGE, (ds, done) -> {
+        end[0] = done;
+        page.complete(numbers(ds));
+      }, page::completeExceptionally);
+      store.makeDurable();
+      moved.addAll(page.get(5, TimeUnit.SECONDS));
+      last = end[0];
+    }
+    newHolderWrites(store);
+    List<Integer> gone = List.of(1, 2, 3, 5, 6, 7, 9, 10);
+    assertEquals(gone, store.numbers("other"));
+    assertEquals(IntStream.rangeClosed(1, LAST).boxed().filter(n -> !gone.contains(n)).toList(),
+        moved, "to the new owner, in order, once each, none that went");
+  }
+
+  /**
    * With {@code drop-oldest}, a message that finds the queue full while the hand-on keeps an older
    * entry on disk (the oldest, of no shared group) drops that one, counted: it leaves the store
    * once the hand-on is over, not only once a client is back to read it, so that a restart
@@ -278,6 +319,10 @@ class SharedHandOnInPagesTest {
 
   private static List<Integer> otherNumbers() {
     return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 == 0).boxed().toList();
+  }
+
+  private static List<Integer> numbers(List<Delivery> ds) {
+    return ds.stream().map(d -> (int) d.message().payload()[0]).toList();
   }
 
   private static Delivery delivery(int n) {
