@@ -11,11 +11,11 @@ import java.util.function.Consumer;
  * nor the frozen backlog: a move that does not happen leaves both as they were. The entries the
  * backlog still owes as dropped by count ({@code drop-oldest}, counted already) are skipped, and
  * so is what queued behind it while frozen (that follows the session once the move is
- * confirmed), and so are the entries a hand-on gave other members whose deletion may not
- * have reached the store yet. Bytes owed ({@link QueueBacklog#owedBytes}) are not: which entries pay them, and
- * so which drops to count, is known only as they are read, so they go to the new owner, which
- * counts them against its own bound. One page at a time: the
- * caller asks for the next once it has sent the last.
+ * confirmed), and so are the entries a hand-on gave other members whose deletion may not have
+ * reached the store yet. Bytes owed ({@link QueueBacklog#owedBytes}) are not: which entries pay
+ * them, and so which drops to count, is known only as they are read, so they go to the new
+ * owner, which counts them against its own bound. One page at a time: the caller asks for the
+ * next once it has sent the last.
  */
 public final class BacklogCursor {
   /** One page read; {@code last} once nothing of the backlog is left to read after it. */

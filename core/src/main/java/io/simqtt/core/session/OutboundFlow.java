@@ -43,10 +43,10 @@ import java.util.stream.LongStream;
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (the session no longer stored, shared deliveries
- * to hand on at a clean start) reads the rest onto the heap first: off the event loop
- * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session
- * whose connection ends, or that ends, hands its shared deliveries on a page at a time instead
- * ({@link #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
+ * to hand on at a clean start) reads the rest onto the heap first: off the event loop where the
+ * caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session whose
+ * connection ends, or that ends, hands its shared deliveries on a page at a time instead ({@link
+ * #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
  * its backlog on disk, the new owner gets it page by page ({@link BacklogCursor}), and its own
  * store keeps what is beyond its heap's share ({@link SessionImport}).
  */

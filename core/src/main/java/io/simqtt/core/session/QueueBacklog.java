@@ -142,7 +142,7 @@ final class QueueBacklog {
     return Math.max(afterSeq, handOnAfter);
   }
 
-  /** Whether {@code seq} is an entry handed on, maybe still in the store ({@link #handedOnSeqs}). */
+  /** Whether {@code seq} is an entry handed on, maybe still in the store: {@link #handedOnSeqs}. */
   boolean handedOn(long seq) {
     return holds(handedOnSeqs, seq);
   }

@@ -19,14 +19,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A stored session that ends with its shared deliveries on disk (here: its connection ends with
- * Session Expiry 0), or whose connection ends while it lives on, hands them on a page at a time, not read whole onto the heap first: with
- * {@code queue-memory-messages = 2}, two on the heap and twenty on disk (ten pages, every fourth
- * message of no shared group), at no moment does the session hold more than a page of them,
- * whether queued on the heap or handed on and not yet written by their new holder; the next page
- * is read only once the new holder has the last. Every one reaches the new holder once, in order,
- * and a kill -9 in the middle of the paging (the store as right after one page's unit) loses none
- * and doubles none: the restart hands on the rest. A session that lives on keeps the rest where
- * it was, and a client back in the middle of the paging gets it in order, with none that went.
+ * Session Expiry 0), or whose connection ends while it lives on, hands them on a page at a time,
+ * not read whole onto the heap first: with {@code queue-memory-messages = 2}, two on the heap and
+ * twenty on disk (ten pages, every fourth message of no shared group), at no moment does the
+ * session hold more than a page of them, whether queued on the heap or handed on and not yet
+ * written by their new holder; the next page is read only once the new holder has the last. Every
+ * one reaches the new holder once, in order, and a kill -9 in the middle of the paging (the store
+ * as right after one page's unit) loses none and doubles none: the restart hands on the rest. A
+ * session that lives on keeps the rest where it was, and a client back, or a new owner after a
+ * move, in the middle of the paging gets it in order, with none that went.
  */
 class SharedHandOnInPagesTest {
   private static final int PAGE = 2;
