@@ -16,6 +16,8 @@ import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * kill -9 right after one of those batches (a checkpoint taken on the writer thread) in the middle
  * of the paging finds each message on exactly one side: after the restart the ended session hands
  * on the rest, and the other member gets every message once, in order. Before, the whole queue
- * was read onto the heap and handed on in one unit.
+ * was read onto the heap and handed on in one unit. So does a session that lives on as its
+ * connection ends, keeping the rest where it was.
  */
 @Timeout(60)
 class SharedHandOnInPagesDiskTest {
@@ -101,6 +104,69 @@ class SharedHandOnInPagesDiskTest {
       try (RawClient a = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertFalse(a.connect("a", false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
       }
+    }
+  }
+
+  /**
+   * A persistent member's connection ends while its shared deliveries lie on disk: each batch that
+   * gives the other member copies gives it at most a page of them (before, the whole queue was
+   * read onto the heap and handed on in one unit); the messages of its own subscription stay with
+   * it, where they were, and so does the one in flight. Each client gets its messages once, in
+   * order.
+   */
+  @Test
+  void aSessionWhoseConnectionEndsGivesItsSharedDeliveriesOnDiskAPageAUnitAndKeepsTheRest() {
+    AtomicInteger mostPerBatch = new AtomicInteger();
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start(
+            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
+            new DiskSessionStore(store))) {
+      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
+        b.subscribe(GROUP, 1);
+        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
+      }
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
+      a.subscribe(GROUP, 1);
+      a.subscribe("o/x", 1);
+      await("b offline", () -> f.broker().sessions().get("b") != null
+          && !f.broker().sessions().get("b").isConnected());
+      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+        pub.connect("pub");
+        for (int n = 1; n <= MESSAGES; n++) {
+          pub.publish("s/t", 1, false, bytes("m" + n));
+          pub.expect(PubResponse.class);
+          if (n % 4 == 0) {
+            pub.publish("o/x", 1, false, bytes("o" + n / 4));
+            pub.expect(PubResponse.class);
+          }
+        }
+      }
+      assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
+      int own = MESSAGES / 4;
+      await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES + own);
+      AtomicInteger seen = new AtomicInteger();
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
+      store.writer().afterEachBatch(() -> {
+        int now = entries(store, "b");
+        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
+      });
+
+      a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
+      await("every queued shared delivery with b", () -> entries(store, "b") == MESSAGES - 1);
+      await("a keeps the rest", () -> entries(store, "a") == 1 + own);
+      assertEquals(0, store.holdsCut());
+      assertTrue(mostPerBatch.get() <= 2,
+          "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
+
+      List<String> toA = new ArrayList<>(List.of("m1"));
+      IntStream.rangeClosed(1, own).forEach(n -> toA.add("o" + n));
+      assertEquals(toA, received(f, "a"), "what stayed, once each, in order");
+      assertEquals(
+          IntStream.rangeClosed(2, MESSAGES).mapToObj(n -> "m" + n).toList(),
+          received(f, "b"),
+          "every shared delivery queued once, in order");
     }
   }
 

@@ -11,10 +11,11 @@ import java.util.function.Consumer;
  * nor the frozen backlog: a move that does not happen leaves both as they were. The entries the
  * backlog still owes as dropped by count ({@code drop-oldest}, counted already) are skipped, and
  * so is what queued behind it while frozen (that follows the session once the move is
- * confirmed). Bytes owed ({@link QueueBacklog#owedBytes}) are not: which entries pay them, and
- * so which drops to count, is known only as they are read, so they go to the new owner, which
- * counts them against its own bound. One page at a time: the
- * caller asks for the next once it has sent the last.
+ * confirmed), and so are the entries a hand-on gave other members whose deletion may not have
+ * reached the store yet. Bytes owed ({@link QueueBacklog#owedBytes}) are not: which entries pay
+ * them, and so which drops to count, is known only as they are read, so they go to the new
+ * owner, which counts them against its own bound. One page at a time: the caller asks for the
+ * next once it has sent the last.
  */
 public final class BacklogCursor {
   /** One page read; {@code last} once nothing of the backlog is left to read after it. */
@@ -25,6 +26,8 @@ public final class BacklogCursor {
   private final SessionStore store;
   private final String clientId;
   private final long lastSeq;
+  /** Entries a hand-on gave other members: see {@link QueueBacklog#handedOnSeqs}. */
+  private final long[] handedOnSeqs;
   /** Touched only by the page being read (one at a time), on the store's reader thread. */
   private long afterSeq;
   private long toSkip;
@@ -34,6 +37,7 @@ public final class BacklogCursor {
     this.clientId = clientId;
     this.afterSeq = b.afterSeq;
     this.lastSeq = b.lastSeq;
+    this.handedOnSeqs = b.handedOnSeqs;
     this.toSkip = b.owedDrops;
   }
 
@@ -52,6 +56,9 @@ public final class BacklogCursor {
         afterSeq = m.seq();
         if (m.packetId() != 0) {
           continue; // went out before a restart: the window has it, not the queue
+        }
+        if (QueueBacklog.holds(handedOnSeqs, m.seq())) {
+          continue; // another member has it, or will; its entry leaves the store then
         }
         if (toSkip > 0) {
           toSkip--;

@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.stream.LongStream;
 
 /**
  * What a session sends its client: the in-flight window of QoS 1/2 publishes keyed by packet id,
@@ -42,9 +43,9 @@ import java.util.List;
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
  * it). What must have the whole queue at once (the session no longer stored, shared deliveries
- * to hand on) reads the rest onto the heap first: off the event loop
- * where the caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session
- * that ends hands its shared deliveries on a page at a time instead ({@link
+ * to hand on at a clean start) reads the rest onto the heap first: off the event loop where the
+ * caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session whose
+ * connection ends, or that ends, hands its shared deliveries on a page at a time instead ({@link
  * #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
  * its backlog on disk, the new owner gets it page by page ({@link BacklogCursor}), and its own
  * store keeps what is beyond its heap's share ({@link SessionImport}).
@@ -93,6 +94,13 @@ final class OutboundFlow {
   private PageHandOn handingOn;
   /** The page handed on last, until its new holders have it: the next is read only then. */
   private PassOn handedPage;
+  /**
+   * The last seq the hand-on under way ({@link #handOnSharedFirst}) hands on: the backlog's last
+   * when it began, for a session that lives on (what the router gives it back, having no other
+   * member, queues behind that and stays); none for one that ends (what reaches it meanwhile goes
+   * too).
+   */
+  private long handOnThrough;
   /**
    * The last seq the journal gave out when the session left the store while passing entries on:
    * the store keeps what it held until they are safe ({@link #leaveStore}).
@@ -300,22 +308,73 @@ final class OutboundFlow {
   }
 
   /**
-   * A page read for {@link #handOnSharedFirst}: its shared deliveries go on (one {@link PassOn}),
-   * the rest is passed over and ends with the session; owed drops and checks apply as to any page
-   * read back. Nothing of it joins the queue.
+   * A page read for {@link #handOnSharedFirst}, after {@link QueueBacklog#handOnFrom}: its shared
+   * deliveries go on (one {@link PassOn}) and leave the backlog's counts; the rest stays on disk,
+   * where the queue reads it back in its turn (or the session's end deletes it). Owed drops and
+   * checks apply as to any page read back, the drops to the oldest entries only: while nothing
+   * stays before them, the backlog's read moves on with the hand-on. Nothing of it joins the
+   * queue.
    */
   private void handOnRead(QueueBacklog b, List<StoredMessage> page) {
+    long end = Math.min(b.lastSeq, handOnThrough);
     List<Delivery> taken = new ArrayList<>();
     List<StoredMessage> entries = new ArrayList<>();
     for (StoredMessage m : page) {
-      Delivery d = readBack(b, m);
-      if (d != null && d.sharedGroup() != null) {
-        taken.add(d);
-        entries.add(m); // a queued entry: readBack returns none that went out
+      if (m.seq() > end) {
+        b.handOnAfter = end;
+        break;
+      }
+      if (m.seq() > b.handOnFrom()) {
+        Delivery d = handOnOne(b, m);
+        if (d != null) {
+          taken.add(d);
+          entries.add(m); // a queued entry: none that went out is handed on
+        }
       }
     }
-    readThrough(b, page);
+    if (page.isEmpty()) {
+      // The store holds none of it from here: nothing is left to hand on, nor to read back if
+      // nothing stayed before.
+      if (b.handOnAfter <= b.afterSeq) {
+        b.afterSeq = b.lastSeq;
+      }
+      b.handOnAfter = end;
+    }
+    if (!entries.isEmpty()) {
+      b.handedOnSeqs = handedOnSeqs(entries);
+    }
+    if (b.isDone()) {
+      backlog = null;
+    }
     handOnPage(taken, entries);
+  }
+
+  /**
+   * The seqs, in order, of {@code page} and of every entry passed on and not safe yet: a read of
+   * the backlog asked for before their deletion may find any of them ({@link
+   * QueueBacklog#handedOnSeqs}).
+   */
+  private long[] handedOnSeqs(List<StoredMessage> page) {
+    LongStream seqs = page.stream().mapToLong(StoredMessage::seq);
+    if (passingOn != null) {
+      seqs = LongStream.concat(
+          seqs, passingOn.stream().flatMap(p -> p.entries.stream()).mapToLong(StoredMessage::seq));
+    }
+    return seqs.sorted().toArray();
+  }
+
+  /**
+   * One entry a hand-on read: its delivery if it goes to another member, null if it stays (not a
+   * shared delivery, or in flight already) or was dropped (counted). The oldest entry on disk
+   * leaves as any entry read back ({@link #readBack}), and pays what is owed.
+   */
+  private Delivery handOnOne(QueueBacklog b, StoredMessage m) {
+    boolean shared = m.delivery().sharedGroup() != null;
+    if (b.handOnAfter <= b.afterSeq && (shared || m.packetId() != 0 || b.owes())) {
+      return readBack(b, m); // with nothing staying before it: owes, or is shared, or went out
+    }
+    b.handOnAfter = m.seq();
+    return shared && m.packetId() == 0 ? leaves(b, m, false) : null;
   }
 
   /**
@@ -334,7 +393,16 @@ final class OutboundFlow {
 
   /** Whether no shared delivery of the queue is left on disk for {@link #handOnSharedFirst}. */
   private boolean isHandedOn() {
-    return backlog == null || backlog.shared == 0;
+    return !sharedOnDisk(handOnThrough);
+  }
+
+  /**
+   * Whether shared deliveries of the queue lie on disk, up to seq {@code end}, that no hand-on
+   * read yet.
+   */
+  private boolean sharedOnDisk(long end) {
+    QueueBacklog b = backlog;
+    return b != null && b.shared > 0 && b.handOnFrom() < Math.min(b.lastSeq, end);
   }
 
   /**
@@ -351,6 +419,7 @@ final class OutboundFlow {
     whenMaterialized = null;
     handingOn = null;
     handedPage = null;
+    readOwedDrops(); // those a hand-on did not reach: entries stayed before them
     next.forEach(Runnable::run);
   }
 
@@ -414,13 +483,25 @@ final class OutboundFlow {
     if (m.packetId() != 0) {
       return null; // it went out before a restart: in flight already
     }
+    if (b.handedOn(m.seq())) {
+      return null; // another member has it, or will: it left the counts then
+    }
+    return leaves(b, m, true);
+  }
+
+  /**
+   * Queued entry {@code m} leaves backlog {@code b}'s counts: its delivery, or null if it is
+   * dropped (counted, out of the store). The {@code oldest} entry on disk pays what is owed ({@link
+   * QueueBacklog#owes}); any that leaves frees its bytes of what the byte bound is owed.
+   */
+  private Delivery leaves(QueueBacklog b, StoredMessage m, boolean oldest) {
     Delivery d = m.delivery();
     int size = d.queuedBytes();
     b.bytes = Math.max(0, b.bytes - size);
     if (d.sharedGroup() != null) {
-      b.shared--;
+      b.shared = Math.max(0, b.shared - 1);
     }
-    if (b.owes()) {
+    if (oldest && b.owes()) {
       b.owedBytes = Math.max(0, b.owedBytes - size);
       if (b.owedDrops > 0) {
         b.owedDrops--;
@@ -431,6 +512,7 @@ final class OutboundFlow {
       forget(m.seq());
       return null;
     }
+    b.owedBytes = Math.max(0, b.owedBytes - size);
     b.count = Math.max(0, b.count - 1);
     if (b.checkWith != null && !b.checkWith.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
@@ -513,7 +595,7 @@ final class OutboundFlow {
   boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
     // One handing shared deliveries on is joined whatever it is asked for: the caller asks again.
-    if (handingOn == null && (b == null || (sharedOnly && b.shared == 0))) {
+    if (handingOn == null && (b == null || (sharedOnly && !sharedOnDisk(Long.MAX_VALUE)))) {
       return false;
     }
     if (whenMaterialized == null) {
@@ -525,29 +607,34 @@ final class OutboundFlow {
   }
 
   /**
-   * As {@link #readFirst} with {@code sharedOnly}, for a session that ends: the shared deliveries
-   * are not taken onto the heap but handed on through {@code pages} a page at a time, those on the
-   * heap (queued, and sent but not finished) first, then each page of the backlog as it is read,
-   * the next read once the new holders have the last page ({@link #passedOn}); the rest of the
-   * backlog is passed over, left in the store for the session's end to delete. So a session with
-   * a million shared deliveries on disk ends with a page of them on the heap. {@code next} runs
-   * once none is left on disk, or as a later task when something overtook the hand-on. A read for
-   * {@link #readFirst} under way is joined instead (it runs its course, and {@code next} asks
-   * again).
+   * As {@link #readFirst} with {@code sharedOnly}, for a session whose connection ended ({@code
+   * livesOn}) or that ends: the shared deliveries are not taken onto the heap but handed on
+   * through {@code pages} a page at a time, those on the heap first (queued; for one that ends,
+   * sent and not finished too), then each page of the backlog as it is read, the next read once
+   * the new holders have the last page ({@link #passedOn}); the rest of the backlog stays on disk
+   * where it is, for the queue to read back in its turn or the session's end to delete. So a
+   * session with a million shared deliveries on disk hands them on with a page of them on the
+   * heap. One that lives on hands on what lay on disk when this began; one that ends, what
+   * reaches it meanwhile too. {@code next} runs once none is left on disk, or as a later task when
+   * something overtook the hand-on (a connection attaching: the queue reads on in order, passing
+   * over what went). A read for {@link #readFirst} under way is joined instead (it runs its
+   * course, and {@code next} asks again).
    */
-  boolean handOnSharedFirst(String clientId, PageHandOn pages, Runnable next) {
+  boolean handOnSharedFirst(String clientId, boolean livesOn, PageHandOn pages, Runnable next) {
     if (whenMaterialized != null) {
       whenMaterialized.add(next);
       return true;
     }
-    if (isHandedOn()) {
+    long through = !livesOn || backlog == null ? Long.MAX_VALUE : backlog.lastSeq;
+    if (!sharedOnDisk(through)) {
       return false;
     }
+    handOnThrough = through;
     whenMaterialized = new ArrayList<>(1);
     whenMaterialized.add(next);
     handingOn = pages;
     List<StoredMessage> entries = new ArrayList<>();
-    handOnPage(takeSharedOnHeap(true, clientId, entries), entries);
+    handOnPage(takeSharedOnHeap(!livesOn, clientId, entries), entries);
     return true;
   }
 
@@ -616,11 +703,15 @@ final class OutboundFlow {
             .anyMatch(r -> r instanceof Session.AttachWhenRead a && !a.attach().givenUp());
   }
 
-  /** Asks for the next page of {@code b} for {@link #readFirst}, unless one is on its way. */
+  /**
+   * Asks for the next page of {@code b} for {@link #readFirst} or {@link #handOnSharedFirst},
+   * unless one is on its way.
+   */
   private void readWhole(QueueBacklog b) {
     if (!b.reading && handedPage == null) {
       b.reading = true;
-      journal.readLater(b, b.afterSeq, context.settings().queueMemoryMessages());
+      journal.readLater(b, handingOn == null ? b.afterSeq : b.handOnFrom(),
+          context.settings().queueMemoryMessages());
     }
   }
 
@@ -720,14 +811,14 @@ final class OutboundFlow {
    * the new holders have them.
    */
   List<Delivery> takeShared(boolean sentToo, String clientId, List<StoredMessage> entries) {
-    if (backlog != null && backlog.shared > 0) {
+    if (sharedOnDisk(Long.MAX_VALUE)) {
       materialize();
     }
     return takeSharedOnHeap(sentToo, clientId, entries);
   }
 
   /** {@link #takeShared} of what is on the heap only. */
-  private List<Delivery> takeSharedOnHeap(
+  List<Delivery> takeSharedOnHeap(
       boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (queue == null && (!sentToo || inflight.isEmpty())) {
       return List.of();
@@ -1300,7 +1391,8 @@ final class OutboundFlow {
    */
   private void readOwedDrops() {
     QueueBacklog b = backlog;
-    // A hand-on's page reads pay them as they go (see handOnSharedFirst), one page at a time.
+    // A hand-on's page reads pay them as they reach them (see handOnRead), the rest once it is
+    // over: one read at a time.
     if (b == null || b.reading || !b.owes() || handingOn != null) {
       return;
     }

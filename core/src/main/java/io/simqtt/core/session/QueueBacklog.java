@@ -1,6 +1,8 @@
 package io.simqtt.core.session;
 
 import io.simqtt.core.auth.Permissions;
+import java.util.Arrays;
+import java.util.stream.LongStream;
 
 /**
  * The tail of a stored session's queue that is only on disk: in durable mode a queue keeps at
@@ -25,6 +27,19 @@ final class QueueBacklog {
   long shared;
   /** Every entry of the backlog has a seq above this: the next page is read after it. */
   long afterSeq;
+  /**
+   * Hand-ons of its shared deliveries ({@link OutboundFlow#handOnSharedFirst}) read it through
+   * this seq: those they found went to other members, the rest stays where it is, for the queue to
+   * read back in its turn. A hand-on goes on after {@link #handOnFrom}.
+   */
+  long handOnAfter;
+  /**
+   * The seqs, in order, of the entries a hand-on gave other members that may still be in the
+   * store (they stay until the new holders have them) when a read is asked for: the read passes
+   * over them ({@link #handedOn}). Each page handed on sets it anew, with those of every pass-on
+   * not safe yet; null before the first.
+   */
+  long[] handedOnSeqs;
   /** The highest seq put on disk only. */
   long lastSeq;
   /**
@@ -94,6 +109,8 @@ final class QueueBacklog {
     c.owedBytes = owedBytes;
     c.checkWith = checkWith;
     c.seen = seen;
+    c.handOnAfter = handOnAfter;
+    c.handedOnSeqs = handedOnSeqs;
     return c;
   }
 
@@ -111,6 +128,28 @@ final class QueueBacklog {
     if (seen == null) {
       seen = later.seen;
     }
+    if (later.handedOnSeqs != null) {
+      // Each may still be in the store: its seqs lie above these.
+      handedOnSeqs = handedOnSeqs == null
+          ? later.handedOnSeqs
+          : LongStream.concat(
+              Arrays.stream(handedOnSeqs), Arrays.stream(later.handedOnSeqs)).toArray();
+    }
+  }
+
+  /** Where a hand-on of its shared deliveries reads on: after what was read back or handed on. */
+  long handOnFrom() {
+    return Math.max(afterSeq, handOnAfter);
+  }
+
+  /** Whether {@code seq} is an entry handed on, maybe still in the store: {@link #handedOnSeqs}. */
+  boolean handedOn(long seq) {
+    return holds(handedOnSeqs, seq);
+  }
+
+  /** Whether {@code seqs}, in order or null for none, hold {@code seq}. */
+  static boolean holds(long[] seqs, long seq) {
+    return seqs != null && Arrays.binarySearch(seqs, seq) >= 0;
   }
 
   /** After a failed page read: the pause before the next try, twice the last, up to the cap. */

@@ -7,9 +7,9 @@ import java.util.List;
  * group that the session will not finish goes to another member of the group, through the
  * router's {@link SharedRedelivery}. A stored session's entries of them stay in its store until
  * their new holders have written them, and leave it in one unit with those copies ({@link
- * PassOn}). Those only on disk are read off the event loop first ({@link
- * OutboundFlow#readFirst}), or, when the session ends, handed on a page at a time as they are
- * read ({@link #allInPages}).
+ * PassOn}). Those only on disk are handed on a page at a time as they are read, off the event
+ * loop, when the connection ends ({@link #queued}) or the session ends without one ({@link
+ * #allInPages}); a clean start reads them onto the heap first ({@link OutboundFlow#readFirst}).
  *
  * <p>It keeps nothing of its own. Every method runs as a task of the session.
  */
@@ -22,7 +22,7 @@ final class SharedRelease {
    * the session): the client has it.
    */
   static void all(Session s) {
-    release(s, true);
+    release(s, true, false);
   }
 
   /**
@@ -32,15 +32,17 @@ final class SharedRelease {
    * on the wire must never reach a second client under another id).
    */
   static void queued(Session s) {
-    // With some only on disk, they are read off the event loop first: released if still offline.
+    // With some only on disk, they go a page at a time, off the event loop; then what queued on
+    // the heap meanwhile, if still offline. What the router gave back meanwhile, having no other
+    // member, lies behind on disk and stays.
     int at = s.epoch;
     Runnable later = () -> {
       if (s.epoch == at && s.connection == null && !s.ended && !s.moved) {
-        release(s, false);
+        release(s, false, true);
       }
     };
-    if (s.outbound != null && !s.outbound.readFirst(true, later)) {
-      release(s, false);
+    if (!inPages(s, true, later)) {
+      release(s, false, true); // none on disk is left to hand on
     }
   }
 
@@ -51,17 +53,24 @@ final class SharedRelease {
    * none lies on disk.
    */
   static boolean allInPages(Session s, Runnable next) {
-    return s.outbound != null
-        && s.outbound.handOnSharedFirst(s.clientId(), (taken, entries) -> handOn(s, taken, entries),
-            next);
+    return inPages(s, false, next);
   }
 
-  private static void release(Session s, boolean sentToo) {
+  private static boolean inPages(Session s, boolean livesOn, Runnable next) {
+    return s.outbound != null
+        && s.outbound.handOnSharedFirst(s.clientId(), livesOn,
+            (taken, entries) -> handOn(s, taken, entries), next);
+  }
+
+  /** {@code onHeapOnly}: what lies on disk stays, else it is read onto the heap first. */
+  private static void release(Session s, boolean sentToo, boolean onHeapOnly) {
     if (s.outbound == null) {
       return;
     }
     List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
-    List<Delivery> taken = s.outbound.takeShared(sentToo, s.clientId(), entries);
+    List<Delivery> taken = onHeapOnly
+        ? s.outbound.takeSharedOnHeap(sentToo, s.clientId(), entries)
+        : s.outbound.takeShared(sentToo, s.clientId(), entries);
     if (!taken.isEmpty()) {
       handOn(s, taken, entries);
     }

@@ -11,19 +11,23 @@ import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A stored session that ends with its shared deliveries on disk (here: its connection ends with
- * Session Expiry 0) hands them on a page at a time, not read whole onto the heap first: with
- * {@code queue-memory-messages = 2}, two on the heap and twenty on disk (ten pages, every fourth
- * message of no shared group), at no moment does the session hold more than a page of them,
- * whether queued on the heap or handed on and not yet written by their new holder; the next page
- * is read only once the new holder has the last. Every one reaches the new holder once, in order,
- * and a kill -9 in the middle of the paging (the store as right after one page's unit) loses none
- * and doubles none: the restart hands on the rest.
+ * Session Expiry 0), or whose connection ends while it lives on, hands them on a page at a time,
+ * not read whole onto the heap first: with {@code queue-memory-messages = 2}, two on the heap and
+ * twenty on disk (ten pages, every fourth message of no shared group), at no moment does the
+ * session hold more than a page of them, whether queued on the heap or handed on and not yet
+ * written by their new holder; the next page is read only once the new holder has the last. Every
+ * one reaches the new holder once, in order, and a kill -9 in the middle of the paging (the store
+ * as right after one page's unit) loses none and doubles none: the restart hands on the rest. A
+ * session that lives on keeps the rest where it was, and a client back, or a new owner after a
+ * move, in the middle of the paging gets it in order, with none that went.
  */
 class SharedHandOnInPagesTest {
   private static final int PAGE = 2;
@@ -89,12 +93,171 @@ class SharedHandOnInPagesTest {
     assertTrue(killed.messages("c").isEmpty(), "left in the store: " + killed.messages("c"));
   }
 
+  @Test
+  void aSessionWhoseConnectionEndsHandsItsSharedDeliveriesOnDiskOnAPageAtATime()
+      throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    int mostOnHeap = 0;
+    int mostUnwritten = 0;
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
+      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
+    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
+    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
+    assertEquals(otherNumbers(), store.numbers("c"), "the rest stays where it was");
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(s, back, false, null);
+    letReadsThrough();
+    assertEquals(otherNumbers(), onLoop(back::publishedNumbers), "in order, once each");
+  }
+
+  /**
+   * The client is back while a page handed on is not written by its new holder yet, so its
+   * entries are still in the store: the queue reads on from where it was, in order, passing over
+   * them and over every shared delivery handed on before; what was not read yet is the client's.
+   */
+  @Test
+  void aClientBackInTheMiddleOfThePagingGetsTheRestInOrderAndNoneThatWent() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    List<Integer> pending = onLoop(() -> unwritten.stream()
+        .map(r -> (int) r.d().message().payload()[0]).toList());
+    assertEquals(List.of(9, 10), pending, "the page with its new holder");
+    assertTrue(store.numbers("c").containsAll(pending));
+
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(s, back, false, null);
+    letReadsThrough();
+    newHolderWrites(store);
+    letReadsThrough();
+    List<Integer> gone = List.of(1, 2, 3, 5, 6, 7, 9, 10);
+    assertEquals(gone, store.numbers("other"), "each once, in order");
+    List<Integer> rest = IntStream.rangeClosed(1, LAST).boxed()
+        .filter(n -> !gone.contains(n)).toList();
+    assertEquals(rest, onLoop(back::publishedNumbers), "in order, once each, none that went");
+  }
+
+  /**
+   * The session moves to another node while a page handed on is not written by its new holder
+   * yet: the new owner, reading the backlog for itself, gets what was not handed on, in order, and
+   * none that went (those of the page still in the store included).
+   */
+  @Test
+  void aMoveInTheMiddleOfThePagingGivesTheNewOwnerTheRestAndNoneThatWent() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertTrue(store.numbers("c").containsAll(List.of(9, 10)), "the page with its new holder");
+
+    CompletableFuture<HandOver> h = new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, h));
+    HandOver handed = h.get(5, TimeUnit.SECONDS);
+    List<Integer> moved = new ArrayList<>(numbers(handed.state().queued()));
+    BacklogCursor cursor = handed.backlog();
+    for (boolean last = false; !last; ) {
+      CompletableFuture<List<Integer>> page = new CompletableFuture<>();
+      boolean[] end = new boolean[1];
+      cursor.next(PAGE, (ds, done) -> {
+        end[0] = done;
+        page.complete(numbers(ds));
+      }, page::completeExceptionally);
+      store.makeDurable();
+      moved.addAll(page.get(5, TimeUnit.SECONDS));
+      last = end[0];
+    }
+    newHolderWrites(store);
+    List<Integer> gone = List.of(1, 2, 3, 5, 6, 7, 9, 10);
+    assertEquals(gone, store.numbers("other"));
+    assertEquals(IntStream.rangeClosed(1, LAST).boxed().filter(n -> !gone.contains(n)).toList(),
+        moved, "to the new owner, in order, once each, none that went");
+  }
+
+  /**
+   * With {@code drop-oldest}, a message that finds the queue full while the hand-on keeps an older
+   * entry on disk (the oldest, of no shared group) drops that one, counted: it leaves the store
+   * once the hand-on is over, not only once a client is back to read it, so that a restart
+   * meanwhile does not deliver it after all.
+   */
+  @Test
+  void aMessageDroppedAsOldestMeanwhileLeavesTheStoreOnceTheHandOnIsOver() throws Exception {
+    SessionRegistry registry = fixture.registry("""
+        mqtt.sessions.queue-memory-messages = 2
+        mqtt.sessions.max-queued-messages = 6
+        mqtt.sessions.queue-overflow = drop-oldest""", this::heldRedelivery);
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(registry, c);
+    c.writable = false;
+    onLoop(() -> {
+      s.deliver(shared(1));
+      s.deliver(shared(2));
+      s.deliver(delivery(3)); // on disk, the oldest there, stays with the session
+      for (int n = 4; n <= 6; n++) {
+        s.deliver(shared(n));
+      }
+      return null;
+    });
+    store.hold();
+    disconnect(s, 60);
+    newHolderWrites(store); // 1 and 2, from the heap
+    store.makeDurable(); // the page (3, 4) comes in: 3 stays, 4 goes
+    onLoop(() -> null);
+    assertEquals(List.of(3, 4, 5, 6), store.numbers("c"));
+    onLoop(() -> {
+      for (int n = 7; n <= 10; n++) {
+        s.deliver(delivery(n)); // 10 finds 3, 5, 6, 7, 8, 9 queued: 3 gives way
+      }
+      return null;
+    });
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(List.of(1, 2, 4, 5, 6), store.numbers("other"));
+
+    RecordingSessionStore kept = store.copy(); // the node stops here, the client still away
+    SessionRegistry restarted = fixture.registry(
+        "mqtt.sessions.queue-memory-messages = 2", this::heldRedelivery, kept);
+    SessionRecovery.run(kept, restarted, List.of(loop));
+    FakeConnection back = new FakeConnection(loop);
+    fixture.connect(onLoop(() -> restarted.get("c")), back, false, null);
+    onLoop(() -> null);
+    assertEquals(List.of(7, 8, 9, 10), onLoop(back::publishedNumbers),
+        "a message dropped as the oldest came back with the restart");
+  }
+
   /**
    * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
    * every fourth of no shared group; then the connection ends with Session Expiry 0 (reads held
    * from then on).
    */
   private Session endingWithSharedOnDisk() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 0); // DISCONNECT with Session Expiry Interval 0
+    return s;
+  }
+
+  /**
+   * Session c, stored, its connection not reading: 1 and 2 on the heap, 3 to 22 only on disk,
+   * every fourth of no shared group; reads held from then on.
+   */
+  private Session withSharedOnDisk() throws Exception {
     SessionRegistry registry =
         fixture.registry("mqtt.sessions.queue-memory-messages = " + PAGE, this::heldRedelivery);
     FakeConnection c = new FakeConnection(loop);
@@ -108,12 +271,24 @@ class SharedHandOnInPagesTest {
     });
     assertEquals(PAGE, onLoop(s::queuedInMemory));
     store.hold();
+    return s;
+  }
+
+  /** Session {@code s}'s connection ends, its Session Expiry then {@code expiry}. */
+  private void disconnect(Session s, long expiry) throws Exception {
     onLoop(() -> {
-      s.setExpiryInterval(0); // DISCONNECT with Session Expiry Interval 0
-      s.detach(c, true);
+      s.setExpiryInterval(expiry);
+      s.detach(s.connection, true);
       return null;
     });
-    return s;
+  }
+
+  private void letReadsThrough() throws Exception {
+    for (int i = 0; i < 100 && store.waiting() > 0; i++) {
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    assertEquals(0, store.waiting(), "reads left");
   }
 
   /** A redelivery whose new holder writes its copy when the test says: {@link #newHolderWrites}. */
@@ -141,6 +316,14 @@ class SharedHandOnInPagesTest {
 
   private static List<Integer> sharedNumbers() {
     return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 != 0).boxed().toList();
+  }
+
+  private static List<Integer> otherNumbers() {
+    return IntStream.rangeClosed(1, LAST).filter(n -> n % 4 == 0).boxed().toList();
+  }
+
+  private static List<Integer> numbers(List<Delivery> ds) {
+    return ds.stream().map(d -> (int) d.message().payload()[0]).toList();
   }
 
   private static Delivery delivery(int n) {
