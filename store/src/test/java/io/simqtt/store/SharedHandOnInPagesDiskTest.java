@@ -54,16 +54,7 @@ class SharedHandOnInPagesDiskTest {
         BrokerFixture f = BrokerFixture.start(
             "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
             new DiskSessionStore(store))) {
-      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
-        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
-        b.subscribe(GROUP, 1);
-        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
-      }
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
-      a.subscribe(GROUP, 1);
-      await("b offline", () -> f.broker().sessions().get("b") != null
-          && !f.broker().sessions().get("b").isConnected());
+      RawClient a = membersAConnectedAndBOffline(f);
       try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
         pub.connect("pub");
         for (int n = 1; n <= MESSAGES; n++) {
@@ -121,17 +112,7 @@ class SharedHandOnInPagesDiskTest {
         BrokerFixture f = BrokerFixture.start(
             "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
             new DiskSessionStore(store))) {
-      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
-        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
-        b.subscribe(GROUP, 1);
-        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
-      }
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
-      a.subscribe(GROUP, 1);
-      a.subscribe("o/x", 1);
-      await("b offline", () -> f.broker().sessions().get("b") != null
-          && !f.broker().sessions().get("b").isConnected());
+      RawClient a = membersAConnectedAndBOffline(f, "o/x");
       try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
         pub.connect("pub");
         for (int n = 1; n <= MESSAGES; n++) {
@@ -168,6 +149,27 @@ class SharedHandOnInPagesDiskTest {
           received(f, "b"),
           "every shared delivery queued once, in order");
     }
+  }
+
+  /**
+   * Member b subscribes to the group and goes offline with its session kept; member a connects
+   * with a session kept, subscribes to the group and to {@code ownFilters}, and is returned.
+   */
+  private static RawClient membersAConnectedAndBOffline(BrokerFixture f, String... ownFilters) {
+    try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+      b.connect("b", true, 0, RawClient.sessionExpiry(3600));
+      b.subscribe(GROUP, 1);
+      b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
+    }
+    RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+    a.connect("a", true, 0, RawClient.sessionExpiry(3600));
+    a.subscribe(GROUP, 1);
+    for (String filter : ownFilters) {
+      a.subscribe(filter, 1);
+    }
+    await("b offline", () -> f.broker().sessions().get("b") != null
+        && !f.broker().sessions().get("b").isConnected());
+    return a;
   }
 
   private static String text(Publish p) {

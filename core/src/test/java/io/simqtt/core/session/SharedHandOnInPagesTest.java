@@ -119,19 +119,29 @@ class SharedHandOnInPagesTest {
   }
 
   /**
+   * A session with shared deliveries on disk, whose connection ended: the heap's two and the
+   * pages (3, 4) to (7, 8) are with their new holders, the page (9, 10) handed on, its new
+   * holder's copies not written.
+   */
+  private Session disconnectedWithAPageWithItsNewHolder() throws Exception {
+    Session s = withSharedOnDisk();
+    disconnect(s, 60);
+    for (int page = 0; page < 4; page++) {
+      newHolderWrites(store);
+      store.makeDurable();
+      onLoop(() -> null);
+    }
+    return s;
+  }
+
+  /**
    * The client is back while a page handed on is not written by its new holder yet, so its
    * entries are still in the store: the queue reads on from where it was, in order, passing over
    * them and over every shared delivery handed on before; what was not read yet is the client's.
    */
   @Test
   void aClientBackInTheMiddleOfThePagingGetsTheRestInOrderAndNoneThatWent() throws Exception {
-    Session s = withSharedOnDisk();
-    disconnect(s, 60);
-    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
-      newHolderWrites(store);
-      store.makeDurable();
-      onLoop(() -> null);
-    }
+    Session s = disconnectedWithAPageWithItsNewHolder();
     List<Integer> pending = onLoop(() -> unwritten.stream()
         .map(r -> (int) r.d().message().payload()[0]).toList());
     assertEquals(List.of(9, 10), pending, "the page with its new holder");
@@ -156,13 +166,7 @@ class SharedHandOnInPagesTest {
    */
   @Test
   void aMoveInTheMiddleOfThePagingGivesTheNewOwnerTheRestAndNoneThatWent() throws Exception {
-    Session s = withSharedOnDisk();
-    disconnect(s, 60);
-    for (int page = 0; page < 4; page++) { // the heap's two, then the pages (3, 4) to (7, 8)
-      newHolderWrites(store);
-      store.makeDurable();
-      onLoop(() -> null);
-    }
+    Session s = disconnectedWithAPageWithItsNewHolder();
     assertTrue(store.numbers("c").containsAll(List.of(9, 10)), "the page with its new holder");
 
     CompletableFuture<HandOver> h = new CompletableFuture<>();
