@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +38,19 @@ import org.slf4j.LoggerFactory;
  * made under the hold, among them what its releaser wrote last ({@link Hold#releaseAfter}). So a
  * batch need not be a prefix of the queue: the writer writes what it took except what must wait,
  * and carries that, in order, to the next batch. What must wait: the writes of a hold still open;
- * a write of a key (or a range) an earlier write that waits also writes, since the database must
- * see them in order; a range deleted while anything waits (not worth comparing); an action behind
- * any of these, since it runs only once every write queued before it is durable; and all of a
- * released hold one of whose writes must wait, so the hold stays one unit. Other writes go ahead.
- * That is safe because what reaches the disk ahead is a write whose key nothing earlier still
- * waiting writes, and what waits is either a unit not yet begun on disk (the message's copies
- * with what completes them, all or none) or a later write of one of its keys, which has no effect
- * without it; a publisher's acknowledgement, an action, waits for all. Holds that overlap (a
+ * a write of an entry an earlier write that waits also writes (a key, but a message entry's
+ * delivery and sent record are one entry: {@link Keys#entryLength}), since the database must see
+ * them in order; a range deleted while anything waits (not worth comparing), and everything
+ * behind it; an action behind any of these, since it runs only once every write queued before it
+ * is durable; and all of a released hold one of whose writes must wait, so the hold stays one
+ * unit. Other writes go ahead. That is safe because what reaches the disk ahead is a write whose
+ * entry nothing earlier still waiting writes, and what waits is either a unit not yet begun on
+ * disk (the message's copies with what completes them, all or none) or a later write of one of
+ * its entries, which has no effect without it and which no write of another entry depends on; a
+ * publisher's acknowledgement, an action, waits for all. What waits behind a range deletion is
+ * not that: a write into the range (a peer frame's copy into a session written again) that a
+ * later write of another key depends on (the frame's seen record), hence nothing overtakes a
+ * range deletion that waits. Holds that overlap (a
  * fan-out's copies taken on several loops, message after message) thus delay only each other's
  * actions and the writes of their own keys, and no hold waits for another's release. A hold open
  * for {@link #MAX_HOLD_NANOS} since the writer took its first write is cut, counted ({@link
@@ -214,10 +218,13 @@ final class GroupCommitWriter implements AutoCloseable {
   /** The hold whose releaser runs on this thread ({@link Hold#releaseAfter}), or null. */
   private static final ThreadLocal<Hold> RELEASING = new ThreadLocal<>();
 
-  /** A key of a write that waits, in a form a hash set compares by content. */
+  /**
+   * The entry a write that waits writes ({@link Keys#entryLength}: a message's two keys are one),
+   * in a form a hash set compares by content.
+   */
   private record WaitingKey(Family family, ByteBuffer key) {
     WaitingKey(Family family, byte[] key) {
-      this(family, ByteBuffer.wrap(key));
+      this(family, ByteBuffer.wrap(key, 0, Keys.entryLength(family, key)));
     }
   }
 
@@ -286,7 +293,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private long readyBytes;
   private ArrayDeque<Op> waiting = new ArrayDeque<>();
   private final Set<WaitingKey> waitingKeys = new HashSet<>();
-  private final List<DeleteRange> waitingRanges = new ArrayList<>();
+  private boolean rangeWaits;
   private final Set<Hold> waitingHolds = new HashSet<>();
   private final List<Op> fresh = new ArrayList<>();
   // ... and whether a hold was released or cut since the sort: what waits is sorted again.
@@ -656,7 +663,7 @@ final class GroupCommitWriter implements AutoCloseable {
     readyBytes = 0;
     waiting.clear();
     waitingKeys.clear();
-    waitingRanges.clear();
+    rangeWaits = false;
     for (Op op : all) {
       if (!place(op)) {
         return false;
@@ -674,7 +681,7 @@ final class GroupCommitWriter implements AutoCloseable {
     Hold hold = op instanceof Held h ? h.hold() : null;
     Op write = hold != null ? ((Held) op).op() : op;
     boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
-    if (!held && (waiting.isEmpty() || !mustFollow(write))) {
+    if (!held && (waiting.isEmpty() || !rangeWaits && !mustFollow(write))) {
       ready.add(op);
       readyWrites += op.count();
       readyBytes += op.bytes();
@@ -688,12 +695,15 @@ final class GroupCommitWriter implements AutoCloseable {
     return true;
   }
 
-  /** Whether {@code write} must stay behind what waits already: see the class comment. */
+  /**
+   * Whether {@code write} must stay behind what waits already, no range deletion among it: see
+   * the class comment.
+   */
   private boolean mustFollow(Op write) {
     if (write instanceof Put p) {
-      return waits(p.family(), p.key());
+      return waitingKeys.contains(new WaitingKey(p.family(), p.key()));
     } else if (write instanceof Delete d) {
-      return waits(d.family(), d.key());
+      return waitingKeys.contains(new WaitingKey(d.family(), d.key()));
     } else if (write instanceof Writes w) {
       for (Op each : w.ops) {
         if (mustFollow(each)) {
@@ -705,27 +715,13 @@ final class GroupCommitWriter implements AutoCloseable {
     return write instanceof Action || write instanceof DeleteRange; // a range: not worth finding
   }
 
-  private boolean waits(Family family, byte[] key) {
-    if (waitingKeys.contains(new WaitingKey(family, key))) {
-      return true;
-    }
-    for (DeleteRange r : waitingRanges) {
-      if (r.family() == family
-          && Arrays.compareUnsigned(key, r.begin()) >= 0
-          && Arrays.compareUnsigned(key, r.end()) < 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private void remember(Op write) {
     if (write instanceof Put p) {
       waitingKeys.add(new WaitingKey(p.family(), p.key()));
     } else if (write instanceof Delete d) {
       waitingKeys.add(new WaitingKey(d.family(), d.key()));
-    } else if (write instanceof DeleteRange r) {
-      waitingRanges.add(r);
+    } else if (write instanceof DeleteRange) {
+      rangeWaits = true;
     } else if (write instanceof Writes w) {
       for (Op each : w.ops) {
         remember(each);

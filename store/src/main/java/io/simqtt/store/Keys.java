@@ -151,6 +151,15 @@ final class Keys {
     return ByteBuffer.wrap(key, 2 + idLength(key), 2).getShort() & 0xFFFF;
   }
 
+  /**
+   * How much of a {@code family} key names what it records, for the order the writer keeps: a
+   * message entry's delivery and sent record are one entry (a sent record on disk without its
+   * delivery is damage), every other key is its own.
+   */
+  static int entryLength(Family family, byte[] key) {
+    return family == Family.MESSAGES ? key.length - 1 : key.length;
+  }
+
   /** Whether {@code key} has the layout of a {@code family} key (a damaged one may not). */
   static boolean wellFormed(Family family, byte[] key) {
     if (family == Family.RETAINED || family == Family.META) {
