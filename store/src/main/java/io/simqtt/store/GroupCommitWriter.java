@@ -38,9 +38,9 @@ import org.slf4j.LoggerFactory;
  * made under the hold, among them what its releaser wrote last ({@link Hold#releaseAfter}). So a
  * batch need not be a prefix of the queue: the writer writes what it took except what must wait,
  * and carries that, in order, to the next batch. What must wait: the writes of a hold still open;
- * a write of an entry an earlier write that waits also writes (a key, but a message entry's
- * delivery and sent record are one entry: {@link Keys#entryLength}), since the database must see
- * them in order; a range deleted while anything waits (not worth comparing), and everything
+ * a write of an entry an earlier write that waits also writes (a key, but a client's message
+ * entries are one: {@link Keys#entryLength}), since the database and a page read must see them
+ * in order; a range deleted while anything waits (not worth comparing), and everything
  * behind it; an action behind any of these, since it runs only once every write queued before it
  * is durable; and all of a released hold one of whose writes must wait, so the hold stays one
  * unit. Other writes go ahead. That is safe because what reaches the disk ahead is a write whose
@@ -50,9 +50,11 @@ import org.slf4j.LoggerFactory;
  * publisher's acknowledgement, an action, waits for all. What waits behind a range deletion is
  * not that: a write into the range (a peer frame's copy into a session written again) that a
  * later write of another key depends on (the frame's seen record), hence nothing overtakes a
- * range deletion that waits. Holds that overlap (a
- * fan-out's copies taken on several loops, message after message) thus delay only each other's
- * actions and the writes of their own keys, and no hold waits for another's release. A hold open
+ * range deletion that waits. Holds that overlap (a fan-out's copies taken on several loops,
+ * message after message) thus delay each other's actions, and a released hold waits for an
+ * earlier one still open only where both write the same entries (one subscriber's), never for a
+ * later one: they are written as the earlier ones are released, with no need for a moment when
+ * none is open. A hold open
  * for {@link #MAX_HOLD_NANOS} since the writer took its first write is cut, counted ({@link
  * #holdsCut}): its writes go as any, and for it the unit is not atomic. So are all holds still
  * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
@@ -219,8 +221,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private static final ThreadLocal<Hold> RELEASING = new ThreadLocal<>();
 
   /**
-   * The entry a write that waits writes ({@link Keys#entryLength}: a message's two keys are one),
-   * in a form a hash set compares by content.
+   * The entry a write that waits writes ({@link Keys#entryLength}: a client's message entries are
+   * one), in a form a hash set compares by content.
    */
   private record WaitingKey(Family family, ByteBuffer key) {
     WaitingKey(Family family, byte[] key) {

@@ -152,12 +152,13 @@ final class Keys {
   }
 
   /**
-   * How much of a {@code family} key names what it records, for the order the writer keeps: a
-   * message entry's delivery and sent record are one entry (a sent record on disk without its
-   * delivery is damage), every other key is its own.
+   * How much of a {@code family} key names what the writer keeps in order (a write waits behind
+   * an earlier one of the same): a client's message entries are one, so they reach the disk in
+   * the order written (a sent record without its delivery is damage, and a page read moves its
+   * cursor past what it finds); every other key is its own.
    */
   static int entryLength(Family family, byte[] key) {
-    return family == Family.MESSAGES ? key.length - 1 : key.length;
+    return family == Family.MESSAGES ? key.length - 9 : key.length;
   }
 
   /** Whether {@code key} has the layout of a {@code family} key (a damaged one may not). */
