@@ -188,6 +188,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private int state = NEW;
     /** When the writer took its first write: it is cut {@link #maxHoldNanos} after. */
     private long openedAt;
+    /** The last sorting pass that put a write of it among what may be written now. */
+    private long readyIn = -1;
 
     @Override
     public void release() {
@@ -300,6 +302,12 @@ final class GroupCommitWriter implements AutoCloseable {
   private final List<Op> fresh = new ArrayList<>();
   // ... and whether a hold was released or cut since the sort: what waits is sorted again.
   private boolean resort;
+  /**
+   * Counts sorting passes: a released hold found to wait starts the pass over only if one of its
+   * writes went ahead in it (under a fan-out, one whose first write follows an earlier hold's, as
+   * a subscriber's entries do, costs nothing more).
+   */
+  private long pass;
   private ArrayDeque<Op> spare = new ArrayDeque<>();
   private volatile long maxHoldNanos = MAX_HOLD_NANOS;
   private final AtomicInteger pendingWrites = new AtomicInteger();
@@ -642,6 +650,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Sorts {@link #fresh} behind what waits; false, having undone it, if all must be sorted. */
   private boolean sortFresh() {
+    pass++;
     int before = waiting.size();
     for (Op op : fresh) {
       if (!place(op)) {
@@ -660,6 +669,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Sorts {@code all} afresh; false if a released hold must wait whole and it starts over. */
   private boolean sortAll(ArrayDeque<Op> all) {
+    pass++;
     ready.clear();
     readyWrites = 0;
     readyBytes = 0;
@@ -676,8 +686,9 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * Puts {@code op}, taken after everything sorted so far, into {@link #ready} or {@link
-   * #waiting}; false instead if it is a released hold's write that must wait, since then all of
-   * the hold must (it is marked so).
+   * #waiting}; false instead if it is a released hold's write that must wait while another of its
+   * writes went into {@link #ready} in this pass, since all of the hold must wait (it is marked
+   * so).
    */
   private boolean place(Op op) {
     Hold hold = op instanceof Held h ? h.hold() : null;
@@ -687,10 +698,13 @@ final class GroupCommitWriter implements AutoCloseable {
       ready.add(op);
       readyWrites += op.count();
       readyBytes += op.bytes();
+      if (hold != null) {
+        hold.readyIn = pass;
+      }
       return true;
     }
-    if (!held && hold != null && waitingHolds.add(hold)) {
-      return false;
+    if (!held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass) {
+      return false; // a write of it went ahead in this pass: sorted again, it waiting whole
     }
     waiting.add(op);
     remember(write);
