@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,16 +38,23 @@ import org.slf4j.LoggerFactory;
  * made under the hold, among them what its releaser wrote last ({@link Hold#releaseAfter}). So a
  * batch need not be a prefix of the queue: the writer writes what it took except what must wait,
  * and carries that, in order, to the next batch. What must wait: the writes of a hold still open;
- * a write of a key (or a range) an earlier write that waits also writes, since the database must
- * see them in order; a range deleted while anything waits (not worth comparing); an action behind
- * any of these, since it runs only once every write queued before it is durable; and all of a
- * released hold one of whose writes must wait, so the hold stays one unit. Other writes go ahead.
- * That is safe because what reaches the disk ahead is a write whose key nothing earlier still
- * waiting writes, and what waits is either a unit not yet begun on disk (the message's copies
- * with what completes them, all or none) or a later write of one of its keys, which has no effect
- * without it; a publisher's acknowledgement, an action, waits for all. Holds that overlap (a
- * fan-out's copies taken on several loops, message after message) thus delay only each other's
- * actions and the writes of their own keys, and no hold waits for another's release. A hold open
+ * a write of an entry an earlier write that waits also writes (a key, but a client's message
+ * entries are one: {@link Keys#entryLength}), since the database and a page read must see them
+ * in order; a range deleted while anything waits (not worth comparing), and everything
+ * behind it; an action behind any of these, since it runs only once every write queued before it
+ * is durable; and all of a released hold one of whose writes must wait, so the hold stays one
+ * unit. Other writes go ahead. That is safe because what reaches the disk ahead is a write whose
+ * entry nothing earlier still waiting writes, and what waits is either a unit not yet begun on
+ * disk (the message's copies with what completes them, all or none) or a later write of one of
+ * its entries, which has no effect without it and which no write of another entry depends on; a
+ * publisher's acknowledgement, an action, waits for all. What waits behind a range deletion is
+ * not that: a write into the range (a peer frame's copy into a session written again) that a
+ * later write of another key depends on (the frame's seen record), hence nothing overtakes a
+ * range deletion that waits. Holds that overlap (a fan-out's copies taken on several loops,
+ * message after message) thus delay each other's actions, and a released hold waits for an
+ * earlier one still open only where both write the same entries (one subscriber's), never for a
+ * later one: they are written as the earlier ones are released, with no need for a moment when
+ * none is open. A hold open
  * for {@link #MAX_HOLD_NANOS} since the writer took its first write is cut, counted ({@link
  * #holdsCut}): its writes go as any, and for it the unit is not atomic. So are all holds still
  * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
@@ -182,6 +188,8 @@ final class GroupCommitWriter implements AutoCloseable {
     private int state = NEW;
     /** When the writer took its first write: it is cut {@link #maxHoldNanos} after. */
     private long openedAt;
+    /** The last sorting pass that put a write of it among what may be written now. */
+    private long readyIn = -1;
 
     @Override
     public void release() {
@@ -214,10 +222,13 @@ final class GroupCommitWriter implements AutoCloseable {
   /** The hold whose releaser runs on this thread ({@link Hold#releaseAfter}), or null. */
   private static final ThreadLocal<Hold> RELEASING = new ThreadLocal<>();
 
-  /** A key of a write that waits, in a form a hash set compares by content. */
+  /**
+   * The entry a write that waits writes ({@link Keys#entryLength}: a client's message entries are
+   * one), in a form a hash set compares by content.
+   */
   private record WaitingKey(Family family, ByteBuffer key) {
     WaitingKey(Family family, byte[] key) {
-      this(family, ByteBuffer.wrap(key));
+      this(family, ByteBuffer.wrap(key, 0, Keys.entryLength(family, key)));
     }
   }
 
@@ -286,11 +297,17 @@ final class GroupCommitWriter implements AutoCloseable {
   private long readyBytes;
   private ArrayDeque<Op> waiting = new ArrayDeque<>();
   private final Set<WaitingKey> waitingKeys = new HashSet<>();
-  private final List<DeleteRange> waitingRanges = new ArrayList<>();
+  private boolean rangeWaits;
   private final Set<Hold> waitingHolds = new HashSet<>();
   private final List<Op> fresh = new ArrayList<>();
   // ... and whether a hold was released or cut since the sort: what waits is sorted again.
   private boolean resort;
+  /**
+   * Counts sorting passes: a released hold found to wait starts the pass over only if one of its
+   * writes went ahead in it (under a fan-out, one whose first write follows an earlier hold's, as
+   * a subscriber's entries do, costs nothing more).
+   */
+  private long pass;
   private ArrayDeque<Op> spare = new ArrayDeque<>();
   private volatile long maxHoldNanos = MAX_HOLD_NANOS;
   private final AtomicInteger pendingWrites = new AtomicInteger();
@@ -633,6 +650,7 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Sorts {@link #fresh} behind what waits; false, having undone it, if all must be sorted. */
   private boolean sortFresh() {
+    pass++;
     int before = waiting.size();
     for (Op op : fresh) {
       if (!place(op)) {
@@ -651,12 +669,13 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Sorts {@code all} afresh; false if a released hold must wait whole and it starts over. */
   private boolean sortAll(ArrayDeque<Op> all) {
+    pass++;
     ready.clear();
     readyWrites = 0;
     readyBytes = 0;
     waiting.clear();
     waitingKeys.clear();
-    waitingRanges.clear();
+    rangeWaits = false;
     for (Op op : all) {
       if (!place(op)) {
         return false;
@@ -667,33 +686,40 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /**
    * Puts {@code op}, taken after everything sorted so far, into {@link #ready} or {@link
-   * #waiting}; false instead if it is a released hold's write that must wait, since then all of
-   * the hold must (it is marked so).
+   * #waiting}; false instead if it is a released hold's write that must wait while another of its
+   * writes went into {@link #ready} in this pass, since all of the hold must wait (it is marked
+   * so).
    */
   private boolean place(Op op) {
     Hold hold = op instanceof Held h ? h.hold() : null;
     Op write = hold != null ? ((Held) op).op() : op;
     boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
-    if (!held && (waiting.isEmpty() || !mustFollow(write))) {
+    if (!held && (waiting.isEmpty() || !rangeWaits && !mustFollow(write))) {
       ready.add(op);
       readyWrites += op.count();
       readyBytes += op.bytes();
+      if (hold != null) {
+        hold.readyIn = pass;
+      }
       return true;
     }
-    if (!held && hold != null && waitingHolds.add(hold)) {
-      return false;
+    if (!held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass) {
+      return false; // a write of it went ahead in this pass: sorted again, it waiting whole
     }
     waiting.add(op);
     remember(write);
     return true;
   }
 
-  /** Whether {@code write} must stay behind what waits already: see the class comment. */
+  /**
+   * Whether {@code write} must stay behind what waits already, no range deletion among it: see
+   * the class comment.
+   */
   private boolean mustFollow(Op write) {
     if (write instanceof Put p) {
-      return waits(p.family(), p.key());
+      return waitingKeys.contains(new WaitingKey(p.family(), p.key()));
     } else if (write instanceof Delete d) {
-      return waits(d.family(), d.key());
+      return waitingKeys.contains(new WaitingKey(d.family(), d.key()));
     } else if (write instanceof Writes w) {
       for (Op each : w.ops) {
         if (mustFollow(each)) {
@@ -705,27 +731,13 @@ final class GroupCommitWriter implements AutoCloseable {
     return write instanceof Action || write instanceof DeleteRange; // a range: not worth finding
   }
 
-  private boolean waits(Family family, byte[] key) {
-    if (waitingKeys.contains(new WaitingKey(family, key))) {
-      return true;
-    }
-    for (DeleteRange r : waitingRanges) {
-      if (r.family() == family
-          && Arrays.compareUnsigned(key, r.begin()) >= 0
-          && Arrays.compareUnsigned(key, r.end()) < 0) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   private void remember(Op write) {
     if (write instanceof Put p) {
       waitingKeys.add(new WaitingKey(p.family(), p.key()));
     } else if (write instanceof Delete d) {
       waitingKeys.add(new WaitingKey(d.family(), d.key()));
-    } else if (write instanceof DeleteRange r) {
-      waitingRanges.add(r);
+    } else if (write instanceof DeleteRange) {
+      rangeWaits = true;
     } else if (write instanceof Writes w) {
       for (Op each : w.ops) {
         remember(each);

@@ -151,6 +151,16 @@ final class Keys {
     return ByteBuffer.wrap(key, 2 + idLength(key), 2).getShort() & 0xFFFF;
   }
 
+  /**
+   * How much of a {@code family} key names what the writer keeps in order (a write waits behind
+   * an earlier one of the same): a client's message entries are one, so they reach the disk in
+   * the order written (a sent record without its delivery is damage, and a page read moves its
+   * cursor past what it finds); every other key is its own.
+   */
+  static int entryLength(Family family, byte[] key) {
+    return family == Family.MESSAGES ? key.length - 9 : key.length;
+  }
+
   /** Whether {@code key} has the layout of a {@code family} key (a damaged one may not). */
   static boolean wellFormed(Family family, byte[] key) {
     if (family == Family.RETAINED || family == Family.META) {

@@ -315,6 +315,111 @@ class HeldWritesTest {
   }
 
   /**
+   * A subscriber's entry marked sent (its PUBLISH went out at once) while the entry's message is
+   * still held: the sent record is another key of the same entry, and a kill that kept it
+   * without the delivery it belongs to leaves a store that refuses to load as damaged. It waits
+   * with the delivery.
+   */
+  @Test
+  void aSentRecordWaitsForItsHeldDelivery() throws Exception {
+    Path image = images.resolve("after-first-entry");
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub1", session("sub1"));
+      // The kill: right after the first batch with any of the entry's keys.
+      store.writer().afterEachBatch(() -> {
+        if (!image.toFile().exists() && entries(store) > 0) {
+          store.checkpoint(image);
+        }
+      });
+      CountDownLatch queued = blockWriter(store.writer());
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("sub1", 1, delivery("held"), open);
+      sessions.markSent("sub1", 1, 9, false);
+      sessions.addMessage("sub1", 2, delivery("plain"));
+      queued.countDown(); // the writer takes all of it at once
+      await("the writer waits for the release", () -> store.holdWaits() > 0);
+      open.release();
+      durable(store.writer());
+      assertEquals(0, store.holdsCut());
+    }
+    assertTrue(image.toFile().exists(), "a batch with an entry was written");
+    Load afterKill = load(StoreDirs.always(image)); // a sent record alone: "is damaged"
+    assertTrue(afterKill.copies().getOrDefault("sub1", 0) >= 1, "loads: " + afterKill);
+  }
+
+  /**
+   * A page of a session's backlog is read on the store's reader thread once the writes queued
+   * before the request are in; the session goes on writing meanwhile. What the read finds must
+   * be all the session wrote up to any entry it finds: the session's cursor moves past what the
+   * page holds, so an entry still held when the one after it was written would never be read
+   * back. A session's entries reach the disk in the order written.
+   */
+  @Test
+  void aPageReadFindsNoEntryWithoutTheHeldOneBeforeIt() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub1", session("sub1"));
+      CountDownLatch queued = blockWriter(store.writer());
+      CompletableFuture<List<Long>> page = new CompletableFuture<>();
+      sessions.readMessages("sub1", 0, 100,
+          read -> page.complete(read.stream().map(StoredMessage::seq).toList()),
+          page::completeExceptionally);
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("sub1", 1, delivery("held"), open);
+      sessions.addMessage("sub1", 2, delivery("plain"));
+      queued.countDown(); // the writer takes all of it at once
+
+      List<Long> read = page.get(10, TimeUnit.SECONDS);
+      assertTrue(read.isEmpty() || read.equals(List.of(1L, 2L)), "read: " + read);
+      open.release();
+      durable(store.writer());
+    }
+  }
+
+  /**
+   * A range deletion waits while anything does (here a session written again, behind an
+   * unrelated hold), and with it every later write into its range (the session's new entry). A
+   * later write of another key may depend on those: a peer frame's seen record on the copy it
+   * covers. A kill that kept the record without the copy would drop the peer's resend of the
+   * forward as seen, and the copy would be lost. So nothing overtakes a range deletion that waits.
+   */
+  @Test
+  void nothingOvertakesARangeDeletionThatWaits() throws Exception {
+    Path image = images.resolve("after-seen");
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      DiskSeenForwards seen = new DiskSeenForwards(store);
+      sessions.saveSession("other", session("other"));
+      sessions.saveSession("sub1", session("sub1"));
+      durable(store.writer());
+      // The kill: right after the first batch with the seen record.
+      store.writer().afterEachBatch(() -> {
+        if (!image.toFile().exists() && !seen.load().isEmpty()) {
+          store.checkpoint(image);
+        }
+      });
+      CountDownLatch queued = blockWriter(store.writer());
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("other", 1, delivery("held"), open);
+      sessions.writeSession(session("sub1"), List.of(), true);
+      sessions.addMessage("sub1", 1, delivery("forwarded"));
+      seen.range("peer", 1, 5, 5);
+      queued.countDown(); // the writer takes all of it at once
+      await("the writer waits for the release", () -> store.holdWaits() > 0);
+      open.release();
+      durable(store.writer());
+      assertEquals(0, store.holdsCut());
+    }
+    assertTrue(image.toFile().exists(), "a batch with the seen record was written");
+    assertEquals(1, load(StoreDirs.always(image)).copies().getOrDefault("sub1", 0),
+        "the seen record is on disk with the copy it covers");
+  }
+
+  /**
    * A read of a queue on an event loop blocks that loop until the writes before it are written;
    * a hold whose release is a later task of the same loop cannot come meanwhile: the read cuts
    * it at once, counted, and sees the held write.
