@@ -302,6 +302,13 @@ final class GroupCommitWriter implements AutoCloseable {
   private final List<Op> fresh = new ArrayList<>();
   // ... and whether a hold was released or cut since the sort: what waits is sorted again.
   private boolean resort;
+  // The batch's actions, whether interval mode left a write unsynced and when it last synced,
+  // and whether and since when the writer waits for a release.
+  private final List<Runnable> actions = new ArrayList<>();
+  private boolean unsynced;
+  private long lastSync = System.nanoTime();
+  private boolean waitingForRelease;
+  private long waitSince;
   /**
    * Counts sorting passes: a released hold found to wait starts the pass over only if one of its
    * writes went ahead in it (under a fan-out, one whose first write follows an earlier hold's, as
@@ -494,33 +501,24 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   private void writeUntilClosed() {
-    List<Runnable> actions = new ArrayList<>();
-    long lastSync = System.nanoTime();
-    boolean unsynced = false;
-    long waitSince = 0;
-    boolean waitingForRelease = false;
     try (WriteBatch batch = new WriteBatch()) {
       while (!abandon) {
         takeQueued();
+        long now = System.nanoTime();
         if (waiting.isEmpty() && fresh.isEmpty()) {
-          long now = System.nanoTime();
-          if (unsynced && now - lastSync >= syncIntervalNanos) {
-            unsynced = !syncLog();
-            lastSync = now;
+          if (syncIfDue(now)) {
             continue;
           }
           if (closing) {
-            break;
+            if (queue.isEmpty()) {
+              break;
+            }
+            // Queued before the close began, after this loop looked: written before it ends.
+            continue;
           }
-          parked = true;
-          if (queue.isEmpty() && !closing) {
-            LockSupport.parkNanos(
-                this, unsynced ? syncIntervalNanos - (now - lastSync) : IDLE_PARK_NANOS);
-          }
-          parked = false;
+          parkUnlessQueued(unsynced ? syncIntervalNanos - (now - lastSync) : IDLE_PARK_NANOS);
           continue;
         }
-        long now = System.nanoTime();
         cutExpiredHolds(now);
         sortOut();
         if (ready.isEmpty()) {
@@ -532,18 +530,11 @@ final class GroupCommitWriter implements AutoCloseable {
           }
           if (!mustCut()) {
             // What earlier batches wrote unsynced is not to wait for a release.
-            if (unsynced && now - lastSync >= syncIntervalNanos) {
-              unsynced = !syncLog();
-              lastSync = now;
-              continue;
-            }
-            long left = openHolds.getFirst().openedAt + maxHoldNanos - now;
-            parked = true;
-            if (queue.isEmpty() && !mustCut()) {
-              LockSupport.parkNanos(this,
+            if (!syncIfDue(now)) {
+              long left = openHolds.getFirst().openedAt + maxHoldNanos - now;
+              parkUnlessQueued(
                   unsynced ? Math.min(left, syncIntervalNanos - (now - lastSync)) : left);
             }
-            parked = false;
             continue;
           }
           cutOpenHolds();
@@ -553,47 +544,74 @@ final class GroupCommitWriter implements AutoCloseable {
           waitingForRelease = false;
           holdWaitNanos += System.nanoTime() - waitSince;
         }
-        int writes = readyWrites;
-        long bytes = readyBytes;
-        for (Op op : ready) {
-          add(batch, actions, op);
-        }
-        ready.clear();
-        readyWrites = 0;
-        readyBytes = 0;
-        takenWrites -= writes;
-        takenBytes -= bytes;
-        if (batch.count() > 0 && !commit(batch)) {
+        if (!writeReady(batch)) {
           return; // abandoned: its actions never run
         }
-        batch.clear();
-        Runnable hook = afterEachBatch;
-        if (hook != null) {
-          hook.run();
-        }
-        unsynced |= !syncEachBatch && writes > actions.size();
-        pendingWrites.addAndGet(-writes);
-        pendingBytes.addAndGet(-bytes);
-        if (waiters > 0) {
-          synchronized (room) {
-            room.notifyAll();
-          }
-        }
-        for (Runnable a : actions) {
-          runAction(a);
-        }
-        actions.clear();
         // Interval mode under steady load: the queue is never empty, so the sync is due here
         // too, or a power cut would lose everything since the last idle moment.
-        if (unsynced && System.nanoTime() - lastSync >= syncIntervalNanos) {
-          unsynced = !syncLog();
-          lastSync = System.nanoTime();
-        }
+        syncIfDue(System.nanoTime());
       }
       if (unsynced) {
         syncLog();
       }
     }
+  }
+
+  /**
+   * Writes {@link #ready} as one batch, then lets callers waiting for room go and runs the
+   * actions it held; false if the store closed while the disk failed (nothing more is run).
+   */
+  private boolean writeReady(WriteBatch batch) {
+    int writes = readyWrites;
+    long bytes = readyBytes;
+    for (Op op : ready) {
+      add(batch, actions, op);
+    }
+    ready.clear();
+    readyWrites = 0;
+    readyBytes = 0;
+    takenWrites -= writes;
+    takenBytes -= bytes;
+    if (batch.count() > 0 && !commit(batch)) {
+      return false;
+    }
+    batch.clear();
+    Runnable hook = afterEachBatch;
+    if (hook != null) {
+      hook.run();
+    }
+    unsynced |= !syncEachBatch && writes > actions.size();
+    pendingWrites.addAndGet(-writes);
+    pendingBytes.addAndGet(-bytes);
+    if (waiters > 0) {
+      synchronized (room) {
+        room.notifyAll();
+      }
+    }
+    for (Runnable a : actions) {
+      runAction(a);
+    }
+    actions.clear();
+    return true;
+  }
+
+  /** Interval mode: syncs the log if something is unsynced and the interval is over. */
+  private boolean syncIfDue(long now) {
+    if (!unsynced || now - lastSync < syncIntervalNanos) {
+      return false;
+    }
+    unsynced = !syncLog();
+    lastSync = now;
+    return true;
+  }
+
+  /** Parks up to {@code nanos} unless something is queued (or the holds must be cut). */
+  private void parkUnlessQueued(long nanos) {
+    parked = true;
+    if (queue.isEmpty() && !mustCut()) {
+      LockSupport.parkNanos(this, nanos);
+    }
+    parked = false;
   }
 
   /**
