@@ -102,6 +102,10 @@ public final class MetricsServer implements AutoCloseable {
         "CONNECTs refused with 0x88 (3.1.1: 3) because their credential check (authenticators,"
             + " authorizers) did not end within mqtt.limits.connect-timeout",
         c -> c.call(m.authChecksGivenUp()));
+    counter("simqtt_connections_claim_timeouts",
+        "CONNECTs refused with 0x88 (3.1.1: 3) because the cluster did not answer their session"
+            + " claim (a large session still arriving) within mqtt.limits.connect-timeout",
+        c -> c.call(m.claimsGivenUp()));
     counter("simqtt_messages_received", "PUBLISH packets accepted from clients, by QoS",
         c -> forQos(q -> c.call(m.messagesIn(q), Integer.toString(q))), "qos");
     counter("simqtt_messages_sent", "PUBLISH packets delivered to clients, by QoS",
