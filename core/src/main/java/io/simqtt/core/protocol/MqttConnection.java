@@ -719,9 +719,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
               claimed.stamp());
       claimed.attached().run();
       // The rules changed while this CONNECT was checked, after the reload had passed the
-      // session: it would keep the old ones (see Authentication.refresh).
+      // session: it would keep the old ones (see PermissionRetries.refreshAll).
       if (context.auth().isStale(permissions)) {
-        context.auth().refreshLater(permissions);
+        context.sessions().permissions().refresh(session);
       }
       send(loop.negotiator().accept(t, present, version.isV5()));
       context.metrics().connectAccepted();

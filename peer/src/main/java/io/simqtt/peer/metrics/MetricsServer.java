@@ -124,10 +124,6 @@ public final class MetricsServer implements AutoCloseable {
         "Addresses whose refused CONNECTs were forgotten before mqtt.auth.max-failure-delay"
             + " because 100,000 were remembered: their next refusal waits the shortest delay",
         c -> c.call(broker.authentication().addressesForgotten()));
-    counter("simqtt_auth_permissions_refused",
-        "Clients that connected while the auth rules were reloaded and found every auth thread"
-            + " busy: they may do nothing until they reconnect, rather than keep replaced rules",
-        c -> c.call(broker.authentication().refreshesRefused()));
     counter("simqtt_auth_permissions_retries",
         "Times the permissions of a stored session (or of a will) that an authorizer failed"
             + " for at recovery were asked for again",
@@ -139,7 +135,8 @@ public final class MetricsServer implements AutoCloseable {
     gauge("simqtt_auth_permissions_unknown",
         "Stored sessions whose permissions an authorizer failed to give at recovery, and wills"
             + " that came due meanwhile: they keep what is routed to them (the wills wait),"
-            + " unchecked and not sent, until they are known",
+            + " unchecked and not sent, until they are known; and sessions the authorizers could"
+            + " not answer for under reloaded rules, which keep their old ones until then",
         c -> c.call(broker.permissionRetries().waiting()));
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));
