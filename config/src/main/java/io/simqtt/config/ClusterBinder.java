@@ -16,7 +16,11 @@ final class ClusterBinder {
 
   private ClusterBinder() {}
 
-  static ClusterSettings bind(ConfigReader r, String nodeId) {
+  /**
+   * @param connectTimeout {@code mqtt.limits.connect-timeout}, which bounds a CONNECT's wait for
+   *     its claim too
+   */
+  static ClusterSettings bind(ConfigReader r, String nodeId, Duration connectTimeout) {
     String name = r.nonEmpty("cluster.name");
     String secret = r.string("cluster.secret");
     ListenerSettings listen = SettingsBinder.listener(r, "cluster.listen");
@@ -28,8 +32,16 @@ final class ClusterBinder {
             + " characters, the same on every node (e.g. SIMQTT_CLUSTER_SECRET)");
       }
     }
+    ClusterSettings.Timing timing = timing(r);
+    if (!peers.isEmpty() && timing.claimTimeout().compareTo(connectTimeout) >= 0) {
+      // The connection would give the claim up first: an unanswered claim would never end in
+      // its own refusal, and the setting would do nothing.
+      throw r.conflict("cluster.claim-timeout", "is not below mqtt.limits.connect-timeout ("
+          + connectTimeout.toMillis() + " ms), which bounds a CONNECT's wait for its claim:"
+          + " lower it or raise mqtt.limits.connect-timeout");
+    }
     int backlog = r.bytesIn("cluster.max-link-backlog", 1 << 20, 1 << 30);
-    return new ClusterSettings(name, secret, listen, peers, timing(r), backlog, tls(r));
+    return new ClusterSettings(name, secret, listen, peers, timing, backlog, tls(r));
   }
 
   private static ClusterSettings.PeerTls tls(ConfigReader r) {

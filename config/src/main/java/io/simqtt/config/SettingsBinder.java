@@ -31,7 +31,7 @@ final class SettingsBinder {
     MqttSettings mqtt = new MqttSettings(
         listeners, limits(r), sessions(r), features(r), OperationsBinder.sys(r),
         retained(r), auth(r), TlsBinder.bind(r, listeners), heapGuard(r), storage(r));
-    ClusterSettings cluster = ClusterBinder.bind(r, nodeId);
+    ClusterSettings cluster = ClusterBinder.bind(r, nodeId, mqtt.limits().connectTimeout());
     AdminSettings admin = OperationsBinder.admin(r);
     MetricsSettings metrics = OperationsBinder.metrics(r, cluster);
     PortConflicts.check(r, mqtt, cluster, admin, metrics);

@@ -187,6 +187,23 @@ class SettingsErrorTest {
   }
 
   @Test
+  void aClaimTimeoutNotBelowTheConnectTimeoutIsRefusedInACluster() {
+    String peers = "cluster.secret = \"0123456789abcdef\", "
+        + "cluster.peers = [{ id = n2, host = h, port = 7946 }], ";
+    SettingsException e =
+        fails(peers + "mqtt.limits.connect-timeout = 3s, cluster.claim-timeout = 3s");
+    assertEquals("cluster.claim-timeout", e.key());
+    assertTrue(e.getMessage().contains("is not below mqtt.limits.connect-timeout (3000 ms)"),
+        e.getMessage());
+    assertEquals("cluster.claim-timeout",
+        fails(peers + "mqtt.limits.connect-timeout = 2s").key()); // claim-timeout's default: 3s
+    SettingsLoader.fromString(
+        peers + "mqtt.limits.connect-timeout = 3s, cluster.claim-timeout = 2999ms");
+    // Alone, a node claims nothing: a short connect timeout needs no shorter claim timeout.
+    SettingsLoader.fromString("mqtt.limits.connect-timeout = 500ms");
+  }
+
+  @Test
   void portZeroIsAllowedForTests() {
     NodeSettings s =
         SettingsLoader.fromString("mqtt.listeners.tcp.port = 0, cluster.listen.port = 0");

@@ -6,7 +6,6 @@ import io.simqtt.core.auth.AuthFileException;
 import io.simqtt.core.auth.AuthReload;
 import io.simqtt.core.auth.AuthReloader;
 import io.simqtt.core.auth.Authentication;
-import io.simqtt.core.auth.Permissions;
 import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.codec.ReasonCode;
@@ -24,7 +23,6 @@ import io.simqtt.core.server.MqttListener;
 import io.simqtt.core.server.MqttServer;
 import io.simqtt.core.session.Delivery;
 import io.simqtt.core.session.PermissionRetries;
-import io.simqtt.core.session.Session;
 import io.simqtt.core.session.SessionRecovery;
 import io.simqtt.core.session.StartupWills;
 import io.simqtt.core.session.SessionRegistry;
@@ -33,7 +31,6 @@ import io.simqtt.core.sys.SysTopicsPublisher;
 import io.simqtt.core.topic.SubscriptionTree;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.Collection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -154,8 +151,8 @@ public final class Broker implements AutoCloseable {
   public synchronized void start() throws InterruptedException {
     try {
       authReloader = AuthReloader.start(settings.mqtt().auth(),
-          settings.mqtt().tls().identityAsUserName(), auth, this::sessionPermissions,
-          settings.nodeId());
+          settings.mqtt().tls().identityAsUserName(), auth,
+          () -> permissionRetries.refreshAll(sessions.all(), auth::isStale), settings.nodeId());
     } catch (AuthFileException e) {
       throw new UncheckedIOException(e.getMessage(), e);
     }
@@ -189,10 +186,6 @@ public final class Broker implements AutoCloseable {
       sysTopics = new SysTopicsPublisher(this, version());
       sysTopics.start(settings.mqtt().sys().interval());
     }
-  }
-
-  private Collection<Permissions> sessionPermissions() {
-    return sessions.all().stream().map(Session::permissions).toList();
   }
 
   /**

@@ -181,6 +181,11 @@ final class ClaimBook {
     // hand as soon as it sees the claim answered) can come before the claim has its deadline.
     LocalClaim claim = c;
     timer.schedule(() -> timeOut(claim), answerTimeoutMillis, TimeUnit.MILLISECONDS);
+    c.result.whenComplete((r, e) -> {
+      if (claim.result.isCancelled()) {
+        givenUp(claim);
+      }
+    });
     for (String peerId : up) {
       links.send(peerId, frame);
     }
@@ -440,6 +445,23 @@ final class ClaimBook {
     timer.schedule(() -> forget(c), SETTLE_MILLIS, TimeUnit.MILLISECONDS);
     // Safe under the lock: the broker's callback only hops to the connection's event loop.
     c.result.complete(result);
+  }
+
+  /**
+   * The broker gave the connect up before its claim was answered (its connect timeout): as a
+   * refused claim, it ends now, a holder still sending state is told at once, and the claim holds
+   * no other node's claim back. Its result may have been made just before (its completion lost
+   * to the cancel): then as a connect refused after all.
+   */
+  private void givenUp(LocalClaim c) {
+    synchronized (this) {
+      if (!c.done) {
+        c.refused = true;
+        finish(c);
+        return;
+      }
+    }
+    refusedAfterAll(c);
   }
 
   /**

@@ -85,6 +85,24 @@ class ClaimBookTransferTest {
         "a would stream its whole backlog to a claim that is over, its session frozen: " + sent);
   }
 
+  /**
+   * The broker gives a claim up mid-series (its connect timed out, the client got 0x88): the
+   * holder is told at once, not at the claim's own timeout, and what arrives after is returned.
+   */
+  @Test
+  void aClaimGivenUpMidSeriesTellsItsHolderAtOnce() throws Exception {
+    ClaimBook book = book(List.of("a"));
+    CompletableFuture<ClaimResult> result = book.claim("x", false, true);
+    book.onReply("a", part(ProtoConvert.toProto(head()).toByteString(), true, true));
+    book.onReply("a", part(page(7).toByteString(), true, true));
+    assertTrue(result.cancel(true));
+    assertEquals(List.of("a CLAIM", "a CLAIM_SETTLED"), sent,
+        "a would go on streaming its backlog to a connect that was refused, frozen meanwhile");
+    book.onReply("a", part(page(8).toByteString(), false, true));
+    assertEquals(List.of("a CLAIM", "a CLAIM_SETTLED", "a CLAIM_SETTLED"), sent,
+        "the last part of a claim given up is answered: not installed");
+  }
+
   private ClaimBook book(List<String> up) {
     HybridClock clock = new HybridClock();
     LocalNode node = (LocalNode) Proxy.newProxyInstance(

@@ -3,12 +3,12 @@ package io.simqtt.core.auth;
 import io.simqtt.config.AuthSettings;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,15 +17,18 @@ import org.slf4j.LoggerFactory;
  * Re-reads the password and ACL files (SIGHUP, the admin API, a change on disk) on one thread
  * of its own, so reloads never overlap and never run on an event loop. A file with a broken line
  * leaves the rules in force as they were. After a good read, new CONNECTs are checked against
- * the new rules at once, and every session's {@link Permissions} is resolved again here, so a
- * connected client's next publish, subscription or delivery follows them too.
+ * the new rules at once, and every session's {@link Permissions} is resolved again here (asked
+ * with a bound; those the authorizers cannot answer for now keep their rules and are asked again
+ * in the background), so a connected client's next publish, subscription or delivery follows
+ * them too.
  */
 public final class AuthReloader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuthReloader.class);
 
   private final AuthRules rules;
   private final Authentication auth;
-  private final Supplier<Collection<Permissions>> sessions;
+  /** Moves every session to the rules in force; returns how many it moved. */
+  private final IntSupplier sessions;
   /** Reloads waiting for the one running; more are refused (they would read the same files). */
   private static final int MAX_WAITING = 8;
 
@@ -36,7 +39,7 @@ public final class AuthReloader implements AutoCloseable {
   private AuthFileWatcher watcher;
 
   private AuthReloader(AuthRules rules, Authentication auth, byte[] loaded,
-      Supplier<Collection<Permissions>> sessions, String nodeId) {
+      IntSupplier sessions, String nodeId) {
     this.rules = rules;
     this.auth = auth;
     this.sessions = sessions;
@@ -54,13 +57,14 @@ public final class AuthReloader implements AutoCloseable {
    * files when {@code mqtt.auth.reload-on-change} says so.
    *
    * @param certificateUsers whether a client's certificate names its user (mqtt.tls)
-   * @param sessions the permissions of every session the node holds
+   * @param sessions moves the permissions of every session the node holds to the rules in
+   *     force, returning how many it moved (see {@code PermissionRetries#refreshAll})
    * @throws AuthFileException when a file cannot be read or has a broken line
    * @throws io.simqtt.config.SettingsException when a plug-in cannot be loaded or the chain names
    *     one that does not exist
    */
   public static AuthReloader start(AuthSettings settings, boolean certificateUsers,
-      Authentication auth, Supplier<Collection<Permissions>> sessions, String nodeId)
+      Authentication auth, IntSupplier sessions, String nodeId)
       throws AuthFileException {
     AuthPlugins plugins = AuthPlugins.load(settings);
     AuthRules rules = new AuthRules(settings, plugins, certificateUsers);
@@ -126,12 +130,7 @@ public final class AuthReloader implements AutoCloseable {
       return new AuthReload(false, e.getMessage(), 0);
     }
     auth.use(chain.authenticators(), chain.authorizers());
-    int updated = 0;
-    for (Permissions p : sessions.get()) {
-      if (auth.refresh(p)) {
-        updated++;
-      }
-    }
+    int updated = sessions.getAsInt();
     LOG.atInfo().addKeyValue("trigger", trigger)
         .log("auth files reloaded ({}): {}; {} sessions follow the new rules",
             trigger, chain.summary(), updated);

@@ -15,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +38,6 @@ public final class Authentication implements AutoCloseable {
   private final boolean allowAnonymous;
   private final ThreadPoolExecutor pool;
   private final FailureDelays delays;
-  private final LongAdder refreshesRefused = new LongAdder();
   /** Replaced whole by {@link #use}; a check in progress finishes with what it started with. */
   private volatile Chains chains = new Chains(List.of(), List.of(), 0);
 
@@ -69,7 +67,8 @@ public final class Authentication implements AutoCloseable {
   /**
    * From now on CONNECTs are checked by {@code authenticators} and given the permissions of
    * {@code authorizers}, each in order; the old ones that are not used again close. Clients
-   * already connected keep what they had until {@link #refresh} gives them the new rules.
+   * already connected keep what they had until their {@link Permissions} adopt the new rules
+   * (see {@code PermissionRetries#refreshAll}).
    * Called by one thread at a time (start, then the reload thread).
    */
   public void use(List<Authenticator> authenticators, List<Authorizer> authorizers) {
@@ -85,25 +84,10 @@ public final class Authentication implements AutoCloseable {
   }
 
   /**
-   * Gives the client of {@code p} its permissions under the rules in force now, asking each
-   * authorizer again (so it may block: call it off the event loops). A client an authorizer
-   * fails for may do nothing until it connects again. Returns whether {@code p} changed.
-   */
-  public boolean refresh(Permissions p) {
-    Chains current = chains;
-    if (p.client() == null || !p.isKnown() || p.generation() >= current.generation()) {
-      return false;
-    }
-    List<ClientAccess> access = resolve(p.client(), current.authorizers());
-    p.update(access == null ? List.of() : access, current.generation());
-    return true;
-  }
-
-  /**
    * What {@code who} may do under the rules in force now, asking each authorizer (so it may
    * block): for a session rebuilt from the store before its client connects again. {@link
    * Permissions#ALL} without authorizers; {@link Permissions#unknown} when one fails (logged):
-   * the caller asks again later.
+   * the caller asks again later. For a connected client, what {@link Permissions#adopt} takes.
    */
   public Permissions permissionsFor(ClientIdentity who) {
     Chains current = chains;
@@ -114,28 +98,6 @@ public final class Authentication implements AutoCloseable {
     return access == null
         ? Permissions.unknown(who)
         : Permissions.of(who, access, current.generation());
-  }
-
-  /**
-   * {@link #refresh} on an authentication thread, for a client that connected while the rules
-   * changed. With the queue full there is no thread to ask: the client may then do nothing
-   * until it connects again, rather than keep rules that were replaced (counted).
-   */
-  public void refreshLater(Permissions p) {
-    try {
-      pool.execute(() -> refresh(p));
-    } catch (RejectedExecutionException e) {
-      refreshesRefused.increment();
-      LOG.warn("client {} connected while the auth rules changed and no auth thread is free"
-          + " to resolve its permissions: it may do nothing until it reconnects",
-          p.client().clientId());
-      p.update(List.of(), chains.generation());
-    }
-  }
-
-  /** Clients left without permissions because {@link #refreshLater} found the queue full. */
-  public long refreshesRefused() {
-    return refreshesRefused.sum();
   }
 
   /**

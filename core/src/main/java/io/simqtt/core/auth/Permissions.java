@@ -7,8 +7,8 @@ import java.util.List;
  * no authorizer answers is refused. {@link #ALL} when no authorizer is configured.
  *
  * <p>One object per client for as long as its session lasts, shared by its connection and its
- * session. When the rules are reloaded, {@link Authentication#refresh} swaps what it holds in
- * place, so a connected client's next publish, subscription or delivery follows the new rules
+ * session. When the rules are reloaded, {@link #adopt} swaps what it holds in place (see {@code
+ * PermissionRetries#refreshAll}), so a connected client's next publish, subscription or delivery follows the new rules
  * and a check costs one volatile read more than with fixed rules, nothing per message besides.
  */
 public final class Permissions {
@@ -80,12 +80,17 @@ public final class Permissions {
   }
 
   /**
-   * From now on the client follows {@code chain}, unless rules newer than {@code generation} are
-   * already in place (two refreshes racing: the newer rules win, whichever finishes last).
+   * From now on the client follows what {@code answer} holds, the authorizers' answer for it
+   * under newer rules, unless rules as new are already in place (two refreshes racing: the newer
+   * rules win, whichever finishes last). Returns whether it changed.
    */
-  synchronized void update(List<ClientAccess> chain, long generation) {
-    if (client != null && known && generation > resolved.generation()) {
-      resolved = new Resolved(List.copyOf(chain), generation);
+  public synchronized boolean adopt(Permissions answer) {
+    Resolved newer = answer.resolved;
+    if (client == null || !known || !answer.known || answer.client == null
+        || newer.generation() <= resolved.generation()) {
+      return false;
     }
+    resolved = newer;
+    return true;
   }
 }

@@ -74,7 +74,9 @@ public interface Cluster {
    * Session Expiry Interval above 0, so in durable mode a large session arriving may be stored
    * as it comes (see {@link io.simqtt.core.session.SessionImport}). Never completes
    * exceptionally; peers that do not answer in time are passed over. May complete on any
-   * thread.
+   * thread. Cancelling it gives the claim up: the connect was refused (its connect timeout), as
+   * with {@link ClaimResult#refused}, so state a holder is sending or sent goes back to it and
+   * other nodes' claims for the client need not wait for it.
    */
   CompletableFuture<ClaimResult> claim(String clientId, boolean cleanStart, boolean keepsSession);
 }

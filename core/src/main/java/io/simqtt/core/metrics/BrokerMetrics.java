@@ -16,6 +16,7 @@ public final class BrokerMetrics {
   private final Map<Integer, LongAdder> connectsRefused = new ConcurrentHashMap<>();
   private final LongAdder attachesGivenUp = new LongAdder();
   private final LongAdder authChecksGivenUp = new LongAdder();
+  private final LongAdder claimsGivenUp = new LongAdder();
   private final LongAdder[] messagesIn = newAdders(3);
   private final LongAdder[] messagesOut = newAdders(3);
   private final LongAdder bytesIn = new LongAdder();
@@ -81,6 +82,18 @@ public final class BrokerMetrics {
 
   public long authChecksGivenUp() {
     return authChecksGivenUp.sum();
+  }
+
+  /**
+   * A CONNECT's claim of its session in the cluster was not answered within {@code
+   * mqtt.limits.connect-timeout}: answered 0x88 (also counted in {@link #connectRefused}).
+   */
+  public void claimGivenUp() {
+    claimsGivenUp.increment();
+  }
+
+  public long claimsGivenUp() {
+    return claimsGivenUp.sum();
   }
 
   public void messageIn(int qos, int bytes) {

@@ -98,6 +98,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
    * takes longer than {@code mqtt.limits.connect-timeout} or the connection closes first.
    */
   private CompletableFuture<AuthVerdict> checking;
+  /**
+   * The CONNECT's claim of its session in the cluster while it is out, its answer not yet on this
+   * loop (then null): set and cleared on the connection's event loop only. Cancelled, which gives
+   * it up (the cluster takes the connect as refused), when it takes longer than {@code
+   * mqtt.limits.connect-timeout}.
+   */
+  private CompletableFuture<ClaimResult> claiming;
   private OutboundTopicAliases outboundAliases;
   /**
    * The attach of this connection to its session from the claim until it runs or is given up
@@ -308,13 +315,21 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     if (session == null) {
       if (now - deadlineBase > loop.connectTimeoutNanos()) {
-        if (checking == null) {
+        if (checking != null) {
+          if (checking.cancel(true)) {
+            checking = null;
+            refuseLate(ConnectWait.CHECK);
+          }
+        } else if (claiming != null) {
+          if (claiming.cancel(true)) {
+            claiming = null;
+            refuseLate(ConnectWait.CLAIM);
+          }
+        } else {
           LOG.debug("{}: no CONNECT in time", remoteAddress());
           abort();
-        } else if (checking.cancel(true)) {
-          refuseUnchecked();
         }
-        // A check that cannot be cancelled any more has its verdict on the way to this loop.
+        // A wait that cannot be cancelled any more has its answer on the way to this loop.
       }
       return;
     }
@@ -503,7 +518,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       return;
     }
     checking = auth;
-    // The check has a connect timeout of its own, as the claim after it has.
+    // The check has a connect timeout of its own, as the claim and the attach after it have.
     deadlineBase = System.nanoTime();
     holdInput();
     auth.thenAccept(verdict -> loop.loop().execute(() -> {
@@ -514,20 +529,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   /**
-   * The CONNECT's credential check, given up ({@link #checking}), took longer than {@code
-   * mqtt.limits.connect-timeout}: an authenticator or authorizer that hangs rather than fails. The
-   * client gets CONNACK 0x88 (3.1.1: 3, Server unavailable: it may try again, as after the
-   * attach's read, {@link #refuseGivenUp}) and the connection closes, counted. The CONNECT
-   * changes nothing: the verdict, if it ever comes, is dropped, so no claim is made for it.
+   * The CONNECT waited longer than {@code mqtt.limits.connect-timeout} for {@code wait}, which the
+   * caller gave up so that it changes nothing: a check's verdict is dropped (no claim is made for
+   * it), a claim given up counts as refused in the cluster, an attach given up does not run. The
+   * client gets CONNACK 0x88 (3.1.1: 3) and the connection closes, counted.
    */
-  private void refuseUnchecked() {
-    checking = null;
+  private void refuseLate(ConnectWait wait) {
     heldDuringConnect = null;
-    LOG.atDebug().addKeyValue("clientId", terms.clientId())
-        .addKeyValue("reason", "auth_check_timeout")
-        .log("{}: CONNECT refused: its credential check did not end in time", terms.clientId());
-    context.metrics().authCheckGivenUp();
-    refuse(ReasonCode.SERVER_UNAVAILABLE, "the credential check did not end in time; try again");
+    LOG.atDebug().addKeyValue("clientId", terms.clientId()).addKeyValue("reason", wait.logReason)
+        .log("{}: CONNECT refused: {} did not end in time", terms.clientId(), wait.what);
+    wait.count(context.metrics());
+    refuse(ReasonCode.SERVER_UNAVAILABLE, wait.told);
   }
 
   /** What this client may do (everything until its CONNECT is accepted: it can do nothing yet). */
@@ -620,8 +632,13 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       attach(connect, will, claim.join());
       return;
     }
+    claiming = claim;
+    deadlineBase = System.nanoTime();
     holdInput();
-    claim.thenAccept(result -> loop.loop().execute(() -> attach(connect, will, result)));
+    claim.thenAccept(result -> loop.loop().execute(() -> {
+      claiming = null;
+      attach(connect, will, result);
+    }));
   }
 
   /**
@@ -702,9 +719,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
               claimed.stamp());
       claimed.attached().run();
       // The rules changed while this CONNECT was checked, after the reload had passed the
-      // session: it would keep the old ones (see Authentication.refresh).
+      // session: it would keep the old ones (see PermissionRetries.refreshAll).
       if (context.auth().isStale(permissions)) {
-        context.auth().refreshLater(permissions);
+        context.sessions().permissions().refresh(session);
       }
       send(loop.negotiator().accept(t, present, version.isV5()));
       context.metrics().connectAccepted();
@@ -739,18 +756,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   /** Answers the CONNECT whose attach was given up ({@link PendingAttach#giveUp}). */
   private void refuseGivenUp() {
-    heldDuringConnect = null;
     attaching = null;
     if (closing != 0 || !channel.isActive()) {
+      heldDuringConnect = null;
       return;
     }
-    LOG.atDebug().addKeyValue("clientId", terms.clientId())
-        .addKeyValue("reason", "session_read_timeout")
-        .log("{}: CONNECT refused: its session's read of the disk did not end in time",
-            terms.clientId());
-    context.metrics().attachGivenUp();
-    refuse(ReasonCode.SERVER_UNAVAILABLE,
-        "the session's stored messages could not be read in time; try again");
+    refuseLate(ConnectWait.SESSION_READ);
   }
 
   /**

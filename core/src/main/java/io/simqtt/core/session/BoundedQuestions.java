@@ -15,10 +15,10 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 
 /**
- * The background retries' questions to the authorizers ({@link PermissionRetries}), one at a
- * time, each on a thread of its own and waited for {@code mqtt.auth.retry-wait} at most: an
- * authorizer that hangs for a client (rather than fails) costs the retries that long, not every
- * answer after it. A question past its bound is interrupted and given up ({@link #abandoned}).
+ * The questions to the authorizers of the background retries and of a reload's pass over the
+ * sessions ({@link PermissionRetries}), one at a time on each of those threads, each on a thread
+ * of its own and waited for {@code mqtt.auth.retry-wait} at most: an authorizer that hangs for a
+ * client (rather than fails) costs the asker that long, not every answer after it. A question past its bound is interrupted and given up ({@link #abandoned}).
  * One whose authorizer ignores the interrupt keeps its thread until it returns; while {@code
  * maxStuck} threads are kept so, no question is asked ({@link #mayAsk}), so a plug-in that hangs
  * for good holds that many threads, no more.

@@ -5,7 +5,11 @@ import io.simqtt.core.auth.Permissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -18,19 +22,23 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Resolves the permissions of stored sessions: once per session at recovery ({@link
  * #resolveAll}), and again in the background for each whose authorizer failed then (an HTTP one
- * that is down) or did not answer in time, until the answer comes. Such a session keeps what is
- * routed to it
+ * that is down) or did not answer in time, until the answer comes. A session whose permissions
+ * are unknown keeps what is routed to it
  * meanwhile, queued and unchecked, and checks all it has queued once its permissions are known
  * (see {@link Session#permissionsKnown}); a connection attaching first brings permissions of its
  * own, and the session checks its queue against those. A will that comes due meanwhile waits
  * here too, for its client's permissions, even once its session has ended ({@link #whenKnown},
- * see {@link WillPublisher}).
+ * see {@link WillPublisher}). It also moves the sessions to new rules after a reload ({@link
+ * #refreshAll}), and in the background those the authorizers could not answer for then or whose
+ * client connected as the rules changed ({@link #refresh}): such a session keeps the rules it has
+ * until the answer comes.
  *
  * <p>Retries go in rounds on a thread of their own, in the order the sessions failed, each
  * waiter asked once per round at most: a round stops at the first session the authorizer fails
@@ -42,10 +50,11 @@ import org.slf4j.LoggerFactory;
  * pause that doubles from {@link #FIRST_PAUSE_MILLIS} up to {@link #MAX_PAUSE_MILLIS} while
  * rounds resolve nothing. So a down authorizer is asked at most once per pause, and the warning
  * its failure logs comes as seldom. Sessions that ended or got a connection meanwhile leave the
- * list without a question. The list holds each session at most once, and each session's will
- * at most once (a session has one will, and one that waits here is its last), so it is bounded
- * by twice the sessions recovered and the wills the store kept; tries are counted ({@link
- * #retries}), and so is what waits ({@link #waiting}).
+ * list without a question. The list holds each session at most once for unknown permissions and
+ * once for new rules (a permissions object it no longer holds leaves at the next round), and
+ * each session's will at most once (a session has one will, and one that waits here is its
+ * last), so it is bounded by three times the sessions and the wills the store kept; tries are
+ * counted ({@link #retries}), and so is what waits ({@link #waiting}).
  *
  * <p>At recovery the authorizers are asked on {@code mqtt.auth.threads} threads of their own at
  * once (an authorizer may block, on a remote service), each taking the next client from the
@@ -67,6 +76,9 @@ public final class PermissionRetries implements AutoCloseable {
   private final LongAdder retries = new LongAdder();
   // Guarded by this:
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+  /** The permissions objects that wait for new rules in {@link #waiting} ({@link #refresh}). */
+  private final Set<Permissions> refreshing =
+      Collections.newSetFromMap(new IdentityHashMap<>());
   private ScheduledExecutorService thread;
   private long pauseMillis = FIRST_PAUSE_MILLIS;
   private boolean closed;
@@ -147,14 +159,64 @@ public final class PermissionRetries implements AutoCloseable {
    * retries' thread, unless {@code over} says it no longer waits. {@code will}: a will's (they
    * are counted when the node stops).
    */
-  private record Waiter(
-      ClientIdentity client, BooleanSupplier over, Consumer<Permissions> known, boolean will) {}
+  private record Waiter(ClientIdentity client, BooleanSupplier over, Consumer<Permissions> known,
+      boolean will, Permissions refreshing) {}
 
   /** {@code s}'s permissions are unknown: asked again in the background until they are not. */
   void retry(Session s) {
     Permissions unknown = s.permissions();
     add(new Waiter(unknown.client(), () -> s.isEnded() || s.permissions() != unknown,
-        p -> s.execute(() -> s.permissionsKnown(unknown, p)), false));
+        p -> s.execute(() -> s.permissionsKnown(unknown, p)), false, null));
+  }
+
+  /**
+   * A reload: each of {@code sessions} whose permissions {@code stale} says follow replaced rules
+   * adopts the rules in force now, in place ({@link Permissions#adopt}), asked on the calling
+   * thread one after the other, each question bounded as the retries' are ({@code
+   * mqtt.auth.retry-wait}; one given up is counted, {@link #abandoned}). At the first client the
+   * authorizers fail for or do not answer in time, it stops asking, as a round does: they are
+   * most likely down or hanging, and asking for every session would cost up to the wait each.
+   * That session and those not asked keep the rules they have, as when no answer is needed yet,
+   * and are asked again in the retries' rounds ({@link #refresh}): so a reload while an
+   * authorizer is down takes no rights from connected clients and leaves none behind for good.
+   * Returns how many follow the new rules now.
+   */
+  public int refreshAll(Collection<Session> sessions, Predicate<Permissions> stale) {
+    int adopted = 0;
+    boolean asking = true;
+    for (Session s : sessions) {
+      Permissions p = s.permissions();
+      if (!p.isKnown() || !stale.test(p)) {
+        continue; // current, no authorizer, or unknown (then retried already)
+      }
+      if (asking && questions.mayAsk()) {
+        try {
+          Permissions answer = questions.ask(p.client());
+          if (answer != null && answer.isKnown()) {
+            if (p.adopt(answer)) {
+              adopted++;
+            }
+            continue;
+          }
+        } catch (InterruptedException stopping) {
+          Thread.currentThread().interrupt();
+          return adopted; // the node stops
+        }
+      }
+      asking = false;
+      refresh(s);
+    }
+    return adopted;
+  }
+
+  /**
+   * {@code s}'s permissions follow replaced rules (its client connected while they changed, or
+   * a reload could not ask for it): they are kept until the authorizers answer, asked in the
+   * retries' rounds, then adopted in place. Each permissions object waits here once at most.
+   */
+  public void refresh(Session s) {
+    Permissions p = s.permissions();
+    add(new Waiter(p.client(), () -> s.isEnded() || s.permissions() != p, p::adopt, false, p));
   }
 
   /**
@@ -162,11 +224,11 @@ public final class PermissionRetries implements AutoCloseable {
    * them once the authorizers answer, on the retries' thread. Nothing if the node stops first.
    */
   void whenKnown(ClientIdentity client, Consumer<Permissions> then) {
-    add(new Waiter(client, () -> false, then, true));
+    add(new Waiter(client, () -> false, then, true, null));
   }
 
   private synchronized void add(Waiter w) {
-    if (closed) {
+    if (closed || w.refreshing() != null && !refreshing.add(w.refreshing())) {
       return;
     }
     waiting.add(w);
@@ -176,9 +238,8 @@ public final class PermissionRetries implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
-      LOG.warn("an authorizer failed for stored sessions at recovery: they keep what is routed"
-          + " to them, unchecked, until their permissions are known; asked again in {} ms",
-          pauseMillis);
+      LOG.warn("the authorizers could not be asked for some sessions' permissions (at recovery,"
+          + " or for new rules): asked again in {} ms", pauseMillis);
       schedule();
     }
   }
@@ -233,15 +294,15 @@ public final class PermissionRetries implements AutoCloseable {
         return;
       }
       if (waiting.isEmpty()) {
-        LOG.info("the permissions of every stored session and will are known again");
+        LOG.info("every session and will that waited for its permissions has them");
         pauseMillis = FIRST_PAUSE_MILLIS;
         thread.shutdown();
         thread = null;
         return;
       }
       pauseMillis = resolvedAny ? FIRST_PAUSE_MILLIS : Math.min(pauseMillis * 2, MAX_PAUSE_MILLIS);
-      LOG.warn("the permissions of {} stored sessions and wills are still unknown (an authorizer"
-          + " fails); asked again in {} ms", waiting.size(), pauseMillis);
+      LOG.warn("{} sessions and wills still wait for their permissions (an authorizer fails or"
+          + " hangs); asked again in {} ms", waiting.size(), pauseMillis);
       schedule();
     }
   }
@@ -257,7 +318,10 @@ public final class PermissionRetries implements AutoCloseable {
 
   /** The first waiter is answered (or no longer waits). */
   private synchronized void done() {
-    waiting.pollFirst();
+    Waiter w = waiting.pollFirst();
+    if (w != null && w.refreshing() != null) {
+      refreshing.remove(w.refreshing());
+    }
   }
 
   /** Times a session's permissions were asked for again. */
@@ -288,6 +352,7 @@ public final class PermissionRetries implements AutoCloseable {
           + " store, they are checked and go out at the next start", wills);
     }
     waiting.clear();
+    refreshing.clear();
     if (thread != null) {
       thread.shutdownNow();
       thread = null;

@@ -105,7 +105,7 @@ public final class SessionRegistry {
   }
 
   /** What the clients of stored sessions may do: asked at recovery, and again while unknown. */
-  PermissionRetries permissions() {
+  public PermissionRetries permissions() {
     return permissions;
   }
 

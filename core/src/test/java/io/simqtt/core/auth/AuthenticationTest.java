@@ -141,7 +141,7 @@ class AuthenticationTest {
   }
 
   @Test
-  void permissionsOfAnEarlierChainAreStaleUntilRefreshed() throws Exception {
+  void permissionsOfAnEarlierChainAreStaleUntilTheyAdoptTheNewAnswer() throws Exception {
     try (Authentication a = new Authentication(true, CHECKED, System::nanoTime)) {
       a.use(List.of(), List.of(allowing("a/")));
       Permissions p = check(a, as(null, null)).permissions();
@@ -151,11 +151,12 @@ class AuthenticationTest {
       a.use(List.of(), List.of(allowing("b/")));
       assertTrue(a.isStale(p));
       assertTrue(p.allows(Action.PUBLISH, "a/1", 0, false), "kept until refreshed");
-      assertTrue(a.refresh(p));
+      Permissions answer = a.permissionsFor(p.client());
+      assertTrue(p.adopt(answer));
       assertFalse(a.isStale(p));
       assertFalse(p.allows(Action.PUBLISH, "a/1", 0, false));
       assertTrue(p.allows(Action.PUBLISH, "b/1", 0, false));
-      assertFalse(a.refresh(p), "already current");
+      assertFalse(p.adopt(answer), "already current");
 
       a.use(List.of(), List.of(new Authorizer() {
         @Override
@@ -168,8 +169,11 @@ class AuthenticationTest {
           throw new IllegalStateException("directory down");
         }
       }));
-      assertTrue(a.refresh(p));
-      assertFalse(p.allows(Action.PUBLISH, "b/1", 0, false), "a failing authorizer: nothing");
+      Permissions failed = a.permissionsFor(p.client());
+      assertFalse(failed.isKnown());
+      assertFalse(p.adopt(failed));
+      assertTrue(p.allows(Action.PUBLISH, "b/1", 0, false), "a failing authorizer: kept");
+      assertTrue(a.isStale(p), "and asked again");
       assertFalse(a.isStale(Permissions.ALL));
     }
   }

@@ -137,7 +137,7 @@ class ConnectCheckTimeoutTest {
     alice.disconnect();
   }
 
-  private static void assertRefusedServerUnavailable(
+  static void assertRefusedServerUnavailable(
       BrokerFixture f, MqttVersion version, String clientId) {
     try (RawClient c = RawClient.open(f, version)) {
       ConnAck ack = c.connect(new Connect(version, true, 60, clientId, null, null, null,

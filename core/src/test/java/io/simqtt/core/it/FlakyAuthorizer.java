@@ -78,7 +78,8 @@ public final class FlakyAuthorizer implements Authorizer {
 
   @Override
   public ClientAccess accessFor(ClientIdentity client) {
-    boolean connectCheck = Thread.currentThread().getName().startsWith("simqtt-auth-");
+    // simqtt-auth-<n>; not simqtt-auth-reload-<node>, the reloads' thread.
+    boolean connectCheck = Thread.currentThread().getName().matches("simqtt-auth-\\d+");
     CountDownLatch s = stalled;
     if (s != null && !connectCheck) {
       try {

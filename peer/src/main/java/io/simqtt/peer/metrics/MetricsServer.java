@@ -102,6 +102,10 @@ public final class MetricsServer implements AutoCloseable {
         "CONNECTs refused with 0x88 (3.1.1: 3) because their credential check (authenticators,"
             + " authorizers) did not end within mqtt.limits.connect-timeout",
         c -> c.call(m.authChecksGivenUp()));
+    counter("simqtt_connections_claim_timeouts",
+        "CONNECTs refused with 0x88 (3.1.1: 3) because the cluster did not answer their session"
+            + " claim (a large session still arriving) within mqtt.limits.connect-timeout",
+        c -> c.call(m.claimsGivenUp()));
     counter("simqtt_messages_received", "PUBLISH packets accepted from clients, by QoS",
         c -> forQos(q -> c.call(m.messagesIn(q), Integer.toString(q))), "qos");
     counter("simqtt_messages_sent", "PUBLISH packets delivered to clients, by QoS",
@@ -120,10 +124,6 @@ public final class MetricsServer implements AutoCloseable {
         "Addresses whose refused CONNECTs were forgotten before mqtt.auth.max-failure-delay"
             + " because 100,000 were remembered: their next refusal waits the shortest delay",
         c -> c.call(broker.authentication().addressesForgotten()));
-    counter("simqtt_auth_permissions_refused",
-        "Clients that connected while the auth rules were reloaded and found every auth thread"
-            + " busy: they may do nothing until they reconnect, rather than keep replaced rules",
-        c -> c.call(broker.authentication().refreshesRefused()));
     counter("simqtt_auth_permissions_retries",
         "Times the permissions of a stored session (or of a will) that an authorizer failed"
             + " for at recovery were asked for again",
@@ -135,7 +135,8 @@ public final class MetricsServer implements AutoCloseable {
     gauge("simqtt_auth_permissions_unknown",
         "Stored sessions whose permissions an authorizer failed to give at recovery, and wills"
             + " that came due meanwhile: they keep what is routed to them (the wills wait),"
-            + " unchecked and not sent, until they are known",
+            + " unchecked and not sent, until they are known; and sessions the authorizers could"
+            + " not answer for under reloaded rules, which keep their old ones until then",
         c -> c.call(broker.permissionRetries().waiting()));
     counter("simqtt_protocol_errors", "Connections closed for malformed or illegal packets",
         c -> c.call(m.protocolErrors()));

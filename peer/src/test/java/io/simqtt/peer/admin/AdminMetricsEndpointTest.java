@@ -81,6 +81,7 @@ class AdminMetricsEndpointTest {
       assertEquals(0, value(after, "simqtt_session_messages{state=\"queued\"}"));
       assertEquals(0, value(after, "simqtt_connections_session_read_timeouts_total"));
       assertEquals(0, value(after, "simqtt_connections_auth_check_timeouts_total"));
+      assertEquals(0, value(after, "simqtt_connections_claim_timeouts_total"));
       assertEquals(0, value(after, "simqtt_auth_permissions_questions_abandoned_total"));
       assertTrue(after.contains("jvm_memory_used_bytes"), "JVM memory metrics");
       assertTrue(after.contains("jvm_gc_collection_seconds"), "JVM GC metrics");
