@@ -102,6 +102,11 @@ final class OutboundFlow {
    */
   private long handOnThrough;
   /**
+   * Whether the hand-on under way hands on every entry, not only the shared deliveries: the
+   * session leaves for another node ({@link #handOnAllFirst}).
+   */
+  private boolean handingAll;
+  /**
    * The last seq the journal gave out when the session left the store while passing entries on:
    * the store keeps what it held until they are safe ({@link #leaveStore}).
    */
@@ -370,7 +375,7 @@ final class OutboundFlow {
    */
   private Delivery handOnOne(QueueBacklog b, StoredMessage m) {
     boolean shared = m.delivery().sharedGroup() != null;
-    if (b.handOnAfter <= b.afterSeq && (shared || m.packetId() != 0 || b.owes())) {
+    if (b.handOnAfter <= b.afterSeq && (handingAll || shared || m.packetId() != 0 || b.owes())) {
       return readBack(b, m); // with nothing staying before it: owes, or is shared, or went out
     }
     b.handOnAfter = m.seq();
@@ -391,9 +396,12 @@ final class OutboundFlow {
     }
   }
 
-  /** Whether no shared delivery of the queue is left on disk for {@link #handOnSharedFirst}. */
+  /**
+   * Whether nothing the hand-on under way is for is left on disk: no shared delivery for {@link
+   * #handOnSharedFirst}, no entry for {@link #handOnAllFirst}.
+   */
   private boolean isHandedOn() {
-    return !sharedOnDisk(handOnThrough);
+    return handingAll ? backlog == null : !sharedOnDisk(handOnThrough);
   }
 
   /**
@@ -418,6 +426,7 @@ final class OutboundFlow {
     List<Runnable> next = whenMaterialized;
     whenMaterialized = null;
     handingOn = null;
+    handingAll = false;
     handedPage = null;
     readOwedDrops(); // those a hand-on did not reach: entries stayed before them
     next.forEach(Runnable::run);
@@ -638,9 +647,41 @@ final class OutboundFlow {
     return true;
   }
 
-  /** Hands one page of shared deliveries on; see {@link #handOnSharedFirst}. */
+  /**
+   * As {@link #handOnSharedFirst}, for a session that leaves for another node with all it holds
+   * (a confirmed move, a yield): every message it has not finished goes through {@code pages}, in
+   * order, those on the heap first (in flight, not a QoS 2 message whose PUBREC arrived, then
+   * queued), then each page of the backlog as it is read, the next read once the new holder has
+   * the last; what queues meanwhile lies on disk behind them and goes with them. {@code next}
+   * runs once none is left on disk (the caller takes what the heap holds then, which is nothing
+   * queued behind the pages), or as a later task when something overtook the hand-on (the
+   * backlog then reads on from where the pages stopped, passing over what went). Returns false,
+   * doing nothing, when nothing lies on disk; a read under way is joined instead.
+   */
+  boolean handOnAllFirst(String clientId, PageHandOn pages, Runnable next) {
+    if (whenMaterialized != null) {
+      whenMaterialized.add(next);
+      return true;
+    }
+    if (backlog == null) {
+      return false;
+    }
+    // Every entry goes, so the pages read on from the last one read back: shared deliveries an
+    // earlier hand-on gave away before it are gone from the store, or passed over as not safe yet.
+    backlog.handOnAfter = backlog.afterSeq;
+    handOnThrough = Long.MAX_VALUE;
+    handingAll = true;
+    whenMaterialized = new ArrayList<>(1);
+    whenMaterialized.add(next);
+    handingOn = pages;
+    List<StoredMessage> entries = new ArrayList<>();
+    handOnPage(takeUnfinishedOnHeap(clientId, entries), entries);
+    return true;
+  }
+
+  /** Hands one page of deliveries on; see {@link #handOnSharedFirst}, {@link #handOnAllFirst}. */
   interface PageHandOn {
-    /** Hands {@code taken} on to other members of their groups: one pass-on of {@code entries}. */
+    /** Hands {@code taken} on to their new holders: one pass-on of {@code entries}. */
     void handOn(List<Delivery> taken, List<StoredMessage> entries);
   }
 
@@ -654,6 +695,7 @@ final class OutboundFlow {
     if (waiting != null) {
       whenMaterialized = null;
       handingOn = null;
+      handingAll = false;
       handedPage = null; // it completes as any pass-on, and nothing goes on after it
       waiting.forEach(journal::later);
     }
@@ -868,15 +910,29 @@ final class OutboundFlow {
    */
   List<Delivery> takeUnfinished(String clientId, List<StoredMessage> entries) {
     materialize();
-    List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
+    List<Delivery> left = takeUnfinishedOnHeap(clientId, entries);
+    clear();
+    return left;
+  }
+
+  /**
+   * {@link #takeUnfinished} of what is on the heap only: what lies on disk stays, and so do the
+   * QoS 2 messages whose PUBREC arrived, in flight.
+   */
+  private List<Delivery> takeUnfinishedOnHeap(String clientId, List<StoredMessage> entries) {
+    List<Delivery> left = new ArrayList<>(inflight.size() + inMemory());
     for (InflightMessage f : inflight.inOrder()) {
       if (!f.released()) {
         left.add(f.delivery());
         keepEntry(entries, clientId, f.delivery(), f.seq());
+        inflight.remove(f.packetId());
       }
     }
-    left.addAll(takeQueued(clientId, entries));
-    clear();
+    if (inflight.isEmpty()) {
+      inflight = InflightWindow.NONE;
+    }
+    resendPending = null;
+    left.addAll(takeQueuedOnHeap(clientId, entries));
     return left;
   }
 
@@ -886,6 +942,10 @@ final class OutboundFlow {
    */
   List<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
+    return takeQueuedOnHeap(clientId, entries);
+  }
+
+  private List<Delivery> takeQueuedOnHeap(String clientId, List<StoredMessage> entries) {
     DeliveryQueue taken = queue;
     queue = null;
     if (taken == null) {
