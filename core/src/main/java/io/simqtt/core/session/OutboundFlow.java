@@ -46,9 +46,11 @@ import java.util.stream.LongStream;
  * to hand on at a clean start) reads the rest onto the heap first: off the event loop where the
  * caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session whose
  * connection ends, or that ends, hands its shared deliveries on a page at a time instead ({@link
- * #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
- * its backlog on disk, the new owner gets it page by page ({@link BacklogCursor}), and its own
- * store keeps what is beyond its heap's share ({@link SessionImport}).
+ * #handOnSharedFirst}), and one that leaves for another node (a confirmed move, a yield) all it
+ * holds ({@link #handOnAllFirst}). A move to another node does not read it either: the flow
+ * {@link #freeze freezes} with its backlog on disk, the new owner gets it page by page ({@link
+ * BacklogCursor}), and its own store keeps what is beyond its heap's share ({@link
+ * SessionImport}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -87,8 +89,8 @@ final class OutboundFlow {
    */
   private List<Runnable> whenMaterialized;
   /**
-   * How each page of shared deliveries goes while the read for {@link #whenMaterialized} hands
-   * them on rather than taking the backlog onto the heap ({@link #handOnSharedFirst}); null
+   * How each page goes while the read for {@link #whenMaterialized} hands it on rather than
+   * taking the backlog onto the heap ({@link #handOnSharedFirst}, {@link #handOnAllFirst}); null
    * otherwise.
    */
   private PageHandOn handingOn;
@@ -314,8 +316,9 @@ final class OutboundFlow {
 
   /**
    * A page read for {@link #handOnSharedFirst}, after {@link QueueBacklog#handOnFrom}: its shared
-   * deliveries go on (one {@link PassOn}) and leave the backlog's counts; the rest stays on disk,
-   * where the queue reads it back in its turn (or the session's end deletes it). Owed drops and
+   * deliveries (for {@link #handOnAllFirst}, all of it) go on (one {@link PassOn}) and leave the
+   * backlog's counts; the rest stays on disk, where the queue reads it back in its turn (or the
+   * session's end deletes it). Owed drops and
    * checks apply as to any page read back, the drops to the oldest entries only: while nothing
    * stays before them, the backlog's read moves on with the hand-on. Nothing of it joins the
    * queue.
