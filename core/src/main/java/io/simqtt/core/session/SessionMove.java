@@ -134,7 +134,8 @@ final class SessionMove {
     if (s.outbound != null
         && s.outbound.handOnAllFirst(
             s.clientId(),
-            (taken, entries) -> redirectAll(s, newOwner, taken, entries),
+            (taken, entries) ->
+                redirectAll(s, newOwner, SessionPersistence.passOn(s, taken, entries), taken),
             () -> leaveInPages(s, m))) {
       return;
     }
@@ -148,20 +149,21 @@ final class SessionMove {
     List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
     List<Delivery> left =
         s.outbound == null ? List.of() : s.outbound.takeUnfinished(s.clientId(), entries);
+    // Started while the session is stored: it leaves the store once they are safe.
     List<PassOn> units = SessionPersistence.passOn(s, left, entries);
     becomeRedirect(s, newOwner);
-    PassOn.handOut(units, left, (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
+    redirectAll(s, newOwner, units, left);
     answerWaiting(s, m);
   }
 
   /**
-   * Redirects {@code taken} to {@code newOwner}, in order, as {@link PassOn}s of their {@code
-   * entries}: a stored session's entries stay in the store until the link has written them.
+   * Redirects {@code taken} to {@code newOwner}, in order, as {@code units} (see {@link
+   * PassOn#handOut}): a stored session's entries stay in the store until the link has written
+   * them.
    */
   private static void redirectAll(
-      Session s, String newOwner, List<Delivery> taken, List<StoredMessage> entries) {
-    PassOn.handOut(SessionPersistence.passOn(s, taken, entries), taken,
-        (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
+      Session s, String newOwner, List<PassOn> units, List<Delivery> taken) {
+    PassOn.handOut(units, taken, (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
   }
 
   /** See {@link Session#yieldTo}. */
