@@ -7,9 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -99,6 +104,94 @@ class LeaveInPagesTest {
     assertEquals(all(), store.numbers("journal:n3"));
     assertTrue(onLoop(back::publishedNumbers).isEmpty());
     assertFalse(onLoop(s::isMoved));
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.numbers("c"));
+  }
+
+  /**
+   * A client back here while the session yields (its cluster claim brought the state from the
+   * node the session yields to): the connection waits until the last page went, nothing of what
+   * this node held reaching it here; then it takes the state that came, and every message this
+   * node held went to that node once, in order (from where it follows the client back).
+   */
+  @Test
+  void aClientBackHereDuringAYieldWaitsForTheLastPageThenTakesTheStateThatCame()
+      throws Exception {
+    Session s = holdingAll();
+    fixture.inSession(s, () -> s.yieldTo("n3"));
+    step(); // the heap's two journaled, the page (3, 4) read and redirected
+    SessionSnapshot fromN3 = new SessionSnapshot(
+        Map.of("t", new SubscriptionOptions(1, false, false, 0, 0)),
+        List.of(), List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of());
+    FakeConnection back = new FakeConnection(loop);
+    List<Boolean> present = fixture.connect(s, back, false, fromN3);
+    assertTrue(present.isEmpty(), "attached before the session left");
+    for (int i = 0; i < 40 && present.isEmpty(); i++) {
+      step();
+    }
+    assertEquals(List.of(true), present);
+    assertEquals(all(), onLoop(() -> numbers(cluster.redirects)), "once each, in order");
+    assertEquals(List.of(1, 2), onLoop(back::publishedNumbers), "the state that came only");
+    assertFalse(onLoop(s::isMoved));
+    step();
+    assertEquals(all(), store.numbers("journal:n3"));
+  }
+
+  /**
+   * Another node's claim while the session yields waits, and is answered "not here" once the last
+   * page went (the claimer takes the state from the node the session went to): it never freezes
+   * the session, so no page is held back from that node.
+   */
+  @Test
+  void aClaimDuringAYieldWaitsThenFindsTheSessionGone() throws Exception {
+    Session s = holdingAll();
+    fixture.inSession(s, () -> s.yieldTo("n3"));
+    step();
+    CompletableFuture<HandOver> claim =
+        new CompletableFuture<>();
+    fixture.inSession(s, () -> s.handOver(false, claim));
+    assertFalse(claim.isDone(), "answered while leaving");
+    for (int i = 0; i < 40 && !claim.isDone(); i++) {
+      step();
+    }
+    assertNull(claim.get(5, TimeUnit.SECONDS));
+    assertTrue(onLoop(s::isMoved));
+    assertEquals(all(), onLoop(() -> numbers(cluster.redirects)), "once each, in order");
+  }
+
+  /**
+   * A yield of a session with QoS 2 messages in flight: the one whose PUBREC arrived is the
+   * client's and does not go; the one not acknowledged goes first, ahead of the queue and pages.
+   */
+  @Test
+  void aYieldSendsTheUnacknowledgedInFlightFirstAndNotTheReleasedOne() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = fixture.connected(fixture.registry(
+        "mqtt.sessions.queue-memory-messages = " + PAGE), c);
+    onLoop(() -> {
+      s.subscribe("t", new SubscriptionOptions(2, false, false, 0, 0));
+      s.deliver(StoredSessionFixture.delivery(1, 2));
+      s.deliver(StoredSessionFixture.delivery(2, 2));
+      return null;
+    });
+    List<Integer> ids = onLoop(c::publishedIds);
+    assertEquals(2, ids.size());
+    onLoop(() -> {
+      s.onPubRec(ids.get(0), 0);
+      c.writable = false;
+      for (int n = 3; n <= LAST; n++) {
+        s.deliver(StoredSessionFixture.delivery(n, 2));
+      }
+      return null;
+    });
+    store.hold();
+    fixture.inSession(s, () -> s.yieldTo("n3"));
+    for (int i = 0; i < 100 && !onLoop(s::isMoved); i++) {
+      step();
+    }
+    assertTrue(onLoop(s::isMoved));
+    assertEquals(IntStream.rangeClosed(2, LAST).boxed().toList(),
+        onLoop(() -> numbers(cluster.redirects)), "once each, in order, 1 not");
+    step();
     assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.numbers("c"));
   }
 
