@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.LongStream;
 
 /**
@@ -641,12 +642,8 @@ final class OutboundFlow {
     if (!sharedOnDisk(through)) {
       return false;
     }
-    handOnThrough = through;
-    whenMaterialized = new ArrayList<>(1);
-    whenMaterialized.add(next);
-    handingOn = pages;
-    List<StoredMessage> entries = new ArrayList<>();
-    handOnPage(takeSharedOnHeap(!livesOn, clientId, entries), entries);
+    startHandOn(through, false, pages, next,
+        entries -> takeSharedOnHeap(!livesOn, clientId, entries));
     return true;
   }
 
@@ -672,14 +669,25 @@ final class OutboundFlow {
     // Every entry goes, so the pages read on from the last one read back: shared deliveries an
     // earlier hand-on gave away before it are gone from the store, or passed over as not safe yet.
     backlog.handOnAfter = backlog.afterSeq;
-    handOnThrough = Long.MAX_VALUE;
-    handingAll = true;
+    startHandOn(Long.MAX_VALUE, true, pages, next,
+        entries -> takeUnfinishedOnHeap(clientId, entries));
+    return true;
+  }
+
+  /**
+   * Starts the hand-on of {@link #handOnSharedFirst} or ({@code all}) {@link #handOnAllFirst}
+   * through seq {@code through}: what {@code onHeap} takes of the heap (adding the entries to the
+   * list it is given) goes first, as one page.
+   */
+  private void startHandOn(long through, boolean all, PageHandOn pages, Runnable next,
+      Function<List<StoredMessage>, List<Delivery>> onHeap) {
+    handOnThrough = through;
+    handingAll = all;
     whenMaterialized = new ArrayList<>(1);
     whenMaterialized.add(next);
     handingOn = pages;
     List<StoredMessage> entries = new ArrayList<>();
-    handOnPage(takeUnfinishedOnHeap(clientId, entries), entries);
-    return true;
+    handOnPage(onHeap.apply(entries), entries);
   }
 
   /** Hands one page of deliveries on; see {@link #handOnSharedFirst}, {@link #handOnAllFirst}. */

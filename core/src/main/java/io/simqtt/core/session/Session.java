@@ -129,7 +129,8 @@ public final class Session extends SerialExecutor {
     epoch++;
     SessionTimers.cancel(this);
     if (outbound != null) {
-      // What a disconnect, an expiry or a yield read the whole backlog for is moot now.
+      // What a read or hand-on of the backlog under way was for is moot now (a leaving session
+      // leaves in settleForAttach, reading the rest).
       outbound.stopWholeRead();
     }
     Collection<Delivery> arrivedWhileFrozen = SessionMove.arrivedWhileFrozen(this, handedOver);
