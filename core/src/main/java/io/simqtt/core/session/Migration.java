@@ -12,9 +12,10 @@ final class Migration {
   /** The state was sent to another node and is not confirmed yet: the session is frozen. */
   HandOver pending;
   /**
-   * The new owner confirmed the hand-over, and what queued here while frozen is being read off
-   * the event loop (part of it lies only on disk) to follow the session there: until then the
-   * session stays as frozen, queueing what arrives behind it.
+   * The node the session is leaving for (the new owner confirmed the hand-over, or a healed
+   * partition found it a later owner to yield to) while what it holds on disk goes there a page
+   * at a time ({@link SessionMove#leaveInPages}): until then the session stays as frozen,
+   * queueing what arrives behind it.
    */
   String leavingTo;
   /** Other nodes' hand-over requests that arrived while frozen, answered once it thaws. */

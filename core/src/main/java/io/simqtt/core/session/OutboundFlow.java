@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.Function;
 import java.util.stream.LongStream;
 
 /**
@@ -46,9 +47,11 @@ import java.util.stream.LongStream;
  * to hand on at a clean start) reads the rest onto the heap first: off the event loop where the
  * caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session whose
  * connection ends, or that ends, hands its shared deliveries on a page at a time instead ({@link
- * #handOnSharedFirst}). A move to another node does not: the flow {@link #freeze freezes} with
- * its backlog on disk, the new owner gets it page by page ({@link BacklogCursor}), and its own
- * store keeps what is beyond its heap's share ({@link SessionImport}).
+ * #handOnSharedFirst}), and one that leaves for another node (a confirmed move, a yield) all it
+ * holds ({@link #handOnAllFirst}). A move to another node does not read it either: the flow
+ * {@link #freeze freezes} with its backlog on disk, the new owner gets it page by page ({@link
+ * BacklogCursor}), and its own store keeps what is beyond its heap's share ({@link
+ * SessionImport}).
  */
 final class OutboundFlow {
   private static final int MAX_PACKET_ID = 0xFFFF;
@@ -87,8 +90,8 @@ final class OutboundFlow {
    */
   private List<Runnable> whenMaterialized;
   /**
-   * How each page of shared deliveries goes while the read for {@link #whenMaterialized} hands
-   * them on rather than taking the backlog onto the heap ({@link #handOnSharedFirst}); null
+   * How each page goes while the read for {@link #whenMaterialized} hands it on rather than
+   * taking the backlog onto the heap ({@link #handOnSharedFirst}, {@link #handOnAllFirst}); null
    * otherwise.
    */
   private PageHandOn handingOn;
@@ -101,6 +104,11 @@ final class OutboundFlow {
    * too).
    */
   private long handOnThrough;
+  /**
+   * Whether the hand-on under way hands on every entry, not only the shared deliveries: the
+   * session leaves for another node ({@link #handOnAllFirst}).
+   */
+  private boolean handingAll;
   /**
    * The last seq the journal gave out when the session left the store while passing entries on:
    * the store keeps what it held until they are safe ({@link #leaveStore}).
@@ -309,8 +317,9 @@ final class OutboundFlow {
 
   /**
    * A page read for {@link #handOnSharedFirst}, after {@link QueueBacklog#handOnFrom}: its shared
-   * deliveries go on (one {@link PassOn}) and leave the backlog's counts; the rest stays on disk,
-   * where the queue reads it back in its turn (or the session's end deletes it). Owed drops and
+   * deliveries (for {@link #handOnAllFirst}, all of it) go on (one {@link PassOn}) and leave the
+   * backlog's counts; the rest stays on disk, where the queue reads it back in its turn (or the
+   * session's end deletes it). Owed drops and
    * checks apply as to any page read back, the drops to the oldest entries only: while nothing
    * stays before them, the backlog's read moves on with the hand-on. Nothing of it joins the
    * queue.
@@ -370,7 +379,7 @@ final class OutboundFlow {
    */
   private Delivery handOnOne(QueueBacklog b, StoredMessage m) {
     boolean shared = m.delivery().sharedGroup() != null;
-    if (b.handOnAfter <= b.afterSeq && (shared || m.packetId() != 0 || b.owes())) {
+    if (b.handOnAfter <= b.afterSeq && (handingAll || shared || m.packetId() != 0 || b.owes())) {
       return readBack(b, m); // with nothing staying before it: owes, or is shared, or went out
     }
     b.handOnAfter = m.seq();
@@ -391,9 +400,12 @@ final class OutboundFlow {
     }
   }
 
-  /** Whether no shared delivery of the queue is left on disk for {@link #handOnSharedFirst}. */
+  /**
+   * Whether nothing the hand-on under way is for is left on disk: no shared delivery for {@link
+   * #handOnSharedFirst}, no entry for {@link #handOnAllFirst}.
+   */
   private boolean isHandedOn() {
-    return !sharedOnDisk(handOnThrough);
+    return handingAll ? backlog == null : !sharedOnDisk(handOnThrough);
   }
 
   /**
@@ -418,6 +430,7 @@ final class OutboundFlow {
     List<Runnable> next = whenMaterialized;
     whenMaterialized = null;
     handingOn = null;
+    handingAll = false;
     handedPage = null;
     readOwedDrops(); // those a hand-on did not reach: entries stayed before them
     next.forEach(Runnable::run);
@@ -629,18 +642,57 @@ final class OutboundFlow {
     if (!sharedOnDisk(through)) {
       return false;
     }
+    startHandOn(through, false, pages, next,
+        entries -> takeSharedOnHeap(!livesOn, clientId, entries));
+    return true;
+  }
+
+  /**
+   * As {@link #handOnSharedFirst}, for a session that leaves for another node with all it holds
+   * (a confirmed move, a yield): every message it has not finished goes through {@code pages}, in
+   * order, those on the heap first (in flight, not a QoS 2 message whose PUBREC arrived, then
+   * queued), then each page of the backlog as it is read, the next read once the new holder has
+   * the last; what queues meanwhile lies on disk behind them and goes with them. {@code next}
+   * runs once none is left on disk (the caller takes what the heap holds then, which is nothing
+   * queued behind the pages), or as a later task when something overtook the hand-on (the
+   * backlog then reads on from where the pages stopped, passing over what went). Returns false,
+   * doing nothing, when nothing lies on disk; a read under way is joined instead.
+   */
+  boolean handOnAllFirst(String clientId, PageHandOn pages, Runnable next) {
+    if (whenMaterialized != null) {
+      whenMaterialized.add(next);
+      return true;
+    }
+    if (backlog == null) {
+      return false;
+    }
+    // Every entry goes, so the pages read on from the last one read back: shared deliveries an
+    // earlier hand-on gave away before it are gone from the store, or passed over as not safe yet.
+    backlog.handOnAfter = backlog.afterSeq;
+    startHandOn(Long.MAX_VALUE, true, pages, next,
+        entries -> takeUnfinishedOnHeap(clientId, entries));
+    return true;
+  }
+
+  /**
+   * Starts the hand-on of {@link #handOnSharedFirst} or ({@code all}) {@link #handOnAllFirst}
+   * through seq {@code through}: what {@code onHeap} takes of the heap (adding the entries to the
+   * list it is given) goes first, as one page.
+   */
+  private void startHandOn(long through, boolean all, PageHandOn pages, Runnable next,
+      Function<List<StoredMessage>, List<Delivery>> onHeap) {
     handOnThrough = through;
+    handingAll = all;
     whenMaterialized = new ArrayList<>(1);
     whenMaterialized.add(next);
     handingOn = pages;
     List<StoredMessage> entries = new ArrayList<>();
-    handOnPage(takeSharedOnHeap(!livesOn, clientId, entries), entries);
-    return true;
+    handOnPage(onHeap.apply(entries), entries);
   }
 
-  /** Hands one page of shared deliveries on; see {@link #handOnSharedFirst}. */
+  /** Hands one page of deliveries on; see {@link #handOnSharedFirst}, {@link #handOnAllFirst}. */
   interface PageHandOn {
-    /** Hands {@code taken} on to other members of their groups: one pass-on of {@code entries}. */
+    /** Hands {@code taken} on to their new holders: one pass-on of {@code entries}. */
     void handOn(List<Delivery> taken, List<StoredMessage> entries);
   }
 
@@ -654,6 +706,7 @@ final class OutboundFlow {
     if (waiting != null) {
       whenMaterialized = null;
       handingOn = null;
+      handingAll = false;
       handedPage = null; // it completes as any pass-on, and nothing goes on after it
       waiting.forEach(journal::later);
     }
@@ -868,15 +921,29 @@ final class OutboundFlow {
    */
   List<Delivery> takeUnfinished(String clientId, List<StoredMessage> entries) {
     materialize();
-    List<Delivery> left = new ArrayList<>(inflight.size() + queuedCount());
+    List<Delivery> left = takeUnfinishedOnHeap(clientId, entries);
+    clear();
+    return left;
+  }
+
+  /**
+   * {@link #takeUnfinished} of what is on the heap only: what lies on disk stays, and so do the
+   * QoS 2 messages whose PUBREC arrived, in flight.
+   */
+  private List<Delivery> takeUnfinishedOnHeap(String clientId, List<StoredMessage> entries) {
+    List<Delivery> left = new ArrayList<>(inflight.size() + inMemory());
     for (InflightMessage f : inflight.inOrder()) {
       if (!f.released()) {
         left.add(f.delivery());
         keepEntry(entries, clientId, f.delivery(), f.seq());
+        inflight.remove(f.packetId());
       }
     }
-    left.addAll(takeQueued(clientId, entries));
-    clear();
+    if (inflight.isEmpty()) {
+      inflight = InflightWindow.NONE;
+    }
+    resendPending = null;
+    left.addAll(takeQueuedOnHeap(clientId, entries));
     return left;
   }
 
@@ -886,6 +953,10 @@ final class OutboundFlow {
    */
   List<Delivery> takeQueued(String clientId, List<StoredMessage> entries) {
     materialize();
+    return takeQueuedOnHeap(clientId, entries);
+  }
+
+  private List<Delivery> takeQueuedOnHeap(String clientId, List<StoredMessage> entries) {
     DeliveryQueue taken = queue;
     queue = null;
     if (taken == null) {

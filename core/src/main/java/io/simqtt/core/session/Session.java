@@ -129,7 +129,8 @@ public final class Session extends SerialExecutor {
     epoch++;
     SessionTimers.cancel(this);
     if (outbound != null) {
-      // What a disconnect, an expiry or a yield read the whole backlog for is moot now.
+      // What a read or hand-on of the backlog under way was for is moot now (a leaving session
+      // leaves in settleForAttach, reading the rest).
       outbound.stopWholeRead();
     }
     Collection<Delivery> arrivedWhileFrozen = SessionMove.arrivedWhileFrozen(this, handedOver);
@@ -194,8 +195,9 @@ public final class Session extends SerialExecutor {
    * overtook the read, a later one that asks again); the caller holds the connection's input
    * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
    * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
-   * whole queue of a session whose move is confirmed (see {@link SessionMove#confirmed}) or that
-   * is frozen for one while state arrives (what queued meanwhile goes after that state). A clean
+   * whole queue of a session frozen for a move while state arrives (what queued meanwhile goes
+   * after that state); an attach to a session leaving for another node (see {@link
+   * SessionMove#leaveInPages}) runs once it has left, all it held with it. A clean
    * start on a session frozen for a move whose frozen backlog holds shared deliveries settles the
    * freeze first (its claim won; the attach would settle it too), so that those come back to the
    * queue and are read like the rest, unless an earlier attach waits (it settles the freeze its

@@ -101,9 +101,8 @@ final class SessionMove {
   }
 
   /**
-   * The new owner installed the state: what queued meanwhile follows, later arrivals too. When
-   * part of what queued lies only on disk, it is read off the event loop first, the session
-   * staying as frozen meanwhile ({@link Migration#leavingTo}), and it leaves once that is in.
+   * The new owner installed the state: what queued meanwhile follows, later arrivals too (see
+   * {@link #leaveInPages}).
    */
   static void confirmed(Session s, HandOver h, String newOwner) {
     if (s.migration == null || s.migration.pending != h) {
@@ -114,34 +113,57 @@ final class SessionMove {
     m.endIfAborted = false;
     m.redirectsOnThaw = false;
     m.leavingTo = newOwner;
-    leaveOnceRead(s, m);
+    leaveInPages(s, m);
   }
 
   /**
-   * The confirmed session leaves for {@code m.leavingTo} with what queued while it was frozen,
-   * once that is on the heap; unless a connection that attached meanwhile settled it (it is no
-   * longer leaving).
+   * The session leaves for {@code m.leavingTo} with every message it holds and has not finished,
+   * redirected in order. When part of it lies only on disk, that goes a page at a time as it is
+   * read off the event loop, each page one {@link PassOn}, the next read once the link has
+   * written the last ({@link OutboundFlow#handOnAllFirst}): so a session with a million queued
+   * messages leaves with a page of them on the heap. Meanwhile the session stays as frozen
+   * ({@link Migration#leavingTo}): what reaches it queues on disk behind the pages and goes with
+   * them, other claims wait, and it becomes a redirect once the last page is handed on. Unless a
+   * connection that attached meanwhile settled it (it is no longer leaving).
    */
-  private static void leaveOnceRead(Session s, Migration m) {
+  private static void leaveInPages(Session s, Migration m) {
     if (s.migration != m || m.leavingTo == null) {
       return;
     }
-    if (s.outbound != null && s.outbound.readFirst(false, () -> leaveOnceRead(s, m))) {
+    String newOwner = m.leavingTo;
+    if (s.outbound != null
+        && s.outbound.handOnAllFirst(
+            s.clientId(),
+            (taken, entries) ->
+                redirectAll(s, newOwner, SessionPersistence.passOn(s, taken, entries), taken),
+            () -> leaveInPages(s, m))) {
       return;
     }
-    leaveConfirmed(s, m);
+    leaveNow(s, m);
   }
 
-  private static void leaveConfirmed(Session s, Migration m) {
+  /** The leaving session goes with what it holds on the heap; nothing lies on disk. */
+  private static void leaveNow(Session s, Migration m) {
     String newOwner = m.leavingTo;
     m.leavingTo = null;
     List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
-    leave(
-        s,
-        newOwner,
-        s.outbound == null ? List.of() : s.outbound.takeQueued(s.clientId(), entries),
-        entries);
+    List<Delivery> left =
+        s.outbound == null ? List.of() : s.outbound.takeUnfinished(s.clientId(), entries);
+    // Started while the session is stored: it leaves the store once they are safe.
+    List<PassOn> units = SessionPersistence.passOn(s, left, entries);
+    becomeRedirect(s, newOwner);
+    redirectAll(s, newOwner, units, left);
     answerWaiting(s, m);
+  }
+
+  /**
+   * Redirects {@code taken} to {@code newOwner}, in order, as {@code units} (see {@link
+   * PassOn#handOut}): a stored session's entries stay in the store until the link has written
+   * them.
+   */
+  private static void redirectAll(
+      Session s, String newOwner, List<PassOn> units, List<Delivery> taken) {
+    PassOn.handOut(units, taken, (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
   }
 
   /** See {@link Session#yieldTo}. */
@@ -157,25 +179,17 @@ final class SessionMove {
       }
       return;
     }
-    if (s.outbound != null && s.outbound.readFirst(false, () -> {
-      if (s.connection == null) { // else one attached meanwhile: its claim came later
-        yieldTo(s, newOwner);
-      }
-    })) {
-      // All it holds goes: as for a hand-over, it yields once what is on disk is read.
-      s.closeTakenOver("the client is connected to another node");
-      return;
-    }
     s.epoch++;
     SessionTimers.cancel(s);
     s.closeTakenOver("the client is connected to another node");
     s.will = null;
-    // A QoS 2 message whose PUBREC arrived is the client's already: it does not go again.
-    List<StoredMessage> entries = SessionPersistence.entriesToPassOn(s);
-    List<Delivery> left =
-        s.outbound == null ? List.of() : s.outbound.takeUnfinished(s.clientId(), entries);
     s.inboundQos2 = null;
-    leave(s, newOwner, left, entries);
+    // It leaves as a confirmed move does, a QoS 2 message whose PUBREC arrived staying (the
+    // client has it): what lies on disk goes a page at a time, and until the last one has, the
+    // session is leaving (claims and connections here wait for it to be gone).
+    Migration m = migration(s);
+    m.leavingTo = newOwner;
+    leaveInPages(s, m);
   }
 
   /** See {@link Session#expectRedirects}. */
@@ -212,19 +226,6 @@ final class SessionMove {
     } else {
       m.seen.extendTo(until);
     }
-  }
-
-  /**
-   * The session moves on to {@code newOwner}, and so does what it still held ({@code left}, in
-   * order; {@code entries} theirs, when stored). A stored session's entries stay in the store
-   * until those are in the link's forward journal, and leave it in one unit with those writes
-   * (see {@link PassOn}).
-   */
-  private static void leave(
-      Session s, String newOwner, List<Delivery> left, List<StoredMessage> entries) {
-    List<PassOn> units = SessionPersistence.passOn(s, left, entries);
-    becomeRedirect(s, newOwner);
-    PassOn.handOut(units, left, (d, receipt) -> redirect(s, d, 0, receipt));
   }
 
   /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
@@ -344,11 +345,11 @@ final class SessionMove {
     }
     Migration m = s.migration;
     if (m.leavingTo != null) {
-      // Confirmed, and reading what queued while frozen to send it after the session: a
-      // connection waits for that read (Session.beforeAttach), so this is only the guarantee
-      // that nothing of it is lost if one did not. The session leaves at once, with what it
-      // reads now on the event loop, and is a redirect left behind like any other.
-      leaveConfirmed(s, m);
+      // Leaving, handing what lies on disk on a page at a time: a connection waits for that
+      // (Session.beforeAttach), so this is only the guarantee that nothing of it is lost if one
+      // did not. The session leaves at once, with the rest read now on the event loop (passing
+      // over what went), and is a redirect left behind like any other.
+      leaveNow(s, m);
     }
     if (m.movedTo != null) {
       leaveRedirect(s);
@@ -475,7 +476,7 @@ final class SessionMove {
   static boolean admit(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Migration m = s.migration;
     if (m.movedTo != null) {
-      redirect(s, d, hops, receipt);
+      redirect(s, m.movedTo, d, hops, receipt);
       return false;
     }
     if (m.seen == null) {
@@ -502,12 +503,13 @@ final class SessionMove {
     return true;
   }
 
-  private static void redirect(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
+  private static void redirect(
+      Session s, String to, Delivery d, int hops, DeliveryReceipt receipt) {
     if (hops >= MAX_REDIRECT_HOPS) {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    if (!s.context.cluster().redirect(s.migration.movedTo, s.clientId(), d, hops + 1, receipt)) {
+    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, receipt)) {
       s.context.metrics().dropped(DropReason.NO_LINK);
     }
   }

@@ -45,6 +45,11 @@ public class RecordingCluster implements Cluster {
     done.clear();
   }
 
+  /** How many redirects wait for their journal write. */
+  int unjournaled() {
+    return held.size();
+  }
+
   /** How many receipts the redirects held count on. */
   long receipts() {
     return held.stream().map(Held::receipt).distinct().count();
