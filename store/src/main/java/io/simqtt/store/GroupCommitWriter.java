@@ -40,23 +40,22 @@ import org.slf4j.LoggerFactory;
  * and carries that, in order, to the next batch. What must wait: the writes of a hold still open;
  * a write of an entry an earlier write that waits also writes (a key, but a client's message
  * entries are one: {@link Keys#entryLength}), since the database and a page read must see them
- * in order; a range deleted while anything waits (not worth comparing), and everything
- * behind it; an action behind any of these, since it runs only once every write queued before it
- * is durable; and all of a released hold one of whose writes must wait, so the hold stays one
- * unit. Other writes go ahead. That is safe because what reaches the disk ahead is a write whose
- * entry nothing earlier still waiting writes, and what waits is either a unit not yet begun on
- * disk (the message's copies with what completes them, all or none) or a later write of one of
- * its entries, which has no effect without it and which no write of another entry depends on; a
- * publisher's acknowledgement, an action, waits for all. What waits behind a range deletion is
- * not that: a write into the range (a peer frame's copy into a session written again) that a
- * later write of another key depends on (the frame's seen record), hence nothing overtakes a
- * range deletion that waits. Holds that overlap (a fan-out's copies taken on several loops,
- * message after message) thus delay each other's actions, and a released hold waits for an
- * earlier one still open only where both write the same entries (one subscriber's), never for a
- * later one: they are written as the earlier ones are released, with no need for a moment when
- * none is open. A hold open
- * for {@link #MAX_HOLD_NANOS} since the writer took its first write is cut, counted ({@link
- * #holdsCut}): its writes go as any, and for it the unit is not atomic. So are all holds still
+ * in order; a range deleted while anything waits (not worth comparing); everything behind a write
+ * not made under a hold that waits, or a range deletion that does; an action behind any of these,
+ * since it runs only once every write queued before it is durable; and all of a released hold one
+ * of whose writes must wait, so the hold stays one unit. So only the writes of holds (a message's
+ * copies, with what completes them) are ever overtaken, and only by writes of other entries; the
+ * writes not made under a hold keep the queue's order among themselves, as before, since one may
+ * depend on another in ways no key shows (a peer frame's seen record on its copy). That is safe
+ * because what a hold's writes hold is a unit not yet begun on disk, all or none, and what
+ * depends on it is in the unit, a later write of one of its entries (which waits), or an action
+ * (which waits). Holds that overlap (a fan-out's copies taken on several loops, message after
+ * message) thus delay each other's actions, and a released hold waits for an earlier one still
+ * open only where both write the same entries (one subscriber's) or a write not under a hold
+ * waits between them, never for a later one: they are written as the earlier ones are released,
+ * with no need for a moment when none is open. A hold open for {@link #MAX_HOLD_NANOS} since the
+ * writer took its first write is cut, counted ({@link #holdsCut}): its writes go as any, and for
+ * it the unit is not atomic. So are all holds still
  * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
  * closes, once a caller waits for room in the queue while nothing else can be written (it may be
  * the thread that would release), and at once when a read blocked on the writer ({@link
@@ -297,7 +296,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private long readyBytes;
   private ArrayDeque<Op> waiting = new ArrayDeque<>();
   private final Set<WaitingKey> waitingKeys = new HashSet<>();
-  private boolean rangeWaits;
+  /** A write not made under a hold, or a range deletion, waits: nothing taken after it goes. */
+  private boolean nothingOvertakes;
   private final Set<Hold> waitingHolds = new HashSet<>();
   private final List<Op> fresh = new ArrayList<>();
   // ... and whether a hold was released or cut since the sort: what waits is sorted again.
@@ -693,7 +693,7 @@ final class GroupCommitWriter implements AutoCloseable {
     readyBytes = 0;
     waiting.clear();
     waitingKeys.clear();
-    rangeWaits = false;
+    nothingOvertakes = false;
     for (Op op : all) {
       if (!place(op)) {
         return false;
@@ -712,7 +712,7 @@ final class GroupCommitWriter implements AutoCloseable {
     Hold hold = op instanceof Held h ? h.hold() : null;
     Op write = hold != null ? ((Held) op).op() : op;
     boolean held = hold != null && (hold.state == Hold.OPEN || waitingHolds.contains(hold));
-    if (!held && (waiting.isEmpty() || !rangeWaits && !mustFollow(write))) {
+    if (!held && (waiting.isEmpty() || !nothingOvertakes && !mustFollow(write))) {
       ready.add(op);
       readyWrites += op.count();
       readyBytes += op.bytes();
@@ -726,6 +726,11 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     waiting.add(op);
     remember(write);
+    if (hold == null && !(write instanceof Action)) {
+      // What follows may depend on it in ways no key shows (a peer frame's seen record on its
+      // copy): it keeps its place in the queue's order.
+      nothingOvertakes = true;
+    }
     return true;
   }
 
@@ -755,7 +760,7 @@ final class GroupCommitWriter implements AutoCloseable {
     } else if (write instanceof Delete d) {
       waitingKeys.add(new WaitingKey(d.family(), d.key()));
     } else if (write instanceof DeleteRange) {
-      rangeWaits = true;
+      nothingOvertakes = true;
     } else if (write instanceof Writes w) {
       for (Op each : w.ops) {
         remember(each);
