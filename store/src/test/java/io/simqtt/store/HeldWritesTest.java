@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -393,6 +394,40 @@ class HeldWritesTest {
    */
   @Test
   void nothingOvertakesARangeDeletionThatWaits() throws Exception {
+    assertTheSeenRecordGoesWithItsCopy(1, sessions -> {
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("other", 1, delivery("held"), open);
+      sessions.writeSession(session("sub1"), List.of(), true);
+      sessions.addMessage("sub1", 1, delivery("forwarded"));
+      return open;
+    });
+  }
+
+  /**
+   * A peer frame's QoS 1 copy for a subscriber that waits behind a held copy for the same
+   * subscriber (a QoS 2 message whose other copies are still being taken): the frame's seen
+   * record, written after the copy and not under a hold, must not reach the disk before it, or a
+   * kill between would keep the record without the copy and the peer's resend would be dropped
+   * as seen. So nothing overtakes a write not made under a hold that waits.
+   */
+  @Test
+  void nothingOvertakesAWriteNotUnderAHoldThatWaits() throws Exception {
+    assertTheSeenRecordGoesWithItsCopy(2, sessions -> {
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("sub1", 1, delivery("held"), open);
+      sessions.addMessage("sub1", 2, delivery("forwarded"));
+      return open;
+    });
+  }
+
+  /**
+   * Sessions "other" and "sub1" stored; with the writer held, {@code copies} queues a peer
+   * frame's copy for sub1 behind a hold it returns, still open, then the frame's seen record is
+   * queued, and the writer takes all of it at once. A kill right after the first batch with the
+   * record must keep {@code copiesOfSub1} entries of sub1: the record never goes without its copy.
+   */
+  private void assertTheSeenRecordGoesWithItsCopy(
+      int copiesOfSub1, Function<DiskSessionStore, WriteHold> copies) throws Exception {
     Path image = images.resolve("after-seen");
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
       store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
@@ -408,10 +443,7 @@ class HeldWritesTest {
         }
       });
       CountDownLatch queued = blockWriter(store.writer());
-      WriteHold open = sessions.holdWrites();
-      sessions.addMessage("other", 1, delivery("held"), open);
-      sessions.writeSession(session("sub1"), List.of(), true);
-      sessions.addMessage("sub1", 1, delivery("forwarded"));
+      WriteHold open = copies.apply(sessions);
       seen.range("peer", 1, 5, 5);
       queued.countDown(); // the writer takes all of it at once
       await("the writer waits for the release", () -> store.holdWaits() > 0);
@@ -420,45 +452,7 @@ class HeldWritesTest {
       assertEquals(0, store.holdsCut());
     }
     assertTrue(image.toFile().exists(), "a batch with the seen record was written");
-    assertEquals(1, load(StoreDirs.always(image)).copies().getOrDefault("sub1", 0),
-        "the seen record is on disk with the copy it covers");
-  }
-
-  /**
-   * A peer frame's QoS 1 copy for a subscriber that waits behind a held copy for the same
-   * subscriber (a QoS 2 message whose other copies are still being taken): the frame's seen
-   * record, written after the copy and not under a hold, must not reach the disk before it, or a
-   * kill between would keep the record without the copy and the peer's resend would be dropped
-   * as seen. So nothing overtakes a write not made under a hold that waits.
-   */
-  @Test
-  void nothingOvertakesAWriteNotUnderAHoldThatWaits() throws Exception {
-    Path image = images.resolve("after-seen");
-    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
-      DiskSessionStore sessions = new DiskSessionStore(store);
-      DiskSeenForwards seen = new DiskSeenForwards(store);
-      sessions.saveSession("sub1", session("sub1"));
-      durable(store.writer());
-      // The kill: right after the first batch with the seen record.
-      store.writer().afterEachBatch(() -> {
-        if (!image.toFile().exists() && !seen.load().isEmpty()) {
-          store.checkpoint(image);
-        }
-      });
-      CountDownLatch queued = blockWriter(store.writer());
-      WriteHold open = sessions.holdWrites();
-      sessions.addMessage("sub1", 1, delivery("held"), open);
-      sessions.addMessage("sub1", 2, delivery("forwarded"));
-      seen.range("peer", 1, 5, 5);
-      queued.countDown(); // the writer takes all of it at once
-      await("the writer waits for the release", () -> store.holdWaits() > 0);
-      open.release();
-      durable(store.writer());
-      assertEquals(0, store.holdsCut());
-    }
-    assertTrue(image.toFile().exists(), "a batch with the seen record was written");
-    assertEquals(2, load(StoreDirs.always(image)).copies().getOrDefault("sub1", 0),
+    assertEquals(copiesOfSub1, load(StoreDirs.always(image)).copies().getOrDefault("sub1", 0),
         "the seen record is on disk with the copy it covers");
   }
 
