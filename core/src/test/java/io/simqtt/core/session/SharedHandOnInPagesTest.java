@@ -46,18 +46,7 @@ class SharedHandOnInPagesTest {
   @Test
   void anEndingSessionHandsItsSharedDeliveriesOnDiskOnAPageAtATime() throws Exception {
     Session s = endingWithSharedOnDisk();
-    int mostOnHeap = 0;
-    int mostUnwritten = 0;
-    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
-      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
-      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
-      newHolderWrites(store);
-      store.makeDurable(); // lets the page read asked for through
-      onLoop(() -> null);
-    }
-    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
-    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
-    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
+    assertHandedOnAPageAtATime(s);
     assertTrue(onLoop(s::isEnded));
     store.makeDurable();
     assertNull(store.session("c"));
@@ -98,24 +87,33 @@ class SharedHandOnInPagesTest {
       throws Exception {
     Session s = withSharedOnDisk();
     disconnect(s, 60);
-    int mostOnHeap = 0;
-    int mostUnwritten = 0;
-    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
-      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
-      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
-      newHolderWrites(store);
-      store.makeDurable();
-      onLoop(() -> null);
-    }
-    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
-    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
-    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
+    assertHandedOnAPageAtATime(s);
     assertEquals(otherNumbers(), store.numbers("c"), "the rest stays where it was");
 
     FakeConnection back = new FakeConnection(loop);
     fixture.connect(s, back, false, null);
     letReadsThrough();
     assertEquals(otherNumbers(), onLoop(back::publishedNumbers), "in order, once each");
+  }
+
+  /**
+   * Lets {@code s}'s hand-on run, each page's new holders writing their copies, and checks that
+   * every shared delivery reached the other member once, in order, with never more than a page
+   * on the heap or handed on and not yet safe.
+   */
+  private void assertHandedOnAPageAtATime(Session s) throws Exception {
+    int mostOnHeap = 0;
+    int mostUnwritten = 0;
+    for (int i = 0; i < 100 && (store.waiting() > 0 || !unwrittenNow().isEmpty()); i++) {
+      mostOnHeap = Math.max(mostOnHeap, onLoop(s::queuedInMemory));
+      mostUnwritten = Math.max(mostUnwritten, unwrittenNow().size());
+      newHolderWrites(store);
+      store.makeDurable(); // lets the page read asked for through
+      onLoop(() -> null);
+    }
+    assertEquals(sharedNumbers(), store.numbers("other"), "each once, in order");
+    assertTrue(mostOnHeap <= PAGE, "queued on the heap at once: " + mostOnHeap);
+    assertTrue(mostUnwritten <= PAGE, "handed on at once, not yet safe: " + mostUnwritten);
   }
 
   /**
