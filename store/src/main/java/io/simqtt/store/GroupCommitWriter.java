@@ -41,12 +41,15 @@ import org.slf4j.LoggerFactory;
  * a write of an entry an earlier write that waits also writes (a key, but a client's message
  * entries are one: {@link Keys#entryLength}), since the database and a page read must see them
  * in order; a range deleted while anything waits (not worth comparing); everything behind a write
- * not made under a hold that waits, or a range deletion that does; an action behind any of these,
+ * not made under a hold that waits, or a range deletion that does, unless that write is entry-local
+ * ({@link #putEntryLocal}: only later writes of its own entry depend on it, and actions, as with a
+ * delivery's sent record or its removal once acknowledged); an action behind any of these,
  * since it runs only once every write queued before it is durable; and all of a released hold one
  * of whose writes must wait, so the hold stays one unit. So only the writes of holds (a message's
- * copies, with what completes them) are ever overtaken, and only by writes of other entries; the
- * writes not made under a hold keep the queue's order among themselves, as before, since one may
- * depend on another in ways no key shows (a peer frame's seen record on its copy). That is safe
+ * copies, with what completes them) and entry-local writes are ever overtaken, and only by writes
+ * of other entries; the other writes not made under a hold keep the queue's order among
+ * themselves, as before, since one may depend on another in ways no key shows (a peer frame's
+ * seen record on its copy). That is safe
  * because what a hold's writes hold is a unit not yet begun on disk, all or none, and what
  * depends on it is in the unit, a later write of one of its entries (which waits), or an action
  * (which waits). Holds that overlap (a fan-out's copies taken on several loops, message after
@@ -117,7 +120,9 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private record Put(Family family, byte[] key, byte[] value) implements Op {
+  /** {@code entryLocal}: see {@link #putEntryLocal}. */
+  private record Put(Family family, byte[] key, byte[] value, boolean entryLocal)
+      implements Op {
     @Override
     public long bytes() {
       return OVERHEAD_BYTES + key.length + value.length;
@@ -239,9 +244,19 @@ final class GroupCommitWriter implements AutoCloseable {
   static final class Writes implements Op {
     private final List<Op> ops = new ArrayList<>();
     private long bytes;
+    private boolean entryLocal;
 
     Writes put(Family family, byte[] key, byte[] value) {
-      return add(new Put(family, key, value));
+      return add(new Put(family, key, value, false));
+    }
+
+    /**
+     * Marks these writes as written to one entry that nothing else depends on (see {@link
+     * #putEntryLocal}): a delivery's removal once its client acknowledged it.
+     */
+    Writes entryLocal() {
+      entryLocal = true;
+      return this;
     }
 
     Writes delete(Family family, byte[] key) {
@@ -374,7 +389,16 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   void put(Family family, byte[] key, byte[] value) {
-    enqueue(new Put(family, key, value));
+    enqueue(new Put(family, key, value, false));
+  }
+
+  /**
+   * {@link #put} of a write that only later writes of its own entry depend on, and actions (a
+   * delivery's sent record): while it waits behind an earlier write of its entry, writes of other
+   * entries taken after it may go ahead of it (see the class comment).
+   */
+  void putEntryLocal(Family family, byte[] key, byte[] value) {
+    enqueue(new Put(family, key, value, true));
   }
 
   void delete(Family family, byte[] key) {
@@ -386,7 +410,7 @@ final class GroupCommitWriter implements AutoCloseable {
    * writer did not give out (null, {@link WriteHold#NONE}, another store's) holds nothing here.
    */
   void put(Family family, byte[] key, byte[] value, WriteHold hold) {
-    Put put = new Put(family, key, value);
+    Put put = new Put(family, key, value, false);
     enqueue(hold instanceof Hold h && h.writer() == this ? new Held(put, h) : put);
   }
 
@@ -726,12 +750,16 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     waiting.add(op);
     remember(write);
-    if (hold == null && !(write instanceof Action)) {
+    if (hold == null && !(write instanceof Action) && !isEntryLocal(write)) {
       // What follows may depend on it in ways no key shows (a peer frame's seen record on its
       // copy): it keeps its place in the queue's order.
       nothingOvertakes = true;
     }
     return true;
+  }
+
+  private static boolean isEntryLocal(Op write) {
+    return write instanceof Put p ? p.entryLocal() : write instanceof Writes w && w.entryLocal;
   }
 
   /**

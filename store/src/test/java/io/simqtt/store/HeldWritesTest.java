@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -356,6 +357,42 @@ class HeldWritesTest {
   }
 
   /**
+   * A subscriber's sent record and its acknowledged entry's removal, waiting behind its held copy
+   * of a later message, keep nobody else's writes waiting: only the subscriber's later entries
+   * and actions depend on them. In a QoS 2 fan-out every subscriber marks its copy sent while
+   * the message's other copies are still being taken; if each such record held up every write
+   * behind it, what waits grew until the holds open were cut.
+   */
+  @Test
+  void aWaitingSentRecordOrRemovalKeepsOnlyItsOwnEntrysLaterWritesWaiting() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub1", session("sub1"));
+      sessions.saveSession("sub2", session("sub2"));
+      sessions.addMessage("sub1", 1, delivery("acknowledged"));
+      durable(store.writer());
+      CountDownLatch queued = blockWriter(store.writer());
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("sub1", 2, delivery("held"), open);
+      sessions.removeMessage("sub1", 1);
+      sessions.markSent("sub1", 2, 9, false);
+      sessions.addMessage("sub2", 1, delivery("another subscriber's"));
+      queued.countDown(); // the writer takes all of it at once
+
+      await("sub2's entry is on disk before the release",
+          () -> entryKeys(store).contains("sub2 1 delivery"));
+      assertEquals(Set.of("sub1 1 delivery", "sub2 1 delivery"), entryKeys(store),
+          "sub1's removal and sent record wait behind its held entry");
+      open.release();
+      durable(store.writer());
+      assertEquals(Set.of("sub1 2 delivery", "sub1 2 sent", "sub2 1 delivery"),
+          entryKeys(store));
+      assertEquals(0, store.holdsCut());
+    }
+  }
+
+  /**
    * A page of a session's backlog is read on the store's reader thread once the writes queued
    * before the request are in; the session goes on writing meanwhile. What the read finds must
    * be all the session wrote up to any entry it finds: the session's cursor moves past what the
@@ -618,6 +655,14 @@ class HeldWritesTest {
       messages.forEach(m -> copies.merge(m.clientId(), 1, Integer::sum));
     }
     return new Load(copies, ids);
+  }
+
+  /** The message entries' keys on disk, as "client seq delivery|sent". */
+  private static Set<String> entryKeys(DurableStore store) {
+    Set<String> keys = new TreeSet<>();
+    store.forEach(Family.MESSAGES, (k, v) -> keys.add(Keys.clientIdOf(k) + " " + Keys.seqOf(k)
+        + (Keys.kindOf(k) == Keys.SENT ? " sent" : " delivery")));
+    return keys;
   }
 
   private static int entries(DurableStore store) {
