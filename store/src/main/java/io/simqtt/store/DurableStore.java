@@ -467,6 +467,10 @@ public final class DurableStore implements AutoCloseable {
     return writer.holdsCut();
   }
 
+  public long holdsCut(HoldCut why) {
+    return writer.holdsCut(why);
+  }
+
   /** Group commits: batches written. */
   public long commitBatches() {
     return writer.batches();

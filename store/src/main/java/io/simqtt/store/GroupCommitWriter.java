@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
@@ -359,7 +360,8 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile long writeErrors;
   private volatile long holdWaits;
   private volatile long holdWaitNanos;
-  private volatile long holdsCut;
+  /** By {@link HoldCut}'s ordinal; written by the writer thread only. */
+  private final AtomicLongArray holdsCut = new AtomicLongArray(HoldCut.values().length);
   private long lastErrorLogNanos;
   /** Tests only: runs on the writer thread after each batch is written, before its actions. */
   private volatile Runnable afterEachBatch;
@@ -552,7 +554,8 @@ final class GroupCommitWriter implements AutoCloseable {
             waitSince = now;
             holdWaits++;
           }
-          if (!mustCut()) {
+          HoldCut why = mustCut();
+          if (why == null) {
             // What earlier batches wrote unsynced is not to wait for a release.
             if (!syncIfDue(now)) {
               long left = openHolds.getFirst().openedAt + maxHoldNanos - now;
@@ -561,7 +564,7 @@ final class GroupCommitWriter implements AutoCloseable {
             }
             continue;
           }
-          cutOpenHolds();
+          cutOpenHolds(why);
           sortOut();
         }
         if (waitingForRelease) {
@@ -632,7 +635,7 @@ final class GroupCommitWriter implements AutoCloseable {
   /** Parks up to {@code nanos} unless something is queued (or the holds must be cut). */
   private void parkUnlessQueued(long nanos) {
     parked = true;
-    if (queue.isEmpty() && !mustCut()) {
+    if (queue.isEmpty() && mustCut() == null) {
       LockSupport.parkNanos(this, nanos);
     }
     parked = false;
@@ -659,7 +662,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         r.hold().state = Hold.DONE;
       } else if (op instanceof Action a && a.blocking() && openCount > 0) {
-        cutOpenHolds();
+        cutOpenHolds(HoldCut.READ);
       }
       fresh.add(op);
       takenWrites += op.count();
@@ -796,13 +799,19 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** Whether the holds still open are to be cut now rather than waited for (class comment). */
-  private boolean mustCut() {
-    return closing
-        || abandon
-        || waiters > 0
-        || takenWrites >= MAX_HELD_BATCH_WRITES
-        || takenBytes >= MAX_BATCH_BYTES;
+  /**
+   * Why the holds still open are to be cut now rather than waited for (class comment), or null
+   * if they are not.
+   */
+  private HoldCut mustCut() {
+    if (closing || abandon) {
+      return HoldCut.CLOSE;
+    } else if (waiters > 0) {
+      return HoldCut.ROOM;
+    } else if (takenWrites >= MAX_HELD_BATCH_WRITES || takenBytes >= MAX_BATCH_BYTES) {
+      return HoldCut.BOUND;
+    }
+    return null;
   }
 
   /** Cuts the holds open for {@link #maxHoldNanos} or longer (oldest first), counted. */
@@ -812,25 +821,25 @@ final class GroupCommitWriter implements AutoCloseable {
         && (h.state != Hold.OPEN || now - h.openedAt >= maxHoldNanos)) {
       openHolds.pollFirst();
       if (h.state == Hold.OPEN) {
-        cut(h);
+        cut(h, HoldCut.AGE);
       }
     }
   }
 
   /** Gives up the holds still open: all that was taken may be written (class comment). */
-  private void cutOpenHolds() {
+  private void cutOpenHolds(HoldCut why) {
     for (Hold h : openHolds) {
       if (h.state == Hold.OPEN) {
-        cut(h);
+        cut(h, why);
       }
     }
     openHolds.clear();
   }
 
-  private void cut(Hold h) {
+  private void cut(Hold h, HoldCut why) {
     h.state = Hold.DONE;
     openCount--;
-    holdsCut++;
+    holdsCut.incrementAndGet(why.ordinal());
     resort = true;
   }
 
@@ -998,7 +1007,15 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Holds cut: their writes were written before their release came (see the class comment). */
   long holdsCut() {
-    return holdsCut;
+    long all = 0;
+    for (HoldCut why : HoldCut.values()) {
+      all += holdsCut(why);
+    }
+    return all;
+  }
+
+  long holdsCut(HoldCut why) {
+    return holdsCut.get(why.ordinal());
   }
 
   /** Tests only: how long a held write may keep the writer waiting ({@link #MAX_HOLD_NANOS}). */

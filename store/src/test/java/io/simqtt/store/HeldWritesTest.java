@@ -120,7 +120,7 @@ class HeldWritesTest {
       durable.get(10, TimeUnit.SECONDS);
       long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.AGE));
       assertTrue(store.holdWaits() >= 1, "waits: " + store.holdWaits());
       // The writer's wait counts from when it took the held write, which may be before start.
       assertTrue(store.holdWaitNanos() > 0, "waited for it: " + store.holdWaitNanos());
@@ -192,7 +192,7 @@ class HeldWritesTest {
 
       assertTrue(largest.get() <= GroupCommitWriter.MAX_HELD_BATCH_WRITES,
           "largest batch: " + largest.get());
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.BOUND));
       assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
       never.release();
     }
@@ -223,7 +223,7 @@ class HeldWritesTest {
 
       caller.get(10, TimeUnit.SECONDS);
       assertEquals(1, store.writeStalls());
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.ROOM));
       never.release();
     }
   }
@@ -511,7 +511,7 @@ class HeldWritesTest {
       loop.execute(hold::release);
 
       assertEquals(1, read.get(10, TimeUnit.SECONDS).size());
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.READ));
     } finally {
       loop.shutdownNow();
     }

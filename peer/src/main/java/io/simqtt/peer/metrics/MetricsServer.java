@@ -20,6 +20,7 @@ import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.peer.PeerCluster;
 import io.simqtt.peer.PeerLinkStats;
 import io.simqtt.store.DurableStore;
+import io.simqtt.store.HoldCut;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -293,10 +294,15 @@ public final class MetricsServer implements AutoCloseable {
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
     counter("simqtt_store_holds_cut",
-        "Holds cut: their writes were written before their release came (1 s after the first"
-            + " was taken, a bound on what waits, the store closing, a thread waiting for room, a"
-            + " blocking read behind them): their unit was not atomic",
-        c -> c.call(store.holdsCut()));
+        "Holds cut: their writes were written before their release came, their unit not atomic;"
+            + " by reason: age (1 s after the first was taken), bound (what waits for open holds"
+            + " reached its bound), room (a thread waited for room in the queue), read (a"
+            + " blocking read behind them), close (the store closed)",
+        c -> {
+          for (HoldCut why : HoldCut.values()) {
+            c.call(store.holdsCut(why), why.label());
+          }
+        }, "reason");
     counter("simqtt_store_commit_batches",
         "Group commits: batches of queued writes written at once",
         c -> c.call(store.commitBatches()));
