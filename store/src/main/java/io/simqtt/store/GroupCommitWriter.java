@@ -59,11 +59,11 @@ import org.slf4j.LoggerFactory;
  * waits between them, never for a later one: they are written as the earlier ones are released,
  * with no need for a moment when none is open. A hold open for {@link #MAX_HOLD_NANOS} since the
  * writer took its first write is cut, counted ({@link #holdsCut}): its writes go as any, and for
- * it the unit is not atomic. So are all holds still
- * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
- * closes, once a caller waits for room in the queue while nothing else can be written (it may be
- * the thread that would release), and at once when a read blocked on the writer ({@link
- * #afterDurableNow}) is behind them.
+ * it the unit is not atomic. So are all holds still open as the store closes, once a caller
+ * waits for room in the queue while nothing else can be written (it may be the thread that would
+ * release), and at once when a read blocked on the writer ({@link #afterDurableNow}) is behind
+ * them. What waits has no bound of its own: it is part of the queue, whose bound makes callers
+ * wait, and so cuts the holds once nothing but them keeps the queue full.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -92,11 +92,6 @@ final class GroupCommitWriter implements AutoCloseable {
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
   static final int MAX_BATCH_WRITES = 10_000;
-  /**
-   * How many writes may wait for holds still open (theirs, and the writes and actions that must
-   * stay behind them) before those holds are cut.
-   */
-  static final int MAX_HELD_BATCH_WRITES = 4 * MAX_BATCH_WRITES;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -358,6 +353,7 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile long syncs;
   private volatile long syncNanos;
   private volatile long writeErrors;
+  private volatile int waitingWrites;
   private volatile long holdWaits;
   private volatile long holdWaitNanos;
   /** By {@link HoldCut}'s ordinal; written by the writer thread only. */
@@ -547,6 +543,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         cutExpiredHolds(now);
         sortOut();
+        waitingWrites = takenWrites - readyWrites;
         if (ready.isEmpty()) {
           // All that was taken waits for holds still open.
           if (!waitingForRelease) {
@@ -566,6 +563,7 @@ final class GroupCommitWriter implements AutoCloseable {
           }
           cutOpenHolds(why);
           sortOut();
+          waitingWrites = takenWrites - readyWrites;
         }
         if (waitingForRelease) {
           waitingForRelease = false;
@@ -646,9 +644,10 @@ final class GroupCommitWriter implements AutoCloseable {
    * waits already.
    */
   private void takeQueued() {
-    int most = Math.min(takenWrites + MAX_BATCH_WRITES, MAX_HELD_BATCH_WRITES);
+    int most = takenWrites + MAX_BATCH_WRITES;
+    long mostBytes = takenBytes + MAX_BATCH_BYTES;
     Op op;
-    while (takenWrites < most && takenBytes < MAX_BATCH_BYTES && (op = queue.poll()) != null) {
+    while (takenWrites < most && takenBytes < mostBytes && (op = queue.poll()) != null) {
       if (op instanceof Held h && h.hold().state == Hold.NEW) {
         Hold hold = h.hold();
         hold.state = Hold.OPEN;
@@ -808,8 +807,6 @@ final class GroupCommitWriter implements AutoCloseable {
       return HoldCut.CLOSE;
     } else if (waiters > 0) {
       return HoldCut.ROOM;
-    } else if (takenWrites >= MAX_HELD_BATCH_WRITES || takenBytes >= MAX_BATCH_BYTES) {
-      return HoldCut.BOUND;
     }
     return null;
   }
@@ -991,6 +988,14 @@ final class GroupCommitWriter implements AutoCloseable {
 
   long writeErrors() {
     return writeErrors;
+  }
+
+  /**
+   * Writes (and actions) the writer took and keeps back, as it last sorted them, for holds still
+   * open: theirs and what must stay behind them (see the class comment).
+   */
+  int waitingWrites() {
+    return waitingWrites;
   }
 
   /**

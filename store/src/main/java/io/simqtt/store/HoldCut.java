@@ -7,9 +7,10 @@ package io.simqtt.store;
 public enum HoldCut {
   /** Open for the writer's bound since it took the hold's first write. */
   AGE("age"),
-  /** What waited for open holds reached the writer's bound in writes or bytes. */
-  BOUND("bound"),
-  /** A thread waited for room in the writer's queue while nothing else could be written. */
+  /**
+   * A thread waited for room in the writer's queue (full, in writes or bytes) while nothing else
+   * could be written.
+   */
   ROOM("room"),
   /** A read that blocks its thread until the writes before it are in came behind the hold. */
   READ("read"),

@@ -165,15 +165,16 @@ class HeldWritesTest {
   }
 
   /**
-   * What waits for a hold still open is bounded: once it reaches {@link
-   * GroupCommitWriter#MAX_HELD_BATCH_WRITES} the hold is cut there, and no batch is larger.
+   * What waits for a hold still open has the queue's bound: the caller that finds the queue full
+   * of it cuts the hold, and no batch is larger than the queue.
    */
   @Test
-  void whatWaitsForAHoldKeepsItsBoundAndTheHoldIsCutThere() throws Exception {
-    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+  void whatWaitsForAHoldKeepsTheQueuesBoundAndTheHoldIsCutThere() throws Exception {
+    int bound = 1_000;
+    try (DurableStore store =
+        DurableStore.open(StoreDirs.settings(dir, StorageSettings.Sync.ALWAYS, bound))) {
       GroupCommitWriter writer = store.writer();
       writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
-      CountDownLatch queued = blockWriter(writer);
       AtomicLong lastWrites = new AtomicLong(store.committedWrites());
       AtomicLong largest = new AtomicLong();
       writer.afterEachBatch(() -> {
@@ -183,18 +184,43 @@ class HeldWritesTest {
       WriteHold never = writer.hold();
       writer.put(RAW, key("k"), value("held"), never);
       // Each a later write of the held key: each waits behind it.
-      int writes = GroupCommitWriter.MAX_HELD_BATCH_WRITES + GroupCommitWriter.MAX_BATCH_WRITES;
+      int writes = bound + bound / 2;
       for (int i = 0; i < writes; i++) {
         writer.put(RAW, key("k"), value("v" + i));
       }
-      queued.countDown();
       durable(writer);
 
-      assertTrue(largest.get() <= GroupCommitWriter.MAX_HELD_BATCH_WRITES,
-          "largest batch: " + largest.get());
-      assertEquals(1, store.holdsCut(HoldCut.BOUND));
+      assertTrue(largest.get() <= bound, "largest batch: " + largest.get());
+      assertEquals(1, store.holdsCut(HoldCut.ROOM));
       assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
       never.release();
+    }
+  }
+
+  /**
+   * Below the queue's bound nothing is cut however much waits for an open hold: in a QoS 2
+   * fan-out each message's copies, sent records and removals wait behind the oldest hold open,
+   * one subscriber's entries being in order, so what waits is as large as what the event loops
+   * queue meanwhile (here more than a batch's bound four times over).
+   */
+  @Test
+  void muchWaitingForAHoldBelowTheQueuesBoundCutsNothing() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      WriteHold open = writer.hold();
+      writer.put(RAW, key("k"), value("held"), open);
+      int writes = 4 * GroupCommitWriter.MAX_BATCH_WRITES + 1;
+      for (int i = 0; i < writes; i++) {
+        writer.put(RAW, key("k"), value("v" + i));
+      }
+      await("the writer took all of it and keeps it back",
+          () -> store.waitingWrites() == writes + 1);
+      assertEquals(Map.of(), disk(store));
+      open.release();
+      durable(writer);
+      assertEquals(0, store.holdsCut());
+      assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
     }
   }
 

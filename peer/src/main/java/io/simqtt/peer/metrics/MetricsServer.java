@@ -293,11 +293,15 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(store.holdWaits()));
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
+    gauge("simqtt_store_writes_waiting_for_holds",
+        "Writes and actions taken by the store's writer and kept back for holds still open"
+            + " (theirs, and what must reach the disk after them); part of the pending writes",
+        c -> c.call(store.waitingWrites()));
     counter("simqtt_store_holds_cut",
         "Holds cut: their writes were written before their release came, their unit not atomic;"
-            + " by reason: age (1 s after the first was taken), bound (what waits for open holds"
-            + " reached its bound), room (a thread waited for room in the queue), read (a"
-            + " blocking read behind them), close (the store closed)",
+            + " by reason: age (1 s after the first was taken), room (a thread waited for room in"
+            + " the full queue while they kept it so), read (a blocking read behind them), close"
+            + " (the store closed)",
         c -> {
           for (HoldCut why : HoldCut.values()) {
             c.call(store.holdsCut(why), why.label());
