@@ -43,7 +43,11 @@ final class ProtoConvert {
       b.addQueued(CoreProtos.toProto(d));
     }
     for (MessageKey k : s.seen()) {
-      b.addSeen(MessageId.newBuilder().setOriginNode(k.origin()).setStamp(k.stamp()));
+      MessageId.Builder id = MessageId.newBuilder().setOriginNode(k.origin()).setStamp(k.stamp());
+      if (k.sharedGroup() != null) {
+        id.setSharedGroup(k.sharedGroup());
+      }
+      b.addSeen(id);
     }
     return b.build();
   }
@@ -62,7 +66,8 @@ final class ProtoConvert {
     Set<Integer> qos2 = new HashSet<>(s.getInboundQos2List());
     List<MessageKey> seen = new ArrayList<>(s.getSeenCount());
     for (MessageId id : s.getSeenList()) {
-      seen.add(new MessageKey(id.getOriginNode(), id.getStamp()));
+      seen.add(new MessageKey(id.getOriginNode(), id.getStamp(),
+          id.getSharedGroup().isEmpty() ? null : id.getSharedGroup()));
     }
     return new SessionSnapshot(
         subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId(), seen);

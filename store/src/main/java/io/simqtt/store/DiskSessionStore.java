@@ -240,7 +240,7 @@ public final class DiskSessionStore implements SessionStore {
 
   @Override
   public void markSent(String clientId, long seq, int packetId, boolean released) {
-    writer.put(
+    writer.putEntryLocal(
         Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT), sentRecord(packetId, released));
   }
 
@@ -257,7 +257,8 @@ public final class DiskSessionStore implements SessionStore {
   public void removeMessage(String clientId, long seq) {
     writer.write(new GroupCommitWriter.Writes()
         .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.DELIVERY))
-        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT)));
+        .delete(Family.MESSAGES, Keys.message(clientId, seq, Keys.SENT))
+        .entryLocal());
   }
 
   @Override

@@ -463,9 +463,18 @@ public final class DurableStore implements AutoCloseable {
     return writer.holdWaitNanos();
   }
 
+  /** Writes kept back for holds still open, as the writer last sorted them. */
+  public int waitingWrites() {
+    return writer.waitingWrites();
+  }
+
   /** Holds cut: written before their release came, their unit's atomicity given up. */
   public long holdsCut() {
     return writer.holdsCut();
+  }
+
+  public long holdsCut(HoldCut why) {
+    return writer.holdsCut(why);
   }
 
   /** Group commits: batches written. */

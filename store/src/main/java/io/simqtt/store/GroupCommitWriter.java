@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.RocksDB;
@@ -41,12 +42,15 @@ import org.slf4j.LoggerFactory;
  * a write of an entry an earlier write that waits also writes (a key, but a client's message
  * entries are one: {@link Keys#entryLength}), since the database and a page read must see them
  * in order; a range deleted while anything waits (not worth comparing); everything behind a write
- * not made under a hold that waits, or a range deletion that does; an action behind any of these,
+ * not made under a hold that waits, or a range deletion that does, unless that write is entry-local
+ * ({@link #putEntryLocal}: only later writes of its own entry depend on it, and actions, as with a
+ * delivery's sent record or its removal once acknowledged); an action behind any of these,
  * since it runs only once every write queued before it is durable; and all of a released hold one
  * of whose writes must wait, so the hold stays one unit. So only the writes of holds (a message's
- * copies, with what completes them) are ever overtaken, and only by writes of other entries; the
- * writes not made under a hold keep the queue's order among themselves, as before, since one may
- * depend on another in ways no key shows (a peer frame's seen record on its copy). That is safe
+ * copies, with what completes them) and entry-local writes are ever overtaken, and only by writes
+ * of other entries; the other writes not made under a hold keep the queue's order among
+ * themselves, as before, since one may depend on another in ways no key shows (a peer frame's
+ * seen record on its copy). That is safe
  * because what a hold's writes hold is a unit not yet begun on disk, all or none, and what
  * depends on it is in the unit, a later write of one of its entries (which waits), or an action
  * (which waits). Holds that overlap (a fan-out's copies taken on several loops, message after
@@ -55,11 +59,11 @@ import org.slf4j.LoggerFactory;
  * waits between them, never for a later one: they are written as the earlier ones are released,
  * with no need for a moment when none is open. A hold open for {@link #MAX_HOLD_NANOS} since the
  * writer took its first write is cut, counted ({@link #holdsCut}): its writes go as any, and for
- * it the unit is not atomic. So are all holds still
- * open when what waits reaches {@link #MAX_HELD_BATCH_WRITES} or a batch's bytes, as the store
- * closes, once a caller waits for room in the queue while nothing else can be written (it may be
- * the thread that would release), and at once when a read blocked on the writer ({@link
- * #afterDurableNow}) is behind them.
+ * it the unit is not atomic. So are all holds still open as the store closes, once a caller
+ * waits for room in the queue while nothing else can be written (it may be the thread that would
+ * release), and at once when a read blocked on the writer ({@link #afterDurableNow}) is behind
+ * them. What waits has no bound of its own: it is part of the queue, whose bound makes callers
+ * wait, and so cuts the holds once nothing but them keeps the queue full.
  *
  * <p>With sync per interval, a batch is written without a sync (the write-ahead log reaches the
  * operating system at once, which a process crash does not lose) and the log is synced every
@@ -88,11 +92,6 @@ final class GroupCommitWriter implements AutoCloseable {
   /** A queued write costs this much besides its key and value (the queue node and record). */
   private static final int OVERHEAD_BYTES = 64;
   static final int MAX_BATCH_WRITES = 10_000;
-  /**
-   * How many writes may wait for holds still open (theirs, and the writes and actions that must
-   * stay behind them) before those holds are cut.
-   */
-  static final int MAX_HELD_BATCH_WRITES = 4 * MAX_BATCH_WRITES;
   private static final long MAX_BATCH_BYTES = 16 << 20;
   private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private static final long MAX_RETRY_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -117,7 +116,9 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  private record Put(Family family, byte[] key, byte[] value) implements Op {
+  /** {@code entryLocal}: see {@link #putEntryLocal}. */
+  private record Put(Family family, byte[] key, byte[] value, boolean entryLocal)
+      implements Op {
     @Override
     public long bytes() {
       return OVERHEAD_BYTES + key.length + value.length;
@@ -239,9 +240,19 @@ final class GroupCommitWriter implements AutoCloseable {
   static final class Writes implements Op {
     private final List<Op> ops = new ArrayList<>();
     private long bytes;
+    private boolean entryLocal;
 
     Writes put(Family family, byte[] key, byte[] value) {
-      return add(new Put(family, key, value));
+      return add(new Put(family, key, value, false));
+    }
+
+    /**
+     * Marks these writes as written to one entry that nothing else depends on (see {@link
+     * #putEntryLocal}): a delivery's removal once its client acknowledged it.
+     */
+    Writes entryLocal() {
+      entryLocal = true;
+      return this;
     }
 
     Writes delete(Family family, byte[] key) {
@@ -342,9 +353,11 @@ final class GroupCommitWriter implements AutoCloseable {
   private volatile long syncs;
   private volatile long syncNanos;
   private volatile long writeErrors;
+  private volatile int waitingWrites;
   private volatile long holdWaits;
   private volatile long holdWaitNanos;
-  private volatile long holdsCut;
+  /** By {@link HoldCut}'s ordinal; written by the writer thread only. */
+  private final AtomicLongArray holdsCut = new AtomicLongArray(HoldCut.values().length);
   private long lastErrorLogNanos;
   /** Tests only: runs on the writer thread after each batch is written, before its actions. */
   private volatile Runnable afterEachBatch;
@@ -374,7 +387,16 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   void put(Family family, byte[] key, byte[] value) {
-    enqueue(new Put(family, key, value));
+    enqueue(new Put(family, key, value, false));
+  }
+
+  /**
+   * {@link #put} of a write that only later writes of its own entry depend on, and actions (a
+   * delivery's sent record): while it waits behind an earlier write of its entry, writes of other
+   * entries taken after it may go ahead of it (see the class comment).
+   */
+  void putEntryLocal(Family family, byte[] key, byte[] value) {
+    enqueue(new Put(family, key, value, true));
   }
 
   void delete(Family family, byte[] key) {
@@ -386,7 +408,7 @@ final class GroupCommitWriter implements AutoCloseable {
    * writer did not give out (null, {@link WriteHold#NONE}, another store's) holds nothing here.
    */
   void put(Family family, byte[] key, byte[] value, WriteHold hold) {
-    Put put = new Put(family, key, value);
+    Put put = new Put(family, key, value, false);
     enqueue(hold instanceof Hold h && h.writer() == this ? new Held(put, h) : put);
   }
 
@@ -521,6 +543,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         cutExpiredHolds(now);
         sortOut();
+        waitingWrites = takenWrites - readyWrites;
         if (ready.isEmpty()) {
           // All that was taken waits for holds still open.
           if (!waitingForRelease) {
@@ -528,7 +551,8 @@ final class GroupCommitWriter implements AutoCloseable {
             waitSince = now;
             holdWaits++;
           }
-          if (!mustCut()) {
+          HoldCut why = mustCut();
+          if (why == null) {
             // What earlier batches wrote unsynced is not to wait for a release.
             if (!syncIfDue(now)) {
               long left = openHolds.getFirst().openedAt + maxHoldNanos - now;
@@ -537,8 +561,9 @@ final class GroupCommitWriter implements AutoCloseable {
             }
             continue;
           }
-          cutOpenHolds();
+          cutOpenHolds(why);
           sortOut();
+          waitingWrites = takenWrites - readyWrites;
         }
         if (waitingForRelease) {
           waitingForRelease = false;
@@ -608,7 +633,7 @@ final class GroupCommitWriter implements AutoCloseable {
   /** Parks up to {@code nanos} unless something is queued (or the holds must be cut). */
   private void parkUnlessQueued(long nanos) {
     parked = true;
-    if (queue.isEmpty() && !mustCut()) {
+    if (queue.isEmpty() && mustCut() == null) {
       LockSupport.parkNanos(this, nanos);
     }
     parked = false;
@@ -619,9 +644,10 @@ final class GroupCommitWriter implements AutoCloseable {
    * waits already.
    */
   private void takeQueued() {
-    int most = Math.min(takenWrites + MAX_BATCH_WRITES, MAX_HELD_BATCH_WRITES);
+    int most = takenWrites + MAX_BATCH_WRITES;
+    long mostBytes = takenBytes + MAX_BATCH_BYTES;
     Op op;
-    while (takenWrites < most && takenBytes < MAX_BATCH_BYTES && (op = queue.poll()) != null) {
+    while (takenWrites < most && takenBytes < mostBytes && (op = queue.poll()) != null) {
       if (op instanceof Held h && h.hold().state == Hold.NEW) {
         Hold hold = h.hold();
         hold.state = Hold.OPEN;
@@ -635,7 +661,7 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         r.hold().state = Hold.DONE;
       } else if (op instanceof Action a && a.blocking() && openCount > 0) {
-        cutOpenHolds();
+        cutOpenHolds(HoldCut.READ);
       }
       fresh.add(op);
       takenWrites += op.count();
@@ -726,12 +752,16 @@ final class GroupCommitWriter implements AutoCloseable {
     }
     waiting.add(op);
     remember(write);
-    if (hold == null && !(write instanceof Action)) {
+    if (hold == null && !(write instanceof Action) && !isEntryLocal(write)) {
       // What follows may depend on it in ways no key shows (a peer frame's seen record on its
       // copy): it keeps its place in the queue's order.
       nothingOvertakes = true;
     }
     return true;
+  }
+
+  private static boolean isEntryLocal(Op write) {
+    return write instanceof Put p ? p.entryLocal() : write instanceof Writes w && w.entryLocal;
   }
 
   /**
@@ -768,13 +798,17 @@ final class GroupCommitWriter implements AutoCloseable {
     }
   }
 
-  /** Whether the holds still open are to be cut now rather than waited for (class comment). */
-  private boolean mustCut() {
-    return closing
-        || abandon
-        || waiters > 0
-        || takenWrites >= MAX_HELD_BATCH_WRITES
-        || takenBytes >= MAX_BATCH_BYTES;
+  /**
+   * Why the holds still open are to be cut now rather than waited for (class comment), or null
+   * if they are not.
+   */
+  private HoldCut mustCut() {
+    if (closing || abandon) {
+      return HoldCut.CLOSE;
+    } else if (waiters > 0) {
+      return HoldCut.ROOM;
+    }
+    return null;
   }
 
   /** Cuts the holds open for {@link #maxHoldNanos} or longer (oldest first), counted. */
@@ -784,25 +818,25 @@ final class GroupCommitWriter implements AutoCloseable {
         && (h.state != Hold.OPEN || now - h.openedAt >= maxHoldNanos)) {
       openHolds.pollFirst();
       if (h.state == Hold.OPEN) {
-        cut(h);
+        cut(h, HoldCut.AGE);
       }
     }
   }
 
   /** Gives up the holds still open: all that was taken may be written (class comment). */
-  private void cutOpenHolds() {
+  private void cutOpenHolds(HoldCut why) {
     for (Hold h : openHolds) {
       if (h.state == Hold.OPEN) {
-        cut(h);
+        cut(h, why);
       }
     }
     openHolds.clear();
   }
 
-  private void cut(Hold h) {
+  private void cut(Hold h, HoldCut why) {
     h.state = Hold.DONE;
     openCount--;
-    holdsCut++;
+    holdsCut.incrementAndGet(why.ordinal());
     resort = true;
   }
 
@@ -957,6 +991,14 @@ final class GroupCommitWriter implements AutoCloseable {
   }
 
   /**
+   * Writes (and actions) the writer took and keeps back, as it last sorted them, for holds still
+   * open: theirs and what must stay behind them (see the class comment).
+   */
+  int waitingWrites() {
+    return waitingWrites;
+  }
+
+  /**
    * Times the writer waited for a release, having taken nothing it could write without it, and
    * the time it waited.
    */
@@ -970,7 +1012,15 @@ final class GroupCommitWriter implements AutoCloseable {
 
   /** Holds cut: their writes were written before their release came (see the class comment). */
   long holdsCut() {
-    return holdsCut;
+    long all = 0;
+    for (HoldCut why : HoldCut.values()) {
+      all += holdsCut(why);
+    }
+    return all;
+  }
+
+  long holdsCut(HoldCut why) {
+    return holdsCut.get(why.ordinal());
   }
 
   /** Tests only: how long a held write may keep the writer waiting ({@link #MAX_HOLD_NANOS}). */

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -119,7 +120,7 @@ class HeldWritesTest {
       durable.get(10, TimeUnit.SECONDS);
       long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.AGE));
       assertTrue(store.holdWaits() >= 1, "waits: " + store.holdWaits());
       // The writer's wait counts from when it took the held write, which may be before start.
       assertTrue(store.holdWaitNanos() > 0, "waited for it: " + store.holdWaitNanos());
@@ -164,15 +165,16 @@ class HeldWritesTest {
   }
 
   /**
-   * What waits for a hold still open is bounded: once it reaches {@link
-   * GroupCommitWriter#MAX_HELD_BATCH_WRITES} the hold is cut there, and no batch is larger.
+   * What waits for a hold still open has the queue's bound: the caller that finds the queue full
+   * of it cuts the hold, and no batch is larger than the queue.
    */
   @Test
-  void whatWaitsForAHoldKeepsItsBoundAndTheHoldIsCutThere() throws Exception {
-    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+  void whatWaitsForAHoldKeepsTheQueuesBoundAndTheHoldIsCutThere() throws Exception {
+    int bound = 1_000;
+    try (DurableStore store =
+        DurableStore.open(StoreDirs.settings(dir, StorageSettings.Sync.ALWAYS, bound))) {
       GroupCommitWriter writer = store.writer();
       writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
-      CountDownLatch queued = blockWriter(writer);
       AtomicLong lastWrites = new AtomicLong(store.committedWrites());
       AtomicLong largest = new AtomicLong();
       writer.afterEachBatch(() -> {
@@ -182,18 +184,43 @@ class HeldWritesTest {
       WriteHold never = writer.hold();
       writer.put(RAW, key("k"), value("held"), never);
       // Each a later write of the held key: each waits behind it.
-      int writes = GroupCommitWriter.MAX_HELD_BATCH_WRITES + GroupCommitWriter.MAX_BATCH_WRITES;
+      int writes = bound + bound / 2;
       for (int i = 0; i < writes; i++) {
         writer.put(RAW, key("k"), value("v" + i));
       }
-      queued.countDown();
       durable(writer);
 
-      assertTrue(largest.get() <= GroupCommitWriter.MAX_HELD_BATCH_WRITES,
-          "largest batch: " + largest.get());
-      assertEquals(1, store.holdsCut());
+      assertTrue(largest.get() <= bound, "largest batch: " + largest.get());
+      assertEquals(1, store.holdsCut(HoldCut.ROOM));
       assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
       never.release();
+    }
+  }
+
+  /**
+   * Below the queue's bound nothing is cut however much waits for an open hold: in a QoS 2
+   * fan-out each message's copies, sent records and removals wait behind the oldest hold open,
+   * one subscriber's entries being in order, so what waits is as large as what the event loops
+   * queue meanwhile (here more than a batch's bound four times over).
+   */
+  @Test
+  void muchWaitingForAHoldBelowTheQueuesBoundCutsNothing() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      WriteHold open = writer.hold();
+      writer.put(RAW, key("k"), value("held"), open);
+      int writes = 4 * GroupCommitWriter.MAX_BATCH_WRITES + 1;
+      for (int i = 0; i < writes; i++) {
+        writer.put(RAW, key("k"), value("v" + i));
+      }
+      await("the writer took all of it and keeps it back",
+          () -> store.waitingWrites() == writes + 1);
+      assertEquals(Map.of(), disk(store));
+      open.release();
+      durable(writer);
+      assertEquals(0, store.holdsCut());
+      assertEquals(Map.of("k", "v" + (writes - 1)), disk(store), "in the order queued");
     }
   }
 
@@ -222,7 +249,7 @@ class HeldWritesTest {
 
       caller.get(10, TimeUnit.SECONDS);
       assertEquals(1, store.writeStalls());
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.ROOM));
       never.release();
     }
   }
@@ -356,6 +383,42 @@ class HeldWritesTest {
   }
 
   /**
+   * A subscriber's sent record and its acknowledged entry's removal, waiting behind its held copy
+   * of a later message, keep nobody else's writes waiting: only the subscriber's later entries
+   * and actions depend on them. In a QoS 2 fan-out every subscriber marks its copy sent while
+   * the message's other copies are still being taken; if each such record held up every write
+   * behind it, what waits grew until the holds open were cut.
+   */
+  @Test
+  void aWaitingSentRecordOrRemovalKeepsOnlyItsOwnEntrysLaterWritesWaiting() throws Exception {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      sessions.saveSession("sub1", session("sub1"));
+      sessions.saveSession("sub2", session("sub2"));
+      sessions.addMessage("sub1", 1, delivery("acknowledged"));
+      durable(store.writer());
+      CountDownLatch queued = blockWriter(store.writer());
+      WriteHold open = sessions.holdWrites();
+      sessions.addMessage("sub1", 2, delivery("held"), open);
+      sessions.removeMessage("sub1", 1);
+      sessions.markSent("sub1", 2, 9, false);
+      sessions.addMessage("sub2", 1, delivery("another subscriber's"));
+      queued.countDown(); // the writer takes all of it at once
+
+      await("sub2's entry is on disk before the release",
+          () -> entryKeys(store).contains("sub2 1 delivery"));
+      assertEquals(Set.of("sub1 1 delivery", "sub2 1 delivery"), entryKeys(store),
+          "sub1's removal and sent record wait behind its held entry");
+      open.release();
+      durable(store.writer());
+      assertEquals(Set.of("sub1 2 delivery", "sub1 2 sent", "sub2 1 delivery"),
+          entryKeys(store));
+      assertEquals(0, store.holdsCut());
+    }
+  }
+
+  /**
    * A page of a session's backlog is read on the store's reader thread once the writes queued
    * before the request are in; the session goes on writing meanwhile. What the read finds must
    * be all the session wrote up to any entry it finds: the session's cursor moves past what the
@@ -474,7 +537,7 @@ class HeldWritesTest {
       loop.execute(hold::release);
 
       assertEquals(1, read.get(10, TimeUnit.SECONDS).size());
-      assertEquals(1, store.holdsCut());
+      assertEquals(1, store.holdsCut(HoldCut.READ));
     } finally {
       loop.shutdownNow();
     }
@@ -618,6 +681,14 @@ class HeldWritesTest {
       messages.forEach(m -> copies.merge(m.clientId(), 1, Integer::sum));
     }
     return new Load(copies, ids);
+  }
+
+  /** The message entries' keys on disk, as "client seq delivery|sent". */
+  private static Set<String> entryKeys(DurableStore store) {
+    Set<String> keys = new TreeSet<>();
+    store.forEach(Family.MESSAGES, (k, v) -> keys.add(Keys.clientIdOf(k) + " " + Keys.seqOf(k)
+        + (Keys.kindOf(k) == Keys.SENT ? " sent" : " delivery")));
+    return keys;
   }
 
   private static int entries(DurableStore store) {

@@ -532,7 +532,7 @@ final class OutboundFlow {
       forget(m.seq());
       return null;
     }
-    if (b.seen != null && !b.seen.firstTime(d.message())) {
+    if (b.seen != null && !b.seen.firstTime(d)) {
       context.metrics().dropped(DropReason.DUPLICATE);
       forget(m.seq());
       return null;
@@ -978,21 +978,22 @@ final class OutboundFlow {
 
   /**
    * {@code seen}, a window of second copies opening now, takes what the flow holds, in order: in
-   * flight and queued on the heap counts as seen. With {@code dropRepeats} a message queued a
-   * second time is a second copy, dropped (counted) and out of the store: one the older owner
-   * redirected while the session was frozen for a move, before the window could open (else a
-   * message held twice was delivered twice, for a shared and another subscription, and stays).
+   * flight and queued on the heap counts as seen. With {@code dropRepeats} a copy queued a second
+   * time (same message, same shared subscription or none) is a second copy, dropped (counted) and
+   * out of the store: one the older owner redirected while the session was frozen for a move,
+   * before the window could open. A message held once for a shared subscription and once for
+   * another (or another shared one) is two copies the client is owed, and both stay.
    * The messages only on disk, and what queues behind them from now on, are checked against it
    * as they come back, in order: so the window covers them without reading the disk for it, and
    * the first copy keeps its place.
    */
   void watchForSecondCopies(SeenMessages seen, boolean dropRepeats) {
     for (InflightMessage f : inflight.inOrder()) {
-      seen.firstTime(f.delivery().message());
+      seen.firstTime(f.delivery());
     }
     if (queue != null) {
       queue.removeIf(
-          d -> !seen.firstTime(d.message()) && dropRepeats,
+          d -> !seen.firstTime(d) && dropRepeats,
           (d, seq) -> {
             context.metrics().dropped(DropReason.DUPLICATE);
             forget(seq);

@@ -1,16 +1,17 @@
 package io.simqtt.core.session;
 
-import io.simqtt.core.message.Message;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 
 /**
- * The messages a session got while it settles on a new node, so a second copy is dropped. Right
- * after a move a message can reach the session twice: directly (its new node already routes to
- * it) and redirected from its old node (a forward sent there before the route moved). Kept only
- * for a bounded time and count after a move; a session that never moves never has one.
+ * The copies of messages a session got while it settles on a new node, so a second copy is
+ * dropped. Right after a move a message can reach the session twice for one subscription:
+ * directly (its new node already routes to it) and redirected from its old node (a forward sent
+ * there before the route moved). A copy is known by its {@link MessageKey}: the copy for a shared
+ * subscription and the one for the non-shared ones are each the client's own. Kept only for a
+ * bounded time and count after a move; a session that never moves never has one.
  */
 final class SeenMessages {
   /** Past this many keys the oldest are forgotten (bounds memory at a few MB per session). */
@@ -34,9 +35,9 @@ final class SeenMessages {
     return nowMillis >= untilMillis;
   }
 
-  /** Records a message; false when it was already seen (a second copy). */
-  boolean firstTime(Message m) {
-    return !m.isIdentified() || add(MessageKey.of(m));
+  /** Records a delivery; false when its copy was already seen (a second copy). */
+  boolean firstTime(Delivery d) {
+    return !d.message().isIdentified() || add(MessageKey.of(d));
   }
 
   private boolean add(MessageKey key) {

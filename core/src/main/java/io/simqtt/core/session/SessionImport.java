@@ -66,8 +66,9 @@ public final class SessionImport {
   /** Null while the pages go to the store, or until the first page says where they go. */
   private List<Delivery> onHeap;
   /**
-   * The newest pages' message identities, for the new owner's window that drops second copies
-   * (a holder that resumes the session after all redirects it whole), bounded as that window is.
+   * The newest pages' copies ({@link MessageKey}), for the new owner's window that drops second
+   * copies (a holder that resumes the session after all redirects it whole), bounded as that
+   * window is.
    */
   private final ArrayDeque<MessageKey> keys = new ArrayDeque<>();
   private long count;
@@ -140,7 +141,7 @@ public final class SessionImport {
         return;
       }
       for (Delivery d : page) {
-        keys.addLast(MessageKey.of(d.message()));
+        keys.addLast(MessageKey.of(d));
         if (keys.size() > SeenMessages.MAX_KEYS) {
           keys.removeFirst();
         }

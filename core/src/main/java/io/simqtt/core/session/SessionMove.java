@@ -471,7 +471,7 @@ final class SessionMove {
       Session s, SessionSnapshot state, Collection<Delivery> arrivedWhileFrozen) {
     restore(s, state);
     for (Delivery d : arrivedWhileFrozen) {
-      if (s.migration.seen.firstTime(d.message())) {
+      if (s.migration.seen.firstTime(d)) {
         s.outbound.requeue(d);
       }
     }
@@ -492,8 +492,8 @@ final class SessionMove {
       s.inboundQos2 = new InboundQos2(state.inboundQos2());
     }
     List<MessageKey> known = new ArrayList<>(state.seen());
-    state.inflight().forEach(f -> known.add(MessageKey.of(f.delivery().message())));
-    state.queued().forEach(d -> known.add(MessageKey.of(d.message())));
+    state.inflight().forEach(f -> known.add(MessageKey.of(f.delivery())));
+    state.queued().forEach(d -> known.add(MessageKey.of(d)));
     migration(s).seen = new SeenMessages(known, s.now() + 2 * s.context.redirectMillis());
   }
 
@@ -524,7 +524,7 @@ final class SessionMove {
     if (d.qos() > 0 && s.outbound != null && s.outbound.checksOnDisk(m.seen)) {
       return true; // checked behind what is on disk, as it comes back from there
     }
-    if (!m.seen.firstTime(d.message())) {
+    if (!m.seen.firstTime(d)) {
       s.context.metrics().dropped(DropReason.DUPLICATE);
       return false;
     }

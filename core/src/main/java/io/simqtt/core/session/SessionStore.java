@@ -232,13 +232,17 @@ public interface SessionStore {
 
   /**
    * Entry {@code seq} went out under {@code packetId}; {@code released}: for QoS 2, PUBREC came and
-   * PUBREL went, only PUBCOMP is awaited.
+   * PUBREL went, only PUBCOMP is awaited. Only the client's later entries and what waits for
+   * durability ({@link #afterDurable}) may depend on it: a store may let writes of other clients
+   * and keys reach the disk before it.
    */
   void markSent(String clientId, long seq, int packetId, boolean released);
 
   /**
    * Entry {@code seq} is done: acknowledged, expired, dropped, or given to another member; its
-   * sent state goes with it, in one atomic unit.
+   * sent state goes with it, in one atomic unit. Dependence on it as on {@link #markSent}; a
+   * removal for a delivery given to another member is made in the unit of the new holder's copy
+   * ({@link WriteHold#releaseAfter}).
    */
   void removeMessage(String clientId, long seq);
 

@@ -23,7 +23,7 @@
  * <p>A session moving between nodes ({@code SessionMove}): {@code HandOver} is the holder's
  * frozen session until the new owner confirms, {@code Migration} what a session keeps only while
  * it moves, has moved (it redirects) or has just arrived ({@code SeenMessages}, to drop second
- * copies by {@code MessageKey}).
+ * copies by {@code MessageKey}: a message and the shared subscription it came for, or none).
  *
  * <p>Durable mode: {@code SessionStore} is the contract with a store that keeps sessions beyond
  * the heap ({@code SessionStore.MEMORY}, the default, keeps nothing). A stored session (Session

@@ -11,6 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class SharedGroup {
   private final String group;
   private final String filter;
+  /**
+   * Built once: every delivery the group routes carries it, and a session's window of second
+   * copies keeps it in its keys (one string per group, not per message).
+   */
+  private final String shareName;
   private final AtomicInteger next = new AtomicInteger();
   /** Immutable, replaced on change (under the tree node's lock) so reads need no copy. */
   private volatile List<Member> members = List.of();
@@ -21,6 +26,7 @@ public final class SharedGroup {
   SharedGroup(String group, String filter) {
     this.group = group;
     this.filter = filter;
+    this.shareName = Topics.SHARE_PREFIX + group + '/' + filter;
   }
 
   public String group() {
@@ -34,7 +40,7 @@ public final class SharedGroup {
 
   /** "$share/group/filter" as the client subscribed it. */
   public String shareName() {
-    return Topics.SHARE_PREFIX + group + '/' + filter;
+    return shareName;
   }
 
   /** Snapshot of members in subscription order: (clientId, options). Immutable. */

@@ -391,6 +391,32 @@ class HandOverBacklogTest {
   }
 
   /**
+   * As above, the older owner's copies being for other subscriptions too: a copy of a message on
+   * the heap or on disk here for a shared subscription is the client's own (MQTT 5 4.8.2) and is
+   * sent behind what is on disk; a second copy of it, or of the non-shared one, is dropped.
+   */
+  @Test
+  void aLaterOwnerExpectingRedirectsSendsACopyPerSubscriptionOfWhatIsOnDisk() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withIdentifiedBacklog(c);
+    fixture.inSession(s, s::expectRedirects);
+
+    onLoop(() -> {
+      s.deliverRedirected(identified(2, "$share/g/t"), 1, null); // owed (2 is on the heap)
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, null); // owed (4 is on disk)
+      s.deliverRedirected(identified(4), 1, null); // second copies from here on
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, null);
+      s.deliverRedirected(identified(2, "$share/g/t"), 1, null);
+      c.writable = true;
+      s.onWritable(c);
+      return null;
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 2, 4), onLoop(c::publishedNumbers));
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
+  /**
    * As above, but the session is frozen for a move when the partition heals, and the move is then
    * aborted: the older owner's copies queued behind the frozen backlog meanwhile, and the window
    * opens as the session thaws, over the heap part and, as it comes back, the disk.
@@ -504,7 +530,13 @@ class HandOverBacklogTest {
 
   /** Message {@code n} as node n1 accepted it (a second copy is known by that). */
   private static Delivery identified(int n) {
-    return new Delivery(delivery(n).message().identified("n1", n), 1, false, new int[0]);
+    return identified(n, null);
+  }
+
+  /** {@link #identified(int)} as a delivery for shared subscription {@code group} (null: none). */
+  private static Delivery identified(int n, String group) {
+    return new Delivery(
+        delivery(n).message().identified("n1", n), 1, false, new int[0], group);
   }
 
   private static Delivery delivery(int n) {

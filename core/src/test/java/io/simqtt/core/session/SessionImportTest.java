@@ -328,6 +328,38 @@ class SessionImportTest {
     assertEquals(5, onLoop(s::queuedCount), "a second copy of paged message 4 was queued");
   }
 
+  /**
+   * The window knows the copy a page held, not only its message: a redirected copy of a paged
+   * message for another subscription (a shared one, or the non-shared ones) is the client's own
+   * (MQTT 5 4.8.2) and is sent, once per subscription; a second copy of one it holds, paged or
+   * come since, is still dropped.
+   */
+  @Test
+  void aCopyOfAPagedMessageForAnotherSubscriptionIsSentAndASecondCopyIsDropped()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    SessionImport incoming = registry.importSession("c", true);
+    incoming.add(List.of(identified(3), identified(4, "$share/g/t")));
+    SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> registry.claim("c", loop, true));
+    fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
+
+    fixture.inSession(s, () -> {
+      s.deliverRedirected(identified(3, "$share/g/t"), 1, null); // owed
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, null); // owed
+      s.deliverRedirected(identified(4), 1, null); // owed
+      s.deliverRedirected(identified(3), 1, null); // second copies from here on
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, null);
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, null);
+    });
+    assertEquals(7, onLoop(s::queuedCount));
+    fixture.inSession(s, s::resumeDelivery);
+    assertEquals(List.of(1, 2, 3, 4, 3, 3, 4), receiveAll(s, c, 7));
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
   /** A state of queued 1 and 2 on the heap and 3 to 7 in pages, imported into {@code registry}. */
   private SessionSnapshot imported(SessionRegistry registry) {
     SessionImport incoming = registry.importSession("c", true);
@@ -428,9 +460,14 @@ class SessionImportTest {
 
   /** Message {@code n}, identified cluster-wide (as every routed message is). */
   private static Delivery identified(int n) {
+    return identified(n, null);
+  }
+
+  /** {@link #identified(int)} as a delivery for shared subscription {@code group} (null: none). */
+  private static Delivery identified(int n, String group) {
     Delivery d = delivery(n);
     return new Delivery(d.message().identified("n1", 1000 + n), d.qos(), d.retain(),
-        d.subscriptionIds());
+        d.subscriptionIds(), group);
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {

@@ -199,6 +199,76 @@ class SessionMigrationTest {
     assertEquals(2, metrics.drops(DropReason.DUPLICATE));
   }
 
+  /**
+   * A client with a shared and a non-shared subscription matching a message is owed a copy for
+   * each (MQTT 5 4.8.2), and one per shared subscription: after a move, the window drops a second
+   * copy for the same subscription only, whether the first was in the state, seen before the
+   * earlier move (the state's seen list) or came since.
+   */
+  @Test
+  void aSessionThatArrivedGetsACopyPerSubscriptionAndDropsSecondCopiesOfEach() throws Exception {
+    Message first = message(1);
+    Message second = message(2);
+    SessionSnapshot state =
+        new SessionSnapshot(
+            Map.of(),
+            List.of(),
+            List.of(new Delivery(first, 1, false, new int[0])),
+            Set.of(),
+            0,
+            0,
+            List.of(new MessageKey("n1", second.stamp(), "$share/g/t")));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c, state, null);
+    onLoop(() -> {
+      s.deliverRedirected(copy(first, "$share/g/t"), 1, null); // owed
+      s.deliver(copy(first, "$share/h/t")); // owed
+      s.deliver(copy(second, null)); // owed
+      s.deliver(copy(first, null)); // second copies from here on
+      s.deliver(copy(first, "$share/g/t"));
+      s.deliverRedirected(copy(first, "$share/h/t"), 1, null);
+      s.deliverRedirected(copy(second, "$share/g/t"), 1, null);
+      s.deliverRedirected(copy(second, null), 1, null);
+      return null;
+    });
+    assertEquals(List.of(1, 1, 1, 2), onLoop(c::publishedNumbers));
+    assertEquals(5, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  /**
+   * As a frozen session thaws into the window a healed partition asked for (its client is back
+   * here), a message it held for a shared and for a non-shared subscription is two copies, both
+   * kept; the older owner's second copies of each are dropped, and the copy only it had is kept.
+   */
+  @Test
+  void aSessionThawingIntoTheWindowKeepsACopyPerSubscription() throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = connect(c);
+    onLoop(() -> {
+      c.writable = false;
+      return null;
+    });
+    Message m = message(1);
+    onLoop(() -> {
+      s.deliver(copy(m, null));
+      s.deliver(copy(m, "$share/g/t"));
+      return null;
+    });
+    handOver(s);
+    onLoop(() -> {
+      s.expectRedirects();
+      s.deliverRedirected(copy(m, null), 1, null);
+      s.deliverRedirected(copy(m, "$share/g/t"), 1, null);
+      s.deliverRedirected(copy(m, "$share/h/t"), 1, null);
+      return null;
+    });
+
+    FakeConnection again = new FakeConnection(loop);
+    connect(again);
+    assertEquals(List.of(1, 1, 1), onLoop(again::publishedNumbers));
+    assertEquals(2, metrics.drops(DropReason.DUPLICATE));
+  }
+
   @Test
   void aLaterOwnerFoundAfterAPartitionGetsWhatTheSessionHeld() throws Exception {
     FakeConnection c = new FakeConnection(loop);
@@ -455,6 +525,11 @@ class SessionMigrationTest {
       }
       return null;
     });
+  }
+
+  /** A QoS 1 copy of {@code m} for shared subscription {@code group} (null: non-shared). */
+  private static Delivery copy(Message m, String group) {
+    return new Delivery(m, 1, false, new int[0], group);
   }
 
   private static Message message(int n) {

@@ -20,6 +20,7 @@ import io.simqtt.core.session.SessionRegistry;
 import io.simqtt.peer.PeerCluster;
 import io.simqtt.peer.PeerLinkStats;
 import io.simqtt.store.DurableStore;
+import io.simqtt.store.HoldCut;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -292,11 +293,20 @@ public final class MetricsServer implements AutoCloseable {
         c -> c.call(store.holdWaits()));
     counter("simqtt_store_hold_wait_seconds", "Time batches waited for held writes' releases",
         c -> c.call(store.holdWaitNanos() / 1e9));
+    gauge("simqtt_store_writes_waiting_for_holds",
+        "Writes and actions taken by the store's writer and kept back for holds still open"
+            + " (theirs, and what must reach the disk after them); part of the pending writes",
+        c -> c.call(store.waitingWrites()));
     counter("simqtt_store_holds_cut",
-        "Holds cut: their writes were written before their release came (1 s after the first"
-            + " was taken, a bound on what waits, the store closing, a thread waiting for room, a"
-            + " blocking read behind them): their unit was not atomic",
-        c -> c.call(store.holdsCut()));
+        "Holds cut: their writes were written before their release came, their unit not atomic;"
+            + " by reason: age (1 s after the first was taken), room (a thread waited for room in"
+            + " the full queue while they kept it so), read (a blocking read behind them), close"
+            + " (the store closed)",
+        c -> {
+          for (HoldCut why : HoldCut.values()) {
+            c.call(store.holdsCut(why), why.label());
+          }
+        }, "reason");
     counter("simqtt_store_commit_batches",
         "Group commits: batches of queued writes written at once",
         c -> c.call(store.commitBatches()));
