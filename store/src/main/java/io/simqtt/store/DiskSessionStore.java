@@ -10,6 +10,7 @@ import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.SessionStore;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
+import io.simqtt.core.session.StoredRedirect;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.session.WriteHold;
@@ -18,6 +19,7 @@ import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.proto.store.ClientIdentityRecord;
+import io.simqtt.proto.store.RedirectRecord;
 import io.simqtt.proto.store.SentRecord;
 import io.simqtt.proto.store.SessionRecord;
 import io.simqtt.proto.store.UncheckedWillRecord;
@@ -82,6 +84,34 @@ public final class DiskSessionStore implements SessionStore {
     writer.write(deletion(clientId, active, active));
   }
 
+  /** The session's deletion and the redirect's record, in one batch. */
+  @Override
+  public void redirectSession(StoredRedirect redirect) {
+    String clientId = redirect.clientId();
+    NavigableMap<Long, Long> active = imports.ranges(clientId);
+    RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner());
+    redirect.subscriptions()
+        .forEach((filter, o) -> r.addSubscriptions(CoreProtos.toProto(filter, o)));
+    writer.write(deletion(clientId, active, active)
+        .put(Family.REDIRECTS, Keys.client(clientId), r.build().toByteArray()));
+  }
+
+  @Override
+  public void endRedirect(String clientId) {
+    writer.delete(Family.REDIRECTS, Keys.client(clientId));
+  }
+
+  @Override
+  public List<StoredRedirect> redirects() {
+    List<StoredRedirect> kept = new ArrayList<>();
+    store.forEach(Family.REDIRECTS, (key, value) -> {
+      RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
+      kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
+          subscriptions(r.getSubscriptionsList())));
+    });
+    return kept;
+  }
+
   /** In one batch with what follows: a crash leaves the old state or the new one whole. */
   @Override
   public void writeSession(
@@ -96,6 +126,7 @@ public final class DiskSessionStore implements SessionStore {
     GroupCommitWriter.Writes w = replace
         ? deletion(clientId, install.entries(), install.marks())
         : deleteOutside(new GroupCommitWriter.Writes()
+            .delete(Family.REDIRECTS, Keys.client(clientId))
             .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId)),
             Family.IMPORTS, clientId, install.marks(), Keys::importMark);
     w.put(Family.SESSIONS, Keys.client(clientId), encode(session).toByteArray());
@@ -154,6 +185,7 @@ public final class DiskSessionStore implements SessionStore {
       String clientId, NavigableMap<Long, Long> entries, NavigableMap<Long, Long> marks) {
     GroupCommitWriter.Writes w = new GroupCommitWriter.Writes()
         .delete(Family.SESSIONS, Keys.client(clientId))
+        .delete(Family.REDIRECTS, Keys.client(clientId))
         .deleteRange(Family.INBOUND_QOS2, Keys.client(clientId), Keys.clientEnd(clientId));
     deleteOutside(w, Family.IMPORTS, clientId, marks, Keys::importMark);
     return deleteOutside(w, Family.MESSAGES, clientId, entries,
@@ -552,10 +584,6 @@ public final class DiskSessionStore implements SessionStore {
   }
 
   static StoredSession decode(String clientId, SessionRecord r, Set<Integer> inboundQos2) {
-    Map<String, SubscriptionOptions> subscriptions = new LinkedHashMap<>();
-    for (SubscriptionState s : r.getSubscriptionsList()) {
-      subscriptions.put(s.getFilter(), CoreProtos.fromProto(s));
-    }
     Will will =
         r.hasWill()
             ? new Will(
@@ -565,13 +593,21 @@ public final class DiskSessionStore implements SessionStore {
             : null;
     return new StoredSession(
         clientId,
-        subscriptions,
+        subscriptions(r.getSubscriptionsList()),
         r.getExpiryInterval(),
         will,
         r.getOfflineSinceMillis(),
         r.getLastPacketId(),
         inboundQos2,
         identity(clientId, r));
+  }
+
+  private static Map<String, SubscriptionOptions> subscriptions(List<SubscriptionState> kept) {
+    Map<String, SubscriptionOptions> subscriptions = new LinkedHashMap<>();
+    for (SubscriptionState s : kept) {
+      subscriptions.put(s.getFilter(), CoreProtos.fromProto(s));
+    }
+    return subscriptions;
   }
 
   /** A value that does not decode is damage, reported with the store's path. */

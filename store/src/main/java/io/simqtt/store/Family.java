@@ -29,7 +29,12 @@ enum Family {
    * SessionImport.FIRST_SEQ}), by client id and the first seq of those entries (format version 5,
    * so two imports of one client that overlap each have their own); the value is empty.
    */
-  IMPORTS("imports");
+  IMPORTS("imports"),
+  /**
+   * Stored sessions that moved to another node, each kept in its session's place while it
+   * redirects there, by client id (format version 6).
+   */
+  REDIRECTS("redirects");
 
   private final byte[] name;
 

@@ -11,6 +11,7 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li>{@link Family#SESSIONS}: prefix
+ *   <li>{@link Family#REDIRECTS}: prefix
  *   <li>{@link Family#IMPORTS}: prefix, the import's first seq (8 bytes, as a seq); a mark of
  *       format version 4 is the prefix alone
  *   <li>{@link Family#MESSAGES}: prefix, seq (8 bytes, big-endian with the sign bit flipped, so
@@ -171,7 +172,7 @@ final class Keys {
     }
     int rest = key.length - 2 - idLength(key);
     return switch (family) {
-      case SESSIONS -> rest == 0;
+      case SESSIONS, REDIRECTS -> rest == 0;
       case IMPORTS -> rest == 0 || rest == 8;
       case MESSAGES -> rest == 9 && (kindOf(key) == DELIVERY || kindOf(key) == SENT);
       case INBOUND_QOS2 -> rest == 2;

@@ -15,6 +15,7 @@ import io.simqtt.core.session.DueWill;
 import io.simqtt.core.session.SessionImport;
 import io.simqtt.core.session.StoredBacklog;
 import io.simqtt.core.session.StoredMessage;
+import io.simqtt.core.session.StoredRedirect;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.session.WriteHold;
@@ -532,9 +533,9 @@ class DiskSessionStoreTest {
   void aSessionWrittenWholeReachesTheDiskInOneBatchEvenPastTheBatchBound() throws Exception {
     StorageSettings settings = StoreDirs.always(dir);
     int entries = GroupCommitWriter.MAX_BATCH_WRITES;
-    // Deletes of session, import mark, messages and ids; session; entries; two sent records;
-    // one id.
-    int unit = 4 + 1 + entries + 2 + 1;
+    // Deletes of session, redirect, import mark, messages and ids; session; entries; two sent
+    // records; one id.
+    int unit = 5 + 1 + entries + 2 + 1;
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", session("c"));
@@ -799,5 +800,60 @@ class DiskSessionStoreTest {
             new StoredBacklog("c", 1, bytes("c", 3, 3), 0, 2, 3)),
         backlogs,
         "the rest counted (shared ones and bytes too), with the range a page read starts from");
+  }
+
+  /**
+   * A session that moved leaves its redirect in its place, in one batch: a kill right after it
+   * finds the redirect and nothing of the session (its entries and inbound QoS 2 ids gone). The
+   * redirect stays until it ends, or until a session of its client is written or deleted here.
+   */
+  @Test
+  void aRedirectTakesItsSessionsPlaceUntilItEndsOrItsClientIsWrittenOrDeleted() throws Exception {
+    Path at = dir.resolve("store");
+    Path killed = dir.resolve("killed");
+    StoredRedirect moved = new StoredRedirect("a", "n3", session("a").subscriptions());
+    try (DurableStore store = DurableStore.open(StoreDirs.always(at))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      for (String c : List.of("a", "ab")) {
+        sessions.writeSession(session(c), List.of(new StoredMessage(c, 1,
+            new Delivery(message("t", c), 1, false, new int[0]), 0, false)), false);
+        sessions.addInboundQos2(c, 3);
+      }
+      sessions.redirectSession(moved);
+      CompletableFuture<Void> copied = new CompletableFuture<>();
+      sessions.afterDurable(() -> {
+        store.checkpoint(killed); // the kill: right after the redirect's batch
+        copied.complete(null);
+      });
+      copied.get(10, TimeUnit.SECONDS);
+    }
+
+    try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      Load loaded = load(sessions);
+      assertEquals(List.of("ab"), loaded.sessions().stream().map(StoredSession::clientId)
+          .toList());
+      assertEquals(Set.of(3), loaded.sessions().get(0).inboundQos2());
+      assertEquals(List.of("ab/1"), loaded.messages().stream()
+          .map(m -> m.clientId() + "/" + m.seq()).toList());
+      assertEquals(List.of(moved), sessions.redirects());
+      sessions.endRedirect("a");
+      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of()));
+      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of()));
+    }
+    try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      assertEquals(List.of(), load(sessions).sessions());
+      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of()),
+          new StoredRedirect("ab", "n2", Map.of())), sessions.redirects());
+      sessions.writeSession(session("ab"), List.of(), false); // its client connected here
+      sessions.deleteSession("b");
+    }
+    try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
+      DiskSessionStore sessions = new DiskSessionStore(store);
+      assertEquals(List.of("ab"), load(sessions).sessions().stream()
+          .map(StoredSession::clientId).toList());
+      assertEquals(List.of(), sessions.redirects());
+    }
   }
 }

@@ -234,8 +234,35 @@ final class SessionMove {
     m.seen = null;
     m.movedTo = newOwner;
     s.moved = true;
+    // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
+    redirectFromNow(s);
+  }
+
+  /**
+   * A redirect the store kept in place of a session that moved ({@link
+   * SessionStore#redirectSession}) is back after a restart, before the cluster starts: with its
+   * subscriptions in the topic tree, so that a forward a peer sent here by route before the move
+   * and sends again now finds it, but not advertised (see {@link Subscriptions#unadvertised}). It
+   * redirects from {@link #redirectFromNow}, as if it had just moved.
+   */
+  static void recoverRedirect(Session s, StoredRedirect r) {
+    s.fresh = false;
+    if (!r.subscriptions().isEmpty()) {
+      s.subscriptions = Subscriptions.unadvertised(s.clientId(), s.context);
+      r.subscriptions().forEach(s::enterSubscription);
+    }
+    migration(s).movedTo = r.newOwner();
+    s.moved = true;
+    s.context.registry().movedAway(s);
+  }
+
+  /**
+   * The redirect lasts the redirect time from now, and then until the cluster is settled ({@link
+   * #endRedirect}).
+   */
+  static void redirectFromNow(Session s) {
     int at = ++s.epoch;
     s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), s.context.redirectMillis());
   }
@@ -401,6 +428,7 @@ final class SessionMove {
     if (s.moved) {
       s.moved = false;
       s.context.registry().movedBack(s);
+      SessionPersistence.redirectEnded(s);
     }
   }
 

@@ -105,7 +105,28 @@ final class SessionPersistence {
    */
   static void forget(Session s) {
     if (s.outbound != null && s.outbound.leaveStore()) {
+      delete(s);
+    }
+  }
+
+  /**
+   * The store lets the session go. One that moved to another node leaves its redirect there in
+   * its place, in the same unit, so that the redirect comes back after a restart: peers resend
+   * then what they had sent here for it and not seen acknowledged, and it passes that on.
+   */
+  private static void delete(Session s) {
+    if (s.moved) {
+      s.context.store().redirectSession(new StoredRedirect(s.clientId(), s.migration.movedTo,
+          s.subscriptions == null ? Map.of() : s.subscriptions.snapshot()));
+    } else {
       s.context.store().deleteSession(s.clientId());
+    }
+  }
+
+  /** The session's redirect is over (see {@link #delete}): the store lets it go too. */
+  static void redirectEnded(Session s) {
+    if (s.context.registry().isDurable()) {
+      s.context.store().endRedirect(s.clientId());
     }
   }
 
@@ -129,14 +150,15 @@ final class SessionPersistence {
    * receipt, released once this returns: the deletion of its entries written here reaches the
    * disk in one unit with their copies (see {@link OutboundFlow#passedOn}). A session that left
    * the store meanwhile is deleted from it now if this was its last pass-on (and none was lost:
-   * then the store keeps it, to be found again after a restart), and if it ended,
+   * then the store keeps it, to be found again after a restart; a redirect it left takes its
+   * place, see {@link #delete}), and if it ended,
    * leaves the registry, which it stayed in so that a new connection would replace its state in
    * the store rather than a new session write beside it.
    */
   static void passedOn(Session s, PassOn p) {
     if (s.outbound.passedOn(p)) {
       if (!s.outbound.keepsLostPassOn()) {
-        s.context.store().deleteSession(s.clientId());
+        delete(s);
       }
       if (s.ended) {
         s.context.registry().remove(s);

@@ -35,7 +35,11 @@ import org.slf4j.LoggerFactory;
  * the cluster is up, so subscribers on other nodes get them too. So do the wills the store still
  * kept as due (their copies were not all durable when the node stopped, or their clients'
  * permissions were unknown: those are checked first, see {@link WillPublisher}), each once per
- * start, read before the second pass adds the wills it sends.
+ * start, read before the second pass adds the wills it sends. The redirects the store kept in
+ * place of sessions that moved to other nodes ({@link SessionStore#redirectSession}) come back
+ * in the first pass too, with their subscriptions, so that what peers resend to this node for
+ * them is passed on; each redirects for the redirect time from its task in the second pass, and
+ * then until the cluster is settled, as after a move.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -51,9 +55,16 @@ public final class SessionRecovery {
    * @param onDisk queued entries left on disk, read back as their queues drain
    * @param orphans message entries of no stored session, ignored
    * @param willsAgain wills the store kept whose copies were not all durable, sent again
+   * @param redirects redirects of sessions that moved to other nodes, back for the redirect time
    */
   public record Result(
-      int sessions, int expired, long messages, long onDisk, long orphans, int willsAgain) {}
+      int sessions,
+      int expired,
+      long messages,
+      long onDisk,
+      long orphans,
+      int willsAgain,
+      int redirects) {}
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
@@ -110,6 +121,15 @@ public final class SessionRecovery {
           s.outbound().recoverBacklog(b);
           counts[2] += b.count();
         });
+    // After the sessions and their entries: the store keeps a client's session or its redirect.
+    List<Session> redirects = new ArrayList<>();
+    for (StoredRedirect r : store.redirects()) {
+      EventExecutor loop = loops.get(Math.floorMod(r.clientId().hashCode(), loops.size()));
+      Session s = registry.recovered(r.clientId(), loop);
+      SessionMove.recoverRedirect(s, r);
+      redirects.add(s);
+      byLoop.computeIfAbsent(loop, l -> new ArrayList<>()).add(s);
+    }
     // Before the second pass, whose own wills are kept as due too.
     List<DueWill> dueWills = store.dueWills();
     for (DueWill w : dueWills) {
@@ -127,9 +147,9 @@ public final class SessionRecovery {
       registry.wills().publishAgain(w, w.uncheckedFor() == null ? null : answers.get(next++));
     }
     AtomicInteger expired = new AtomicInteger();
-    AtomicInteger remaining = new AtomicInteger(offlineSince.size());
+    AtomicInteger remaining = new AtomicInteger(offlineSince.size() + redirects.size());
     CompletableFuture<Void> resumed = new CompletableFuture<>();
-    if (offlineSince.isEmpty()) {
+    if (remaining.get() == 0) {
       resumed.complete(null);
     }
     byLoop.forEach(
@@ -137,10 +157,14 @@ public final class SessionRecovery {
             loop.execute(
                 () -> {
                   for (Session s : sessions) {
-                    long since = offlineSince.get(s);
+                    Long since = offlineSince.get(s);
                     s.execute(
                         () -> {
                           try {
+                            if (since == null) {
+                              SessionMove.redirectFromNow(s); // a redirect
+                              return;
+                            }
                             // 0: a connection was attached when the node stopped; it ended with
                             // the node, now on the session's clock.
                             long from = since == 0 ? s.now() : since;
@@ -165,7 +189,7 @@ public final class SessionRecovery {
     int total = offlineSince.size();
     Result r =
         new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1],
-            dueWills.size());
+            dueWills.size(), redirects.size());
     long millis = (System.nanoTime() - started) / 1_000_000;
     LOG.atInfo()
         .addKeyValue("sessions", r.sessions())
@@ -176,6 +200,10 @@ public final class SessionRecovery {
         .log("recovered {} sessions ({} expired while down) and {} messages, {} more left on"
                 + " disk, in {} ms",
             r.sessions(), r.expired(), r.messages(), r.onDisk(), millis);
+    if (r.redirects() > 0) {
+      LOG.info("{} redirects of sessions that moved to other nodes redirect again for the"
+          + " redirect time, and then until the cluster is settled", r.redirects());
+    }
     if (r.willsAgain() > 0) {
       LOG.info("{} wills whose copies were not all durable when the node stopped go out again",
           r.willsAgain());

@@ -36,6 +36,17 @@ public interface SessionStore {
     public void deleteSession(String clientId) {}
 
     @Override
+    public void redirectSession(StoredRedirect redirect) {}
+
+    @Override
+    public void endRedirect(String clientId) {}
+
+    @Override
+    public List<StoredRedirect> redirects() {
+      return List.of();
+    }
+
+    @Override
     public void writeSession(
         StoredSession session, List<StoredMessage> messages, boolean replace) {}
 
@@ -130,10 +141,25 @@ public interface SessionStore {
 
   /**
    * The session ended (expired, clean start, moved to another node): it and all it held go, as
-   * one atomic unit; but for the imports of its client begun and not ended ({@link
-   * #beginImport}).
+   * one atomic unit, a redirect of its client kept here too ({@link #redirectSession}); but for
+   * the imports of its client begun and not ended ({@link #beginImport}).
    */
   void deleteSession(String clientId);
+
+  /**
+   * The session moved to another node and redirects there what still reaches it here: it goes
+   * as for {@link #deleteSession}, and in the same atomic unit {@code redirect} is kept in its
+   * place (after a crash the store holds the session or its redirect, never neither), until
+   * {@link #endRedirect}, or until a session of its client is written or deleted here. {@link
+   * #redirects} gives it back at recovery.
+   */
+  void redirectSession(StoredRedirect redirect);
+
+  /** The redirect {@link #redirectSession} kept for {@code clientId} is over; nothing if none. */
+  void endRedirect(String clientId);
+
+  /** The redirects {@link #redirectSession} kept and that are not over, read at recovery. */
+  List<StoredRedirect> redirects();
 
   /**
    * The session written whole, as one atomic unit (after a crash the store holds all of it or
@@ -141,11 +167,12 @@ public interface SessionStore {
    * message entries in seq order with their sent state. With {@code replace}, everything kept of
    * it before goes first, in the same unit: its state was replaced as a whole (a clean start, a
    * hand-over received or aborted); but the entries of the imports of its client begun and not
-   * ended ({@link #beginImport}), which it keeps. Without, the store holds nothing of it but, if
-   * it was received from another node, such imports' entries (which it keeps): it just became
-   * stored. Either way the unit ends the mark of the import {@link #finishImport} finished: this
-   * is its install, and its entries are the session's backlog. An import not finished yet keeps
-   * its mark: the session written is not its install.
+   * ended ({@link #beginImport}), which it keeps. Without, the store holds nothing of it but a
+   * redirect and, if it was received from another node, such imports' entries (which it keeps):
+   * it just became stored. Either way a redirect of its client kept here goes in the unit ({@link
+   * #redirectSession}), and the unit ends the mark of the import {@link #finishImport} finished:
+   * this is its install, and its entries are the session's backlog. An import not finished yet
+   * keeps its mark: the session written is not its install.
    */
   void writeSession(StoredSession session, List<StoredMessage> messages, boolean replace);
 

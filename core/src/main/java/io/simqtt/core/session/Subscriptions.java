@@ -14,6 +14,10 @@ import java.util.Map;
  *
  * <p>A session holds one only while it has a subscription (most have none or a few), starting
  * with shared filters advertised if the client is connected. Confined to its session's tasks.
+ *
+ * <p>The subscriptions of a redirect recovered after a restart ({@link #unadvertised}) are in the
+ * tree only, to match what peers send again for it: advertising them would draw new messages to
+ * this node, only to be redirected to the node that has the session and advertises them itself.
  */
 final class Subscriptions {
   private final String clientId;
@@ -22,11 +26,24 @@ final class Subscriptions {
   private final Map<String, SubscriptionOptions> filters = new HashMap<>(2);
   /** Whether the shared filters are advertised to the cluster right now. */
   private boolean sharedAdvertised;
+  /** Whether any filter is (see {@link #unadvertised}). */
+  private final boolean advertised;
 
   Subscriptions(String clientId, SessionContext context, boolean sharedAdvertised) {
+    this(clientId, context, sharedAdvertised, true);
+  }
+
+  private Subscriptions(
+      String clientId, SessionContext context, boolean sharedAdvertised, boolean advertised) {
     this.clientId = clientId;
     this.context = context;
     this.sharedAdvertised = sharedAdvertised;
+    this.advertised = advertised;
+  }
+
+  /** Subscriptions in the topic tree that are never advertised to the cluster. */
+  static Subscriptions unadvertised(String clientId, SessionContext context) {
+    return new Subscriptions(clientId, context, false, false);
   }
 
   /** Adds or replaces a subscription here and in the topic tree; returns the old options. */
@@ -68,7 +85,7 @@ final class Subscriptions {
 
   /** Starts or stops advertising the shared filters: the client connected or went away. */
   void advertiseShared(boolean on) {
-    if (sharedAdvertised == on) {
+    if (!advertised || sharedAdvertised == on) {
       return;
     }
     sharedAdvertised = on;
@@ -102,6 +119,6 @@ final class Subscriptions {
   }
 
   private boolean isAdvertised(String filter) {
-    return !filter.startsWith(Topics.SHARE_PREFIX) || sharedAdvertised;
+    return advertised && (!filter.startsWith(Topics.SHARE_PREFIX) || sharedAdvertised);
   }
 }

@@ -64,7 +64,9 @@ class PassedOnEntriesTest {
     assertEquals(1, killed.messages("journal:n2").size());
     assertNull(killed.session("c"), "the session's deletion goes in the unit of the journal write");
     assertTrue(killed.messages("c").isEmpty());
-    assertEquals(1, store.calls("deleteSession", "c").size());
+    assertEquals(List.of("n2"), killed.redirects().stream().map(StoredRedirect::newOwner).toList(),
+        "its redirect takes its place in that unit");
+    assertEquals(1, store.calls("redirectSession", "c").size());
     assertTrue(onLoop(s::isMoved));
   }
 

@@ -40,6 +40,8 @@ public final class RecordingSessionStore implements SessionStore {
    * all its entries came ({@link #finishImport}; in memory only).
    */
   private final Map<String, TreeMap<Long, Boolean>> importing = new TreeMap<>();
+  /** Redirects kept in place of sessions that moved, by client id. */
+  private final Map<String, StoredRedirect> redirects = new TreeMap<>();
   /** Wills kept as due, by their number. */
   private final SortedMap<Long, DueWill> wills = new TreeMap<>();
   private long lastWillId;
@@ -131,6 +133,7 @@ public final class RecordingSessionStore implements SessionStore {
     messages.forEach((id, m) -> c.messages.put(id, new TreeMap<>(m)));
     inbound.forEach((id, ids) -> c.inbound.put(id, new HashSet<>(ids)));
     importing.forEach((id, i) -> c.importing.put(id, new TreeMap<>(i)));
+    c.redirects.putAll(redirects);
     c.wills.putAll(wills);
     c.lastWillId = lastWillId;
     return c;
@@ -158,9 +161,33 @@ public final class RecordingSessionStore implements SessionStore {
   @Override
   public synchronized void deleteSession(String clientId) {
     record("deleteSession", clientId, "");
+    deleteAll(clientId);
+  }
+
+  private void deleteAll(String clientId) {
     sessions.remove(clientId);
+    redirects.remove(clientId);
     dropAllButImports(clientId, imports(clientId));
     inbound.remove(clientId);
+  }
+
+  /** Recorded as {@code redirectSession <client> <new owner>}. */
+  @Override
+  public synchronized void redirectSession(StoredRedirect redirect) {
+    record("redirectSession", redirect.clientId(), redirect.newOwner());
+    deleteAll(redirect.clientId());
+    redirects.put(redirect.clientId(), redirect);
+  }
+
+  @Override
+  public synchronized void endRedirect(String clientId) {
+    record("endRedirect", clientId, "");
+    redirects.remove(clientId);
+  }
+
+  @Override
+  public synchronized List<StoredRedirect> redirects() {
+    return List.copyOf(redirects.values());
   }
 
   /** Recorded as one call: {@code writeSession c <replace> <entries>}. */
@@ -170,6 +197,7 @@ public final class RecordingSessionStore implements SessionStore {
     String clientId = session.clientId();
     record("writeSession", clientId, replace + " " + entries.size());
     inbound.remove(clientId);
+    redirects.remove(clientId);
     TreeMap<Long, Boolean> imported = new TreeMap<>(imports(clientId));
     imports(clientId).values().removeIf(finished -> finished); // its install
     if (replace) {

@@ -128,7 +128,7 @@ class SessionImportTest {
     assertEquals(new StoredBacklog("c", 5, bytes(13, 17), 0, base - 1, base + 4), state.backlog(),
         "the pages stayed on the heap");
     assertEquals(List.of(11, 12), numbers(state.queued()));
-    assertEquals(1, store.calls("deleteSession", "c").size());
+    assertEquals(1, store.calls("redirectSession", "c").size());
     assertEquals(List.of(13, 14, 15, 16, 17), numbers(store),
         "the redirect's deletion must leave the import's entries, and only those");
     assertEquals(List.of("n2:9:1", "n2:10:1"), List.copyOf(cluster.redirects));

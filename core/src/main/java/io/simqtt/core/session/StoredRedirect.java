@@ -1,0 +1,17 @@
+package io.simqtt.core.session;
+
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.Map;
+
+/**
+ * What a {@link SessionStore} keeps of a stored session that moved to another node, in its place:
+ * enough for the redirect it left behind to come back after a restart and pass on what peers
+ * still send here for it.
+ *
+ * @param clientId the client id
+ * @param newOwner the node the session moved to
+ * @param subscriptions the session's filters and options as it moved: a peer's forward sent here
+ *     by route before the move matches them, and is redirected
+ */
+public record StoredRedirect(
+    String clientId, String newOwner, Map<String, SubscriptionOptions> subscriptions) {}

@@ -1,0 +1,92 @@
+package io.simqtt.core.session;
+
+import static io.simqtt.core.session.StoredSessionFixture.delivery;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * A stored session that moves to another node leaves its redirect in the store in its place
+ * ({@link SessionStore#redirectSession}); the redirect comes back at recovery and passes on what
+ * reaches it for the redirect time, counted from the restart, and the store lets it go when it
+ * ends, or when a connection of its client attaches here.
+ */
+class StoredRedirectTest {
+  /** The redirect time every registry of the fixture has. */
+  private static final long REDIRECT_MILLIS = 10_000;
+
+  @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
+  private final DefaultEventLoop loop = fixture.loop;
+  private final RecordingSessionStore store = fixture.store;
+
+  private final StoredRedirect toN2 =
+      new StoredRedirect("c", "n2", Map.of("t", new SubscriptionOptions(1, false, false, 0, 0)));
+
+  @Test
+  void aRedirectComesBackAtRecoveryRedirectsForTheRedirectTimeFromThereAndThenGoes()
+      throws Exception {
+    movedToN2();
+    assertNull(store.session("c"));
+    assertEquals(List.of(toN2), store.redirects());
+
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(REDIRECT_MILLIS); // down longer than the redirect time
+    SessionRegistry restarted = fixture.registry("", (d, id, r) -> { }, kept);
+    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    assertEquals(1, r.redirects());
+    assertEquals(0, r.sessions());
+    Session back = restarted.get("c");
+    assertTrue(back.isMoved());
+    assertEquals(0, restarted.size(), "a redirect is no session held here");
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+
+    fixture.clock.advance(REDIRECT_MILLIS - 1);
+    fixture.inSession(back, () -> back.deliver(delivery(6, 1)));
+    assertEquals(List.of("n2:5:1", "n2:6:1"),
+        onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertEquals(List.of(toN2), kept.redirects());
+    fixture.clock.advance(1);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertNull(restarted.get("c"));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * A connection of the client attaching here replaces the redirect: the store lets it go, also
+   * when the session is not stored then (Session Expiry 0), so nothing writes the client's
+   * session over it.
+   */
+  @Test
+  void aConnectionAttachingToTheRedirectEndsItInTheStore() throws Exception {
+    Session s = movedToN2();
+    List<Boolean> present = fixture.connect(s, new FakeConnection(loop), false, 0, null);
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)));
+    assertFalse(onLoop(s::isMoved));
+    assertEquals(List.of(), store.redirects());
+    assertNull(store.session("c"));
+  }
+
+  /** Session c, stored and offline, subscribed to t, moves to n2 and redirects there. */
+  private Session movedToN2() throws Exception {
+    Session s = fixture.offlineWith(fixture.registry(""));
+    HandOver h = fixture.handOver(s);
+    fixture.inSession(s, () -> h.confirm("n2"));
+    assertTrue(onLoop(s::isMoved));
+    return s;
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return fixture.onLoop(task);
+  }
+}

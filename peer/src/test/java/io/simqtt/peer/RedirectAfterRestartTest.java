@@ -1,0 +1,107 @@
+package io.simqtt.peer;
+
+import static io.simqtt.core.it.Clients.await;
+import static io.simqtt.core.it.Clients.bytes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.config.StorageSettings;
+import io.simqtt.core.codec.MqttPacket.PubResponse;
+import io.simqtt.core.codec.MqttVersion;
+import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.it.Clients;
+import io.simqtt.core.it.RawClient;
+import io.simqtt.store.DiskForwardJournal;
+import io.simqtt.store.DiskSeenForwards;
+import io.simqtt.store.DiskSessionStore;
+import io.simqtt.store.DurableStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A redirect outlives a restart of its node: client "sub" moves from n2 (durable, RocksDB) to
+ * n3 while n1 holds a forward for it that n2 never acknowledged (n1 published while it routed
+ * "mv/t" to n2 only, and nothing n1 sent reached n2); n2 stops, and n1 sends the forward again
+ * to n2 restarted on its store, where only the redirect can take it on to n3. In-process links
+ * on manual time.
+ */
+@Timeout(60)
+class RedirectAfterRestartTest {
+  private static final int N1 = 0;
+  private static final int N2 = 1;
+  private static final int N3 = 2;
+
+  @TempDir Path dir;
+  private ClusterFixture cluster;
+  private RawClient sub;
+  private RawClient pub;
+
+  @AfterEach
+  void stop() {
+    if (sub != null) {
+      sub.close();
+    }
+    if (pub != null) {
+      pub.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aForwardSentAgainAfterTheOldNodesRestartIsRedirectedToTheClient() {
+    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
+        i -> i == N2 ? open(dir.resolve("n2")) : null);
+    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
+      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
+      assertEquals(List.of(1), c.subscribe("mv/t", 1));
+    }
+    cluster.awaitRoute(N1, "mv/t", N2);
+    // Connected first: a CONNECT on n1 asks every peer about the client id, and would wait.
+    pub = cluster.raw(N1, MqttVersion.MQTT_5);
+    pub.connect("pub");
+    cluster.network().blackHoleOneWay("n1", "n2");
+    pub.publish("mv/t", 1, false, bytes("kept"));
+    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
+    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
+
+    sub = cluster.raw(N3, MqttVersion.MQTT_5);
+    assertTrue(sub.connect("sub", false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+    await("n2's session became a redirect",
+        () -> cluster.broker(N2).sessions().get("sub").isMoved());
+
+    cluster.stop(N2);
+    cluster.network().heal("n1", "n2");
+    cluster.restart(N2); // on its store
+    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
+        "n2, restarted, acknowledged the forward n1 sent again");
+    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
+        "n3 acknowledged what n2 redirected");
+    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
+        .map(Clients::text).toList();
+    assertEquals(List.of("kept"), got);
+    assertTrue(cluster.broker(N2).sessions().get("sub").isMoved(), "n2 holds the redirect");
+    assertFalse(cluster.routes(N1, "mv/t", N2),
+        "the redirect does not advertise its filters: n3 has the client");
+  }
+
+  private long unacked(int from, int to) {
+    return cluster.cluster(from).linkStats().stream()
+        .filter(s -> s.peerId().equals(ClusterFixture.nodeId(to))).findFirst().orElseThrow()
+        .unacked();
+  }
+
+  private static ClusterFixture.NodeStore open(Path at) {
+    DurableStore store = DurableStore.open(new StorageSettings(
+        at, StorageSettings.Sync.ALWAYS, Duration.ofMillis(5), 100_000, 64 << 20, 8 << 20));
+    return new ClusterFixture.NodeStore(new DiskSessionStore(store),
+        new DiskForwardJournal(store), new DiskSeenForwards(store), store);
+  }
+}
