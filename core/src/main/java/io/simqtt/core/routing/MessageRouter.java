@@ -276,6 +276,8 @@ public final class MessageRouter {
     Session leaving = sessions.get(leavingClientId);
     // One that is ending would hand it on again as it reads on: with no other member, never end.
     if (leaving != null && !leaving.isEnded() && !leaving.isEnding()) {
+      // Its own copy back, not a second one: a window for second copies there must not drop it.
+      leaving.execute(Session::takeBack, leaving, d);
       deliverTo(leaving, d, 0, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);

@@ -40,6 +40,13 @@ final class SeenMessages {
     return !d.message().isIdentified() || add(MessageKey.of(d));
   }
 
+  /** Forgets {@code d}'s copy: it is to be taken as a first one again (see SessionMove#takeBack). */
+  void forget(Delivery d) {
+    if (d.message().isIdentified()) {
+      keys.remove(MessageKey.of(d));
+    }
+  }
+
   private boolean add(MessageKey key) {
     if (!keys.add(key)) {
       return false;

@@ -515,6 +515,16 @@ public final class Session extends SerialExecutor {
     outbound().deliver(d, out(), receipt);
   }
 
+  /**
+   * {@code d}, a shared delivery this session let go, comes back to it (its group has no other
+   * member, see {@link SharedRedelivery}): its own copy, not a second one, so a window for second
+   * copies that knows it (it held it) forgets it and takes it as it arrives next. Run before that
+   * delivery's task.
+   */
+  public void takeBack(Delivery d) {
+    SessionMove.takeBack(this, d);
+  }
+
   /** {@link #deliverUnchecked(Delivery, int, DeliveryReceipt)} routed here, without a receipt. */
   public void deliverUnchecked(Delivery d) {
     deliverUnchecked(d, 0, null);

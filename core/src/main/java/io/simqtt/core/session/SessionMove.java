@@ -531,6 +531,14 @@ final class SessionMove {
     return true;
   }
 
+  /** See {@link Session#takeBack}. */
+  static void takeBack(Session s, Delivery d) {
+    Migration m = s.migration;
+    if (m != null && m.seen != null) {
+      m.seen.forget(d);
+    }
+  }
+
   private static void redirect(
       Session s, String to, Delivery d, int hops, DeliveryReceipt receipt) {
     if (hops >= MAX_REDIRECT_HOPS) {

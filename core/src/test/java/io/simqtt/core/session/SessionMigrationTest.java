@@ -269,6 +269,61 @@ class SessionMigrationTest {
     assertEquals(2, metrics.drops(DropReason.DUPLICATE));
   }
 
+  /**
+   * A shared delivery the only member of its group still had queued when its connection ended,
+   * within the window after a move, has no other member to go to: it comes back to that same
+   * session, as its own copy, not a second one, and waits for the client. Before, the window knew
+   * it already (it came with the state) and dropped it, counted {@code duplicate}: lost.
+   */
+  @Test
+  void aSharedDeliveryItsOnlyMemberLetGoWithinTheWindowComesBackToIt() throws Exception {
+    SubscriptionTree tree = new SubscriptionTree();
+    AtomicReference<MessageRouter> routes = new AtomicReference<>();
+    SessionRegistry node =
+        new SessionRegistry(
+            SettingsLoader.fromString("").mqtt().sessions(),
+            tree,
+            metrics,
+            (will, receipt) -> {},
+            (d, id, r) -> routes.get().redeliverShared(d, id, r),
+            cluster,
+            10_000,
+            new PermissionRetries(
+                who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
+            SessionStore.MEMORY);
+    routes.set(new MessageRouter("n2", tree, new MemoryRetainedStore(), node, cluster,
+        new HybridClock(), metrics,
+        SettingsLoader.fromString("").mqtt().sessions().sharedSubscriptionStrategy()));
+    SessionSnapshot state =
+        new SessionSnapshot(
+            Map.of("$share/g/t", QOS1),
+            List.of(),
+            List.of(copy(message(1), "$share/g/t")),
+            Set.of(),
+            SessionExpiry.NEVER,
+            0,
+            List.of());
+    FakeConnection c = new FakeConnection(loop);
+    c.writable = false; // it stays queued
+    onLoop(() -> {
+      Session s = node.claim("c", loop, false);
+      s.attach(c, false, SessionExpiry.NEVER, null, state, 1);
+      s.resumeDelivery();
+      s.detach(c, true);
+      return null;
+    });
+
+    FakeConnection again = new FakeConnection(loop);
+    onLoop(() -> {
+      Session s = node.claim("c", loop, false);
+      s.attach(again, false, SessionExpiry.NEVER, null, null, 1);
+      s.resumeDelivery();
+      return null;
+    });
+    assertEquals(List.of(1), onLoop(again::publishedNumbers));
+    assertEquals(0, metrics.drops(DropReason.DUPLICATE));
+  }
+
   @Test
   void aLaterOwnerFoundAfterAPartitionGetsWhatTheSessionHeld() throws Exception {
     FakeConnection c = new FakeConnection(loop);
