@@ -498,7 +498,7 @@ public final class Session extends SerialExecutor {
     if (ended) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it, for the same publisher.
-        context.sharedRedelivery().redeliver(d, clientId, receipt);
+        context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
         context.metrics().dropped(DropReason.SESSION_ENDED);
       }

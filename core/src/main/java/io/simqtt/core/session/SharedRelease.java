@@ -82,6 +82,6 @@ final class SharedRelease {
    */
   private static void handOn(Session s, List<Delivery> taken, List<StoredMessage> entries) {
     PassOn.handOut(SessionPersistence.passOn(s, taken, entries), taken,
-        (d, receipt) -> s.context.sharedRedelivery().redeliver(d, s.clientId(), receipt));
+        (d, receipt) -> s.context.sharedRedelivery().redeliver(d, s.clientId(), 0, receipt));
   }
 }

@@ -245,7 +245,7 @@ class BacklogReadOffLoopTest {
     SessionRegistry restarted =
         fixture.registry(
             "mqtt.sessions.queue-memory-messages = 2",
-            (d, id, r) -> redelivered.add((int) d.message().payload()[0]),
+            (d, id, hops, r) -> redelivered.add((int) d.message().payload()[0]),
             kept);
     SessionRecovery.Result r =
         SessionRecovery.run(kept, restarted, List.of(loop));
@@ -377,7 +377,7 @@ class BacklogReadOffLoopTest {
   private SessionRegistry sharedToOthers() {
     return fixture.registry(
         "mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+        (d, id, hops, r) -> redelivered.add((int) d.message().payload()[0]));
   }
 
   /**

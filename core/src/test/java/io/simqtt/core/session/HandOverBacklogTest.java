@@ -438,7 +438,7 @@ class HandOverBacklogTest {
   private Session withSharedBacklog() throws Exception {
     return holding(fixture.registry(
             "mqtt.sessions.queue-memory-messages = 2",
-            (d, id, r) -> redelivered.add((int) d.message().payload()[0])),
+            (d, id, hops, r) -> redelivered.add((int) d.message().payload()[0])),
         new FakeConnection(loop), n -> n % 2 == 1);
   }
 

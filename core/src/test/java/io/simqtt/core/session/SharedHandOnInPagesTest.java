@@ -294,7 +294,7 @@ class SharedHandOnInPagesTest {
   }
 
   /** A redelivery whose new holder writes its copy when the test says: {@link #newHolderWrites}. */
-  private void heldRedelivery(Delivery d, String leaving, DeliveryReceipt receipt) {
+  private void heldRedelivery(Delivery d, String leaving, int hops, DeliveryReceipt receipt) {
     receipt.expect();
     unwritten.add(new Redelivery(d, receipt));
   }
