@@ -136,8 +136,8 @@ public final class Broker implements AutoCloseable {
 
 
   private void redeliverShared(
-      Delivery delivery, String leavingClientId, DeliveryReceipt receipt) {
-    router.redeliverShared(delivery, leavingClientId, receipt);
+      Delivery delivery, String leavingClientId, int hops, DeliveryReceipt receipt) {
+    router.redeliverShared(delivery, leavingClientId, hops, receipt);
   }
 
   /**

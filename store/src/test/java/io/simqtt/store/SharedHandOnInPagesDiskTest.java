@@ -14,8 +14,10 @@ import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
+import io.simqtt.core.metrics.DropReason;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SharedHandOnInPagesDiskTest {
   private static final String GROUP = "$share/g/s/t";
   private static final int MESSAGES = 13;
+  private static final Duration QUIET = Duration.ofMillis(300);
 
   @TempDir Path dir;
   @TempDir Path images;
@@ -55,15 +58,7 @@ class SharedHandOnInPagesDiskTest {
             "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
             new DiskSessionStore(store))) {
       RawClient a = membersAConnectedAndBOffline(f);
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        for (int n = 1; n <= MESSAGES; n++) {
-          pub.publish("s/t", 1, false, bytes("m" + n));
-          pub.expect(PubResponse.class);
-        }
-      }
-      assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
-      await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES);
+      publishToTheGroup(f, a, store);
       AtomicInteger seen = new AtomicInteger();
       store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
       store.writer().afterEachBatch(() -> {
@@ -149,6 +144,94 @@ class SharedHandOnInPagesDiskTest {
           received(f, "b"),
           "every shared delivery queued once, in order");
     }
+  }
+
+  /**
+   * Member a connects again with Clean Start while its old session's shared deliveries lie on
+   * disk: the old state ends first and hands them to b a page at a time (each batch that gives b
+   * copies gives it at most a page, the heap's share first: the one in flight and the two
+   * queued), not read whole onto the heap; the new connection waits for that (CONNACK Session
+   * Present 0) and gets none of them. Before, they were all read onto the heap first and handed
+   * on in one unit.
+   */
+  @Test
+  void aCleanStartHandsTheOldSessionsSharedDeliveriesOnDiskToAnotherMemberAPageAUnit() {
+    AtomicInteger mostPerBatch = new AtomicInteger();
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start(
+            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
+            new DiskSessionStore(store))) {
+      RawClient a = membersAConnectedAndBOffline(f);
+      publishToTheGroup(f, a, store);
+      AtomicInteger seen = new AtomicInteger();
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
+      store.writer().afterEachBatch(() -> {
+        int now = entries(store, "b");
+        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
+      });
+
+      try (RawClient again = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertFalse(again.connect("a", true, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+        assertEquals(ReasonCode.SESSION_TAKEN_OVER, a.expectDisconnect());
+        await("every message with b", () -> entries(store, "b") == MESSAGES);
+        assertEquals(0, entries(store, "a"));
+        assertTrue(again.payloadsUntilQuiet(QUIET).isEmpty(), "the old state's messages came");
+      }
+      assertEquals(0, store.holdsCut());
+      assertTrue(mostPerBatch.get() <= 3,
+          "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
+      assertEquals(
+          IntStream.rangeClosed(1, MESSAGES).mapToObj(n -> "m" + n).toList(),
+          received(f, "b"),
+          "every message once, in order");
+    }
+  }
+
+  /**
+   * The only member of the group connects again with Clean Start while its old session's shared
+   * deliveries lie on disk: its subscription ended with the old session (MQTT 5 3.1.2.4), so no
+   * member is left for them (4.8.2): each is dropped, counted, as its page is read, none is given
+   * to the new session, and none stays on disk. Before, the old state handed them on after reading
+   * them all onto the heap, and, no other member being left, they came back to the session, now
+   * the new connection's.
+   */
+  @Test
+  void aCleanStartOfTheOnlyMemberDropsTheOldSharedDeliveriesCountedAndKeepsNone() {
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start(
+            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
+            new DiskSessionStore(store))) {
+      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
+      a.subscribe(GROUP, 1);
+      publishToTheGroup(f, a, store);
+      long before = f.broker().metrics().drops(DropReason.NO_SUBSCRIBERS);
+
+      try (RawClient again = RawClient.open(f, MqttVersion.MQTT_5)) {
+        assertFalse(again.connect("a", true, 0, RawClient.sessionExpiry(3600)).sessionPresent());
+        await("each counted as dropped",
+            () -> f.broker().metrics().drops(DropReason.NO_SUBSCRIBERS) == before + MESSAGES);
+        assertTrue(again.payloadsUntilQuiet(QUIET).isEmpty(), "the old state's messages came");
+        await("none left on disk", () -> entries(store, "a") == 0);
+      }
+      a.close();
+    }
+  }
+
+  /**
+   * m1 to m13 are published to the group, whose connected member {@code a} takes them all: m1 in
+   * flight, the rest queued, two of them on the heap.
+   */
+  private static void publishToTheGroup(BrokerFixture f, RawClient a, DurableStore store) {
+    try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      pub.connect("pub");
+      for (int n = 1; n <= MESSAGES; n++) {
+        pub.publish("s/t", 1, false, bytes("m" + n));
+        pub.expect(PubResponse.class);
+      }
+    }
+    assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
+    await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES);
   }
 
   /**

@@ -12,7 +12,11 @@ public enum DropReason {
   TOO_LARGE,
   /** QoS 0 for a subscriber that is offline or whose socket buffer is full. */
   QOS0_NOT_DELIVERABLE,
-  /** A message matched no subscription at all. */
+  /**
+   * A message matched no subscription at all, or a shared-subscription delivery that its member
+   * let go (or that was redirected to a member whose session is gone) found no other member of
+   * its group.
+   */
   NO_SUBSCRIBERS,
   /** The session ended (expired, kicked, clean start elsewhere) just as the message reached it. */
   SESSION_ENDED,
@@ -29,7 +33,10 @@ public enum DropReason {
    * is not acknowledged while stopping: the message is dropped here, not lost.
    */
   NO_LINK,
-  /** Redirected to a node that has no such session any more. */
+  /**
+   * Redirected to a node that has no such session any more; a shared-subscription delivery goes
+   * to another member of its group instead.
+   */
   SESSION_GONE,
   /**
    * Not allowed by the access rules: a PUBLISH the client may not make (QoS 1/2 publishers are

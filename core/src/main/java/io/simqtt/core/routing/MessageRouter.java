@@ -149,7 +149,7 @@ public final class MessageRouter {
     List<String> unserved = new ArrayList<>(shared);
     for (SharedGroup group : matches.shared()) {
       if (unserved.contains(group.shareName())
-          && chooseMember(message, group, null, null, receipt)) {
+          && chooseMember(message, group, null, null, 0, receipt)) {
         unserved.remove(group.shareName());
       }
     }
@@ -165,7 +165,7 @@ public final class MessageRouter {
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, excluded, null)) {
+        if (chooseMember(message, group, remote, excluded, 0, null)) {
           forwardAll(message, remote, null, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
@@ -187,7 +187,7 @@ public final class MessageRouter {
         toCluster && !remoteRoutes.isEmpty() ? new LinkedHashMap<>(2) : null;
     int count = deliverDirect(message, matches.direct(), remote, receipt);
     for (SharedGroup group : matches.shared()) {
-      if (chooseMember(message, group, remote, null, receipt)) {
+      if (chooseMember(message, group, remote, null, 0, receipt)) {
         count++;
       }
     }
@@ -256,22 +256,13 @@ public final class MessageRouter {
   /**
    * A member of a shared subscription left {@code d} unfinished (still queued when its connection
    * ended, or unacknowledged when its session ended, or chosen just as it ended): another member
-   * gets it, counted on {@code receipt} (null: none) like a routed delivery, so whoever waits on
-   * it (the leaving session before it drops its entry, a publisher before it answers) waits for
-   * the new holder's entry or forward journal write. With no other member it goes back to the
-   * same session, to wait for it if that session lives on; else (ended, or ending) it is dropped,
-   * counted.
+   * gets it (see {@link #handOnShared}). With no other member it goes back to the same session,
+   * to wait for it if that session lives on; else (ended, or ending) it is dropped, counted.
    */
-  public void redeliverShared(Delivery d, String leavingClientId, DeliveryReceipt receipt) {
-    Message message = d.message();
-    for (SharedGroup group : tree.match(message.topic()).shared()) {
-      if (group.shareName().equals(d.sharedGroup())) {
-        Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, leavingClientId, receipt)) {
-          forwardAll(message, remote, null, receipt);
-          return;
-        }
-      }
+  public void redeliverShared(
+      Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
+    if (handOnShared(d, leavingClientId, hops, receipt)) {
+      return;
     }
     Session leaving = sessions.get(leavingClientId);
     // One that is ending would hand it on again as it reads on: with no other member, never end.
@@ -285,17 +276,44 @@ public final class MessageRouter {
   }
 
   /**
+   * Gives shared delivery {@code d} to a member of its group other than {@code leavingClientId},
+   * counted on {@code receipt} (null: none) like a routed delivery, so whoever waits on it (the
+   * leaving session before it drops its own entry, a publisher before it answers) waits for the
+   * new holder's entry or forward journal write. A local member that passes it on to another node
+   * redirects it as the {@code hops + 1}st hop, so a chain of redirects and hand-ons between
+   * sessions that moved ends at {@link Session}'s hop bound; a member on another node gets it as
+   * a forward, which that node gives to a member of its own. Returns false when no other member
+   * is left.
+   */
+  private boolean handOnShared(
+      Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
+    Message message = d.message();
+    for (SharedGroup group : tree.match(message.topic()).shared()) {
+      if (group.shareName().equals(d.sharedGroup())) {
+        Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+        if (chooseMember(message, group, remote, leavingClientId, hops, receipt)) {
+          forwardAll(message, remote, null, receipt);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * Exactly one member of the group gets the message: a connected local member or a reachable
    * remote node (its shared routes exist only while its member there is connected) first, an
    * offline local member otherwise, and a node that cannot be reached right now (its forward
    * waits for the link) only when nothing else is left. With {@code remote} null (a forwarded
-   * message) only local members count; {@code excluded} is a member that must not be chosen.
+   * message) only local members count; {@code excluded} is a member that must not be chosen;
+   * {@code hops} as for {@link #deliverTo(Session, Delivery, int, DeliveryReceipt)}.
    */
   private boolean chooseMember(
       Message message,
       SharedGroup group,
       Map<String, RemoteCopy> remote,
       String excluded,
+      int hops,
       DeliveryReceipt receipt) {
     List<SharedGroup.Member> members = group.members();
     int n = members.size();
@@ -307,6 +325,7 @@ public final class MessageRouter {
             ? ThreadLocalRandom.current().nextInt(n)
             : group.nextIndex(n);
     SharedGroup.Member fallback = null;
+    Session fallbackSession = null;
     SharedGroup.Member unreachable = null;
     for (int i = 0; i < n; i++) {
       SharedGroup.Member m = members.get((start + i) % n);
@@ -329,16 +348,18 @@ public final class MessageRouter {
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
         return deliverTo(
-            s, DeliveryFold.shared(message, m.options(), group.shareName()), 0, receipt);
+            s, DeliveryFold.shared(message, m.options(), group.shareName()), hops, receipt);
       }
       if (fallback == null && s != null) {
         fallback = m;
+        fallbackSession = s;
       }
     }
     if (fallback != null) {
       return deliverTo(
-          fallback.clientId(),
+          fallbackSession,
           DeliveryFold.shared(message, fallback.options(), group.shareName()),
+          hops,
           receipt);
     }
     if (unreachable != null) {
@@ -355,15 +376,20 @@ public final class MessageRouter {
    * permissions were unknown there, see {@link Session#deliverUnchecked}), and what this node's
    * client may receive is this node's to say. Unless the session moved on from here too: then
    * this node only passes it on, and the node it is bound for judges it (see {@link #deliverTo}).
+   * With the session gone from here (it ended: a clean start elsewhere, its expiry) a shared
+   * delivery goes to another member of its group (MQTT 5 4.8.2; see {@link #handOnShared}),
+   * dropped, counted, when none is left; any other is dropped, counted.
    */
   public void deliverRedirected(
       String clientId, Delivery d, int hops, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
-    if (s == null) {
+    if (s != null) {
+      deliverTo(s, d, hops, receipt);
+    } else if (d.sharedGroup() == null) {
       metrics.dropped(DropReason.SESSION_GONE);
-      return;
+    } else if (!handOnShared(d, clientId, hops, receipt)) {
+      metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
-    deliverTo(s, d, hops, receipt);
   }
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
@@ -392,7 +418,7 @@ public final class MessageRouter {
       }
       known = false; // the session sees whether it still passes it on, and checks it if not
     }
-    if (receipt == null) {
+    if (receipt == null && hops == 0) {
       // The handler and its arguments: no task object.
       s.execute(known ? Session::deliver : Session::deliverUnchecked, s, d);
     } else {
@@ -402,12 +428,14 @@ public final class MessageRouter {
   }
 
   /**
-   * Hands {@code d} to {@code s} as a task of it, counted on {@code receipt}; {@code checked}:
-   * whether the session's permissions were known to the router.
+   * Hands {@code d} to {@code s} as a task of it, counted on {@code receipt} (null: none);
+   * {@code checked}: whether the session's permissions were known to the router.
    */
   private static void take(
       Session s, Delivery d, int hops, DeliveryReceipt receipt, boolean checked) {
-    receipt.expect();
+    if (receipt != null) {
+      receipt.expect();
+    }
     s.execute(() -> {
       boolean stored = false;
       try {
@@ -418,7 +446,9 @@ public final class MessageRouter {
         }
         stored = s.isStored();
       } finally {
-        receipt.taken(stored);
+        if (receipt != null) {
+          receipt.taken(stored);
+        }
       }
     });
   }

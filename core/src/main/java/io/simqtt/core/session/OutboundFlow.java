@@ -43,10 +43,11 @@ import java.util.stream.LongStream;
  * on the heap; what is queued beyond them is on disk only (a {@link QueueBacklog}: its seq range
  * and counts), and once the heap part is half drained the next page is read on a store thread and
  * comes back as a session task, ahead of anything queued meanwhile (that is on disk too, behind
- * it). What must have the whole queue at once (the session no longer stored, shared deliveries
- * to hand on at a clean start) reads the rest onto the heap first: off the event loop where the
- * caller can wait ({@link #readFirst}), else at once ({@link #materialize}); a session whose
- * connection ends, or that ends, hands its shared deliveries on a page at a time instead ({@link
+ * it). What must have the whole queue at once (the session no longer stored, a connection
+ * attaching with state behind what queued while frozen) reads the rest onto the heap first: off
+ * the event loop where the caller can wait ({@link #readFirst}), else at once ({@link
+ * #materialize}); a session whose connection ends, or that ends (a clean start ends the old
+ * state so too), hands its shared deliveries on a page at a time instead ({@link
  * #handOnSharedFirst}), and one that leaves for another node (a confirmed move, a yield) all it
  * holds ({@link #handOnAllFirst}). A move to another node does not read it either: the flow
  * {@link #freeze freezes} with its backlog on disk, the new owner gets it page by page ({@link
@@ -408,6 +409,11 @@ final class OutboundFlow {
     return handingAll ? backlog == null : !sharedOnDisk(handOnThrough);
   }
 
+  /** Whether shared deliveries of the queue lie on disk that no hand-on read yet. */
+  boolean sharedOnDisk() {
+    return sharedOnDisk(Long.MAX_VALUE);
+  }
+
   /**
    * Whether shared deliveries of the queue lie on disk, up to seq {@code end}, that no hand-on
    * read yet.
@@ -595,20 +601,21 @@ final class OutboundFlow {
 
   /**
    * Whether what the caller needs of the queue (all of it; with {@code sharedOnly}, its
-   * shared-subscription deliveries) lies partly only on disk. If so, the whole backlog is read
-   * and {@code next} runs once it is on the heap, as the session task that takes its last page;
-   * if not, nothing happens and the caller goes on at once. The pages are read on the store's
-   * reader thread, one after another, never on the event loop; the session goes on meanwhile,
-   * and what it queues goes to disk behind the backlog (and is read with it), so the order holds.
-   * A {@link #materialize} meanwhile, the queue cleared, or a connection attaching ({@link
-   * #stopWholeRead}) overtakes the read: {@code next} then runs as a later task of the session
-   * (never inside the call that overtook it), so it always runs, and must check then whether it
-   * still applies.
+   * shared-subscription deliveries gone, which is left to do only while a hand-on, see {@link
+   * #handOnSharedFirst}, or a read it joined is under way) lies partly only on disk. If so, the
+   * whole backlog is read (or the hand-on goes on) and {@code next} runs once it is on the heap
+   * (or handed on), as the session task that takes its last page; if not, nothing happens and the
+   * caller goes on at once. The pages are read on the store's reader thread, one after another,
+   * never on the event loop; the session goes on meanwhile, and what it queues goes to disk behind
+   * the backlog (and is read with it), so the order holds. A {@link #materialize} meanwhile, the
+   * queue cleared, or a connection attaching ({@link #stopWholeRead}) overtakes the read: {@code
+   * next} then runs as a later task of the session (never inside the call that overtook it), so
+   * it always runs, and must check then whether it still applies.
    */
   boolean readFirst(boolean sharedOnly, Runnable next) {
     QueueBacklog b = backlog;
     // One handing shared deliveries on is joined whatever it is asked for: the caller asks again.
-    if (handingOn == null && (b == null || (sharedOnly && !sharedOnDisk(Long.MAX_VALUE)))) {
+    if (sharedOnly ? whenMaterialized == null : handingOn == null && b == null) {
       return false;
     }
     if (whenMaterialized == null) {

@@ -146,8 +146,11 @@ public final class Session extends SerialExecutor {
     boolean present = !ended && !fresh;
     fresh = false;
     if (startClean) {
-      // The old session ends here; a will still waiting for its delay goes out now.
+      // The old session ends here; a will still waiting for its delay goes out now. Its shared
+      // deliveries go to other members; one with none is dropped (an ending session takes none
+      // back), not kept for the state that starts now.
       publishWill();
+      expiryInterval = SessionExpiry.AT_DISCONNECT;
       SharedRelease.all(this);
       clearState();
       present = false;
@@ -193,17 +196,19 @@ public final class Session extends SerialExecutor {
    * what the attach takes of the queue lies partly only on disk. That is read off the loop first,
    * and {@code attach} runs as the session task that takes the last page (or, when something
    * overtook the read, a later one that asks again); the caller holds the connection's input
-   * until then. The attach takes the shared deliveries of an old state that ends (a clean start,
-   * a session that is over: see {@link SessionEnd#isEnding}), which go to other members, and the
-   * whole queue of a session frozen for a move while state arrives (what queued meanwhile goes
-   * after that state); an attach to a session leaving for another node (see {@link
-   * SessionMove#leaveInPages}) runs once it has left, all it held with it. A clean
-   * start on a session frozen for a move whose frozen backlog holds shared deliveries settles the
-   * freeze first (its claim won; the attach would settle it too), so that those come back to the
-   * queue and are read like the rest, unless an earlier attach waits (it settles the freeze its
-   * own way, and this one follows it). An attach behind an earlier connection's that waits for
-   * such a read waits too: the connections attach in the order they came, so the later one takes
-   * the session over, not the reverse.
+   * until then. An old state that ends hands its shared deliveries to other members first, those
+   * on disk a page at a time as they are read (a session that is over, see {@link
+   * SessionEnd#isEnding}; a clean start ends the old state so, its connection closed, when some
+   * lie on disk: see {@link SessionEnd#offline}), and the attach runs once none is left there,
+   * finding the session ended; the attach takes the whole queue of a session frozen for a move
+   * while state arrives (what queued meanwhile goes after that state); an attach to a session
+   * leaving for another node (see {@link SessionMove#leaveInPages}) runs once it has left, all it
+   * held with it. A clean start on a session frozen for a move whose frozen backlog holds shared
+   * deliveries settles the freeze first (its claim won; the attach would settle it too), so that
+   * those come back to the queue and are handed on like the rest, unless an earlier attach waits
+   * (it settles the freeze its own way, and this one follows it). An attach behind an earlier
+   * connection's that waits for such a read waits too: the connections attach in the order they
+   * came, so the later one takes the session over, not the reverse.
    */
   public void beforeAttach(boolean cleanStart, boolean stateArrives, AttachTask attach) {
     if (attach.givenUp()) {
@@ -224,6 +229,13 @@ public final class Session extends SerialExecutor {
       boolean whole = outbound.attachWaits()
           || (migration != null
               && (migration.leavingTo != null || (stateArrives && migration.pending != null)));
+      if (!whole && cleanStart && !SessionEnd.isEnding(this) && outbound.sharedOnDisk()) {
+        // The old state ends first, as a session without a connection ends: it leaves its shared
+        // groups and hands their deliveries on a page at a time as they are read, and one with no
+        // other member is dropped, counted, not given back to the state this connection starts.
+        closeTakenOver("another connection took over the session");
+        SessionEnd.offline(this);
+      }
       boolean shared = !whole && (cleanStart || SessionEnd.isEnding(this));
       if ((whole || shared)
           && outbound.readFirst(
@@ -363,11 +375,12 @@ public final class Session extends SerialExecutor {
 
   /**
    * Another node took the client: the connection here (if any) gets DISCONNECT 0x8E. With {@code
-   * cleanStart} the session ends here (its will goes out) and {@code result} gets null. Otherwise
-   * the session freezes: {@code result} gets a {@link HandOver} with its state, and until it is
-   * confirmed or aborted the session stays here, queueing what arrives. A session that is not
-   * this node's (ended, moved away) answers null; one already frozen for another node's request
-   * answers once that one is settled.
+   * cleanStart} the session ends here as {@link SessionEnd#offline} ends it (its will goes out
+   * once its shared deliveries on disk are handed on) and {@code result} gets null at once.
+   * Otherwise the session freezes: {@code result} gets a {@link HandOver} with its state, and
+   * until it is confirmed or aborted the session stays here, queueing what arrives. A session
+   * that is not this node's (ended, moved away) answers null; one already frozen for another
+   * node's request answers once that one is settled.
    */
   public void handOver(boolean cleanStart, CompletableFuture<HandOver> result) {
     SessionMove.handOver(this, cleanStart, result);
@@ -498,7 +511,7 @@ public final class Session extends SerialExecutor {
     if (ended) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it, for the same publisher.
-        context.sharedRedelivery().redeliver(d, clientId, receipt);
+        context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
         context.metrics().dropped(DropReason.SESSION_ENDED);
       }

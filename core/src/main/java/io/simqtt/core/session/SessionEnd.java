@@ -33,7 +33,8 @@ final class SessionEnd {
 
   /**
    * The session ends while no connection is attached (its expiry, its connection's end with
-   * Session Expiry 0, an administrator's discard, expired at recovery): its shared-subscription
+   * Session Expiry 0, an administrator's discard, expired at recovery, a clean start here or on
+   * another node once its connection, if any, is closed): its shared-subscription
    * deliveries go to other members first. When some lie only on disk, they are read off the event
    * loop and handed on a page at a time ({@link SharedRelease#allInPages}: those on the heap
    * first), and it ends once the last is; meanwhile it is {@link #isEnding ending}, and what

@@ -44,23 +44,22 @@ final class SessionMove {
       s.migration.waiting.add(new Migration.Request(cleanStart, result));
       return;
     }
-    if (!cleanStart && s.inboundQos2 != null && s.inboundQos2.hasUnsettled()) {
+    if (cleanStart) {
+      // The session ends here as one without a connection does: its shared deliveries go to
+      // other members, those on disk a page at a time as they are read off the event loop, and
+      // meanwhile it is over (another claim finds no session in it). Nothing to wait for.
+      s.closeTakenOver("the client connected to another node");
+      SessionEnd.offline(s);
+      result.complete(null);
+      return;
+    }
+    if (s.inboundQos2 != null && s.inboundQos2.hasUnsettled()) {
       // An id whose first copy is not durable yet would reach the new owner as settled, and a
       // resend there would be answered PUBREC at once: the client could finish the message while
       // a kill here still lost it. The state goes once they settle (the store's next
       // durability point); the connection goes now, so that no more arrive.
       s.closeTakenOver("the client connected to another node");
-      s.inboundQos2.whenAllSettled(() -> handOverAfterWait(s, false, result));
-      return;
-    }
-    if (cleanStart
-        && s.outbound != null
-        && s.outbound.readFirst(true, () -> handOverAfterWait(s, true, result))) {
-      // The shared deliveries it hands on as it ends lie partly on disk only: the hand-over runs
-      // again once they are read off the event loop, or once something overtook the read (ended
-      // or moved meanwhile: answered null). The connection goes now. (A session that moves does
-      // not read its backlog: the new owner gets it page by page, see HandOver#backlog.)
-      s.closeTakenOver("the client connected to another node");
+      s.inboundQos2.whenAllSettled(() -> handOverAfterWait(s, result));
       return;
     }
     long expiresAt = SessionTimers.expiryDeadline(s);
@@ -68,12 +67,6 @@ final class SessionMove {
     s.epoch++;
     SessionTimers.cancel(s);
     s.closeTakenOver("the client connected to another node");
-    if (cleanStart) {
-      SharedRelease.all(s);
-      SessionEnd.now(s);
-      result.complete(null);
-      return;
-    }
     // The messages, ids and will wait with the state, as they are: a hand-over that does not
     // happen leaves the session as it was. What arrives from now on waits here in the queue and
     // follows the session if it goes.
@@ -91,12 +84,11 @@ final class SessionMove {
    * meanwhile won its claim against the one asking (the claim order decided, as for requests
    * waiting on a frozen session): that one is answered null and the connection stays.
    */
-  private static void handOverAfterWait(
-      Session s, boolean cleanStart, CompletableFuture<HandOver> result) {
+  private static void handOverAfterWait(Session s, CompletableFuture<HandOver> result) {
     if (s.connection != null) {
       result.complete(null);
     } else {
-      handOver(s, cleanStart, result);
+      handOver(s, false, result);
     }
   }
 
@@ -399,16 +391,17 @@ final class SessionMove {
   }
 
   /**
-   * Whether the session is frozen for a hand-over whose frozen backlog holds shared deliveries:
-   * a clean start attaching here hands them to other members, and reads them off the loop first
-   * (see {@link Session#beforeAttach}).
+   * Whether the session is frozen for a hand-over while shared deliveries lie on disk, in its
+   * frozen backlog or among what queued since: a clean start attaching here hands them to other
+   * members a page at a time as they are read off the loop (see {@link Session#beforeAttach}).
    */
   static boolean frozenWithSharedOnDisk(Session s) {
     HandOver h = s.migration == null ? null : s.migration.pending;
     return h != null
-        && h.messages() != null
-        && h.messages().backlog != null
-        && h.messages().backlog.shared > 0;
+        && ((h.messages() != null
+                && h.messages().backlog != null
+                && h.messages().backlog.shared > 0)
+            || (s.outbound != null && s.outbound.sharedOnDisk()));
   }
 
   /** The session ends: a redirect stops, and requests waiting on a freeze get "not here". */

@@ -9,7 +9,7 @@ import java.util.List;
  * their new holders have written them, and leave it in one unit with those copies ({@link
  * PassOn}). Those only on disk are handed on a page at a time as they are read, off the event
  * loop, when the connection ends ({@link #queued}) or the session ends without one ({@link
- * #allInPages}); a clean start reads them onto the heap first ({@link OutboundFlow#readFirst}).
+ * #allInPages}), as the old state does at a clean start.
  *
  * <p>It keeps nothing of its own. Every method runs as a task of the session.
  */
@@ -82,6 +82,6 @@ final class SharedRelease {
    */
   private static void handOn(Session s, List<Delivery> taken, List<StoredMessage> entries) {
     PassOn.handOut(SessionPersistence.passOn(s, taken, entries), taken,
-        (d, receipt) -> s.context.sharedRedelivery().redeliver(d, s.clientId(), receipt));
+        (d, receipt) -> s.context.sharedRedelivery().redeliver(d, s.clientId(), 0, receipt));
   }
 }

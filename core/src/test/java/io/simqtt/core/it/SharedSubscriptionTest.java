@@ -27,6 +27,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.PacketType;
 import io.simqtt.core.codec.ReasonCode;
+import io.simqtt.core.metrics.DropReason;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -328,6 +329,27 @@ class SharedSubscriptionTest {
       assertNothingMoreFor(b);
       endSession(back);
     }
+  }
+
+  /**
+   * The only member of a group connects again with Clean Start: its subscription ended with the
+   * old session (MQTT 5 3.1.2.4), so what the old session had not finished of the group, sent or
+   * queued, has no member left (4.8.2): dropped, counted, not given to the new session. Before, it
+   * came back to the session, the new connection's.
+   */
+  @Test
+  void aCleanStartOfTheOnlyMemberDropsWhatTheOldSessionHadNotFinished() throws Exception {
+    long before = f.broker().metrics().drops(DropReason.NO_SUBSCRIBERS);
+    RawClient a = rawMember("sh-clean-a", true, 1);
+    a.subscribe("$share/clean/clean/t", 1);
+    publishRange("clean/t", 0, 2);
+    assertEquals("0", text(a.expect(Publish.class)), "\"1\" waits in the queue");
+    RawClient again = rawMember("sh-clean-a", true, 0);
+    await("both counted as dropped",
+        () -> f.broker().metrics().drops(DropReason.NO_SUBSCRIBERS) >= before + 2);
+    assertNothingMoreFor(again);
+    endSession(again);
+    a.close();
   }
 
   /** A member whose session ends with its connection hands on everything unfinished. */

@@ -42,7 +42,7 @@ class HandOverExpiryTest {
           new SubscriptionTree(),
           new BrokerMetrics(),
           (will, receipt) -> wills.add(will),
-          (d, id, r) -> {},
+          (d, id, hops, r) -> {},
           new RecordingCluster(),
           10_000,
           clock,

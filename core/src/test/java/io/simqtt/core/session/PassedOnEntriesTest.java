@@ -388,7 +388,7 @@ class PassedOnEntriesTest {
   }
 
   /** A redelivery whose new holder has not written its copy until the test says (taken). */
-  private void heldRedelivery(Delivery d, String leaving, DeliveryReceipt receipt) {
+  private void heldRedelivery(Delivery d, String leaving, int hops, DeliveryReceipt receipt) {
     if (receipt != null) {
       receipt.expect();
     }

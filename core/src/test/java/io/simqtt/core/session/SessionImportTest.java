@@ -182,7 +182,7 @@ class SessionImportTest {
       throws Exception {
     List<Integer> redelivered = new CopyOnWriteArrayList<>();
     SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2",
-        (d, id, r) -> redelivered.add((int) d.message().payload()[0]));
+        (d, id, hops, r) -> redelivered.add((int) d.message().payload()[0]));
     FakeConnection gone = new FakeConnection(loop);
     Session s = fixture.connected(registry, gone);
     fixture.inSession(s, () -> {

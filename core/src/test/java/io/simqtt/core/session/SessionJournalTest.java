@@ -72,7 +72,7 @@ class SessionJournalTest {
   @Test
   void aSharedMessageGivenToAnotherMemberIsRemoved() throws Exception {
     List<Delivery> redelivered = new ArrayList<>();
-    SessionRegistry registry = registry("", (d, id, r) -> redelivered.add(d));
+    SessionRegistry registry = registry("", (d, id, hops, r) -> redelivered.add(d));
     FakeConnection c = new FakeConnection(loop);
     Session s = fixture.connected(registry, c);
     c.writable = false; // it waits in the queue

@@ -57,7 +57,7 @@ class SessionMigrationTest {
           new SubscriptionTree(),
           metrics,
           (will, receipt) -> wills.add(will),
-          (d, id, r) -> {},
+          (d, id, hops, r) -> {},
           cluster,
           10_000,
           new PermissionRetries(
@@ -443,7 +443,7 @@ class SessionMigrationTest {
             new SubscriptionTree(),
             new BrokerMetrics(),
             (m, r) -> {},
-            (d, id, r) -> {},
+            (d, id, hops, r) -> {},
             new RecordingCluster(),
             10_000,
             new PermissionRetries(

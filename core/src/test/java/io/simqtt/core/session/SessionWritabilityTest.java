@@ -35,7 +35,7 @@ class SessionWritabilityTest {
           new SubscriptionTree(),
           metrics,
           (m, r) -> {},
-          (d, id, r) -> {},
+          (d, id, hops, r) -> {},
           Cluster.SINGLE_NODE,
           0,
           new PermissionRetries(

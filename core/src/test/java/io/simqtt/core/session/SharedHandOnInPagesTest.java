@@ -97,6 +97,24 @@ class SharedHandOnInPagesTest {
   }
 
   /**
+   * A connection with Clean Start takes the session over: the old state ends first, its shared
+   * deliveries handed on a page at a time as for a session that ends, and the connection attaches
+   * once they are (Session Present 0), with none of the old state. Before, they were all read
+   * onto the heap first.
+   */
+  @Test
+  void aCleanStartHandsTheOldSharedDeliveriesOnDiskOnAPageAtATime() throws Exception {
+    Session s = withSharedOnDisk();
+    FakeConnection next = new FakeConnection(loop);
+    List<Boolean> present = fixture.connect(s, next, true, null);
+    assertHandedOnAPageAtATime(s);
+    assertEquals(List.of(false), onLoop(() -> List.copyOf(present)));
+    assertTrue(onLoop(next::publishedNumbers).isEmpty(), "the old state's messages came");
+    store.makeDurable();
+    assertTrue(store.messages("c").isEmpty(), "left in the store: " + store.messages("c"));
+  }
+
+  /**
    * Lets {@code s}'s hand-on run, each page's new holders writing their copies, and checks that
    * every shared delivery reached the other member once, in order, with never more than a page
    * on the heap or handed on and not yet safe.
@@ -294,7 +312,7 @@ class SharedHandOnInPagesTest {
   }
 
   /** A redelivery whose new holder writes its copy when the test says: {@link #newHolderWrites}. */
-  private void heldRedelivery(Delivery d, String leaving, DeliveryReceipt receipt) {
+  private void heldRedelivery(Delivery d, String leaving, int hops, DeliveryReceipt receipt) {
     receipt.expect();
     unwritten.add(new Redelivery(d, receipt));
   }

@@ -31,7 +31,7 @@ final class StoredSessionFixture implements AfterEachCallback {
 
   /** A registry with the session settings {@code hocon} gives. */
   SessionRegistry registry(String hocon) {
-    return registry(hocon, (d, id, r) -> {});
+    return registry(hocon, (d, id, hops, r) -> {});
   }
 
   SessionRegistry registry(String hocon, SharedRedelivery sharedRedelivery) {
@@ -40,7 +40,7 @@ final class StoredSessionFixture implements AfterEachCallback {
 
   /** A registry over {@code store} whose sessions' wills go to {@code wills}. */
   SessionRegistry registry(String hocon, WillRoute wills, SessionStore store) {
-    return registry(hocon, (d, id, r) -> {}, wills, store);
+    return registry(hocon, (d, id, hops, r) -> {}, wills, store);
   }
 
   /** A registry over {@code store}, as after a restart from it. */
