@@ -285,7 +285,7 @@ class SessionMigrationTest {
             tree,
             metrics,
             (will, receipt) -> {},
-            (d, id, r) -> routes.get().redeliverShared(d, id, r),
+            (d, id, hops, r) -> routes.get().redeliverShared(d, id, hops, r),
             cluster,
             10_000,
             new PermissionRetries(

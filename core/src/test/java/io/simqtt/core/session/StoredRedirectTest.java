@@ -40,7 +40,7 @@ class StoredRedirectTest {
 
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(REDIRECT_MILLIS); // down longer than the redirect time
-    SessionRegistry restarted = fixture.registry("", (d, id, r) -> { }, kept);
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
     assertEquals(1, r.redirects());
     assertEquals(0, r.sessions());
