@@ -89,7 +89,8 @@ public final class DiskSessionStore implements SessionStore {
   public void redirectSession(StoredRedirect redirect) {
     String clientId = redirect.clientId();
     NavigableMap<Long, Long> active = imports.ranges(clientId);
-    RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner());
+    RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner())
+        .setMovedAtMillis(redirect.movedAtMillis());
     redirect.subscriptions()
         .forEach((filter, o) -> r.addSubscriptions(CoreProtos.toProto(filter, o)));
     writer.write(deletion(clientId, active, active)
@@ -107,7 +108,7 @@ public final class DiskSessionStore implements SessionStore {
     store.forEach(Family.REDIRECTS, (key, value) -> {
       RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
       kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
-          subscriptions(r.getSubscriptionsList())));
+          subscriptions(r.getSubscriptionsList()), r.getMovedAtMillis()));
     });
     return kept;
   }

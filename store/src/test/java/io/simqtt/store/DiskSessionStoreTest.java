@@ -811,7 +811,7 @@ class DiskSessionStoreTest {
   void aRedirectTakesItsSessionsPlaceUntilItEndsOrItsClientIsWrittenOrDeleted() throws Exception {
     Path at = dir.resolve("store");
     Path killed = dir.resolve("killed");
-    StoredRedirect moved = new StoredRedirect("a", "n3", session("a").subscriptions());
+    StoredRedirect moved = new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L);
     try (DurableStore store = DurableStore.open(StoreDirs.always(at))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       for (String c : List.of("a", "ab")) {
@@ -838,14 +838,14 @@ class DiskSessionStoreTest {
           .map(m -> m.clientId() + "/" + m.seq()).toList());
       assertEquals(List.of(moved), sessions.redirects());
       sessions.endRedirect("a");
-      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of()));
-      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of()));
+      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of(), 7));
+      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of(), 8));
     }
     try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       assertEquals(List.of(), load(sessions).sessions());
-      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of()),
-          new StoredRedirect("ab", "n2", Map.of())), sessions.redirects());
+      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of(), 8),
+          new StoredRedirect("ab", "n2", Map.of(), 7)), sessions.redirects());
       sessions.writeSession(session("ab"), List.of(), false); // its client connected here
       sessions.deleteSession("b");
     }

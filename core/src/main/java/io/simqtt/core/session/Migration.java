@@ -22,6 +22,8 @@ final class Migration {
   final List<Request> waiting = new ArrayList<>(0);
   /** The session lives on this node now; what reaches it here is redirected there. */
   String movedTo;
+  /** When it moved ({@link Session#now}): its redirect time counts from then. */
+  long movedAt;
   /** Recently installed from another node: second copies of a message are dropped. */
   SeenMessages seen;
   /** A later owner found while frozen: the session yields to it if the hand-over is aborted. */

@@ -225,11 +225,12 @@ final class SessionMove {
     Migration m = migration(s);
     m.seen = null;
     m.movedTo = newOwner;
+    m.movedAt = s.now();
     s.moved = true;
     // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
-    redirectFromNow(s);
+    redirectFor(s, s.context.redirectMillis());
   }
 
   /**
@@ -237,7 +238,7 @@ final class SessionMove {
    * SessionStore#redirectSession}) is back after a restart, before the cluster starts: with its
    * subscriptions in the topic tree, so that a forward a peer sent here by route before the move
    * and sends again now finds it, but not advertised (see {@link Subscriptions#unadvertised}). It
-   * redirects from {@link #redirectFromNow}, as if it had just moved.
+   * redirects for what is left of its redirect time ({@link #resumeRedirect}).
    */
   static void recoverRedirect(Session s, StoredRedirect r) {
     s.fresh = false;
@@ -245,18 +246,36 @@ final class SessionMove {
       s.subscriptions = Subscriptions.unadvertised(s.clientId(), s.context);
       r.subscriptions().forEach(s::enterSubscription);
     }
-    migration(s).movedTo = r.newOwner();
+    Migration m = migration(s);
+    m.movedTo = r.newOwner();
+    m.movedAt = r.movedAtMillis();
     s.moved = true;
     s.context.registry().movedAway(s);
   }
 
   /**
-   * The redirect lasts the redirect time from now, and then until the cluster is settled ({@link
-   * #endRedirect}).
+   * A recovered redirect ({@link #recoverRedirect}) redirects for what is left of its redirect
+   * time, then until the cluster is settled, as it would have without the restart; false, and it
+   * ends at once, if its redirect time is over. The new owner drops second copies for twice the
+   * redirect time from the move, kept open while redirects arrive: what a redirect passes on
+   * after that window closed could reach the client twice (it may have come by route too), so a
+   * restart does not lengthen a redirect; one that took longer than the redirect time ends, and
+   * what peers send again for the session then is dropped here, as without a store.
    */
-  static void redirectFromNow(Session s) {
+  static boolean resumeRedirect(Session s) {
+    long left = s.context.redirectMillis() - Math.max(0, s.now() - s.migration.movedAt);
+    if (left <= 0) {
+      SessionEnd.now(s);
+      return false;
+    }
+    redirectFor(s, left);
+    return true;
+  }
+
+  /** The redirect lasts {@code millis}, and then until the cluster is settled ({@link #endRedirect}). */
+  private static void redirectFor(Session s, long millis) {
     int at = ++s.epoch;
-    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), s.context.redirectMillis());
+    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), millis);
   }
 
   /**

@@ -117,7 +117,7 @@ final class SessionPersistence {
   private static void delete(Session s) {
     if (s.moved) {
       s.context.store().redirectSession(new StoredRedirect(s.clientId(), s.migration.movedTo,
-          s.subscriptions == null ? Map.of() : s.subscriptions.snapshot()));
+          s.subscriptions == null ? Map.of() : s.subscriptions.snapshot(), s.migration.movedAt));
     } else {
       s.context.store().deleteSession(s.clientId());
     }

@@ -55,7 +55,9 @@ public final class SessionRecovery {
    * @param onDisk queued entries left on disk, read back as their queues drain
    * @param orphans message entries of no stored session, ignored
    * @param willsAgain wills the store kept whose copies were not all durable, sent again
-   * @param redirects redirects of sessions that moved to other nodes, back for the redirect time
+   * @param redirects redirects of sessions that moved to other nodes, back for what is left of
+   *     their redirect time
+   * @param redirectsOver redirects whose redirect time ended while the node was down, ended
    */
   public record Result(
       int sessions,
@@ -64,7 +66,8 @@ public final class SessionRecovery {
       long onDisk,
       long orphans,
       int willsAgain,
-      int redirects) {}
+      int redirects,
+      int redirectsOver) {}
 
   /**
    * Restores what {@code store} holds into {@code registry}, spreading the sessions over {@code
@@ -147,6 +150,7 @@ public final class SessionRecovery {
       registry.wills().publishAgain(w, w.uncheckedFor() == null ? null : answers.get(next++));
     }
     AtomicInteger expired = new AtomicInteger();
+    AtomicInteger redirectsOver = new AtomicInteger();
     AtomicInteger remaining = new AtomicInteger(offlineSince.size() + redirects.size());
     CompletableFuture<Void> resumed = new CompletableFuture<>();
     if (remaining.get() == 0) {
@@ -161,8 +165,10 @@ public final class SessionRecovery {
                     s.execute(
                         () -> {
                           try {
-                            if (since == null) {
-                              SessionMove.redirectFromNow(s); // a redirect
+                            if (since == null) { // a redirect
+                              if (!SessionMove.resumeRedirect(s)) {
+                                redirectsOver.incrementAndGet();
+                              }
                               return;
                             }
                             // 0: a connection was attached when the node stopped; it ended with
@@ -189,7 +195,7 @@ public final class SessionRecovery {
     int total = offlineSince.size();
     Result r =
         new Result(total - expired.get(), expired.get(), counts[0], counts[2], counts[1],
-            dueWills.size(), redirects.size());
+            dueWills.size(), redirects.size() - redirectsOver.get(), redirectsOver.get());
     long millis = (System.nanoTime() - started) / 1_000_000;
     LOG.atInfo()
         .addKeyValue("sessions", r.sessions())
@@ -200,9 +206,10 @@ public final class SessionRecovery {
         .log("recovered {} sessions ({} expired while down) and {} messages, {} more left on"
                 + " disk, in {} ms",
             r.sessions(), r.expired(), r.messages(), r.onDisk(), millis);
-    if (r.redirects() > 0) {
-      LOG.info("{} redirects of sessions that moved to other nodes redirect again for the"
-          + " redirect time, and then until the cluster is settled", r.redirects());
+    if (r.redirects() > 0 || r.redirectsOver() > 0) {
+      LOG.info("{} redirects of sessions that moved to other nodes redirect again for what is"
+          + " left of their redirect time, and then until the cluster is settled; {} ended, their"
+          + " redirect time over while the node was down", r.redirects(), r.redirectsOver());
     }
     if (r.willsAgain() > 0) {
       LOG.info("{} wills whose copies were not all durable when the node stopped go out again",

@@ -12,6 +12,10 @@ import java.util.Map;
  * @param newOwner the node the session moved to
  * @param subscriptions the session's filters and options as it moved: a peer's forward sent here
  *     by route before the move matches them, and is redirected
+ * @param movedAtMillis when it moved, on the node's clock
  */
 public record StoredRedirect(
-    String clientId, String newOwner, Map<String, SubscriptionOptions> subscriptions) {}
+    String clientId,
+    String newOwner,
+    Map<String, SubscriptionOptions> subscriptions,
+    long movedAtMillis) {}

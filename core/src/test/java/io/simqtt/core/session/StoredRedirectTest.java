@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A stored session that moves to another node leaves its redirect in the store in its place
  * ({@link SessionStore#redirectSession}); the redirect comes back at recovery and passes on what
- * reaches it for the redirect time, counted from the restart, and the store lets it go when it
- * ends, or when a connection of its client attaches here.
+ * reaches it for what is left of its redirect time, counted from the move, and the store lets it
+ * go when it ends, or when a connection of its client attaches here.
  */
 class StoredRedirectTest {
   /** The redirect time every registry of the fixture has. */
@@ -28,21 +28,29 @@ class StoredRedirectTest {
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingSessionStore store = fixture.store;
 
-  private final StoredRedirect toN2 =
-      new StoredRedirect("c", "n2", Map.of("t", new SubscriptionOptions(1, false, false, 0, 0)));
+  private static final Map<String, SubscriptionOptions> SUBSCRIBED =
+      Map.of("t", new SubscriptionOptions(1, false, false, 0, 0));
 
+  /**
+   * Down for half the redirect time: the redirect comes back and redirects for the other half,
+   * then ends, and the store lets it go. A restart does not lengthen it: the new owner drops
+   * second copies only for twice the redirect time from the move.
+   */
   @Test
-  void aRedirectComesBackAtRecoveryRedirectsForTheRedirectTimeFromThereAndThenGoes()
+  void aRedirectComesBackAtRecoveryForWhatIsLeftOfItsRedirectTimeAndThenGoes()
       throws Exception {
+    long movedAt = fixture.clock.millis();
     movedToN2();
+    StoredRedirect toN2 = new StoredRedirect("c", "n2", SUBSCRIBED, movedAt);
     assertNull(store.session("c"));
     assertEquals(List.of(toN2), store.redirects());
 
     RecordingSessionStore kept = store.afterKill();
-    fixture.clock.advance(REDIRECT_MILLIS); // down longer than the redirect time
+    fixture.clock.advance(REDIRECT_MILLIS / 2);
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
     assertEquals(1, r.redirects());
+    assertEquals(0, r.redirectsOver());
     assertEquals(0, r.sessions());
     Session back = restarted.get("c");
     assertTrue(back.isMoved());
@@ -50,7 +58,7 @@ class StoredRedirectTest {
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
 
-    fixture.clock.advance(REDIRECT_MILLIS - 1);
+    fixture.clock.advance(REDIRECT_MILLIS / 2 - 1);
     fixture.inSession(back, () -> back.deliver(delivery(6, 1)));
     assertEquals(List.of("n2:5:1", "n2:6:1"),
         onLoop(() -> List.copyOf(fixture.cluster.redirects)));
@@ -59,6 +67,23 @@ class StoredRedirectTest {
     fixture.inSession(back, () -> { });
     assertTrue(onLoop(back::isEnded));
     assertNull(restarted.get("c"));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Down for the whole redirect time: the redirect ends at recovery, counted, and the store lets
+   * it go; what reaches this node for the client then finds no session here, as without a store.
+   */
+  @Test
+  void aRedirectWhoseTimeEndedWhileTheNodeWasDownEndsAtRecovery() throws Exception {
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(REDIRECT_MILLIS);
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    assertEquals(0, r.redirects());
+    assertEquals(1, r.redirectsOver());
+    assertNull(onLoop(() -> restarted.get("c")));
     assertEquals(List.of(), kept.redirects(), "the store let it go");
   }
 
