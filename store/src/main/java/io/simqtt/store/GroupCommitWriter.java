@@ -321,9 +321,10 @@ final class GroupCommitWriter implements AutoCloseable {
   private boolean waitingForRelease;
   private long waitSince;
   /**
-   * Counts sorting passes: a released hold found to wait starts the pass over only if one of its
-   * writes went ahead in it (under a fan-out, one whose first write follows an earlier hold's, as
-   * a subscriber's entries do, costs nothing more).
+   * Counts sorting passes: a released hold found to wait makes the pass sort again only if one of
+   * its writes went ahead in it (under a fan-out, one whose first write follows an earlier hold's,
+   * as a subscriber's entries do, costs nothing more). The pass goes on to its end first, marking
+   * every such hold, so many of them cost one more pass, not one each.
    */
   private long pass;
   private ArrayDeque<Op> spare = new ArrayDeque<>();
@@ -686,7 +687,7 @@ final class GroupCommitWriter implements AutoCloseable {
     waiting = spare;
     waitingHolds.clear();
     while (!sortAll(all)) {
-      // a released hold was found to wait: all of it waits, sorted again
+      // released holds were found to wait: all of each waits, sorted again
     }
     spare = all;
     spare.clear();
@@ -711,7 +712,10 @@ final class GroupCommitWriter implements AutoCloseable {
     return true;
   }
 
-  /** Sorts {@code all} afresh; false if a released hold must wait whole and it starts over. */
+  /**
+   * Sorts {@code all} afresh; false if released holds must wait whole (marked, each found in this
+   * pass), and it is to be sorted again.
+   */
   private boolean sortAll(ArrayDeque<Op> all) {
     pass++;
     ready.clear();
@@ -720,19 +724,18 @@ final class GroupCommitWriter implements AutoCloseable {
     waiting.clear();
     waitingKeys.clear();
     nothingOvertakes = false;
+    boolean sorted = true;
     for (Op op : all) {
-      if (!place(op)) {
-        return false;
-      }
+      sorted &= place(op);
     }
-    return true;
+    return sorted;
   }
 
   /**
    * Puts {@code op}, taken after everything sorted so far, into {@link #ready} or {@link
-   * #waiting}; false instead if it is a released hold's write that must wait while another of its
-   * writes went into {@link #ready} in this pass, since all of the hold must wait (it is marked
-   * so).
+   * #waiting}; false if it is a released hold's write that must wait while another of its writes
+   * went into {@link #ready} in this pass: all of the hold must wait (it is marked so), and the
+   * pass is to be sorted again.
    */
   private boolean place(Op op) {
     Hold hold = op instanceof Held h ? h.hold() : null;
@@ -747,9 +750,8 @@ final class GroupCommitWriter implements AutoCloseable {
       }
       return true;
     }
-    if (!held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass) {
-      return false; // a write of it went ahead in this pass: sorted again, it waiting whole
-    }
+    // A write of it went ahead in this pass: sorted again, it waiting whole.
+    boolean sorted = !(!held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass);
     waiting.add(op);
     remember(write);
     if (hold == null && !(write instanceof Action) && !isEntryLocal(write)) {
@@ -757,7 +759,7 @@ final class GroupCommitWriter implements AutoCloseable {
       // copy): it keeps its place in the queue's order.
       nothingOvertakes = true;
     }
-    return true;
+    return sorted;
   }
 
   private static boolean isEntryLocal(Op write) {
@@ -1026,6 +1028,11 @@ final class GroupCommitWriter implements AutoCloseable {
   /** Tests only: how long a held write may keep the writer waiting ({@link #MAX_HOLD_NANOS}). */
   void maxHoldNanos(long nanos) {
     maxHoldNanos = nanos;
+  }
+
+  /** Tests only: sorting passes so far (see {@link #pass}); read on the writer thread. */
+  long sortingPasses() {
+    return pass;
   }
 
   /** Tests only: {@code hook} runs on the writer thread after each batch is written. */

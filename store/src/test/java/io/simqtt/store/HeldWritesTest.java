@@ -348,6 +348,50 @@ class HeldWritesTest {
   }
 
   /**
+   * Released holds that each wrote first an entry nothing waits for, then one a hold still open
+   * writes (a QoS 2 message to subscribers of two topics, one of whose copies waits behind an
+   * earlier message's copy still held), each wait whole. Finding them costs the writer one more
+   * sorting pass, not one for each: with 100,000 writes waiting (the queue's bound) and a pass
+   * over them per such hold, the writer sorted for minutes, nothing written, no hold cut.
+   */
+  @Test
+  void manyReleasedHoldsThatMustWaitWholeCostOneMoreSortingPass() throws Exception {
+    int holds = 2_000;
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir))) {
+      GroupCommitWriter writer = store.writer();
+      writer.maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+      CountDownLatch queued = blockWriter(writer);
+      long passesBefore = writer.sortingPasses();
+      WriteHold open = writer.hold();
+      writer.put(RAW, key("k"), value("open's copy"), open);
+      for (int i = 0; i < holds; i++) {
+        WriteHold released = writer.hold();
+        writer.put(RAW, key("a" + i), value("copy"), released);
+        writer.put(RAW, key("k"), value("copy"), released);
+        released.release();
+      }
+      writer.put(RAW, key("plain"), value("plain"));
+      CompletableFuture<Map<String, String>> onDisk = new CompletableFuture<>();
+      AtomicLong passes = new AtomicLong();
+      writer.afterEachBatch(() -> {
+        if (!onDisk.isDone() && disk(store).containsKey("plain")) {
+          passes.set(writer.sortingPasses() - passesBefore);
+          onDisk.complete(disk(store));
+        }
+      });
+      queued.countDown(); // the writer takes all of it at once
+
+      assertEquals(Map.of("plain", "plain"), onDisk.get(60, TimeUnit.SECONDS),
+          "the plain write goes; every released hold waits whole");
+      assertTrue(passes.get() <= 4, "sorting passes: " + passes.get());
+      open.release();
+      durable(writer);
+      assertEquals(holds + 2, disk(store).size());
+      assertEquals(0, store.holdsCut());
+    }
+  }
+
+  /**
    * A subscriber's entry marked sent (its PUBLISH went out at once) while the entry's message is
    * still held: the sent record is another key of the same entry, and a kill that kept it
    * without the delivery it belongs to leaves a store that refuses to load as damaged. It waits
