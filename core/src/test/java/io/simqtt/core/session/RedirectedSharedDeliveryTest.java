@@ -7,17 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
-import io.simqtt.config.SettingsLoader;
-import io.simqtt.core.auth.Permissions;
-import io.simqtt.core.cluster.HybridClock;
 import io.simqtt.core.metrics.BrokerMetrics;
 import io.simqtt.core.metrics.DropReason;
-import io.simqtt.core.retain.MemoryRetainedStore;
 import io.simqtt.core.routing.DeliveryReceipt;
 import io.simqtt.core.routing.MessageRouter;
 import io.simqtt.core.topic.SubscriptionOptions;
-import io.simqtt.core.topic.SubscriptionTree;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -43,29 +37,9 @@ class RedirectedSharedDeliveryTest {
   private final DefaultEventLoop loop = new DefaultEventLoop();
   private final BrokerMetrics metrics = new BrokerMetrics();
   private final RecordingCluster cluster = new RecordingCluster();
-  private final SubscriptionTree tree = new SubscriptionTree();
-  private final SessionRegistry registry =
-      new SessionRegistry(
-          SettingsLoader.fromString("").mqtt().sessions(),
-          tree,
-          metrics,
-          (will, receipt) -> {},
-          (d, id, hops, r) -> this.router.redeliverShared(d, id, hops, r),
-          cluster,
-          10_000,
-          new PermissionRetries(
-              who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
-          SessionStore.MEMORY);
-  private final MessageRouter router =
-      new MessageRouter(
-          "n1",
-          tree,
-          new MemoryRetainedStore(),
-          registry,
-          cluster,
-          new HybridClock(),
-          metrics,
-          SettingsLoader.fromString("").mqtt().sessions().sharedSubscriptionStrategy());
+  private final RoutedNode node = new RoutedNode("n1", metrics, cluster);
+  private final SessionRegistry registry = node.registry;
+  private final MessageRouter router = node.router;
 
   @AfterEach
   void stop() {

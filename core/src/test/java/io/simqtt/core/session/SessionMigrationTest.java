@@ -277,23 +277,7 @@ class SessionMigrationTest {
    */
   @Test
   void aSharedDeliveryItsOnlyMemberLetGoWithinTheWindowComesBackToIt() throws Exception {
-    SubscriptionTree tree = new SubscriptionTree();
-    AtomicReference<MessageRouter> routes = new AtomicReference<>();
-    SessionRegistry node =
-        new SessionRegistry(
-            SettingsLoader.fromString("").mqtt().sessions(),
-            tree,
-            metrics,
-            (will, receipt) -> {},
-            (d, id, hops, r) -> routes.get().redeliverShared(d, id, hops, r),
-            cluster,
-            10_000,
-            new PermissionRetries(
-                who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
-            SessionStore.MEMORY);
-    routes.set(new MessageRouter("n2", tree, new MemoryRetainedStore(), node, cluster,
-        new HybridClock(), metrics,
-        SettingsLoader.fromString("").mqtt().sessions().sharedSubscriptionStrategy()));
+    SessionRegistry node = new RoutedNode("n2", metrics, cluster).registry;
     SessionSnapshot state =
         new SessionSnapshot(
             Map.of("$share/g/t", QOS1),
