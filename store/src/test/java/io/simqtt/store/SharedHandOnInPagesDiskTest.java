@@ -6,6 +6,7 @@ import static io.simqtt.store.StoredQueues.entries;
 import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.core.codec.MqttPacket.PubResponse;
@@ -15,11 +16,14 @@ import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.metrics.DropReason;
+import io.simqtt.core.session.HandOver;
+import io.simqtt.core.session.Session;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -180,6 +184,55 @@ class SharedHandOnInPagesDiskTest {
       assertEquals(0, store.holdsCut());
       assertTrue(mostPerBatch.get() <= 3,
           "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
+      assertEquals(
+          IntStream.rangeClosed(1, MESSAGES).mapToObj(n -> "m" + n).toList(),
+          received(f, "b"),
+          "every message once, in order");
+    }
+  }
+
+  /**
+   * Another node's clean-start claim for member a is answered at once (the client gets CONNACK
+   * there) while the old state here still hands its shared deliveries on disk to b a page at a
+   * time; a kill -9 in the middle of that paging must not bring the old state back with its old
+   * Session Expiry: it would live on here beside the new session, and on rejoining the cluster
+   * yield to the new owner what it still held. After the restart the old state ends and hands on
+   * the rest: b gets every message once, in order.
+   */
+  @Test
+  void anAnsweredCleanStartClaimEndsTheOldStateForGoodAKillMidPagingDoesNotBringItBack()
+      throws Exception {
+    Path image = images.resolve("mid-clean-start");
+    AtomicBoolean killed = new AtomicBoolean();
+    try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
+        BrokerFixture f = BrokerFixture.start(
+            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
+            new DiskSessionStore(store))) {
+      RawClient a = membersAConnectedAndBOffline(f);
+      publishToTheGroup(f, a, store);
+      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
+      store.writer().afterEachBatch(() -> {
+        int now = entries(store, "b");
+        if (!killed.get() && now > 3 && now < MESSAGES) {
+          killed.set(true);
+          store.checkpoint(image); // the kill: right after a page's batch, more to come
+        }
+      });
+
+      Session s = f.broker().sessions().get("a");
+      CompletableFuture<HandOver> answer = new CompletableFuture<>();
+      s.execute(() -> s.handOver(true, answer)); // a clean start on another node
+      assertNull(answer.get(10, TimeUnit.SECONDS), "the claim is answered: nothing to hand over");
+      assertEquals(ReasonCode.SESSION_TAKEN_OVER, a.expectDisconnect());
+      await("every message with b", () -> entries(store, "b") == MESSAGES);
+      a.close();
+    }
+    assertTrue(killed.get(), "no batch between pages");
+
+    try (DurableStore store = DurableStore.open(StoreDirs.always(image));
+        BrokerFixture f = BrokerFixture.start("", new DiskSessionStore(store))) {
+      await("the old state ended at the restart, the rest handed on",
+          () -> f.broker().sessions().get("a") == null && entries(store, "a") == 0);
       assertEquals(
           IntStream.rangeClosed(1, MESSAGES).mapToObj(n -> "m" + n).toList(),
           received(f, "b"),

@@ -45,7 +45,14 @@ final class SessionEnd {
    */
   static void offline(Session s) {
     SessionTimers.cancel(s);
-    s.expiryInterval = SessionExpiry.AT_DISCONNECT;
+    if (s.expiryInterval != SessionExpiry.AT_DISCONNECT) {
+      // Ended before its expiry (a clean start here or elsewhere, an administrator's discard):
+      // the store learns so before the first page goes, so that a crash while they go ends it at
+      // recovery rather than bringing it back, to live on beside a new session (another node's
+      // clean start was answered at once).
+      s.expiryInterval = SessionExpiry.AT_DISCONNECT;
+      SessionPersistence.saveRecord(s);
+    }
     int at = s.epoch;
     Runnable later = () -> {
       if (s.epoch == at && s.connection == null && !s.ended) {
