@@ -194,7 +194,7 @@ final class HandOvers {
     }
     cancelTimeout(p);
     if (installed) {
-      p.handOver.confirm(peerId);
+      p.handOver.confirm(peerId, settled.getHlc());
     } else {
       p.handOver.abort();
     }

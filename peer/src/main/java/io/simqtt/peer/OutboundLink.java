@@ -349,11 +349,17 @@ final class OutboundLink implements Backpressure {
   }
 
   /**
-   * Sends a delivery for a session that moved from this node to the peer; kept (and counted on
+   * Sends a delivery for a session that moved from this node to the peer, for the session's
+   * {@code incarnation} there (0: any); kept (and counted on
    * {@code receipt}) like a forward. False when the link is closed: the node is stopping, and the
    * delivery is not kept (counted on {@code receipt} as {@link DeliveryReceipt#lost}, if any).
    */
-  boolean redirect(String clientId, DeliveryState delivery, int hops, DeliveryReceipt receipt) {
+  boolean redirect(
+      String clientId,
+      DeliveryState delivery,
+      int hops,
+      long incarnation,
+      DeliveryReceipt receipt) {
     boolean full = isFull();
     boolean taken = handOff(
         delivery.getQos(),
@@ -365,7 +371,8 @@ final class OutboundLink implements Backpressure {
                     Redirect.newBuilder()
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
-                        .setHops(hops)),
+                        .setHops(hops)
+                        .setSessionIncarnation(incarnation)),
         receipt,
         full);
     pressed(delivery.getQos(), full);

@@ -66,6 +66,14 @@ public final class Session extends SerialExecutor {
    * Volatile: read when links come up, to find a client two nodes took during a partition.
    */
   private volatile long ownedSince;
+  /**
+   * Which incarnation of the client's session this is: the hybrid clock of the claim that made
+   * its state here (a clean start, a new session, or a hand-over installed), kept across
+   * connections that resume it; 0 when unknown (a single node, a session stored before it was
+   * kept). A redirected delivery names the incarnation it is for (see {@link
+   * #deliverRedirected}).
+   */
+  long incarnation;
   long expiryInterval;
   Will will;
   ScheduledFuture<?> willTimer;
@@ -162,6 +170,10 @@ public final class Session extends SerialExecutor {
       clearState();
       SessionMove.install(this, handedOver, arrivedWhileFrozen);
       present = true;
+    }
+    if (!present || handedOver != null) {
+      // Its state was made by this claim: a redirect from a node it left names this one.
+      incarnation = claimStamp;
     }
     ended = false;
     ownedSince = claimStamp;
@@ -498,7 +510,7 @@ public final class Session extends SerialExecutor {
 
   /** Sends or queues one delivery routed on this node. */
   public void deliver(Delivery d) {
-    deliverRedirected(d, 0, null);
+    deliverRedirected(d, 0, 0, null);
   }
 
   /**
@@ -506,14 +518,22 @@ public final class Session extends SerialExecutor {
    * has left; a session that has itself moved on passes it further, counted on {@code receipt}
    * (if any) until the link to its new node has written it to the forward journal (durable
    * mode), so the publisher's acknowledgement waits for that as for an entry here.
+   *
+   * <p>{@code incarnation}: the incarnation of this session the node that redirected it meant
+   * (see {@link #incarnation}; 0: whichever this is). Another one's is not for this session (MQTT
+   * 3.1.2.4: a clean start discarded that one) and is dropped, counted, as for a session gone;
+   * a shared delivery goes to another member of its group. A session that moved on from that
+   * incarnation passes it on, for the incarnation it moved to.
    */
-  public void deliverRedirected(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (ended) {
+  public void deliverRedirected(Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
+    boolean replaced =
+        incarnation != 0 && this.incarnation != 0 && incarnation != this.incarnation;
+    if (ended || replaced) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left: another member takes it, for the same publisher.
         context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
-        context.metrics().dropped(DropReason.SESSION_ENDED);
+        context.metrics().dropped(ended ? DropReason.SESSION_ENDED : DropReason.SESSION_GONE);
       }
       return;
     }
@@ -538,9 +558,9 @@ public final class Session extends SerialExecutor {
     SessionMove.takeBack(this, d);
   }
 
-  /** {@link #deliverUnchecked(Delivery, int, DeliveryReceipt)} routed here, without a receipt. */
+  /** {@link #deliverUnchecked(Delivery, int, long, DeliveryReceipt)} routed here, without a receipt. */
   public void deliverUnchecked(Delivery d) {
-    deliverUnchecked(d, 0, null);
+    deliverUnchecked(d, 0, 0, null);
   }
 
   /**
@@ -550,17 +570,17 @@ public final class Session extends SerialExecutor {
    * than dropped, as the client may well receive it; never sent unchecked: while they are
    * unknown no connection is attached (one brings permissions of its own). A session that {@link
    * #passesOn} passes it on unjudged (the router leaves such a delivery to it): the node it is
-   * bound for checks it against the rules of the connection there. {@code hops} as for {@link
-   * #deliverRedirected}.
+   * bound for checks it against the rules of the connection there. {@code hops} and {@code
+   * incarnation} as for {@link #deliverRedirected}.
    */
-  public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
+  public void deliverUnchecked(Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
     if (!passesOn()
         && permissions.isKnown()
         && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
-    deliverRedirected(d, hops, receipt);
+    deliverRedirected(d, hops, incarnation, receipt);
   }
 
   /**

@@ -96,7 +96,7 @@ final class SessionMove {
    * The new owner installed the state: what queued meanwhile follows, later arrivals too (see
    * {@link #leaveInPages}).
    */
-  static void confirmed(Session s, HandOver h, String newOwner) {
+  static void confirmed(Session s, HandOver h, String newOwner, long incarnation) {
     if (s.migration == null || s.migration.pending != h) {
       return;
     }
@@ -105,6 +105,7 @@ final class SessionMove {
     m.endIfAborted = false;
     m.redirectsOnThaw = false;
     m.leavingTo = newOwner;
+    m.nextIncarnation = incarnation;
     leaveInPages(s, m);
   }
 
@@ -123,11 +124,13 @@ final class SessionMove {
       return;
     }
     String newOwner = m.leavingTo;
+    long incarnation = m.nextIncarnation;
     if (s.outbound != null
         && s.outbound.handOnAllFirst(
             s.clientId(),
             (taken, entries) ->
-                redirectAll(s, newOwner, SessionPersistence.passOn(s, taken, entries), taken),
+                redirectAll(
+                    s, newOwner, incarnation, SessionPersistence.passOn(s, taken, entries), taken),
             () -> leaveInPages(s, m))) {
       return;
     }
@@ -144,18 +147,19 @@ final class SessionMove {
     // Started while the session is stored: it leaves the store once they are safe.
     List<PassOn> units = SessionPersistence.passOn(s, left, entries);
     becomeRedirect(s, newOwner);
-    redirectAll(s, newOwner, units, left);
+    redirectAll(s, newOwner, m.nextIncarnation, units, left);
     answerWaiting(s, m);
   }
 
   /**
-   * Redirects {@code taken} to {@code newOwner}, in order, as {@code units} (see {@link
-   * PassOn#handOut}): a stored session's entries stay in the store until the link has written
-   * them.
+   * Redirects {@code taken} to {@code newOwner}'s session {@code incarnation}, in order, as
+   * {@code units} (see {@link PassOn#handOut}): a stored session's entries stay in the store
+   * until the link has written them.
    */
   private static void redirectAll(
-      Session s, String newOwner, List<PassOn> units, List<Delivery> taken) {
-    PassOn.handOut(units, taken, (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
+      Session s, String newOwner, long incarnation, List<PassOn> units, List<Delivery> taken) {
+    PassOn.handOut(
+        units, taken, (d, receipt) -> redirect(s, newOwner, incarnation, d, 0, receipt));
   }
 
   /** See {@link Session#yieldTo}. */
@@ -181,6 +185,7 @@ final class SessionMove {
     // session is leaving (claims and connections here wait for it to be gone).
     Migration m = migration(s);
     m.leavingTo = newOwner;
+    m.nextIncarnation = 0;
     leaveInPages(s, m);
   }
 
@@ -516,7 +521,7 @@ final class SessionMove {
   static boolean admit(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Migration m = s.migration;
     if (m.movedTo != null) {
-      redirect(s, m.movedTo, d, hops, receipt);
+      redirect(s, m.movedTo, m.nextIncarnation, d, hops, receipt);
       return false;
     }
     if (m.seen == null) {
@@ -552,12 +557,12 @@ final class SessionMove {
   }
 
   private static void redirect(
-      Session s, String to, Delivery d, int hops, DeliveryReceipt receipt) {
+      Session s, String to, long incarnation, Delivery d, int hops, DeliveryReceipt receipt) {
     if (hops >= MAX_REDIRECT_HOPS) {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, receipt)) {
+    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, incarnation, receipt)) {
       s.context.metrics().dropped(DropReason.NO_LINK);
     }
   }

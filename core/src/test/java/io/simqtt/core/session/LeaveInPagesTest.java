@@ -44,7 +44,7 @@ class LeaveInPagesTest {
   @Test
   void aConfirmedMoveRedirectsWhatQueuedOnDiskWhileFrozenAPageAtATime() throws Exception {
     Session s = frozenWhileAllArrive();
-    fixture.inSession(s, () -> handOver.confirm("n2"));
+    fixture.inSession(s, () -> handOver.confirm("n2", 0));
     assertLeavesInPages(s, "n2");
   }
 
@@ -58,7 +58,7 @@ class LeaveInPagesTest {
   @Test
   void aKillInTheMiddleOfTheConfirmationsPagingLosesNoneAndDoublesNone() throws Exception {
     Session s = frozenWhileAllArrive();
-    fixture.inSession(s, () -> handOver.confirm("n2"));
+    fixture.inSession(s, () -> handOver.confirm("n2", 0));
     for (int page = 0; page < 3; page++) { // the heap's two, then the pages (3, 4) and (5, 6)
       step();
     }

@@ -49,7 +49,7 @@ class PassedOnEntriesTest {
       s.deliver(delivery(3)); // frozen: it waits here for the new owner
       return null;
     });
-    h.confirm("n2");
+    h.confirm("n2", 0);
     assertEquals(List.of("n2:3:1"), onLoop(() -> List.copyOf(cluster.redirects)));
 
     RecordingSessionStore crashNow = store.copy();
@@ -310,7 +310,7 @@ class PassedOnEntriesTest {
     publisher.expect(); // as the router does for the session it chose
     onLoop(() -> {
       try {
-        s.deliverRedirected(shared(5), 0, publisher);
+        s.deliverRedirected(shared(5), 0, 0, publisher);
       } finally {
         publisher.taken(s.isStored());
       }

@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
+  /** The session incarnation each of {@link #redirects} was for, in the same order. */
+  final List<Long> incarnations = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
@@ -69,8 +71,14 @@ public class RecordingCluster implements Cluster {
 
   @Override
   public boolean redirect(
-      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      String nodeId,
+      String clientId,
+      Delivery delivery,
+      int hops,
+      long incarnation,
+      DeliveryReceipt receipt) {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
+    incarnations.add(incarnation);
     if (receipt != null) {
       receipt.expect();
       held.add(new Held(nodeId, delivery, receipt));

@@ -108,7 +108,7 @@ class SessionImportTest {
     HandOver h = handOver(s);
     fixture.inSession(s, () -> s.deliver(delivery(9))); // frozen: passed on at the confirmation
     store.hold();
-    h.confirm("n2");
+    h.confirm("n2", 0);
     long kept = SessionImport.FIRST_SEQ + 6;
     assertEquals(kept, store.messages("c").lastKey(), "the redirect keeps its entries until 9 is"
         + " safe at n2");
@@ -322,9 +322,9 @@ class SessionImportTest {
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
     assertEquals(5, onLoop(s::queuedCount));
 
-    fixture.inSession(s, () -> s.deliverRedirected(identified(1), 1, null));
+    fixture.inSession(s, () -> s.deliverRedirected(identified(1), 1, 0, null));
     assertEquals(5, onLoop(s::queuedCount), "a second copy of heap message 1 was queued");
-    fixture.inSession(s, () -> s.deliverRedirected(identified(4), 1, null));
+    fixture.inSession(s, () -> s.deliverRedirected(identified(4), 1, 0, null));
     assertEquals(5, onLoop(s::queuedCount), "a second copy of paged message 4 was queued");
   }
 
@@ -347,12 +347,12 @@ class SessionImportTest {
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
 
     fixture.inSession(s, () -> {
-      s.deliverRedirected(identified(3, "$share/g/t"), 1, null); // owed
-      s.deliverRedirected(identified(3, "$share/h/t"), 1, null); // owed
-      s.deliverRedirected(identified(4), 1, null); // owed
-      s.deliverRedirected(identified(3), 1, null); // second copies from here on
-      s.deliverRedirected(identified(4, "$share/g/t"), 1, null);
-      s.deliverRedirected(identified(3, "$share/h/t"), 1, null);
+      s.deliverRedirected(identified(3, "$share/g/t"), 1, 0, null); // owed
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, 0, null); // owed
+      s.deliverRedirected(identified(4), 1, 0, null); // owed
+      s.deliverRedirected(identified(3), 1, 0, null); // second copies from here on
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, 0, null);
     });
     assertEquals(7, onLoop(s::queuedCount));
     fixture.inSession(s, s::resumeDelivery);

@@ -92,7 +92,7 @@ class SessionMigrationTest {
     assertTrue(cluster.redirects.isEmpty(), "frozen: kept here until the new owner confirms");
     assertEquals(2, onLoop(s::queuedCount));
 
-    h.confirm("n2");
+    h.confirm("n2", 0);
     assertEquals(List.of("n2:3:1", "n2:4:1"), onLoop(() -> List.copyOf(cluster.redirects)));
     assertTrue(onLoop(s::isMoved));
     deliver(s, 5);
@@ -104,13 +104,13 @@ class SessionMigrationTest {
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c);
-    handOver(s).confirm("n2");
+    handOver(s).confirm("n2", 0);
     AtomicReference<Boolean> taken = new AtomicReference<>();
     DeliveryReceipt receipt = new DeliveryReceipt(taken::set);
     receipt.expect(); // as the router does for each session it hands a delivery to
     onLoop(() -> {
       try {
-        s.deliverRedirected(new Delivery(message(7), 1, false, new int[0]), 0, receipt);
+        s.deliverRedirected(new Delivery(message(7), 1, false, new int[0]), 0, 0, receipt);
       } finally {
         receipt.taken(s.isStored());
       }
@@ -134,7 +134,7 @@ class SessionMigrationTest {
     HandOver h = handOver(s);
     deliver(s, 3);
     h.abort();
-    h.confirm("n2"); // too late: ignored
+    h.confirm("n2", 0); // too late: ignored
     assertFalse(onLoop(s::isMoved));
     assertEquals(2, onLoop(s::inflightCount));
     assertEquals(1, onLoop(s::queuedCount));
@@ -191,7 +191,7 @@ class SessionMigrationTest {
     Session s = connect(c, state, null);
     onLoop(() -> {
       s.deliver(new Delivery(first, 1, false, new int[0]));
-      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1, null);
+      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1, 0, null);
       s.deliver(new Delivery(message(2), 1, false, new int[0]));
       return null;
     });
@@ -221,14 +221,14 @@ class SessionMigrationTest {
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, state, null);
     onLoop(() -> {
-      s.deliverRedirected(copy(first, "$share/g/t"), 1, null); // owed
+      s.deliverRedirected(copy(first, "$share/g/t"), 1, 0, null); // owed
       s.deliver(copy(first, "$share/h/t")); // owed
       s.deliver(copy(second, null)); // owed
       s.deliver(copy(first, null)); // second copies from here on
       s.deliver(copy(first, "$share/g/t"));
-      s.deliverRedirected(copy(first, "$share/h/t"), 1, null);
-      s.deliverRedirected(copy(second, "$share/g/t"), 1, null);
-      s.deliverRedirected(copy(second, null), 1, null);
+      s.deliverRedirected(copy(first, "$share/h/t"), 1, 0, null);
+      s.deliverRedirected(copy(second, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(copy(second, null), 1, 0, null);
       return null;
     });
     assertEquals(List.of(1, 1, 1, 2), onLoop(c::publishedNumbers));
@@ -257,9 +257,9 @@ class SessionMigrationTest {
     handOver(s);
     onLoop(() -> {
       s.expectRedirects();
-      s.deliverRedirected(copy(m, null), 1, null);
-      s.deliverRedirected(copy(m, "$share/g/t"), 1, null);
-      s.deliverRedirected(copy(m, "$share/h/t"), 1, null);
+      s.deliverRedirected(copy(m, null), 1, 0, null);
+      s.deliverRedirected(copy(m, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(copy(m, "$share/h/t"), 1, 0, null);
       return null;
     });
 
@@ -369,7 +369,7 @@ class SessionMigrationTest {
     onLoop(() -> {
       s.expectRedirects();
       for (int n = 1; n <= 4; n++) {
-        s.deliverRedirected(new Delivery(message(n), 1, false, new int[0]), 1, null);
+        s.deliverRedirected(new Delivery(message(n), 1, false, new int[0]), 1, 0, null);
       }
       return null;
     });
@@ -388,7 +388,7 @@ class SessionMigrationTest {
     first.abort();
     HandOver next = second.get(5, TimeUnit.SECONDS);
     assertNotNull(next, "once the first is aborted, the second gets the session");
-    next.confirm("n2");
+    next.confirm("n2", 0);
     CompletableFuture<HandOver> third = new CompletableFuture<>();
     onLoop(() -> {
       s.handOver(false, third);
@@ -485,7 +485,7 @@ class SessionMigrationTest {
     assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED), "not judged here");
     assertEquals(2, onLoop(s::queuedCount), "frozen: kept here until the new owner confirms");
 
-    h.confirm("n2");
+    h.confirm("n2", 0);
     assertEquals(List.of("n2:1:1", "n2:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
     assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED));
   }
@@ -542,7 +542,7 @@ class SessionMigrationTest {
   private void redirectHere(Message... messages) throws Exception {
     onLoop(() -> {
       for (Message m : messages) {
-        router.deliverRedirected("c", new Delivery(m, 1, false, new int[0]), 1, null);
+        router.deliverRedirected("c", new Delivery(m, 1, false, new int[0]), 1, 0, null);
       }
       return null;
     });

@@ -106,7 +106,7 @@ class StoredRedirectTest {
   private Session movedToN2() throws Exception {
     Session s = fixture.offlineWith(fixture.registry(""));
     HandOver h = fixture.handOver(s);
-    fixture.inSession(s, () -> h.confirm("n2"));
+    fixture.inSession(s, () -> h.confirm("n2", 0));
     assertTrue(onLoop(s::isMoved));
     return s;
   }
