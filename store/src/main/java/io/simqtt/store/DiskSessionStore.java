@@ -90,7 +90,9 @@ public final class DiskSessionStore implements SessionStore {
     String clientId = redirect.clientId();
     NavigableMap<Long, Long> active = imports.ranges(clientId);
     RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner())
-        .setMovedAtMillis(redirect.movedAtMillis());
+        .setMovedAtMillis(redirect.movedAtMillis())
+        .setIncarnation(redirect.incarnation())
+        .setNextIncarnation(redirect.nextIncarnation());
     redirect.subscriptions()
         .forEach((filter, o) -> r.addSubscriptions(CoreProtos.toProto(filter, o)));
     writer.write(deletion(clientId, active, active)
@@ -108,7 +110,8 @@ public final class DiskSessionStore implements SessionStore {
     store.forEach(Family.REDIRECTS, (key, value) -> {
       RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
       kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
-          subscriptions(r.getSubscriptionsList()), r.getMovedAtMillis()));
+          subscriptions(r.getSubscriptionsList()), r.getMovedAtMillis(), r.getIncarnation(),
+          r.getNextIncarnation()));
     });
     return kept;
   }
@@ -532,7 +535,8 @@ public final class DiskSessionStore implements SessionStore {
         SessionRecord.newBuilder()
             .setExpiryInterval(s.expiryInterval())
             .setOfflineSinceMillis(s.offlineSinceMillis())
-            .setLastPacketId(s.lastPacketId());
+            .setLastPacketId(s.lastPacketId())
+            .setIncarnation(s.incarnation());
     s.subscriptions().forEach((filter, o) -> b.addSubscriptions(CoreProtos.toProto(filter, o)));
     Will will = s.will();
     if (will != null) {
@@ -600,7 +604,8 @@ public final class DiskSessionStore implements SessionStore {
         r.getOfflineSinceMillis(),
         r.getLastPacketId(),
         inboundQos2,
-        identity(clientId, r));
+        identity(clientId, r),
+        r.getIncarnation());
   }
 
   private static Map<String, SubscriptionOptions> subscriptions(List<SubscriptionState> kept) {

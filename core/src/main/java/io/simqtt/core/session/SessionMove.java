@@ -247,6 +247,7 @@ final class SessionMove {
    */
   static void recoverRedirect(Session s, StoredRedirect r) {
     s.fresh = false;
+    s.incarnation = r.incarnation();
     if (!r.subscriptions().isEmpty()) {
       s.subscriptions = Subscriptions.unadvertised(s.clientId(), s.context);
       r.subscriptions().forEach(s::enterSubscription);
@@ -254,6 +255,7 @@ final class SessionMove {
     Migration m = migration(s);
     m.movedTo = r.newOwner();
     m.movedAt = r.movedAtMillis();
+    m.nextIncarnation = r.nextIncarnation();
     s.moved = true;
     s.context.registry().movedAway(s);
   }
