@@ -530,7 +530,8 @@ public final class Session extends SerialExecutor {
         incarnation != 0 && this.incarnation != 0 && incarnation != this.incarnation;
     if (ended || replaced) {
       if (d.sharedGroup() != null) {
-        // Chosen just as this member left: another member takes it, for the same publisher.
+        // Chosen just as this member left, or for the one a clean start replaced: another member
+        // takes it, for the same publisher.
         context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
         context.metrics().dropped(ended ? DropReason.SESSION_ENDED : DropReason.SESSION_GONE);
@@ -558,7 +559,10 @@ public final class Session extends SerialExecutor {
     SessionMove.takeBack(this, d);
   }
 
-  /** {@link #deliverUnchecked(Delivery, int, long, DeliveryReceipt)} routed here, without a receipt. */
+  /**
+   * {@link #deliverUnchecked(Delivery, int, long, DeliveryReceipt)} routed here, without a
+   * receipt.
+   */
   public void deliverUnchecked(Delivery d) {
     deliverUnchecked(d, 0, 0, null);
   }
