@@ -813,7 +813,8 @@ class DiskSessionStoreTest {
   void aRedirectTakesItsSessionsPlaceUntilItEndsOrItsClientIsWrittenOrDeleted() throws Exception {
     Path at = dir.resolve("store");
     Path killed = dir.resolve("killed");
-    StoredRedirect moved = new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L, 5, 9);
+    StoredRedirect moved =
+        new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L, 5, 9);
     try (DurableStore store = DurableStore.open(StoreDirs.always(at))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       for (String c : List.of("a", "ab")) {
