@@ -12,8 +12,8 @@ import java.util.List;
  * there before the route moved). A copy is known by its {@link MessageKey}: the copy for a shared
  * subscription and the one for the non-shared ones are each the client's own. A retained message
  * sent for a SUBSCRIBE ({@link Delivery#onSubscribe}) is made here for that request and is never
- * a second copy: it passes, and is not recorded (so it neither takes the place of the routed
- * copy's key, letting a second copy of that through, nor makes the routed copy a second one).
+ * a second copy: it passes and is neither recorded (the routed copy after it is the client's own)
+ * nor forgotten (taking it back does not let a second routed copy through).
  * Kept only for a bounded time and count after a move; a session that never moves never has one.
  */
 final class SeenMessages {
