@@ -87,7 +87,8 @@ public final class CoreProtos {
         DeliveryState.newBuilder()
             .setMessage(toProto(d.message()))
             .setQos(d.qos())
-            .setRetain(d.retain());
+            .setRetain(d.retain())
+            .setOnSubscribe(d.onSubscribe());
     for (int id : d.subscriptionIds()) {
       b.addSubscriptionIds(id);
     }
@@ -100,7 +101,8 @@ public final class CoreProtos {
   public static Delivery fromProto(DeliveryState d) {
     int[] ids = d.getSubscriptionIdsList().stream().mapToInt(Integer::intValue).toArray();
     String group = d.getSharedGroup().isEmpty() ? null : d.getSharedGroup();
-    return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group);
+    return new Delivery(
+        fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group, d.getOnSubscribe());
   }
 
   public static SubscriptionState toProto(String filter, SubscriptionOptions o) {
