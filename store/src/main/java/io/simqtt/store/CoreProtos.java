@@ -10,6 +10,9 @@ import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.MessageProperties;
 import io.simqtt.proto.peer.SubscriptionState;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Core values to the protobuf messages that carry them, and back: one shape for a message, a
@@ -114,6 +117,15 @@ public final class CoreProtos {
         .setRetainHandling(o.retainHandling())
         .setSubscriptionId(o.subscriptionId())
         .build();
+  }
+
+  /** Subscriptions by filter, in the order kept. */
+  public static Map<String, SubscriptionOptions> fromProto(List<SubscriptionState> kept) {
+    Map<String, SubscriptionOptions> subscriptions = new LinkedHashMap<>();
+    for (SubscriptionState s : kept) {
+      subscriptions.put(s.getFilter(), fromProto(s));
+    }
+    return subscriptions;
   }
 
   public static SubscriptionOptions fromProto(SubscriptionState s) {
