@@ -12,11 +12,9 @@ import io.simqtt.proto.peer.MessageId;
 import io.simqtt.proto.peer.PeerFrame;
 import io.simqtt.proto.peer.RetainedUpdate;
 import io.simqtt.proto.peer.SessionState;
-import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.store.CoreProtos;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,10 +51,7 @@ final class ProtoConvert {
   }
 
   static SessionSnapshot fromProto(SessionState s) {
-    Map<String, SubscriptionOptions> subs = new LinkedHashMap<>();
-    for (SubscriptionState x : s.getSubscriptionsList()) {
-      subs.put(x.getFilter(), CoreProtos.fromProto(x));
-    }
+    Map<String, SubscriptionOptions> subs = CoreProtos.fromProto(s.getSubscriptionsList());
     List<InflightMessage> inflight = new ArrayList<>();
     for (DeliveryState d : s.getInflightList()) {
       inflight.add(

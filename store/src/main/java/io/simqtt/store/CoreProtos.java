@@ -10,6 +10,9 @@ import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
 import io.simqtt.proto.peer.MessageProperties;
 import io.simqtt.proto.peer.SubscriptionState;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Core values to the protobuf messages that carry them, and back: one shape for a message, a
@@ -87,7 +90,8 @@ public final class CoreProtos {
         DeliveryState.newBuilder()
             .setMessage(toProto(d.message()))
             .setQos(d.qos())
-            .setRetain(d.retain());
+            .setRetain(d.retain())
+            .setOnSubscribe(d.onSubscribe());
     for (int id : d.subscriptionIds()) {
       b.addSubscriptionIds(id);
     }
@@ -100,7 +104,8 @@ public final class CoreProtos {
   public static Delivery fromProto(DeliveryState d) {
     int[] ids = d.getSubscriptionIdsList().stream().mapToInt(Integer::intValue).toArray();
     String group = d.getSharedGroup().isEmpty() ? null : d.getSharedGroup();
-    return new Delivery(fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group);
+    return new Delivery(
+        fromProto(d.getMessage()), d.getQos(), d.getRetain(), ids, group, d.getOnSubscribe());
   }
 
   public static SubscriptionState toProto(String filter, SubscriptionOptions o) {
@@ -112,6 +117,15 @@ public final class CoreProtos {
         .setRetainHandling(o.retainHandling())
         .setSubscriptionId(o.subscriptionId())
         .build();
+  }
+
+  /** Subscriptions by filter, in the order kept. */
+  public static Map<String, SubscriptionOptions> fromProto(List<SubscriptionState> kept) {
+    Map<String, SubscriptionOptions> subscriptions = new LinkedHashMap<>();
+    for (SubscriptionState s : kept) {
+      subscriptions.put(s.getFilter(), fromProto(s));
+    }
+    return subscriptions;
   }
 
   public static SubscriptionOptions fromProto(SubscriptionState s) {

@@ -14,10 +14,8 @@ import io.simqtt.core.session.StoredRedirect;
 import io.simqtt.core.session.StoredSession;
 import io.simqtt.core.session.Will;
 import io.simqtt.core.session.WriteHold;
-import io.simqtt.core.topic.SubscriptionOptions;
 import io.simqtt.proto.peer.AppMessage;
 import io.simqtt.proto.peer.DeliveryState;
-import io.simqtt.proto.peer.SubscriptionState;
 import io.simqtt.proto.store.ClientIdentityRecord;
 import io.simqtt.proto.store.RedirectRecord;
 import io.simqtt.proto.store.SentRecord;
@@ -31,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -110,8 +107,8 @@ public final class DiskSessionStore implements SessionStore {
     store.forEach(Family.REDIRECTS, (key, value) -> {
       RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
       kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
-          subscriptions(r.getSubscriptionsList()), r.getMovedAtMillis(), r.getIncarnation(),
-          r.getNextIncarnation()));
+          CoreProtos.fromProto(r.getSubscriptionsList()), r.getMovedAtMillis(),
+          r.getIncarnation(), r.getNextIncarnation()));
     });
     return kept;
   }
@@ -598,7 +595,7 @@ public final class DiskSessionStore implements SessionStore {
             : null;
     return new StoredSession(
         clientId,
-        subscriptions(r.getSubscriptionsList()),
+        CoreProtos.fromProto(r.getSubscriptionsList()),
         r.getExpiryInterval(),
         will,
         r.getOfflineSinceMillis(),
@@ -608,13 +605,6 @@ public final class DiskSessionStore implements SessionStore {
         r.getIncarnation());
   }
 
-  private static Map<String, SubscriptionOptions> subscriptions(List<SubscriptionState> kept) {
-    Map<String, SubscriptionOptions> subscriptions = new LinkedHashMap<>();
-    for (SubscriptionState s : kept) {
-      subscriptions.put(s.getFilter(), CoreProtos.fromProto(s));
-    }
-    return subscriptions;
-  }
 
   /** A value that does not decode is damage, reported with the store's path. */
   private <T> T parse(byte[] key, Parser<T> parser) {

@@ -53,10 +53,10 @@ public final class DurableStore implements AutoCloseable {
    * 5: the mark's key holds the import's first seq (an import may begin above a session of its
    * client that the node holds, or above another import of it still active); a mark of version 4
    * is the client id alone and means {@code SessionImport.FIRST_SEQ}. 6: a stored session that
-   * moved to another node leaves its redirect in its place ({@link Family#REDIRECTS}).
-   * An older store opens
-   * (its sessions without an identity, no wills or redirects kept) and is marked current as it opens, so an
-   * older si-mqtt refuses it from then on rather than ignore what it cannot read.
+   * moved to another node leaves its redirect in its place ({@link Family#REDIRECTS}). An older
+   * store opens (its sessions without an identity, no wills or redirects kept) and is marked
+   * current as it opens, so an older si-mqtt refuses it from then on rather than ignore what it
+   * cannot read.
    */
   static final int FORMAT_VERSION = 6;
 

@@ -544,7 +544,6 @@ final class GroupCommitWriter implements AutoCloseable {
         }
         cutExpiredHolds(now);
         sortOut();
-        waitingWrites = takenWrites - readyWrites;
         if (ready.isEmpty()) {
           // All that was taken waits for holds still open.
           if (!waitingForRelease) {
@@ -564,7 +563,6 @@ final class GroupCommitWriter implements AutoCloseable {
           }
           cutOpenHolds(why);
           sortOut();
-          waitingWrites = takenWrites - readyWrites;
         }
         if (waitingForRelease) {
           waitingForRelease = false;
@@ -677,20 +675,20 @@ final class GroupCommitWriter implements AutoCloseable {
    * sorts only what it takes meanwhile.
    */
   private void sortOut() {
-    if (!resort && sortFresh()) {
-      return;
+    if (resort || !sortFresh()) {
+      resort = false;
+      ArrayDeque<Op> all = waiting;
+      all.addAll(fresh);
+      fresh.clear();
+      waiting = spare;
+      waitingHolds.clear();
+      while (!sortAll(all)) {
+        // released holds were found to wait: all of each waits, sorted again
+      }
+      spare = all;
+      spare.clear();
     }
-    resort = false;
-    ArrayDeque<Op> all = waiting;
-    all.addAll(fresh);
-    fresh.clear();
-    waiting = spare;
-    waitingHolds.clear();
-    while (!sortAll(all)) {
-      // released holds were found to wait: all of each waits, sorted again
-    }
-    spare = all;
-    spare.clear();
+    waitingWrites = takenWrites - readyWrites;
   }
 
   /** Sorts {@link #fresh} behind what waits; false, having undone it, if all must be sorted. */
@@ -751,7 +749,7 @@ final class GroupCommitWriter implements AutoCloseable {
       return true;
     }
     // A write of it went ahead in this pass: sorted again, it waiting whole.
-    boolean sorted = !(!held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass);
+    boolean resortWhole = !held && hold != null && waitingHolds.add(hold) && hold.readyIn == pass;
     waiting.add(op);
     remember(write);
     if (hold == null && !(write instanceof Action) && !isEntryLocal(write)) {
@@ -759,7 +757,7 @@ final class GroupCommitWriter implements AutoCloseable {
       // copy): it keeps its place in the queue's order.
       nothingOvertakes = true;
     }
-    return sorted;
+    return !resortWhole;
   }
 
   private static boolean isEntryLocal(Op write) {

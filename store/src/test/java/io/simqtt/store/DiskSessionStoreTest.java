@@ -112,8 +112,11 @@ class DiskSessionStoreTest {
       for (String c : clients) {
         sessions.saveSession(c, session(c));
         for (long seq = 1; seq <= 300; seq++) {
-          sessions.addMessage(c, seq, new Delivery(message("t/" + c, c + "-" + seq), 2,
-              seq % 2 == 0, new int[] {7, (int) seq}, seq == 3 ? "$share/g/t/#" : null));
+          Message m = message("t/" + c, c + "-" + seq);
+          int[] ids = {7, (int) seq};
+          // 4: a retained message sent on SUBSCRIBE, which a window for second copies lets pass
+          sessions.addMessage(c, seq, seq == 4 ? Delivery.retainedOnSubscribe(m, 2, ids)
+              : new Delivery(m, 2, seq % 2 == 0, ids, seq == 3 ? "$share/g/t/#" : null));
         }
         sessions.markSent(c, 1, 101, false);
         sessions.markSent(c, 2, 102, true);
@@ -156,6 +159,7 @@ class DiskSessionStoreTest {
         assertEquals(seq % 2 == 0, m.delivery().retain());
         assertArrayEquals(new int[] {7, (int) seq}, m.delivery().subscriptionIds());
         assertEquals(seq == 3 ? "$share/g/t/#" : null, m.delivery().sharedGroup());
+        assertEquals(seq == 4, m.delivery().onSubscribe());
         assertEquals(seq == 1 ? 101 : seq == 2 ? 102 : 0, m.packetId());
         assertEquals(seq == 2, m.released());
       }

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -48,6 +49,9 @@ class SharedHandOnInPagesDiskTest {
   private static final String GROUP = "$share/g/s/t";
   private static final int MESSAGES = 13;
   private static final Duration QUIET = Duration.ofMillis(300);
+  /** One message in flight and two queued on the heap: the rest of a session's queue on disk. */
+  private static final String PAGED =
+      "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2";
 
   @TempDir Path dir;
   @TempDir Path images;
@@ -55,19 +59,12 @@ class SharedHandOnInPagesDiskTest {
   @Test
   void anEndingSessionsSharedDeliveriesOnDiskGoAPageAUnitAndAKillBetweenLosesAndDoublesNone() {
     Path image = images.resolve("in-the-middle");
-    AtomicInteger mostPerBatch = new AtomicInteger();
     AtomicBoolean killed = new AtomicBoolean();
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
-        BrokerFixture f = BrokerFixture.start(
-            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
-            new DiskSessionStore(store))) {
+        BrokerFixture f = BrokerFixture.start(PAGED, new DiskSessionStore(store))) {
       RawClient a = membersAConnectedAndBOffline(f);
       publishToTheGroup(f, a, store);
-      AtomicInteger seen = new AtomicInteger();
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
-      store.writer().afterEachBatch(() -> {
-        int now = entries(store, "b");
-        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
+      AtomicInteger mostPerBatch = watchBatches(store, now -> {
         if (!killed.get() && now > 3 && now < MESSAGES) {
           killed.set(true);
           store.checkpoint(image); // the kill: right after a page's batch, more to come
@@ -78,9 +75,9 @@ class SharedHandOnInPagesDiskTest {
       await("a's session over", () -> f.broker().sessions().get("a") == null);
       await("every message with b", () -> entries(store, "b") == MESSAGES);
       assertEquals(0, store.holdsCut());
+      assertTrue(mostPerBatch.get() <= 3,
+          "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
     }
-    assertTrue(mostPerBatch.get() <= 3,
-        "copies given in one unit: " + mostPerBatch.get() + ", the session held them at once");
     assertTrue(killed.get(), "no batch between pages");
 
     try (DurableStore store = DurableStore.open(StoreDirs.always(image));
@@ -106,11 +103,8 @@ class SharedHandOnInPagesDiskTest {
    */
   @Test
   void aSessionWhoseConnectionEndsGivesItsSharedDeliveriesOnDiskAPageAUnitAndKeepsTheRest() {
-    AtomicInteger mostPerBatch = new AtomicInteger();
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
-        BrokerFixture f = BrokerFixture.start(
-            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
-            new DiskSessionStore(store))) {
+        BrokerFixture f = BrokerFixture.start(PAGED, new DiskSessionStore(store))) {
       RawClient a = membersAConnectedAndBOffline(f, "o/x");
       try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
         pub.connect("pub");
@@ -126,12 +120,7 @@ class SharedHandOnInPagesDiskTest {
       assertEquals("m1", text(a.expect(Publish.class)), "the connected member takes them all");
       int own = MESSAGES / 4;
       await("m1 in flight, the rest queued", () -> entries(store, "a") == MESSAGES + own);
-      AtomicInteger seen = new AtomicInteger();
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
-      store.writer().afterEachBatch(() -> {
-        int now = entries(store, "b");
-        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
-      });
+      AtomicInteger mostPerBatch = watchBatches(store, now -> { });
 
       a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
       await("every queued shared delivery with b", () -> entries(store, "b") == MESSAGES - 1);
@@ -160,19 +149,11 @@ class SharedHandOnInPagesDiskTest {
    */
   @Test
   void aCleanStartHandsTheOldSessionsSharedDeliveriesOnDiskToAnotherMemberAPageAUnit() {
-    AtomicInteger mostPerBatch = new AtomicInteger();
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
-        BrokerFixture f = BrokerFixture.start(
-            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
-            new DiskSessionStore(store))) {
+        BrokerFixture f = BrokerFixture.start(PAGED, new DiskSessionStore(store))) {
       RawClient a = membersAConnectedAndBOffline(f);
       publishToTheGroup(f, a, store);
-      AtomicInteger seen = new AtomicInteger();
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
-      store.writer().afterEachBatch(() -> {
-        int now = entries(store, "b");
-        mostPerBatch.accumulateAndGet(now - seen.getAndSet(now), Math::max);
-      });
+      AtomicInteger mostPerBatch = watchBatches(store, now -> { });
 
       try (RawClient again = RawClient.open(f, MqttVersion.MQTT_5)) {
         assertFalse(again.connect("a", true, 0, RawClient.sessionExpiry(3600)).sessionPresent());
@@ -205,14 +186,10 @@ class SharedHandOnInPagesDiskTest {
     Path image = images.resolve("mid-clean-start");
     AtomicBoolean killed = new AtomicBoolean();
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
-        BrokerFixture f = BrokerFixture.start(
-            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
-            new DiskSessionStore(store))) {
+        BrokerFixture f = BrokerFixture.start(PAGED, new DiskSessionStore(store))) {
       RawClient a = membersAConnectedAndBOffline(f);
       publishToTheGroup(f, a, store);
-      store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
-      store.writer().afterEachBatch(() -> {
-        int now = entries(store, "b");
+      watchBatches(store, now -> {
         if (!killed.get() && now > 3 && now < MESSAGES) {
           killed.set(true);
           store.checkpoint(image); // the kill: right after a page's batch, more to come
@@ -251,9 +228,7 @@ class SharedHandOnInPagesDiskTest {
   @Test
   void aCleanStartOfTheOnlyMemberDropsTheOldSharedDeliveriesCountedAndKeepsNone() {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
-        BrokerFixture f = BrokerFixture.start(
-            "mqtt.sessions.max-inflight = 1\nmqtt.sessions.queue-memory-messages = 2",
-            new DiskSessionStore(store))) {
+        BrokerFixture f = BrokerFixture.start(PAGED, new DiskSessionStore(store))) {
       RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
       a.connect("a", true, 0, RawClient.sessionExpiry(3600));
       a.subscribe(GROUP, 1);
@@ -269,6 +244,23 @@ class SharedHandOnInPagesDiskTest {
       }
       a.close();
     }
+  }
+
+  /**
+   * From now on, after each batch the store's writer writes, counts the copies b got in it and
+   * runs {@code then} with b's copies so far; returns the most one batch gave b. A slow release
+   * is not cut meanwhile.
+   */
+  private static AtomicInteger watchBatches(DurableStore store, IntConsumer then) {
+    AtomicInteger most = new AtomicInteger();
+    AtomicInteger seen = new AtomicInteger();
+    store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5));
+    store.writer().afterEachBatch(() -> {
+      int now = entries(store, "b");
+      most.accumulateAndGet(now - seen.getAndSet(now), Math::max);
+      then.accept(now);
+    });
+    return most;
   }
 
   /**

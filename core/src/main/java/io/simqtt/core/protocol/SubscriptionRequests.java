@@ -105,7 +105,7 @@ final class SubscriptionRequests {
       for (Message m : context.retained().match(filter, System.currentTimeMillis())) {
         int qos = Math.min(m.qos(), granted);
         if (permissions.mayReceive(m.topic(), qos)) {
-          retainedToSend.add(new Delivery(m, qos, true, ids));
+          retainedToSend.add(Delivery.retainedOnSubscribe(m, qos, ids));
         } else {
           context.metrics().dropped(DropReason.NOT_AUTHORIZED);
         }

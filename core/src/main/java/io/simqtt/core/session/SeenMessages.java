@@ -10,8 +10,11 @@ import java.util.List;
  * dropped. Right after a move a message can reach the session twice for one subscription:
  * directly (its new node already routes to it) and redirected from its old node (a forward sent
  * there before the route moved). A copy is known by its {@link MessageKey}: the copy for a shared
- * subscription and the one for the non-shared ones are each the client's own. Kept only for a
- * bounded time and count after a move; a session that never moves never has one.
+ * subscription and the one for the non-shared ones are each the client's own. A retained message
+ * sent for a SUBSCRIBE ({@link Delivery#onSubscribe}) is made here for that request and is never
+ * a second copy: it passes and is neither recorded (the routed copy after it is the client's own)
+ * nor forgotten (taking it back does not let a second routed copy through).
+ * Kept only for a bounded time and count after a move; a session that never moves never has one.
  */
 final class SeenMessages {
   /** Past this many keys the oldest are forgotten (bounds memory at a few MB per session). */
@@ -35,14 +38,19 @@ final class SeenMessages {
     return nowMillis >= untilMillis;
   }
 
+  /** Whether {@code d} is a copy a window knows by its key: one that can come a second time. */
+  static boolean isKnownByKey(Delivery d) {
+    return d.message().isIdentified() && !d.onSubscribe();
+  }
+
   /** Records a delivery; false when its copy was already seen (a second copy). */
   boolean firstTime(Delivery d) {
-    return !d.message().isIdentified() || add(MessageKey.of(d));
+    return !isKnownByKey(d) || add(MessageKey.of(d));
   }
 
   /** Forgets {@code d}'s copy: it is to be taken as a first one again (see SessionMove#takeBack). */
   void forget(Delivery d) {
-    if (d.message().isIdentified()) {
+    if (isKnownByKey(d)) {
       keys.remove(MessageKey.of(d));
     }
   }

@@ -141,9 +141,11 @@ public final class SessionImport {
         return;
       }
       for (Delivery d : page) {
-        keys.addLast(MessageKey.of(d));
-        if (keys.size() > SeenMessages.MAX_KEYS) {
-          keys.removeFirst();
+        if (SeenMessages.isKnownByKey(d)) {
+          keys.addLast(MessageKey.of(d));
+          if (keys.size() > SeenMessages.MAX_KEYS) {
+            keys.removeFirst();
+          }
         }
       }
       if (onHeap == null && firstSeq == 0) {

@@ -511,9 +511,16 @@ final class SessionMove {
       s.inboundQos2 = new InboundQos2(state.inboundQos2());
     }
     List<MessageKey> known = new ArrayList<>(state.seen());
-    state.inflight().forEach(f -> known.add(MessageKey.of(f.delivery())));
-    state.queued().forEach(d -> known.add(MessageKey.of(d)));
+    state.inflight().forEach(f -> know(known, f.delivery()));
+    state.queued().forEach(d -> know(known, d));
     migration(s).seen = new SeenMessages(known, s.now() + 2 * s.context.redirectMillis());
+  }
+
+  /** Adds {@code d}'s key to {@code known} if a second copy of it can come (see SeenMessages). */
+  private static void know(List<MessageKey> known, Delivery d) {
+    if (SeenMessages.isKnownByKey(d)) {
+      known.add(MessageKey.of(d));
+    }
   }
 
   /**

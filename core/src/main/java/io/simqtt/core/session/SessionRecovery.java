@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * start, read before the second pass adds the wills it sends. The redirects the store kept in
  * place of sessions that moved to other nodes ({@link SessionStore#redirectSession}) come back
  * in the first pass too, with their subscriptions, so that what peers resend to this node for
- * them is passed on; each redirects for the redirect time from its task in the second pass, and
- * then until the cluster is settled, as after a move.
+ * them is passed on; each redirects for what is left of its redirect time, counted from the move
+ * (one whose time ran out while the node was down ends in the second pass), and then until the
+ * cluster is settled, as after a move.
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);

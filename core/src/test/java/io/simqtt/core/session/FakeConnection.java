@@ -78,6 +78,14 @@ final class FakeConnection implements ClientConnection {
         .toList();
   }
 
+  /** The PUBLISHes' RETAIN flags, in the order they were written. */
+  List<Boolean> publishedRetains() {
+    return sent.stream()
+        .filter(p -> p instanceof Publish)
+        .map(p -> ((Publish) p).retain())
+        .toList();
+  }
+
   /** The payloads' first bytes, in the order they were written. */
   List<Integer> publishedNumbers() {
     return sent.stream()

@@ -463,6 +463,33 @@ class HandOverBacklogTest {
   }
 
   /**
+   * As above, the client subscribing again meanwhile: the retained message sent for that
+   * SUBSCRIBE (MQTT 5 3.3.1.3) is made here for it, never a second copy of the routed one on
+   * disk, so it goes behind what is on disk, passes the check as it comes back, with RETAIN set,
+   * and is not recorded: the older owner's second copy behind it is still dropped. Before, the
+   * read-back check dropped it, counted {@code duplicate}.
+   */
+  @Test
+  void aRetainedMessageSentOnSubscribeBehindWhatIsOnDiskPassesTheCheckAsItComesBack()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = withIdentifiedBacklog(c);
+    fixture.inSession(s, s::expectRedirects);
+    onLoop(() -> {
+      s.deliver(Delivery.retainedOnSubscribe(identified(4).message(), 1, new int[0]));
+      s.deliverRedirected(identified(4), 1, 0, null);
+      c.writable = true;
+      s.onWritable(c);
+      return null;
+    });
+    readAll();
+    assertEquals(List.of(1, 2, 3, 4, 5, 4), onLoop(c::publishedNumbers));
+    assertEquals(List.of(false, false, false, false, false, true), onLoop(c::publishedRetains));
+    assertEquals(1, onLoop(() -> s.context.metrics().drops(DropReason.DUPLICATE)));
+    assertEquals(0, onLoop(s::queuedCount));
+  }
+
+  /**
    * As above, but the session is frozen for a move when the partition heals, and the move is then
    * aborted: the older owner's copies queued behind the frozen backlog meanwhile, and the window
    * opens as the session thaws, over the heap part and, as it comes back, the disk.

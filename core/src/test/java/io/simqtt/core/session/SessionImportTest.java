@@ -360,6 +360,35 @@ class SessionImportTest {
     assertEquals(0, onLoop(s::queuedCount));
   }
 
+  /**
+   * A page holding a retained message the holder sent for a SUBSCRIBE there (MQTT 5 3.3.1.3) does
+   * not record it in the new owner's window: it is never a second copy of a routed one, so the
+   * routed copy redirected after it is the client's own and is sent; that one's second copy is
+   * dropped.
+   */
+  @Test
+  void aRetainedMessageSentOnSubscribeThatCameInAPageMakesNoRoutedCopyASecondOne()
+      throws Exception {
+    SessionRegistry registry = fixture.registry("mqtt.sessions.queue-memory-messages = 2");
+    SessionImport incoming = registry.importSession("c", true);
+    incoming.add(List.of(identified(3),
+        Delivery.retainedOnSubscribe(identified(4).message(), 1, new int[0])));
+    SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+    FakeConnection c = new FakeConnection(loop);
+    Session s = onLoop(() -> registry.claim("c", loop, true));
+    fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
+
+    fixture.inSession(s, () -> {
+      s.deliverRedirected(identified(4), 1, 0, null); // owed
+      s.deliverRedirected(identified(4), 1, 0, null); // its second copy
+    });
+    assertEquals(5, onLoop(s::queuedCount));
+    fixture.inSession(s, s::resumeDelivery);
+    assertEquals(List.of(1, 2, 3, 4, 4), receiveAll(s, c, 5));
+    assertEquals(List.of(false, false, false, true, false), onLoop(c::publishedRetains));
+  }
+
   /** A state of queued 1 and 2 on the heap and 3 to 7 in pages, imported into {@code registry}. */
   private SessionSnapshot imported(SessionRegistry registry) {
     SessionImport incoming = registry.importSession("c", true);

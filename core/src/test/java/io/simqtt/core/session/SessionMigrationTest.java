@@ -236,6 +236,57 @@ class SessionMigrationTest {
   }
 
   /**
+   * A client subscribes again right after its session arrived here, within the window: the
+   * retained message sent for that SUBSCRIBE (MQTT 5 3.3.1.3, 3.8.3.1) is made here for the
+   * request, never a second copy of the routed one the state holds queued, so the client gets
+   * both, the retained one with RETAIN set; the older owner's second copy of the routed one is
+   * still dropped. Before, the window took the retained copy for a second one and dropped it,
+   * counted {@code duplicate}.
+   */
+  @Test
+  void aRetainedMessageSentOnSubscribeWithinTheWindowIsNotASecondCopy() throws Exception {
+    Message first = message(1);
+    FakeConnection c = new FakeConnection(loop);
+    c.writable = false; // 1 stays queued
+    Session s = connect(c, holding(copy(first, null)), null);
+    onLoop(() -> {
+      s.deliver(Delivery.retainedOnSubscribe(first, 1, new int[0])); // as SUBSCRIBE sends it
+      s.deliverRedirected(copy(first, null), 1, 0, null);
+      c.writable = true;
+      s.onWritable(c);
+      return null;
+    });
+    assertEquals(List.of(1, 1), onLoop(c::publishedNumbers));
+    assertEquals(List.of(false, true), onLoop(c::publishedRetains));
+    assertEquals(1, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  /**
+   * The retained copy sent on SUBSCRIBE within the window is not recorded there: the routed copy
+   * that comes after it is the client's own, and only that one's second copy is dropped; and a
+   * retained copy the state holds (sent on the old node, queued there) makes no routed copy a
+   * second one either.
+   */
+  @Test
+  void aRetainedMessageSentOnSubscribeLeavesTheWindowAsItWas() throws Exception {
+    Message m = message(1);
+    Message earlier = message(2);
+    FakeConnection c = new FakeConnection(loop);
+    Session s =
+        connect(c, holding(Delivery.retainedOnSubscribe(earlier, 1, new int[0])), null);
+    onLoop(() -> {
+      s.deliver(Delivery.retainedOnSubscribe(m, 1, new int[0]));
+      s.deliver(copy(m, null)); // routed: the client's own
+      s.deliverRedirected(copy(m, null), 1, 0, null); // its second copy
+      s.deliverRedirected(copy(earlier, null), 1, 0, null); // the routed copy: the client's own
+      return null;
+    });
+    assertEquals(List.of(2, 1, 1, 2), onLoop(c::publishedNumbers));
+    assertEquals(List.of(true, true, false, false), onLoop(c::publishedRetains));
+    assertEquals(1, metrics.drops(DropReason.DUPLICATE));
+  }
+
+  /**
    * As a frozen session thaws into the window a healed partition asked for (its client is back
    * here), a message it held for a shared and for a non-shared subscription is two copies, both
    * kept; the older owner's second copies of each are dropped, and the copy only it had is kept.
@@ -564,6 +615,12 @@ class SessionMigrationTest {
       }
       return null;
     });
+  }
+
+  /** The state of a session that moved holding {@code queued}, nothing else. */
+  private static SessionSnapshot holding(Delivery... queued) {
+    return new SessionSnapshot(
+        Map.of(), List.of(), List.of(queued), Set.of(), 0, 0, List.of());
   }
 
   /** A QoS 1 copy of {@code m} for shared subscription {@code group} (null: non-shared). */
