@@ -194,7 +194,7 @@ final class HandOvers {
     }
     cancelTimeout(p);
     if (installed) {
-      p.handOver.confirm(peerId, settled.getHlc());
+      p.handOver.confirm(peerId);
     } else {
       p.handOver.abort();
     }

@@ -349,16 +349,16 @@ final class OutboundLink implements Backpressure {
   }
 
   /**
-   * Sends a delivery for a session that moved from this node to the peer, for the session's
-   * {@code incarnation} there (0: any); kept (and counted on
-   * {@code receipt}) like a forward. False when the link is closed: the node is stopping, and the
-   * delivery is not kept (counted on {@code receipt} as {@link DeliveryReceipt#lost}, if any).
+   * Sends a delivery for a session that moved from this node to the peer, naming the session's
+   * {@code lineage} (0: unknown); kept (and counted on {@code receipt}) like a forward. False
+   * when the link is closed: the node is stopping, and the delivery is not kept (counted on
+   * {@code receipt} as {@link DeliveryReceipt#lost}, if any).
    */
   boolean redirect(
       String clientId,
       DeliveryState delivery,
       int hops,
-      long incarnation,
+      long lineage,
       DeliveryReceipt receipt) {
     boolean full = isFull();
     boolean taken = handOff(
@@ -372,7 +372,7 @@ final class OutboundLink implements Backpressure {
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
                         .setHops(hops)
-                        .setSessionIncarnation(incarnation)),
+                        .setSessionLineage(lineage)),
         receipt,
         full);
     pressed(delivery.getQos(), full);

@@ -292,7 +292,7 @@ public final class PeerCluster implements Cluster {
       String clientId,
       Delivery delivery,
       int hops,
-      long incarnation,
+      long lineage,
       DeliveryReceipt receipt) {
     OutboundLink l = links.get(nodeId);
     if (l == null) {
@@ -302,8 +302,7 @@ public final class PeerCluster implements Cluster {
       }
       return false;
     }
-    return l.redirect(
-        clientId, CoreProtos.toProto(delivery).build(), hops, incarnation, receipt);
+    return l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, lineage, receipt);
   }
 
   @Override

@@ -88,8 +88,7 @@ public final class DiskSessionStore implements SessionStore {
     NavigableMap<Long, Long> active = imports.ranges(clientId);
     RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner())
         .setMovedAtMillis(redirect.movedAtMillis())
-        .setIncarnation(redirect.incarnation())
-        .setNextIncarnation(redirect.nextIncarnation());
+        .setLineage(redirect.lineage());
     redirect.subscriptions()
         .forEach((filter, o) -> r.addSubscriptions(CoreProtos.toProto(filter, o)));
     writer.write(deletion(clientId, active, active)
@@ -108,7 +107,7 @@ public final class DiskSessionStore implements SessionStore {
       RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
       kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
           CoreProtos.fromProto(r.getSubscriptionsList()), r.getMovedAtMillis(),
-          r.getIncarnation(), r.getNextIncarnation()));
+          r.getLineage()));
     });
     return kept;
   }
@@ -533,7 +532,7 @@ public final class DiskSessionStore implements SessionStore {
             .setExpiryInterval(s.expiryInterval())
             .setOfflineSinceMillis(s.offlineSinceMillis())
             .setLastPacketId(s.lastPacketId())
-            .setIncarnation(s.incarnation());
+            .setLineage(s.lineage());
     s.subscriptions().forEach((filter, o) -> b.addSubscriptions(CoreProtos.toProto(filter, o)));
     Will will = s.will();
     if (will != null) {
@@ -602,7 +601,7 @@ public final class DiskSessionStore implements SessionStore {
         r.getLastPacketId(),
         inboundQos2,
         identity(clientId, r),
-        r.getIncarnation());
+        r.getLineage());
   }
 
 

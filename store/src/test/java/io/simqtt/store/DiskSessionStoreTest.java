@@ -136,7 +136,7 @@ class DiskSessionStoreTest {
       assertEquals(3600, s.expiryInterval());
       assertEquals(1_700_000_000_000L, s.offlineSinceMillis());
       assertEquals(17, s.lastPacketId());
-      assertEquals(expected.incarnation(), s.incarnation());
+      assertEquals(expected.lineage(), s.lineage());
       assertEquals(30, s.will().delaySeconds());
       assertEquals(600, s.will().expirySeconds());
       assertSameMessage(expected.will().message(), s.will().message());
@@ -818,7 +818,7 @@ class DiskSessionStoreTest {
     Path at = dir.resolve("store");
     Path killed = dir.resolve("killed");
     StoredRedirect moved =
-        new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L, 5, 9);
+        new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L, 5);
     try (DurableStore store = DurableStore.open(StoreDirs.always(at))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       for (String c : List.of("a", "ab")) {
@@ -845,14 +845,14 @@ class DiskSessionStoreTest {
           .map(m -> m.clientId() + "/" + m.seq()).toList());
       assertEquals(List.of(moved), sessions.redirects());
       sessions.endRedirect("a");
-      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of(), 7, 0, 0));
-      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of(), 8, 0, 0));
+      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of(), 7, 0));
+      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of(), 8, 0));
     }
     try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       assertEquals(List.of(), load(sessions).sessions());
-      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of(), 8, 0, 0),
-          new StoredRedirect("ab", "n2", Map.of(), 7, 0, 0)), sessions.redirects());
+      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of(), 8, 0),
+          new StoredRedirect("ab", "n2", Map.of(), 7, 0)), sessions.redirects());
       sessions.writeSession(session("ab"), List.of(), false); // its client connected here
       sessions.deleteSession("b");
     }

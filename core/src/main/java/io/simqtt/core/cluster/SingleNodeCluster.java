@@ -35,7 +35,7 @@ final class SingleNodeCluster implements Cluster {
       String clientId,
       Delivery delivery,
       int hops,
-      long incarnation,
+      long lineage,
       DeliveryReceipt receipt) {
     throw new IllegalStateException("a single node has no other node to redirect to");
   }

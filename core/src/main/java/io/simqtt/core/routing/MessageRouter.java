@@ -380,14 +380,14 @@ public final class MessageRouter {
    * With the session gone from here (it ended: a clean start elsewhere, its expiry) a shared
    * delivery goes to another member of its group (MQTT 5 4.8.2; see {@link #handOnShared}),
    * dropped, counted, when none is left; any other is dropped, counted. So it is when the session
-   * here is not the {@code incarnation} it is for, which the session sees (see {@link
-   * Session#deliverRedirected}).
+   * here is of another {@code lineage} than the one it is for, which the session sees (see
+   * {@link Session#deliverRedirected}).
    */
   public void deliverRedirected(
-      String clientId, Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
+      String clientId, Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
     if (s != null) {
-      deliverTo(s, d, hops, incarnation, receipt);
+      deliverTo(s, d, hops, lineage, receipt);
     } else if (d.sharedGroup() == null) {
       metrics.dropped(DropReason.SESSION_GONE);
     } else if (!handOnShared(d, clientId, hops, receipt)) {
@@ -410,10 +410,10 @@ public final class MessageRouter {
    * the connection the delivery is bound for, on the node it passes it on to, may have other
    * rules (another user name, that node's ACL file); that node judges it.
    * {@code hops}: how often it was redirected between nodes already (0: routed here); {@code
-   * incarnation}: the session's it was redirected for (0: any).
+   * lineage}: the session's it was redirected for (0: any).
    */
   private boolean deliverTo(
-      Session s, Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
+      Session s, Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     Permissions p = s.permissions();
     boolean known = p.isKnown();
     if (known && !p.mayReceive(d.message().topic(), d.qos())) {
@@ -427,7 +427,7 @@ public final class MessageRouter {
       // The handler and its arguments: no task object.
       s.execute(known ? Session::deliver : Session::deliverUnchecked, s, d);
     } else {
-      take(s, d, hops, incarnation, receipt, known);
+      take(s, d, hops, lineage, receipt, known);
     }
     return true;
   }
@@ -440,7 +440,7 @@ public final class MessageRouter {
       Session s,
       Delivery d,
       int hops,
-      long incarnation,
+      long lineage,
       DeliveryReceipt receipt,
       boolean checked) {
     if (receipt != null) {
@@ -450,9 +450,9 @@ public final class MessageRouter {
       boolean stored = false;
       try {
         if (checked) {
-          s.deliverRedirected(d, hops, incarnation, receipt);
+          s.deliverRedirected(d, hops, lineage, receipt);
         } else {
-          s.deliverUnchecked(d, hops, incarnation, receipt);
+          s.deliverUnchecked(d, hops, lineage, receipt);
         }
         stored = s.isStored();
       } finally {

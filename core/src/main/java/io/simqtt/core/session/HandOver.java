@@ -81,12 +81,9 @@ public final class HandOver {
         : new BacklogCursor(session.context.store(), session.clientId(), messages.backlog);
   }
 
-  /**
-   * The new owner installed the state as the session's {@code incarnation} there (the hybrid
-   * clock of its claim; 0 when unknown): this node becomes a redirect to it.
-   */
-  public void confirm(String newOwner, long incarnation) {
-    session.execute(() -> SessionMove.confirmed(session, this, newOwner, incarnation));
+  /** The new owner installed the state: this node becomes a redirect to {@code newOwner}. */
+  public void confirm(String newOwner) {
+    session.execute(() -> SessionMove.confirmed(session, this, newOwner));
   }
 
   /** The state was not installed (refused, lost, timed out): the session resumes here. */

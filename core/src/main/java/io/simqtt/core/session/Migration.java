@@ -18,12 +18,6 @@ final class Migration {
    * queueing what arrives behind it.
    */
   String leavingTo;
-  /**
-   * The incarnation of the session on {@link #leavingTo} or {@link #movedTo} (the hybrid clock of
-   * the claim that installed it there), named on what is redirected there; 0 for a later owner
-   * yielded to (its session is its own: whichever it is takes them).
-   */
-  long nextIncarnation;
   /** Other nodes' hand-over requests that arrived while frozen, answered once it thaws. */
   final List<Request> waiting = new ArrayList<>(0);
   /** The session lives on this node now; what reaches it here is redirected there. */

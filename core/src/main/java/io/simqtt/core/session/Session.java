@@ -67,13 +67,13 @@ public final class Session extends SerialExecutor {
    */
   private volatile long ownedSince;
   /**
-   * Which incarnation of the client's session this is: the hybrid clock of the claim that made
-   * its state here (a clean start, a new session, or a hand-over installed), kept across
-   * connections that resume it; 0 when unknown (a single node, a session stored before it was
-   * kept). A redirected delivery names the incarnation it is for (see {@link
-   * #deliverRedirected}).
+   * Which of its client's sessions this is: the hybrid clock of the claim whose connection
+   * created it (a clean start, or a connect that found no session), carried through every
+   * hand-over and kept across connections that resume it; 0 when unknown (a single node, a state
+   * from a node or a store before it was kept, a redirect left by a yield). A redirected delivery
+   * names the lineage it is for (see {@link #deliverRedirected}).
    */
-  long incarnation;
+  long lineage;
   long expiryInterval;
   Will will;
   ScheduledFuture<?> willTimer;
@@ -170,10 +170,9 @@ public final class Session extends SerialExecutor {
       clearState();
       SessionMove.install(this, handedOver, arrivedWhileFrozen);
       present = true;
-    }
-    if (!present || handedOver != null) {
-      // Its state was made by this claim: a redirect from a node it left names this one.
-      incarnation = claimStamp;
+    } else if (!present) {
+      // This connection creates a session: what is redirected for an earlier one is not for it.
+      lineage = claimStamp;
     }
     ended = false;
     ownedSince = claimStamp;
@@ -519,19 +518,17 @@ public final class Session extends SerialExecutor {
    * (if any) until the link to its new node has written it to the forward journal (durable
    * mode), so the publisher's acknowledgement waits for that as for an entry here.
    *
-   * <p>{@code incarnation}: the incarnation of this session the node that redirected it meant
-   * (see {@link #incarnation}; 0: whichever this is). Another one's is not for this session (MQTT
-   * 3.1.2.4: a clean start discarded that one) and is dropped, counted, as for a session gone;
-   * a shared delivery goes to another member of its group. A session that moved on from that
-   * incarnation passes it on, for the incarnation it moved to.
+   * <p>{@code lineage}: the lineage of the session it was redirected for (see {@link #lineage}; 0:
+   * any). Another one's is not for this session (MQTT 3.1.2.4: a clean start discarded that one)
+   * and is dropped, counted, as for a session gone; a shared delivery goes to another member of
+   * its group. A session that moved on passes it on, naming its lineage.
    */
-  public void deliverRedirected(Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
-    boolean replaced =
-        incarnation != 0 && this.incarnation != 0 && incarnation != this.incarnation;
-    if (ended || replaced) {
+  public void deliverRedirected(Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
+    boolean another = lineage != 0 && this.lineage != 0 && lineage != this.lineage;
+    if (ended || another) {
       if (d.sharedGroup() != null) {
-        // Chosen just as this member left, or for the one a clean start replaced: another member
-        // takes it, for the same publisher.
+        // Chosen just as this member left, or for the session a clean start replaced: another
+        // member takes it, for the same publisher.
         context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
         context.metrics().dropped(ended ? DropReason.SESSION_ENDED : DropReason.SESSION_GONE);
@@ -575,16 +572,16 @@ public final class Session extends SerialExecutor {
    * unknown no connection is attached (one brings permissions of its own). A session that {@link
    * #passesOn} passes it on unjudged (the router leaves such a delivery to it): the node it is
    * bound for checks it against the rules of the connection there. {@code hops} and {@code
-   * incarnation} as for {@link #deliverRedirected}.
+   * lineage} as for {@link #deliverRedirected}.
    */
-  public void deliverUnchecked(Delivery d, int hops, long incarnation, DeliveryReceipt receipt) {
+  public void deliverUnchecked(Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     if (!passesOn()
         && permissions.isKnown()
         && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
-    deliverRedirected(d, hops, incarnation, receipt);
+    deliverRedirected(d, hops, lineage, receipt);
   }
 
   /**

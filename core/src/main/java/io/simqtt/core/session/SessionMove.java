@@ -96,7 +96,7 @@ final class SessionMove {
    * The new owner installed the state: what queued meanwhile follows, later arrivals too (see
    * {@link #leaveInPages}).
    */
-  static void confirmed(Session s, HandOver h, String newOwner, long incarnation) {
+  static void confirmed(Session s, HandOver h, String newOwner) {
     if (s.migration == null || s.migration.pending != h) {
       return;
     }
@@ -105,7 +105,6 @@ final class SessionMove {
     m.endIfAborted = false;
     m.redirectsOnThaw = false;
     m.leavingTo = newOwner;
-    m.nextIncarnation = incarnation;
     leaveInPages(s, m);
   }
 
@@ -124,13 +123,11 @@ final class SessionMove {
       return;
     }
     String newOwner = m.leavingTo;
-    long incarnation = m.nextIncarnation;
     if (s.outbound != null
         && s.outbound.handOnAllFirst(
             s.clientId(),
             (taken, entries) ->
-                redirectAll(
-                    s, newOwner, incarnation, SessionPersistence.passOn(s, taken, entries), taken),
+                redirectAll(s, newOwner, SessionPersistence.passOn(s, taken, entries), taken),
             () -> leaveInPages(s, m))) {
       return;
     }
@@ -147,19 +144,18 @@ final class SessionMove {
     // Started while the session is stored: it leaves the store once they are safe.
     List<PassOn> units = SessionPersistence.passOn(s, left, entries);
     becomeRedirect(s, newOwner);
-    redirectAll(s, newOwner, m.nextIncarnation, units, left);
+    redirectAll(s, newOwner, units, left);
     answerWaiting(s, m);
   }
 
   /**
-   * Redirects {@code taken} to {@code newOwner}'s session {@code incarnation}, in order, as
-   * {@code units} (see {@link PassOn#handOut}): a stored session's entries stay in the store
-   * until the link has written them.
+   * Redirects {@code taken} to {@code newOwner}, in order, as {@code units} (see {@link
+   * PassOn#handOut}): a stored session's entries stay in the store until the link has written
+   * them.
    */
   private static void redirectAll(
-      Session s, String newOwner, long incarnation, List<PassOn> units, List<Delivery> taken) {
-    PassOn.handOut(
-        units, taken, (d, receipt) -> redirect(s, newOwner, incarnation, d, 0, receipt));
+      Session s, String newOwner, List<PassOn> units, List<Delivery> taken) {
+    PassOn.handOut(units, taken, (d, receipt) -> redirect(s, newOwner, d, 0, receipt));
   }
 
   /** See {@link Session#yieldTo}. */
@@ -185,7 +181,10 @@ final class SessionMove {
     // session is leaving (claims and connections here wait for it to be gone).
     Migration m = migration(s);
     m.leavingTo = newOwner;
-    m.nextIncarnation = 0;
+    // The later owner's session is its own, maybe of another lineage (the client connected
+    // there while this node was out of reach): what this one holds and what reaches it go there
+    // naming none.
+    s.lineage = 0;
     leaveInPages(s, m);
   }
 
@@ -247,7 +246,7 @@ final class SessionMove {
    */
   static void recoverRedirect(Session s, StoredRedirect r) {
     s.fresh = false;
-    s.incarnation = r.incarnation();
+    s.lineage = r.lineage();
     if (!r.subscriptions().isEmpty()) {
       s.subscriptions = Subscriptions.unadvertised(s.clientId(), s.context);
       r.subscriptions().forEach(s::enterSubscription);
@@ -255,7 +254,6 @@ final class SessionMove {
     Migration m = migration(s);
     m.movedTo = r.newOwner();
     m.movedAt = r.movedAtMillis();
-    m.nextIncarnation = r.nextIncarnation();
     s.moved = true;
     s.context.registry().movedAway(s);
   }
@@ -466,7 +464,9 @@ final class SessionMove {
         frozen == null ? OutboundState.EMPTY : frozen.state(),
         s.inboundQos2 == null ? Set.of() : s.inboundQos2.snapshot(),
         s.expiryInterval,
-        seen == null || seen.isOver(s.now()) ? List.of() : seen.keys());
+        seen == null || seen.isOver(s.now()) ? List.of() : seen.keys(),
+        s.lineage,
+        null);
   }
 
   /**
@@ -502,6 +502,7 @@ final class SessionMove {
    * the redirect time.
    */
   private static void restore(Session s, SessionSnapshot state) {
+    s.lineage = state.lineage();
     state.subscriptions().forEach(s::enterSubscription);
     s.outbound().restore(state.outbound());
     if (state.backlog() != null) {
@@ -530,7 +531,7 @@ final class SessionMove {
   static boolean admit(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
     Migration m = s.migration;
     if (m.movedTo != null) {
-      redirect(s, m.movedTo, m.nextIncarnation, d, hops, receipt);
+      redirect(s, m.movedTo, d, hops, receipt);
       return false;
     }
     if (m.seen == null) {
@@ -566,12 +567,13 @@ final class SessionMove {
   }
 
   private static void redirect(
-      Session s, String to, long incarnation, Delivery d, int hops, DeliveryReceipt receipt) {
+      Session s, String to, Delivery d, int hops, DeliveryReceipt receipt) {
     if (hops >= MAX_REDIRECT_HOPS) {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, incarnation, receipt)) {
+    // The session it moved to is of its lineage (a hand-over carries it).
+    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, s.lineage, receipt)) {
       s.context.metrics().dropped(DropReason.NO_LINK);
     }
   }

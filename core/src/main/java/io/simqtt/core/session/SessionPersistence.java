@@ -118,7 +118,7 @@ final class SessionPersistence {
     if (s.moved) {
       s.context.store().redirectSession(new StoredRedirect(s.clientId(), s.migration.movedTo,
           s.subscriptions == null ? Map.of() : s.subscriptions.snapshot(), s.migration.movedAt,
-          s.incarnation, s.migration.nextIncarnation));
+          s.lineage));
     } else {
       s.context.store().deleteSession(s.clientId());
     }
@@ -181,7 +181,7 @@ final class SessionPersistence {
         s.outbound == null ? 0 : s.outbound.lastPacketId(),
         inboundQos2,
         s.permissions.client(),
-        s.incarnation);
+        s.lineage);
   }
 
   /**

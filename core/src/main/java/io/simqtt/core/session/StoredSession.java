@@ -22,8 +22,8 @@ import java.util.Set;
  * @param identity who the client was at its last CONNECT, for its authorizers: after a restart
  *     its permissions are resolved from it with the rules then in force; null while no
  *     authorizer is configured, and in a store written before it was kept
- * @param incarnation which incarnation of the client's session this is ({@link
- *     Session#incarnation}); 0 in a store written before it was kept
+ * @param lineage which of its client's sessions this is ({@link Session#lineage}); 0 in a store
+ *     written before it was kept
  */
 public record StoredSession(
     String clientId,
@@ -34,8 +34,8 @@ public record StoredSession(
     int lastPacketId,
     Set<Integer> inboundQos2,
     ClientIdentity identity,
-    long incarnation) {
-  /** A session kept without an incarnation (as a store written before it was kept has it). */
+    long lineage) {
+  /** A session kept without a lineage (as a store written before it was kept has it). */
   public StoredSession(
       String clientId,
       Map<String, SubscriptionOptions> subscriptions,

@@ -62,11 +62,11 @@ class StartupWillsTest {
     @Override
     public boolean redirect(
         String nodeId,
-      String clientId,
-      Delivery delivery,
-      int hops,
-      long incarnation,
-      DeliveryReceipt receipt) {
+        String clientId,
+        Delivery delivery,
+        int hops,
+        long lineage,
+        DeliveryReceipt receipt) {
       return true;
     }
 

@@ -67,7 +67,7 @@ class HandOverBacklogTest {
     Session s = withBacklog(new FakeConnection(loop));
     HandOver handed = frozenWhileSixToNineArrive(s);
     assertEquals(2, onLoop(s::queuedInMemory));
-    fixture.inSession(s, () -> handed.confirm("n2", 0));
+    fixture.inSession(s, () -> handed.confirm("n2"));
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
     assertEquals(List.of("n2:6:1", "n2:7:1"),
         onLoop(() -> List.copyOf(fixture.cluster.redirects)), "the heap part goes at once");
@@ -99,7 +99,7 @@ class HandOverBacklogTest {
       throws Exception {
     Session s = withBacklog(new FakeConnection(loop));
     HandOver handed = frozenWhileSixToNineArrive(s);
-    fixture.inSession(s, () -> handed.confirm("n2", 0));
+    fixture.inSession(s, () -> handed.confirm("n2"));
     FakeConnection here = new FakeConnection(loop);
     List<Boolean> present = fixture.connect(s, here, false, null);
     assertEquals(0, store.pageReads(), "the disk was read on the session's event loop");
@@ -269,7 +269,7 @@ class HandOverBacklogTest {
     readAll();
     assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
     assertEquals(List.of(1, 2, 3, 4, 5), onLoop(here::publishedNumbers));
-    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2", 0));
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
     assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
     assertNull(onLoop(() -> s.isEnded() ? "ended" : null));
   }
@@ -334,7 +334,7 @@ class HandOverBacklogTest {
     assertEquals(List.of(false), onLoop(() -> List.copyOf(attached)), "CONNACK: no session");
     assertEquals(List.of(1, 3, 5), onLoop(() -> List.copyOf(redelivered)));
     assertTrue(onLoop(() -> here.closes.isEmpty()), "the connection that won was taken over");
-    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2", 0));
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
     assertFalse(onLoop(s::isMoved), "a late answer to the claim that lost moved the session");
     onLoop(() -> {
       s.deliver(delivery(9));
@@ -374,7 +374,7 @@ class HandOverBacklogTest {
       return null;
     });
     assertEquals(ended + 1, onLoop(() -> s.context.metrics().drops(DropReason.SESSION_ENDED)));
-    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2", 0));
+    fixture.inSession(s, () -> SessionMove.confirmed(s, handed, "n2"));
 
     readAll();
     assertTrue(onLoop(() -> List.copyOf(fixture.cluster.redirects)).isEmpty(),

@@ -44,7 +44,7 @@ class LeaveInPagesTest {
   @Test
   void aConfirmedMoveRedirectsWhatQueuedOnDiskWhileFrozenAPageAtATime() throws Exception {
     Session s = frozenWhileAllArrive();
-    fixture.inSession(s, () -> handOver.confirm("n2", 0));
+    fixture.inSession(s, () -> handOver.confirm("n2"));
     assertLeavesInPages(s, "n2");
   }
 
@@ -58,7 +58,7 @@ class LeaveInPagesTest {
   @Test
   void aKillInTheMiddleOfTheConfirmationsPagingLosesNoneAndDoublesNone() throws Exception {
     Session s = frozenWhileAllArrive();
-    fixture.inSession(s, () -> handOver.confirm("n2", 0));
+    fixture.inSession(s, () -> handOver.confirm("n2"));
     for (int page = 0; page < 3; page++) { // the heap's two, then the pages (3, 4) and (5, 6)
       step();
     }
@@ -121,7 +121,7 @@ class LeaveInPagesTest {
     step(); // the heap's two journaled, the page (3, 4) read and redirected
     SessionSnapshot fromN3 = new SessionSnapshot(
         Map.of("t", new SubscriptionOptions(1, false, false, 0, 0)),
-        List.of(), List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of());
+        List.of(), List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of(), 0);
     FakeConnection back = new FakeConnection(loop);
     List<Boolean> present = fixture.connect(s, back, false, fromN3);
     assertTrue(present.isEmpty(), "attached before the session left");

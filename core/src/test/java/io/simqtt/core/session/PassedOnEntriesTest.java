@@ -49,7 +49,7 @@ class PassedOnEntriesTest {
       s.deliver(delivery(3)); // frozen: it waits here for the new owner
       return null;
     });
-    h.confirm("n2", 0);
+    h.confirm("n2");
     assertEquals(List.of("n2:3:1"), onLoop(() -> List.copyOf(cluster.redirects)));
 
     RecordingSessionStore crashNow = store.copy();

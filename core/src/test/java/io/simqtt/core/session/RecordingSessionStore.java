@@ -538,7 +538,7 @@ public final class RecordingSessionStore implements SessionStore {
                       s.lastPacketId(),
                       Set.copyOf(inbound.getOrDefault(id, Set.of())),
                       s.identity(),
-                      s.incarnation())));
+                      s.lineage())));
       messages.forEach((id, m) -> {
         int queued = 0;
         long count = 0;

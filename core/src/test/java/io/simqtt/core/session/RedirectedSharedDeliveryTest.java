@@ -171,7 +171,7 @@ class RedirectedSharedDeliveryTest {
       s.handOver(false, h);
       return null;
     });
-    h.get(5, TimeUnit.SECONDS).confirm("n2", 0);
+    h.get(5, TimeUnit.SECONDS).confirm("n2");
     assertTrue(onLoop(s::isMoved));
   }
 

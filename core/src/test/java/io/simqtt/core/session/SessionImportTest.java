@@ -108,7 +108,7 @@ class SessionImportTest {
     HandOver h = handOver(s);
     fixture.inSession(s, () -> s.deliver(delivery(9))); // frozen: passed on at the confirmation
     store.hold();
-    h.confirm("n2", 0);
+    h.confirm("n2");
     long kept = SessionImport.FIRST_SEQ + 6;
     assertEquals(kept, store.messages("c").lastKey(), "the redirect keeps its entries until 9 is"
         + " safe at n2");
@@ -316,7 +316,7 @@ class SessionImportTest {
     incoming.add(List.of(identified(3), identified(4)));
     incoming.add(List.of(identified(5)));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
@@ -341,7 +341,7 @@ class SessionImportTest {
     SessionImport incoming = registry.importSession("c", true);
     incoming.add(List.of(identified(3), identified(4, "$share/g/t")));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
@@ -374,7 +374,7 @@ class SessionImportTest {
     incoming.add(List.of(identified(3),
         Delivery.retainedOnSubscribe(identified(4).message(), 1, new int[0])));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
@@ -411,7 +411,7 @@ class SessionImportTest {
     for (int n : numbers) {
       queued.add(delivery(n));
     }
-    return new SessionSnapshot(Map.of("t", QOS1), List.of(), queued, Set.of(), 60, 0, List.of());
+    return new SessionSnapshot(Map.of("t", QOS1), List.of(), queued, Set.of(), 60, 0, List.of(), 0);
   }
 
   /** A stored session of c here, offline, holding {@code numbers} queued. */

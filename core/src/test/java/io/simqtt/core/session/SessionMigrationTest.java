@@ -92,7 +92,7 @@ class SessionMigrationTest {
     assertTrue(cluster.redirects.isEmpty(), "frozen: kept here until the new owner confirms");
     assertEquals(2, onLoop(s::queuedCount));
 
-    h.confirm("n2", 0);
+    h.confirm("n2");
     assertEquals(List.of("n2:3:1", "n2:4:1"), onLoop(() -> List.copyOf(cluster.redirects)));
     assertTrue(onLoop(s::isMoved));
     deliver(s, 5);
@@ -104,7 +104,7 @@ class SessionMigrationTest {
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c);
-    handOver(s).confirm("n2", 0);
+    handOver(s).confirm("n2");
     AtomicReference<Boolean> taken = new AtomicReference<>();
     DeliveryReceipt receipt = new DeliveryReceipt(taken::set);
     receipt.expect(); // as the router does for each session it hands a delivery to
@@ -134,7 +134,7 @@ class SessionMigrationTest {
     HandOver h = handOver(s);
     deliver(s, 3);
     h.abort();
-    h.confirm("n2", 0); // too late: ignored
+    h.confirm("n2"); // too late: ignored
     assertFalse(onLoop(s::isMoved));
     assertEquals(2, onLoop(s::inflightCount));
     assertEquals(1, onLoop(s::queuedCount));
@@ -186,7 +186,8 @@ class SessionMigrationTest {
             Set.of(),
             0,
             0,
-            List.of());
+            List.of(),
+            0);
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, state, null);
     onLoop(() -> {
@@ -217,7 +218,8 @@ class SessionMigrationTest {
             Set.of(),
             0,
             0,
-            List.of(new MessageKey("n1", second.stamp(), "$share/g/t")));
+            List.of(new MessageKey("n1", second.stamp(), "$share/g/t")),
+            0);
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, state, null);
     onLoop(() -> {
@@ -337,7 +339,8 @@ class SessionMigrationTest {
             Set.of(),
             SessionExpiry.NEVER,
             0,
-            List.of());
+            List.of(),
+            0);
     FakeConnection c = new FakeConnection(loop);
     c.writable = false; // it stays queued
     onLoop(() -> {
@@ -439,7 +442,7 @@ class SessionMigrationTest {
     first.abort();
     HandOver next = second.get(5, TimeUnit.SECONDS);
     assertNotNull(next, "once the first is aborted, the second gets the session");
-    next.confirm("n2", 0);
+    next.confirm("n2");
     CompletableFuture<HandOver> third = new CompletableFuture<>();
     onLoop(() -> {
       s.handOver(false, third);
@@ -536,7 +539,7 @@ class SessionMigrationTest {
     assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED), "not judged here");
     assertEquals(2, onLoop(s::queuedCount), "frozen: kept here until the new owner confirms");
 
-    h.confirm("n2", 0);
+    h.confirm("n2");
     assertEquals(List.of("n2:1:1", "n2:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
     assertEquals(0, metrics.drops(DropReason.NOT_AUTHORIZED));
   }
@@ -620,7 +623,7 @@ class SessionMigrationTest {
   /** The state of a session that moved holding {@code queued}, nothing else. */
   private static SessionSnapshot holding(Delivery... queued) {
     return new SessionSnapshot(
-        Map.of(), List.of(), List.of(queued), Set.of(), 0, 0, List.of());
+        Map.of(), List.of(), List.of(queued), Set.of(), 0, 0, List.of(), 0);
   }
 
   /** A QoS 1 copy of {@code m} for shared subscription {@code group} (null: non-shared). */

@@ -16,20 +16,23 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A redirected delivery names the incarnation of the session it is for on the node it goes to
- * (the hybrid clock of the claim that installed the session there), and a session that is
- * another incarnation, because its client started clean meanwhile (MQTT 3.1.2.4), does not take
- * it: the client never gets a message for a session that was discarded, on a topic its new
- * session never subscribed to. Nodes n1 (the old owner), n2 and n3 are each a registry and a
- * router on one event loop; the cluster records what is redirected, which the test hands to the
- * node it was for, as a peer link would. Deterministic: no sockets, no timers reached.
+ * A redirected delivery names the lineage of the session it is for (the hybrid clock of the
+ * claim whose connection created that session, carried with it through every hand-over), and a
+ * session of another lineage, because its client started clean meanwhile (MQTT 3.1.2.4), does
+ * not take it: the client never gets a message for a session that was discarded, on a topic its
+ * new session never subscribed to; the same session takes it wherever it went meanwhile. Nodes
+ * n1 (the first owner), n2 and n3 are each a registry and a router on one event loop; the cluster
+ * records what is redirected, which the test hands to the node it was for, as a peer link would.
+ * Deterministic: no sockets, no timers reached.
  */
-class RedirectIncarnationTest {
+class RedirectLineageTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
-  /** The hybrid clocks of the claims: the move to n2, the clean start there, the move to n3. */
+  /** The hybrid clocks of the claims: c's connect that created its session on n1, then moves. */
+  private static final long CREATED = 5;
   private static final long MOVE_TO_N2 = 7;
   private static final long CLEAN_ON_N2 = 9;
   private static final long MOVE_TO_N3 = 11;
+  private static final long BACK_TO_N2 = 13;
 
   private final DefaultEventLoop loop = new DefaultEventLoop();
   private final BrokerMetrics metrics = new BrokerMetrics();
@@ -44,13 +47,11 @@ class RedirectIncarnationTest {
   }
 
   @Test
-  void whatTheOldNodeRedirectsForTheIncarnationAClientStartedCleanOverIsDropped()
-      throws Exception {
-    Session old = connect(n1, false, null, 1);
+  void whatTheOldNodeRedirectsForTheSessionAClientStartedCleanOverIsDropped() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
     HandOver h = handOver(old);
-    FakeConnection onN2 = new FakeConnection(loop);
-    connect(n2, onN2, false, h.state(), MOVE_TO_N2);
-    h.confirm("n2", MOVE_TO_N2);
+    connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
+    h.confirm("n2");
     // The client starts clean on n2: a new session, no subscriptions.
     FakeConnection clean = new FakeConnection(loop);
     attach(n2, clean, true, null, CLEAN_ON_N2);
@@ -61,7 +62,7 @@ class RedirectIncarnationTest {
       return null;
     });
     assertEquals(List.of("n2:1:1"), onLoop(() -> List.copyOf(cluster.redirects)));
-    assertEquals(List.of(MOVE_TO_N2), onLoop(() -> List.copyOf(cluster.incarnations)));
+    assertEquals(List.of(CREATED), onLoop(() -> List.copyOf(cluster.lineages)));
     arriveOn(n2, 0);
 
     assertEquals(List.of(), onLoop(clean::publishedNumbers), "not for the session it has now");
@@ -69,18 +70,18 @@ class RedirectIncarnationTest {
   }
 
   @Test
-  void whatIsRedirectedForTheIncarnationAClientResumedIsDelivered() throws Exception {
-    Session old = connect(n1, false, null, 1);
+  void whatIsRedirectedForASessionAClientResumedIsDelivered() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
     HandOver h = handOver(old);
     connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2", MOVE_TO_N2);
+    h.confirm("n2");
     // The client connects again to n2 without Clean Start: the same session, resumed.
     FakeConnection resumed = new FakeConnection(loop);
     attach(n2, resumed, false, null, CLEAN_ON_N2);
 
     deliverOn(old, 1);
     arriveOn(n2, 0);
-    // A sender from before the incarnation was named (0) is taken as before.
+    // A sender from before the lineage was named (0) is taken as before.
     onLoop(() -> {
       n2.router.deliverRedirected("c", delivery(message(2), null), 1, 0, null);
       return null;
@@ -91,25 +92,24 @@ class RedirectIncarnationTest {
   }
 
   @Test
-  void aSessionThatMovedOnPassesARedirectOnForTheIncarnationItMovedTo() throws Exception {
-    Session old = connect(n1, false, null, 1);
+  void aSessionThatMovedOnPassesARedirectOnNamingItsLineage() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
     HandOver first = handOver(old);
     Session onN2 = connect(n2, new FakeConnection(loop), false, first.state(), MOVE_TO_N2);
-    first.confirm("n2", MOVE_TO_N2);
+    first.confirm("n2");
     HandOver second = handOver(onN2);
     FakeConnection onN3 = new FakeConnection(loop);
     connect(n3, onN3, false, second.state(), MOVE_TO_N3);
-    second.confirm("n3", MOVE_TO_N3);
+    second.confirm("n3");
 
     deliverOn(old, 1);
     arriveOn(n2, 0);
     assertEquals(List.of("n2:1:1", "n3:1:2"), onLoop(() -> List.copyOf(cluster.redirects)));
-    assertEquals(
-        List.of(MOVE_TO_N2, MOVE_TO_N3), onLoop(() -> List.copyOf(cluster.incarnations)));
+    assertEquals(List.of(CREATED, CREATED), onLoop(() -> List.copyOf(cluster.lineages)));
     arriveOn(n3, 1);
     assertEquals(List.of(1), onLoop(onN3::publishedNumbers), "two moves, still delivered");
 
-    // n2's redirect is not the incarnation this one names: dropped there, not passed on.
+    // Another lineage's is not for the session n2's redirect is for: dropped there.
     onLoop(() -> {
       n2.router.deliverRedirected("c", delivery(message(2), null), 1, CLEAN_ON_N2, null);
       return null;
@@ -118,12 +118,65 @@ class RedirectIncarnationTest {
     assertEquals(1, metrics.drops(DropReason.SESSION_GONE));
   }
 
+  /**
+   * The session goes n1 to n2 to n3 and back to n2 within the redirect time: it is the same
+   * session on n2, so what n1 still redirects there (a forward a peer sends n1 again, a message
+   * published there) reaches the client.
+   */
   @Test
-  void aSharedDeliveryForAReplacedIncarnationGoesToAnotherMemberOfItsGroup() throws Exception {
-    Session old = connect(n1, false, null, 1);
+  void aSessionBackOnANodeItLeftTakesWhatTheFirstOldNodeStillRedirects() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
+    HandOver first = handOver(old);
+    Session onN2 = connect(n2, new FakeConnection(loop), false, first.state(), MOVE_TO_N2);
+    first.confirm("n2");
+    HandOver second = handOver(onN2);
+    Session onN3 = connect(n3, new FakeConnection(loop), false, second.state(), MOVE_TO_N3);
+    second.confirm("n3");
+    HandOver third = handOver(onN3);
+    FakeConnection back = new FakeConnection(loop);
+    connect(n2, back, false, third.state(), BACK_TO_N2);
+    third.confirm("n2");
+
+    deliverOn(old, 1);
+    assertEquals(List.of("n2:1:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    arriveOn(n2, 0);
+
+    assertEquals(List.of(1), onLoop(back::publishedNumbers), "the same session, back on n2");
+    assertEquals(0, metrics.drops(DropReason.SESSION_GONE));
+  }
+
+  /**
+   * A healed partition: c connected to n2 while n1 was out of reach, and n2 made a session of
+   * its own. n1's session yields to it: what it holds, and what reaches it later, goes there
+   * naming no lineage, and the client gets it, as it did before redirects named one.
+   */
+  @Test
+  void whatASessionYieldsToALaterOwnersSessionOfAnotherLineageArrives() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
+    deliverOn(old, 1);
+    FakeConnection onN2 = new FakeConnection(loop);
+    connect(n2, onN2, false, null, MOVE_TO_N2);
+
+    onLoop(() -> {
+      old.yieldTo("n2");
+      return null;
+    });
+    deliverOn(old, 2);
+    assertEquals(List.of("n2:1:1", "n2:2:1"), onLoop(() -> List.copyOf(cluster.redirects)));
+    assertEquals(List.of(0L, 0L), onLoop(() -> List.copyOf(cluster.lineages)));
+    arriveOn(n2, 0);
+    arriveOn(n2, 1);
+
+    assertEquals(List.of(1, 2), onLoop(onN2::publishedNumbers));
+  }
+
+  @Test
+  void aSharedDeliveryForASessionAClientStartedCleanOverGoesToAnotherMemberOfItsGroup()
+      throws Exception {
+    Session old = connect(n1, false, null, CREATED);
     HandOver h = handOver(old);
     connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2", MOVE_TO_N2);
+    h.confirm("n2");
     FakeConnection clean = new FakeConnection(loop);
     attach(n2, clean, true, null, CLEAN_ON_N2);
     FakeConnection other = new FakeConnection(loop);
@@ -136,8 +189,7 @@ class RedirectIncarnationTest {
     });
 
     onLoop(() -> {
-      n2.router.deliverRedirected(
-          "c", delivery(message(3), "$share/g/t"), 1, MOVE_TO_N2, null);
+      n2.router.deliverRedirected("c", delivery(message(3), "$share/g/t"), 1, CREATED, null);
       return null;
     });
 
@@ -202,7 +254,7 @@ class RedirectIncarnationTest {
           "c",
           delivery(message(Integer.parseInt(r[1])), null),
           Integer.parseInt(r[2]),
-          cluster.incarnations.get(i),
+          cluster.lineages.get(i),
           null);
       return null;
     });
