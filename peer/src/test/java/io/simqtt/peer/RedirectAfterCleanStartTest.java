@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Client "sub" moves from n1 to n2, then starts clean on n2 (MQTT 3.1.2.4: its session is
  * discarded, the new one has no subscription). A message published on n1 matching the old
- * session's filter reaches n1's redirect, which passes it on to n2 for the incarnation the session
- * moved to; n2's session is another one now, so the message is dropped there, counted, and the
- * client never gets it. In-process links on manual time.
+ * session's filter reaches n1's redirect, which passes it on to n2 naming the old session's
+ * lineage; n2's session is of another lineage now, so the message is dropped there, counted, and
+ * the client never gets it. In-process links on manual time.
  */
 @Timeout(60)
 class RedirectAfterCleanStartTest {
