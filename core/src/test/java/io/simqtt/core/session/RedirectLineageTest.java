@@ -170,6 +170,40 @@ class RedirectLineageTest {
     assertEquals(List.of(1, 2), onLoop(onN2::publishedNumbers));
   }
 
+  /**
+   * c's session ended on n2 (here: a clean start on n1 ended it), and c connects to n2 again
+   * without Clean Start, finding no session: a new one. The session {@code registry.claim} makes
+   * for that connection exists before its attach runs; what n1's redirect passes on for the old
+   * session in between is not for the new one either.
+   */
+  @Test
+  void whatIsRedirectedForAnEndedSessionBeforeANewOnesAttachIsNotForIt() throws Exception {
+    Session old = connect(n1, false, null, CREATED);
+    HandOver h = handOver(old);
+    Session onN2 = connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
+    h.confirm("n2");
+    CompletableFuture<HandOver> none = new CompletableFuture<>();
+    onLoop(() -> {
+      onN2.handOver(true, none); // a clean start elsewhere ends it here
+      return null;
+    });
+    assertEquals(null, none.get(5, TimeUnit.SECONDS));
+    assertEquals(null, onLoop(() -> n2.registry.get("c")), "ended, and gone from n2");
+
+    FakeConnection again = new FakeConnection(loop);
+    Session fresh = onLoop(() -> n2.registry.claim("c", loop, false));
+    deliverOn(old, 1);
+    arriveOn(n2, 0);
+    onLoop(() -> {
+      fresh.attach(again, false, SessionExpiry.NEVER, null, null, CLEAN_ON_N2);
+      fresh.resumeDelivery();
+      return null;
+    });
+
+    assertEquals(List.of(), onLoop(again::publishedNumbers), "not for the session it has now");
+    assertEquals(1, metrics.drops(DropReason.SESSION_GONE));
+  }
+
   @Test
   void aSharedDeliveryForASessionAClientStartedCleanOverGoesToAnotherMemberOfItsGroup()
       throws Exception {
