@@ -524,7 +524,10 @@ public final class Session extends SerialExecutor {
    * its group. A session that moved on passes it on, naming its lineage.
    */
   public void deliverRedirected(Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
-    boolean another = lineage != 0 && this.lineage != 0 && lineage != this.lineage;
+    // A fresh session is made for a connection whose attach has not run (registry.claim): it is
+    // no session yet, and an attach that finds none would keep what queued for the one it makes.
+    boolean another =
+        lineage != 0 && (fresh || (this.lineage != 0 && lineage != this.lineage));
     if (ended || another) {
       if (d.sharedGroup() != null) {
         // Chosen just as this member left, or for the session a clean start replaced: another
