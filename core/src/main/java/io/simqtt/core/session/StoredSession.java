@@ -35,20 +35,6 @@ public record StoredSession(
     Set<Integer> inboundQos2,
     ClientIdentity identity,
     long lineage) {
-  /** A session kept without a lineage (as a store written before it was kept has it). */
-  public StoredSession(
-      String clientId,
-      Map<String, SubscriptionOptions> subscriptions,
-      long expiryInterval,
-      Will will,
-      long offlineSinceMillis,
-      int lastPacketId,
-      Set<Integer> inboundQos2,
-      ClientIdentity identity) {
-    this(clientId, subscriptions, expiryInterval, will, offlineSinceMillis, lastPacketId,
-        inboundQos2, identity, 0);
-  }
-
   /** A session kept without a client identity (no authorizer was configured). */
   public StoredSession(
       String clientId,
