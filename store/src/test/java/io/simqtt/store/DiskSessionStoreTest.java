@@ -177,9 +177,9 @@ class DiskSessionStoreTest {
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", new StoredSession("c", c.subscriptions(), c.expiryInterval(),
-          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice));
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice, c.lineage()));
       sessions.saveSession("d", new StoredSession("d", Map.of(), 60, null, 0, 0, Set.of(),
-          anonymous));
+          anonymous, 0));
       sessions.saveSession("e", new StoredSession("e", Map.of(), 60, null, 0, 0, Set.of()));
     }
 
