@@ -42,5 +42,10 @@ public enum DropReason {
    * Not allowed by the access rules: a PUBLISH the client may not make (QoS 1/2 publishers are
    * told with 0x87), or a delivery to a subscriber that may not read the topic.
    */
-  NOT_AUTHORIZED
+  NOT_AUTHORIZED,
+  /**
+   * A PUBLISH marked as UTF-8 (Payload Format Indicator 1) whose payload is not well-formed UTF-8:
+   * refused with 0x99.
+   */
+  PAYLOAD_FORMAT_INVALID
 }

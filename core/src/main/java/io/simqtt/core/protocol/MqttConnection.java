@@ -860,7 +860,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       protocolError("PUBLISH from a client carries a Subscription Identifier");
       return;
     }
+    if (!MessageChecks.hasValidResponseTopic(props)) {
+      protocolError("Response Topic is not a valid topic name");
+      return;
+    }
     String topic = p.topic();
+    if (topic.isEmpty() && props.topicAlias == null) {
+      // 3.3.2.1: a Protocol Error, not an invalid topic name (0x90).
+      protocolError("zero-length Topic Name without a Topic Alias");
+      return;
+    }
     if (props.topicAlias != null) {
       int alias = props.topicAlias;
       if (aliases == null) {
@@ -894,6 +903,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
           .log("{}: PUBLISH to {} refused", terms.clientId(), topic);
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       acknowledge(p, ReasonCode.NOT_AUTHORIZED);
+      return;
+    }
+    if (!MessageChecks.hasValidPayloadFormat(props, p.payload())) {
+      // 3.3.2.3.2: PUBACK or PUBREC 0x99, or DISCONNECT 0x99 for QoS 0, which has no answer.
+      LOG.atDebug().addKeyValue("clientId", terms.clientId())
+          .addKeyValue("reason", "payload_format_invalid")
+          .log("{}: PUBLISH to {} is not the UTF-8 it says", terms.clientId(), topic);
+      context.metrics().dropped(DropReason.PAYLOAD_FORMAT_INVALID);
+      if (p.qos() == 0) {
+        close(ReasonCode.PAYLOAD_FORMAT_INVALID, "payload is not well-formed UTF-8");
+      } else {
+        acknowledge(p, ReasonCode.PAYLOAD_FORMAT_INVALID);
+      }
       return;
     }
     if (p.qos() == 2) {
