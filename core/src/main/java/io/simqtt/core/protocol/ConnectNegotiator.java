@@ -96,7 +96,6 @@ final class ConnectNegotiator {
             expiry,
             expiry != requestedExpiry,
             p.receiveMaximum == null ? DEFAULT_RECEIVE_MAXIMUM : p.receiveMaximum,
-            p.maximumPacketSize == null ? Long.MAX_VALUE : p.maximumPacketSize,
             p.topicAliasMaximum == null ? 0 : p.topicAliasMaximum,
             p.requestResponseInformation != null && p.requestResponseInformation == 1),
         ReasonCode.SUCCESS,

@@ -107,6 +107,11 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private CompletableFuture<ClaimResult> claiming;
   private OutboundTopicAliases outboundAliases;
   /**
+   * The client's Maximum Packet Size from its MQTT 5 CONNECT (Long.MAX_VALUE: none, or none yet);
+   * set before the CONNECT is answered, as it binds a refusing CONNACK too [MQTT-3.2.2-19].
+   */
+  private long clientMaximumPacketSize = Long.MAX_VALUE;
+  /**
    * The attach of this connection to its session from the claim until it runs or is given up
    * (then null): set and cleared on the connection's event loop only.
    */
@@ -215,7 +220,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public long maximumPacketSize() {
-    return terms.maximumPacketSize();
+    return clientMaximumPacketSize;
   }
 
   @Override
@@ -255,11 +260,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     if (version.isV5() && terms != null) {
       MqttProperties p = MqttProperties.empty();
       p.reasonString = reason;
-      Disconnect d = new Disconnect(reasonCode, p);
-      if (MqttEncoder.encodedSize(d, version) > terms.maximumPacketSize()) {
-        // The Reason String is optional; the client's size limit is not.
-        d = new Disconnect(reasonCode, MqttProperties.NONE);
-      }
+      MqttPacket d =
+          withinClientLimit(
+              new Disconnect(reasonCode, p), new Disconnect(reasonCode, MqttProperties.NONE));
       closeAfter(channel.writeAndFlush(encode(d)));
     } else {
       channel.close();
@@ -496,6 +499,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   private void onConnect(Connect connect) {
     version = connect.version();
+    Long maximumPacketSize = connect.properties().maximumPacketSize;
+    if (maximumPacketSize != null) {
+      clientMaximumPacketSize = maximumPacketSize;
+    }
     ConnectNegotiator.Outcome outcome = loop.negotiator().negotiate(connect);
     if (!outcome.accepted()) {
       refuse(outcome.reasonCode(), outcome.reason());
@@ -507,7 +514,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     int aliasMaximum =
         Math.min(t.topicAliasMaximum(), context.settings().features().outboundTopicAliasMaximum());
     if (aliasMaximum > 0) {
-      outboundAliases = new OutboundTopicAliases(aliasMaximum);
+      outboundAliases = new OutboundTopicAliases(aliasMaximum, clientMaximumPacketSize);
     }
     CompletableFuture<AuthVerdict> auth = context.auth().check(new ConnectAttempt(
         t.clientId(), listener.userName(channel, connect.userName()), connect.password(),
@@ -791,9 +798,25 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void refuse(int reasonCode, String reason) {
     context.metrics().connectRefused(reasonCode);
     closing = 1;
+    if (!version.isV5() && !ReasonCode.hasV3ConnAck(reasonCode)) {
+      abort();
+      return;
+    }
     MqttProperties p = MqttProperties.empty();
     p.reasonString = reason;
-    closeAfter(channel.writeAndFlush(encode(new ConnAck(false, reasonCode, p))));
+    MqttPacket ack =
+        withinClientLimit(
+            new ConnAck(false, reasonCode, p), new ConnAck(false, reasonCode, MqttProperties.NONE));
+    closeAfter(channel.writeAndFlush(encode(ack)));
+  }
+
+  /**
+   * {@code full}, or {@code bare}, the same packet without its Reason String, when {@code full}
+   * is larger than the client's Maximum Packet Size: the Reason String is optional, the limit is
+   * not [MQTT-3.2.2-19], [MQTT-3.14.2-3].
+   */
+  private MqttPacket withinClientLimit(MqttPacket full, MqttPacket bare) {
+    return MqttEncoder.encodedSize(full, version) > clientMaximumPacketSize ? bare : full;
   }
 
   private void onDecodeFailure(DecodeFailure failure) {

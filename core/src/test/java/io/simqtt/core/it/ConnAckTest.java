@@ -237,6 +237,47 @@ class ConnAckTest {
     }
   }
 
+  /**
+   * 3.1.1 has no CONNACK return code for a will topic that breaks the topic rules, and its server
+   * closes without a CONNACK when none fits [MQTT-3.2.2-6] (3.1.1); "server unavailable" (3)
+   * would send the client off to retry the same CONNECT.
+   */
+  @Test
+  void v311WillTopicWithAWildcardClosesWithoutConnAck() {
+    try (BrokerFixture f = BrokerFixture.start();
+        RawClient raw = RawClient.open(f, MqttVersion.MQTT_3_1_1)) {
+      raw.send(
+          RawClient.withWill(
+              RawClient.connectPacket(MqttVersion.MQTT_3_1_1, "w311", true, 30, null),
+              new io.simqtt.core.codec.MqttPacket.Will(
+                  "w/+", new byte[] {1}, 0, false, MqttProperties.NONE)));
+      raw.expectSilentClose(Duration.ofSeconds(3));
+      assertNull(f.broker().sessions().get("w311"));
+    }
+  }
+
+  /**
+   * [MQTT-3.2.2-19]: a refusing CONNACK keeps to the Maximum Packet Size of the CONNECT it
+   * refuses, leaving out its Reason String if it must.
+   */
+  @Test
+  void refusingConnAckKeepsToTheClientsMaximumPacketSize() {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      for (long max : new long[] {16, 1000}) {
+        try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+          MqttProperties p = MqttProperties.empty();
+          p.authenticationMethod = "SCRAM-SHA-1";
+          p.maximumPacketSize = max;
+          ConnAck ack =
+              raw.connect(RawClient.connectPacket(MqttVersion.MQTT_5, "small", true, 30, p));
+          assertEquals(ReasonCode.BAD_AUTHENTICATION_METHOD, ack.reasonCode());
+          assertTrue(RawClient.encode(ack, MqttVersion.MQTT_5).length <= max);
+          assertEquals(max == 1000, ack.properties().reasonString != null, "max " + max);
+        }
+      }
+    }
+  }
+
   /** Connects over a raw v5 socket with a will; returns the CONNACK reason code. */
   private static int refusal(BrokerFixture f, String id, String topic, int qos, boolean retain) {
     return refusal(f, id, topic, qos, retain, new byte[] {1}, MqttProperties.empty());

@@ -438,6 +438,37 @@ class PubSubRawProtocolTest {
     }
   }
 
+  /**
+   * [MQTT-3.1.2-24]: an alias costs three bytes, so the first PUBLISH of a topic, or a later one
+   * with a topic shorter than that, can take a packet that fits the client's Maximum Packet Size
+   * over it; such a packet goes without the alias.
+   */
+  @Test
+  void outboundAliasNeverTakesAPublishOverTheClientsMaximumPacketSize() throws Exception {
+    try (BrokerFixture f =
+            BrokerFixture.start("mqtt.features.outbound-topic-alias-maximum = 10");
+        RawClient sub = RawClient.open(f, MqttVersion.MQTT_5);
+        RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
+      // A PUBLISH of "oa/t" with one byte of payload is 10 bytes: 2 fixed header, 6 topic, 1
+      // property length, 1 payload. With the alias it would be 13.
+      MqttProperties props = MqttProperties.empty();
+      props.topicAliasMaximum = 10;
+      props.maximumPacketSize = 10L;
+      sub.connect("oa-small", true, 0, props);
+      sub.subscribe(1, 0, new Subscription("oa/#", 1, false, false, 0));
+      pub.connect("oa-small-pub");
+      pub.send(publishPacket("oa/t", 0, false, 0, "1"));
+      pub.send(publishPacket("oa/t", 0, false, 0, "2"));
+      for (String payload : List.of("1", "2")) {
+        Publish p = sub.expect(Publish.class);
+        assertEquals(payload, text(p));
+        assertEquals("oa/t", p.topic());
+        assertNull(p.properties().topicAlias);
+        assertTrue(RawClient.encode(p, MqttVersion.MQTT_5).length <= 10);
+      }
+    }
+  }
+
   // ---- packet size ----
 
   @Test
