@@ -118,6 +118,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private PendingAttach attaching;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
+  /**
+   * The accepting CONNACK is written (loop-confined): only then may a DISCONNECT go out
+   * [MQTT-3.14.0-1]; a connection closed before it, say while its CONNECT is being checked,
+   * closes without one.
+   */
+  private boolean connAckWritten;
   /** Reading stopped until a peer link this client publishes into has room again. */
   private boolean paced;
   /**
@@ -197,6 +203,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
   }
 
+  /** Writes the CONNACK that accepts the connection, on the channel's loop. */
+  private void sendConnAck(ConnAck ack) {
+    EventLoop l = loop.loop();
+    if (!l.inEventLoop()) {
+      l.execute(() -> sendConnAck(ack));
+      return;
+    }
+    connAckWritten = true;
+    send(ack);
+  }
+
   /** Called by the loop once its turn is over, for connections {@link #send} wrote to. */
   void flushNow() {
     flushPending = false;
@@ -257,7 +274,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   private void sendDisconnectAndClose(int reasonCode, String reason) {
-    if (version.isV5() && terms != null) {
+    if (version.isV5() && connAckWritten) {
       MqttProperties p = MqttProperties.empty();
       p.reasonString = reason;
       MqttPacket d =
@@ -730,7 +747,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (context.auth().isStale(permissions)) {
         context.sessions().permissions().refresh(session);
       }
-      send(loop.negotiator().accept(t, present, version.isV5()));
+      sendConnAck(loop.negotiator().accept(t, present, version.isV5()));
       context.metrics().connectAccepted();
       session.resumeDelivery();
       if (loop.loop().inEventLoop()) {
