@@ -44,8 +44,8 @@ public enum DropReason {
    */
   NOT_AUTHORIZED,
   /**
-   * A PUBLISH marked as UTF-8 (Payload Format Indicator 1) whose payload is not well-formed UTF-8:
-   * refused with 0x99.
+   * A PUBLISH marked as UTF-8 (Payload Format Indicator 1) whose payload is not well-formed
+   * UTF-8: refused with 0x99.
    */
   PAYLOAD_FORMAT_INVALID
 }

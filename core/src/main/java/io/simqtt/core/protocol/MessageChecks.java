@@ -5,8 +5,8 @@ import io.simqtt.core.codec.Utf8;
 import io.simqtt.core.topic.Topics;
 
 /**
- * What the broker checks of an application message's MQTT 5 properties beyond their encoding, for
- * a PUBLISH and for the will of a CONNECT alike.
+ * What the broker checks of an application message's MQTT 5 properties beyond their encoding,
+ * for a PUBLISH and for the will of a CONNECT alike.
  */
 final class MessageChecks {
   private MessageChecks() {}

@@ -107,8 +107,9 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private CompletableFuture<ClaimResult> claiming;
   private OutboundTopicAliases outboundAliases;
   /**
-   * The client's Maximum Packet Size from its MQTT 5 CONNECT (Long.MAX_VALUE: none, or none yet);
-   * set before the CONNECT is answered, as it binds a refusing CONNACK too [MQTT-3.2.2-19].
+   * The client's Maximum Packet Size from its MQTT 5 CONNECT (Long.MAX_VALUE: none, or none
+   * yet); set before the CONNECT is answered, as it binds a refusing CONNACK too
+   * [MQTT-3.2.2-19].
    */
   private long clientMaximumPacketSize = Long.MAX_VALUE;
   /**
@@ -821,9 +822,8 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
     MqttProperties p = MqttProperties.empty();
     p.reasonString = reason;
-    MqttPacket ack =
-        withinClientLimit(
-            new ConnAck(false, reasonCode, p), new ConnAck(false, reasonCode, MqttProperties.NONE));
+    ConnAck bare = new ConnAck(false, reasonCode, MqttProperties.NONE);
+    MqttPacket ack = withinClientLimit(new ConnAck(false, reasonCode, p), bare);
     closeAfter(channel.writeAndFlush(encode(ack)));
   }
 

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,7 @@ class Utf8Test {
     for (int i = 0; i < 20_000; i++) {
       byte[] b = new byte[rnd.nextInt(8)];
       rnd.nextBytes(b);
-      assertEquals(jdkAccepts(b), Utf8.isWellFormed(b), () -> java.util.HexFormat.of().formatHex(b));
+      assertEquals(jdkAccepts(b), Utf8.isWellFormed(b), () -> HexFormat.of().formatHex(b));
     }
   }
 
@@ -64,6 +65,6 @@ class Utf8Test {
     for (int i = 0; i < bytes.length; i++) {
       b[i] = (byte) bytes[i];
     }
-    assertEquals(expected, Utf8.isWellFormed(b), java.util.HexFormat.of().formatHex(b));
+    assertEquals(expected, Utf8.isWellFormed(b), HexFormat.of().formatHex(b));
   }
 }

@@ -292,7 +292,10 @@ class PubSubRawProtocolTest {
     }
   }
 
-  /** 3.3.2.1: "It is a Protocol Error if the Topic Name is zero length and there is no Topic Alias." */
+  /**
+   * 3.3.2.1: "It is a Protocol Error if the Topic Name is zero length and there is no Topic
+   * Alias."
+   */
   @Test
   void emptyTopicWithoutAliasIsAProtocolError() throws Exception {
     try (BrokerFixture f = BrokerFixture.start();
