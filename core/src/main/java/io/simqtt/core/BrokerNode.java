@@ -60,8 +60,8 @@ final class BrokerNode implements LocalNode {
 
   @Override
   public List<String> deliverForwarded(
-      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
-    return router.deliverForwarded(message, direct, shared, receipt);
+      Message message, boolean direct, List<String> shared, int hops, DeliveryReceipt receipt) {
+    return router.deliverForwarded(message, direct, shared, hops, receipt);
   }
 
   @Override

@@ -308,7 +308,11 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     List<String> unserved =
         cx.node()
             .deliverForwarded(
-                CoreProtos.fromProto(f.getMessage()), f.getDirect(), f.getSharedList(), receipt);
+                CoreProtos.fromProto(f.getMessage()),
+                f.getDirect(),
+                f.getSharedList(),
+                f.getSharedHops(),
+                receipt);
     if (!unserved.isEmpty()) {
       reply(
           PeerReply.newBuilder()

@@ -25,11 +25,12 @@ public interface LocalNode {
    *
    * @param direct to the ordinary matching subscriptions
    * @param shared shared subscriptions ("$share/g/f") to give to one local member each
+   * @param hops how often those were redirected between nodes before ({@link ForwardCopy#hops})
    * @param receipt counts down as each local session takes its copy
    * @return the shared subscriptions with no member here any more, for the sender to re-route
    */
   List<String> deliverForwarded(
-      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt);
+      Message message, boolean direct, List<String> shared, int hops, DeliveryReceipt receipt);
 
   /**
    * A peer returned a message this node chose it for in {@code shared}: it has no member of those

@@ -865,8 +865,10 @@ final class OutboundFlow {
 
   /**
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
-   * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
-   * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
+   * 4.8.2): the queued ones, and with {@code sentToo} (the session ends) also the QoS 1 ones sent
+   * and not acknowledged. A QoS 2 message sent stays: whose PUBREC arrived, the client has; one
+   * waiting for its PUBREC no other member may get ([MQTT-4.8.2-5]): it leaves the window,
+   * dropped, counted. Their entries stay in the store: their
    * entries are added to {@code entries} (when not null, as {@code clientId}'s), to remove once
    * the new holders have them.
    */
@@ -887,12 +889,18 @@ final class OutboundFlow {
     if (sentToo) {
       for (InflightMessage f : inflight.inOrder()) {
         if (f.delivery().sharedGroup() != null && !f.released()) {
-          taken.add(f.delivery());
           if (resendPending != null) {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          keepEntry(entries, clientId, f.delivery(), f.seq());
+          if (f.delivery().qos() == 2) {
+            // The client may have it and count on the PUBREL: no other member may get it
+            // ([MQTT-4.8.2-5]). Its entry ends with the session.
+            context.metrics().dropped(DropReason.MEMBER_ENDED);
+          } else {
+            taken.add(f.delivery());
+            keepEntry(entries, clientId, f.delivery(), f.seq());
+          }
         }
       }
       if (inflight.isEmpty()) {
