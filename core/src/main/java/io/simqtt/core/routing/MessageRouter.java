@@ -259,9 +259,10 @@ public final class MessageRouter {
 
   /**
    * A member of a shared subscription left {@code d} unfinished (still queued when its connection
-   * ended, or unacknowledged when its session ended, or chosen just as it ended): another member
-   * gets it (see {@link #handOnShared}). With no other member it goes back to the same session,
-   * to wait for it if that session lives on; else (ended, or ending) it is dropped, counted.
+   * ended, a QoS 1 one unacknowledged when its session ended, or chosen just as it ended): another
+   * member gets it (see {@link #handOnShared}). With no other member it goes back to the same
+   * session, to wait for it if that session lives on; else (ended, or ending) it is dropped,
+   * counted.
    */
   public void redeliverShared(
       Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {

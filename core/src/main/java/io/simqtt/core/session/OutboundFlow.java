@@ -630,7 +630,8 @@ final class OutboundFlow {
    * As {@link #readFirst} with {@code sharedOnly}, for a session whose connection ended ({@code
    * livesOn}) or that ends: the shared deliveries are not taken onto the heap but handed on
    * through {@code pages} a page at a time, those on the heap first (queued; for one that ends,
-   * sent and not finished too), then each page of the backlog as it is read, the next read once
+   * the QoS 1 ones sent and not acknowledged too, see {@link #takeShared}), then each page of the
+   * backlog as it is read, the next read once
    * the new holders have the last page ({@link #passedOn}); the rest of the backlog stays on disk
    * where it is, for the queue to read back in its turn or the session's end to delete. So a
    * session with a million shared deliveries on disk hands them on with a page of them on the
