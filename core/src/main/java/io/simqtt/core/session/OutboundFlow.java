@@ -867,11 +867,11 @@ final class OutboundFlow {
   /**
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
    * 4.8.2): the queued ones, and with {@code sentToo} (the session ends) also the QoS 1 ones sent
-   * and not acknowledged. A QoS 2 message sent stays: whose PUBREC arrived, the client has; one
-   * waiting for its PUBREC no other member may get ([MQTT-4.8.2-5]): it leaves the window,
-   * dropped, counted. Their entries stay in the store: their
-   * entries are added to {@code entries} (when not null, as {@code clientId}'s), to remove once
-   * the new holders have them.
+   * and not acknowledged, and the QoS 2 ones whose PUBLISH still waits for the store (never
+   * written). A QoS 2 message written stays: whose PUBREC arrived, the client has; one waiting
+   * for its PUBREC no other member may get ([MQTT-4.8.2-5]): it leaves the window, dropped,
+   * counted. The entries of those taken stay in the store: they are added to {@code entries}
+   * (when not null, as {@code clientId}'s), to remove once the new holders have them.
    */
   List<Delivery> takeShared(boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (sharedOnDisk(Long.MAX_VALUE)) {
@@ -894,9 +894,11 @@ final class OutboundFlow {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          if (f.delivery().qos() == 2) {
-            // The client may have it and count on the PUBREL: no other member may get it
-            // ([MQTT-4.8.2-5]). Its entry ends with the session.
+          if (f.delivery().qos() == 2
+              && (journal == null || !journal.awaitsDurable(f.packetId()))) {
+            // Its PUBLISH went out: the client may have it and count on the PUBREL, so no other
+            // member may get it ([MQTT-4.8.2-5]). Its entry ends with the session. One still
+            // waiting for its entry to be durable was never written: it goes on as a queued one.
             context.metrics().dropped(DropReason.MEMBER_ENDED);
           } else {
             taken.add(f.delivery());
