@@ -65,8 +65,8 @@ final class BrokerNode implements LocalNode {
   }
 
   @Override
-  public void returnShared(Message message, List<String> shared, String fromNodeId) {
-    router.returnShared(message, shared, fromNodeId);
+  public void returnShared(Message message, List<String> shared, int hops, String fromNodeId) {
+    router.returnShared(message, shared, hops, fromNodeId);
   }
 
   @Override

@@ -317,7 +317,10 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
       reply(
           PeerReply.newBuilder()
               .setSharedReturn(
-                  SharedReturn.newBuilder().setMessage(f.getMessage()).addAllShared(unserved))
+                  SharedReturn.newBuilder()
+                      .setMessage(f.getMessage())
+                      .addAllShared(unserved)
+                      .setSharedHops(f.getSharedHops()))
               .build());
     }
   }

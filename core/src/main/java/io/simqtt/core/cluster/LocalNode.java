@@ -34,9 +34,9 @@ public interface LocalNode {
 
   /**
    * A peer returned a message this node chose it for in {@code shared}: it has no member of those
-   * groups any more, so another member gets it.
+   * groups any more, so another member gets it ({@code hops}: those the forward carried).
    */
-  void returnShared(Message message, List<String> shared, String fromNodeId);
+  void returnShared(Message message, List<String> shared, int hops, String fromNodeId);
 
   /** Replaces everything known of a peer's routes (filter to subscription count). */
   void replaceRemoteRoutes(String nodeId, Map<String, Integer> routes);

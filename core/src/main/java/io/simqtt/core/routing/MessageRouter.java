@@ -160,15 +160,16 @@ public final class MessageRouter {
 
   /**
    * A node returned a message it was chosen for in {@code shared} but has no member of any more:
-   * another member, on this node or a third one, gets it.
+   * another member, on this node or a third one, gets it, counting on from the {@code hops} the
+   * returned forward carried ({@link ForwardCopy#hops}).
    */
-  public void returnShared(Message message, List<String> shared, String fromNodeId) {
+  public void returnShared(Message message, List<String> shared, int hops, String fromNodeId) {
     String excluded = RemoteRoutes.idOf(fromNodeId);
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, excluded, 0, null)) {
-          forwardAll(message, remote, null, 0, null);
+        if (chooseMember(message, group, remote, excluded, hops, null)) {
+          forwardAll(message, remote, null, hops, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
         }

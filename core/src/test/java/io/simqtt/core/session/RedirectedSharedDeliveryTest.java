@@ -168,6 +168,22 @@ class RedirectedSharedDeliveryTest {
     assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
   }
 
+  /**
+   * n3 returned such a forward (its last member had just left): the member chosen here instead
+   * counts on from the hops the forward carried, as one chosen on n3 would have.
+   */
+  @Test
+  void aReturnedSharedDeliveryCountsOnFromTheHopsItsForwardCarried() throws Exception {
+    movedToN2(member("b", new FakeConnection(loop)));
+
+    router.returnShared(shared(5).message(), List.of(GROUP), 3, "n3");
+    assertEquals(List.of("n2:5:4"), onLoop(() -> List.copyOf(cluster.redirects)));
+
+    router.returnShared(shared(5).message(), List.of(GROUP), SessionMove.MAX_REDIRECT_HOPS, "n3");
+    assertEquals(1, onLoop(() -> cluster.redirects.size()), "not redirected past the bound");
+    assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
+  }
+
   // ---- helpers ----
 
   /** A peer's frame redirects shared delivery 5 to "a", {@code hops} hops so far. */
