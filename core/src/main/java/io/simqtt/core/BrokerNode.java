@@ -60,13 +60,13 @@ final class BrokerNode implements LocalNode {
 
   @Override
   public List<String> deliverForwarded(
-      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
-    return router.deliverForwarded(message, direct, shared, receipt);
+      Message message, boolean direct, List<String> shared, int hops, DeliveryReceipt receipt) {
+    return router.deliverForwarded(message, direct, shared, hops, receipt);
   }
 
   @Override
-  public void returnShared(Message message, List<String> shared, String fromNodeId) {
-    router.returnShared(message, shared, fromNodeId);
+  public void returnShared(Message message, List<String> shared, int hops, String fromNodeId) {
+    router.returnShared(message, shared, hops, fromNodeId);
   }
 
   @Override

@@ -309,12 +309,19 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
     List<String> unserved =
         cx.node()
             .deliverForwarded(
-                CoreProtos.fromProto(f.getMessage()), f.getDirect(), f.getSharedList(), receipt);
+                CoreProtos.fromProto(f.getMessage()),
+                f.getDirect(),
+                f.getSharedList(),
+                f.getSharedHops(),
+                receipt);
     if (!unserved.isEmpty()) {
       reply(
           PeerReply.newBuilder()
               .setSharedReturn(
-                  SharedReturn.newBuilder().setMessage(f.getMessage()).addAllShared(unserved))
+                  SharedReturn.newBuilder()
+                      .setMessage(f.getMessage())
+                      .addAllShared(unserved)
+                      .setSharedHops(f.getSharedHops()))
               .build());
     }
   }

@@ -66,7 +66,10 @@ final class LinkEvents implements OutboundLink.Listener {
   @Override
   public void sharedReturned(String peerId, SharedReturn returned) {
     node.returnShared(
-        CoreProtos.fromProto(returned.getMessage()), returned.getSharedList(), peerId);
+        CoreProtos.fromProto(returned.getMessage()),
+        returned.getSharedList(),
+        returned.getSharedHops(),
+        peerId);
   }
 
   /** Which clients this node holds, for the peer to find any it took too during a partition. */

@@ -333,7 +333,11 @@ final class OutboundLink implements Backpressure {
    * whether the link is over its budget now: the publisher should wait for {@link #whenRelieved}.
    */
   boolean forward(
-      AppMessage message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
+      AppMessage message,
+      boolean direct,
+      List<String> shared,
+      int hops,
+      DeliveryReceipt receipt) {
     boolean full = isFull();
     handOff(
         message.getQos(),
@@ -342,7 +346,8 @@ final class OutboundLink implements Backpressure {
             Forward.newBuilder()
                 .setMessage(message)
                 .setDirect(direct)
-                .addAllShared(shared),
+                .addAllShared(shared)
+                .setSharedHops(hops),
         receipt,
         full);
     return pressed(message.getQos(), full);

@@ -279,7 +279,7 @@ public final class PeerCluster implements Cluster {
     Backpressure pressure = null;
     for (ForwardCopy copy : copies) {
       OutboundLink l = links.get(copy.nodeId());
-      if (l != null && l.forward(proto, copy.direct(), copy.shared(), receipt)) {
+      if (l != null && l.forward(proto, copy.direct(), copy.shared(), copy.hops(), receipt)) {
         pressure = l;
       }
     }

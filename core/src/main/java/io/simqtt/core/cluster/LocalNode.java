@@ -25,17 +25,18 @@ public interface LocalNode {
    *
    * @param direct to the ordinary matching subscriptions
    * @param shared shared subscriptions ("$share/g/f") to give to one local member each
+   * @param hops how often those were redirected between nodes before ({@link ForwardCopy#hops})
    * @param receipt counts down as each local session takes its copy
    * @return the shared subscriptions with no member here any more, for the sender to re-route
    */
   List<String> deliverForwarded(
-      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt);
+      Message message, boolean direct, List<String> shared, int hops, DeliveryReceipt receipt);
 
   /**
    * A peer returned a message this node chose it for in {@code shared}: it has no member of those
-   * groups any more, so another member gets it.
+   * groups any more, so another member gets it ({@code hops}: those the forward carried).
    */
-  void returnShared(Message message, List<String> shared, String fromNodeId);
+  void returnShared(Message message, List<String> shared, int hops, String fromNodeId);
 
   /** Replaces everything known of a peer's routes (filter to subscription count). */
   void replaceRemoteRoutes(String nodeId, Map<String, Integer> routes);

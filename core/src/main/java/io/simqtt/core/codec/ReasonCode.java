@@ -72,6 +72,18 @@ public final class ReasonCode {
     };
   }
 
+  /**
+   * Whether an MQTT 3.1.1 CONNACK return code fits {@code reasonCode}. None does when the CONNECT
+   * itself broke a rule of the protocol (a will topic with a wildcard, say): a 3.1.1 server then
+   * closes without a CONNACK [MQTT-3.2.2-6] (3.1.1), rather than call itself unavailable.
+   */
+  public static boolean hasV3ConnAck(int reasonCode) {
+    return switch (reasonCode) {
+      case MALFORMED_PACKET, PROTOCOL_ERROR, TOPIC_NAME_INVALID, PAYLOAD_FORMAT_INVALID -> false;
+      default -> true;
+    };
+  }
+
   public static boolean isError(int reasonCode) {
     return reasonCode >= 0x80;
   }

@@ -19,7 +19,7 @@ import java.nio.charset.StandardCharsets;
  * synchronous on the channel's event loop, and per connection they cost ~300 bytes of every idle
  * connection.
  */
-final class Utf8 {
+public final class Utf8 {
   static final int MAX_LENGTH = 0xFFFF;
 
   private static final FastThreadLocal<Scratch> SCRATCH =
@@ -80,6 +80,64 @@ final class Utf8 {
     } catch (CharacterCodingException e) {
       throw DecodeException.malformed(what + " is not well-formed UTF-8");
     }
+  }
+
+  /**
+   * Whether {@code b} is well-formed UTF-8 as RFC 3629 defines it: no overlong forms, no encoded
+   * surrogates, nothing above U+10FFFF, no sequence cut short. Unlike a string field, U+0000 is
+   * allowed: this is for payloads marked as UTF-8 (Payload Format Indicator 1), which are
+   * character data, not MQTT strings. Checked in place, nothing decoded or allocated.
+   */
+  public static boolean isWellFormed(byte[] b) {
+    int n = b.length;
+    int i = 0;
+    while (i < n) {
+      int c = b[i] & 0xFF;
+      if (c < 0x80) {
+        i++;
+        continue;
+      }
+      // The lead byte gives the length and the range of the second byte (RFC 3629, section 4).
+      int more;
+      int secondMin = 0x80;
+      int secondMax = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        more = 1;
+      } else if (c == 0xE0) {
+        more = 2;
+        secondMin = 0xA0;
+      } else if (c == 0xED) {
+        more = 2;
+        secondMax = 0x9F; // U+D800..U+DFFF are surrogates
+      } else if (c >= 0xE1 && c <= 0xEF) {
+        more = 2;
+      } else if (c == 0xF0) {
+        more = 3;
+        secondMin = 0x90;
+      } else if (c >= 0xF1 && c <= 0xF3) {
+        more = 3;
+      } else if (c == 0xF4) {
+        more = 3;
+        secondMax = 0x8F; // nothing above U+10FFFF
+      } else {
+        return false;
+      }
+      if (n - i <= more) {
+        return false;
+      }
+      int second = b[i + 1] & 0xFF;
+      if (second < secondMin || second > secondMax) {
+        return false;
+      }
+      for (int k = 2; k <= more; k++) {
+        int tail = b[i + k] & 0xFF;
+        if (tail < 0x80 || tail > 0xBF) {
+          return false;
+        }
+      }
+      i += more + 1;
+    }
+    return true;
   }
 
   /** The encoded length; Java strings with lone surrogates count as written by {@link #write}. */

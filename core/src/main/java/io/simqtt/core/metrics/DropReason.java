@@ -21,6 +21,11 @@ public enum DropReason {
   /** The session ended (expired, kicked, clean start elsewhere) just as the message reached it. */
   SESSION_ENDED,
   /**
+   * A QoS 2 shared-subscription message sent to a member whose session ended before its PUBREC:
+   * the client may have it, so no other member may get it (MQTT 5 [MQTT-4.8.2-5]).
+   */
+  MEMBER_ENDED,
+  /**
    * A second copy of a message that reached a session just after it moved between nodes, both
    * directly and redirected from its old node; the first copy was delivered.
    */
@@ -43,5 +48,10 @@ public enum DropReason {
    * Not allowed by the access rules: a PUBLISH the client may not make (QoS 1/2 publishers are
    * told with 0x87), or a delivery to a subscriber that may not read the topic.
    */
-  NOT_AUTHORIZED
+  NOT_AUTHORIZED,
+  /**
+   * A PUBLISH marked as UTF-8 (Payload Format Indicator 1) whose payload is not well-formed
+   * UTF-8: refused with 0x99.
+   */
+  PAYLOAD_FORMAT_INVALID
 }

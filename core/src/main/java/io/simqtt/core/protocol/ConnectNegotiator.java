@@ -96,7 +96,6 @@ final class ConnectNegotiator {
             expiry,
             expiry != requestedExpiry,
             p.receiveMaximum == null ? DEFAULT_RECEIVE_MAXIMUM : p.receiveMaximum,
-            p.maximumPacketSize == null ? Long.MAX_VALUE : p.maximumPacketSize,
             p.topicAliasMaximum == null ? 0 : p.topicAliasMaximum,
             p.requestResponseInformation != null && p.requestResponseInformation == 1),
         ReasonCode.SUCCESS,
@@ -106,6 +105,14 @@ final class ConnectNegotiator {
   private Outcome checkWill(Will will) {
     if (!Topics.isValidTopicName(will.topic(), settings.limits().maxTopicLevels())) {
       return Outcome.refuse(ReasonCode.TOPIC_NAME_INVALID, "invalid will topic");
+    }
+    if (!MessageChecks.hasValidResponseTopic(will.properties())) {
+      return Outcome.refuse(
+          ReasonCode.PROTOCOL_ERROR, "will Response Topic is not a valid topic name");
+    }
+    if (!MessageChecks.hasValidPayloadFormat(will.properties(), will.payload())) {
+      return Outcome.refuse(
+          ReasonCode.PAYLOAD_FORMAT_INVALID, "will payload is not well-formed UTF-8");
     }
     if (will.qos() > settings.features().maxQos()) {
       return Outcome.refuse(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the server maximum");

@@ -10,7 +10,6 @@ package io.simqtt.core.protocol;
  * @param sessionExpiry the Session Expiry Interval in force
  * @param sessionExpiryCapped whether it differs from the client's request
  * @param receiveMaximum the client's Receive Maximum
- * @param maximumPacketSize the client's Maximum Packet Size (Long.MAX_VALUE = none)
  * @param topicAliasMaximum the client's Topic Alias Maximum
  * @param responseInformation whether the client asked for Response Information
  */
@@ -22,6 +21,5 @@ record ConnectTerms(
     long sessionExpiry,
     boolean sessionExpiryCapped,
     int receiveMaximum,
-    long maximumPacketSize,
     int topicAliasMaximum,
     boolean responseInformation) {}

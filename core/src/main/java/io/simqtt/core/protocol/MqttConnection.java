@@ -107,12 +107,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private CompletableFuture<ClaimResult> claiming;
   private OutboundTopicAliases outboundAliases;
   /**
+   * The client's Maximum Packet Size from its MQTT 5 CONNECT (Long.MAX_VALUE: none, or none
+   * yet); set before the CONNECT is answered, as it binds a refusing CONNACK too
+   * [MQTT-3.2.2-19].
+   */
+  private long clientMaximumPacketSize = Long.MAX_VALUE;
+  /**
    * The attach of this connection to its session from the claim until it runs or is given up
    * (then null): set and cleared on the connection's event loop only.
    */
   private PendingAttach attaching;
   /** Cleared by DISCONNECT 0x00: the will is then discarded. */
   private volatile boolean willOnClose = true;
+  /**
+   * The accepting CONNACK is written (loop-confined): only then may a DISCONNECT go out
+   * [MQTT-3.14.0-1]; a connection closed before it, say while its CONNECT is being checked,
+   * closes without one.
+   */
+  private boolean connAckWritten;
   /** Reading stopped until a peer link this client publishes into has room again. */
   private boolean paced;
   /**
@@ -192,6 +204,17 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     }
   }
 
+  /** Writes the CONNACK that accepts the connection, on the channel's loop. */
+  private void sendConnAck(ConnAck ack) {
+    EventLoop l = loop.loop();
+    if (!l.inEventLoop()) {
+      l.execute(() -> sendConnAck(ack));
+      return;
+    }
+    connAckWritten = true;
+    send(ack);
+  }
+
   /** Called by the loop once its turn is over, for connections {@link #send} wrote to. */
   void flushNow() {
     flushPending = false;
@@ -215,7 +238,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public long maximumPacketSize() {
-    return terms.maximumPacketSize();
+    return clientMaximumPacketSize;
   }
 
   @Override
@@ -252,14 +275,12 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   }
 
   private void sendDisconnectAndClose(int reasonCode, String reason) {
-    if (version.isV5() && terms != null) {
+    if (version.isV5() && connAckWritten) {
       MqttProperties p = MqttProperties.empty();
       p.reasonString = reason;
-      Disconnect d = new Disconnect(reasonCode, p);
-      if (MqttEncoder.encodedSize(d, version) > terms.maximumPacketSize()) {
-        // The Reason String is optional; the client's size limit is not.
-        d = new Disconnect(reasonCode, MqttProperties.NONE);
-      }
+      MqttPacket d =
+          withinClientLimit(
+              new Disconnect(reasonCode, p), new Disconnect(reasonCode, MqttProperties.NONE));
       closeAfter(channel.writeAndFlush(encode(d)));
     } else {
       channel.close();
@@ -496,6 +517,10 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
 
   private void onConnect(Connect connect) {
     version = connect.version();
+    Long maximumPacketSize = connect.properties().maximumPacketSize;
+    if (maximumPacketSize != null) {
+      clientMaximumPacketSize = maximumPacketSize;
+    }
     ConnectNegotiator.Outcome outcome = loop.negotiator().negotiate(connect);
     if (!outcome.accepted()) {
       refuse(outcome.reasonCode(), outcome.reason());
@@ -507,7 +532,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
     int aliasMaximum =
         Math.min(t.topicAliasMaximum(), context.settings().features().outboundTopicAliasMaximum());
     if (aliasMaximum > 0) {
-      outboundAliases = new OutboundTopicAliases(aliasMaximum);
+      outboundAliases = new OutboundTopicAliases(aliasMaximum, clientMaximumPacketSize);
     }
     CompletableFuture<AuthVerdict> auth = context.auth().check(new ConnectAttempt(
         t.clientId(), listener.userName(channel, connect.userName()), connect.password(),
@@ -723,7 +748,7 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       if (context.auth().isStale(permissions)) {
         context.sessions().permissions().refresh(session);
       }
-      send(loop.negotiator().accept(t, present, version.isV5()));
+      sendConnAck(loop.negotiator().accept(t, present, version.isV5()));
       context.metrics().connectAccepted();
       session.resumeDelivery();
       if (loop.loop().inEventLoop()) {
@@ -791,9 +816,24 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
   private void refuse(int reasonCode, String reason) {
     context.metrics().connectRefused(reasonCode);
     closing = 1;
+    if (!version.isV5() && !ReasonCode.hasV3ConnAck(reasonCode)) {
+      abort();
+      return;
+    }
     MqttProperties p = MqttProperties.empty();
     p.reasonString = reason;
-    closeAfter(channel.writeAndFlush(encode(new ConnAck(false, reasonCode, p))));
+    ConnAck bare = new ConnAck(false, reasonCode, MqttProperties.NONE);
+    MqttPacket ack = withinClientLimit(new ConnAck(false, reasonCode, p), bare);
+    closeAfter(channel.writeAndFlush(encode(ack)));
+  }
+
+  /**
+   * {@code full}, or {@code bare}, the same packet without its Reason String, when {@code full}
+   * is larger than the client's Maximum Packet Size: the Reason String is optional, the limit is
+   * not [MQTT-3.2.2-19], [MQTT-3.14.2-3].
+   */
+  private MqttPacket withinClientLimit(MqttPacket full, MqttPacket bare) {
+    return MqttEncoder.encodedSize(full, version) > clientMaximumPacketSize ? bare : full;
   }
 
   private void onDecodeFailure(DecodeFailure failure) {
@@ -860,7 +900,16 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
       protocolError("PUBLISH from a client carries a Subscription Identifier");
       return;
     }
+    if (!MessageChecks.hasValidResponseTopic(props)) {
+      protocolError("Response Topic is not a valid topic name");
+      return;
+    }
     String topic = p.topic();
+    if (topic.isEmpty() && props.topicAlias == null) {
+      // 3.3.2.1: a Protocol Error, not an invalid topic name (0x90).
+      protocolError("zero-length Topic Name without a Topic Alias");
+      return;
+    }
     if (props.topicAlias != null) {
       int alias = props.topicAlias;
       if (aliases == null) {
@@ -894,6 +943,19 @@ public final class MqttConnection extends ChannelInboundHandlerAdapter
           .log("{}: PUBLISH to {} refused", terms.clientId(), topic);
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       acknowledge(p, ReasonCode.NOT_AUTHORIZED);
+      return;
+    }
+    if (!MessageChecks.hasValidPayloadFormat(props, p.payload())) {
+      // 3.3.2.3.2: PUBACK or PUBREC 0x99, or DISCONNECT 0x99 for QoS 0, which has no answer.
+      LOG.atDebug().addKeyValue("clientId", terms.clientId())
+          .addKeyValue("reason", "payload_format_invalid")
+          .log("{}: PUBLISH to {} is not the UTF-8 it says", terms.clientId(), topic);
+      context.metrics().dropped(DropReason.PAYLOAD_FORMAT_INVALID);
+      if (p.qos() == 0) {
+        close(ReasonCode.PAYLOAD_FORMAT_INVALID, "payload is not well-formed UTF-8");
+      } else {
+        acknowledge(p, ReasonCode.PAYLOAD_FORMAT_INVALID);
+      }
       return;
     }
     if (p.qos() == 2) {

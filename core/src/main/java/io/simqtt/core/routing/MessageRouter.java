@@ -133,12 +133,14 @@ public final class MessageRouter {
 
   /**
    * Delivers a message another node forwarded, to local sessions only: ordinary subscriptions
-   * when {@code direct}, and one local member of each shared subscription in {@code shared}.
-   * Returns the shared subscriptions that have no member here any more (the sender chose this
-   * node just as its last member left): the sender gives those to another node.
+   * when {@code direct}, and one local member of each shared subscription in {@code shared}
+   * ({@code hops}: how often those were redirected between nodes before a member let them go
+   * here, see {@link ForwardCopy#hops}). Returns the shared subscriptions that have no member
+   * here any more (the sender chose this node just as its last member left): the sender gives
+   * those to another node.
    */
   public List<String> deliverForwarded(
-      Message message, boolean direct, List<String> shared, DeliveryReceipt receipt) {
+      Message message, boolean direct, List<String> shared, int hops, DeliveryReceipt receipt) {
     Matches matches = tree.match(message.topic());
     if (direct) {
       deliverDirect(message, matches.direct(), null, receipt);
@@ -149,7 +151,7 @@ public final class MessageRouter {
     List<String> unserved = new ArrayList<>(shared);
     for (SharedGroup group : matches.shared()) {
       if (unserved.contains(group.shareName())
-          && chooseMember(message, group, null, null, 0, receipt)) {
+          && chooseMember(message, group, null, null, hops, receipt)) {
         unserved.remove(group.shareName());
       }
     }
@@ -158,15 +160,16 @@ public final class MessageRouter {
 
   /**
    * A node returned a message it was chosen for in {@code shared} but has no member of any more:
-   * another member, on this node or a third one, gets it.
+   * another member, on this node or a third one, gets it, counting on from the {@code hops} the
+   * returned forward carried ({@link ForwardCopy#hops}).
    */
-  public void returnShared(Message message, List<String> shared, String fromNodeId) {
+  public void returnShared(Message message, List<String> shared, int hops, String fromNodeId) {
     String excluded = RemoteRoutes.idOf(fromNodeId);
     for (SharedGroup group : tree.match(message.topic()).shared()) {
       if (shared.contains(group.shareName())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, excluded, 0, null)) {
-          forwardAll(message, remote, null, null);
+        if (chooseMember(message, group, remote, excluded, hops, null)) {
+          forwardAll(message, remote, null, hops, null);
         } else {
           metrics.dropped(DropReason.NO_SUBSCRIBERS);
         }
@@ -192,7 +195,7 @@ public final class MessageRouter {
       }
     }
     if (remote != null) {
-      forwardAll(message, remote, pacer, receipt);
+      forwardAll(message, remote, pacer, 0, receipt);
       count += remote.size();
     }
     return count;
@@ -202,12 +205,14 @@ public final class MessageRouter {
       Message message,
       Map<String, RemoteCopy> remote,
       PublishPacer pacer,
+      int hops,
       DeliveryReceipt receipt) {
     if (remote.isEmpty()) {
       return;
     }
     List<ForwardCopy> copies = new ArrayList<>(remote.size());
-    remote.forEach((node, copy) -> copies.add(new ForwardCopy(node, copy.direct, copy.shared)));
+    remote.forEach(
+        (node, copy) -> copies.add(new ForwardCopy(node, copy.direct, copy.shared, hops)));
     Backpressure pressure = cluster.forward(message, copies, receipt);
     if (pressure != null && pacer != null) {
       pacer.slowDown(pressure);
@@ -255,9 +260,10 @@ public final class MessageRouter {
 
   /**
    * A member of a shared subscription left {@code d} unfinished (still queued when its connection
-   * ended, or unacknowledged when its session ended, or chosen just as it ended): another member
-   * gets it (see {@link #handOnShared}). With no other member it goes back to the same session,
-   * to wait for it if that session lives on; else (ended, or ending) it is dropped, counted.
+   * ended, a QoS 1 one unacknowledged when its session ended, or chosen just as it ended): another
+   * member gets it (see {@link #handOnShared}). With no other member it goes back to the same
+   * session, to wait for it if that session lives on; else (ended, or ending) it is dropped,
+   * counted.
    */
   public void redeliverShared(
       Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
@@ -282,8 +288,8 @@ public final class MessageRouter {
    * new holder's entry or forward journal write. A local member that passes it on to another node
    * redirects it as the {@code hops + 1}st hop, so a chain of redirects and hand-ons between
    * sessions that moved ends at {@link Session}'s hop bound; a member on another node gets it as
-   * a forward, which that node gives to a member of its own. Returns false when no other member
-   * is left.
+   * a forward carrying {@code hops}, which that node gives to a member of its own, counting on
+   * from there. Returns false when no other member is left.
    */
   private boolean handOnShared(
       Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
@@ -292,7 +298,7 @@ public final class MessageRouter {
       if (group.shareName().equals(d.sharedGroup())) {
         Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
         if (chooseMember(message, group, remote, leavingClientId, hops, receipt)) {
-          forwardAll(message, remote, null, receipt);
+          forwardAll(message, remote, null, hops, receipt);
           return true;
         }
       }

@@ -630,7 +630,8 @@ final class OutboundFlow {
    * As {@link #readFirst} with {@code sharedOnly}, for a session whose connection ended ({@code
    * livesOn}) or that ends: the shared deliveries are not taken onto the heap but handed on
    * through {@code pages} a page at a time, those on the heap first (queued; for one that ends,
-   * sent and not finished too), then each page of the backlog as it is read, the next read once
+   * the QoS 1 ones sent and not acknowledged too, see {@link #takeShared}), then each page of the
+   * backlog as it is read, the next read once
    * the new holders have the last page ({@link #passedOn}); the rest of the backlog stays on disk
    * where it is, for the queue to read back in its turn or the session's end to delete. So a
    * session with a million shared deliveries on disk hands them on with a page of them on the
@@ -865,10 +866,12 @@ final class OutboundFlow {
 
   /**
    * Takes the shared-subscription deliveries out for another member of their group (MQTT 5,
-   * 4.8.2): the queued ones, and with {@code sentToo} also those sent and not finished. A QoS 2
-   * message whose PUBREC arrived stays: the client has it. Their entries stay in the store: their
-   * entries are added to {@code entries} (when not null, as {@code clientId}'s), to remove once
-   * the new holders have them.
+   * 4.8.2): the queued ones, and with {@code sentToo} (the session ends) also the QoS 1 ones sent
+   * and not acknowledged, and the QoS 2 ones whose PUBLISH still waits for the store (never
+   * written). A QoS 2 message written stays: whose PUBREC arrived, the client has; one waiting
+   * for its PUBREC no other member may get ([MQTT-4.8.2-5]): it leaves the window, dropped,
+   * counted. The entries of those taken stay in the store: they are added to {@code entries}
+   * (when not null, as {@code clientId}'s), to remove once the new holders have them.
    */
   List<Delivery> takeShared(boolean sentToo, String clientId, List<StoredMessage> entries) {
     if (sharedOnDisk(Long.MAX_VALUE)) {
@@ -887,12 +890,20 @@ final class OutboundFlow {
     if (sentToo) {
       for (InflightMessage f : inflight.inOrder()) {
         if (f.delivery().sharedGroup() != null && !f.released()) {
-          taken.add(f.delivery());
           if (resendPending != null) {
             resendPending.remove(f.packetId());
           }
           inflight.remove(f.packetId());
-          keepEntry(entries, clientId, f.delivery(), f.seq());
+          if (f.delivery().qos() == 2
+              && (journal == null || !journal.awaitsDurable(f.packetId()))) {
+            // Its PUBLISH went out: the client may have it and count on the PUBREL, so no other
+            // member may get it ([MQTT-4.8.2-5]). Its entry ends with the session. One still
+            // waiting for its entry to be durable was never written: it goes on as a queued one.
+            context.metrics().dropped(DropReason.MEMBER_ENDED);
+          } else {
+            taken.add(f.delivery());
+            keepEntry(entries, clientId, f.delivery(), f.seq());
+          }
         }
       }
       if (inflight.isEmpty()) {

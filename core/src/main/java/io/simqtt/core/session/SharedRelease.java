@@ -17,9 +17,10 @@ final class SharedRelease {
   private SharedRelease() {}
 
   /**
-   * The session ends: every shared-subscription message it has not finished goes to another
-   * member of its group, sent or not. A QoS 2 message whose PUBREC arrived stays (and ends with
-   * the session): the client has it.
+   * The session ends: its shared-subscription messages still queued, and the QoS 1 ones sent and
+   * not acknowledged, go to another member of their group. A QoS 2 message sent stays and ends
+   * with the session: the client may have it ([MQTT-4.8.2-5], see {@link
+   * OutboundFlow#takeShared}).
    */
   static void all(Session s) {
     release(s, true, false);

@@ -214,15 +214,95 @@ class ConnAckTest {
     }
   }
 
+  /**
+   * The will's properties are checked as a PUBLISH's are: a Response Topic that is no topic name
+   * is a Protocol Error [MQTT-3.3.2-14]; a payload marked as UTF-8 that is not, 0x99 (3.1.3.2.3
+   * lets the server check).
+   */
+  @Test
+  void willWithABadResponseTopicOrPayloadFormatIsRefused() {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      MqttProperties wildcard = MqttProperties.empty();
+      wildcard.responseTopic = "reply/#";
+      assertEquals(
+          ReasonCode.PROTOCOL_ERROR, refusal(f, "w-rt", "w/t", new byte[] {1}, wildcard));
+      MqttProperties markedUtf8 = MqttProperties.empty();
+      markedUtf8.payloadFormatIndicator = 1;
+      assertEquals(
+          ReasonCode.PAYLOAD_FORMAT_INVALID,
+          refusal(f, "w-pfi", "w/t", new byte[] {(byte) 0xFF}, markedUtf8));
+      markedUtf8.responseTopic = "reply/w-ok";
+      assertEquals(
+          ReasonCode.SUCCESS, refusal(f, "w-ok", "w/t", "fine".getBytes(), markedUtf8));
+    }
+  }
+
+  /**
+   * 3.1.1 has no CONNACK return code for a will topic that breaks the topic rules, and its server
+   * closes without a CONNACK when none fits [MQTT-3.2.2-6] (3.1.1); "server unavailable" (3)
+   * would send the client off to retry the same CONNECT.
+   */
+  @Test
+  void v311WillTopicWithAWildcardClosesWithoutConnAck() {
+    try (BrokerFixture f = BrokerFixture.start();
+        RawClient raw = RawClient.open(f, MqttVersion.MQTT_3_1_1)) {
+      raw.send(
+          RawClient.withWill(
+              RawClient.connectPacket(MqttVersion.MQTT_3_1_1, "w311", true, 30, null),
+              new io.simqtt.core.codec.MqttPacket.Will(
+                  "w/+", new byte[] {1}, 0, false, MqttProperties.NONE)));
+      raw.expectSilentClose(Duration.ofSeconds(3));
+      assertNull(f.broker().sessions().get("w311"));
+    }
+  }
+
+  /**
+   * [MQTT-3.2.2-19]: a refusing CONNACK keeps to the Maximum Packet Size of the CONNECT it
+   * refuses, leaving out its Reason String if it must.
+   */
+  @Test
+  void refusingConnAckKeepsToTheClientsMaximumPacketSize() {
+    try (BrokerFixture f = BrokerFixture.start()) {
+      for (long max : new long[] {16, 1000}) {
+        try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
+          MqttProperties p = MqttProperties.empty();
+          p.authenticationMethod = "SCRAM-SHA-1";
+          p.maximumPacketSize = max;
+          ConnAck ack =
+              raw.connect(RawClient.connectPacket(MqttVersion.MQTT_5, "small", true, 30, p));
+          assertEquals(ReasonCode.BAD_AUTHENTICATION_METHOD, ack.reasonCode());
+          assertTrue(RawClient.encode(ack, MqttVersion.MQTT_5).length <= max);
+          assertEquals(max == 1000, ack.properties().reasonString != null, "max " + max);
+        }
+      }
+    }
+  }
+
   /** Connects over a raw v5 socket with a will; returns the CONNACK reason code. */
   private static int refusal(BrokerFixture f, String id, String topic, int qos, boolean retain) {
+    return refusal(f, id, topic, qos, retain, new byte[] {1}, MqttProperties.empty());
+  }
+
+  private static int refusal(
+      BrokerFixture f, String id, String topic, byte[] payload, MqttProperties willProperties) {
+    return refusal(f, id, topic, 0, false, payload, willProperties);
+  }
+
+  private static int refusal(
+      BrokerFixture f,
+      String id,
+      String topic,
+      int qos,
+      boolean retain,
+      byte[] payload,
+      MqttProperties willProperties) {
     try (RawClient raw = RawClient.open(f, MqttVersion.MQTT_5)) {
       ConnAck ack =
           raw.connect(
               RawClient.withWill(
                   RawClient.connectPacket(MqttVersion.MQTT_5, id, true, 30, null),
                   new io.simqtt.core.codec.MqttPacket.Will(
-                      topic, new byte[] {1}, qos, retain, MqttProperties.empty())));
+                      topic, payload, qos, retain, willProperties)));
       if (ack.reasonCode() != ReasonCode.SUCCESS) {
         assertFalse(ack.sessionPresent());
         assertTrue(raw.closedWithin(Duration.ofSeconds(3)), "refused connection is closed");

@@ -352,7 +352,41 @@ class SharedSubscriptionTest {
     a.close();
   }
 
-  /** A member whose session ends with its connection hands on everything unfinished. */
+  /**
+   * A QoS 2 message sent to a member whose session ends before the PUBREC goes to no other member
+   * ([MQTT-4.8.2-5]: the client may have it, and count on completing it); dropped, counted. What
+   * was still queued for the member goes to another.
+   */
+  @Test
+  void aQos2MessageSentToAMemberWhoseSessionEndsGoesToNoOtherMember() throws Exception {
+    long before = f.broker().metrics().drops(DropReason.MEMBER_ENDED);
+    RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
+    MqttProperties p = MqttProperties.empty(); // Session Expiry 0
+    p.receiveMaximum = 1;
+    a.connect("sh-end2-a", true, 0, p);
+    a.subscribe("$share/end2/end2/t", 2);
+    for (int i = 0; i < 2; i++) {
+      pub.publishWith()
+          .topic("end2/t")
+          .qos(MqttQos.EXACTLY_ONCE)
+          .payload(bytes(String.valueOf(i)))
+          .send()
+          .get(5, TimeUnit.SECONDS);
+    }
+    assertEquals("0", text(a.expect(Publish.class)), "\"1\" waits in the queue");
+    try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
+      b.connect("sh-end2-b");
+      b.subscribe("$share/end2/end2/t", 2);
+      a.close(); // no PUBREC
+      Publish moved = b.expect(Publish.class);
+      assertEquals("1", text(moved), "the queued one moved, the one sent did not");
+      acknowledge(b, moved);
+      assertNothingMoreFor(b);
+      assertEquals(before + 1, f.broker().metrics().drops(DropReason.MEMBER_ENDED));
+    }
+  }
+
+  /** A member whose session ends with its connection hands on everything unfinished at QoS 1. */
   @Test
   void sentAndQueuedMessagesMoveWhenTheSessionEnds() throws Exception {
     RawClient a = RawClient.open(f, MqttVersion.MQTT_5);

@@ -1,5 +1,6 @@
 package io.simqtt.core.it;
 
+import static io.simqtt.core.it.Clients.await;
 import static io.simqtt.core.it.Clients.hiveBuilder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -12,11 +13,13 @@ import com.hivemq.client.mqtt.mqtt5.message.disconnect.Mqtt5DisconnectReasonCode
 import io.simqtt.core.codec.MqttPacket.Disconnect;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Closing the broker tells MQTT 5 clients why. */
 class ShutdownTest {
@@ -62,6 +65,25 @@ class ShutdownTest {
       assertEquals(
           Mqtt5DisconnectReasonCode.SERVER_SHUTTING_DOWN, e.getMqttMessage().getReasonCode());
     } finally {
+      f.close();
+    }
+  }
+
+  /**
+   * [MQTT-3.14.0-1]: no DISCONNECT before a CONNACK. A CONNECT still being checked when the
+   * broker stops has had no CONNACK: its connection closes without a packet.
+   */
+  @Test
+  void aConnectStillBeingCheckedGetsNoDisconnect(@TempDir Path dir) throws Exception {
+    BrokerFixture f = BrokerFixture.start(HangingAuthPlugin.config(dir));
+    try (RawClient pending = RawClient.open(f, MqttVersion.MQTT_5)) {
+      HangingAuthPlugin.hang("pending", HangingAuthPlugin.Question.AUTHENTICATE);
+      pending.send(RawClient.connectPacket(MqttVersion.MQTT_5, "pending", true, 30, null));
+      await("the check hangs", () -> HangingAuthPlugin.hung() == 1);
+      f.close();
+      pending.expectSilentClose(Duration.ofSeconds(3));
+    } finally {
+      HangingAuthPlugin.release();
       f.close();
     }
   }

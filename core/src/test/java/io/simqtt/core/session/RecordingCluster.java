@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A cluster that records what sessions ask of it: redirects as "node:number:hops" (the number is
- * the payload's first byte), route changes as "+filter" and "-filter"; the rest does nothing. A
+ * the payload's first byte), forwards of shared deliveries as "node:number:hops:groups", route
+ * changes as "+filter" and "-filter"; the rest does nothing. A
  * redirect's receipt is held as a durable node's link would hold it until its journal write:
  * counted, and let go by the test ({@link #journaled}).
  */
@@ -22,6 +23,7 @@ public class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
   /** The session lineage each of {@link #redirects} named, in the same order. */
   final List<Long> lineages = new ArrayList<>();
+  final List<String> sharedForwards = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
@@ -105,6 +107,12 @@ public class RecordingCluster implements Cluster {
   @Override
   public Backpressure forward(
       Message message, List<ForwardCopy> copies, DeliveryReceipt receipt) {
+    for (ForwardCopy c : copies) {
+      if (!c.shared().isEmpty()) {
+        sharedForwards.add(
+            c.nodeId() + ":" + message.payload()[0] + ":" + c.hops() + ":" + c.shared());
+      }
+    }
     return null;
   }
 

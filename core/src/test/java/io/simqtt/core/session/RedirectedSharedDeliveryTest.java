@@ -133,6 +133,57 @@ class RedirectedSharedDeliveryTest {
     assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
   }
 
+  /**
+   * The only other member is on n3: the delivery goes there as a forward that carries the hops of
+   * the chain that brought it, for n3's member to count on from (see the next test).
+   */
+  @Test
+  void aMemberOnAnotherNodeGetsItWithTheHopsOfTheChain() throws Exception {
+    Session a = member("a", new FakeConnection(loop));
+    endedByACleanStartElsewhere(a);
+    router.remoteRoutes().update("n3", GROUP, 1);
+
+    redirectToA(new AtomicReference<>(), 3);
+    assertEquals(
+        List.of("n3:5:3:[" + GROUP + "]"), onLoop(() -> List.copyOf(cluster.sharedForwards)));
+  }
+
+  /**
+   * A forward of a shared delivery some member let go after {@code hops} redirects: the member
+   * chosen here that moved on redirects it as the next hop of that chain, and at the bound it is
+   * dropped, counted. Before, a forward started the count again, so members handing a message
+   * on between nodes through sessions that moved were bounded only by how long a stale route
+   * lasted.
+   */
+  @Test
+  void aForwardedSharedDeliveryCountsOnFromTheHopsItCameWith() throws Exception {
+    movedToN2(member("b", new FakeConnection(loop)));
+
+    router.deliverForwarded(shared(5).message(), false, List.of(GROUP), 3, null);
+    assertEquals(List.of("n2:5:4"), onLoop(() -> List.copyOf(cluster.redirects)));
+
+    router.deliverForwarded(
+        shared(5).message(), false, List.of(GROUP), SessionMove.MAX_REDIRECT_HOPS, null);
+    assertEquals(1, onLoop(() -> cluster.redirects.size()), "not redirected past the bound");
+    assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
+  }
+
+  /**
+   * n3 returned such a forward (its last member had just left): the member chosen here instead
+   * counts on from the hops the forward carried, as one chosen on n3 would have.
+   */
+  @Test
+  void aReturnedSharedDeliveryCountsOnFromTheHopsItsForwardCarried() throws Exception {
+    movedToN2(member("b", new FakeConnection(loop)));
+
+    router.returnShared(shared(5).message(), List.of(GROUP), 3, "n3");
+    assertEquals(List.of("n2:5:4"), onLoop(() -> List.copyOf(cluster.redirects)));
+
+    router.returnShared(shared(5).message(), List.of(GROUP), SessionMove.MAX_REDIRECT_HOPS, "n3");
+    assertEquals(1, onLoop(() -> cluster.redirects.size()), "not redirected past the bound");
+    assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
+  }
+
   // ---- helpers ----
 
   /** A peer's frame redirects shared delivery 5 to "a", {@code hops} hops so far. */
