@@ -72,6 +72,21 @@ public final class PeerCluster implements Cluster {
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
   private ForwardJournal journal = ForwardJournal.MEMORY;
   private SeenForwards seen = SeenForwards.MEMORY;
+  /**
+   * The links, once the cluster has started them; null before: until then nothing is settled
+   * or whole (sessions recovered from the store are back before the links are made). An array,
+   * so that a look at them takes nothing from the heap.
+   */
+  private volatile OutboundLink[] started;
+  private final Object wholeLock = new Object();
+  /**
+   * Since when the cluster has been seen whole ({@link Scheduler#nanoTime}): the first look
+   * that found it so after one that did not, or after a link or stream came up since; {@link
+   * #NOT_SEEN_WHOLE} if the last look found a peer away. Guarded by wholeLock.
+   */
+  private long wholeSeenNanos = NOT_SEEN_WHOLE;
+
+  private static final long NOT_SEEN_WHOLE = Long.MIN_VALUE;
 
   public PeerCluster(NodeSettings settings) {
     this(settings, linkTls(settings), new SystemScheduler());
@@ -176,6 +191,10 @@ public final class PeerCluster implements Cluster {
     }
     restoreForwards();
     links.all().forEach(OutboundLink::start);
+    started = links.all().toArray(new OutboundLink[0]);
+    // Looked at every second too, so that a window checked after a quiet spell finds the
+    // cluster whole since about when it became so, not since that check.
+    timer.scheduleRepeating(this::wholeForMillis, 1, TimeUnit.SECONDS);
     awaitRoutes(startup);
   }
 
@@ -320,11 +339,16 @@ public final class PeerCluster implements Cluster {
   /**
    * Every peer is dead, or both its streams are up and it has re-sent what it held (its stream
    * into this node has handled the forwards its Hello said it would re-send). A peer whose
-   * stream into this node stays away longer than dead-after counts as dead here too.
+   * stream into this node stays away longer than dead-after counts as dead here too. Never
+   * before the cluster started.
    */
   @Override
   public boolean isSettled() {
-    for (OutboundLink l : links.all()) {
+    OutboundLink[] all = started;
+    if (all == null) {
+      return false;
+    }
+    for (OutboundLink l : all) {
       if (links.isSuspect(l)) {
         return false;
       }
@@ -334,6 +358,38 @@ public final class PeerCluster implements Cluster {
       // else dead, or said Goodbye
     }
     return true;
+  }
+
+  /**
+   * Measured from the first look that found every peer back, or later: a look cannot tell when
+   * a peer finished re-sending, only that it has. A peer that went away and came back between
+   * two looks is caught by when its link or stream last came up.
+   */
+  @Override
+  public long wholeForMillis() {
+    OutboundLink[] all = started;
+    if (all == null) {
+      return NOT_WHOLE;
+    }
+    synchronized (wholeLock) {
+      boolean cameBack = wholeSeenNanos == NOT_SEEN_WHOLE;
+      for (OutboundLink l : all) {
+        String peerId = l.peerId();
+        if (l.state() != OutboundLink.State.UP || !inbound.isUp(peerId)
+            || !inbound.settled(peerId)) {
+          wholeSeenNanos = NOT_SEEN_WHOLE;
+          return NOT_WHOLE;
+        }
+        cameBack = cameBack
+            || l.upSinceNanos() - wholeSeenNanos >= 0
+            || inbound.upSinceNanos(peerId) - wholeSeenNanos >= 0;
+      }
+      long now = timer.nanoTime();
+      if (cameBack) {
+        wholeSeenNanos = now;
+      }
+      return TimeUnit.NANOSECONDS.toMillis(now - wholeSeenNanos);
+    }
   }
 
   // ---- status ----

@@ -65,6 +65,20 @@ public interface Cluster {
    */
   boolean isSettled();
 
+  /**
+   * How long, in milliseconds, every peer has been linked both ways and done re-sending what it
+   * held (as for {@link #isSettled}), or {@link #NOT_WHOLE} while one is not. Unlike {@link
+   * #isSettled} a peer declared dead or gone is not whole: it may come back from its store and
+   * redirect what peers send it again for a session that moved away, which the session's new
+   * node must still tell apart from the copies it got by route. A duration, not a moment: the
+   * cluster keeps time on its own clock. Cheap: read whenever a window for second copies is
+   * checked past its own deadline.
+   */
+  long wholeForMillis();
+
+  /** {@link #wholeForMillis} while a peer is away. */
+  long NOT_WHOLE = -1;
+
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);
 

@@ -46,6 +46,11 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
+  public long wholeForMillis() {
+    return Long.MAX_VALUE;
+  }
+
+  @Override
   public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
   @Override

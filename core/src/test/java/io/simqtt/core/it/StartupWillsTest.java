@@ -76,6 +76,11 @@ class StartupWillsTest {
     }
 
     @Override
+    public long wholeForMillis() {
+      return Long.MAX_VALUE;
+    }
+
+    @Override
     public void retainedChanged(String topic, Message message, RetainedStamp stamp) {}
 
     @Override

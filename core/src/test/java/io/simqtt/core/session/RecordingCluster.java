@@ -24,6 +24,10 @@ public class RecordingCluster implements Cluster {
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
   private long journalSeq;
+  /** What {@link #isSettled} answers: settled unless a test says otherwise. */
+  volatile boolean settled = true;
+  /** What {@link #wholeForMillis} answers: whole for ever unless a test says otherwise. */
+  volatile long wholeForMillis = Long.MAX_VALUE;
 
   private record Held(String nodeId, Delivery delivery, DeliveryReceipt receipt) {}
 
@@ -107,7 +111,12 @@ public class RecordingCluster implements Cluster {
 
   @Override
   public boolean isSettled() {
-    return true;
+    return settled;
+  }
+
+  @Override
+  public long wholeForMillis() {
+    return wholeForMillis;
   }
 
   @Override

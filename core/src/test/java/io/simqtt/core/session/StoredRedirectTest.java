@@ -17,12 +17,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A stored session that moves to another node leaves its redirect in the store in its place
  * ({@link SessionStore#redirectSession}); the redirect comes back at recovery and passes on what
- * reaches it for what is left of its redirect time, counted from the move, and the store lets it
- * go when it ends, or when a connection of its client attaches here.
+ * reaches it for what is left of its redirect time, counted from the move, then until the
+ * cluster is settled, but never past the late-redirect time after the move; the store lets it go
+ * when it ends, or when a connection of its client attaches here.
  */
 class StoredRedirectTest {
   /** The redirect time every registry of the fixture has. */
   private static final long REDIRECT_MILLIS = 10_000;
+  /** The late-redirect time every registry of the fixture has. */
+  private static final long LATE_REDIRECT_MILLIS = 300_000;
 
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
@@ -33,8 +36,9 @@ class StoredRedirectTest {
 
   /**
    * Down for half the redirect time: the redirect comes back and redirects for the other half,
-   * then ends, and the store lets it go. A restart does not lengthen it: the new owner drops
-   * second copies only for twice the redirect time from the move.
+   * then ends (the cluster settled), and the store lets it go. A restart does not lengthen it:
+   * with every peer there, the new owner drops second copies only for twice the redirect time
+   * from the move.
    */
   @Test
   void aRedirectComesBackAtRecoveryForWhatIsLeftOfItsRedirectTimeAndThenGoes()
@@ -71,14 +75,68 @@ class StoredRedirectTest {
   }
 
   /**
-   * Down for the whole redirect time: the redirect ends at recovery, counted, and the store lets
-   * it go; what reaches this node for the client then finds no session here, as without a store.
+   * Down for longer than the redirect time but less than the late-redirect time: the redirect
+   * comes back, for none of its redirect time, and redirects until the cluster is settled (the
+   * peers, back, have sent it again what they had not seen acknowledged), then ends.
    */
   @Test
-  void aRedirectWhoseTimeEndedWhileTheNodeWasDownEndsAtRecovery() throws Exception {
+  void aRedirectWhoseRedirectTimeEndedWhileTheNodeWasDownRedirectsUntilTheClusterIsSettled()
+      throws Exception {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.settled = false;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    assertEquals(1, r.redirects());
+    assertEquals(0, r.redirectsOver());
+    Session back = restarted.get("c");
     fixture.clock.advance(REDIRECT_MILLIS);
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+
+    fixture.cluster.settled = true;
+    fixture.clock.advance(1_000);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Brought back with the cluster never settling, the redirect still ends the late-redirect time
+   * after the move: the new owner's window for second copies is sure to have closed by then.
+   */
+  @Test
+  void aRecoveredRedirectEndsTheLateRedirectTimeAfterTheMoveThoughTheClusterIsNotSettled()
+      throws Exception {
+    long movedAt = fixture.clock.millis();
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.settled = false;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Session back = restarted.get("c");
+
+    fixture.clock.advance(movedAt + LATE_REDIRECT_MILLIS - 1 - fixture.clock.millis());
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    fixture.clock.advance(1);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Down for the whole late-redirect time: the redirect ends at recovery, counted, and the store
+   * lets it go; what reaches this node for the client then finds no session here, as without a
+   * store.
+   */
+  @Test
+  void aRedirectWhoseLateRedirectTimeEndedWhileTheNodeWasDownEndsAtRecovery() throws Exception {
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(LATE_REDIRECT_MILLIS);
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
     assertEquals(0, r.redirects());

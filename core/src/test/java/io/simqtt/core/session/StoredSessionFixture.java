@@ -58,6 +58,7 @@ final class StoredSessionFixture implements AfterEachCallback {
         sharedRedelivery,
         cluster,
         10_000,
+        300_000,
         clock,
         new PermissionRetries(
             who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
