@@ -381,8 +381,8 @@ public final class PeerCluster implements Cluster {
           return NOT_WHOLE;
         }
         cameBack = cameBack
-            || l.upSinceNanos() - wholeSeenNanos >= 0
-            || inbound.upSinceNanos(peerId) - wholeSeenNanos >= 0;
+            || l.upSinceNanos() - wholeSeenNanos > 0
+            || inbound.upSinceNanos(peerId) - wholeSeenNanos > 0;
       }
       long now = timer.nanoTime();
       if (cameBack) {

@@ -1,0 +1,50 @@
+package io.simqtt.peer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.simqtt.core.cluster.Cluster;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * How long the cluster has been whole ({@link PeerCluster#wholeForMillis}), which keeps a
+ * moved session's window for second copies open: a peer that stopped is away, also once it
+ * counts as settled (it said Goodbye, or is dead), since it may come back from its store; once
+ * it is back the cluster is whole from then, not from before it left. In-process, manual time.
+ */
+@Timeout(60)
+class ClusterWholeTest {
+  private ClusterFixture cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void aStoppedPeerIsAwayThoughSettledAndTheClusterIsWholeFromItsReturn() {
+    cluster = ClusterFixture.startInProcess(2, "");
+    PeerCluster n1 = cluster.cluster(0);
+    cluster.advance(Duration.ofSeconds(5));
+    assertTrue(n1.wholeForMillis() >= 4_000, "whole since the links came up");
+
+    cluster.stop(1);
+    cluster.advance(Duration.ofSeconds(31)); // past dead-after
+    assertTrue(n1.isSettled(), "nothing it sent can still come");
+    assertEquals(Cluster.NOT_WHOLE, n1.wholeForMillis());
+
+    cluster.restart(1);
+    cluster.advanceUntil(() -> n1.wholeForMillis() != Cluster.NOT_WHOLE,
+        ClusterFixture.MAX_RECONNECT, "n2 back, linked both ways");
+    long back = n1.wholeForMillis();
+    assertTrue(back < 1_000, "whole since it came back: " + back);
+    cluster.advance(Duration.ofSeconds(3));
+    long later = n1.wholeForMillis();
+    assertTrue(later >= back + 3_000, back + " then " + later);
+  }
+}
