@@ -235,7 +235,8 @@ final class SessionMove {
     // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
-    // Bounded by nothing but the cluster settling: a running node misses no peer's return.
+    // Not bounded by the late-redirect time: a running node's redirect ends as the cluster
+    // settles, as before redirects were stored (what that leaves: docs/FAULTS.md, not closed).
     redirectFor(s, s.context.redirectMillis(), Long.MAX_VALUE);
   }
 
@@ -505,8 +506,8 @@ final class SessionMove {
 
   /**
    * Takes on the state another node handed over, each piece its part; messages sent to the old
-   * node before the routes moved may now come here twice, so what it holds counts as seen for
-   * the redirect time.
+   * node before the routes moved may now come here twice, so what it holds counts as seen while
+   * the window is open (see {@link SeenMessages}).
    */
   private static void restore(Session s, SessionSnapshot state) {
     state.subscriptions().forEach(s::enterSubscription);
