@@ -102,8 +102,8 @@ final class BrokerNode implements LocalNode {
 
   @Override
   public void deliverRedirected(
-      String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
-    router.deliverRedirected(clientId, delivery, hops, receipt);
+      String clientId, Delivery delivery, int hops, long lineage, DeliveryReceipt receipt) {
+    router.deliverRedirected(clientId, delivery, hops, lineage, receipt);
   }
 
   @Override

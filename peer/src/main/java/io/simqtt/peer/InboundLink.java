@@ -302,6 +302,7 @@ final class InboundLink implements StreamObserver<PeerFrame>, HandOvers.ReplyStr
               f.getRedirect().getClientId(),
               CoreProtos.fromProto(d),
               f.getRedirect().getHops(),
+              f.getRedirect().getSessionLineage(),
               receipt);
       return;
     }

@@ -356,11 +356,17 @@ final class OutboundLink implements Backpressure {
   }
 
   /**
-   * Sends a delivery for a session that moved from this node to the peer; kept (and counted on
-   * {@code receipt}) like a forward. False when the link is closed: the node is stopping, and the
-   * delivery is not kept (counted on {@code receipt} as {@link DeliveryReceipt#lost}, if any).
+   * Sends a delivery for a session that moved from this node to the peer, naming the session's
+   * {@code lineage} (0: unknown); kept (and counted on {@code receipt}) like a forward. False
+   * when the link is closed: the node is stopping, and the delivery is not kept (counted on
+   * {@code receipt} as {@link DeliveryReceipt#lost}, if any).
    */
-  boolean redirect(String clientId, DeliveryState delivery, int hops, DeliveryReceipt receipt) {
+  boolean redirect(
+      String clientId,
+      DeliveryState delivery,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt) {
     boolean full = isFull();
     boolean taken = handOff(
         delivery.getQos(),
@@ -372,7 +378,8 @@ final class OutboundLink implements Backpressure {
                     Redirect.newBuilder()
                         .setClientId(clientId)
                         .setDelivery(delivery.toBuilder().clearMessage())
-                        .setHops(hops)),
+                        .setHops(hops)
+                        .setSessionLineage(lineage)),
         receipt,
         full);
     pressed(delivery.getQos(), full);

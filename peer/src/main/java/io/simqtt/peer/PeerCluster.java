@@ -307,7 +307,12 @@ public final class PeerCluster implements Cluster {
 
   @Override
   public boolean redirect(
-      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      String nodeId,
+      String clientId,
+      Delivery delivery,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt) {
     OutboundLink l = links.get(nodeId);
     if (l == null) {
       if (receipt != null) {
@@ -316,7 +321,7 @@ public final class PeerCluster implements Cluster {
       }
       return false;
     }
-    return l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, receipt);
+    return l.redirect(clientId, CoreProtos.toProto(delivery).build(), hops, lineage, receipt);
   }
 
   @Override

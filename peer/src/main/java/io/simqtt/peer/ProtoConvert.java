@@ -31,6 +31,7 @@ final class ProtoConvert {
         SessionState.newBuilder()
             .setExpiryInterval(s.expiryInterval())
             .setLastPacketId(s.lastPacketId())
+            .setLineage(s.lineage())
             .addAllInboundQos2(s.inboundQos2());
     s.subscriptions().forEach((filter, o) -> b.addSubscriptions(CoreProtos.toProto(filter, o)));
     for (InflightMessage f : s.inflight()) {
@@ -65,7 +66,8 @@ final class ProtoConvert {
           id.getSharedGroup().isEmpty() ? null : id.getSharedGroup()));
     }
     return new SessionSnapshot(
-        subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId(), seen);
+        subs, inflight, queued, qos2, s.getExpiryInterval(), s.getLastPacketId(), seen,
+        s.getLineage());
   }
 
   /** The queued messages of {@code s}, in order: all a later message of a state's series has. */

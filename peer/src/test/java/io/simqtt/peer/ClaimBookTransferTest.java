@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
  */
 class ClaimBookTransferTest {
   private static final SubscriptionOptions QOS1 = new SubscriptionOptions(1, false, false, 0, 0);
+  /** The hybrid clock of the claim that created the session handed over. */
+  private static final long LINEAGE = 1_700_000_000_000_123L;
 
   private final List<String> sent = new ArrayList<>();
 
@@ -52,6 +54,7 @@ class ClaimBookTransferTest {
     assertEquals(Map.of("t", QOS1), state.subscriptions());
     assertEquals(Set.of(7), state.inboundQos2());
     assertEquals(List.of(1, 2, 3, 4), numbers(state.queued()));
+    assertEquals(LINEAGE, state.lineage(), "the same session: a redirect for it names it");
   }
 
   @Test
@@ -150,7 +153,7 @@ class ClaimBookTransferTest {
 
   private static SessionSnapshot head() {
     return new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(delivery(1), delivery(2)), Set.of(7), 60, 3, List.of());
+        List.of(delivery(1), delivery(2)), Set.of(7), 60, 3, List.of(), LINEAGE);
   }
 
   private static SessionState page(int n) {

@@ -30,7 +30,7 @@ class SeenCopiesStateTest {
         new MessageKey("n1", 7, "$share/h/t"),
         new MessageKey("n2", 9, "$share/g/t"));
     SessionSnapshot state =
-        new SessionSnapshot(Map.of(), List.of(), List.of(), Set.of(), 60, 0, seen);
+        new SessionSnapshot(Map.of(), List.of(), List.of(), Set.of(), 60, 0, seen, 0);
 
     byte[] wire = ProtoConvert.toProto(state).toByteArray();
     assertEquals(seen, ProtoConvert.fromProto(SessionState.parseFrom(wire)).seen());
@@ -42,7 +42,7 @@ class SeenCopiesStateTest {
     SessionSnapshot state = new SessionSnapshot(Map.of(), List.of(),
         List.of(Delivery.retainedOnSubscribe(m, 1, new int[0]),
             new Delivery(m, 1, true, new int[0])),
-        Set.of(), 60, 0, List.of());
+        Set.of(), 60, 0, List.of(), 0);
 
     byte[] wire = ProtoConvert.toProto(state).toByteArray();
     assertEquals(List.of(true, false),

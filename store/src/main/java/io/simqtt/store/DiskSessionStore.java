@@ -87,7 +87,8 @@ public final class DiskSessionStore implements SessionStore {
     String clientId = redirect.clientId();
     NavigableMap<Long, Long> active = imports.ranges(clientId);
     RedirectRecord.Builder r = RedirectRecord.newBuilder().setNewOwner(redirect.newOwner())
-        .setMovedAtMillis(redirect.movedAtMillis());
+        .setMovedAtMillis(redirect.movedAtMillis())
+        .setLineage(redirect.lineage());
     redirect.subscriptions()
         .forEach((filter, o) -> r.addSubscriptions(CoreProtos.toProto(filter, o)));
     writer.write(deletion(clientId, active, active)
@@ -105,7 +106,8 @@ public final class DiskSessionStore implements SessionStore {
     store.forEach(Family.REDIRECTS, (key, value) -> {
       RedirectRecord r = parse(key, () -> RedirectRecord.parseFrom(value));
       kept.add(new StoredRedirect(Keys.clientIdOf(key), r.getNewOwner(),
-          CoreProtos.fromProto(r.getSubscriptionsList()), r.getMovedAtMillis()));
+          CoreProtos.fromProto(r.getSubscriptionsList()), r.getMovedAtMillis(),
+          r.getLineage()));
     });
     return kept;
   }
@@ -529,7 +531,8 @@ public final class DiskSessionStore implements SessionStore {
         SessionRecord.newBuilder()
             .setExpiryInterval(s.expiryInterval())
             .setOfflineSinceMillis(s.offlineSinceMillis())
-            .setLastPacketId(s.lastPacketId());
+            .setLastPacketId(s.lastPacketId())
+            .setLineage(s.lineage());
     s.subscriptions().forEach((filter, o) -> b.addSubscriptions(CoreProtos.toProto(filter, o)));
     Will will = s.will();
     if (will != null) {
@@ -597,7 +600,8 @@ public final class DiskSessionStore implements SessionStore {
         r.getOfflineSinceMillis(),
         r.getLastPacketId(),
         inboundQos2,
-        identity(clientId, r));
+        identity(clientId, r),
+        r.getLineage());
   }
 
 

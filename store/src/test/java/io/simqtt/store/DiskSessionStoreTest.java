@@ -80,7 +80,8 @@ class DiskSessionStoreTest {
     subs.put("a/+", new SubscriptionOptions(1, true, false, 2, 7));
     subs.put("b/#", new SubscriptionOptions(2, false, true, 0, 0));
     Will will = new Will(message("will/" + clientId, "gone"), 30, 600);
-    return new StoredSession(clientId, subs, 3600, will, 1_700_000_000_000L, 17, Set.of());
+    return new StoredSession(clientId, subs, 3600, will, 1_700_000_000_000L, 17, Set.of(), null,
+        1_700_000_000_000_123L);
   }
 
   private static void assertSameMessage(Message expected, Message actual) {
@@ -135,6 +136,7 @@ class DiskSessionStoreTest {
       assertEquals(3600, s.expiryInterval());
       assertEquals(1_700_000_000_000L, s.offlineSinceMillis());
       assertEquals(17, s.lastPacketId());
+      assertEquals(expected.lineage(), s.lineage());
       assertEquals(30, s.will().delaySeconds());
       assertEquals(600, s.will().expirySeconds());
       assertSameMessage(expected.will().message(), s.will().message());
@@ -175,9 +177,9 @@ class DiskSessionStoreTest {
     try (DurableStore store = DurableStore.open(settings)) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       sessions.saveSession("c", new StoredSession("c", c.subscriptions(), c.expiryInterval(),
-          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice));
+          c.will(), c.offlineSinceMillis(), c.lastPacketId(), Set.of(), alice, c.lineage()));
       sessions.saveSession("d", new StoredSession("d", Map.of(), 60, null, 0, 0, Set.of(),
-          anonymous));
+          anonymous, 0));
       sessions.saveSession("e", new StoredSession("e", Map.of(), 60, null, 0, 0, Set.of()));
     }
 
@@ -815,7 +817,8 @@ class DiskSessionStoreTest {
   void aRedirectTakesItsSessionsPlaceUntilItEndsOrItsClientIsWrittenOrDeleted() throws Exception {
     Path at = dir.resolve("store");
     Path killed = dir.resolve("killed");
-    StoredRedirect moved = new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L);
+    StoredRedirect moved =
+        new StoredRedirect("a", "n3", session("a").subscriptions(), 1_700_000_000_000L, 5);
     try (DurableStore store = DurableStore.open(StoreDirs.always(at))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       for (String c : List.of("a", "ab")) {
@@ -842,14 +845,14 @@ class DiskSessionStoreTest {
           .map(m -> m.clientId() + "/" + m.seq()).toList());
       assertEquals(List.of(moved), sessions.redirects());
       sessions.endRedirect("a");
-      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of(), 7));
-      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of(), 8));
+      sessions.redirectSession(new StoredRedirect("ab", "n2", Map.of(), 7, 0));
+      sessions.redirectSession(new StoredRedirect("b", "n2", Map.of(), 8, 0));
     }
     try (DurableStore store = DurableStore.open(StoreDirs.always(killed))) {
       DiskSessionStore sessions = new DiskSessionStore(store);
       assertEquals(List.of(), load(sessions).sessions());
-      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of(), 8),
-          new StoredRedirect("ab", "n2", Map.of(), 7)), sessions.redirects());
+      assertEquals(List.of(new StoredRedirect("b", "n2", Map.of(), 8, 0),
+          new StoredRedirect("ab", "n2", Map.of(), 7, 0)), sessions.redirects());
       sessions.writeSession(session("ab"), List.of(), false); // its client connected here
       sessions.deleteSession("b");
     }

@@ -42,14 +42,20 @@ public interface Cluster {
 
   /**
    * Sends a delivery for session {@code clientId}, which moved from this node to node {@code
-   * nodeId}, on to it ({@code hops} counts redirects including this one). Kept and re-sent like a
-   * forward until the node acknowledges it, and counted on {@code receipt} (null: none) like one.
-   * One that is not kept (no link to that node, or its link stopped) marks {@code receipt} {@link
-   * DeliveryReceipt#lost}: what was passed on must stay where it was. Returns false when it is
-   * not kept (the caller counts the drop).
+   * nodeId}, on to it ({@code hops} counts redirects including this one), naming the session's
+   * {@code lineage} (0: unknown; see {@link io.simqtt.core.session.Session#deliverRedirected}).
+   * Kept and re-sent like a forward until the node acknowledges it, and counted on {@code
+   * receipt} (null: none) like one. One that is not kept (no link to that node, or its link
+   * stopped) marks {@code receipt} {@link DeliveryReceipt#lost}: what was passed on must stay
+   * where it was. Returns false when it is not kept (the caller counts the drop).
    */
   boolean redirect(
-      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt);
+      String nodeId,
+      String clientId,
+      Delivery delivery,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt);
 
   /**
    * Whether node {@code nodeId} is reachable right now (its links both ways are up): shared

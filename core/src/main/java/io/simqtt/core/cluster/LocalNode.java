@@ -63,10 +63,12 @@ public interface LocalNode {
 
   /**
    * A delivery a peer redirected to this node's session {@code clientId}, which moved here from
-   * there; {@code hops} counts the redirects so far. {@code receipt} counts down once the session
-   * took it (or at once, when there is no such session).
+   * there; {@code hops} counts the redirects so far, {@code lineage} names the session it is for
+   * (0: any; see {@link io.simqtt.core.session.Session#deliverRedirected}). {@code receipt}
+   * counts down once the session took it (or at once, when there is no such session).
    */
-  void deliverRedirected(String clientId, Delivery delivery, int hops, DeliveryReceipt receipt);
+  void deliverRedirected(
+      String clientId, Delivery delivery, int hops, long lineage, DeliveryReceipt receipt);
 
   /**
    * Whether this node keeps its sessions in a store (durable mode): a restart brings them back,

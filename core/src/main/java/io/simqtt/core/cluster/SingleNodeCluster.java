@@ -31,7 +31,12 @@ final class SingleNodeCluster implements Cluster {
 
   @Override
   public boolean redirect(
-      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      String nodeId,
+      String clientId,
+      Delivery delivery,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt) {
     throw new IllegalStateException("a single node has no other node to redirect to");
   }
 

@@ -34,7 +34,8 @@ public enum DropReason {
    */
   NO_LINK,
   /**
-   * Redirected to a node that has no such session any more; a shared-subscription delivery goes
+   * Redirected to a node that has no such session any more, or whose session is of another
+   * lineage (a clean start replaced the one it was for); a shared-subscription delivery goes
    * to another member of its group instead.
    */
   SESSION_GONE,

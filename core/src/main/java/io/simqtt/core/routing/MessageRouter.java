@@ -269,7 +269,7 @@ public final class MessageRouter {
     if (leaving != null && !leaving.isEnded() && !leaving.isEnding()) {
       // Its own copy back, not a second one: a window for second copies there must not drop it.
       leaving.execute(Session::takeBack, leaving, d);
-      deliverTo(leaving, d, 0, receipt);
+      deliverTo(leaving, d, 0, 0, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
@@ -306,7 +306,7 @@ public final class MessageRouter {
    * offline local member otherwise, and a node that cannot be reached right now (its forward
    * waits for the link) only when nothing else is left. With {@code remote} null (a forwarded
    * message) only local members count; {@code excluded} is a member that must not be chosen;
-   * {@code hops} as for {@link #deliverTo(Session, Delivery, int, DeliveryReceipt)}.
+   * {@code hops} as for {@link #deliverTo(Session, Delivery, int, long, DeliveryReceipt)}.
    */
   private boolean chooseMember(
       Message message,
@@ -348,7 +348,7 @@ public final class MessageRouter {
       Session s = sessions.get(m.clientId());
       if (s != null && s.isConnected()) {
         return deliverTo(
-            s, DeliveryFold.shared(message, m.options(), group.shareName()), hops, receipt);
+            s, DeliveryFold.shared(message, m.options(), group.shareName()), hops, 0, receipt);
       }
       if (fallback == null && s != null) {
         fallback = m;
@@ -360,6 +360,7 @@ public final class MessageRouter {
           fallbackSession,
           DeliveryFold.shared(message, fallback.options(), group.shareName()),
           hops,
+          0,
           receipt);
     }
     if (unreachable != null) {
@@ -378,13 +379,15 @@ public final class MessageRouter {
    * this node only passes it on, and the node it is bound for judges it (see {@link #deliverTo}).
    * With the session gone from here (it ended: a clean start elsewhere, its expiry) a shared
    * delivery goes to another member of its group (MQTT 5 4.8.2; see {@link #handOnShared}),
-   * dropped, counted, when none is left; any other is dropped, counted.
+   * dropped, counted, when none is left; any other is dropped, counted. So it is when the session
+   * here is of another {@code lineage} than the one it is for, which the session sees (see
+   * {@link Session#deliverRedirected}).
    */
   public void deliverRedirected(
-      String clientId, Delivery d, int hops, DeliveryReceipt receipt) {
+      String clientId, Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
     if (s != null) {
-      deliverTo(s, d, hops, receipt);
+      deliverTo(s, d, hops, lineage, receipt);
     } else if (d.sharedGroup() == null) {
       metrics.dropped(DropReason.SESSION_GONE);
     } else if (!handOnShared(d, clientId, hops, receipt)) {
@@ -394,7 +397,7 @@ public final class MessageRouter {
 
   private boolean deliverTo(String clientId, Delivery d, DeliveryReceipt receipt) {
     Session s = sessions.get(clientId);
-    return s != null && deliverTo(s, d, 0, receipt);
+    return s != null && deliverTo(s, d, 0, 0, receipt);
   }
 
   /**
@@ -406,9 +409,11 @@ public final class MessageRouter {
    * moved, or is frozen for a move): its permissions are its client's last connection here, and
    * the connection the delivery is bound for, on the node it passes it on to, may have other
    * rules (another user name, that node's ACL file); that node judges it.
-   * {@code hops}: how often it was redirected between nodes already (0: routed here).
+   * {@code hops}: how often it was redirected between nodes already (0: routed here); {@code
+   * lineage}: the session's it was redirected for (0: any).
    */
-  private boolean deliverTo(Session s, Delivery d, int hops, DeliveryReceipt receipt) {
+  private boolean deliverTo(
+      Session s, Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     Permissions p = s.permissions();
     boolean known = p.isKnown();
     if (known && !p.mayReceive(d.message().topic(), d.qos())) {
@@ -422,7 +427,7 @@ public final class MessageRouter {
       // The handler and its arguments: no task object.
       s.execute(known ? Session::deliver : Session::deliverUnchecked, s, d);
     } else {
-      take(s, d, hops, receipt, known);
+      take(s, d, hops, lineage, receipt, known);
     }
     return true;
   }
@@ -432,7 +437,12 @@ public final class MessageRouter {
    * {@code checked}: whether the session's permissions were known to the router.
    */
   private static void take(
-      Session s, Delivery d, int hops, DeliveryReceipt receipt, boolean checked) {
+      Session s,
+      Delivery d,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt,
+      boolean checked) {
     if (receipt != null) {
       receipt.expect();
     }
@@ -440,9 +450,9 @@ public final class MessageRouter {
       boolean stored = false;
       try {
         if (checked) {
-          s.deliverRedirected(d, hops, receipt);
+          s.deliverRedirected(d, hops, lineage, receipt);
         } else {
-          s.deliverUnchecked(d, hops, receipt);
+          s.deliverUnchecked(d, hops, lineage, receipt);
         }
         stored = s.isStored();
       } finally {

@@ -66,6 +66,14 @@ public final class Session extends SerialExecutor {
    * Volatile: read when links come up, to find a client two nodes took during a partition.
    */
   private volatile long ownedSince;
+  /**
+   * Which of its client's sessions this is: the hybrid clock of the claim whose connection
+   * created it (a clean start, or a connect that found no session), carried through every
+   * hand-over and kept across connections that resume it; 0 when unknown (a single node, a state
+   * from a node or a store before it was kept, a redirect left by a yield). A redirected delivery
+   * names the lineage it is for (see {@link #deliverRedirected}).
+   */
+  long lineage;
   long expiryInterval;
   Will will;
   ScheduledFuture<?> willTimer;
@@ -77,7 +85,7 @@ public final class Session extends SerialExecutor {
   /**
    * Bumped on every attach and detach so a timer set for an earlier connection does nothing. Only
    * compared for equality, and attach cancels the timers too, so wrapping around is harmless; an
-   * int rather than a long keeps Session at 96 bytes.
+   * int rather than a long keeps Session 8 bytes smaller.
    */
   int epoch;
 
@@ -162,6 +170,9 @@ public final class Session extends SerialExecutor {
       clearState();
       SessionMove.install(this, handedOver, arrivedWhileFrozen);
       present = true;
+    } else if (!present) {
+      // This connection creates a session: what is redirected for an earlier one is not for it.
+      lineage = claimStamp;
     }
     ended = false;
     ownedSince = claimStamp;
@@ -498,7 +509,7 @@ public final class Session extends SerialExecutor {
 
   /** Sends or queues one delivery routed on this node. */
   public void deliver(Delivery d) {
-    deliverRedirected(d, 0, null);
+    deliverRedirected(d, 0, 0, null);
   }
 
   /**
@@ -506,14 +517,24 @@ public final class Session extends SerialExecutor {
    * has left; a session that has itself moved on passes it further, counted on {@code receipt}
    * (if any) until the link to its new node has written it to the forward journal (durable
    * mode), so the publisher's acknowledgement waits for that as for an entry here.
+   *
+   * <p>{@code lineage}: the lineage of the session it was redirected for (see {@link #lineage}; 0:
+   * any). Another one's is not for this session (MQTT 3.1.2.4: a clean start discarded that one)
+   * and is dropped, counted, as for a session gone; a shared delivery goes to another member of
+   * its group. A session that moved on passes it on, naming its lineage.
    */
-  public void deliverRedirected(Delivery d, int hops, DeliveryReceipt receipt) {
-    if (ended) {
+  public void deliverRedirected(Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
+    // A fresh session is made for a connection whose attach has not run (registry.claim): it is
+    // no session yet, and an attach that finds none would keep what queued for the one it makes.
+    boolean another =
+        lineage != 0 && (fresh || (this.lineage != 0 && lineage != this.lineage));
+    if (ended || another) {
       if (d.sharedGroup() != null) {
-        // Chosen just as this member left: another member takes it, for the same publisher.
+        // Chosen just as this member left, or for the session a clean start replaced: another
+        // member takes it, for the same publisher.
         context.sharedRedelivery().redeliver(d, clientId, hops, receipt);
       } else {
-        context.metrics().dropped(DropReason.SESSION_ENDED);
+        context.metrics().dropped(ended ? DropReason.SESSION_ENDED : DropReason.SESSION_GONE);
       }
       return;
     }
@@ -538,9 +559,12 @@ public final class Session extends SerialExecutor {
     SessionMove.takeBack(this, d);
   }
 
-  /** {@link #deliverUnchecked(Delivery, int, DeliveryReceipt)} routed here, without a receipt. */
+  /**
+   * {@link #deliverUnchecked(Delivery, int, long, DeliveryReceipt)} routed here, without a
+   * receipt.
+   */
   public void deliverUnchecked(Delivery d) {
-    deliverUnchecked(d, 0, null);
+    deliverUnchecked(d, 0, 0, null);
   }
 
   /**
@@ -550,17 +574,17 @@ public final class Session extends SerialExecutor {
    * than dropped, as the client may well receive it; never sent unchecked: while they are
    * unknown no connection is attached (one brings permissions of its own). A session that {@link
    * #passesOn} passes it on unjudged (the router leaves such a delivery to it): the node it is
-   * bound for checks it against the rules of the connection there. {@code hops} as for {@link
-   * #deliverRedirected}.
+   * bound for checks it against the rules of the connection there. {@code hops} and {@code
+   * lineage} as for {@link #deliverRedirected}.
    */
-  public void deliverUnchecked(Delivery d, int hops, DeliveryReceipt receipt) {
+  public void deliverUnchecked(Delivery d, int hops, long lineage, DeliveryReceipt receipt) {
     if (!passesOn()
         && permissions.isKnown()
         && !permissions.mayReceive(d.message().topic(), d.qos())) {
       context.metrics().dropped(DropReason.NOT_AUTHORIZED);
       return;
     }
-    deliverRedirected(d, hops, receipt);
+    deliverRedirected(d, hops, lineage, receipt);
   }
 
   /**

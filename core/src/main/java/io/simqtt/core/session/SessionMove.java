@@ -181,6 +181,10 @@ final class SessionMove {
     // session is leaving (claims and connections here wait for it to be gone).
     Migration m = migration(s);
     m.leavingTo = newOwner;
+    // The later owner's session is its own, maybe of another lineage (the client connected
+    // there while this node was out of reach): what this one holds and what reaches it go there
+    // naming none.
+    s.lineage = 0;
     leaveInPages(s, m);
   }
 
@@ -249,6 +253,7 @@ final class SessionMove {
    */
   static void recoverRedirect(Session s, StoredRedirect r) {
     s.fresh = false;
+    s.lineage = r.lineage();
     if (!r.subscriptions().isEmpty()) {
       s.subscriptions = Subscriptions.unadvertised(s.clientId(), s.context);
       r.subscriptions().forEach(s::enterSubscription);
@@ -474,7 +479,9 @@ final class SessionMove {
         frozen == null ? OutboundState.EMPTY : frozen.state(),
         s.inboundQos2 == null ? Set.of() : s.inboundQos2.snapshot(),
         s.expiryInterval,
-        seen == null || seen.isOver(s.now(), s.context.cluster()) ? List.of() : seen.keys());
+        seen == null || seen.isOver(s.now(), s.context.cluster()) ? List.of() : seen.keys(),
+        s.lineage,
+        null);
   }
 
   /**
@@ -510,6 +517,7 @@ final class SessionMove {
    * the window is open (see {@link SeenMessages}).
    */
   private static void restore(Session s, SessionSnapshot state) {
+    s.lineage = state.lineage();
     state.subscriptions().forEach(s::enterSubscription);
     s.outbound().restore(state.outbound());
     if (state.backlog() != null) {
@@ -579,7 +587,8 @@ final class SessionMove {
       s.context.metrics().dropped(DropReason.REDIRECT_LOOP);
       return;
     }
-    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, receipt)) {
+    // The session it moved to is of its lineage (a hand-over carries it).
+    if (!s.context.cluster().redirect(to, s.clientId(), d, hops + 1, s.lineage, receipt)) {
       s.context.metrics().dropped(DropReason.NO_LINK);
     }
   }

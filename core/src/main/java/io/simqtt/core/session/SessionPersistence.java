@@ -117,7 +117,8 @@ final class SessionPersistence {
   private static void delete(Session s) {
     if (s.moved) {
       s.context.store().redirectSession(new StoredRedirect(s.clientId(), s.migration.movedTo,
-          s.subscriptions == null ? Map.of() : s.subscriptions.snapshot(), s.migration.movedAt));
+          s.subscriptions == null ? Map.of() : s.subscriptions.snapshot(), s.migration.movedAt,
+          s.lineage));
     } else {
       s.context.store().deleteSession(s.clientId());
     }
@@ -179,7 +180,8 @@ final class SessionPersistence {
         offlineSinceMillis(s),
         s.outbound == null ? 0 : s.outbound.lastPacketId(),
         inboundQos2,
-        s.permissions.client());
+        s.permissions.client(),
+        s.lineage);
   }
 
   /**

@@ -232,6 +232,7 @@ public final class SessionRecovery {
    */
   private static void recover(Session s, StoredSession st) {
     s.fresh = false;
+    s.lineage = st.lineage();
     s.expiryInterval = st.expiryInterval();
     s.will = st.will();
     st.subscriptions().forEach(s::enterSubscription);

@@ -13,9 +13,12 @@ import java.util.Map;
  * @param subscriptions the session's filters and options as it moved: a peer's forward sent here
  *     by route before the move matches them, and is redirected
  * @param movedAtMillis when it moved, on the node's clock
+ * @param lineage the lineage of the session that moved ({@link Session#lineage}), which what the
+ *     redirect passes on names and what it takes must be of; 0 when unknown or left by a yield
  */
 public record StoredRedirect(
     String clientId,
     String newOwner,
     Map<String, SubscriptionOptions> subscriptions,
-    long movedAtMillis) {}
+    long movedAtMillis,
+    long lineage) {}

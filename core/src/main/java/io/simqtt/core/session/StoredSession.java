@@ -22,6 +22,8 @@ import java.util.Set;
  * @param identity who the client was at its last CONNECT, for its authorizers: after a restart
  *     its permissions are resolved from it with the rules then in force; null while no
  *     authorizer is configured, and in a store written before it was kept
+ * @param lineage which of its client's sessions this is ({@link Session#lineage}); 0 in a store
+ *     written before it was kept
  */
 public record StoredSession(
     String clientId,
@@ -31,7 +33,8 @@ public record StoredSession(
     long offlineSinceMillis,
     int lastPacketId,
     Set<Integer> inboundQos2,
-    ClientIdentity identity) {
+    ClientIdentity identity,
+    long lineage) {
   /** A session kept without a client identity (no authorizer was configured). */
   public StoredSession(
       String clientId,
@@ -42,6 +45,6 @@ public record StoredSession(
       int lastPacketId,
       Set<Integer> inboundQos2) {
     this(clientId, subscriptions, expiryInterval, will, offlineSinceMillis, lastPacketId,
-        inboundQos2, null);
+        inboundQos2, null, 0);
   }
 }

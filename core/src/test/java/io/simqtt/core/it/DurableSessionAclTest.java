@@ -112,7 +112,7 @@ class DurableSessionAclTest {
     // Down for two minutes: the will's delay passed meanwhile.
     restarted.put(new StoredSession(dev.clientId(), dev.subscriptions(), dev.expiryInterval(),
         dev.will(), dev.offlineSinceMillis() - 120_000, dev.lastPacketId(), dev.inboundQos2(),
-        dev.identity()));
+        dev.identity(), dev.lineage()));
     // Meanwhile carol lost the right to publish to will/#.
     String rules = RULES.replace("topic write will/#\n", "");
     try (BrokerFixture f = BrokerFixture.start(aclConfig(rules), restarted)) {

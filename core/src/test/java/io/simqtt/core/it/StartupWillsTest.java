@@ -61,7 +61,12 @@ class StartupWillsTest {
 
     @Override
     public boolean redirect(
-        String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+        String nodeId,
+        String clientId,
+        Delivery delivery,
+        int hops,
+        long lineage,
+        DeliveryReceipt receipt) {
       return true;
     }
 

@@ -121,7 +121,7 @@ class UnknownPermissionsWillTest {
       assertNotNull(s.identity());
       afterKill.put(new StoredSession(s.clientId(), s.subscriptions(), s.expiryInterval(),
           s.will(), s.offlineSinceMillis() - 120_000, s.lastPacketId(), s.inboundQos2(),
-          s.identity()));
+          s.identity(), s.lineage()));
     }
     return afterKill;
   }

@@ -424,9 +424,9 @@ class HandOverBacklogTest {
 
     onLoop(() -> {
       // The older owner's copies of 2 (on the heap here) and 4 (on disk), and a new one.
-      s.deliverRedirected(identified(2), 1, null);
-      s.deliverRedirected(identified(4), 1, null);
-      s.deliverRedirected(identified(6), 1, null);
+      s.deliverRedirected(identified(2), 1, 0, null);
+      s.deliverRedirected(identified(4), 1, 0, null);
+      s.deliverRedirected(identified(6), 1, 0, null);
       c.writable = true;
       s.onWritable(c);
       return null;
@@ -448,11 +448,11 @@ class HandOverBacklogTest {
     fixture.inSession(s, s::expectRedirects);
 
     onLoop(() -> {
-      s.deliverRedirected(identified(2, "$share/g/t"), 1, null); // owed (2 is on the heap)
-      s.deliverRedirected(identified(4, "$share/g/t"), 1, null); // owed (4 is on disk)
-      s.deliverRedirected(identified(4), 1, null); // second copies from here on
-      s.deliverRedirected(identified(4, "$share/g/t"), 1, null);
-      s.deliverRedirected(identified(2, "$share/g/t"), 1, null);
+      s.deliverRedirected(identified(2, "$share/g/t"), 1, 0, null); // owed (2 is on the heap)
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, 0, null); // owed (4 is on disk)
+      s.deliverRedirected(identified(4), 1, 0, null); // second copies from here on
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(identified(2, "$share/g/t"), 1, 0, null);
       c.writable = true;
       s.onWritable(c);
       return null;
@@ -477,7 +477,7 @@ class HandOverBacklogTest {
     fixture.inSession(s, s::expectRedirects);
     onLoop(() -> {
       s.deliver(Delivery.retainedOnSubscribe(identified(4).message(), 1, new int[0]));
-      s.deliverRedirected(identified(4), 1, null);
+      s.deliverRedirected(identified(4), 1, 0, null);
       c.writable = true;
       s.onWritable(c);
       return null;
@@ -503,9 +503,9 @@ class HandOverBacklogTest {
     fixture.inSession(s, s::expectRedirects);
     onLoop(() -> {
       // The older owner's copies of 2 (on the heap, frozen) and 4 (on disk), and a new one.
-      s.deliverRedirected(identified(2), 1, null);
-      s.deliverRedirected(identified(4), 1, null);
-      s.deliverRedirected(identified(6), 1, null);
+      s.deliverRedirected(identified(2), 1, 0, null);
+      s.deliverRedirected(identified(4), 1, 0, null);
+      s.deliverRedirected(identified(6), 1, 0, null);
       return null;
     });
     fixture.inSession(s, () -> SessionMove.aborted(s, handed));

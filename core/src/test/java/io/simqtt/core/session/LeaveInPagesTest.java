@@ -121,7 +121,7 @@ class LeaveInPagesTest {
     step(); // the heap's two journaled, the page (3, 4) read and redirected
     SessionSnapshot fromN3 = new SessionSnapshot(
         Map.of("t", new SubscriptionOptions(1, false, false, 0, 0)),
-        List.of(), List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of());
+        List.of(), List.of(delivery(1), delivery(2)), Set.of(), 60, 0, List.of(), 0);
     FakeConnection back = new FakeConnection(loop);
     List<Boolean> present = fixture.connect(s, back, false, fromN3);
     assertTrue(present.isEmpty(), "attached before the session left");

@@ -310,7 +310,7 @@ class PassedOnEntriesTest {
     publisher.expect(); // as the router does for the session it chose
     onLoop(() -> {
       try {
-        s.deliverRedirected(shared(5), 0, publisher);
+        s.deliverRedirected(shared(5), 0, 0, publisher);
       } finally {
         publisher.taken(s.isStored());
       }

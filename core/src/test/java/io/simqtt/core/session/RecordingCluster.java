@@ -20,6 +20,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public class RecordingCluster implements Cluster {
   final List<String> redirects = new ArrayList<>();
+  /** The session lineage each of {@link #redirects} named, in the same order. */
+  final List<Long> lineages = new ArrayList<>();
   final List<String> routes = new ArrayList<>();
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
@@ -73,8 +75,14 @@ public class RecordingCluster implements Cluster {
 
   @Override
   public boolean redirect(
-      String nodeId, String clientId, Delivery delivery, int hops, DeliveryReceipt receipt) {
+      String nodeId,
+      String clientId,
+      Delivery delivery,
+      int hops,
+      long lineage,
+      DeliveryReceipt receipt) {
     redirects.add(nodeId + ":" + delivery.message().payload()[0] + ":" + hops);
+    lineages.add(lineage);
     if (receipt != null) {
       receipt.expect();
       held.add(new Held(nodeId, delivery, receipt));

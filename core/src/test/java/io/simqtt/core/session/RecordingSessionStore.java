@@ -537,7 +537,8 @@ public final class RecordingSessionStore implements SessionStore {
                       s.offlineSinceMillis(),
                       s.lastPacketId(),
                       Set.copyOf(inbound.getOrDefault(id, Set.of())),
-                      s.identity())));
+                      s.identity(),
+                      s.lineage())));
       messages.forEach((id, m) -> {
         int queued = 0;
         long count = 0;

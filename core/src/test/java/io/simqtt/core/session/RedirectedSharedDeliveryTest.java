@@ -138,7 +138,7 @@ class RedirectedSharedDeliveryTest {
   /** A peer's frame redirects shared delivery 5 to "a", {@code hops} hops so far. */
   private void redirectToA(AtomicReference<Boolean> answered, int hops) {
     DeliveryReceipt receipt = new DeliveryReceipt(answered::set);
-    router.deliverRedirected("a", shared(5), hops, receipt);
+    router.deliverRedirected("a", shared(5), hops, 0, receipt);
     receipt.routed();
   }
 

@@ -85,7 +85,8 @@ class SecondCopiesWhileAPeerIsAwayTest {
         Set.of(),
         60,
         0,
-        List.of());
+        List.of(),
+        0);
     FakeConnection c = new FakeConnection(loop);
     Session s = fixture.onLoop(() -> registry.claim("c", loop, false));
     fixture.connect(s, c, false, state);

@@ -316,15 +316,15 @@ class SessionImportTest {
     incoming.add(List.of(identified(3), identified(4)));
     incoming.add(List.of(identified(5)));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
     assertEquals(5, onLoop(s::queuedCount));
 
-    fixture.inSession(s, () -> s.deliverRedirected(identified(1), 1, null));
+    fixture.inSession(s, () -> s.deliverRedirected(identified(1), 1, 0, null));
     assertEquals(5, onLoop(s::queuedCount), "a second copy of heap message 1 was queued");
-    fixture.inSession(s, () -> s.deliverRedirected(identified(4), 1, null));
+    fixture.inSession(s, () -> s.deliverRedirected(identified(4), 1, 0, null));
     assertEquals(5, onLoop(s::queuedCount), "a second copy of paged message 4 was queued");
   }
 
@@ -341,18 +341,18 @@ class SessionImportTest {
     SessionImport incoming = registry.importSession("c", true);
     incoming.add(List.of(identified(3), identified(4, "$share/g/t")));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
 
     fixture.inSession(s, () -> {
-      s.deliverRedirected(identified(3, "$share/g/t"), 1, null); // owed
-      s.deliverRedirected(identified(3, "$share/h/t"), 1, null); // owed
-      s.deliverRedirected(identified(4), 1, null); // owed
-      s.deliverRedirected(identified(3), 1, null); // second copies from here on
-      s.deliverRedirected(identified(4, "$share/g/t"), 1, null);
-      s.deliverRedirected(identified(3, "$share/h/t"), 1, null);
+      s.deliverRedirected(identified(3, "$share/g/t"), 1, 0, null); // owed
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, 0, null); // owed
+      s.deliverRedirected(identified(4), 1, 0, null); // owed
+      s.deliverRedirected(identified(3), 1, 0, null); // second copies from here on
+      s.deliverRedirected(identified(4, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(identified(3, "$share/h/t"), 1, 0, null);
     });
     assertEquals(7, onLoop(s::queuedCount));
     fixture.inSession(s, s::resumeDelivery);
@@ -374,14 +374,14 @@ class SessionImportTest {
     incoming.add(List.of(identified(3),
         Delivery.retainedOnSubscribe(identified(4).message(), 1, new int[0])));
     SessionSnapshot state = incoming.finish(new SessionSnapshot(Map.of("t", QOS1), List.of(),
-        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of()));
+        List.of(identified(1), identified(2)), Set.of(), 60, 0, List.of(), 0));
     FakeConnection c = new FakeConnection(loop);
     Session s = onLoop(() -> registry.claim("c", loop, true));
     fixture.inSession(s, () -> s.attach(c, false, 60, null, state, 1)); // no CONNACK yet
 
     fixture.inSession(s, () -> {
-      s.deliverRedirected(identified(4), 1, null); // owed
-      s.deliverRedirected(identified(4), 1, null); // its second copy
+      s.deliverRedirected(identified(4), 1, 0, null); // owed
+      s.deliverRedirected(identified(4), 1, 0, null); // its second copy
     });
     assertEquals(5, onLoop(s::queuedCount));
     fixture.inSession(s, s::resumeDelivery);
@@ -411,7 +411,7 @@ class SessionImportTest {
     for (int n : numbers) {
       queued.add(delivery(n));
     }
-    return new SessionSnapshot(Map.of("t", QOS1), List.of(), queued, Set.of(), 60, 0, List.of());
+    return new SessionSnapshot(Map.of("t", QOS1), List.of(), queued, Set.of(), 60, 0, List.of(), 0);
   }
 
   /** A stored session of c here, offline, holding {@code numbers} queued. */

@@ -111,7 +111,7 @@ class SessionMigrationTest {
     receipt.expect(); // as the router does for each session it hands a delivery to
     onLoop(() -> {
       try {
-        s.deliverRedirected(new Delivery(message(7), 1, false, new int[0]), 0, receipt);
+        s.deliverRedirected(new Delivery(message(7), 1, false, new int[0]), 0, 0, receipt);
       } finally {
         receipt.taken(s.isStored());
       }
@@ -187,12 +187,13 @@ class SessionMigrationTest {
             Set.of(),
             0,
             0,
-            List.of());
+            List.of(),
+            0);
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, state, null);
     onLoop(() -> {
       s.deliver(new Delivery(first, 1, false, new int[0]));
-      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1, null);
+      s.deliverRedirected(new Delivery(message(2), 1, false, new int[0]), 1, 0, null);
       s.deliver(new Delivery(message(2), 1, false, new int[0]));
       return null;
     });
@@ -218,18 +219,19 @@ class SessionMigrationTest {
             Set.of(),
             0,
             0,
-            List.of(new MessageKey("n1", second.stamp(), "$share/g/t")));
+            List.of(new MessageKey("n1", second.stamp(), "$share/g/t")),
+            0);
     FakeConnection c = new FakeConnection(loop);
     Session s = connect(c, state, null);
     onLoop(() -> {
-      s.deliverRedirected(copy(first, "$share/g/t"), 1, null); // owed
+      s.deliverRedirected(copy(first, "$share/g/t"), 1, 0, null); // owed
       s.deliver(copy(first, "$share/h/t")); // owed
       s.deliver(copy(second, null)); // owed
       s.deliver(copy(first, null)); // second copies from here on
       s.deliver(copy(first, "$share/g/t"));
-      s.deliverRedirected(copy(first, "$share/h/t"), 1, null);
-      s.deliverRedirected(copy(second, "$share/g/t"), 1, null);
-      s.deliverRedirected(copy(second, null), 1, null);
+      s.deliverRedirected(copy(first, "$share/h/t"), 1, 0, null);
+      s.deliverRedirected(copy(second, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(copy(second, null), 1, 0, null);
       return null;
     });
     assertEquals(List.of(1, 1, 1, 2), onLoop(c::publishedNumbers));
@@ -252,7 +254,7 @@ class SessionMigrationTest {
     Session s = connect(c, holding(copy(first, null)), null);
     onLoop(() -> {
       s.deliver(Delivery.retainedOnSubscribe(first, 1, new int[0])); // as SUBSCRIBE sends it
-      s.deliverRedirected(copy(first, null), 1, null);
+      s.deliverRedirected(copy(first, null), 1, 0, null);
       c.writable = true;
       s.onWritable(c);
       return null;
@@ -278,8 +280,8 @@ class SessionMigrationTest {
     onLoop(() -> {
       s.deliver(Delivery.retainedOnSubscribe(m, 1, new int[0]));
       s.deliver(copy(m, null)); // routed: the client's own
-      s.deliverRedirected(copy(m, null), 1, null); // its second copy
-      s.deliverRedirected(copy(earlier, null), 1, null); // the routed copy: the client's own
+      s.deliverRedirected(copy(m, null), 1, 0, null); // its second copy
+      s.deliverRedirected(copy(earlier, null), 1, 0, null); // the routed copy: the client's own
       return null;
     });
     assertEquals(List.of(2, 1, 1, 2), onLoop(c::publishedNumbers));
@@ -309,9 +311,9 @@ class SessionMigrationTest {
     handOver(s);
     onLoop(() -> {
       s.expectRedirects();
-      s.deliverRedirected(copy(m, null), 1, null);
-      s.deliverRedirected(copy(m, "$share/g/t"), 1, null);
-      s.deliverRedirected(copy(m, "$share/h/t"), 1, null);
+      s.deliverRedirected(copy(m, null), 1, 0, null);
+      s.deliverRedirected(copy(m, "$share/g/t"), 1, 0, null);
+      s.deliverRedirected(copy(m, "$share/h/t"), 1, 0, null);
       return null;
     });
 
@@ -338,7 +340,8 @@ class SessionMigrationTest {
             Set.of(),
             SessionExpiry.NEVER,
             0,
-            List.of());
+            List.of(),
+            0);
     FakeConnection c = new FakeConnection(loop);
     c.writable = false; // it stays queued
     onLoop(() -> {
@@ -421,7 +424,7 @@ class SessionMigrationTest {
     onLoop(() -> {
       s.expectRedirects();
       for (int n = 1; n <= 4; n++) {
-        s.deliverRedirected(new Delivery(message(n), 1, false, new int[0]), 1, null);
+        s.deliverRedirected(new Delivery(message(n), 1, false, new int[0]), 1, 0, null);
       }
       return null;
     });
@@ -595,7 +598,7 @@ class SessionMigrationTest {
   private void redirectHere(Message... messages) throws Exception {
     onLoop(() -> {
       for (Message m : messages) {
-        router.deliverRedirected("c", new Delivery(m, 1, false, new int[0]), 1, null);
+        router.deliverRedirected("c", new Delivery(m, 1, false, new int[0]), 1, 0, null);
       }
       return null;
     });
@@ -622,7 +625,7 @@ class SessionMigrationTest {
   /** The state of a session that moved holding {@code queued}, nothing else. */
   private static SessionSnapshot holding(Delivery... queued) {
     return new SessionSnapshot(
-        Map.of(), List.of(), List.of(queued), Set.of(), 0, 0, List.of());
+        Map.of(), List.of(), List.of(queued), Set.of(), 0, 0, List.of(), 0);
   }
 
   /** A QoS 1 copy of {@code m} for shared subscription {@code group} (null: non-shared). */

@@ -26,6 +26,8 @@ class StoredRedirectTest {
   private static final long REDIRECT_MILLIS = 10_000;
   /** The late-redirect time every registry of the fixture has. */
   private static final long LATE_REDIRECT_MILLIS = 300_000;
+  /** The hybrid clock of the claim whose connection created c's session: its lineage. */
+  private static final long LINEAGE = 7;
 
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
@@ -45,7 +47,7 @@ class StoredRedirectTest {
       throws Exception {
     long movedAt = fixture.clock.millis();
     movedToN2();
-    StoredRedirect toN2 = new StoredRedirect("c", "n2", SUBSCRIBED, movedAt);
+    StoredRedirect toN2 = new StoredRedirect("c", "n2", SUBSCRIBED, movedAt, LINEAGE);
     assertNull(store.session("c"));
     assertEquals(List.of(toN2), store.redirects());
 
@@ -61,6 +63,8 @@ class StoredRedirectTest {
     assertEquals(0, restarted.size(), "a redirect is no session held here");
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    assertEquals(List.of(LINEAGE), onLoop(() -> List.copyOf(fixture.cluster.lineages)),
+        "naming the session's lineage, as before the restart");
 
     fixture.clock.advance(REDIRECT_MILLIS / 2 - 1);
     fixture.inSession(back, () -> back.deliver(delivery(6, 1)));
@@ -160,9 +164,43 @@ class StoredRedirectTest {
     assertNull(store.session("c"));
   }
 
-  /** Session c, stored and offline, subscribed to t, moves to n2 and redirects there. */
+  /**
+   * A stored session keeps its lineage across a restart: a delivery redirected for the session a
+   * clean start replaced is dropped, one for it taken (see {@link RedirectLineageTest}).
+   */
+  @Test
+  void aStoredSessionKeepsItsLineageAcrossARestart() throws Exception {
+    offline(fixture.registry(""));
+
+    RecordingSessionStore kept = store.afterKill();
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    SessionRecovery.run(kept, restarted, List.of(loop));
+    Session back = restarted.get("c");
+    fixture.inSession(back, () -> back.deliverRedirected(delivery(5, 1), 1, LINEAGE - 2, null));
+    assertEquals(0, onLoop(back::queuedCount), "for the session a clean start replaced");
+    fixture.inSession(back, () -> back.deliverRedirected(delivery(6, 1), 1, LINEAGE, null));
+    assertEquals(1, onLoop(back::queuedCount));
+  }
+
+  /**
+   * Session c, stored, subscribed to t, made by a clean start under claim {@link #LINEAGE}, its
+   * client gone since.
+   */
+  private Session offline(SessionRegistry registry) throws Exception {
+    FakeConnection conn = new FakeConnection(loop);
+    return onLoop(() -> {
+      Session s = registry.claim("c", loop, false);
+      s.attach(conn, true, 60, null, null, LINEAGE);
+      s.subscribe("t", SUBSCRIBED.get("t"));
+      s.resumeDelivery();
+      s.detach(conn, true);
+      return s;
+    });
+  }
+
+  /** Session c ({@link #offline}) moves to n2 and redirects there. */
   private Session movedToN2() throws Exception {
-    Session s = fixture.offlineWith(fixture.registry(""));
+    Session s = offline(fixture.registry(""));
     HandOver h = fixture.handOver(s);
     fixture.inSession(s, () -> h.confirm("n2"));
     assertTrue(onLoop(s::isMoved));
