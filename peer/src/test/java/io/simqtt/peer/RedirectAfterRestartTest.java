@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.simqtt.config.StorageSettings;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.codec.MqttPacket.PubResponse;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
@@ -128,6 +129,49 @@ class RedirectAfterRestartTest {
     assertTrue(redirectsOnN2(), "the redirect is back");
     cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
         "n2, restarted, acknowledged the forward n1 sent again");
+    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
+        "n3 acknowledged what n2 redirected");
+    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
+        .map(Clients::text).toList();
+    assertEquals(List.of("kept"), got);
+  }
+
+  /**
+   * As above, but n1 stays cut off from n2 after n2's restart for longer than dead-after (30s):
+   * n2 gives n1 up (its cluster is settled, though not whole), and n1, back within the
+   * late-redirect time, sends the forward again. The client gets it once. It was dropped: the
+   * redirect ended once n2 found its cluster settled, n1 given up.
+   */
+  @Test
+  void aForwardSentAgainByAPeerAwayLongerThanDeadAfterReachesTheClient() {
+    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
+        RedirectAfterRestartTest::newOwnerWithoutRedirectTime,
+        i -> i == N2 ? open(dir.resolve("n2")) : null);
+    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
+      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
+      assertEquals(List.of(1), c.subscribe("mv/t", 1));
+    }
+    cluster.awaitRoute(N1, "mv/t", N2);
+    pub = cluster.raw(N1, MqttVersion.MQTT_5);
+    pub.connect("pub");
+    cluster.network().blackHoleOneWay("n1", "n2");
+    pub.publish("mv/t", 1, false, bytes("kept"));
+    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
+    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
+    moveSubToN3();
+
+    cluster.stop(N2);
+    cluster.network().cut("n1", "n2");
+    cluster.configure(N2, DOWN_LONGER_THAN_REDIRECT_TIME);
+    cluster.restart(N2);
+    assertTrue(redirectsOnN2(), "the redirect is back");
+    cluster.advanceUntil(() -> cluster.cluster(N2).isSettled(), Duration.ofSeconds(45),
+        "n2 gave n1 up (dead-after)");
+    assertEquals(Cluster.NOT_WHOLE, cluster.cluster(N2).wholeForMillis(), "n1 is away");
+
+    cluster.network().heal("n1", "n2");
+    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
+        "n2 acknowledged the forward n1 sent again");
     cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
         "n3 acknowledged what n2 redirected");
     List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()

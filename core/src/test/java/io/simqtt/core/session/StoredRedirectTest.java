@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.List;
 import java.util.Map;
@@ -126,6 +127,35 @@ class StoredRedirectTest {
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
     fixture.clock.advance(1);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Brought back while a peer is away for longer than dead-after (declared dead: the cluster is
+   * settled as far as peers' links go, but not whole), the redirect goes on: that peer may come
+   * back within the late-redirect time (from its store, or from a partition) and send it again
+   * a forward it had not seen acknowledged. It ends once the cluster is whole.
+   */
+  @Test
+  void aRecoveredRedirectGoesOnWhileAPeerDeclaredDeadMayStillSendItAgain() throws Exception {
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.settled = true;
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Session back = restarted.get("c");
+
+    fixture.clock.advance(REDIRECT_MILLIS);
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)),
+        "what the peer sent again, back, reaches the client");
+
+    fixture.cluster.wholeForMillis = 0;
+    fixture.clock.advance(1_000);
     fixture.inSession(back, () -> { });
     assertTrue(onLoop(back::isEnded));
     assertEquals(List.of(), kept.redirects(), "the store let it go");
