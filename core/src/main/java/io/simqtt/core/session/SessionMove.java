@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayList;
@@ -267,9 +268,9 @@ final class SessionMove {
 
   /**
    * A recovered redirect ({@link #recoverRedirect}) redirects for what is left of its redirect
-   * time (none if the node was down longer), then until the cluster is settled, as it would have
-   * without the restart: peers send it again what they had not seen acknowledged, once their
-   * links are back. But never past the late-redirect time after the move: the new owner keeps
+   * time (none if the node was down longer), then until the cluster is whole: peers send it
+   * again what they had not seen acknowledged once their links are back, a peer given up as dead
+   * too. But never past the late-redirect time after the move: the new owner keeps
    * its window for second copies open while a peer is away only up to that time (plus twice the
    * redirect time), and what a redirect passed on after the window closed could reach the client
    * twice (it may have come by route too). False, and it ends at once, if that time is over:
@@ -298,14 +299,20 @@ final class SessionMove {
   /**
    * The redirect time is over: the redirect ends once no forward sent here before the move can
    * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second,
-   * or at {@code endsByMillis}.
+   * or at {@code endsByMillis}. A redirect bounded so (one brought back at recovery) waits for
+   * the cluster to be whole, not only settled: a peer given up as dead may come back within
+   * that bound and send again what it had not seen acknowledged, and the new owner's window
+   * waits for it too (see {@link SeenMessages}).
    */
   private static void endRedirect(Session s, int at, long endsByMillis) {
     if (s.epoch != at || !s.moved) {
       return;
     }
     long left = endsByMillis - s.now();
-    if (left <= 0 || s.context.cluster().isSettled()) {
+    boolean nothingMoreToCome = endsByMillis == Long.MAX_VALUE
+        ? s.context.cluster().isSettled()
+        : s.context.cluster().wholeForMillis() != Cluster.NOT_WHOLE;
+    if (left <= 0 || nothingMoreToCome) {
       SessionEnd.now(s);
     } else {
       s.expiryTimer = s.scheduleMillis(

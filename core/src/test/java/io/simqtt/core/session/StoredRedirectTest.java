@@ -81,16 +81,17 @@ class StoredRedirectTest {
 
   /**
    * Down for longer than the redirect time but less than the late-redirect time: the redirect
-   * comes back, for none of its redirect time, and redirects until the cluster is settled (the
+   * comes back, for none of its redirect time, and redirects until the cluster is whole (the
    * peers, back, have sent it again what they had not seen acknowledged), then ends.
    */
   @Test
-  void aRedirectWhoseRedirectTimeEndedWhileTheNodeWasDownRedirectsUntilTheClusterIsSettled()
+  void aRedirectWhoseRedirectTimeEndedWhileTheNodeWasDownRedirectsUntilTheClusterIsWhole()
       throws Exception {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
     fixture.cluster.settled = false;
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
     assertEquals(1, r.redirects());
@@ -101,6 +102,7 @@ class StoredRedirectTest {
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
 
     fixture.cluster.settled = true;
+    fixture.cluster.wholeForMillis = 0;
     fixture.clock.advance(1_000);
     fixture.inSession(back, () -> { });
     assertTrue(onLoop(back::isEnded));
@@ -108,17 +110,18 @@ class StoredRedirectTest {
   }
 
   /**
-   * Brought back with the cluster never settling, the redirect still ends the late-redirect time
+   * Brought back with the cluster never whole, the redirect still ends the late-redirect time
    * after the move: the new owner's window for second copies is sure to have closed by then.
    */
   @Test
-  void aRecoveredRedirectEndsTheLateRedirectTimeAfterTheMoveThoughTheClusterIsNotSettled()
+  void aRecoveredRedirectEndsTheLateRedirectTimeAfterTheMoveThoughTheClusterIsNotWhole()
       throws Exception {
     long movedAt = fixture.clock.millis();
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
     fixture.cluster.settled = false;
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
     Session back = restarted.get("c");
