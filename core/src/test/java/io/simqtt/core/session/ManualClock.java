@@ -82,4 +82,9 @@ final class ManualClock implements SessionClock {
       }
     }
   }
+
+  /** Whether a timer not cancelled is due now (one a task set while {@link #advance} ran). */
+  synchronized boolean hasDue() {
+    return timers.stream().anyMatch(t -> t.dueMillis <= now && !t.isCancelled());
+  }
 }

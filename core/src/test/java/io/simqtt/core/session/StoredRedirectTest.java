@@ -126,11 +126,10 @@ class StoredRedirectTest {
     assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
     Session back = restarted.get("c");
 
-    fixture.clock.advance(movedAt + LATE_REDIRECT_MILLIS - 1 - fixture.clock.millis());
+    fixture.advance(back, movedAt + LATE_REDIRECT_MILLIS - 1 - fixture.clock.millis());
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
-    fixture.clock.advance(1);
-    fixture.inSession(back, () -> { });
+    fixture.advance(back, 1);
     assertTrue(onLoop(back::isEnded));
     assertEquals(List.of(), kept.redirects(), "the store let it go");
   }

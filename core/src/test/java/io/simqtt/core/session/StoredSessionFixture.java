@@ -176,6 +176,23 @@ final class StoredSessionFixture implements AfterEachCallback {
    * Runs {@code task} as a task of {@code s}, as the broker runs every session method (what the
    * session hands to its own later tasks then runs after it, not inside it), and waits for it.
    */
+  /**
+   * Moves the clock {@code millis} and lets {@code s} run what fell due: a timer's task runs on
+   * the session's loop, and one that sets another timer (a redirect checking again) may set it
+   * after {@link ManualClock#advance} looked, due at a moment already passed; those run too.
+   */
+  void advance(Session s, long millis) throws Exception {
+    clock.advance(millis);
+    for (int round = 0; round < 100; round++) {
+      inSession(s, () -> { });
+      if (!clock.hasDue()) {
+        return;
+      }
+      clock.advance(0);
+    }
+    throw new AssertionError("timers keep falling due at once");
+  }
+
   void inSession(Session s, Runnable task) throws Exception {
     CompletableFuture<Void> done = new CompletableFuture<>();
     s.execute(() -> {
