@@ -45,6 +45,7 @@ class ClusterWholeTest {
     assertTrue(back < 1_000, "whole since it came back: " + back);
     cluster.advance(Duration.ofSeconds(3));
     long later = n1.wholeForMillis();
-    assertTrue(later >= back + 3_000, back + " then " + later);
+    // Counted from the timer's first look after the return, at most a second after it.
+    assertTrue(later >= 2_000 && later <= 3_000, back + " then " + later);
   }
 }
