@@ -73,9 +73,9 @@ public final class PeerCluster implements Cluster {
   private ForwardJournal journal = ForwardJournal.MEMORY;
   private SeenForwards seen = SeenForwards.MEMORY;
   /**
-   * The links, once the cluster has started them; null before: until then nothing is settled
-   * or whole (sessions recovered from the store are back before the links are made). An array,
-   * so that a look at them takes nothing from the heap.
+   * The links, once the cluster has started them; null before: until then the cluster is not
+   * whole (sessions recovered from the store are back before the links are made). An array, so
+   * that a look at them takes nothing from the heap.
    */
   private volatile OutboundLink[] started;
   /**
@@ -343,30 +343,6 @@ public final class PeerCluster implements Cluster {
   public CompletableFuture<ClaimResult> claim(
       String clientId, boolean cleanStart, boolean keepsSession) {
     return claims.claim(clientId, cleanStart, keepsSession);
-  }
-
-  /**
-   * Every peer is dead, or both its streams are up and it has re-sent what it held (its stream
-   * into this node has handled the forwards its Hello said it would re-send). A peer whose
-   * stream into this node stays away longer than dead-after counts as dead here too. Never
-   * before the cluster started.
-   */
-  @Override
-  public boolean isSettled() {
-    OutboundLink[] all = started;
-    if (all == null) {
-      return false;
-    }
-    for (OutboundLink l : all) {
-      if (links.isSuspect(l)) {
-        return false;
-      }
-      if (l.state() == OutboundLink.State.UP && !inbound.settled(l.peerId())) {
-        return false;
-      }
-      // else dead, or said Goodbye
-    }
-    return true;
   }
 
   /**

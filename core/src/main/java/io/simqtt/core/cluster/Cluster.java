@@ -64,21 +64,13 @@ public interface Cluster {
   boolean canReach(String nodeId);
 
   /**
-   * Whether no forward sent to this node before now can still be on its way: every peer is
-   * either declared dead or linked both ways for a while (a peer that comes back re-sends what
-   * it had not had acknowledged right after its link comes up). A session that moved away keeps
-   * redirecting until then.
-   */
-  boolean isSettled();
-
-  /**
    * How long, in milliseconds, every peer has been linked both ways and done re-sending what it
-   * held (as for {@link #isSettled}), or {@link #NOT_WHOLE} while one is not. Unlike {@link
-   * #isSettled} a peer declared dead or gone is not whole: it may come back from its store and
-   * redirect what peers send it again for a session that moved away, which the session's new
-   * node must still tell apart from the copies it got by route. A duration, not a moment: the
-   * cluster keeps time on its own clock. Cheap: read whenever a window for second copies is
-   * checked past its own deadline.
+   * held (its stream into this node has handled the forwards its Hello said it would re-send),
+   * or {@link #NOT_WHOLE} while one is not. A peer declared dead or gone is not whole: it may
+   * come back from its store and send again what it had not seen acknowledged, so a session that
+   * moved away redirects until the cluster is whole, and its new node tells second copies apart
+   * until then. A duration, not a moment: the cluster keeps time on its own clock. Cheap: read
+   * whenever a window for second copies is checked past its own deadline.
    */
   long wholeForMillis();
 

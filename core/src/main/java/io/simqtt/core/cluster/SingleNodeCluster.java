@@ -46,11 +46,6 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
-  public boolean isSettled() {
-    return true;
-  }
-
-  @Override
   public long wholeForMillis() {
     return Long.MAX_VALUE;
   }

@@ -240,9 +240,7 @@ final class SessionMove {
     // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
-    // Not bounded by the late-redirect time: a running node's redirect ends as the cluster
-    // settles, as before redirects were stored (what that leaves: docs/FAULTS.md, not closed).
-    redirectFor(s, s.context.redirectMillis(), Long.MAX_VALUE);
+    redirectFor(s, s.context.redirectMillis(), m.movedAt + s.context.lateRedirectMillis());
   }
 
   /**
@@ -288,7 +286,7 @@ final class SessionMove {
   }
 
   /**
-   * The redirect lasts {@code millis}, and then until the cluster is settled ({@link
+   * The redirect lasts {@code millis}, and then until the cluster is whole ({@link
    * #endRedirect}), but not past {@code endsByMillis}.
    */
   private static void redirectFor(Session s, long millis, long endsByMillis) {
@@ -298,21 +296,17 @@ final class SessionMove {
 
   /**
    * The redirect time is over: the redirect ends once no forward sent here before the move can
-   * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second,
-   * or at {@code endsByMillis}. A redirect bounded so (one brought back at recovery) waits for
-   * the cluster to be whole, not only settled: a peer given up as dead may come back within
-   * that bound and send again what it had not seen acknowledged, and the new owner's window
-   * waits for it too (see {@link SeenMessages}).
+   * still arrive, checked every second, or at {@code endsByMillis} (the late-redirect time after
+   * the move). It waits for the cluster to be whole: a frozen or cut-off peer, even one given up
+   * as dead, may come back within that bound and send again what it had not seen acknowledged,
+   * and the new owner's window waits for it too (see {@link SeenMessages}).
    */
   private static void endRedirect(Session s, int at, long endsByMillis) {
     if (s.epoch != at || !s.moved) {
       return;
     }
     long left = endsByMillis - s.now();
-    boolean nothingMoreToCome = endsByMillis == Long.MAX_VALUE
-        ? s.context.cluster().isSettled()
-        : s.context.cluster().wholeForMillis() != Cluster.NOT_WHOLE;
-    if (left <= 0 || nothingMoreToCome) {
+    if (left <= 0 || s.context.cluster().wholeForMillis() != Cluster.NOT_WHOLE) {
       SessionEnd.now(s);
     } else {
       s.expiryTimer = s.scheduleMillis(

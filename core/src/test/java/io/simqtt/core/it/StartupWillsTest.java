@@ -76,11 +76,6 @@ class StartupWillsTest {
     }
 
     @Override
-    public boolean isSettled() {
-      return true;
-    }
-
-    @Override
     public long wholeForMillis() {
       return Long.MAX_VALUE;
     }

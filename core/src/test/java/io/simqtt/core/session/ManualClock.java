@@ -83,8 +83,12 @@ final class ManualClock implements SessionClock {
     }
   }
 
-  /** Whether a timer not cancelled is due now (one a task set while {@link #advance} ran). */
-  synchronized boolean hasDue() {
-    return timers.stream().anyMatch(t -> t.dueMillis <= now && !t.isCancelled());
+  /** When the next timer not cancelled falls due; {@link Long#MAX_VALUE} if none is set. */
+  synchronized long nextDueMillis() {
+    return timers.stream()
+        .filter(t -> !t.isCancelled())
+        .mapToLong(t -> t.dueMillis)
+        .min()
+        .orElse(Long.MAX_VALUE);
   }
 }

@@ -26,8 +26,6 @@ public class RecordingCluster implements Cluster {
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
   private long journalSeq;
-  /** What {@link #isSettled} answers: settled unless a test says otherwise. */
-  volatile boolean settled = true;
   /** What {@link #wholeForMillis} answers: whole for ever unless a test says otherwise. */
   volatile long wholeForMillis = Long.MAX_VALUE;
 
@@ -115,11 +113,6 @@ public class RecordingCluster implements Cluster {
   @Override
   public boolean canReach(String nodeId) {
     return true;
-  }
-
-  @Override
-  public boolean isSettled() {
-    return settled;
   }
 
   @Override

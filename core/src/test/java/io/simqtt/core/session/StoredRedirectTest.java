@@ -39,7 +39,7 @@ class StoredRedirectTest {
 
   /**
    * Down for half the redirect time: the redirect comes back and redirects for the other half,
-   * then ends (the cluster settled), and the store lets it go. A restart does not lengthen it:
+   * then ends (the cluster whole), and the store lets it go. A restart does not lengthen it:
    * with every peer there, the new owner drops second copies only for twice the redirect time
    * from the move.
    */
@@ -90,7 +90,6 @@ class StoredRedirectTest {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
-    fixture.cluster.settled = false;
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
@@ -101,12 +100,31 @@ class StoredRedirectTest {
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
 
-    fixture.cluster.settled = true;
     fixture.cluster.wholeForMillis = 0;
     fixture.clock.advance(1_000);
     fixture.inSession(back, () -> { });
     assertTrue(onLoop(back::isEnded));
     assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * On a running node too, a redirect goes on past its redirect time while a peer is away (a
+   * peer declared dead may come back and send it again a forward it had not seen acknowledged),
+   * and ends the late-redirect time after the move at the latest. Before, it ended once the
+   * cluster was settled, a dead peer counting as settled: what that peer sent again was lost.
+   */
+  @Test
+  void aRunningNodesRedirectGoesOnWhileAPeerIsAwayUpToTheLateRedirectTime() throws Exception {
+    long movedAt = fixture.clock.millis();
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    Session s = movedToN2();
+    fixture.advance(s, 3 * REDIRECT_MILLIS);
+    fixture.inSession(s, () -> s.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+
+    fixture.advance(s, movedAt + LATE_REDIRECT_MILLIS - fixture.clock.millis());
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(List.of(), store.redirects(), "the store let it go");
   }
 
   /**
@@ -120,7 +138,6 @@ class StoredRedirectTest {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
-    fixture.cluster.settled = false;
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
@@ -135,8 +152,8 @@ class StoredRedirectTest {
   }
 
   /**
-   * Brought back while a peer is away for longer than dead-after (declared dead: the cluster is
-   * settled as far as peers' links go, but not whole), the redirect goes on: that peer may come
+   * Brought back while a peer is away for longer than dead-after (declared dead, the cluster not
+   * whole), the redirect goes on: that peer may come
    * back within the late-redirect time (from its store, or from a partition) and send it again
    * a forward it had not seen acknowledged. It ends once the cluster is whole.
    */
@@ -145,7 +162,6 @@ class StoredRedirectTest {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
-    fixture.cluster.settled = true;
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
