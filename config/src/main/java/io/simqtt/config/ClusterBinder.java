@@ -63,13 +63,22 @@ final class ClusterBinder {
   private static ClusterSettings.Timing timing(ConfigReader r) {
     Duration min = Duration.ofMillis(100);
     Duration hour = Duration.ofHours(1);
+    Duration day = Duration.ofDays(1);
+    Duration redirectTime = r.durationIn("cluster.redirect-time", Duration.ZERO, hour);
+    Duration lateRedirectTime = r.durationIn("cluster.late-redirect-time", Duration.ZERO, day);
+    if (lateRedirectTime.compareTo(redirectTime) < 0) {
+      // A restarted node would then redirect for less than a running one does.
+      throw r.conflict("cluster.late-redirect-time", "is below cluster.redirect-time ("
+          + redirectTime.toMillis() + " ms): raise it, or lower the redirect time");
+    }
     return new ClusterSettings.Timing(
         r.durationIn("cluster.keep-alive-interval", min, Duration.ofMinutes(10)),
         r.durationIn("cluster.keep-alive-timeout", min, Duration.ofMinutes(10)),
         r.durationIn("cluster.claim-timeout", min, Duration.ofMinutes(1)),
         r.durationIn("cluster.hand-over-timeout", min, Duration.ofMinutes(10)),
-        r.durationIn("cluster.redirect-time", Duration.ZERO, hour),
-        r.durationIn("cluster.dead-after", Duration.ZERO, Duration.ofDays(1)));
+        redirectTime,
+        lateRedirectTime,
+        r.durationIn("cluster.dead-after", Duration.ZERO, day));
   }
 
   private static List<PeerAddress> peers(ConfigReader r, String nodeId) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,7 @@ class SettingsErrorTest {
     "mqtt.storage.max-pending-bytes = 2GiB              | mqtt.storage.max-pending-bytes",
     "mqtt.storage.cache-size = 1KiB                     | mqtt.storage.cache-size",
     "cluster.listen.port = 70000                        | cluster.listen.port",
+    "cluster.late-redirect-time = 2d                    | cluster.late-redirect-time",
     "cluster.name = \"\"                                | cluster.name",
     "node.id = \"has space\"                            | node.id",
   })
@@ -201,6 +203,20 @@ class SettingsErrorTest {
         peers + "mqtt.limits.connect-timeout = 3s, cluster.claim-timeout = 2999ms");
     // Alone, a node claims nothing: a short connect timeout needs no shorter claim timeout.
     SettingsLoader.fromString("mqtt.limits.connect-timeout = 500ms");
+  }
+
+  @Test
+  void aLateRedirectTimeBelowTheRedirectTimeIsRefused() {
+    SettingsException e =
+        fails("cluster.redirect-time = 10s, cluster.late-redirect-time = 9s");
+    assertEquals("cluster.late-redirect-time", e.key());
+    assertTrue(e.getMessage().contains("is below cluster.redirect-time (10000 ms)"),
+        e.getMessage());
+    assertEquals("cluster.late-redirect-time",
+        fails("cluster.redirect-time = 10m").key()); // late-redirect-time's default: 5m
+    SettingsLoader.fromString("cluster.redirect-time = 10s, cluster.late-redirect-time = 10s");
+    assertEquals(Duration.ofDays(1), SettingsLoader.fromString(
+        "cluster.late-redirect-time = 1d").cluster().timing().lateRedirectTime());
   }
 
   @Test

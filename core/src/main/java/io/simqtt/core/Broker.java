@@ -111,6 +111,7 @@ public final class Broker implements AutoCloseable {
             this::redeliverShared,
             cluster,
             settings.cluster().timing().redirectTime().toMillis(),
+            settings.cluster().timing().lateRedirectTime().toMillis(),
             permissionRetries,
             sessionStore);
     this.router =

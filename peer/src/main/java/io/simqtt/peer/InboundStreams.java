@@ -50,6 +50,8 @@ final class InboundStreams {
   private final Map<String, InboundLink> inbound = new ConcurrentHashMap<>();
   /** Per peer whose stream into this node is gone: since when ({@link Scheduler#nanoTime}). */
   private final Map<String, Long> downSince = new ConcurrentHashMap<>();
+  /** Per peer whose stream into this node is up: since when ({@link Scheduler#nanoTime}). */
+  private final Map<String, Long> upSince = new ConcurrentHashMap<>();
   /** The same moments as stamps of the node's clock, which session claims are stamped by. */
   private final Map<String, Long> apartSince = new ConcurrentHashMap<>();
   /** Per peer: the incarnations whose forwards are kept track of (see the class comment). */
@@ -109,6 +111,12 @@ final class InboundStreams {
     return inbound.containsKey(peerId);
   }
 
+  /** When the peer's stream into this node came up ({@link Scheduler#nanoTime}); 0 if it is not. */
+  long upSinceNanos(String peerId) {
+    Long since = upSince.get(peerId);
+    return since == null ? 0 : since;
+  }
+
   /**
    * Whether nothing the peer sent before now can still be on its way here: its stream is up and
    * has handled what its Hello said it re-sends, or it has been away longer than dead-after.
@@ -134,6 +142,7 @@ final class InboundStreams {
     }
     links.get(peerId).peerIsListening();
     downSince.remove(peerId);
+    upSince.put(peerId, timer.nanoTime());
     // Before the first frame of the stream is handled: the peer's copies arrive on it.
     Long apart = apartSince.remove(peerId);
     node.expectRedirectsSince(apart == null ? 0 : apart);
@@ -218,6 +227,7 @@ final class InboundStreams {
       forwards.getOrDefault(peerId, Map.of()).values().forEach(f -> f.ackOn(null));
     }
     downSince.put(peerId, timer.nanoTime());
+    upSince.remove(peerId);
     apartSince.put(peerId, node.clock().now());
     // Shared groups must stop choosing this node at once. Its ordinary routes stay for a while,
     // so QoS 1/2 forwards wait for it (bounded) instead of being lost in a short link flap.

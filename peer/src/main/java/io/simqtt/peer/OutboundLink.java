@@ -154,6 +154,8 @@ final class OutboundLink implements Backpressure {
   private volatile State state = State.DOWN;
   /** Since when the link has not been up (from the start until it first comes up). */
   private volatile long downSinceNanos;
+  /** When the link last came up: what the peer re-sends after a return comes after it. */
+  private volatile long upSinceNanos;
   /** The peer said Goodbye; cleared when the link comes up again. */
   private volatile boolean peerLeft;
   // Confined to executor:
@@ -230,6 +232,11 @@ final class OutboundLink implements Backpressure {
 
   State state() {
     return state;
+  }
+
+  /** When the link last came up ({@link Scheduler#nanoTime}); read while it is up. */
+  long upSinceNanos() {
+    return upSinceNanos;
   }
 
   /**
@@ -807,6 +814,7 @@ final class OutboundLink implements Backpressure {
   private void linkUp() {
     beatDueNanos = 0;
     beatAnsweredNanos = 0;
+    upSinceNanos = timer.nanoTime();
     state = State.UP;
     peerLeft = false;
     attempt = 0;

@@ -66,11 +66,6 @@ final class OutboundLinks implements LinkDirectory {
     return false;
   }
 
-  /** Whether the peer is down but not yet declared dead. */
-  boolean isSuspect(OutboundLink l) {
-    return l.isSuspect(deadAfterNanos);
-  }
-
   @Override
   public void send(String peerId, PeerFrame frame) {
     OutboundLink l = links.get(peerId);

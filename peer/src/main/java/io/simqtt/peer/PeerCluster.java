@@ -72,6 +72,25 @@ public final class PeerCluster implements Cluster {
   private final List<ServerServiceDefinition> extraServices = new ArrayList<>();
   private ForwardJournal journal = ForwardJournal.MEMORY;
   private SeenForwards seen = SeenForwards.MEMORY;
+  /**
+   * The links, once the cluster has started them; null before: until then the cluster is not
+   * whole (sessions recovered from the store are back before the links are made). An array, so
+   * that a look at them takes nothing from the heap.
+   */
+  private volatile OutboundLink[] started;
+  /**
+   * Since when the cluster has been seen whole ({@link Scheduler#nanoTime}): the first look of
+   * the cluster's timer ({@link #lookWhole}, its only writer) that found it so after one that
+   * did not, or after a link or stream came up since; {@link #NOT_SEEN_WHOLE} if the last look
+   * found a peer away or none has been made.
+   */
+  private volatile long wholeSeenNanos = NOT_SEEN_WHOLE;
+
+  private static final long NOT_SEEN_WHOLE = Long.MIN_VALUE;
+  /** {@link #lastCameBackNanos}: a peer is away. */
+  private static final long AWAY = Long.MIN_VALUE;
+  /** {@link #lastCameBackNanos}: no peer to come back. */
+  private static final long NO_PEERS = Long.MIN_VALUE + 1;
 
   public PeerCluster(NodeSettings settings) {
     this(settings, linkTls(settings), new SystemScheduler());
@@ -176,6 +195,10 @@ public final class PeerCluster implements Cluster {
     }
     restoreForwards();
     links.all().forEach(OutboundLink::start);
+    started = links.all().toArray(new OutboundLink[0]);
+    // Looked at every second, so that a window checked after a quiet spell finds the cluster
+    // whole since about when it became so.
+    timer.scheduleRepeating(this::lookWhole, 1, TimeUnit.SECONDS);
     awaitRoutes(startup);
   }
 
@@ -323,22 +346,60 @@ public final class PeerCluster implements Cluster {
   }
 
   /**
-   * Every peer is dead, or both its streams are up and it has re-sent what it held (its stream
-   * into this node has handled the forwards its Hello said it would re-send). A peer whose
-   * stream into this node stays away longer than dead-after counts as dead here too.
+   * Measured from the timer's first look that found every peer back ({@link #lookWhole}), or
+   * later: a look cannot tell when a peer finished re-sending, only that it has. A peer that went
+   * away and came back since that look is caught by when its link or stream last came up. Writes
+   * nothing and takes no lock: sessions on every event loop read it.
    */
   @Override
-  public boolean isSettled() {
-    for (OutboundLink l : links.all()) {
-      if (links.isSuspect(l)) {
-        return false;
-      }
-      if (l.state() == OutboundLink.State.UP && !inbound.settled(l.peerId())) {
-        return false;
-      }
-      // else dead, or said Goodbye
+  public long wholeForMillis() {
+    long since = wholeSeenNanos;
+    long cameBack = lastCameBackNanos();
+    if (cameBack == AWAY) {
+      return NOT_WHOLE;
     }
-    return true;
+    if (since == NOT_SEEN_WHOLE) {
+      return 0; // whole now, but since when is the timer's next look to say
+    }
+    long from = cameBack != NO_PEERS && cameBack - since > 0 ? cameBack : since;
+    return TimeUnit.NANOSECONDS.toMillis(timer.nanoTime() - from);
+  }
+
+  /** The timer's look: whether the cluster is whole now, and since when it was first seen so. */
+  private void lookWhole() {
+    long cameBack = lastCameBackNanos();
+    if (cameBack == AWAY) {
+      wholeSeenNanos = NOT_SEEN_WHOLE;
+    } else if (wholeSeenNanos == NOT_SEEN_WHOLE
+        || (cameBack != NO_PEERS && cameBack - wholeSeenNanos > 0)) {
+      wholeSeenNanos = timer.nanoTime();
+    }
+  }
+
+  /**
+   * When the last of the peers' links and streams came up, if every peer is linked both ways and
+   * has re-sent what it held; {@link #AWAY} if one is not (or the links have not started), {@link
+   * #NO_PEERS} if there is none.
+   */
+  private long lastCameBackNanos() {
+    OutboundLink[] all = started;
+    if (all == null) {
+      return AWAY;
+    }
+    long last = NO_PEERS;
+    for (OutboundLink l : all) {
+      String peerId = l.peerId();
+      if (l.state() != OutboundLink.State.UP || !inbound.isUp(peerId)
+          || !inbound.settled(peerId)) {
+        return AWAY;
+      }
+      last = latest(latest(last, l.upSinceNanos()), inbound.upSinceNanos(peerId));
+    }
+    return last;
+  }
+
+  private static long latest(long a, long b) {
+    return a == NO_PEERS || b - a > 0 ? b : a;
   }
 
   // ---- status ----

@@ -25,6 +25,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,6 +74,8 @@ final class ClusterFixture implements AutoCloseable {
 
   private final int size;
   private final String extraHocon;
+  /** Per node, added after {@link #extraHocon} at its next start (see {@link #configure}). */
+  private final String[] nodeHocon;
   private final int[] peerPorts;
   private final int[] mqttPorts;
   private final Broker[] brokers;
@@ -116,6 +119,8 @@ final class ClusterFixture implements AutoCloseable {
     this.time = inProcess ? new FakeTime() : null;
     this.admins = admin ? new AdminServer[size] : null;
     this.openStores = new NodeStore[size];
+    this.nodeHocon = new String[size];
+    Arrays.fill(nodeHocon, "");
   }
 
   /** Starts {@code size} nodes and waits until every link is up. */
@@ -165,9 +170,29 @@ final class ClusterFixture implements AutoCloseable {
    */
   static ClusterFixture startInProcessStored(
       int size, String extraHocon, IntFunction<NodeStore> stores) {
+    return startInProcessStored(size, extraHocon, i -> "", stores);
+  }
+
+  /**
+   * {@link #startInProcessStored(int, String, IntFunction)} with {@code nodeHocon.apply(i)}
+   * added to node i's config after {@code extraHocon} (see {@link #configure}).
+   */
+  static ClusterFixture startInProcessStored(int size, String extraHocon,
+      IntFunction<String> nodeHocon, IntFunction<NodeStore> stores) {
     ClusterFixture f = new ClusterFixture(size, extraHocon, false, true, false);
+    for (int i = 0; i < size; i++) {
+      f.configure(i, nodeHocon.apply(i));
+    }
     f.stores = stores;
     return start(f);
+  }
+
+  /**
+   * Node {@code i}'s config gets {@code hocon} (in place of what this gave it before) from its
+   * next start: a node restarted with other settings.
+   */
+  void configure(int i, String hocon) {
+    nodeHocon[i] = hocon;
   }
 
   /**
@@ -402,7 +427,8 @@ final class ClusterFixture implements AutoCloseable {
         + "  listen { host = \"" + HOST + "\", port = " + peerPorts[i] + " }\n"
         + "  peers = [ " + peers + " ]\n"
         + "}\n"
-        + extraHocon;
+        + extraHocon + "\n"
+        + nodeHocon[i];
   }
 
   /** The port node {@code i} dials to reach node {@code j}: its proxy's, or j's own. */

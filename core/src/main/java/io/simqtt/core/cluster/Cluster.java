@@ -64,12 +64,18 @@ public interface Cluster {
   boolean canReach(String nodeId);
 
   /**
-   * Whether no forward sent to this node before now can still be on its way: every peer is
-   * either declared dead or linked both ways for a while (a peer that comes back re-sends what
-   * it had not had acknowledged right after its link comes up). A session that moved away keeps
-   * redirecting until then.
+   * How long, in milliseconds, every peer has been linked both ways and done re-sending what it
+   * held (its stream into this node has handled the forwards its Hello said it would re-send),
+   * or {@link #NOT_WHOLE} while one is not. A peer declared dead or gone is not whole: it may
+   * come back from its store and send again what it had not seen acknowledged, so a session that
+   * moved away redirects until the cluster is whole, and its new node tells second copies apart
+   * until then. A duration, not a moment: the cluster keeps time on its own clock. Cheap: read
+   * whenever a window for second copies is checked past its own deadline.
    */
-  boolean isSettled();
+  long wholeForMillis();
+
+  /** {@link #wholeForMillis} while a peer is away. */
+  long NOT_WHOLE = -1;
 
   /** A retained message was set ({@code message} non-null) or cleared here, stamped {@code stamp}. */
   void retainedChanged(String topic, Message message, RetainedStamp stamp);

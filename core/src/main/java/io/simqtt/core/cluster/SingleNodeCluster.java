@@ -46,8 +46,8 @@ final class SingleNodeCluster implements Cluster {
   }
 
   @Override
-  public boolean isSettled() {
-    return true;
+  public long wholeForMillis() {
+    return Long.MAX_VALUE;
   }
 
   @Override

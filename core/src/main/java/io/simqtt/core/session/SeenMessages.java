@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.cluster.Cluster;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -14,28 +15,50 @@ import java.util.List;
  * sent for a SUBSCRIBE ({@link Delivery#onSubscribe}) is made here for that request and is never
  * a second copy: it passes and is neither recorded (the routed copy after it is the client's own)
  * nor forgotten (taking it back does not let a second routed copy through).
- * Kept only for a bounded time and count after a move; a session that never moves never has one.
+ *
+ * <p>Kept for twice the redirect time after it opens and after each redirected arrival (the old
+ * node still redirects), and longer while a peer is away: a node restarted on its store redirects
+ * what peers send it again for the session up to the late-redirect time after the move, so the
+ * window closes only once every peer has been back (linked both ways, done re-sending) for twice
+ * the redirect time, or at the latest the late-redirect time after it opened plus twice the
+ * redirect time, the margin the old node's redirect keeps from it otherwise too. At most {@link
+ * #MAX_KEYS} keys; a session that never moves never has one.
  */
 final class SeenMessages {
   /** Past this many keys the oldest are forgotten (bounds memory at a few MB per session). */
   static final int MAX_KEYS = 65_536;
 
   private final LinkedHashSet<MessageKey> keys = new LinkedHashSet<>();
+  /** Twice the redirect time: how long second copies may still come after a redirected one. */
+  private final long graceMillis;
+  /** The latest a peer being away keeps the window open. */
+  private final long heldAtMostUntilMillis;
   private long untilMillis;
 
-  SeenMessages(Collection<MessageKey> known, long untilMillis) {
-    this.untilMillis = untilMillis;
+  /**
+   * A window opening at {@code nowMillis} over {@code known}, for a node whose redirect time is
+   * {@code redirectMillis} and late-redirect time {@code lateRedirectMillis}.
+   */
+  SeenMessages(
+      Collection<MessageKey> known, long nowMillis, long redirectMillis, long lateRedirectMillis) {
+    this.graceMillis = 2 * redirectMillis;
+    this.untilMillis = nowMillis + graceMillis;
+    this.heldAtMostUntilMillis = nowMillis + lateRedirectMillis + graceMillis;
     known.forEach(this::add);
   }
 
-  /** Keeps the window open at least until {@code millis}: redirects still arrive. */
-  void extendTo(long millis) {
-    untilMillis = Math.max(untilMillis, millis);
+  /** A redirected copy arrived at {@code nowMillis}: the old node still redirects. */
+  void extendFrom(long nowMillis) {
+    untilMillis = Math.max(untilMillis, nowMillis + graceMillis);
   }
 
-  /** Whether the window has closed: no second copy can arrive any more. */
-  boolean isOver(long nowMillis) {
-    return nowMillis >= untilMillis;
+  /**
+   * Whether the window has closed: no second copy can arrive any more. {@code cluster} is asked
+   * only once the window's own time is over, so within it this reads nothing shared.
+   */
+  boolean isOver(long nowMillis, Cluster cluster) {
+    return nowMillis >= untilMillis
+        && (nowMillis >= heldAtMostUntilMillis || cluster.wholeForMillis() >= graceMillis);
   }
 
   /** Whether {@code d} is a copy a window knows by its key: one that can come a second time. */

@@ -1,5 +1,6 @@
 package io.simqtt.core.session;
 
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.routing.DeliveryReceipt;
 import java.util.ArrayList;
@@ -208,20 +209,25 @@ final class SessionMove {
 
   /**
    * Opens the session's window for second copies over what it holds, or keeps an open one open
-   * for the redirect time from now; {@code afterFreeze}: second copies may be held already (see
+   * as a redirected arrival does; {@code afterFreeze}: second copies may be held already (see
    * {@link OutboundFlow#watchForSecondCopies}). Nothing is read for it: what lies only on disk
    * is checked as it comes back.
    */
   private static void openWindow(Session s, Migration m, boolean afterFreeze) {
-    long until = s.now() + 2 * s.context.redirectMillis();
     if (m.seen == null) {
-      m.seen = new SeenMessages(List.of(), until);
+      m.seen = window(s, List.of());
       if (s.outbound != null) {
         s.outbound.watchForSecondCopies(m.seen, afterFreeze);
       }
     } else {
-      m.seen.extendTo(until);
+      m.seen.extendFrom(s.now());
     }
+  }
+
+  /** A window for second copies opening now over {@code known} (see {@link SeenMessages}). */
+  private static SeenMessages window(Session s, Collection<MessageKey> known) {
+    return new SeenMessages(
+        known, s.now(), s.context.redirectMillis(), s.context.lateRedirectMillis());
   }
 
   /** From now on what reaches this session goes to {@code newOwner}, for the redirect time. */
@@ -234,7 +240,7 @@ final class SessionMove {
     // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
-    redirectFor(s, s.context.redirectMillis());
+    redirectFor(s, s.context.redirectMillis(), m.movedAt + s.context.lateRedirectMillis());
   }
 
   /**
@@ -242,7 +248,7 @@ final class SessionMove {
    * SessionStore#redirectSession}) is back after a restart, before the cluster starts: with its
    * subscriptions in the topic tree, so that a forward a peer sent here by route before the move
    * and sends again now finds it, but not advertised (see {@link Subscriptions#unadvertised}). It
-   * redirects for what is left of its redirect time ({@link #resumeRedirect}).
+   * redirects as {@link #resumeRedirect} says.
    */
   static void recoverRedirect(Session s, StoredRedirect r) {
     s.fresh = false;
@@ -260,41 +266,51 @@ final class SessionMove {
 
   /**
    * A recovered redirect ({@link #recoverRedirect}) redirects for what is left of its redirect
-   * time, then until the cluster is settled, as it would have without the restart; false, and it
-   * ends at once, if its redirect time is over. The new owner drops second copies for twice the
-   * redirect time from the move, kept open while redirects arrive: what a redirect passes on
-   * after that window closed could reach the client twice (it may have come by route too), so a
-   * restart does not lengthen a redirect; one that took longer than the redirect time ends, and
+   * time (none if the node was down longer), then until the cluster is whole: peers send it
+   * again what they had not seen acknowledged once their links are back, a peer given up as dead
+   * too. But never past the late-redirect time after the move: the new owner keeps
+   * its window for second copies open while a peer is away only up to that time (plus twice the
+   * redirect time), and what a redirect passed on after the window closed could reach the client
+   * twice (it may have come by route too). False, and it ends at once, if that time is over:
    * what peers send again for the session then is dropped here, as without a store.
    */
   static boolean resumeRedirect(Session s) {
-    long left = s.context.redirectMillis() - Math.max(0, s.now() - s.migration.movedAt);
-    if (left <= 0) {
+    long since = Math.max(0, s.now() - s.migration.movedAt);
+    long lateLeft = s.context.lateRedirectMillis() - since;
+    if (lateLeft <= 0) {
       SessionEnd.now(s);
       return false;
     }
-    redirectFor(s, left);
+    redirectFor(s, Math.max(0, s.context.redirectMillis() - since), s.now() + lateLeft);
     return true;
   }
 
-  /** The redirect lasts {@code millis}, and then until the cluster is settled ({@link #endRedirect}). */
-  private static void redirectFor(Session s, long millis) {
+  /**
+   * The redirect lasts {@code millis}, and then until the cluster is whole ({@link
+   * #endRedirect}), but not past {@code endsByMillis}.
+   */
+  private static void redirectFor(Session s, long millis, long endsByMillis) {
     int at = ++s.epoch;
-    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), millis);
+    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at, endsByMillis), millis);
   }
 
   /**
    * The redirect time is over: the redirect ends once no forward sent here before the move can
-   * still arrive (a frozen or cut-off peer re-sends them when it is back), checked every second.
+   * still arrive, checked every second, or at {@code endsByMillis} (the late-redirect time after
+   * the move). It waits for the cluster to be whole: a frozen or cut-off peer, even one given up
+   * as dead, may come back within that bound and send again what it had not seen acknowledged,
+   * and the new owner's window waits for it too (see {@link SeenMessages}).
    */
-  private static void endRedirect(Session s, int at) {
+  private static void endRedirect(Session s, int at, long endsByMillis) {
     if (s.epoch != at || !s.moved) {
       return;
     }
-    if (s.context.cluster().isSettled()) {
+    long left = endsByMillis - s.now();
+    if (left <= 0 || s.context.cluster().wholeForMillis() != Cluster.NOT_WHOLE) {
       SessionEnd.now(s);
     } else {
-      s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), REDIRECT_RECHECK_MILLIS);
+      s.expiryTimer = s.scheduleMillis(
+          () -> endRedirect(s, at, endsByMillis), Math.min(left, REDIRECT_RECHECK_MILLIS));
     }
   }
 
@@ -464,7 +480,7 @@ final class SessionMove {
         frozen == null ? OutboundState.EMPTY : frozen.state(),
         s.inboundQos2 == null ? Set.of() : s.inboundQos2.snapshot(),
         s.expiryInterval,
-        seen == null || seen.isOver(s.now()) ? List.of() : seen.keys(),
+        seen == null || seen.isOver(s.now(), s.context.cluster()) ? List.of() : seen.keys(),
         s.lineage,
         null);
   }
@@ -498,8 +514,8 @@ final class SessionMove {
 
   /**
    * Takes on the state another node handed over, each piece its part; messages sent to the old
-   * node before the routes moved may now come here twice, so what it holds counts as seen for
-   * the redirect time.
+   * node before the routes moved may now come here twice, so what it holds counts as seen while
+   * the window is open (see {@link SeenMessages}).
    */
   private static void restore(Session s, SessionSnapshot state) {
     s.lineage = state.lineage();
@@ -514,7 +530,7 @@ final class SessionMove {
     List<MessageKey> known = new ArrayList<>(state.seen());
     state.inflight().forEach(f -> know(known, f.delivery()));
     state.queued().forEach(d -> know(known, d));
-    migration(s).seen = new SeenMessages(known, s.now() + 2 * s.context.redirectMillis());
+    migration(s).seen = window(s, known);
   }
 
   /** Adds {@code d}'s key to {@code known} if a second copy of it can come (see SeenMessages). */
@@ -539,9 +555,9 @@ final class SessionMove {
     }
     if (hops > 0) {
       // The old node still redirects (it waits for peers that were away): so may others.
-      m.seen.extendTo(s.now() + 2 * s.context.redirectMillis());
+      m.seen.extendFrom(s.now());
     }
-    if (m.seen.isOver(s.now())) {
+    if (m.seen.isOver(s.now(), s.context.cluster())) {
       m.seen = null;
       if (m.isEmpty()) {
         s.migration = null;

@@ -38,9 +38,10 @@ import org.slf4j.LoggerFactory;
  * start, read before the second pass adds the wills it sends. The redirects the store kept in
  * place of sessions that moved to other nodes ({@link SessionStore#redirectSession}) come back
  * in the first pass too, with their subscriptions, so that what peers resend to this node for
- * them is passed on; each redirects for what is left of its redirect time, counted from the move
- * (one whose time ran out while the node was down ends in the second pass), and then until the
- * cluster is settled, as after a move.
+ * them is passed on; each redirects for what is left of its redirect time, counted from the move,
+ * and then until the cluster is whole (every peer back, one given up as dead too), but not past
+ * the late-redirect time after the move (one whose late-redirect time ran out while the node was down ends in the second
+ * pass; see {@link SessionMove#resumeRedirect}).
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);
@@ -56,9 +57,10 @@ public final class SessionRecovery {
    * @param onDisk queued entries left on disk, read back as their queues drain
    * @param orphans message entries of no stored session, ignored
    * @param willsAgain wills the store kept whose copies were not all durable, sent again
-   * @param redirects redirects of sessions that moved to other nodes, back for what is left of
-   *     their redirect time
-   * @param redirectsOver redirects whose redirect time ended while the node was down, ended
+   * @param redirects redirects of sessions that moved to other nodes, back until the cluster is
+   *     whole (at least for what is left of their redirect time, at most up to their
+   *     late-redirect time)
+   * @param redirectsOver redirects whose late-redirect time ended while the node was down, ended
    */
   public record Result(
       int sessions,
@@ -209,8 +211,9 @@ public final class SessionRecovery {
             r.sessions(), r.expired(), r.messages(), r.onDisk(), millis);
     if (r.redirects() > 0 || r.redirectsOver() > 0) {
       LOG.info("{} redirects of sessions that moved to other nodes redirect again for what is"
-          + " left of their redirect time, and then until the cluster is settled; {} ended, their"
-          + " redirect time over while the node was down", r.redirects(), r.redirectsOver());
+          + " left of their redirect time, and then until the cluster is whole, at most their"
+          + " late-redirect time after the move; {} ended, their late-redirect time over while"
+          + " the node was down", r.redirects(), r.redirectsOver());
     }
     if (r.willsAgain() > 0) {
       LOG.info("{} wills whose copies were not all durable when the node stopped go out again",

@@ -42,6 +42,8 @@ public final class SessionRegistry {
    *     that had it leaves
    * @param redirectMillis how long a session that moved to another node redirects what still
    *     reaches it here
+   * @param lateRedirectMillis how long after a move a redirect brought back at recovery may
+   *     still redirect, and a window for second copies stays open while a peer is away
    * @param permissions resolves what the clients of stored sessions may do, at recovery and
    *     again while an authorizer fails (see {@link PermissionRetries})
    * @param store where sessions with Session Expiry Interval above 0 write ({@link
@@ -55,6 +57,7 @@ public final class SessionRegistry {
       SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
+      long lateRedirectMillis,
       PermissionRetries permissions,
       SessionStore store) {
     this(
@@ -65,6 +68,7 @@ public final class SessionRegistry {
         sharedRedelivery,
         cluster,
         redirectMillis,
+        lateRedirectMillis,
         SessionClock.SYSTEM,
         permissions,
         store);
@@ -79,6 +83,7 @@ public final class SessionRegistry {
       SharedRedelivery sharedRedelivery,
       Cluster cluster,
       long redirectMillis,
+      long lateRedirectMillis,
       SessionClock clock,
       PermissionRetries permissions,
       SessionStore store) {
@@ -95,6 +100,7 @@ public final class SessionRegistry {
             new WillPublisher(store, metrics, clock, willRoute, permissions),
             sharedRedelivery,
             redirectMillis,
+            lateRedirectMillis,
             this,
             store);
   }

@@ -76,8 +76,8 @@ class StartupWillsTest {
     }
 
     @Override
-    public boolean isSettled() {
-      return true;
+    public long wholeForMillis() {
+      return Long.MAX_VALUE;
     }
 
     @Override

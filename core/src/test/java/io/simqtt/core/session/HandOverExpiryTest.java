@@ -45,6 +45,7 @@ class HandOverExpiryTest {
           (d, id, hops, r) -> {},
           new RecordingCluster(),
           10_000,
+          300_000,
           clock,
           new PermissionRetries(
               who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),

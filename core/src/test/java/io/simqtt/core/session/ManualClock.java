@@ -82,4 +82,13 @@ final class ManualClock implements SessionClock {
       }
     }
   }
+
+  /** When the next timer not cancelled falls due; {@link Long#MAX_VALUE} if none is set. */
+  synchronized long nextDueMillis() {
+    return timers.stream()
+        .filter(t -> !t.isCancelled())
+        .mapToLong(t -> t.dueMillis)
+        .min()
+        .orElse(Long.MAX_VALUE);
+  }
 }

@@ -38,6 +38,7 @@ class OutboundFlowTest {
             null,
             null,
             0,
+            0,
             null,
             SessionStore.MEMORY));
   }

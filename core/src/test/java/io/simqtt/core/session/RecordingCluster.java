@@ -28,6 +28,8 @@ public class RecordingCluster implements Cluster {
   /** Redirects whose journal write is not done: the node, the delivery, its receipt. */
   private final List<Held> held = new ArrayList<>();
   private long journalSeq;
+  /** What {@link #wholeForMillis} answers: whole for ever unless a test says otherwise. */
+  volatile long wholeForMillis = Long.MAX_VALUE;
 
   private record Held(String nodeId, Delivery delivery, DeliveryReceipt receipt) {}
 
@@ -122,8 +124,8 @@ public class RecordingCluster implements Cluster {
   }
 
   @Override
-  public boolean isSettled() {
-    return true;
+  public long wholeForMillis() {
+    return wholeForMillis;
   }
 
   @Override

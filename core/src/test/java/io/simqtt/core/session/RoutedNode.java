@@ -30,6 +30,7 @@ final class RoutedNode {
             this::redeliver,
             cluster,
             10_000,
+            300_000,
             new PermissionRetries(
                 who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
             SessionStore.MEMORY);

@@ -60,6 +60,7 @@ class SessionMigrationTest {
           (d, id, hops, r) -> {},
           cluster,
           10_000,
+          300_000,
           new PermissionRetries(
               who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);
@@ -484,6 +485,7 @@ class SessionMigrationTest {
             (d, id, hops, r) -> {},
             new RecordingCluster(),
             10_000,
+            300_000,
             new PermissionRetries(
                 who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
             SessionStore.MEMORY);

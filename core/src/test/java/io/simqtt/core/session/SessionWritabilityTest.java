@@ -38,6 +38,7 @@ class SessionWritabilityTest {
           (d, id, hops, r) -> {},
           Cluster.SINGLE_NODE,
           0,
+          0,
           new PermissionRetries(
               who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
           SessionStore.MEMORY);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.DefaultEventLoop;
+import io.simqtt.core.cluster.Cluster;
 import io.simqtt.core.topic.SubscriptionOptions;
 import java.util.List;
 import java.util.Map;
@@ -17,12 +18,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * A stored session that moves to another node leaves its redirect in the store in its place
  * ({@link SessionStore#redirectSession}); the redirect comes back at recovery and passes on what
- * reaches it for what is left of its redirect time, counted from the move, and the store lets it
- * go when it ends, or when a connection of its client attaches here.
+ * reaches it for what is left of its redirect time, counted from the move, then until the
+ * cluster is settled, but never past the late-redirect time after the move; the store lets it go
+ * when it ends, or when a connection of its client attaches here.
  */
 class StoredRedirectTest {
   /** The redirect time every registry of the fixture has. */
   private static final long REDIRECT_MILLIS = 10_000;
+  /** The late-redirect time every registry of the fixture has. */
+  private static final long LATE_REDIRECT_MILLIS = 300_000;
   /** The hybrid clock of the claim whose connection created c's session: its lineage. */
   private static final long LINEAGE = 7;
 
@@ -35,8 +39,9 @@ class StoredRedirectTest {
 
   /**
    * Down for half the redirect time: the redirect comes back and redirects for the other half,
-   * then ends, and the store lets it go. A restart does not lengthen it: the new owner drops
-   * second copies only for twice the redirect time from the move.
+   * then ends (the cluster whole), and the store lets it go. A restart does not lengthen it:
+   * with every peer there, the new owner drops second copies only for twice the redirect time
+   * from the move.
    */
   @Test
   void aRedirectComesBackAtRecoveryForWhatIsLeftOfItsRedirectTimeAndThenGoes()
@@ -75,14 +80,115 @@ class StoredRedirectTest {
   }
 
   /**
-   * Down for the whole redirect time: the redirect ends at recovery, counted, and the store lets
-   * it go; what reaches this node for the client then finds no session here, as without a store.
+   * Down for longer than the redirect time but less than the late-redirect time: the redirect
+   * comes back, for none of its redirect time, and redirects until the cluster is whole (the
+   * peers, back, have sent it again what they had not seen acknowledged), then ends.
    */
   @Test
-  void aRedirectWhoseTimeEndedWhileTheNodeWasDownEndsAtRecovery() throws Exception {
+  void aRedirectWhoseRedirectTimeEndedWhileTheNodeWasDownRedirectsUntilTheClusterIsWhole()
+      throws Exception {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    assertEquals(1, r.redirects());
+    assertEquals(0, r.redirectsOver());
+    Session back = restarted.get("c");
     fixture.clock.advance(REDIRECT_MILLIS);
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+
+    fixture.cluster.wholeForMillis = 0;
+    fixture.clock.advance(1_000);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * On a running node too, a redirect goes on past its redirect time while a peer is away (a
+   * peer declared dead may come back and send it again a forward it had not seen acknowledged),
+   * and ends the late-redirect time after the move at the latest. Before, it ended once the
+   * cluster was settled, a dead peer counting as settled: what that peer sent again was lost.
+   */
+  @Test
+  void aRunningNodesRedirectGoesOnWhileAPeerIsAwayUpToTheLateRedirectTime() throws Exception {
+    long movedAt = fixture.clock.millis();
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    Session s = movedToN2();
+    fixture.advance(s, 3 * REDIRECT_MILLIS);
+    fixture.inSession(s, () -> s.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+
+    fixture.advance(s, movedAt + LATE_REDIRECT_MILLIS - fixture.clock.millis());
+    assertTrue(onLoop(s::isEnded));
+    assertEquals(List.of(), store.redirects(), "the store let it go");
+  }
+
+  /**
+   * Brought back with the cluster never whole, the redirect still ends the late-redirect time
+   * after the move: the new owner's window for second copies is sure to have closed by then.
+   */
+  @Test
+  void aRecoveredRedirectEndsTheLateRedirectTimeAfterTheMoveThoughTheClusterIsNotWhole()
+      throws Exception {
+    long movedAt = fixture.clock.millis();
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Session back = restarted.get("c");
+
+    fixture.advance(back, movedAt + LATE_REDIRECT_MILLIS - 1 - fixture.clock.millis());
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
+    fixture.advance(back, 1);
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Brought back while a peer is away for longer than dead-after (declared dead, the cluster not
+   * whole), the redirect goes on: that peer may come
+   * back within the late-redirect time (from its store, or from a partition) and send it again
+   * a forward it had not seen acknowledged. It ends once the cluster is whole.
+   */
+  @Test
+  void aRecoveredRedirectGoesOnWhileAPeerDeclaredDeadMayStillSendItAgain() throws Exception {
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(3 * REDIRECT_MILLIS);
+    fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Session back = restarted.get("c");
+
+    fixture.clock.advance(REDIRECT_MILLIS);
+    fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
+    assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)),
+        "what the peer sent again, back, reaches the client");
+
+    fixture.cluster.wholeForMillis = 0;
+    fixture.clock.advance(1_000);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
+  }
+
+  /**
+   * Down for the whole late-redirect time: the redirect ends at recovery, counted, and the store
+   * lets it go; what reaches this node for the client then finds no session here, as without a
+   * store.
+   */
+  @Test
+  void aRedirectWhoseLateRedirectTimeEndedWhileTheNodeWasDownEndsAtRecovery() throws Exception {
+    movedToN2();
+    RecordingSessionStore kept = store.afterKill();
+    fixture.clock.advance(LATE_REDIRECT_MILLIS);
     SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
     SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
     assertEquals(0, r.redirects());

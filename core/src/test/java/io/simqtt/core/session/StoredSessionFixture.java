@@ -58,6 +58,7 @@ final class StoredSessionFixture implements AfterEachCallback {
         sharedRedelivery,
         cluster,
         10_000,
+        300_000,
         clock,
         new PermissionRetries(
             who -> Permissions.ALL, 1, Duration.ofSeconds(10), Duration.ofSeconds(10)),
@@ -169,6 +170,25 @@ final class StoredSessionFixture implements AfterEachCallback {
   /** Runs {@code task} on the sessions' loop and waits for it. */
   <T> T onLoop(Callable<T> task) throws Exception {
     return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Moves the clock {@code millis}, from one due timer to the next, letting {@code s} run what
+   * each handed it before moving on: a timer's task runs on the session's loop, and one that sets
+   * another timer (a redirect checking again) sets it from the moment it fell due, as a real
+   * clock would, not from wherever {@link ManualClock#advance} had moved on to meanwhile.
+   */
+  void advance(Session s, long millis) throws Exception {
+    long until = clock.millis() + millis;
+    for (int step = 0; step < 100_000; step++) {
+      long to = Math.max(clock.millis(), Math.min(clock.nextDueMillis(), until));
+      clock.advance(to - clock.millis());
+      inSession(s, () -> { });
+      if (to == until && clock.nextDueMillis() > until) {
+        return;
+      }
+    }
+    throw new AssertionError("timers keep falling due");
   }
 
   /**

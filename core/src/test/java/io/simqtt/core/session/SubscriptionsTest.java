@@ -26,7 +26,7 @@ class SubscriptionsTest {
     return new Subscriptions(
         "c",
         new SessionContext(
-            null, tree, cluster, null, null, null, null, 0, null, SessionStore.MEMORY),
+            null, tree, cluster, null, null, null, null, 0, 0, null, SessionStore.MEMORY),
         connected);
   }
 
