@@ -22,6 +22,7 @@ import io.simqtt.store.DurableStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,36 +64,14 @@ class RedirectAfterRestartTest {
 
   @Test
   void aForwardSentAgainAfterTheOldNodesRestartIsRedirectedToTheClient() {
-    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
-        i -> i == N2 ? open(dir.resolve("n2")) : null);
-    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
-      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
-      assertEquals(List.of(1), c.subscribe("mv/t", 1));
-    }
-    cluster.awaitRoute(N1, "mv/t", N2);
-    // Connected first: a CONNECT on n1 asks every peer about the client id, and would wait.
-    pub = cluster.raw(N1, MqttVersion.MQTT_5);
-    pub.connect("pub");
-    cluster.network().blackHoleOneWay("n1", "n2");
-    pub.publish("mv/t", 1, false, bytes("kept"));
-    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
-    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
-
-    sub = cluster.raw(N3, MqttVersion.MQTT_5);
-    assertTrue(sub.connect("sub", false, 0, RawClient.sessionExpiry(3600)).sessionPresent());
-    await("n2's session became a redirect",
-        () -> cluster.broker(N2).sessions().get("sub").isMoved());
+    startWithSubOnN2(i -> "");
+    forwardForN2HeldByN1();
+    moveSubToN3();
 
     cluster.stop(N2);
     cluster.network().heal("n1", "n2");
     cluster.restart(N2); // on its store
-    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
-        "n2, restarted, acknowledged the forward n1 sent again");
-    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
-        "n3 acknowledged what n2 redirected");
-    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
-        .map(Clients::text).toList();
-    assertEquals(List.of("kept"), got);
+    assertTheForwardSentAgainReachesTheClientOnN3();
     assertTrue(cluster.broker(N2).sessions().get("sub").isMoved(), "n2 holds the redirect");
     assertFalse(cluster.routes(N1, "mv/t", N2),
         "the redirect does not advertise its filters: n3 has the client");
@@ -101,25 +80,13 @@ class RedirectAfterRestartTest {
   /**
    * As above, but n2 is down for longer than its redirect time (it comes back with redirect-time
    * 0s, so no time needs to pass): the redirect still comes back, the move being less than the
-   * late-redirect time ago, and redirects until the cluster is settled, which n1's forward sent
+   * late-redirect time ago, and redirects until the cluster is whole, which n1's forward sent
    * again is part of. The client gets it once. It was dropped: the redirect ended at recovery.
    */
   @Test
   void aForwardSentAgainToANodeDownLongerThanTheRedirectTimeReachesTheClientOnce() {
-    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
-        RedirectAfterRestartTest::newOwnerWithoutRedirectTime,
-        i -> i == N2 ? open(dir.resolve("n2")) : null);
-    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
-      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
-      assertEquals(List.of(1), c.subscribe("mv/t", 1));
-    }
-    cluster.awaitRoute(N1, "mv/t", N2);
-    pub = cluster.raw(N1, MqttVersion.MQTT_5);
-    pub.connect("pub");
-    cluster.network().blackHoleOneWay("n1", "n2");
-    pub.publish("mv/t", 1, false, bytes("kept"));
-    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
-    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
+    startWithSubOnN2(RedirectAfterRestartTest::newOwnerWithoutRedirectTime);
+    forwardForN2HeldByN1();
     moveSubToN3();
 
     cluster.stop(N2);
@@ -127,37 +94,19 @@ class RedirectAfterRestartTest {
     cluster.configure(N2, DOWN_LONGER_THAN_REDIRECT_TIME);
     cluster.restart(N2);
     assertTrue(redirectsOnN2(), "the redirect is back");
-    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
-        "n2, restarted, acknowledged the forward n1 sent again");
-    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
-        "n3 acknowledged what n2 redirected");
-    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
-        .map(Clients::text).toList();
-    assertEquals(List.of("kept"), got);
+    assertTheForwardSentAgainReachesTheClientOnN3();
   }
 
   /**
    * As above, but n1 stays cut off from n2 after n2's restart for longer than dead-after (30s):
-   * n2 gives n1 up (its cluster is settled, though not whole), and n1, back within the
+   * n2 gives n1 up as dead (its cluster not whole for that), and n1, back within the
    * late-redirect time, sends the forward again. The client gets it once. It was dropped: the
    * redirect ended once n2 found its cluster settled, n1 given up.
    */
   @Test
   void aForwardSentAgainByAPeerAwayLongerThanDeadAfterReachesTheClient() {
-    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
-        RedirectAfterRestartTest::newOwnerWithoutRedirectTime,
-        i -> i == N2 ? open(dir.resolve("n2")) : null);
-    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
-      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
-      assertEquals(List.of(1), c.subscribe("mv/t", 1));
-    }
-    cluster.awaitRoute(N1, "mv/t", N2);
-    pub = cluster.raw(N1, MqttVersion.MQTT_5);
-    pub.connect("pub");
-    cluster.network().blackHoleOneWay("n1", "n2");
-    pub.publish("mv/t", 1, false, bytes("kept"));
-    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
-    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
+    startWithSubOnN2(RedirectAfterRestartTest::newOwnerWithoutRedirectTime);
+    forwardForN2HeldByN1();
     moveSubToN3();
 
     cluster.stop(N2);
@@ -169,13 +118,7 @@ class RedirectAfterRestartTest {
     assertEquals(Cluster.NOT_WHOLE, cluster.cluster(N2).wholeForMillis(), "n1 is away");
 
     cluster.network().heal("n1", "n2");
-    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
-        "n2 acknowledged the forward n1 sent again");
-    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
-        "n3 acknowledged what n2 redirected");
-    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
-        .map(Clients::text).toList();
-    assertEquals(List.of("kept"), got);
+    assertTheForwardSentAgainReachesTheClientOnN3();
   }
 
   /**
@@ -187,16 +130,10 @@ class RedirectAfterRestartTest {
    */
   @Test
   void aMessageReachingTheNewOwnerByRouteAndThroughALateRedirectIsDeliveredOnce() {
-    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n",
-        RedirectAfterRestartTest::newOwnerWithoutRedirectTime,
-        i -> i == N2 ? open(dir.resolve("n2")) : null);
-    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
-      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
-      assertEquals(List.of(1), c.subscribe("mv/t", 1));
-    }
+    startWithSubOnN2(RedirectAfterRestartTest::newOwnerWithoutRedirectTime);
     moveSubToN3();
 
-    // n1 away from both: n2 is not settled (its redirect goes on), n3 not whole.
+    // n1 away from both: neither n2 (its redirect goes on) nor n3 is whole.
     cluster.stop(N1);
     cluster.stop(N2);
     cluster.configure(N2, DOWN_LONGER_THAN_REDIRECT_TIME);
@@ -215,6 +152,45 @@ class RedirectAfterRestartTest {
         .map(Clients::text).toList();
     assertEquals(List.of("twice"), got);
     assertEquals(1, cluster.broker(N3).metrics().drops(DropReason.DUPLICATE));
+  }
+
+  /**
+   * Three nodes, n2 on a store, each with the settings {@code settings} gives it on top of a
+   * redirect time of 60s; client "sub" has a persistent session on n2, subscribed to mv/t.
+   */
+  private void startWithSubOnN2(IntFunction<String> settings) {
+    cluster = ClusterFixture.startInProcessStored(3, "cluster.redirect-time = 60s\n", settings,
+        i -> i == N2 ? open(dir.resolve("n2")) : null);
+    try (RawClient c = cluster.raw(N2, MqttVersion.MQTT_5)) {
+      c.connect("sub", false, 0, RawClient.sessionExpiry(3600));
+      assertEquals(List.of(1), c.subscribe("mv/t", 1));
+    }
+  }
+
+  /**
+   * A message published on n1 for the client on n2, acknowledged to its publisher, whose forward
+   * n1 holds: n2 never got it (n1's link to it black-holed).
+   */
+  private void forwardForN2HeldByN1() {
+    cluster.awaitRoute(N1, "mv/t", N2);
+    // Connected first: a CONNECT on n1 asks every peer about the client id, and would wait.
+    pub = cluster.raw(N1, MqttVersion.MQTT_5);
+    pub.connect("pub");
+    cluster.network().blackHoleOneWay("n1", "n2");
+    pub.publish("mv/t", 1, false, bytes("kept"));
+    assertEquals(ReasonCode.SUCCESS, pub.expect(PubResponse.class).reasonCode());
+    await("n1 holds the forward for n2", () -> unacked(N1, N2) == 1);
+  }
+
+  /** n1 sends its forward to n2 again, n2 redirects it to n3, and the client gets it, once. */
+  private void assertTheForwardSentAgainReachesTheClientOnN3() {
+    cluster.advanceUntil(() -> unacked(N1, N2) == 0, ClusterFixture.MAX_RECONNECT,
+        "n2 acknowledged the forward n1 sent again");
+    cluster.advanceUntil(() -> unacked(N2, N3) == 0, ClusterFixture.MAX_RECONNECT,
+        "n3 acknowledged what n2 redirected");
+    List<String> got = ClusterClients.receiveAndAck(sub, ClusterClients.QUIET).stream()
+        .map(Clients::text).toList();
+    assertEquals(List.of("kept"), got);
   }
 
   /** n3, where the client goes, keeps no window for second copies of its own time. */
