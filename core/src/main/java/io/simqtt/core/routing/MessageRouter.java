@@ -262,8 +262,9 @@ public final class MessageRouter {
    * A member of a shared subscription left {@code d} unfinished (still queued when its connection
    * ended, a QoS 1 one unacknowledged when its session ended, or chosen just as it ended): another
    * member gets it (see {@link #handOnShared}). With no other member it goes back to the same
-   * session, to wait for it if that session lives on; else (ended, or ending) it is dropped,
-   * counted.
+   * session, to wait for it if that session lives on and is still a member of the group; else
+   * (ended, or ending, or not a member: a session of the client that a clean start made, to
+   * which a delivery for the one it replaced was redirected) it is dropped, counted.
    */
   public void redeliverShared(
       Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
@@ -272,13 +273,28 @@ public final class MessageRouter {
     }
     Session leaving = sessions.get(leavingClientId);
     // One that is ending would hand it on again as it reads on: with no other member, never end.
-    if (leaving != null && !leaving.isEnded() && !leaving.isEnding()) {
+    if (leaving != null && !leaving.isEnded() && !leaving.isEnding()
+        && isMember(d, leavingClientId)) {
       // Its own copy back, not a second one: a window for second copies there must not drop it.
       leaving.execute(Session::takeBack, leaving, d);
       deliverTo(leaving, d, 0, 0, receipt);
     } else {
       metrics.dropped(DropReason.NO_SUBSCRIBERS);
     }
+  }
+
+  /** Whether {@code clientId} is a member of the shared subscription {@code d} was chosen for. */
+  private boolean isMember(Delivery d, String clientId) {
+    for (SharedGroup group : tree.match(d.message().topic()).shared()) {
+      if (group.shareName().equals(d.sharedGroup())) {
+        for (SharedGroup.Member m : group.members()) {
+          if (m.clientId().equals(clientId)) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
   }
 
   /**

@@ -184,6 +184,29 @@ class RedirectedSharedDeliveryTest {
     assertEquals(1, metrics.drops(DropReason.REDIRECT_LOOP));
   }
 
+  /**
+   * A redirect for a's session of lineage 1, which a clean start (lineage 2) replaced: the new
+   * session subscribed to nothing, so with no other member of the group the delivery is dropped,
+   * counted, and does not come back to it as to a member that let it go. Before, the new
+   * session's client got it.
+   */
+  @Test
+  void aDeliveryForAReplacedSessionDoesNotComeBackToTheNewOneThatIsNoMember() throws Exception {
+    member("a", new FakeConnection(loop)); // lineage 1
+    FakeConnection next = new FakeConnection(loop);
+    onLoop(() -> {
+      Session again = registry.claim("a", loop, false);
+      again.attach(next, true, SessionExpiry.NEVER, null, null, 2);
+      again.resumeDelivery();
+      return null;
+    });
+
+    router.deliverRedirected("a", shared(5), 1, 1, null);
+    onLoop(() -> null);
+    assertTrue(onLoop(next::publishedNumbers).isEmpty(), "not for the new session");
+    assertEquals(1, metrics.drops(DropReason.NO_SUBSCRIBERS));
+  }
+
   // ---- helpers ----
 
   /** A peer's frame redirects shared delivery 5 to "a", {@code hops} hops so far. */
