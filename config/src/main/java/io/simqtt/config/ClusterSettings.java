@@ -57,8 +57,9 @@ public record ClusterSettings(
    *     confirm it installed it; past it (or when the link drops) the session stays here
    * @param redirectTime how long a node keeps redirecting messages that reach a session that has
    *     moved away (forwards that raced the route update) to its new owner
-   * @param lateRedirectTime how long after a move a node restarted on its store still redirects
-   *     what peers send it again for the session, and so how long the new owner keeps its window
+   * @param lateRedirectTime how long after a move a node (running, or restarted on its store)
+   *     at most still redirects what peers send it again for the session while a peer is away,
+   *     and so how long the new owner keeps its window
    *     for second copies open while a peer is away (at least {@code redirectTime})
    * @param deadAfter how long a peer's link may be down before the peer is declared dead.
    *     Until then it may be alive (frozen, partitioned) and hold sessions: a CONNECT with Clean

@@ -181,7 +181,9 @@ final class OutboundFlow {
     for (InflightMessage f : inflight.inOrder()) {
       int id = f.packetId();
       if (journal != null && journal.awaitsDurable(id)) {
-        // Its PUBLISH or PUBREL waits for the store: it goes out then (packetIdDurable).
+        // Its PUBLISH or PUBREL waits for the store: it goes out then (packetIdDurable), on this
+        // connection; asked again, as it may have become durable while none was online.
+        journal.sendWhenDurable(id);
         continue;
       }
       if (f.released()) {
@@ -201,11 +203,12 @@ final class OutboundFlow {
 
   /**
    * What {@code j} held back under {@code packetId} is durable: a QoS 2 PUBLISH (its packet id)
-   * or a PUBREL (its released mark) goes out now if a connection is online (else the next resume
-   * sends it).
+   * or a PUBREL (its released mark) goes out now if a connection is online; else it still counts
+   * as waiting (a PUBLISH never written goes to another member if the session ends, see {@link
+   * #takeShared}) and the next resume asks again.
    */
   void packetIdDurable(SessionJournal j, int packetId, ClientConnection out) {
-    if (j != journal || !j.durable(packetId) || out == null) {
+    if (j != journal || out == null || !j.durable(packetId)) {
       return;
     }
     InflightMessage f = inflight.get(packetId);

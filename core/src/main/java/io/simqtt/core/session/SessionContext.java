@@ -21,9 +21,9 @@ import io.simqtt.core.topic.SubscriptionTree;
  *     the session that had it lets it go
  * @param redirectMillis how long a session that moved to another node redirects what still
  *     reaches it here
- * @param lateRedirectMillis how long after a move a redirect brought back at recovery may
- *     still redirect, and a window for second copies stays open while a peer is away (see
- *     {@link SeenMessages})
+ * @param lateRedirectMillis how long after a move a redirect (on a running node or brought back
+ *     at recovery) may still redirect while a peer is away, and a window for second copies
+ *     stays open while one is (see {@link SeenMessages})
  * @param registry where the session is listed: an ended session leaves it, a moved one is no
  *     longer counted as held
  * @param store where stored sessions (Session Expiry Interval above 0) write their changes;

@@ -42,8 +42,9 @@ public final class SessionRegistry {
    *     that had it leaves
    * @param redirectMillis how long a session that moved to another node redirects what still
    *     reaches it here
-   * @param lateRedirectMillis how long after a move a redirect brought back at recovery may
-   *     still redirect, and a window for second copies stays open while a peer is away
+   * @param lateRedirectMillis how long after a move a redirect (on a running node or brought back
+   *     at recovery) may still redirect while a peer is away, and a window for second copies
+   *     stays open while one is
    * @param permissions resolves what the clients of stored sessions may do, at recovery and
    *     again while an authorizer fails (see {@link PermissionRetries})
    * @param store where sessions with Session Expiry Interval above 0 write ({@link

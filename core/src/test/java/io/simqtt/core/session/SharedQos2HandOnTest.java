@@ -52,6 +52,26 @@ class SharedQos2HandOnTest {
     assertEquals(0, fixture.onLoop(() -> s.context.metrics().drops(DropReason.MEMBER_ENDED)));
   }
 
+  @Test
+  void oneDurableOnlyAfterItsConnectionEndedGoesToAnotherMemberWhenTheSessionExpires()
+      throws Exception {
+    FakeConnection c = new FakeConnection(loop);
+    Session s = member(c);
+    fixture.store.hold();
+    fixture.onLoop(() -> {
+      s.deliver(sharedQos2(1));
+      return null;
+    });
+    assertTrue(fixture.onLoop(c::publishedNumbers).isEmpty(), "its PUBLISH waits for the store");
+    fixture.inSession(s, () -> s.detach(s.connection, true)); // Session Expiry 60 s: it stays
+    fixture.store.makeDurable(); // durable with no connection: never written
+    fixture.inSession(s, () -> { });
+    assertTrue(fixture.onLoop(c::publishedNumbers).isEmpty(), "never written");
+    fixture.advance(s, 61_000); // the session expires
+    assertEquals(List.of(1), fixture.onLoop(() -> List.copyOf(handedOn)));
+    assertEquals(0, fixture.onLoop(() -> s.context.metrics().drops(DropReason.MEMBER_ENDED)));
+  }
+
   private Session member(FakeConnection c) throws Exception {
     SessionRegistry registry = fixture.registry(
         "", (d, leaving, hops, receipt) -> handedOn.add((int) d.message().payload()[0]));
