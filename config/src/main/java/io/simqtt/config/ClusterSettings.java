@@ -59,8 +59,8 @@ public record ClusterSettings(
    *     moved away (forwards that raced the route update) to its new owner
    * @param lateRedirectTime how long after a move a node (running, or restarted on its store)
    *     at most still redirects what peers send it again for the session while a peer is away,
-   *     and so how long the new owner keeps its window
-   *     for second copies open while a peer is away (at least {@code redirectTime})
+   *     and so how long (plus twice {@code redirectTime}) the new owner keeps its window for
+   *     second copies open while a peer is away (at least {@code redirectTime})
    * @param deadAfter how long a peer's link may be down before the peer is declared dead.
    *     Until then it may be alive (frozen, partitioned) and hold sessions: a CONNECT with Clean
    *     Start 0 whose session no reachable node holds is refused (0x88) rather than given a

@@ -69,8 +69,11 @@ public interface Cluster {
    * or {@link #NOT_WHOLE} while one is not. A peer declared dead or gone is not whole: it may
    * come back from its store and send again what it had not seen acknowledged, so a session that
    * moved away redirects until the cluster is whole, and its new node tells second copies apart
-   * until then. A duration, not a moment: the cluster keeps time on its own clock. Cheap: read
-   * whenever a window for second copies is checked past its own deadline.
+   * until it has been whole for twice the redirect time (the redirect at most the late-redirect
+   * time after the move, the window that plus twice the redirect time). A duration, not a
+   * moment: the cluster keeps time on its own clock. Cheap: read whenever a window for second
+   * copies is checked past its own deadline, and every second by a redirect past its redirect
+   * time.
    */
   long wholeForMillis();
 

@@ -17,11 +17,11 @@ import java.util.List;
  * nor forgotten (taking it back does not let a second routed copy through).
  *
  * <p>Kept for twice the redirect time after it opens and after each redirected arrival (the old
- * node still redirects), and longer while a peer is away: a node restarted on its store redirects
- * what peers send it again for the session up to the late-redirect time after the move, so the
- * window closes only once every peer has been back (linked both ways, done re-sending) for twice
- * the redirect time, or at the latest the late-redirect time after it opened plus twice the
- * redirect time, the margin the old node's redirect keeps from it otherwise too. At most {@link
+ * node still redirects), and longer while a peer is away: the old node, running or restarted on its
+ * store, redirects what peers send it again for the session up to the late-redirect time after the
+ * move, so the window closes only once every peer has been back (linked both ways, done re-sending)
+ * for twice the redirect time, or at the latest the late-redirect time after it opened plus twice
+ * the redirect time, the margin the old node's redirect keeps from it otherwise too. At most {@link
  * #MAX_KEYS} keys; a session that never moves never has one.
  */
 final class SeenMessages {

@@ -410,12 +410,12 @@ public final class Session extends SerialExecutor {
   /**
    * The other side of {@link #yieldTo}: a healed partition found this client on {@code oldOwner}
    * too, which got it earlier and now sends here what it held, while its node's router may still
-   * deliver new messages to it (redirected here) and forward them here by route. While the
-   * window for second copies is open (see SeenMessages) a message reaching this session a second
-   * time is dropped; what the session holds now counts as seen. A message the client already finished here before the heal is not
-   * known any more: the client had two connections during the partition, and each of those had
-   * its own copy. A session frozen for a move opens the window if it thaws (the move aborted, or
-   * its client back here first), over what queued meanwhile too.
+   * deliver new messages to it (redirected here) and forward them here by route. While the window
+   * for second copies is open (see SeenMessages) a message reaching this session a second time is
+   * dropped; what the session holds now counts as seen. A message the client already finished here
+   * before the heal is not known any more: the client had two connections during the partition, and
+   * each of those had its own copy. A session frozen for a move opens the window if it thaws (the
+   * move aborted, or its client back here first), over what queued meanwhile too.
    */
   public void expectRedirects() {
     SessionMove.expectRedirects(this);

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * in the first pass too, with their subscriptions, so that what peers resend to this node for
  * them is passed on; each redirects for what is left of its redirect time, counted from the move,
  * and then until the cluster is whole (every peer back, one given up as dead too), but not past
- * the late-redirect time after the move (one whose late-redirect time ran out while the node was down ends in the second
- * pass; see {@link SessionMove#resumeRedirect}).
+ * the late-redirect time after the move (one whose late-redirect time ran out while the node was
+ * down ends in the second pass; see {@link SessionMove#resumeRedirect}).
  */
 public final class SessionRecovery {
   private static final Logger LOG = LoggerFactory.getLogger(SessionRecovery.class);

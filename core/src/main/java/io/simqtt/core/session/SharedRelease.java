@@ -17,10 +17,10 @@ final class SharedRelease {
   private SharedRelease() {}
 
   /**
-   * The session ends: its shared-subscription messages still queued, and the QoS 1 ones sent and
-   * not acknowledged, go to another member of their group. A QoS 2 message sent stays and ends
-   * with the session: the client may have it ([MQTT-4.8.2-5], see {@link
-   * OutboundFlow#takeShared}).
+   * The session ends: its shared-subscription messages still queued, the QoS 1 ones sent and not
+   * acknowledged, and the QoS 2 ones whose PUBLISH still waits for the store (never sent) go to
+   * another member of their group. A QoS 2 message sent stays and ends with the session: the
+   * client may have it ([MQTT-4.8.2-5], see {@link OutboundFlow#takeShared}).
    */
   static void all(Session s) {
     release(s, true, false);

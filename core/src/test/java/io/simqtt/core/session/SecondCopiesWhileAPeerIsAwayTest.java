@@ -18,9 +18,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The window for second copies a session keeps after a move stays open while a peer is away: the
- * session's old node, restarted on its store, still redirects what peers send it again up to the
- * late-redirect time after the move. It closes once every peer has been back for twice the
- * redirect time, or at the latest the late-redirect time plus twice the redirect time after it
+ * session's old node, running or restarted on its store, still redirects what peers send it again
+ * up to the late-redirect time after the move. It closes once every peer has been back for twice
+ * the redirect time, or at the latest the late-redirect time plus twice the redirect time after it
  * opened; each redirected arrival keeps it open for twice the redirect time, as before.
  */
 class SecondCopiesWhileAPeerIsAwayTest {
