@@ -10,6 +10,7 @@ import io.simqtt.core.codec.MqttProperties;
 import io.simqtt.core.message.Message;
 import io.simqtt.core.metrics.DropReason;
 import io.simqtt.core.topic.SubscriptionOptions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,6 +32,20 @@ class SecondCopiesWhileAPeerIsAwayTest {
   @RegisterExtension final StoredSessionFixture fixture = new StoredSessionFixture();
   private final DefaultEventLoop loop = fixture.loop;
   private final RecordingCluster cluster = fixture.cluster;
+
+  /** However long it stays open, a window keeps the newest 65,536 keys: a few MB a session. */
+  @Test
+  void aWindowKeepsAtMostItsBoundOfKeysForgettingTheOldest() {
+    List<MessageKey> known = new ArrayList<>();
+    for (int i = 0; i <= SeenMessages.MAX_KEYS; i++) {
+      known.add(new MessageKey("n1", i, null));
+    }
+    SeenMessages w = new SeenMessages(known, T0, REDIRECT, LATE);
+    List<MessageKey> kept = w.keys();
+    assertEquals(SeenMessages.MAX_KEYS, kept.size());
+    assertFalse(kept.contains(known.get(0)), "the oldest went");
+    assertTrue(kept.contains(known.get(SeenMessages.MAX_KEYS)));
+  }
 
   @Test
   void aWindowStaysOpenWhileAPeerIsAway() {
