@@ -49,9 +49,7 @@ class RedirectLineageTest {
   @Test
   void whatTheOldNodeRedirectsForTheSessionAClientStartedCleanOverIsDropped() throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver h = handOver(old);
-    connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2");
+    move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
     // The client starts clean on n2: a new session, no subscriptions.
     FakeConnection clean = new FakeConnection(loop);
     attach(n2, clean, true, null, CLEAN_ON_N2);
@@ -72,9 +70,7 @@ class RedirectLineageTest {
   @Test
   void whatIsRedirectedForASessionAClientResumedIsDelivered() throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver h = handOver(old);
-    connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2");
+    move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
     // The client connects again to n2 without Clean Start: the same session, resumed.
     FakeConnection resumed = new FakeConnection(loop);
     attach(n2, resumed, false, null, CLEAN_ON_N2);
@@ -94,13 +90,9 @@ class RedirectLineageTest {
   @Test
   void aSessionThatMovedOnPassesARedirectOnNamingItsLineage() throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver first = handOver(old);
-    Session onN2 = connect(n2, new FakeConnection(loop), false, first.state(), MOVE_TO_N2);
-    first.confirm("n2");
-    HandOver second = handOver(onN2);
+    Session onN2 = move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
     FakeConnection onN3 = new FakeConnection(loop);
-    connect(n3, onN3, false, second.state(), MOVE_TO_N3);
-    second.confirm("n3");
+    move(onN2, n3, onN3, MOVE_TO_N3);
 
     deliverOn(old, 1);
     arriveOn(n2, 0);
@@ -126,16 +118,10 @@ class RedirectLineageTest {
   @Test
   void aSessionBackOnANodeItLeftTakesWhatTheFirstOldNodeStillRedirects() throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver first = handOver(old);
-    Session onN2 = connect(n2, new FakeConnection(loop), false, first.state(), MOVE_TO_N2);
-    first.confirm("n2");
-    HandOver second = handOver(onN2);
-    Session onN3 = connect(n3, new FakeConnection(loop), false, second.state(), MOVE_TO_N3);
-    second.confirm("n3");
-    HandOver third = handOver(onN3);
+    Session onN2 = move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
+    Session onN3 = move(onN2, n3, new FakeConnection(loop), MOVE_TO_N3);
     FakeConnection back = new FakeConnection(loop);
-    connect(n2, back, false, third.state(), BACK_TO_N2);
-    third.confirm("n2");
+    move(onN3, n2, back, BACK_TO_N2);
 
     deliverOn(old, 1);
     assertEquals(List.of("n2:1:1"), onLoop(() -> List.copyOf(cluster.redirects)));
@@ -179,9 +165,7 @@ class RedirectLineageTest {
   @Test
   void whatIsRedirectedForAnEndedSessionBeforeANewOnesAttachIsNotForIt() throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver h = handOver(old);
-    Session onN2 = connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2");
+    Session onN2 = move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
     CompletableFuture<HandOver> none = new CompletableFuture<>();
     onLoop(() -> {
       onN2.handOver(true, none); // a clean start elsewhere ends it here
@@ -208,9 +192,7 @@ class RedirectLineageTest {
   void aSharedDeliveryForASessionAClientStartedCleanOverGoesToAnotherMemberOfItsGroup()
       throws Exception {
     Session old = connect(n1, false, null, CREATED);
-    HandOver h = handOver(old);
-    connect(n2, new FakeConnection(loop), false, h.state(), MOVE_TO_N2);
-    h.confirm("n2");
+    move(old, n2, new FakeConnection(loop), MOVE_TO_N2);
     FakeConnection clean = new FakeConnection(loop);
     attach(n2, clean, true, null, CLEAN_ON_N2);
     FakeConnection other = new FakeConnection(loop);
@@ -262,6 +244,18 @@ class RedirectLineageTest {
       s.resumeDelivery();
       return s;
     });
+  }
+
+  /**
+   * Client c's connection {@code c} on {@code to} under claim {@code stamp} takes {@code from}'s
+   * state, which the node it left confirms: {@code from} is a redirect to {@code to}.
+   */
+  private Session move(Session from, RoutedNode to, FakeConnection c, long stamp)
+      throws Exception {
+    HandOver h = handOver(from);
+    Session s = connect(to, c, false, h.state(), stamp);
+    h.confirm(to.nodeId);
+    return s;
   }
 
   private HandOver handOver(Session s) throws Exception {

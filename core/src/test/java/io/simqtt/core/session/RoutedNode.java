@@ -16,10 +16,12 @@ import java.time.Duration;
  * without sockets, in memory; the cluster only records.
  */
 final class RoutedNode {
+  final String nodeId;
   final SessionRegistry registry;
   final MessageRouter router;
 
   RoutedNode(String nodeId, BrokerMetrics metrics, RecordingCluster cluster) {
+    this.nodeId = nodeId;
     SubscriptionTree tree = new SubscriptionTree();
     registry =
         new SessionRegistry(
