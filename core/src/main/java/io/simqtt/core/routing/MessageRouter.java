@@ -285,16 +285,25 @@ public final class MessageRouter {
 
   /** Whether {@code clientId} is a member of the shared subscription {@code d} was chosen for. */
   private boolean isMember(Delivery d, String clientId) {
-    for (SharedGroup group : tree.match(d.message().topic()).shared()) {
-      if (group.shareName().equals(d.sharedGroup())) {
-        for (SharedGroup.Member m : group.members()) {
-          if (m.clientId().equals(clientId)) {
-            return true;
-          }
+    SharedGroup group = groupOf(d);
+    if (group != null) {
+      for (SharedGroup.Member m : group.members()) {
+        if (m.clientId().equals(clientId)) {
+          return true;
         }
       }
     }
     return false;
+  }
+
+  /** The shared subscription {@code d} was chosen for, as the tree has it now; null if gone. */
+  private SharedGroup groupOf(Delivery d) {
+    for (SharedGroup group : tree.match(d.message().topic()).shared()) {
+      if (group.shareName().equals(d.sharedGroup())) {
+        return group;
+      }
+    }
+    return null;
   }
 
   /**
@@ -309,17 +318,16 @@ public final class MessageRouter {
    */
   private boolean handOnShared(
       Delivery d, String leavingClientId, int hops, DeliveryReceipt receipt) {
-    Message message = d.message();
-    for (SharedGroup group : tree.match(message.topic()).shared()) {
-      if (group.shareName().equals(d.sharedGroup())) {
-        Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
-        if (chooseMember(message, group, remote, leavingClientId, hops, receipt)) {
-          forwardAll(message, remote, null, hops, receipt);
-          return true;
-        }
-      }
+    SharedGroup group = groupOf(d);
+    if (group == null) {
+      return false;
     }
-    return false;
+    Map<String, RemoteCopy> remote = new LinkedHashMap<>(0);
+    if (!chooseMember(d.message(), group, remote, leavingClientId, hops, receipt)) {
+      return false;
+    }
+    forwardAll(d.message(), remote, null, hops, receipt);
+    return true;
   }
 
   /**

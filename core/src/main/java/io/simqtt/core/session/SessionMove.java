@@ -240,7 +240,7 @@ final class SessionMove {
     // The store keeps the redirect in the session's place (SessionPersistence#delete).
     SessionPersistence.forget(s);
     s.context.registry().movedAway(s);
-    redirectFor(s, s.context.redirectMillis(), m.movedAt + s.context.lateRedirectMillis());
+    redirectFor(s, s.context.redirectMillis());
   }
 
   /**
@@ -281,36 +281,35 @@ final class SessionMove {
       SessionEnd.now(s);
       return false;
     }
-    redirectFor(s, Math.max(0, s.context.redirectMillis() - since), s.now() + lateLeft);
+    redirectFor(s, Math.max(0, s.context.redirectMillis() - since));
     return true;
   }
 
   /**
    * The redirect lasts {@code millis}, and then until the cluster is whole ({@link
-   * #endRedirect}), but not past {@code endsByMillis}.
+   * #endRedirect}), but not past the late-redirect time after the move.
    */
-  private static void redirectFor(Session s, long millis, long endsByMillis) {
+  private static void redirectFor(Session s, long millis) {
     int at = ++s.epoch;
-    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at, endsByMillis), millis);
+    s.expiryTimer = s.scheduleMillis(() -> endRedirect(s, at), millis);
   }
 
   /**
    * The redirect time is over: the redirect ends once no forward sent here before the move can
-   * still arrive, checked every second, or at {@code endsByMillis} (the late-redirect time after
-   * the move). It waits for the cluster to be whole: a frozen or cut-off peer, even one given up
+   * still arrive, checked every second, or the late-redirect time after the move. It waits for the cluster to be whole: a frozen or cut-off peer, even one given up
    * as dead, may come back within that bound and send again what it had not seen acknowledged,
    * and the new owner's window waits for it too (see {@link SeenMessages}).
    */
-  private static void endRedirect(Session s, int at, long endsByMillis) {
+  private static void endRedirect(Session s, int at) {
     if (s.epoch != at || !s.moved) {
       return;
     }
-    long left = endsByMillis - s.now();
+    long left = s.migration.movedAt + s.context.lateRedirectMillis() - s.now();
     if (left <= 0 || s.context.cluster().wholeForMillis() != Cluster.NOT_WHOLE) {
       SessionEnd.now(s);
     } else {
       s.expiryTimer = s.scheduleMillis(
-          () -> endRedirect(s, at, endsByMillis), Math.min(left, REDIRECT_RECHECK_MILLIS));
+          () -> endRedirect(s, at), Math.min(left, REDIRECT_RECHECK_MILLIS));
     }
   }
 
