@@ -1,19 +1,13 @@
 package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
-import static io.simqtt.core.it.Clients.bytes;
 import static io.simqtt.store.StoredQueues.entries;
+import static io.simqtt.store.StoredQueues.oneInFlightAndOneQueuedForA;
 import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
-import io.simqtt.core.codec.MqttProperties;
-import io.simqtt.core.codec.MqttVersion;
-import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,25 +41,7 @@ class PassedOnInOneUnitTest {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
         BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1",
             new DiskSessionStore(store))) {
-      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
-        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
-        b.subscribe(GROUP, 2);
-        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, MqttProperties.empty());
-      }
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
-      a.subscribe(GROUP, 2);
-      await("b offline", () -> f.broker().sessions().get("b") != null
-          && !f.broker().sessions().get("b").isConnected());
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        pub.publish("s/t", 2, false, bytes("m1"));
-        pub.publish("s/t", 2, false, bytes("m2"));
-        pub.expect(PubResponse.class);
-        pub.expect(PubResponse.class);
-      }
-      assertEquals("m1", text(a.expect(Publish.class)), "the connected member first");
-      await("m1 in flight, m2 queued behind the window", () -> entries(store, "a") == 2);
+      RawClient a = oneInFlightAndOneQueuedForA(f, store, GROUP);
       AtomicBoolean taken = new AtomicBoolean();
       store.writer().maxHoldNanos(TimeUnit.MINUTES.toNanos(5)); // a slow release is not cut
       store.writer().afterEachBatch(() -> {
@@ -86,9 +62,5 @@ class PassedOnInOneUnitTest {
           "a gets again what it was sent, and not what went to b");
       assertEquals(List.of("m2"), received(f, "b"));
     }
-  }
-
-  private static String text(Publish p) {
-    return new String(p.payload(), StandardCharsets.UTF_8);
   }
 }

@@ -1,20 +1,17 @@
 package io.simqtt.store;
 
 import static io.simqtt.core.it.Clients.await;
-import static io.simqtt.core.it.Clients.bytes;
 import static io.simqtt.store.StoredQueues.entries;
+import static io.simqtt.store.StoredQueues.oneInFlightAndOneQueuedForA;
 import static io.simqtt.store.StoredQueues.received;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import io.simqtt.core.codec.MqttPacket.PubResponse;
-import io.simqtt.core.codec.MqttPacket.Publish;
 import io.simqtt.core.codec.MqttVersion;
 import io.simqtt.core.codec.ReasonCode;
 import io.simqtt.core.it.BrokerFixture;
 import io.simqtt.core.it.RawClient;
 import io.simqtt.core.metrics.DropReason;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,25 +36,7 @@ class SharedQos2MemberEndedDiskTest {
     try (DurableStore store = DurableStore.open(StoreDirs.always(dir));
         BrokerFixture f = BrokerFixture.start("mqtt.sessions.max-inflight = 1",
             new DiskSessionStore(store))) {
-      try (RawClient b = RawClient.open(f, MqttVersion.MQTT_5)) {
-        b.connect("b", true, 0, RawClient.sessionExpiry(3600));
-        b.subscribe(GROUP, 2);
-        b.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(3600));
-      }
-      RawClient a = RawClient.open(f, MqttVersion.MQTT_5);
-      a.connect("a", true, 0, RawClient.sessionExpiry(3600));
-      a.subscribe(GROUP, 2);
-      await("b offline", () -> f.broker().sessions().get("b") != null
-          && !f.broker().sessions().get("b").isConnected());
-      try (RawClient pub = RawClient.open(f, MqttVersion.MQTT_5)) {
-        pub.connect("pub");
-        pub.publish("s/t", 2, false, bytes("m1"));
-        pub.publish("s/t", 2, false, bytes("m2"));
-        pub.expect(PubResponse.class);
-        pub.expect(PubResponse.class);
-      }
-      assertEquals("m1", text(a.expect(Publish.class)), "the connected member first");
-      await("m1 in flight, m2 queued", () -> entries(store, "a") == 2);
+      RawClient a = oneInFlightAndOneQueuedForA(f, store, GROUP);
       long before = f.broker().metrics().drops(DropReason.MEMBER_ENDED);
 
       a.disconnect(ReasonCode.NORMAL_DISCONNECTION, RawClient.sessionExpiry(0)); // no PUBREC
@@ -76,9 +55,5 @@ class SharedQos2MemberEndedDiskTest {
         assertEquals(List.of(), a.payloadsUntilQuiet(Duration.ofMillis(300)));
       }
     }
-  }
-
-  private static String text(Publish p) {
-    return new String(p.payload(), StandardCharsets.UTF_8);
   }
 }
