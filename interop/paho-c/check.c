@@ -5,20 +5,24 @@
  *   check URI VERSION CA_FILE SCENARIO
  *
  * URI is tcp://127.0.0.1:PORT or ssl://localhost:PORT, whose server certificate must chain to
- * CA_FILE (PEM) and name the host; VERSION is 4 (MQTT 3.1.1) or 5. SCENARIO is one of
+ * CA_FILE (PEM) and name the host; VERSION is 4 (MQTT 3.1.1) or 5. SCENARIO is one of (sections
+ * of the MQTT 5 specification, the same numbers in 3.1.1 unless said)
  *   qos         a publish at QoS 0, 1 and 2 to subscribers at QoS 0, 1 and 2: each gets each
  *               message once, payload intact (64 KiB of every byte value), at the lower QoS
+ *               (3.8.4)
  *   retained    a retained message reaches a late subscriber, flagged retained; an empty
- *               retained message clears it, so a later subscriber gets nothing
+ *               retained message clears it, so a later subscriber gets nothing (3.3.1.3)
  *   will        a client killed with SIGKILL has its will published; one that disconnects
- *               normally does not
+ *               normally does not (3.1.2.5)
  *   session     a persistent session resumed gets the QoS 1 messages published while it was
- *               offline, in order, with session present set (MQTT 3.1.1: see check_present)
- *   properties  (MQTT 5) user properties in order, message expiry, content type, payload
- *               format, response topic and correlation data reach the subscriber, which answers
- *               on the response topic with the correlation data
+ *               offline, in order, with session present set (3.2.2.2; MQTT 3.1.1 only, see
+ *               check_present)
+ *   properties  (MQTT 5) user properties in order (3.3.2.3.7), message expiry, content type,
+ *               payload format, response topic and correlation data reach the subscriber,
+ *               which answers on the response topic with the correlation data (4.10)
  *   shared      ten messages to a shared subscription of two members: each reaches exactly one
- *               member, and a plain subscriber gets all ten
+ *               member, and a plain subscriber gets all ten (4.8.2; 3.1.1 has no shared
+ *               subscriptions, but the broker takes $share/ filters from its clients too)
  * Prints a line for every check that failed, then "ok" or "failed"; exits 0 only when all held.
  * Every wait is bounded. Run with --hold-will or --clean-will it is the will scenario's child.
  */
