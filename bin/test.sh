@@ -2,7 +2,8 @@
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
 # shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm,
-# Chromium for the browser test, openssl for test certificates) and MQTT.js (npm ci in interop/mqttjs, pinned by its
+# Chromium for the browser test, openssl for test certificates, gcc, the C library headers and
+# Paho C's for the Paho C test) and MQTT.js (npm ci in interop/mqttjs, pinned by its
 # lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
 #
@@ -15,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# command the tests run -> the Debian package that provides it
+# command the tests run, or header file they compile against -> the Debian package providing it
 declare -A NEEDED=(
   [mosquitto_pub]=mosquitto-clients
   [mosquitto_sub]=mosquitto-clients
@@ -28,12 +29,15 @@ declare -A NEEDED=(
   [npm]=npm
   [chromium]=chromium
   [openssl]=openssl
+  [gcc]=gcc
+  [/usr/include/stdio.h]=libc6-dev
+  [/usr/include/MQTTClient.h]=libpaho-mqtt-dev
 )
 
 missing_packages() {
   local cmd
   for cmd in "${!NEEDED[@]}"; do
-    command -v "$cmd" >/dev/null 2>&1 || echo "${NEEDED[$cmd]}"
+    command -v "$cmd" >/dev/null 2>&1 || [[ -e $cmd ]] || echo "${NEEDED[$cmd]}"
   done | sort -u
 }
 
