@@ -371,16 +371,23 @@ jf() { # json-line field -> value (numbers and simple strings only)
 
 # an untimed pass first, so the JVM's JIT is warm before the first measured scenario
 # (Mosquitto gets the same pass); its results are not kept
+# Both shapes of load, saturating (fan-in) and many clients at a low rate (pairs), before anything
+# is recorded: a fresh JVM compiles the code each shape runs for its first seconds, on the broker's
+# one core. After the fan-in pass alone, si-mqtt's JIT still made ~44 optimised (C2) compilations
+# inside a 10 s p2p-q1 measurement; after both, ~14 (docs/BENCHMARKS.md, "The JIT in a short run").
 warm_pass() {
   local secs=5
   [[ $QUICK == 1 ]] && secs=1
-  echo "== warm-up pass (${secs}s on each broker, not recorded)" >&2
+  echo "== warm-up pass (fan-in and pairs, ${secs}s each at QoS 0 and 1 on each broker, not recorded)" >&2
+  local target q shape
   for target in "$MOSQ_PORT" "$SI_PORT"; do
-    for q in 0 1; do
-      # shellcheck disable=SC2086
-      "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
-        --host 127.0.0.1 --port "$target" -s fan-in -q $q -P 8 --duration "$secs" --warmup 0 \
-        --json-only "${LOAD_EXTRA[@]}" >/dev/null 2>>"$OUT/load.log" || true
+    for shape in "-s fan-in -P 8" "-s pairs -N 1000 --rate 10000 --payload 64"; do
+      for q in 0 1; do
+        # shellcheck disable=SC2086 # LOAD_JAVA_OPTS and the shape are deliberately split
+        "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \
+          --host 127.0.0.1 --port "$target" $shape -q $q --duration "$secs" --warmup 0 \
+          --json-only "${LOAD_EXTRA[@]}" >/dev/null 2>>"$OUT/load.log" || true
+      done
     done
   done
 }
