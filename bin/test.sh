@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds si-mqtt and runs every test, after installing what the tests need when it is missing:
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
-# shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm,
+# shell script linter, iptables and python3 for the kernel-level fault tests, Paho Python
+# (python3-paho-mqtt) for its interop test, Node.js and npm,
 # Chromium for the browser test, openssl for test certificates) and MQTT.js (npm ci in interop/mqttjs, pinned by its
 # lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
@@ -30,11 +31,21 @@ declare -A NEEDED=(
   [openssl]=openssl
 )
 
+# Python module the tests import (with the python3 on the PATH) -> the Debian package
+declare -A NEEDED_PYTHON=(
+  [paho.mqtt.client]=python3-paho-mqtt
+)
+
 missing_packages() {
-  local cmd
-  for cmd in "${!NEEDED[@]}"; do
-    command -v "$cmd" >/dev/null 2>&1 || echo "${NEEDED[$cmd]}"
-  done | sort -u
+  local cmd module
+  {
+    for cmd in "${!NEEDED[@]}"; do
+      command -v "$cmd" >/dev/null 2>&1 || echo "${NEEDED[$cmd]}"
+    done
+    for module in "${!NEEDED_PYTHON[@]}"; do
+      python3 -c "import $module" >/dev/null 2>&1 || echo "${NEEDED_PYTHON[$module]}"
+    done
+  } | sort -u
 }
 
 install_packages() {
