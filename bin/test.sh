@@ -3,7 +3,7 @@
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
 # shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm,
 # Chromium for the browser test, openssl for test certificates, gcc, the C library headers and
-# Paho C's for the Paho C test) and MQTT.js (npm ci in interop/mqttjs, pinned by its
+# Paho C's for the Paho C test, Debian's Paho Python for the Paho Python test) and MQTT.js (npm ci in interop/mqttjs, pinned by its
 # lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# command the tests run, or header file they compile against -> the Debian package providing it
+# command the tests run, or file they compile against or import -> the Debian package providing it
 declare -A NEEDED=(
   [mosquitto_pub]=mosquitto-clients
   [mosquitto_sub]=mosquitto-clients
@@ -32,6 +32,7 @@ declare -A NEEDED=(
   [gcc]=gcc
   [/usr/include/stdio.h]=libc6-dev
   [/usr/include/MQTTClient.h]=libpaho-mqtt-dev
+  [/usr/lib/python3/dist-packages/paho/mqtt/client.py]=python3-paho-mqtt
 )
 
 missing_packages() {

@@ -1,0 +1,129 @@
+package io.simqtt.core.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Paho Python (paho-mqtt 1.6.1) against the broker over TCP, TLS, WebSocket and secure WebSocket
+ * (a CA made at test time), MQTT 3.1.1 and 5: interop/paho-python/roundtrip.py, run as a real
+ * process, checks what a Paho Python user relies on (QoS 0/1/2, retained messages, wills, a
+ * persistent session; on MQTT 5 also properties, request/response, message expiry, a shared
+ * subscription, subscription identifiers and options; its header has the list). Runs the python3
+ * on the PATH if it imports paho.mqtt, else Debian's /usr/bin/python3 (python3-paho-mqtt, which
+ * bin/test.sh installs, serves that one only: a pyenv or venv python3 ahead of it on the PATH does
+ * not see it); with neither the class fails, unless SIMQTT_SKIP_PAHO_PYTHON=1 says to skip it.
+ */
+class PahoPythonInteropTest {
+  private static final String INSTALL =
+      "; install python3-paho-mqtt (apt-get; bin/test.sh does it), or set"
+          + " SIMQTT_SKIP_PAHO_PYTHON=1 to skip";
+  /** The python3 on the PATH first: a venv with paho-mqtt from pip is the user's choice. */
+  private static final List<String> INTERPRETERS = List.of("python3", "/usr/bin/python3");
+  private static BrokerFixture f;
+  private static String interpreter;
+  private static Path script;
+  private static TestPki.Ca ca;
+  @TempDir static Path files;
+
+  @BeforeAll
+  static void start() throws Exception {
+    if ("1".equals(System.getenv("SIMQTT_SKIP_PAHO_PYTHON"))) {
+      Assumptions.abort("SIMQTT_SKIP_PAHO_PYTHON=1");
+    }
+    script = repoRoot().resolve("interop/paho-python/roundtrip.py");
+    List<String> said = new ArrayList<>();
+    for (String candidate : INTERPRETERS) {
+      Run paho = run(candidate, "-c", "import sys; print(sys.executable); import paho.mqtt.client");
+      if (paho.finished() && paho.exit() == 0) {
+        interpreter = candidate;
+        break;
+      }
+      List<String> lines = paho.out().lines().toList();
+      said.add(lines.isEmpty() ? candidate + ": no output"
+          : lines.get(0) + ": " + lines.get(lines.size() - 1));
+    }
+    if (interpreter == null) {
+      fail("no python3 imports paho.mqtt.client (" + String.join("; ", said) + ")" + INSTALL);
+    }
+    ca = new TestPki(files).ca("paho-python");
+    TestPki.Issued server = ca.server("broker");
+    f = BrokerFixture.start(
+        "mqtt.listeners.tls { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
+            + server.key() + "\" }\n");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}, protocol version {1}")
+  @CsvSource({"tcp, 4", "tcp, 5", "tls, 4", "tls, 5", "ws, 4", "ws, 5", "wss, 4", "wss, 5"})
+  void roundTrip(String listener, int protocolVersion) throws Exception {
+    int port = f.broker().listener(listener).address().getPort();
+    String target = switch (listener) {
+      case "tls" -> "mqtts://localhost:" + port;
+      case "ws" -> "ws://127.0.0.1:" + port + "/mqtt";
+      case "wss" -> "wss://localhost:" + port + "/mqtt";
+      default -> Integer.toString(port);
+    };
+    Run run = run(interpreter, script.toString(), target, Integer.toString(protocolVersion),
+        ca.cert().toString());
+    assertTrue(run.finished(), "roundtrip.py finished within 60 s: " + run.out());
+    assertEquals(0, run.exit(), run.out());
+    assertTrue(run.out().endsWith("\"ok\": true, \"failures\": []}"), run.out());
+  }
+
+  /** What a python3 with some arguments printed, and how it ended. */
+  private record Run(boolean finished, int exit, String out) {}
+
+  /** Runs {@code python} with {@code args}, for at most 60 s (roundtrip.py gives up at 45). */
+  private static Run run(String python, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(python));
+    command.addAll(List.of(args));
+    // To a file, not a pipe: what it printed is still there when it has to be killed.
+    Path output = Files.createTempFile(files, "python", ".out");
+    Process process;
+    try {
+      process = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(output.toFile()).start();
+    } catch (IOException e) {
+      return new Run(true, -1, python + ": " + e.getMessage());
+    }
+    boolean finished = process.waitFor(60, TimeUnit.SECONDS);
+    if (!finished) {
+      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+    String out = Files.readString(output, StandardCharsets.UTF_8).trim();
+    return new Run(finished, finished ? process.exitValue() : -1, out);
+  }
+
+  private static Path repoRoot() throws IOException {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isDirectory(p.resolve("interop/paho-python"))) {
+        return p;
+      }
+    }
+    throw new IOException("interop/paho-python not found above " + Path.of("").toAbsolutePath());
+  }
+}
