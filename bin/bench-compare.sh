@@ -4,7 +4,7 @@
 #
 #   bin/bench-compare.sh [--quick] [--duration S] [--warmup S] [--only a,b,...] [--out DIR]
 #                        [--transport tcp|tls|ws] [--auth none|password|acl]
-#                        [--storage memory|always|interval]
+#                        [--storage memory|always|interval] [--first mosquitto|si-mqtt]
 #
 #   --quick        a seconds-long smoke of every scenario (CI; no timing assertions)
 #   --duration S   measured seconds per run (default 10; quick: 1)
@@ -12,6 +12,9 @@
 #   --only LIST    comma-separated scenario names from the table below
 #   --out DIR      where results.jsonl, table.txt and the broker logs go
 #                  (default bench/target/compare-<timestamp>)
+#   --first B      the broker that runs the first selected scenario first (default mosquitto);
+#                  the order then alternates from one scenario to the next. For repeated runs,
+#                  alternate this too, so each scenario is measured in both orders
 #   --transport T  how clients reach both brokers: tcp (default), tls (TLS 1.3 with an EC P-256
 #                  certificate from bin/cluster-certs.sh) or ws (WebSocket; si-mqtt at /mqtt)
 #   --auth A       what both brokers check: none (default; anonymous clients), password (a
@@ -42,6 +45,7 @@ OUT=""
 TRANSPORT=tcp
 AUTH=none
 STORAGE=""
+FIRST=mosquitto
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) QUICK=1 ;;
@@ -52,7 +56,8 @@ while [[ $# -gt 0 ]]; do
     --transport) TRANSPORT="$2"; shift ;;
     --auth) AUTH="$2"; shift ;;
     --storage) STORAGE="$2"; shift ;;
-    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --first) FIRST="$2"; shift ;;
+    -h|--help) sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -62,6 +67,10 @@ if [[ $QUICK == 1 ]]; then
 else
   DURATION="${DURATION:-10}"; WARMUP="${WARMUP:-3}"
 fi
+case "$FIRST" in
+  mosquitto | si-mqtt) ;;
+  *) echo "bench-compare: --first must be mosquitto or si-mqtt, not $FIRST" >&2; exit 2 ;;
+esac
 case "$TRANSPORT" in
   tcp | tls | ws) ;;
   *) echo "bench-compare: --transport must be tcp, tls or ws, not $TRANSPORT" >&2; exit 2 ;;
@@ -398,6 +407,8 @@ warm_pass
 # bin/bench-idle-memory.sh is the full measurement (after a ping round, after a GC, heap by class).
 
 i=0
+order=0 # added to i: which broker goes first alternates from one scenario to the next
+[[ $FIRST == si-mqtt ]] && order=1
 for entry in "${SCENARIOS[@]}"; do
   name="${entry%%|*}"
   args="${entry#*|}"
@@ -405,7 +416,7 @@ for entry in "${SCENARIOS[@]}"; do
   if [[ "$name" == conn-storm && $i -gt 0 ]]; then restart_brokers; fi
   echo "== $name: $args" >&2
   # shellcheck disable=SC2086 # args are deliberately split
-  if (( i % 2 == 0 )); then
+  if (( (i + order) % 2 == 0 )); then
     run_one "$name" mosquitto "$MOSQ_PORT" "$MOSQ_PID" $args
     run_one "$name" si-mqtt "$SI_PORT" "$SI_PID" $args
   else
