@@ -9,7 +9,6 @@ import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
 import com.hivemq.client.mqtt.datatypes.MqttQos;
 import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
-import java.io.IOException;
 import java.io.InputStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -26,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real browser: headless Chromium loads interop/browser/roundtrip.html, whose MQTT.js browser
@@ -53,7 +52,7 @@ class BrowserInteropTest {
       fail("chromium is not installed: apt-get install chromium (bin/test.sh does it)"
           + " or set SIMQTT_SKIP_BROWSER=1 to skip");
     }
-    Path root = repoRoot();
+    Path root = ExternalRun.repoRoot("interop/browser");
     page = root.resolve("interop/browser/roundtrip.html");
     if (!Files.isRegularFile(root.resolve("interop/mqttjs/node_modules/mqtt/dist/mqtt.min.js"))) {
       fail("MQTT.js is not installed: run `npm ci --prefix interop/mqttjs`");
@@ -121,14 +120,5 @@ class BrowserInteropTest {
       return Base64.getEncoder().encodeToString(
           MessageDigest.getInstance("SHA-256").digest(c.getPublicKey().getEncoded()));
     }
-  }
-
-  private static Path repoRoot() throws IOException {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("interop/browser"))) {
-        return p;
-      }
-    }
-    throw new IOException("interop/browser not found above " + Path.of("").toAbsolutePath());
   }
 }

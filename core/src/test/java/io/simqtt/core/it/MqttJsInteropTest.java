@@ -5,15 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
@@ -33,7 +33,7 @@ class MqttJsInteropTest {
     if ("1".equals(System.getenv("SIMQTT_SKIP_MQTTJS"))) {
       Assumptions.abort("SIMQTT_SKIP_MQTTJS=1");
     }
-    Path dir = repoRoot().resolve("interop/mqttjs");
+    Path dir = ExternalRun.repoRoot("interop/mqttjs").resolve("interop/mqttjs");
     script = dir.resolve("roundtrip.js");
     if (!Files.isDirectory(dir.resolve("node_modules/mqtt"))) {
       fail(
@@ -61,23 +61,11 @@ class MqttJsInteropTest {
       case "wss" -> "wss://localhost:" + port + "/mqtt";
       default -> Integer.toString(port);
     };
-    Process node =
-        new ProcessBuilder("node", script.toString(), target, Integer.toString(protocolVersion),
-            ca.cert().toString())
-            .redirectErrorStream(true)
-            .start();
-    assertTrue(node.waitFor(20, TimeUnit.SECONDS), "roundtrip.js finished");
-    String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertEquals(0, node.exitValue(), out);
+    ExternalRun run = ExternalRun.of(certs, Duration.ofSeconds(20), List.of("node",
+        script.toString(), target, Integer.toString(protocolVersion), ca.cert().toString()));
+    assertTrue(run.finished(), "roundtrip.js finished: " + run.out());
+    assertEquals(0, run.exit(), run.out());
+    String out = run.out();
     assertTrue(out.endsWith("\"ok\":true,\"failures\":[]}"), out);
-  }
-
-  private static Path repoRoot() throws IOException {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("interop/mqttjs"))) {
-        return p;
-      }
-    }
-    throw new IOException("interop/mqttjs not found above " + Path.of("").toAbsolutePath());
   }
 }

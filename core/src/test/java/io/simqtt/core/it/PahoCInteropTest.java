@@ -5,11 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -44,7 +43,7 @@ class PahoCInteropTest {
     }
     Files.createDirectories(Path.of("target/paho-c"));
     check = Path.of("target/paho-c/check").toAbsolutePath();
-    compile(repoRoot().resolve("interop/paho-c/check.c"), check);
+    compile(ExternalRun.repoRoot("interop/paho-c").resolve("interop/paho-c/check.c"), check);
     ca = new TestPki(certs).ca("pahoc");
     TestPki.Issued server = ca.server("broker");
     f = BrokerFixture.start(
@@ -73,46 +72,25 @@ class PahoCInteropTest {
   void scenario(String scenario, int version, String listener) throws Exception {
     int port = f.broker().listener(listener).address().getPort();
     String uri = listener.equals("tls") ? "ssl://localhost:" + port : "tcp://127.0.0.1:" + port;
-    Process p = new ProcessBuilder(check.toString(), uri, Integer.toString(version),
-        ca.cert().toString(), scenario)
-        .redirectErrorStream(true)
-        .start();
-    boolean finished = p.waitFor(60, TimeUnit.SECONDS);
-    if (!finished) {
-      p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    assertTrue(finished, "check " + scenario + " finished: " + out);
-    assertEquals(0, p.exitValue(), out);
-    assertEquals("ok", out, "every check held");
+    ExternalRun run = ExternalRun.of(certs, Duration.ofSeconds(60),
+        List.of(check.toString(), uri, Integer.toString(version), ca.cert().toString(), scenario));
+    assertTrue(run.finished(), "check " + scenario + " finished: " + run.out());
+    assertEquals(0, run.exit(), run.out());
+    assertEquals("ok", run.out(), "every check held");
   }
 
   private static void compile(Path source, Path binary) throws Exception {
-    List<String> command = List.of("gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1",
-        "-o", binary.toString(), source.toString(), "-lpaho-mqtt3cs");
-    Process gcc;
+    ExternalRun gcc;
     try {
-      gcc = new ProcessBuilder(command).redirectErrorStream(true).start();
+      gcc = ExternalRun.of(certs, Duration.ofSeconds(60), List.of("gcc", "-std=c11", "-Wall",
+          "-Wextra", "-Werror", "-O1", "-o", binary.toString(), source.toString(),
+          "-lpaho-mqtt3cs"));
     } catch (IOException e) {
       fail("gcc not found: " + INSTALL);
       return;
     }
-    if (!gcc.waitFor(60, TimeUnit.SECONDS)) {
-      gcc.destroyForcibly();
-      fail("gcc did not finish in 60 s");
+    if (!gcc.succeeded()) {
+      fail("could not compile " + source + " against Paho C: " + INSTALL + "\n" + gcc.out());
     }
-    String out = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (gcc.exitValue() != 0) {
-      fail("could not compile " + source + " against Paho C: " + INSTALL + "\n" + out);
-    }
-  }
-
-  private static Path repoRoot() throws IOException {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("interop/paho-c"))) {
-        return p;
-      }
-    }
-    throw new IOException("interop/paho-c not found above " + Path.of("").toAbsolutePath());
   }
 }

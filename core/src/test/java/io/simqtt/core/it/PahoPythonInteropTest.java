@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,11 +43,12 @@ class PahoPythonInteropTest {
     if ("1".equals(System.getenv("SIMQTT_SKIP_PAHO_PYTHON"))) {
       Assumptions.abort("SIMQTT_SKIP_PAHO_PYTHON=1");
     }
-    script = repoRoot().resolve("interop/paho-python/roundtrip.py");
+    script = ExternalRun.repoRoot("interop/paho-python").resolve("interop/paho-python/roundtrip.py");
     List<String> said = new ArrayList<>();
     for (String candidate : INTERPRETERS) {
-      Run paho = run(candidate, "-c", "import sys; print(sys.executable); import paho.mqtt.client");
-      if (paho.finished() && paho.exit() == 0) {
+      ExternalRun paho = python(candidate, "-c",
+          "import sys; print(sys.executable); import paho.mqtt.client");
+      if (paho.succeeded()) {
         interpreter = candidate;
         break;
       }
@@ -87,43 +86,24 @@ class PahoPythonInteropTest {
       case "wss" -> "wss://localhost:" + port + "/mqtt";
       default -> Integer.toString(port);
     };
-    Run run = run(interpreter, script.toString(), target, Integer.toString(protocolVersion),
+    ExternalRun run = python(interpreter, script.toString(), target, Integer.toString(protocolVersion),
         ca.cert().toString());
     assertTrue(run.finished(), "roundtrip.py finished within 60 s: " + run.out());
     assertEquals(0, run.exit(), run.out());
     assertTrue(run.out().endsWith("\"ok\": true, \"failures\": []}"), run.out());
   }
 
-  /** What a python3 with some arguments printed, and how it ended. */
-  private record Run(boolean finished, int exit, String out) {}
-
-  /** Runs {@code python} with {@code args}, for at most 60 s (roundtrip.py gives up at 45). */
-  private static Run run(String python, String... args) throws IOException, InterruptedException {
+  /**
+   * Runs {@code python} with {@code args}, for at most 60 s (roundtrip.py gives up at 45); one that
+   * cannot be started ran as a failure saying so.
+   */
+  private static ExternalRun python(String python, String... args) throws InterruptedException {
     List<String> command = new ArrayList<>(List.of(python));
     command.addAll(List.of(args));
-    // To a file, not a pipe: what it printed is still there when it has to be killed.
-    Path output = Files.createTempFile(files, "python", ".out");
-    Process process;
     try {
-      process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(output.toFile()).start();
+      return ExternalRun.of(files, Duration.ofSeconds(60), command);
     } catch (IOException e) {
-      return new Run(true, -1, python + ": " + e.getMessage());
+      return new ExternalRun(true, -1, python + ": " + e.getMessage());
     }
-    boolean finished = process.waitFor(60, TimeUnit.SECONDS);
-    if (!finished) {
-      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-    }
-    String out = Files.readString(output, StandardCharsets.UTF_8).trim();
-    return new Run(finished, finished ? process.exitValue() : -1, out);
-  }
-
-  private static Path repoRoot() throws IOException {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("interop/paho-python"))) {
-        return p;
-      }
-    }
-    throw new IOException("interop/paho-python not found above " + Path.of("").toAbsolutePath());
   }
 }
