@@ -38,10 +38,14 @@ public final class BrokerFixture implements AutoCloseable {
     return new BrokerFixture(b);
   }
 
-  /** A broker with the ws and wss listeners on as well, wss presenting {@code server}. */
-  public static BrokerFixture startWithWebSockets(TestPki.Issued server) {
+  /**
+   * A broker with every transport on: the tls, ws and wss listeners as well as tcp, tls and wss
+   * presenting {@code server}.
+   */
+  public static BrokerFixture startWithEveryTransport(TestPki.Issued server) {
     return start(
-        "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
+        "mqtt.listeners.tls { enabled = true, host = 127.0.0.1, port = 0 }\n"
+            + "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
             + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
             + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
             + server.key() + "\" }\n");

@@ -59,7 +59,7 @@ class BrowserInteropTest {
     }
     TestPki.Issued server = new TestPki(dir).ca("browser").server("broker");
     serverKeyPin = spkiSha256(server.cert());
-    f = BrokerFixture.startWithWebSockets(server);
+    f = BrokerFixture.startWithEveryTransport(server);
   }
 
   @AfterAll

@@ -42,7 +42,7 @@ class MqttJsInteropTest {
     }
     ca = new TestPki(certs).ca("mqttjs");
     TestPki.Issued server = ca.server("broker");
-    f = BrokerFixture.startWithWebSockets(server);
+    f = BrokerFixture.startWithEveryTransport(server);
   }
 
   @AfterAll

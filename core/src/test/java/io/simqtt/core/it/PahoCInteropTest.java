@@ -46,10 +46,7 @@ class PahoCInteropTest {
     compile(ExternalRun.repoRoot("interop/paho-c").resolve("interop/paho-c/check.c"), check);
     ca = new TestPki(certs).ca("pahoc");
     TestPki.Issued server = ca.server("broker");
-    f = BrokerFixture.start(
-        "mqtt.listeners.tls { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
-            + server.key() + "\" }\n");
+    f = BrokerFixture.startWithEveryTransport(server);
   }
 
   @AfterAll

@@ -61,12 +61,7 @@ class PahoPythonInteropTest {
     }
     ca = new TestPki(files).ca("paho-python");
     TestPki.Issued server = ca.server("broker");
-    f = BrokerFixture.start(
-        "mqtt.listeners.tls { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.listeners.ws { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.listeners.wss { enabled = true, host = 127.0.0.1, port = 0 }\n"
-            + "mqtt.tls { cert-file = \"" + server.cert() + "\", key-file = \""
-            + server.key() + "\" }\n");
+    f = BrokerFixture.startWithEveryTransport(server);
   }
 
   @AfterAll
