@@ -385,12 +385,12 @@ jf() { # json-line field -> value (numbers and simple strings only)
 # one core. After the fan-in pass alone, si-mqtt's JIT still made ~44 optimised (C2) compilations
 # inside a 10 s p2p-q1 measurement; after both, ~14 (docs/BENCHMARKS.md, "The JIT in a short run").
 warm_pass() {
-  local secs=5
-  [[ $QUICK == 1 ]] && secs=1
+  local secs=5 pairs=1000
+  [[ $QUICK == 1 ]] && secs=1 pairs=50
   echo "== warm-up pass (fan-in and pairs, ${secs}s each at QoS 0 and 1 on each broker, not recorded)" >&2
   local target q shape
   for target in "$MOSQ_PORT" "$SI_PORT"; do
-    for shape in "-s fan-in -P 8" "-s pairs -N 1000 --rate 10000 --payload 64"; do
+    for shape in "-s fan-in -P 8" "-s pairs -N $pairs --rate $((pairs * 10)) --payload 64"; do
       for q in 0 1; do
         # shellcheck disable=SC2086 # LOAD_JAVA_OPTS and the shape are deliberately split
         "${PIN_LOAD[@]}" "$JAVA" ${LOAD_JAVA_OPTS:-} -cp "$CP" io.simqtt.bench.LoadMain \

@@ -1,6 +1,7 @@
 package io.simqtt.core.server;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -41,7 +42,6 @@ public final class MqttServer {
   private final EventLoopGroup bossGroup;
   private final EventLoopGroup workerGroup;
   private final Map<EventLoop, LoopConnections> connections = new IdentityHashMap<>();
-  private final Map<EventLoop, LoopReadSizing> readSizing = new IdentityHashMap<>();
   private final Transport transport = Transport.best();
   private final List<MqttListener> listeners = new CopyOnWriteArrayList<>();
   private final List<ConnectionGate> gates = new CopyOnWriteArrayList<>();
@@ -63,7 +63,6 @@ public final class MqttServer {
     for (EventExecutor e : workerGroup) {
       EventLoop loop = (EventLoop) e;
       connections.put(loop, new LoopConnections(context, loop, heapGuard));
-      readSizing.put(loop, new LoopReadSizing());
     }
     // Every connection of every loop stops or resumes reading as the guard turns.
     heapGuard.onChange(() -> connections.values().forEach(LoopConnections::heapGuardChanged));
@@ -91,6 +90,9 @@ public final class MqttServer {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            // One allocator for all channels (each still has its own handle): Netty's default is
+            // one instance per channel, 32 bytes on every idle connection.
+            .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
             .childOption(
                 ChannelOption.WRITE_BUFFER_WATER_MARK,
                 new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
@@ -98,8 +100,6 @@ public final class MqttServer {
                 new ChannelInitializer<>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    // Here, on the channel's loop and before its first read.
-                    ch.config().setRecvByteBufAllocator(readSizing.get(ch.eventLoop()));
                     listener.initChannel(ch, connections.get(ch.eventLoop()));
                   }
                 });

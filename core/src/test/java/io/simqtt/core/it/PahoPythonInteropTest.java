@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * process, checks what a Paho Python user relies on (QoS 0/1/2, retained messages, wills, a
  * persistent session; on MQTT 5 also properties, request/response, message expiry, a shared
  * subscription, subscription identifiers and options; its header has the list). Runs the python3
- * on the PATH if it imports paho.mqtt, else Debian's /usr/bin/python3 (python3-paho-mqtt, which
+ * on the PATH if it imports paho-mqtt 1.x, else Debian's /usr/bin/python3 (python3-paho-mqtt, which
  * bin/test.sh installs, serves that one only: a pyenv or venv python3 ahead of it on the PATH does
  * not see it); with neither the class fails, unless SIMQTT_SKIP_PAHO_PYTHON=1 says to skip it.
  */
@@ -46,8 +46,10 @@ class PahoPythonInteropTest {
     script = ExternalRun.repoRoot("interop/paho-python").resolve("interop/paho-python/roundtrip.py");
     List<String> said = new ArrayList<>();
     for (String candidate : INTERPRETERS) {
-      ExternalRun paho = python(candidate, "-c",
-          "import sys; print(sys.executable); import paho.mqtt.client");
+      // roundtrip.py is written against paho-mqtt 1.x, whose Client and callbacks 2.x changed.
+      ExternalRun paho = python(candidate, "-c", "import sys; print(sys.executable);"
+          + " import paho.mqtt, paho.mqtt.client; v = paho.mqtt.__version__;"
+          + " sys.exit(0 if v.startswith('1.') else 'paho-mqtt ' + v + ', not 1.x')");
       if (paho.succeeded()) {
         interpreter = candidate;
         break;
@@ -57,7 +59,7 @@ class PahoPythonInteropTest {
           : lines.get(0) + ": " + lines.get(lines.size() - 1));
     }
     if (interpreter == null) {
-      fail("no python3 imports paho.mqtt.client (" + String.join("; ", said) + ")" + INSTALL);
+      fail("no python3 imports paho-mqtt 1.x (" + String.join("; ", said) + ")" + INSTALL);
     }
     ca = new TestPki(files).ca("paho-python");
     TestPki.Issued server = ca.server("broker");
