@@ -23,9 +23,10 @@ if [[ -n "${JAVA_HOME:-}" ]]; then
 fi
 
 # The JVM options a node runs with when JAVA_OPTS is unset. The parallel collector with a
-# fixed 32 MB young generation: message garbage dies young in short (about 1.5 ms) pauses, and
-# the heap grows only by what is live, which keeps an idle connection under 2 KB of resident
-# memory (G1 defaults: about 2.1 KB; docs/BENCHMARKS.md, "Memory per idle connection"). For
+# fixed 32 MB young generation: message garbage dies young in short pauses (about 1.5 ms with few
+# connections, a few ms with thousands of busy ones), and the heap grows only by what is live:
+# about 2.2 KB of resident memory per idle connection, 0.4 KB less than G1's defaults
+# (docs/BENCHMARKS.md, "Memory per idle connection"). For
 # heaps of several GB (hundreds of thousands of connections) G1 pauses less on full
 # collections: JAVA_OPTS="-XX:+UseG1GC".
 NODE_JAVA_OPTS="${JAVA_OPTS:--XX:+UseParallelGC -Xmn32m}"
