@@ -3,8 +3,8 @@
 # Debian packages (the mosquitto command-line clients and mosquitto_passwd, systemd-analyze, the
 # shell script linter, iptables and python3 for the kernel-level fault tests, Node.js and npm,
 # Chromium for the browser test, openssl for test certificates, gcc, the C library headers and
-# Paho C's for the Paho C test, Debian's Paho Python for the Paho Python test) and MQTT.js (npm ci in interop/mqttjs, pinned by its
-# lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
+# Paho C's for the Paho C test, Debian's Paho Python for the Paho Python test) and MQTT.js (npm ci
+# in interop/mqttjs, pinned by its lock file). Lints the scripts in bin/ before building. Maven comes from ./mvnw. CI runs
 # exactly this (.ci/run).
 #
 #   bin/test.sh [MAVEN ARGS]     e.g. bin/test.sh -Pfaults, bin/test.sh -pl core -am

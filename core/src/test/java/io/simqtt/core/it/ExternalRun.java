@@ -10,9 +10,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A program of another project (a client library's check, a compiler) run to its end as a real
- * process, with everything it printed; killed past its time limit. Output goes to a file rather than
- * a pipe, so a program that prints much cannot block on a full pipe, and what it printed before it
- * was killed is still there.
+ * process, with everything it printed; killed past its time limit. Output goes to a file rather
+ * than a pipe, so a program that prints much cannot block on a full pipe, and what it printed
+ * before it was killed is still there.
  *
  * @param finished whether it ended within the limit
  * @param exit its exit code, -1 when it was killed
@@ -43,7 +43,7 @@ record ExternalRun(boolean finished, int exit, String out) {
     return new ExternalRun(finished, finished ? process.exitValue() : -1, out);
   }
 
-  /** The checkout's root: the nearest directory at or above the working one that has {@code dir}. */
+  /** The checkout's root: the nearest directory at or above the working one with {@code dir}. */
   static Path repoRoot(String dir) throws IOException {
     for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
       if (Files.isDirectory(p.resolve(dir))) {

@@ -43,7 +43,8 @@ class PahoPythonInteropTest {
     if ("1".equals(System.getenv("SIMQTT_SKIP_PAHO_PYTHON"))) {
       Assumptions.abort("SIMQTT_SKIP_PAHO_PYTHON=1");
     }
-    script = ExternalRun.repoRoot("interop/paho-python").resolve("interop/paho-python/roundtrip.py");
+    script = ExternalRun.repoRoot("interop/paho-python")
+        .resolve("interop/paho-python/roundtrip.py");
     List<String> said = new ArrayList<>();
     for (String candidate : INTERPRETERS) {
       // roundtrip.py is written against paho-mqtt 1.x, whose Client and callbacks 2.x changed.
@@ -83,8 +84,8 @@ class PahoPythonInteropTest {
       case "wss" -> "wss://localhost:" + port + "/mqtt";
       default -> Integer.toString(port);
     };
-    ExternalRun run = python(interpreter, script.toString(), target, Integer.toString(protocolVersion),
-        ca.cert().toString());
+    ExternalRun run = python(interpreter, script.toString(), target,
+        Integer.toString(protocolVersion), ca.cert().toString());
     assertTrue(run.finished(), "roundtrip.py finished within 60 s: " + run.out());
     assertEquals(0, run.exit(), run.out());
     assertTrue(run.out().endsWith("\"ok\": true, \"failures\": []}"), run.out());
