@@ -40,13 +40,7 @@ class SharedQos2HandOnTest {
   @Test
   void oneWaitingForTheStoreGoesToAnotherMember() throws Exception {
     FakeConnection c = new FakeConnection(loop);
-    Session s = member(c);
-    fixture.store.hold();
-    fixture.onLoop(() -> {
-      s.deliver(sharedQos2(1));
-      return null;
-    });
-    assertTrue(fixture.onLoop(c::publishedNumbers).isEmpty(), "its PUBLISH waits for the store");
+    Session s = memberWaitingForTheStore(c);
     endSession(s);
     assertEquals(List.of(1), fixture.onLoop(() -> List.copyOf(handedOn)));
     assertEquals(0, fixture.onLoop(() -> s.context.metrics().drops(DropReason.MEMBER_ENDED)));
@@ -56,13 +50,7 @@ class SharedQos2HandOnTest {
   void oneDurableOnlyAfterItsConnectionEndedGoesToAnotherMemberWhenTheSessionExpires()
       throws Exception {
     FakeConnection c = new FakeConnection(loop);
-    Session s = member(c);
-    fixture.store.hold();
-    fixture.onLoop(() -> {
-      s.deliver(sharedQos2(1));
-      return null;
-    });
-    assertTrue(fixture.onLoop(c::publishedNumbers).isEmpty(), "its PUBLISH waits for the store");
+    Session s = memberWaitingForTheStore(c);
     fixture.inSession(s, () -> s.detach(s.connection, true)); // Session Expiry 60 s: it stays
     fixture.store.makeDurable(); // durable with no connection: never written
     fixture.inSession(s, () -> { });
@@ -70,6 +58,18 @@ class SharedQos2HandOnTest {
     fixture.advance(s, 61_000); // the session expires
     assertEquals(List.of(1), fixture.onLoop(() -> List.copyOf(handedOn)));
     assertEquals(0, fixture.onLoop(() -> s.context.metrics().drops(DropReason.MEMBER_ENDED)));
+  }
+
+  /** A member of $share/g on {@code c}, given shared QoS 2 message 1 while the store holds. */
+  private Session memberWaitingForTheStore(FakeConnection c) throws Exception {
+    Session s = member(c);
+    fixture.store.hold();
+    fixture.onLoop(() -> {
+      s.deliver(sharedQos2(1));
+      return null;
+    });
+    assertTrue(fixture.onLoop(c::publishedNumbers).isEmpty(), "its PUBLISH waits for the store");
+    return s;
   }
 
   private Session member(FakeConnection c) throws Exception {

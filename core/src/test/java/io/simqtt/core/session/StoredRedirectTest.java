@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * A stored session that moves to another node leaves its redirect in the store in its place
  * ({@link SessionStore#redirectSession}); the redirect comes back at recovery and passes on what
  * reaches it for what is left of its redirect time, counted from the move, then until the
- * cluster is settled, but never past the late-redirect time after the move; the store lets it go
+ * cluster is whole, but never past the late-redirect time after the move; the store lets it go
  * when it ends, or when a connection of its client attaches here.
  */
 class StoredRedirectTest {
@@ -54,8 +54,9 @@ class StoredRedirectTest {
 
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(REDIRECT_MILLIS / 2);
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    Restart restart = restart(kept);
+    SessionRegistry restarted = restart.registry();
+    SessionRecovery.Result r = restart.result();
     assertEquals(1, r.redirects());
     assertEquals(0, r.redirectsOver());
     assertEquals(0, r.sessions());
@@ -91,8 +92,9 @@ class StoredRedirectTest {
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    Restart restart = restart(kept);
+    SessionRegistry restarted = restart.registry();
+    SessionRecovery.Result r = restart.result();
     assertEquals(1, r.redirects());
     assertEquals(0, r.redirectsOver());
     Session back = restarted.get("c");
@@ -100,11 +102,7 @@ class StoredRedirectTest {
     fixture.inSession(back, () -> back.deliver(delivery(5, 1)));
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)));
 
-    fixture.cluster.wholeForMillis = 0;
-    fixture.clock.advance(1_000);
-    fixture.inSession(back, () -> { });
-    assertTrue(onLoop(back::isEnded));
-    assertEquals(List.of(), kept.redirects(), "the store let it go");
+    endsOnceTheClusterIsWhole(back, kept);
   }
 
   /**
@@ -139,8 +137,9 @@ class StoredRedirectTest {
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Restart restart = restart(kept);
+    SessionRegistry restarted = restart.registry();
+    assertEquals(1, restart.result().redirects());
     Session back = restarted.get("c");
 
     fixture.advance(back, movedAt + LATE_REDIRECT_MILLIS - 1 - fixture.clock.millis());
@@ -163,8 +162,9 @@ class StoredRedirectTest {
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(3 * REDIRECT_MILLIS);
     fixture.cluster.wholeForMillis = Cluster.NOT_WHOLE;
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    assertEquals(1, SessionRecovery.run(kept, restarted, List.of(loop)).redirects());
+    Restart restart = restart(kept);
+    SessionRegistry restarted = restart.registry();
+    assertEquals(1, restart.result().redirects());
     Session back = restarted.get("c");
 
     fixture.clock.advance(REDIRECT_MILLIS);
@@ -172,11 +172,7 @@ class StoredRedirectTest {
     assertEquals(List.of("n2:5:1"), onLoop(() -> List.copyOf(fixture.cluster.redirects)),
         "what the peer sent again, back, reaches the client");
 
-    fixture.cluster.wholeForMillis = 0;
-    fixture.clock.advance(1_000);
-    fixture.inSession(back, () -> { });
-    assertTrue(onLoop(back::isEnded));
-    assertEquals(List.of(), kept.redirects(), "the store let it go");
+    endsOnceTheClusterIsWhole(back, kept);
   }
 
   /**
@@ -189,8 +185,9 @@ class StoredRedirectTest {
     movedToN2();
     RecordingSessionStore kept = store.afterKill();
     fixture.clock.advance(LATE_REDIRECT_MILLIS);
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    SessionRecovery.Result r = SessionRecovery.run(kept, restarted, List.of(loop));
+    Restart restart = restart(kept);
+    SessionRegistry restarted = restart.registry();
+    SessionRecovery.Result r = restart.result();
     assertEquals(0, r.redirects());
     assertEquals(1, r.redirectsOver());
     assertNull(onLoop(() -> restarted.get("c")));
@@ -221,8 +218,7 @@ class StoredRedirectTest {
     offline(fixture.registry(""));
 
     RecordingSessionStore kept = store.afterKill();
-    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
-    SessionRecovery.run(kept, restarted, List.of(loop));
+    SessionRegistry restarted = restart(kept).registry();
     Session back = restarted.get("c");
     fixture.inSession(back, () -> back.deliverRedirected(delivery(5, 1), 1, LINEAGE - 2, null));
     assertEquals(0, onLoop(back::queuedCount), "for the session a clean start replaced");
@@ -253,6 +249,24 @@ class StoredRedirectTest {
     fixture.inSession(s, () -> h.confirm("n2"));
     assertTrue(onLoop(s::isMoved));
     return s;
+  }
+
+  /** A node restarted on what {@code kept} holds: its registry, and what recovery found. */
+  private record Restart(SessionRegistry registry, SessionRecovery.Result result) {}
+
+  private Restart restart(RecordingSessionStore kept) throws Exception {
+    SessionRegistry restarted = fixture.registry("", (d, id, hops, r) -> { }, kept);
+    return new Restart(restarted, SessionRecovery.run(kept, restarted, List.of(loop)));
+  }
+
+  /** The cluster becomes whole: the recovered redirect {@code back} ends, the store lets it go. */
+  private void endsOnceTheClusterIsWhole(Session back, RecordingSessionStore kept)
+      throws Exception {
+    fixture.cluster.wholeForMillis = 0;
+    fixture.clock.advance(1_000);
+    fixture.inSession(back, () -> { });
+    assertTrue(onLoop(back::isEnded));
+    assertEquals(List.of(), kept.redirects(), "the store let it go");
   }
 
   private <T> T onLoop(Callable<T> task) throws Exception {
